@@ -1,0 +1,7 @@
+"""``python -m filterscope``: the GUI without arguments, the CLI with a command."""
+
+import sys
+
+from filterscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Application bootstrap: QApplication, settings, the explicit tab registry, the main window.
+
+Nothing here imports TensorFlow: the window must appear at once, and the tabs that need Keras
+import it lazily in the background.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from filterscope import __version__
+from filterscope.ui.main_window import MainWindow, TabFactory
+from filterscope.ui.tabs.dataset_tab import DatasetTab
+
+DEFAULT_SOURCE = "builtin:mnist"
+
+# The tab registry: only tabs that work are listed; later tabs are added here in order.
+TABS: list[TabFactory] = [DatasetTab]
+
+
+def make_settings() -> QSettings:
+    """INI settings in the user's config folder (tests redirect it with QSettings.setPath)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "Filterscope", "Filterscope")
+
+
+def create_window(settings: QSettings | None = None) -> MainWindow:
+    """Build the main window and schedule opening the last (or the default) dataset."""
+    window = MainWindow(TABS, settings or make_settings())
+    source = str(window.settings.value("dataset/last", DEFAULT_SOURCE))
+    dataset_tab = window.findChild(DatasetTab)
+    QTimer.singleShot(0, lambda: dataset_tab.open_initial(source, DEFAULT_SOURCE))
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``filterscope-gui`` script and of ``filterscope`` without a command."""
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setApplicationName("Filterscope")
+    app.setOrganizationName("Filterscope")
+    app.setApplicationVersion(__version__)
+    window = create_window()
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Atomic writes: a file is either its old self or completely new, never half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
+
+    Args:
+        path: Destination file; its folder must exist.
+        data: The full content.
+
+    Returns:
+        The destination path.
+
+    Raises:
+        OSError: The folder is read-only, the disk is full, ...; the destination is untouched
+            and no temp file is left behind.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented UTF-8 JSON, atomically (see :func:`atomic_write_bytes`)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def refuse_inside(path: str | os.PathLike, root: str | os.PathLike) -> None:
+    """Raise ValueError when ``path`` lies inside ``root``: the user's data folder is read-only
+    to Filterscope, so nothing it writes may land there."""
+    target = Path(path).expanduser().resolve()
+    base = Path(root).expanduser().resolve()
+    if target == base or base in target.parents:
+        raise ValueError(f"{path}: refusing to write inside the dataset folder {root}; "
+                         "choose another folder")

@@ -1,0 +1,155 @@
+"""Validation splits as manifests: nothing is ever moved out of a dataset folder.
+
+The chapter builds its validation set by moving 12 images per class out of the training folder
+with ``os.rename``; that destroys the user's dataset layout and cannot be repeated with another
+seed. Here a split is a JSON manifest naming the items of each subset per class; later tabs read
+datasets through it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from filterscope import __version__
+from filterscope.core.datasets import Dataset
+from filterscope.core.fileio import atomic_write_json
+
+MANIFEST_VERSION = 1
+
+
+class SplitError(ValueError):
+    """Bad split arguments or an unusable manifest file."""
+
+
+@dataclass
+class SplitManifest:
+    """Which items of a dataset are for training and which for validation.
+
+    Attributes:
+        source: The dataset's ``source`` (``folder:<path>`` or ``builtin:<id>``).
+        classes: Class names in label order.
+        method: ``per-class`` (N validation items per class) or ``fraction``.
+        value: N or the fraction.
+        seed: The random seed; the same seed gives the same split.
+        subsets: ``{"train": {class: [keys]}, "val": {class: [keys]}}``.
+        warnings: Classes that could not give what was asked, in plain words.
+    """
+
+    source: str
+    classes: list[str]
+    method: str
+    value: float
+    seed: int
+    subsets: dict[str, dict[str, list[str]]]
+    warnings: list[str] = field(default_factory=list)
+    version: int = MANIFEST_VERSION
+    created: str = ""
+    app_version: str = __version__
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{class: {"train": n, "val": n}}`` in class order."""
+        return {
+            name: {subset: len(self.subsets[subset].get(name, [])) for subset in self.subsets}
+            for name in self.classes
+        }
+
+    def to_json(self) -> dict:
+        """The manifest as a JSON-able dict."""
+        return asdict(self)
+
+
+def _n_val(n: int, val_per_class: int | None, val_fraction: float | None) -> int:
+    if n < 2:
+        return 0
+    wanted = val_per_class if val_per_class is not None else round(val_fraction * n)
+    if val_fraction is not None and val_fraction > 0:
+        wanted = max(wanted, 1)
+    return min(wanted, n - 1)
+
+
+def make_split(dataset: Dataset, *, val_per_class: int | None = None,
+               val_fraction: float | None = None, seed: int = 0) -> SplitManifest:
+    """Split each class separately (stratified), seeded, keeping one training item per class.
+
+    Args:
+        dataset: The scanned dataset.
+        val_per_class: Exactly this many validation items per class (the chapter uses 12).
+        val_fraction: Or this fraction of each class, in (0, 1).
+        seed: Random seed.
+
+    Returns:
+        The manifest; classes too small for the request are noted in ``warnings``.
+
+    Raises:
+        SplitError: Neither or both of the size arguments, or one out of range.
+    """
+    if (val_per_class is None) == (val_fraction is None):
+        raise SplitError("give exactly one of val_per_class or val_fraction")
+    if val_per_class is not None and val_per_class < 1:
+        raise SplitError(f"val_per_class must be at least 1 (got {val_per_class})")
+    if val_fraction is not None and not 0 < val_fraction < 1:
+        raise SplitError(f"val_fraction must be between 0 and 1 (got {val_fraction})")
+    from sklearn.model_selection import train_test_split  # lazy: keeps app start-up fast
+
+    rng = np.random.RandomState(seed)
+    keys = np.asarray(dataset.keys, dtype=object)
+    train: dict[str, list[str]] = {}
+    val: dict[str, list[str]] = {}
+    warnings = []
+    for label, name in enumerate(dataset.classes):
+        members = sorted(keys[dataset.labels == label].tolist())
+        n_val = _n_val(len(members), val_per_class, val_fraction)
+        if len(members) < 2:
+            warnings.append(f"'{name}' has {len(members)} image(s): none left for validation")
+        elif val_per_class is not None and n_val < val_per_class:
+            warnings.append(f"'{name}' has only {len(members)} images: {n_val} for validation")
+        if n_val:
+            tr, va = train_test_split(members, test_size=n_val, random_state=rng)
+        else:
+            tr, va = members, []
+        train[name], val[name] = sorted(tr), sorted(va)
+    return SplitManifest(
+        source=dataset.source,
+        classes=list(dataset.classes),
+        method="per-class" if val_per_class is not None else "fraction",
+        value=val_per_class if val_per_class is not None else val_fraction,
+        seed=seed,
+        subsets={"train": train, "val": val},
+        warnings=warnings,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def save_manifest(manifest: SplitManifest, path: str | os.PathLike) -> Path:
+    """Write the manifest atomically as JSON."""
+    return atomic_write_json(path, manifest.to_json())
+
+
+def load_manifest(path: str | os.PathLike) -> SplitManifest:
+    """Read and validate a manifest file.
+
+    Raises:
+        SplitError: The file is missing, not JSON, of a newer version or malformed.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SplitError(f"{path}: cannot read the manifest ({exc})") from exc
+    if not isinstance(data, dict) or data.get("version", 0) > MANIFEST_VERSION:
+        raise SplitError(f"{path}: not a Filterscope split manifest of version <= {MANIFEST_VERSION}")
+    try:
+        manifest = SplitManifest(**data)
+        for subset in manifest.subsets.values():
+            for name, keys in subset.items():
+                if name not in manifest.classes or not all(isinstance(k, str) for k in keys):
+                    raise TypeError(f"bad entry for class {name!r}")
+    except TypeError as exc:
+        raise SplitError(f"{path}: malformed manifest ({exc})") from exc
+    return manifest

@@ -1,0 +1,1 @@
+"""Thin PySide6 layer: widgets and signal wiring; all maths lives in filterscope.core."""

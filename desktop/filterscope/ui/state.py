@@ -1,0 +1,44 @@
+"""What the tabs share: the current dataset and its split manifest."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from filterscope.core.datasets import Dataset
+from filterscope.core.splits import SplitManifest
+
+
+class AppState(QObject):
+    """Lives in the GUI thread; tabs read it and listen to its signals."""
+
+    sig_dataset_changed = Signal(object)
+    """The new current Dataset."""
+    sig_manifest_changed = Signal(object)
+    """The new SplitManifest for the current dataset (or None)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._dataset: Dataset | None = None
+        self._manifest: SplitManifest | None = None
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The current dataset."""
+        return self._dataset
+
+    @property
+    def manifest(self) -> SplitManifest | None:
+        """The current split, if one was made for the current dataset."""
+        return self._manifest
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Make ``dataset`` current; a split made for another dataset is dropped."""
+        self._dataset = dataset
+        self.sig_dataset_changed.emit(dataset)
+        if self._manifest is not None and self._manifest.source != dataset.source:
+            self.set_manifest(None)
+
+    def set_manifest(self, manifest: SplitManifest | None) -> None:
+        """Make ``manifest`` the current split."""
+        self._manifest = manifest
+        self.sig_manifest_changed.emit(manifest)

@@ -1,0 +1,1 @@
+"""One module per tab; app.py lists them in its tab registry."""

@@ -1,0 +1,283 @@
+"""Dataset tab: open a folder or a built-in set, see its classes, images and problems, split it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.core.datasets import Dataset, Problem
+from filterscope.core.sources import builtin_infos, fetch_source, open_source
+from filterscope.core.thumbnails import load_item
+from filterscope.ui.split_dialog import SplitDialog
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.class_summary import ClassSummaryWidget
+from filterscope.ui.widgets.image_view import ImageViewWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
+from filterscope.workers import JobRunner
+
+ALL_CLASSES = "All classes"
+
+
+class DatasetTab(QWidget):
+    """Browse any folder-per-class dataset without changing a byte of it."""
+
+    title = "Dataset"
+    sig_status = Signal(str)
+    """A line for the main window's status bar."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.runner = JobRunner(self)
+        self.viewer_runner = JobRunner(self)
+        self.source_combo = QComboBox()
+        self.source_combo.setMinimumContentsLength(28)
+        self.open_button = QPushButton("Open folder…")
+        self.fetch_button = QPushButton("Download")
+        self.split_button = QPushButton("Split…")
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.classes = ClassSummaryWidget()
+        self.problems = QTableWidget(0, 3)
+        self.problems.setHorizontalHeaderLabels(["File", "Problem", "What happened"])
+        self.problems.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.problems.verticalHeader().setVisible(False)
+        self.problems.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.class_filter = QComboBox()
+        self.grid = ThumbnailGridWidget()
+        self.viewer = ImageViewWidget()
+        self.values_box = QCheckBox("Show pixel values (grayscale, zoomed in)")
+        self.fit_button = QPushButton("Fit")
+        self.image_info = QLabel()
+        self.image_info.setWordWrap(True)
+        self.job_panel = JobPanelWidget(self.runner)
+        self._build_layout()
+        self._fill_sources()
+        self.source_combo.activated.connect(self._on_source_activated)
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.fetch_button.clicked.connect(self._on_fetch_clicked)
+        self.split_button.clicked.connect(self._on_split_clicked)
+        self.class_filter.currentIndexChanged.connect(self._on_class_filter_changed)
+        self.grid.sig_item_selected.connect(self._on_grid_item_selected)
+        self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
+        self.values_box.toggled.connect(self.viewer.set_show_values)
+        self.fit_button.clicked.connect(self.viewer.fit)
+        self._fallback: str | None = None
+        self.runner.sig_finished.connect(self._on_runner_finished)
+        self.runner.sig_failed.connect(self._on_runner_failed)
+        self.viewer_runner.sig_finished.connect(self._on_viewer_runner_finished)
+        self.viewer_runner.sig_failed.connect(self._on_viewer_runner_failed)
+        state.sig_dataset_changed.connect(self._on_state_dataset_changed)
+
+    def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        for widget in (QLabel("Dataset:"), self.source_combo, self.fetch_button, self.open_button,
+                       self.split_button):
+            top.addWidget(widget)
+        top.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.info)
+        left_layout.addWidget(self.classes, 3)
+        left_layout.addWidget(QLabel("Problems"))
+        left_layout.addWidget(self.problems, 2)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.addWidget(self.class_filter)
+        middle_layout.addWidget(self.grid, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.viewer, 1)
+        controls = QHBoxLayout()
+        controls.addWidget(self.values_box)
+        controls.addStretch(1)
+        controls.addWidget(self.fit_button)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.image_info)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for pane, stretch in ((left, 2), (middle, 3), (right, 3)):
+            splitter.addWidget(pane)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.job_panel)
+
+    def _fill_sources(self) -> None:
+        current = self.source_combo.currentData()
+        self.source_combo.clear()
+        for info in builtin_infos():
+            label = info.title + ("" if info.available else "  (download)")
+            self.source_combo.addItem(label, f"builtin:{info.id}")
+            self.source_combo.setItemData(self.source_combo.count() - 1, info.description,
+                                          Qt.ItemDataRole.ToolTipRole)
+        dataset = self._state.dataset
+        if dataset is not None and dataset.source.startswith("folder:"):
+            self.source_combo.addItem(f"Folder: {dataset.name}", dataset.source)
+        self._select_source(current if current else None)
+
+    def _select_source(self, source: str | None) -> None:
+        index = self.source_combo.findData(source) if source else -1
+        if index >= 0:
+            self.source_combo.setCurrentIndex(index)
+        self._update_fetch_button()
+
+    def _update_fetch_button(self) -> None:
+        source = self.source_combo.currentData() or ""
+        wanted = source.removeprefix("builtin:")
+        info = next((i for i in builtin_infos() if i.id == wanted), None)
+        self.fetch_button.setVisible(info is not None and not info.available)
+        if info is not None and not info.available:
+            self.fetch_button.setToolTip(f"Download from {info.download_url}")
+
+    def open_source(self, source: str) -> None:
+        """Open a dataset in the background (``folder:<path>`` or ``builtin:<id>``)."""
+        self.runner.start(open_source, source)
+
+    def open_initial(self, source: str, fallback: str) -> None:
+        """Open the last dataset at start-up; if it is gone, say so and open ``fallback``."""
+        self._fallback = fallback if source != fallback else None
+        self.open_source(source)
+
+    @Slot(str)
+    def _on_runner_failed(self, message: str) -> None:
+        fallback, self._fallback = self._fallback, None
+        if fallback is not None and self._state.dataset is None:
+            self.sig_status.emit(f"Could not reopen the last dataset ({message}); "
+                                 "opened the built-in digits instead")
+            self.open_source(fallback)
+
+    @Slot(int)
+    def _on_source_activated(self, _index: int) -> None:
+        self._update_fetch_button()
+        source = self.source_combo.currentData()
+        if not self.fetch_button.isVisible() and source:
+            self.open_source(source)
+
+    @Slot()
+    def _on_open_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder with one sub-folder per class")
+        if folder:
+            self.open_source(f"folder:{folder}")
+
+    @Slot()
+    def _on_fetch_clicked(self) -> None:
+        source = self.source_combo.currentData() or ""
+        self.runner.start(fetch_source, source.removeprefix("builtin:"))
+
+    @Slot()
+    def _on_split_clicked(self) -> None:
+        dataset = self._state.dataset
+        if dataset is None:
+            return
+        dialog = SplitDialog(dataset, self)
+        if dialog.exec():
+            self._state.set_manifest(dialog.manifest)
+            where = f" and saved to {dialog.saved_path}" if dialog.saved_path else ""
+            self.sig_status.emit(f"Split made{where}")
+
+    @Slot(object)
+    def _on_runner_finished(self, result: object) -> None:
+        if isinstance(result, Dataset):
+            self._state.set_dataset(result)
+        elif isinstance(result, str):  # a fetch job returns the source it made available
+            self._fill_sources()
+            self._select_source(result)
+            self.open_source(result)
+
+    @Slot(object)
+    def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self._fill_sources()
+        self._select_source(dataset.source)
+        self.classes.set_dataset(dataset)
+        self._show_problems(dataset.problems)
+        self._show_info(dataset)
+        self.class_filter.blockSignals(True)
+        self.class_filter.clear()
+        self.class_filter.addItems([ALL_CLASSES, *dataset.classes])
+        self.class_filter.blockSignals(False)
+        self.grid.set_dataset(dataset)
+        self.viewer_runner.cancel()
+        self.viewer.set_image(None)
+        self.image_info.clear()
+        self.split_button.setEnabled(len(dataset) > 0)
+        if len(dataset):
+            self.grid.setCurrentIndex(self.grid.model().index(0))
+
+    def _show_info(self, dataset: Dataset) -> None:
+        sizes = dataset.size_summary()
+        lines = [f"<b>{dataset.name}</b>: {len(dataset):,} images in {len(dataset.classes)} classes"]
+        if dataset.synthetic:
+            lines.append("<i>Synthetic demo data, generated by Filterscope (not real photos).</i>")
+        if dataset.note:
+            lines.append(dataset.note)
+        if sizes.get("known"):
+            common = sizes["most_common"]
+            lines.append(f"Sizes {sizes['min_width']}–{sizes['max_width']} × "
+                         f"{sizes['min_height']}–{sizes['max_height']} px; most common "
+                         f"{common[0]}×{common[1]}")
+        warning = dataset.imbalance_warning()
+        if warning:
+            lines.append(f"<span style='color:#b35c00'>{warning}</span>")
+        self.info.setText("<br>".join(lines))
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        self.problems.setRowCount(0)
+        for problem in problems:
+            self._append_problem(problem)
+
+    def _append_problem(self, problem: Problem) -> None:
+        row = self.problems.rowCount()
+        self.problems.insertRow(row)
+        for col, text in enumerate((problem.path, problem.kind, problem.reason)):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            self.problems.setItem(row, col, item)
+
+    @Slot(int)
+    def _on_class_filter_changed(self, index: int) -> None:
+        dataset = self._state.dataset
+        if dataset is not None:
+            self.grid.set_dataset(dataset, None if index <= 0 else index - 1)
+
+    @Slot(int)
+    def _on_grid_item_selected(self, item: int) -> None:
+        self.viewer_runner.start(load_item, self._state.dataset, item)
+
+    @Slot(str)
+    def _on_viewer_runner_failed(self, message: str) -> None:
+        self.viewer.set_image(None)
+        self.image_info.setText(f"Cannot show this image: {message}")
+
+    @Slot(object)
+    def _on_viewer_runner_finished(self, result: tuple) -> None:
+        item, rgb = result
+        dataset = self._state.dataset
+        self.viewer.set_image(rgb)
+        height, width = rgb.shape[:2]
+        kind = "grayscale" if self.viewer.is_grayscale() else "colour"
+        self.image_info.setText(f"{dataset.keys[item]} — class {dataset.classes[dataset.labels[item]]}"
+                                f" — {width}×{height} px, {kind}")
+
+    @Slot(int, str)
+    def _on_grid_thumbnail_failed(self, item: int, reason: str) -> None:
+        dataset = self._state.dataset
+        if dataset is not None:
+            problem = Problem(dataset.keys[item], "corrupt", f"{reason}; found while browsing")
+            dataset.problems.append(problem)
+            self._append_problem(problem)

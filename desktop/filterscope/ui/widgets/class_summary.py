@@ -1,0 +1,59 @@
+"""Per-class counts as a table and an embedded bar chart."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from filterscope.core.datasets import Dataset
+from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+
+
+def _number_item(value: int | float, text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setData(Qt.ItemDataRole.UserRole, value)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class ClassSummaryWidget(QWidget):
+    """Class, count and share of each class; the chart shows the same counts."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Images", "Share"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.chart = MplCanvasWidget(self, width=4, height=2.4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.chart, 2)
+
+    def set_dataset(self, dataset: Dataset | None) -> None:
+        """Fill the table and redraw the chart."""
+        counts = dataset.counts() if dataset is not None else []
+        names = dataset.classes if dataset is not None else []
+        total = max(int(sum(counts)), 1)
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(names))
+        for row, (name, count) in enumerate(zip(names, counts)):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 1, _number_item(int(count), f"{int(count):,}"))
+            self.table.setItem(row, 2, _number_item(count / total, f"{100 * count / total:.1f} %"))
+        self._draw(names, counts)
+
+    def _draw(self, names: list[str], counts) -> None:
+        figure = self.chart.figure
+        figure.clear()
+        if len(names):
+            axes = figure.add_subplot()
+            axes.bar(range(len(names)), counts, color="#4c8c4a")
+            axes.set_xticks(range(len(names)), names, rotation=45 if len(names) > 6 else 0,
+                            ha="right" if len(names) > 6 else "center", fontsize="small")
+            axes.set_ylabel("images")
+            axes.spines[["top", "right"]].set_visible(False)
+        self.chart.draw_idle()

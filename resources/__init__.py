@@ -1,0 +1,1 @@
+"""Filterscope's data files (presets, icons, stylesheets), shipped as package data."""

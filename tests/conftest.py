@@ -1,0 +1,52 @@
+"""Test environment: offscreen Qt, private Keras/matplotlib/app folders, no network, no leaks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Before Qt, Keras or matplotlib load: nothing a test does may touch the user's folders or screen.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="filterscope-tests-"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["KERAS_HOME"] = str(_SANDBOX / "keras")
+os.environ["MPLCONFIGDIR"] = str(_SANDBOX / "mpl")
+os.environ["FILTERSCOPE_DATA_DIR"] = str(_SANDBOX / "data")
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "plant-seedlings-150"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection outside the loopback fails the test at once."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address):  # type: ignore[no-untyped-def]
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh FILTERSCOPE_DATA_DIR and KERAS_HOME for one test."""
+    folder = tmp_path / "appdata"
+    monkeypatch.setenv("FILTERSCOPE_DATA_DIR", str(folder))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return folder
+
+
+@pytest.fixture
+def shared_plants() -> Path:
+    """The real Plant Seedlings sample from ../shared/data, or a skip where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data/plant-seedlings-150 is not on this machine")
+    return SHARED_DATA

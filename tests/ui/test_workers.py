@@ -1,0 +1,138 @@
+"""The one worker pattern: a core job in a QThread, signals in the GUI thread, cancel, restart."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
+
+from filterscope.core.jobs import Cancelled, check_cancel
+from filterscope.workers import JobRunner
+
+
+def counting_job(n: int, *, report, cancel, delay: float = 0.0) -> int:
+    for i in range(n):
+        check_cancel(cancel)
+        report.partial(i)
+        report.progress((i + 1) / n, f"step {i + 1}")
+        time.sleep(delay)
+    return n * 10
+
+
+def failing_job(*, report, cancel) -> None:
+    raise ValueError("the file x.png is not an image")
+
+
+def endless_job(started: threading.Event, *, report, cancel) -> None:
+    started.set()
+    while True:
+        check_cancel(cancel)
+        time.sleep(0.001)
+
+
+class Recorder(QObject):
+    """Slots living in the GUI thread, recording which thread delivered each signal."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        super().__init__()
+        self.events: list[tuple[str, object]] = []
+        self.threads: set[QThread] = set()
+        runner.sig_partial.connect(self.on_partial)
+        runner.sig_finished.connect(self.on_finished)
+        runner.sig_failed.connect(self.on_failed)
+        runner.sig_cancelled.connect(self.on_cancelled)
+        runner.sig_running.connect(self.on_running)
+
+    def _log(self, name: str, value: object) -> None:
+        self.threads.add(QThread.currentThread())
+        self.events.append((name, value))
+
+    @Slot(object)
+    def on_partial(self, value: object) -> None:
+        self._log("partial", value)
+
+    @Slot(object)
+    def on_finished(self, value: object) -> None:
+        self._log("finished", value)
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        self._log("failed", message)
+
+    @Slot()
+    def on_cancelled(self) -> None:
+        self._log("cancelled", None)
+
+    @Slot(bool)
+    def on_running(self, running: bool) -> None:
+        self._log("running", running)
+
+
+@pytest.fixture
+def runner(qtbot) -> JobRunner:
+    runner = JobRunner()
+    yield runner
+    runner.shutdown()
+
+
+def test_result_partials_and_running_state_arrive_in_gui_thread(qtbot, runner) -> None:
+    recorder = Recorder(runner)
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000) as blocker:
+        runner.start(counting_job, 5)
+    assert blocker.args == [50]
+    assert [v for name, v in recorder.events if name == "partial"] == [0, 1, 2, 3, 4]
+    assert recorder.events[0] == ("running", True)
+    assert ("running", False) in recorder.events
+    assert recorder.threads == {QCoreApplication.instance().thread()}
+    assert not runner.is_running()
+
+
+def test_failure_becomes_one_line_message(qtbot, runner) -> None:
+    with qtbot.waitSignal(runner.sig_failed, timeout=5000) as blocker:
+        runner.start(failing_job)
+    assert blocker.args == ["the file x.png is not an image"]
+    assert not runner.is_running()
+
+
+def test_cancel_stops_the_job_and_the_runner_is_usable_again(qtbot, runner) -> None:
+    started = threading.Event()
+    worker = runner.start(endless_job, started)
+    assert started.wait(5)
+    with qtbot.waitSignal(runner.sig_cancelled, timeout=5000):
+        runner.cancel()
+    assert worker.is_cancelled()
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000) as blocker:
+        runner.start(counting_job, 2)
+    assert blocker.args == [20]
+
+
+def test_starting_a_job_cancels_the_old_one_and_drops_its_signals(qtbot, runner) -> None:
+    recorder = Recorder(runner)
+    started = threading.Event()
+    old = runner.start(endless_job, started)
+    assert started.wait(5)
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000) as blocker:
+        runner.start(counting_job, 3)
+    assert old.is_cancelled()
+    assert blocker.args == [30]
+    finished = [v for name, v in recorder.events if name == "finished"]
+    assert finished == [30]
+
+
+def test_cancelled_exception_raised_directly_counts_as_cancel(qtbot, runner) -> None:
+    def job(*, report, cancel):
+        raise Cancelled()
+
+    with qtbot.waitSignal(runner.sig_cancelled, timeout=5000):
+        runner.start(job)
+
+
+def test_shutdown_waits_for_threads(qtbot) -> None:
+    runner = JobRunner()
+    started = threading.Event()
+    runner.start(endless_job, started)
+    assert started.wait(5)
+    assert runner.shutdown(5000)
+    assert not runner.is_running()
