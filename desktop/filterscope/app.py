@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope import __version__
 from filterscope.ui.main_window import MainWindow, TabFactory
+from filterscope.ui.resources import icon
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 
 DEFAULT_SOURCE = "builtin:mnist"
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Filterscope")
     app.setOrganizationName("Filterscope")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(icon("filterscope"))
     window = create_window()
     window.show()
     return app.exec()

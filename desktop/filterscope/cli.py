@@ -55,8 +55,13 @@ def run_job(description: str, fn: Callable[..., Any], *args: Any, **kwargs: Any)
 
 
 def _emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> None:
+    # A redirected stdout on Windows is cp1252: a class named "Ünïcødé 植物" must not crash the
+    # command after the job is done. JSON falls back to \u escapes, text to backslash escapes.
+    utf8 = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") == "utf8"
+    if not utf8 and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     if args.json:
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=not utf8)
         sys.stdout.write("\n")
     else:
         print(human(data))
@@ -98,7 +103,7 @@ def cmd_fetch(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     from filterscope.core.sources import fetch_source
 
     try:
-        source = run_job("Downloading", fetch_source, args.id)
+        source = run_job("Downloading", fetch_source, args.id, url=args.source)
     except (DownloadError, BuiltinUnavailable) as exc:
         raise CommandError(str(exc)) from exc
     return {"source": source}, lambda d: f"ready: {d['source']}"
@@ -190,6 +195,8 @@ def _register(sub: argparse._SubParsersAction) -> None:
 
     fetch = sub.add_parser("fetch", help="download a built-in dataset (mnist-full, plant-seedlings)")
     fetch.add_argument("id", help="built-in dataset id, see `filterscope datasets`")
+    fetch.add_argument("--from", dest="source", metavar="URL_OR_FILE",
+                       help="a mirror address, or a local copy of the archive (offline machines)")
     fetch.add_argument("--json", action="store_true", help="print one JSON document")
     fetch.set_defaults(handler=cmd_fetch)
 

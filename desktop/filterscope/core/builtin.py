@@ -142,12 +142,16 @@ def builtin_folder(builtin_id: str, *, report: Report, cancel: Cancel) -> Path:
     return root
 
 
-def fetch_builtin(builtin_id: str, *, report: Report, cancel: Cancel) -> Path:
-    """Download a fetchable built-in (``mnist-full`` or ``plant-seedlings``); see below."""
+def fetch_builtin(builtin_id: str, *, report: Report, cancel: Cancel,
+                  url: str | None = None) -> Path:
+    """Download a fetchable built-in (``mnist-full`` or ``plant-seedlings``); see below.
+
+    ``url`` replaces the official address: a mirror, or a local copy of the file.
+    """
     if builtin_id == "mnist-full":
-        return fetch_mnist(report, cancel)
+        return fetch_mnist(report, cancel, url=url or MNIST_URL)
     if builtin_id == "plant-seedlings":
-        return fetch_plant_seedlings(report, cancel)
+        return fetch_plant_seedlings(report, cancel, url=url or PLANTS_URL)
     raise BuiltinUnavailable(f"'{builtin_id}' has nothing to download.")
 
 
@@ -170,7 +174,7 @@ def fetch_plant_seedlings(report: Report, cancel: Cancel, *, url: str = PLANTS_U
         Cancelled: ``cancel`` was set.
     """
     archive = data_dir() / "downloads" / "plants.zip"
-    if not archive.is_file():
+    if url != PLANTS_URL or not archive.is_file():
         download(url, archive, report=_SubReport(report, 0.0, 0.85), cancel=cancel)
     try:
         extract_zip(archive, plants_dir(), report=_SubReport(report, 0.85, 0.15), cancel=cancel)

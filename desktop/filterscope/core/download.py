@@ -72,7 +72,8 @@ def download(
     """Download ``url`` to ``dest`` atomically, with progress and cancel.
 
     Args:
-        url: An ``http://`` or ``https://`` address.
+        url: An ``http://`` or ``https://`` address, or a local file (a path or ``file://``)
+            copied the same way, for machines that get the archive by other means.
         dest: The final file; its folder is created. An existing file is replaced only on success.
         report: Receives ``(bytes so far / total, "12.3 of 45.6 MB")``.
         cancel: Polled between chunks.
@@ -85,8 +86,12 @@ def download(
         DownloadError: Offline, refused, HTTP error, a transfer cut short, or an unwritable disk.
         Cancelled: ``cancel`` was set; the partial file has been removed.
     """
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DownloadError(f"Only http and https downloads are supported, not {url}.")
+    if len(urlsplit(url).scheme) <= 1:  # a local path (or a Windows drive letter)
+        if not Path(url).is_file():
+            raise DownloadError(f"{url}: no such file")
+        url = Path(url).resolve().as_uri()
+    if urlsplit(url).scheme not in ("http", "https", "file"):
+        raise DownloadError(f"Only http, https and local files are supported, not {url}.")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_suffix(dest.suffix + ".part")

@@ -44,8 +44,9 @@ def open_source(source: str, *, report: Report, cancel: Cancel) -> Dataset:
     return scan_folder(source, report=report, cancel=cancel)
 
 
-def fetch_source(builtin_id: str, *, report: Report, cancel: Cancel) -> str:
-    """Download a fetchable built-in and return its source string, ready for open_source."""
-    fetch_builtin(builtin_id, report=report, cancel=cancel)
+def fetch_source(builtin_id: str, *, report: Report, cancel: Cancel, url: str | None = None) -> str:
+    """Download a fetchable built-in (from ``url`` or a local file when given) and return its
+    source string, ready for open_source."""
+    fetch_builtin(builtin_id, report=report, cancel=cancel, url=url)
     return f"builtin:{builtin_id}"
 

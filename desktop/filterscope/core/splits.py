@@ -142,13 +142,20 @@ def load_manifest(path: str | os.PathLike) -> SplitManifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SplitError(f"{path}: cannot read the manifest ({exc})") from exc
-    if not isinstance(data, dict) or data.get("version", 0) > MANIFEST_VERSION:
+    version = data.get("version", 0) if isinstance(data, dict) else None
+    if not isinstance(version, int) or version > MANIFEST_VERSION:
         raise SplitError(f"{path}: not a Filterscope split manifest of version <= {MANIFEST_VERSION}")
     try:
         manifest = SplitManifest(**data)
-        for subset in manifest.subsets.values():
+        subsets = manifest.subsets
+        if not isinstance(manifest.classes, list) or not isinstance(subsets, dict) \
+                or set(subsets) != {"train", "val"} \
+                or not all(isinstance(s, dict) for s in subsets.values()):
+            raise TypeError("expected a list of classes and 'train' and 'val' subsets")
+        for subset in subsets.values():
             for name, keys in subset.items():
-                if name not in manifest.classes or not all(isinstance(k, str) for k in keys):
+                if name not in manifest.classes or not isinstance(keys, list) \
+                        or not all(isinstance(k, str) for k in keys):
                     raise TypeError(f"bad entry for class {name!r}")
     except TypeError as exc:
         raise SplitError(f"{path}: malformed manifest ({exc})") from exc

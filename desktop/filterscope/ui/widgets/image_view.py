@@ -106,7 +106,7 @@ class ImageViewWidget(QGraphicsView):
         x1, y1 = min(int(rect.right()) + 1, width), min(int(rect.bottom()) + 1, height)
         cell = self.zoom()
         font = QFont(self.font())
-        font.setPixelSize(max(int(cell * 0.32), 6))
+        font.setPixelSize(max(int(cell * 0.36), 6))
         painter.save()
         painter.resetTransform()  # draw in viewport pixels so the text is crisp at any zoom
         painter.setFont(font)

@@ -1,0 +1,61 @@
+"""Open the app on a dataset and save a screenshot of the whole screen (run under Xvfb).
+
+Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE OUT.png [--tab N]
+       [--zoom F] [--values]
+Used to make the README's pictures and to look at each tab as a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from filterscope.app import create_window
+from filterscope.ui.tabs.dataset_tab import DatasetTab
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("source")
+    parser.add_argument("out")
+    parser.add_argument("--item", type=int, default=0, help="grid row to select")
+    parser.add_argument("--zoom", type=float, default=0.0, help="viewer zoom factor")
+    parser.add_argument("--values", action="store_true", help="show pixel values")
+    parser.add_argument("--settle", type=int, default=4000, help="ms to wait before the shot")
+    args = parser.parse_args()
+    app = QApplication(sys.argv)
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
+    settings.clear()
+    settings.setValue("dataset/last", args.source)
+    window = create_window(settings)
+    window.resize(1400, 860)
+    window.move(0, 0)
+    window.show()
+    tab = window.findChild(DatasetTab)
+
+    def select() -> None:
+        grid = tab.grid
+        if grid.model().rowCount() > args.item:
+            grid.setCurrentIndex(grid.model().index(args.item))
+        tab.values_box.setChecked(args.values)
+
+    def zoom() -> None:
+        if args.zoom:
+            tab.viewer.zoom_by(args.zoom / tab.viewer.zoom())
+
+    def shoot() -> None:
+        QGuiApplication.primaryScreen().grabWindow(0).save(args.out)
+        window.close()
+
+    QTimer.singleShot(args.settle // 2, select)
+    QTimer.singleShot(args.settle * 3 // 4, zoom)
+    QTimer.singleShot(args.settle, shoot)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Benchmark fixtures: a 50,000-image folder-per-class tree, made once per session.
+
+The images are real PNG and JPEG files (64-150 px, smooth random colour fields with a little noise,
+so they compress like small photos rather than like pure noise). Generation runs in a process pool
+and takes well under a minute on two cores. ``FILTERSCOPE_BENCH_DATA=<folder>`` keeps the tree
+between sessions (it is reused when its marker file says it is complete).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+N_IMAGES = 50_000
+N_CLASSES = 12
+_CHUNK = 1_000
+_MARKER = ".complete-v2"
+
+
+def _write_chunk(args: tuple[str, int, int]) -> int:
+    """Writes images start..stop-1 (deterministic per index); returns how many were written."""
+    import cv2  # imported in the worker: the parent never needs it
+
+    root, start, stop = Path(args[0]), args[1], args[2]
+    for index in range(start, stop):
+        rng = np.random.default_rng(index)
+        width, height = (int(v) for v in rng.integers(64, 151, size=2))
+        coarse = rng.integers(0, 256, size=(int(rng.integers(3, 9)), int(rng.integers(3, 9)), 3),
+                              dtype=np.uint8)
+        field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+        noise = rng.integers(-12, 13, size=field.shape, dtype=np.int16)
+        bgr = np.clip(field.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        if (index // N_CLASSES) % 2:  # alternates within every class folder
+            suffix, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, 90]
+        else:
+            suffix, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, 3]
+        ok, data = cv2.imencode(suffix, bgr, params)
+        assert ok, f"encoding image {index} failed"
+        folder = root / f"class_{index % N_CLASSES:02d}"
+        (folder / f"img_{index:05d}{suffix}").write_bytes(data.tobytes())
+    return stop - start
+
+
+def make_tree(root: Path, count: int = N_IMAGES) -> Path:
+    """Writes ``count`` images into N_CLASSES class folders under ``root`` (2 processes)."""
+    for label in range(N_CLASSES):
+        (root / f"class_{label:02d}").mkdir(parents=True, exist_ok=True)
+    chunks = [(str(root), start, min(start + _CHUNK, count)) for start in range(0, count, _CHUNK)]
+    with ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        written = sum(pool.map(_write_chunk, chunks))
+    assert written == count
+    (root / _MARKER).write_text(str(count))
+    return root
+
+
+@pytest.fixture(scope="session")
+def image_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 50,000-image tree (12 classes, PNG and JPEG alternating)."""
+    keep = os.environ.get("FILTERSCOPE_BENCH_DATA")
+    root = Path(keep) if keep else tmp_path_factory.mktemp("bench") / "fifty-thousand"
+    marker = root / _MARKER
+    if not (marker.is_file() and marker.read_text() == str(N_IMAGES)):
+        make_tree(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def image_paths(image_tree: Path) -> list[Path]:
+    """Every image file of the tree, in scan order (class folder, then name)."""
+    return sorted(p for p in image_tree.glob("class_*/*") if p.is_file())

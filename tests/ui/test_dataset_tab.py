@@ -1,0 +1,159 @@
+"""The Dataset tab driven through qtbot on real widgets, real files and real worker threads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from filterscope.app import create_window
+from filterscope.ui.split_dialog import SplitDialog
+from filterscope.ui.tabs.dataset_tab import DatasetTab
+from tests.corpus import tree_digest
+
+WAIT_MS = 20_000
+
+
+def write_dataset(root: Path, per_class: dict[str, int], size: int = 40) -> Path:
+    rng = np.random.default_rng(0)
+    for name, count in per_class.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            image = rng.integers(0, 256, (size, size + i % 3, 3), dtype=np.uint8)
+            ok, data = cv2.imencode(".png", image)
+            (root / name / f"img {i:03d}.png").write_bytes(data.tobytes())
+    return root
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = write_dataset(tmp_path / "Seedlings ’photos", {"Shepherd’s Purse": 6, "Maize": 9})
+    (root / "Maize" / "broken.png").write_bytes(b"this is not a png")
+    (root / "Empty class").mkdir()
+    return root
+
+
+def open_window(qtbot, settings, source: str):
+    settings.setValue("dataset/last", source)
+    window = create_window(settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
+    return window, window.findChild(DatasetTab)
+
+
+def close(qtbot, window) -> None:
+    window.close()
+
+
+def test_folder_dataset_shows_classes_problems_thumbnails_and_image(qtbot, settings, folder) -> None:
+    before = tree_digest(folder)
+    window, tab = open_window(qtbot, settings, f"folder:{folder}")
+    dataset = window.state.dataset
+    assert dataset.classes == ["Empty class", "Maize", "Shepherd’s Purse"]
+    table = tab.classes.table
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == dataset.classes
+    assert [table.item(r, 1).text() for r in range(table.rowCount())] == ["0", "9", "6"]
+    bars = tab.classes.chart.figure.axes[0].patches
+    assert [round(bar.get_height()) for bar in bars] == [0, 9, 6]
+    problems = {(tab.problems.item(r, 0).text(), tab.problems.item(r, 1).text())
+                for r in range(tab.problems.rowCount())}
+    assert ("Maize/broken.png", "not-image") in problems
+    assert ("Empty class", "empty-class") in problems
+    assert tab.grid.model().rowCount() == 15
+    qtbot.waitUntil(lambda: tab.grid.thumbs.cached_count() == 15, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.viewer.scene().items()[0].pixmap().width() == 40, timeout=WAIT_MS)
+    assert "Maize/img 000.png" in tab.image_info.text()
+    assert "15 images" in window.dataset_label.text()
+    tab.class_filter.setCurrentIndex(3)  # Shepherd’s Purse
+    assert tab.grid.model().rowCount() == 6
+    close(qtbot, window)
+    assert tree_digest(folder) == before
+
+
+def test_mnist_pixel_values_are_shown_when_zoomed(qtbot, settings, data_dir) -> None:
+    window, tab = open_window(qtbot, settings, "builtin:mnist")
+    assert len(window.state.dataset) == 5000
+    qtbot.waitUntil(lambda: tab.viewer.is_grayscale(), timeout=WAIT_MS)
+    tab.values_box.setChecked(True)
+    tab.viewer.zoom_by(40 / tab.viewer.zoom())
+    assert tab.viewer.values_visible()
+    tab.viewer.zoom_by(2 / tab.viewer.zoom())
+    assert not tab.viewer.values_visible()  # too small to read: numbers are not drawn
+    close(qtbot, window)
+
+
+def test_missing_last_dataset_falls_back_to_builtin_digits(qtbot, settings, tmp_path, data_dir) -> None:
+    window, tab = open_window(qtbot, settings, f"folder:{tmp_path / 'gone'}")
+    assert window.state.dataset.source == "builtin:mnist"
+    close(qtbot, window)
+
+
+def test_settings_remember_the_dataset_and_geometry(qtbot, settings, folder) -> None:
+    window, _tab = open_window(qtbot, settings, "builtin:leaves")
+    window.state.set_dataset(window.state.dataset)
+    window.close()
+    settings.sync()
+    assert settings.value("dataset/last") == "builtin:leaves"
+    assert settings.value("window/geometry") is not None
+
+
+def test_cancel_mid_scan_leaves_the_tab_usable_and_the_folder_untouched(qtbot, settings, tmp_path, folder, data_dir) -> None:
+    big = write_dataset(tmp_path / "big", {f"class {i}": 150 for i in range(8)}, size=16)
+    before = tree_digest(big)
+    window, tab = open_window(qtbot, settings, f"folder:{folder}")
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.open_source(f"folder:{big}")
+        qtbot.waitUntil(lambda: tab.job_panel._cancel.isVisible(), timeout=WAIT_MS)
+        qtbot.mouseClick(tab.job_panel._cancel, Qt.MouseButton.LeftButton)
+    assert tab.job_panel.message() == "Cancelled"
+    assert window.state.dataset.root == folder  # the old dataset stays
+    with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):
+        tab.open_source(f"folder:{big}")
+    assert len(window.state.dataset) == 1200
+    close(qtbot, window)
+    assert tree_digest(big) == before
+
+
+def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, folder, tmp_path, monkeypatch) -> None:
+    from filterscope.core.sources import open_source
+    from filterscope.core.jobs import NullReport
+    import threading
+
+    dataset = open_source(f"folder:{folder}", report=NullReport(), cancel=threading.Event())
+    before = tree_digest(folder)
+    dialog = SplitDialog(dataset)
+    qtbot.addWidget(dialog)
+    dialog.n_spin.setValue(2)
+    counts = {dialog.table.item(r, 0).text(): (dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
+              for r in range(dialog.table.rowCount())}
+    assert counts["Maize"] == ("7", "2") and counts["Shepherd’s Purse"] == ("4", "2")
+    dialog.fraction.setChecked(True)
+    dialog.f_spin.setValue(0.5)
+    assert dialog.table.item(1, 2).text() == "4"  # Maize: round(0.5 * 9) = 4
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    assert not dialog.save_to(folder / "split.json")
+    assert "refusing to write inside the dataset folder" in warnings[0]
+    assert dialog.save_to(tmp_path / "split.json")
+    saved = json.loads((tmp_path / "split.json").read_text(encoding="utf-8"))
+    assert saved["method"] == "fraction" and len(saved["subsets"]["val"]["Maize"]) == 4
+    assert tree_digest(folder) == before
+
+
+def test_offline_download_gives_a_clear_message_and_keeps_the_app_usable(qtbot, settings, data_dir) -> None:
+    window, tab = open_window(qtbot, settings, "builtin:mnist")
+    index = tab.source_combo.findData("builtin:plant-seedlings")
+    tab.source_combo.setCurrentIndex(index)
+    tab.source_combo.activated.emit(index)
+    assert tab.fetch_button.isVisible() and tab.import_button.isVisible()
+    with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS) as blocker:
+        tab.fetch(str(data_dir / "no-such-archive.zip"))
+    assert "no such file" in blocker.args[0]
+    assert window.state.dataset.source == "builtin:mnist"
+    close(qtbot, window)
