@@ -217,7 +217,8 @@ def test_split_refuses_to_write_inside_the_dataset(capsys, dataset: Path, where:
         "class": dataset / corpus.CLOVER / "split.json",
         "new sub-folder": dataset / "splits" / "split.json",
     }[where]
-    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2", "--out", str(target))
+    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2",
+                          "--out", str(target))
     assert code == 1
     assert out == "" and len(err.strip().splitlines()) == 1
     assert "refusing to write inside the dataset folder" in err
@@ -235,7 +236,8 @@ def test_split_to_an_unwritable_place(capsys, dataset: Path, tmp_path: Path, whe
     }[where]
     if where == "proc" and not Path("/proc/self").exists():
         pytest.skip("no /proc on this OS")
-    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2", "--out", str(target))
+    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2",
+                          "--out", str(target))
     assert code == 1
     assert out == ""
     assert len(err.strip().splitlines()) == 1
@@ -258,7 +260,8 @@ def test_split_of_a_generated_dataset_is_exact(capsys, tmp_path: Path) -> None:
     for name, count in (("a", 12), ("b", 7), ("c", 1)):
         (root / name).mkdir(parents=True)
         for i in range(count):
-            Image.fromarray(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)).save(root / name / f"{i}.png")
+            pixels = rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
     before = tree_digest(root)
     out_path = tmp_path / "out" / "split.json"
     out_path.parent.mkdir()

@@ -18,7 +18,13 @@ from filterscope.core import datasets
 from filterscope.core.datasets import Dataset, DatasetError, scan_folder
 from filterscope.core.jobs import Cancelled, RecordingReport
 from tests import corpus
-from tests.corpus import Case, make_corpus, make_unreadable, run_without_read_permission, tree_digest
+from tests.corpus import (
+    Case,
+    make_corpus,
+    make_unreadable,
+    run_without_read_permission,
+    tree_digest,
+)
 
 # Corpus cases whose scan outcome differs from what probe_image says about the path alone.
 _STRUCTURAL = {
@@ -155,7 +161,8 @@ def test_class_names_with_unicode_apostrophe_and_spaces(scanned) -> None:
     assert sorted(ds.classes) == sorted(corpus.CLASSES)
     assert "Shepherd’s Purse" in ds.classes and "Shepherd's Purse" not in ds.classes
     counts = dict(zip(ds.classes, ds.counts().tolist()))
-    assert counts == {corpus.SHEPHERD: 9, corpus.UNICODE: 8, corpus.CLOVER: 5, corpus.EMPTY_CLASS: 0}
+    assert counts == {corpus.SHEPHERD: 9, corpus.UNICODE: 8, corpus.CLOVER: 5,
+                      corpus.EMPTY_CLASS: 0}
     spaced = _rel(cases["name-with-spaces"], root)
     assert ds.classes[ds.labels[ds.keys.index(spaced)]] == corpus.SHEPHERD
     assert ds.path(ds.keys.index(spaced)) == cases["name-with-spaces"].path
@@ -279,7 +286,8 @@ def test_imbalance_warning(tmp_path: Path, small: int, warns: bool) -> None:
 
 def _in_memory(sizes: list[tuple[int, int]]) -> Dataset:
     n = len(sizes)
-    return Dataset(name="mem", source="builtin:test", classes=["x"], keys=[f"train/{i}" for i in range(n)],
+    return Dataset(name="mem", source="builtin:test", classes=["x"],
+                   keys=[f"train/{i}" for i in range(n)],
                    labels=np.zeros(n, np.int32), sizes=np.asarray(sizes, np.int32).reshape(-1, 2))
 
 
@@ -332,7 +340,8 @@ def _count_probes(monkeypatch: pytest.MonkeyPatch, on_call=None) -> list[int]:
 
 
 @pytest.mark.parametrize("at", [1, 2])
-def test_cancel_from_progress_callback(many_pngs: Path, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
+def test_cancel_from_progress_callback(many_pngs: Path, monkeypatch: pytest.MonkeyPatch,
+                                       at: int) -> None:
     before = tree_digest(many_pngs)
     probes = _count_probes(monkeypatch)
     cancel = threading.Event()
@@ -380,6 +389,7 @@ def test_scan_never_decodes_pixels(corpus_root, monkeypatch: pytest.MonkeyPatch)
     root, cases = corpus_root
     ds = _scan(root)
     assert decoded == []
-    good = {_rel(c, root) for c in cases.values() if c.probe_expect == "ok" and c.kind != "nested-image"}
+    good = {_rel(c, root) for c in cases.values()
+            if c.probe_expect == "ok" and c.kind != "nested-image"}
     assert good <= set(ds.keys)
     assert all(p.kind not in ("corrupt", "not-image") or p.path not in good for p in ds.problems)

@@ -125,7 +125,8 @@ def test_split_does_not_depend_on_item_order() -> None:
     ds = _dataset({"a": 30, "b": 30})
     order = np.random.default_rng(0).permutation(len(ds))
     shuffled = Dataset(name="mem", source=ds.source, classes=ds.classes,
-                       keys=[ds.keys[i] for i in order], labels=ds.labels[order], sizes=ds.sizes[order])
+                       keys=[ds.keys[i] for i in order], labels=ds.labels[order],
+                       sizes=ds.sizes[order])
     assert make_split(ds, val_fraction=0.2, seed=5).subsets == \
         make_split(shuffled, val_fraction=0.2, seed=5).subsets
 
@@ -147,7 +148,8 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["split.json"]  # no temp file left behind
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["version"] == MANIFEST_VERSION and data["source"] == "folder:/data/mem"
-    assert data["subsets"]["val"]["Shepherd’s Purse"] == manifest.subsets["val"]["Shepherd’s Purse"]
+    name = "Shepherd’s Purse"
+    assert data["subsets"]["val"][name] == manifest.subsets["val"][name]
     loaded = load_manifest(path)
     assert loaded == manifest
     assert loaded.counts() == manifest.counts()
@@ -163,7 +165,7 @@ def test_save_replaces_an_existing_manifest(tmp_path: Path) -> None:
     assert load_manifest(path) == newer
 
 
-def _valid_json(tmp_path: Path) -> dict:
+def _valid_json() -> dict:
     return make_split(_dataset({"a": 5, "b": 5}), val_per_class=1, seed=0).to_json()
 
 
@@ -203,7 +205,7 @@ def test_load_a_folder(tmp_path: Path) -> None:
 
 
 def test_load_newer_version(tmp_path: Path) -> None:
-    data = _valid_json(tmp_path)
+    data = _valid_json()
     data["version"] = MANIFEST_VERSION + 1
     path = _write(tmp_path, json.dumps(data))
     with pytest.raises(SplitError, match="version") as info:
@@ -249,14 +251,14 @@ def _broken(data: dict, change: str) -> object:
     "no val subset", "classes null",
 ])  # fmt: skip
 def test_load_wrong_structure(tmp_path: Path, change: str) -> None:
-    path = _write(tmp_path, json.dumps(_broken(_valid_json(tmp_path), change)))
+    path = _write(tmp_path, json.dumps(_broken(_valid_json(), change)))
     with pytest.raises(SplitError) as info:
         load_manifest(path)
     assert str(path) in str(info.value)
 
 
 def test_load_older_manifest_without_optional_fields(tmp_path: Path) -> None:
-    data = _valid_json(tmp_path)
+    data = _valid_json()
     for optional in ("warnings", "created", "app_version", "version"):
         del data[optional]
     loaded = load_manifest(_write(tmp_path, json.dumps(data)))

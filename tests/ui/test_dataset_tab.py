@@ -60,7 +60,7 @@ def test_folder_dataset_shows_classes_problems_thumbnails_and_image(qtbot, setti
     assert [table.item(r, 0).text() for r in range(table.rowCount())] == dataset.classes
     assert [table.item(r, 1).text() for r in range(table.rowCount())] == ["0", "9", "6"]
     bars = tab.classes.chart.figure.axes[0].patches
-    assert [round(bar.get_height()) for bar in bars] == [0, 9, 6]
+    assert [round(bar.get_width()) for bar in bars] == [0, 9, 6]
     problems = {(tab.problems.item(r, 0).text(), tab.problems.item(r, 1).text())
                 for r in range(tab.problems.rowCount())}
     assert ("Maize/broken.png", "not-image") in problems

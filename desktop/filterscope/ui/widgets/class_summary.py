@@ -30,8 +30,8 @@ class ClassSummaryWidget(QWidget):
         self.chart = MplCanvasWidget(self, width=4, height=2.4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 3)
-        layout.addWidget(self.chart, 2)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.chart, 3)
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         """Fill the table and redraw the chart."""
@@ -50,10 +50,11 @@ class ClassSummaryWidget(QWidget):
         figure = self.chart.figure
         figure.clear()
         if len(names):
+            # Horizontal bars: long class names ("Small-flowered Cranesbill") stay readable.
             axes = figure.add_subplot()
-            axes.bar(range(len(names)), counts, color="#4c8c4a")
-            axes.set_xticks(range(len(names)), names, rotation=45 if len(names) > 6 else 0,
-                            ha="right" if len(names) > 6 else "center", fontsize="small")
-            axes.set_ylabel("images")
+            axes.barh(range(len(names)), counts, color="#4c8c4a")
+            axes.set_yticks(range(len(names)), names, fontsize="small" if len(names) <= 8 else "x-small")
+            axes.invert_yaxis()
+            axes.set_xlabel("images")
             axes.spines[["top", "right"]].set_visible(False)
         self.chart.draw_idle()
