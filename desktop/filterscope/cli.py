@@ -253,7 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"filterscope {args.command}: cancelled", file=sys.stderr)
         return 130
-    _emit(args, data, human)
+    try:
+        _emit(args, data, human)
+    except BrokenPipeError:  # `filterscope scan DIR | head`: the reader left, that is fine
+        sys.stderr.close()
     return 0
 
 

@@ -9,8 +9,10 @@ between sessions (it is reused when its marker file says it is complete).
 from __future__ import annotations
 
 import os
+import statistics
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -72,3 +74,39 @@ def image_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def image_paths(image_tree: Path) -> list[Path]:
     """Every image file of the tree, in scan order (class folder, then name)."""
     return sorted(p for p in image_tree.glob("class_*/*") if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def warm_tree(image_paths: list[Path]) -> list[Path]:
+    """The image paths, after reading every file once so both timed paths see a warm page cache."""
+    for path in image_paths:
+        path.read_bytes()
+    return image_paths
+
+
+def run_paired(benchmark, project: Callable[[], float], reference: Callable[[], float], *,
+               rounds: int, warmup_rounds: int = 0) -> tuple[list[float], list[float]]:
+    """Times the project's path and the reference path alternately, in the same run.
+
+    pytest-benchmark times ``project``; ``reference`` runs as each round's untimed setup, so the
+    two alternate and see the same machine state. Each callable returns the seconds it measured
+    itself (a subprocess's time to a printed line, say). Warm-up rounds are dropped; medians,
+    every round and the ratio project/reference go into ``benchmark.extra_info``.
+
+    Returns:
+        The project's and the reference's per-round seconds.
+    """
+    project_s: list[float] = []
+    reference_s: list[float] = []
+    benchmark.pedantic(lambda: project_s.append(project()),
+                       setup=lambda: reference_s.append(reference()),
+                       rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
+    project_s, reference_s = project_s[warmup_rounds:], reference_s[warmup_rounds:]
+    benchmark.extra_info.update({
+        "project_s": [round(s, 4) for s in project_s],
+        "reference_s": [round(s, 4) for s in reference_s],
+        "project_median_s": round(statistics.median(project_s), 4),
+        "reference_median_s": round(statistics.median(reference_s), 4),
+        "ratio": round(statistics.median(project_s) / statistics.median(reference_s), 4),
+    })
+    return project_s, reference_s

@@ -135,14 +135,14 @@ def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, fol
     assert counts["Maize"] == ("7", "2") and counts["Shepherd’s Purse"] == ("4", "2")
     dialog.fraction.setChecked(True)
     dialog.f_spin.setValue(0.5)
-    assert dialog.table.item(1, 2).text() == "4"  # Maize: round(0.5 * 9) = 4
+    assert dialog.table.item(1, 2).text() == "5"  # Maize: 0.5 * 9 = 4.5, rounded half up
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
     assert not dialog.save_to(folder / "split.json")
     assert "refusing to write inside the dataset folder" in warnings[0]
     assert dialog.save_to(tmp_path / "split.json")
     saved = json.loads((tmp_path / "split.json").read_text(encoding="utf-8"))
-    assert saved["method"] == "fraction" and len(saved["subsets"]["val"]["Maize"]) == 4
+    assert saved["method"] == "fraction" and len(saved["subsets"]["val"]["Maize"]) == 5
     assert tree_digest(folder) == before
 
 

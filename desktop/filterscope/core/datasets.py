@@ -268,6 +268,7 @@ def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
         keys.append(key)
         labels.append(label)
         sizes.append((info.width, info.height))
+    check_cancel(cancel)
     report.progress(0.9, "Looking for duplicate files")
     problems.extend(_find_duplicates(root, keys, cancel))
     report.progress(1.0, f"{len(keys):,} images in {len(classes)} classes")

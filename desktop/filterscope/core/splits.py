@@ -67,7 +67,7 @@ class SplitManifest:
 def _n_val(n: int, val_per_class: int | None, val_fraction: float | None) -> int:
     if n < 2:
         return 0
-    wanted = val_per_class if val_per_class is not None else round(val_fraction * n)
+    wanted = val_per_class if val_per_class is not None else int(val_fraction * n + 0.5)
     if val_fraction is not None and val_fraction > 0:
         wanted = max(wanted, 1)
     return min(wanted, n - 1)
