@@ -2,7 +2,7 @@
 
 The images are real PNG and JPEG files (64-150 px, smooth random colour fields with a little noise,
 so they compress like small photos rather than like pure noise). Generation runs in a process pool
-and takes well under a minute on two cores. ``FILTERSCOPE_BENCH_DATA=<folder>`` keeps the tree
+and takes about a minute on two cores. ``FILTERSCOPE_BENCH_DATA=<folder>`` keeps the tree
 between sessions (it is reused when its marker file says it is complete).
 """
 
