@@ -16,9 +16,11 @@ Symlink and FIFO cases are left out where the OS cannot make them (Windows witho
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import stat
 import struct
 import subprocess
@@ -294,3 +296,22 @@ def run_without_read_permission(code: str, *args: str) -> subprocess.CompletedPr
     desktop = str(Path(__file__).resolve().parents[1] / "desktop")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [desktop, env.get("PYTHONPATH")]))
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Turns a hang (a FIFO opened for reading blocks forever) into a failure."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def fail(*_):
+        raise TimeoutError(f"blocked for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import signal
 import threading
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from filterscope.core.datasets import Dataset, DatasetError, scan_folder
 from filterscope.core.jobs import Cancelled, RecordingReport
 from tests import corpus
 from tests.corpus import (
+    deadline,
     Case,
     make_corpus,
     make_unreadable,
@@ -32,25 +31,6 @@ _STRUCTURAL = {
     "nested-folder": "nested-folder",
     "dir-symlink-to-parent": "nested-folder",
 }
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    """Turns a hang (a FIFO opened for reading blocks forever) into a failure."""
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def fail(*_):
-        raise TimeoutError("scan blocked")
-
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _scan(root: Path, **kwargs) -> Dataset:
@@ -81,7 +61,7 @@ def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 def scanned(corpus_root) -> tuple[Path, dict[str, Case], Dataset, str, str]:
     root, cases = corpus_root
     before = tree_digest(root)
-    with _deadline(20):
+    with deadline(20):
         dataset = _scan(root)
     return root, cases, dataset, before, tree_digest(root)
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +24,7 @@ from filterscope.core.images import (
 )
 from tests import corpus
 from tests.corpus import (
+    deadline,
     Case,
     make_corpus,
     make_unreadable,
@@ -55,27 +54,8 @@ def _case(cases: dict[str, Case], name: str) -> Case:
     return cases[name]
 
 
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    """Turns a hang (a FIFO opened for reading blocks forever) into a failure."""
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def fail(*_):
-        raise TimeoutError("image reader blocked")
-
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _outcome(fn, path: Path, *args, **kwargs) -> str:
-    with _deadline(5):
+    with deadline(5):
         try:
             fn(path, *args, **kwargs)
         except ImageReadError as err:
