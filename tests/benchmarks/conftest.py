@@ -110,3 +110,16 @@ def run_paired(benchmark, project: Callable[[], float], reference: Callable[[], 
         "ratio": round(statistics.median(project_s) / statistics.median(reference_s), 4),
     })
     return project_s, reference_s
+
+
+@pytest.fixture(scope="session")
+def scanned(image_tree: Path):
+    """The tree scanned into a Dataset (every file a readable image)."""
+    import threading
+
+    from filterscope.core.datasets import scan_folder
+    from filterscope.core.jobs import NullReport
+
+    dataset = scan_folder(image_tree, report=NullReport(), cancel=threading.Event())
+    assert len(dataset) == N_IMAGES
+    return dataset
