@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/bootstrap.sh test
+.venv/bin/ruff check desktop tests
 .venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
 from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.mask_tab import MaskTab
 
 
 def main() -> int:
@@ -26,6 +28,9 @@ def main() -> int:
     parser.add_argument("--zoom", type=float, default=0.0, help="viewer zoom factor")
     parser.add_argument("--values", action="store_true", help="show pixel values")
     parser.add_argument("--settle", type=int, default=4000, help="ms to wait before the shot")
+    parser.add_argument("--tab", type=int, default=0, help="index of the tab to show")
+    parser.add_argument("--mask-preset", help="mask preset JSON to load into the Mask tab")
+    parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     args = parser.parse_args()
     app = QApplication(sys.argv)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
@@ -42,6 +47,12 @@ def main() -> int:
         if grid.model().rowCount() > args.item:
             grid.setCurrentIndex(grid.model().index(args.item))
         tab.values_box.setChecked(args.values)
+        window.tabs.setCurrentIndex(args.tab)
+        mask_tab = window.findChild(MaskTab)
+        if args.mask_preset:
+            mask_tab.load_preset(Path(args.mask_preset))
+        mask_tab.class_combo.setCurrentIndex(args.class_index)
+        mask_tab.item_spin.setValue(args.item % max(mask_tab.item_spin.maximum() + 1, 1))
 
     def zoom() -> None:
         if args.zoom:

@@ -16,11 +16,12 @@ from filterscope import __version__
 from filterscope.ui.main_window import MainWindow, TabFactory
 from filterscope.ui.resources import icon
 from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.mask_tab import MaskTab
 
 DEFAULT_SOURCE = "builtin:mnist"
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
-TABS: list[TabFactory] = [DatasetTab]
+TABS: list[TabFactory] = [DatasetTab, MaskTab]
 
 
 def make_settings() -> QSettings:

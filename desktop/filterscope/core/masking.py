@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from filterscope.core.jobs import Cancel, Report, check_cancel
 
 DISTANCES = ("redmean", "cielab")
 COMBINES = ("any", "all")
@@ -106,11 +109,15 @@ class MaskParams:
             if data.get(key, allowed[0]) not in allowed:
                 raise MaskParamsError(f"{key} must be one of {allowed}, not {data[key]!r}")
         version = data.get("version", MASK_FORMAT_VERSION)
-        if not isinstance(version, int) or version > MASK_FORMAT_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise MaskParamsError(f"version must be a whole number from 1, not {version!r}")
+        if version > MASK_FORMAT_VERSION:
             raise MaskParamsError(f"preset version {version!r} is newer than this app understands")
+        if not isinstance(data.get("name", ""), str):
+            raise MaskParamsError(f"name must be text, not {data['name']!r}")
         return cls(targets=targets, distance=distance, median=median,
                    combine=data.get("combine", "any"), output=data.get("output", "black"),
-                   name=str(data.get("name", "")))
+                   name=data.get("name", ""))
 
     def with_target(self, index: int, **changes: object) -> MaskParams:
         """A copy with target ``index`` changed (``rgb=`` or ``threshold=``)."""
@@ -234,6 +241,7 @@ class MaskSession:
     """
 
     def __init__(self, img: np.ndarray) -> None:
+        self.lock = threading.Lock()  # held by render_job: a session may outlive a cancelled job
         self.img = np.ascontiguousarray(img[..., :3])
         self._distances: dict[tuple[str, tuple[int, int, int]], np.ndarray] = {}
         self._near: dict[tuple[str, tuple[int, int, int], float], np.ndarray] = {}
@@ -294,3 +302,17 @@ def make_mask(img: np.ndarray, params: MaskParams) -> np.ndarray:
 def apply_mask(img: np.ndarray, params: MaskParams) -> MaskResult:
     """Mask an RGB uint8 image; the training pipeline calls this on every decoded image."""
     return MaskSession(img).render(params)
+
+
+def render_job(session: MaskSession, params: MaskParams, *, report: Report,
+               cancel: Cancel) -> tuple[MaskParams, MaskResult]:
+    """Job form of ``session.render`` for full-resolution previews (latest request wins).
+
+    Returns:
+        The params rendered (so the caller can drop a result that is no longer current) and
+        the result.
+    """
+    with session.lock:
+        check_cancel(cancel)
+        report.progress(0.0, "Full resolution")
+        return params, session.render(params)

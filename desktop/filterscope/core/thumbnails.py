@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Sequence
 
 import cv2
 import numpy as np
 
 from filterscope.core.datasets import Dataset
-from filterscope.core.images import ImageReadError, read_thumbnail, to_rgb
+from filterscope.core.images import ImageReadError, read_image, read_thumbnail, to_rgb
 from filterscope.core.jobs import Cancel, Report, check_cancel
 
 _BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the grid fills smoothly
@@ -81,3 +82,26 @@ def load_item(dataset: Dataset, index: int, *, report: Report, cancel: Cancel) -
     rgb = dataset.load(index)
     check_cancel(cancel)
     return index, rgb
+
+
+def class_examples(dataset: Dataset, size: int, *, report: Report,
+                   cancel: Cancel) -> list[tuple[int, str, np.ndarray]]:
+    """The first readable item of every class as a small image: ``(index, class, rgb)``."""
+    examples = []
+    for label, name in enumerate(dataset.classes):
+        check_cancel(cancel)
+        report.progress(label / max(len(dataset.classes), 1), f"Examples: {name}")
+        for index in np.flatnonzero(dataset.labels == label)[:5]:
+            try:
+                examples.append((int(index), name, thumbnail(dataset, int(index), size)))
+                break
+            except ImageReadError:
+                continue
+    return examples
+
+
+def load_file(path: Path, *, report: Report, cancel: Cancel) -> tuple[int, np.ndarray]:
+    """Job: read an image the user picked outside the dataset; ``(-1, rgb)`` like load_item."""
+    check_cancel(cancel)
+    report.progress(0.0, f"Loading {path.name}")
+    return -1, read_image(path)

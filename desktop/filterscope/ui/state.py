@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from filterscope.core.datasets import Dataset
+from filterscope.core.masking import MaskParams
 from filterscope.core.splits import SplitManifest
 
 
@@ -15,11 +16,14 @@ class AppState(QObject):
     """The new current Dataset."""
     sig_manifest_changed = Signal(object)
     """The new SplitManifest for the current dataset (or None)."""
+    sig_mask_changed = Signal(object)
+    """The MaskParams training should apply (or None for no mask)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self._manifest: SplitManifest | None = None
+        self._mask: MaskParams | None = None
 
     @property
     def dataset(self) -> Dataset | None:
@@ -30,6 +34,17 @@ class AppState(QObject):
     def manifest(self) -> SplitManifest | None:
         """The current split, if one was made for the current dataset."""
         return self._manifest
+
+    @property
+    def mask(self) -> MaskParams | None:
+        """The background mask training should apply, or None."""
+        return self._mask
+
+    def set_mask(self, params: MaskParams | None) -> None:
+        """Set (or clear) the mask that training reads."""
+        if params != self._mask:
+            self._mask = params
+            self.sig_mask_changed.emit(params)
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Make ``dataset`` current; a split made for another dataset is dropped."""

@@ -8,7 +8,7 @@ large enough to read.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
@@ -29,6 +29,8 @@ class ImageViewWidget(QGraphicsView):
 
     sig_zoom_changed = Signal(float)
     """The scale factor (screen pixels per image pixel) after a zoom."""
+    sig_pixel_clicked = Signal(int, int)
+    """Image column and row clicked while picking is on (the eyedropper)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,23 +40,44 @@ class ImageViewWidget(QGraphicsView):
         self.scene().addItem(self._item)
         self._gray: np.ndarray | None = None
         self._show_values = False
+        self._picking = False
+        self._user_zoomed = False
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setBackgroundBrush(QColor(40, 40, 40))
         self.setMinimumSize(200, 200)
 
     def set_image(self, rgb: np.ndarray | None) -> None:
-        """Show an RGB uint8 image (None clears) and fit it to the view."""
+        """Show an RGB uint8 image (None clears); a new size is fitted to the view, an image of
+        the same size keeps the user's zoom and scroll (live previews)."""
         if rgb is None:
             self._item.setPixmap(QPixmap())
             self._gray = None
             return
+        same_size = self._item.pixmap().size() == QSize(rgb.shape[1], rgb.shape[0])
         self._item.setPixmap(QPixmap.fromImage(to_qimage(rgb)))
         is_gray = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and
                        np.array_equal(rgb[..., 1], rgb[..., 2]))
         self._gray = rgb[..., 0].copy() if is_gray else None
-        self.scene().setSceneRect(QRectF(self._item.pixmap().rect()))
-        self.fit()
+        if not same_size:
+            self.scene().setSceneRect(QRectF(self._item.pixmap().rect()))
+            self.fit()
+
+    def set_picking(self, on: bool) -> None:
+        """Eyedropper mode: a click reports the pixel under the cursor instead of panning."""
+        self._picking = on
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._picking and event.button() == Qt.MouseButton.LeftButton:
+            point = self.mapToScene(event.position().toPoint())
+            rect = self._item.pixmap().rect()
+            x, y = int(point.x()), int(point.y())
+            if 0 <= x < rect.width() and 0 <= y < rect.height():
+                self.sig_pixel_clicked.emit(x, y)
+            return
+        super().mousePressEvent(event)
 
     def is_grayscale(self) -> bool:
         """True when the shown image has equal R, G and B everywhere."""
@@ -76,12 +99,14 @@ class ImageViewWidget(QGraphicsView):
     def fit(self) -> None:
         """Scale the image to fill the view, keeping its aspect ratio."""
         if not self._item.pixmap().isNull():
+            self._user_zoomed = False
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
             self.sig_zoom_changed.emit(self.zoom())
             self.viewport().update()
 
     def zoom_by(self, factor: float) -> None:
-        """Multiply the zoom by ``factor`` (clamped)."""
+        """Multiply the zoom by ``factor`` (clamped); the view then stops following resizes."""
+        self._user_zoomed = True
         target = min(max(self.zoom() * factor, 0.02), MAX_ZOOM)
         self.scale(target / self.zoom(), target / self.zoom())
         self.sig_zoom_changed.emit(self.zoom())
@@ -94,7 +119,7 @@ class ImageViewWidget(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if self.zoom() <= 1.0 or self._item.pixmap().width() * self.zoom() <= self.viewport().width():
+        if not self._user_zoomed:
             self.fit()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802

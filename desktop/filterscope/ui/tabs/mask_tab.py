@@ -1,0 +1,361 @@
+"""Mask tab: tune the chapter's colour-distance background mask live, then apply it safely.
+
+Every control change re-renders a downscaled preview on the GUI thread (throttled; distance maps
+are cached, so a threshold move is one comparison) and then the full-resolution image in a
+worker, latest request wins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from filterscope.core.datasets import Dataset
+from filterscope.core.fileio import atomic_write_json
+from filterscope.core.mask_batch import mask_dataset
+from filterscope.core.masking import (
+    MaskParams,
+    MaskParamsError,
+    MaskResult,
+    MaskSession,
+    builtin_preset,
+    load_params,
+    render_job,
+)
+from filterscope.core.thumbnails import class_examples, load_file, load_item
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.example_strip import ExampleStripWidget
+from filterscope.ui.widgets.image_view import ImageViewWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.mask_controls import MaskControlsWidget
+from filterscope.workers import JobRunner
+
+PREVIEW_SIDE = 480  # longest side of the GUI-thread preview; larger images render in a worker
+
+
+def _downscale(rgb: np.ndarray, side: int) -> np.ndarray:
+    scale = side / max(rgb.shape[:2])
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def overlay(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The image with removed pixels tinted red, to see at once what the mask eats."""
+    out = rgb.copy()
+    removed = ~mask
+    out[removed] = (0.35 * rgb[removed] + np.array([166, 0, 0])).astype(np.uint8)
+    return out
+
+
+def _as_rgb(result: MaskResult) -> np.ndarray:
+    image = result.image
+    if image.ndim == 2:
+        return np.dstack([image] * 3)
+    return np.ascontiguousarray(image[..., :3])
+
+
+class MaskTab(QWidget):
+    """Live colordist tuning on the current dataset's images, with presets and batch apply."""
+
+    title = "Mask"
+    sig_status = Signal(str)
+    """A line for the main window's status bar."""
+    sig_rendered = Signal(float)
+    """The kept fraction of the image shown, after every render (preview or full)."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._image: np.ndarray | None = None
+        self._preview: MaskSession | None = None
+        self._full: MaskSession | None = None
+        self.image_runner = JobRunner(self)
+        self.full_runner = JobRunner(self)
+        self.examples_runner = JobRunner(self)
+        self.batch_runner = JobRunner(self)
+        self._build_widgets()
+        self._build_layout()
+        self._refresh = qthrottled(self._render_preview, timeout=30, parent=self)
+        self._refresh_strip = qthrottled(self._render_strip, timeout=120, parent=self)
+        self._connect()
+
+    def _build_widgets(self) -> None:
+        self.class_combo = QComboBox()
+        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        self.open_button = QPushButton("Open image…")
+        self.view_combo = QComboBox()
+        self.view_combo.addItems(["Side by side", "Overlay"])
+        self.views = [ImageViewWidget() for _ in range(3)]
+        self.captions = [QLabel(t) for t in ("Original (click to pick a colour when the "
+                                             "eyedropper is on)", "Mask", "Result")]
+        self.controls = MaskControlsWidget(builtin_preset("chapter"))
+        self.kept_label = QLabel()
+        self.kept_label.setStyleSheet("font-size: 16pt; font-weight: bold")
+        self.chapter_button = QPushButton("Chapter preset")
+        self.load_button = QPushButton("Load…")
+        self.save_button = QPushButton("Save…")
+        self.apply_button = QPushButton("Apply to dataset…")
+        self.use_box = QCheckBox("Use this mask when training")
+        self.strip = ExampleStripWidget()
+        self.job_panel = JobPanelWidget(self.batch_runner)
+
+    def _build_layout(self) -> None:
+        picker = QHBoxLayout()
+        for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin,
+                       self.open_button, QLabel("View"), self.view_combo):
+            picker.addWidget(widget)
+        picker.addStretch(1)
+        images = QHBoxLayout()
+        for caption, view in zip(self.captions, self.views):
+            column = QVBoxLayout()
+            caption.setWordWrap(True)
+            column.addWidget(caption)
+            column.addWidget(view, 1)
+            images.addLayout(column, 1)
+        left = QVBoxLayout()
+        left.addLayout(picker)
+        left.addLayout(images, 1)
+        left.addWidget(QLabel("One example per class, masked with these settings:"))
+        left.addWidget(self.strip)
+        presets = QHBoxLayout()
+        for widget in (self.chapter_button, self.load_button, self.save_button):
+            presets.addWidget(widget)
+        right = QVBoxLayout()
+        right.addWidget(self.controls, 1)
+        right.addWidget(self.kept_label)
+        right.addLayout(presets)
+        right.addWidget(self.use_box)
+        right.addWidget(self.apply_button)
+        panel = QWidget()
+        panel.setLayout(right)
+        panel.setMinimumWidth(360)
+        panel.setMaximumWidth(480)
+        top = QHBoxLayout()
+        top.addLayout(left, 1)
+        top.addWidget(panel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.job_panel)
+
+    def _connect(self) -> None:
+        self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
+        self.class_combo.currentIndexChanged.connect(self._on_class_changed)
+        self.item_spin.valueChanged.connect(self._on_item_changed)
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.view_combo.currentIndexChanged.connect(self._refresh)
+        self.controls.sig_params_changed.connect(self._on_params_changed)
+        self.controls.sig_status.connect(self.sig_status)
+        self.controls.pick_button.toggled.connect(self.views[0].set_picking)
+        self.views[0].sig_pixel_clicked.connect(self._on_view_pixel_clicked)
+        self.chapter_button.clicked.connect(self._on_chapter_clicked)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.apply_button.clicked.connect(self._on_apply_clicked)
+        self.use_box.toggled.connect(self._on_use_toggled)
+        self.strip.sig_example_clicked.connect(self.show_item)
+        self.image_runner.sig_finished.connect(self._on_image_loaded)
+        self.image_runner.sig_failed.connect(self._on_image_failed)
+        self.full_runner.sig_finished.connect(self._on_full_rendered)
+        self.examples_runner.sig_finished.connect(self._on_examples_loaded)
+        self.batch_runner.sig_finished.connect(self._on_batch_finished)
+
+    # --- parameters ------------------------------------------------------------------------
+
+    @property
+    def params(self) -> MaskParams:
+        """The current mask settings."""
+        return self.controls.params()
+
+    def set_params(self, params: MaskParams) -> None:
+        """Show and use ``params`` (a preset, or the result of editing)."""
+        self.controls.set_params(params)
+
+    @Slot(object)
+    def _on_params_changed(self, params: MaskParams) -> None:
+        self._refresh()
+        self._refresh_strip()
+        if self.use_box.isChecked():
+            self._state.set_mask(params)
+
+    @Slot(int, int)
+    def _on_view_pixel_clicked(self, x: int, y: int) -> None:
+        if self._image is None:
+            return
+        patch = self._image[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].reshape(-1, 3)
+        rgb = tuple(int(v) for v in np.median(patch, axis=0))
+        self.controls.add_target(rgb)
+        self.sig_status.emit(f"Added target colour {rgb} from pixel ({x}, {y})")
+
+    # --- presets, apply, training ----------------------------------------------------------
+
+    @Slot()
+    def _on_chapter_clicked(self) -> None:
+        self.set_params(builtin_preset("chapter"))
+
+    @Slot()
+    def _on_load_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask preset", "", "Mask preset (*.json)")
+        if path:
+            self.load_preset(Path(path))
+
+    def load_preset(self, path: Path) -> bool:
+        """Load a preset file; on any problem say what and keep the current settings."""
+        try:
+            params = load_params(path)
+        except MaskParamsError as exc:
+            QMessageBox.warning(self, "Preset not loaded", f"{exc}\n\nThe current settings are kept.")
+            return False
+        self.set_params(params)
+        self.sig_status.emit(f"Loaded mask preset {path.name}")
+        return True
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save mask preset", "mask.json",
+                                              "Mask preset (*.json)")
+        if path:
+            try:
+                atomic_write_json(path, self.params.to_json())
+            except OSError as exc:
+                QMessageBox.warning(self, "Preset not saved", f"{path}: {exc.strerror or exc}")
+
+    @Slot()
+    def _on_apply_clicked(self) -> None:
+        dataset = self._state.dataset
+        if dataset is None or dataset.root is None:
+            self.sig_status.emit("Applying a mask needs a folder dataset")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "New folder for the masked copies")
+        if folder:
+            self.apply_to(dataset, Path(folder))
+
+    def apply_to(self, dataset: Dataset, out_dir: Path) -> None:
+        """Write masked copies of the dataset into ``out_dir`` in the background."""
+        self.batch_runner.start(mask_dataset, dataset, out_dir, self.params)
+
+    @Slot(object)
+    def _on_batch_finished(self, result: object) -> None:
+        summary = result.to_json() if hasattr(result, "to_json") else dict(result)
+        self.sig_status.emit(f"Masked copies written: {summary.get('written', 0)}, "
+                             f"skipped {summary.get('skipped', 0)}, "
+                             f"failed {len(summary.get('failed', []))}")
+
+    @Slot(bool)
+    def _on_use_toggled(self, on: bool) -> None:
+        self._state.set_mask(self.params if on else None)
+
+    # --- images ----------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(dataset.classes)
+        self.class_combo.blockSignals(False)
+        self.examples_runner.start(class_examples, dataset, 96)
+        self._on_class_changed(0)
+
+    def _class_items(self) -> np.ndarray:
+        dataset = self._state.dataset
+        if dataset is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(dataset.labels == max(self.class_combo.currentIndex(), 0))
+
+    @Slot(int)
+    def _on_class_changed(self, _index: int) -> None:
+        items = self._class_items()
+        self.item_spin.blockSignals(True)
+        self.item_spin.setMaximum(max(len(items) - 1, 0))
+        self.item_spin.setValue(0)
+        self.item_spin.blockSignals(False)
+        self._on_item_changed(0)
+
+    @Slot(int)
+    def _on_item_changed(self, position: int) -> None:
+        items = self._class_items()
+        if len(items):
+            self.show_item(int(items[min(position, len(items) - 1)]))
+
+    @Slot(int)
+    def show_item(self, index: int) -> None:
+        """Load dataset item ``index`` (off the GUI thread) and tune on it."""
+        self.image_runner.start(load_item, self._state.dataset, index)
+
+    @Slot()
+    def _on_open_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to tune on", "",
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)")
+        if path:
+            self.image_runner.start(load_file, Path(path))
+
+    @Slot(object)
+    def _on_image_loaded(self, result: tuple) -> None:
+        self.set_image(result[1])
+
+    @Slot(str)
+    def _on_image_failed(self, message: str) -> None:
+        self.sig_status.emit(f"Cannot tune on this image: {message}")
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
+        self.full_runner.cancel()
+        self._image = rgb
+        self._preview = MaskSession(_downscale(rgb, PREVIEW_SIDE))
+        self._full = MaskSession(rgb) if max(rgb.shape[:2]) > PREVIEW_SIDE else None
+        self.views[0].set_image(rgb)
+        self._refresh()
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def _render_preview(self) -> None:
+        if self._preview is None:
+            return
+        self._show(self._preview, self._preview.render(self.params))
+        if self._full is not None:
+            self.full_runner.start(render_job, self._full, self.params)
+
+    @Slot(object)
+    def _on_full_rendered(self, outcome: tuple) -> None:
+        params, result = outcome
+        if params == self.params and self._full is not None:
+            self._show(self._full, result)
+
+    def _show(self, session: MaskSession, result: MaskResult) -> None:
+        if self.view_combo.currentIndex() == 1:
+            self.views[0].set_image(overlay(session.img, result.mask))
+        elif session is self._full or self._full is None:
+            self.views[0].set_image(session.img)  # undo an overlay; same size keeps the zoom
+        self.views[1].set_image(np.dstack([result.mask.astype(np.uint8) * 255] * 3))
+        self.views[2].set_image(_as_rgb(result))
+        for view, caption in zip(self.views[1:], self.captions[1:]):
+            view.setVisible(self.view_combo.currentIndex() == 0)
+            caption.setVisible(self.view_combo.currentIndex() == 0)
+        self.kept_label.setText(f"Kept: {100 * result.kept:.1f} % of pixels")
+        self.sig_rendered.emit(result.kept)
+
+    def _render_strip(self) -> None:
+        self.strip.apply(self.params)
+
+    @Slot(object)
+    def _on_examples_loaded(self, examples: list) -> None:
+        self.strip.set_examples(examples)
+        self._render_strip()
+
