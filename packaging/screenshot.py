@@ -16,6 +16,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
+from filterscope.core.augment import builtin_chain
+from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 
@@ -30,6 +32,7 @@ def main() -> int:
     parser.add_argument("--settle", type=int, default=4000, help="ms to wait before the shot")
     parser.add_argument("--tab", type=int, default=0, help="index of the tab to show")
     parser.add_argument("--mask-preset", help="mask preset JSON to load into the Mask tab")
+    parser.add_argument("--chain", help="built-in augmentation chain for the Augment tab")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     args = parser.parse_args()
     app = QApplication(sys.argv)
@@ -53,6 +56,10 @@ def main() -> int:
             mask_tab.load_preset(Path(args.mask_preset))
         mask_tab.class_combo.setCurrentIndex(args.class_index)
         mask_tab.item_spin.setValue(args.item % max(mask_tab.item_spin.maximum() + 1, 1))
+        augment_tab = window.findChild(AugmentTab)
+        augment_tab.class_combo.setCurrentIndex(args.class_index)
+        if args.chain:
+            augment_tab.set_chain(builtin_chain(args.chain))
 
     def zoom() -> None:
         if args.zoom:

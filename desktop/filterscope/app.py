@@ -15,13 +15,14 @@ from PySide6.QtWidgets import QApplication
 from filterscope import __version__
 from filterscope.ui.main_window import MainWindow, TabFactory
 from filterscope.ui.resources import icon
+from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 
 DEFAULT_SOURCE = "builtin:mnist"
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
-TABS: list[TabFactory] = [DatasetTab, MaskTab]
+TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab]
 
 
 def make_settings() -> QSettings:

@@ -1,10 +1,11 @@
 """ChainSpec -> imgaug: the Sequential itself, batch augmentation, previews and Python code.
 
-Kept apart from ``augment`` so that reading and editing chains never imports imgaug (1 s).
+imgaug (1 s to import) is imported only when a Sequential is built, never to show code.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 import cv2
@@ -12,7 +13,6 @@ import numpy as np
 
 from filterscope.core.augment import CATALOGUE, ChainSpec, Step
 from filterscope.core.jobs import Cancel, Report, check_cancel
-from filterscope.core.imgaug_compat import iaa
 
 PREVIEW_SIDE = 256  # larger images are downscaled before a preview is augmented
 
@@ -21,14 +21,19 @@ def _kwargs(step: Step) -> dict[str, Any]:
     kinds = {p.name: p.kind for p in CATALOGUE[step.name]}
     kwargs: dict[str, Any] = {}
     for key, value in step.params.items():
-        kwargs[key] = tuple(value) if kinds[key] in ("range", "int_range") else value
+        if kinds[key] in ("range", "int_range"):
+            # imgaug's Dropout/CoarseDropout assert a < b on a tuple; a number means the same.
+            value = value[1] if value[0] == value[1] else tuple(value)
+        kwargs[key] = value
     if step.name == "Affine":
         kwargs["translate_percent"] = {"x": kwargs.pop("translate_x"), "y": kwargs.pop("translate_y")}
     return kwargs
 
 
-def build_sequential(spec: ChainSpec, seed: int | None = None) -> iaa.Sequential:
+def build_sequential(spec: ChainSpec, seed: int | None = None) -> Any:
     """The imgaug Sequential of ``spec`` (disabled steps left out), seeded when ``seed`` is set."""
+    from filterscope.core.imgaug_compat import iaa  # 1 s: only when a chain is really built
+
     children = []
     for step in spec.steps:
         if not step.enabled:
@@ -108,13 +113,11 @@ def _literal(value: Any) -> str:
 
 def _step_code(step: Step) -> str:
     kwargs = _kwargs(step)
-    if step.name == "Affine":
-        translate = kwargs.pop("translate_percent")
-        kwargs["translate_percent"] = {"x": list(translate["x"]), "y": list(translate["y"])}
     parts = []
     for key, value in kwargs.items():
         if isinstance(value, dict):
-            inner = ", ".join(f"{k!r}: {_literal(v)}" for k, v in value.items())
+            inner = ", ".join(f"{k!r}: {_literal(list(v) if isinstance(v, tuple) else v)}"
+                              for k, v in value.items())
             parts.append(f"{key}={{{inner}}}")
         else:
             parts.append(f"{key}={_literal(list(value) if isinstance(value, tuple) else value)}")
@@ -131,3 +134,32 @@ def to_python(spec: ChainSpec) -> str:
     lines.append(f"], random_order={spec.random_order})")
     lines += ["", "# images: a uint8 array of shape (N, H, W, 3)", "augmented = seq(images=images)"]
     return "\n".join(lines)
+
+
+def model_batch(images: Sequence[np.ndarray], spec: ChainSpec, seed: int, *, size: int,
+                mask: Any = None, report: Report, cancel: Cancel) -> np.ndarray:
+    """A batch exactly as training will feed it: mask (if any), resize, augment, rescale.
+
+    Args:
+        images: RGB uint8 images (any sizes).
+        spec: The augmentation chain (training subset only; validation is never augmented).
+        seed: Random seed of the chain.
+        size: The model's input side.
+        mask: MaskParams or None.
+        report: Progress.
+        cancel: Checked between images.
+
+    Returns:
+        float32 (N, size, size, 3) in [0, 1].
+    """
+    from filterscope.core.masking import apply_mask
+
+    batch = []
+    for image in images:
+        check_cancel(cancel)
+        if mask is not None:
+            image = apply_mask(image, replace(mask, output="black") if mask.output in ("alpha", "mask")
+                               else mask).image
+        batch.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
+    report.progress(0.5, "Augmenting")
+    return BatchAugmenter(spec, seed)(np.stack(batch)).astype(np.float32) / 255.0

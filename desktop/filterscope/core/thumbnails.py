@@ -105,3 +105,17 @@ def load_file(path: Path, *, report: Report, cancel: Cancel) -> tuple[int, np.nd
     check_cancel(cancel)
     report.progress(0.0, f"Loading {path.name}")
     return -1, read_image(path)
+
+
+def load_items(dataset: Dataset, indices: Sequence[int], *, report: Report,
+               cancel: Cancel) -> list[np.ndarray]:
+    """Job: several items as RGB uint8, unreadable ones left out (the Dataset tab lists them)."""
+    images = []
+    for done, index in enumerate(indices):
+        check_cancel(cancel)
+        report.progress(done / max(len(indices), 1), f"Loading {dataset.keys[index]}")
+        try:
+            images.append(dataset.load(index))
+        except ImageReadError:
+            continue
+    return images

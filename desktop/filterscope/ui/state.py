@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from filterscope.core.augment import ChainSpec
 from filterscope.core.datasets import Dataset
 from filterscope.core.masking import MaskParams
 from filterscope.core.splits import SplitManifest
@@ -18,12 +19,15 @@ class AppState(QObject):
     """The new SplitManifest for the current dataset (or None)."""
     sig_mask_changed = Signal(object)
     """The MaskParams training should apply (or None for no mask)."""
+    sig_chain_changed = Signal(object)
+    """The ChainSpec training should apply to training images (or None)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self._manifest: SplitManifest | None = None
         self._mask: MaskParams | None = None
+        self._chain: ChainSpec | None = None
 
     @property
     def dataset(self) -> Dataset | None:
@@ -45,6 +49,17 @@ class AppState(QObject):
         if params != self._mask:
             self._mask = params
             self.sig_mask_changed.emit(params)
+
+    @property
+    def chain(self) -> ChainSpec | None:
+        """The augmentation chain training applies to training images, or None."""
+        return self._chain
+
+    def set_chain(self, chain: ChainSpec | None) -> None:
+        """Set (or clear) the augmentation chain that training reads."""
+        if chain != self._chain:
+            self._chain = chain
+            self.sig_chain_changed.emit(chain)
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Make ``dataset`` current; a split made for another dataset is dropped."""

@@ -1,0 +1,268 @@
+"""Augmentation tab: compose an imgaug chain, see it on your images at once, hand it to training.
+
+Every edit restarts a preview job (throttled, latest request wins), so the window never waits
+for imgaug. The code view shows the chain as imgaug code a learner can paste.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from filterscope.core.augment import ChainError, ChainSpec, builtin_chain, load_chain
+from filterscope.core.datasets import Dataset
+from filterscope.core.fileio import atomic_write_json
+from filterscope.core.thumbnails import load_items
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.chain_editor import ChainEditorWidget
+from filterscope.ui.widgets.image_view import to_qimage
+from filterscope.workers import JobRunner
+
+PRESETS = (("The chapter's imgaug chain", "chapter"), ("Keras ImageDataGenerator (chapter)", "keras"),
+           ("No augmentation", "none"))
+MODEL_SIZE = 150
+
+
+def _preview_job(images, spec, n, seed, mask, *, report, cancel):
+    """Both previews in one job: augmented images, and the batch as the model sees it."""
+    from filterscope.core.augmenters import model_batch, preview
+
+    shown = preview(images, spec, n, seed, report=report, cancel=cancel)
+    model = model_batch([images[i % len(images)] for i in range(4)], spec, seed, size=MODEL_SIZE, mask=mask, report=report,
+                        cancel=cancel)
+    return spec, seed, shown, model
+
+
+class AugmentTab(QWidget):
+    """Chain editor, live preview grid, the model's view and the equivalent code."""
+
+    title = "Augment"
+    sig_status = Signal(str)
+    """A line for the main window's status bar."""
+    sig_previewed = Signal()
+    """A preview finished and is on screen."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._images: list[np.ndarray] = []
+        self.runner = JobRunner(self)
+        self.items_runner = JobRunner(self)
+        self.preset_combo = QComboBox()
+        for text, name in PRESETS:
+            self.preset_combo.addItem(text, name)
+        self.preset_combo.setPlaceholderText("Custom chain")
+        self.load_button = QPushButton("Load…")
+        self.save_button = QPushButton("Save…")
+        self.editor = ChainEditorWidget(builtin_chain("chapter"))
+        self.count_spin = QSpinBox(minimum=4, maximum=16, value=8)
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.reroll_button = QPushButton("Re-roll")
+        self.random_box = QCheckBox("Random dataset images")
+        self.class_combo = QComboBox()
+        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        self.use_box = QCheckBox("Use this chain when training (training images only)")
+        self.grid = QGridLayout()
+        self.model_row = QHBoxLayout()
+        self.model_caption = QLabel()
+        self.code = QPlainTextEdit(readOnly=True)
+        self.code.setFont(QFont("monospace"))
+        self._build_layout()
+        self._refresh = qthrottled(self._start_preview, timeout=50, parent=self)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.editor.sig_chain_changed.connect(self._on_chain_changed)
+        self.count_spin.valueChanged.connect(self._refresh)
+        self.seed_spin.valueChanged.connect(self._refresh)
+        self.reroll_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
+        self.random_box.toggled.connect(self._load_images)
+        self.class_combo.currentIndexChanged.connect(self._load_images)
+        self.item_spin.valueChanged.connect(self._load_images)
+        self.use_box.toggled.connect(self._on_use_toggled)
+        self.runner.sig_finished.connect(self._on_preview_finished)
+        self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
+        self.items_runner.sig_finished.connect(self._on_images_loaded)
+        state.sig_dataset_changed.connect(self._on_state_dataset_changed)
+        state.sig_mask_changed.connect(self._refresh)
+        self._show_code()
+
+    def _build_layout(self) -> None:
+        presets = QHBoxLayout()
+        for widget in (QLabel("Preset"), self.preset_combo, self.load_button, self.save_button):
+            presets.addWidget(widget)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addLayout(presets)
+        left_layout.addWidget(self.editor, 1)
+        left_layout.addWidget(self.use_box)
+        source = QHBoxLayout()
+        for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin,
+                       self.random_box, QLabel("Versions"), self.count_spin, QLabel("Seed"),
+                       self.seed_spin, self.reroll_button):
+            source.addWidget(widget)
+        source.addStretch(1)
+        grid_box = QWidget()
+        grid_box.setLayout(self.grid)
+        model_box = QGroupBox("What the model sees: mask (if on) → resize → augment → rescale 1/255")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addLayout(self.model_row)
+        model_layout.addWidget(self.model_caption)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(source)
+        right_layout.addWidget(grid_box, 3)
+        right_layout.addWidget(model_box, 1)
+        right_layout.addWidget(QLabel("The same chain as imgaug code:"))
+        right_layout.addWidget(self.code, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def chain(self) -> ChainSpec:
+        """The chain being edited."""
+        return self.editor.chain()
+
+    def set_chain(self, chain: ChainSpec) -> None:
+        """Show and use ``chain``."""
+        self.editor.set_chain(chain)
+
+    @Slot(object)
+    def _on_chain_changed(self, chain: ChainSpec) -> None:
+        names = [builtin_chain(name).name for _text, name in PRESETS]
+        self.preset_combo.setCurrentIndex(names.index(chain.name) if chain.name in names else -1)
+        self._show_code()
+        self._refresh()
+        if self.use_box.isChecked():
+            self._state.set_chain(chain)
+
+    def _show_code(self) -> None:
+        from filterscope.core.augmenters import to_python
+
+        self.code.setPlainText(to_python(self.chain()))
+
+    @Slot(int)
+    def _on_preset_activated(self, _index: int) -> None:
+        self.set_chain(builtin_chain(self.preset_combo.currentData()))
+
+    @Slot()
+    def _on_load_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load augmentation chain", "", "Chain (*.json)")
+        if path:
+            self.load_chain_file(Path(path))
+
+    def load_chain_file(self, path: Path) -> bool:
+        """Load a chain file; on any problem say what and keep the current chain."""
+        try:
+            chain = load_chain(path)
+        except ChainError as exc:
+            QMessageBox.warning(self, "Chain not loaded", f"{exc}\n\nThe current chain is kept.")
+            return False
+        self.set_chain(chain)
+        return True
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save augmentation chain", "chain.json",
+                                              "Chain (*.json)")
+        if path:
+            try:
+                atomic_write_json(path, self.chain().to_json())
+            except OSError as exc:
+                QMessageBox.warning(self, "Chain not saved", f"{path}: {exc.strerror or exc}")
+
+    @Slot(bool)
+    def _on_use_toggled(self, on: bool) -> None:
+        self._state.set_chain(self.chain() if on else None)
+
+    @Slot(object)
+    def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(dataset.classes)
+        self.class_combo.blockSignals(False)
+        self._load_images()
+
+    @Slot()
+    def _load_images(self) -> None:
+        dataset = self._state.dataset
+        if dataset is None or not len(dataset):
+            return
+        if self.random_box.isChecked():
+            rng = np.random.default_rng(self.seed_spin.value())
+            indices = rng.choice(len(dataset), size=min(16, len(dataset)), replace=False).tolist()
+        else:
+            members = np.flatnonzero(dataset.labels == max(self.class_combo.currentIndex(), 0))
+            self.item_spin.setMaximum(max(len(members) - 1, 0))
+            if not len(members):
+                return
+            indices = [int(members[min(self.item_spin.value(), len(members) - 1)])]
+        self.items_runner.start(load_items, dataset, indices)
+
+    @Slot(object)
+    def _on_images_loaded(self, images: list) -> None:
+        if images:
+            self.set_images(images)
+
+    def set_images(self, images: list[np.ndarray]) -> None:
+        """Preview on these RGB images (one to vary, or several)."""
+        self._images = images
+        self._refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._refresh()
+
+    def _start_preview(self) -> None:
+        # Hidden tabs do no work: imgaug is imported the first time the tab is looked at.
+        if self._images and self.isVisible():
+            self.runner.start(_preview_job, self._images, self.chain(), self.count_spin.value(),
+                              self.seed_spin.value(), self._state.mask)
+
+    @Slot(object)
+    def _on_preview_finished(self, outcome: tuple) -> None:
+        spec, seed, shown, model = outcome
+        while self.grid.count():
+            self.grid.takeAt(0).widget().deleteLater()
+        columns = 4
+        for i, image in enumerate(shown):
+            self.grid.addWidget(self._picture(image, 170), i // columns, i % columns)
+        while self.model_row.count():
+            self.model_row.takeAt(0).widget().deleteLater()
+        for image in model:
+            self.model_row.addWidget(self._picture((image * 255).round().astype(np.uint8), 110))
+        self.model_caption.setText(f"batch {model.dtype} {tuple(model.shape)}, values "
+                                   f"{model.min():.2f} to {model.max():.2f}; validation images are "
+                                   "never augmented")
+        self.sig_previewed.emit()
+
+    @staticmethod
+    def _picture(image: np.ndarray, side: int) -> QLabel:
+        label = QLabel()
+        pixmap = QPixmap.fromImage(to_qimage(np.ascontiguousarray(image)))
+        label.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation))
+        return label
