@@ -1,0 +1,103 @@
+"""The Augment tab through qtbot: edit the chain, the preview changes; same seed, same images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from filterscope.core.augment import builtin_chain
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.augment_tab import AugmentTab
+
+WAIT_MS = 30_000
+
+
+def grid_pixels(tab: AugmentTab) -> list[bytes]:
+    labels = [tab.grid.itemAt(i).widget() for i in range(tab.grid.count())]
+    return [bytes(label.pixmap().toImage().constBits()) for label in labels]
+
+
+@pytest.fixture
+def tab(qtbot):
+    tab = AugmentTab(AppState())
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    rng = np.random.default_rng(0)
+    image = np.zeros((120, 160, 3), np.uint8)
+    image[30:90, 40:120] = (71, 86, 38)
+    image += rng.integers(0, 30, image.shape, dtype=np.uint8)
+    with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+        tab.set_images([image])
+    return tab
+
+
+def test_preview_grid_and_model_view(qtbot, tab) -> None:
+    assert tab.grid.count() == 8
+    assert tab.model_row.count() == 4
+    assert "float32 (4, 150, 150, 3)" in tab.model_caption.text()
+    assert "iaa.Sequential" in tab.code.toPlainText() and "random_order=True" in tab.code.toPlainText()
+
+
+def test_same_seed_same_images_and_reroll_changes_them(qtbot, tab) -> None:
+    first = grid_pixels(tab)
+    with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+        tab.reroll_button.click()
+    rerolled = grid_pixels(tab)
+    assert rerolled != first
+    with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+        tab.seed_spin.setValue(0)
+    assert grid_pixels(tab) == first
+
+
+def test_adding_a_step_and_changing_a_parameter_changes_the_preview(qtbot, tab) -> None:
+    before = grid_pixels(tab)
+    editor = tab.editor
+    editor.add_combo.setCurrentText("Grayscale")
+    with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+        editor.add_button.click()
+    assert tab.chain().steps[-1].name == "Grayscale"
+    assert "iaa.Grayscale(alpha=(0.0, 1.0))" in tab.code.toPlainText()
+    assert tab.preset_combo.currentIndex() == -1  # no longer a preset
+    with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+        editor._controls["alpha"].setValue((1.0, 1.0))
+    assert tab.chain().steps[-1].params["alpha"] == [1.0, 1.0]
+    after = grid_pixels(tab)
+    assert after != before
+    labels = [tab.grid.itemAt(i).widget().pixmap().toImage() for i in range(tab.grid.count())]
+    pixel = labels[0].pixelColor(labels[0].width() // 2, labels[0].height() // 2)
+    assert pixel.red() == pixel.green() == pixel.blue()  # fully gray now
+
+
+def test_toggling_and_reordering_steps(qtbot, tab) -> None:
+    editor = tab.editor
+    names = [s.name for s in tab.chain().steps]
+    editor.steps_list.setCurrentRow(0)
+    editor.down_button.click()
+    assert [s.name for s in tab.chain().steps][:2] == [names[1], names[0]]
+    item = editor.steps_list.item(0)
+    item.setCheckState(item.checkState().__class__.Unchecked)
+    assert not tab.chain().steps[0].enabled
+    assert "# (off) iaa." in tab.code.toPlainText()
+
+
+def test_bad_chain_file_names_the_step_and_keeps_the_chain(qtbot, tab, tmp_path, monkeypatch) -> None:
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: messages.append(args[2]))
+    before = tab.chain()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"steps": [{"name": "Fliplr"}, {"name": "Blur9000"}]}', encoding="utf-8")
+    assert not tab.load_chain_file(bad)
+    assert "step 2 (Blur9000)" in messages[0]
+    assert tab.chain() == before
+
+
+def test_use_for_training_publishes_the_chain(qtbot, tab) -> None:
+    state = tab._state
+    tab.use_box.setChecked(True)
+    assert state.chain == tab.chain()
+    tab.set_chain(builtin_chain("keras"))
+    assert state.chain.name == builtin_chain("keras").name
+    tab.use_box.setChecked(False)
+    assert state.chain is None
