@@ -174,6 +174,45 @@ def cmd_split(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     return data, human
 
 
+def _load_preset(preset: str):
+    from filterscope.core.masking import builtin_preset, load_params
+
+    is_file = preset.lower().endswith(".json") or any(sep in preset for sep in "/\\")
+    return load_params(preset) if is_file else builtin_preset(preset)
+
+
+def _human_mask(d: dict) -> str:
+    mean = "" if d["mean_kept"] is None else f"; mean kept {d['mean_kept']:.1%}"
+    lines = [f"{d['out']}: {d['written']:,} written, {d['skipped']:,} done before, "
+             f"{len(d['failed']):,} failed of {d['total']:,}{mean}"]
+    width = max((len(i["path"]) for i in d["images"][:50]), default=5)
+    if d["images"]:
+        lines.append(f"  {'image':<{width}}  {'kept':>6}")
+        lines += [f"  {i['path']:<{width}}  {i['kept']:>6.1%}" for i in d["images"][:50]]
+    if len(d["images"]) > 50:
+        lines.append(f"  ... and {len(d['images']) - 50:,} more (use --json for all)")
+    lines += [f"failed: {f['path']}: {f['reason']}" for f in d["failed"]]
+    return "\n".join(lines)
+
+
+def cmd_mask(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope mask SRC --out OUT``: masked PNG copies of an image or a dataset folder."""
+    from dataclasses import replace
+
+    from filterscope.core.datasets import DatasetError
+    from filterscope.core.images import ImageReadError
+    from filterscope.core.mask_batch import mask_path
+
+    try:
+        params = _load_preset(args.preset)
+        if args.output:
+            params = replace(params, output=args.output)
+        result = run_job("Masking", mask_path, args.src, args.out, params, workers=args.workers)
+    except (ValueError, OSError, ImageReadError, DatasetError) as exc:  # MaskParamsError, MaskBatchError
+        raise CommandError(str(exc)) from exc
+    return result.to_json(), _human_mask
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -218,6 +257,24 @@ def _register(sub: argparse._SubParsersAction) -> None:
     split.add_argument("--out", required=True, metavar="MANIFEST.json", help="manifest to write")
     split.add_argument("--json", action="store_true", help="print one JSON document")
     split.set_defaults(handler=cmd_split)
+
+    mask = sub.add_parser("mask", help="write masked PNG copies (background removed) of an image "
+                          "or a dataset folder")
+    mask.add_argument("src", help="an image file, or a dataset folder with one sub-folder per class")
+    mask.add_argument("--out", required=True, help="output folder (a .png file for one image); "
+                      "never inside the dataset")
+    mask.add_argument("--preset", default="chapter", metavar="chapter|FILE.json",
+                      help="built-in preset name or a preset file (default: chapter, the chapter's "
+                      "exact mask and output)")
+    mask.add_argument("--output", choices=("black", "chapter", "alpha", "mask"),
+                      help="override the preset's output mode")
+    mask.add_argument("--workers", type=_positive_int, default=2, help="threads (default 2)")
+    mask.add_argument("--json", action="store_true", help="print one JSON document")
+    mask.set_defaults(handler=cmd_mask)
+
+    from filterscope import cli_augment
+
+    cli_augment.register(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
@@ -147,7 +146,8 @@ class ChainSpec:
         if unknown:
             raise ChainError(f"unknown field(s): {', '.join(sorted(unknown))}")
         version = data.get("version", CHAIN_FORMAT_VERSION)
-        if not isinstance(version, int) or version > CHAIN_FORMAT_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int) \
+                or not 1 <= version <= CHAIN_FORMAT_VERSION:
             raise ChainError(f"chain version {version!r} is newer than this app understands")
         steps = data.get("steps", [])
         if not isinstance(steps, list):

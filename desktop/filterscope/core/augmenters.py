@@ -93,6 +93,8 @@ def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *,
         report: Progress.
         cancel: Checked before the (single) imgaug call.
     """
+    if n < 1 or not images:
+        raise ValueError("a preview needs at least one image and one version")
     check_cancel(cancel)
     small = [downscale(img) for img in images]
     shape = small[0].shape[:2]
@@ -127,7 +129,9 @@ def _step_code(step: Step) -> str:
 
 def to_python(spec: ChainSpec) -> str:
     """The chain as imgaug code a learner can paste and run."""
-    lines = ["import imgaug.augmenters as iaa", "", "seq = iaa.Sequential(["]
+    lines = ["# On numpy 2, imgaug 0.4 needs numpy's removed names back first, as Filterscope does:",
+             "# from filterscope.core import imgaug_compat",
+             "import imgaug.augmenters as iaa", "", "seq = iaa.Sequential(["]
     for step in spec.steps:
         prefix = "    " if step.enabled else "    # (off) "
         lines.append(f"{prefix}{_step_code(step)},")
