@@ -1,4 +1,7 @@
-"""Benchmark fixtures: a 50,000-image folder-per-class tree, made once per session.
+"""Benchmark fixtures: a 50,000-image folder-per-class tree, and ``paired`` timing.
+
+Run the benchmarks with ``python -m pytest tests/benchmarks --benchmark-only -p no:cacheprovider -s``
+(the default run skips them). The tree is made once per session.
 
 The images are real PNG and JPEG files (64-150 px, smooth random colour fields with a little noise,
 so they compress like small photos rather than like pure noise). Generation runs in a process pool
@@ -8,14 +11,20 @@ between sessions (it is reused when its marker file says it is complete).
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import os
 import statistics
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
+
+from filterscope.core.datasets import Dataset, scan_folder
+from filterscope.core.jobs import NullReport
 
 N_IMAGES = 50_000
 N_CLASSES = 12
@@ -25,7 +34,7 @@ _MARKER = ".complete-v2"
 
 def _write_chunk(args: tuple[str, int, int]) -> int:
     """Writes images start..stop-1 (deterministic per index); returns how many were written."""
-    import cv2  # imported in the worker: the parent never needs it
+    import cv2  # only in the spawned workers: importing cv2 repoints QT_QPA_PLATFORM_PLUGIN_PATH
 
     root, start, stop = Path(args[0]), args[1], args[2]
     for index in range(start, stop):
@@ -48,11 +57,13 @@ def _write_chunk(args: tuple[str, int, int]) -> int:
 
 
 def make_tree(root: Path, count: int = N_IMAGES) -> Path:
-    """Writes ``count`` images into N_CLASSES class folders under ``root`` (2 processes)."""
+    """Writes ``count`` images into N_CLASSES class folders under ``root``, a process per core."""
     for label in range(N_CLASSES):
         (root / f"class_{label:02d}").mkdir(parents=True, exist_ok=True)
     chunks = [(str(root), start, min(start + _CHUNK, count)) for start in range(0, count, _CHUNK)]
-    with ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    # spawn, not fork: the session may already hold a QApplication and its threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2), mp_context=context) as pool:
         written = sum(pool.map(_write_chunk, chunks))
     assert written == count
     (root / _MARKER).write_text(str(count))
@@ -84,6 +95,14 @@ def warm_tree(image_paths: list[Path]) -> list[Path]:
     return image_paths
 
 
+@pytest.fixture(scope="session")
+def scanned(image_tree: Path) -> Dataset:
+    """The tree scanned into a Dataset (every file a readable image)."""
+    dataset = scan_folder(image_tree, report=NullReport(), cancel=threading.Event())
+    assert len(dataset) == N_IMAGES
+    return dataset
+
+
 def run_paired(benchmark, project: Callable[[], float], reference: Callable[[], float], *,
                rounds: int, warmup_rounds: int = 0) -> tuple[list[float], list[float]]:
     """Times the project's path and the reference path alternately, in the same run.
@@ -112,14 +131,7 @@ def run_paired(benchmark, project: Callable[[], float], reference: Callable[[], 
     return project_s, reference_s
 
 
-@pytest.fixture(scope="session")
-def scanned(image_tree: Path):
-    """The tree scanned into a Dataset (every file a readable image)."""
-    import threading
-
-    from filterscope.core.datasets import scan_folder
-    from filterscope.core.jobs import NullReport
-
-    dataset = scan_folder(image_tree, report=NullReport(), cancel=threading.Event())
-    assert len(dataset) == N_IMAGES
-    return dataset
+@pytest.fixture
+def paired(benchmark) -> Callable[..., tuple[list[float], list[float]]]:
+    """``run_paired`` bound to this test's ``benchmark``."""
+    return functools.partial(run_paired, benchmark)

@@ -207,27 +207,43 @@ def _list_tree(root: Path) -> tuple[list[str], list[tuple[int, str]], list[Probl
 
 
 def _find_duplicates(root: Path, keys: list[str], cancel: Cancel) -> list[Problem]:
-    """Byte-identical files, found by size first so that only same-size files are hashed."""
-    by_size: dict[int, list[str]] = defaultdict(list)
+    """Byte-identical files: grouped by size, then by their first 4 KB, and only then hashed."""
+    groups: dict[object, list[str]] = defaultdict(list)
+    base = str(root) + os.sep
     for key in keys:
         try:
-            by_size[(root / key).stat().st_size].append(key)
+            groups[os.stat(base + key).st_size].append(key)
         except OSError:
             continue
     problems = []
-    for group in (g for g in by_size.values() if len(g) > 1):
-        check_cancel(cancel)
-        first_by_hash: dict[bytes, str] = {}
-        for key in group:
-            try:
-                digest = hashlib.blake2b((root / key).read_bytes(), digest_size=16).digest()
-            except OSError:
+    for stage in (_head, _digest):
+        refined: dict[object, list[str]] = defaultdict(list)
+        for signature, group in groups.items():
+            if len(group) < 2:
                 continue
-            first = first_by_hash.setdefault(digest, key)
-            if first != key:
-                where = "in another class" if first.split("/")[0] != key.split("/")[0] else "in the same class"
-                problems.append(Problem(key, "duplicate", f"same content as {first} ({where})"))
+            check_cancel(cancel)
+            for key in group:
+                try:
+                    refined[(signature, stage(base + key))].append(key)
+                except OSError:
+                    continue
+        groups = refined
+    for group in groups.values():
+        first = group[0]
+        for key in group[1:]:
+            where = "in another class" if first.split("/")[0] != key.split("/")[0] else "in the same class"
+            problems.append(Problem(key, "duplicate", f"same content as {first} ({where})"))
     return problems
+
+
+def _head(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(4096)
+
+
+def _digest(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return hashlib.blake2b(handle.read(), digest_size=16).digest()
 
 
 def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,

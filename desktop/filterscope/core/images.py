@@ -23,6 +23,8 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from filterscope.core.image_headers import HEADER_BYTES, read_header
+
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 )
@@ -98,6 +100,10 @@ def probe_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Ima
     Raises:
         ImageReadError: Any kind but ``corrupt`` bodies, which only decoding finds.
     """
+    with _open_regular_file(Path(path)) as fh:
+        fast = read_header(fh.read(HEADER_BYTES))
+    if fast is not None and fast[0] * fast[1] <= max_pixels:
+        return ImageInfo(*fast)
     with _opened(path, max_pixels) as im:
         width, height = im.size
         if _orientation(im, loaded=False) >= 5:
