@@ -10,7 +10,9 @@ Targets (issue), each as "the chapter's median time / the app's median time":
     ratio is reported, no target;
 (d) masking a dataset of 200 150x150 PNGs with ``mask_dataset(workers=2)`` and the chapter preset
     (the same pixels; atomic, fsync'ed PNG writes) against the chapter's loop per image with cv2
-    reading and writing: >= 2x. The black output's figure is reported too.
+    reading and writing: >= 2x. The black output's figure and both sides' CPU time are reported
+    too. The chapter's writes are flushed (``os.sync``, untimed) before the app's round, so the
+    app's fsyncs do not pay for them.
 
 Two workers need two free cores: the 1-minute load average is reported with every figure, since
 another process on the machine halves (d) first.
