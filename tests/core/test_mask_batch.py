@@ -272,15 +272,30 @@ def test_full_disk_gives_a_clear_error_and_no_partial_file(source, tmp_path: Pat
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _, dataset, _ = source
     out = tmp_path / "masked"
-    real_fsync, calls = os.fsync, [0]
+    real_fdopen, calls = os.fdopen, [0]
 
-    def fsync(fd: int) -> None:
-        calls[0] += 1
-        if calls[0] > 3:  # the manifest and a couple of images fit, then the disk is full
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
+    class FullDisk:
+        """A file object whose writes fail once the manifest and two images are on disk."""
 
-    monkeypatch.setattr(os, "fsync", fsync)
+        def __init__(self, handle) -> None:
+            self._handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self._handle.close()
+
+        def write(self, data: bytes) -> int:
+            calls[0] += 1
+            if calls[0] > 3:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self._handle.write(data)
+
+        def __getattr__(self, name: str):
+            return getattr(self._handle, name)
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *args, **kwargs: FullDisk(real_fdopen(fd, *args, **kwargs)))
     with pytest.raises(MaskBatchError, match="No space left on device") as info:
         mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel(), workers=1)
     assert str(out) in str(info.value)
@@ -368,3 +383,15 @@ def test_mask_mode_is_single_channel(tmp_path: Path) -> None:
     mask_file(src, tmp_path / "m.png", MaskParams(output="mask"))
     written = decode(tmp_path / "m.png")
     assert written.ndim == 2 and set(np.unique(written)) <= {0, 255}
+
+
+def test_an_output_cut_short_by_a_crash_is_made_again(source, tmp_path: Path) -> None:
+    _, dataset, _ = source
+    out = tmp_path / "masked"
+    mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    victim = outputs(out)["clover/leaf_1.png"]
+    whole = victim.read_bytes()
+    victim.write_bytes(whole[: len(whole) // 2])  # as if the machine died mid-write
+    again = mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    assert again.written == 1
+    assert victim.read_bytes() == whole

@@ -156,14 +156,14 @@ def model_batch(images: Sequence[np.ndarray], spec: ChainSpec, seed: int, *, siz
     Returns:
         float32 (N, size, size, 3) in [0, 1].
     """
-    from filterscope.core.masking import apply_mask
+    from filterscope.core.masking import MaskSession
 
     batch = []
     for image in images:
         check_cancel(cancel)
         if mask is not None:
-            image = apply_mask(image, replace(mask, output="black") if mask.output in ("alpha", "mask")
-                               else mask).image
+            shown = replace(mask, output="black") if mask.output in ("alpha", "mask") else mask
+            image = MaskSession(image).render(shown).image  # a few images: no colour table
         batch.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
     report.progress(0.5, "Augmenting")
     return BatchAugmenter(spec, seed)(np.stack(batch)).astype(np.float32) / 255.0

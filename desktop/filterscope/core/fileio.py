@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
 
     Args:
         path: Destination file; its folder must exist.
         data: The full content.
+        durable: fsync before the rename, so that even a power cut leaves the old or the new
+            file. Bulk outputs that can be checked and remade (masked copies) skip it: it costs
+            about a millisecond a file.
 
     Returns:
         The destination path.
@@ -28,8 +31,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

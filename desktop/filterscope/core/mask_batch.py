@@ -23,11 +23,14 @@ from filterscope.core.datasets import Dataset, scan_folder
 from filterscope.core.fileio import atomic_write_bytes, atomic_write_json, refuse_inside
 from filterscope.core.images import IMAGE_SUFFIXES, ImageReadError, read_image
 from filterscope.core.jobs import Cancel, Report, check_cancel
-from filterscope.core.masking import MaskParams, MaskResult, apply_mask
+from filterscope.core.masking import MaskParams, MaskResult, apply_mask, colour_table
 
 MANIFEST = "filterscope-mask.json"
 _NOT_FAILURES = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class"})
 PARTIAL_BATCH = 32  # images per partial report (or 0.25 s): a live table, not a signal per image
+
+
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 class MaskBatchError(OSError):
@@ -69,7 +72,7 @@ def _write(dst: Path, data: bytes) -> None:
     try:
         if not dst.parent.exists():  # a file in the way then fails below as "Not a directory"
             dst.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(dst, data)  # removes its temp file on any failure
+        atomic_write_bytes(dst, data, durable=False)  # no fsync: a resume checks the PNG trailer
     except OSError as exc:
         raise MaskBatchError(f"{dst}: cannot write the masked image ({exc.strerror or exc})") from exc
 
@@ -146,6 +149,16 @@ def _prepare(dataset: Dataset, out_dir: Path, params: MaskParams) -> dict[str, s
     return plan
 
 
+def _complete(path: Path) -> bool:
+    """True for a PNG that ends with its IEND chunk (a file cut short by a crash does not)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-len(PNG_END), os.SEEK_END)
+            return handle.read() == PNG_END
+    except OSError:
+        return False
+
+
 def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParams, *, report: Report,
                  cancel: Cancel, workers: int = 2) -> MaskBatchResult:
     """Write a masked PNG of every image of ``dataset`` under ``out_dir``, class by class.
@@ -170,7 +183,8 @@ def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParam
               if p.kind not in _NOT_FAILURES and PurePosixPath(p.path).suffix.lower() in IMAGE_SUFFIXES]
     result = MaskBatchResult(str(out_dir), dataset.source, params.to_json(), len(dataset) + len(unread),
                              failed=unread)
-    todo = [i for i, key in enumerate(dataset.keys) if not (out_dir / plan[key]).exists()]
+    todo = [i for i, key in enumerate(dataset.keys) if not _complete(out_dir / plan[key])]
+    colour_table(params)  # build the lookup table once, before the threads need it
     result.skipped = len(dataset) - len(todo)
 
     def one(index: int) -> tuple[str | None, float]:

@@ -12,6 +12,7 @@ chapter's own output (median over the masked colour image) stays available, pixe
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -276,32 +277,57 @@ class MaskSession:
 
     def render(self, params: MaskParams) -> MaskResult:
         """The output image of ``params`` for this image."""
-        raw = self.raw_mask(params)
-        if params.output == "chapter":
-            out = self.img.copy()
-            out[~raw] = 0
-            if params.median > 1:
-                out = cv2.medianBlur(out, params.median)
-            kept = out.any(axis=2)
-            return MaskResult(out, kept, float(kept.mean()))
-        mask = clean_mask(raw, params.median)
-        kept = float(mask.mean()) if mask.size else 0.0
-        if params.output == "mask":
-            return MaskResult(mask.astype(np.uint8) * 255, mask, kept)
-        out = cv2.bitwise_and(self.img, self.img, mask=mask.view(np.uint8))
-        if params.output == "alpha":
-            out = np.dstack([out, mask.astype(np.uint8) * 255])
-        return MaskResult(out, mask, kept)
+        return _render(self.img, self.raw_mask(params), params)
+
+
+def _render(img: np.ndarray, raw: np.ndarray, params: MaskParams) -> MaskResult:
+    if params.output == "chapter":
+        out = img.copy()
+        out[~raw] = 0
+        if params.median > 1:
+            out = cv2.medianBlur(out, params.median)
+        kept = out.any(axis=2)
+        return MaskResult(out, kept, float(kept.mean()))
+    mask = clean_mask(raw, params.median)
+    kept = float(mask.mean()) if mask.size else 0.0
+    if params.output == "mask":
+        return MaskResult(mask.astype(np.uint8) * 255, mask, kept)
+    out = cv2.bitwise_and(img, img, mask=mask.view(np.uint8))
+    if params.output == "alpha":
+        out = np.dstack([out, mask.astype(np.uint8) * 255])
+    return MaskResult(out, mask, kept)
+
+
+@functools.lru_cache(maxsize=4)
+def colour_table(params: MaskParams) -> np.ndarray:
+    """Whether each of the 2**24 RGB colours is kept (before clean-up), for fixed settings.
+
+    Built once per settings (a fraction of a second, 16 MB), it turns masking a whole dataset
+    or a training stream into one lookup per pixel; the answers are those of raw_mask exactly.
+    """
+    table = np.empty(1 << 24, dtype=bool)
+    chunk = 1 << 20
+    for start in range(0, 1 << 24, chunk):
+        codes = np.arange(start, start + chunk, dtype=np.uint32)
+        rgb = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1)
+        table[start:start + chunk] = MaskSession(rgb.astype(np.uint8)[None]).raw_mask(params)[0]
+    return table
 
 
 def make_mask(img: np.ndarray, params: MaskParams) -> np.ndarray:
     """The final boolean mask (True = kept) of an RGB uint8 image."""
-    return MaskSession(img).render(params).mask
+    return apply_mask(img, params).mask
 
 
 def apply_mask(img: np.ndarray, params: MaskParams) -> MaskResult:
-    """Mask an RGB uint8 image; the training pipeline calls this on every decoded image."""
-    return MaskSession(img).render(params)
+    """Mask an RGB uint8 image with fixed settings, through the colour table.
+
+    The batch job and the training pipeline call this on every image; the live tab uses
+    MaskSession instead, whose cached distances suit thresholds that keep moving.
+    """
+    img = np.ascontiguousarray(img[..., :3])
+    codes = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
+    return _render(img, colour_table(params)[codes], params)
 
 
 def render_job(session: MaskSession, params: MaskParams, *, report: Report,
