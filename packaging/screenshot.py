@@ -54,10 +54,10 @@ def main() -> int:
         mask_tab = window.findChild(MaskTab)
         if args.mask_preset:
             mask_tab.load_preset(Path(args.mask_preset))
-        mask_tab.class_combo.setCurrentIndex(args.class_index)
-        mask_tab.item_spin.setValue(args.item % max(mask_tab.item_spin.maximum() + 1, 1))
+        mask_tab.picker.class_combo.setCurrentIndex(args.class_index)
+        mask_tab.picker.item_spin.setValue(args.item % max(mask_tab.picker.item_spin.maximum() + 1, 1))
         augment_tab = window.findChild(AugmentTab)
-        augment_tab.class_combo.setCurrentIndex(args.class_index)
+        augment_tab.picker.class_combo.setCurrentIndex(args.class_index)
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
 

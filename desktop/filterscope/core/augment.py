@@ -11,9 +11,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
+from filterscope.core.fileio import read_json_file
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
@@ -228,10 +228,7 @@ def _check(where: str, spec: Param, value: object) -> Any:
 
 def load_chain(path: str | os.PathLike) -> ChainSpec:
     """Read a chain file; raises ChainError naming the file for anything wrong."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ChainError(f"{path}: cannot read the chain ({exc})") from exc
+    data = read_json_file(path, ChainError, "chain")
     try:
         return ChainSpec.from_json(data)
     except ChainError as exc:

@@ -55,3 +55,17 @@ def refuse_inside(path: str | os.PathLike, root: str | os.PathLike) -> None:
     if target == base or base in target.parents:
         raise ValueError(f"{path}: refusing to write inside the dataset folder {root}; "
                          "choose another folder")
+
+
+def read_json_file(path: str | os.PathLike, error: type[Exception], what: str) -> Any:
+    """Parse a JSON file, turning every way of failing into ``error`` naming the file.
+
+    Args:
+        path: The file.
+        error: The exception type to raise (MaskParamsError, ChainError, SplitError...).
+        what: What the file should be, for the message ("preset", "chain", "manifest").
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: cannot read the {what} ({exc})") from exc

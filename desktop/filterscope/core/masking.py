@@ -18,11 +18,11 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from filterscope.core.fileio import read_json_file
 from filterscope.core.jobs import Cancel, Report, check_cancel
 
 DISTANCES = ("redmean", "cielab")
@@ -144,10 +144,7 @@ def _target(index: int, raw: object, distance: str) -> Target:
 
 def load_params(path: str | os.PathLike) -> MaskParams:
     """Read a preset file; raises MaskParamsError (naming the file) for anything wrong."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MaskParamsError(f"{path}: cannot read the preset ({exc})") from exc
+    data = read_json_file(path, MaskParamsError, "preset")
     try:
         return MaskParams.from_json(data)
     except MaskParamsError as exc:

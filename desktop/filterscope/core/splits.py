@@ -8,7 +8,6 @@ datasets through it.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,7 +17,7 @@ import numpy as np
 
 from filterscope import __version__
 from filterscope.core.datasets import Dataset
-from filterscope.core.fileio import atomic_write_json
+from filterscope.core.fileio import atomic_write_json, read_json_file
 
 MANIFEST_VERSION = 1
 
@@ -138,10 +137,7 @@ def load_manifest(path: str | os.PathLike) -> SplitManifest:
         SplitError: The file is missing, not JSON, of a newer version or malformed.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SplitError(f"{path}: cannot read the manifest ({exc})") from exc
+    data = read_json_file(path, SplitError, "manifest")
     version = data.get("version", 0) if isinstance(data, dict) else None
     if not isinstance(version, int) or version > MANIFEST_VERSION:
         raise SplitError(f"{path}: not a Filterscope split manifest of version <= {MANIFEST_VERSION}")

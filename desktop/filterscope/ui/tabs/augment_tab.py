@@ -14,12 +14,10 @@ from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -31,11 +29,12 @@ from superqt.utils import qthrottled
 
 from filterscope.core.augment import ChainError, ChainSpec, builtin_chain, load_chain
 from filterscope.core.datasets import Dataset
-from filterscope.core.fileio import atomic_write_json
 from filterscope.core.thumbnails import load_items
+from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.image_view import to_qimage
+from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.workers import JobRunner
 
 PRESETS = (("The chapter's imgaug chain", "chapter"), ("Keras ImageDataGenerator (chapter)", "keras"),
@@ -79,8 +78,7 @@ class AugmentTab(QWidget):
         self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         self.reroll_button = QPushButton("Re-roll")
         self.random_box = QCheckBox("Random dataset images")
-        self.class_combo = QComboBox()
-        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        self.picker = ItemPickerWidget()
         self.use_box = QCheckBox("Use this chain when training (training images only)")
         self.grid = QGridLayout()
         self.model_row = QHBoxLayout()
@@ -97,8 +95,7 @@ class AugmentTab(QWidget):
         self.seed_spin.valueChanged.connect(self._refresh)
         self.reroll_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
         self.random_box.toggled.connect(self._load_images)
-        self.class_combo.currentIndexChanged.connect(self._load_images)
-        self.item_spin.valueChanged.connect(self._load_images)
+        self.picker.sig_item_changed.connect(self._load_images)
         self.use_box.toggled.connect(self._on_use_toggled)
         self.runner.sig_finished.connect(self._on_preview_finished)
         self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
@@ -117,8 +114,7 @@ class AugmentTab(QWidget):
         left_layout.addWidget(self.editor, 1)
         left_layout.addWidget(self.use_box)
         source = QHBoxLayout()
-        for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin,
-                       self.random_box, QLabel("Versions"), self.count_spin, QLabel("Seed"),
+        for widget in (self.picker, self.random_box, QLabel("Versions"), self.count_spin, QLabel("Seed"),
                        self.seed_spin, self.reroll_button):
             source.addWidget(widget)
         source.addStretch(1)
@@ -170,29 +166,21 @@ class AugmentTab(QWidget):
 
     @Slot()
     def _on_load_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load augmentation chain", "", "Chain (*.json)")
+        path = ask_open(self, "Augmentation chain")
         if path:
-            self.load_chain_file(Path(path))
+            self.load_chain_file(path)
 
     def load_chain_file(self, path: Path) -> bool:
         """Load a chain file; on any problem say what and keep the current chain."""
-        try:
-            chain = load_chain(path)
-        except ChainError as exc:
-            QMessageBox.warning(self, "Chain not loaded", f"{exc}\n\nThe current chain is kept.")
+        chain = load_preset_file(self, "Augmentation chain", load_chain, ChainError, path)
+        if chain is None:
             return False
         self.set_chain(chain)
         return True
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save augmentation chain", "chain.json",
-                                              "Chain (*.json)")
-        if path:
-            try:
-                atomic_write_json(path, self.chain().to_json())
-            except OSError as exc:
-                QMessageBox.warning(self, "Chain not saved", f"{path}: {exc.strerror or exc}")
+        save_preset(self, "Augmentation chain", self.chain().to_json(), "chain.json")
 
     @Slot(bool)
     def _on_use_toggled(self, on: bool) -> None:
@@ -200,11 +188,7 @@ class AugmentTab(QWidget):
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
-        self.class_combo.blockSignals(True)
-        self.class_combo.clear()
-        self.class_combo.addItems(dataset.classes)
-        self.class_combo.blockSignals(False)
-        self._load_images()
+        self.picker.set_dataset(dataset)
 
     @Slot()
     def _load_images(self) -> None:
@@ -215,11 +199,10 @@ class AugmentTab(QWidget):
             rng = np.random.default_rng(self.seed_spin.value())
             indices = rng.choice(len(dataset), size=min(16, len(dataset)), replace=False).tolist()
         else:
-            members = np.flatnonzero(dataset.labels == max(self.class_combo.currentIndex(), 0))
-            self.item_spin.setMaximum(max(len(members) - 1, 0))
-            if not len(members):
+            item = self.picker.current_item()
+            if item is None:
                 return
-            indices = [int(members[min(self.item_spin.value(), len(members) - 1)])]
+            indices = [item]
         self.items_runner.start(load_items, dataset, indices)
 
     @Slot(object)

@@ -18,16 +18,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 from superqt.utils import qthrottled
 
 from filterscope.core.datasets import Dataset
-from filterscope.core.fileio import atomic_write_json
 from filterscope.core.mask_batch import mask_dataset
 from filterscope.core.masking import (
     MaskParams,
@@ -39,9 +36,11 @@ from filterscope.core.masking import (
     render_job,
 )
 from filterscope.core.thumbnails import class_examples, load_file, load_item
+from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.image_view import ImageViewWidget
+from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
 from filterscope.workers import JobRunner
@@ -98,8 +97,7 @@ class MaskTab(QWidget):
         self._connect()
 
     def _build_widgets(self) -> None:
-        self.class_combo = QComboBox()
-        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        self.picker = ItemPickerWidget()
         self.open_button = QPushButton("Open image…")
         self.view_combo = QComboBox()
         self.view_combo.addItems(["Side by side", "Overlay"])
@@ -119,8 +117,7 @@ class MaskTab(QWidget):
 
     def _build_layout(self) -> None:
         picker = QHBoxLayout()
-        for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin,
-                       self.open_button, QLabel("View"), self.view_combo):
+        for widget in (self.picker, self.open_button, QLabel("View"), self.view_combo):
             picker.addWidget(widget)
         picker.addStretch(1)
         images = QHBoxLayout()
@@ -157,8 +154,7 @@ class MaskTab(QWidget):
 
     def _connect(self) -> None:
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
-        self.class_combo.currentIndexChanged.connect(self._on_class_changed)
-        self.item_spin.valueChanged.connect(self._on_item_changed)
+        self.picker.sig_item_changed.connect(self.show_item)
         self.open_button.clicked.connect(self._on_open_clicked)
         self.view_combo.currentIndexChanged.connect(self._refresh)
         self.controls.sig_params_changed.connect(self._on_params_changed)
@@ -212,16 +208,14 @@ class MaskTab(QWidget):
 
     @Slot()
     def _on_load_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask preset", "", "Mask preset (*.json)")
+        path = ask_open(self, "Mask preset")
         if path:
-            self.load_preset(Path(path))
+            self.load_preset(path)
 
     def load_preset(self, path: Path) -> bool:
         """Load a preset file; on any problem say what and keep the current settings."""
-        try:
-            params = load_params(path)
-        except MaskParamsError as exc:
-            QMessageBox.warning(self, "Preset not loaded", f"{exc}\n\nThe current settings are kept.")
+        params = load_preset_file(self, "Mask preset", load_params, MaskParamsError, path)
+        if params is None:
             return False
         self.set_params(params)
         self.sig_status.emit(f"Loaded mask preset {path.name}")
@@ -229,13 +223,7 @@ class MaskTab(QWidget):
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save mask preset", "mask.json",
-                                              "Mask preset (*.json)")
-        if path:
-            try:
-                atomic_write_json(path, self.params.to_json())
-            except OSError as exc:
-                QMessageBox.warning(self, "Preset not saved", f"{path}: {exc.strerror or exc}")
+        save_preset(self, "Mask preset", self.params.to_json(), "mask.json")
 
     @Slot()
     def _on_apply_clicked(self) -> None:
@@ -266,33 +254,8 @@ class MaskTab(QWidget):
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
-        self.class_combo.blockSignals(True)
-        self.class_combo.clear()
-        self.class_combo.addItems(dataset.classes)
-        self.class_combo.blockSignals(False)
         self.examples_runner.start(class_examples, dataset, 96)
-        self._on_class_changed(0)
-
-    def _class_items(self) -> np.ndarray:
-        dataset = self._state.dataset
-        if dataset is None:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(dataset.labels == max(self.class_combo.currentIndex(), 0))
-
-    @Slot(int)
-    def _on_class_changed(self, _index: int) -> None:
-        items = self._class_items()
-        self.item_spin.blockSignals(True)
-        self.item_spin.setMaximum(max(len(items) - 1, 0))
-        self.item_spin.setValue(0)
-        self.item_spin.blockSignals(False)
-        self._on_item_changed(0)
-
-    @Slot(int)
-    def _on_item_changed(self, position: int) -> None:
-        items = self._class_items()
-        if len(items):
-            self.show_item(int(items[min(position, len(items) - 1)]))
+        self.picker.set_dataset(dataset)
 
     @Slot(int)
     def show_item(self, index: int) -> None:

@@ -1,0 +1,63 @@
+"""Pick one image of the current dataset: a class, then the n-th image of that class."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+
+from filterscope.core.datasets import Dataset
+
+
+class ItemPickerWidget(QWidget):
+    """Emits sig_item_changed with the dataset index whenever the choice changes."""
+
+    sig_item_changed = Signal(int)
+    """Dataset index of the chosen image."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dataset: Dataset | None = None
+        self.class_combo = QComboBox()
+        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin):
+            layout.addWidget(widget)
+        self.class_combo.currentIndexChanged.connect(self._on_class_changed)
+        self.item_spin.valueChanged.connect(self._on_item_changed)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Offer the classes of ``dataset`` and choose the first image of the first class."""
+        self._dataset = dataset
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(dataset.classes)
+        self.class_combo.blockSignals(False)
+        self._on_class_changed(0)
+
+    def current_item(self) -> int | None:
+        """The chosen dataset index, or None when the class is empty."""
+        members = self._members()
+        if not len(members):
+            return None
+        return int(members[min(self.item_spin.value(), len(members) - 1)])
+
+    def _members(self) -> np.ndarray:
+        if self._dataset is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self._dataset.labels == max(self.class_combo.currentIndex(), 0))
+
+    @Slot(int)
+    def _on_class_changed(self, _index: int) -> None:
+        self.item_spin.blockSignals(True)
+        self.item_spin.setMaximum(max(len(self._members()) - 1, 0))
+        self.item_spin.setValue(0)
+        self.item_spin.blockSignals(False)
+        self._on_item_changed(0)
+
+    @Slot(int)
+    def _on_item_changed(self, _value: int) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.sig_item_changed.emit(item)
