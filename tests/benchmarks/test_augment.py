@@ -20,41 +20,18 @@ import os
 import statistics
 import threading
 import time
-import warnings
 
-import cv2
 import numpy as np
 
 from filterscope.core import augmenters
 from filterscope.core.augment import builtin_chain
 from filterscope.core.augmenters import BatchAugmenter, build_sequential, preview
-from filterscope.core.imgaug_compat import iaa
 from filterscope.core.jobs import NullReport
+from tests.chapter_reference import chapter_sequential
+from tests.photos import smooth_photo
 
 CHAPTER = builtin_chain("chapter")
 SEED = 1234
-
-
-def chapter_sequential():
-    """The chapter's imgaug chain, verbatim."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # imgaug's DeprecationWarning for ContrastNormalization
-        seq = iaa.Sequential([
-            iaa.Fliplr(0.5),
-            iaa.Crop(percent=(0, 0.1)),
-
-            iaa.Sometimes(0.5,
-                iaa.GaussianBlur(sigma=(0, 0.5))
-            ),
-
-            iaa.ContrastNormalization((0.75, 1.5)),
-
-            iaa.AdditiveGaussianNoise(loc=0, scale=(0.0, 0.05*255), per_channel=0.5),
-
-            iaa.Multiply((0.8, 1.2), per_channel=0.2),
-
-        ], random_order=True)  # fmt: skip
-    return seq
 
 
 def photos(n: int, side: int = 150, seed: int = 0) -> np.ndarray:
@@ -63,8 +40,7 @@ def photos(n: int, side: int = 150, seed: int = 0) -> np.ndarray:
     out = []
     for _ in range(n):
         coarse = rng.integers(0, 256, size=(5, 5, 3), dtype=np.uint8)
-        field = cv2.resize(coarse, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-        out.append((field + rng.integers(-12, 13, field.shape)).clip(0, 255).astype(np.uint8))
+        out.append(smooth_photo(rng, coarse, side, side, noise=12))
     return np.stack(out)
 
 

@@ -40,38 +40,11 @@ from filterscope.core.datasets import scan_folder
 from filterscope.core.jobs import NullReport
 from filterscope.core.mask_batch import mask_dataset
 from filterscope.core.masking import MaskParams, MaskSession, builtin_preset
+from tests.chapter_reference import chapter_path
+from tests.photos import smooth_photo
 
 CHAPTER = builtin_preset("chapter")
 N_DATASET = 200
-
-
-def chapter_colordist(img, target):
-    """The chapter's colordist, verbatim."""
-    img = img.astype('int')
-
-    aR, aG, aB = img[:,:,0], img[:,:,1], img[:,:,2]
-    bR, bG, bB = target
-
-    rmean = ((aR + bR) / 2.).astype('int')
-
-    r2 = np.square(aR - bR)
-    g2 = np.square(aG - bG)
-    b2 = np.square(aB - bB)
-
-
-    result = (((512+rmean)*r2)>>8) + 4*g2 + (((767-rmean)*b2)>>8)
-
-    return result  # fmt: skip
-
-
-def chapter_path(img: np.ndarray, targets=CHAPTER.targets) -> np.ndarray:
-    """The chapter's mask and clean-up of one RGB image (its thresholds, any target colours)."""
-    img = img.copy()
-    img_filter = np.ones(img.shape[:2], bool)
-    for target in targets:
-        img_filter &= chapter_colordist(img, target.rgb) > target.threshold
-    img[img_filter] = 0
-    return cv2.medianBlur(img, 9)
 
 
 def photo(height: int, width: int, seed: int) -> np.ndarray:
@@ -81,8 +54,7 @@ def photo(height: int, width: int, seed: int) -> np.ndarray:
     greens = np.array([[70, 88, 36], [62, 80, 22], [96, 108, 58], [120, 95, 70], [90, 70, 50]])
     coarse = greens[rng.choice(5, size=(gh, gw), p=[0.25, 0.15, 0.1, 0.3, 0.2])]
     coarse = (coarse + rng.integers(-20, 21, coarse.shape)).clip(0, 255).astype(np.uint8)
-    field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-    return (field + rng.integers(-10, 11, field.shape, dtype=np.int16)).clip(0, 255).astype(np.uint8)
+    return smooth_photo(rng, coarse, height, width, noise=10, noise_dtype=np.int16)
 
 
 def _timed(fn) -> float:
@@ -142,7 +114,8 @@ def test_b_full_recompute_with_new_colours(paired, benchmark, full_hd: np.ndarra
         return _timed(lambda: MaskSession(full_hd).render(params))
 
     def chapter() -> float:
-        targets = new_targets()  # the app's next round uses the same new colours
+        # The app's next round uses the same new colours.
+        targets = [(t.rgb, t.threshold) for t in new_targets()]
         return _timed(lambda: chapter_path(full_hd, targets))
 
     app_s, chapter_s = paired(app, chapter, rounds=8, warmup_rounds=1)

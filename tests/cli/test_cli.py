@@ -37,12 +37,6 @@ def dataset(corpus_tree):
     assert tree_digest(root) == before, "the command modified the dataset folder"
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _usage_error(capsys: pytest.CaptureFixture, *argv: str) -> str:
     with pytest.raises(SystemExit) as info:
         main(list(argv))
@@ -53,8 +47,8 @@ def _usage_error(capsys: pytest.CaptureFixture, *argv: str) -> str:
 # --- datasets ----------------------------------------------------------------------------------
 
 
-def test_datasets_json_lists_mnist_available(capsys, data_dir: Path) -> None:
-    code, out, err = _run(capsys, "datasets", "--json")
+def test_datasets_json_lists_mnist_available(run_cli, data_dir: Path) -> None:
+    code, out, err = run_cli("datasets", "--json")
     assert code == 0
     rows = {row["id"]: row for row in json.loads(out)}
     assert rows["mnist"]["available"] is True
@@ -62,8 +56,8 @@ def test_datasets_json_lists_mnist_available(capsys, data_dir: Path) -> None:
     assert rows["leaves"]["synthetic"] is True and rows["mnist"]["synthetic"] is False
 
 
-def test_datasets_human(capsys, data_dir: Path) -> None:
-    code, out, _ = _run(capsys, "datasets")
+def test_datasets_human(run_cli, data_dir: Path) -> None:
+    code, out, _ = run_cli("datasets")
     assert code == 0
     mnist_line = next(line for line in out.splitlines() if line.startswith("mnist "))
     assert "[ready]" in mnist_line
@@ -72,8 +66,8 @@ def test_datasets_human(capsys, data_dir: Path) -> None:
 # --- scan ------------------------------------------------------------------------------------
 
 
-def test_scan_json_on_the_corpus(capsys, dataset: Path) -> None:
-    code, out, err = _run(capsys, "scan", str(dataset), "--json")
+def test_scan_json_on_the_corpus(run_cli, dataset: Path) -> None:
+    code, out, err = run_cli("scan", str(dataset), "--json")
     assert code == 0, err
     summary = json.loads(out)
     assert {c["name"]: c["count"] for c in summary["classes"]} == CORPUS_COUNTS
@@ -89,8 +83,8 @@ def test_scan_json_on_the_corpus(capsys, dataset: Path) -> None:
     assert all(p["reason"] for p in summary["problems"])
 
 
-def test_scan_human_mentions_problems(capsys, dataset: Path) -> None:
-    code, out, _ = _run(capsys, "scan", str(dataset))
+def test_scan_human_mentions_problems(run_cli, dataset: Path) -> None:
+    code, out, _ = run_cli("scan", str(dataset))
     assert code == 0
     assert f"{sum(CORPUS_COUNTS.values())} images in 4 classes" in out
     assert corpus.UNICODE in out and corpus.SHEPHERD in out
@@ -100,24 +94,24 @@ def test_scan_human_mentions_problems(capsys, dataset: Path) -> None:
     assert "same content as" in out
 
 
-def test_scan_missing_folder_is_one_line_error(capsys, tmp_path: Path) -> None:
+def test_scan_missing_folder_is_one_line_error(run_cli, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such dir"
-    code, out, err = _run(capsys, "scan", str(missing))
+    code, out, err = run_cli("scan", str(missing))
     assert code == 1
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert str(missing) in err and "does not exist" in err
 
 
-def test_scan_a_file_is_an_error(capsys, dataset: Path) -> None:
+def test_scan_a_file_is_an_error(run_cli, dataset: Path) -> None:
     path = dataset / corpus.CLOVER / "good_0.png"
-    code, _, err = _run(capsys, "scan", str(path), "--json")
+    code, _, err = run_cli("scan", str(path), "--json")
     assert code == 1
     assert str(path) in err and len(err.strip().splitlines()) == 1
 
 
-def test_scan_mnist_builtin(capsys, data_dir: Path) -> None:
-    code, out, err = _run(capsys, "scan", "mnist", "--json")
+def test_scan_mnist_builtin(run_cli, data_dir: Path) -> None:
+    code, out, err = run_cli("scan", "mnist", "--json")
     assert code == 0, err
     summary = json.loads(out)
     assert [c["count"] for c in summary["classes"]] == [500] * 10
@@ -159,9 +153,9 @@ def test_scan_on_a_non_utf8_stdout(dataset: Path, tmp_path: Path, args: list[str
 # --- split -----------------------------------------------------------------------------------
 
 
-def test_split_writes_a_valid_manifest(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_split_writes_a_valid_manifest(run_cli, dataset: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "split.json"
-    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "3", "--seed", "7",
+    code, out, err = run_cli("split", str(dataset), "--val-per-class", "3", "--seed", "7",
                           "--out", str(out_path), "--json")
     assert code == 0, err
     manifest = load_manifest(out_path)
@@ -180,9 +174,9 @@ def test_split_writes_a_valid_manifest(capsys, dataset: Path, tmp_path: Path) ->
         assert all((dataset / key).is_file() for key in keys)
 
 
-def test_split_fraction_human_output(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_split_fraction_human_output(run_cli, dataset: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "split.json"
-    code, out, err = _run(capsys, "split", str(dataset), "--val-fraction", "0.25",
+    code, out, err = run_cli("split", str(dataset), "--val-fraction", "0.25",
                           "--out", str(out_path))
     assert code == 0, err
     assert out.startswith(f"wrote {out_path} (train 17, val 5)")
@@ -211,13 +205,13 @@ def test_split_without_out_exits_2(capsys, dataset: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["root", "class", "new sub-folder"])
-def test_split_refuses_to_write_inside_the_dataset(capsys, dataset: Path, where: str) -> None:
+def test_split_refuses_to_write_inside_the_dataset(run_cli, dataset: Path, where: str) -> None:
     target = {
         "root": dataset / "split.json",
         "class": dataset / corpus.CLOVER / "split.json",
         "new sub-folder": dataset / "splits" / "split.json",
     }[where]
-    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2",
+    code, out, err = run_cli("split", str(dataset), "--val-per-class", "2",
                           "--out", str(target))
     assert code == 1
     assert out == "" and len(err.strip().splitlines()) == 1
@@ -226,7 +220,7 @@ def test_split_refuses_to_write_inside_the_dataset(capsys, dataset: Path, where:
 
 
 @pytest.mark.parametrize("where", ["under a file", "missing parent", "proc"])
-def test_split_to_an_unwritable_place(capsys, dataset: Path, tmp_path: Path, where: str) -> None:
+def test_split_to_an_unwritable_place(run_cli, dataset: Path, tmp_path: Path, where: str) -> None:
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
     target = {
@@ -236,7 +230,7 @@ def test_split_to_an_unwritable_place(capsys, dataset: Path, tmp_path: Path, whe
     }[where]
     if where == "proc" and not Path("/proc/self").exists():
         pytest.skip("no /proc on this OS")
-    code, out, err = _run(capsys, "split", str(dataset), "--val-per-class", "2",
+    code, out, err = run_cli("split", str(dataset), "--val-per-class", "2",
                           "--out", str(target))
     assert code == 1
     assert out == ""
@@ -246,15 +240,15 @@ def test_split_to_an_unwritable_place(capsys, dataset: Path, tmp_path: Path, whe
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]  # no temp file left
 
 
-def test_split_missing_dataset(capsys, tmp_path: Path) -> None:
+def test_split_missing_dataset(run_cli, tmp_path: Path) -> None:
     missing = tmp_path / "gone"
-    code, _, err = _run(capsys, "split", str(missing), "--val-per-class", "2",
+    code, _, err = run_cli("split", str(missing), "--val-per-class", "2",
                         "--out", str(tmp_path / "split.json"))
     assert code == 1 and str(missing) in err
     assert not (tmp_path / "split.json").exists()
 
 
-def test_split_of_a_generated_dataset_is_exact(capsys, tmp_path: Path) -> None:
+def test_split_of_a_generated_dataset_is_exact(run_cli, tmp_path: Path) -> None:
     root = tmp_path / "plants"
     rng = np.random.default_rng(11)
     for name, count in (("a", 12), ("b", 7), ("c", 1)):
@@ -265,7 +259,7 @@ def test_split_of_a_generated_dataset_is_exact(capsys, tmp_path: Path) -> None:
     before = tree_digest(root)
     out_path = tmp_path / "out" / "split.json"
     out_path.parent.mkdir()
-    code, _, err = _run(capsys, "split", str(root), "--val-per-class", "5", "--out", str(out_path))
+    code, _, err = run_cli("split", str(root), "--val-per-class", "5", "--out", str(out_path))
     assert code == 0, err
     counts = load_manifest(out_path).counts()
     assert counts == {"a": {"train": 7, "val": 5}, "b": {"train": 2, "val": 5},

@@ -19,6 +19,7 @@ from filterscope.cli import main
 from filterscope.core.augment import builtin_chain
 from filterscope.core.augmenters import preview, to_python
 from filterscope.core.jobs import NullReport
+from tests.photos import smooth_photo
 
 UNICODE = "Ünïcødé 植物"
 
@@ -26,8 +27,7 @@ UNICODE = "Ünïcødé 植物"
 def photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
-    field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-    return (field + rng.integers(-10, 11, field.shape)).clip(0, 255).astype(np.uint8)
+    return smooth_photo(rng, coarse, height, width, noise=10)
 
 
 def sha(path: Path) -> str:
@@ -46,20 +46,14 @@ def image(tmp_path: Path):
     assert sha(path) == before, "the command modified the source image"
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _decode(path: Path) -> np.ndarray:
     array = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
     return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
 
 
-def test_writes_n_pngs_and_reports_the_chain(capsys, image: Path, tmp_path: Path) -> None:
+def test_writes_n_pngs_and_reports_the_chain(run_cli, image: Path, tmp_path: Path) -> None:
     out = tmp_path / "new" / "augmented"  # missing parents are created
-    code, stdout, _ = _run(capsys, "augment", image, "--out", out, "-n", 5, "--json")
+    code, stdout, _ = run_cli("augment", image, "--out", out, "-n", 5, "--json")
     assert code == 0
     data = json.loads(stdout)
     assert set(data) == {"image", "size", "out", "seed", "chain", "files"}
@@ -77,36 +71,36 @@ def test_writes_n_pngs_and_reports_the_chain(capsys, image: Path, tmp_path: Path
     assert len({d.tobytes() for d in decoded}) > 1
 
 
-def test_the_files_are_the_tabs_preview_with_the_same_seed(capsys, image: Path, tmp_path: Path) -> None:
+def test_the_files_are_the_tabs_preview_with_the_same_seed(run_cli, image: Path, tmp_path: Path) -> None:
     for chain in ("chapter", "keras"):
         out = tmp_path / chain
-        assert _run(capsys, "augment", image, "--out", out, "-n", 6, "--seed", 9, "--chain", chain)[0] == 0
+        assert run_cli("augment", image, "--out", out, "-n", 6, "--seed", 9, "--chain", chain)[0] == 0
         shown = preview([photo()], builtin_chain(chain), 6, 9, report=NullReport(),
                         cancel=threading.Event())
         for k, expected in enumerate(shown, start=1):
             np.testing.assert_array_equal(_decode(out / f"leaf 1_aug{k}.png"), expected)
 
 
-def test_seeded_output(capsys, image: Path, tmp_path: Path) -> None:
+def test_seeded_output(run_cli, image: Path, tmp_path: Path) -> None:
     runs = {}
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
-        assert _run(capsys, "augment", image, "--out", tmp_path / name, "-n", 4, "--seed", seed)[0] == 0
+        assert run_cli("augment", image, "--out", tmp_path / name, "-n", 4, "--seed", seed)[0] == 0
         runs[name] = [sha(tmp_path / name / f"leaf 1_aug{k}.png") for k in range(1, 5)]
     assert runs["a"] == runs["b"] and runs["a"] != runs["c"]
 
 
-def test_into_the_images_own_folder(capsys, image: Path) -> None:
-    code, stdout, _ = _run(capsys, "augment", image, "--out", image.parent, "-n", 2)
+def test_into_the_images_own_folder(run_cli, image: Path) -> None:
+    code, stdout, _ = run_cli("augment", image, "--out", image.parent, "-n", 2)
     assert code == 0
     assert sorted(p.name for p in image.parent.iterdir()) == ["leaf 1.png", "leaf 1_aug1.png",
                                                               "leaf 1_aug2.png"]
     # Again: the copies are replaced, the source stays as it was (checked by the fixture).
-    assert _run(capsys, "augment", image, "--out", image.parent, "-n", 2, "--seed", 1)[0] == 0
+    assert run_cli("augment", image, "--out", image.parent, "-n", 2, "--seed", 1)[0] == 0
     assert len(list(image.parent.iterdir())) == 3
 
 
-def test_human_output(capsys, image: Path, tmp_path: Path) -> None:
-    code, stdout, _ = _run(capsys, "augment", image, "--out", tmp_path / "o", "-n", 1, "--chain", "keras")
+def test_human_output(run_cli, image: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run_cli("augment", image, "--out", tmp_path / "o", "-n", 1, "--chain", "keras")
     assert code == 0
     lines = stdout.splitlines()
     assert lines[0] == f"wrote 1 augmented copy of {image} (64x48) to {tmp_path / 'o'}"
@@ -115,16 +109,16 @@ def test_human_output(capsys, image: Path, tmp_path: Path) -> None:
     assert "iaa.Affine(rotate=(-90.0, 90.0)" in stdout
 
 
-def test_none_chain_copies_the_pixels(capsys, image: Path, tmp_path: Path) -> None:
-    assert _run(capsys, "augment", image, "--out", tmp_path / "o", "-n", 3, "--chain", "none")[0] == 0
+def test_none_chain_copies_the_pixels(run_cli, image: Path, tmp_path: Path) -> None:
+    assert run_cli("augment", image, "--out", tmp_path / "o", "-n", 3, "--chain", "none")[0] == 0
     for k in (1, 2, 3):
         np.testing.assert_array_equal(_decode(tmp_path / "o" / f"leaf 1_aug{k}.png"), photo())
 
 
-def test_full_resolution_beyond_the_preview_size(capsys, tmp_path: Path) -> None:
+def test_full_resolution_beyond_the_preview_size(run_cli, tmp_path: Path) -> None:
     big = tmp_path / "big.jpg"
     Image.fromarray(photo(300, 420)).save(big, quality=92)
-    code, stdout, _ = _run(capsys, "augment", big, "--out", tmp_path / "o", "-n", 2, "--json")
+    code, stdout, _ = run_cli("augment", big, "--out", tmp_path / "o", "-n", 2, "--json")
     assert code == 0 and json.loads(stdout)["size"] == [420, 300]
     assert _decode(tmp_path / "o" / "big_aug2.png").shape == (300, 420, 3)
 
@@ -134,18 +128,18 @@ def test_full_resolution_beyond_the_preview_size(capsys, tmp_path: Path) -> None
     np.dstack([photo(30, 50), np.full((30, 50), 100, np.uint8)]),
     np.tile(np.arange(0, 65000, 1300, dtype=np.uint16), (30, 1)),
 ], ids=["grayscale", "rgba", "16-bit"])
-def test_any_image_the_app_reads(capsys, tmp_path: Path, array: np.ndarray) -> None:
+def test_any_image_the_app_reads(run_cli, tmp_path: Path, array: np.ndarray) -> None:
     path = tmp_path / "odd.png"
     Image.fromarray(array).save(path)
-    assert _run(capsys, "augment", path, "--out", tmp_path / "o", "-n", 2)[0] == 0
+    assert run_cli("augment", path, "--out", tmp_path / "o", "-n", 2)[0] == 0
     assert all(_decode(tmp_path / "o" / f"odd_aug{k}.png").shape == (30, 50, 3) for k in (1, 2))
 
 
-def test_chain_file_with_the_chapters_old_name(capsys, image: Path, tmp_path: Path) -> None:
+def test_chain_file_with_the_chapters_old_name(run_cli, image: Path, tmp_path: Path) -> None:
     chain = tmp_path / "contrast.json"
     chain.write_text(json.dumps({"name": "mine", "steps": [
         {"name": "ContrastNormalization", "params": {"alpha": [0.5, 0.6]}}]}), encoding="utf-8")
-    code, stdout, _ = _run(capsys, "augment", image, "--out", tmp_path / "o", "--chain", chain, "--json")
+    code, stdout, _ = run_cli("augment", image, "--out", tmp_path / "o", "--chain", chain, "--json")
     assert code == 0
     data = json.loads(stdout)
     assert data["chain"]["source"] == str(chain) and data["chain"]["name"] == "mine"
@@ -160,46 +154,46 @@ def test_chain_file_with_the_chapters_old_name(capsys, image: Path, tmp_path: Pa
     ('{"version": 9, "steps": []}', "newer"),
     ("{oops", "cannot read the chain"),
 ])
-def test_bad_chain_file_exits_1_naming_the_step(capsys, image: Path, tmp_path: Path, text: str,
+def test_bad_chain_file_exits_1_naming_the_step(run_cli, image: Path, tmp_path: Path, text: str,
                                                 words: str) -> None:
     chain = tmp_path / "my chain.json"
     chain.write_text(text, encoding="utf-8")
     out = tmp_path / "never"
-    code, stdout, err = _run(capsys, "augment", image, "--out", out, "--chain", chain)
+    code, stdout, err = run_cli("augment", image, "--out", out, "--chain", chain)
     assert code == 1 and stdout == ""
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("filterscope augment: error: ") and "my chain.json" in err and words in err
     assert not out.exists()
 
 
-def test_missing_chain_file_and_unknown_builtin_exit_1(capsys, image: Path, tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "augment", image, "--out", tmp_path / "o", "--chain", tmp_path / "no.json")
+def test_missing_chain_file_and_unknown_builtin_exit_1(run_cli, image: Path, tmp_path: Path) -> None:
+    code, _, err = run_cli("augment", image, "--out", tmp_path / "o", "--chain", tmp_path / "no.json")
     assert code == 1 and "no.json" in err and "cannot read the chain" in err
-    code, _, err = _run(capsys, "augment", image, "--out", tmp_path / "o", "--chain", "imgaug")
+    code, _, err = run_cli("augment", image, "--out", tmp_path / "o", "--chain", "imgaug")
     assert code == 1 and "no built-in chain called 'imgaug'" in err
     assert not (tmp_path / "o").exists()
 
 
-def test_unreadable_image_exits_1(capsys, tmp_path: Path) -> None:
+def test_unreadable_image_exits_1(run_cli, tmp_path: Path) -> None:
     empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
     empty.write_bytes(b"")
     text.write_text("not an image")
     for path, words in ((tmp_path / "nope.png", "file not found"), (empty, "empty file"),
                         (text, str(text)), (tmp_path, str(tmp_path))):
-        code, stdout, err = _run(capsys, "augment", path, "--out", tmp_path / "o")
+        code, stdout, err = run_cli("augment", path, "--out", tmp_path / "o")
         assert code == 1 and stdout == "" and words in err, err
         assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
 
 
-def test_out_must_be_a_folder(capsys, image: Path, tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "augment", image, "--out", image)
+def test_out_must_be_a_folder(run_cli, image: Path, tmp_path: Path) -> None:
+    code, _, err = run_cli("augment", image, "--out", image)
     assert code == 1 and "is the image itself" in err
     blocker = tmp_path / "plain file"
     blocker.write_text("x")
-    code, _, err = _run(capsys, "augment", image, "--out", blocker)
+    code, _, err = run_cli("augment", image, "--out", blocker)
     assert code == 1 and "plain file" in err and len(err.strip().splitlines()) == 1
-    code, _, err = _run(capsys, "augment", image, "--out", blocker / "sub")
+    code, _, err = run_cli("augment", image, "--out", blocker / "sub")
     assert code == 1 and "Not a directory" in err
     assert blocker.read_text() == "x"
 
@@ -222,7 +216,7 @@ def test_bad_arguments_exit_2(capsys, argv: list[str], words: str) -> None:
     assert "usage: filterscope" in err and words in err, err
 
 
-def test_limits_are_accepted(capsys, image: Path, tmp_path: Path) -> None:
-    code, stdout, _ = _run(capsys, "augment", image, "--out", tmp_path / "o", "-n", 64, "--json")
+def test_limits_are_accepted(run_cli, image: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run_cli("augment", image, "--out", tmp_path / "o", "-n", 64, "--json")
     assert code == 0 and len(json.loads(stdout)["files"]) == 64
-    assert _run(capsys, "augment", image, "--out", tmp_path / "p", "-n", 1)[0] == 0
+    assert run_cli("augment", image, "--out", tmp_path / "p", "-n", 1)[0] == 0

@@ -13,15 +13,14 @@ from PIL import Image
 from filterscope.cli import build_parser, main
 from filterscope.core.masking import OUTPUTS, apply_mask, builtin_preset
 from tests.corpus import tree_digest
+from tests.photos import leaf_and_soil, smooth_photo
 
 UNICODE_CLASS = "Ünïcødé 植物"
 
 
 def leafy(seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    coarse = np.where(rng.random((4, 5, 1)) < 0.5, [[[70, 88, 36]]], [[[120, 95, 70]]]).astype(np.uint8)
-    field = cv2.resize(coarse, (40, 30), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-    return (field + rng.integers(-10, 11, field.shape)).clip(0, 255).astype(np.uint8)
+    return smooth_photo(rng, leaf_and_soil(rng, 4, 5), 30, 40, noise=10)
 
 
 @pytest.fixture
@@ -38,20 +37,14 @@ def dataset(tmp_path: Path):
     assert tree_digest(root) == before, "the command modified the dataset folder"
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _decode(path: Path) -> np.ndarray:
     array = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
     return cv2.cvtColor(array, cv2.COLOR_BGR2RGB) if array.ndim == 3 and array.shape[2] == 3 else array
 
 
-def test_folder_json_shape_and_content(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_folder_json_shape_and_content(run_cli, dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "masked"
-    code, stdout, _ = _run(capsys, "mask", str(dataset), "--out", str(out), "--json")
+    code, stdout, _ = run_cli("mask", str(dataset), "--out", str(out), "--json")
     assert code == 0
     data = json.loads(stdout)
     assert set(data) == {"out", "source", "params", "total", "written", "skipped", "failed",
@@ -66,12 +59,12 @@ def test_folder_json_shape_and_content(capsys, dataset: Path, tmp_path: Path) ->
     expected = apply_mask(leafy(11), chapter).image
     np.testing.assert_array_equal(_decode(out / UNICODE_CLASS / "img 1.png"), expected)
     # Again: everything is already there.
-    code, stdout, _ = _run(capsys, "mask", str(dataset), "--out", str(out), "--json")
+    code, stdout, _ = run_cli("mask", str(dataset), "--out", str(out), "--json")
     assert code == 0 and (json.loads(stdout)["written"], json.loads(stdout)["skipped"]) == (0, 6)
 
 
-def test_folder_human_summary(capsys, dataset: Path, tmp_path: Path) -> None:
-    code, stdout, _ = _run(capsys, "mask", str(dataset), "--out", str(tmp_path / "m"))
+def test_folder_human_summary(run_cli, dataset: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run_cli("mask", str(dataset), "--out", str(tmp_path / "m"))
     assert code == 0
     first, header, *rows = stdout.splitlines()
     assert "6 written, 0 done before, 1 failed of 7; mean kept" in first
@@ -81,10 +74,10 @@ def test_folder_human_summary(capsys, dataset: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
-def test_one_image_with_output_override(capsys, dataset: Path, tmp_path: Path, output: str) -> None:
+def test_one_image_with_output_override(run_cli, dataset: Path, tmp_path: Path, output: str) -> None:
     src = dataset / "clover" / "img 2.png"
     dst = tmp_path / "one.png"
-    code, stdout, _ = _run(capsys, "mask", str(src), "--out", str(dst), "--output", output, "--json")
+    code, stdout, _ = run_cli("mask", str(src), "--out", str(dst), "--output", output, "--json")
     assert code == 0
     data = json.loads(stdout)
     assert data["out"] == str(dst) and data["params"]["output"] == output and data["written"] == 1
@@ -93,63 +86,63 @@ def test_one_image_with_output_override(capsys, dataset: Path, tmp_path: Path, o
     assert (written.ndim == 2) if channels is None else written.shape[2] == channels
 
 
-def test_preset_file(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_preset_file(run_cli, dataset: Path, tmp_path: Path) -> None:
     preset = tmp_path / "loose.json"
     params = builtin_preset("chapter").with_target(3, threshold=5000.0)
     preset.write_text(json.dumps(params.to_json()), encoding="utf-8")
-    code, stdout, _ = _run(capsys, "mask", str(dataset / "clover" / "img 0.png"), "--out",
+    code, stdout, _ = run_cli("mask", str(dataset / "clover" / "img 0.png"), "--out",
                            str(tmp_path / "o.png"), "--preset", str(preset), "--json")
     assert code == 0 and json.loads(stdout)["params"]["targets"][3]["threshold"] == 5000.0
 
 
 @pytest.mark.parametrize("text, words", [("{oops", "cannot read"), ('{"median": 4}', "median"),
                                          ('{"targets": []}', "targets")])
-def test_malformed_preset_exits_1_naming_the_file(capsys, dataset: Path, tmp_path: Path, text: str,
+def test_malformed_preset_exits_1_naming_the_file(run_cli, dataset: Path, tmp_path: Path, text: str,
                                                   words: str) -> None:
     preset = tmp_path / "my preset.json"
     preset.write_text(text, encoding="utf-8")
     out = tmp_path / "never"
-    code, stdout, err = _run(capsys, "mask", str(dataset), "--out", str(out), "--preset", str(preset))
+    code, stdout, err = run_cli("mask", str(dataset), "--out", str(out), "--preset", str(preset))
     assert code == 1 and stdout == ""
     assert len(err.strip().splitlines()) == 1
     assert "my preset.json" in err and words in err
     assert not out.exists()
 
 
-def test_unknown_builtin_preset_exits_1(capsys, dataset: Path, tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "mask", str(dataset), "--out", str(tmp_path / "o"), "--preset", "leafy")
+def test_unknown_builtin_preset_exits_1(run_cli, dataset: Path, tmp_path: Path) -> None:
+    code, _, err = run_cli("mask", str(dataset), "--out", str(tmp_path / "o"), "--preset", "leafy")
     assert code == 1 and "no built-in mask preset called 'leafy'" in err
 
 
-def test_out_inside_source_exits_1(capsys, dataset: Path) -> None:
+def test_out_inside_source_exits_1(run_cli, dataset: Path) -> None:
     for out in (dataset / "masked", dataset, dataset / "clover"):
-        code, _, err = _run(capsys, "mask", str(dataset), "--out", str(out))
+        code, _, err = run_cli("mask", str(dataset), "--out", str(out))
         assert code == 1 and "refusing to write inside the dataset folder" in err
 
 
-def test_unreadable_source_exits_1(capsys, dataset: Path, tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "mask", str(tmp_path / "nope.png"), "--out", str(tmp_path / "o.png"))
+def test_unreadable_source_exits_1(run_cli, dataset: Path, tmp_path: Path) -> None:
+    code, _, err = run_cli("mask", str(tmp_path / "nope.png"), "--out", str(tmp_path / "o.png"))
     assert code == 1 and "nope.png: file not found" in err
-    code, _, err = _run(capsys, "mask", str(dataset / "clover" / "empty.png"), "--out",
+    code, _, err = run_cli("mask", str(dataset / "clover" / "empty.png"), "--out",
                         str(tmp_path / "o.png"))
     assert code == 1 and "empty file" in err
     assert len(err.strip().splitlines()) == 1
 
 
-def test_unwritable_output_exits_1(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_unwritable_output_exits_1(run_cli, dataset: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "plain file"
     blocker.write_text("x")
-    code, _, err = _run(capsys, "mask", str(dataset), "--out", str(blocker / "masked"))
+    code, _, err = run_cli("mask", str(dataset), "--out", str(blocker / "masked"))
     assert code == 1 and "plain file/masked" in err and "Not a directory" in err
-    code, _, err = _run(capsys, "mask", str(dataset / "clover" / "img 0.png"), "--out",
+    code, _, err = run_cli("mask", str(dataset / "clover" / "img 0.png"), "--out",
                         str(blocker / "one.png"))
     assert code == 1 and "Not a directory" in err
 
 
-def test_other_settings_into_the_same_folder_exit_1(capsys, dataset: Path, tmp_path: Path) -> None:
+def test_other_settings_into_the_same_folder_exit_1(run_cli, dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "m"
-    assert _run(capsys, "mask", str(dataset), "--out", str(out))[0] == 0
-    code, _, err = _run(capsys, "mask", str(dataset), "--out", str(out), "--output", "alpha")
+    assert run_cli("mask", str(dataset), "--out", str(out))[0] == 0
+    code, _, err = run_cli("mask", str(dataset), "--out", str(out), "--output", "alpha")
     assert code == 1 and "choose a new output folder" in err
 
 

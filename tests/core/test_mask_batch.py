@@ -27,6 +27,7 @@ from filterscope.core.mask_batch import (
 )
 from filterscope.core.masking import MaskParams, apply_mask, builtin_preset
 from tests.corpus import run_without_read_permission, tree_digest
+from tests.photos import leaf_and_soil, smooth_photo
 
 UNICODE_CLASS = "Ünïcødé 植物"
 CHAPTER = builtin_preset("chapter")
@@ -35,10 +36,7 @@ CHAPTER = builtin_preset("chapter")
 def leafy(seed: int, h: int = 48, w: int = 64) -> np.ndarray:
     """A small photo-like RGB image: smooth leaf greens and soil browns with noise."""
     rng = np.random.default_rng(seed)
-    coarse = np.where(rng.random((4, 5, 1)) < 0.5, [[[70, 88, 36]]], [[[120, 95, 70]]])
-    coarse = (coarse + rng.integers(-20, 21, coarse.shape)).clip(0, 255).astype(np.uint8)
-    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-    return (field + rng.integers(-10, 11, field.shape)).clip(0, 255).astype(np.uint8)
+    return smooth_photo(rng, leaf_and_soil(rng, 4, 5, jitter=20), h, w, noise=10)
 
 
 def make_dataset(root: Path) -> dict[str, np.ndarray]:

@@ -29,48 +29,15 @@ from filterscope.core.masking import (
     load_params,
     make_mask,
 )
+from tests.chapter_reference import chapter_colordist, chapter_path
+from tests.photos import leaf_and_soil, smooth_photo
 
 LEAF = (71, 86, 38)
 
 
-def chapter_colordist(img, target):
-    """The chapter's colordist, verbatim (Using OpenCV for image preprocessing)."""
-    img = img.astype('int')
-
-    aR, aG, aB = img[:,:,0], img[:,:,1], img[:,:,2]
-    bR, bG, bB = target
-
-    rmean = ((aR + bR) / 2.).astype('int')
-
-    r2 = np.square(aR - bR)
-    g2 = np.square(aG - bG)
-    b2 = np.square(aB - bB)
-
-
-    result = (((512+rmean)*r2)>>8) + 4*g2 + (((767-rmean)*b2)>>8)
-
-    return result  # fmt: skip
-
-
-def chapter_path(img: np.ndarray) -> np.ndarray:
-    """The chapter's mask and clean-up on an RGB uint8 image, as its generator does it."""
-    img = img.copy()
-    img_filter = (
-        (chapter_colordist(img, (71, 86, 38)) > 1600)
-        & (chapter_colordist(img, (65, 79, 19)) > 1600)
-        & (chapter_colordist(img, (95, 106, 56)) > 1600)
-        & (chapter_colordist(img, (56, 63, 43)) > 500)
-    )
-    img[img_filter] = 0
-    return cv2.medianBlur(img, 9)
-
-
 def leafy_image(rng: np.random.Generator, h: int = 120, w: int = 160) -> np.ndarray:
     """Smooth greens and browns with noise: a photo-like mix of kept and removed pixels."""
-    coarse = np.where(rng.random((6, 8, 1)) < 0.5, [[[70, 88, 36]]], [[[120, 95, 70]]])
-    coarse = (coarse + rng.integers(-25, 26, coarse.shape)).clip(0, 255).astype(np.uint8)
-    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-    return (field + rng.integers(-12, 13, field.shape)).clip(0, 255).astype(np.uint8)
+    return smooth_photo(rng, leaf_and_soil(rng, 6, 8, jitter=25), h, w, noise=12)
 
 
 def pixel(rgb: tuple[int, int, int]) -> np.ndarray:
