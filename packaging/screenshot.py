@@ -20,6 +20,7 @@ from filterscope.core.augment import builtin_chain
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.train_tab import TrainTab
 
 
 def main() -> int:
@@ -33,6 +34,7 @@ def main() -> int:
     parser.add_argument("--tab", type=int, default=0, help="index of the tab to show")
     parser.add_argument("--mask-preset", help="mask preset JSON to load into the Mask tab")
     parser.add_argument("--chain", help="built-in augmentation chain for the Augment tab")
+    parser.add_argument("--train", action="store_true", help="start training in the Train tab")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     args = parser.parse_args()
     app = QApplication(sys.argv)
@@ -60,6 +62,10 @@ def main() -> int:
         augment_tab.picker.class_combo.setCurrentIndex(args.class_index)
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
+        if args.train:
+            train_tab = window.findChild(TrainTab)
+            train_tab.options.epochs_spin.setValue(5)
+            train_tab.start()
 
     def zoom() -> None:
         if args.zoom:

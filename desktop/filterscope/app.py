@@ -18,11 +18,12 @@ from filterscope.ui.resources import icon
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.train_tab import TrainTab
 
 DEFAULT_SOURCE = "builtin:mnist"
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
-TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab]
+TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab, TrainTab]
 
 
 def make_settings() -> QSettings:

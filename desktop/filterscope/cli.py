@@ -272,9 +272,10 @@ def _register(sub: argparse._SubParsersAction) -> None:
     mask.add_argument("--json", action="store_true", help="print one JSON document")
     mask.set_defaults(handler=cmd_mask)
 
-    from filterscope import cli_augment
+    from filterscope import cli_augment, cli_train
 
     cli_augment.register(sub)
+    cli_train.register(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,520 @@
+"""Training: a ``RunSpec`` (data, model, optimizer, epochs...) -> a trained, saved model.
+
+:func:`train` is a long job (see :mod:`filterscope.core.jobs`). It reports through
+:class:`KerasBridge`, a Keras callback: running-mean batch metrics (Keras 3 hands callbacks the
+epoch's running mean, not the batch's loss), epoch metrics, progress with a time estimate. It
+cancels within one batch, and stops by itself when the loss diverges (NaN, or an explosion such as
+a learning rate of 1e6 gives), saying so in plain words.
+
+A run lives in ``out_dir/<run-name>/``: ``run.json`` (the spec and what the data turned out to
+be), ``history.json`` (one row per epoch), ``best.keras`` and ``last.keras``. Every file is
+written to a temp name in the same folder and renamed, so a cancel, a crash or a full disk leaves
+the previous version whole. A cancelled run saves nothing after the cancel; a run cancelled before
+its first epoch ended leaves no folder behind.
+
+Neither TensorFlow nor Keras is imported until :func:`train` needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filterscope.core.fileio import atomic_write_json
+from filterscope.core.jobs import Cancel, Cancelled, Report, check_cancel
+from filterscope.core.models import (LOSS, ModelSpec, ModelSpecError, OptimizerSpec, build_model,
+                                     check_input, summary_rows)
+
+if TYPE_CHECKING:
+    from filterscope.core.pipeline import DataSpec
+
+RUN_FORMAT_VERSION = 1
+# A loss above both of these has exploded (the first batch's loss of a fresh classifier is about
+# ln(n_classes)); the chapter's unscaled-pixel L2 model starts near 60,000 and recovers, so a
+# high start alone is not divergence.
+DIVERGE_FACTOR = 100.0
+DIVERGE_FLOOR = 1000.0
+BATCH_REPORT_INTERVAL = 0.05  # seconds between batch partials: the GUI needs no more than 20/s
+PREPARE_SHARE = 0.1  # of the progress bar, for opening and splitting the data
+
+
+class RunSpecError(ModelSpecError):
+    """A run spec that cannot be trained; ``field`` names the setting at fault."""
+
+
+class TrainingError(Exception):
+    """A run that cannot start or cannot be saved (read-only runs folder, full disk...)."""
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RunSpecError(name, f"must be a whole number from {low:,} to {high:,} (got {value!r})")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a training run needs; the defaults are the chapter's (10 epochs of 32)."""
+
+    data: DataSpec
+    model: ModelSpec = field(default_factory=ModelSpec)
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    epochs: int = 10
+    batch_size: int = 32
+    seed: int = 0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _whole("epochs", self.epochs, 1, 10_000)
+        _whole("batch_size", self.batch_size, 1, 65_536)
+        _whole("seed", self.seed, 0, 2**32 - 1)
+        if not isinstance(self.model, ModelSpec) or not isinstance(self.optimizer, OptimizerSpec):
+            raise RunSpecError("model", "needs a ModelSpec and an OptimizerSpec")
+        if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
+                or (self.name and _safe_name(self.name) != self.name):
+            raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"version": RUN_FORMAT_VERSION, "name": self.name, "data": self.data.to_json(),
+                "model": self.model.to_json(), "optimizer": self.optimizer.to_json(),
+                "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed}
+
+    @classmethod
+    def from_json(cls, data: object) -> RunSpec:
+        """Validate and build; errors name the field (``model.blocks[0].filters``)."""
+        from filterscope.core.pipeline import DataSpec, PipelineError
+
+        if not isinstance(data, dict):
+            raise RunSpecError("", "a run spec must be a JSON object")
+        unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
+                               "batch_size", "seed"}
+        if unknown:
+            raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
+            raise RunSpecError("version", f"{data.get('version')!r} is not a version this app reads")
+        try:
+            spec = DataSpec.from_json(data.get("data"))
+        except PipelineError as exc:
+            raise RunSpecError("data", str(exc)) from exc
+        parts = {}
+        for key, parse in (("model", ModelSpec.from_json), ("optimizer", OptimizerSpec.from_json)):
+            try:
+                parts[key] = parse(data.get(key, {}))
+            except ModelSpecError as exc:
+                raise RunSpecError(f"{key}.{exc.field}".rstrip("."), exc.message) from exc
+        return cls(spec, parts["model"], parts["optimizer"], data.get("epochs", 10),
+                   data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""))
+
+
+@dataclass
+class RunResult:
+    """What a finished (or diverged) run produced.
+
+    Attributes:
+        run_dir: The run's folder, or None when training without saving.
+        status: ``finished`` or ``diverged`` (a cancelled run raises Cancelled instead).
+        history: One dict per completed epoch, as in the ``epoch`` partials.
+        best_epoch: 1-based epoch of ``best.keras`` (best validation accuracy, ties to the lower
+            validation loss; training metrics when there is no validation data).
+        diverged: A plain sentence when training stopped because the loss exploded, else None.
+        classes: Class names in label order (the model's output order).
+        input_shape: (H, W, C) the model takes.
+        model: The in-memory model after the last batch trained.
+    """
+
+    run_dir: Path | None
+    status: str
+    history: list[dict]
+    best_epoch: int | None
+    diverged: str | None
+    classes: list[str]
+    input_shape: tuple[int, int, int]
+    model: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def epochs_run(self) -> int:
+        """Completed epochs."""
+        return len(self.history)
+
+    def best(self) -> dict | None:
+        """The history row of the best epoch."""
+        return None if self.best_epoch is None else self.history[self.best_epoch - 1]
+
+    def to_json(self) -> dict:
+        """A JSON-able summary (without the model)."""
+        best, last = self.best(), (self.history[-1] if self.history else None)
+        return {"run_dir": None if self.run_dir is None else str(self.run_dir), "status": self.status,
+                "epochs_run": self.epochs_run, "best_epoch": self.best_epoch,
+                "best_val_accuracy": best and best["val_accuracy"],
+                "final_val_accuracy": last and last["val_accuracy"],
+                "final": last, "diverged": self.diverged, "classes": list(self.classes),
+                "input_shape": list(self.input_shape), "history": self.history}
+
+
+def default_strategy() -> Any:
+    """MirroredStrategy over the local GPUs when there are several, else the default strategy."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII).strip("-.")[:80]
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _better(row: dict, best: dict | None) -> bool:
+    key = "val_accuracy" if row["val_accuracy"] is not None else "accuracy"
+    loss = "val_loss" if row["val_loss"] is not None else "loss"
+    if best is None:
+        return True
+    return (row[key], -row[loss]) > (best[key], -best[loss])
+
+
+def divergence(loss: float, first: float | None, lr: float) -> str | None:
+    """A plain sentence when ``loss`` (a running mean) shows training has diverged, else None.
+
+    Args:
+        loss: The loss now.
+        first: The first batch's loss of the run (None before it is known).
+        lr: The learning rate, named in the advice.
+    """
+    advice = f"the learning rate ({lr:g}) is probably too high; try one ten times smaller"
+    if not math.isfinite(loss):
+        return f"the loss became {'NaN (not a number)' if math.isnan(loss) else 'infinite'}: {advice}"
+    if first is not None and loss > DIVERGE_FLOOR and loss > DIVERGE_FACTOR * first:
+        return (f"the loss exploded to {loss:,.4g} (it started at {first:,.4g}): {advice}, or "
+                "check the regularization amounts")
+    return None
+
+
+class _RunFolder:
+    """The files of one run, each replaced atomically."""
+
+    def __init__(self, out_dir: Path, run: RunSpec) -> None:
+        stem = run.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe_name(run.model.name) or run.model.kind}"
+        for n in range(1, 1000):
+            path = out_dir / (stem if n == 1 else f"{stem}-{n}")
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise TrainingError(f"{out_dir}: too many runs named {stem}")
+        self.path = path
+        self.saved_model = False
+
+    def write_json(self, name: str, data: Any) -> None:
+        try:
+            atomic_write_json(self.path / name, data)
+        except OSError as exc:
+            raise TrainingError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
+
+    def save_model(self, model: Any, name: str) -> None:
+        target = self.path / name
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp.keras")
+        os.close(fd)
+        try:
+            model.save(tmp)
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise TrainingError(f"cannot save {target}: {exc.strerror or exc}") from exc
+            raise
+        self.saved_model = True
+
+    def discard_if_empty(self) -> None:
+        """Remove the folder of a run that never saved a model (cancelled or failed early)."""
+        if not self.saved_model:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise TrainingError(f"cannot write to the runs folder {out_dir}: {exc.strerror or exc}") from exc
+
+
+class _Scaled:
+    """A report whose progress [0, 1] lands in [start, start + span]."""
+
+    def __init__(self, report: Report, start: float, span: float) -> None:
+        self._report, self._start, self._span = report, start, span
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self._report.progress(self._start + self._span * fraction, message)
+
+    def partial(self, payload: Any) -> None:
+        self._report.partial(payload)
+
+
+def _batched(dataset: Any, input_shape: tuple, batch_size: int) -> Any:
+    """Batch a stream of single images; pipeline streams come batched already."""
+    rank = len(dataset.element_spec[0].shape)
+    return dataset.batch(batch_size) if rank == len(input_shape) else dataset
+
+
+def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel, inputs: Any = None,
+          strategy: Any = None) -> RunResult:
+    """Train ``run`` and save it in ``out_dir/<run-name>/`` (nothing is saved when out_dir is None).
+
+    Args:
+        run: What to train.
+        out_dir: The runs folder; a new sub-folder is made for this run (never an existing one).
+        report: Progress, and partials: ``start``, ``batch``, ``epoch``, ``diverged`` (see
+            :class:`KerasBridge`).
+        cancel: Polled between batches; training stops within one batch.
+        inputs: Prepared streams (``.train``, ``.val``, ``.classes``, ``.input_shape``,
+            ``.n_train``, ``.n_val``); None builds them with ``pipeline.build_inputs(run.data)``.
+        strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`.
+
+    Returns:
+        The run's history, best epoch and model.
+
+    Raises:
+        TrainingError: The runs folder is not writable (checked before any data is read), or a
+            save failed.
+        ModelSpecError: The images are too small for the model's convolutions and poolings.
+        PipelineError: The data cannot be opened or split.
+        Cancelled: ``cancel`` was set; files saved before the cancel stay as they were.
+    """
+    check_cancel(cancel)
+    out_dir = None if out_dir is None else Path(out_dir)
+    if out_dir is not None:
+        _check_writable(out_dir)
+    if inputs is None:
+        from filterscope.core.pipeline import build_inputs
+
+        inputs = build_inputs(run.data, batch_size=run.batch_size,
+                              report=_Scaled(report, 0.0, PREPARE_SHARE), cancel=cancel)
+    check_cancel(cancel)
+    input_shape = tuple(int(n) for n in inputs.input_shape)
+    check_input(run.model, input_shape)
+    if len(inputs.classes) < 2:
+        raise ModelSpecError("data", f"training needs at least two classes, not {len(inputs.classes)}")
+    report.progress(PREPARE_SHARE, "Building the model")
+    # A stream that drops damaged files has no known length: Keras learns it in the first epoch
+    # and warns that the data "ran out", which is expected here.
+    warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+    import keras
+
+    keras.backend.clear_session()  # ten runs in one process must not pile up Keras's global state
+    keras.utils.set_random_seed(run.seed)
+    strategy = default_strategy() if strategy is None else strategy
+    with strategy.scope():
+        model = build_model(run.model, input_shape, len(inputs.classes))
+        model.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
+    check_cancel(cancel)
+    folder = None if out_dir is None else _RunFolder(out_dir, run)
+    try:
+        return _fit(run, model, inputs, input_shape, folder, report, cancel)
+    except BaseException:
+        if folder is not None:
+            folder.discard_if_empty()
+        raise
+
+
+def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: _RunFolder | None,
+         report: Report, cancel: Cancel) -> RunResult:
+    info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
+            "input_shape": list(input_shape), "n_train": int(inputs.n_train),
+            "n_val": int(inputs.n_val), "params": int(model.count_params())}
+    if folder is not None:
+        folder.write_json("run.json", info)
+    steps = max(1, math.ceil(inputs.n_train / run.batch_size))
+    bridge = _bridge_class()(report, cancel, epochs=run.epochs, steps=steps,
+                         learning_rate=run.optimizer.learning_rate, folder=folder,
+                         progress_start=PREPARE_SHARE)
+    report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
+                    "classes": list(inputs.classes), "input_shape": list(input_shape),
+                    "summary": summary_rows(model), "params": info["params"],
+                    "run_dir": None if folder is None else str(folder.path)})
+    train_ds = _batched(inputs.train, input_shape, run.batch_size)
+    val_ds = _batched(inputs.val, input_shape, run.batch_size) if inputs.n_val > 0 else None
+    model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
+              callbacks=[bridge])
+    if cancel.is_set():
+        raise Cancelled()
+    status = "diverged" if bridge.diverged else "finished"
+    if folder is not None:
+        folder.write_json("history.json", bridge.history_json(status))
+    report.progress(1.0, bridge.diverged or f"Done: {len(bridge.history)} epoch(s)")
+    return RunResult(None if folder is None else folder.path, status, bridge.history,
+                     bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model)
+
+
+def _define_bridge() -> type:
+    """KerasBridge subclasses ``keras.callbacks.Callback``; defined on first use so that importing
+    this module does not import Keras."""
+    import keras
+
+    class KerasBridge(keras.callbacks.Callback):
+        """Turns Keras's callback calls into the job protocol: partials, progress, cancel, saving.
+
+        Partials (epochs and steps 1-based):
+
+        - ``{"kind": "batch", "epoch", "step", "steps", "running_loss", "running_accuracy"}``,
+          at most every ``BATCH_REPORT_INTERVAL`` seconds and at each epoch's last batch; the
+          values are the epoch's running means so far (what Keras 3 reports), not the batch's.
+        - ``{"kind": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+          "seconds", "best"}`` after each completed epoch (val_* None without validation data).
+        - ``{"kind": "diverged", "epoch", "step", "message"}`` when the loss explodes.
+        """
+
+        def __init__(self, report: Report, cancel: Cancel, *, epochs: int, steps: int,
+                     learning_rate: float, folder: _RunFolder | None = None,
+                     progress_start: float = 0.0) -> None:
+            super().__init__()
+            self.report, self.cancel, self.folder = report, cancel, folder
+            self.epochs, self.steps, self.learning_rate = epochs, steps, learning_rate
+            self.start, self.span = progress_start, 1.0 - progress_start
+            self.history: list[dict] = []
+            self.best_epoch: int | None = None
+            self.diverged: str | None = None
+            self._first_loss: float | None = None
+            self._epoch = 0
+            self._last_report = 0.0
+            self._t0 = self._epoch_t0 = time.monotonic()
+
+        # -- training --
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self._t0 = time.monotonic()
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._epoch, self._epoch_t0 = epoch + 1, time.monotonic()
+            self.steps = self.params.get("steps") or self.steps
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            loss = float(logs.get("loss", math.nan))
+            step = batch + 1
+            if self._first_loss is None and math.isfinite(loss):
+                self._first_loss = loss
+            self.diverged = self.diverged or self._diverged(loss, step)
+            if self.cancel.is_set() or self.diverged:
+                self.model.stop_training = True
+                return
+            now = time.monotonic()
+            if now - self._last_report >= BATCH_REPORT_INTERVAL or step >= self.steps:
+                self._last_report = now
+                self.report.partial({"kind": "batch", "epoch": self._epoch, "step": step,
+                                     "steps": self.steps, "running_loss": loss,
+                                     "running_accuracy": float(logs.get("accuracy", math.nan))})
+                self._progress(step, f"loss {loss:.4f} (epoch mean so far)")
+
+        def _diverged(self, loss: float, step: int) -> str | None:
+            problem = divergence(loss, self._first_loss, self.learning_rate)
+            if problem is None:
+                return None
+            message = f"Training stopped in epoch {self._epoch}, batch {step}: {problem}."
+            self.report.partial({"kind": "diverged", "epoch": self._epoch, "step": step,
+                                 "message": message})
+            return message
+
+        def _progress(self, step: int, what: str) -> None:
+            done = ((self._epoch - 1) * self.steps + min(step, self.steps)) / (self.epochs * self.steps)
+            elapsed = time.monotonic() - self._t0
+            eta = f", about {_duration(elapsed * (1 - done) / done)} left" if done > 0 else ""
+            self.report.progress(self.start + self.span * done,
+                                 f"Epoch {self._epoch}/{self.epochs}, batch {min(step, self.steps)}/"
+                                 f"{self.steps}: {what}{eta}")
+
+        # -- validation --
+        def on_test_begin(self, logs: dict | None = None) -> None:
+            if not (self.cancel.is_set() or self.diverged):
+                self._progress(self.steps, "validating")
+
+        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if self.cancel.is_set() or self.diverged:
+                self.model.stop_evaluating = True
+
+        # -- end of an epoch: report, then save unless stopped --
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if self.cancel.is_set() or self.diverged:
+                self.model.stop_training = True
+                return  # an interrupted epoch's metrics are partial: report and save nothing
+            logs = logs or {}
+            row = {"epoch": epoch + 1, "loss": _value(logs, "loss"),
+                   "accuracy": _value(logs, "accuracy"), "val_loss": _value(logs, "val_loss"),
+                   "val_accuracy": _value(logs, "val_accuracy"),
+                   "seconds": round(time.monotonic() - self._epoch_t0, 3)}
+            val_loss = row["val_loss"]
+            if val_loss is not None and not math.isfinite(val_loss):
+                self.diverged = f"Training stopped after epoch {epoch + 1}: the validation " \
+                                f"loss became {val_loss}; the learning rate ({self.learning_rate:g}) " \
+                                "is probably too high."
+                self.report.partial({"kind": "diverged", "epoch": epoch + 1, "step": self.steps,
+                                     "message": self.diverged})
+                self.model.stop_training = True
+                return
+            best = _better(row, self.best())
+            self.history.append(row)
+            self.best_epoch = row["epoch"] if best else self.best_epoch
+            self.report.partial({"kind": "epoch", **row, "best": best})
+            if self.cancel.is_set():
+                self.model.stop_training = True
+                return
+            self._save(best)
+
+        def best(self) -> dict | None:
+            return None if self.best_epoch is None else self.history[self.best_epoch - 1]
+
+        def _save(self, best: bool) -> None:
+            if self.folder is None:
+                return
+            self._progress(self.steps, "saving")
+            if best:
+                self.folder.save_model(self.model, "best.keras")
+            self.folder.save_model(self.model, "last.keras")
+            self.folder.write_json("history.json", self.history_json("running"))
+            if self.cancel.is_set():
+                self.model.stop_training = True
+
+        def history_json(self, status: str) -> dict:
+            return {"version": RUN_FORMAT_VERSION, "status": status, "best_epoch": self.best_epoch,
+                    "monitor": "val_accuracy", "diverged": self.diverged, "epochs": self.history}
+
+    return KerasBridge
+
+
+def _value(logs: dict, key: str) -> float | None:
+    value = logs.get(key)
+    return None if value is None else float(value)
+
+
+def _bridge_class() -> type:
+    if "KerasBridge" not in globals():
+        globals()["KerasBridge"] = _define_bridge()
+    return globals()["KerasBridge"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KerasBridge":
+        return _bridge_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,146 @@
+"""The settings of a training run: model template, optimiser, epochs, batch size, validation."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.core.models import ModelSpec, ModelSpecError, OptimizerSpec, templates
+
+
+class ModelEditDialog(QDialog):
+    """Free editing of a model as JSON, checked before it is accepted."""
+
+    def __init__(self, spec: ModelSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit model")
+        self.spec = spec
+        self.text = QPlainTextEdit(json.dumps(spec.to_json(), indent=2))
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Blocks, dense layers, regularisers, dropout and batchnorm, as JSON:"))
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(560, 640)
+
+    @Slot()
+    def try_accept(self) -> bool:
+        """Accept only a valid spec; otherwise say what is wrong and stay open."""
+        try:
+            self.spec = ModelSpec.from_json(json.loads(self.text.toPlainText()))
+        except (ValueError, ModelSpecError) as exc:
+            self.error.setText(str(exc))
+            return False
+        self.accept()
+        return True
+
+
+class RunOptionsWidget(QWidget):
+    """Emits sig_model_changed whenever the model changes (the summary table follows it)."""
+
+    sig_model_changed = Signal(object)
+    """The new ModelSpec."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._templates = templates()
+        self._model = self._templates["chapter-convnet"]
+        self.template_combo = QComboBox()
+        for name in self._templates:
+            self.template_combo.addItem(name, name)
+        self.template_combo.setCurrentIndex(self.template_combo.findData("chapter-convnet"))
+        self.template_combo.setPlaceholderText("edited model")
+        self.edit_button = QPushButton("Edit…")
+        self.optimizer_combo = QComboBox()
+        self.optimizer_combo.addItem("Adam", "adam")
+        self.optimizer_combo.addItem("SGD with momentum", "sgd")
+        self.lr_spin = QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=10.0, singleStep=0.0005)
+        self.momentum_spin = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=0.999, singleStep=0.05)
+        self.beta1_spin = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=0.999, singleStep=0.01)
+        self.beta2_spin = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=0.9999, singleStep=0.001)
+        self.epsilon_spin = QDoubleSpinBox(decimals=10, minimum=1e-10, maximum=1.0, singleStep=1e-8)
+        self.epochs_spin = QSpinBox(minimum=1, maximum=10_000, value=5)
+        self.batch_spin = QSpinBox(minimum=1, maximum=65_536, value=32)
+        self.val_spin = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.9, singleStep=0.05, value=0.2)
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        form = QFormLayout(self)
+        form.addRow("Model", self.template_combo)
+        form.addRow("", self.edit_button)
+        form.addRow("Optimiser", self.optimizer_combo)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Momentum", self.momentum_spin)
+        form.addRow("Adam beta 1", self.beta1_spin)
+        form.addRow("Adam beta 2", self.beta2_spin)
+        form.addRow("Adam epsilon", self.epsilon_spin)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("Validation fraction", self.val_spin)
+        form.addRow("Seed", self.seed_spin)
+        self._form = form
+        self.template_combo.activated.connect(self._on_template_activated)
+        self.edit_button.clicked.connect(self._on_edit_clicked)
+        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self._on_optimizer_changed()
+
+    def model(self) -> ModelSpec:
+        """The model to train."""
+        return self._model
+
+    def set_model(self, spec: ModelSpec) -> None:
+        """Use ``spec`` (a template or an edited model)."""
+        self._model = spec
+        self.template_combo.setCurrentIndex(self.template_combo.findData(spec.name)
+                                            if self._templates.get(spec.name) == spec else -1)
+        self.sig_model_changed.emit(spec)
+
+    def optimizer(self) -> OptimizerSpec:
+        """The optimiser with the values shown."""
+        if self.optimizer_combo.currentData() == "sgd":
+            return OptimizerSpec("sgd", self.lr_spin.value(), self.momentum_spin.value())
+        return OptimizerSpec("adam", self.lr_spin.value(), beta_1=self.beta1_spin.value(),
+                             beta_2=self.beta2_spin.value(), epsilon=self.epsilon_spin.value())
+
+    @Slot(int)
+    def _on_template_activated(self, _index: int) -> None:
+        self.set_model(self._templates[self.template_combo.currentData()])
+
+    @Slot()
+    def _on_edit_clicked(self) -> None:
+        dialog = ModelEditDialog(self._model, self)
+        if dialog.exec():
+            self.set_model(dialog.spec)
+
+    @Slot()
+    def _on_optimizer_changed(self) -> None:
+        """Show the chapter's defaults of the chosen optimiser, and only its settings."""
+        defaults = OptimizerSpec(self.optimizer_combo.currentData())
+        self.lr_spin.setValue(defaults.learning_rate)
+        sgd = defaults.kind == "sgd"
+        for spin, name, visible in ((self.momentum_spin, "momentum", sgd),
+                                    (self.beta1_spin, "beta_1", not sgd),
+                                    (self.beta2_spin, "beta_2", not sgd),
+                                    (self.epsilon_spin, "epsilon", not sgd)):
+            if visible:
+                spin.setValue(getattr(defaults, name))
+            self._form.setRowVisible(spin, visible)

@@ -1,0 +1,83 @@
+"""Live loss and accuracy curves: per-batch detail, per-epoch points, and overlays of past runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
+
+from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+
+REDRAW_MS = 150  # the curves redraw at most this often, so drawing never slows training
+
+
+class TrainingCurvesWidget(MplCanvasWidget):
+    """Two panels (loss, accuracy). The live run is drawn solid; ticked past runs dashed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, width=8, height=3.2)
+        self.loss_axes, self.acc_axes = self.figure.subplots(1, 2)
+        self._batches: dict[str, list[float]] = {"x": [], "loss": [], "accuracy": []}
+        self._epochs: dict[str, list[float]] = {k: [] for k in
+                                                ("x", "loss", "accuracy", "val_loss", "val_accuracy")}
+        self._overlays: list[tuple[str, dict]] = []
+        self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._timer.timeout.connect(self._redraw)
+        self._redraw()
+
+    def start_run(self) -> None:
+        """Forget the live run's points (a new training starts)."""
+        for series in (*self._batches.values(), *self._epochs.values()):
+            series.clear()
+        self._timer.start()
+
+    def add_point(self, payload: dict) -> None:
+        """A training partial: ``{"kind": "batch"|"epoch", ...}`` (see core.training)."""
+        if payload.get("kind") == "batch":
+            x = payload["epoch"] - 1 + payload["step"] / max(payload["steps"], 1)
+            self._batches["x"].append(x)
+            # Keras 3 reports the epoch's running mean at each batch, and the chart says so.
+            self._batches["loss"].append(payload.get("running_loss", float("nan")))
+            self._batches["accuracy"].append(payload.get("running_accuracy", float("nan")))
+        elif payload.get("kind") == "epoch":
+            self._epochs["x"].append(payload["epoch"])
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                value = payload.get(key)
+                self._epochs[key].append(float("nan") if value is None else value)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_overlays(self, runs: list[tuple[str, dict]]) -> None:
+        """Past runs to draw for comparison: (name, history with per-epoch lists)."""
+        self._overlays = runs
+        self._redraw()
+
+    def epochs_drawn(self) -> int:
+        """How many epoch points of the live run are on the chart."""
+        return len(self._epochs["x"])
+
+    def batches_drawn(self) -> int:
+        """How many batch points of the live run are on the chart."""
+        return len(self._batches["x"])
+
+    def _redraw(self) -> None:
+        for axes, key, title in ((self.loss_axes, "loss", "Loss"),
+                                 (self.acc_axes, "accuracy", "Accuracy")):
+            axes.clear()
+            axes.set_title(title, fontsize="medium")
+            axes.set_xlabel("epoch")
+            axes.grid(alpha=0.3)
+            if self._batches["x"]:
+                axes.plot(self._batches["x"], self._batches[key], color="#9bbbd4", lw=1,
+                          label="training (running mean per batch)")
+            if self._epochs["x"]:
+                axes.plot(self._epochs["x"], self._epochs[key], "o-", color="#1f5f99",
+                          label="training")
+                axes.plot(self._epochs["x"], self._epochs[f"val_{key}"], "s-", color="#d9731a",
+                          label="validation")
+            for index, (name, history) in enumerate(self._overlays):
+                values = history.get(f"val_{key}", [])
+                axes.plot(range(1, len(values) + 1), values, "--", color=f"C{index + 2}",
+                          label=f"{name} (validation)")
+            if axes.lines:
+                axes.legend(fontsize="x-small", loc="best")
+        self.draw_idle()

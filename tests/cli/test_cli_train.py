@@ -1,0 +1,128 @@
+"""Tests for ``filterscope train``: a tiny run end to end, and its one-line errors.
+
+Until ``cli_train.register(sub)`` is wired into ``filterscope.cli._register``, the fixture below
+adds it for these tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from filterscope import cli, cli_train
+from filterscope.cli import main
+from filterscope.core.models import templates
+
+
+@pytest.fixture(autouse=True)
+def train_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    if "train" not in sub.choices:
+        register = cli._register
+        monkeypatch.setattr(cli, "_register", lambda s: (register(s), cli_train.register(s)))
+
+
+def _folder(root: Path, size: int, per_class: int = 10) -> Path:
+    """Two classes of small images a ConvNet can tell apart: bright left half or right half."""
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(("left", "right")):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            img = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+            half = slice(0, size // 2) if c == 0 else slice(size // 2, size)
+            img[:, half] += 150
+            Image.fromarray(img).save(root / name / f"{i}.png")
+    return root
+
+
+def _run(capsys: pytest.CaptureFixture, *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_tiny_run_end_to_end_as_json(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 16)
+    runs = tmp_path / "runs"
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "convnet", "--epochs", 2,
+                          "--batch-size", 4, "--seed", 3, "--out", runs, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    run = Path(result["run_dir"])
+    assert run.parent == runs and sorted(p.name for p in run.iterdir()) == [
+        "best.keras", "history.json", "last.keras", "run.json"]
+    assert result["status"] == "finished" and result["epochs_run"] == 2 and result["diverged"] is None
+    assert result["model"] == "chapter-convnet" and result["classes"] == ["left", "right"]
+    assert result["input_shape"] == [16, 16, 3]
+    # 16 -> 14 -> 7 -> 5 -> 2: the chapter's ConvNet on 3 channels and 2 classes
+    assert result["params"] == (3 * 3 * 3 * 6 + 6) + 660 + (2 * 2 * 12 * 2 + 2)
+    assert 0.0 <= result["final_val_accuracy"] <= 1.0 and result["best_val_accuracy"] is not None
+    saved = json.loads((run / "run.json").read_text())
+    assert saved["run"]["seed"] == 3 and saved["run"]["batch_size"] == 4
+
+
+def test_human_output_with_sgd_and_a_model_file(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=5)
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(templates()["logistic"].to_json()))
+    code, out, err = _run(capsys, "train", "--data", data, "--model", model, "--optimizer", "sgd",
+                          "--lr", 0.05, "--momentum", 0.5, "--epochs", 1, "--name", "first",
+                          "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert out.startswith(f"run: {tmp_path / 'runs' / 'first'}\nmodel: logistic (")
+    assert "sgd learning rate 0.05" in out and "best: epoch 1, validation accuracy" in out
+
+
+def test_model_too_big_for_the_images_is_one_line(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "tiny", 8, per_class=3)
+    code, out, err = _run(capsys, "train", "--data", data, "--out", tmp_path / "runs")
+    assert code == 1 and out == ""
+    assert err == ("filterscope train: error: a 8x8 input shrinks to 0x0 at block 2's pooling; "
+                   "use at least 10x10 or padding='same'\n")
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+def test_unwritable_runs_folder_is_one_line(capsys, tmp_path: Path) -> None:
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file")
+    code, _, err = _run(capsys, "train", "--data", "mnist", "--out", blocker)
+    assert code == 1
+    assert err.startswith(f"filterscope train: error: cannot write to the runs folder {blocker}")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--lr", "0"], "--lr"),
+    (["--lr", "2e6"], "--lr"),
+    (["--lr", "fast"], "--lr"),
+    (["--optimizer", "sgd", "--momentum", "1"], "--momentum"),
+    (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "-3"], "--batch-size"),
+    (["--seed", "-1"], "--seed"),
+    (["--image-size", "0x9"], "--image-size"),
+    (["--optimizer", "rmsprop"], "--optimizer"),
+    (["--momentum", "0.9"], "--momentum"),  # adam has no momentum
+])
+def test_out_of_range_settings_exit_2(capsys, tmp_path: Path, args: list[str], field: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--data", "mnist", "--out", str(tmp_path), *args])
+    assert info.value.code == 2
+    assert field in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model, message", [
+    ("vgg16", "--model: no template called 'vgg16'"),
+    ("bad.json", "bad.json: blocks[0].filters: must be from 1 to 1024 (got 0)"),
+    ("missing.json", "missing.json: cannot read the model file"),
+])
+def test_bad_model_is_one_line(capsys, tmp_path: Path, monkeypatch, model: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("bad.json").write_text(json.dumps({"kind": "convnet", "blocks": [{"filters": 0}]}))
+    code, _, err = _run(capsys, "train", "--data", "mnist", "--model", model, "--out", "runs")
+    assert code == 1 and message in err and err.count("\n") == 1

@@ -1,0 +1,79 @@
+"""The Train tab through qtbot: real Keras training in a worker, live curves, stop, overlays."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from filterscope.core.datasets import Dataset
+from filterscope.core.jobs import NullReport
+from filterscope.core.models import templates
+from filterscope.core.sources import open_source
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.train_tab import TrainTab
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def mnist(data_dir) -> Dataset:
+    return open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+
+
+@pytest.fixture
+def tab(qtbot, mnist, tmp_path):
+    state = AppState()
+    tab = TrainTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    state.set_dataset(mnist)
+    tab.runs_edit.setText(str(tmp_path / "runs"))
+    tab.options.epochs_spin.setValue(1)
+    tab.options.batch_spin.setValue(256)
+    return tab
+
+
+def test_summary_is_the_chapters_convnet_without_tensorflow(qtbot, tab) -> None:
+    params = [tab.summary.item(r, 2).text() for r in range(tab.summary.rowCount())]
+    assert "3,730 parameters on (28, 28, 1)" in tab.total_label.text()
+    assert [p for p in params if p != "0"] == ["60", "660", "3,010"]
+
+
+def test_a_model_too_big_for_the_input_is_refused_before_training(qtbot, tab) -> None:
+    deep = templates()["chapter-convnet"]
+    deep = type(deep).from_json({**deep.to_json(), "blocks": deep.to_json()["blocks"] * 4})
+    tab.options.set_model(deep)
+    assert not tab.start_button.isEnabled()
+    assert "28" in tab.total_label.text()
+
+
+def test_start_shows_curves_then_finishes_and_runs_overlay(qtbot, tab) -> None:
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.start()
+        qtbot.waitUntil(lambda: tab.curves.batches_drawn() > 0, timeout=WAIT_MS)
+    assert tab.curves.epochs_drawn() == 1
+    assert tab.runs_list.count() == 1
+    assert "best validation accuracy" in tab.runs_list.item(0).text()
+    assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.start()
+    for row in range(2):
+        tab.runs_list.item(row).setCheckState(tab.runs_list.item(row).checkState().__class__.Checked)
+    names = [tab.runs_list.item(row).data(256) for row in range(2)]  # Qt.UserRole
+    labels = [line.get_label() for line in tab.curves.acc_axes.lines]
+    assert [f"{name} (validation)" for name in names] == [l for l in labels if l.endswith(" (validation)")]
+
+
+def test_stop_during_training_leaves_the_tab_usable(qtbot, tab) -> None:
+    tab.options.epochs_spin.setValue(50)
+    tab.options.batch_spin.setValue(32)
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.start()
+        qtbot.waitUntil(lambda: tab.curves.batches_drawn() > 2, timeout=WAIT_MS)
+        tab.stop_button.click()
+    assert tab.start_button.isEnabled()
+    tab.options.epochs_spin.setValue(1)
+    tab.options.batch_spin.setValue(256)
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.start()
