@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -35,6 +35,8 @@ def main() -> int:
     parser.add_argument("--mask-preset", help="mask preset JSON to load into the Mask tab")
     parser.add_argument("--chain", help="built-in augmentation chain for the Augment tab")
     parser.add_argument("--train", action="store_true", help="start training in the Train tab")
+    parser.add_argument("--runs", type=int, default=0,
+                        help="train this many short runs (Adam, then SGD), tick them all, then shoot")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     args = parser.parse_args()
     app = QApplication(sys.argv)
@@ -77,8 +79,31 @@ def main() -> int:
 
     QTimer.singleShot(args.settle // 2, select)
     QTimer.singleShot(args.settle * 3 // 4, zoom)
-    QTimer.singleShot(args.settle, shoot)
+    if args.runs:
+        QTimer.singleShot(args.settle, lambda: train_runs(window, args.runs, shoot))
+    else:
+        QTimer.singleShot(args.settle, shoot)
     return app.exec()
+
+
+def train_runs(window, count: int, shoot) -> None:
+    """Train ``count`` short runs one after the other, tick them for overlay, then shoot."""
+    tab = window.findChild(TrainTab)
+    window.tabs.setCurrentWidget(tab)
+    tab.options.epochs_spin.setValue(3)
+
+    def next_run(_result=None) -> None:
+        done = tab.runs_list.count()
+        if done == count:
+            for row in range(done):
+                tab.runs_list.item(row).setCheckState(Qt.CheckState.Checked)
+            QTimer.singleShot(1000, shoot)
+            return
+        tab.options.optimizer_combo.setCurrentIndex(done % 2)
+        tab.start()
+
+    tab.runner.sig_finished.connect(next_run)
+    next_run()
 
 
 if __name__ == "__main__":

@@ -106,8 +106,10 @@ def _human(d: dict) -> str:
     lines = [f"run: {d['run_dir']}",
              f"model: {d['model']} ({d['params']:,} parameters), {opt['kind']} learning rate "
              f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
-             "epoch(s) run",
-             f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  {'seconds':>7}"]
+             "epoch(s) run"]
+    if d["history"]:
+        lines.append(f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  "
+                     f"{'seconds':>7}")
     for r in d["history"]:
         val_loss = "-" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
         lines.append(f"{r['epoch']:>5}  {r['loss']:>9.4f}  {_percent(r['accuracy']):>8}  {val_loss:>9}  "

@@ -1,12 +1,7 @@
-"""Tests for ``filterscope train``: a tiny run end to end, and its one-line errors.
-
-Until ``cli_train.register(sub)`` is wired into ``filterscope.cli._register``, the fixture below
-adds it for these tests.
-"""
+"""Tests for ``filterscope train``: a tiny run end to end, and its one-line errors."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -14,17 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from filterscope import cli, cli_train
 from filterscope.cli import main
 from filterscope.core.models import templates
-
-
-@pytest.fixture(autouse=True)
-def train_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    if "train" not in sub.choices:
-        register = cli._register
-        monkeypatch.setattr(cli, "_register", lambda s: (register(s), cli_train.register(s)))
 
 
 def _folder(root: Path, size: int, per_class: int = 10) -> Path:

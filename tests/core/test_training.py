@@ -165,6 +165,9 @@ def test_a_run_reports_saves_and_loads_back(tmp_path: Path) -> None:
     fractions = [f for f, _ in report.progress_calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
+    from filterscope.core.training import KerasBridge
+
+    assert issubclass(KerasBridge, keras.callbacks.Callback)
     best = keras.saving.load_model(run / "best.keras")
     last = keras.saving.load_model(run / "last.keras")
     x = np.random.default_rng(1).random((5, 28, 28, 1), dtype=np.float32)
@@ -290,7 +293,7 @@ def test_cancel_in_the_second_epoch_keeps_the_first_best_model(tmp_path: Path, w
     (run,) = run_dirs(tmp_path)
     assert trip.best_at_cancel == {run / "best.keras": sha(run / "best.keras")}
     history = json.loads((run / "history.json").read_text())
-    assert [r["epoch"] for r in history["epochs"]] == [1] and history["status"] == "running"
+    assert [r["epoch"] for r in history["epochs"]] == [1] and history["status"] == "cancelled"
     assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
     assert_whole(tmp_path)
 
@@ -301,7 +304,7 @@ def test_cancel_while_saving_finishes_that_save_and_stops(tmp_path: Path) -> Non
         train(spec(epochs=3), tmp_path, report=trip, cancel=trip.cancel, inputs=tiny_inputs())
     (run,) = run_dirs(tmp_path)
     history = json.loads((run / "history.json").read_text())
-    assert [r["epoch"] for r in history["epochs"]] == [1, 2]
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2] and history["status"] == "cancelled"
     assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
     assert_whole(tmp_path)
 
@@ -341,6 +344,7 @@ def test_a_save_that_breaks_halfway_leaves_the_previous_files(tmp_path: Path, mo
                                                          or "last.keras" in message)
     (run,) = run_dirs(tmp_path)
     assert {q.name: sha(q) for q in run.glob("*.keras")} == first
+    assert json.loads((run / "history.json").read_text())["status"] == "running"  # interrupted
     assert_whole(tmp_path)
 
 

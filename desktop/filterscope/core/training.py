@@ -9,8 +9,9 @@ a learning rate of 1e6 gives), saying so in plain words.
 A run lives in ``out_dir/<run-name>/``: ``run.json`` (the spec and what the data turned out to
 be), ``history.json`` (one row per epoch), ``best.keras`` and ``last.keras``. Every file is
 written to a temp name in the same folder and renamed, so a cancel, a crash or a full disk leaves
-the previous version whole. A cancelled run saves nothing after the cancel; a run cancelled before
-its first epoch ended leaves no folder behind.
+the previous version whole. A cancelled run saves no model after the cancel (its history says
+``cancelled``); a run cancelled before its first epoch ended leaves no folder behind. A history
+that still says ``running`` when no training is running belongs to an interrupted run.
 
 Neither TensorFlow nor Keras is imported until :func:`train` needs them.
 """
@@ -360,6 +361,8 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: _Run
     model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
               callbacks=[bridge])
     if cancel.is_set():
+        if folder is not None and folder.saved_model:  # the saved epochs stay; say they are all
+            folder.write_json("history.json", bridge.history_json("cancelled"))
         raise Cancelled()
     status = "diverged" if bridge.diverged else "finished"
     if folder is not None:
@@ -474,12 +477,12 @@ def _define_bridge() -> type:
                 self.model.stop_training = True
                 return
             best = _better(row, self.best())
-            self.history.append(row)
-            self.best_epoch = row["epoch"] if best else self.best_epoch
             self.report.partial({"kind": "epoch", **row, "best": best})
-            if self.cancel.is_set():
+            if self.cancel.is_set():  # cancelled as the epoch ended: it is neither kept nor saved
                 self.model.stop_training = True
                 return
+            self.history.append(row)
+            self.best_epoch = row["epoch"] if best else self.best_epoch
             self._save(best)
 
         def best(self) -> dict | None:
