@@ -36,6 +36,7 @@ from filterscope.core.jobs import NullReport
 from filterscope.core.leaves import generate_leaves
 from filterscope.core.masking import MaskParams, colour_table
 from filterscope.core.pipeline import DataSpec, build_inputs
+from tests.chapter_reference import chapter_colordist as colordist
 
 PER_CLASS = 150
 BATCH = 32
@@ -48,25 +49,6 @@ except ImportError:  # the substitute the issue allows: same RGB uint8 result fo
         @staticmethod
         def imread(path: str) -> np.ndarray:
             return cv2.cvtColor(cv2.imread(path, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB) / 255.0
-
-
-def colordist(img, target):
-    """The chapter's colordist, verbatim."""
-    img = img.astype('int')
-
-    aR, aG, aB = img[:,:,0], img[:,:,1], img[:,:,2]
-    bR, bG, bB = target
-
-    rmean = ((aR + bR) / 2.).astype('int')
-
-    r2 = np.square(aR - bR)
-    g2 = np.square(aG - bG)
-    b2 = np.square(aB - bB)
-
-
-    result = (((512+rmean)*r2)>>8) + 4*g2 + (((767-rmean)*b2)>>8)
-
-    return result  # fmt: skip
 
 
 def ocv_imgen(root_dir,batch_size = 32,

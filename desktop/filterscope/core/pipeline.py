@@ -336,9 +336,9 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
     warnings = [f"'{c}' has no training images: left out" for c in manifest.classes
                 if not members["train"][c] and members["val"][c]]
     if len(classes) < 2:
-        found = ", ".join(f"'{c}'" for c in classes) or "none"
+        names = ", ".join(f"'{c}'" for c in classes) or "none"
         raise PipelineError(f"training needs at least two classes with images; {dataset.name} "
-                            f"has {len(classes)} ({found})")
+                            f"has {len(classes)} ({names})")
     warnings += [f"'{c}' has no validation images" for c in classes if not members["val"][c]]
     subsets = {}
     for subset in ("train", "val"):
