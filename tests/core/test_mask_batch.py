@@ -193,7 +193,9 @@ def test_cancel_is_prompt_on_a_long_job(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         mask_dataset(dataset, tmp_path / "out", CHAPTER, report=report, cancel=cancel, workers=2)
     written = len(outputs(tmp_path / "out"))
-    assert 0 < written <= 32 + 2 * 2  # one partial batch, plus what was queued
+    # One partial batch (32, plus up to 3 that finished in the same wait), then only the two
+    # images being masked when the cancel came finish their atomic write.
+    assert 0 < written <= 32 + 3 + 2
 
 
 def test_in_memory_dataset_uses_keys_as_names(tmp_path: Path) -> None:

@@ -211,6 +211,7 @@ def _run(todo: list[int], one: Callable[[int], tuple[str | None, float]], result
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mask")
     try:
         while True:
+            check_cancel(cancel)  # before queueing more: after a cancel nothing new starts
             while len(running) < 2 * workers and (index := next(pending, None)) is not None:
                 running[pool.submit(one, index)] = index
             if not running:
@@ -225,7 +226,6 @@ def _run(todo: list[int], one: Callable[[int], tuple[str | None, float]], result
                 else:
                     result.failed.append({"path": path, "reason": reason})
             result.written = len(result.images)
-            check_cancel(cancel)
             if len(batch) >= PARTIAL_BATCH or time.monotonic() - last > 0.25:
                 if batch:
                     report.partial(batch)
