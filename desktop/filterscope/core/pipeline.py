@@ -41,6 +41,7 @@ from filterscope.core.splits import SplitError, SplitManifest, load_manifest, ma
 MAX_SIDE = 4096
 FALLBACK_CACHE_BYTES = 2 << 30  # when the free memory cannot be read
 DECODE_CHUNK = 16  # files per decoding call
+PREFETCH_BATCHES = 2
 TABLE_MIN_PIXELS = 24_000_000  # about 1,000 150x150 images: where the colour table pays off
 _NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class"})
 _COLOUR_ONLY_STEPS = frozenset({"AddToHueAndSaturation", "Grayscale"})
@@ -437,14 +438,28 @@ def _streams(tf: Any, plan: _Plan, seed: int, batch_size: int, report: Report) -
             ds = _augmented(tf, ds, plan.chain, seed, shape)
         rescale = tf.autograph.experimental.do_not_convert(
             lambda x, y: (tf.cast(x, tf.float32) * (1.0 / 255.0), y))
-        ds = ds.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
-        streams[subset] = ds.prefetch(tf.data.AUTOTUNE)
+        ds = ds.map(rescale, num_parallel_calls=_threads())
+        streams[subset] = ds.prefetch(PREFETCH_BATCHES).with_options(_options(tf))
     cached = ", cached after the first epoch" if plan.cached else ""
     note = f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""
     report.progress(1.0, f"{n_train:,} training and {n_val:,} validation images, "
                          f"{len(plan.classes)} classes{cached}{note}")
     return Inputs(streams["train"], streams["val"], list(plan.classes), shape, n_train, n_val,
                   skipped, list(plan.warnings), plan.cached)
+
+
+def _threads() -> int:
+    return max(2, os.cpu_count() or 2)
+
+
+def _options(tf: Any) -> Any:
+    """Fixed parallelism instead of tf.data's autotuning: with a numpy_function in the stream,
+    TF 2.21's autotuner holds up the end of every iterator that ran it (one per epoch in Keras)
+    by up to 0.6 s, longer than a small dataset's whole epoch takes from the cache."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.deterministic = True  # the same seed gives the same batches
+    return options
 
 
 def _folder_stream(tf: Any, plan: _Plan, subset: str, shape: tuple[int, int, int],
@@ -465,7 +480,7 @@ def _folder_stream(tf: Any, plan: _Plan, subset: str, shape: tuple[int, int, int
 
     # One numpy_function call per image costs about 0.15 ms of TensorFlow overhead, as much as
     # masking a 150x150 image: chunks share it, and still decode in parallel.
-    ds = ds.batch(DECODE_CHUNK).map(load, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+    ds = ds.batch(DECODE_CHUNK).map(load, num_parallel_calls=_threads()).unbatch()
     if plan.cached:
         ds = ds.cache()
         if shuffle:

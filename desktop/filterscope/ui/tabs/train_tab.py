@@ -40,10 +40,12 @@ from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
 
 
-def input_shape(dataset: Dataset) -> tuple[int, int, int]:
-    """What the pipeline will feed: MNIST-like arrays stay one channel, photos are RGB."""
+def input_shape(dataset: Dataset, masked: bool = False) -> tuple[int, int, int]:
+    """What the pipeline will feed: MNIST-like arrays stay one channel (three once masked, since
+    the mask makes colour images), photos are RGB."""
     if dataset.pixels is not None:
-        return (*dataset.pixels.shape[1:3], 1 if dataset.pixels.ndim == 3 else 3)
+        gray = dataset.pixels.ndim == 3 and not masked
+        return (*dataset.pixels.shape[1:3], 1 if gray else 3)
     common = dataset.size_summary().get("most_common", [150, 150])
     return common[1], common[0], 3
 
@@ -91,6 +93,7 @@ class TrainTab(QWidget):
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
         self.runs_list.itemChanged.connect(self._on_runs_changed)
+        self.mask_box.toggled.connect(lambda: self._show_summary(self.options.model()))
         state.sig_dataset_changed.connect(self._on_state_changed)
         state.sig_mask_changed.connect(self._on_state_changed)
         state.sig_chain_changed.connect(self._on_state_changed)
@@ -157,7 +160,8 @@ class TrainTab(QWidget):
         if dataset is None:
             return
         try:
-            rows = plan_rows(spec, input_shape(dataset), len(dataset.classes))
+            shape = input_shape(dataset, self.mask_box.isChecked())
+            rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
             self.total_label.setText(f"<span style='color:#b00020'>{exc}</span>")
@@ -170,7 +174,7 @@ class TrainTab(QWidget):
             for c, text in enumerate(cells):
                 self.summary.setItem(r, c, QTableWidgetItem(text))
         self.total_label.setText(f"{sum(row['params'] for row in rows):,} parameters on "
-                                 f"{input_shape(dataset)} inputs, {len(dataset.classes)} classes")
+                                 f"{shape} inputs, {len(dataset.classes)} classes")
         self.start_button.setEnabled(not self.runner.is_running())
 
     @Slot()
