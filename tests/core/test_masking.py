@@ -341,3 +341,14 @@ def test_preset_file_errors_name_file_and_field(tmp_path: Path) -> None:
         load_params(tmp_path / "missing.json")
     with pytest.raises(MaskParamsError, match="no built-in mask preset"):
         builtin_preset("no such preset")
+
+
+@pytest.mark.parametrize("params", [
+    builtin_preset("chapter"),
+    replace(builtin_preset("chapter"), combine="all"),
+    MaskParams(targets=(Target((200, 30, 90), 7321.5), Target((10, 250, 10), 12.0)), combine="any"),
+], ids=["chapter", "chapter-all", "odd-thresholds"])
+def test_redmean_colour_table_by_intervals_equals_the_distance(params: MaskParams) -> None:
+    from filterscope.core.masking import _redmean_table, _table_by_sessions
+
+    assert np.array_equal(_redmean_table(params), _table_by_sessions(params))

@@ -199,7 +199,7 @@ def test_big_datasets_mask_through_the_colour_table_with_the_same_pixels(folder:
     report = RecordingReport()
     small = epoch(build(spec, batch_size=32, report=report).val)[0]
     assert "Preparing the mask" not in [m for _, m in report.progress_calls]
-    monkeypatch.setattr(pipeline, "TABLE_MIN_PIXELS", 0)
+    monkeypatch.setattr(pipeline, "TABLE_MIN_PIXELS", {"redmean": 0, "cielab": 0})
     report = RecordingReport()
     big = epoch(build(spec, batch_size=32, report=report).val)[0]
     assert "Preparing the mask" in [m for _, m in report.progress_calls]

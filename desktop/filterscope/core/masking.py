@@ -299,9 +299,34 @@ def _render(img: np.ndarray, raw: np.ndarray, params: MaskParams) -> MaskResult:
 def colour_table(params: MaskParams) -> np.ndarray:
     """Whether each of the 2**24 RGB colours is kept (before clean-up), for fixed settings.
 
-    Built once per settings (a fraction of a second, 16 MB), it turns masking a whole dataset
-    or a training stream into one lookup per pixel; the answers are those of raw_mask exactly.
+    Built once per settings (16 MB), it turns masking a whole dataset or a training stream into
+    one lookup per pixel; the answers are those of raw_mask exactly.
     """
+    if params.distance == "redmean":
+        return _redmean_table(params)
+    return _table_by_sessions(params)
+
+
+def _redmean_table(params: MaskParams) -> np.ndarray:
+    """The redmean table by intervals (about 0.1 s): for one target the distance is
+    red[r] + 4 (g - tg)**2 + blue[r, b], so for each (r, b) the kept greens are |g - tg| <= k,
+    k the largest whole number with 4 k**2 <= threshold - red[r] - blue[r, b]."""
+    greens = np.arange(256, dtype=np.int64)[None, :, None]
+    keep_any = params.combine == "any"
+    kept = np.full((256, 256, 256), not keep_any)  # indexed [r, g, b]
+    for target in params.targets:
+        red, _, blue = _redmean_tables(target.rgb)
+        rest = int(np.floor(target.threshold)) - red[:, None].astype(np.int64) - blue.reshape(256, 256)
+        k = np.floor(np.sqrt(np.maximum(rest, 0) / 4.0)).astype(np.int64)
+        k = np.where(4 * (k + 1) ** 2 <= rest, k + 1, k)  # settle float sqrt's last unit
+        k = np.where(4 * k ** 2 > rest, k - 1, k)  # -1 where even g == tg is too far
+        near = np.abs(greens - target.rgb[1]) <= k[:, None, :]
+        kept = (kept | near) if keep_any else (kept & near)
+    return kept.ravel()
+
+
+def _table_by_sessions(params: MaskParams) -> np.ndarray:
+    """Any distance: raw_mask over all colours, a million at a time (about 1.5 s for CIELAB)."""
     table = np.empty(1 << 24, dtype=bool)
     chunk = 1 << 20
     for start in range(0, 1 << 24, chunk):
