@@ -36,7 +36,8 @@ import pytest
 
 from filterscope.core.jobs import NullReport, RecordingReport
 from filterscope.core.mnist import keras_mnist_path
-from filterscope.core.models import LOSS, OptimizerSpec, build_model, templates
+from filterscope.core.model_build import build_model
+from filterscope.core.models import LOSS, OptimizerSpec, templates
 from filterscope.core.pipeline import DataSpec, build_inputs
 from filterscope.core.training import RunSpec, train
 
@@ -131,7 +132,8 @@ _RSS_SCRIPT = r"""
 import gc, json, sys, tempfile, threading
 import psutil
 from filterscope.core.jobs import NullReport, RecordingReport
-from filterscope.core.models import LOSS, OptimizerSpec, build_model, templates
+from filterscope.core.model_build import build_model
+from filterscope.core.models import LOSS, OptimizerSpec, templates
 from filterscope.core.pipeline import DataSpec, build_inputs
 from filterscope.core.training import RunSpec, train
 

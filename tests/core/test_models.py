@@ -11,10 +11,10 @@ from dataclasses import replace
 
 import pytest
 
+from filterscope.core.model_build import build_model, check_input, plan_rows, summary_rows
 from filterscope.core.models import (ACTIVATIONS, PADDINGS, POOLS, ConvBlock, DenseLayer, ModelSpec,
                                      ModelSpecError, OptimizerSpec, OutputLayer, Penalty,
-                                     build_model, build_optimizer, check_input, plan_rows,
-                                     summary_rows, templates)
+                                     build_optimizer, templates)
 
 CHAPTER_SHAPES = [(26, 26, 6), (26, 26, 6), (13, 13, 6), (11, 11, 12), (11, 11, 12), (5, 5, 12),
                   (300,), (10,), (10,)]
@@ -183,7 +183,7 @@ def test_too_small_input_is_refused_with_a_plain_message_before_keras() -> None:
 
 def test_models_and_training_import_no_tensorflow() -> None:
     code = ("import sys, filterscope.core.models, filterscope.core.training\n"
-            "from filterscope.core.models import plan_rows, ModelSpec\n"
+            "from filterscope.core.model_build import plan_rows\nfrom filterscope.core.models import ModelSpec\n"
             "plan_rows(ModelSpec(), (28, 28, 1), 10)\n"
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

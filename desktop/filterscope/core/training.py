@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from filterscope.core.fileio import atomic_write_json
 from filterscope.core.jobs import Cancel, Cancelled, Report, check_cancel
-from filterscope.core.models import (LOSS, ModelSpec, ModelSpecError, OptimizerSpec, build_model,
-                                     check_input, summary_rows)
+from filterscope.core.model_build import build_model, check_input, summary_rows
+from filterscope.core.models import LOSS, ModelSpec, ModelSpecError, OptimizerSpec
 
 if TYPE_CHECKING:
     from filterscope.core.pipeline import DataSpec

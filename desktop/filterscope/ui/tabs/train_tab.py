@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.datasets import Dataset
-from filterscope.core.models import ModelSpec, ModelSpecError, plan_rows
+from filterscope.core.model_build import plan_rows
+from filterscope.core.models import ModelSpec, ModelSpecError
 from filterscope.core.paths import data_dir
 from filterscope.core.pipeline import DataSpec
 from filterscope.core.splits import save_manifest
