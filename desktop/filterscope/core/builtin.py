@@ -14,12 +14,12 @@ import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from filterscope.core.datasets import Dataset
 from filterscope.core.download import DownloadError, download, extract_zip
 from filterscope.core.images import IMAGE_SUFFIXES
-from filterscope.core.jobs import Cancel, Report
+from filterscope.core.jobs import Cancel, Report, SubReport
 from filterscope.core.leaves import LEAF_CLASSES, LEAVES_PER_CLASS, generate_leaves
 from filterscope.core.mnist import (
     MNIST_URL,
@@ -175,9 +175,9 @@ def fetch_plant_seedlings(report: Report, cancel: Cancel, *, url: str = PLANTS_U
     """
     archive = data_dir() / "downloads" / "plants.zip"
     if url != PLANTS_URL or not archive.is_file():
-        download(url, archive, report=_SubReport(report, 0.0, 0.85), cancel=cancel)
+        download(url, archive, report=SubReport(report, 0.0, 0.85), cancel=cancel)
     try:
-        extract_zip(archive, plants_dir(), report=_SubReport(report, 0.85, 0.15), cancel=cancel)
+        extract_zip(archive, plants_dir(), report=SubReport(report, 0.85, 0.15), cancel=cancel)
     except DownloadError:
         archive.unlink(missing_ok=True)
         raise
@@ -210,19 +210,6 @@ def _find_class_root(root: Path, max_depth: int = 3) -> Path | None:
             return best
         level = below
     return None
-
-
-class _SubReport:
-    """Maps a sub-job's progress [0, 1] onto [start, start + span] of the parent's."""
-
-    def __init__(self, report: Report, start: float, span: float) -> None:
-        self._report, self._start, self._span = report, start, span
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        self._report.progress(self._start + self._span * fraction, message)
-
-    def partial(self, payload: Any) -> None:
-        self._report.partial(payload)
 
 
 # --- Synthetic seedlings -------------------------------------------------------------------

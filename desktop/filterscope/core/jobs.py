@@ -72,3 +72,19 @@ class RecordingReport:
 def never_cancel() -> threading.Event:
     """A fresh cancel token that nobody sets."""
     return threading.Event()
+
+
+class SubReport:
+    """A report for one step of a larger job: its progress [0, 1] lands in [start, start + span]
+    of the parent's, partial results pass through unchanged."""
+
+    def __init__(self, report: Report, start: float, span: float) -> None:
+        self._report, self._start, self._span = report, start, span
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Forward progress, scaled into this step's share."""
+        self._report.progress(self._start + self._span * fraction, message)
+
+    def partial(self, payload: Any) -> None:
+        """Forward a partial result."""
+        self._report.partial(payload)

@@ -27,7 +27,7 @@ from filterscope.core.augment import ChainError, ChainSpec
 from filterscope.core.builtin import BuiltinUnavailable
 from filterscope.core.datasets import Dataset, DatasetError
 from filterscope.core.images import ImageReadError, read_image, to_rgb
-from filterscope.core.jobs import Cancel, Report, check_cancel
+from filterscope.core.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.masking import (
     MaskParams,
     MaskParamsError,
@@ -201,19 +201,6 @@ class _Plan:
     arrays: dict[str, np.ndarray] | None = None  # in-memory datasets, prepared
 
 
-class _Scaled:
-    """Maps a step's progress [0, 1] onto [start, start + span] of the job's."""
-
-    def __init__(self, report: Report, start: float, span: float) -> None:
-        self._report, self._start, self._span = report, start, span
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        self._report.progress(self._start + self._span * fraction, message)
-
-    def partial(self, payload: Any) -> None:
-        self._report.partial(payload)
-
-
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
                  cache_bytes: int | None = None) -> Inputs:
     """Open, split and check a dataset, then build its tf.data training and validation streams.
@@ -296,7 +283,7 @@ def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, Spli
             source = manifest.source
     report.progress(0.0, "Opening the dataset")
     try:
-        dataset = open_source(source, report=_Scaled(report, 0.0, 0.6), cancel=cancel)
+        dataset = open_source(source, report=SubReport(report, 0.0, 0.6), cancel=cancel)
     except (DatasetError, BuiltinUnavailable) as exc:
         raise PipelineError(f"source: {exc}") from exc
     if manifest is not None and not _same_source(manifest.source, dataset):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filterscope.core.fileio import atomic_write_json
-from filterscope.core.jobs import Cancel, Cancelled, Report, check_cancel
+from filterscope.core.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
 from filterscope.core.model_build import build_model, check_input, summary_rows
 from filterscope.core.models import LOSS, ModelSpec, ModelSpecError, OptimizerSpec
 
@@ -262,19 +262,6 @@ def _check_writable(out_dir: Path) -> None:
         raise TrainingError(f"cannot write to the runs folder {out_dir}: {exc.strerror or exc}") from exc
 
 
-class _Scaled:
-    """A report whose progress [0, 1] lands in [start, start + span]."""
-
-    def __init__(self, report: Report, start: float, span: float) -> None:
-        self._report, self._start, self._span = report, start, span
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        self._report.progress(self._start + self._span * fraction, message)
-
-    def partial(self, payload: Any) -> None:
-        self._report.partial(payload)
-
-
 def _batched(dataset: Any, input_shape: tuple, batch_size: int) -> Any:
     """Batch a stream of single images; pipeline streams come batched already."""
     rank = len(dataset.element_spec[0].shape)
@@ -313,7 +300,7 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         from filterscope.core.pipeline import build_inputs
 
         inputs = build_inputs(run.data, batch_size=run.batch_size,
-                              report=_Scaled(report, 0.0, PREPARE_SHARE), cancel=cancel)
+                              report=SubReport(report, 0.0, PREPARE_SHARE), cancel=cancel)
     check_cancel(cancel)
     input_shape = tuple(int(n) for n in inputs.input_shape)
     check_input(run.model, input_shape)
