@@ -4,7 +4,8 @@ Pillow's ``Image.open`` costs about 70 us a file in Python; on 50,000 small imag
 of a scan. These readers answer only when the header is plain and complete (PNG: a valid IHDR
 with its CRC and no eXIf/tRNS before the image data; JPEG: a frame header reached before any
 EXIF or Adobe block) and return None otherwise, so that Pillow, with all its error handling and
-EXIF orientation, decides every other case.
+EXIF orientation, decides every other case. :func:`plain_image` narrows that to the files OpenCV
+decodes to exactly Pillow's pixels.
 """
 
 from __future__ import annotations
@@ -29,6 +30,25 @@ def read_header(head: bytes) -> tuple[int, int, str, str] | None:
     if head[:3] == b"\xff\xd8\xff":
         return _jpeg(head)
     return None
+
+
+def plain_image(head: bytes) -> tuple[int, int, str] | None:
+    """``(width, height, format)`` when OpenCV decodes the file to the pixels Pillow gives, or None.
+
+    Plain means: an 8-bit grayscale, RGB or RGBA PNG without tRNS or eXIf before its image data,
+    or a grayscale or YCbCr JPEG without EXIF or Adobe blocks. Both libraries run the same
+    libpng/libjpeg-turbo code on these, so no orientation, transparency or colour-transform rule
+    can differ (tests/core/test_images.py compares them pixel for pixel).
+    """
+    found = read_header(head)
+    if found is None:
+        return None
+    width, height, mode, fmt = found
+    if fmt == "PNG" and (mode not in ("L", "RGB", "RGBA") or head[24] != 8):
+        return None
+    if fmt == "JPEG" and mode not in ("L", "RGB"):
+        return None
+    return width, height, fmt
 
 
 def _png(head: bytes) -> tuple[int, int, str, str] | None:
