@@ -17,7 +17,10 @@ from filterscope.core.splits import (
     load_manifest,
     make_split,
     save_manifest,
+    split_counts,
+    split_job,
 )
+from filterscope.core.jobs import Cancelled, NullReport
 
 
 def _dataset(counts: dict[str, int]) -> Dataset:
@@ -282,3 +285,26 @@ def test_load_older_manifest_without_optional_fields(tmp_path: Path) -> None:
 def test_bad_arguments(kwargs: dict) -> None:
     with pytest.raises(SplitError):
         make_split(_dataset({"a": 10, "b": 10}), **kwargs)
+    with pytest.raises(SplitError):
+        split_counts(_dataset({"a": 10, "b": 10}), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"val_per_class": 3}, {"val_per_class": 50},
+                                    {"val_fraction": 0.25}, {"val_fraction": 0.01}])
+def test_counts_without_splitting_are_what_the_split_gives(kwargs: dict) -> None:
+    ds = _dataset({"a": 1, "b": 7, "c": 40, "d": 0})
+    counts, warnings = split_counts(ds, **kwargs)
+    manifest = make_split(ds, seed=3, **kwargs)
+    assert counts == manifest.counts() and warnings == manifest.warnings
+
+
+def test_split_job_saves_the_manifest_it_returns(tmp_path: Path) -> None:
+    import threading
+
+    cancel = threading.Event()
+    manifest = split_job(_dataset({"a": 5, "b": 5}), val_per_class=2, seed=1,
+                         save_to=tmp_path / "split.json", report=NullReport(), cancel=cancel)
+    assert load_manifest(tmp_path / "split.json").subsets == manifest.subsets
+    cancel.set()
+    with pytest.raises(Cancelled):
+        split_job(_dataset({"a": 5, "b": 5}), val_per_class=2, report=NullReport(), cancel=cancel)

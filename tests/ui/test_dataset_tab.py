@@ -136,14 +136,32 @@ def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, fol
     dialog.fraction.setChecked(True)
     dialog.f_spin.setValue(0.5)
     assert dialog.table.item(1, 2).text() == "5"  # Maize: 0.5 * 9 = 4.5, rounded half up
+    assert dialog.settings() == {"val_fraction": 0.5, "seed": 0}
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
     assert not dialog.save_to(folder / "split.json")
     assert "refusing to write inside the dataset folder" in warnings[0]
-    assert dialog.save_to(tmp_path / "split.json")
-    saved = json.loads((tmp_path / "split.json").read_text(encoding="utf-8"))
-    assert saved["method"] == "fraction" and len(saved["subsets"]["val"]["Maize"]) == 5
+    assert dialog.save_to(tmp_path / "split.json") and dialog.save_path == tmp_path / "split.json"
     assert tree_digest(folder) == before
+
+
+def test_split_is_made_and_saved_by_a_job(qtbot, settings, folder, tmp_path, monkeypatch) -> None:
+    window, tab = open_window(qtbot, settings, f"folder:{folder}")
+    target = tmp_path / "ünïcode split.json"
+
+    def choose(dialog) -> bool:
+        dialog.fraction.setChecked(True)
+        dialog.f_spin.setValue(0.5)
+        return dialog.save_to(target)
+
+    monkeypatch.setattr(SplitDialog, "exec", choose)
+    with qtbot.waitSignal(window.state.sig_manifest_changed, timeout=WAIT_MS):
+        tab.split_button.click()
+    manifest = window.state.manifest
+    assert manifest.method == "fraction" and manifest.counts()["Maize"] == {"train": 4, "val": 5}
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert saved["subsets"] == manifest.subsets
+    close(qtbot, window)
 
 
 def test_offline_download_gives_a_clear_message_and_keeps_the_app_usable(qtbot, settings, data_dir) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from filterscope import __version__
 from filterscope.core.datasets import Dataset
 from filterscope.core.fileio import atomic_write_json, read_json_file
+from filterscope.core.jobs import Cancel, Report, check_cancel
 
 MANIFEST_VERSION = 1
 
@@ -72,6 +73,41 @@ def _n_val(n: int, val_per_class: int | None, val_fraction: float | None) -> int
     return min(wanted, n - 1)
 
 
+def _check_sizes(val_per_class: int | None, val_fraction: float | None) -> None:
+    if (val_per_class is None) == (val_fraction is None):
+        raise SplitError("give exactly one of val_per_class or val_fraction")
+    if val_per_class is not None and val_per_class < 1:
+        raise SplitError(f"val_per_class must be at least 1 (got {val_per_class})")
+    if val_fraction is not None and not 0 < val_fraction < 1:
+        raise SplitError(f"val_fraction must be between 0 and 1 (got {val_fraction})")
+
+
+def split_counts(dataset: Dataset, *, val_per_class: int | None = None,
+                 val_fraction: float | None = None) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """The per-class counts and warnings :func:`make_split` will give, without splitting.
+
+    Instant on any dataset and free of scikit-learn, so a dialog can follow every change.
+
+    Returns:
+        ``({class: {"train": n, "val": n}}, warnings)`` in class order.
+
+    Raises:
+        SplitError: As :func:`make_split`.
+    """
+    _check_sizes(val_per_class, val_fraction)
+    sizes = np.bincount(np.asarray(dataset.labels, np.int64), minlength=len(dataset.classes))
+    counts: dict[str, dict[str, int]] = {}
+    warnings = []
+    for name, n in zip(dataset.classes, sizes.tolist()):
+        n_val = _n_val(n, val_per_class, val_fraction)
+        if n < 2:
+            warnings.append(f"'{name}' has {n} image(s): none left for validation")
+        elif val_per_class is not None and n_val < val_per_class:
+            warnings.append(f"'{name}' has only {n} images: {n_val} for validation")
+        counts[name] = {"train": n - n_val, "val": n_val}
+    return counts, warnings
+
+
 def make_split(dataset: Dataset, *, val_per_class: int | None = None,
                val_fraction: float | None = None, seed: int = 0) -> SplitManifest:
     """Split each class separately (stratified), seeded, keeping one training item per class.
@@ -88,26 +124,16 @@ def make_split(dataset: Dataset, *, val_per_class: int | None = None,
     Raises:
         SplitError: Neither or both of the size arguments, or one out of range.
     """
-    if (val_per_class is None) == (val_fraction is None):
-        raise SplitError("give exactly one of val_per_class or val_fraction")
-    if val_per_class is not None and val_per_class < 1:
-        raise SplitError(f"val_per_class must be at least 1 (got {val_per_class})")
-    if val_fraction is not None and not 0 < val_fraction < 1:
-        raise SplitError(f"val_fraction must be between 0 and 1 (got {val_fraction})")
-    from sklearn.model_selection import train_test_split  # lazy: keeps app start-up fast
+    counts, warnings = split_counts(dataset, val_per_class=val_per_class, val_fraction=val_fraction)
+    from sklearn.model_selection import train_test_split  # lazy: 0.4-1.3 s, never at start-up
 
     rng = np.random.RandomState(seed)
     keys = np.asarray(dataset.keys, dtype=object)
     train: dict[str, list[str]] = {}
     val: dict[str, list[str]] = {}
-    warnings = []
     for label, name in enumerate(dataset.classes):
         members = sorted(keys[dataset.labels == label].tolist())
-        n_val = _n_val(len(members), val_per_class, val_fraction)
-        if len(members) < 2:
-            warnings.append(f"'{name}' has {len(members)} image(s): none left for validation")
-        elif val_per_class is not None and n_val < val_per_class:
-            warnings.append(f"'{name}' has only {len(members)} images: {n_val} for validation")
+        n_val = counts[name]["val"]
         if n_val:
             tr, va = train_test_split(members, test_size=n_val, random_state=rng)
         else:
@@ -123,6 +149,20 @@ def make_split(dataset: Dataset, *, val_per_class: int | None = None,
         warnings=warnings,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def split_job(dataset: Dataset, *, val_per_class: int | None = None,
+              val_fraction: float | None = None, seed: int = 0, save_to: Path | None = None,
+              report: Report, cancel: Cancel) -> SplitManifest:
+    """Job form of :func:`make_split` (its first call imports scikit-learn), saving the manifest
+    to ``save_to`` when given."""
+    check_cancel(cancel)
+    report.progress(0.0, "Splitting")
+    manifest = make_split(dataset, val_per_class=val_per_class, val_fraction=val_fraction, seed=seed)
+    check_cancel(cancel)
+    if save_to is not None:
+        save_manifest(manifest, save_to)
+    return manifest
 
 
 def save_manifest(manifest: SplitManifest, path: str | os.PathLike) -> Path:

@@ -1,4 +1,8 @@
-"""The validation-split dialog: choose N per class or a fraction, see the counts, save a manifest."""
+"""The validation-split dialog: choose N per class or a fraction, see the counts, choose where to save.
+
+The dialog only decides; the Dataset tab makes (and saves) the split as a job, since the first
+split of a session imports scikit-learn (0.4-1.3 s).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.datasets import Dataset
 from filterscope.core.fileio import refuse_inside
-from filterscope.core.splits import SplitManifest, make_split, save_manifest
+from filterscope.core.splits import split_counts
 
 
 class SplitDialog(QDialog):
@@ -35,8 +39,7 @@ class SplitDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Validation split: {dataset.name}")
         self._dataset = dataset
-        self.manifest: SplitManifest | None = None
-        self.saved_path: Path | None = None
+        self.save_path: Path | None = None
         self.per_class = QRadioButton("Images per class")
         self.fraction = QRadioButton("Fraction of each class")
         self.per_class.setChecked(True)
@@ -82,17 +85,19 @@ class SplitDialog(QDialog):
         self.resize(640, 520)
         self._on_settings_changed()
 
+    def settings(self) -> dict:
+        """``make_split`` keyword arguments for the choice shown."""
+        size = ({"val_per_class": self.n_spin.value()} if self.per_class.isChecked()
+                else {"val_fraction": self.f_spin.value()})
+        return {**size, "seed": self.seed_spin.value()}
+
     @Slot()
     def _on_settings_changed(self) -> None:
         self.n_spin.setEnabled(self.per_class.isChecked())
         self.f_spin.setEnabled(not self.per_class.isChecked())
-        if self.per_class.isChecked():
-            self.manifest = make_split(self._dataset, val_per_class=self.n_spin.value(),
-                                       seed=self.seed_spin.value())
-        else:
-            self.manifest = make_split(self._dataset, val_fraction=self.f_spin.value(),
-                                       seed=self.seed_spin.value())
-        counts = self.manifest.counts()
+        settings = self.settings()
+        settings.pop("seed")
+        counts, warnings = split_counts(self._dataset, **settings)
         self.table.setRowCount(len(counts))
         for row, (name, c) in enumerate(counts.items()):
             self.table.setItem(row, 0, QTableWidgetItem(name))
@@ -103,25 +108,24 @@ class SplitDialog(QDialog):
         train = sum(c["train"] for c in counts.values())
         val = sum(c["val"] for c in counts.values())
         self.totals.setText(f"Training {train:,} images, validation {val:,} images")
-        self.warnings.setText("\n".join(self.manifest.warnings))
+        self.warnings.setText("\n".join(warnings))
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        suggested = f"{self._dataset.name}-split-seed{self.manifest.seed}.json"
+        suggested = f"{self._dataset.name}-split-seed{self.seed_spin.value()}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save split manifest", suggested,
                                               "Split manifest (*.json)")
         if path:
             self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
-        """Save the current manifest to ``path``; refuses the dataset folder itself."""
+        """Accept with ``path`` as the manifest's file; refuses the dataset folder itself."""
         try:
             if self._dataset.root is not None:
                 refuse_inside(path, self._dataset.root)
-            save_manifest(self.manifest, path)
-        except (OSError, ValueError) as exc:
+        except ValueError as exc:
             QMessageBox.warning(self, "Manifest not saved", str(exc))
             return False
-        self.saved_path = path
+        self.save_path = path
         self.accept()
         return True

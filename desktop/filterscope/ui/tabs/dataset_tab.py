@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.datasets import Dataset, Problem
 from filterscope.core.sources import builtin_infos, fetch_source, open_source
+from filterscope.core.splits import SplitManifest, split_job
 from filterscope.core.thumbnails import load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
@@ -81,6 +84,7 @@ class DatasetTab(QWidget):
         self.values_box.toggled.connect(self.viewer.set_show_values)
         self.fit_button.clicked.connect(self.viewer.fit)
         self._fallback: str | None = None
+        self._split_saved_to: Path | None = None
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_failed.connect(self._on_runner_failed)
         self.viewer_runner.sig_finished.connect(self._on_viewer_runner_finished)
@@ -203,14 +207,17 @@ class DatasetTab(QWidget):
             return
         dialog = SplitDialog(dataset, self)
         if dialog.exec():
-            self._state.set_manifest(dialog.manifest)
-            where = f" and saved to {dialog.saved_path}" if dialog.saved_path else ""
-            self.sig_status.emit(f"Split made{where}")
+            self._split_saved_to = dialog.save_path
+            self.runner.start(split_job, dataset, save_to=dialog.save_path, **dialog.settings())
 
     @Slot(object)
     def _on_runner_finished(self, result: object) -> None:
         if isinstance(result, Dataset):
             self._state.set_dataset(result)
+        elif isinstance(result, SplitManifest):
+            self._state.set_manifest(result)
+            where = f" and saved to {self._split_saved_to}" if self._split_saved_to else ""
+            self.sig_status.emit(f"Split made{where}")
         elif isinstance(result, str):  # a fetch job returns the source it made available
             self._fill_sources()
             self._select_source(result)
