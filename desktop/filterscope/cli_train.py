@@ -76,8 +76,8 @@ def load_model_arg(text: str) -> ModelSpec:
 
 def _data_spec(args: argparse.Namespace) -> Any:
     from filterscope.cli_augment import load_chain_arg
+    from filterscope.core.data_plan import DataSpec
     from filterscope.core.masking import builtin_preset, load_params
-    from filterscope.core.pipeline import DataSpec
 
     source = args.data
     if source.lower().endswith(".json") and Path(source).is_file():
@@ -125,9 +125,10 @@ def _human(d: dict) -> str:
 def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope train``: train a model and save the run."""
     from filterscope.cli import CommandError, run_job
+    from filterscope.core.data_plan import PipelineError
     from filterscope.core.models import ModelSpecError
-    from filterscope.core.pipeline import PipelineError
-    from filterscope.core.training import RunSpec, TrainingError, train
+    from filterscope.core.runs import RunSpec, TrainingError
+    from filterscope.core.training import train
 
     optimizer = _optimizer(args)
     try:

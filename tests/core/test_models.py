@@ -12,9 +12,19 @@ from dataclasses import replace
 import pytest
 
 from filterscope.core.model_build import build_model, check_input, plan_rows, summary_rows
-from filterscope.core.models import (ACTIVATIONS, PADDINGS, POOLS, ConvBlock, DenseLayer, ModelSpec,
-                                     ModelSpecError, OptimizerSpec, OutputLayer, Penalty,
-                                     build_optimizer, templates)
+from filterscope.core.models import (
+    ACTIVATIONS,
+    PADDINGS,
+    POOLS,
+    ConvBlock,
+    DenseLayer,
+    ModelSpec,
+    ModelSpecError,
+    OptimizerSpec,
+    OutputLayer,
+    Penalty,
+    templates,
+)
 
 CHAPTER_SHAPES = [(26, 26, 6), (26, 26, 6), (13, 13, 6), (11, 11, 12), (11, 11, 12), (5, 5, 12),
                   (300,), (10,), (10,)]
@@ -181,8 +191,9 @@ def test_too_small_input_is_refused_with_a_plain_message_before_keras() -> None:
         check_input(spec, (28, 28))
 
 
-def test_models_and_training_import_no_tensorflow() -> None:
+def test_models_training_and_data_planning_import_no_tensorflow() -> None:
     code = ("import sys, filterscope.core.models, filterscope.core.training\n"
+            "import filterscope.core.data_plan, filterscope.core.runs\n"
             "from filterscope.core.model_build import plan_rows\nfrom filterscope.core.models import ModelSpec\n"
             "plan_rows(ModelSpec(), (28, 28, 1), 10)\n"
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
@@ -199,10 +210,10 @@ def test_optimizer_defaults_are_the_chapters() -> None:
     assert sgd.to_json() == {"kind": "sgd", "learning_rate": 0.01, "momentum": 0.9}
     for spec in (sgd, adam, OptimizerSpec("sgd", 0.5, 0.0), OptimizerSpec("adam", 0.1, beta_2=0.9)):
         assert OptimizerSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
-    built = build_optimizer(OptimizerSpec("sgd", 0.05, momentum=0.5))
+    built = OptimizerSpec("sgd", 0.05, momentum=0.5).build()
     assert type(built).__name__ == "SGD"
     assert float(built.learning_rate) == pytest.approx(0.05) and built.momentum == 0.5
-    built = build_optimizer(adam)
+    built = adam.build()
     assert type(built).__name__ == "Adam" and built.epsilon == 1e-8 and built.beta_2 == 0.999
 
 

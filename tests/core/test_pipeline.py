@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from filterscope.core import pipeline
+from filterscope.core import data_plan, pipeline
+from filterscope.core.data_plan import DataSpec, PipelineError
 from filterscope.core.jobs import Cancelled, NullReport, RecordingReport
-from filterscope.core.pipeline import DataSpec, Inputs, PipelineError, build_inputs
+from filterscope.core.pipeline import Inputs, build_inputs
 from filterscope.core.sources import open_source
 from filterscope.core.splits import make_split, save_manifest
 from tests.corpus import tree_digest
@@ -199,7 +200,7 @@ def test_big_datasets_mask_through_the_colour_table_with_the_same_pixels(folder:
     report = RecordingReport()
     small = epoch(build(spec, batch_size=32, report=report).val)[0]
     assert "Preparing the mask" not in [m for _, m in report.progress_calls]
-    monkeypatch.setattr(pipeline, "TABLE_MIN_PIXELS", {"redmean": 0, "cielab": 0})
+    monkeypatch.setattr(data_plan, "TABLE_MIN_PIXELS", {"redmean": 0, "cielab": 0})
     report = RecordingReport()
     big = epoch(build(spec, batch_size=32, report=report).val)[0]
     assert "Preparing the mask" in [m for _, m in report.progress_calls]

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -19,11 +20,11 @@ import numpy as np
 import pytest
 
 from filterscope.core import training
+from filterscope.core.data_plan import DataSpec
 from filterscope.core.jobs import Cancelled, RecordingReport, never_cancel
 from filterscope.core.models import ModelSpec, ModelSpecError, OptimizerSpec, templates
-from filterscope.core.pipeline import DataSpec
-from filterscope.core.training import (RunResult, RunSpec, RunSpecError, TrainingError, divergence,
-                                       train)
+from filterscope.core.runs import RunResult, RunSpec, RunSpecError, TrainingError
+from filterscope.core.training import divergence, train
 from tests.corpus import run_without_read_permission
 
 DATA = DataSpec("builtin:mnist")  # never opened: every test hands train() its own inputs
@@ -140,7 +141,7 @@ def test_a_run_reports_saves_and_loads_back(tmp_path: Path) -> None:
                    inputs=tiny_inputs())
     assert result.status == "finished" and result.epochs_run == 2 and result.diverged is None
     (run,) = run_dirs(tmp_path)
-    assert result.run_dir == run and run.name.endswith("chapter-convnet")
+    assert result.run_dir == run and re.fullmatch(r"\d{8}-\d{6}-chapter-convnet-adam", run.name)
     assert sorted(p.name for p in run.iterdir()) == ["best.keras", "history.json", "last.keras",
                                                      "run.json"]
     info = json.loads((run / "run.json").read_text())
@@ -241,8 +242,9 @@ def test_read_only_runs_folder_fails_before_data_or_tensorflow(tmp_path: Path) -
         "import sys, threading\n"
         "from pathlib import Path\n"
         "from filterscope.core.jobs import NullReport\n"
-        "from filterscope.core.pipeline import DataSpec\n"
-        "from filterscope.core.training import RunSpec, TrainingError, train\n"
+        "from filterscope.core.data_plan import DataSpec\n"
+        "from filterscope.core.runs import RunSpec, TrainingError\n"
+        "from filterscope.core.training import train\n"
         "try:\n"
         "    train(RunSpec(DataSpec('builtin:mnist')), Path(sys.argv[1]), report=NullReport(),\n"
         "          cancel=threading.Event())\n"
@@ -381,6 +383,7 @@ def test_huge_learning_rate_stops_with_a_plain_message(tmp_path: Path) -> None:
     result = train(spec(epochs=3, optimizer=OptimizerSpec("sgd", 1e6)), tmp_path, report=report,
                    cancel=never_cancel(), inputs=tiny_inputs())
     assert result.status == "diverged" and result.epochs_run == 0 and result.best_epoch is None
+    assert result.run_dir.name.endswith("-chapter-convnet-sgd")  # told apart from an adam run
     assert result.diverged.startswith("Training stopped in epoch 1, batch ")
     assert "learning rate (1e+06) is probably too high" in result.diverged
     assert report.partials[-1] == {"kind": "diverged", "epoch": 1, "step": report.partials[-1]["step"],
@@ -420,9 +423,10 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from filterscope.core.data_plan import DataSpec
 from filterscope.core.jobs import NullReport
-from filterscope.core.pipeline import DataSpec
-from filterscope.core.training import RunSpec, train
+from filterscope.core.runs import RunSpec
+from filterscope.core.training import train
 rng = np.random.default_rng(0)
 x = rng.random((48, 16, 16, 1), dtype=np.float32)
 y = rng.integers(0, 3, 48).astype(np.int32)

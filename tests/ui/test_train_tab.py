@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from filterscope.core.datasets import Dataset
 from filterscope.core.jobs import NullReport
 from filterscope.core.models import templates

@@ -338,7 +338,3 @@ class OptimizerSpec:
         return keras.optimizers.Adam(learning_rate=self.learning_rate, beta_1=self.beta_1,
                                      beta_2=self.beta_2, epsilon=self.epsilon)
 
-
-def build_optimizer(spec: OptimizerSpec) -> Any:
-    """The Keras optimizer for ``spec``."""
-    return spec.build()

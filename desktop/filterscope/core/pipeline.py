@@ -7,6 +7,10 @@ by 255 where it means to divide. Here a folder dataset is decoded by the shared 
 and cached in memory as uint8 when it fits, so later epochs only shuffle, augment and rescale.
 In-memory datasets (the built-in MNIST) go straight through ``from_tensor_slices``.
 
+What to train on (:class:`~filterscope.core.data_plan.DataSpec`) and everything decided before
+TensorFlow is involved (the split, the size, the mask, the cache) live in
+:mod:`filterscope.core.data_plan`; this module turns that plan into streams.
+
 Unreadable files never stop training: those the scan refused are left out up front, and a file
 whose body turns out damaged while decoding is dropped from the stream; both are listed in
 ``Inputs.skipped``. TensorFlow is imported only inside :func:`build_inputs`.
@@ -16,141 +20,20 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
-from filterscope.core.augment import ChainError, ChainSpec
-from filterscope.core.builtin import BuiltinUnavailable
-from filterscope.core.datasets import Dataset, DatasetError
-from filterscope.core.images import ImageReadError, read_image, to_rgb
-from filterscope.core.jobs import Cancel, Report, SubReport, check_cancel
-from filterscope.core.masking import (
-    MaskParams,
-    MaskParamsError,
-    MaskSession,
-    apply_mask,
-    colour_table,
-)
-from filterscope.core.sources import open_source
-from filterscope.core.splits import SplitError, SplitManifest, load_manifest, make_split
+from filterscope.core.augment import ChainSpec
+from filterscope.core.data_plan import DataSpec, PipelineError, Plan, is_whole, plan, prepare_image
+from filterscope.core.images import ImageReadError, read_image
+from filterscope.core.jobs import Cancel, Report, check_cancel
 
-MAX_SIDE = 4096
-FALLBACK_CACHE_BYTES = 2 << 30  # when the free memory cannot be read
 DECODE_CHUNK = 16  # files per decoding call
 PREFETCH_BATCHES = 2
-# Where the colour table repays its build: redmean builds in ~0.1 s (about 150 150x150 images
-# worth of per-image masking), CIELAB in ~1.5 s (about 1,000 images).
-TABLE_MIN_PIXELS = {"redmean": 3_000_000, "cielab": 24_000_000}
-_NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class"})
 _COLOUR_ONLY_STEPS = frozenset({"AddToHueAndSaturation", "Grayscale"})
-_PREFIXES = ("builtin:", "folder:", "manifest:")
-_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain")
-
-
-class PipelineError(ValueError):
-    """Data that cannot be trained on; the message names the field or the files at fault."""
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What to train on, as JSON: a source, how to split it, the size, the mask and the chain.
-
-    Attributes:
-        source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
-        manifest: A split manifest file; None splits on the fly (stratified, seeded).
-        val_fraction: Validation share per class when splitting on the fly, in (0, 1).
-        seed: Seeds the split, the shuffling and the augmentation.
-        image_size: (height, width); None takes the dataset's most common size.
-        mask: MaskParams JSON, applied to training and validation images alike.
-        chain: ChainSpec JSON, applied to training batches only.
-    """
-
-    source: str
-    manifest: str | None = None
-    val_fraction: float = 0.2
-    seed: int = 0
-    image_size: tuple[int, int] | None = None
-    mask: dict | None = None
-    chain: dict | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.source, str) or not self.source.strip() \
-                or any(self.source.startswith(p) and not self.source[len(p):].strip()
-                       for p in _PREFIXES):
-            raise PipelineError(f"source: must name a dataset, not {self.source!r}")
-        if self.manifest is not None and (not isinstance(self.manifest, str) or not self.manifest):
-            raise PipelineError(f"manifest: must be a file path or null, not {self.manifest!r}")
-        if self.source.startswith("manifest:") and self.manifest not in (None, self.source[9:]):
-            raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
-                                "not two different files")
-        if not _number(self.val_fraction) or not 0 < self.val_fraction < 1:
-            raise PipelineError(f"val_fraction: must be between 0 and 1, not {self.val_fraction!r}")
-        if not _whole(self.seed, 0, 2**32 - 1):
-            raise PipelineError(f"seed: must be a whole number from 0 to 2**32-1, not {self.seed!r}")
-        size = self.image_size
-        if size is not None:
-            if not isinstance(size, (tuple, list)) or len(size) != 2 \
-                    or not all(_whole(v, 1, MAX_SIDE) for v in size):
-                raise PipelineError(f"image_size: must be [height, width], each from 1 to {MAX_SIDE}, "
-                                    f"not {size!r}")
-            object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
-        self.mask_params()
-        self.chain_spec()
-
-    def mask_params(self) -> MaskParams | None:
-        """The mask as MaskParams (None for no mask)."""
-        if self.mask is None:
-            return None
-        try:
-            return MaskParams.from_json(self.mask)
-        except MaskParamsError as exc:
-            raise PipelineError(f"mask: {exc}") from exc
-
-    def chain_spec(self) -> ChainSpec | None:
-        """The augmentation chain as a ChainSpec (None for no augmentation)."""
-        if self.chain is None:
-            return None
-        try:
-            return ChainSpec.from_json(self.chain)
-        except ChainError as exc:
-            raise PipelineError(f"chain: {exc}") from exc
-
-    def to_json(self) -> dict:
-        """A JSON-able dict (image_size as a list)."""
-        data = asdict(self)
-        data["image_size"] = None if self.image_size is None else list(self.image_size)
-        return data
-
-    @classmethod
-    def from_json(cls, data: object) -> DataSpec:
-        """Validate and build from a dict.
-
-        Raises:
-            PipelineError: Naming the field at fault.
-        """
-        if not isinstance(data, dict):
-            raise PipelineError("a data spec must be a JSON object")
-        unknown = set(data) - set(_FIELDS)
-        if unknown:
-            raise PipelineError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-        if "source" not in data:
-            raise PipelineError("source: missing")
-        for name in ("mask", "chain"):
-            if data.get(name) is not None and not isinstance(data[name], dict):
-                raise PipelineError(f"{name}: must be an object or null, not {data[name]!r}")
-        return cls(**data)
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _whole(value: object, low: int, high: int) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
 
 
 @dataclass
@@ -184,23 +67,6 @@ class Inputs:
     cached: bool = False
 
 
-@dataclass
-class _Plan:
-    """Everything decided before TensorFlow is involved."""
-
-    dataset: Dataset
-    classes: list[str]
-    subsets: dict[str, tuple[np.ndarray, np.ndarray]]  # item indices and labels
-    size: tuple[int, int]
-    channels: int
-    chain: ChainSpec | None
-    skipped: list[dict]
-    warnings: list[str]
-    cached: bool = False
-    masker: Callable[[np.ndarray], np.ndarray] | None = None
-    arrays: dict[str, np.ndarray] | None = None  # in-memory datasets, prepared
-
-
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
                  cache_bytes: int | None = None) -> Inputs:
     """Open, split and check a dataset, then build its tf.data training and validation streams.
@@ -221,195 +87,18 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
             for another dataset or listing files that are gone.
         Cancelled: ``cancel`` was set before the streams were built.
     """
-    if not _whole(batch_size, 1, 1 << 20):
+    if not is_whole(batch_size, 1, 1 << 20):
         raise PipelineError(f"batch_size: must be a whole number from 1, not {batch_size!r}")
-    plan = _plan(data, report, cancel, cache_bytes)
+    planned = plan(data, report, cancel, cache_bytes)
     check_cancel(cancel)
     report.progress(0.9, "Starting TensorFlow")
     import tensorflow as tf  # 3-6 s on first use: never at module import
 
     check_cancel(cancel)
-    return _streams(tf, plan, data.seed, batch_size, report)
+    return _streams(tf, planned, data.seed, batch_size, report)
 
 
-# --- planning (no TensorFlow) ---------------------------------------------------------------
-
-
-def _plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None) -> _Plan:
-    dataset, manifest = _open(data, report, cancel)
-    check_cancel(cancel)
-    report.progress(0.7, "Splitting")
-    if manifest is None:
-        manifest = make_split(dataset, val_fraction=data.val_fraction, seed=data.seed)
-        skipped = [{"path": p.path, "reason": p.reason} for p in dataset.problems
-                   if p.kind not in _NOT_SKIPS]
-    else:
-        skipped = []
-    classes, subsets, warnings = _resolve(dataset, manifest, skipped)
-    mask = data.mask_params()
-    if mask is not None and mask.output in ("alpha", "mask"):
-        mask = replace(mask, output="black")  # a model sees the masked photo, not the mask
-    pixels = dataset.pixels
-    gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
-    channels = 1 if gray and mask is None else 3
-    items = np.concatenate([s[0] for s in subsets.values()])
-    size = data.image_size or _common_size(dataset, items)
-    plan = _Plan(dataset, classes, subsets, size, channels, data.chain_spec(), skipped, warnings)
-    per_image = size[0] * size[1] * channels + 512  # pixels plus tf.data's bookkeeping
-    plan.cached = pixels is None and len(items) * per_image <= _cache_budget(cache_bytes)
-    if mask is not None:
-        n_pixels = len(items) * int(np.prod(pixels.shape[1:3])) if pixels is not None \
-            else int(np.prod(dataset.sizes[items], axis=1, dtype=np.int64).sum())
-        plan.masker = _masker(mask, n_pixels, pixels is None and not plan.cached, report)
-    check_cancel(cancel)
-    if pixels is not None:
-        report.progress(0.75, "Preparing the images")
-        plan.arrays = {s: _memory_images(plan, s, cancel) for s in subsets}
-    return plan
-
-
-def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, SplitManifest | None]:
-    """The dataset, and the manifest when the spec names one (checked against the dataset)."""
-    source, path = data.source, data.manifest
-    if source.startswith("manifest:"):
-        path = source[len("manifest:"):]
-    manifest = None
-    if path is not None:
-        try:
-            manifest = load_manifest(path)
-        except SplitError as exc:
-            raise PipelineError(f"manifest: {exc}") from exc
-        if source.startswith("manifest:"):
-            source = manifest.source
-    report.progress(0.0, "Opening the dataset")
-    try:
-        dataset = open_source(source, report=SubReport(report, 0.0, 0.6), cancel=cancel)
-    except (DatasetError, BuiltinUnavailable) as exc:
-        raise PipelineError(f"source: {exc}") from exc
-    if manifest is not None and not _same_source(manifest.source, dataset):
-        raise PipelineError(f"manifest: {path} was made for {manifest.source}, not for "
-                            f"{dataset.source}")
-    return dataset, manifest
-
-
-def _same_source(recorded: str, dataset: Dataset) -> bool:
-    if recorded == dataset.source:
-        return True
-    kind, _, rest = recorded.partition(":")
-    if kind != "folder" or dataset.root is None:
-        return False
-    return os.path.realpath(rest) == os.path.realpath(dataset.root)
-
-
-def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
-             ) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
-    """Item indices and labels per subset, over the classes that have training images."""
-    index = {key: i for i, key in enumerate(dataset.keys)}
-    refused = {p.path: p.reason for p in dataset.problems}
-    members: dict[str, dict[str, list[int]]] = {"train": {}, "val": {}}
-    gone: list[str] = []
-    for subset, per_class in manifest.subsets.items():
-        for name in manifest.classes:
-            found = members[subset].setdefault(name, [])
-            for key in per_class.get(name, []):
-                if key in index:
-                    found.append(index[key])
-                elif key in refused:
-                    skipped.append({"path": key, "reason": refused[key]})
-                else:
-                    gone.append(key)
-    if gone:
-        where = dataset.root or dataset.source
-        raise PipelineError(f"manifest: {len(gone)} file(s) it lists are gone from {where}: "
-                            f"{', '.join(gone[:5])}{', ...' if len(gone) > 5 else ''}")
-    classes = [c for c in manifest.classes if members["train"][c]]
-    warnings = [f"'{c}' has no training images: left out" for c in manifest.classes
-                if not members["train"][c] and members["val"][c]]
-    if len(classes) < 2:
-        names = ", ".join(f"'{c}'" for c in classes) or "none"
-        raise PipelineError(f"training needs at least two classes with images; {dataset.name} "
-                            f"has {len(classes)} ({names})")
-    warnings += [f"'{c}' has no validation images" for c in classes if not members["val"][c]]
-    subsets = {}
-    for subset in ("train", "val"):
-        items = [(i, label) for label, c in enumerate(classes) for i in members[subset][c]]
-        arr = np.asarray(items, np.int64).reshape(-1, 2)
-        subsets[subset] = (arr[:, 0], arr[:, 1].astype(np.int32))
-    return classes, subsets, warnings
-
-
-def _common_size(dataset: Dataset, items: np.ndarray) -> tuple[int, int]:
-    """(height, width) most common among the items used."""
-    if dataset.pixels is not None:
-        return int(dataset.pixels.shape[1]), int(dataset.pixels.shape[2])
-    uniq, freq = np.unique(dataset.sizes[items], axis=0, return_counts=True)
-    width, height = uniq[int(np.argmax(freq))]
-    return int(height), int(width)
-
-
-def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report
-            ) -> Callable[[np.ndarray], np.ndarray]:
-    """The mask as a function of an RGB image, safe to call from tf.data's threads.
-
-    The 16 MB colour table makes masking 4x faster per pixel but costs time to build (once per
-    settings and process): it is built here, before the input threads need it, when a dataset
-    is big enough to repay it or is decoded every epoch. Smaller ones use a MaskSession per
-    image; both give the same pixels.
-    """
-    if every_epoch or n_pixels >= TABLE_MIN_PIXELS[mask.distance]:
-        report.progress(0.8, "Preparing the mask")
-        colour_table(mask)
-        return lambda image: apply_mask(image, mask).image
-    MaskSession(np.zeros((1, 1, 3), np.uint8)).render(mask)  # fills the shared distance tables
-    return lambda image: MaskSession(image).render(mask).image
-
-
-def _prepare(image: np.ndarray, size: tuple[int, int], masker: Callable | None) -> np.ndarray:
-    """Mask (at the image's own resolution, as the Mask tab shows it), then resize (INTER_AREA)."""
-    if masker is not None:
-        image = masker(image)
-    if image.shape[:2] != tuple(size):
-        image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-    return image
-
-
-def _memory_images(plan: _Plan, subset: str, cancel: Cancel) -> np.ndarray:
-    """uint8 (N, H, W, C) of an in-memory subset, masked and resized as a folder's would be."""
-    items = plan.subsets[subset][0]
-    pixels = plan.dataset.pixels
-    shape = (*plan.size, plan.channels)
-    if plan.masker is None and pixels.dtype == np.uint8 and pixels.shape[1:3] == plan.size \
-            and (pixels.ndim == 4) == (plan.channels == 3):
-        return pixels[items].reshape(len(items), *shape)  # MNIST as it is: no per-image work
-    images = np.empty((len(items), *shape), np.uint8)
-    for row, i in enumerate(items):
-        if row % 1024 == 0:
-            check_cancel(cancel)
-        image = to_rgb(pixels[i])
-        image = _prepare(image if plan.channels == 3 else image[..., 0], plan.size, plan.masker)
-        images[row] = image.reshape(shape)
-    return images
-
-
-def _cache_budget(cache_bytes: int | None) -> int:
-    if cache_bytes is not None:
-        return cache_bytes
-    try:
-        import psutil
-
-        return psutil.virtual_memory().available // 4
-    except ImportError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
-    except (AttributeError, ValueError, OSError):
-        return FALLBACK_CACHE_BYTES
-
-
-# --- tf.data ------------------------------------------------------------------------------
-
-
-def _streams(tf: Any, plan: _Plan, seed: int, batch_size: int, report: Report) -> Inputs:
+def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) -> Inputs:
     shape = (*plan.size, plan.channels)
     n_train, n_val = (len(plan.subsets[s][0]) for s in ("train", "val"))
     skipped = list(plan.skipped)
@@ -451,7 +140,7 @@ def _options(tf: Any) -> Any:
     return options
 
 
-def _folder_stream(tf: Any, plan: _Plan, subset: str, shape: tuple[int, int, int],
+def _folder_stream(tf: Any, plan: Plan, subset: str, shape: tuple[int, int, int],
                    skipped: list[dict], *, shuffle: bool, seed: int) -> Any:
     """Decoded images of a folder subset, in chunks of DECODE_CHUNK files per Python call."""
     items, labels = plan.subsets[subset]
@@ -495,7 +184,7 @@ def _decoder(paths: list[Path], shape: tuple[int, int, int], masker: Callable | 
                         failed.add(i)
                         skipped.append({"path": str(paths[i]), "reason": f"{err.reason}; skipped"})
                 continue
-            images.append(_prepare(image, shape[:2], masker))
+            images.append(prepare_image(image, shape[:2], masker))
             kept.append(label)
         out = np.stack(images) if images else np.zeros((0, *shape), np.uint8)
         return out, np.asarray(kept, np.int32)

@@ -6,12 +6,8 @@ epoch's running mean, not the batch's loss), epoch metrics, progress with a time
 cancels within one batch, and stops by itself when the loss diverges (NaN, or an explosion such as
 a learning rate of 1e6 gives), saying so in plain words.
 
-A run lives in ``out_dir/<run-name>/``: ``run.json`` (the spec and what the data turned out to
-be), ``history.json`` (one row per epoch), ``best.keras`` and ``last.keras``. Every file is
-written to a temp name in the same folder and renamed, so a cancel, a crash or a full disk leaves
-the previous version whole. A cancelled run saves no model after the cancel (its history says
-``cancelled``); a run cancelled before its first epoch ended leaves no folder behind. A history
-that still says ``running`` when no training is running belongs to an interrupted run.
+Each run is saved in a folder of its own, as :mod:`filterscope.core.runs` describes: ``run.json``
+when training starts, then ``best.keras``, ``last.keras`` and ``history.json`` after every epoch.
 
 Neither TensorFlow nor Keras is imported until :func:`train` needs them.
 """
@@ -19,25 +15,23 @@ Neither TensorFlow nor Keras is imported until :func:`train` needs them.
 from __future__ import annotations
 
 import math
-import os
-import re
-import shutil
-import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from filterscope.core.fileio import atomic_write_json
 from filterscope.core.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
 from filterscope.core.model_build import build_model, check_input, summary_rows
-from filterscope.core.models import LOSS, ModelSpec, ModelSpecError, OptimizerSpec
+from filterscope.core.models import LOSS, ModelSpecError
+from filterscope.core.runs import (
+    RUN_FORMAT_VERSION,
+    RunFolder,
+    RunResult,
+    RunSpec,
+    check_writable,
+    is_better,
+)
 
-if TYPE_CHECKING:
-    from filterscope.core.pipeline import DataSpec
-
-RUN_FORMAT_VERSION = 1
 # A loss above both of these has exploded (the first batch's loss of a fresh classifier is about
 # ln(n_classes)); the chapter's unscaled-pixel L2 model starts near 60,000 and recovers, so a
 # high start alone is not divergence.
@@ -45,120 +39,6 @@ DIVERGE_FACTOR = 100.0
 DIVERGE_FLOOR = 1000.0
 BATCH_REPORT_INTERVAL = 0.05  # seconds between batch partials: the GUI needs no more than 20/s
 PREPARE_SHARE = 0.1  # of the progress bar, for opening and splitting the data
-
-
-class RunSpecError(ModelSpecError):
-    """A run spec that cannot be trained; ``field`` names the setting at fault."""
-
-
-class TrainingError(Exception):
-    """A run that cannot start or cannot be saved (read-only runs folder, full disk...)."""
-
-
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RunSpecError(name, f"must be a whole number from {low:,} to {high:,} (got {value!r})")
-    return value
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """Everything a training run needs; the defaults are the chapter's (10 epochs of 32)."""
-
-    data: DataSpec
-    model: ModelSpec = field(default_factory=ModelSpec)
-    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
-    epochs: int = 10
-    batch_size: int = 32
-    seed: int = 0
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        _whole("epochs", self.epochs, 1, 10_000)
-        _whole("batch_size", self.batch_size, 1, 65_536)
-        _whole("seed", self.seed, 0, 2**32 - 1)
-        if not isinstance(self.model, ModelSpec) or not isinstance(self.optimizer, OptimizerSpec):
-            raise RunSpecError("model", "needs a ModelSpec and an OptimizerSpec")
-        if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
-                or (self.name and _safe_name(self.name) != self.name):
-            raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
-
-    def to_json(self) -> dict:
-        """A JSON-able dict."""
-        return {"version": RUN_FORMAT_VERSION, "name": self.name, "data": self.data.to_json(),
-                "model": self.model.to_json(), "optimizer": self.optimizer.to_json(),
-                "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed}
-
-    @classmethod
-    def from_json(cls, data: object) -> RunSpec:
-        """Validate and build; errors name the field (``model.blocks[0].filters``)."""
-        from filterscope.core.pipeline import DataSpec, PipelineError
-
-        if not isinstance(data, dict):
-            raise RunSpecError("", "a run spec must be a JSON object")
-        unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
-                               "batch_size", "seed"}
-        if unknown:
-            raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
-            raise RunSpecError("version", f"{data.get('version')!r} is not a version this app reads")
-        try:
-            spec = DataSpec.from_json(data.get("data"))
-        except PipelineError as exc:
-            raise RunSpecError("data", str(exc)) from exc
-        parts = {}
-        for key, parse in (("model", ModelSpec.from_json), ("optimizer", OptimizerSpec.from_json)):
-            try:
-                parts[key] = parse(data.get(key, {}))
-            except ModelSpecError as exc:
-                raise RunSpecError(f"{key}.{exc.field}".rstrip("."), exc.message) from exc
-        return cls(spec, parts["model"], parts["optimizer"], data.get("epochs", 10),
-                   data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""))
-
-
-@dataclass
-class RunResult:
-    """What a finished (or diverged) run produced.
-
-    Attributes:
-        run_dir: The run's folder, or None when training without saving.
-        status: ``finished`` or ``diverged`` (a cancelled run raises Cancelled instead).
-        history: One dict per completed epoch, as in the ``epoch`` partials.
-        best_epoch: 1-based epoch of ``best.keras`` (best validation accuracy, ties to the lower
-            validation loss; training metrics when there is no validation data).
-        diverged: A plain sentence when training stopped because the loss exploded, else None.
-        classes: Class names in label order (the model's output order).
-        input_shape: (H, W, C) the model takes.
-        model: The in-memory model after the last batch trained.
-    """
-
-    run_dir: Path | None
-    status: str
-    history: list[dict]
-    best_epoch: int | None
-    diverged: str | None
-    classes: list[str]
-    input_shape: tuple[int, int, int]
-    model: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def epochs_run(self) -> int:
-        """Completed epochs."""
-        return len(self.history)
-
-    def best(self) -> dict | None:
-        """The history row of the best epoch."""
-        return None if self.best_epoch is None else self.history[self.best_epoch - 1]
-
-    def to_json(self) -> dict:
-        """A JSON-able summary (without the model)."""
-        best, last = self.best(), (self.history[-1] if self.history else None)
-        return {"run_dir": None if self.run_dir is None else str(self.run_dir), "status": self.status,
-                "epochs_run": self.epochs_run, "best_epoch": self.best_epoch,
-                "best_val_accuracy": best and best["val_accuracy"],
-                "final_val_accuracy": last and last["val_accuracy"],
-                "final": last, "diverged": self.diverged, "classes": list(self.classes),
-                "input_shape": list(self.input_shape), "history": self.history}
 
 
 def default_strategy() -> Any:
@@ -169,10 +49,6 @@ def default_strategy() -> Any:
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII).strip("-.")[:80]
-
-
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     if seconds < 60:
@@ -180,14 +56,6 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _better(row: dict, best: dict | None) -> bool:
-    key = "val_accuracy" if row["val_accuracy"] is not None else "accuracy"
-    loss = "val_loss" if row["val_loss"] is not None else "loss"
-    if best is None:
-        return True
-    return (row[key], -row[loss]) > (best[key], -best[loss])
 
 
 def divergence(loss: float, first: float | None, lr: float) -> str | None:
@@ -205,61 +73,6 @@ def divergence(loss: float, first: float | None, lr: float) -> str | None:
         return (f"the loss exploded to {loss:,.4g} (it started at {first:,.4g}): {advice}, or "
                 "check the regularization amounts")
     return None
-
-
-class _RunFolder:
-    """The files of one run, each replaced atomically."""
-
-    def __init__(self, out_dir: Path, run: RunSpec) -> None:
-        stem = run.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe_name(run.model.name) or run.model.kind}"
-        for n in range(1, 1000):
-            path = out_dir / (stem if n == 1 else f"{stem}-{n}")
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise TrainingError(f"{out_dir}: too many runs named {stem}")
-        self.path = path
-        self.saved_model = False
-
-    def write_json(self, name: str, data: Any) -> None:
-        try:
-            atomic_write_json(self.path / name, data)
-        except OSError as exc:
-            raise TrainingError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
-
-    def save_model(self, model: Any, name: str) -> None:
-        target = self.path / name
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp.keras")
-        os.close(fd)
-        try:
-            model.save(tmp)
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise TrainingError(f"cannot save {target}: {exc.strerror or exc}") from exc
-            raise
-        self.saved_model = True
-
-    def discard_if_empty(self) -> None:
-        """Remove the folder of a run that never saved a model (cancelled or failed early)."""
-        if not self.saved_model:
-            shutil.rmtree(self.path, ignore_errors=True)
-
-
-def _check_writable(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".write-test-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise TrainingError(f"cannot write to the runs folder {out_dir}: {exc.strerror or exc}") from exc
 
 
 def _batched(dataset: Any, input_shape: tuple, batch_size: int) -> Any:
@@ -295,7 +108,7 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
     check_cancel(cancel)
     out_dir = None if out_dir is None else Path(out_dir)
     if out_dir is not None:
-        _check_writable(out_dir)
+        check_writable(out_dir)
     if inputs is None:
         from filterscope.core.pipeline import build_inputs
 
@@ -319,7 +132,7 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         model = build_model(run.model, input_shape, len(inputs.classes))
         model.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
     check_cancel(cancel)
-    folder = None if out_dir is None else _RunFolder(out_dir, run)
+    folder = None if out_dir is None else RunFolder(out_dir, run)
     try:
         return _fit(run, model, inputs, input_shape, folder, report, cancel)
     except BaseException:
@@ -328,7 +141,7 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         raise
 
 
-def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: _RunFolder | None,
+def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunFolder | None,
          report: Report, cancel: Cancel) -> RunResult:
     info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
             "input_shape": list(input_shape), "n_train": int(inputs.n_train),
@@ -378,7 +191,7 @@ def _define_bridge() -> type:
         """
 
         def __init__(self, report: Report, cancel: Cancel, *, epochs: int, steps: int,
-                     learning_rate: float, folder: _RunFolder | None = None,
+                     learning_rate: float, folder: RunFolder | None = None,
                      progress_start: float = 0.0) -> None:
             super().__init__()
             self.report, self.cancel, self.folder = report, cancel, folder
@@ -463,7 +276,7 @@ def _define_bridge() -> type:
                                      "message": self.diverged})
                 self.model.stop_training = True
                 return
-            best = _better(row, self.best())
+            best = is_better(row, self.best())
             self.report.partial({"kind": "epoch", **row, "best": best})
             if self.cancel.is_set():  # cancelled as the epoch ended: it is neither kept nor saved
                 self.model.stop_training = True

@@ -26,14 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.data_plan import DataSpec
 from filterscope.core.datasets import Dataset
 from filterscope.core.model_build import plan_rows
 from filterscope.core.models import ModelSpec, ModelSpecError
 from filterscope.core.paths import data_dir
-from filterscope.core.pipeline import DataSpec
+from filterscope.core.runs import RunResult, RunSpec
 from filterscope.core.splits import save_manifest
 from filterscope.core.tf_runtime import load_tensorflow
-from filterscope.core.training import RunResult, RunSpec, train
+from filterscope.core.training import train
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
