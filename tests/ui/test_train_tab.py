@@ -9,6 +9,7 @@ from filterscope.core.datasets import Dataset
 from filterscope.core.jobs import NullReport
 from filterscope.core.models import templates
 from filterscope.core.sources import open_source
+from filterscope.core.splits import load_manifest, make_split
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
@@ -76,3 +77,49 @@ def test_stop_during_training_leaves_the_tab_usable(qtbot, tab) -> None:
     tab.options.batch_spin.setValue(256)
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         tab.start()
+
+
+def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, tab) -> None:
+    code = tab.code.toPlainText()
+    assert 'layers.Conv2D(6, 3, name="block1_conv")' in code and "keras.optimizers.Adam(" in code
+    assert "epochs=1" in code and "batch_size=256" in code and "shape (N, 28, 28, 1)" in code
+    tab.options.optimizer_combo.setCurrentIndex(tab.options.optimizer_combo.findData("sgd"))
+    tab.options.set_model(templates()["convnet-l2"])
+    tab.options.epochs_spin.setValue(7)
+    code = tab.code.toPlainText()
+    assert "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)" in code
+    assert "kernel_regularizer=regularizers.l2(0.01)" in code and "epochs=7" in code
+    namespace: dict = {}
+    exec(compile(code[:code.index("# x_train")], "<tab code>", "exec"), namespace)  # noqa: S102
+    params = [int(tab.summary.item(r, 2).text().replace(",", "")) for r in range(tab.summary.rowCount())]
+    assert namespace["model"].count_params() == sum(params) == 3_730
+
+
+def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, tab, mnist) -> None:
+    options = tab.options
+    assert not options.use_split() and options.val_spin.isVisibleTo(tab)
+    assert tab.run_spec().data.manifest is None
+    tab._state.set_manifest(make_split(mnist, val_per_class=12, seed=4))
+    assert options.use_split() and not options.val_spin.isVisibleTo(tab)
+    assert "120 validation images" in options.val_combo.currentText()
+    manifest = tab.run_spec().data.manifest
+    assert manifest is not None and load_manifest(manifest).seed == 4
+    options.val_combo.setCurrentIndex(0)  # back to a held-out fraction
+    assert tab.run_spec().data.manifest is None and tab.run_spec().data.val_fraction == 0.2
+
+
+def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_path) -> None:
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.start()
+    saved = tab.runs_list.item(0).data(256)
+    fresh = TrainTab(tab._state)
+    qtbot.addWidget(fresh)
+    fresh.runs_edit.setText(str(tmp_path / "runs"))
+    fresh.runs_edit.editingFinished.emit()
+    assert fresh.runs_list.count() == 1 and fresh.runs_list.item(0).data(256) == saved
+    assert "best validation accuracy" in fresh.runs_list.item(0).text()
+    fresh.runs_list.item(0).setCheckState(fresh.runs_list.item(0).checkState().__class__.Checked)
+    assert [line.get_label() for line in fresh.curves.acc_axes.lines] == [f"{saved} (validation)"]
+    fresh.runs_edit.setText(str(tmp_path / "elsewhere"))
+    fresh.runs_edit.editingFinished.emit()
+    assert fresh.runs_list.count() == 0 and not fresh.curves.acc_axes.lines

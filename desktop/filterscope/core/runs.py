@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filterscope.core.fileio import atomic_write_json
+from filterscope.core.fileio import atomic_write_json, read_json_file
 from filterscope.core.models import ModelSpec, ModelSpecError, OptimizerSpec
 
 if TYPE_CHECKING:
     from filterscope.core.data_plan import DataSpec
 
 RUN_FORMAT_VERSION = 1
+MAX_LISTED_RUNS = 200  # the newest ones; a runs folder can hold thousands
+_ROW_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
 class RunSpecError(ModelSpecError):
@@ -147,6 +149,65 @@ class RunResult:
                 "final_val_accuracy": last and last["val_accuracy"],
                 "final": last, "diverged": self.diverged, "classes": list(self.classes),
                 "input_shape": list(self.input_shape), "history": self.history}
+
+
+class RunReadError(ValueError):
+    """A run folder whose files cannot be read back."""
+
+
+def load_run(run_dir: str | os.PathLike) -> RunResult:
+    """A saved run read back from its folder (without its model; see ``best.keras``).
+
+    A history still marked ``running`` is returned as ``interrupted``: the caller knows whether
+    it is training into that folder right now.
+
+    Raises:
+        RunReadError: ``run.json`` or ``history.json`` is missing, unreadable or not a run's.
+    """
+    path = Path(run_dir)
+    info = read_json_file(path / "run.json", RunReadError, "run description")
+    history = read_json_file(path / "history.json", RunReadError, "run history")
+    try:
+        rows = [{key: (None if row.get(key) is None else float(row[key])) for key in _ROW_KEYS}
+                for row in history["epochs"]]
+        for row, saved in zip(rows, history["epochs"]):
+            if "seconds" in saved:
+                row["seconds"] = float(saved["seconds"])
+        for row in rows:
+            row["epoch"] = int(row["epoch"])
+        best = history.get("best_epoch")
+        if best is not None and not 1 <= int(best) <= len(rows):
+            raise ValueError(f"best epoch {best} of {len(rows)}")
+        status = str(history["status"])
+        return RunResult(path, "interrupted" if status == "running" else status, rows,
+                         None if best is None else int(best), history.get("diverged"),
+                         [str(c) for c in info["classes"]],
+                         tuple(int(n) for n in info["input_shape"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
+
+
+def saved_runs(out_dir: str | os.PathLike) -> tuple[list[RunResult], list[str]]:
+    """The runs saved in a runs folder, oldest first by when each began (the newest
+    MAX_LISTED_RUNS of them).
+
+    Returns:
+        The runs, and one sentence per run folder that could not be read. Folders without a
+        ``run.json`` are not runs and are passed over in silence; a missing runs folder has none.
+    """
+    try:
+        found = [((p / "run.json").stat().st_mtime_ns, p.name, p) for p in Path(out_dir).iterdir()
+                 if (p / "run.json").is_file()]
+    except OSError:
+        return [], []
+    folders = [p for _, _, p in sorted(found)]
+    runs, problems = [], []
+    for folder in folders[-MAX_LISTED_RUNS:]:
+        try:
+            runs.append(load_run(folder))
+        except RunReadError as exc:
+            problems.append(str(exc))
+    return runs, problems
 
 
 def _safe_name(text: str) -> str:

@@ -1,6 +1,8 @@
 """Training tab: configure the chapter's models, train in a worker with live curves, compare runs.
 
-TensorFlow is loaded in the background the first time this tab is shown, never at start-up.
+TensorFlow is loaded in the background the first time this tab is shown, never at start-up;
+the runs already in the runs folder are listed then too. The layer table and the Keras code
+follow every setting without TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -18,10 +21,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,10 +34,11 @@ from PySide6.QtWidgets import (
 from filterscope.core.data_plan import DataSpec
 from filterscope.core.datasets import Dataset
 from filterscope.core.model_build import plan_rows
-from filterscope.core.models import ModelSpec, ModelSpecError
+from filterscope.core.model_code import keras_code
+from filterscope.core.models import ModelSpecError
 from filterscope.core.paths import data_dir
-from filterscope.core.runs import RunResult, RunSpec
-from filterscope.core.splits import save_manifest
+from filterscope.core.runs import RunResult, RunSpec, saved_runs
+from filterscope.core.splits import SplitManifest, save_manifest
 from filterscope.core.tf_runtime import load_tensorflow
 from filterscope.core.training import train
 from filterscope.ui.state import AppState
@@ -79,13 +85,19 @@ class TrainTab(QWidget):
         self.summary.verticalHeader().setVisible(False)
         self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.total_label = QLabel()
+        self.code = QPlainTextEdit(readOnly=True)
+        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.details = QTabWidget()
         self.curves = TrainingCurvesWidget()
         self.runs_list = QListWidget()
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.job_panel = JobPanelWidget(self.runner)
         self._build_layout()
-        self.options.sig_model_changed.connect(self._show_summary)
+        self._runs_listed = False
+        self.options.sig_changed.connect(self._show_summary)
+        self.runs_edit.editingFinished.connect(self._list_saved_runs)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.runner.cancel)
@@ -95,8 +107,9 @@ class TrainTab(QWidget):
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
         self.runs_list.itemChanged.connect(self._on_runs_changed)
-        self.mask_box.toggled.connect(lambda: self._show_summary(self.options.model()))
+        self.mask_box.toggled.connect(self._show_summary)
         state.sig_dataset_changed.connect(self._on_state_changed)
+        state.sig_manifest_changed.connect(self._on_state_changed)
         state.sig_mask_changed.connect(self._on_state_changed)
         state.sig_chain_changed.connect(self._on_state_changed)
         self._on_runner_running(False)
@@ -123,14 +136,17 @@ class TrainTab(QWidget):
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
         bottom = QHBoxLayout()
-        summary_box = QVBoxLayout()
-        summary_box.addWidget(QLabel("Model summary"))
-        summary_box.addWidget(self.summary, 1)
-        summary_box.addWidget(self.total_label)
+        layers = QWidget()
+        layers_layout = QVBoxLayout(layers)
+        layers_layout.setContentsMargins(0, 0, 0, 0)
+        layers_layout.addWidget(self.summary, 1)
+        layers_layout.addWidget(self.total_label)
+        self.details.addTab(layers, "Model summary")
+        self.details.addTab(self.code, "Keras code")
         runs_box = QVBoxLayout()
         runs_box.addWidget(QLabel("Runs (tick to overlay their validation curves)"))
         runs_box.addWidget(self.runs_list, 1)
-        bottom.addLayout(summary_box, 3)
+        bottom.addWidget(self.details, 3)
         bottom.addLayout(runs_box, 2)
         middle_layout.addLayout(bottom, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -145,6 +161,8 @@ class TrainTab(QWidget):
         super().showEvent(event)
         if not self.tf_runner.is_running() and self.tf_label.text().startswith("TensorFlow loads"):
             self.tf_runner.start(load_tensorflow)
+        if not self._runs_listed:
+            self._list_saved_runs()
 
     # --- settings --------------------------------------------------------------------------
 
@@ -154,21 +172,38 @@ class TrainTab(QWidget):
         self.chain_box.setEnabled(self._state.chain is not None)
         self.mask_box.setChecked(self._state.mask is not None)
         self.chain_box.setChecked(self._state.chain is not None)
-        self._show_summary(self.options.model())
+        manifest = self._split()
+        self.options.set_split(None if manifest is None else
+                               f"{sum(c['val'] for c in manifest.counts().values()):,} validation images")
+        self._show_summary()
 
-    @Slot(object)
-    def _show_summary(self, spec: ModelSpec) -> None:
+    def _split(self) -> SplitManifest | None:
+        """The Dataset tab's split when it belongs to the current dataset, else None."""
+        state = self._state
+        if state.manifest is None or state.dataset is None \
+                or state.manifest.source != state.dataset.source:
+            return None
+        return state.manifest
+
+    @Slot()
+    def _show_summary(self) -> None:
+        """The layer table and the Keras code of the settings shown, on the current dataset."""
         dataset = self._state.dataset
         if dataset is None:
             return
+        spec, options = self.options.model(), self.options
         try:
             shape = input_shape(dataset, self.mask_box.isChecked())
             rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
             self.total_label.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.code.setPlainText(f"# {exc}")
             self.start_button.setEnabled(False)
             return
+        self.code.setPlainText(keras_code(spec, options.optimizer(), shape, dataset.classes,
+                                          epochs=options.epochs_spin.value(),
+                                          batch_size=options.batch_spin.value()))
         self.summary.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (f"{row['layer']} ({row['type']})", str(tuple(row["output_shape"])),
@@ -184,12 +219,13 @@ class TrainTab(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Folder for training runs")
         if folder:
             self.runs_edit.setText(folder)
+            self._list_saved_runs()
 
     def run_spec(self) -> RunSpec:
         """The run the controls describe, on the current dataset and split."""
         state, options = self._state, self.options
         manifest = None
-        if state.manifest is not None and state.manifest.source == state.dataset.source:
+        if options.use_split() and self._split() is not None:
             digest = hashlib.sha1(state.dataset.source.encode()).hexdigest()[:12]
             folder = data_dir() / "manifests"
             folder.mkdir(parents=True, exist_ok=True)
@@ -226,21 +262,48 @@ class TrainTab(QWidget):
 
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
-        name = result.run_dir.name if result.run_dir else f"run {len(self._results) + 1}"
-        self._results[name] = result
-        best = result.best()
-        summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
-                   if best and best.get("val_accuracy") is not None else "no validation metrics")
-        item = QListWidgetItem(f"{name}: {summary}")
-        item.setData(Qt.ItemDataRole.UserRole, name)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Unchecked)
-        self.runs_list.addItem(item)
+        summary = self._add_run(result)
         text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
         if result.run_dir:
             text += f" Saved in {result.run_dir}."
         self.result_label.setText(text)
         self.sig_status.emit(text)
+
+    def _add_run(self, result: RunResult) -> str:
+        """List a run (replacing an entry of the same name); returns its one-line summary."""
+        name = result.run_dir.name if result.run_dir else f"run {len(self._results) + 1}"
+        best = result.best()
+        summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
+                   if best and best.get("val_accuracy") is not None else "no validation metrics")
+        if result.status not in ("finished", "diverged"):
+            summary += f", {result.status}"
+        if name in self._results:
+            rows = [r for r in range(self.runs_list.count())
+                    if self.runs_list.item(r).data(Qt.ItemDataRole.UserRole) == name]
+            for row in reversed(rows):
+                self.runs_list.takeItem(row)
+        self._results[name] = result
+        item = QListWidgetItem(f"{name}: {summary}")
+        item.setData(Qt.ItemDataRole.UserRole, name)
+        item.setToolTip(str(result.run_dir or "not saved"))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        self.runs_list.addItem(item)
+        return summary
+
+    @Slot()
+    def _list_saved_runs(self) -> None:
+        """List the runs already saved in the runs folder (a few small JSON files each)."""
+        self._runs_listed = True
+        self.runs_list.clear()
+        self._results.clear()
+        self.curves.set_overlays([])
+        runs, problems = saved_runs(Path(self.runs_edit.text()))
+        for result in runs:
+            self._add_run(result)
+        if problems:
+            self.result_label.setText(f"{len(problems)} run folder(s) could not be read: "
+                                      + "; ".join(problems[:3]))
 
     @Slot(QListWidgetItem)
     def _on_runs_changed(self, _item: QListWidgetItem) -> None:

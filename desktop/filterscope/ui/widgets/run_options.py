@@ -61,6 +61,8 @@ class RunOptionsWidget(QWidget):
 
     sig_model_changed = Signal(object)
     """The new ModelSpec."""
+    sig_changed = Signal()
+    """Any setting changed (the model, the optimiser, epochs, batch size, validation...)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +84,9 @@ class RunOptionsWidget(QWidget):
         self.epsilon_spin = QDoubleSpinBox(decimals=10, minimum=1e-10, maximum=1.0, singleStep=1e-8)
         self.epochs_spin = QSpinBox(minimum=1, maximum=10_000, value=5)
         self.batch_spin = QSpinBox(minimum=1, maximum=65_536, value=32)
+        self.val_combo = QComboBox()
+        self.val_combo.addItem("Hold out a fraction of each class", "fraction")
+        self.val_combo.addItem("The Dataset tab's split", "split")
         self.val_spin = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.9, singleStep=0.05, value=0.2)
         self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
         form = QFormLayout(self)
@@ -95,13 +100,23 @@ class RunOptionsWidget(QWidget):
         form.addRow("Adam epsilon", self.epsilon_spin)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Batch size", self.batch_spin)
+        form.addRow("Validation", self.val_combo)
         form.addRow("Validation fraction", self.val_spin)
         form.addRow("Seed", self.seed_spin)
         self._form = form
         self.template_combo.activated.connect(self._on_template_activated)
         self.edit_button.clicked.connect(self._on_edit_clicked)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self.val_combo.currentIndexChanged.connect(self._on_validation_changed)
+        self.sig_model_changed.connect(self.sig_changed)
+        for combo in (self.optimizer_combo, self.val_combo):
+            combo.currentIndexChanged.connect(self.sig_changed)
+        for spin in (self.lr_spin, self.momentum_spin, self.beta1_spin, self.beta2_spin,
+                     self.epsilon_spin, self.epochs_spin, self.batch_spin, self.val_spin,
+                     self.seed_spin):
+            spin.valueChanged.connect(self.sig_changed)
         self._on_optimizer_changed()
+        self.set_split(None)
 
     def model(self) -> ModelSpec:
         """The model to train."""
@@ -113,6 +128,19 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData(spec.name)
                                             if self._templates.get(spec.name) == spec else -1)
         self.sig_model_changed.emit(spec)
+
+    def set_split(self, description: str | None) -> None:
+        """Offer the Dataset tab's split (``description`` says what it holds) and choose it, or,
+        with None, fall back to holding out a fraction."""
+        item = self.val_combo.model().item(1)
+        item.setEnabled(description is not None)
+        item.setText("The Dataset tab's split" + (f" ({description})" if description else ""))
+        self.val_combo.setCurrentIndex(0 if description is None else 1)
+        self._on_validation_changed()
+
+    def use_split(self) -> bool:
+        """True when validation comes from the Dataset tab's split, not a held-out fraction."""
+        return self.val_combo.currentData() == "split"
 
     def optimizer(self) -> OptimizerSpec:
         """The optimiser with the values shown."""
@@ -144,3 +172,7 @@ class RunOptionsWidget(QWidget):
             if visible:
                 spin.setValue(getattr(defaults, name))
             self._form.setRowVisible(spin, visible)
+
+    @Slot()
+    def _on_validation_changed(self) -> None:
+        self._form.setRowVisible(self.val_spin, not self.use_split())

@@ -1,0 +1,67 @@
+"""Saved runs read back: the Train tab lists them when it opens a runs folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from filterscope.core.jobs import RecordingReport
+from filterscope.core.runs import RunReadError, load_run, saved_runs
+from filterscope.core.training import train
+from tests.core.test_training import spec, tiny_inputs
+
+
+@pytest.fixture(scope="module")
+def runs_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """Two real runs saved by train(), the second a minute 'later'."""
+    out = tmp_path_factory.mktemp("runs")
+    results = []
+    for n, epochs in enumerate((2, 1)):
+        result = train(spec(epochs=epochs, name=f"run-{'ba'[n]}"), out, report=RecordingReport(),
+                       cancel=threading.Event(), inputs=tiny_inputs(seed=n))
+        stamp = 1_800_000_000 + 60 * n
+        os.utime(result.run_dir / "run.json", (stamp, stamp))
+        results.append(result)
+    return out, results
+
+
+def test_a_saved_run_reads_back_as_it_was_trained(runs_folder) -> None:
+    _, (first, _) = runs_folder
+    loaded = load_run(first.run_dir)
+    assert loaded.history == first.history
+    assert (loaded.status, loaded.best_epoch, loaded.classes, loaded.input_shape) == \
+        (first.status, first.best_epoch, first.classes, first.input_shape)
+    assert loaded.model is None and loaded.best() == first.best()
+
+
+def test_runs_are_listed_oldest_first_and_strangers_passed_over(runs_folder, tmp_path) -> None:
+    out, results = runs_folder
+    (out / "notes").mkdir(exist_ok=True)
+    (out / "readme.txt").write_text("not a run")
+    runs, problems = saved_runs(out)
+    assert [r.run_dir.name for r in runs] == ["run-b", "run-a"]  # by start, not by name
+    assert problems == []
+    assert saved_runs(tmp_path / "no such folder") == ([], [])
+
+
+def test_an_interrupted_run_says_so_and_a_damaged_one_is_named(runs_folder, tmp_path) -> None:
+    out, _ = runs_folder
+    for name in ("run-b", "run-a"):
+        (tmp_path / name).mkdir()
+        for file in ("run.json", "history.json"):
+            (tmp_path / name / file).write_bytes((out / name / file).read_bytes())
+    history = json.loads((tmp_path / "run-a" / "history.json").read_text())
+    (tmp_path / "run-a" / "history.json").write_text(json.dumps({**history, "status": "running"}))
+    (tmp_path / "run-b" / "history.json").write_text('{"status": "finished", "epochs": [{"epoch": "x"}]}')
+    (tmp_path / "run-c").mkdir()
+    (tmp_path / "run-c" / "run.json").write_text("{truncated")
+    runs, problems = saved_runs(tmp_path)
+    assert [(r.run_dir.name, r.status) for r in runs] == [("run-a", "interrupted")]
+    assert len(problems) == 2 and any("run-b" in p for p in problems) \
+        and any("run-c" in p and "cannot read" in p for p in problems)
+    with pytest.raises(RunReadError, match="run-b"):
+        load_run(tmp_path / "run-b")
