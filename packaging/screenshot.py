@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
 from filterscope.core.augment import builtin_chain
+from filterscope.core.models import templates
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
@@ -38,6 +40,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=0,
                         help="train this many short runs (Adam, then SGD), tick them all, then shoot")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
+    parser.add_argument("--model", help="model template for the Train tab")
+    parser.add_argument("--code", action="store_true", help="show the Train tab's Keras code")
     args = parser.parse_args()
     app = QApplication(sys.argv)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
@@ -48,6 +52,7 @@ def main() -> int:
     window.move(0, 0)
     window.show()
     tab = window.findChild(DatasetTab)
+    runs_folder = tempfile.mkdtemp(prefix="filterscope-shot-runs-")
 
     def select() -> None:
         grid = tab.grid
@@ -64,8 +69,14 @@ def main() -> int:
         augment_tab.picker.class_combo.setCurrentIndex(args.class_index)
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
+        train_tab = window.findChild(TrainTab)
+        train_tab.runs_edit.setText(runs_folder)  # a fresh one: earlier shots' runs stay out
+        train_tab.runs_edit.editingFinished.emit()
+        if args.model:
+            train_tab.options.set_model(templates()[args.model])
+        if args.code:
+            train_tab.details.setCurrentWidget(train_tab.code)
         if args.train:
-            train_tab = window.findChild(TrainTab)
             train_tab.options.epochs_spin.setValue(5)
             train_tab.start()
 

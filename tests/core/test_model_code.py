@@ -73,8 +73,8 @@ def test_the_chapter_model_reads_as_the_chapter_writes_it() -> None:
     code = keras_code(ModelSpec(), OptimizerSpec(), (28, 28, 1), DIGITS, epochs=5, batch_size=32)
     for line in ('layers.Conv2D(6, 3, name="block1_conv"),', 'layers.MaxPooling2D(2, name="block1_maxpool"),',
                  "keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)",
-                 "loss='sparse_categorical_crossentropy'", "batch_size=32, epochs=5",
-                 "shape (N, 28, 28, 1)", "0 = '0', 1 = '1'"):
+                 'loss="sparse_categorical_crossentropy"', "batch_size=32, epochs=5",
+                 "shape (N, 28, 28, 1)", '0 = "0", 1 = "1"'):
         assert line in code
     l2 = keras_code(templates()["convnet-l2"], OptimizerSpec("sgd"), (28, 28, 1), DIGITS,
                     epochs=1, batch_size=32)
@@ -98,4 +98,4 @@ def test_the_whole_code_trains_and_plots_on_arrays() -> None:
 def test_many_classes_are_counted_not_listed() -> None:
     code = keras_code(ModelSpec("logistic", ()), OptimizerSpec(), (8, 8, 3),
                       [f"class{i}" for i in range(40)], epochs=1, batch_size=4)
-    assert "9 = 'class9', ... (40 classes)" in code and "class10" not in code
+    assert '9 = "class9",' in code and "... (40 classes)." in code and "class10" not in code

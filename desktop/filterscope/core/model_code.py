@@ -7,6 +7,8 @@ code and compares the two models layer by layer), written the way the chapter wr
 
 from __future__ import annotations
 
+import json
+import textwrap
 from collections.abc import Sequence
 
 from filterscope.core.models import LOSS, ConvBlock, DenseLayer, ModelSpec, OptimizerSpec, Penalty
@@ -21,8 +23,10 @@ def _penalty(penalty: Penalty) -> str:
     return f"regularizers.l1({penalty.l1!r})" if penalty.l1 else f"regularizers.l2({penalty.l2!r})"
 
 
-def _regularizers(layer: ConvBlock | DenseLayer | object) -> str:
-    parts = [f", {name}={_penalty(getattr(layer, name))}"
+def _regularizers(layer: ConvBlock | DenseLayer | object, call: str) -> str:
+    """``,`` plus the layer's regularizer arguments, one per line under the call's ``(``."""
+    indent = "\n" + _INDENT + " " * (call.index("(") + 1)
+    parts = [f",{indent}{name}={_penalty(getattr(layer, name))}"
              for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
              if getattr(layer, name).active]
     return "".join(parts)
@@ -48,8 +52,8 @@ def _layers(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) 
         prefix = f"block{i}"
         options = "".join([f", strides={b.strides}" if b.strides != 1 else "",
                            f', padding="{b.padding}"' if b.padding != "valid" else ""])
-        lines.append(f'layers.Conv2D({b.filters}, {b.kernel_size}{options}, name="{prefix}_conv"'
-                     f"{_regularizers(b)}),")
+        call = f'layers.Conv2D({b.filters}, {b.kernel_size}{options}, name="{prefix}_conv"'
+        lines.append(f"{call}{_regularizers(b, call)}),")
         lines += _activation(prefix, b.activation)
         if b.pool != "none":
             pool = "MaxPooling2D" if b.pool == "max" else "AveragePooling2D"
@@ -58,10 +62,12 @@ def _layers(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) 
     lines.append('layers.Flatten(name="flatten"),')
     for j, d in enumerate(spec.dense, start=1):
         prefix = f"dense{j}"
-        lines.append(f'layers.Dense({d.units}, name="{prefix}"{_regularizers(d)}),')
+        call = f'layers.Dense({d.units}, name="{prefix}"'
+        lines.append(f"{call}{_regularizers(d, call)}),")
         lines += _activation(prefix, d.activation)
         lines += _tail(prefix, d)
-    lines.append(f'layers.Dense({n_classes}, name="output"{_regularizers(spec.output)}),')
+    call = f'layers.Dense({n_classes}, name="output"'
+    lines.append(f"{call}{_regularizers(spec.output, call)}),")
     lines.append('layers.Activation("softmax", name="softmax"),')
     return lines
 
@@ -91,17 +97,21 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
         are the reader's: a comment says their shapes and label order.
     """
     h, w, c = input_shape
-    named = ", ".join(f"{i} = {name!r}" for i, name in enumerate(classes[:_MAX_NAMED_CLASSES]))
-    more = f", ... ({len(classes)} classes)" if len(classes) > _MAX_NAMED_CLASSES else ""
-    name = model.name or model.kind
+    # Non-breaking spaces keep "3 = "Maize"" on one line when the comment wraps.
+    named = [f"{i}\xa0=\xa0{json.dumps(name)}" for i, name in enumerate(classes[:_MAX_NAMED_CLASSES])]
+    if len(classes) > _MAX_NAMED_CLASSES:
+        named.append(f"...\xa0({len(classes)}\xa0classes)")
+    labels = [line.replace("\xa0", " ") for line in textwrap.wrap(
+        f"y_train, y_val: integer labels, {', '.join(named)}.", 92, initial_indent="# ",
+        subsequent_indent="#   ", break_long_words=False)]
     lines = ["import keras", "import matplotlib.pyplot as plt", "from keras import layers, regularizers",
              "", "model = keras.Sequential(["]
     lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
-    lines += [f"], name={name!r})", "model.summary()", "",
-              f"model.compile(optimizer={_optimizer(optimizer)},",
-              f"              loss={LOSS!r}, metrics=[\"accuracy\"])", "",
+    lines += [f"], name={json.dumps(model.name or model.kind)})", "model.summary()", "",
+              f"optimizer = {_optimizer(optimizer)}",
+              f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])', "",
               f"# x_train, x_val: float32 images scaled to [0, 1], shape (N, {h}, {w}, {c});",
-              f"# y_train, y_val: integer labels, {named}{more}.",
+              *labels,
               f"history = model.fit(x_train, y_train, batch_size={batch_size}, epochs={epochs},",
               "                    validation_data=(x_val, y_val))", "",
               'plt.plot(history.history["accuracy"], label="training")',
