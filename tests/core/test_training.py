@@ -488,3 +488,19 @@ def test_partial_shapes_for_a_model_from_json() -> None:
     assert [r["layer"] for r in summary][-6:] == ["dense1", "dense1_relu", "dense1_batchnorm",
                                                   "dense1_dropout", "output", "softmax"]
     assert result.model.count_params() == sum(r["params"] for r in summary)
+
+
+def test_time_left_is_timed_from_the_end_of_the_first_batch(monkeypatch) -> None:
+    """The first batch traces the model (seconds): counting it would promise an hour's wait."""
+    now = [0.0]
+    monkeypatch.setattr(training, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    report = RecordingReport()
+    bridge = training.KerasBridge(report, never_cancel(), epochs=2, steps=10, learning_rate=0.001)
+    bridge.set_params({"steps": 10})
+    bridge.on_epoch_begin(0)
+    for batch, at in enumerate((50.0, 51.0, 52.0)):  # tracing, then one second a batch
+        now[0] = at
+        bridge.on_train_batch_end(batch, {"loss": 2.3, "accuracy": 0.1})
+    messages = [m for _, m in report.progress_calls]
+    assert "left" not in messages[0]
+    assert messages[1].endswith("about 18 s left") and messages[2].endswith("about 17 s left")

@@ -203,12 +203,10 @@ def _define_bridge() -> type:
             self._first_loss: float | None = None
             self._epoch = 0
             self._last_report = 0.0
-            self._t0 = self._epoch_t0 = time.monotonic()
+            self._epoch_t0 = time.monotonic()
+            self._eta_base: tuple[float, float] | None = None  # (time, fraction done) after batch 1
 
         # -- training --
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            self._t0 = time.monotonic()
-
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self._epoch, self._epoch_t0 = epoch + 1, time.monotonic()
             self.steps = self.params.get("steps") or self.steps
@@ -242,8 +240,13 @@ def _define_bridge() -> type:
 
         def _progress(self, step: int, what: str) -> None:
             done = ((self._epoch - 1) * self.steps + min(step, self.steps)) / (self.epochs * self.steps)
-            elapsed = time.monotonic() - self._t0
-            eta = f", about {_duration(elapsed * (1 - done) / done)} left" if done > 0 else ""
+            now = time.monotonic()
+            # The first batch includes tracing the model (seconds): time the rest from its end.
+            if self._eta_base is None:
+                self._eta_base = (now, done)
+            since, done_then = self._eta_base
+            eta = f", about {_duration((now - since) * (1 - done) / (done - done_then))} left" \
+                if done > done_then else ""
             self.report.progress(self.start + self.span * done,
                                  f"Epoch {self._epoch}/{self.epochs}, batch {min(step, self.steps)}/"
                                  f"{self.steps}: {what}{eta}")
