@@ -2,12 +2,15 @@
 
 The run goes into a new folder under RUNS (``run.json``, ``history.json``, ``best.keras``,
 ``last.keras``), exactly as the tab saves it, so a run started here opens in the app.
+``--spec RUN.json`` trains a run spec as it is, such as the ``run.json`` of a run made in the
+app, so the same run can be repeated on another machine (a GPU server) or for longer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -86,7 +89,8 @@ def _data_spec(args: argparse.Namespace) -> Any:
     if args.mask:
         mask = (load_params(args.mask) if _is_file_arg(args.mask) else builtin_preset(args.mask)).to_json()
     chain = load_chain_arg(args.chain)[0].to_json() if args.chain else None
-    return DataSpec(source, seed=args.seed, image_size=args.image_size, mask=mask, chain=chain)
+    seed = 0 if args.seed is None else args.seed
+    return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain)
 
 
 def _optimizer(args: argparse.Namespace) -> Any:
@@ -122,6 +126,37 @@ def _human(d: dict) -> str:
     return "\n".join(lines)
 
 
+# Flags that describe a run, with their defaults; --spec gives all of them itself.
+_RUN_FLAGS = {"data": None, "model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
+              "image_size": None, "mask": None, "chain": None}
+_OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
+
+
+def _spec_run(args: argparse.Namespace) -> Any:
+    """The RunSpec of ``--spec`` (a run spec or a run's run.json), with --epochs, --batch-size,
+    --seed and --name applied when given."""
+    from filterscope.core.fileio import read_json_file
+    from filterscope.core.models import ModelSpecError
+    from filterscope.core.runs import RunSpec
+
+    given = [f"--{k.replace('_', '-')}" for k, v in _RUN_FLAGS.items() if getattr(args, k) != v]
+    if given:
+        args.parser.error(f"--spec gives the whole run: drop {', '.join(given)}")
+    data = read_json_file(args.spec, ValueError, "run spec")
+    if isinstance(data, dict) and isinstance(data.get("run"), dict):  # a run folder's run.json
+        data = data["run"]
+    try:
+        run = RunSpec.from_json(data)
+    except ModelSpecError as exc:  # RunSpecError, naming the field
+        raise ValueError(f"{args.spec}: {exc}") from exc
+    changes = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    if args.seed is not None:  # seeds the split and shuffling too, as it does without --spec
+        changes["data"] = replace(run.data, seed=args.seed)
+    if args.name:
+        changes["name"] = args.name
+    return replace(run, **changes)
+
+
 def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope train``: train a model and save the run."""
     from filterscope.cli import CommandError, run_job
@@ -130,10 +165,18 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     from filterscope.core.runs import RunSpec, TrainingError
     from filterscope.core.training import train
 
-    optimizer = _optimizer(args)
+    if args.data is None and args.spec is None:
+        args.parser.error("give --data (and the run's settings) or --spec RUN.json")
     try:
-        run = RunSpec(_data_spec(args), load_model_arg(args.model), optimizer, args.epochs,
-                      args.batch_size, args.seed, args.name or "")
+        if args.spec is not None:
+            run = _spec_run(args)
+        else:
+            settings = {k: default if getattr(args, k) is None else getattr(args, k)
+                        for k, default in _OVERRIDES.items()}
+            run = RunSpec(_data_spec(args), load_model_arg(args.model), _optimizer(args),
+                          settings["epochs"], settings["batch_size"], settings["seed"],
+                          args.name or "")
+        optimizer = run.optimizer
         result = run_job("Training", train, run, Path(args.out))
     except ModelSpecError as exc:  # a model too big for the images, or a bad --name
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
@@ -149,9 +192,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` command to the ``filterscope`` parser."""
     names = ", ".join(["convnet", *templates()])
     p = sub.add_parser("train", help="train a model on a dataset and save the run")
-    p.add_argument("--data", required=True, metavar="mnist|DIR|MANIFEST.json",
+    p.add_argument("--data", metavar="mnist|DIR|MANIFEST.json",
                    help="a built-in dataset id, a folder with one sub-folder per class, or a split "
                    "manifest written by `filterscope split`")
+    p.add_argument("--spec", metavar="RUN.json",
+                   help="train this run spec instead (e.g. the run.json of a run made in the app); "
+                   "--epochs, --batch-size, --seed and --name still apply")
     p.add_argument("--model", default="convnet", metavar="TEMPLATE|FILE.json",
                    help=f"{names}, or a model file saved by the Training tab (default: convnet, "
                    "the chapter's MNIST ConvNet)")
@@ -161,15 +207,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="learning rate (default: adam 0.001, sgd 0.01)")
     p.add_argument("--momentum", type=_bounded(float, 0.0, 1.0, high_open=True), metavar="F",
                    help="sgd momentum in [0, 1) (default 0.9)")
-    p.add_argument("--epochs", type=_bounded(int, 1, 10_000), default=10, metavar="N",
+    p.add_argument("--epochs", type=_bounded(int, 1, 10_000), metavar="N",
                    help="default 10")
-    p.add_argument("--batch-size", type=_bounded(int, 1, 65_536), default=32, metavar="B",
+    p.add_argument("--batch-size", type=_bounded(int, 1, 65_536), metavar="B",
                    help="default 32")
     p.add_argument("--image-size", type=_image_size, metavar="SIZE|HxW",
                    help="resize images to this (default: the dataset's most common size)")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
     p.add_argument("--chain", metavar="CHAIN|FILE.json", help="augmentation chain for training images")
-    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), default=0, metavar="S",
+    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), metavar="S",
                    help="seeds the split, shuffling, augmentation and weights (default 0)")
     p.add_argument("--name", metavar="NAME", help="run folder name (default: time and model)")
     p.add_argument("--out", required=True, metavar="RUNS_DIR",

@@ -112,3 +112,53 @@ def test_bad_model_is_one_line(capsys, tmp_path: Path, monkeypatch, model: str, 
     Path("bad.json").write_text(json.dumps({"kind": "convnet", "blocks": [{"filters": 0}]}))
     code, _, err = _run(capsys, "train", "--data", "mnist", "--model", model, "--out", "runs")
     assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_a_run_json_trains_again_from_spec(capsys, tmp_path: Path) -> None:
+    """The run.json of a run (from the app or the CLI) is a whole run spec: --spec repeats it,
+    e.g. on a GPU server, with --epochs, --batch-size, --seed and --name still to hand."""
+    data = _folder(tmp_path / "shapes", 12, per_class=6)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "logistic", "--optimizer",
+                          "sgd", "--lr", 0.05, "--epochs", 1, "--batch-size", 4, "--seed", 2,
+                          "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    first = Path(json.loads(out)["run_dir"])
+    code, out, err = _run(capsys, "train", "--spec", first / "run.json", "--epochs", 2,
+                          "--name", "again", "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    again = json.loads(out)
+    assert Path(again["run_dir"]).name == "again" and again["epochs_run"] == 2
+    before = json.loads((first / "run.json").read_text())["run"]
+    after = json.loads((Path(again["run_dir"]) / "run.json").read_text())["run"]
+    assert {**before, "epochs": 2, "name": "again"} == after
+    assert after["optimizer"] == {"kind": "sgd", "learning_rate": 0.05, "momentum": 0.9}
+    spec_only = tmp_path / "spec.json"
+    spec_only.write_text(json.dumps({**after, "name": "", "seed": 5, "epochs": 1}))
+    code, out, err = _run(capsys, "train", "--spec", spec_only, "--out", tmp_path / "runs", "--json")
+    assert code == 0 and json.loads(out)["epochs_run"] == 1, err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--spec", "run.json", "--data", "mnist"], "--spec gives the whole run: drop --data"),
+    (["--spec", "run.json", "--model", "logistic", "--lr", "0.1"], "drop --model, --lr"),
+    ([], "give --data (and the run's settings) or --spec RUN.json"),
+])
+def test_spec_and_run_flags_do_not_mix(capsys, tmp_path: Path, monkeypatch, args, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("run.json").write_text("{}")
+    with pytest.raises(SystemExit) as info:
+        main(["train", *args, "--out", "runs"])
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "run.json: cannot read the run spec"),
+    ('{"data": {"source": "builtin:mnist"}, "epochs": 0}', "run.json: epochs: must be a whole number"),
+    ('{"run": {"data": {"source": ""}}}', "run.json: data: source: must name a dataset"),
+])
+def test_bad_spec_file_is_one_line(capsys, tmp_path: Path, monkeypatch, text, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("run.json").write_text(text)
+    code, _, err = _run(capsys, "train", "--spec", "run.json", "--out", "runs")
+    assert code == 1 and message in err and err.count("\n") == 1, err
+    assert not Path("runs").exists()
