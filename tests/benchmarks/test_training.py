@@ -8,7 +8,7 @@ Targets (issue):
 1. Throughput: ``train()`` -- its KerasBridge callback sending batch and epoch partials to a
    RecordingReport, nothing saved -- against ``model.fit`` of the same model (``build_model``,
    same optimizer, loss and metrics) on the same tf.data streams, 2 epochs each, alternating,
-   3 rounds after one warm-up round each: app steps/s / plain steps/s >= 0.95 (live curves cost
+   5 rounds after one warm-up round each: app steps/s / plain steps/s >= 0.95 (live curves cost
    less than 5 %). Both sides are timed over ``fit`` alone (the app from its ``start`` partial,
    which it sends just before ``fit``); the whole call (clear_session, build, compile, fit) is
    printed too.
@@ -45,7 +45,7 @@ from filterscope.core.training import train
 
 BATCH = 32
 EPOCHS = 2
-ROUNDS = 3
+ROUNDS = 5
 ACCURACY_EPOCHS = 5
 RSS_RUNS = 10
 RSS_GROWTH_MAX = 0.15
