@@ -212,7 +212,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=_bounded(int, 1, 65_536), metavar="B",
                    help="default 32")
     p.add_argument("--image-size", type=_image_size, metavar="SIZE|HxW",
-                   help="resize images to this (default: the dataset's most common size)")
+                   help="resize images to this (default: the dataset's most common size; photos "
+                   "larger than 256 px go to 150 px on their longer side, aspect kept)")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
     p.add_argument("--chain", metavar="CHAIN|FILE.json", help="augmentation chain for training images")
     p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), metavar="S",

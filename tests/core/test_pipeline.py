@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from filterscope.core import data_plan, pipeline
-from filterscope.core.data_plan import DataSpec, PipelineError
+from filterscope.core.data_plan import DataSpec, PipelineError, fitted_size
 from filterscope.core.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.pipeline import Inputs, build_inputs
 from filterscope.core.sources import open_source
@@ -160,6 +160,27 @@ def test_mnist_resized_and_masked_in_memory() -> None:
     assert inputs.input_shape == (20, 24, 3)  # a colour mask makes colour images
     x, _ = epoch(inputs.val)
     assert x.shape[1:] == (20, 24, 3) and x.max() == 0.0  # grey digits hold no leaf green
+
+
+@pytest.mark.parametrize("size, longest, fitted", [
+    ((28, 28), None, (28, 28)), ((256, 200), None, (256, 200)),  # small images as they are
+    ((3024, 4032), None, (113, 150)), ((4000, 300), None, (150, 11)),  # photos: 150 px side
+    ((28, 28), 56, (56, 56)), ((3024, 4032), 224, (168, 224)), ((1, 5000), None, (1, 150)),
+])
+def test_fitted_size_keeps_small_images_and_scales_photos(size, longest, fitted) -> None:
+    assert fitted_size(*size, longest) == fitted
+
+
+def test_large_photos_train_at_150_px_unless_a_size_is_given(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    for name in ("cracked", "intact"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (300, 400, 3), np.uint8)).save(
+                tmp_path / name / f"{i}.jpg", quality=80)
+    assert build(DataSpec(str(tmp_path))).input_shape == (113, 150, 3)
+    x, _ = epoch(build(DataSpec(str(tmp_path), image_size=(30, 40))).train)
+    assert x.shape[1:] == (30, 40, 3)
 
 
 # --- folders through the shared reader ---------------------------------------------------------

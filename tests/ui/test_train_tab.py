@@ -123,3 +123,13 @@ def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_
     fresh.runs_edit.setText(str(tmp_path / "elsewhere"))
     fresh.runs_edit.editingFinished.emit()
     assert fresh.runs_list.count() == 0 and not fresh.curves.acc_axes.lines
+
+
+def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
+    assert tab.run_spec().data.image_size is None  # the dataset's own 28 x 28
+    tab.options.size_spin.setValue(56)
+    assert "on (56, 56, 1) inputs" in tab.total_label.text()
+    assert "shape (N, 56, 56, 1)" in tab.code.toPlainText()
+    assert tab.run_spec().data.image_size == (56, 56)
+    tab.options.size_spin.setValue(0)
+    assert tab.options.size_spin.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()

@@ -36,6 +36,8 @@ from filterscope.core.sources import open_source
 from filterscope.core.splits import SplitError, SplitManifest, load_manifest, make_split
 
 MAX_SIDE = 4096
+AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
+AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
 FALLBACK_CACHE_BYTES = 2 << 30  # when the free memory cannot be read
 # Where the colour table repays its build: redmean builds in ~0.1 s (about 150 150x150 images
 # worth of per-image masking), CIELAB in ~1.5 s (about 1,000 images).
@@ -58,7 +60,8 @@ class DataSpec:
         manifest: A split manifest file; None splits on the fly (stratified, seeded).
         val_fraction: Validation share per class when splitting on the fly, in (0, 1).
         seed: Seeds the split, the shuffling and the augmentation.
-        image_size: (height, width); None takes the dataset's most common size.
+        image_size: (height, width); None takes the dataset's most common size, photos larger
+            than AUTO_MAX_SIDE scaled to AUTO_SIDE on their longer side (see fitted_size).
         mask: MaskParams JSON, applied to training and validation images alike.
         chain: ChainSpec JSON, applied to training batches only.
     """
@@ -283,13 +286,29 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
     return classes, subsets, warnings
 
 
+def fitted_size(height: int, width: int, longest: int | None = None) -> tuple[int, int]:
+    """The (height, width) to train on for images mostly ``height`` x ``width``.
+
+    With ``longest``, scaled so the longer side is ``longest``. Without, the size itself up to
+    AUTO_MAX_SIDE (digits, icons, small crops), larger photos scaled to AUTO_SIDE on the longer
+    side, as the chapter trains on 150 px photos: a phone photo at its own 4032 x 3024 would make
+    a model of millions of weights and an input cache of gigabytes. The aspect ratio is kept.
+    """
+    if longest is None:
+        if max(height, width) <= AUTO_MAX_SIDE:
+            return height, width
+        longest = AUTO_SIDE
+    scale = longest / max(height, width)
+    return max(1, int(height * scale + 0.5)), max(1, int(width * scale + 0.5))
+
+
 def _common_size(dataset: Dataset, items: np.ndarray) -> tuple[int, int]:
-    """(height, width) most common among the items used."""
+    """The fitted size of the most common (height, width) among the items used."""
     if dataset.pixels is not None:
-        return int(dataset.pixels.shape[1]), int(dataset.pixels.shape[2])
+        return fitted_size(int(dataset.pixels.shape[1]), int(dataset.pixels.shape[2]))
     uniq, freq = np.unique(dataset.sizes[items], axis=0, return_counts=True)
     width, height = uniq[int(np.argmax(freq))]
-    return int(height), int(width)
+    return fitted_size(int(height), int(width))
 
 
 def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.data_plan import DataSpec
+from filterscope.core.data_plan import AUTO_SIDE, DataSpec, fitted_size
 from filterscope.core.datasets import Dataset
 from filterscope.core.model_build import plan_rows
 from filterscope.core.model_code import keras_code
@@ -48,14 +48,16 @@ from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
 
 
-def input_shape(dataset: Dataset, masked: bool = False) -> tuple[int, int, int]:
+def input_shape(dataset: Dataset, masked: bool = False, longest: int | None = None
+                ) -> tuple[int, int, int]:
     """What the pipeline will feed: MNIST-like arrays stay one channel (three once masked, since
-    the mask makes colour images), photos are RGB."""
+    the mask makes colour images), photos are RGB; the size as ``fitted_size`` decides."""
     if dataset.pixels is not None:
         gray = dataset.pixels.ndim == 3 and not masked
-        return (*dataset.pixels.shape[1:3], 1 if gray else 3)
-    common = dataset.size_summary().get("most_common", [150, 150])
-    return common[1], common[0], 3
+        height, width = dataset.pixels.shape[1:3]
+        return (*fitted_size(int(height), int(width), longest), 1 if gray else 3)
+    width, height = dataset.size_summary().get("most_common", [AUTO_SIDE, AUTO_SIDE])
+    return (*fitted_size(height, width, longest), 3)
 
 
 class TrainTab(QWidget):
@@ -196,7 +198,7 @@ class TrainTab(QWidget):
             return
         spec, options = self.options.model(), self.options
         try:
-            shape = input_shape(dataset, self.mask_box.isChecked())
+            shape = input_shape(dataset, self.mask_box.isChecked(), options.longest_side())
             rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
@@ -233,7 +235,9 @@ class TrainTab(QWidget):
             folder = data_dir() / "manifests"
             folder.mkdir(parents=True, exist_ok=True)
             manifest = str(save_manifest(state.manifest, folder / f"split-{digest}.json"))
-        data = DataSpec(source=state.dataset.source, manifest=manifest,
+        size = None if options.longest_side() is None else \
+            input_shape(state.dataset, longest=options.longest_side())[:2]
+        data = DataSpec(source=state.dataset.source, manifest=manifest, image_size=size,
                         val_fraction=options.val_spin.value(), seed=options.seed_spin.value(),
                         mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
                         chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)

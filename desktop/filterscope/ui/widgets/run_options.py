@@ -89,6 +89,11 @@ class RunOptionsWidget(QWidget):
         self.val_combo.addItem("The Dataset tab's split", "split")
         self.val_spin = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.9, singleStep=0.05, value=0.2)
         self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.size_spin = QSpinBox(minimum=0, maximum=1024, singleStep=8, suffix=" px")
+        self.size_spin.setSpecialValueText("Dataset's size")
+        self.size_spin.setToolTip("Longer side of the images the model sees (aspect kept). The "
+                                  "dataset's size is used up to 256 px; larger photos go to 150 px, "
+                                  "as in the chapter.")
         form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
@@ -100,6 +105,7 @@ class RunOptionsWidget(QWidget):
         form.addRow("Adam epsilon", self.epsilon_spin)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Batch size", self.batch_spin)
+        form.addRow("Image size", self.size_spin)
         form.addRow("Validation", self.val_combo)
         form.addRow("Validation fraction", self.val_spin)
         form.addRow("Seed", self.seed_spin)
@@ -113,7 +119,7 @@ class RunOptionsWidget(QWidget):
             combo.currentIndexChanged.connect(self.sig_changed)
         for spin in (self.lr_spin, self.momentum_spin, self.beta1_spin, self.beta2_spin,
                      self.epsilon_spin, self.epochs_spin, self.batch_spin, self.val_spin,
-                     self.seed_spin):
+                     self.seed_spin, self.size_spin):
             spin.valueChanged.connect(self.sig_changed)
         self._on_optimizer_changed()
         self.set_split(None)
@@ -137,6 +143,10 @@ class RunOptionsWidget(QWidget):
         item.setText("The Dataset tab's split" + (f" ({description})" if description else ""))
         self.val_combo.setCurrentIndex(0 if description is None else 1)
         self._on_validation_changed()
+
+    def longest_side(self) -> int | None:
+        """The chosen longer image side, or None for the dataset's own size."""
+        return self.size_spin.value() or None
 
     def use_split(self) -> bool:
         """True when validation comes from the Dataset tab's split, not a held-out fraction."""
