@@ -133,3 +133,34 @@ def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
     assert tab.run_spec().data.image_size == (56, 56)
     tab.options.size_spin.setValue(0)
     assert tab.options.size_spin.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()
+
+
+def test_chart_text_follows_the_application_text_size(qtbot) -> None:
+    """View ▸ Larger text must enlarge the curves' titles, labels and ticks for a projector."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+
+    curves = TrainingCurvesWidget()
+    qtbot.addWidget(curves)
+    curves.add_point({"kind": "epoch", "epoch": 1, "loss": 1.0, "accuracy": 0.5,
+                      "val_loss": 1.1, "val_accuracy": 0.4})
+    curves._redraw()
+
+    def sizes() -> tuple[float, float, float]:
+        axes = curves.loss_axes
+        return (axes.title.get_fontsize(), axes.xaxis.label.get_fontsize(),
+                axes.xaxis.get_major_ticks()[0].label1.get_fontsize())
+
+    before = sizes()
+    old = QFont(QApplication.font())
+    bigger = QFont(old)
+    bigger.setPointSizeF(old.pointSizeF() * 2)
+    QApplication.setFont(bigger)
+    try:
+        qtbot.waitUntil(lambda: sizes()[0] > 1.8 * before[0], timeout=5000)
+        assert all(a > 1.8 * b for a, b in zip(sizes(), before)), (sizes(), before)
+    finally:
+        QApplication.setFont(old)
+    qtbot.waitUntil(lambda: sizes() == before, timeout=5000)

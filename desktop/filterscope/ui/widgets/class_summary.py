@@ -27,7 +27,8 @@ class ClassSummaryWidget(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.chart = MplCanvasWidget(self, width=4, height=2.4)
+        self.chart = MplCanvasWidget(self, width=4, height=2.4, redraw=self._draw)
+        self._shown: tuple[list[str], list[int]] = ([], [])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 2)
@@ -44,17 +45,24 @@ class ClassSummaryWidget(QWidget):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             self.table.setItem(row, 1, _number_item(int(count), f"{int(count):,}"))
             self.table.setItem(row, 2, _number_item(count / total, f"{100 * count / total:.1f} %"))
-        self._draw(names, counts)
+        self._shown = (list(names), [int(c) for c in counts])
+        self._draw()
 
-    def _draw(self, names: list[str], counts) -> None:
+    def _draw(self) -> None:
+        names, counts = self._shown
         figure = self.chart.figure
         figure.clear()
-        if len(names):
-            # Horizontal bars: long class names ("Small-flowered Cranesbill") stay readable.
-            axes = figure.add_subplot()
-            axes.barh(range(len(names)), counts, color="#4c8c4a")
-            axes.set_yticks(range(len(names)), names, fontsize="small" if len(names) <= 8 else "x-small")
-            axes.invert_yaxis()
-            axes.set_xlabel("images")
-            axes.spines[["top", "right"]].set_visible(False)
+        if names:
+            with self.chart.styled():
+                # Horizontal bars: long class names ("Small-flowered Cranesbill") stay readable.
+                axes = figure.add_subplot()
+                axes.barh(range(len(names)), counts, color="#4c8c4a")
+                # As large as the text size asks, but never so large that the names overlap.
+                fits = 0.7 * self.chart.height() / len(names) * 72 / figure.dpi
+                size = min(self.chart.tick_points() * (1.0 if len(names) <= 8 else 0.8), fits)
+                axes.set_yticks(range(len(names)), names, fontsize=max(size, 4.0))
+                axes.invert_yaxis()
+                axes.tick_params(axis="x", labelsize=self.chart.tick_points())
+                axes.set_xlabel("images")
+                axes.spines[["top", "right"]].set_visible(False)
         self.chart.draw_idle()

@@ -1,17 +1,49 @@
-"""An embedded matplotlib figure (never pyplot: the app owns its figures)."""
+"""An embedded matplotlib figure (never pyplot: the app owns its figures) whose text follows
+the application's text size, so View ▸ Larger text enlarges the charts for a projector too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import matplotlib
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+MPL_BASE_POINTS = 10.0  # matplotlib's default text size, matched to the system's default font
 
 
 class MplCanvasWidget(FigureCanvasQTAgg):
-    """A Figure in a Qt widget; callers draw on ``figure`` and call ``draw_idle()``."""
+    """A Figure in a Qt widget; callers draw on ``figure`` inside ``with canvas.styled():`` and
+    call ``draw_idle()``. ``redraw`` is called again when the widget's text size changes."""
 
-    def __init__(self, parent: QWidget | None = None, *, width: float = 4, height: float = 3) -> None:
+    def __init__(self, parent: QWidget | None = None, *, width: float = 4, height: float = 3,
+                 redraw: Callable[[], None] | None = None) -> None:
         super().__init__(Figure(figsize=(width, height), layout="constrained"))
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(160)
+        self._redraw_fn = redraw
+
+    def text_points(self) -> float:
+        """matplotlib's base text size for this widget's font (10 at the system's default)."""
+        system = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
+        points = self.font().pointSizeF()
+        return MPL_BASE_POINTS * (points / system if points > 0 and system > 0 else 1.0)
+
+    def styled(self) -> AbstractContextManager:
+        """A context in which new titles, labels and legends take the widget's text size (tick
+        labels are made at draw time: give them ``axes.tick_params(labelsize=tick_points())``)."""
+        return matplotlib.rc_context({"font.size": self.text_points()})
+
+    def tick_points(self) -> float:
+        """Tick label size to go with :meth:`text_points`."""
+        return 0.9 * self.text_points()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self._redraw_fn is not None:
+            self._redraw_fn()

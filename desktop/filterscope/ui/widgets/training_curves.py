@@ -14,7 +14,7 @@ class TrainingCurvesWidget(MplCanvasWidget):
     """Two panels (loss, accuracy). The live run is drawn solid; ticked past runs dashed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, width=8, height=3.2)
+        super().__init__(parent, width=8, height=3.2, redraw=self._redraw)
         self.loss_axes, self.acc_axes = self.figure.subplots(1, 2)
         self._batches: dict[str, list[float]] = {"x": [], "loss": [], "accuracy": []}
         self._epochs: dict[str, list[float]] = {k: [] for k in
@@ -60,12 +60,18 @@ class TrainingCurvesWidget(MplCanvasWidget):
         return len(self._batches["x"])
 
     def _redraw(self) -> None:
+        with self.styled():
+            self._draw_axes()
+        self.draw_idle()
+
+    def _draw_axes(self) -> None:
         for axes, key, title in ((self.loss_axes, "loss", "Loss"),
                                  (self.acc_axes, "accuracy", "Accuracy")):
             axes.clear()
             axes.set_title(title, fontsize="medium")
             axes.set_xlabel("epoch")
             axes.grid(alpha=0.3)
+            axes.tick_params(labelsize=self.tick_points())
             if self._batches["x"]:
                 axes.plot(self._batches["x"], self._batches[key], color="#9bbbd4", lw=1,
                           label="training (running mean per batch)")
@@ -80,4 +86,3 @@ class TrainingCurvesWidget(MplCanvasWidget):
                           label=f"{name} (validation)")
             if axes.lines:
                 axes.legend(fontsize="x-small", loc="best")
-        self.draw_idle()
