@@ -36,6 +36,19 @@ def test_a_saved_run_reads_back_as_it_was_trained(runs_folder) -> None:
     assert (loaded.status, loaded.best_epoch, loaded.classes, loaded.input_shape) == \
         (first.status, first.best_epoch, first.classes, first.input_shape)
     assert loaded.model is None and loaded.best() == first.best()
+    assert loaded.spec == first.spec and loaded.spec["name"] == "run-b"
+    assert loaded.tags() == ["lr 0.001"]
+
+
+def test_tags_name_what_a_comparison_varies() -> None:
+    from filterscope.core.runs import RunResult
+
+    spec = {"optimizer": {"kind": "sgd", "learning_rate": 0.05}, "data": {"mask": {}, "chain": None}}
+    run = RunResult(None, "finished", [], None, None, ["a", "b"], (8, 8, 3), spec=spec)
+    assert run.tags() == ["lr 0.05", "mask"]
+    spec["data"] = {"mask": None, "chain": {"steps": []}}
+    assert run.tags() == ["lr 0.05", "augmented"]
+    assert RunResult(None, "finished", [], None, None, [], (1, 1, 1)).tags() == []
 
 
 def test_runs_are_listed_oldest_first_and_strangers_passed_over(runs_folder, tmp_path) -> None:

@@ -120,6 +120,7 @@ class RunResult:
         classes: Class names in label order (the model's output order).
         input_shape: (H, W, C) the model takes.
         model: The in-memory model after the last batch trained.
+        spec: The run spec as JSON (``RunSpec.to_json()``).
     """
 
     run_dir: Path | None
@@ -130,11 +131,19 @@ class RunResult:
     classes: list[str]
     input_shape: tuple[int, int, int]
     model: Any = field(default=None, repr=False, compare=False)
+    spec: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def epochs_run(self) -> int:
         """Completed epochs."""
         return len(self.history)
+
+    def tags(self) -> list[str]:
+        """What sets the run apart in a comparison: learning rate, mask, augmentation."""
+        optimizer, data = self.spec.get("optimizer") or {}, self.spec.get("data") or {}
+        tags = [f"lr {optimizer['learning_rate']:g}"] if "learning_rate" in optimizer else []
+        return tags + [name for key, name in (("mask", "mask"), ("chain", "augmented"))
+                       if data.get(key) is not None]
 
     def best(self) -> dict | None:
         """The history row of the best epoch."""
@@ -182,7 +191,8 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
         return RunResult(path, "interrupted" if status == "running" else status, rows,
                          None if best is None else int(best), history.get("diverged"),
                          [str(c) for c in info["classes"]],
-                         tuple(int(n) for n in info["input_shape"]))
+                         tuple(int(n) for n in info["input_shape"]),
+                         spec=info["run"] if isinstance(info.get("run"), dict) else {})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
 

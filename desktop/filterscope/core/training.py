@@ -169,7 +169,8 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
         folder.write_json("history.json", bridge.history_json(status))
     report.progress(1.0, bridge.diverged or f"Done: {len(bridge.history)} epoch(s)")
     return RunResult(None if folder is None else folder.path, status, bridge.history,
-                     bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model)
+                     bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model,
+                     run.to_json())
 
 
 def _define_bridge() -> type:

@@ -284,13 +284,14 @@ class TrainTab(QWidget):
                    if best and best.get("val_accuracy") is not None else "no validation metrics")
         if result.status not in ("finished", "diverged"):
             summary += f", {result.status}"
+        tags = "".join(f" · {tag}" for tag in result.tags())
         if name in self._results:
             rows = [r for r in range(self.runs_list.count())
                     if self.runs_list.item(r).data(Qt.ItemDataRole.UserRole) == name]
             for row in reversed(rows):
                 self.runs_list.takeItem(row)
         self._results[name] = result
-        item = QListWidgetItem(f"{name}: {summary}")
+        item = QListWidgetItem(f"{name}: {summary}{tags}")
         item.setData(Qt.ItemDataRole.UserRole, name)
         item.setToolTip(str(result.run_dir or "not saved"))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
