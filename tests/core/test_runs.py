@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from filterscope.core.jobs import RecordingReport
+from filterscope.core.jobs import NullReport, RecordingReport
 from filterscope.core.runs import RunReadError, load_run, saved_runs
 from filterscope.core.training import train
 from tests.core.test_training import spec, tiny_inputs
@@ -55,10 +55,10 @@ def test_runs_are_listed_oldest_first_and_strangers_passed_over(runs_folder, tmp
     out, results = runs_folder
     (out / "notes").mkdir(exist_ok=True)
     (out / "readme.txt").write_text("not a run")
-    runs, problems = saved_runs(out)
+    runs, problems = saved_runs(out, report=NullReport(), cancel=threading.Event())
     assert [r.run_dir.name for r in runs] == ["run-b", "run-a"]  # by start, not by name
     assert problems == []
-    assert saved_runs(tmp_path / "no such folder") == ([], [])
+    assert saved_runs(tmp_path / "no such folder", report=NullReport(), cancel=threading.Event()) == ([], [])
 
 
 def test_an_interrupted_run_says_so_and_a_damaged_one_is_named(runs_folder, tmp_path) -> None:
@@ -72,7 +72,7 @@ def test_an_interrupted_run_says_so_and_a_damaged_one_is_named(runs_folder, tmp_
     (tmp_path / "run-b" / "history.json").write_text('{"status": "finished", "epochs": [{"epoch": "x"}]}')
     (tmp_path / "run-c").mkdir()
     (tmp_path / "run-c" / "run.json").write_text("{truncated")
-    runs, problems = saved_runs(tmp_path)
+    runs, problems = saved_runs(tmp_path, report=NullReport(), cancel=threading.Event())
     assert [(r.run_dir.name, r.status) for r in runs] == [("run-a", "interrupted")]
     assert len(problems) == 2 and any("run-b" in p for p in problems) \
         and any("run-c" in p and "cannot read" in p for p in problems)

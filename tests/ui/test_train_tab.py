@@ -115,13 +115,15 @@ def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_
     fresh = TrainTab(tab._state)
     qtbot.addWidget(fresh)
     fresh.runs_edit.setText(str(tmp_path / "runs"))
-    fresh.runs_edit.editingFinished.emit()
+    with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
+        fresh.runs_edit.editingFinished.emit()
     assert fresh.runs_list.count() == 1 and fresh.runs_list.item(0).data(256) == saved
     assert "best validation accuracy" in fresh.runs_list.item(0).text()
     fresh.runs_list.item(0).setCheckState(fresh.runs_list.item(0).checkState().__class__.Checked)
     assert [line.get_label() for line in fresh.curves.acc_axes.lines] == [f"{saved} (validation)"]
     fresh.runs_edit.setText(str(tmp_path / "elsewhere"))
-    fresh.runs_edit.editingFinished.emit()
+    with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
+        fresh.runs_edit.editingFinished.emit()
     assert fresh.runs_list.count() == 0 and not fresh.curves.acc_axes.lines
 
 

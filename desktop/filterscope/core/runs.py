@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filterscope.core.fileio import atomic_write_json, read_json_file
+from filterscope.core.jobs import Cancel, Report, check_cancel
 from filterscope.core.models import ModelSpec, ModelSpecError, OptimizerSpec
 
 if TYPE_CHECKING:
@@ -197,9 +198,10 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
 
 
-def saved_runs(out_dir: str | os.PathLike) -> tuple[list[RunResult], list[str]]:
+def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
+               ) -> tuple[list[RunResult], list[str]]:
     """The runs saved in a runs folder, oldest first by when each began (the newest
-    MAX_LISTED_RUNS of them).
+    MAX_LISTED_RUNS of them). A job: the folder may be slow (a network drive).
 
     Returns:
         The runs, and one sentence per run folder that could not be read. Folders without a
@@ -212,7 +214,10 @@ def saved_runs(out_dir: str | os.PathLike) -> tuple[list[RunResult], list[str]]:
         return [], []
     folders = [p for _, _, p in sorted(found)]
     runs, problems = [], []
-    for folder in folders[-MAX_LISTED_RUNS:]:
+    folders = folders[-MAX_LISTED_RUNS:]
+    for n, folder in enumerate(folders):
+        check_cancel(cancel)
+        report.progress(n / len(folders), f"Reading {folder.name}")
         try:
             runs.append(load_run(folder))
         except RunReadError as exc:

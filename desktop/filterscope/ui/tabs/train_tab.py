@@ -73,6 +73,7 @@ class TrainTab(QWidget):
         self._results: dict[str, RunResult] = {}
         self.runner = JobRunner(self)
         self.tf_runner = JobRunner(self)
+        self.runs_runner = JobRunner(self)
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
         self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
@@ -112,6 +113,7 @@ class TrainTab(QWidget):
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
         self.runs_list.itemChanged.connect(self._on_runs_changed)
+        self.runs_runner.sig_finished.connect(self._on_runs_listed)
         self.mask_box.toggled.connect(self._show_summary)
         state.sig_dataset_changed.connect(self._on_state_changed)
         state.sig_manifest_changed.connect(self._on_state_changed)
@@ -301,12 +303,16 @@ class TrainTab(QWidget):
 
     @Slot()
     def _list_saved_runs(self) -> None:
-        """List the runs already saved in the runs folder (a few small JSON files each)."""
+        """List the runs already saved in the runs folder (read in the background)."""
         self._runs_listed = True
+        self.runs_runner.start(saved_runs, Path(self.runs_edit.text()))
+
+    @Slot(object)
+    def _on_runs_listed(self, found: tuple[list[RunResult], list[str]]) -> None:
+        runs, problems = found
         self.runs_list.clear()
         self._results.clear()
         self.curves.set_overlays([])
-        runs, problems = saved_runs(Path(self.runs_edit.text()))
         for result in runs:
             self._add_run(result)
         if problems:
