@@ -17,6 +17,7 @@ from typing import Any, Callable
 from filterscope.core.models import LEARNING_RATE_MAX, OPTIMIZERS, ModelSpec, templates
 
 MODEL_ALIASES = {"convnet": "chapter-convnet"}
+SKIPPED_SHOWN = 10  # unreadable files listed by name in the human output
 
 
 def _bounded(kind: type, low: float, high: float, *, low_open: bool = False, high_open: bool = False):
@@ -123,6 +124,12 @@ def _human(d: dict) -> str:
                      f"{_percent(d['best_val_accuracy'])} (best.keras)")
     if d["diverged"]:
         lines.append(f"diverged: {d['diverged']}")
+    lines += [f"note: {w}" for w in d["warnings"]]
+    if d["skipped"]:
+        lines.append(f"skipped {len(d['skipped'])} unreadable file(s):")
+        lines += [f"  {x['path']}: {x['reason']}" for x in d["skipped"][:SKIPPED_SHOWN]]
+        if len(d["skipped"]) > SKIPPED_SHOWN:
+            lines.append(f"  ... and {len(d['skipped']) - SKIPPED_SHOWN} more (all in run.json)")
     return "\n".join(lines)
 
 

@@ -162,3 +162,22 @@ def test_bad_spec_file_is_one_line(capsys, tmp_path: Path, monkeypatch, text, me
     code, _, err = _run(capsys, "train", "--spec", "run.json", "--out", "runs")
     assert code == 1 and message in err and err.count("\n") == 1, err
     assert not Path("runs").exists()
+
+
+def test_unreadable_files_are_named_and_training_goes_on(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=6)
+    (data / "left" / "empty.png").write_bytes(b"")  # refused by the scan
+    good = (data / "right" / "0.png").read_bytes()
+    (data / "right" / "cut.png").write_bytes(good[:len(good) // 2])  # found while decoding
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "logistic", "--epochs", 1,
+                          "--batch-size", 4, "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert sorted(x["path"] for x in result["skipped"]) == ["left/empty.png", "right/cut.png"]
+    reasons = {x["path"]: x["reason"] for x in result["skipped"]}
+    assert "empty file" in reasons["left/empty.png"] and "corrupt" in reasons["right/cut.png"]
+    saved = json.loads((Path(result["run_dir"]) / "run.json").read_text())
+    assert sorted(x["path"] for x in saved["skipped"]) == ["left/empty.png", "right/cut.png"]
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "logistic", "--epochs", 1,
+                          "--batch-size", 4, "--out", tmp_path / "runs")
+    assert code == 0 and "skipped 2 unreadable file(s):" in out and "  right/cut.png: " in out

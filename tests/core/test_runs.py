@@ -78,3 +78,18 @@ def test_an_interrupted_run_says_so_and_a_damaged_one_is_named(runs_folder, tmp_
         and any("run-c" in p and "cannot read" in p for p in problems)
     with pytest.raises(RunReadError, match="run-b"):
         load_run(tmp_path / "run-b")
+
+
+def test_skipped_files_and_warnings_read_back(runs_folder, tmp_path) -> None:
+    out, _ = runs_folder
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "history.json").write_bytes((out / "run-a" / "history.json").read_bytes())
+    info = json.loads((out / "run-a" / "run.json").read_text())
+    assert info["skipped"] == [] and info["warnings"] == []
+    info.update(skipped=[{"path": "a/cut.png", "reason": "truncated or corrupt PNG data"}],
+                warnings=["'b' has no validation images"])
+    (run / "run.json").write_text(json.dumps(info))
+    loaded = load_run(run)
+    assert loaded.skipped == info["skipped"] and loaded.warnings == info["warnings"]
+    assert loaded.to_json()["skipped"] == info["skipped"]

@@ -11,6 +11,7 @@ paths on Windows) and never written.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import warnings
@@ -250,6 +251,16 @@ def _checked(path: Path, im: ImageFile.ImageFile, max_pixels: int) -> Iterator[I
         yield im
 
 
+@functools.cache
+def _opencv():
+    """cv2, imported on first use (the scan and the Dataset tab never need it) and told to keep
+    its warnings to itself: a file it cannot decode goes on to Pillow, which names the fault."""
+    import cv2
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    return cv2
+
+
 def _decode_plain(fh: IO[bytes], max_pixels: int) -> np.ndarray | None:
     """RGB uint8 through OpenCV for a plain PNG or JPEG (see ``plain_image``), else None.
 
@@ -268,8 +279,7 @@ def _decode_plain(fh: IO[bytes], max_pixels: int) -> np.ndarray | None:
     data = head + fh.read()
     if b"eXIf" in data if fmt == "PNG" else not data.rstrip(b"\0").endswith(b"\xff\xd9"):
         return None
-    import cv2  # imported here: the scan and the dataset tab never need it
-
+    cv2 = _opencv()
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None or arr.dtype != np.uint8 or arr.shape[:2] != (height, width):
         return None

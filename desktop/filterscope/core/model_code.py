@@ -104,7 +104,7 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
     labels = [line.replace("\xa0", " ") for line in textwrap.wrap(
         f"y_train, y_val: integer labels, {', '.join(named)}.", 92, initial_indent="# ",
         subsequent_indent="#   ", break_long_words=False)]
-    lines = ["import keras", "import matplotlib.pyplot as plt", "from keras import layers, regularizers",
+    lines = ["import keras", "from keras import layers, regularizers", "from matplotlib import pyplot as plt",
              "", "model = keras.Sequential(["]
     lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
     lines += [f"], name={json.dumps(model.name or model.kind)})", "model.summary()", "",

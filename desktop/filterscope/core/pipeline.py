@@ -144,7 +144,8 @@ def _folder_stream(tf: Any, plan: Plan, subset: str, shape: tuple[int, int, int]
                    skipped: list[dict], *, shuffle: bool, seed: int) -> Any:
     """Decoded images of a folder subset, in chunks of DECODE_CHUNK files per Python call."""
     items, labels = plan.subsets[subset]
-    decode = _decoder([plan.dataset.path(int(i)) for i in items], shape, plan.masker, skipped)
+    decode = _decoder([plan.dataset.path(int(i)) for i in items],
+                      [plan.dataset.keys[int(i)] for i in items], shape, plan.masker, skipped)
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(items), dtype=np.int64), labels))
     if shuffle and not plan.cached:  # shuffle names, not pixels, when every epoch decodes anyway
         ds = ds.shuffle(max(len(items), 1), seed=seed, reshuffle_each_iteration=True)
@@ -166,7 +167,7 @@ def _folder_stream(tf: Any, plan: Plan, subset: str, shape: tuple[int, int, int]
     return ds
 
 
-def _decoder(paths: list[Path], shape: tuple[int, int, int], masker: Callable | None,
+def _decoder(paths: list[Path], names: list[str], shape: tuple[int, int, int], masker: Callable | None,
              skipped: list[dict]) -> Callable:
     """The function run in tf.data's threads: read, mask and resize a chunk of files, leaving
     out (and listing once in ``skipped``) those that cannot be read."""
@@ -182,7 +183,7 @@ def _decoder(paths: list[Path], shape: tuple[int, int, int], masker: Callable | 
                 with lock:
                     if i not in failed:  # an uncached stream meets the same file every epoch
                         failed.add(i)
-                        skipped.append({"path": str(paths[i]), "reason": f"{err.reason}; skipped"})
+                        skipped.append({"path": names[i], "reason": err.reason})
                 continue
             images.append(prepare_image(image, shape[:2], masker))
             kept.append(label)

@@ -122,6 +122,8 @@ class RunResult:
         input_shape: (H, W, C) the model takes.
         model: The in-memory model after the last batch trained.
         spec: The run spec as JSON (``RunSpec.to_json()``).
+        skipped: ``{"path", "reason"}`` of every file left out as unreadable.
+        warnings: Plain sentences about the data (a class without validation images...).
     """
 
     run_dir: Path | None
@@ -133,6 +135,8 @@ class RunResult:
     input_shape: tuple[int, int, int]
     model: Any = field(default=None, repr=False, compare=False)
     spec: dict = field(default_factory=dict, repr=False, compare=False)
+    skipped: list[dict] = field(default_factory=list, compare=False)
+    warnings: list[str] = field(default_factory=list, compare=False)
 
     @property
     def epochs_run(self) -> int:
@@ -158,7 +162,8 @@ class RunResult:
                 "best_val_accuracy": best and best["val_accuracy"],
                 "final_val_accuracy": last and last["val_accuracy"],
                 "final": last, "diverged": self.diverged, "classes": list(self.classes),
-                "input_shape": list(self.input_shape), "history": self.history}
+                "input_shape": list(self.input_shape), "history": self.history,
+                "skipped": list(self.skipped), "warnings": list(self.warnings)}
 
 
 class RunReadError(ValueError):
@@ -193,7 +198,10 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
                          None if best is None else int(best), history.get("diverged"),
                          [str(c) for c in info["classes"]],
                          tuple(int(n) for n in info["input_shape"]),
-                         spec=info["run"] if isinstance(info.get("run"), dict) else {})
+                         spec=info["run"] if isinstance(info.get("run"), dict) else {},
+                         skipped=[{"path": str(x["path"]), "reason": str(x["reason"])}
+                                  for x in info.get("skipped", [])],
+                         warnings=[str(w) for w in info.get("warnings", [])])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
 

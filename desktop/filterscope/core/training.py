@@ -143,9 +143,11 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
 
 def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunFolder | None,
          report: Report, cancel: Cancel) -> RunResult:
+    skipped = getattr(inputs, "skipped", [])  # grows while the first epoch decodes
     info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
             "input_shape": list(input_shape), "n_train": int(inputs.n_train),
-            "n_val": int(inputs.n_val), "params": int(model.count_params())}
+            "n_val": int(inputs.n_val), "params": int(model.count_params()),
+            "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped)}
     if folder is not None:
         folder.write_json("run.json", info)
     steps = max(1, math.ceil(inputs.n_train / run.batch_size))
@@ -160,6 +162,8 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
     val_ds = _batched(inputs.val, input_shape, run.batch_size) if inputs.n_val > 0 else None
     model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
               callbacks=[bridge])
+    if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
+        folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
     if cancel.is_set():
         if folder is not None and folder.saved_model:  # the saved epochs stay; say they are all
             folder.write_json("history.json", bridge.history_json("cancelled"))
@@ -167,10 +171,11 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
     status = "diverged" if bridge.diverged else "finished"
     if folder is not None:
         folder.write_json("history.json", bridge.history_json(status))
-    report.progress(1.0, bridge.diverged or f"Done: {len(bridge.history)} epoch(s)")
+    done = bridge.diverged or f"Done: {len(bridge.history)} epoch(s)"
+    report.progress(1.0, done + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""))
     return RunResult(None if folder is None else folder.path, status, bridge.history,
                      bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model,
-                     run.to_json())
+                     run.to_json(), list(skipped), list(info["warnings"]))
 
 
 def _define_bridge() -> type:

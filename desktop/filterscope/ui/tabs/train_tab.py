@@ -275,6 +275,11 @@ class TrainTab(QWidget):
         text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
         if result.run_dir:
             text += f" Saved in {result.run_dir}."
+        if result.skipped:
+            text += (f" {len(result.skipped)} unreadable file(s) were left out, e.g. "
+                     f"{result.skipped[0]['path']}: {result.skipped[0]['reason']}"
+                     + (" (all listed in run.json)." if result.run_dir else "."))
+        self.result_label.setToolTip("\n".join(f"{x['path']}: {x['reason']}" for x in result.skipped))
         self.result_label.setText(text)
         self.sig_status.emit(text)
 
