@@ -1,4 +1,4 @@
-"""Saved runs read back: the Train tab lists them when it opens a runs folder."""
+"""Run specs and saved runs read back: the Train tab lists them when it opens a runs folder."""
 
 from __future__ import annotations
 
@@ -10,9 +10,31 @@ from pathlib import Path
 import pytest
 
 from filterscope.core.jobs import NullReport, RecordingReport
-from filterscope.core.runs import RunReadError, load_run, saved_runs
+from filterscope.core.data_plan import DataSpec
+from filterscope.core.models import OptimizerSpec, templates
+from filterscope.core.runs import RunReadError, RunSpec, RunSpecError, load_run, saved_runs
 from filterscope.core.training import train
-from tests.core.test_training import spec, tiny_inputs
+from tests.core.test_training import DATA, spec, tiny_inputs
+
+
+def test_run_spec_round_trips_and_validates() -> None:
+    run = RunSpec(DataSpec("builtin:mnist", image_size=(20, 20)), templates()["convnet-l2"],
+                  OptimizerSpec("sgd", 0.1, 0.5), epochs=3, batch_size=16, seed=4, name="l2-run")
+    assert RunSpec.from_json(json.loads(json.dumps(run.to_json()))) == run
+    assert RunSpec(DATA).epochs == 10 and RunSpec(DATA).batch_size == 32  # the chapter's fit()
+    for kwargs, field in (({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"),
+                          ({"seed": -1}, "seed"), ({"name": "a/b"}, "name")):
+        with pytest.raises(RunSpecError) as info:
+            RunSpec(DATA, **kwargs)
+        assert info.value.field == field
+    bad = run.to_json()
+    bad["model"]["blocks"][1]["filters"] = 0
+    with pytest.raises(RunSpecError, match=r"^model\.blocks\[1\]\.filters: "):
+        RunSpec.from_json(bad)
+    with pytest.raises(RunSpecError, match=r"^optimizer\.momentum: "):
+        RunSpec.from_json({**run.to_json(), "optimizer": {"kind": "sgd", "momentum": 2}})
+    with pytest.raises(RunSpecError, match=r"^data: "):
+        RunSpec.from_json({**run.to_json(), "data": {"source": ""}})
 
 
 @pytest.fixture(scope="module")
