@@ -298,7 +298,7 @@ class TrainTab(QWidget):
             for row in reversed(rows):
                 self.runs_list.takeItem(row)
         self._results[name] = result
-        item = QListWidgetItem(f"{name}: {summary}{tags}")
+        item = QListWidgetItem(f"{name}\n    {summary}{tags}")
         item.setData(Qt.ItemDataRole.UserRole, name)
         item.setToolTip(str(result.run_dir or "not saved"))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
