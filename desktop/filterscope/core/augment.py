@@ -7,13 +7,11 @@ Both are specs of the same shape, so the tab, the CLI and training share one cod
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
-from filterscope.core.fileio import read_json_file
+from filterscope.core.fileio import read_preset, read_spec_file
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
@@ -228,19 +226,15 @@ def _check(where: str, spec: Param, value: object) -> Any:
 
 def load_chain(path: str | os.PathLike) -> ChainSpec:
     """Read a chain file; raises ChainError naming the file for anything wrong."""
-    data = read_json_file(path, ChainError, "chain")
-    try:
-        return ChainSpec.from_json(data)
-    except ChainError as exc:
-        raise ChainError(f"{path}: {exc}") from exc
+    return read_spec_file(path, ChainSpec.from_json, ChainError, "chain")
 
 
 def builtin_chain(name: str) -> ChainSpec:
     """A chain shipped in resources/presets/augment (``chapter``, ``keras``, ``none``)."""
-    resource = files("filterscope.resources") / "presets" / "augment" / f"{name}.json"
-    if not resource.is_file():
+    data = read_preset("augment", name)
+    if data is None:
         raise ChainError(f"there is no built-in chain called {name!r} (chapter, keras, none)")
-    return ChainSpec.from_json(json.loads(resource.read_text(encoding="utf-8")))
+    return ChainSpec.from_json(data)
 
 
 def keras_chain(*, rotation_range: float = 0.0, width_shift_range: float = 0.0,

@@ -1,12 +1,16 @@
-"""Atomic writes: a file is either its old self or completely new, never half-written."""
+"""Atomic writes (a file is either its old self or completely new, never half-written), and
+reading JSON settings files and the presets shipped with the app."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
@@ -69,3 +73,19 @@ def read_json_file(path: str | os.PathLike, error: type[Exception], what: str) -
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(f"{path}: cannot read the {what} ({exc})") from exc
+
+
+def read_spec_file(path: str | os.PathLike, parse: Callable[[Any], T], error: type[Exception],
+                   what: str) -> T:
+    """Read a JSON settings file and ``parse`` it; every fault is ``error`` naming the file."""
+    data = read_json_file(path, error, what)
+    try:
+        return parse(data)
+    except error as exc:
+        raise error(f"{path}: {exc}") from exc
+
+
+def read_preset(kind: str, name: str) -> Any | None:
+    """The JSON of ``resources/presets/<kind>/<name>.json`` shipped with the app, or None."""
+    resource = files("filterscope.resources") / "presets" / kind / f"{name}.json"
+    return json.loads(resource.read_text(encoding="utf-8")) if resource.is_file() else None

@@ -13,16 +13,14 @@ chapter's own output (median over the masked colour image) stays available, pixe
 from __future__ import annotations
 
 import functools
-import json
 import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
-from importlib.resources import files
 
 import cv2
 import numpy as np
 
-from filterscope.core.fileio import read_json_file
+from filterscope.core.fileio import read_preset, read_spec_file
 from filterscope.core.jobs import Cancel, Report, check_cancel
 
 DISTANCES = ("redmean", "cielab")
@@ -144,19 +142,15 @@ def _target(index: int, raw: object, distance: str) -> Target:
 
 def load_params(path: str | os.PathLike) -> MaskParams:
     """Read a preset file; raises MaskParamsError (naming the file) for anything wrong."""
-    data = read_json_file(path, MaskParamsError, "preset")
-    try:
-        return MaskParams.from_json(data)
-    except MaskParamsError as exc:
-        raise MaskParamsError(f"{path}: {exc}") from exc
+    return read_spec_file(path, MaskParams.from_json, MaskParamsError, "preset")
 
 
 def builtin_preset(name: str) -> MaskParams:
     """A preset shipped in resources/presets/mask (``chapter``)."""
-    resource = files("filterscope.resources") / "presets" / "mask" / f"{name}.json"
-    if not resource.is_file():
+    data = read_preset("mask", name)
+    if data is None:
         raise MaskParamsError(f"there is no built-in mask preset called {name!r}")
-    return MaskParams.from_json(json.loads(resource.read_text(encoding="utf-8")))
+    return MaskParams.from_json(data)
 
 
 # --- distances ---------------------------------------------------------------------------
