@@ -17,8 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
-from filterscope.core.augment import builtin_chain
-from filterscope.core.models import templates
+from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.training.model_spec import templates
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab

@@ -72,7 +72,7 @@ def chapter_sequential():
     """The chapter's imgaug chain, verbatim."""
     # Here, not at the top: importing imgaug puts back numpy names that numpy 2 removed (and
     # imports cv2), which only the tests that use imgaug should see.
-    from filterscope.core.imgaug_compat import iaa
+    from filterscope.core.augment.imgaug_compat import iaa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # imgaug's own DeprecationWarning for ContrastNormalization

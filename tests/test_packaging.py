@@ -22,7 +22,7 @@ def test_wheel_ships_resources_found_through_importlib(tmp_path: Path) -> None:
     for preset in ("mask/chapter", "mask/seedlings-tuned", "augment/chapter", "augment/keras",
                    "augment/none"):
         assert f"filterscope/resources/presets/{preset}.json" in names
-    assert "filterscope = filterscope.cli:main" in entry_points
+    assert "filterscope = filterscope.cli.main:main" in entry_points
     assert "filterscope-gui = filterscope.app:main" in entry_points
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                     "--target", str(target), str(wheel)], check=True, capture_output=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from filterscope.cli import main
+from filterscope.cli.main import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """The only threading code in Filterscope: run a core job in a QThread.
 
-A job is a plain core function ``fn(..., report, cancel)`` (see ``filterscope.core.jobs``).
+A job is a plain core function ``fn(..., report, cancel)`` (see ``filterscope.core.base.jobs``).
 :class:`JobWorker` runs it in a QThread (``moveToThread``; ``started -> run``; ``done -> quit``)
 and turns the report calls into signals. :class:`JobRunner` holds one
 current job for a tab: starting a job cancels the previous one, whose later signals are dropped.
@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from filterscope.core.jobs import Cancelled
+from filterscope.core.base.jobs import Cancelled
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,8 @@ from typing import Callable
 
 import numpy as np
 import pytest
-
-from filterscope.core.datasets import Dataset, scan_folder
-from filterscope.core.jobs import NullReport
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import Dataset, scan_folder
 
 N_IMAGES = 50_000
 N_CLASSES = 12

@@ -22,11 +22,12 @@ import threading
 import time
 
 import numpy as np
+from filterscope.core.augment import preview as augmenters
+from filterscope.core.augment.build import BatchAugmenter, build_sequential
+from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.augment.preview import preview
+from filterscope.core.base.jobs import NullReport
 
-from filterscope.core import augmenters
-from filterscope.core.augment import builtin_chain
-from filterscope.core.augmenters import BatchAugmenter, build_sequential, preview
-from filterscope.core.jobs import NullReport
 from tests.chapter_reference import chapter_sequential
 from tests.photos import smooth_photo
 

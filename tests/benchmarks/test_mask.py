@@ -35,11 +35,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import scan_folder
+from filterscope.core.masking.batch import mask_dataset
+from filterscope.core.masking.colordist import MaskParams, MaskSession, builtin_preset
 
-from filterscope.core.datasets import scan_folder
-from filterscope.core.jobs import NullReport
-from filterscope.core.mask_batch import mask_dataset
-from filterscope.core.masking import MaskParams, MaskSession, builtin_preset
 from tests.chapter_reference import chapter_path
 from tests.photos import smooth_photo
 

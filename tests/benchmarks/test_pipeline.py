@@ -39,12 +39,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.synthetic_leaves import generate_leaves
+from filterscope.core.masking.colordist import MaskParams, colour_table
+from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.pipeline import build_inputs
 
-from filterscope.core.data_plan import DataSpec
-from filterscope.core.jobs import NullReport
-from filterscope.core.leaves import generate_leaves
-from filterscope.core.masking import MaskParams, colour_table
-from filterscope.core.pipeline import build_inputs
 from tests.chapter_reference import chapter_colordist as colordist
 
 PER_CLASS = 150

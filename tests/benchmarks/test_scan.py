@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import scan_folder
+from filterscope.core.data.images import read_image
 from PIL import Image
-
-from filterscope.core.datasets import scan_folder
-from filterscope.core.images import read_image
-from filterscope.core.jobs import NullReport
 
 TARGET_SPEED_UP = 5.0
 ROUNDS = 3

@@ -20,10 +20,9 @@ import time
 
 import psutil
 import pytest
+from filterscope.ui.widgets.thumbnail_grid import CACHE_BYTES, THUMB_SIZE, ThumbnailGridWidget
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-
-from filterscope.ui.widgets.thumbnail_grid import CACHE_BYTES, THUMB_SIZE, ThumbnailGridWidget
 
 TARGET_GROWTH_MB = 300.0
 MB = 1024 * 1024

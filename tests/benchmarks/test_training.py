@@ -33,15 +33,14 @@ import time
 from pathlib import Path
 
 import pytest
-
-from filterscope.core.data_plan import DataSpec
-from filterscope.core.jobs import NullReport, RecordingReport
-from filterscope.core.mnist import keras_mnist_path
-from filterscope.core.model_build import build_model
-from filterscope.core.models import LOSS, OptimizerSpec, templates
-from filterscope.core.pipeline import build_inputs
-from filterscope.core.runs import RunSpec
-from filterscope.core.training import train
+from filterscope.core.base.jobs import NullReport, RecordingReport
+from filterscope.core.data.mnist import keras_mnist_path
+from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.model_build import build_model
+from filterscope.core.training.model_spec import LOSS, OptimizerSpec, templates
+from filterscope.core.training.pipeline import build_inputs
+from filterscope.core.training.runs import RunSpec
+from filterscope.core.training.train import train
 
 BATCH = 32
 EPOCHS = 2
@@ -133,13 +132,13 @@ def test_training_throughput(benchmark, paired, mnist_inputs) -> None:
 _RSS_SCRIPT = r"""
 import gc, json, sys, tempfile, threading
 import psutil
-from filterscope.core.data_plan import DataSpec
-from filterscope.core.jobs import NullReport, RecordingReport
-from filterscope.core.model_build import build_model
-from filterscope.core.models import LOSS, OptimizerSpec, templates
-from filterscope.core.pipeline import build_inputs
-from filterscope.core.runs import RunSpec
-from filterscope.core.training import train
+from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.base.jobs import NullReport, RecordingReport
+from filterscope.core.training.model_build import build_model
+from filterscope.core.training.model_spec import LOSS, OptimizerSpec, templates
+from filterscope.core.training.pipeline import build_inputs
+from filterscope.core.training.runs import RunSpec
+from filterscope.core.training.train import train
 
 mode, runs = sys.argv[1], int(sys.argv[2])
 data = DataSpec(source="builtin:mnist")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-
-from filterscope.cli import main
+from filterscope.cli.main import main
 
 
 @pytest.fixture

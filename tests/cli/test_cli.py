@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.cli.main import main
+from filterscope.core.data.splits import load_manifest
 from PIL import Image
 
-from filterscope.cli import main
-from filterscope.core.splits import load_manifest
 from tests import corpus
 from tests.corpus import Case, make_corpus, tree_digest
 

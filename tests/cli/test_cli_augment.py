@@ -13,12 +13,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from filterscope.cli.main import main
+from filterscope.core.augment.build import to_python
+from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.augment.preview import preview
+from filterscope.core.base.jobs import NullReport
 from PIL import Image
 
-from filterscope.cli import main
-from filterscope.core.augment import builtin_chain
-from filterscope.core.augmenters import preview, to_python
-from filterscope.core.jobs import NullReport
 from tests.photos import smooth_photo
 
 UNICODE = "Ünïcødé 植物"

@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from filterscope.cli.main import build_parser, main
+from filterscope.core.masking.colordist import OUTPUTS, apply_mask, builtin_preset
 from PIL import Image
 
-from filterscope.cli import build_parser, main
-from filterscope.core.masking import OUTPUTS, apply_mask, builtin_preset
 from tests.corpus import tree_digest
 from tests.photos import leaf_and_soil, smooth_photo
 

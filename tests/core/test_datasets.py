@@ -1,4 +1,4 @@
-"""Tests for filterscope.core.datasets: scanning a folder-per-class tree, its stats and problems."""
+"""Tests for filterscope.core.data.datasets: scanning a folder-per-class tree, its stats and problems."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import Cancelled, RecordingReport
+from filterscope.core.data import datasets
+from filterscope.core.data.datasets import Dataset, DatasetError, scan_folder
 from PIL import Image, ImageFile
 
-from filterscope.core import datasets
-from filterscope.core.datasets import Dataset, DatasetError, scan_folder
-from filterscope.core.jobs import Cancelled, RecordingReport
 from tests import corpus
 from tests.corpus import (
-    deadline,
     Case,
+    deadline,
     make_corpus,
     make_unreadable,
     run_without_read_permission,
@@ -187,8 +187,8 @@ def test_unreadable_file_and_class_folder_are_reported(tmp_path: Path) -> None:
         before = tree_digest(root)
         code = (
             "import json, sys, threading\n"
-            "from filterscope.core.datasets import scan_folder\n"
-            "from filterscope.core.jobs import NullReport\n"
+            "from filterscope.core.data.datasets import scan_folder\n"
+            "from filterscope.core.base.jobs import NullReport\n"
             "ds = scan_folder(sys.argv[1], report=NullReport(), cancel=threading.Event())\n"
             "print(json.dumps([[p.path, p.kind, p.reason] for p in ds.problems] + [ds.keys]))\n"
         )

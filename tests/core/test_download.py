@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-from filterscope.core.builtin import fetch_plant_seedlings, plants_dir
-from filterscope.core.download import DownloadError, download, extract_zip
-from filterscope.core.jobs import Cancelled, RecordingReport
-from filterscope.core.leaves import encode_png
-from filterscope.core.mnist import fetch_mnist, keras_mnist_path, read_keras_mnist
+from filterscope.core.base.jobs import Cancelled, RecordingReport
+from filterscope.core.data.builtin import fetch_plant_seedlings, plants_dir
+from filterscope.core.data.download import DownloadError, download, extract_zip
+from filterscope.core.data.mnist import fetch_mnist, keras_mnist_path, read_keras_mnist
+from filterscope.core.data.synthetic_leaves import encode_png
 
 TIMEOUT = 5
 

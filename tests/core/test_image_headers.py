@@ -6,9 +6,8 @@ import io
 
 import numpy as np
 import pytest
+from filterscope.core.data.image_headers import HEADER_BYTES, read_header
 from PIL import Image
-
-from filterscope.core.image_headers import HEADER_BYTES, read_header
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:

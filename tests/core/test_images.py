@@ -1,4 +1,4 @@
-"""Tests for filterscope.core.images: the reader every image path goes through."""
+"""Tests for filterscope.core.data.images: the reader every image path goes through."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile, ImageOps, JpegImagePlugin
-
-from filterscope.core.images import (
+from filterscope.core.data.images import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
     ImageInfo,
@@ -22,10 +20,12 @@ from filterscope.core.images import (
     read_thumbnail,
     to_rgb,
 )
+from PIL import Image, ImageFile, ImageOps, JpegImagePlugin
+
 from tests import corpus
 from tests.corpus import (
-    deadline,
     Case,
+    deadline,
     make_corpus,
     make_unreadable,
     run_without_read_permission,
@@ -372,7 +372,7 @@ def test_unreadable_file_raises_unreadable(tmp_path):
     )
     assert probe.stdout.strip() == "denied", probe.stderr
     code = (
-        "import sys\nfrom filterscope.core.images import ImageReadError, read_image, probe_image\n"
+        "import sys\nfrom filterscope.core.data.images import ImageReadError, read_image, probe_image\n"
         "for fn in (read_image, probe_image):\n"
         "    try:\n        fn(sys.argv[1])\n    except ImageReadError as e:\n"
         "        print(e.kind, '|', e.reason)\n"
@@ -424,7 +424,7 @@ def test_suffixes_are_lower_case_and_readable():
 def test_core_images_does_not_import_qt():
     # In a fresh interpreter: pytest-qt has already imported PySide6 into this one.
     code = (
-        "import sys, filterscope.core.images\n"
+        "import sys, filterscope.core.data.images\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))"
     )
     desktop = str(Path(__file__).resolve().parents[2] / "desktop")

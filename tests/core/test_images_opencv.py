@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.data import images
+from filterscope.core.data.images import MAX_PIXELS, ImageReadError, read_image
 from PIL import Image
 
-from filterscope.core import images
-from filterscope.core.images import MAX_PIXELS, ImageReadError, read_image
 from tests.corpus import Case, make_corpus
 
 

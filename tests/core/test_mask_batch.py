@@ -1,4 +1,4 @@
-"""Tests for filterscope.core.mask_batch: masked copies of a dataset, never into the source."""
+"""Tests for filterscope.core.masking.batch: masked copies of a dataset, never into the source."""
 
 from __future__ import annotations
 
@@ -13,19 +13,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
-
-from filterscope.core.datasets import Dataset, scan_folder
-from filterscope.core.images import read_image
-from filterscope.core.jobs import Cancelled, NullReport, RecordingReport, never_cancel
-from filterscope.core.mask_batch import (
+from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport, never_cancel
+from filterscope.core.data.datasets import Dataset, scan_folder
+from filterscope.core.data.images import read_image
+from filterscope.core.masking.batch import (
     MANIFEST,
     MaskBatchError,
     mask_dataset,
     mask_file,
     mask_path,
 )
-from filterscope.core.masking import MaskParams, apply_mask, builtin_preset
+from filterscope.core.masking.colordist import MaskParams, apply_mask, builtin_preset
+from PIL import Image
+
 from tests.corpus import run_without_read_permission, tree_digest
 from tests.photos import leaf_and_soil, smooth_photo
 
@@ -317,9 +317,9 @@ def test_read_only_output_folder_gives_a_clear_error(source, tmp_path: Path) -> 
     os.chmod(locked, 0o555)
     code = (
         "import sys, threading\n"
-        "from filterscope.core.jobs import NullReport\n"
-        "from filterscope.core.mask_batch import MaskBatchError, mask_path\n"
-        "from filterscope.core.masking import builtin_preset\n"
+        "from filterscope.core.base.jobs import NullReport\n"
+        "from filterscope.core.masking.batch import MaskBatchError, mask_path\n"
+        "from filterscope.core.masking.colordist import builtin_preset\n"
         "try:\n"
         "    mask_path(sys.argv[1], sys.argv[2], builtin_preset('chapter'), report=NullReport(),\n"
         "              cancel=threading.Event())\n"
@@ -368,7 +368,7 @@ def test_mask_path_on_one_image(tmp_path: Path) -> None:
 
 
 def test_mask_path_unreadable_image_raises(tmp_path: Path) -> None:
-    from filterscope.core.images import ImageReadError
+    from filterscope.core.data.images import ImageReadError
 
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")

@@ -1,4 +1,4 @@
-"""Tests for filterscope.core.masking: the chapter's colour-distance mask, exact and fast."""
+"""Tests for filterscope.core.masking.colordist: the chapter's colour-distance mask, exact and fast."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
-
-from filterscope.core.images import read_image
-from filterscope.core.masking import (
+from filterscope.core.data.images import read_image
+from filterscope.core.masking.colordist import (
     CHAPTER_TARGETS,
     MAX_MEDIAN,
     OUTPUTS,
@@ -29,6 +27,8 @@ from filterscope.core.masking import (
     load_params,
     make_mask,
 )
+from PIL import Image
+
 from tests.chapter_reference import chapter_colordist, chapter_path
 from tests.photos import leaf_and_soil, smooth_photo
 
@@ -349,6 +349,6 @@ def test_preset_file_errors_name_file_and_field(tmp_path: Path) -> None:
     MaskParams(targets=(Target((200, 30, 90), 7321.5), Target((10, 250, 10), 12.0)), combine="any"),
 ], ids=["chapter", "chapter-all", "odd-thresholds"])
 def test_redmean_colour_table_by_intervals_equals_the_distance(params: MaskParams) -> None:
-    from filterscope.core.masking import _redmean_table, _table_by_sessions
+    from filterscope.core.masking.colordist import _redmean_table, _table_by_sessions
 
     assert np.array_equal(_redmean_table(params), _table_by_sessions(params))

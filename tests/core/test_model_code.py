@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 import pytest
+from filterscope.core.training.model_build import build_model, summary_rows
+from filterscope.core.training.model_code import keras_code
+from filterscope.core.training.model_spec import ConvBlock, ModelSpec, OptimizerSpec, Penalty, templates
 
-from filterscope.core.model_build import build_model, summary_rows
-from filterscope.core.model_code import keras_code
-from filterscope.core.models import ConvBlock, ModelSpec, OptimizerSpec, Penalty, templates
 from tests.core.test_models import random_spec
 
 DIGITS = [str(d) for d in range(10)]

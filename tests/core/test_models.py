@@ -10,9 +10,8 @@ import sys
 from dataclasses import replace
 
 import pytest
-
-from filterscope.core.model_build import build_model, check_input, plan_rows, summary_rows
-from filterscope.core.models import (
+from filterscope.core.training.model_build import build_model, check_input, plan_rows, summary_rows
+from filterscope.core.training.model_spec import (
     ACTIVATIONS,
     PADDINGS,
     POOLS,
@@ -192,9 +191,9 @@ def test_too_small_input_is_refused_with_a_plain_message_before_keras() -> None:
 
 
 def test_models_training_and_data_planning_import_no_tensorflow() -> None:
-    code = ("import sys, filterscope.core.models, filterscope.core.training\n"
-            "import filterscope.core.data_plan, filterscope.core.runs\n"
-            "from filterscope.core.model_build import plan_rows\nfrom filterscope.core.models import ModelSpec\n"
+    code = ("import sys, filterscope.core.training.model_spec, filterscope.core.training.train\n"
+            "import filterscope.core.training.data_plan, filterscope.core.training.runs\n"
+            "from filterscope.core.training.model_build import plan_rows\nfrom filterscope.core.training.model_spec import ModelSpec\n"
             "plan_rows(ModelSpec(), (28, 28, 1), 10)\n"
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

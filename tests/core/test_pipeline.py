@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
+from filterscope.core.data.sources import open_source
+from filterscope.core.data.splits import make_split, save_manifest
+from filterscope.core.training import data_plan, pipeline
+from filterscope.core.training.data_plan import DataSpec, PipelineError, fitted_size
+from filterscope.core.training.pipeline import Inputs, build_inputs
 from PIL import Image
 
-from filterscope.core import data_plan, pipeline
-from filterscope.core.data_plan import DataSpec, PipelineError, fitted_size
-from filterscope.core.jobs import Cancelled, NullReport, RecordingReport
-from filterscope.core.pipeline import Inputs, build_inputs
-from filterscope.core.sources import open_source
-from filterscope.core.splits import make_split, save_manifest
 from tests.corpus import tree_digest
 
 UNICODE_CLASS = "Ünïcødé 植物"

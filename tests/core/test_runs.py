@@ -8,12 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from filterscope.core.base.jobs import NullReport, RecordingReport
+from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.model_spec import OptimizerSpec, templates
+from filterscope.core.training.runs import RunReadError, RunSpec, RunSpecError, load_run, saved_runs
+from filterscope.core.training.train import train
 
-from filterscope.core.jobs import NullReport, RecordingReport
-from filterscope.core.data_plan import DataSpec
-from filterscope.core.models import OptimizerSpec, templates
-from filterscope.core.runs import RunReadError, RunSpec, RunSpecError, load_run, saved_runs
-from filterscope.core.training import train
 from tests.core.test_training import DATA, spec, tiny_inputs
 
 
@@ -63,7 +63,7 @@ def test_a_saved_run_reads_back_as_it_was_trained(runs_folder) -> None:
 
 
 def test_tags_name_what_a_comparison_varies() -> None:
-    from filterscope.core.runs import RunResult
+    from filterscope.core.training.runs import RunResult
 
     spec = {"optimizer": {"kind": "sgd", "learning_rate": 0.05}, "data": {"mask": {}, "chain": None}}
     run = RunResult(None, "finished", [], None, None, ["a", "b"], (8, 8, 3), spec=spec)

@@ -1,4 +1,4 @@
-"""Tests for filterscope.core.splits: stratified, seeded split manifests and their files."""
+"""Tests for filterscope.core.data.splits: stratified, seeded split manifests and their files."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from filterscope.core.datasets import Dataset
-from filterscope.core.splits import (
+from filterscope.core.base.jobs import Cancelled, NullReport
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.splits import (
     MANIFEST_VERSION,
     SplitError,
     SplitManifest,
@@ -20,7 +20,6 @@ from filterscope.core.splits import (
     split_counts,
     split_job,
 )
-from filterscope.core.jobs import Cancelled, NullReport
 
 
 def _dataset(counts: dict[str, int]) -> Dataset:

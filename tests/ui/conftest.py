@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import filterscope.workers as workers
 import pytest
 from PySide6.QtCore import QSettings, QThread
-
-import filterscope.workers as workers
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
-
-from filterscope.core.augment import builtin_chain
+from filterscope.core.augment.chain import builtin_chain
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
+from PySide6.QtWidgets import QMessageBox
 
 WAIT_MS = 30_000
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
-
 from filterscope.app import create_window
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.tabs.dataset_tab import DatasetTab
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
 from tests.corpus import tree_digest
 
 WAIT_MS = 20_000
@@ -121,9 +121,10 @@ def test_cancel_mid_scan_leaves_the_tab_usable_and_the_folder_untouched(qtbot, s
 
 
 def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, folder, tmp_path, monkeypatch) -> None:
-    from filterscope.core.sources import open_source
-    from filterscope.core.jobs import NullReport
     import threading
+
+    from filterscope.core.base.jobs import NullReport
+    from filterscope.core.data.sources import open_source
 
     dataset = open_source(f"folder:{folder}", report=NullReport(), cancel=threading.Event())
     before = tree_digest(folder)

@@ -8,13 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import scan_folder
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.mask_tab import MaskTab
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from filterscope.core.datasets import scan_folder
-from filterscope.core.jobs import NullReport
-from filterscope.ui.state import AppState
-from filterscope.ui.tabs.mask_tab import MaskTab
 from tests.corpus import tree_digest
 
 WAIT_MS = 20_000

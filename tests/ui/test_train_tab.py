@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from filterscope.core.datasets import Dataset
-from filterscope.core.jobs import NullReport
-from filterscope.core.models import templates
-from filterscope.core.sources import open_source
-from filterscope.core.splits import load_manifest, make_split
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.sources import open_source
+from filterscope.core.data.splits import load_manifest, make_split
+from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
@@ -139,10 +139,9 @@ def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
 
 def test_chart_text_follows_the_application_text_size(qtbot) -> None:
     """View ▸ Larger text must enlarge the curves' titles, labels and ticks for a projector."""
+    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
-
-    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)

@@ -6,10 +6,9 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
-
-from filterscope.core.jobs import Cancelled, check_cancel
+from filterscope.core.base.jobs import Cancelled, check_cancel
 from filterscope.workers import JobRunner
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
 
 
 def counting_job(n: int, *, report, cancel, delay: float = 0.0) -> int:

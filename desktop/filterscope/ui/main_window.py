@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWidget
 
-from filterscope.core.datasets import Dataset
+from filterscope.core.data.datasets import Dataset
 from filterscope.ui.state import AppState
 from filterscope.workers import JobRunner
 

@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from filterscope.core.fileio import atomic_write_json
+from filterscope.core.base.fileio import atomic_write_json
 
 T = TypeVar("T")
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.datasets import Dataset
-from filterscope.core.fileio import refuse_inside
-from filterscope.core.splits import split_counts
+from filterscope.core.base.fileio import refuse_inside
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.splits import split_counts
 
 
 class SplitDialog(QDialog):

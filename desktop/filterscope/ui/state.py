@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from filterscope.core.augment import ChainSpec
-from filterscope.core.datasets import Dataset
-from filterscope.core.masking import MaskParams
-from filterscope.core.splits import SplitManifest
+from filterscope.core.augment.chain import ChainSpec
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.splits import SplitManifest
+from filterscope.core.masking.colordist import MaskParams
 
 
 class AppState(QObject):

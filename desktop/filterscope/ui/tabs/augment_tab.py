@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from filterscope.core.augment import ChainError, ChainSpec, builtin_chain, load_chain
-from filterscope.core.datasets import Dataset
-from filterscope.core.thumbnails import load_items
+from filterscope.core.augment.chain import ChainError, ChainSpec, builtin_chain, load_chain
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.thumbnails import load_items
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
@@ -44,7 +44,8 @@ MODEL_SIZE = 150
 
 def _preview_job(images, spec, n, seed, mask, *, report, cancel):
     """Both previews in one job: augmented images, and the batch as the model sees it."""
-    from filterscope.core.augmenters import model_batch, preview
+    from filterscope.core.augment.preview import preview
+    from filterscope.core.training.preview import model_batch
 
     shown = preview(images, spec, n, seed, report=report, cancel=cancel)
     model = model_batch([images[i % len(images)] for i in range(4)], spec, seed, size=MODEL_SIZE, mask=mask, report=report,
@@ -156,7 +157,7 @@ class AugmentTab(QWidget):
             self._state.set_chain(chain)
 
     def _show_code(self) -> None:
-        from filterscope.core.augmenters import to_python
+        from filterscope.core.augment.build import to_python
 
         self.code.setPlainText(to_python(self.chain()))
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.datasets import Dataset, Problem
-from filterscope.core.sources import builtin_infos, fetch_source, open_source
-from filterscope.core.splits import SplitManifest, split_job
-from filterscope.core.thumbnails import load_item
+from filterscope.core.data.datasets import Dataset, Problem
+from filterscope.core.data.sources import builtin_infos, fetch_source, open_source
+from filterscope.core.data.splits import SplitManifest, split_job
+from filterscope.core.data.thumbnails import load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from filterscope.core.datasets import Dataset
-from filterscope.core.mask_batch import mask_dataset
-from filterscope.core.masking import (
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.thumbnails import class_examples, load_file, load_item
+from filterscope.core.masking.batch import mask_dataset
+from filterscope.core.masking.colordist import (
     MaskParams,
     MaskParamsError,
     MaskResult,
@@ -35,7 +36,6 @@ from filterscope.core.masking import (
     load_params,
     render_job,
 )
-from filterscope.core.thumbnails import class_examples, load_file, load_item
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.example_strip import ExampleStripWidget

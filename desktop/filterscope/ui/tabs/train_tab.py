@@ -31,16 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.data_plan import AUTO_SIDE, DataSpec, fitted_size
-from filterscope.core.datasets import Dataset
-from filterscope.core.model_build import plan_rows
-from filterscope.core.model_code import keras_code
-from filterscope.core.models import ModelSpecError
-from filterscope.core.paths import data_dir
-from filterscope.core.runs import RunResult, RunSpec, saved_runs
-from filterscope.core.splits import SplitManifest, save_manifest
-from filterscope.core.tf_runtime import load_tensorflow
-from filterscope.core.training import train
+from filterscope.core.base.paths import data_dir
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.splits import SplitManifest, save_manifest
+from filterscope.core.training.data_plan import AUTO_SIDE, DataSpec, fitted_size
+from filterscope.core.training.model_build import plan_rows
+from filterscope.core.training.model_code import keras_code
+from filterscope.core.training.model_spec import ModelSpecError
+from filterscope.core.training.runs import RunResult, RunSpec, saved_runs
+from filterscope.core.training.tf_runtime import load_tensorflow
+from filterscope.core.training.train import train
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget

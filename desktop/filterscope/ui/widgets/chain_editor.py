@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider, QLabeledRangeSlider
 
-from filterscope.core.augment import CATALOGUE, ChainSpec, Param, Step, default_params
+from filterscope.core.augment.chain import CATALOGUE, ChainSpec, Param, Step, default_params
 
 
 def _control(param: Param, value: Any) -> QWidget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from filterscope.core.datasets import Dataset
+from filterscope.core.data.datasets import Dataset
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QToolButton, QWidget
 
-from filterscope.core.masking import MaskParams, MaskSession
+from filterscope.core.masking.colordist import MaskParams, MaskSession
 from filterscope.ui.widgets.image_view import to_qimage
 
 

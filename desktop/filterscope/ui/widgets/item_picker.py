@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from filterscope.core.datasets import Dataset
+from filterscope.core.data.datasets import Dataset
 
 
 class ItemPickerWidget(QWidget):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.masking import MaskParams, Target
+from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.ui.widgets.target_row import TargetRowWidget
 
 DEFAULT_THRESHOLD = {"redmean": 1600.0, "cielab": 12.0}

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.models import ModelSpec, ModelSpecError, OptimizerSpec, templates
+from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 
 
 class ModelEditDialog(QDialog):

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QHBoxLayout, QPushButton, QToolButton, QWidget
 from superqt import QLabeledDoubleSlider
 
-from filterscope.core.masking import MAX_THRESHOLD, Target
+from filterscope.core.masking.colordist import MAX_THRESHOLD, Target
 
 # Slider ranges that cover sensible thresholds; presets may go beyond (the spin box accepts it).
 SLIDER_MAX = {"redmean": 10_000.0, "cielab": 60.0}

@@ -25,8 +25,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
-from filterscope.core.datasets import Dataset
-from filterscope.core.thumbnails import make_thumbnails
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.thumbnails import make_thumbnails
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.workers import JobRunner
 

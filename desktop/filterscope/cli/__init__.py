@@ -1,0 +1,1 @@
+"""The ``filterscope`` command line: one module per job family, shared helpers in ``common``."""

@@ -1,0 +1,100 @@
+"""``filterscope augment IMAGE --out DIR``: augmented copies of one image, as PNG files.
+
+The command shows from the shell what the Augment tab shows: the chain (a built-in name or a
+chain file), the files it wrote, and the same chain as imgaug code. Images are augmented at full
+resolution; for images up to 256 px the files are exactly the tab's preview with the same seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from filterscope.cli.common import CommandError, load_chain_arg, run_job
+
+MAX_COPIES = 64
+BUILTIN_CHAINS = ("chapter", "keras", "none")
+
+
+def _copies(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_COPIES:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_COPIES} (got {value})")
+    return value
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> None:
+    import cv2
+
+    from filterscope.core.base.fileio import atomic_write_bytes
+
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"cannot encode {path.name} as PNG")
+    atomic_write_bytes(path, data.tobytes())
+
+
+def _human(d: dict) -> str:
+    lines = [f"wrote {len(d['files'])} augmented cop{'y' if len(d['files']) == 1 else 'ies'} of "
+             f"{d['image']} ({d['size'][0]}x{d['size'][1]}) to {d['out']}",
+             f"chain: {d['chain']['name'] or d['chain']['source']} ({d['chain']['source']}), "
+             f"seed {d['seed']}", *[f"  {f}" for f in d["files"]], "", d["chain"]["python"]]
+    return "\n".join(lines)
+
+
+def cmd_augment(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope augment IMAGE --out DIR``: write augmented PNG copies of one image."""
+    from filterscope.core.augment.build import to_python
+    from filterscope.core.augment.chain import ChainError
+    from filterscope.core.augment.preview import augment_copies
+    from filterscope.core.data.images import ImageReadError, read_image
+
+    image_path, out = Path(args.image), Path(args.out)
+    try:
+        spec, source = load_chain_arg(args.chain)
+        if out.resolve() == image_path.resolve():
+            raise CommandError(f"--out {out} is the image itself; give a folder")
+        image = read_image(image_path)
+        out.mkdir(parents=True, exist_ok=True)
+        copies = run_job("Augmenting", augment_copies, image, spec, args.n, args.seed)
+        files = []
+        for k, copy in enumerate(copies, start=1):
+            target = out / f"{image_path.stem}_aug{k}.png"
+            _write_png(target, copy)
+            files.append(str(target))
+    except (ChainError, ImageReadError) as exc:
+        raise CommandError(str(exc)) from exc
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write the images ({exc.strerror or exc})") from exc
+    data = {
+        "image": str(image_path),
+        "size": [int(image.shape[1]), int(image.shape[0])],
+        "out": str(out),
+        "seed": args.seed,
+        "chain": {"name": spec.name, "source": source, "spec": spec.to_json(),
+                  "python": to_python(spec)},
+        "files": files,
+    }
+    return data, _human
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``augment`` command to the ``filterscope`` parser."""
+    augment = sub.add_parser("augment", help="write augmented PNG copies of an image")
+    augment.add_argument("image", help="the image file (any format the app reads)")
+    augment.add_argument("--out", required=True, metavar="DIR",
+                         help="folder for IMAGE-STEM_aug1.png ... (created if missing)")
+    augment.add_argument("--chain", default="chapter", metavar="chapter|keras|none|FILE.json",
+                         help="built-in chain or a chain file saved by the Augment tab "
+                         "(default: chapter, the chapter's imgaug chain)")
+    augment.add_argument("-n", type=_copies, default=8, metavar="N",
+                         help=f"how many copies, 1-{MAX_COPIES} (default 8)")
+    augment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    augment.add_argument("--json", action="store_true", help="print one JSON document")
+    augment.set_defaults(handler=cmd_augment)

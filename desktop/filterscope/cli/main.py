@@ -1,0 +1,61 @@
+"""Headless commands, one per job of the app; ``filterscope`` with no command opens the GUI.
+
+Every command prints a human summary, or one JSON document with ``--json``. Progress goes to
+stderr through tqdm (silent when stderr is not a terminal). Exit codes: 0 success, 1 the job
+failed (message on stderr, one line), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from filterscope import __version__
+from filterscope.cli import augment, data, mask, train
+from filterscope.cli.common import CommandError, emit
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per job."""
+    parser = argparse.ArgumentParser(
+        prog="filterscope",
+        description="Filterscope: ConvNets for computer vision, as a desktop tool. "
+        "Run without a command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"filterscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (data, mask, augment, train):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``filterscope`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from filterscope.app import main as gui_main
+
+        return gui_main()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        data, human = args.handler(args)
+    except CommandError as exc:
+        print(f"filterscope {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"filterscope {args.command}: cancelled", file=sys.stderr)
+        return 130
+    try:
+        emit(args, data, human)
+    except BrokenPipeError:  # `filterscope scan DIR | head`: the reader left, that is fine
+        sys.stderr.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

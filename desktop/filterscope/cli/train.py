@@ -1,0 +1,226 @@
+"""``filterscope train --data DATA --model MODEL --out RUNS``: the Training tab from the shell.
+
+The run goes into a new folder under RUNS (``run.json``, ``history.json``, ``best.keras``,
+``last.keras``), exactly as the tab saves it, so a run started here opens in the app.
+``--spec RUN.json`` trains a run spec as it is, such as the ``run.json`` of a run made in the
+app, so the same run can be repeated on another machine (a GPU server) or for longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from filterscope.cli.common import CommandError, is_file_arg, load_chain_arg, load_mask_arg, run_job
+from filterscope.core.training.model_spec import LEARNING_RATE_MAX, OPTIMIZERS, ModelSpec, templates
+
+MODEL_ALIASES = {"convnet": "chapter-convnet"}
+SKIPPED_SHOWN = 10  # unreadable files listed by name in the human output
+
+
+def _bounded(kind: type, low: float, high: float, *, low_open: bool = False, high_open: bool = False):
+    """An argparse type: a number of ``kind`` within the bounds (exit 2 otherwise)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") \
+                from None
+        if value != value or (value <= low if low_open else value < low) \
+                or (value >= high if high_open else value > high):
+            lower = f"above {low:g}" if low_open else f"at least {low:g}"
+            upper = f"below {high:g}" if high_open else f"at most {high:g}"
+            raise argparse.ArgumentTypeError(f"must be {lower} and {upper} (got {text})")
+        return value
+
+    return parse
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or not all(1 <= s <= 4096 for s in sizes):
+        raise argparse.ArgumentTypeError(f"give SIZE or HEIGHTxWIDTH, each 1-4096 (got {text!r})")
+    return (sizes[0], sizes[-1])
+
+
+def load_model_arg(text: str) -> ModelSpec:
+    """``logistic``, ``convnet``, a template name or a model file -> ModelSpec.
+
+    Raises:
+        ValueError: An unknown name, an unreadable file or an invalid spec (naming the field).
+    """
+    from filterscope.core.training.model_spec import ModelSpecError
+
+    if not is_file_arg(text):
+        name = MODEL_ALIASES.get(text, text)
+        if name not in templates():
+            raise ValueError(f"--model: no template called {text!r}; use one of convnet, "
+                             f"{', '.join(templates())} or a model file (.json)")
+        return templates()[name]
+    try:
+        data = json.loads(Path(text).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{text}: cannot read the model file ({exc})") from exc
+    try:
+        return ModelSpec.from_json(data)
+    except ModelSpecError as exc:
+        raise ValueError(f"{text}: {exc}") from exc
+
+
+def _data_spec(args: argparse.Namespace) -> Any:
+    from filterscope.core.training.data_plan import DataSpec
+
+    source = args.data
+    if source.lower().endswith(".json") and Path(source).is_file():
+        source = f"manifest:{source}"
+    mask = None
+    if args.mask:
+        mask = load_mask_arg(args.mask).to_json()
+    chain = load_chain_arg(args.chain)[0].to_json() if args.chain else None
+    seed = 0 if args.seed is None else args.seed
+    return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain)
+
+
+def _optimizer(args: argparse.Namespace) -> Any:
+    from filterscope.core.training.model_spec import OptimizerSpec
+
+    if args.momentum is not None and args.optimizer != "sgd":
+        args.parser.error("--momentum is a setting of --optimizer sgd")
+    return OptimizerSpec(args.optimizer, args.lr, args.momentum if args.optimizer == "sgd" else None)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _human(d: dict) -> str:
+    opt = d["optimizer"]
+    lines = [f"run: {d['run_dir']}",
+             f"model: {d['model']} ({d['params']:,} parameters), {opt['kind']} learning rate "
+             f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
+             "epoch(s) run"]
+    if d["history"]:
+        lines.append(f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  "
+                     f"{'seconds':>7}")
+    for r in d["history"]:
+        val_loss = "-" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
+        lines.append(f"{r['epoch']:>5}  {r['loss']:>9.4f}  {_percent(r['accuracy']):>8}  {val_loss:>9}  "
+                     f"{_percent(r['val_accuracy']):>7}  {r['seconds']:>7.1f}")
+    if d["best_epoch"] is not None:
+        lines.append(f"best: epoch {d['best_epoch']}, validation accuracy "
+                     f"{_percent(d['best_val_accuracy'])} (best.keras)")
+    if d["diverged"]:
+        lines.append(f"diverged: {d['diverged']}")
+    lines += [f"note: {w}" for w in d["warnings"]]
+    if d["skipped"]:
+        lines.append(f"skipped {len(d['skipped'])} unreadable file(s):")
+        lines += [f"  {x['path']}: {x['reason']}" for x in d["skipped"][:SKIPPED_SHOWN]]
+        if len(d["skipped"]) > SKIPPED_SHOWN:
+            lines.append(f"  ... and {len(d['skipped']) - SKIPPED_SHOWN} more (all in run.json)")
+    return "\n".join(lines)
+
+
+# Flags that describe a run, with their defaults; --spec gives all of them itself.
+_RUN_FLAGS = {"data": None, "model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
+              "image_size": None, "mask": None, "chain": None}
+_OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
+
+
+def _spec_run(args: argparse.Namespace) -> Any:
+    """The RunSpec of ``--spec`` (a run spec or a run's run.json), with --epochs, --batch-size,
+    --seed and --name applied when given."""
+    from filterscope.core.base.fileio import read_json_file
+    from filterscope.core.training.model_spec import ModelSpecError
+    from filterscope.core.training.runs import RunSpec
+
+    given = [f"--{k.replace('_', '-')}" for k, v in _RUN_FLAGS.items() if getattr(args, k) != v]
+    if given:
+        args.parser.error(f"--spec gives the whole run: drop {', '.join(given)}")
+    data = read_json_file(args.spec, ValueError, "run spec")
+    if isinstance(data, dict) and isinstance(data.get("run"), dict):  # a run folder's run.json
+        data = data["run"]
+    try:
+        run = RunSpec.from_json(data)
+    except ModelSpecError as exc:  # RunSpecError, naming the field
+        raise ValueError(f"{args.spec}: {exc}") from exc
+    changes = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    if args.seed is not None:  # seeds the split and shuffling too, as it does without --spec
+        changes["data"] = replace(run.data, seed=args.seed)
+    if args.name:
+        changes["name"] = args.name
+    return replace(run, **changes)
+
+
+def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope train``: train a model and save the run."""
+    from filterscope.core.training.data_plan import PipelineError
+    from filterscope.core.training.model_spec import ModelSpecError
+    from filterscope.core.training.runs import RunSpec, TrainingError
+    from filterscope.core.training.train import train
+
+    if args.data is None and args.spec is None:
+        args.parser.error("give --data (and the run's settings) or --spec RUN.json")
+    try:
+        if args.spec is not None:
+            run = _spec_run(args)
+        else:
+            settings = {k: default if getattr(args, k) is None else getattr(args, k)
+                        for k, default in _OVERRIDES.items()}
+            run = RunSpec(_data_spec(args), load_model_arg(args.model), _optimizer(args),
+                          settings["epochs"], settings["batch_size"], settings["seed"],
+                          args.name or "")
+        optimizer = run.optimizer
+        result = run_job("Training", train, run, Path(args.out))
+    except ModelSpecError as exc:  # a model too big for the images, or a bad --name
+        raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
+    except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError
+        raise CommandError(str(exc)) from exc
+    data = {**result.to_json(), "model": run.model.name or run.model.kind,
+            "params": int(result.model.count_params()), "optimizer": optimizer.to_json(),
+            "epochs": run.epochs, "batch_size": run.batch_size}
+    return data, _human
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` command to the ``filterscope`` parser."""
+    names = ", ".join(["convnet", *templates()])
+    p = sub.add_parser("train", help="train a model on a dataset and save the run")
+    p.add_argument("--data", metavar="mnist|DIR|MANIFEST.json",
+                   help="a built-in dataset id, a folder with one sub-folder per class, or a split "
+                   "manifest written by `filterscope split`")
+    p.add_argument("--spec", metavar="RUN.json",
+                   help="train this run spec instead (e.g. the run.json of a run made in the app); "
+                   "--epochs, --batch-size, --seed and --name still apply")
+    p.add_argument("--model", default="convnet", metavar="TEMPLATE|FILE.json",
+                   help=f"{names}, or a model file saved by the Training tab (default: convnet, "
+                   "the chapter's MNIST ConvNet)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                   help="default adam, as the chapter trains")
+    p.add_argument("--lr", type=_bounded(float, 0.0, LEARNING_RATE_MAX, low_open=True), metavar="F",
+                   help="learning rate (default: adam 0.001, sgd 0.01)")
+    p.add_argument("--momentum", type=_bounded(float, 0.0, 1.0, high_open=True), metavar="F",
+                   help="sgd momentum in [0, 1) (default 0.9)")
+    p.add_argument("--epochs", type=_bounded(int, 1, 10_000), metavar="N",
+                   help="default 10")
+    p.add_argument("--batch-size", type=_bounded(int, 1, 65_536), metavar="B",
+                   help="default 32")
+    p.add_argument("--image-size", type=_image_size, metavar="SIZE|HxW",
+                   help="resize images to this (default: the dataset's most common size; photos "
+                   "larger than 256 px go to 150 px on their longer side, aspect kept)")
+    p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
+    p.add_argument("--chain", metavar="CHAIN|FILE.json", help="augmentation chain for training images")
+    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), metavar="S",
+                   help="seeds the split, shuffling, augmentation and weights (default 0)")
+    p.add_argument("--name", metavar="NAME", help="run folder name (default: time and model)")
+    p.add_argument("--out", required=True, metavar="RUNS_DIR",
+                   help="runs folder; the run goes into a new sub-folder")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=cmd_train, parser=p)

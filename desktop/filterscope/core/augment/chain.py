@@ -1,0 +1,262 @@
+"""Augmentation chains: a JSON ``ChainSpec`` of imgaug steps, built into an imgaug Sequential.
+
+The chapter augments two ways: Keras's ``ImageDataGenerator`` parameters, which no longer exist
+in Keras 3 and become their imgaug equivalents here (:func:`keras_chain`), and an imgaug chain.
+Both are specs of the same shape, so the tab, the CLI and training share one code path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from filterscope.core.base.fileio import read_preset, read_spec_file
+
+CHAIN_FORMAT_VERSION = 1
+ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
+FILL_MODES = ("constant", "edge", "symmetric", "reflect", "wrap")
+
+
+class ChainError(ValueError):
+    """A chain that cannot be built; the message names the step and the parameter."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an augmenter as the editor shows it.
+
+    Attributes:
+        name: The imgaug keyword (``translate_x``/``translate_y`` become ``translate_percent``).
+        kind: ``prob``, ``range`` (two floats), ``int_range``, ``float``, ``bool`` or ``choice``.
+        default: Default value (a list for ranges).
+        low: Smallest allowed value.
+        high: Largest allowed value.
+        choices: For ``choice``.
+        help: A short explanation for tooltips and the code view.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    low: float = 0.0
+    high: float = 1.0
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+def _p(name: str, kind: str, default: Any, low: float = 0.0, high: float = 1.0, help: str = "",
+       choices: tuple[str, ...] = ()) -> Param:
+    return Param(name, kind, default, low, high, choices, help)
+
+
+# The augmenters the editor offers, with sensible ranges; each is tested on uint8 batches.
+CATALOGUE: dict[str, tuple[Param, ...]] = {
+    "Fliplr": (_p("p", "prob", 0.5, help="probability of a left-right flip"),),
+    "Flipud": (_p("p", "prob", 0.5, help="probability of an up-down flip"),),
+    "Crop": (_p("percent", "range", [0.0, 0.1], 0.0, 0.5, "fraction cropped from each side"),),
+    "Affine": (
+        _p("rotate", "range", [-45.0, 45.0], -180.0, 180.0, "rotation in degrees"),
+        _p("translate_x", "range", [0.0, 0.0], -0.5, 0.5, "shift as a fraction of the width"),
+        _p("translate_y", "range", [0.0, 0.0], -0.5, 0.5, "shift as a fraction of the height"),
+        _p("shear", "range", [0.0, 0.0], -45.0, 45.0, "shear in degrees"),
+        _p("scale", "range", [1.0, 1.0], 0.25, 4.0, "zoom factor"),
+        _p("mode", "choice", "constant", choices=FILL_MODES, help="how new pixels are filled"),
+    ),
+    "GaussianBlur": (_p("sigma", "range", [0.0, 0.5], 0.0, 5.0, "blur strength"),),
+    "LinearContrast": (_p("alpha", "range", [0.75, 1.5], 0.0, 3.0, "contrast factor"),),
+    "GammaContrast": (_p("gamma", "range", [0.7, 1.5], 0.1, 3.0, "gamma"),),
+    "AdditiveGaussianNoise": (
+        _p("scale", "range", [0.0, 12.75], 0.0, 64.0, "noise standard deviation (0-255 scale)"),
+        _p("per_channel", "prob", 0.5, help="probability of noise per colour channel"),
+    ),
+    "Multiply": (
+        _p("mul", "range", [0.8, 1.2], 0.0, 3.0, "brightness factor"),
+        _p("per_channel", "prob", 0.2, help="probability of a factor per colour channel"),
+    ),
+    "Add": (
+        _p("value", "int_range", [-20, 20], -128, 128, "value added to every pixel"),
+        _p("per_channel", "prob", 0.0, help="probability of a value per colour channel"),
+    ),
+    "AddToHueAndSaturation": (_p("value", "int_range", [-20, 20], -100, 100, "hue/saturation shift"),),
+    "Grayscale": (_p("alpha", "range", [0.0, 1.0], 0.0, 1.0, "how far towards gray"),),
+    "Sharpen": (
+        _p("alpha", "range", [0.0, 0.5], 0.0, 1.0, "blend with the sharpened image"),
+        _p("lightness", "range", [0.8, 1.2], 0.0, 2.0, "brightness of the sharpened image"),
+    ),
+    "Dropout": (
+        _p("p", "range", [0.0, 0.05], 0.0, 0.5, "fraction of pixels set to black"),
+        _p("per_channel", "prob", 0.0, help="probability of dropping per channel"),
+    ),
+    "CoarseDropout": (
+        _p("p", "range", [0.0, 0.05], 0.0, 0.5, "fraction of areas set to black"),
+        _p("size_percent", "range", [0.02, 0.1], 0.01, 0.5, "size of the dropped areas"),
+    ),
+    "MotionBlur": (_p("k", "int_range", [3, 7], 3, 25, "kernel size in pixels"),),
+    "PerspectiveTransform": (_p("scale", "range", [0.01, 0.1], 0.0, 0.3, "corner jitter"),),
+    "ElasticTransformation": (
+        _p("alpha", "range", [0.0, 5.0], 0.0, 50.0, "displacement strength"),
+        _p("sigma", "float", 0.5, 0.1, 10.0, "smoothness of the displacement"),
+    ),
+    "Rot90": (_p("k", "int_range", [0, 3], 0, 3, "quarter turns"),),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One augmenter in a chain; ``sometimes`` wraps it in ``iaa.Sometimes(p, ...)``."""
+
+    name: str
+    params: dict[str, Any]
+    sometimes: float | None = None
+    enabled: bool = True
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"name": self.name, "params": dict(self.params), "sometimes": self.sometimes,
+                "enabled": self.enabled}
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """An ordered augmentation chain; ``random_order`` shuffles the steps for every image."""
+
+    steps: tuple[Step, ...] = ()
+    random_order: bool = False
+    name: str = ""
+    version: int = field(default=CHAIN_FORMAT_VERSION)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"version": self.version, "name": self.name, "random_order": self.random_order,
+                "steps": [s.to_json() for s in self.steps]}
+
+    @classmethod
+    def from_json(cls, data: object) -> ChainSpec:
+        """Validate and build from a dict.
+
+        Raises:
+            ChainError: Naming the step and parameter at fault.
+        """
+        if not isinstance(data, dict):
+            raise ChainError("a chain must be a JSON object")
+        unknown = set(data) - {"version", "name", "random_order", "steps"}
+        if unknown:
+            raise ChainError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        version = data.get("version", CHAIN_FORMAT_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) \
+                or not 1 <= version <= CHAIN_FORMAT_VERSION:
+            raise ChainError(f"chain version {version!r} is newer than this app understands")
+        steps = data.get("steps", [])
+        if not isinstance(steps, list):
+            raise ChainError("steps must be a list")
+        random_order = data.get("random_order", False)
+        if not isinstance(random_order, bool):
+            raise ChainError("random_order must be true or false")
+        return cls(tuple(make_step(i, s) for i, s in enumerate(steps)), random_order,
+                   str(data.get("name", "")))
+
+
+def default_params(name: str) -> dict[str, Any]:
+    """The catalogue defaults of augmenter ``name``."""
+    return {p.name: (list(p.default) if isinstance(p.default, list) else p.default)
+            for p in CATALOGUE[ALIASES.get(name, name)]}
+
+
+def make_step(index: int, raw: object) -> Step:
+    """Validate one step dict (position ``index``) into a Step with every parameter filled."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise ChainError(f"step {index + 1}: needs a 'name'")
+    name = ALIASES.get(raw["name"], raw["name"])
+    where = f"step {index + 1} ({raw['name']})"
+    if name not in CATALOGUE:
+        raise ChainError(f"{where}: unknown augmenter; known: {', '.join(sorted(CATALOGUE))}")
+    extra = set(raw) - {"name", "params", "sometimes", "enabled"}
+    if extra:
+        raise ChainError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
+    given = raw.get("params", {})
+    if not isinstance(given, dict):
+        raise ChainError(f"{where}: params must be an object")
+    specs = {p.name: p for p in CATALOGUE[name]}
+    unknown = set(given) - set(specs)
+    if unknown:
+        raise ChainError(f"{where}: unknown parameter(s) {', '.join(sorted(unknown))}")
+    params = default_params(name)
+    for key, value in given.items():
+        params[key] = _check(where, specs[key], value)
+    sometimes = raw.get("sometimes")
+    if sometimes is not None and not _is_number(sometimes, 0, 1):
+        raise ChainError(f"{where}: sometimes must be a probability from 0 to 1, not {sometimes!r}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ChainError(f"{where}: enabled must be true or false")
+    return Step(name, params, None if sometimes is None else float(sometimes), enabled)
+
+
+def _is_number(value: object, low: float, high: float, integer: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if integer and not float(value).is_integer():
+        return False
+    return low <= value <= high
+
+
+def _check(where: str, spec: Param, value: object) -> Any:
+    bounds = f"from {spec.low:g} to {spec.high:g}"
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ChainError(f"{where}: {spec.name} must be true or false, not {value!r}")
+        return value
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise ChainError(f"{where}: {spec.name} must be one of {spec.choices}, not {value!r}")
+        return value
+    if spec.kind in ("prob", "float"):
+        if not _is_number(value, spec.low, spec.high):
+            raise ChainError(f"{where}: {spec.name} must be a number {bounds}, not {value!r}")
+        return float(value)
+    integer = spec.kind == "int_range"
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(_is_number(v, spec.low, spec.high, integer) for v in value)):
+        raise ChainError(f"{where}: {spec.name} must be two numbers {bounds}, not {value!r}")
+    if value[0] > value[1]:
+        raise ChainError(f"{where}: {spec.name} range is inverted ({value[0]} > {value[1]})")
+    return [int(v) for v in value] if integer else [float(v) for v in value]
+
+
+def load_chain(path: str | os.PathLike) -> ChainSpec:
+    """Read a chain file; raises ChainError naming the file for anything wrong."""
+    return read_spec_file(path, ChainSpec.from_json, ChainError, "chain")
+
+
+def builtin_chain(name: str) -> ChainSpec:
+    """A chain shipped in resources/presets/augment (``chapter``, ``keras``, ``none``)."""
+    data = read_preset("augment", name)
+    if data is None:
+        raise ChainError(f"there is no built-in chain called {name!r} (chapter, keras, none)")
+    return ChainSpec.from_json(data)
+
+
+def keras_chain(*, rotation_range: float = 0.0, width_shift_range: float = 0.0,
+                height_shift_range: float = 0.0, shear_range: float = 0.0, zoom_range: float = 0.0,
+                horizontal_flip: bool = False, vertical_flip: bool = False,
+                fill_mode: str = "nearest") -> ChainSpec:
+    """The imgaug equivalent of Keras 2's ``ImageDataGenerator`` augmentation arguments.
+
+    ``rescale`` is not augmentation: the training pipeline always rescales to [0, 1].
+    Keras's ``shear_range`` is in degrees and ``zoom_range`` z means a zoom in [1 - z, 1 + z].
+    """
+    modes = {"nearest": "edge", "reflect": "symmetric", "wrap": "wrap", "constant": "constant"}
+    if fill_mode not in modes:
+        raise ChainError(f"fill_mode must be one of {tuple(modes)}, not {fill_mode!r}")
+    affine = {"rotate": [-rotation_range, rotation_range],
+              "translate_x": [-width_shift_range, width_shift_range],
+              "translate_y": [-height_shift_range, height_shift_range],
+              "shear": [-shear_range, shear_range],
+              "scale": [1.0 - zoom_range, 1.0 + zoom_range], "mode": modes[fill_mode]}
+    steps = [{"name": "Affine", "params": affine}]
+    if horizontal_flip:
+        steps.append({"name": "Fliplr", "params": {"p": 0.5}})
+    if vertical_flip:
+        steps.append({"name": "Flipud", "params": {"p": 0.5}})
+    return ChainSpec.from_json({"name": "Keras ImageDataGenerator (chapter)", "steps": steps})

@@ -1,0 +1,1 @@
+"""Foundations every domain uses: the job protocol, atomic file writes, app folders."""

@@ -1,0 +1,1 @@
+"""Datasets: the one image reader, scanning, splits, built-in data, thumbnails, downloads."""

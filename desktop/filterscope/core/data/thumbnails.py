@@ -1,0 +1,121 @@
+"""Thumbnails for browsing: made in a worker, handed over in small timely batches."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.images import ImageReadError, read_image, read_thumbnail, to_rgb
+
+_BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the grid fills smoothly
+
+
+def thumbnail(dataset: Dataset, index: int, size: int) -> np.ndarray:
+    """Item ``index`` as RGB uint8 with its longest side at most ``size``.
+
+    Raises:
+        ImageReadError: The file cannot be read.
+    """
+    if dataset.pixels is None:
+        return read_thumbnail(dataset.path(index), size)
+    rgb = to_rgb(dataset.pixels[index])
+    height, width = rgb.shape[:2]
+    if max(height, width) <= size:
+        return rgb
+    scale = size / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, new_size, interpolation=cv2.INTER_AREA)
+
+
+def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, report: Report,
+                    cancel: Cancel) -> int:
+    """Make thumbnails for ``indices`` in order, reporting batches as partial results.
+
+    Each partial is a list of ``(index, rgb or None, error reason or None)``.
+
+    Args:
+        dataset: The dataset to read from (never written).
+        indices: Item indices, most wanted first.
+        size: Longest side in pixels.
+        report: Receives the batches and progress.
+        cancel: Polled before every image.
+
+    Returns:
+        The number of thumbnails made (including failures).
+    """
+    batch: list[tuple[int, np.ndarray | None, str | None]] = []
+    last = time.monotonic()
+    for done, index in enumerate(indices):
+        check_cancel(cancel)
+        try:
+            batch.append((index, thumbnail(dataset, index, size), None))
+        except ImageReadError as err:
+            batch.append((index, None, err.reason))
+        now = time.monotonic()
+        if now - last >= _BATCH_SECONDS:
+            report.partial(batch)
+            report.progress((done + 1) / len(indices), f"Thumbnails {done + 1}/{len(indices)}")
+            batch, last = [], now
+    if batch:
+        report.partial(batch)
+    report.progress(1.0, "")
+    return len(indices)
+
+
+def load_item(dataset: Dataset, index: int, *, report: Report, cancel: Cancel) -> tuple[int, np.ndarray]:
+    """Job form of ``dataset.load(index)`` for the viewer: large photos decode off the GUI thread.
+
+    Returns:
+        ``(index, rgb)``.
+
+    Raises:
+        ImageReadError: The file cannot be read (the message names it and says why).
+    """
+    check_cancel(cancel)
+    report.progress(0.0, f"Loading {dataset.keys[index]}")
+    rgb = dataset.load(index)
+    check_cancel(cancel)
+    return index, rgb
+
+
+def class_examples(dataset: Dataset, size: int, *, report: Report,
+                   cancel: Cancel) -> list[tuple[int, str, np.ndarray]]:
+    """The first readable item of every class as a small image: ``(index, class, rgb)``."""
+    examples = []
+    for label, name in enumerate(dataset.classes):
+        check_cancel(cancel)
+        report.progress(label / max(len(dataset.classes), 1), f"Examples: {name}")
+        for index in np.flatnonzero(dataset.labels == label)[:5]:
+            try:
+                examples.append((int(index), name, thumbnail(dataset, int(index), size)))
+                break
+            except ImageReadError:
+                continue
+    return examples
+
+
+def load_file(path: Path, *, report: Report, cancel: Cancel) -> tuple[int, np.ndarray]:
+    """Job: read an image the user picked outside the dataset; ``(-1, rgb)`` like load_item."""
+    check_cancel(cancel)
+    report.progress(0.0, f"Loading {path.name}")
+    return -1, read_image(path)
+
+
+def load_items(dataset: Dataset, indices: Sequence[int], *, report: Report,
+               cancel: Cancel) -> list[np.ndarray]:
+    """Job: several items as RGB uint8, unreadable ones left out (the Dataset tab lists them)."""
+    images = []
+    for done, index in enumerate(indices):
+        check_cancel(cancel)
+        report.progress(done / max(len(indices), 1), f"Loading {dataset.keys[index]}")
+        try:
+            images.append(dataset.load(index))
+        except ImageReadError:
+            continue
+    return images

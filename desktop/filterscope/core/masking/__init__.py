@@ -1,0 +1,1 @@
+"""The chapter's colour-distance background mask: parameters, the mask, batch apply."""

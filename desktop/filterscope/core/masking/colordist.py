@@ -1,0 +1,360 @@
+"""The chapter's colour-distance ("colordist") background mask, fast enough for live sliders.
+
+The chapter blacks out every pixel whose low-cost "redmean" RGB distance to each of four leaf
+greens exceeds that green's threshold, then runs ``cv2.medianBlur(img, 9)`` over the colour image.
+Here the distance is computed exactly as the chapter does (integer arithmetic, ``>> 8``) but
+through lookup tables, one distance map per target is cached so that moving a threshold is only
+a comparison, and the 9x9 median of the binary mask is computed as the vote it is (a box count
+compared with half the window), which gives the same pixels as a median far faster. The
+chapter's own output (median over the masked colour image) stays available, pixel-exact, as the
+``chapter`` output mode.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import asdict, dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from filterscope.core.base.fileio import read_preset, read_spec_file
+from filterscope.core.base.jobs import Cancel, Report, check_cancel
+
+DISTANCES = ("redmean", "cielab")
+COMBINES = ("any", "all")
+OUTPUTS = ("black", "chapter", "alpha", "mask")
+MAX_THRESHOLD = {"redmean": 200_000.0, "cielab": 200.0}
+MAX_MEDIAN = 31
+MASK_FORMAT_VERSION = 1
+
+
+class MaskParamsError(ValueError):
+    """A preset that is malformed or out of range; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A colour to keep, and how far (in the distance's own units) a pixel may be from it."""
+
+    rgb: tuple[int, int, int]
+    threshold: float
+
+
+CHAPTER_TARGETS = (
+    Target((71, 86, 38), 1600.0),
+    Target((65, 79, 19), 1600.0),
+    Target((95, 106, 56), 1600.0),
+    Target((56, 63, 43), 500.0),
+)
+
+
+@dataclass(frozen=True)
+class MaskParams:
+    """Everything that decides a mask; round-trips through JSON.
+
+    Attributes:
+        targets: Colours to keep (RGB, as the chapter gives them) with thresholds.
+        distance: ``redmean`` (the chapter's formula) or ``cielab`` (CIE76 delta-E, perceptual).
+        median: Odd median window to clean the mask; 1 turns cleaning off.
+        combine: ``any``: a pixel is kept when it is near any target (the chapter's rule);
+            ``all``: only when it is near every target.
+        output: ``black`` (background set to black, mask cleaned by the fast vote), ``chapter``
+            (the chapter's median over the masked colour image), ``alpha`` (RGBA, background
+            transparent) or ``mask`` (the mask itself, white = kept).
+    """
+
+    targets: tuple[Target, ...] = CHAPTER_TARGETS
+    distance: str = "redmean"
+    median: int = 9
+    combine: str = "any"
+    output: str = "black"
+    name: str = ""
+    version: int = field(default=MASK_FORMAT_VERSION)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        data = asdict(self)
+        data["targets"] = [{"rgb": list(t.rgb), "threshold": t.threshold} for t in self.targets]
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> MaskParams:
+        """Validate and build from a dict (as read from a preset file).
+
+        Raises:
+            MaskParamsError: Naming the bad field and what is allowed.
+        """
+        if not isinstance(data, dict):
+            raise MaskParamsError("a mask preset must be a JSON object")
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise MaskParamsError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        distance = data.get("distance", "redmean")
+        if distance not in DISTANCES:
+            raise MaskParamsError(f"distance must be one of {DISTANCES}, not {distance!r}")
+        raw_targets = data.get("targets", [t.__dict__ for t in CHAPTER_TARGETS])
+        if not isinstance(raw_targets, list) or not raw_targets:
+            raise MaskParamsError("targets must be a non-empty list")
+        targets = tuple(_target(i, t, distance) for i, t in enumerate(raw_targets))
+        median = data.get("median", 9)
+        if not isinstance(median, int) or isinstance(median, bool) or median < 1 \
+                or median > MAX_MEDIAN or median % 2 == 0:
+            raise MaskParamsError(f"median must be an odd whole number from 1 to {MAX_MEDIAN}, "
+                                  f"not {median!r}")
+        for key, allowed in (("combine", COMBINES), ("output", OUTPUTS)):
+            if data.get(key, allowed[0]) not in allowed:
+                raise MaskParamsError(f"{key} must be one of {allowed}, not {data[key]!r}")
+        version = data.get("version", MASK_FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise MaskParamsError(f"version must be a whole number from 1, not {version!r}")
+        if version > MASK_FORMAT_VERSION:
+            raise MaskParamsError(f"preset version {version!r} is newer than this app understands")
+        if not isinstance(data.get("name", ""), str):
+            raise MaskParamsError(f"name must be text, not {data['name']!r}")
+        return cls(targets=targets, distance=distance, median=median,
+                   combine=data.get("combine", "any"), output=data.get("output", "black"),
+                   name=data.get("name", ""))
+
+    def with_target(self, index: int, **changes: object) -> MaskParams:
+        """A copy with target ``index`` changed (``rgb=`` or ``threshold=``)."""
+        targets = list(self.targets)
+        targets[index] = replace(targets[index], **changes)
+        return replace(self, targets=tuple(targets))
+
+
+def _target(index: int, raw: object, distance: str) -> Target:
+    where = f"target {index + 1}"
+    if not isinstance(raw, dict) or set(raw) != {"rgb", "threshold"}:
+        raise MaskParamsError(f"{where}: needs exactly 'rgb' and 'threshold'")
+    rgb, threshold = raw["rgb"], raw["threshold"]
+    if (not isinstance(rgb, (list, tuple)) or len(rgb) != 3
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb)):
+        raise MaskParamsError(f"{where}: rgb must be three whole numbers from 0 to 255, not {rgb!r}")
+    if (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)
+            or not 0 <= threshold <= MAX_THRESHOLD[distance]):
+        raise MaskParamsError(f"{where}: threshold must be a number from 0 to "
+                              f"{MAX_THRESHOLD[distance]:g} for {distance}, not {threshold!r}")
+    return Target((int(rgb[0]), int(rgb[1]), int(rgb[2])), float(threshold))
+
+
+def load_params(path: str | os.PathLike) -> MaskParams:
+    """Read a preset file; raises MaskParamsError (naming the file) for anything wrong."""
+    return read_spec_file(path, MaskParams.from_json, MaskParamsError, "preset")
+
+
+def builtin_preset(name: str) -> MaskParams:
+    """A preset shipped in resources/presets/mask (``chapter``)."""
+    data = read_preset("mask", name)
+    if data is None:
+        raise MaskParamsError(f"there is no built-in mask preset called {name!r}")
+    return MaskParams.from_json(data)
+
+
+# --- distances ---------------------------------------------------------------------------
+
+
+def colordist(img: np.ndarray, target: tuple[int, int, int]) -> np.ndarray:
+    """The chapter's redmean distance of every pixel of an RGB uint8 image to ``target``.
+
+    Exactly ``(((512+rmean)*r2)>>8) + 4*g2 + (((767-rmean)*b2)>>8)`` with
+    ``rmean = int((R + tR) / 2)``, computed through lookup tables: the red and green terms
+    depend on one channel each, the blue term on red and blue.
+
+    Returns:
+        int32 (H, W) distances.
+    """
+    red_term, green_term, blue_term = _redmean_tables(tuple(int(c) for c in target))
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    rb = (r.astype(np.uint16) << 8) | b
+    return red_term[r] + green_term[g] + blue_term[rb]
+
+
+_TABLES: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _redmean_tables(target: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if target not in _TABLES:
+        t_r, t_g, t_b = target
+        values = np.arange(256, dtype=np.int32)
+        rmean = (values + t_r) // 2  # non-negative, so // equals the chapter's int((a + b) / 2.)
+        red = ((512 + rmean) * (values - t_r) ** 2) >> 8
+        green = 4 * (values - t_g) ** 2
+        blue = (((767 - rmean)[:, None] * ((values - t_b) ** 2)[None, :]) >> 8).ravel()
+        _TABLES[target] = (red.astype(np.int32), green.astype(np.int32), blue.astype(np.int32))
+    return _TABLES[target]
+
+
+def lab_image(img: np.ndarray) -> np.ndarray:
+    """CIELAB (L in 0..100, a and b about -128..127) of an RGB uint8 image, float32."""
+    return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def delta_e(lab: np.ndarray, target: tuple[int, int, int]) -> np.ndarray:
+    """CIE76 delta-E of every pixel of a :func:`lab_image` to an RGB target, float32 (H, W)."""
+    ref = lab_image(np.asarray(target, np.uint8).reshape(1, 1, 3))[0, 0]
+    diff = lab - ref
+    return np.sqrt(np.einsum("...c,...c->...", diff, diff))
+
+
+# --- masks -------------------------------------------------------------------------------
+
+
+def clean_mask(mask: np.ndarray, size: int) -> np.ndarray:
+    """The ``size`` x ``size`` median of a boolean mask, computed as a vote.
+
+    The median of 0/1 values is 1 exactly when more than half of the window is 1, so a box count
+    compared with half the window gives the same pixels as ``cv2.medianBlur`` (same replicated
+    border) in a fraction of the time.
+    """
+    if size <= 1:
+        return mask
+    counts = cv2.boxFilter(mask.view(np.uint8), cv2.CV_16U, (size, size), normalize=False,
+                           borderType=cv2.BORDER_REPLICATE)
+    return counts > (size * size) // 2
+
+
+@dataclass
+class MaskResult:
+    """What a mask does to one image: the output image, the final mask, the kept fraction."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    kept: float
+
+
+class MaskSession:
+    """One image with cached distance maps, so that moving a threshold is only a comparison.
+
+    Distance maps are cached per (distance, target colour); the comparison with a threshold is
+    cached per target too, so changing one target's threshold recomputes one comparison.
+    """
+
+    def __init__(self, img: np.ndarray) -> None:
+        self.lock = threading.Lock()  # held by render_job: a session may outlive a cancelled job
+        self.img = np.ascontiguousarray(img[..., :3])
+        self._distances: dict[tuple[str, tuple[int, int, int]], np.ndarray] = {}
+        self._near: dict[tuple[str, tuple[int, int, int], float], np.ndarray] = {}
+        self._lab: np.ndarray | None = None
+
+    def distance(self, distance: str, rgb: tuple[int, int, int]) -> np.ndarray:
+        """The cached distance map of the image to one colour."""
+        key = (distance, tuple(rgb))
+        if key not in self._distances:
+            if distance == "cielab":
+                if self._lab is None:
+                    self._lab = lab_image(self.img)
+                self._distances[key] = delta_e(self._lab, key[1])
+            else:
+                self._distances[key] = colordist(self.img, key[1])
+        return self._distances[key]
+
+    def raw_mask(self, params: MaskParams) -> np.ndarray:
+        """Kept pixels before cleaning (True = kept), combined over the targets."""
+        wanted = set()
+        near = []
+        for target in params.targets:
+            key = (params.distance, target.rgb, target.threshold)
+            wanted.add(key)
+            if key not in self._near:
+                self._near[key] = self.distance(params.distance, target.rgb) <= target.threshold
+            near.append(self._near[key])
+        for key in [k for k in self._near if k not in wanted]:
+            del self._near[key]  # only the current thresholds are worth keeping
+        combine = np.logical_or if params.combine == "any" else np.logical_and
+        return combine.reduce(near) if len(near) > 1 else near[0].copy()
+
+    def render(self, params: MaskParams) -> MaskResult:
+        """The output image of ``params`` for this image."""
+        return _render(self.img, self.raw_mask(params), params)
+
+
+def _render(img: np.ndarray, raw: np.ndarray, params: MaskParams) -> MaskResult:
+    if params.output == "chapter":
+        out = img.copy()
+        out[~raw] = 0
+        if params.median > 1:
+            out = cv2.medianBlur(out, params.median)
+        kept = out.any(axis=2)
+        return MaskResult(out, kept, float(kept.mean()))
+    mask = clean_mask(raw, params.median)
+    kept = float(mask.mean()) if mask.size else 0.0
+    if params.output == "mask":
+        return MaskResult(mask.astype(np.uint8) * 255, mask, kept)
+    out = cv2.bitwise_and(img, img, mask=mask.view(np.uint8))
+    if params.output == "alpha":
+        out = np.dstack([out, mask.astype(np.uint8) * 255])
+    return MaskResult(out, mask, kept)
+
+
+@functools.lru_cache(maxsize=4)
+def colour_table(params: MaskParams) -> np.ndarray:
+    """Whether each of the 2**24 RGB colours is kept (before clean-up), for fixed settings.
+
+    Built once per settings (16 MB), it turns masking a whole dataset or a training stream into
+    one lookup per pixel; the answers are those of raw_mask exactly.
+    """
+    if params.distance == "redmean":
+        return _redmean_table(params)
+    return _table_by_sessions(params)
+
+
+def _redmean_table(params: MaskParams) -> np.ndarray:
+    """The redmean table by intervals (about 0.1 s): for one target the distance is
+    red[r] + 4 (g - tg)**2 + blue[r, b], so for each (r, b) the kept greens are |g - tg| <= k,
+    k the largest whole number with 4 k**2 <= threshold - red[r] - blue[r, b]."""
+    greens = np.arange(256, dtype=np.int64)[None, :, None]
+    keep_any = params.combine == "any"
+    kept = np.full((256, 256, 256), not keep_any)  # indexed [r, g, b]
+    for target in params.targets:
+        red, _, blue = _redmean_tables(target.rgb)
+        rest = int(np.floor(target.threshold)) - red[:, None].astype(np.int64) - blue.reshape(256, 256)
+        k = np.floor(np.sqrt(np.maximum(rest, 0) / 4.0)).astype(np.int64)
+        k = np.where(4 * (k + 1) ** 2 <= rest, k + 1, k)  # settle float sqrt's last unit
+        k = np.where(4 * k ** 2 > rest, k - 1, k)  # -1 where even g == tg is too far
+        near = np.abs(greens - target.rgb[1]) <= k[:, None, :]
+        kept = (kept | near) if keep_any else (kept & near)
+    return kept.ravel()
+
+
+def _table_by_sessions(params: MaskParams) -> np.ndarray:
+    """Any distance: raw_mask over all colours, a million at a time (about 1.5 s for CIELAB)."""
+    table = np.empty(1 << 24, dtype=bool)
+    chunk = 1 << 20
+    for start in range(0, 1 << 24, chunk):
+        codes = np.arange(start, start + chunk, dtype=np.uint32)
+        rgb = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1)
+        table[start:start + chunk] = MaskSession(rgb.astype(np.uint8)[None]).raw_mask(params)[0]
+    return table
+
+
+def make_mask(img: np.ndarray, params: MaskParams) -> np.ndarray:
+    """The final boolean mask (True = kept) of an RGB uint8 image."""
+    return apply_mask(img, params).mask
+
+
+def apply_mask(img: np.ndarray, params: MaskParams) -> MaskResult:
+    """Mask an RGB uint8 image with fixed settings, through the colour table.
+
+    The batch job and the training pipeline call this on every image; the live tab uses
+    MaskSession instead, whose cached distances suit thresholds that keep moving.
+    """
+    img = np.ascontiguousarray(img[..., :3])
+    codes = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
+    return _render(img, colour_table(params)[codes], params)
+
+
+def render_job(session: MaskSession, params: MaskParams, *, report: Report,
+               cancel: Cancel) -> tuple[MaskParams, MaskResult]:
+    """Job form of ``session.render`` for full-resolution previews (latest request wins).
+
+    Returns:
+        The params rendered (so the caller can drop a result that is no longer current) and
+        the result.
+    """
+    with session.lock:
+        check_cancel(cancel)
+        report.progress(0.0, "Full resolution")
+        return params, session.render(params)

@@ -1,0 +1,127 @@
+"""A run's model, optimiser and fit call as the plain Keras code a learner can read and paste.
+
+The Train tab shows this next to its layer table: the same layers, names, regularisers and
+optimiser settings that :func:`filterscope.core.model_build.build_model` builds (a test runs the
+code and compares the two models layer by layer), written the way the chapter writes Keras.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+
+from filterscope.core.training.model_spec import (
+    LOSS,
+    ConvBlock,
+    DenseLayer,
+    ModelSpec,
+    OptimizerSpec,
+    Penalty,
+)
+
+_INDENT = " " * 4
+_MAX_NAMED_CLASSES = 10
+
+
+def _penalty(penalty: Penalty) -> str:
+    if penalty.l1 and penalty.l2:
+        return f"regularizers.L1L2(l1={penalty.l1!r}, l2={penalty.l2!r})"
+    return f"regularizers.l1({penalty.l1!r})" if penalty.l1 else f"regularizers.l2({penalty.l2!r})"
+
+
+def _regularizers(layer: ConvBlock | DenseLayer | object, call: str) -> str:
+    """``,`` plus the layer's regularizer arguments, one per line under the call's ``(``."""
+    indent = "\n" + _INDENT + " " * (call.index("(") + 1)
+    parts = [f",{indent}{name}={_penalty(getattr(layer, name))}"
+             for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+             if getattr(layer, name).active]
+    return "".join(parts)
+
+
+def _activation(prefix: str, activation: str) -> list[str]:
+    return [] if activation == "linear" else \
+        [f'layers.Activation("{activation}", name="{prefix}_{activation}"),']
+
+
+def _tail(prefix: str, layer: ConvBlock | DenseLayer) -> list[str]:
+    lines = []
+    if layer.batchnorm:
+        lines.append(f'layers.BatchNormalization(name="{prefix}_batchnorm"),')
+    if layer.dropout > 0:
+        lines.append(f'layers.Dropout({layer.dropout!r}, name="{prefix}_dropout"),')
+    return lines
+
+
+def _layers(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) -> list[str]:
+    lines = [f"keras.Input(shape={tuple(input_shape)!r}, name=\"image\"),"]
+    for i, b in enumerate(spec.blocks, start=1):
+        prefix = f"block{i}"
+        options = "".join([f", strides={b.strides}" if b.strides != 1 else "",
+                           f', padding="{b.padding}"' if b.padding != "valid" else ""])
+        call = f'layers.Conv2D({b.filters}, {b.kernel_size}{options}, name="{prefix}_conv"'
+        lines.append(f"{call}{_regularizers(b, call)}),")
+        lines += _activation(prefix, b.activation)
+        if b.pool != "none":
+            pool = "MaxPooling2D" if b.pool == "max" else "AveragePooling2D"
+            lines.append(f'layers.{pool}({b.pool_size}, name="{prefix}_{b.pool}pool"),')
+        lines += _tail(prefix, b)
+    lines.append('layers.Flatten(name="flatten"),')
+    for j, d in enumerate(spec.dense, start=1):
+        prefix = f"dense{j}"
+        call = f'layers.Dense({d.units}, name="{prefix}"'
+        lines.append(f"{call}{_regularizers(d, call)}),")
+        lines += _activation(prefix, d.activation)
+        lines += _tail(prefix, d)
+    call = f'layers.Dense({n_classes}, name="output"'
+    lines.append(f"{call}{_regularizers(spec.output, call)}),")
+    lines.append('layers.Activation("softmax", name="softmax"),')
+    return lines
+
+
+def _optimizer(spec: OptimizerSpec) -> str:
+    if spec.kind == "sgd":
+        return f"keras.optimizers.SGD(learning_rate={spec.learning_rate!r}, momentum={spec.momentum!r})"
+    return (f"keras.optimizers.Adam(learning_rate={spec.learning_rate!r}, beta_1={spec.beta_1!r}, "
+            f"beta_2={spec.beta_2!r}, epsilon={spec.epsilon!r})")
+
+
+def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[int, int, int],
+               classes: Sequence[str], *, epochs: int, batch_size: int) -> str:
+    """The Keras code that builds, compiles, trains and plots this run.
+
+    Args:
+        model: The model.
+        optimizer: Its optimiser.
+        input_shape: (height, width, channels) of the images fed.
+        classes: Class names in label order (at least two).
+        epochs: Epochs of the fit call.
+        batch_size: Its batch size.
+
+    Returns:
+        Python source: imports, ``model = keras.Sequential([...])``, ``model.compile(...)``,
+        ``history = model.fit(x_train, y_train, ...)`` and the accuracy plot. The data arrays
+        are the reader's: a comment says their shapes and label order.
+    """
+    h, w, c = input_shape
+    # Non-breaking spaces keep "3 = "Maize"" on one line when the comment wraps.
+    named = [f"{i}\xa0=\xa0{json.dumps(name)}" for i, name in enumerate(classes[:_MAX_NAMED_CLASSES])]
+    if len(classes) > _MAX_NAMED_CLASSES:
+        named.append(f"...\xa0({len(classes)}\xa0classes)")
+    labels = [line.replace("\xa0", " ") for line in textwrap.wrap(
+        f"y_train, y_val: integer labels, {', '.join(named)}.", 92, initial_indent="# ",
+        subsequent_indent="#   ", break_long_words=False)]
+    lines = ["import keras", "from keras import layers, regularizers", "from matplotlib import pyplot as plt",
+             "", "model = keras.Sequential(["]
+    lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
+    lines += [f"], name={json.dumps(model.name or model.kind)})", "model.summary()", "",
+              f"optimizer = {_optimizer(optimizer)}",
+              f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])', "",
+              f"# x_train, x_val: float32 images scaled to [0, 1], shape (N, {h}, {w}, {c});",
+              *labels,
+              f"history = model.fit(x_train, y_train, batch_size={batch_size}, epochs={epochs},",
+              "                    validation_data=(x_val, y_val))", "",
+              'plt.plot(history.history["accuracy"], label="training")',
+              'plt.plot(history.history["val_accuracy"], label="validation")',
+              'plt.xlabel("epoch")', 'plt.ylabel("accuracy")', "plt.legend()", "plt.show()"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,311 @@
+"""Run records: the ``RunSpec`` a training run is asked for, the ``RunResult`` it produced and
+the folder it is saved in.
+
+A run lives in ``out_dir/<run-name>/``, the run name being the spec's ``name`` or
+``<YYYYmmdd-HHMMSS>-<model name>-<optimizer kind>`` (``-2``, ``-3``... added when taken):
+``run.json`` (the spec and what the data turned out to be), ``history.json`` (one row per epoch),
+``best.keras`` and ``last.keras``. Every file is written to a temp name in the same folder and
+renamed, so a cancel, a crash or a full disk leaves the previous version whole. A cancelled run
+saves no model after the cancel (its history says ``cancelled``); a run cancelled before its first
+epoch ended leaves no folder behind. A history that still says ``running`` when no training is
+running belongs to an interrupted run.
+
+Training itself is :func:`filterscope.core.training.train`. Nothing here imports TensorFlow or
+Keras: the model to save is handed in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filterscope.core.base.fileio import atomic_write_json, read_json_file
+from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec
+
+if TYPE_CHECKING:
+    from filterscope.core.training.data_plan import DataSpec
+
+RUN_FORMAT_VERSION = 1
+MAX_LISTED_RUNS = 200  # the newest ones; a runs folder can hold thousands
+_ROW_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class RunSpecError(ModelSpecError):
+    """A run spec that cannot be trained; ``field`` names the setting at fault."""
+
+
+class TrainingError(Exception):
+    """A run that cannot start or cannot be saved (read-only runs folder, full disk...)."""
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RunSpecError(name, f"must be a whole number from {low:,} to {high:,} (got {value!r})")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a training run needs; the defaults are the chapter's (10 epochs of 32)."""
+
+    data: DataSpec
+    model: ModelSpec = field(default_factory=ModelSpec)
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    epochs: int = 10
+    batch_size: int = 32
+    seed: int = 0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _whole("epochs", self.epochs, 1, 10_000)
+        _whole("batch_size", self.batch_size, 1, 65_536)
+        _whole("seed", self.seed, 0, 2**32 - 1)
+        if not isinstance(self.model, ModelSpec) or not isinstance(self.optimizer, OptimizerSpec):
+            raise RunSpecError("model", "needs a ModelSpec and an OptimizerSpec")
+        if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
+                or (self.name and _safe_name(self.name) != self.name):
+            raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"version": RUN_FORMAT_VERSION, "name": self.name, "data": self.data.to_json(),
+                "model": self.model.to_json(), "optimizer": self.optimizer.to_json(),
+                "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed}
+
+    @classmethod
+    def from_json(cls, data: object) -> RunSpec:
+        """Validate and build; errors name the field (``model.blocks[0].filters``)."""
+        from filterscope.core.training.data_plan import DataSpec, PipelineError
+
+        if not isinstance(data, dict):
+            raise RunSpecError("", "a run spec must be a JSON object")
+        unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
+                               "batch_size", "seed"}
+        if unknown:
+            raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
+            raise RunSpecError("version", f"{data.get('version')!r} is not a version this app reads")
+        try:
+            spec = DataSpec.from_json(data.get("data"))
+        except PipelineError as exc:
+            raise RunSpecError("data", str(exc)) from exc
+        parts = {}
+        for key, parse in (("model", ModelSpec.from_json), ("optimizer", OptimizerSpec.from_json)):
+            try:
+                parts[key] = parse(data.get(key, {}))
+            except ModelSpecError as exc:
+                raise RunSpecError(f"{key}.{exc.field}".rstrip("."), exc.message) from exc
+        return cls(spec, parts["model"], parts["optimizer"], data.get("epochs", 10),
+                   data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""))
+
+
+@dataclass
+class RunResult:
+    """What a finished (or diverged) run produced.
+
+    Attributes:
+        run_dir: The run's folder, or None when training without saving.
+        status: ``finished`` or ``diverged`` (a cancelled run raises Cancelled instead).
+        history: One dict per completed epoch, as in the ``epoch`` partials.
+        best_epoch: 1-based epoch of ``best.keras`` (best validation accuracy, ties to the lower
+            validation loss; training metrics when there is no validation data).
+        diverged: A plain sentence when training stopped because the loss exploded, else None.
+        classes: Class names in label order (the model's output order).
+        input_shape: (H, W, C) the model takes.
+        model: The in-memory model after the last batch trained.
+        spec: The run spec as JSON (``RunSpec.to_json()``).
+        skipped: ``{"path", "reason"}`` of every file left out as unreadable.
+        warnings: Plain sentences about the data (a class without validation images...).
+    """
+
+    run_dir: Path | None
+    status: str
+    history: list[dict]
+    best_epoch: int | None
+    diverged: str | None
+    classes: list[str]
+    input_shape: tuple[int, int, int]
+    model: Any = field(default=None, repr=False, compare=False)
+    spec: dict = field(default_factory=dict, repr=False, compare=False)
+    skipped: list[dict] = field(default_factory=list, compare=False)
+    warnings: list[str] = field(default_factory=list, compare=False)
+
+    @property
+    def epochs_run(self) -> int:
+        """Completed epochs."""
+        return len(self.history)
+
+    def tags(self) -> list[str]:
+        """What sets the run apart in a comparison: learning rate, mask, augmentation."""
+        optimizer, data = self.spec.get("optimizer") or {}, self.spec.get("data") or {}
+        tags = [f"lr {optimizer['learning_rate']:g}"] if "learning_rate" in optimizer else []
+        return tags + [name for key, name in (("mask", "mask"), ("chain", "augmented"))
+                       if data.get(key) is not None]
+
+    def best(self) -> dict | None:
+        """The history row of the best epoch."""
+        return None if self.best_epoch is None else self.history[self.best_epoch - 1]
+
+    def to_json(self) -> dict:
+        """A JSON-able summary (without the model)."""
+        best, last = self.best(), (self.history[-1] if self.history else None)
+        return {"run_dir": None if self.run_dir is None else str(self.run_dir), "status": self.status,
+                "epochs_run": self.epochs_run, "best_epoch": self.best_epoch,
+                "best_val_accuracy": best and best["val_accuracy"],
+                "final_val_accuracy": last and last["val_accuracy"],
+                "final": last, "diverged": self.diverged, "classes": list(self.classes),
+                "input_shape": list(self.input_shape), "history": self.history,
+                "skipped": list(self.skipped), "warnings": list(self.warnings)}
+
+
+class RunReadError(ValueError):
+    """A run folder whose files cannot be read back."""
+
+
+def load_run(run_dir: str | os.PathLike) -> RunResult:
+    """A saved run read back from its folder (without its model; see ``best.keras``).
+
+    A history still marked ``running`` is returned as ``interrupted``: the caller knows whether
+    it is training into that folder right now.
+
+    Raises:
+        RunReadError: ``run.json`` or ``history.json`` is missing, unreadable or not a run's.
+    """
+    path = Path(run_dir)
+    info = read_json_file(path / "run.json", RunReadError, "run description")
+    history = read_json_file(path / "history.json", RunReadError, "run history")
+    try:
+        rows = [{key: (None if row.get(key) is None else float(row[key])) for key in _ROW_KEYS}
+                for row in history["epochs"]]
+        for row, saved in zip(rows, history["epochs"]):
+            if "seconds" in saved:
+                row["seconds"] = float(saved["seconds"])
+        for row in rows:
+            row["epoch"] = int(row["epoch"])
+        best = history.get("best_epoch")
+        if best is not None and not 1 <= int(best) <= len(rows):
+            raise ValueError(f"best epoch {best} of {len(rows)}")
+        status = str(history["status"])
+        return RunResult(path, "interrupted" if status == "running" else status, rows,
+                         None if best is None else int(best), history.get("diverged"),
+                         [str(c) for c in info["classes"]],
+                         tuple(int(n) for n in info["input_shape"]),
+                         spec=info["run"] if isinstance(info.get("run"), dict) else {},
+                         skipped=[{"path": str(x["path"]), "reason": str(x["reason"])}
+                                  for x in info.get("skipped", [])],
+                         warnings=[str(w) for w in info.get("warnings", [])])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
+
+
+def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
+               ) -> tuple[list[RunResult], list[str]]:
+    """The runs saved in a runs folder, oldest first by when each began (the newest
+    MAX_LISTED_RUNS of them). A job: the folder may be slow (a network drive).
+
+    Returns:
+        The runs, and one sentence per run folder that could not be read. Folders without a
+        ``run.json`` are not runs and are passed over in silence; a missing runs folder has none.
+    """
+    try:
+        found = [((p / "run.json").stat().st_mtime_ns, p.name, p) for p in Path(out_dir).iterdir()
+                 if (p / "run.json").is_file()]
+    except OSError:
+        return [], []
+    folders = [p for _, _, p in sorted(found)]
+    runs, problems = [], []
+    folders = folders[-MAX_LISTED_RUNS:]
+    for n, folder in enumerate(folders):
+        check_cancel(cancel)
+        report.progress(n / len(folders), f"Reading {folder.name}")
+        try:
+            runs.append(load_run(folder))
+        except RunReadError as exc:
+            problems.append(str(exc))
+    return runs, problems
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII).strip("-.")[:80]
+
+
+def is_better(row: dict, best: dict | None) -> bool:
+    """True when epoch ``row`` beats ``best``: higher validation accuracy, ties to the lower
+    validation loss (training metrics when there is no validation data)."""
+    key = "val_accuracy" if row["val_accuracy"] is not None else "accuracy"
+    loss = "val_loss" if row["val_loss"] is not None else "loss"
+    if best is None:
+        return True
+    return (row[key], -row[loss]) > (best[key], -best[loss])
+
+
+class RunFolder:
+    """The files of one run, each replaced atomically."""
+
+    def __init__(self, out_dir: Path, run: RunSpec) -> None:
+        model = _safe_name(run.model.name) or run.model.kind
+        stem = run.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{model}-{run.optimizer.kind}"
+        for n in range(1, 1000):
+            path = out_dir / (stem if n == 1 else f"{stem}-{n}")
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise TrainingError(f"{out_dir}: too many runs named {stem}")
+        self.path = path
+        self.saved_model = False
+
+    def write_json(self, name: str, data: Any) -> None:
+        try:
+            atomic_write_json(self.path / name, data)
+        except OSError as exc:
+            raise TrainingError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
+
+    def save_model(self, model: Any, name: str) -> None:
+        target = self.path / name
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp.keras")
+        os.close(fd)
+        try:
+            with warnings.catch_warnings():
+                # Keras 3 saves TensorFlow variables through np.array(), and NumPy 2 answers each
+                # with "DeprecationWarning: __array__ implementation doesn't accept a copy keyword,
+                # so passing copy=False failed. __array__ must implement 'dtype' and 'copy' keyword
+                # arguments." Harmless, and not ours to fix: silenced for this call only.
+                warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy keyword",
+                                        DeprecationWarning, r"keras\.src\.backend\.tensorflow\.core")
+                model.save(tmp)
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise TrainingError(f"cannot save {target}: {exc.strerror or exc}") from exc
+            raise
+        self.saved_model = True
+
+    def discard_if_empty(self) -> None:
+        """Remove the folder of a run that never saved a model (cancelled or failed early)."""
+        if not self.saved_model:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def check_writable(out_dir: Path) -> None:
+    """Make ``out_dir`` if needed and prove a file can be written there; TrainingError if not."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise TrainingError(f"cannot write to the runs folder {out_dir}: {exc.strerror or exc}") from exc

@@ -1,0 +1,148 @@
+"""Training: a ``RunSpec`` (data, model, optimizer, epochs...) -> a trained, saved model.
+
+:func:`train` is a long job (see :mod:`filterscope.core.base.jobs`). It reports through
+:class:`KerasBridge`, a Keras callback: running-mean batch metrics (Keras 3 hands callbacks the
+epoch's running mean, not the batch's loss), epoch metrics, progress with a time estimate. It
+cancels within one batch, and stops by itself when the loss diverges (NaN, or an explosion such as
+a learning rate of 1e6 gives), saying so in plain words.
+
+Each run is saved in a folder of its own, as :mod:`filterscope.core.training.runs` describes: ``run.json``
+when training starts, then ``best.keras``, ``last.keras`` and ``history.json`` after every epoch.
+
+Neither TensorFlow nor Keras is imported until :func:`train` needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
+from filterscope.core.training.model_build import build_model, check_input, summary_rows
+from filterscope.core.training.model_spec import LOSS, ModelSpecError
+from filterscope.core.training.runs import (
+    RUN_FORMAT_VERSION,
+    RunFolder,
+    RunResult,
+    RunSpec,
+    check_writable,
+)
+
+PREPARE_SHARE = 0.1  # of the progress bar, for opening and splitting the data
+
+
+def default_strategy() -> Any:
+    """MirroredStrategy over the local GPUs when there are several, else the default strategy."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def _batched(dataset: Any, input_shape: tuple, batch_size: int) -> Any:
+    """Batch a stream of single images; pipeline streams come batched already."""
+    rank = len(dataset.element_spec[0].shape)
+    return dataset.batch(batch_size) if rank == len(input_shape) else dataset
+
+
+def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel, inputs: Any = None,
+          strategy: Any = None) -> RunResult:
+    """Train ``run`` and save it in ``out_dir/<run-name>/`` (nothing is saved when out_dir is None).
+
+    Args:
+        run: What to train.
+        out_dir: The runs folder; a new sub-folder is made for this run (never an existing one).
+        report: Progress, and partials: ``start``, ``batch``, ``epoch``, ``diverged`` (see
+            :class:`KerasBridge`).
+        cancel: Polled between batches; training stops within one batch.
+        inputs: Prepared streams (``.train``, ``.val``, ``.classes``, ``.input_shape``,
+            ``.n_train``, ``.n_val``); None builds them with ``pipeline.build_inputs(run.data)``.
+        strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`.
+
+    Returns:
+        The run's history, best epoch and model.
+
+    Raises:
+        TrainingError: The runs folder is not writable (checked before any data is read), or a
+            save failed.
+        ModelSpecError: The images are too small for the model's convolutions and poolings.
+        PipelineError: The data cannot be opened or split.
+        Cancelled: ``cancel`` was set; files saved before the cancel stay as they were.
+    """
+    check_cancel(cancel)
+    out_dir = None if out_dir is None else Path(out_dir)
+    if out_dir is not None:
+        check_writable(out_dir)
+    if inputs is None:
+        from filterscope.core.training.pipeline import build_inputs
+
+        inputs = build_inputs(run.data, batch_size=run.batch_size,
+                              report=SubReport(report, 0.0, PREPARE_SHARE), cancel=cancel)
+    check_cancel(cancel)
+    input_shape = tuple(int(n) for n in inputs.input_shape)
+    check_input(run.model, input_shape)
+    if len(inputs.classes) < 2:
+        raise ModelSpecError("data", f"training needs at least two classes, not {len(inputs.classes)}")
+    report.progress(PREPARE_SHARE, "Building the model")
+    # A stream that drops damaged files has no known length: Keras learns it in the first epoch
+    # and warns that the data "ran out", which is expected here.
+    warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+    import keras
+
+    keras.backend.clear_session()  # ten runs in one process must not pile up Keras's global state
+    keras.utils.set_random_seed(run.seed)
+    strategy = default_strategy() if strategy is None else strategy
+    with strategy.scope():
+        model = build_model(run.model, input_shape, len(inputs.classes))
+        model.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
+    check_cancel(cancel)
+    folder = None if out_dir is None else RunFolder(out_dir, run)
+    try:
+        return _fit(run, model, inputs, input_shape, folder, report, cancel)
+    except BaseException:
+        if folder is not None:
+            folder.discard_if_empty()
+        raise
+
+
+def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunFolder | None,
+         report: Report, cancel: Cancel) -> RunResult:
+    skipped = getattr(inputs, "skipped", [])  # grows while the first epoch decodes
+    info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
+            "input_shape": list(input_shape), "n_train": int(inputs.n_train),
+            "n_val": int(inputs.n_val), "params": int(model.count_params()),
+            "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped)}
+    if folder is not None:
+        folder.write_json("run.json", info)
+    steps = max(1, math.ceil(inputs.n_train / run.batch_size))
+    from filterscope.core.training.keras_bridge import KerasBridge
+
+    bridge = KerasBridge(report, cancel, epochs=run.epochs, steps=steps,
+                         learning_rate=run.optimizer.learning_rate, folder=folder,
+                         progress_start=PREPARE_SHARE)
+    report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
+                    "classes": list(inputs.classes), "input_shape": list(input_shape),
+                    "summary": summary_rows(model), "params": info["params"],
+                    "run_dir": None if folder is None else str(folder.path)})
+    train_ds = _batched(inputs.train, input_shape, run.batch_size)
+    val_ds = _batched(inputs.val, input_shape, run.batch_size) if inputs.n_val > 0 else None
+    model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
+              callbacks=[bridge])
+    if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
+        folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
+    if cancel.is_set():
+        if folder is not None and folder.saved_model:  # the saved epochs stay; say they are all
+            folder.write_json("history.json", bridge.history_json("cancelled"))
+        raise Cancelled()
+    status = "diverged" if bridge.diverged else "finished"
+    if folder is not None:
+        folder.write_json("history.json", bridge.history_json(status))
+    done = bridge.diverged or f"Done: {len(bridge.history)} epoch(s)"
+    report.progress(1.0, done + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""))
+    return RunResult(None if folder is None else folder.path, status, bridge.history,
+                     bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model,
+                     run.to_json(), list(skipped), list(info["warnings"]))
+
+
