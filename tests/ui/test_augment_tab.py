@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.sources import open_source
+from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.pipeline import preview_batch
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from PySide6.QtWidgets import QMessageBox
@@ -32,10 +40,8 @@ def tab(qtbot):
     return tab
 
 
-def test_preview_grid_and_model_view(qtbot, tab) -> None:
+def test_preview_grid_and_code(qtbot, tab) -> None:
     assert tab.grid.count() == 8
-    assert tab.model_row.count() == 4
-    assert "float32 (4, 150, 150, 3)" in tab.model_caption.text()
     assert "iaa.Sequential" in tab.code.toPlainText() and "random_order=True" in tab.code.toPlainText()
 
 
@@ -100,3 +106,42 @@ def test_use_for_training_publishes_the_chain(qtbot, tab) -> None:
     assert state.chain.name == builtin_chain("keras").name
     tab.use_box.setChecked(False)
     assert state.chain is None
+
+
+def colour_folder(root: Path, side: int) -> Path:
+    rng = np.random.default_rng(2)
+    for name in ("dent", "scratch"):
+        (root / name).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(root / name / f"{i}.png"), rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+    return root
+
+
+@pytest.mark.parametrize("source, shape", [("builtin:mnist", (28, 28, 1)), ("photos", (224, 224, 3))])
+def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, source, shape) -> None:
+    """Digits stay 28x28x1 and 224 px photos stay 224 px: the tab shows the pipeline's batch, not
+    a fixed 150x150x3 of its own."""
+    if source == "photos":
+        source = str(colour_folder(tmp_path / "cars", 224))
+    dataset = open_source(source, report=NullReport(), cancel=threading.Event())
+    state = AppState()
+    tab = AugmentTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
+        state.set_dataset(dataset)
+    assert tab.model_row.count() == 4
+    assert f"float32 (4, {shape[0]}, {shape[1]}, {shape[2]})" in tab.model_caption.text()
+    assert f"the model's input is {shape}" in tab.model_caption.text()
+    shown = tab.model_row.itemAt(0).widget().pixmap().toImage()
+    assert shown.isGrayscale() == (shape[2] == 1)  # digits in gray, not false colours
+
+    item = tab.picker.current_item()
+    data = DataSpec(dataset.source, seed=tab.seed_spin.value(), chain=tab.chain().to_json())
+    batch = preview_batch(dataset, data, [item] * 4, report=NullReport(), cancel=threading.Event())
+    assert batch.images.shape == (4, *shape)
+
+    with qtbot.waitSignal(tab.sig_model_viewed, timeout=60_000):
+        state.set_image_side(64)  # the Train tab's Image size
+    assert f"(4, 64, 64, {shape[2]})" in tab.model_caption.text()

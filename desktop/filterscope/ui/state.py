@@ -1,4 +1,4 @@
-"""What the tabs share: the current dataset and its split manifest."""
+"""What the tabs share: the current dataset, its split manifest, and what training will apply."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class AppState(QObject):
     """The MaskParams training should apply (or None for no mask)."""
     sig_chain_changed = Signal(object)
     """The ChainSpec training should apply to training images (or None)."""
+    sig_image_side_changed = Signal(object)
+    """The longer image side training uses (int), or None for the dataset's own size."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +30,7 @@ class AppState(QObject):
         self._manifest: SplitManifest | None = None
         self._mask: MaskParams | None = None
         self._chain: ChainSpec | None = None
+        self._image_side: int | None = None
 
     @property
     def dataset(self) -> Dataset | None:
@@ -60,6 +63,17 @@ class AppState(QObject):
         if chain != self._chain:
             self._chain = chain
             self.sig_chain_changed.emit(chain)
+
+    @property
+    def image_side(self) -> int | None:
+        """The longer image side chosen for training, or None for the dataset's own size."""
+        return self._image_side
+
+    def set_image_side(self, side: int | None) -> None:
+        """Set the longer image side training uses (the Train tab's Image size)."""
+        if side != self._image_side:
+            self._image_side = side
+            self.sig_image_side_changed.emit(side)
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Make ``dataset`` current; a split made for another dataset is dropped."""

@@ -1,4 +1,4 @@
-"""ChainSpec -> imgaug: the Sequential itself, batch augmentation, previews and Python code.
+"""ChainSpec -> imgaug: the Sequential itself, batch augmentation and Python code.
 
 imgaug (1 s to import) is imported only when a Sequential is built, never to show code.
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -194,16 +194,35 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
     else:
         skipped = []
     classes, subsets, warnings = _resolve(dataset, manifest, skipped)
-    mask = data.mask_params()
-    if mask is not None and mask.output in ("alpha", "mask"):
-        mask = replace(mask, output="black")  # a model sees the masked photo, not the mask
+    return _prepare(dataset, data, classes, subsets, skipped, warnings, report, cancel, cache_bytes)
+
+
+def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
+               cancel: Cancel) -> Plan:
+    """Plan feeding just ``items`` of an open dataset as one training subset (no validation).
+
+    This is how the Augment tab shows what the model sees: the same size, channels, mask and
+    chain as :func:`plan` decides for ``data``, on a few chosen images, with no scan and no split.
+    Labels are the dataset's own.
+    """
+    chosen = np.asarray(items, np.int64).reshape(-1)
+    if not len(chosen) or chosen.min() < 0 or chosen.max() >= len(dataset):
+        raise PipelineError(f"items: choose images of the dataset (0 to {len(dataset) - 1})")
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+    subsets = {"train": (chosen, dataset.labels[chosen].astype(np.int32)), "val": none}
+    return _prepare(dataset, data, list(dataset.classes), subsets, [], [], report, cancel, 0)
+
+
+def _prepare(dataset: Dataset, data: DataSpec, classes: list[str],
+             subsets: dict[str, tuple[np.ndarray, np.ndarray]], skipped: list[dict], warnings: list[str],
+             report: Report, cancel: Cancel, cache_bytes: int | None) -> Plan:
+    """Size, channels, mask, cache and in-memory images for the chosen subsets."""
+    mask = training_mask(data.mask_params())
+    shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None)
     pixels = dataset.pixels
-    gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
-    channels = 1 if gray and mask is None else 3
     items = np.concatenate([s[0] for s in subsets.values()])
-    size = data.image_size or _common_size(dataset, items)
-    planned = Plan(dataset, classes, subsets, size, channels, data.chain_spec(), skipped, warnings)
-    per_image = size[0] * size[1] * channels + 512  # pixels plus tf.data's bookkeeping
+    planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings)
+    per_image = shape[0] * shape[1] * shape[2] + 512  # pixels plus tf.data's bookkeeping
     planned.cached = pixels is None and len(items) * per_image <= _cache_budget(cache_bytes)
     if mask is not None:
         n_pixels = len(items) * int(np.prod(pixels.shape[1:3])) if pixels is not None \
@@ -214,6 +233,42 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
         report.progress(0.75, "Preparing the images")
         planned.arrays = {s: _memory_images(planned, s, cancel) for s in subsets}
     return planned
+
+
+def training_mask(mask: MaskParams | None) -> MaskParams | None:
+    """The mask as training applies it: a model sees the masked photo, never the mask itself."""
+    if mask is not None and mask.output in ("alpha", "mask"):
+        return replace(mask, output="black")
+    return mask
+
+
+def input_shape(dataset: Dataset, *, image_size: tuple[int, int] | None = None,
+                longest: int | None = None, masked: bool = False) -> tuple[int, int, int]:
+    """The (height, width, channels) a model trained on ``dataset`` takes: the one rule.
+
+    In-memory grayscale arrays (MNIST, (N, H, W) or (N, H, W, 1)) stay one channel unless masked
+    (a mask makes colour images); everything else is RGB. The size is ``image_size`` when given,
+    else the dataset's most common size fitted by :func:`fitted_size` (with ``longest``, scaled
+    so its longer side is ``longest``).
+    """
+    pixels = dataset.pixels
+    gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
+    channels = 1 if gray and not masked else 3
+    if image_size is not None:
+        return int(image_size[0]), int(image_size[1]), channels
+    if pixels is not None:
+        height, width = int(pixels.shape[1]), int(pixels.shape[2])
+    elif len(dataset):
+        uniq, freq = np.unique(dataset.sizes, axis=0, return_counts=True)
+        width, height = (int(v) for v in uniq[int(np.argmax(freq))])
+    else:
+        height = width = AUTO_SIDE
+    return (*fitted_size(height, width, longest), channels)
+
+
+def image_size_for(dataset: Dataset, longest: int | None) -> tuple[int, int] | None:
+    """The ``DataSpec.image_size`` of a chosen longer side (None: the dataset's own, fitted)."""
+    return None if longest is None else input_shape(dataset, longest=longest)[:2]
 
 
 def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, SplitManifest | None]:
@@ -300,15 +355,6 @@ def fitted_size(height: int, width: int, longest: int | None = None) -> tuple[in
         longest = AUTO_SIDE
     scale = longest / max(height, width)
     return max(1, int(height * scale + 0.5)), max(1, int(width * scale + 0.5))
-
-
-def _common_size(dataset: Dataset, items: np.ndarray) -> tuple[int, int]:
-    """The fitted size of the most common (height, width) among the items used."""
-    if dataset.pixels is not None:
-        return fitted_size(int(dataset.pixels.shape[1]), int(dataset.pixels.shape[2]))
-    uniq, freq = np.unique(dataset.sizes[items], axis=0, return_counts=True)
-    width, height = uniq[int(np.argmax(freq))]
-    return fitted_size(int(height), int(width))
 
 
 def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report

@@ -22,14 +22,23 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from filterscope.core.augment.chain import ChainSpec
-from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
+from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
-from filterscope.core.training.data_plan import DataSpec, PipelineError, Plan, is_whole, plan, prepare_image
+from filterscope.core.training.data_plan import (
+    DataSpec,
+    PipelineError,
+    Plan,
+    is_whole,
+    plan,
+    plan_items,
+    prepare_image,
+)
 
 DECODE_CHUNK = 16  # files per decoding call
 PREFETCH_BATCHES = 2
@@ -96,6 +105,50 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
 
     check_cancel(cancel)
     return _streams(tf, planned, data.seed, batch_size, report)
+
+
+@dataclass
+class PreviewBatch:
+    """A training batch of chosen images, exactly as the model is fed it.
+
+    Attributes:
+        images: float32 (N, H, W, C) in [0, 1]: masked, resized, augmented, rescaled.
+        labels: int32 (N,) class indices of the dataset.
+        input_shape: (H, W, C), as training takes it.
+        skipped: ``{"path", "reason"}`` of chosen files that could not be read (left out).
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    input_shape: tuple[int, int, int]
+    skipped: list[dict] = field(default_factory=list)
+
+
+def preview_batch(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
+                  cancel: Cancel) -> PreviewBatch:
+    """The first training batch of a pipeline over just ``items``: what the model sees.
+
+    The batch comes out of the same tf.data stream :func:`build_inputs` builds (decoding, mask,
+    size, channels, the augmentation chain, the 1/255 rescale), planned by
+    :func:`~filterscope.core.training.data_plan.plan_items` on the open dataset, so a preview
+    cannot disagree with training. Items may repeat (one image, several augmentations).
+
+    Raises:
+        PipelineError: Bad items, or none of the chosen images could be read.
+        Cancelled: ``cancel`` was set.
+    """
+    planned = plan_items(dataset, data, items, report=report, cancel=cancel)
+    check_cancel(cancel)
+    report.progress(0.3, "Starting TensorFlow")
+    import tensorflow as tf
+
+    check_cancel(cancel)
+    inputs = _streams(tf, planned, data.seed, len(planned.subsets["train"][0]), NullReport())
+    report.progress(0.6, "Feeding the pipeline")
+    for x, y in inputs.train.take(1):
+        return PreviewBatch(x.numpy(), y.numpy(), inputs.input_shape, inputs.skipped)
+    reasons = "; ".join(list(dict.fromkeys(f"{s['path']}: {s['reason']}" for s in inputs.skipped))[:3])
+    raise PipelineError(f"none of the chosen images could be read ({reasons})")
 
 
 def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) -> Inputs:

@@ -28,8 +28,11 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from filterscope.core.augment.chain import ChainError, ChainSpec, builtin_chain, load_chain
+from filterscope.core.augment.preview import preview
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
+from filterscope.core.training.data_plan import DataSpec, PipelineError, image_size_for
+from filterscope.core.training.pipeline import PreviewBatch, preview_batch
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
@@ -39,18 +42,7 @@ from filterscope.workers import JobRunner
 
 PRESETS = (("The chapter's imgaug chain", "chapter"), ("Keras ImageDataGenerator (chapter)", "keras"),
            ("No augmentation", "none"))
-MODEL_SIZE = 150
-
-
-def _preview_job(images, spec, n, seed, mask, *, report, cancel):
-    """Both previews in one job: augmented images, and the batch as the model sees it."""
-    from filterscope.core.augment.preview import preview
-    from filterscope.core.training.preview import model_batch
-
-    shown = preview(images, spec, n, seed, report=report, cancel=cancel)
-    model = model_batch([images[i % len(images)] for i in range(4)], spec, seed, size=MODEL_SIZE, mask=mask, report=report,
-                        cancel=cancel)
-    return spec, seed, shown, model
+MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
 
 
 class AugmentTab(QWidget):
@@ -61,12 +53,16 @@ class AugmentTab(QWidget):
     """A line for the main window's status bar."""
     sig_previewed = Signal()
     """A preview finished and is on screen."""
+    sig_model_viewed = Signal()
+    """The model's view (a batch from the training pipeline) finished and is on screen."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
         self._images: list[np.ndarray] = []
+        self._indices: list[int] = []
         self.runner = JobRunner(self)
+        self.model_runner = JobRunner(self)
         self.items_runner = JobRunner(self)
         self.preset_combo = QComboBox()
         for text, name in PRESETS:
@@ -100,9 +96,13 @@ class AugmentTab(QWidget):
         self.use_box.toggled.connect(self._on_use_toggled)
         self.runner.sig_finished.connect(self._on_preview_finished)
         self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
+        self.model_runner.sig_progress.connect(self._on_model_progress)
+        self.model_runner.sig_finished.connect(self._on_model_view_finished)
+        self.model_runner.sig_failed.connect(self._on_model_view_failed)
         self.items_runner.sig_finished.connect(self._on_images_loaded)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         state.sig_mask_changed.connect(self._refresh)
+        state.sig_image_side_changed.connect(self._refresh)
         self._show_code()
 
     def _build_layout(self) -> None:
@@ -121,7 +121,8 @@ class AugmentTab(QWidget):
         source.addStretch(1)
         grid_box = QWidget()
         grid_box.setLayout(self.grid)
-        model_box = QGroupBox("What the model sees: mask (if on) → resize → augment → rescale 1/255")
+        model_box = QGroupBox("What the model sees: a batch from the training pipeline (mask if on → "
+                              "resize → augment → rescale 1/255)")
         model_layout = QVBoxLayout(model_box)
         model_layout.addLayout(self.model_row)
         model_layout.addWidget(self.model_caption)
@@ -204,6 +205,7 @@ class AugmentTab(QWidget):
             if item is None:
                 return
             indices = [item]
+        self._indices = indices
         self.items_runner.start(load_items, dataset, indices)
 
     @Slot(object)
@@ -221,27 +223,57 @@ class AugmentTab(QWidget):
         self._refresh()
 
     def _start_preview(self) -> None:
-        # Hidden tabs do no work: imgaug is imported the first time the tab is looked at.
-        if self._images and self.isVisible():
-            self.runner.start(_preview_job, self._images, self.chain(), self.count_spin.value(),
-                              self.seed_spin.value(), self._state.mask)
+        # Hidden tabs do no work: imgaug is imported the first time the tab is looked at, and
+        # TensorFlow (for the model's view) in the background after it.
+        if not (self._images and self.isVisible()):
+            return
+        self.runner.start(preview, self._images, self.chain(), self.count_spin.value(),
+                          self.seed_spin.value())
+        dataset = self._state.dataset
+        if dataset is None or not self._indices:
+            return
+        items = [self._indices[i % len(self._indices)] for i in range(MODEL_VIEW_IMAGES)]
+        mask = self._state.mask
+        try:
+            data = DataSpec(dataset.source, seed=self.seed_spin.value(),
+                            image_size=image_size_for(dataset, self._state.image_side),
+                            mask=None if mask is None else mask.to_json(), chain=self.chain().to_json())
+        except PipelineError as exc:
+            self.model_caption.setText(str(exc))
+            return
+        self.model_runner.start(preview_batch, dataset, data, items)
 
     @Slot(object)
-    def _on_preview_finished(self, outcome: tuple) -> None:
-        spec, seed, shown, model = outcome
+    def _on_preview_finished(self, shown: list) -> None:
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
         columns = 4
         for i, image in enumerate(shown):
             self.grid.addWidget(self._picture(image, 170), i // columns, i % columns)
+        self.sig_previewed.emit()
+
+    @Slot(float, str)
+    def _on_model_progress(self, _fraction: float, message: str) -> None:
+        if not self.model_row.count():
+            self.model_caption.setText(f"{message}…" if message and not message.endswith("…") else message)
+
+    @Slot(object)
+    def _on_model_view_finished(self, batch: PreviewBatch) -> None:
         while self.model_row.count():
             self.model_row.takeAt(0).widget().deleteLater()
-        for image in model:
+        images = batch.images
+        for image in images:
             self.model_row.addWidget(self._picture((image * 255).round().astype(np.uint8), 110))
-        self.model_caption.setText(f"batch {model.dtype} {tuple(model.shape)}, values "
-                                   f"{model.min():.2f} to {model.max():.2f}; validation images are "
-                                   "never augmented")
-        self.sig_previewed.emit()
+        skipped = f"; {len(batch.skipped)} unreadable image(s) left out" if batch.skipped else ""
+        self.model_caption.setText(
+            f"batch {images.dtype} {tuple(images.shape)}, values {images.min():.2f} to "
+            f"{images.max():.2f}; the model's input is {batch.input_shape}; validation images are "
+            f"never augmented{skipped}")
+        self.sig_model_viewed.emit()
+
+    @Slot(str)
+    def _on_model_view_failed(self, message: str) -> None:
+        self.model_caption.setText(f"What the model sees could not be shown: {message}")
 
     @staticmethod
     def _picture(image: np.ndarray, side: int) -> QLabel:

@@ -32,9 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.paths import data_dir
-from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest, save_manifest
-from filterscope.core.training.data_plan import AUTO_SIDE, DataSpec, fitted_size
+from filterscope.core.training.data_plan import DataSpec, image_size_for, input_shape
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_spec import ModelSpecError
@@ -46,18 +45,6 @@ from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
-
-
-def input_shape(dataset: Dataset, masked: bool = False, longest: int | None = None
-                ) -> tuple[int, int, int]:
-    """What the pipeline will feed: MNIST-like arrays stay one channel (three once masked, since
-    the mask makes colour images), photos are RGB; the size as ``fitted_size`` decides."""
-    if dataset.pixels is not None:
-        gray = dataset.pixels.ndim == 3 and not masked
-        height, width = dataset.pixels.shape[1:3]
-        return (*fitted_size(int(height), int(width), longest), 1 if gray else 3)
-    width, height = dataset.size_summary().get("most_common", [AUTO_SIDE, AUTO_SIDE])
-    return (*fitted_size(height, width, longest), 3)
 
 
 class TrainTab(QWidget):
@@ -103,6 +90,7 @@ class TrainTab(QWidget):
         self._build_layout()
         self._runs_listed = False
         self.options.sig_changed.connect(self._show_summary)
+        self.options.size_spin.valueChanged.connect(self._on_options_size_changed)
         self.runs_edit.editingFinished.connect(self._list_saved_runs)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.start_button.clicked.connect(self.start)
@@ -192,6 +180,10 @@ class TrainTab(QWidget):
             return None
         return state.manifest
 
+    @Slot(int)
+    def _on_options_size_changed(self, _value: int) -> None:
+        self._state.set_image_side(self.options.longest_side())
+
     @Slot()
     def _show_summary(self) -> None:
         """The layer table and the Keras code of the settings shown, on the current dataset."""
@@ -200,7 +192,8 @@ class TrainTab(QWidget):
             return
         spec, options = self.options.model(), self.options
         try:
-            shape = input_shape(dataset, self.mask_box.isChecked(), options.longest_side())
+            shape = input_shape(dataset, longest=options.longest_side(),
+                                masked=self.mask_box.isChecked() and self._state.mask is not None)
             rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
@@ -237,9 +230,8 @@ class TrainTab(QWidget):
             folder = data_dir() / "manifests"
             folder.mkdir(parents=True, exist_ok=True)
             manifest = str(save_manifest(state.manifest, folder / f"split-{digest}.json"))
-        size = None if options.longest_side() is None else \
-            input_shape(state.dataset, longest=options.longest_side())[:2]
-        data = DataSpec(source=state.dataset.source, manifest=manifest, image_size=size,
+        data = DataSpec(source=state.dataset.source, manifest=manifest,
+                        image_size=image_size_for(state.dataset, options.longest_side()),
                         val_fraction=options.val_spin.value(), seed=options.seed_spin.value(),
                         mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
                         chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)

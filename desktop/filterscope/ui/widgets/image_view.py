@@ -17,9 +17,12 @@ MAX_ZOOM = 64.0
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
-    """Copy an (H, W, 3) uint8 RGB array into a QImage that owns its memory."""
+    """Copy an (H, W, 3) uint8 RGB array, or a grayscale (H, W) or (H, W, 1) one, into a QImage
+    that owns its memory."""
     rgb = np.ascontiguousarray(rgb)
     height, width = rgb.shape[:2]
+    if rgb.ndim == 2 or rgb.shape[2] == 1:
+        return QImage(rgb.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
     image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
     return image.copy()
 
