@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import cv2
 import numpy as np
@@ -14,6 +14,29 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image, read_thumbnail, to_rgb
 
 _BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the grid fills smoothly
+
+
+class Thumbnail(NamedTuple):
+    """One entry of a thumbnail batch: the pixels, or why there are none."""
+
+    item: int
+    rgb: np.ndarray | None
+    error: str | None
+
+
+class LoadedImage(NamedTuple):
+    """An image read for a view: its dataset item (None for a file outside the dataset)."""
+
+    item: int | None
+    rgb: np.ndarray
+
+
+class ClassExample(NamedTuple):
+    """The first readable image of a class, small."""
+
+    item: int
+    name: str
+    rgb: np.ndarray
 
 
 def thumbnail(dataset: Dataset, index: int, size: int) -> np.ndarray:
@@ -37,7 +60,7 @@ def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, repo
                     cancel: Cancel) -> int:
     """Make thumbnails for ``indices`` in order, reporting batches as partial results.
 
-    Each partial is a list of ``(index, rgb or None, error reason or None)``.
+    Each partial is a list of :class:`Thumbnail`.
 
     Args:
         dataset: The dataset to read from (never written).
@@ -49,14 +72,14 @@ def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, repo
     Returns:
         The number of thumbnails made (including failures).
     """
-    batch: list[tuple[int, np.ndarray | None, str | None]] = []
+    batch: list[Thumbnail] = []
     last = time.monotonic()
     for done, index in enumerate(indices):
         check_cancel(cancel)
         try:
-            batch.append((index, thumbnail(dataset, index, size), None))
+            batch.append(Thumbnail(index, thumbnail(dataset, index, size), None))
         except ImageReadError as err:
-            batch.append((index, None, err.reason))
+            batch.append(Thumbnail(index, None, err.reason))
         now = time.monotonic()
         if now - last >= _BATCH_SECONDS:
             report.partial(batch)
@@ -68,11 +91,8 @@ def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, repo
     return len(indices)
 
 
-def load_item(dataset: Dataset, index: int, *, report: Report, cancel: Cancel) -> tuple[int, np.ndarray]:
+def load_item(dataset: Dataset, index: int, *, report: Report, cancel: Cancel) -> LoadedImage:
     """Job form of ``dataset.load(index)`` for the viewer: large photos decode off the GUI thread.
-
-    Returns:
-        ``(index, rgb)``.
 
     Raises:
         ImageReadError: The file cannot be read (the message names it and says why).
@@ -81,30 +101,30 @@ def load_item(dataset: Dataset, index: int, *, report: Report, cancel: Cancel) -
     report.progress(0.0, f"Loading {dataset.keys[index]}")
     rgb = dataset.load(index)
     check_cancel(cancel)
-    return index, rgb
+    return LoadedImage(index, rgb)
 
 
 def class_examples(dataset: Dataset, size: int, *, report: Report,
-                   cancel: Cancel) -> list[tuple[int, str, np.ndarray]]:
-    """The first readable item of every class as a small image: ``(index, class, rgb)``."""
+                   cancel: Cancel) -> list[ClassExample]:
+    """The first readable item of every class as a small image."""
     examples = []
     for label, name in enumerate(dataset.classes):
         check_cancel(cancel)
         report.progress(label / max(len(dataset.classes), 1), f"Examples: {name}")
         for index in np.flatnonzero(dataset.labels == label)[:5]:
             try:
-                examples.append((int(index), name, thumbnail(dataset, int(index), size)))
+                examples.append(ClassExample(int(index), name, thumbnail(dataset, int(index), size)))
                 break
             except ImageReadError:
                 continue
     return examples
 
 
-def load_file(path: Path, *, report: Report, cancel: Cancel) -> tuple[int, np.ndarray]:
-    """Job: read an image the user picked outside the dataset; ``(-1, rgb)`` like load_item."""
+def load_file(path: Path, *, report: Report, cancel: Cancel) -> LoadedImage:
+    """Job: read an image the user picked outside the dataset (its item is None)."""
     check_cancel(cancel)
     report.progress(0.0, f"Loading {path.name}")
-    return -1, read_image(path)
+    return LoadedImage(None, read_image(path))
 
 
 def load_items(dataset: Dataset, indices: Sequence[int], *, report: Report,

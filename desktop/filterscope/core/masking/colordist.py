@@ -225,6 +225,14 @@ class MaskResult:
     kept: float
 
 
+@dataclass(frozen=True)
+class RenderedMask:
+    """A full-resolution render and the settings it was made with."""
+
+    params: MaskParams
+    result: MaskResult
+
+
 class MaskSession:
     """One image with cached distance maps, so that moving a threshold is only a comparison.
 
@@ -347,14 +355,14 @@ def apply_mask(img: np.ndarray, params: MaskParams) -> MaskResult:
 
 
 def render_job(session: MaskSession, params: MaskParams, *, report: Report,
-               cancel: Cancel) -> tuple[MaskParams, MaskResult]:
+               cancel: Cancel) -> RenderedMask:
     """Job form of ``session.render`` for full-resolution previews (latest request wins).
 
     Returns:
-        The params rendered (so the caller can drop a result that is no longer current) and
+        The params rendered (so the caller can drop a result that is no longer current) with
         the result.
     """
     with session.lock:
         check_cancel(cancel)
         report.progress(0.0, "Full resolution")
-        return params, session.render(params)
+        return RenderedMask(params, session.render(params))

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from filterscope.core.data.datasets import Dataset, Problem
 from filterscope.core.data.sources import builtin_infos, fetch_source, open_source
 from filterscope.core.data.splits import SplitManifest, split_job
-from filterscope.core.data.thumbnails import load_item
+from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
@@ -288,8 +288,8 @@ class DatasetTab(QWidget):
         self.image_info.setText(f"Cannot show this image: {message}")
 
     @Slot(object)
-    def _on_viewer_runner_finished(self, result: tuple) -> None:
-        item, rgb = result
+    def _on_viewer_runner_finished(self, loaded: LoadedImage) -> None:
+        item, rgb = loaded.item, loaded.rgb
         dataset = self._state.dataset
         self.viewer.set_image(rgb)
         height, width = rgb.shape[:2]

@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.thumbnails import class_examples, load_file, load_item
+from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
 from filterscope.core.masking.batch import mask_dataset
 from filterscope.core.masking.colordist import (
     MaskParams,
     MaskParamsError,
     MaskResult,
     MaskSession,
+    RenderedMask,
     builtin_preset,
     load_params,
     render_job,
@@ -270,8 +271,8 @@ class MaskTab(QWidget):
             self.image_runner.start(load_file, Path(path))
 
     @Slot(object)
-    def _on_image_loaded(self, result: tuple) -> None:
-        self.set_image(result[1])
+    def _on_image_loaded(self, loaded: LoadedImage) -> None:
+        self.set_image(loaded.rgb)
 
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
@@ -296,10 +297,9 @@ class MaskTab(QWidget):
             self.full_runner.start(render_job, self._full, self.params)
 
     @Slot(object)
-    def _on_full_rendered(self, outcome: tuple) -> None:
-        params, result = outcome
-        if params == self.params and self._full is not None:
-            self._show(self._full, result)
+    def _on_full_rendered(self, rendered: RenderedMask) -> None:
+        if rendered.params == self.params and self._full is not None:
+            self._show(self._full, rendered.result)
 
     def _show(self, session: MaskSession, result: MaskResult) -> None:
         if self.view_combo.currentIndex() == 1:

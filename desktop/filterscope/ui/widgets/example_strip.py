@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QToolButton, QWidget
 
+from filterscope.core.data.thumbnails import ClassExample
 from filterscope.core.masking.colordist import MaskParams, MaskSession
 from filterscope.ui.widgets.image_view import to_qimage
 
@@ -31,12 +32,12 @@ class ExampleStripWidget(QScrollArea):
         self.setFixedHeight(size + 58)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-    def set_examples(self, examples: list[tuple[int, str, np.ndarray]]) -> None:
-        """Replace the examples: (dataset index, class name, small RGB image)."""
+    def set_examples(self, examples: list[ClassExample]) -> None:
+        """Replace the examples: one small image per class."""
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []
-        self._sessions = [(index, name, MaskSession(rgb)) for index, name, rgb in examples]
+        self._sessions = [(e.item, e.name, MaskSession(e.rgb)) for e in examples]
         for position, (index, name, _session) in enumerate(self._sessions):
             button = QToolButton()
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)

@@ -26,7 +26,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.thumbnails import make_thumbnails
+from filterscope.core.data.thumbnails import Thumbnail, make_thumbnails
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.workers import JobRunner
 
@@ -102,7 +102,7 @@ class ThumbnailModel(QAbstractListModel):
         """Why item ``item``'s thumbnail failed, if it did."""
         return self._errors.get(item)
 
-    def add_thumbnails(self, batch: list[tuple[int, Any, str | None]]) -> None:
+    def add_thumbnails(self, batch: list[Thumbnail]) -> None:
         """Store a worker batch and repaint the rows it covers."""
         rows = []
         for item, rgb, error in batch:
