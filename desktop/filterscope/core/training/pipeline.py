@@ -7,7 +7,7 @@ by 255 where it means to divide. Here a folder dataset is decoded by the shared 
 and cached in memory as uint8 when it fits, so later epochs only shuffle, augment and rescale.
 In-memory datasets (the built-in MNIST) go straight through ``from_tensor_slices``.
 
-What to train on (:class:`~filterscope.core.data_plan.DataSpec`) and everything decided before
+What to train on (:class:`~filterscope.core.training.data_plan.DataSpec`) and everything decided before
 TensorFlow is involved (the split, the size, the mask, the cache) live in
 :mod:`filterscope.core.training.data_plan`; this module turns that plan into streams.
 
