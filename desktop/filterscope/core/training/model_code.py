@@ -1,7 +1,7 @@
 """A run's model, optimiser and fit call as the plain Keras code a learner can read and paste.
 
 The Train tab shows this next to its layer table: the same layers, names, regularisers and
-optimiser settings that :func:`filterscope.core.model_build.build_model` builds (a test runs the
+optimiser settings that :func:`filterscope.core.training.model_build.build_model` builds (a test runs the
 code and compares the two models layer by layer), written the way the chapter writes Keras.
 """
 
