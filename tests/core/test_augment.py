@@ -21,6 +21,7 @@ from filterscope.core.augment.chain import (
     default_params,
     keras_chain,
     load_chain,
+    make_step,
 )
 from filterscope.core.augment.imgaug_compat import imgaug
 from filterscope.core.augment.preview import PREVIEW_SIDE, preview
@@ -435,3 +436,19 @@ def test_to_python_is_code_that_runs_the_same_chain(spec: ChainSpec) -> None:
     seq = namespace["seq"]
     seq.seed_(21)
     assert np.array_equal(seq(images=batch), BatchAugmenter(spec, 21)(batch))
+
+
+def test_a_gray_preview_stays_gray_as_a_one_channel_model_is_fed() -> None:
+    """Digits are shown as a one-channel model sees them: the chapter chain's per-channel Multiply
+    and a hue step change their brightness, never tint them pink."""
+    rng = np.random.default_rng(4)
+    digit = np.repeat(rng.integers(0, 256, (28, 28, 1), dtype=np.uint8), 3, axis=2)  # RGB copy
+    chain = builtin_chain("chapter")
+    hue = ChainSpec(steps=(*chain.steps, make_step(0, {"name": "AddToHueAndSaturation"})))
+    for spec in (chain, hue):
+        out = preview([digit], spec, 6, 0, gray=True, report=NullReport(), cancel=threading.Event())
+        assert all(o.shape == (28, 28, 1) and o.dtype == np.uint8 for o in out)
+        colour = preview([digit], spec, 6, 0, report=NullReport(), cancel=threading.Event())
+        assert any(np.ptp(o.astype(int), axis=2).max() > 0 for o in colour)  # tinted in RGB
+    batch = BatchAugmenter(hue, 1)(digit[None, ..., :1].repeat(4, axis=0))
+    assert batch.shape == (4, 28, 28, 1)

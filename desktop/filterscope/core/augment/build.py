@@ -12,6 +12,8 @@ import numpy as np
 
 from filterscope.core.augment.chain import CATALOGUE, ChainSpec, Step
 
+COLOUR_ONLY_STEPS = frozenset({"AddToHueAndSaturation", "Grayscale"})  # need three channels
+
 
 def _kwargs(step: Step) -> dict[str, Any]:
     kinds = {p.name: p.kind for p in CATALOGUE[step.name]}
@@ -51,11 +53,22 @@ class BatchAugmenter:
     def __init__(self, spec: ChainSpec, seed: int | None = None) -> None:
         self.spec = spec
         self._sequential = build_sequential(spec, seed)
+        self._colour_only = any(s.enabled and s.name in COLOUR_ONLY_STEPS for s in spec.steps)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Augment an (N, H, W, C) uint8 batch; shapes are kept (Crop resizes back)."""
+        """Augment an (N, H, W, C) uint8 batch; shapes are kept (Crop resizes back).
+
+        One-channel batches stay one channel: steps that need colour (hue, grayscale) see the
+        gray images as RGB and their result is averaged back to gray, as a gray model is fed.
+        """
         if not len(images):
             return images
+        if images.shape[-1] == 1 and self._colour_only:
+            rgb = self._augment(np.repeat(images, 3, axis=-1))
+            return np.round(rgb.mean(axis=-1, keepdims=True)).astype(np.uint8)
+        return self._augment(images)
+
+    def _augment(self, images: np.ndarray) -> np.ndarray:
         out = self._sequential(images=images)
         if isinstance(out, list) or out.shape != images.shape:  # Crop/Rot90 may change sizes
             out = np.stack([fit_size(img, images.shape[1:3]) for img in out])
@@ -63,9 +76,11 @@ class BatchAugmenter:
 
 
 def fit_size(image: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``image`` resized to (height, width) ``shape``, keeping a single channel axis."""
     if image.shape[:2] == tuple(shape):
         return image
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).reshape(
+        *shape[:2], *image.shape[2:])
 
 
 def _literal(value: Any) -> str:

@@ -28,10 +28,11 @@ def downscale(image: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
     if scale >= 1:
         return image
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0],
+                                                                         *image.shape[2:])
 
 
-def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *,
+def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *, gray: bool = False,
             report: Report, cancel: Cancel) -> list[np.ndarray]:
     """``n`` augmented versions of the given images (cycled), seeded: same seed, same images.
 
@@ -40,12 +41,16 @@ def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *,
         spec: The chain.
         n: How many results.
         seed: Random seed of the chain.
+        gray: Augment (H, W, 1) gray images, as a one-channel model is fed (MNIST): colour
+            steps then change brightness only, never tint a digit.
         report: Progress.
         cancel: Checked before the (single) imgaug call.
     """
     if n < 1 or not images:
         raise ValueError("a preview needs at least one image and one version")
     check_cancel(cancel)
+    if gray:
+        images = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None] for img in images]
     small = [downscale(img) for img in images]
     shape = small[0].shape[:2]
     batch = np.stack([fit_size(small[i % len(small)], shape) for i in range(n)])

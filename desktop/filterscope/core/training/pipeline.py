@@ -42,7 +42,6 @@ from filterscope.core.training.data_plan import (
 
 DECODE_CHUNK = 16  # files per decoding call
 PREFETCH_BATCHES = 2
-_COLOUR_ONLY_STEPS = frozenset({"AddToHueAndSaturation", "Grayscale"})
 
 
 @dataclass
@@ -253,15 +252,10 @@ def _augmented(tf: Any, ds: Any, chain: ChainSpec, seed: int, shape: tuple[int, 
 
     augmenter = BatchAugmenter(chain, seed)
     lock = threading.Lock()
-    colour_only = shape[2] == 1 and any(s.enabled and s.name in _COLOUR_ONLY_STEPS
-                                        for s in chain.steps)
 
     def augment(images: np.ndarray) -> np.ndarray:
         with lock:
-            if not colour_only:
-                return augmenter(images)
-            rgb = augmenter(np.repeat(images, 3, axis=3))
-            return np.round(rgb.mean(axis=3, keepdims=True)).astype(np.uint8)
+            return augmenter(images)
 
     def step(x: Any, y: Any) -> tuple[Any, Any]:
         out = tf.numpy_function(augment, [x], tf.uint8, stateful=True)

@@ -31,7 +31,7 @@ from filterscope.core.augment.chain import ChainError, ChainSpec, builtin_chain,
 from filterscope.core.augment.preview import preview
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
-from filterscope.core.training.data_plan import DataSpec, PipelineError, image_size_for
+from filterscope.core.training.data_plan import DataSpec, PipelineError, image_size_for, input_shape
 from filterscope.core.training.pipeline import PreviewBatch, preview_batch
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
@@ -227,9 +227,10 @@ class AugmentTab(QWidget):
         # TensorFlow (for the model's view) in the background after it.
         if not (self._images and self.isVisible()):
             return
-        self.runner.start(preview, self._images, self.chain(), self.count_spin.value(),
-                          self.seed_spin.value())
         dataset = self._state.dataset
+        gray = dataset is not None and input_shape(dataset, masked=self._state.mask is not None)[2] == 1
+        self.runner.start(preview, self._images, self.chain(), self.count_spin.value(),
+                          self.seed_spin.value(), gray=gray)
         if dataset is None or not self._indices:
             return
         items = [self._indices[i % len(self._indices)] for i in range(MODEL_VIEW_IMAGES)]
