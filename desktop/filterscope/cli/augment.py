@@ -41,7 +41,7 @@ def copy_name(stem: str, k: int) -> str:
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
-    import cv2
+    from filterscope.core.base.opencv import cv2
 
     from filterscope.core.base.fileio import atomic_write_bytes
 
