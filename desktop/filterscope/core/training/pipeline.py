@@ -30,6 +30,7 @@ from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.images import ImageReadError, read_image
 from filterscope.core.training.data_plan import DataSpec, PipelineError, Plan, is_whole, plan, prepare_image
+from filterscope.core.training.tf_runtime import import_tensorflow
 
 DECODE_CHUNK = 16  # files per decoding call
 PREFETCH_BATCHES = 2
@@ -92,7 +93,7 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
     planned = plan(data, report, cancel, cache_bytes)
     check_cancel(cancel)
     report.progress(0.9, "Starting TensorFlow")
-    import tensorflow as tf  # 3-6 s on first use: never at module import
+    tf = import_tensorflow()  # 3-6 s on first use: never at module import
 
     check_cancel(cancel)
     return _streams(tf, planned, data.seed, batch_size, report)
