@@ -45,7 +45,8 @@ def test_a_tiny_run_end_to_end_as_json(capsys, tmp_path: Path) -> None:
     assert run.parent == runs and sorted(p.name for p in run.iterdir()) == [
         "best.keras", "history.json", "last.keras", "run.json"]
     assert result["status"] == "finished" and result["epochs_run"] == 2 and result["diverged"] is None
-    assert result["model"] == "chapter-convnet" and result["classes"] == ["left", "right"]
+    assert result["model"] == "chapter-convnet" and result["model_alias"] == "convnet"
+    assert result["classes"] == ["left", "right"]
     assert result["input_shape"] == [16, 16, 3]
     # 16 -> 14 -> 7 -> 5 -> 2: the chapter's ConvNet on 3 channels and 2 classes
     assert result["params"] == (3 * 3 * 3 * 6 + 6) + 660 + (2 * 2 * 12 * 2 + 2)
@@ -62,8 +63,21 @@ def test_human_output_with_sgd_and_a_model_file(capsys, tmp_path: Path) -> None:
                           "--lr", 0.05, "--momentum", 0.5, "--epochs", 1, "--name", "first",
                           "--out", tmp_path / "runs")
     assert code == 0, err
-    assert out.startswith(f"run: {tmp_path / 'runs' / 'first'}\nmodel: logistic (")
+    assert out.startswith(f"run: {tmp_path / 'runs' / 'first'}\nmodel: logistic (866 parameters), ")
     assert "sgd learning rate 0.05" in out and "best: epoch 1, validation accuracy" in out
+
+
+@pytest.mark.parametrize("model, line", [
+    ("convnet", "model: chapter-convnet (alias convnet; 854 parameters), adam"),
+    ("chapter-convnet", "model: chapter-convnet (854 parameters), adam"),
+])
+def test_the_model_line_says_when_the_name_given_is_an_alias(capsys, tmp_path: Path, model: str,
+                                                             line: str) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=2)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", model, "--epochs", 1,
+                          "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith(line)
 
 
 def test_model_too_big_for_the_images_is_one_line(capsys, tmp_path: Path) -> None:
