@@ -29,11 +29,18 @@ fi
 
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
+  echo "Creating a virtual environment in .venv"
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-if [ "$mode" = "test" ]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
+target="."
+if [ "$mode" = "test" ]; then target=".[test]"; fi
+if .venv/bin/python -m pip show -q filterscope >/dev/null 2>&1; then
+  # Installed before: only what a changed pyproject.toml adds, quietly.
+  .venv/bin/python -m pip install -q -e "$target"
 else
-  .venv/bin/python -m pip install -q -e .
+  echo "Installing Filterscope and its dependencies (TensorFlow, Qt, OpenCV, ...): about 3 GB"
+  echo "in .venv, a few minutes on a fast connection. pip shows each download below."
+  .venv/bin/python -m pip install --progress-bar on -e "$target"
+  echo "Filterscope is installed in .venv."
 fi

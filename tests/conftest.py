@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 # Before Qt, Keras or matplotlib load: nothing a test does may touch the user's folders or screen.
+# (pytest's tmp_path_factory does not exist yet at import time; pytest_unconfigure removes it.)
 _SANDBOX = Path(tempfile.mkdtemp(prefix="filterscope-tests-"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["KERAS_HOME"] = str(_SANDBOX / "keras")
@@ -19,6 +21,11 @@ os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "plant-seedlings-150"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's sandbox goes with the session (per-test folders are pytest's to prune)."""
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -57,7 +57,7 @@ def test_writes_n_pngs_and_reports_the_chain(run_cli, image: Path, tmp_path: Pat
     code, stdout, _ = run_cli("augment", image, "--out", out, "-n", 5, "--json")
     assert code == 0
     data = json.loads(stdout)
-    assert set(data) == {"image", "size", "out", "seed", "chain", "files"}
+    assert set(data) == {"image", "size", "out", "seed", "chain", "files", "failed"}
     assert (data["image"], data["out"], data["size"], data["seed"]) == (str(image), str(out),
                                                                         [64, 48], 0)
     chapter = builtin_chain("chapter")
@@ -221,3 +221,32 @@ def test_limits_are_accepted(run_cli, image: Path, tmp_path: Path) -> None:
     code, stdout, _ = run_cli("augment", image, "--out", tmp_path / "o", "-n", 64, "--json")
     assert code == 0 and len(json.loads(stdout)["files"]) == 64
     assert run_cli("augment", image, "--out", tmp_path / "p", "-n", 1)[0] == 0
+
+
+def test_an_image_named_near_the_file_name_limit(run_cli, tmp_path: Path) -> None:
+    stem = "é" * 123  # stem.png is 250 bytes in UTF-8; stem_aug10.png would be 256
+    image = tmp_path / f"{stem}.png"
+    Image.fromarray(photo()).save(image)
+    code, stdout, err = run_cli("augment", image, "--out", tmp_path / "o", "-n", 12, "--json")
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["failed"] == [] and len(data["files"]) == 12
+    names = [Path(f).name for f in data["files"]]
+    assert names[0] == f"{stem}_aug1.png" and names[11] == f"{stem[:-1]}_aug12.png"
+    assert all(len(n.encode()) <= 255 for n in names)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(names)
+
+
+def test_a_copy_that_cannot_be_written_is_named_and_the_others_written(run_cli, image: Path,
+                                                                      tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    (out / "leaf 1_aug2.png").mkdir(parents=True)  # a folder sits at one copy's name
+    code, stdout, _ = run_cli("augment", image, "--out", out, "-n", 3, "--json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["files"] == [str(out / "leaf 1_aug1.png"), str(out / "leaf 1_aug3.png")]
+    assert data["failed"] == [{"path": str(out / "leaf 1_aug2.png"),
+                               "reason": "cannot write it (Is a directory)"}]
+    assert sorted(p.name for p in out.iterdir()) == ["leaf 1_aug1.png", "leaf 1_aug2.png", "leaf 1_aug3.png"]
+    code, stdout, _ = run_cli("augment", image, "--out", out, "-n", 3)
+    assert code == 0 and f"failed: {out / 'leaf 1_aug2.png'}: cannot write it (Is a directory)" in stdout

@@ -164,3 +164,36 @@ def test_output_choices_are_the_core_modes() -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     output = next(a for a in sub.choices["mask"]._actions if a.dest == "output")
     assert tuple(output.choices) == OUTPUTS
+
+
+def test_a_name_near_the_file_name_limit_scans_and_masks(run_cli, tmp_path: Path) -> None:
+    root = tmp_path / "plants"
+    name = "é" * 123 + ".png"  # 250 bytes in UTF-8
+    for i, cls in enumerate(("a", "b")):
+        (root / cls).mkdir(parents=True)
+        Image.fromarray(leafy(i)).save(root / cls / name)
+    code, stdout, _ = run_cli("scan", root, "--json")
+    assert code == 0 and json.loads(stdout)["total"] == 2 and json.loads(stdout)["problems"] == []
+    code, stdout, err = run_cli("mask", root, "--out", tmp_path / "m", "--json")
+    assert code == 0, err
+    assert (json.loads(stdout)["written"], json.loads(stdout)["failed"]) == (2, [])
+    np.testing.assert_array_equal(_decode(tmp_path / "m" / "b" / name),
+                                  apply_mask(leafy(1), builtin_preset("chapter")).image)
+
+
+def test_an_output_that_cannot_be_written_is_named_and_the_others_written(run_cli, dataset: Path,
+                                                                          tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    assert run_cli("mask", dataset, "--out", out)[0] == 0
+    for name in ("clover/img 1.png", f"{UNICODE_CLASS}/img 2.png"):
+        (out / name).unlink()
+    (out / "clover" / "img 1.png").mkdir()  # a folder sits at one output's name
+    code, stdout, _ = run_cli("mask", dataset, "--out", out)
+    assert code == 0
+    assert "1 written, 4 done before, 2 failed of 7" in stdout.splitlines()[0]
+    assert stdout.splitlines()[-1] == \
+        "failed: clover/img 1.png: cannot write the masked image img 1.png (Is a directory)"
+    assert (out / UNICODE_CLASS / "img 2.png").is_file()
+    (out / "clover" / "img 1.png").rmdir()
+    code, stdout, _ = run_cli("mask", dataset, "--out", out, "--json")  # the rerun finishes the job
+    assert code == 0 and (json.loads(stdout)["written"], json.loads(stdout)["skipped"]) == (1, 5)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from filterscope.cli.main import main
+from filterscope.cli.main import build_parser, main
 from filterscope.core.training.model_spec import templates
 from PIL import Image
 
@@ -42,7 +45,8 @@ def test_a_tiny_run_end_to_end_as_json(capsys, tmp_path: Path) -> None:
     assert run.parent == runs and sorted(p.name for p in run.iterdir()) == [
         "best.keras", "history.json", "last.keras", "run.json"]
     assert result["status"] == "finished" and result["epochs_run"] == 2 and result["diverged"] is None
-    assert result["model"] == "chapter-convnet" and result["classes"] == ["left", "right"]
+    assert result["model"] == "chapter-convnet" and result["model_alias"] == "convnet"
+    assert result["classes"] == ["left", "right"]
     assert result["input_shape"] == [16, 16, 3]
     # 16 -> 14 -> 7 -> 5 -> 2: the chapter's ConvNet on 3 channels and 2 classes
     assert result["params"] == (3 * 3 * 3 * 6 + 6) + 660 + (2 * 2 * 12 * 2 + 2)
@@ -59,8 +63,21 @@ def test_human_output_with_sgd_and_a_model_file(capsys, tmp_path: Path) -> None:
                           "--lr", 0.05, "--momentum", 0.5, "--epochs", 1, "--name", "first",
                           "--out", tmp_path / "runs")
     assert code == 0, err
-    assert out.startswith(f"run: {tmp_path / 'runs' / 'first'}\nmodel: logistic (")
+    assert out.startswith(f"run: {tmp_path / 'runs' / 'first'}\nmodel: logistic (866 parameters), ")
     assert "sgd learning rate 0.05" in out and "best: epoch 1, validation accuracy" in out
+
+
+@pytest.mark.parametrize("model, line", [
+    ("convnet", "model: chapter-convnet (alias convnet; 854 parameters), adam"),
+    ("chapter-convnet", "model: chapter-convnet (854 parameters), adam"),
+])
+def test_the_model_line_says_when_the_name_given_is_an_alias(capsys, tmp_path: Path, model: str,
+                                                             line: str) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=2)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", model, "--epochs", 1,
+                          "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith(line)
 
 
 def test_model_too_big_for_the_images_is_one_line(capsys, tmp_path: Path) -> None:
@@ -180,3 +197,37 @@ def test_unreadable_files_are_named_and_training_goes_on(capsys, tmp_path: Path)
     code, out, err = _run(capsys, "train", "--data", data, "--model", "logistic", "--epochs", 1,
                           "--batch-size", 4, "--out", tmp_path / "runs")
     assert code == 0 and "skipped 2 unreadable file(s):" in out and "  right/cut.png: " in out
+
+
+# What TensorFlow's C++ side prints at start-up on a machine without a GPU (TF 2.21).
+TF_START_UP = ("absl::InitializeLog()", "Could not find cuda drivers", "failed call to cuInit",
+               "oneDNN custom operations")
+
+
+@pytest.mark.slow
+def test_tensorflows_start_up_lines_show_only_with_verbose(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=3)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+
+    def run(*flags: str) -> str:
+        argv = [sys.executable, "-m", "filterscope", *flags, "train", "--data", str(data), "--model",
+                "logistic", "--epochs", "1", "--out", str(tmp_path / "runs")]
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                              timeout=300)
+        assert done.returncode == 0, done.stdout
+        return done.stdout
+
+    quiet = run()
+    assert quiet.startswith("run: ") and "best: epoch 1" in quiet
+    assert [line for line in TF_START_UP if line in quiet] == []
+    assert [line for line in TF_START_UP if line in run("--verbose")] == list(TF_START_UP)
+
+
+@pytest.mark.parametrize("argv, verbose", [
+    (["train", "--out", "r"], False),
+    (["--verbose", "train", "--out", "r"], True),
+    (["train", "--out", "r", "--verbose"], True),
+    (["--verbose", "scan", "mnist"], True),
+])
+def test_verbose_goes_before_or_after_the_command(argv: list[str], verbose: bool) -> None:
+    assert build_parser().parse_args(argv).verbose is verbose

@@ -306,33 +306,80 @@ def test_full_disk_gives_a_clear_error_and_no_partial_file(source, tmp_path: Pat
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes only deny writes on POSIX")
-def test_read_only_output_folder_gives_a_clear_error(source, tmp_path: Path) -> None:
+def test_a_read_only_class_folder_names_its_images_and_the_rest_are_written(source, tmp_path: Path) -> None:
     # As root a mode does not stop writes; run_without_read_permission drops CAP_DAC_OVERRIDE.
     root, _, _ = source
     out = tmp_path / "masked"
     mask_path(root, out, CHAPTER, report=NullReport(), cancel=never_cancel())
-    locked = out / "clover"
-    for path in locked.iterdir():
+    for path in outputs(out).values():
         path.unlink()
+    locked = out / "clover"
     os.chmod(locked, 0o555)
     code = (
-        "import sys, threading\n"
+        "import json, sys, threading\n"
         "from filterscope.core.base.jobs import NullReport\n"
-        "from filterscope.core.masking.batch import MaskBatchError, mask_path\n"
+        "from filterscope.core.masking.batch import mask_path\n"
         "from filterscope.core.masking.colordist import builtin_preset\n"
-        "try:\n"
-        "    mask_path(sys.argv[1], sys.argv[2], builtin_preset('chapter'), report=NullReport(),\n"
-        "              cancel=threading.Event())\n"
-        "except MaskBatchError as exc:\n"
-        "    print(exc)\n"
+        "result = mask_path(sys.argv[1], sys.argv[2], builtin_preset('chapter'), report=NullReport(),\n"
+        "                   cancel=threading.Event())\n"
+        "print(json.dumps(result.to_json()))\n"
     )
     try:
         result = run_without_read_permission(code, str(root), str(out))
     finally:
         os.chmod(locked, 0o755)
     assert result.returncode == 0, result.stderr
-    assert str(locked) in result.stdout and "Permission denied" in result.stdout
+    data = json.loads(result.stdout)
+    denied = {f["path"]: f["reason"] for f in data["failed"] if "Permission denied" in f["reason"]}
+    assert sorted(denied) == [f"clover/leaf_{i}.png" for i in range(6)]
+    assert all(reason.startswith("cannot write the masked image leaf_") for reason in denied.values())
     assert list(locked.iterdir()) == []
+    assert data["written"] == len(EXPECTED_NAMES) - 6
+    assert sorted(outputs(out)) == sorted(n for n in EXPECTED_NAMES.values() if not n.startswith("clover/"))
+
+
+def test_an_output_that_cannot_be_written_is_named_the_rest_written_and_a_rerun_resumes(
+        source, tmp_path: Path) -> None:
+    _, dataset, good = source
+    out = tmp_path / "masked"
+    mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    for name in ("clover/leaf_2.png", "clover/leaf_3.png", "weeds/same.bmp.png"):
+        (out / name).unlink()
+    (out / "clover/leaf_2.png").mkdir()  # a folder sits at one output's name
+    (out / "clover/leaf_2.png/mine.txt").write_text("keep")
+    result = mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    assert (result.written, result.skipped) == (2, len(EXPECTED_NAMES) - 3)
+    failed = {f["path"]: f["reason"] for f in result.failed}
+    assert failed["clover/leaf_2.png"] == "cannot write the masked image leaf_2.png (Is a directory)"
+    assert sorted(failed) == ["clover/leaf_2.png", "weeds/broken.png", "weeds/truncated.png"]
+    for name in ("clover/leaf_3.png", "weeds/same.bmp.png"):
+        np.testing.assert_array_equal(decode(out / name), apply_mask(
+            good[{v: k for k, v in EXPECTED_NAMES.items()}[name]], CHAPTER).image)
+    assert (out / "clover/leaf_2.png/mine.txt").read_text() == "keep"
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    (out / "clover/leaf_2.png/mine.txt").unlink()
+    (out / "clover/leaf_2.png").rmdir()
+    again = mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    assert (again.written, again.skipped) == (1, len(EXPECTED_NAMES) - 1)
+    assert sorted(outputs(out)) == sorted(EXPECTED_NAMES.values())
+
+
+def test_names_near_the_file_name_limit_scan_and_mask(tmp_path: Path) -> None:
+    root = tmp_path / "dataset"
+    (root / "clover").mkdir(parents=True)
+    stem = "é" * 125  # stem.png is 254 bytes, legal; stem.jpg.png (258 bytes) is not
+    for name, seed in ((f"{stem}.png", 1), (f"{stem}.jpg", 2), ("short.png", 3)):
+        Image.fromarray(leafy(seed)).save(root / "clover" / name)
+    dataset = scan_folder(root, report=NullReport(), cancel=never_cancel())
+    assert sorted(dataset.keys) == sorted(f"clover/{n}" for n in (f"{stem}.png", f"{stem}.jpg", "short.png"))
+    assert dataset.problems == []
+    out = tmp_path / "masked"
+    result = mask_dataset(dataset, out, CHAPTER, report=NullReport(), cancel=never_cancel())
+    assert result.written == 2
+    np.testing.assert_array_equal(decode(out / "clover" / f"{stem}.png"), apply_mask(leafy(1), CHAPTER).image)
+    assert [(f["path"], "File name too long" in f["reason"]) for f in result.failed] == [
+        (f"clover/{stem}.jpg", True)]
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_mask_file_writes_one_png(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -445,7 +444,6 @@ def test_ten_trainings_do_not_grow_memory_without_bound(tmp_path: Path) -> None:
     process = psutil.Process()
     inputs = tiny_inputs(n_train=16, n_val=8, size=16, n_classes=3)
     rss = []
-    start = time.monotonic()
     for i in range(10):
         result = train(spec(seed=i), tmp_path if i % 2 else None, report=RecordingReport(),
                        cancel=never_cancel(), inputs=inputs)
@@ -454,7 +452,6 @@ def test_ten_trainings_do_not_grow_memory_without_bound(tmp_path: Path) -> None:
         gc.collect()
         rss.append(process.memory_info().rss)
     assert rss[-1] < rss[1] + 150 * 2**20, [r // 2**20 for r in rss]
-    assert time.monotonic() - start < 60
     assert len(run_dirs(tmp_path)) == 5  # names never collide, even within one second
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.sources import open_source
 from filterscope.core.training.data_plan import DataSpec
 from filterscope.core.training.pipeline import preview_batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.datasets import Dataset
@@ -165,3 +166,34 @@ def test_chart_text_follows_the_application_text_size(qtbot) -> None:
     finally:
         QApplication.setFont(old)
     qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
+
+
+def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
+    """Keras restarts the running mean every epoch: joined, the line would jump at each boundary."""
+    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+
+    curves = TrainingCurvesWidget()
+    qtbot.addWidget(curves)
+
+    def batches(*epochs: int) -> None:
+        for epoch in epochs:
+            for step in (1, 2, 3):
+                curves.add_point({"kind": "batch", "epoch": epoch, "step": step, "steps": 3,
+                                  "running_loss": 3.0 - epoch + step / 10, "running_accuracy": step / 10})
+
+    def line(axes) -> tuple[list[float], list[float]]:
+        drawn = next(d for d in axes.lines if d.get_label().startswith("training (running mean"))
+        return [float(v) for v in drawn.get_xdata()], [float(v) for v in drawn.get_ydata()]
+
+    batches(1, 2)
+    curves._redraw()
+    nan = float("nan")
+    x, loss = line(curves.loss_axes)
+    np.testing.assert_allclose(x, [1 / 3, 2 / 3, 1, nan, 4 / 3, 5 / 3, 2])
+    np.testing.assert_allclose(loss, [2.1, 2.2, 2.3, nan, 1.1, 1.2, 1.3])
+    np.testing.assert_allclose(line(curves.acc_axes)[1], [0.1, 0.2, 0.3, nan, 0.1, 0.2, 0.3])
+    assert curves.batches_drawn() == 6
+    curves.start_run()  # a new run starts with its own first epoch: no gap in front
+    batches(1)
+    curves._redraw()
+    np.testing.assert_allclose(line(curves.loss_axes)[1], [2.1, 2.2, 2.3])

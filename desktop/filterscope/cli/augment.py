@@ -8,6 +8,7 @@ resolution; for images up to 256 px the files are exactly the tab's preview with
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from filterscope.cli.common import CommandError, load_chain_arg, run_job
 
 MAX_COPIES = 64
 BUILTIN_CHAINS = ("chapter", "keras", "none")
+NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS in UTF-16 units)
 
 
 def _copies(text: str) -> int:
@@ -29,8 +31,17 @@ def _copies(text: str) -> int:
     return value
 
 
+def copy_name(stem: str, k: int) -> str:
+    """``<stem>_aug<k>.png``, the stem cut short (whole characters) when the name would not fit in
+    a file name: an image's own name may already be near the limit."""
+    suffix = f"_aug{k}.png"
+    while len(os.fsencode(stem + suffix)) > NAME_MAX and stem:
+        stem = stem[:-1]
+    return stem + suffix
+
+
 def _write_png(path: Path, rgb: np.ndarray) -> None:
-    import cv2
+    from filterscope.core.base.opencv import cv2
 
     from filterscope.core.base.fileio import atomic_write_bytes
 
@@ -40,11 +51,34 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
     atomic_write_bytes(path, data.tobytes())
 
 
+def _write_copies(out: Path, stem: str, copies: list[np.ndarray]) -> tuple[list[str], list[dict]]:
+    """Write each copy; returns the files written and ``{"path", "reason"}`` of those that could
+    not be (a folder in the way of one name, say).
+
+    Raises:
+        OSError: Not one copy could be written: the folder is at fault, not a name.
+    """
+    files, failed, first_error = [], [], None
+    for k, copy in enumerate(copies, start=1):
+        target = out / copy_name(stem, k)
+        try:
+            _write_png(target, copy)
+        except OSError as exc:
+            first_error = first_error or exc
+            failed.append({"path": str(target), "reason": f"cannot write it ({exc.strerror or exc})"})
+        else:
+            files.append(str(target))
+    if first_error is not None and not files:
+        raise first_error
+    return files, failed
+
+
 def _human(d: dict) -> str:
     lines = [f"wrote {len(d['files'])} augmented cop{'y' if len(d['files']) == 1 else 'ies'} of "
              f"{d['image']} ({d['size'][0]}x{d['size'][1]}) to {d['out']}",
              f"chain: {d['chain']['name'] or d['chain']['source']} ({d['chain']['source']}), "
-             f"seed {d['seed']}", *[f"  {f}" for f in d["files"]], "", d["chain"]["python"]]
+             f"seed {d['seed']}", *[f"  {f}" for f in d["files"]],
+             *[f"failed: {f['path']}: {f['reason']}" for f in d["failed"]], "", d["chain"]["python"]]
     return "\n".join(lines)
 
 
@@ -63,11 +97,7 @@ def cmd_augment(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         image = read_image(image_path)
         out.mkdir(parents=True, exist_ok=True)
         copies = run_job("Augmenting", augment_copies, image, spec, args.n, args.seed)
-        files = []
-        for k, copy in enumerate(copies, start=1):
-            target = out / f"{image_path.stem}_aug{k}.png"
-            _write_png(target, copy)
-            files.append(str(target))
+        files, failed = _write_copies(out, image_path.stem, copies)
     except (ChainError, ImageReadError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
@@ -80,6 +110,7 @@ def cmd_augment(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         "chain": {"name": spec.name, "source": source, "spec": spec.to_json(),
                   "python": to_python(spec)},
         "files": files,
+        "failed": failed,
     }
     return data, _human
 

@@ -8,12 +8,16 @@ failed (message on stderr, one line), 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Sequence
 
 from filterscope import __version__
 from filterscope.cli import augment, data, mask, train
 from filterscope.cli.common import CommandError, emit
+from filterscope.core.training.tf_runtime import quiet_tensorflow
+
+VERBOSE_HELP = "show TensorFlow's own start-up and log lines (hidden by default)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,9 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"filterscope {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (data, mask, augment, train):
         module.register(sub)
+    for command in sub.choices.values():  # also after the command; SUPPRESS keeps one given before
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=VERBOSE_HELP)
     return parser
 
 
@@ -43,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        data, human = args.handler(args)
+        with contextlib.nullcontext() if args.verbose else quiet_tensorflow():
+            data, human = args.handler(args)
     except CommandError as exc:
         print(f"filterscope {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -103,8 +103,9 @@ def _percent(value: float | None) -> str:
 
 def _human(d: dict) -> str:
     opt = d["optimizer"]
+    alias = f"alias {d['model_alias']}; " if d["model_alias"] else ""
     lines = [f"run: {d['run_dir']}",
-             f"model: {d['model']} ({d['params']:,} parameters), {opt['kind']} learning rate "
+             f"model: {d['model']} ({alias}{d['params']:,} parameters), {opt['kind']} learning rate "
              f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
              "epoch(s) run"]
     if d["history"]:
@@ -183,7 +184,8 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
     except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError
         raise CommandError(str(exc)) from exc
-    data = {**result.to_json(), "model": run.model.name or run.model.kind,
+    alias = args.model if args.spec is None and args.model in MODEL_ALIASES else None
+    data = {**result.to_json(), "model": run.model.name or run.model.kind, "model_alias": alias,
             "params": int(result.model.count_params()), "optimizer": optimizer.to_json(),
             "epochs": run.epochs, "batch_size": run.batch_size}
     return data, _human

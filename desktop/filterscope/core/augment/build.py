@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.augment.chain import CATALOGUE, ChainSpec, Step

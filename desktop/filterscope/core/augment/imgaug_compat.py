@@ -8,9 +8,9 @@ Import ``iaa`` from here, never imgaug directly.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from filterscope.core.base.opencv import cv2  # noqa: F401  (cleanly, before imgaug imports it)
 
 _ALIASES = {"bool": bool, "int": int, "float": float, "complex": complex, "object": object, "str": str}
 
@@ -30,14 +30,7 @@ def _restore_numpy_names() -> None:
 
 
 _restore_numpy_names()
-# imgaug imports cv2, whose GUI build points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt plugins.
-_qt_plugin_path = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH")
-import imgaug  # noqa: E402
+import imgaug  # noqa: E402  (imgaug's own cv2 import finds the clean one imported above)
 import imgaug.augmenters as iaa  # noqa: E402
-
-if _qt_plugin_path is None:
-    os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
-else:
-    os.environ["QT_QPA_PLATFORM_PLUGIN_PATH"] = _qt_plugin_path
 
 __all__ = ["iaa", "imgaug"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.augment.build import BatchAugmenter, fit_size

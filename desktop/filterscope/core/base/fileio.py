@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+TEMP_PREFIX, TEMP_SUFFIX = ".fs-", ".tmp"  # atomic writes' temp files: .fs-<random>.tmp
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
+
+    The temp file has a short name of its own (``.fs-<random>.tmp``), not one made from the
+    destination's: a name near the file system's 255-byte limit is legal, and a longer temp name
+    would not be.
 
     Args:
         path: Destination file; its folder must exist.
@@ -31,7 +36,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = 
             and no temp file is left behind.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

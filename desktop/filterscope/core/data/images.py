@@ -255,7 +255,7 @@ def _checked(path: Path, im: ImageFile.ImageFile, max_pixels: int) -> Iterator[I
 def _opencv():
     """cv2, imported on first use (the scan and the Dataset tab never need it) and told to keep
     its warnings to itself: a file it cannot decode goes on to Pillow, which names the fault."""
-    import cv2
+    from filterscope.core.base.opencv import cv2
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     return cv2

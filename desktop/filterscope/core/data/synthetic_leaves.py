@@ -9,7 +9,6 @@ byte-identical from run to run.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,14 +43,9 @@ _SUB = 4  # cv2 sub-pixel precision: coordinates are scaled by 2**2
 
 
 def _cv2() -> ModuleType:
-    """cv2, imported without letting it redirect Qt's plugin path (see ARCHITECTURE.md)."""
-    saved = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH")
-    import cv2
+    """cv2, imported on first use (the demo set is generated once)."""
+    from filterscope.core.base.opencv import cv2
 
-    if saved is None:
-        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
-    else:
-        os.environ["QT_QPA_PLATFORM_PLUGIN_PATH"] = saved
     return cv2
 
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel

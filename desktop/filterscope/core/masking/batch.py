@@ -2,12 +2,15 @@
 
 A dataset job writes ``<out>/<class>/<stem>.png`` per image in parallel threads (cv2 and numpy
 release the GIL), each atomically, so what is on disk after a cancel, crash or full disk is whole.
+An output that cannot be written (a name too long for the file system, a folder in the way) is a
+failure of that image, and the others are still written; a full or read-only disk stops the job.
 ``<out>/filterscope-mask.json`` (settings, source, output names) is written first: a re-run with
 the same settings skips the files already there; other settings or another source are refused.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -16,10 +19,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_bytes, atomic_write_json, refuse_inside
+from filterscope.core.base.fileio import (
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    atomic_write_bytes,
+    atomic_write_json,
+    refuse_inside,
+)
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.datasets import Dataset, scan_folder
 from filterscope.core.data.images import IMAGE_SUFFIXES, ImageReadError, read_image
@@ -31,17 +40,28 @@ PARTIAL_BATCH = 32  # images per partial report (or 0.25 s): a live table, not a
 
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+# Write errors of the disk rather than of one file: every later image would fail the same way.
+_DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 class MaskBatchError(OSError):
-    """An output that cannot be written (read-only folder, full disk...); names path and reason."""
+    """An output that cannot be written (read-only folder, full disk...); names path and reason.
+
+    ``errno`` is the failed write's error number (None when unknown); ``reason`` says what went
+    wrong without the path, as a row of a batch's ``failed`` list does.
+    """
+
+    def __init__(self, message: str, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.errno, self.reason = code, reason or message
 
 
 @dataclass
 class MaskBatchResult:
     """What a batch job did: ``total`` images, ``skipped`` (there from an earlier run), ``failed``
-    (``{"path", "reason"}``, files the scan skipped included), ``images`` written (``{"path",
-    "kept"}``), both sorted by path."""
+    (``{"path", "reason"}``: images that could not be read, the scan's skipped files included, or
+    whose output could not be written), ``images`` written (``{"path", "kept"}``), both sorted by
+    path."""
 
     out: str
     source: str
@@ -74,7 +94,8 @@ def _write(dst: Path, data: bytes) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(dst, data, durable=False)  # no fsync: a resume checks the PNG trailer
     except OSError as exc:
-        raise MaskBatchError(f"{dst}: cannot write the masked image ({exc.strerror or exc})") from exc
+        reason = f"cannot write the masked image {dst.name} ({exc.strerror or exc})"
+        raise MaskBatchError(f"{dst}: {reason}", exc.errno, reason) from exc
 
 
 def mask_file(src: str | os.PathLike, dst: str | os.PathLike, params: MaskParams) -> MaskResult:
@@ -140,7 +161,7 @@ def _prepare(dataset: Dataset, out_dir: Path, params: MaskParams) -> dict[str, s
         plan = _plan(dataset, _previous_outputs(out_dir, dataset.source, params))
         for cls in dataset.classes:
             (out_dir / cls).mkdir(parents=True, exist_ok=True)
-            for stale in (out_dir / cls).glob(".*.png.*.tmp"):  # left by a killed process
+            for stale in (out_dir / cls).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):  # left by a killed process
                 stale.unlink()
         atomic_write_json(out_dir / MANIFEST, {"format": "filterscope-mask", "version": 1, "source":
                                                dataset.source, "params": params.to_json(), "outputs": plan})
@@ -173,8 +194,10 @@ def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParam
 
     Raises:
         ValueError: ``out_dir`` is (inside) the dataset, or holds something else.
-        MaskBatchError: An output cannot be written. Cancelled: ``cancel`` was set. Either way the
-            files already written are complete and a re-run resumes.
+        MaskBatchError: The output folder cannot be prepared, or the disk is full or read-only
+            (an output that cannot be written for a reason of its own is listed in ``failed``).
+            Cancelled: ``cancel`` was set. Either way the files already written are complete and
+            a re-run resumes.
     """
     out_dir = Path(out_dir).expanduser().absolute()
     check_cancel(cancel)
@@ -193,7 +216,12 @@ def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParam
         except ImageReadError as exc:
             return exc.reason, 0.0
         masked = apply_mask(image, params)
-        _write(out_dir / plan[dataset.keys[index]], encode_png(masked.image))
+        try:
+            _write(out_dir / plan[dataset.keys[index]], encode_png(masked.image))
+        except MaskBatchError as exc:
+            if exc.errno in _DISK_ERRORS:
+                raise
+            return exc.reason, 0.0
         return None, masked.kept
 
     _run(todo, one, result, dataset.keys, report, cancel, max(1, workers))

@@ -17,7 +17,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.base.fileio import read_preset, read_spec_file

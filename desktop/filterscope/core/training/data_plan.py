@@ -17,7 +17,7 @@ import os
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.augment.chain import ChainError, ChainSpec

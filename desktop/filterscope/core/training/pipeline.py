@@ -39,6 +39,7 @@ from filterscope.core.training.data_plan import (
     plan_items,
     prepare_image,
 )
+from filterscope.core.training.tf_runtime import import_tensorflow
 
 DECODE_CHUNK = 16  # files per decoding call
 PREFETCH_BATCHES = 2
@@ -100,7 +101,7 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
     planned = plan(data, report, cancel, cache_bytes)
     check_cancel(cancel)
     report.progress(0.9, "Starting TensorFlow")
-    import tensorflow as tf  # 3-6 s on first use: never at module import
+    tf = import_tensorflow()  # 3-6 s on first use: never at module import
 
     check_cancel(cancel)
     return _streams(tf, planned, data.seed, batch_size, report)
@@ -139,7 +140,7 @@ def preview_batch(dataset: Dataset, data: DataSpec, items: Sequence[int], *, rep
     planned = plan_items(dataset, data, items, report=report, cancel=cancel)
     check_cancel(cancel)
     report.progress(0.3, "Starting TensorFlow")
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     check_cancel(cancel)
     inputs = _streams(tf, planned, data.seed, len(planned.subsets["train"][0]), NullReport())

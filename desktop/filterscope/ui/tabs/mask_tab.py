@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
+from filterscope.core.base.opencv import cv2
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 REDRAW_MS = 150  # the curves redraw at most this often, so drawing never slows training
+NAN = float("nan")
 
 
 class TrainingCurvesWidget(MplCanvasWidget):
@@ -17,6 +18,8 @@ class TrainingCurvesWidget(MplCanvasWidget):
         super().__init__(parent, width=8, height=3.2, redraw=self._redraw)
         self.loss_axes, self.acc_axes = self.figure.subplots(1, 2)
         self._batches: dict[str, list[float]] = {"x": [], "loss": [], "accuracy": []}
+        self._batch_epoch: int | None = None  # the epoch of the last batch point
+        self._batch_count = 0
         self._epochs: dict[str, list[float]] = {k: [] for k in
                                                 ("x", "loss", "accuracy", "val_loss", "val_accuracy")}
         self._overlays: list[tuple[str, dict]] = []
@@ -28,21 +31,27 @@ class TrainingCurvesWidget(MplCanvasWidget):
         """Forget the live run's points (a new training starts)."""
         for series in (*self._batches.values(), *self._epochs.values()):
             series.clear()
+        self._batch_epoch, self._batch_count = None, 0
         self._timer.start()
 
     def add_point(self, payload: dict) -> None:
         """A training partial: ``{"kind": "batch"|"epoch", ...}`` (see core.training)."""
         if payload.get("kind") == "batch":
+            if self._batch_epoch is not None and payload["epoch"] != self._batch_epoch:
+                for series in self._batches.values():  # a gap: the running mean restarts each epoch,
+                    series.append(NAN)                 # and a joined line would jump at the boundary
+            self._batch_epoch = payload["epoch"]
+            self._batch_count += 1
             x = payload["epoch"] - 1 + payload["step"] / max(payload["steps"], 1)
             self._batches["x"].append(x)
             # Keras 3 reports the epoch's running mean at each batch, and the chart says so.
-            self._batches["loss"].append(payload.get("running_loss", float("nan")))
-            self._batches["accuracy"].append(payload.get("running_accuracy", float("nan")))
+            self._batches["loss"].append(payload.get("running_loss", NAN))
+            self._batches["accuracy"].append(payload.get("running_accuracy", NAN))
         elif payload.get("kind") == "epoch":
             self._epochs["x"].append(payload["epoch"])
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 value = payload.get(key)
-                self._epochs[key].append(float("nan") if value is None else value)
+                self._epochs[key].append(NAN if value is None else value)
         if not self._timer.isActive():
             self._timer.start()
 
@@ -57,7 +66,7 @@ class TrainingCurvesWidget(MplCanvasWidget):
 
     def batches_drawn(self) -> int:
         """How many batch points of the live run are on the chart."""
-        return len(self._batches["x"])
+        return self._batch_count
 
     def _redraw(self) -> None:
         with self.styled():

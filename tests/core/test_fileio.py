@@ -1,0 +1,29 @@
+"""Tests for filterscope.core.base.fileio's atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from filterscope.core.base.fileio import atomic_write_bytes
+
+LONG_NAME = "é" * 125 + ".png"  # 254 bytes in UTF-8: legal, one byte under the limit
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_name_near_the_limit_is_written_with_no_temp_file_left(tmp_path: Path, durable: bool) -> None:
+    assert len(LONG_NAME.encode()) == 254
+    target = tmp_path / LONG_NAME
+    atomic_write_bytes(target, b"old", durable=durable)
+    atomic_write_bytes(target, b"new", durable=durable)
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == [LONG_NAME]
+
+
+def test_a_failed_write_leaves_the_destination_and_no_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()  # a folder sits at the name
+    (tmp_path / "taken" / "inside").write_bytes(b"keep")
+    with pytest.raises(OSError):
+        atomic_write_bytes(tmp_path / "taken", b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert (tmp_path / "taken" / "inside").read_bytes() == b"keep"
