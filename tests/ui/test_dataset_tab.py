@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.corpus import tree_digest
+from tests.split_tree import make_split_tree
 
 WAIT_MS = 20_000
 
@@ -175,4 +176,44 @@ def test_offline_download_gives_a_clear_message_and_keeps_the_app_usable(qtbot, 
         tab.fetch(str(data_dir / "no-such-archive.zip"))
     assert "no such file" in blocker.args[0]
     assert window.state.dataset.source == "builtin:mnist"
+    close(qtbot, window)
+
+
+def test_split_folders_get_a_subset_selector_and_no_split_action(qtbot, settings, tmp_path) -> None:
+    parent = tmp_path / "Split ’photos’"
+    make_split_tree(parent, {"train": {"Maize": 6, "Shepherd’s Purse": 4}, "Valid": {"Maize": 2},
+                             "test": {"Maize": 3, "Shepherd’s Purse": 1}})
+    before = tree_digest(parent)
+    window, tab = open_window(qtbot, settings, f"folder:{parent}")
+    table, chart = tab.classes.table, tab.classes.chart
+
+    def shown() -> tuple[list[str], list[int], int]:
+        counts = [table.item(r, 1).text() for r in range(table.rowCount())]
+        return counts, [round(bar.get_width()) for bar in chart.figure.axes[0].patches], \
+            tab.grid.model().rowCount()
+
+    assert tab.subset_filter.isVisibleTo(tab)
+    assert [tab.subset_filter.itemText(i) for i in range(tab.subset_filter.count())] == [
+        "All subsets", "train/", "Valid/", "test/"]
+    assert shown() == (["11", "5"], [11, 5], 16)
+    assert "Split by its own folders (train/ 10, Valid/ 2, test/ 4 images)" in tab.info.text()
+    assert "Valid/ has no images of" in tab.info.text()
+    assert not tab.split_button.isEnabled() and "train/val/test folders" in tab.split_button.toolTip()
+    tab.subset_filter.setCurrentIndex(2)  # Valid/
+    assert shown() == (["2", "0"], [2, 0], 2)
+    tab.subset_filter.setCurrentIndex(3)  # test/
+    assert shown() == (["3", "1"], [3, 1], 4)
+    tab.class_filter.setCurrentIndex(2)  # Shepherd’s Purse, in test/
+    assert tab.grid.model().rowCount() == 1
+    assert tab.grid.thumbs.item_index(0) == window.state.dataset.keys.index(
+        "test/Shepherd’s Purse/Shepherd’s Purse 00.png")
+    tab.subset_filter.setCurrentIndex(0)
+    assert tab.grid.model().rowCount() == 5 and shown()[0] == ["11", "5"]
+    close(qtbot, window)
+    assert tree_digest(parent) == before
+
+
+def test_plain_folders_have_no_subset_selector(qtbot, settings, folder) -> None:
+    window, tab = open_window(qtbot, settings, f"folder:{folder}")
+    assert not tab.subset_filter.isVisibleTo(tab) and tab.split_button.isEnabled()
     close(qtbot, window)

@@ -14,6 +14,8 @@ from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
+from tests.split_tree import make_split_tree
+
 WAIT_MS = 120_000
 
 
@@ -107,6 +109,18 @@ def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, t
     assert manifest is not None and load_manifest(manifest).seed == 4
     options.val_combo.setCurrentIndex(0)  # back to a held-out fraction
     assert tab.run_spec().data.manifest is None and tab.run_spec().data.val_fraction == 0.2
+
+
+def test_a_dataset_split_by_its_folders_validates_on_its_val_folder(qtbot, tab, mnist, tmp_path) -> None:
+    make_split_tree(tmp_path / "split", {"train": {"a": 3, "b": 3}, "valid": {"a": 1, "b": 1},
+                                         "test": {"a": 1}})
+    split = open_source(str(tmp_path / "split"), report=NullReport(), cancel=threading.Event())
+    tab._state.set_dataset(split)
+    assert tab.options.use_split() and "its valid/ folder, 2 images" in tab.options.val_combo.currentText()
+    spec = tab.run_spec().data
+    assert spec.manifest is None and spec.source == split.source  # the plan uses the folders
+    tab._state.set_dataset(mnist)
+    assert not tab.options.use_split()
 
 
 def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_path) -> None:

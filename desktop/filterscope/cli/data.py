@@ -39,16 +39,36 @@ def cmd_fetch(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     return {"source": source}, lambda d: f"ready: {d['source']}"
 
 
-def _human_scan(summary: dict) -> str:
+def _subset_table(summary: dict) -> list[str]:
+    """Class by subset counts of a dataset that comes split into folders."""
+    subsets = summary["subsets"]
+    width = max([len(c["name"]) for c in summary["classes"]] + [5])
+    heads = [f"{s['folder'] + '/':>8}" for s in subsets.values()]
+    lines = [f"  {'class':<{width}}  {'  '.join(heads)}  {'all':>8}"]
+    for i, c in enumerate(summary["classes"]):
+        cells = [f"{s['classes'][i]['count']:>{len(h)},}" for s, h in zip(subsets.values(), heads)]
+        lines.append(f"  {c['name']:<{width}}  {'  '.join(cells)}  {c['count']:>8,}")
+    totals = [f"{s['total']:>{len(h)},}" for s, h in zip(subsets.values(), heads)]
+    lines.append(f"  {'total':<{width}}  {'  '.join(totals)}  {summary['total']:>8,}")
+    return lines
+
+
+def _human_scan(summary: dict, split_warnings: list[str]) -> str:
     lines = [f"{summary['name']}: {summary['total']:,} images in {len(summary['classes'])} classes"]
-    width = max((len(c["name"]) for c in summary["classes"]), default=0)
-    lines += [f"  {c['name']:<{width}}  {c['count']:>7,}" for c in summary["classes"]]
+    if summary["layout"] == "split-folders":
+        folders = ", ".join(f"{s['folder']}/" for s in summary["subsets"].values())
+        lines[0] += f", split into {folders} folders (the split training uses)"
+        lines += _subset_table(summary)
+    else:
+        width = max((len(c["name"]) for c in summary["classes"]), default=0)
+        lines += [f"  {c['name']:<{width}}  {c['count']:>7,}" for c in summary["classes"]]
     sizes = summary["sizes"]
     if sizes.get("known"):
         lines.append(
             f"sizes: {sizes['min_width']}-{sizes['max_width']} x {sizes['min_height']}-"
             f"{sizes['max_height']} px, most common {sizes['most_common'][0]}x"
             f"{sizes['most_common'][1]} ({sizes['most_common_count']:,} images)")
+    lines += [f"warning: {w}" for w in split_warnings]
     if summary["imbalance"]:
         lines.append(f"warning: {summary['imbalance']}")
     problems = summary["problems"]
@@ -61,8 +81,9 @@ def _human_scan(summary: dict) -> str:
 
 
 def cmd_scan(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
-    """``filterscope scan DIR``: classes, counts, sizes, problems."""
-    return open_dataset(args.dir).summary(), _human_scan
+    """``filterscope scan DIR``: classes, counts, sizes, problems (and subsets of split folders)."""
+    dataset = open_dataset(args.dir)
+    return dataset.summary(), lambda summary: _human_scan(summary, dataset.split_warnings())
 
 
 def cmd_split(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
@@ -118,8 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fetch.set_defaults(handler=cmd_fetch)
 
     scan = sub.add_parser("scan", help="list classes, counts, image sizes and problems of a folder")
-    scan.add_argument("dir", help="dataset folder with one sub-folder per class, "
-                      "or a built-in id such as mnist")
+    scan.add_argument("dir", help="dataset folder with one sub-folder per class (or train/, val/, "
+                      "test/ folders of them), or a built-in id such as mnist")
     scan.add_argument("--json", action="store_true", help="print one JSON document")
     scan.set_defaults(handler=cmd_scan)
 

@@ -196,8 +196,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     names = ", ".join(["convnet", *templates()])
     p = sub.add_parser("train", help="train a model on a dataset and save the run")
     p.add_argument("--data", metavar="mnist|DIR|MANIFEST.json",
-                   help="a built-in dataset id, a folder with one sub-folder per class, or a split "
-                   "manifest written by `filterscope split`")
+                   help="a built-in dataset id, a folder with one sub-folder per class (or train/, "
+                   "val/, test/ folders of them: test/ is never read), or a split manifest written "
+                   "by `filterscope split`")
     p.add_argument("--spec", metavar="RUN.json",
                    help="train this run spec instead (e.g. the run.json of a run made in the app); "
                    "--epochs, --batch-size, --seed and --name still apply")

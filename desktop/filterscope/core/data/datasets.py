@@ -1,9 +1,10 @@
-"""Folder-per-class datasets: the in-memory model, scanning, statistics and problems.
+"""Labelled image datasets: the in-memory model, scanning, statistics and problems.
 
-A dataset is a list of items, each with a class label and a key. Folder datasets (the layout of
-Keras's ``flow_from_directory``: one sub-folder per class) key items by their POSIX path relative to
-the root; in-memory datasets (the built-in MNIST) key them ``"<subset>/<index>"`` into an array.
-Scanning never decodes an image: it reads headers only, so it stays fast on 50,000 files.
+A dataset is a list of items, each with a class label and a key. Folder datasets (one sub-folder
+per class, or train/val/test folders of class folders: see
+:mod:`filterscope.core.data.folder_layout`) key items by their POSIX path relative to the root;
+in-memory datasets (the built-in MNIST) key them ``"<subset>/<index>"`` into an array. Scanning
+never decodes an image: it reads headers only, so it stays fast on 50,000 files.
 """
 
 from __future__ import annotations
@@ -17,34 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.data.images import (
-    IMAGE_SUFFIXES,
-    ImageReadError,
-    probe_image,
-    read_image,
-    to_rgb,
-)
+from filterscope.core.data.folder_layout import SUBSETS, DatasetError, Problem, list_folder
+from filterscope.core.data.images import ImageReadError, probe_image, read_image, to_rgb
 
-# Files that operating systems and photo tools drop into folders; not worth a problem line.
-_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 IMBALANCE_RATIO = 3.0
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a dataset, as a user would want to read it.
-
-    Attributes:
-        path: The file or folder, relative to the dataset root where possible.
-        kind: A stable machine-readable category (``empty-file``, ``not-image``, ``unreadable``,
-            ``corrupt``, ``too-large``, ``duplicate``, ``empty-class``, ``nested-folder``,
-            ``not-a-file``).
-        reason: One plain sentence saying what is wrong and what the app does about it.
-    """
-
-    path: str
-    kind: str
-    reason: str
 
 
 @dataclass
@@ -63,6 +40,8 @@ class Dataset:
         problems: What the scan found wrong.
         synthetic: True for generated demo data (the UI labels it).
         note: A line for the UI about where the data comes from.
+        split_folders: For a folder that comes split (``train/``, ``val/``, ``test/``), subset ->
+            its folder name, the first part of its items' keys; None otherwise.
     """
 
     name: str
@@ -76,13 +55,52 @@ class Dataset:
     problems: list[Problem] = field(default_factory=list)
     synthetic: bool = False
     note: str = ""
+    split_folders: dict[str, str] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def counts(self) -> np.ndarray:
-        """Number of items per class, in label order."""
-        return np.bincount(self.labels, minlength=len(self.classes))
+    def counts(self, subset: str | None = None) -> np.ndarray:
+        """Number of items per class (of one subset of split folders, when given), in label order."""
+        labels = self.labels if subset is None else self.labels[self.select(subset=subset)]
+        return np.bincount(labels, minlength=len(self.classes))
+
+    def subset_of(self, path: str) -> str | None:
+        """The subset (``train``, ``val``, ``test``) a key or problem path lies in; None without
+        split folders or outside them."""
+        if not self.split_folders:
+            return None
+        top = path.split("/", 1)[0]
+        return next((s for s, folder in self.split_folders.items() if folder == top), None)
+
+    def select(self, label: int | None = None, subset: str | None = None) -> np.ndarray:
+        """Indices of the items of class ``label`` in ``subset`` (None: any)."""
+        keep = np.ones(len(self), bool) if label is None else self.labels == label
+        if subset is not None:
+            folder = (self.split_folders or {}).get(subset)
+            if folder is None:
+                return np.zeros(0, np.int64)
+            keep &= np.fromiter((k.startswith(f"{folder}/") for k in self.keys), bool, len(self))
+        return np.flatnonzero(keep)
+
+    def subsets(self) -> list[str]:
+        """The subsets its split folders give, in train, val, test order ([] without)."""
+        return [subset for subset in SUBSETS if subset in (self.split_folders or {})]
+
+    def missing(self) -> dict[str, list[str]]:
+        """Per subset of split folders, the classes with no images in it."""
+        return {subset: [c for c, n in zip(self.classes, self.counts(subset)) if n == 0]
+                for subset in self.subsets()}
+
+    def split_warnings(self) -> list[str]:
+        """A sentence per subset of split folders that lacks classes."""
+        warnings = []
+        for subset, names in self.missing().items():
+            if names:
+                listed = ", ".join(f"'{n}'" for n in names)
+                why = ": a model cannot learn them" if subset == "train" else ""
+                warnings.append(f"{self.split_folders[subset]}/ has no images of {listed}{why}")
+        return warnings
 
     def path(self, index: int) -> Path | None:
         """The file behind item ``index``, or None for in-memory items."""
@@ -128,7 +146,7 @@ class Dataset:
     def summary(self) -> dict:
         """A JSON-able description: classes with counts, totals, sizes, warnings, problems."""
         counts = self.counts()
-        return {
+        summary = {
             "name": self.name,
             "source": self.source,
             "synthetic": self.synthetic,
@@ -141,73 +159,24 @@ class Dataset:
             "problems": [
                 {"path": p.path, "kind": p.kind, "reason": p.reason} for p in self.problems
             ],
+            "layout": "split-folders" if self.split_folders else "classes",
         }
+        if self.split_folders:
+            summary["subsets"] = {subset: _subset_summary(self, subset) for subset in self.subsets()}
+            summary["missing"] = self.missing()
+        return summary
 
 
-class DatasetError(Exception):
-    """The dataset as a whole cannot be opened (missing or unreadable root)."""
+def _subset_summary(dataset: Dataset, subset: str) -> dict:
+    counts = dataset.counts(subset)
+    return {"folder": dataset.split_folders[subset], "total": int(counts.sum()),
+            "classes": [{"name": n, "count": int(c)} for n, c in zip(dataset.classes, counts)]}
 
 
-def _entries(folder: Path) -> list[os.DirEntry]:
-    with os.scandir(folder) as it:
-        return sorted(it, key=lambda e: e.name)
-
-
-def _is_dir(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir()  # follows symlinks; a looping link is simply not a directory
-    except OSError:
-        return False
-
-
-def _ignored(name: str) -> bool:
-    return name.startswith(".") or name.lower() in _SYSTEM_FILES
-
-
-def _list_tree(root: Path) -> tuple[list[str], list[tuple[int, str]], list[Problem]]:
-    """Class names, (label, relative key) candidates and structural problems; no file is opened."""
-    try:
-        top = _entries(root)
-    except OSError as exc:
-        raise DatasetError(f"{root}: cannot read the folder ({exc.strerror or exc})") from exc
-    classes: list[str] = []
-    candidates: list[tuple[int, str]] = []
-    problems: list[Problem] = []
-    for entry in top:
-        if _ignored(entry.name):
-            continue
-        if not _is_dir(entry):
-            problems.append(Problem(entry.name, "not-in-class",
-                                    "file at the top level ignored: images belong in a class folder"))
-            continue
-        try:
-            inside = _entries(Path(entry.path))
-        except OSError as exc:
-            problems.append(Problem(entry.name, "unreadable",
-                                    f"class folder cannot be read ({exc.strerror or exc}); skipped"))
-            continue
-        label = len(classes)
-        classes.append(entry.name)
-        before = len(candidates)
-        for item in inside:
-            rel = f"{entry.name}/{item.name}"
-            if _ignored(item.name):
-                continue
-            if _is_dir(item):
-                problems.append(Problem(rel, "nested-folder",
-                                        "sub-folder ignored: only images directly in a class folder count"))
-            elif Path(item.name).suffix.lower() not in IMAGE_SUFFIXES:
-                problems.append(Problem(rel, "not-image",
-                                        f"not an image file type ({Path(item.name).suffix or 'no extension'}); ignored"))
-            else:
-                candidates.append((label, rel))
-        if len(candidates) == before:
-            problems.append(Problem(entry.name, "empty-class", "class folder has no images"))
-    return classes, candidates, problems
-
-
-def _find_duplicates(root: Path, keys: list[str], cancel: Cancel) -> list[Problem]:
-    """Byte-identical files: grouped by size, then by their first 4 KB, and only then hashed."""
+def _find_duplicates(root: Path, keys: list[str], split: bool, cancel: Cancel) -> list[Problem]:
+    """Byte-identical files: grouped by size, then by their first 4 KB, and only then hashed.
+    With ``split`` (keys ``subset/class/file``) a copy in another subset is named as such: the
+    subsets overlap, so a validation or test score counts images the model trained on."""
     groups: dict[object, list[str]] = defaultdict(list)
     base = str(root) + os.sep
     for key in keys:
@@ -216,6 +185,7 @@ def _find_duplicates(root: Path, keys: list[str], cancel: Cancel) -> list[Proble
         except OSError:
             continue
     problems = []
+    class_part = 1 if split else 0
     for stage in (_head, _digest):
         refined: dict[object, list[str]] = defaultdict(list)
         for signature, group in groups.items():
@@ -231,7 +201,11 @@ def _find_duplicates(root: Path, keys: list[str], cancel: Cancel) -> list[Proble
     for group in groups.values():
         first = group[0]
         for key in group[1:]:
-            where = "in another class" if first.split("/")[0] != key.split("/")[0] else "in the same class"
+            a, b = first.split("/"), key.split("/")
+            if split and a[0] != b[0]:
+                where = f"in {a[0]}/ and {b[0]}/: the subsets overlap"
+            else:
+                where = "in another class" if a[class_part] != b[class_part] else "in the same class"
             problems.append(Problem(key, "duplicate", f"same content as {first} ({where})"))
     return problems
 
@@ -248,10 +222,11 @@ def _digest(path: str) -> bytes:
 
 def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
                 name: str | None = None) -> Dataset:
-    """Scan a folder-per-class tree, reading image headers only.
+    """Scan a dataset folder, reading image headers only.
 
     Args:
-        root: The dataset folder; each sub-folder is a class.
+        root: The dataset folder: each sub-folder a class, or train/val/test folders of class
+            folders (see :func:`~filterscope.core.data.folder_layout.list_folder`).
         report: Receives progress while headers are read.
         cancel: Polled between files.
         name: Display name; defaults to the folder name.
@@ -269,7 +244,8 @@ def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
     if not root.is_dir():
         raise DatasetError(f"{root}: not a folder")
     report.progress(0.0, f"Listing {root.name}")
-    classes, candidates, problems = _list_tree(root)
+    listing = list_folder(root)
+    candidates, problems = listing.candidates, listing.problems
     keys, labels, sizes = [], [], []
     total = max(len(candidates), 1)
     for i, (label, key) in enumerate(candidates):
@@ -286,15 +262,16 @@ def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
         sizes.append((info.width, info.height))
     check_cancel(cancel)
     report.progress(0.9, "Looking for duplicate files")
-    problems.extend(_find_duplicates(root, keys, cancel))
-    report.progress(1.0, f"{len(keys):,} images in {len(classes)} classes")
+    problems.extend(_find_duplicates(root, keys, listing.split_folders is not None, cancel))
+    report.progress(1.0, f"{len(keys):,} images in {len(listing.classes)} classes")
     return Dataset(
         name=name or root.name,
         source=f"folder:{root}",
-        classes=classes,
+        classes=listing.classes,
         keys=keys,
         labels=np.asarray(labels, dtype=np.int32),
         sizes=np.asarray(sizes, dtype=np.int32).reshape(-1, 2),
         root=root,
         problems=problems,
+        split_folders=listing.split_folders,
     )

@@ -3,13 +3,14 @@
 The chapter builds its validation set by moving 12 images per class out of the training folder
 with ``os.rename``; that destroys the user's dataset layout and cannot be repeated with another
 seed. Here a split is a JSON manifest naming the items of each subset per class; later tabs read
-datasets through it.
+datasets through it. A dataset that comes split into train/val/test folders has its own split
+(:func:`folder_split`) and is never split again.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,10 +35,13 @@ class SplitManifest:
     Attributes:
         source: The dataset's ``source`` (``folder:<path>`` or ``builtin:<id>``).
         classes: Class names in label order.
-        method: ``per-class`` (N validation items per class) or ``fraction``.
-        value: N or the fraction.
+        method: ``per-class`` (N validation items per class), ``fraction``, ``folders`` (the
+            dataset's own train/val/test folders) or ``folders+fraction`` (its folders, with
+            validation a fraction of its train folder, as it has none).
+        value: N or the fraction (0 for ``folders``).
         seed: The random seed; the same seed gives the same split.
-        subsets: ``{"train": {class: [keys]}, "val": {class: [keys]}}``.
+        subsets: ``{"train": {class: [keys]}, "val": {class: [keys]}}``, and ``"test"`` for
+            split folders with a test folder.
         warnings: Classes that could not give what was asked, in plain words.
     """
 
@@ -95,6 +99,10 @@ def split_counts(dataset: Dataset, *, val_per_class: int | None = None,
         SplitError: As :func:`make_split`.
     """
     _check_sizes(val_per_class, val_fraction)
+    if dataset.split_folders:
+        folders = ", ".join(f"{dataset.split_folders[s]}/" for s in dataset.subsets())
+        raise SplitError(f"{dataset.name} comes split into {folders} folders: training uses them as "
+                         "they are, so it needs no other split")
     sizes = np.bincount(np.asarray(dataset.labels, np.int64), minlength=len(dataset.classes))
     counts: dict[str, dict[str, int]] = {}
     warnings = []
@@ -122,7 +130,8 @@ def make_split(dataset: Dataset, *, val_per_class: int | None = None,
         The manifest; classes too small for the request are noted in ``warnings``.
 
     Raises:
-        SplitError: Neither or both of the size arguments, or one out of range.
+        SplitError: Neither or both of the size arguments, or one out of range, or a dataset
+            with split folders (see :func:`folder_split`).
     """
     counts, warnings = split_counts(dataset, val_per_class=val_per_class, val_fraction=val_fraction)
     from sklearn.model_selection import train_test_split  # lazy: 0.4-1.3 s, never at start-up
@@ -146,6 +155,46 @@ def make_split(dataset: Dataset, *, val_per_class: int | None = None,
         value=val_per_class if val_per_class is not None else val_fraction,
         seed=seed,
         subsets={"train": train, "val": val},
+        warnings=warnings,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def folder_split(dataset: Dataset, *, val_fraction: float, seed: int = 0) -> SplitManifest:
+    """The split a dataset's own train/val/test folders make.
+
+    Validation is the val folder. Without one (or with an empty one), it is a stratified, seeded
+    ``val_fraction`` of the train folder, never the test folder (method ``folders+fraction``).
+    The test folder is listed, for evaluation, and used for nothing else.
+
+    Raises:
+        SplitError: The dataset has no split folders, or it needs ``val_fraction`` and that is
+            out of range.
+    """
+    if not dataset.split_folders:
+        raise SplitError(f"{dataset.name} has no train/val/test folders")
+    keys = np.asarray(dataset.keys, dtype=object)
+    subsets = {}
+    for subset in dataset.subsets():
+        items = dataset.select(subset=subset)
+        subsets[subset] = {name: sorted(keys[items[dataset.labels[items] == label]].tolist())
+                           for label, name in enumerate(dataset.classes)}
+    method, value, warnings = "folders", 0.0, []
+    if not any(subsets.get("val", {}).values()):
+        train = dataset.select(subset="train")
+        drawn = make_split(replace(dataset, keys=keys[train].tolist(), labels=dataset.labels[train],
+                                   sizes=dataset.sizes[train], split_folders=None),
+                           val_fraction=val_fraction, seed=seed)
+        subsets = {"train": drawn.subsets["train"], "val": drawn.subsets["val"],
+                   **{s: lists for s, lists in subsets.items() if s == "test"}}
+        method, value, warnings = "folders+fraction", val_fraction, drawn.warnings
+    return SplitManifest(
+        source=dataset.source,
+        classes=list(dataset.classes),
+        method=method,
+        value=value,
+        seed=seed,
+        subsets=subsets,
         warnings=warnings,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -185,9 +234,10 @@ def load_manifest(path: str | os.PathLike) -> SplitManifest:
         manifest = SplitManifest(**data)
         subsets = manifest.subsets
         if not isinstance(manifest.classes, list) or not isinstance(subsets, dict) \
-                or set(subsets) != {"train", "val"} \
+                or not {"train", "val"} <= set(subsets) <= {"train", "val", "test"} \
                 or not all(isinstance(s, dict) for s in subsets.values()):
-            raise TypeError("expected a list of classes and 'train' and 'val' subsets")
+            raise TypeError("expected a list of classes and 'train' and 'val' subsets "
+                            "(and perhaps 'test')")
         for subset in subsets.values():
             for name, keys in subset.items():
                 if name not in manifest.classes or not isinstance(keys, list) \

@@ -135,14 +135,16 @@ def _previous_outputs(out_dir: Path, source: str, params: MaskParams) -> dict[st
 
 
 def _plan(dataset: Dataset, previous: dict[str, str]) -> dict[str, str]:
-    """Output (relative POSIX path) per key: ``<class>/<stem>.png``, or ``<stem>.<ext>.png`` for a
-    file whose stem a PNG or an earlier file took (``a.jpg`` beside ``a.png``). Names an earlier run
-    gave are kept, so a file added between runs never takes over another file's output."""
+    """Output (relative POSIX path) per key: ``<class>/<stem>.png`` (``<subset>/<class>/...`` for
+    split folders, so the copy keeps the split), or ``<stem>.<ext>.png`` for a file whose stem a PNG
+    or an earlier file took (``a.jpg`` beside ``a.png``). Names an earlier run gave are kept, so a
+    file added between runs never takes over another file's output."""
     plan = dict(previous)
     taken = {rel.casefold() for rel in previous.values()}  # case-insensitive file systems
     new = [(key, label) for key, label in zip(dataset.keys, dataset.labels) if key not in plan]
     for key, label in sorted(new, key=lambda item: not item[0].lower().endswith(".png")):  # a.png: a.png
-        cls, name = dataset.classes[int(label)], PurePosixPath(key)
+        name = PurePosixPath(key)
+        cls = name.parent.as_posix() if dataset.split_folders else dataset.classes[int(label)]
         stem, ext = (name.stem, name.suffix[1:]) if dataset.root else (key.replace("/", "-"), "")
         base = f"{cls}/{stem}.{ext}" if ext else f"{cls}/{stem}"
         rel, n = f"{cls}/{stem}.png", 1
@@ -159,7 +161,9 @@ def _prepare(dataset: Dataset, out_dir: Path, params: MaskParams) -> dict[str, s
         refuse_inside(folder, dataset.root)  # writing around the dataset is fine, into it is not
     try:
         plan = _plan(dataset, _previous_outputs(out_dir, dataset.source, params))
-        for cls in dataset.classes:
+        folders = {rel.rsplit("/", 1)[0] for rel in plan.values()} if dataset.split_folders \
+            else dataset.classes
+        for cls in folders:
             (out_dir / cls).mkdir(parents=True, exist_ok=True)
             for stale in (out_dir / cls).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):  # left by a killed process
                 stale.unlink()

@@ -8,7 +8,9 @@ in-memory datasets (the built-in MNIST) as uint8 arrays. :mod:`filterscope.core.
 the plan into tf.data streams.
 
 Files the dataset scan refused are left out here, up front, and listed as skipped; a manifest
-that lists files gone from the dataset, or was made for another one, is an error.
+that lists files gone from the dataset, or was made for another one, is an error. A dataset that
+comes split into train/val/test folders trains on its train folder and validates on its val folder
+(or a fraction of train, never test); its test folder is not read.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from filterscope.core.data.builtin import BuiltinUnavailable
 from filterscope.core.data.datasets import Dataset, DatasetError
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.sources import open_source
-from filterscope.core.data.splits import SplitError, SplitManifest, load_manifest, make_split
+from filterscope.core.data.splits import (
+    SplitError,
+    SplitManifest,
+    folder_split,
+    load_manifest,
+    make_split,
+)
 from filterscope.core.masking.colordist import (
     MaskParams,
     MaskParamsError,
@@ -42,7 +50,8 @@ FALLBACK_CACHE_BYTES = 2 << 30  # when the free memory cannot be read
 # Where the colour table repays its build: redmean builds in ~0.1 s (about 150 150x150 images
 # worth of per-image masking), CIELAB in ~1.5 s (about 1,000 images).
 TABLE_MIN_PIXELS = {"redmean": 3_000_000, "cielab": 24_000_000}
-_NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class"})
+_NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class", "not-a-subset",
+                        "empty-subset"})
 _PREFIXES = ("builtin:", "folder:", "manifest:")
 _FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain")
 
@@ -58,7 +67,8 @@ class DataSpec:
     Attributes:
         source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
         manifest: A split manifest file; None splits on the fly (stratified, seeded).
-        val_fraction: Validation share per class when splitting on the fly, in (0, 1).
+        val_fraction: Validation share per class when splitting on the fly, in (0, 1); a
+            dataset split into folders uses it only when it has no val folder.
         seed: Seeds the split, the shuffling and the augmentation.
         image_size: (height, width); None takes the dataset's most common size, photos larger
             than AUTO_MAX_SIDE scaled to AUTO_SIDE on their longer side (see fitted_size).
@@ -153,7 +163,12 @@ def is_whole(value: object, low: int, high: int) -> bool:
 
 @dataclass
 class Plan:
-    """Everything decided before TensorFlow is involved."""
+    """Everything decided before TensorFlow is involved.
+
+    ``validation`` says where the validation images come from: ``manifest`` (a split manifest),
+    ``fraction`` (a fraction of each class), ``folders`` (the dataset's own val folder) or
+    ``folders+fraction`` (a fraction of its train folder), or ``none`` (a preview of chosen images).
+    """
 
     dataset: Dataset
     classes: list[str]
@@ -166,6 +181,7 @@ class Plan:
     cached: bool = False
     masker: Callable[[np.ndarray], np.ndarray] | None = None
     arrays: dict[str, np.ndarray] | None = None  # in-memory datasets, prepared
+    validation: str = "manifest"
 
 
 def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None) -> Plan:
@@ -187,14 +203,17 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
     dataset, manifest = _open(data, report, cancel)
     check_cancel(cancel)
     report.progress(0.7, "Splitting")
+    validation, notes = "manifest", []
     if manifest is None:
-        manifest = make_split(dataset, val_fraction=data.val_fraction, seed=data.seed)
+        manifest, notes = _own_split(dataset, data)
+        validation = manifest.method
         skipped = [{"path": p.path, "reason": p.reason} for p in dataset.problems
-                   if p.kind not in _NOT_SKIPS]
+                   if p.kind not in _NOT_SKIPS and dataset.subset_of(p.path) != "test"]
     else:
         skipped = []
     classes, subsets, warnings = _resolve(dataset, manifest, skipped)
-    return _prepare(dataset, data, classes, subsets, skipped, warnings, report, cancel, cache_bytes)
+    return _prepare(dataset, data, classes, notes + warnings, subsets, skipped, report, cancel,
+                    cache_bytes, validation)
 
 
 def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
@@ -210,18 +229,19 @@ def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report
         raise PipelineError(f"items: choose images of the dataset (0 to {len(dataset) - 1})")
     none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
     subsets = {"train": (chosen, dataset.labels[chosen].astype(np.int32)), "val": none}
-    return _prepare(dataset, data, list(dataset.classes), subsets, [], [], report, cancel, 0)
+    return _prepare(dataset, data, list(dataset.classes), [], subsets, [], report, cancel, 0, "none")
 
 
-def _prepare(dataset: Dataset, data: DataSpec, classes: list[str],
-             subsets: dict[str, tuple[np.ndarray, np.ndarray]], skipped: list[dict], warnings: list[str],
-             report: Report, cancel: Cancel, cache_bytes: int | None) -> Plan:
+def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: list[str],
+             subsets: dict[str, tuple[np.ndarray, np.ndarray]], skipped: list[dict], report: Report,
+             cancel: Cancel, cache_bytes: int | None, validation: str) -> Plan:
     """Size, channels, mask, cache and in-memory images for the chosen subsets."""
     mask = training_mask(data.mask_params())
     shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None)
     pixels = dataset.pixels
     items = np.concatenate([s[0] for s in subsets.values()])
-    planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings)
+    planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings,
+                   validation=validation)
     per_image = shape[0] * shape[1] * shape[2] + 512  # pixels plus tf.data's bookkeeping
     planned.cached = pixels is None and len(items) * per_image <= _cache_budget(cache_bytes)
     if mask is not None:
@@ -295,6 +315,26 @@ def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, Spli
     return dataset, manifest
 
 
+def _own_split(dataset: Dataset, data: DataSpec) -> tuple[SplitManifest, list[str]]:
+    """The split of its own folders (with a note saying where validation comes from), or a
+    stratified fraction of each class."""
+    if not dataset.split_folders:
+        return make_split(dataset, val_fraction=data.val_fraction, seed=data.seed), []
+    manifest = folder_split(dataset, val_fraction=data.val_fraction, seed=data.seed)
+    folders = dataset.split_folders
+    if manifest.method == "folders":
+        n_val = sum(len(keys) for keys in manifest.subsets["val"].values())
+        note = f"validating on {folders['val']}/ ({n_val:,} images)"
+    else:
+        why = f"{folders['val']}/ is empty" if "val" in folders else "no val/ folder"
+        note = (f"{why}: validating on {data.val_fraction:.0%} of {folders['train']}/ (stratified, "
+                f"seed {data.seed}), never on test images")
+    if "test" in folders:
+        note += (f"; {folders['test']}/ ({len(dataset.select(subset='test')):,} images) is kept for "
+                 "evaluation and never read")
+    return manifest, [note]
+
+
 def _same_source(recorded: str, dataset: Dataset) -> bool:
     if recorded == dataset.source:
         return True
@@ -311,7 +351,8 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
     refused = {p.path: p.reason for p in dataset.problems}
     members: dict[str, dict[str, list[int]]] = {"train": {}, "val": {}}
     gone: list[str] = []
-    for subset, per_class in manifest.subsets.items():
+    for subset in members:  # a test subset is for evaluation, never for training
+        per_class = manifest.subsets[subset]
         for name in manifest.classes:
             found = members[subset].setdefault(name, [])
             for key in per_class.get(name, []):
@@ -327,7 +368,7 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
                             f"{', '.join(gone[:5])}{', ...' if len(gone) > 5 else ''}")
     classes = [c for c in manifest.classes if members["train"][c]]
     warnings = [f"'{c}' has no training images: left out" for c in manifest.classes
-                if not members["train"][c] and members["val"][c]]
+                if not members["train"][c] and any(lists.get(c) for lists in manifest.subsets.values())]
     if len(classes) < 2:
         names = ", ".join(f"'{c}'" for c in classes) or "none"
         raise PipelineError(f"training needs at least two classes with images; {dataset.name} "

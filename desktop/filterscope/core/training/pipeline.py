@@ -63,6 +63,7 @@ class Inputs:
             added during the first epoch.
         warnings: Plain sentences (classes without validation images...).
         cached: True when decoded images are kept in memory after the first epoch.
+        validation: Where the validation images come from (see ``Plan``).
     """
 
     train: Any
@@ -74,6 +75,7 @@ class Inputs:
     skipped: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
+    validation: str = ""
 
 
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
@@ -176,7 +178,7 @@ def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) ->
     report.progress(1.0, f"{n_train:,} training and {n_val:,} validation images, "
                          f"{len(plan.classes)} classes{cached}{note}")
     return Inputs(streams["train"], streams["val"], list(plan.classes), shape, n_train, n_val,
-                  skipped, list(plan.warnings), plan.cached)
+                  skipped, list(plan.warnings), plan.cached, plan.validation)
 
 
 def _threads() -> int:

@@ -113,7 +113,8 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
     info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
             "input_shape": list(input_shape), "n_train": int(inputs.n_train),
             "n_val": int(inputs.n_val), "params": int(model.count_params()),
-            "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped)}
+            "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped),
+            "validation": getattr(inputs, "validation", "")}
     if folder is not None:
         folder.write_json("run.json", info)
     steps = max(1, math.ceil(inputs.n_train / run.batch_size))

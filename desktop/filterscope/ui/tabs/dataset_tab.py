@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -33,6 +34,8 @@ from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
 from filterscope.workers import JobRunner
 
 ALL_CLASSES = "All classes"
+ALL_SUBSETS = "All subsets"
+SPLIT_TIP = "Make a validation split (a manifest; nothing is moved)"
 
 
 class DatasetTab(QWidget):
@@ -54,6 +57,10 @@ class DatasetTab(QWidget):
         self.import_button = QPushButton("From file…")
         self.import_button.setToolTip("Use a copy of the archive you already have (offline machines)")
         self.split_button = QPushButton("Split…")
+        self.split_button.setToolTip(SPLIT_TIP)
+        self.subset_filter = QComboBox()
+        self.subset_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.subset_filter.setToolTip("The split is the dataset's own: its train, val and test folders")
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -79,6 +86,7 @@ class DatasetTab(QWidget):
         self.import_button.clicked.connect(self._on_import_clicked)
         self.split_button.clicked.connect(self._on_split_clicked)
         self.class_filter.currentIndexChanged.connect(self._on_class_filter_changed)
+        self.subset_filter.currentIndexChanged.connect(self._on_subset_filter_changed)
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
         self.values_box.toggled.connect(self.viewer.set_show_values)
@@ -95,7 +103,7 @@ class DatasetTab(QWidget):
         top = QHBoxLayout()
         for widget in (QLabel("Dataset:"), self.source_combo, self.fetch_button,
                        self.import_button, self.open_button,
-                       self.split_button):
+                       self.split_button, self.subset_filter):
             top.addWidget(widget)
         top.addStretch(1)
         left = QWidget()
@@ -230,15 +238,18 @@ class DatasetTab(QWidget):
         self.classes.set_dataset(dataset)
         self._show_problems(dataset.problems)
         self._show_info(dataset)
-        self.class_filter.blockSignals(True)
-        self.class_filter.clear()
-        self.class_filter.addItems([ALL_CLASSES, *dataset.classes])
-        self.class_filter.blockSignals(False)
+        _refill(self.class_filter, [(ALL_CLASSES, None), *((c, i) for i, c in enumerate(dataset.classes))])
+        _refill(self.subset_filter, [(ALL_SUBSETS, None),
+                                     *((f"{dataset.split_folders[s]}/", s) for s in dataset.subsets())])
+        self.subset_filter.setVisible(bool(dataset.split_folders))
         self.grid.set_dataset(dataset)
         self.viewer_runner.cancel()
         self.viewer.set_image(None)
         self.image_info.clear()
-        self.split_button.setEnabled(len(dataset) > 0)
+        self.split_button.setEnabled(len(dataset) > 0 and not dataset.split_folders)
+        self.split_button.setToolTip(SPLIT_TIP if not dataset.split_folders else
+                                     "Not needed: this dataset comes split into its own "
+                                     "train/val/test folders, and training uses them")
         if len(dataset):
             self.grid.setCurrentIndex(self.grid.model().index(0))
 
@@ -254,9 +265,16 @@ class DatasetTab(QWidget):
             lines.append(f"Sizes {sizes['min_width']}–{sizes['max_width']} × "
                          f"{sizes['min_height']}–{sizes['max_height']} px; most common "
                          f"{common[0]}×{common[1]}")
-        warning = dataset.imbalance_warning()
-        if warning:
-            lines.append(f"<span style='color:#b35c00'>{warning}</span>")
+        if dataset.split_folders:
+            folders = dataset.split_folders
+            counts = ", ".join(f"{folders[s]}/ {int(dataset.counts(s).sum()):,}" for s in dataset.subsets())
+            val = f"{folders['val']}/" if dataset.counts("val").any() else f"part of {folders['train']}/"
+            test = f" and never reads {folders['test']}/" if "test" in folders else ""
+            lines.append(escape(f"Split by its own folders ({counts} images): training uses "
+                                f"{folders['train']}/, validates on {val}{test}."))
+        for warning in [*dataset.split_warnings(), dataset.imbalance_warning()]:
+            if warning:
+                lines.append(f"<span style='color:#b35c00'>{escape(warning)}</span>")
         self.info.setText("<br>".join(lines))
 
     def _show_problems(self, problems: list[Problem]) -> None:
@@ -273,10 +291,21 @@ class DatasetTab(QWidget):
             self.problems.setItem(row, col, item)
 
     @Slot(int)
-    def _on_class_filter_changed(self, index: int) -> None:
-        dataset = self._state.dataset
-        if dataset is not None:
-            self.grid.set_dataset(dataset, None if index <= 0 else index - 1)
+    def _on_class_filter_changed(self, _index: int) -> None:
+        self._show_filtered(counts=False)
+
+    @Slot(int)
+    def _on_subset_filter_changed(self, _index: int) -> None:
+        self._show_filtered(counts=True)
+
+    def _show_filtered(self, counts: bool) -> None:
+        """The grid (and, for a new subset, the class counts) for the chosen class and subset."""
+        dataset, subset = self._state.dataset, self.subset_filter.currentData()
+        if dataset is None:
+            return
+        if counts:
+            self.classes.set_dataset(dataset, subset)
+        self.grid.set_dataset(dataset, self.class_filter.currentData(), subset)
 
     @Slot(int)
     def _on_grid_item_selected(self, item: int) -> None:
@@ -304,3 +333,12 @@ class DatasetTab(QWidget):
             problem = Problem(dataset.keys[item], "corrupt", f"{reason}; found while browsing")
             dataset.problems.append(problem)
             self._append_problem(problem)
+
+
+def _refill(combo: QComboBox, items: list[tuple[str, object]]) -> None:
+    """Replace a filter's choices (text, data) without announcing it: the caller shows the result."""
+    combo.blockSignals(True)
+    combo.clear()
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.blockSignals(False)

@@ -167,9 +167,14 @@ class TrainTab(QWidget):
         self.chain_box.setEnabled(self._state.chain is not None)
         self.mask_box.setChecked(self._state.mask is not None)
         self.chain_box.setChecked(self._state.chain is not None)
-        manifest = self._split()
-        self.options.set_split(None if manifest is None else
-                               f"{sum(c['val'] for c in manifest.counts().values()):,} validation images")
+        manifest, dataset = self._split(), self._state.dataset
+        if manifest is None and dataset is not None and dataset.counts("val").any():
+            # Split folders: training validates on the dataset's own val folder (see data_plan).
+            self.options.set_split(f"its {dataset.split_folders['val']}/ folder, "
+                                   f"{int(dataset.counts('val').sum()):,} images")
+        else:
+            self.options.set_split(None if manifest is None else
+                                   f"{sum(c['val'] for c in manifest.counts().values()):,} validation images")
         self._show_summary()
 
     def _split(self) -> SplitManifest | None:

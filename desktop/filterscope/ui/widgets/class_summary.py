@@ -34,9 +34,9 @@ class ClassSummaryWidget(QWidget):
         layout.addWidget(self.table, 2)
         layout.addWidget(self.chart, 3)
 
-    def set_dataset(self, dataset: Dataset | None) -> None:
-        """Fill the table and redraw the chart."""
-        counts = dataset.counts() if dataset is not None else []
+    def set_dataset(self, dataset: Dataset | None, subset: str | None = None) -> None:
+        """Fill the table and redraw the chart (counting one subset of split folders, when given)."""
+        counts = dataset.counts(subset) if dataset is not None else []
         names = dataset.classes if dataset is not None else []
         total = max(int(sum(counts)), 1)
         self.table.setSortingEnabled(False)

@@ -63,9 +63,10 @@ class ThumbnailModel(QAbstractListModel):
         self._loading = _placeholder(size, QColor(70, 70, 70))
         self._broken = _placeholder(size, QColor(60, 30, 30), cross=True)
 
-    def set_dataset(self, dataset: Dataset | None, label: int | None = None) -> None:
-        """Show ``dataset`` (all items, or those of class ``label``); keeps cached thumbnails
-        when the dataset is the same object."""
+    def set_dataset(self, dataset: Dataset | None, label: int | None = None,
+                    subset: str | None = None) -> None:
+        """Show ``dataset`` (all items, or those of class ``label`` and/or of one subset of split
+        folders); keeps cached thumbnails when the dataset is the same object."""
         self.beginResetModel()
         if dataset is not self._dataset:
             self._cache.clear()
@@ -73,10 +74,8 @@ class ThumbnailModel(QAbstractListModel):
         self._dataset = dataset
         if dataset is None:
             self._rows = np.zeros(0, dtype=np.int64)
-        elif label is None:
-            self._rows = np.arange(len(dataset))
         else:
-            self._rows = np.flatnonzero(dataset.labels == label)
+            self._rows = dataset.select(label, subset)
         self._row_of = {}
         self.endResetModel()
 
@@ -189,11 +188,13 @@ class ThumbnailGridWidget(QListView):
         self.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self.selectionModel().currentChanged.connect(self._on_selection_current_changed)
 
-    def set_dataset(self, dataset: Dataset | None, label: int | None = None) -> None:
-        """Show a dataset (or one of its classes) and start filling the visible thumbnails."""
+    def set_dataset(self, dataset: Dataset | None, label: int | None = None,
+                    subset: str | None = None) -> None:
+        """Show a dataset (or one class and/or subset of it) and start filling the visible
+        thumbnails."""
         self.runner.cancel()
         self._requested = set()
-        self.thumbs.set_dataset(dataset, label)
+        self.thumbs.set_dataset(dataset, label, subset)
         self._timer.start()
 
     def visible_rows(self) -> tuple[int, int]:
