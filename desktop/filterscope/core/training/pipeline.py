@@ -54,6 +54,8 @@ class Inputs:
             added during the first epoch.
         warnings: Plain sentences (classes without validation images...).
         cached: True when decoded images are kept in memory after the first epoch.
+        data: The spec as the run records it: the dataset by its absolute source, the split's
+            file lists (see :mod:`filterscope.core.training.data_plan`).
     """
 
     train: Any
@@ -65,6 +67,7 @@ class Inputs:
     skipped: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
+    data: DataSpec | None = None
 
 
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
@@ -123,7 +126,7 @@ def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) ->
     report.progress(1.0, f"{n_train:,} training and {n_val:,} validation images, "
                          f"{len(plan.classes)} classes{cached}{note}")
     return Inputs(streams["train"], streams["val"], list(plan.classes), shape, n_train, n_val,
-                  skipped, list(plan.warnings), plan.cached)
+                  skipped, list(plan.warnings), plan.cached, plan.data)
 
 
 def _threads() -> int:
