@@ -99,6 +99,9 @@ class JobRunner(QObject):
     """The current job was cancelled."""
     sig_running = Signal(bool)
     """True when a job starts, False when the current job ends in any way."""
+    sig_job_ended = Signal(object)
+    """A job's thread has ended, the current job's or one cancelled earlier, so whatever it
+    wrote is final; carries the JobWorker that start() returned."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -189,6 +192,7 @@ class JobRunner(QObject):
         for worker, thread in list(self._threads.items()):
             if thread is self.sender():
                 self._release(worker)
+                self.sig_job_ended.emit(worker)
 
     def _release(self, worker: JobWorker) -> None:
         # Python owns both objects (no Qt parent): dropping the last reference once the thread

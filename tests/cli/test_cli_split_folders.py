@@ -69,3 +69,14 @@ def test_train_uses_the_folders_and_records_where_validation_came_from(run_cli, 
     saved = json.loads((Path(result["run_dir"]) / "run.json").read_text(encoding="utf-8"))
     assert (saved["n_train"], saved["n_val"], saved["validation"]) == (12, 4, "folders")
     assert tree_digest(parent) == before
+    split = saved["run"]["data"]["split"]
+    assert split["method"] == "folders" and set(split["subsets"]) == {"train", "val"}  # no test/
+    assert all(key.startswith("train/") for keys in split["subsets"]["train"].values() for key in keys)
+
+    code, out, err = run_cli("train", "--spec", Path(result["run_dir"]) / "run.json", "--name", "again",
+                             "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    again = json.loads((tmp_path / "runs" / "again" / "run.json").read_text(encoding="utf-8"))
+    assert (again["n_train"], again["n_val"], again["validation"]) == (12, 4, "folders")
+    assert again["run"]["data"]["split"] == split
+    assert tree_digest(parent) == before

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +157,7 @@ def test_a_run_json_trains_again_from_spec(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--spec", "run.json", "--data", "mnist"], "--spec gives the whole run: drop --data"),
+    (["--spec", "run.json", "--image-size", "20"], "--spec gives the whole run: drop --image-size"),
     (["--spec", "run.json", "--model", "logistic", "--lr", "0.1"], "drop --model, --lr"),
     ([], "give --data (and the run's settings) or --spec RUN.json"),
 ])
@@ -231,3 +233,128 @@ def test_tensorflows_start_up_lines_show_only_with_verbose(tmp_path: Path) -> No
 ])
 def test_verbose_goes_before_or_after_the_command(argv: list[str], verbose: bool) -> None:
     assert build_parser().parse_args(argv).verbose is verbose
+
+
+# --- a run trains again anywhere ---------------------------------------------------------------
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _first_run(capsys, runs: Path, *data: object) -> Path:
+    code, out, err = _run(capsys, "train", "--data", *data, "--model", "logistic", "--epochs", 1,
+                          "--batch-size", 4, "--out", runs, "--json")
+    assert code == 0, err
+    return (Path.cwd() / json.loads(out)["run_dir"]) / "run.json"
+
+
+def test_spec_trains_again_from_another_folder_without_the_manifest(capsys, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """run.json records the dataset by absolute path and the split's file lists: neither the
+    working directory nor the manifest file it was given as a relative path is needed again."""
+    work = tmp_path / "work"
+    data = _folder(work / "shapes", 12, per_class=6)
+    monkeypatch.chdir(work)
+    code, _, err = _run(capsys, "split", "shapes", "--val-per-class", 2, "--seed", 1,
+                        "--out", "car-split.json")
+    assert code == 0, err
+    manifest = json.loads(Path("car-split.json").read_text())
+    spec = _first_run(capsys, Path("runs"), "car-split.json")
+    recorded = json.loads(spec.read_text())
+    data_spec = recorded["run"]["data"]
+    assert data_spec["source"] == f"folder:{data}" and data_spec["manifest"] is None
+    assert data_spec["split"] == {key: manifest[key] for key in ("classes", "method", "value",
+                                                                 "seed", "subsets")}
+    assert (recorded["n_train"], recorded["n_val"]) == (8, 4)
+    Path("car-split.json").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = _run(capsys, "train", "--spec", spec, "--name", "again", "--out", "runs",
+                          "--json")
+    assert code == 0, err
+    again = json.loads((elsewhere / "runs" / "again" / "run.json").read_text())
+    assert again["run"]["data"] == data_spec and (again["n_train"], again["n_val"]) == (8, 4)
+
+
+def test_an_older_run_json_naming_its_manifest_by_a_relative_path(capsys, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """Runs saved before the split was recorded still train where their manifest path holds,
+    and record the split then; elsewhere the message names the file."""
+    work = tmp_path / "work"
+    _folder(work / "shapes", 12, per_class=6)
+    monkeypatch.chdir(work)
+    assert _run(capsys, "split", "shapes", "--val-fraction", 0.3, "--out", "car-split.json")[0] == 0
+    old = {"data": {"source": "manifest:car-split.json", "val_fraction": 0.2, "seed": 0},
+           "model": templates()["logistic"].to_json(), "epochs": 1, "batch_size": 4}
+    (tmp_path / "old-run.json").write_text(json.dumps({"version": 1, "run": old}))
+    code, out, err = _run(capsys, "train", "--spec", tmp_path / "old-run.json", "--out", "runs",
+                          "--json")
+    assert code == 0, err
+    recorded = json.loads((Path(json.loads(out)["run_dir"]) / "run.json").read_text())["run"]["data"]
+    assert recorded["source"] == f"folder:{work / 'shapes'}" and recorded["split"]["value"] == 0.3
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "train", "--spec", "old-run.json", "--out", "runs")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("filterscope train: error: manifest: car-split.json: cannot read"), err
+
+
+def test_runs_folder_copied_and_dataset_moved(capsys, tmp_path: Path) -> None:
+    """Another machine: the runs folder copied, the dataset at another path. --spec says where
+    it looked and how to point it elsewhere; --data DIR moves only the location."""
+    data = _folder(tmp_path / "a" / "shapes", 12, per_class=6)
+    spec = _first_run(capsys, tmp_path / "a" / "runs", data)
+    first = json.loads(spec.read_text())
+    shutil.copytree(tmp_path / "a" / "runs", tmp_path / "b" / "runs")
+    moved = tmp_path / "b" / "photos"
+    shutil.move(data, moved)
+    copied = tmp_path / "b" / "runs" / spec.parent.name / "run.json"
+    code, out, err = _run(capsys, "train", "--spec", copied, "--out", tmp_path / "b" / "runs")
+    assert code == 1 and out == ""
+    assert err == (f"filterscope train: error: {copied}: the run's dataset {data} is not there; "
+                   "if it has moved, give its new place with --data DIR\n")
+    before = _tree(moved)
+    code, out, err = _run(capsys, "train", "--spec", copied, "--data", moved, "--name", "moved",
+                          "--out", tmp_path / "b" / "runs", "--json")
+    assert code == 0, err
+    again = json.loads((tmp_path / "b" / "runs" / "moved" / "run.json").read_text())
+    assert again["run"]["data"] == {**first["run"]["data"], "source": f"folder:{moved}"}
+    assert (again["n_train"], again["n_val"]) == (first["n_train"], first["n_val"])
+    assert _tree(moved) == before  # a dataset folder is never written
+
+
+def test_data_missing_a_class_or_files_of_the_run_is_named(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 12, per_class=6)
+    spec = _first_run(capsys, tmp_path / "runs", data)
+    runs_before = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    no_class = tmp_path / "no-class"
+    shutil.copytree(data, no_class)
+    shutil.rmtree(no_class / "right")
+    code, out, err = _run(capsys, "train", "--spec", spec, "--data", no_class, "--out",
+                          tmp_path / "runs")
+    assert code == 1 and out == ""
+    assert err == (f"filterscope train: error: {no_class}: 1 class(es) the run trained on are "
+                   "missing: 'right'\n")
+    fewer = tmp_path / "fewer"
+    shutil.copytree(data, fewer)
+    for name in ("left/1.png", "left/4.png", "right/5.png"):
+        (fewer / name).unlink()
+    code, out, err = _run(capsys, "train", "--spec", spec, "--data", fewer, "--out",
+                          tmp_path / "runs")
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith(f"filterscope train: error: {fewer}: 3 file(s) the run trained on are "
+                          "missing: "), err
+    assert sorted(err.strip().split(": ")[-1].split(", ")) == ["left/1.png", "left/4.png", "right/5.png"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == runs_before
+
+
+def test_a_built_in_dataset_needs_no_location(capsys, tmp_path: Path) -> None:
+    spec = tmp_path / "mnist-run.json"
+    spec.write_text(json.dumps({"data": {"source": "builtin:mnist"}, "epochs": 1}))
+    code, out, err = _run(capsys, "train", "--spec", spec, "--data", tmp_path, "--out",
+                          tmp_path / "runs")
+    assert code == 1 and out == ""
+    assert err == ("filterscope train: error: --data: builtin:mnist is built in: it has no "
+                   "location to change\n")

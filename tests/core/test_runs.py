@@ -8,13 +8,20 @@ import threading
 from pathlib import Path
 
 import pytest
-from filterscope.core.base.jobs import NullReport, RecordingReport
+from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.training.data_plan import DataSpec
 from filterscope.core.training.model_spec import OptimizerSpec, templates
-from filterscope.core.training.runs import RunReadError, RunSpec, RunSpecError, load_run, saved_runs
+from filterscope.core.training.runs import (
+    RunReadError,
+    RunSpec,
+    RunSpecError,
+    load_run,
+    read_run,
+    saved_runs,
+)
 from filterscope.core.training.train import train
 
-from tests.core.test_training import DATA, spec, tiny_inputs
+from tests.core.test_training import DATA, Trip, spec, tiny_inputs
 
 
 def test_run_spec_round_trips_and_validates() -> None:
@@ -115,3 +122,32 @@ def test_skipped_files_and_warnings_read_back(runs_folder, tmp_path) -> None:
     loaded = load_run(run)
     assert loaded.skipped == info["skipped"] and loaded.warnings == info["warnings"]
     assert loaded.to_json()["skipped"] == info["skipped"]
+
+
+def test_a_stopped_run_is_listed_with_its_partial_result(tmp_path: Path) -> None:
+    trip = Trip(lambda kind, p, n: kind == "partial" and p["kind"] == "epoch" and p["epoch"] == 3,
+                tmp_path)  # stopped as epoch 3 ends: that epoch is not kept
+    with pytest.raises(Cancelled):
+        train(spec(epochs=5, name="stopped"), tmp_path, report=trip, cancel=trip.cancel,
+              inputs=tiny_inputs())
+    runs, problems = saved_runs(tmp_path, report=NullReport(), cancel=threading.Event())
+    (run,) = runs
+    assert problems == [] and (run.run_dir.name, run.status, run.epochs_run) == ("stopped", "stopped", 2)
+    assert [row["epoch"] for row in run.history] == [1, 2] and run.best_epoch in (1, 2)
+    assert run.spec["epochs"] == 5 and run.best()["val_accuracy"] is not None
+    history = json.loads((run.run_dir / "history.json").read_text())
+    assert history["status"] == "stopped"
+    assert read_run(run.run_dir, report=NullReport(), cancel=threading.Event()) == run
+    (run.run_dir / "history.json").write_text(json.dumps({**history, "status": "cancelled"}))
+    assert load_run(run.run_dir).status == "stopped"  # the word earlier versions wrote
+
+
+def test_a_run_stopped_in_its_first_epoch_leaves_nothing_to_list(tmp_path: Path) -> None:
+    trip = Trip(lambda kind, p, n: kind == "partial" and p["kind"] == "start", tmp_path)
+    with pytest.raises(Cancelled):
+        train(spec(epochs=2, name="early"), tmp_path, report=trip, cancel=trip.cancel,
+              inputs=tiny_inputs())
+    started = next(p for p in trip.partials if p["kind"] == "start")
+    assert Path(started["run_dir"]).name == "early" and list(tmp_path.iterdir()) == []
+    assert saved_runs(tmp_path, report=NullReport(), cancel=threading.Event()) == ([], [])
+    assert read_run(started["run_dir"], report=NullReport(), cancel=threading.Event()) is None

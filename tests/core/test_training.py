@@ -273,7 +273,7 @@ def test_cancel_in_the_second_epoch_keeps_the_first_best_model(tmp_path: Path, w
     (run,) = run_dirs(tmp_path)
     assert trip.best_at_cancel == {run / "best.keras": sha(run / "best.keras")}
     history = json.loads((run / "history.json").read_text())
-    assert [r["epoch"] for r in history["epochs"]] == [1] and history["status"] == "cancelled"
+    assert [r["epoch"] for r in history["epochs"]] == [1] and history["status"] == "stopped"
     assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
     assert_whole(tmp_path)
 
@@ -284,7 +284,7 @@ def test_cancel_while_saving_finishes_that_save_and_stops(tmp_path: Path) -> Non
         train(spec(epochs=3), tmp_path, report=trip, cancel=trip.cancel, inputs=tiny_inputs())
     (run,) = run_dirs(tmp_path)
     history = json.loads((run / "history.json").read_text())
-    assert [r["epoch"] for r in history["epochs"]] == [1, 2] and history["status"] == "cancelled"
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2] and history["status"] == "stopped"
     assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
     assert_whole(tmp_path)
 

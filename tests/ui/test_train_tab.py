@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.sources import open_source
-from filterscope.core.data.splits import load_manifest, make_split
+from filterscope.core.data.splits import make_split
 from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -68,14 +69,18 @@ def test_start_shows_curves_then_finishes_and_runs_overlay(qtbot, tab) -> None:
     assert [f"{name} (validation)" for name in names] == [l for l in labels if l.endswith(" (validation)")]
 
 
-def test_stop_during_training_leaves_the_tab_usable(qtbot, tab) -> None:
+def test_stop_during_training_leaves_the_tab_usable(qtbot, tab, tmp_path) -> None:
     tab.options.epochs_spin.setValue(50)
     tab.options.batch_spin.setValue(32)
-    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
-        tab.start()
-        qtbot.waitUntil(lambda: tab.curves.batches_drawn() > 2, timeout=WAIT_MS)
-        tab.stop_button.click()
-    assert tab.start_button.isEnabled()
+    with qtbot.waitSignal(tab.runner.sig_job_ended, timeout=WAIT_MS):
+        with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+            tab.start()
+            qtbot.waitUntil(lambda: tab.curves.batches_drawn() > 2, timeout=WAIT_MS)
+            tab.stop_button.click()
+        assert tab.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.read_runner.is_running(), timeout=WAIT_MS)
+    saved = sorted((tmp_path / "runs").iterdir()) if (tmp_path / "runs").exists() else []
+    assert tab.runs_list.count() == len(saved)  # nothing, or the run with its saved epochs
     tab.options.epochs_spin.setValue(1)
     tab.options.batch_spin.setValue(256)
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
@@ -98,17 +103,20 @@ def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, 
     assert namespace["model"].count_params() == sum(params) == 3_730
 
 
-def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, tab, mnist) -> None:
+def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, tab, mnist,
+                                                                       data_dir) -> None:
     options = tab.options
     assert not options.use_split() and options.val_spin.isVisibleTo(tab)
-    assert tab.run_spec().data.manifest is None
-    tab._state.set_manifest(make_split(mnist, val_per_class=12, seed=4))
+    assert tab.run_spec().data.split is None
+    split = make_split(mnist, val_per_class=12, seed=4)
+    tab._state.set_manifest(split)
     assert options.use_split() and not options.val_spin.isVisibleTo(tab)
     assert "120 validation images" in options.val_combo.currentText()
-    manifest = tab.run_spec().data.manifest
-    assert manifest is not None and load_manifest(manifest).seed == 4
+    data = tab.run_spec().data
+    assert data.manifest is None and data.split["seed"] == 4  # recorded in the run, no file
+    assert data.split_manifest().subsets == split.subsets and not (data_dir / "manifests").exists()
     options.val_combo.setCurrentIndex(0)  # back to a held-out fraction
-    assert tab.run_spec().data.manifest is None and tab.run_spec().data.val_fraction == 0.2
+    assert tab.run_spec().data.split is None and tab.run_spec().data.val_fraction == 0.2
 
 
 def test_a_dataset_split_by_its_folders_validates_on_its_val_folder(qtbot, tab, mnist, tmp_path) -> None:
@@ -211,3 +219,31 @@ def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
     batches(1)
     curves._redraw()
     np.testing.assert_allclose(line(curves.loss_axes)[1], [2.1, 2.2, 2.3])
+
+
+def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_path) -> None:
+    tab.options.epochs_spin.setValue(500)
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.start()
+        qtbot.waitUntil(lambda: tab.curves.epochs_drawn() >= 1, timeout=WAIT_MS)
+        tab.stop_button.click()
+    qtbot.waitUntil(lambda: tab.runs_list.count() == 1, timeout=WAIT_MS)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    history = json.loads((run_dir / "history.json").read_text())
+    epochs = len(history["epochs"])
+    assert history["status"] == "stopped" and 1 <= epochs < 500
+    item = tab.runs_list.item(0)
+    assert item.data(256) == run_dir.name
+    assert item.text().startswith(f"{run_dir.name}\n    stopped after epoch {epochs} of 500: "
+                                  "best validation accuracy ")
+    assert item.text().endswith(" · lr 0.001")
+    assert tab.result_label.text().startswith(f"Stopped after epoch {epochs} of 500: best")
+    assert tab.job_panel.message() == "Stopped"
+    item.setCheckState(item.checkState().__class__.Checked)  # its curves overlay like any run's
+    assert [line.get_label() for line in tab.curves.acc_axes.lines][-1] == f"{run_dir.name} (validation)"
+    fresh = TrainTab(tab._state)
+    qtbot.addWidget(fresh)
+    fresh.runs_edit.setText(str(tmp_path / "runs"))
+    with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
+        fresh.runs_edit.editingFinished.emit()
+    assert fresh.runs_list.item(0).text() == item.text()  # the same when the folder is reopened

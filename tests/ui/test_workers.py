@@ -135,3 +135,26 @@ def test_shutdown_waits_for_threads(qtbot) -> None:
     assert started.wait(5)
     assert runner.shutdown(5000)
     assert not runner.is_running()
+
+
+def test_the_end_of_a_cancelled_job_is_reported_once_it_has_returned(qtbot, runner) -> None:
+    """A job keeps running after cancel() until its next check (a training run saves its
+    history then): sig_job_ended says when whatever it wrote is final."""
+    started, returned = threading.Event(), threading.Event()
+
+    def job(*, report, cancel) -> None:
+        started.set()
+        while not cancel.is_set():
+            time.sleep(0.001)
+        time.sleep(0.05)  # still writing after the cancel
+        returned.set()
+        raise Cancelled()
+
+    worker = runner.start(job)
+    assert started.wait(5)
+    with qtbot.waitSignal(runner.sig_job_ended, timeout=5000) as blocker:
+        runner.cancel()
+    assert blocker.args == [worker] and returned.is_set()
+    with qtbot.waitSignal(runner.sig_job_ended, timeout=5000) as blocker:
+        finished = runner.start(counting_job, 2)
+    assert blocker.args == [finished]

@@ -3,7 +3,10 @@
 The run goes into a new folder under RUNS (``run.json``, ``history.json``, ``best.keras``,
 ``last.keras``), exactly as the tab saves it, so a run started here opens in the app.
 ``--spec RUN.json`` trains a run spec as it is, such as the ``run.json`` of a run made in the
-app, so the same run can be repeated on another machine (a GPU server) or for longer.
+app, so the same run can be repeated on another machine (a GPU server) or for longer. A run
+records its dataset by absolute path and its split's file lists, so it trains from any working
+directory; ``--data DIR`` gives a dataset's new place (only the place: the recorded classes and
+files must be there).
 """
 
 from __future__ import annotations
@@ -129,16 +132,22 @@ def _human(d: dict) -> str:
     return "\n".join(lines)
 
 
-# Flags that describe a run, with their defaults; --spec gives all of them itself.
-_RUN_FLAGS = {"data": None, "model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
+# Flags that describe a run, with their defaults; --spec gives all of them itself (--data, when
+# given with it, only says where the run's dataset is now).
+_RUN_FLAGS = {"model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
               "image_size": None, "mask": None, "chain": None}
 _OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
 
 
 def _spec_run(args: argparse.Namespace) -> Any:
-    """The RunSpec of ``--spec`` (a run spec or a run's run.json), with --epochs, --batch-size,
-    --seed and --name applied when given."""
+    """The RunSpec of ``--spec`` (a run spec or a run's run.json), with its dataset at --data
+    and --epochs, --batch-size, --seed and --name applied when given.
+
+    A run's recorded split stays its own: --seed reseeds the shuffling, the augmentation and
+    the weights, and the split only of a run that records none (a built-in dataset's).
+    """
     from filterscope.core.base.fileio import read_json_file
+    from filterscope.core.training.data_plan import PipelineError
     from filterscope.core.training.model_spec import ModelSpecError
     from filterscope.core.training.runs import RunSpec
 
@@ -152,9 +161,19 @@ def _spec_run(args: argparse.Namespace) -> Any:
         run = RunSpec.from_json(data)
     except ModelSpecError as exc:  # RunSpecError, naming the field
         raise ValueError(f"{args.spec}: {exc}") from exc
+    data = run.data
+    if args.data is not None:
+        try:
+            data = data.relocated(args.data)
+        except PipelineError as exc:
+            raise ValueError(f"--data: {exc}") from exc
+    elif data.folder() is not None and not Path(data.folder()).is_dir():
+        raise ValueError(f"{args.spec}: the run's dataset {data.folder()} is not there; if it has "
+                         "moved, give its new place with --data DIR")
     changes = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    if args.seed is not None:  # seeds the split and shuffling too, as it does without --spec
-        changes["data"] = replace(run.data, seed=args.seed)
+    if args.seed is not None:  # seeds the shuffling (and an unrecorded split), as without --spec
+        data = replace(data, seed=args.seed)
+    changes["data"] = data
     if args.name:
         changes["name"] = args.name
     return replace(run, **changes)
@@ -198,10 +217,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", metavar="mnist|DIR|MANIFEST.json",
                    help="a built-in dataset id, a folder with one sub-folder per class (or train/, "
                    "val/, test/ folders of them: test/ is never read), or a split manifest written "
-                   "by `filterscope split`")
+                   "by `filterscope split`; with --spec, the folder the run's dataset is in now "
+                   "(the classes and files the run recorded must be there)")
     p.add_argument("--spec", metavar="RUN.json",
-                   help="train this run spec instead (e.g. the run.json of a run made in the app); "
-                   "--epochs, --batch-size, --seed and --name still apply")
+                   help="train this run spec instead (e.g. the run.json of a run made in the app, "
+                   "which records its dataset and split, so it trains from any folder); "
+                   "--data, --epochs, --batch-size, --seed and --name still apply")
     p.add_argument("--model", default="convnet", metavar="TEMPLATE|FILE.json",
                    help=f"{names}, or a model file saved by the Training tab (default: convnet, "
                    "the chapter's MNIST ConvNet)")

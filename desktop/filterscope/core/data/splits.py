@@ -232,17 +232,59 @@ def load_manifest(path: str | os.PathLike) -> SplitManifest:
         raise SplitError(f"{path}: not a Filterscope split manifest of version <= {MANIFEST_VERSION}")
     try:
         manifest = SplitManifest(**data)
-        subsets = manifest.subsets
-        if not isinstance(manifest.classes, list) or not isinstance(subsets, dict) \
-                or not {"train", "val"} <= set(subsets) <= {"train", "val", "test"} \
-                or not all(isinstance(s, dict) for s in subsets.values()):
-            raise TypeError("expected a list of classes and 'train' and 'val' subsets "
-                            "(and perhaps 'test')")
-        for subset in subsets.values():
-            for name, keys in subset.items():
-                if name not in manifest.classes or not isinstance(keys, list) \
-                        or not all(isinstance(k, str) for k in keys):
-                    raise TypeError(f"bad entry for class {name!r}")
+        _check_lists(manifest.classes, manifest.subsets)
     except TypeError as exc:
         raise SplitError(f"{path}: malformed manifest ({exc})") from exc
     return manifest
+
+
+def _check_lists(classes: object, subsets: object) -> None:
+    """TypeError unless ``classes`` is a list of names and ``subsets`` maps 'train' and 'val'
+    (and perhaps 'test', for a dataset split into folders) to ``{class: [keys]}`` over those
+    classes."""
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes) \
+            or not isinstance(subsets, dict) or not {"train", "val"} <= set(subsets) <= {"train", "val", "test"} \
+            or not all(isinstance(s, dict) for s in subsets.values()):
+        raise TypeError("expected a list of classes and 'train' and 'val' subsets (and perhaps 'test')")
+    for subset in subsets.values():
+        for name, keys in subset.items():
+            if name not in classes or not isinstance(keys, list) \
+                    or not all(isinstance(k, str) for k in keys):
+                raise TypeError(f"bad entry for class {name!r}")
+
+
+def split_to_json(manifest: SplitManifest) -> dict:
+    """A split's file lists and how they were drawn, as a training run records them.
+
+    Without the manifest's source, date and warnings: the run names its dataset itself, so
+    that moving the dataset changes only that one field. Only what the run trains and validates
+    on is recorded: a test subset is not the run's to check.
+    """
+    return {"classes": list(manifest.classes), "method": manifest.method, "value": manifest.value,
+            "seed": manifest.seed,
+            "subsets": {s: {c: list(keys) for c, keys in manifest.subsets[s].items()}
+                        for s in ("train", "val")}}
+
+
+def split_from_json(source: str, data: object) -> SplitManifest:
+    """The manifest of a split recorded by :func:`split_to_json`, for the dataset ``source``.
+
+    Raises:
+        SplitError: Not such a record; the message names the field at fault.
+    """
+    if not isinstance(data, dict):
+        raise SplitError("must be an object with classes, method, value, seed and subsets")
+    fields = {"classes", "method", "value", "seed", "subsets"}
+    if set(data) != fields:
+        wrong = sorted(set(map(str, data)) ^ fields)
+        raise SplitError(f"unknown or missing field(s): {', '.join(wrong)}")
+    if not isinstance(data["method"], str) or isinstance(data["value"], bool) \
+            or not isinstance(data["value"], (int, float)) \
+            or isinstance(data["seed"], bool) or not isinstance(data["seed"], int):
+        raise SplitError("method must be text, value a number and seed a whole number")
+    try:
+        _check_lists(data["classes"], data["subsets"])
+    except TypeError as exc:
+        raise SplitError(str(exc)) from exc
+    return SplitManifest(source, list(data["classes"]), data["method"], data["value"], data["seed"],
+                         {s: dict(per_class) for s, per_class in data["subsets"].items()})

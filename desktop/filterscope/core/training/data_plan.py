@@ -11,6 +11,12 @@ Files the dataset scan refused are left out here, up front, and listed as skippe
 that lists files gone from the dataset, or was made for another one, is an error. A dataset that
 comes split into train/val/test folders trains on its train folder and validates on its val folder
 (or a fraction of train, never test); its test folder is not read.
+
+A run records its data as :func:`plan` settled it (``Plan.data``): the dataset by its absolute
+source, and the split's file lists (a manifest's, or the one made on the fly from a folder), so
+that its ``run.json`` trains again from any working directory without the manifest file, and on
+another machine once :meth:`DataSpec.relocated` points it at the dataset's new place. A split
+made on the fly from a built-in dataset is not recorded: its seed fixes it, and it cannot move.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 
 from filterscope.core.augment.chain import ChainError, ChainSpec
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
-from filterscope.core.data.builtin import BuiltinUnavailable
+from filterscope.core.data.builtin import BuiltinUnavailable, list_builtins
 from filterscope.core.data.datasets import Dataset, DatasetError
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.sources import open_source
@@ -34,6 +40,8 @@ from filterscope.core.data.splits import (
     folder_split,
     load_manifest,
     make_split,
+    split_from_json,
+    split_to_json,
 )
 from filterscope.core.masking.colordist import (
     MaskParams,
@@ -53,7 +61,7 @@ TABLE_MIN_PIXELS = {"redmean": 3_000_000, "cielab": 24_000_000}
 _NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class", "not-a-subset",
                         "empty-subset"})
 _PREFIXES = ("builtin:", "folder:", "manifest:")
-_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain")
+_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split")
 
 
 class PipelineError(ValueError):
@@ -66,7 +74,8 @@ class DataSpec:
 
     Attributes:
         source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
-        manifest: A split manifest file; None splits on the fly (stratified, seeded).
+        manifest: A split manifest file; None splits on the fly (stratified, seeded) unless
+            ``split`` is given.
         val_fraction: Validation share per class when splitting on the fly, in (0, 1); a
             dataset split into folders uses it only when it has no val folder.
         seed: Seeds the split, the shuffling and the augmentation.
@@ -74,6 +83,9 @@ class DataSpec:
             than AUTO_MAX_SIDE scaled to AUTO_SIDE on their longer side (see fitted_size).
         mask: MaskParams JSON, applied to training and validation images alike.
         chain: ChainSpec JSON, applied to training batches only.
+        split: The split's file lists as a run records them (``splits.split_to_json``): the
+            classes, ``subsets`` of relative keys per class, and the method, value and seed
+            they were drawn with. Not with ``manifest``.
     """
 
     source: str
@@ -83,6 +95,7 @@ class DataSpec:
     image_size: tuple[int, int] | None = None
     mask: dict | None = None
     chain: dict | None = None
+    split: dict | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip() \
@@ -107,6 +120,9 @@ class DataSpec:
             object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
         self.mask_params()
         self.chain_spec()
+        if self.split is not None and self.manifest_path() is not None:
+            raise PipelineError("split: a run records its split or names a manifest file, not both")
+        self.split_manifest()
 
     def mask_params(self) -> MaskParams | None:
         """The mask as MaskParams (None for no mask)."""
@@ -125,6 +141,48 @@ class DataSpec:
             return ChainSpec.from_json(self.chain)
         except ChainError as exc:
             raise PipelineError(f"chain: {exc}") from exc
+
+    def split_manifest(self) -> SplitManifest | None:
+        """The recorded split as a manifest of this source (None when there is none)."""
+        if self.split is None:
+            return None
+        try:
+            return split_from_json(self.source, self.split)
+        except SplitError as exc:
+            raise PipelineError(f"split: {exc}") from exc
+
+    def manifest_path(self) -> str | None:
+        """The manifest file named by ``manifest`` or a ``manifest:`` source, else None."""
+        if self.source.startswith("manifest:"):
+            return self.source[len("manifest:"):]
+        return self.manifest
+
+    def folder(self) -> str | None:
+        """The dataset folder a folder source names, as written; None for a built-in dataset or
+        a manifest (which names the dataset itself)."""
+        if _builtin(self.source) or self.source.startswith("manifest:"):
+            return None
+        return self.source[len("folder:"):] if self.source.startswith("folder:") else self.source
+
+    def relocated(self, folder: str | os.PathLike) -> DataSpec:
+        """The same data found in ``folder``: only the location changes.
+
+        :func:`plan` checks the recorded classes and files against the folder when it opens it.
+        A spec that still names a manifest file (a run made before runs recorded their split)
+        takes the file's lists along, so the file is not needed at the new place.
+
+        Raises:
+            PipelineError: The data is built in (it has no location), or the manifest file
+                cannot be read.
+        """
+        path = self.manifest_path()
+        manifest = None if path is None else _load(path)
+        source = manifest.source if self.source.startswith("manifest:") else self.source
+        if _builtin(source):
+            raise PipelineError(f"{source} is built in: it has no location to change")
+        split = self.split if manifest is None else split_to_json(manifest)
+        where = os.path.abspath(os.path.expanduser(folder))
+        return replace(self, source=f"folder:{where}", manifest=None, split=split)
 
     def to_json(self) -> dict:
         """A JSON-able dict (image_size as a list)."""
@@ -146,10 +204,25 @@ class DataSpec:
             raise PipelineError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
         if "source" not in data:
             raise PipelineError("source: missing")
-        for name in ("mask", "chain"):
+        for name in ("mask", "chain", "split"):
             if data.get(name) is not None and not isinstance(data[name], dict):
                 raise PipelineError(f"{name}: must be an object or null, not {data[name]!r}")
         return cls(**data)
+
+
+def _builtin(source: str) -> bool:
+    """True for a built-in dataset's source (a bare id counts when no such folder exists)."""
+    kind = source.partition(":")[0]
+    if kind in ("builtin", "folder", "manifest"):
+        return kind == "builtin"
+    return not os.path.exists(source) and source in {info.id for info in list_builtins()}
+
+
+def _load(path: str) -> SplitManifest:
+    try:
+        return load_manifest(path)
+    except SplitError as exc:
+        raise PipelineError(f"manifest: {exc}") from exc
 
 
 def _number(value: object) -> bool:
@@ -182,6 +255,7 @@ class Plan:
     masker: Callable[[np.ndarray], np.ndarray] | None = None
     arrays: dict[str, np.ndarray] | None = None  # in-memory datasets, prepared
     validation: str = "manifest"
+    data: DataSpec | None = None  # the spec as the run records it (see the module's docstring)
 
 
 def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None) -> Plan:
@@ -197,12 +271,13 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
 
     Raises:
         PipelineError: A missing dataset, fewer than two classes, a manifest made for another
-            dataset or listing files that are gone.
+            dataset or listing files that are gone, classes or files of a recorded split missing.
         Cancelled: ``cancel`` was set.
     """
     dataset, manifest = _open(data, report, cancel)
     check_cancel(cancel)
     report.progress(0.7, "Splitting")
+    recorded = replace(data, source=dataset.source, manifest=None)
     validation, notes = "manifest", []
     if manifest is None:
         manifest, notes = _own_split(dataset, data)
@@ -211,9 +286,13 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
                    if p.kind not in _NOT_SKIPS and dataset.subset_of(p.path) != "test"]
     else:
         skipped = []
-    classes, subsets, warnings = _resolve(dataset, manifest, skipped)
+        if data.split is not None:  # a run's recorded split says where its validation came from
+            validation = manifest.method
+    if dataset.root is not None or recorded.split is not None or data.manifest_path() is not None:
+        recorded = replace(recorded, split=split_to_json(manifest))
+    classes, subsets, warnings = _resolve(dataset, manifest, skipped, data.split is not None)
     return _prepare(dataset, data, classes, notes + warnings, subsets, skipped, report, cancel,
-                    cache_bytes, validation)
+                    cache_bytes, validation, recorded)
 
 
 def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
@@ -229,19 +308,19 @@ def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report
         raise PipelineError(f"items: choose images of the dataset (0 to {len(dataset) - 1})")
     none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
     subsets = {"train": (chosen, dataset.labels[chosen].astype(np.int32)), "val": none}
-    return _prepare(dataset, data, list(dataset.classes), [], subsets, [], report, cancel, 0, "none")
+    return _prepare(dataset, data, list(dataset.classes), [], subsets, [], report, cancel, 0, "none", data)
 
 
 def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: list[str],
              subsets: dict[str, tuple[np.ndarray, np.ndarray]], skipped: list[dict], report: Report,
-             cancel: Cancel, cache_bytes: int | None, validation: str) -> Plan:
+             cancel: Cancel, cache_bytes: int | None, validation: str, recorded: DataSpec) -> Plan:
     """Size, channels, mask, cache and in-memory images for the chosen subsets."""
     mask = training_mask(data.mask_params())
     shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None)
     pixels = dataset.pixels
     items = np.concatenate([s[0] for s in subsets.values()])
     planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings,
-                   validation=validation)
+                   validation=validation, data=recorded)
     per_image = shape[0] * shape[1] * shape[2] + 512  # pixels plus tf.data's bookkeeping
     planned.cached = pixels is None and len(items) * per_image <= _cache_budget(cache_bytes)
     if mask is not None:
@@ -292,16 +371,12 @@ def image_size_for(dataset: Dataset, longest: int | None) -> tuple[int, int] | N
 
 
 def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, SplitManifest | None]:
-    """The dataset, and the manifest when the spec names one (checked against the dataset)."""
-    source, path = data.source, data.manifest
-    if source.startswith("manifest:"):
-        path = source[len("manifest:"):]
-    manifest = None
+    """The dataset, and the split when the spec records one or names a manifest file (a file
+    is checked against the dataset)."""
+    source, path = data.source, data.manifest_path()
+    manifest = data.split_manifest()
     if path is not None:
-        try:
-            manifest = load_manifest(path)
-        except SplitError as exc:
-            raise PipelineError(f"manifest: {exc}") from exc
+        manifest = _load(path)
         if source.startswith("manifest:"):
             source = manifest.source
     report.progress(0.0, "Opening the dataset")
@@ -309,7 +384,7 @@ def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, Spli
         dataset = open_source(source, report=SubReport(report, 0.0, 0.6), cancel=cancel)
     except (DatasetError, BuiltinUnavailable) as exc:
         raise PipelineError(f"source: {exc}") from exc
-    if manifest is not None and not _same_source(manifest.source, dataset):
+    if path is not None and not _same_source(manifest.source, dataset):
         raise PipelineError(f"manifest: {path} was made for {manifest.source}, not for "
                             f"{dataset.source}")
     return dataset, manifest
@@ -344,9 +419,20 @@ def _same_source(recorded: str, dataset: Dataset) -> bool:
     return os.path.realpath(rest) == os.path.realpath(dataset.root)
 
 
-def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
+def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict], recorded: bool
              ) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
-    """Item indices and labels per subset, over the classes that have training images."""
+    """Item indices and labels per subset, over the classes that have training images.
+
+    ``recorded`` says the split is the run's own (not a manifest file): its classes and files
+    missing from the dataset are what the run trained on, a dataset moved or changed since.
+    """
+    where = dataset.root or dataset.source
+    if recorded:
+        lost = [c for c in manifest.classes if c not in dataset.classes
+                and any(per_class.get(c) for per_class in manifest.subsets.values())]
+        if lost:
+            raise PipelineError(f"{where}: {len(lost)} class(es) the run trained on are missing: "
+                                f"{', '.join(map(repr, lost))}")
     index = {key: i for i, key in enumerate(dataset.keys)}
     refused = {p.path: p.reason for p in dataset.problems}
     members: dict[str, dict[str, list[int]]] = {"train": {}, "val": {}}
@@ -363,9 +449,11 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict]
                 else:
                     gone.append(key)
     if gone:
-        where = dataset.root or dataset.source
-        raise PipelineError(f"manifest: {len(gone)} file(s) it lists are gone from {where}: "
-                            f"{', '.join(gone[:5])}{', ...' if len(gone) > 5 else ''}")
+        listed = f"{', '.join(gone[:5])}{', ...' if len(gone) > 5 else ''}"
+        if recorded:
+            raise PipelineError(f"{where}: {len(gone)} file(s) the run trained on are missing: "
+                                f"{listed}")
+        raise PipelineError(f"manifest: {len(gone)} file(s) it lists are gone from {where}: {listed}")
     classes = [c for c in manifest.classes if members["train"][c]]
     warnings = [f"'{c}' has no training images: left out" for c in manifest.classes
                 if not members["train"][c] and any(lists.get(c) for lists in manifest.subsets.values())]

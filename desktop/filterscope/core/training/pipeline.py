@@ -64,6 +64,8 @@ class Inputs:
         warnings: Plain sentences (classes without validation images...).
         cached: True when decoded images are kept in memory after the first epoch.
         validation: Where the validation images come from (see ``Plan``).
+        data: The spec as the run records it: the dataset by its absolute source, the split's
+            file lists (see :mod:`filterscope.core.training.data_plan`).
     """
 
     train: Any
@@ -76,6 +78,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
     validation: str = ""
+    data: DataSpec | None = None
 
 
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
@@ -178,7 +181,8 @@ def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) ->
     report.progress(1.0, f"{n_train:,} training and {n_val:,} validation images, "
                          f"{len(plan.classes)} classes{cached}{note}")
     return Inputs(streams["train"], streams["val"], list(plan.classes), shape, n_train, n_val,
-                  skipped, list(plan.warnings), plan.cached, plan.validation)
+                  skipped, list(plan.warnings), plan.cached, plan.validation,
+                  plan.data)
 
 
 def _threads() -> int:

@@ -5,10 +5,11 @@ A run lives in ``out_dir/<run-name>/``, the run name being the spec's ``name`` o
 ``<YYYYmmdd-HHMMSS>-<model name>-<optimizer kind>`` (``-2``, ``-3``... added when taken):
 ``run.json`` (the spec and what the data turned out to be), ``history.json`` (one row per epoch),
 ``best.keras`` and ``last.keras``. Every file is written to a temp name in the same folder and
-renamed, so a cancel, a crash or a full disk leaves the previous version whole. A cancelled run
-saves no model after the cancel (its history says ``cancelled``); a run cancelled before its first
-epoch ended leaves no folder behind. A history that still says ``running`` when no training is
-running belongs to an interrupted run.
+renamed, so a cancel, a crash or a full disk leaves the previous version whole. A run stopped
+by the user (cancelled) saves no model after the cancel and keeps the epochs saved before it,
+its history marked ``stopped`` (``cancelled`` in files of earlier versions): it is listed with
+its partial result. A run stopped before its first epoch ended leaves no folder behind. A
+history that still says ``running`` when no training is running belongs to an interrupted run.
 
 Training itself is :func:`filterscope.core.training.train`. Nothing here imports TensorFlow or
 Keras: the model to save is handed in.
@@ -113,7 +114,8 @@ class RunResult:
 
     Attributes:
         run_dir: The run's folder, or None when training without saving.
-        status: ``finished`` or ``diverged`` (a cancelled run raises Cancelled instead).
+        status: ``finished`` or ``diverged`` (a cancelled run raises Cancelled instead); read
+            back by :func:`load_run`, also ``stopped`` or ``interrupted``.
         history: One dict per completed epoch, as in the ``epoch`` partials.
         best_epoch: 1-based epoch of ``best.keras`` (best validation accuracy, ties to the lower
             validation loss; training metrics when there is no validation data).
@@ -174,7 +176,8 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
     """A saved run read back from its folder (without its model; see ``best.keras``).
 
     A history still marked ``running`` is returned as ``interrupted``: the caller knows whether
-    it is training into that folder right now.
+    it is training into that folder right now. ``cancelled`` (earlier versions' word for a run
+    the user stopped) is returned as ``stopped``.
 
     Raises:
         RunReadError: ``run.json`` or ``history.json`` is missing, unreadable or not a run's.
@@ -194,7 +197,8 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
         if best is not None and not 1 <= int(best) <= len(rows):
             raise ValueError(f"best epoch {best} of {len(rows)}")
         status = str(history["status"])
-        return RunResult(path, "interrupted" if status == "running" else status, rows,
+        status = {"running": "interrupted", "cancelled": "stopped"}.get(status, status)
+        return RunResult(path, status, rows,
                          None if best is None else int(best), history.get("diverged"),
                          [str(c) for c in info["classes"]],
                          tuple(int(n) for n in info["input_shape"]),
@@ -231,6 +235,23 @@ def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
         except RunReadError as exc:
             problems.append(str(exc))
     return runs, problems
+
+
+def read_run(run_dir: str | os.PathLike, *, report: Report, cancel: Cancel) -> RunResult | None:
+    """Job form of :func:`load_run` for a run that has just ended (the folder may be slow).
+
+    Returns:
+        The run, or None when its folder is gone: a run stopped before its first epoch ended
+        leaves none.
+
+    Raises:
+        RunReadError: As :func:`load_run`.
+    """
+    check_cancel(cancel)
+    report.progress(0.0, f"Reading {Path(run_dir).name}")
+    if not (Path(run_dir) / "run.json").is_file():
+        return None
+    return load_run(run_dir)
 
 
 def _safe_name(text: str) -> str:

@@ -8,6 +8,8 @@ a learning rate of 1e6 gives), saying so in plain words.
 
 Each run is saved in a folder of its own, as :mod:`filterscope.core.training.runs` describes: ``run.json``
 when training starts, then ``best.keras``, ``last.keras`` and ``history.json`` after every epoch.
+``run.json`` holds the run with its data as the pipeline settled it (the dataset's absolute
+source and the split's file lists), so that it trains again from anywhere.
 
 Neither TensorFlow nor Keras is imported until :func:`train` needs them.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +61,8 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
             :class:`KerasBridge`).
         cancel: Polled between batches; training stops within one batch.
         inputs: Prepared streams (``.train``, ``.val``, ``.classes``, ``.input_shape``,
-            ``.n_train``, ``.n_val``); None builds them with ``pipeline.build_inputs(run.data)``.
+            ``.n_train``, ``.n_val``, optionally ``.data``, the data spec to record); None
+            builds them with ``pipeline.build_inputs(run.data)``.
         strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`.
 
     Returns:
@@ -69,7 +73,8 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
             save failed.
         ModelSpecError: The images are too small for the model's convolutions and poolings.
         PipelineError: The data cannot be opened or split.
-        Cancelled: ``cancel`` was set; files saved before the cancel stay as they were.
+        Cancelled: ``cancel`` was set; files saved before the cancel stay as they were, the
+            history marked ``stopped``.
     """
     check_cancel(cancel)
     out_dir = None if out_dir is None else Path(out_dir)
@@ -81,6 +86,8 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         inputs = build_inputs(run.data, batch_size=run.batch_size,
                               report=SubReport(report, 0.0, PREPARE_SHARE), cancel=cancel)
     check_cancel(cancel)
+    if getattr(inputs, "data", None) is not None:  # recorded: absolute source, the split's lists
+        run = replace(run, data=inputs.data)
     input_shape = tuple(int(n) for n in inputs.input_shape)
     check_input(run.model, input_shape)
     if len(inputs.classes) < 2:
@@ -135,7 +142,7 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
         folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
     if cancel.is_set():
         if folder is not None and folder.saved_model:  # the saved epochs stay; say they are all
-            folder.write_json("history.json", bridge.history_json("cancelled"))
+            folder.write_json("history.json", bridge.history_json("stopped"))
         raise Cancelled()
     status = "diverged" if bridge.diverged else "finished"
     if folder is not None:

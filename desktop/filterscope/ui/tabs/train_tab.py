@@ -2,12 +2,12 @@
 
 TensorFlow is loaded in the background the first time this tab is shown, never at start-up;
 the runs already in the runs folder are listed then too. The layer table and the Keras code
-follow every setting without TensorFlow.
+follow every setting without TensorFlow. A run stopped after at least one epoch joins the list,
+marked stopped, once its job has ended and its files are final.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.paths import data_dir
-from filterscope.core.data.splits import SplitManifest, save_manifest
+from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.training.data_plan import DataSpec, image_size_for, input_shape
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_spec import ModelSpecError
-from filterscope.core.training.runs import RunResult, RunSpec, saved_runs
+from filterscope.core.training.runs import RunResult, RunSpec, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.training.train import train
 from filterscope.ui.state import AppState
@@ -58,9 +58,12 @@ class TrainTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._results: dict[str, RunResult] = {}
+        self._job = None  # the training job's worker, as runner.start returned it
+        self._run_dirs: dict[object, Path] = {}  # worker -> its run folder, until it is listed
         self.runner = JobRunner(self)
         self.tf_runner = JobRunner(self)
         self.runs_runner = JobRunner(self)
+        self.read_runner = JobRunner(self)
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
         self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
@@ -86,7 +89,7 @@ class TrainTab(QWidget):
         self.runs_list = QListWidget()
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
-        self.job_panel = JobPanelWidget(self.runner)
+        self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
         self._runs_listed = False
         self.options.sig_changed.connect(self._show_summary)
@@ -98,6 +101,9 @@ class TrainTab(QWidget):
         self.runner.sig_running.connect(self._on_runner_running)
         self.runner.sig_partial.connect(self._on_runner_partial)
         self.runner.sig_finished.connect(self._on_runner_finished)
+        self.runner.sig_job_ended.connect(self._on_runner_job_ended)
+        self.read_runner.sig_finished.connect(self._on_run_read)
+        self.read_runner.sig_failed.connect(self.result_label.setText)
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
         self.runs_list.itemChanged.connect(self._on_runs_changed)
@@ -227,15 +233,13 @@ class TrainTab(QWidget):
             self._list_saved_runs()
 
     def run_spec(self) -> RunSpec:
-        """The run the controls describe, on the current dataset and split."""
+        """The run the controls describe, on the current dataset and split (its file lists
+        recorded in the run, so that the run trains again without the Dataset tab)."""
         state, options = self._state, self.options
-        manifest = None
+        split = None
         if options.use_split() and self._split() is not None:
-            digest = hashlib.sha1(state.dataset.source.encode()).hexdigest()[:12]
-            folder = data_dir() / "manifests"
-            folder.mkdir(parents=True, exist_ok=True)
-            manifest = str(save_manifest(state.manifest, folder / f"split-{digest}.json"))
-        data = DataSpec(source=state.dataset.source, manifest=manifest,
+            split = split_to_json(self._split())
+        data = DataSpec(source=state.dataset.source, split=split,
                         image_size=image_size_for(state.dataset, options.longest_side()),
                         val_fraction=options.val_spin.value(), seed=options.seed_spin.value(),
                         mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
@@ -252,7 +256,7 @@ class TrainTab(QWidget):
             return
         self.curves.start_run()
         self.result_label.clear()
-        self.runner.start(train, self.run_spec(), Path(self.runs_edit.text()))
+        self._job = self.runner.start(train, self.run_spec(), Path(self.runs_edit.text()))
 
     @Slot(bool)
     def _on_runner_running(self, running: bool) -> None:
@@ -262,12 +266,15 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_runner_partial(self, payload: object) -> None:
         if isinstance(payload, dict):
+            if payload.get("kind") == "start" and payload.get("run_dir"):
+                self._run_dirs[self._job] = Path(payload["run_dir"])
             self.curves.add_point(payload)
             if payload.get("kind") == "diverged":
                 self.result_label.setText(f"<b>Stopped:</b> {payload.get('message', '')}")
 
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
+        self._run_dirs.pop(self._job, None)  # listed from the result itself
         summary = self._add_run(result)
         text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
         if result.run_dir:
@@ -280,14 +287,34 @@ class TrainTab(QWidget):
         self.result_label.setText(text)
         self.sig_status.emit(text)
 
+    @Slot(object)
+    def _on_runner_job_ended(self, worker: object) -> None:
+        """A training job that did not finish (stopped, or failed after saving epochs) has
+        ended: its folder, if any is left, is read back and listed."""
+        run_dir = self._run_dirs.pop(worker, None)
+        if run_dir is not None:
+            self.read_runner.start(read_run, run_dir)
+
+    @Slot(object)
+    def _on_run_read(self, result: RunResult | None) -> None:
+        if result is None:  # stopped before its first epoch ended: nothing was kept
+            return
+        summary = self._add_run(result)
+        if not self.runner.is_running():  # a newer run's messages take precedence
+            self.result_label.setText(f"{summary[0].upper()}{summary[1:]}. Saved in {result.run_dir}.")
+
     def _add_run(self, result: RunResult) -> str:
         """List a run (replacing an entry of the same name); returns its one-line summary."""
         name = result.run_dir.name if result.run_dir else f"run {len(self._results) + 1}"
         best = result.best()
         summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
                    if best and best.get("val_accuracy") is not None else "no validation metrics")
-        if result.status not in ("finished", "diverged"):
-            summary += f", {result.status}"
+        # The mark leads the line, where a narrow list cannot clip it.
+        if result.status == "stopped":  # the partial result of a run the user stopped
+            summary = (f"stopped after epoch {result.epochs_run} of {result.spec.get('epochs', '?')}: "
+                       + summary)
+        elif result.status not in ("finished", "diverged"):
+            summary = f"{result.status}: {summary}"
         tags = "".join(f" · {tag}" for tag in result.tags())
         if name in self._results:
             rows = [r for r in range(self.runs_list.count())

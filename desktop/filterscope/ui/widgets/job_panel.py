@@ -11,9 +11,11 @@ from filterscope.workers import JobRunner
 class JobPanelWidget(QWidget):
     """Shows the state of one runner; hidden while nothing runs, the last message stays."""
 
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None, *,
+                 cancelled_text: str = "Cancelled") -> None:
         super().__init__(parent)
         self._runner = runner
+        self._cancelled_text = cancelled_text  # the tab's word for it (training is "Stopped")
         self._bar = QProgressBar()
         self._bar.setRange(0, 1000)
         self._bar.setTextVisible(False)
@@ -59,4 +61,4 @@ class JobPanelWidget(QWidget):
 
     @Slot()
     def _on_runner_cancelled(self) -> None:
-        self._label.setText("Cancelled")
+        self._label.setText(self._cancelled_text)
