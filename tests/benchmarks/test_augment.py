@@ -27,7 +27,7 @@ from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.augment.preview import preview
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.sources import open_source
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import preview_batch
 
 from tests.chapter_reference import chapter_sequential

@@ -42,7 +42,7 @@ import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.synthetic_leaves import generate_leaves
 from filterscope.core.masking.colordist import MaskParams, colour_table
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import build_inputs
 
 from tests.chapter_reference import chapter_colordist as colordist

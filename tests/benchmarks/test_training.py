@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.data.mnist import keras_mnist_path
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import build_model
 from filterscope.core.training.model_spec import LOSS, OptimizerSpec, templates
 from filterscope.core.training.pipeline import build_inputs
@@ -132,7 +132,7 @@ def test_training_throughput(benchmark, paired, mnist_inputs) -> None:
 _RSS_SCRIPT = r"""
 import gc, json, sys, tempfile, threading
 import psutil
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.training.model_build import build_model
 from filterscope.core.training.model_spec import LOSS, OptimizerSpec, templates

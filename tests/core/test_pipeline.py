@@ -15,7 +15,8 @@ from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split, save_manifest
 from filterscope.core.training import data_plan, pipeline
-from filterscope.core.training.data_plan import DataSpec, PipelineError, fitted_size
+from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.model_input import fitted_size
 from filterscope.core.training.pipeline import Inputs, build_inputs
 from PIL import Image
 

@@ -20,7 +20,8 @@ from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import SplitManifest, save_manifest
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.training import data_plan
-from filterscope.core.training.data_plan import DataSpec, PipelineError, image_size_for, input_shape
+from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.model_input import image_size_for, input_shape
 from filterscope.core.training.pipeline import build_inputs, preview_batch
 
 from tests.photos import leaf_and_soil, smooth_photo

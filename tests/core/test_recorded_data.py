@@ -14,7 +14,8 @@ import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split, save_manifest, split_to_json
-from filterscope.core.training.data_plan import DataSpec, PipelineError, plan
+from filterscope.core.training.data_plan import plan
+from filterscope.core.training.data_spec import DataSpec, PipelineError
 from PIL import Image
 
 

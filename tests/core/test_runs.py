@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_spec import OptimizerSpec, templates
 from filterscope.core.training.runs import (
     RunReadError,

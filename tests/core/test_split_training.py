@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.training import data_plan, pipeline
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.pipeline import build_inputs
 
 from tests.corpus import tree_digest
@@ -82,7 +82,7 @@ def test_train_and_test_only_validates_on_a_seeded_part_of_train(tmp_path: Path,
 
 def test_plain_folders_still_split_each_class(tmp_path: Path) -> None:
     make_split_tree(tmp_path, {"a": {"x": 5}, "b": {"x": 5}})  # classes a and b, nested x/ folders
-    with pytest.raises(data_plan.PipelineError, match="at least two classes"):
+    with pytest.raises(PipelineError, match="at least two classes"):
         _plan(DataSpec(str(tmp_path)))
     make_split_tree(tmp_path / "flat", {"x": {"a": 5, "b": 5}})
     planned = _plan(DataSpec(str(tmp_path / "flat" / "x"), val_fraction=0.2))

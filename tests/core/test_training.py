@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport, never_cancel
 from filterscope.core.training import keras_bridge
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.keras_bridge import divergence
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 from filterscope.core.training.runs import RunResult, RunSpec, TrainingError
@@ -403,7 +403,7 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.training.runs import RunSpec
 from filterscope.core.training.train import default_strategy, train

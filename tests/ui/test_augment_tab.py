@@ -11,7 +11,7 @@ from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.sources import open_source
-from filterscope.core.training.data_plan import DataSpec
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import preview_batch
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab

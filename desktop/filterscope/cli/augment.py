@@ -41,9 +41,8 @@ def copy_name(stem: str, k: int) -> str:
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
-    from filterscope.core.base.opencv import cv2
-
     from filterscope.core.base.fileio import atomic_write_bytes
+    from filterscope.core.base.opencv import cv2
 
     ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:

@@ -79,7 +79,7 @@ def load_model_arg(text: str) -> ModelSpec:
 
 
 def _data_spec(args: argparse.Namespace) -> Any:
-    from filterscope.core.training.data_plan import DataSpec
+    from filterscope.core.training.data_spec import DataSpec
 
     source = args.data
     if source.lower().endswith(".json") and Path(source).is_file():
@@ -147,7 +147,7 @@ def _spec_run(args: argparse.Namespace) -> Any:
     the weights, and the split only of a run that records none (a built-in dataset's).
     """
     from filterscope.core.base.fileio import read_json_file
-    from filterscope.core.training.data_plan import PipelineError
+    from filterscope.core.training.data_spec import PipelineError
     from filterscope.core.training.model_spec import ModelSpecError
     from filterscope.core.training.runs import RunSpec
 
@@ -181,7 +181,7 @@ def _spec_run(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope train``: train a model and save the run."""
-    from filterscope.core.training.data_plan import PipelineError
+    from filterscope.core.training.data_spec import PipelineError
     from filterscope.core.training.model_spec import ModelSpecError
     from filterscope.core.training.runs import RunSpec, TrainingError
     from filterscope.core.training.train import train

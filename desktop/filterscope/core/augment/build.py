@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.augment.chain import CATALOGUE, ChainSpec, Step
+from filterscope.core.base.opencv import cv2
 
 COLOUR_ONLY_STEPS = frozenset({"AddToHueAndSaturation", "Grayscale"})  # need three channels
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.augment.build import BatchAugmenter, fit_size
 from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.opencv import cv2
 
 PREVIEW_SIDE = 256  # larger images are downscaled before a preview is augmented
 # One imgaug call gets at most this many input bytes: 64 copies of a 12 MP photo would be 2.3 GB.

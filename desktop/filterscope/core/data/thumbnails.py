@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image, read_thumbnail, to_rgb
 

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.base.fileio import (
@@ -30,6 +29,7 @@ from filterscope.core.base.fileio import (
     refuse_inside,
 )
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset, scan_folder
 from filterscope.core.data.images import IMAGE_SUFFIXES, ImageReadError, read_image
 from filterscope.core.masking.colordist import MaskParams, MaskResult, apply_mask, colour_table

@@ -17,11 +17,11 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
 from filterscope.core.base.fileio import read_preset, read_spec_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.opencv import cv2
 
 DISTANCES = ("redmean", "cielab")
 COMBINES = ("any", "all")

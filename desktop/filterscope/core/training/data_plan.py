@@ -1,237 +1,55 @@
-"""Planning a training run's data, without TensorFlow: what to train on and how to feed it.
+"""Planning a training run's data, without TensorFlow: what it trains on and how to feed it.
 
-A :class:`DataSpec` names a source, how to split it, the image size, the mask and the augmentation
-chain, and round-trips through JSON. :func:`plan` opens the dataset, splits it (or checks a
-split manifest against it), settles the classes, the size and the channels, decides whether the
-decoded images fit the memory cache, builds the mask as a function of an image and prepares
-in-memory datasets (the built-in MNIST) as uint8 arrays. :mod:`filterscope.core.training.pipeline` turns
-the plan into tf.data streams.
+:func:`plan` opens the dataset of a :class:`~filterscope.core.training.data_spec.DataSpec`,
+splits it (or checks a split against it), settles the classes, takes the size and channels from
+:func:`~filterscope.core.training.model_input.input_shape`, decides whether the decoded images
+fit the memory cache, builds the mask as a function of an image and prepares in-memory datasets
+(the built-in MNIST) as uint8 arrays. :func:`plan_items` plans a few chosen images the same way
+(the Augment tab's model view). :mod:`filterscope.core.training.pipeline` turns a plan into
+tf.data streams.
 
 Files the dataset scan refused are left out here, up front, and listed as skipped; a manifest
 that lists files gone from the dataset, or was made for another one, is an error. A dataset that
 comes split into train/val/test folders trains on its train folder and validates on its val folder
-(or a fraction of train, never test); its test folder is not read.
-
-A run records its data as :func:`plan` settled it (``Plan.data``): the dataset by its absolute
-source, and the split's file lists (a manifest's, or the one made on the fly from a folder), so
-that its ``run.json`` trains again from any working directory without the manifest file, and on
-another machine once :meth:`DataSpec.relocated` points it at the dataset's new place. A split
-made on the fly from a built-in dataset is not recorded: its seed fixes it, and it cannot move.
+(or a fraction of train, never test); its test folder is not read. ``Plan.data`` is the spec as
+the run records it (see :mod:`~filterscope.core.training.data_spec`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 
-from filterscope.core.augment.chain import ChainError, ChainSpec
+from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
-from filterscope.core.data.builtin import BuiltinUnavailable, list_builtins
+from filterscope.core.data.builtin import BuiltinUnavailable
 from filterscope.core.data.datasets import Dataset, DatasetError
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import (
-    SplitError,
     SplitManifest,
     folder_split,
-    load_manifest,
     make_split,
-    split_from_json,
     split_to_json,
 )
 from filterscope.core.masking.colordist import (
     MaskParams,
-    MaskParamsError,
     MaskSession,
     apply_mask,
     colour_table,
 )
+from filterscope.core.training.data_spec import DataSpec, PipelineError, read_manifest
+from filterscope.core.training.model_input import input_shape, prepare_image, training_mask
 
-MAX_SIDE = 4096
-AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
-AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
 FALLBACK_CACHE_BYTES = 2 << 30  # when the free memory cannot be read
 # Where the colour table repays its build: redmean builds in ~0.1 s (about 150 150x150 images
 # worth of per-image masking), CIELAB in ~1.5 s (about 1,000 images).
 TABLE_MIN_PIXELS = {"redmean": 3_000_000, "cielab": 24_000_000}
 _NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class", "not-a-subset",
                         "empty-subset"})
-_PREFIXES = ("builtin:", "folder:", "manifest:")
-_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split")
-
-
-class PipelineError(ValueError):
-    """Data that cannot be trained on; the message names the field or the files at fault."""
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What to train on, as JSON: a source, how to split it, the size, the mask and the chain.
-
-    Attributes:
-        source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
-        manifest: A split manifest file; None splits on the fly (stratified, seeded) unless
-            ``split`` is given.
-        val_fraction: Validation share per class when splitting on the fly, in (0, 1); a
-            dataset split into folders uses it only when it has no val folder.
-        seed: Seeds the split, the shuffling and the augmentation.
-        image_size: (height, width); None takes the dataset's most common size, photos larger
-            than AUTO_MAX_SIDE scaled to AUTO_SIDE on their longer side (see fitted_size).
-        mask: MaskParams JSON, applied to training and validation images alike.
-        chain: ChainSpec JSON, applied to training batches only.
-        split: The split's file lists as a run records them (``splits.split_to_json``): the
-            classes, ``subsets`` of relative keys per class, and the method, value and seed
-            they were drawn with. Not with ``manifest``.
-    """
-
-    source: str
-    manifest: str | None = None
-    val_fraction: float = 0.2
-    seed: int = 0
-    image_size: tuple[int, int] | None = None
-    mask: dict | None = None
-    chain: dict | None = None
-    split: dict | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.source, str) or not self.source.strip() \
-                or any(self.source.startswith(p) and not self.source[len(p):].strip()
-                       for p in _PREFIXES):
-            raise PipelineError(f"source: must name a dataset, not {self.source!r}")
-        if self.manifest is not None and (not isinstance(self.manifest, str) or not self.manifest):
-            raise PipelineError(f"manifest: must be a file path or null, not {self.manifest!r}")
-        if self.source.startswith("manifest:") and self.manifest not in (None, self.source[9:]):
-            raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
-                                "not two different files")
-        if not _number(self.val_fraction) or not 0 < self.val_fraction < 1:
-            raise PipelineError(f"val_fraction: must be between 0 and 1, not {self.val_fraction!r}")
-        if not is_whole(self.seed, 0, 2**32 - 1):
-            raise PipelineError(f"seed: must be a whole number from 0 to 2**32-1, not {self.seed!r}")
-        size = self.image_size
-        if size is not None:
-            if not isinstance(size, (tuple, list)) or len(size) != 2 \
-                    or not all(is_whole(v, 1, MAX_SIDE) for v in size):
-                raise PipelineError(f"image_size: must be [height, width], each from 1 to {MAX_SIDE}, "
-                                    f"not {size!r}")
-            object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
-        self.mask_params()
-        self.chain_spec()
-        if self.split is not None and self.manifest_path() is not None:
-            raise PipelineError("split: a run records its split or names a manifest file, not both")
-        self.split_manifest()
-
-    def mask_params(self) -> MaskParams | None:
-        """The mask as MaskParams (None for no mask)."""
-        if self.mask is None:
-            return None
-        try:
-            return MaskParams.from_json(self.mask)
-        except MaskParamsError as exc:
-            raise PipelineError(f"mask: {exc}") from exc
-
-    def chain_spec(self) -> ChainSpec | None:
-        """The augmentation chain as a ChainSpec (None for no augmentation)."""
-        if self.chain is None:
-            return None
-        try:
-            return ChainSpec.from_json(self.chain)
-        except ChainError as exc:
-            raise PipelineError(f"chain: {exc}") from exc
-
-    def split_manifest(self) -> SplitManifest | None:
-        """The recorded split as a manifest of this source (None when there is none)."""
-        if self.split is None:
-            return None
-        try:
-            return split_from_json(self.source, self.split)
-        except SplitError as exc:
-            raise PipelineError(f"split: {exc}") from exc
-
-    def manifest_path(self) -> str | None:
-        """The manifest file named by ``manifest`` or a ``manifest:`` source, else None."""
-        if self.source.startswith("manifest:"):
-            return self.source[len("manifest:"):]
-        return self.manifest
-
-    def folder(self) -> str | None:
-        """The dataset folder a folder source names, as written; None for a built-in dataset or
-        a manifest (which names the dataset itself)."""
-        if _builtin(self.source) or self.source.startswith("manifest:"):
-            return None
-        return self.source[len("folder:"):] if self.source.startswith("folder:") else self.source
-
-    def relocated(self, folder: str | os.PathLike) -> DataSpec:
-        """The same data found in ``folder``: only the location changes.
-
-        :func:`plan` checks the recorded classes and files against the folder when it opens it.
-        A spec that still names a manifest file (a run made before runs recorded their split)
-        takes the file's lists along, so the file is not needed at the new place.
-
-        Raises:
-            PipelineError: The data is built in (it has no location), or the manifest file
-                cannot be read.
-        """
-        path = self.manifest_path()
-        manifest = None if path is None else _load(path)
-        source = manifest.source if self.source.startswith("manifest:") else self.source
-        if _builtin(source):
-            raise PipelineError(f"{source} is built in: it has no location to change")
-        split = self.split if manifest is None else split_to_json(manifest)
-        where = os.path.abspath(os.path.expanduser(folder))
-        return replace(self, source=f"folder:{where}", manifest=None, split=split)
-
-    def to_json(self) -> dict:
-        """A JSON-able dict (image_size as a list)."""
-        data = asdict(self)
-        data["image_size"] = None if self.image_size is None else list(self.image_size)
-        return data
-
-    @classmethod
-    def from_json(cls, data: object) -> DataSpec:
-        """Validate and build from a dict.
-
-        Raises:
-            PipelineError: Naming the field at fault.
-        """
-        if not isinstance(data, dict):
-            raise PipelineError("a data spec must be a JSON object")
-        unknown = set(data) - set(_FIELDS)
-        if unknown:
-            raise PipelineError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-        if "source" not in data:
-            raise PipelineError("source: missing")
-        for name in ("mask", "chain", "split"):
-            if data.get(name) is not None and not isinstance(data[name], dict):
-                raise PipelineError(f"{name}: must be an object or null, not {data[name]!r}")
-        return cls(**data)
-
-
-def _builtin(source: str) -> bool:
-    """True for a built-in dataset's source (a bare id counts when no such folder exists)."""
-    kind = source.partition(":")[0]
-    if kind in ("builtin", "folder", "manifest"):
-        return kind == "builtin"
-    return not os.path.exists(source) and source in {info.id for info in list_builtins()}
-
-
-def _load(path: str) -> SplitManifest:
-    try:
-        return load_manifest(path)
-    except SplitError as exc:
-        raise PipelineError(f"manifest: {exc}") from exc
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def is_whole(value: object, low: int, high: int) -> bool:
-    """True for an int (not a bool) from ``low`` to ``high``."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
 
 
 @dataclass
@@ -334,49 +152,13 @@ def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: lis
     return planned
 
 
-def training_mask(mask: MaskParams | None) -> MaskParams | None:
-    """The mask as training applies it: a model sees the masked photo, never the mask itself."""
-    if mask is not None and mask.output in ("alpha", "mask"):
-        return replace(mask, output="black")
-    return mask
-
-
-def input_shape(dataset: Dataset, *, image_size: tuple[int, int] | None = None,
-                longest: int | None = None, masked: bool = False) -> tuple[int, int, int]:
-    """The (height, width, channels) a model trained on ``dataset`` takes: the one rule.
-
-    In-memory grayscale arrays (MNIST, (N, H, W) or (N, H, W, 1)) stay one channel unless masked
-    (a mask makes colour images); everything else is RGB. The size is ``image_size`` when given,
-    else the dataset's most common size fitted by :func:`fitted_size` (with ``longest``, scaled
-    so its longer side is ``longest``).
-    """
-    pixels = dataset.pixels
-    gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
-    channels = 1 if gray and not masked else 3
-    if image_size is not None:
-        return int(image_size[0]), int(image_size[1]), channels
-    if pixels is not None:
-        height, width = int(pixels.shape[1]), int(pixels.shape[2])
-    elif len(dataset):
-        uniq, freq = np.unique(dataset.sizes, axis=0, return_counts=True)
-        width, height = (int(v) for v in uniq[int(np.argmax(freq))])
-    else:
-        height = width = AUTO_SIDE
-    return (*fitted_size(height, width, longest), channels)
-
-
-def image_size_for(dataset: Dataset, longest: int | None) -> tuple[int, int] | None:
-    """The ``DataSpec.image_size`` of a chosen longer side (None: the dataset's own, fitted)."""
-    return None if longest is None else input_shape(dataset, longest=longest)[:2]
-
-
 def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, SplitManifest | None]:
     """The dataset, and the split when the spec records one or names a manifest file (a file
     is checked against the dataset)."""
     source, path = data.source, data.manifest_path()
     manifest = data.split_manifest()
     if path is not None:
-        manifest = _load(path)
+        manifest = read_manifest(path)
         if source.startswith("manifest:"):
             source = manifest.source
     report.progress(0.0, "Opening the dataset")
@@ -470,22 +252,6 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict], rec
     return classes, subsets, warnings
 
 
-def fitted_size(height: int, width: int, longest: int | None = None) -> tuple[int, int]:
-    """The (height, width) to train on for images mostly ``height`` x ``width``.
-
-    With ``longest``, scaled so the longer side is ``longest``. Without, the size itself up to
-    AUTO_MAX_SIDE (digits, icons, small crops), larger photos scaled to AUTO_SIDE on the longer
-    side, as the chapter trains on 150 px photos: a phone photo at its own 4032 x 3024 would make
-    a model of millions of weights and an input cache of gigabytes. The aspect ratio is kept.
-    """
-    if longest is None:
-        if max(height, width) <= AUTO_MAX_SIDE:
-            return height, width
-        longest = AUTO_SIDE
-    scale = longest / max(height, width)
-    return max(1, int(height * scale + 0.5)), max(1, int(width * scale + 0.5))
-
-
 def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report
             ) -> Callable[[np.ndarray], np.ndarray]:
     """The mask as a function of an RGB image, safe to call from tf.data's threads.
@@ -501,15 +267,6 @@ def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report
         return lambda image: apply_mask(image, mask).image
     MaskSession(np.zeros((1, 1, 3), np.uint8)).render(mask)  # fills the shared distance tables
     return lambda image: MaskSession(image).render(mask).image
-
-
-def prepare_image(image: np.ndarray, size: tuple[int, int], masker: Callable | None) -> np.ndarray:
-    """Mask (at the image's own resolution, as the Mask tab shows it), then resize (INTER_AREA)."""
-    if masker is not None:
-        image = masker(image)
-    if image.shape[:2] != tuple(size):
-        image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-    return image
 
 
 def _memory_images(plan: Plan, subset: str, cancel: Cancel) -> np.ndarray:

@@ -7,7 +7,7 @@ by 255 where it means to divide. Here a folder dataset is decoded by the shared 
 and cached in memory as uint8 when it fits, so later epochs only shuffle, augment and rescale.
 In-memory datasets (the built-in MNIST) go straight through ``from_tensor_slices``.
 
-What to train on (:class:`~filterscope.core.training.data_plan.DataSpec`) and everything decided before
+What to train on (:class:`~filterscope.core.training.data_spec.DataSpec`) and everything decided before
 TensorFlow is involved (the split, the size, the mask, the cache) live in
 :mod:`filterscope.core.training.data_plan`; this module turns that plan into streams.
 
@@ -30,15 +30,9 @@ from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
-from filterscope.core.training.data_plan import (
-    DataSpec,
-    PipelineError,
-    Plan,
-    is_whole,
-    plan,
-    plan_items,
-    prepare_image,
-)
+from filterscope.core.training.data_plan import Plan, plan, plan_items
+from filterscope.core.training.data_spec import DataSpec, PipelineError, is_whole
+from filterscope.core.training.model_input import prepare_image
 from filterscope.core.training.tf_runtime import import_tensorflow
 
 DECODE_CHUNK = 16  # files per decoding call

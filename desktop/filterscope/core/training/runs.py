@@ -32,7 +32,7 @@ from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec
 
 if TYPE_CHECKING:
-    from filterscope.core.training.data_plan import DataSpec
+    from filterscope.core.training.data_spec import DataSpec
 
 RUN_FORMAT_VERSION = 1
 MAX_LISTED_RUNS = 200  # the newest ones; a runs folder can hold thousands
@@ -84,7 +84,7 @@ class RunSpec:
     @classmethod
     def from_json(cls, data: object) -> RunSpec:
         """Validate and build; errors name the field (``model.blocks[0].filters``)."""
-        from filterscope.core.training.data_plan import DataSpec, PipelineError
+        from filterscope.core.training.data_spec import DataSpec, PipelineError
 
         if not isinstance(data, dict):
             raise RunSpecError("", "a run spec must be a JSON object")

@@ -31,7 +31,8 @@ from filterscope.core.augment.chain import ChainError, ChainSpec, builtin_chain,
 from filterscope.core.augment.preview import preview
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
-from filterscope.core.training.data_plan import DataSpec, PipelineError, image_size_for, input_shape
+from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.model_input import image_size_for, input_shape
 from filterscope.core.training.pipeline import PreviewBatch, preview_batch
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filterscope.core.base.opencv import cv2
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
 from filterscope.core.masking.batch import mask_dataset

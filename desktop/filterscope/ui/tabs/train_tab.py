@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.base.paths import data_dir
 from filterscope.core.data.splits import SplitManifest, split_to_json
-from filterscope.core.training.data_plan import DataSpec, image_size_for, input_shape
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
+from filterscope.core.training.model_input import image_size_for, input_shape
 from filterscope.core.training.model_spec import ModelSpecError
 from filterscope.core.training.runs import RunResult, RunSpec, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow

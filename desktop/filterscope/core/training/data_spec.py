@@ -1,0 +1,203 @@
+"""What a training run trains on, as JSON: :class:`DataSpec` (source, split, size, mask, chain).
+
+A spec round-trips through JSON and every error names its field. A run records its data as
+:func:`~filterscope.core.training.data_plan.plan` settled it: the dataset by its absolute source
+and the split's train/val file lists (a manifest's, a dataset's own folders', or the one made on
+the fly from a folder), so that its ``run.json`` trains again from any working directory without
+the manifest file, and on another machine once :meth:`DataSpec.relocated` points it at the
+dataset's new place. A split made on the fly from a built-in dataset is not recorded: its seed
+fixes it, and it cannot move.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from filterscope.core.augment.chain import ChainError, ChainSpec
+from filterscope.core.data.builtin import list_builtins
+from filterscope.core.data.splits import (
+    SplitError,
+    SplitManifest,
+    load_manifest,
+    split_from_json,
+    split_to_json,
+)
+from filterscope.core.masking.colordist import MaskParams, MaskParamsError
+
+MAX_SIDE = 4096
+_PREFIXES = ("builtin:", "folder:", "manifest:")
+_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split")
+
+
+class PipelineError(ValueError):
+    """Data that cannot be trained on; the message names the field or the files at fault."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What to train on, as JSON: a source, how to split it, the size, the mask and the chain.
+
+    Attributes:
+        source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
+        manifest: A split manifest file; None splits on the fly (stratified, seeded) unless
+            ``split`` is given.
+        val_fraction: Validation share per class when splitting on the fly, in (0, 1); a
+            dataset split into folders uses it only when it has no val folder.
+        seed: Seeds the split, the shuffling and the augmentation.
+        image_size: (height, width); None takes the dataset's most common size, photos larger
+            than AUTO_MAX_SIDE scaled to AUTO_SIDE on their longer side (see fitted_size).
+        mask: MaskParams JSON, applied to training and validation images alike.
+        chain: ChainSpec JSON, applied to training batches only.
+        split: The split's file lists as a run records them (``splits.split_to_json``): the
+            classes, ``subsets`` of relative keys per class, and the method, value and seed
+            they were drawn with. Not with ``manifest``.
+    """
+
+    source: str
+    manifest: str | None = None
+    val_fraction: float = 0.2
+    seed: int = 0
+    image_size: tuple[int, int] | None = None
+    mask: dict | None = None
+    chain: dict | None = None
+    split: dict | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source.strip() \
+                or any(self.source.startswith(p) and not self.source[len(p):].strip()
+                       for p in _PREFIXES):
+            raise PipelineError(f"source: must name a dataset, not {self.source!r}")
+        if self.manifest is not None and (not isinstance(self.manifest, str) or not self.manifest):
+            raise PipelineError(f"manifest: must be a file path or null, not {self.manifest!r}")
+        if self.source.startswith("manifest:") and self.manifest not in (None, self.source[9:]):
+            raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
+                                "not two different files")
+        if not _number(self.val_fraction) or not 0 < self.val_fraction < 1:
+            raise PipelineError(f"val_fraction: must be between 0 and 1, not {self.val_fraction!r}")
+        if not is_whole(self.seed, 0, 2**32 - 1):
+            raise PipelineError(f"seed: must be a whole number from 0 to 2**32-1, not {self.seed!r}")
+        size = self.image_size
+        if size is not None:
+            if not isinstance(size, (tuple, list)) or len(size) != 2 \
+                    or not all(is_whole(v, 1, MAX_SIDE) for v in size):
+                raise PipelineError(f"image_size: must be [height, width], each from 1 to {MAX_SIDE}, "
+                                    f"not {size!r}")
+            object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
+        self.mask_params()
+        self.chain_spec()
+        if self.split is not None and self.manifest_path() is not None:
+            raise PipelineError("split: a run records its split or names a manifest file, not both")
+        self.split_manifest()
+
+    def mask_params(self) -> MaskParams | None:
+        """The mask as MaskParams (None for no mask)."""
+        if self.mask is None:
+            return None
+        try:
+            return MaskParams.from_json(self.mask)
+        except MaskParamsError as exc:
+            raise PipelineError(f"mask: {exc}") from exc
+
+    def chain_spec(self) -> ChainSpec | None:
+        """The augmentation chain as a ChainSpec (None for no augmentation)."""
+        if self.chain is None:
+            return None
+        try:
+            return ChainSpec.from_json(self.chain)
+        except ChainError as exc:
+            raise PipelineError(f"chain: {exc}") from exc
+
+    def split_manifest(self) -> SplitManifest | None:
+        """The recorded split as a manifest of this source (None when there is none)."""
+        if self.split is None:
+            return None
+        try:
+            return split_from_json(self.source, self.split)
+        except SplitError as exc:
+            raise PipelineError(f"split: {exc}") from exc
+
+    def manifest_path(self) -> str | None:
+        """The manifest file named by ``manifest`` or a ``manifest:`` source, else None."""
+        if self.source.startswith("manifest:"):
+            return self.source[len("manifest:"):]
+        return self.manifest
+
+    def folder(self) -> str | None:
+        """The dataset folder a folder source names, as written; None for a built-in dataset or
+        a manifest (which names the dataset itself)."""
+        if _builtin(self.source) or self.source.startswith("manifest:"):
+            return None
+        return self.source[len("folder:"):] if self.source.startswith("folder:") else self.source
+
+    def relocated(self, folder: str | os.PathLike) -> DataSpec:
+        """The same data found in ``folder``: only the location changes.
+
+        :func:`plan` checks the recorded classes and files against the folder when it opens it.
+        A spec that still names a manifest file (a run made before runs recorded their split)
+        takes the file's lists along, so the file is not needed at the new place.
+
+        Raises:
+            PipelineError: The data is built in (it has no location), or the manifest file
+                cannot be read.
+        """
+        path = self.manifest_path()
+        manifest = None if path is None else read_manifest(path)
+        source = manifest.source if self.source.startswith("manifest:") else self.source
+        if _builtin(source):
+            raise PipelineError(f"{source} is built in: it has no location to change")
+        split = self.split if manifest is None else split_to_json(manifest)
+        where = os.path.abspath(os.path.expanduser(folder))
+        return replace(self, source=f"folder:{where}", manifest=None, split=split)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict (image_size as a list)."""
+        data = asdict(self)
+        data["image_size"] = None if self.image_size is None else list(self.image_size)
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> DataSpec:
+        """Validate and build from a dict.
+
+        Raises:
+            PipelineError: Naming the field at fault.
+        """
+        if not isinstance(data, dict):
+            raise PipelineError("a data spec must be a JSON object")
+        unknown = set(data) - set(_FIELDS)
+        if unknown:
+            raise PipelineError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        if "source" not in data:
+            raise PipelineError("source: missing")
+        for name in ("mask", "chain", "split"):
+            if data.get(name) is not None and not isinstance(data[name], dict):
+                raise PipelineError(f"{name}: must be an object or null, not {data[name]!r}")
+        return cls(**data)
+
+
+def _builtin(source: str) -> bool:
+    """True for a built-in dataset's source (a bare id counts when no such folder exists)."""
+    kind = source.partition(":")[0]
+    if kind in ("builtin", "folder", "manifest"):
+        return kind == "builtin"
+    return not os.path.exists(source) and source in {info.id for info in list_builtins()}
+
+
+def read_manifest(path: str) -> SplitManifest:
+    """A split manifest file, or a PipelineError naming it."""
+    try:
+        return load_manifest(path)
+    except SplitError as exc:
+        raise PipelineError(f"manifest: {exc}") from exc
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_whole(value: object, low: int, high: int) -> bool:
+    """True for an int (not a bool) from ``low`` to ``high``."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
