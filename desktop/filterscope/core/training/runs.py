@@ -25,7 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
@@ -210,8 +210,14 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
 
 
-def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
-               ) -> tuple[list[RunResult], list[str]]:
+class SavedRuns(NamedTuple):
+    """The runs of a runs folder, and one sentence per run folder that could not be read."""
+
+    runs: list[RunResult]
+    problems: list[str]
+
+
+def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel) -> SavedRuns:
     """The runs saved in a runs folder, oldest first by when each began (the newest
     MAX_LISTED_RUNS of them). A job: the folder may be slow (a network drive).
 
@@ -223,7 +229,7 @@ def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
         found = [((p / "run.json").stat().st_mtime_ns, p.name, p) for p in Path(out_dir).iterdir()
                  if (p / "run.json").is_file()]
     except OSError:
-        return [], []
+        return SavedRuns([], [])
     folders = [p for _, _, p in sorted(found)]
     runs, problems = [], []
     folders = folders[-MAX_LISTED_RUNS:]
@@ -234,7 +240,7 @@ def saved_runs(out_dir: str | os.PathLike, *, report: Report, cancel: Cancel
             runs.append(load_run(folder))
         except RunReadError as exc:
             problems.append(str(exc))
-    return runs, problems
+    return SavedRuns(runs, problems)
 
 
 def read_run(run_dir: str | os.PathLike, *, report: Report, cancel: Cancel) -> RunResult | None:

@@ -38,7 +38,7 @@ from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_input import image_size_for, input_shape
 from filterscope.core.training.model_spec import ModelSpecError
-from filterscope.core.training.runs import RunResult, RunSpec, read_run, saved_runs
+from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.training.train import train
 from filterscope.ui.state import AppState
@@ -338,8 +338,8 @@ class TrainTab(QWidget):
         self.runs_runner.start(saved_runs, Path(self.runs_edit.text()))
 
     @Slot(object)
-    def _on_runs_listed(self, found: tuple[list[RunResult], list[str]]) -> None:
-        runs, problems = found
+    def _on_runs_listed(self, found: SavedRuns) -> None:
+        runs, problems = found.runs, found.problems
         self.runs_list.clear()
         self._results.clear()
         self.curves.set_overlays([])
