@@ -39,6 +39,8 @@ def main() -> int:
     parser.add_argument("--train", action="store_true", help="start training in the Train tab")
     parser.add_argument("--runs", type=int, default=0,
                         help="train this many short runs (Adam, then SGD), tick them all, then shoot")
+    parser.add_argument("--stop", type=int, default=0,
+                        help="train, press Stop after this many epochs, shoot when the run is listed")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     parser.add_argument("--model", help="model template for the Train tab")
     parser.add_argument("--code", action="store_true", help="show the Train tab's Keras code")
@@ -95,6 +97,8 @@ def main() -> int:
     QTimer.singleShot(args.settle * 3 // 4, zoom)
     if args.runs:
         QTimer.singleShot(args.settle, lambda: train_runs(window, args.runs, shoot))
+    elif args.stop:
+        QTimer.singleShot(args.settle, lambda: stop_run(window, args.stop, shoot))
     else:
         QTimer.singleShot(args.settle, shoot)
     return app.exec()
@@ -118,6 +122,27 @@ def train_runs(window, count: int, shoot) -> None:
 
     tab.runner.sig_finished.connect(next_run)
     next_run()
+
+
+def stop_run(window, epochs: int, shoot) -> None:
+    """Start a long run, press Stop after ``epochs`` epochs, shoot once the stopped run is listed."""
+    tab = window.findChild(TrainTab)
+    window.tabs.setCurrentWidget(tab)
+    tab.options.epochs_spin.setValue(50)
+
+    def on_epoch(payload) -> None:
+        if isinstance(payload, dict) and payload.get("kind") == "epoch" and payload["epoch"] >= epochs:
+            tab.stop_button.click()
+
+    def wait_listed() -> None:
+        if tab.runs_list.count():
+            QTimer.singleShot(1000, shoot)
+        else:
+            QTimer.singleShot(200, wait_listed)
+
+    tab.runner.sig_partial.connect(on_epoch)
+    tab.runner.sig_cancelled.connect(wait_listed)
+    tab.start()
 
 
 if __name__ == "__main__":
