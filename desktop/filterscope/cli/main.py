@@ -12,7 +12,7 @@ import sys
 from typing import Sequence
 
 from filterscope import __version__
-from filterscope.cli import augment, data, mask, train
+from filterscope.cli import augment, data, mask, train, visualize
 from filterscope.cli.common import CommandError, emit
 
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"filterscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (data, mask, augment, train):
+    for module in (data, mask, augment, train, visualize):
         module.register(sub)
     return parser
 
