@@ -53,11 +53,13 @@ def test_a_class_score_rises(session) -> None:
     assert result.labels == ["class 3 (3)", "class 7 (7)"]
 
 
-def test_the_chapter_preset_is_the_chapters_recipe(session) -> None:
-    """Same start image, same steps: the compiled, batched ascent follows the chapter's own loop."""
+@pytest.mark.parametrize("layer", ["block1_conv", LAYER])
+def test_the_chapter_preset_is_the_chapters_recipe(session, layer: str) -> None:
+    """Same start image, same steps: the compiled, batched ascent follows the chapter's own loop
+    (on the model cut at the layer), at the first layer and deeper."""
     settings = preset("chapter", steps=60)
-    result = _run(session, Target.filters(LAYER, [0, 5]), settings)
-    cut = session.cut(("layer", LAYER), lambda: session.output_of(LAYER))
+    result = _run(session, Target.filters(layer, [0, 5]), settings)
+    cut = session.cut(("layer", layer), lambda: session.output_of(layer))
     for column, index in enumerate([0, 5]):
         start = start_images(session, settings, [index])
         image, losses = chapter_gradient_ascent(cut, start, index, alpha=0.1, steps=60)
@@ -65,6 +67,25 @@ def test_the_chapter_preset_is_the_chapters_recipe(session) -> None:
         np.testing.assert_allclose(result.raw[column], image[0], rtol=1e-3, atol=2e-3)
         assert np.abs(result.images[column].astype(int)
                       - chapter_deprocess_image(image[0]).repeat(3, axis=2)).max() <= 1
+
+
+def test_computing_only_the_chosen_filters_gives_the_layers_activations() -> None:
+    """VGG16's convolutions (same padding, ReLU inside): the objective from the chosen kernels
+    alone equals the mean of the layer's own output."""
+    import tensorflow as tf
+    from filterscope.core.visualize.steps import chosen_filters_objective, filter_objective
+
+    vgg = VisualSession(load_source("vgg16", weights="random", size=32, report=NullReport(),
+                                    cancel=never_cancel()))
+    x = tf.constant(np.random.default_rng(0).normal(0, 50, (3, 32, 32, 3)).astype(np.float32))
+    indices = tf.constant([5, 0, 63], tf.int32)
+    for name in ("block1_conv1", "block2_conv1"):
+        layer = vgg.model.get_layer(name)
+        before = vgg.input_of(name)
+        cut = None if before is None else vgg.cut(("before", name), lambda: before)
+        whole = filter_objective(vgg.cut(("layer", name), lambda: vgg.output_of(name)))
+        np.testing.assert_allclose(chosen_filters_objective(cut, layer)(x, indices).numpy(),
+                                   whole(x, indices).numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_deprocess_is_the_chapters() -> None:

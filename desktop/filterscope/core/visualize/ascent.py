@@ -20,7 +20,14 @@ from filterscope.core.visualize.layers import check_indices, conv_layer
 from filterscope.core.visualize.render import as_rgb, deprocess, mosaic
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import CLASS, FILTER, PRESETS, AscentSettings, Target
-from filterscope.core.visualize.steps import blur_kernel, build_step, class_objective, filter_objective
+from filterscope.core.visualize.steps import (
+    blur_kernel,
+    build_step,
+    chosen_filters_objective,
+    class_objective,
+    filter_objective,
+    plain_conv,
+)
 
 DEFAULT_BATCH = 16
 DEFAULT_EVERY = 5
@@ -126,10 +133,15 @@ def _step_for(session: VisualSession, target: Target, settings: AscentSettings):
     """The compiled step of the target's layer (or class head), cached in the session."""
     shape = session.loaded.input_shape
     if target.kind == FILTER:
-        conv_layer(session.model, target.layer)
-        cut = session.cut(("layer", target.layer), lambda: session.output_of(target.layer))
-        return session.compiled(("ascent", FILTER, target.layer),
-                                lambda: build_step(filter_objective(cut), shape))
+        layer = conv_layer(session.model, target.layer)
+        if plain_conv(layer):
+            before = session.input_of(target.layer)
+            cut = None if before is None else session.cut(("before", target.layer), lambda: before)
+            objective = chosen_filters_objective(cut, layer)
+        else:
+            objective = filter_objective(session.cut(("layer", target.layer),
+                                                     lambda: session.output_of(target.layer)))
+        return session.compiled(("ascent", FILTER, target.layer), lambda: build_step(objective, shape))
     head = session.head()
     cut = session.cut(("head",), session.head_tensor)
     logits = settings.class_score == "logit"

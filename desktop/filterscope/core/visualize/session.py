@@ -86,6 +86,12 @@ class VisualSession:
             raise VisualizeError(f"{layer!r} is called several times in the model; choose another layer")
         return outs[layer]
 
+    def input_of(self, layer: str) -> Any | None:
+        """The symbolic input of ``layer`` in the session's graph; None when it is the image."""
+        self.output_of(layer)  # a shared layer has no single input either
+        source, ins, _ = self._symbolic()
+        return None if ins[layer] is source else ins[layer]
+
     def head_tensor(self) -> Any:
         """The symbolic tensor the class scores are read from (see :class:`ClassHead`)."""
         head = self.head()

@@ -109,12 +109,56 @@ def build_step(objective: Callable[[Any, Any], Any], shape: tuple[int, int, int]
 
 
 def filter_objective(cut: Any) -> Callable[[Any, Any], Any]:
-    """The chapter's loss per image: the mean activation of filter ``indices[b]`` of the layer."""
+    """The chapter's loss per image: the mean activation of filter ``indices[b]`` of the layer
+    ``cut`` ends at."""
     import tensorflow as tf
 
     def objective(x: Any, indices: Any) -> Any:
         maps = cut(x, training=False)
         return tf.reduce_mean(tf.gather(maps, indices, axis=3, batch_dims=1), axis=[1, 2])
+
+    return objective
+
+
+def plain_conv(layer: Any) -> bool:
+    """True for a Conv2D whose chosen filters :func:`chosen_filters_objective` can compute alone."""
+    import keras
+
+    return type(layer) is keras.layers.Conv2D and layer.groups == 1 \
+        and layer.data_format == "channels_last" \
+        and (tuple(layer.strides) == (1, 1) or tuple(layer.dilation_rate) == (1, 1))
+
+
+def chosen_filters_objective(before: Any, layer: Any) -> Callable[[Any, Any], Any]:
+    """The same loss as :func:`filter_objective`, computing only the chosen filter of each image.
+
+    ``before`` is the model cut at the layer's input (None when the layer takes the image
+    itself). Image b is convolved with kernel ``indices[b]`` alone, not with all of the layer's
+    (64 at block1_conv1, where that is most of a step's work): the batch is laid side by side
+    as the channels of one image, so a depthwise convolution applies each image's own kernel,
+    and the products are summed over each image's channels.
+    """
+    import tensorflow as tf
+
+    kh, kw = layer.kernel_size
+    stride = [1, *layer.strides, 1]
+    dilation = list(layer.dilation_rate)
+    padding = layer.padding.upper()
+
+    def objective(x: Any, indices: Any) -> Any:
+        inputs = x if before is None else before(x, training=False)
+        shape = tf.shape(inputs)
+        b, channels = shape[0], inputs.shape[-1]
+        side_by_side = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), [1, shape[1], shape[2], -1])
+        kernels = tf.transpose(tf.gather(layer.kernel, indices, axis=3), [0, 1, 3, 2])
+        products = tf.nn.depthwise_conv2d(side_by_side, tf.reshape(kernels, [kh, kw, -1, 1]), stride,
+                                          padding, dilations=dilation)
+        out = tf.shape(products)
+        maps = tf.reduce_sum(tf.reshape(products, [out[1], out[2], b, channels]), axis=3)
+        maps = tf.transpose(maps, [2, 0, 1])  # (B, H', W'): image b through its own kernel
+        if layer.use_bias:
+            maps = maps + tf.gather(layer.bias, indices)[:, None, None]
+        return tf.reduce_mean(layer.activation(maps), axis=[1, 2])
 
     return objective
 
