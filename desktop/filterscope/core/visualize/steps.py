@@ -3,7 +3,8 @@
 The chapter's TF1 recipe, ``K.function([input], [loss, normalize(K.gradients(loss, input))])``,
 becomes a ``tf.function`` around a ``tf.GradientTape`` on the model cut at the layer. Compiling
 matters beyond Python overhead: eager ``tape.gradient`` computes a convolution's kernel gradient
-too and throws it away, while the traced graph prunes it (about 2x at VGG16's block5_conv1).
+too and throws it away, while the traced graph prunes it (about 2x at VGG16's block5_conv1). At a plain Conv2D the cut ends at the layer's
+input and each picture's own filter is computed alone (:func:`chosen_filters_objective`).
 
 Everything that varies between steps or pictures (the learning rate, the jitter shift, when to
 blur, the octave, the regulariser weights, the valid pixel range) is a tensor argument, so one
