@@ -133,6 +133,7 @@ def test_partials_stop_and_seeds(session) -> None:
     assert [t.positions for t in tiles] == [[0, 1], [2, 3], [4]]
     assert frames[1].history.shape == (10, 2) and frames[1].images.shape == (2, 28, 28, 3)
     assert np.array_equal(tiles[1].images, first.images[2:4])
+    assert np.array_equal(tiles[2].history, first.history[:, 4:5]) and tiles[2].history.shape == (21, 1)
     assert report.progress_calls[-1][0] == 1.0
     again = _run(session, Target.filters(LAYER, range(5)), preset("chapter", steps=20))
     assert np.array_equal(again.images, first.images)

@@ -55,11 +55,18 @@ class AscentFrame:
 
 @dataclass
 class MosaicTiles:
-    """A partial result: pictures that are finished (a whole batch)."""
+    """A partial result: pictures that are finished (a whole batch).
+
+    Attributes:
+        positions: Where they go among the target's pictures (0-based).
+        images: (B, H, W, 3) uint8, deprocessed.
+        history: (steps + 1, B) their objective before each step and after the last (NaN past
+            a stop).
+    """
 
     positions: list[int]
     images: np.ndarray
-    objective_end: np.ndarray
+    history: np.ndarray
 
 
 @dataclass
