@@ -6,7 +6,10 @@ where they no longer run), used as the reference side of tests and benchmarks.
 - :func:`chapter_filter` and :func:`chapter_path`: its mask (every pixel far from all four target
   colours is blacked out) and its clean-up, ``cv2.medianBlur(img, 9)`` over the colour image;
 - :func:`chapter_sequential`: its imgaug chain, verbatim;
-- :data:`CHAPTER_KERAS`: the augmentation arguments of its Keras ``ImageDataGenerator``.
+- :data:`CHAPTER_KERAS`: the augmentation arguments of its Keras ``ImageDataGenerator``;
+- :func:`chapter_deprocess_image` and :func:`chapter_gradient_ascent`: its filter and class
+  visualisation ("Understanding what ConvNets learn"), the TF1 ``K.gradients``/``K.function``
+  pair replaced by an eager ``tf.GradientTape``, the plain TF2 port.
 """
 
 from __future__ import annotations
@@ -92,3 +95,62 @@ def chapter_sequential():
 
         ], random_order=True)  # fmt: skip
     return seq
+
+
+EPSILON = 1e-7  # K.epsilon()
+
+
+def chapter_deprocess_image(x):
+    """The chapter's ``deprocess_image``, verbatim (K.epsilon() spelled out)."""
+    x = np.array(x, dtype=np.float64)  # the chapter works on the float array in place
+
+    x -= x.mean()
+    x /= (x.std() + EPSILON)
+    x *= 0.1
+
+
+    x += 0.5
+    x = np.clip(x, 0, 1)
+
+
+    x *= 255
+
+    x = np.clip(x, 0, 255).astype('uint8')
+    return x  # fmt: skip
+
+
+def chapter_gradient_ascent(model, input_img_data, index, *, alpha, steps, output=False):
+    """The chapter's ascent loop: ``loss = K.mean(layer_output[:, :, :, filter_index])`` (or
+    ``K.mean(model.output[:, output_index])``), gradients normalised by their RMS, ``steps``
+    updates of ``alpha``, eagerly, one image at a time. ``model`` is the model cut at the layer
+    (or the whole model for an output).
+
+    Returns:
+        The image after the loop and the loss before each step.
+    """
+    import tensorflow as tf
+    from keras import ops as K
+
+    def normalize(x):
+
+        return x / (K.sqrt(K.mean(K.square(x))) + EPSILON)  # fmt: skip
+
+    def iterate(inputs):
+        input_img = tf.convert_to_tensor(inputs[0])
+        with tf.GradientTape() as tape:
+            tape.watch(input_img)
+            layer_output = model(input_img)
+            if output:
+                loss = K.mean(layer_output[:, index])
+            else:
+                loss = K.mean(layer_output[:, :, :, index])
+        grads = normalize(tape.gradient(loss, input_img))
+        return [float(loss), np.asarray(grads)]
+
+    input_img_data = np.array(input_img_data, dtype=np.float32)
+    losses = []
+    for i in range(steps):
+        loss_value, grads_value = iterate([input_img_data])
+        input_img_data += grads_value * alpha
+        losses.append(loss_value)
+    return input_img_data, losses

@@ -57,3 +57,12 @@ def shared_plants() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data/plant-seedlings-150 is not on this machine")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mnist_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder: the chapter's ConvNet trained for one epoch on 600 built-in MNIST digits
+    (made once per session; see tests/visualize_models.py)."""
+    from tests.visualize_models import train_mnist_run
+
+    return train_mnist_run(tmp_path_factory.mktemp("runs"))

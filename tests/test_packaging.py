@@ -19,6 +19,8 @@ def test_wheel_ships_resources_found_through_importlib(tmp_path: Path) -> None:
         names = set(zf.namelist())
         entry_points = zf.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "filterscope/resources/icons/filterscope.svg" in names
+    assert "filterscope/resources/imagenet/classes.json" in names
+    assert "filterscope/core/visualize/ascent.py" in names
     for preset in ("mask/chapter", "mask/seedlings-tuned", "augment/chapter", "augment/keras",
                    "augment/none"):
         assert f"filterscope/resources/presets/{preset}.json" in names

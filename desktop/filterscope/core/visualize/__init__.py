@@ -1,0 +1,1 @@
+"""Visualise: gradient ascent per filter and class, activation maps, weights, Grad-CAM."""

@@ -1,0 +1,258 @@
+"""The models one can look into: a training run, a ``.keras`` file, or VGG16.
+
+A run folder gives ``best.keras`` (else ``last.keras``) with the run's classes, input shape and
+data spec, so an image is fed exactly as in training. A ``.keras`` file is loaded in Keras's safe
+mode: a Lambda layer or custom code is refused, since loading it could run arbitrary code; a file
+inside a run folder borrows that run's classes and data spec. VGG16 is the chapter's model: its
+ImageNet weights are used only when the file is already on this computer (Keras's cache or a
+file given), never downloaded at run time; random weights are allowed and labelled so.
+
+Runs and files take images in [0, 1] (as Filterscope trains them); VGG16 takes Caffe-style input
+(BGR, 0-255, ImageNet's mean subtracted), as ``keras.applications.vgg16.preprocess_input`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.paths import keras_home
+from filterscope.core.visualize.layers import VisualizeError
+
+if TYPE_CHECKING:
+    from filterscope.core.training.data_plan import DataSpec
+
+VGG16_NAME = "vgg16"
+VGG16_SIZE = 224  # the size its classifier (and its ImageNet top weights) were made for
+VGG16_FILES = {True: "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+               False: "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it
+RANDOM_WEIGHTS = "random weights"
+
+
+class WeightsUnavailable(VisualizeError):
+    """VGG16's ImageNet weights were asked for and are not on this computer."""
+
+
+@dataclass
+class LoadedModel:
+    """A model to look into, and how to feed it.
+
+    Attributes:
+        model: The Keras model.
+        name: What to call it on screen ("VGG16", a run's folder name, a file name).
+        kind: ``run``, ``file`` or ``vgg16``.
+        input_shape: (height, width, channels) it takes.
+        preprocessing: ``unit`` (RGB or gray in [0, 1]) or ``caffe`` (BGR, 0-255, mean subtracted).
+        weights: Where the weights come from ("best.keras", "ImageNet", "random weights").
+        classes: Class names in output order, when known.
+        data: The run's data spec (its mask, its size), when the model comes from a run.
+        path: The file or folder it was loaded from.
+    """
+
+    model: Any = field(repr=False)
+    name: str
+    kind: str
+    input_shape: tuple[int, int, int]
+    preprocessing: str = "unit"
+    weights: str = ""
+    classes: list[str] | None = None
+    data: DataSpec | None = field(default=None, repr=False)
+    path: Path | None = None
+
+    @property
+    def pixel_range(self) -> float:
+        """Width of the input's range: 1 for [0, 1] images, 255 for Caffe-style input."""
+        return 255.0 if self.preprocessing == "caffe" else 1.0
+
+    def to_model(self, rgb01: np.ndarray) -> np.ndarray:
+        """Images as the model takes them from float RGB (or gray) in [0, 1], (..., H, W, C)."""
+        x = np.asarray(rgb01, np.float32)
+        if self.preprocessing == "caffe":
+            return x[..., ::-1] * 255.0 - CAFFE_MEAN_BGR
+        return x
+
+    def to_rgb01(self, x: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`to_model`: model input back to RGB (or gray) in [0, 1] units."""
+        x = np.asarray(x, np.float32)
+        if self.preprocessing == "caffe":
+            return (x + CAFFE_MEAN_BGR)[..., ::-1] / 255.0
+        return x
+
+    def describe(self) -> dict:
+        """A JSON-able summary."""
+        return {"name": self.name, "kind": self.kind, "input_shape": list(self.input_shape),
+                "preprocessing": self.preprocessing, "weights": self.weights,
+                "classes": None if self.classes is None else len(self.classes),
+                "path": None if self.path is None else str(self.path)}
+
+
+def imagenet_classes() -> list[str]:
+    """ImageNet's 1,000 class names in the output order of Keras's applications (shipped with the
+    app, so they are there offline)."""
+    resource = files("filterscope.resources") / "imagenet" / "classes.json"
+    return list(json.loads(resource.read_text(encoding="utf-8"))["names"])
+
+
+def vgg16_weights_file(top: bool = True) -> Path:
+    """Where Keras keeps VGG16's ImageNet weights (with or without the classifier)."""
+    return keras_home() / "models" / VGG16_FILES[top]
+
+
+def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: int = VGG16_SIZE,
+                report: Report, cancel: Cancel) -> LoadedModel:
+    """Load ``source``: ``vgg16``, a run folder or a ``.keras`` file.
+
+    Args:
+        source: What to load.
+        weights: VGG16 only: ``imagenet`` (the local file, or WeightsUnavailable), ``random``, or
+            the path of a weights file.
+        size: VGG16 only: its input side. At 224 it has its classifier (1,000 ImageNet classes);
+            any other size gives the convolutional base alone.
+        report: Progress.
+        cancel: Checked before the (slow) load.
+
+    Raises:
+        VisualizeError: Not a model, a model refused by safe mode, not an image model.
+        WeightsUnavailable: ImageNet weights asked for and not on this computer.
+        Cancelled: ``cancel`` was set.
+    """
+    check_cancel(cancel)
+    report.progress(0.0, "Loading TensorFlow")
+    text = str(source)
+    if text.lower() == VGG16_NAME:
+        loaded = load_vgg16(weights, size=size)
+    else:
+        path = Path(text).expanduser()
+        if path.is_dir():
+            loaded = _load_run(path)
+        elif path.is_file():
+            loaded = _load_file(path)
+        else:
+            raise VisualizeError(f"{text}: no such run folder or .keras file (or say {VGG16_NAME})")
+    report.progress(1.0, f"Loaded {loaded.name}")
+    return loaded
+
+
+def load_vgg16(weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedModel:
+    """VGG16 with ImageNet weights from this computer, random weights, or a weights file.
+
+    Raises:
+        WeightsUnavailable: ``imagenet`` and the weights file is not in Keras's cache.
+        VisualizeError: A size too small for VGG16's five poolings, or a weights file that does
+            not fit.
+    """
+    if not 32 <= int(size) <= 1024:
+        raise VisualizeError(f"VGG16 takes images from 32 to 1024 px, not {size}")
+    top = int(size) == VGG16_SIZE
+    if weights == "random":
+        file, label = None, RANDOM_WEIGHTS
+    elif weights == "imagenet":
+        file, label = vgg16_weights_file(top), "ImageNet"
+        if not file.is_file():
+            raise WeightsUnavailable(
+                f"VGG16's ImageNet weights are not on this computer, and Filterscope never downloads "
+                f"while it runs. Put {file.name} (from the Keras applications release) in "
+                f"{file.parent}, give the weights file, or use random weights (fine for timing and "
+                "for first-layer patterns, not for what VGG16 learned)")
+    else:
+        file, label = Path(weights).expanduser(), f"weights from {Path(weights).name}"
+        if not file.is_file():
+            raise VisualizeError(f"{weights}: no such weights file")
+    import keras
+
+    try:
+        model = keras.applications.VGG16(weights=None if file is None else str(file), include_top=top,
+                                         input_shape=(int(size), int(size), 3))
+    except (ValueError, OSError) as exc:
+        raise VisualizeError(f"{file}: not VGG16 weights for {'the whole model' if top else 'its base'}"
+                             f" ({exc})") from exc
+    classes = imagenet_classes() if top else None
+    return LoadedModel(model, "VGG16", VGG16_NAME, (int(size), int(size), 3), "caffe", label, classes,
+                       path=file)
+
+
+def _keras_load(path: Path) -> Any:
+    """``keras.saving.load_model`` in safe mode, every failure a sentence naming the file."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except ValueError as exc:
+        if "Lambda" in str(exc):
+            raise VisualizeError(f"{path}: the model has a Lambda layer (Python code stored in the "
+                                 "file); it is refused because loading it could run arbitrary "
+                                 "code") from exc
+        raise VisualizeError(f"{path}: not a Keras model this app can read ({exc})") from exc
+    except TypeError as exc:
+        raise VisualizeError(f"{path}: the model needs custom code (a layer or function Keras does "
+                             "not know), which is refused: loading it could run arbitrary code") from exc
+    except (OSError, KeyError, AttributeError) as exc:
+        raise VisualizeError(f"{path}: not a Keras model this app can read ({exc})") from exc
+
+
+def _load_file(path: Path) -> LoadedModel:
+    if path.suffix.lower() != ".keras":
+        raise VisualizeError(f"{path}: give a .keras model file, a run folder or {VGG16_NAME}")
+    model = _keras_load(path)
+    shape = image_input(model, path.name)
+    loaded = LoadedModel(model, path.name, "file", shape, weights=path.name, path=path)
+    if (path.parent / "run.json").is_file():  # best.keras or last.keras of a run
+        _borrow_run(loaded, path.parent)
+    return loaded
+
+
+def _load_run(folder: Path) -> LoadedModel:
+    if not (folder / "run.json").is_file():
+        raise VisualizeError(f"{folder}: not a run folder (no run.json)")
+    for name in ("best.keras", "last.keras"):
+        if (folder / name).is_file():
+            model = _keras_load(folder / name)
+            loaded = LoadedModel(model, folder.name, "run", image_input(model, name), weights=name,
+                                 path=folder)
+            _borrow_run(loaded, folder)
+            return loaded
+    raise VisualizeError(f"{folder}: the run saved no model (no best.keras or last.keras)")
+
+
+def _borrow_run(loaded: LoadedModel, folder: Path) -> None:
+    """The run's classes and data spec, when they fit the model."""
+    from filterscope.core.training.data_plan import DataSpec, PipelineError
+    from filterscope.core.training.runs import RunReadError, load_run
+
+    try:
+        run = load_run(folder)
+    except RunReadError as exc:
+        raise VisualizeError(str(exc)) from exc
+    if tuple(run.input_shape) != loaded.input_shape:
+        raise VisualizeError(f"{folder}: run.json says the model takes {list(run.input_shape)}, the "
+                             f"model file takes {list(loaded.input_shape)}")
+    loaded.classes = list(run.classes)
+    try:
+        loaded.data = DataSpec.from_json(run.spec.get("data")) if run.spec.get("data") else None
+    except PipelineError:
+        loaded.data = None  # an older or edited spec: the images are fed without its mask
+
+
+def image_input(model: Any, name: str) -> tuple[int, int, int]:
+    """The (height, width, channels) of a model that takes one image.
+
+    Raises:
+        VisualizeError: Several inputs, or an input that is not a fixed-size gray or RGB image.
+    """
+    inputs = model.inputs
+    if len(inputs) != 1:
+        raise VisualizeError(f"{name}: the model has {len(inputs)} inputs; only models that take "
+                             "one image can be visualised")
+    shape = tuple(inputs[0].shape[1:])
+    if len(shape) != 3 or shape[2] not in (1, 3) or None in shape:
+        raise VisualizeError(f"{name}: the model's input {list(shape)} is not an image of fixed size "
+                             "(height, width, 1 or 3 channels)")
+    return int(shape[0]), int(shape[1]), int(shape[2])
