@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,12 @@ def test_a_failed_write_leaves_the_destination_and_no_temp_file(tmp_path: Path) 
         atomic_write_bytes(tmp_path / "taken", b"data")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
     assert (tmp_path / "taken" / "inside").read_bytes() == b"keep"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    """Not mkstemp's owner-only 0600: a masked dataset must be readable like any copied file."""
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"x")
+    written = atomic_write_bytes(tmp_path / "out.png", b"data")
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

@@ -11,6 +11,17 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading it means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes owner-only (0600) files; outputs get the permissions any new file would
+# (0644 under the usual umask), so a colleague or a web server can read a masked dataset.
+FILE_MODE = 0o666 & ~_umask()
 TEMP_PREFIX, TEMP_SUFFIX = ".fs-", ".tmp"  # atomic writes' temp files: .fs-<random>.tmp
 
 
@@ -39,6 +50,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if hasattr(os, "fchmod"):  # POSIX; on Windows the file inherits the folder's ACL
+                os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             if durable:
                 handle.flush()

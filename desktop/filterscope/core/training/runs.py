@@ -25,7 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel

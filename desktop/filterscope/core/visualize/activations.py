@@ -15,8 +15,14 @@ import numpy as np
 
 from filterscope.core.visualize.inputs import PreparedImage, prepare
 from filterscope.core.visualize.layers import VisualizeError, conv_layer, layer_table, maps_layer
-from filterscope.core.visualize.render import SEQUENTIAL, colormap, enlarge, factor_for, mosaic, \
-    signed_colours
+from filterscope.core.visualize.render import (
+    SEQUENTIAL,
+    colormap,
+    enlarge,
+    factor_for,
+    mosaic,
+    signed_colours,
+)
 from filterscope.core.visualize.session import VisualSession
 
 TILE_SIDE = 48  # maps and kernels are enlarged to at least this many pixels a side

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.images import to_rgb
 from filterscope.core.training.data_plan import prepare_image, training_mask
 from filterscope.core.visualize.model_source import LoadedModel

@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import cv2
 import numpy as np
+
+from filterscope.core.base.opencv import cv2
 
 EPSILON = 1e-7  # K.epsilon(), as the chapter's deprocess_image
 DIVERGING = "RdBu_r"  # negative blue, zero white, positive red

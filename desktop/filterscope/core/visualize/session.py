@@ -20,8 +20,7 @@ import gc
 import threading
 from typing import Any, Callable, Hashable
 
-from filterscope.core.visualize.layers import ClassHead, VisualizeError, class_head, class_names, \
-    layer_table
+from filterscope.core.visualize.layers import ClassHead, VisualizeError, class_head, class_names, layer_table
 from filterscope.core.visualize.model_source import LoadedModel
 
 
