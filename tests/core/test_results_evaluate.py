@@ -25,7 +25,7 @@ from filterscope.core.results.store import (
 )
 
 from tests.corpus import tree_digest
-from tests.results_runs import constant_model, copy_run
+from tests.results_runs import constant_model, copy_run, train_run
 from tests.split_tree import damage_bodies, make_split_tree
 
 
@@ -100,7 +100,7 @@ def test_unreadable_images_are_named_and_skipped(results_run, tmp_path) -> None:
     assert all("corrupt" in reasons[p.name] for p in damaged)
 
 
-def test_a_manifest_and_the_run_dataset_when_it_has_no_test_folder(results_run, tmp_path) -> None:
+def test_a_manifest_and_a_run_whose_dataset_has_no_test_folder_or_has_moved(results_run, tmp_path) -> None:
     plain = tmp_path / "plain"
     make_split_tree(plain, {"all": {"cat": 5, "dog": 5}})
     dataset = scan_folder(plain / "all", report=NullReport(), cancel=threading.Event())
@@ -109,6 +109,16 @@ def test_a_manifest_and_the_run_dataset_when_it_has_no_test_folder(results_run, 
     assert result.eval_set["kind"] == "manifest" and result.n_images == 4
     with pytest.raises(EvalSetError, match="lists no test subset"):
         _evaluate(results_run, data=str(manifest), subset="test")
+
+    run = train_run(plain / "all", tmp_path / "runs")  # validates on 20 % of each class
+    first = _evaluate(run)
+    assert first.eval_set["kind"] == "val" and first.n_images == 2
+    shutil.move(plain / "all", tmp_path / "moved")
+    with pytest.raises(EvalSetError, match="folder does not exist.*if the dataset has moved"):
+        _evaluate(run)
+    moved = _evaluate(run, data=str(tmp_path / "moved"), subset="val")
+    assert [Path(p).name for p in moved.rows.paths] == [Path(p).name for p in first.rows.paths]
+    assert str(tmp_path / "moved") in moved.eval_set["description"]
 
 
 def test_a_run_without_its_model_or_with_a_damaged_one(results_run, tmp_path) -> None:

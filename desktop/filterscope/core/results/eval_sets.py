@@ -5,7 +5,8 @@ An evaluation set is one of:
 * the run's own validation split, as its ``run.json`` records it (planned by training's own
   :func:`~filterscope.core.training.data_plan.plan`, so the very files it validated on);
 * the ``test/`` (or ``val/``) subset of a dataset split into folders: the run's, or another;
-* another folder with one sub-folder per class, or a built-in dataset;
+* another folder with one sub-folder per class, or a built-in dataset (with the ``val`` subset:
+  the run's validation files found in that folder, a dataset that has moved);
 * a split manifest (its ``val`` subset, or ``test`` when it lists one).
 
 Classes are matched by name. A class the run does not know, with images in the set, is refused
@@ -83,7 +84,9 @@ def open_eval_set(opened: OpenedModel, data: str | None = None, subset: str | No
     Args:
         opened: The run's model (a bare ``.keras`` file has no run to evaluate against).
         data: None for the run's own dataset; else a folder (with class folders, or split into
-            train/val/test folders), a split manifest (``.json``) or a built-in dataset id.
+            train/val/test folders), a split manifest (``.json``) or a built-in dataset id. A
+            folder of class folders with ``subset="val"`` is the run's dataset moved there: its
+            recorded validation files are evaluated.
         subset: ``val`` or ``test``; None takes ``test`` where there is a test folder (or a
             manifest lists one), else the validation images.
         report: Progress of scanning.
@@ -112,9 +115,15 @@ def open_eval_set(opened: OpenedModel, data: str | None = None, subset: str | No
     if dataset.split_folders:
         chosen = subset or ("test" if "test" in dataset.split_folders else "val")
         return _subset_set(opened, dataset, chosen, run_data)
+    if subset == "val":  # the run's own validation files, in a dataset that has moved here
+        try:
+            return _run_validation(opened, run_data.relocated(data), report, cancel)
+        except PipelineError as exc:
+            raise EvalSetError(f"{data}: {exc}") from exc
     if subset is not None:
         raise EvalSetError(f"{data} is not split into train/, val/ and test/ folders: it is "
-                           "evaluated whole; leave out the subset")
+                           "evaluated whole, or with the val subset as the run's validation "
+                           "images found there")
     where = dataset.root or dataset.source
     return _finish(opened, dataset, np.arange(len(dataset)), "folder", dataset.name,
                    f"all images of {where}", None, run_data)
@@ -139,7 +148,8 @@ def _run_validation(opened: OpenedModel, run_data: DataSpec, report: Report, can
     try:
         planned = plan(run_data, SubReport(report, 0.0, 1.0), cancel, 0)
     except PipelineError as exc:
-        raise EvalSetError(f"the run's validation images: {exc}") from exc
+        raise EvalSetError(f"the run's validation images: {exc} (if the dataset has moved, give "
+                           "its new place as the data to evaluate, with the val subset)") from exc
     items, labels = planned.subsets["val"]
     if not len(items):
         raise EvalSetError(f"{opened.run.run_dir}: the run has no validation images; evaluate on "
