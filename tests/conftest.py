@@ -66,3 +66,21 @@ def mnist_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.visualize_models import train_mnist_run
 
     return train_mnist_run(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="session")
+def results_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated photos split into train/ (8 + 8), val/ (3 + 3) and test/ (4 + 3) folders of
+    'cat' and 'dog', shared by the results tests: never write into it."""
+    from tests.results_runs import make_photos
+
+    return make_photos(tmp_path_factory.mktemp("results") / "photos")
+
+
+@pytest.fixture(scope="session")
+def results_run(results_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run trained one epoch on ``results_photos`` (the logistic template, 12 x 16 images),
+    shared by the results tests: copy it (``tests.results_runs.copy_run``) before changing it."""
+    from tests.results_runs import train_run
+
+    return train_run(results_photos, tmp_path_factory.mktemp("runs"))

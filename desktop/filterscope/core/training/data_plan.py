@@ -144,7 +144,7 @@ def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: lis
     if mask is not None:
         n_pixels = len(items) * int(np.prod(pixels.shape[1:3])) if pixels is not None \
             else int(np.prod(dataset.sizes[items], axis=1, dtype=np.int64).sum())
-        planned.masker = _masker(mask, n_pixels, pixels is None and not planned.cached, report)
+        planned.masker = image_masker(mask, n_pixels, pixels is None and not planned.cached, report)
     check_cancel(cancel)
     if pixels is not None:
         report.progress(0.75, "Preparing the images")
@@ -252,9 +252,10 @@ def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict], rec
     return classes, subsets, warnings
 
 
-def _masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report
+def image_masker(mask: MaskParams, n_pixels: int, every_epoch: bool, report: Report
             ) -> Callable[[np.ndarray], np.ndarray]:
-    """The mask as a function of an RGB image, safe to call from tf.data's threads.
+    """The mask as a function of an RGB image, safe to call from several threads (tf.data's in
+    training; evaluation and prediction mask their images with it too).
 
     The 16 MB colour table makes masking 4x faster per pixel but costs time to build (once per
     settings and process): it is built here, before the input threads need it, when a dataset

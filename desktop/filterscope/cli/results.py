@@ -1,0 +1,155 @@
+"""``filterscope evaluate RUN_DIR`` and ``filterscope predict MODEL TARGET``: a run's results.
+
+``evaluate`` scores a run's model on held-out images (its validation images, a ``test/`` folder,
+another folder with its classes, or a manifest) through the run's own preprocessing, prints the
+accuracy next to the majority baseline, the per-class table, the confusion matrix and the
+warnings, and saves the result beside the run (``evaluations/<name>.json`` and ``.csv``).
+``predict`` writes one CSV row per image of a folder (or prints one image's top classes).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from filterscope.cli.common import CommandError, positive_int, run_job
+
+SHOWN = 10  # unreadable files listed by name in the human output
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}".replace("%", " %")
+
+
+def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
+    if skipped:
+        lines.append(f"{what} {len(skipped)} unreadable file(s):")
+        lines += [f"  {x['path']}: {x['reason']}" for x in skipped[:SHOWN]]
+        if len(skipped) > SHOWN:
+            lines.append(f"  ... and {len(skipped) - SHOWN} more")
+
+
+def _human_evaluation(d: dict) -> str:
+    base, classes = d["majority_baseline"], d["classes"]
+    where = "in training" if base["basis"] == "training" else "of these images"
+    epoch = f" (epoch {d['epoch']})" if d["epoch"] else ""
+    lines = [f"run: {d['run_dir']}, {d['model']}.keras{epoch}",
+             f"images: {d['set']['description']}: {d['n_images']:,} evaluated",
+             f"accuracy {_pct(d['accuracy'])} (majority baseline {_pct(base['accuracy'])}: always "
+             f"'{base['class']}', the largest class {where})",
+             f"balanced accuracy {_pct(d['balanced_accuracy'])}", ""]
+    width = max(len("class"), *(len(c) for c in classes))
+    lines.append(f"{'class':<{width}}  {'precision':>9}  {'recall':>8}  {'F1':>8}  {'support':>7}  "
+                 f"{'predicted':>9}")
+    for c in d["per_class"]:
+        lines.append(f"{c['class']:<{width}}  {_pct(c['precision']):>9}  {_pct(c['recall']):>8}  "
+                     f"{_pct(c['f1']):>8}  {c['support']:>7,}  {c['predicted']:>9,}")
+    matrix = d["confusion_matrix"]["matrix"]
+    cell = max(4, *(len(f"{n:,}") for row in matrix for n in row))
+    label = max(len(f"{len(classes)} {c}") for c in classes)
+    lines += ["", "confusion matrix (rows: true class; columns: predicted class, numbered as the rows)",
+              f"{'':<{label}}  " + " ".join(f"{k:>{cell}}" for k in range(1, len(classes) + 1))]
+    for k, (name, row) in enumerate(zip(classes, matrix), start=1):
+        lines.append(f"{f'{k} {name}':<{label}}  " + " ".join(f"{n:>{cell},}" for n in row))
+    for w in d["warnings"]:
+        lines += ["", f"warning: {w['message']}", f"  try: {w['advice']}"]
+    lines += [f"note: {n}" for n in d["notes"]]
+    _skipped(lines, d["skipped"], "skipped")
+    if d.get("saved"):
+        lines.append(f"saved: {d['saved']} (+ {d['rows_csv']}, one row per image)")
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope evaluate``: score a run's model on labelled images and save the result."""
+    from filterscope.core.results.eval_sets import EvalSetError
+    from filterscope.core.results.evaluate import evaluate
+    from filterscope.core.results.model_source import ModelLoadError
+    from filterscope.core.results.store import save_evaluation
+
+    try:
+        result = run_job("Evaluating", evaluate, args.run_dir, data=args.data, subset=args.subset,
+                         which=args.model)
+        saved = save_evaluation(result, out=args.out)
+    except (ModelLoadError, EvalSetError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot save the evaluation: {exc.strerror or exc}") from exc
+    data = {**result.to_json(), "saved": str(saved), "rows_csv": str(saved.with_suffix(".csv"))}
+    return data, _human_evaluation
+
+
+def _human_prediction(d: dict) -> str:
+    lines = [f"model: {d['model']}"]
+    lines += [f"note: {n}" for n in d["notes"]]
+    rows = d["rows"]
+    if len(rows) == 1 and rows[0]["error"] is None:
+        top = rows[0]["top"]
+        others = ", ".join(f"{t['class']} {_pct(t['probability'])}" for t in top[1:])
+        lines.append(f"{rows[0]['path']}: {top[0]['class']} {_pct(top[0]['probability'])}"
+                     + (f" (then {others})" if others else ""))
+    else:
+        failed = f"; {d['n_failed']:,} could not be read" if d["n_failed"] else ""
+        lines.append(f"predicted {d['n_images']:,} of {len(rows):,} image(s){failed}")
+        width = max(len(c) for c in d["counts"])
+        lines += [f"  {c:<{width}}  {n:>7,}" for c, n in d["counts"].items()]
+        _skipped(lines, [{"path": r["path"], "reason": r["error"]} for r in rows if r["error"]],
+                 "could not read")
+    if d["out"]:
+        lines.append(f"wrote {d['out']} (one row per image)")
+    return "\n".join(lines)
+
+
+def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope predict``: the model's classes for one image or a folder of images."""
+    from pathlib import Path
+
+    from filterscope.core.results.model_source import ModelLoadError
+    from filterscope.core.results.predict import PredictError, predict
+
+    if args.out is None and Path(args.target).is_dir():
+        args.parser.error("a folder needs --out PREDICTIONS.csv")
+    try:
+        result = run_job("Predicting", predict, args.model_path, args.target, out=args.out,
+                         which=args.model, top_k=args.top_k)
+    except (ModelLoadError, PredictError) as exc:
+        raise CommandError(str(exc)) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    return result.to_json(), _human_prediction
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser."""
+    p = sub.add_parser("evaluate", help="score a run's model on held-out images and save the result")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (made by `filterscope train` or "
+                   "the Train tab)")
+    p.add_argument("--data", metavar="DIR|MANIFEST|PARENT",
+                   help="the images to evaluate on: a folder with the run's class folders, a "
+                   "folder split into train/, val/, test/ folders (its test/ by default), a split "
+                   "manifest (.json) or a built-in dataset id; default: the run's own dataset "
+                   "(its test/ folder when it has one, else the run's validation images)")
+    p.add_argument("--subset", choices=("val", "test"),
+                   help="val: the run's validation images (or a split folder's val/); test: the "
+                   "test/ folder")
+    p.add_argument("--model", choices=("best", "last"), default="best",
+                   help="best.keras (the best validation epoch, default) or last.keras")
+    p.add_argument("--out", metavar="EVAL.json", help="save the result here (and its rows in "
+                   "EVAL.csv) instead of in the run's evaluations/ folder; never inside a dataset")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=cmd_evaluate, parser=p)
+
+    p = sub.add_parser("predict", help="predict the class of new images with a run's model")
+    p.add_argument("model_path", metavar="RUN_DIR|MODEL.keras",
+                   help="a run folder, or a .keras file (loaded in safe mode: a model with Lambda "
+                   "or custom layers is refused)")
+    p.add_argument("target", metavar="IMAGE|DIR", help="one image, or a folder (searched with its "
+                   "sub-folders)")
+    p.add_argument("--out", metavar="PREDICTIONS.csv", help="write one row per image here (needed "
+                   "for a folder; never inside it)")
+    p.add_argument("--top-k", type=positive_int, default=3, metavar="K",
+                   help="classes listed per image, most probable first (default 3)")
+    p.add_argument("--model", choices=("best", "last"), default="best",
+                   help="a run's best.keras (default) or last.keras")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=cmd_predict, parser=p)

@@ -1,0 +1,176 @@
+"""Evaluating a run's model on labelled images: :func:`evaluate`, a long job.
+
+The model (``best.keras`` or ``last.keras``) is opened safely, the evaluation set chosen
+(:mod:`~filterscope.core.results.eval_sets`), its images fed exactly as training fed them
+(:mod:`~filterscope.core.results.feed`), and the result scored with scikit-learn: accuracy next
+to the majority baseline, balanced accuracy, per-class precision, recall, F1 and support, the
+confusion matrix in the run's class order, every image's row, and the warnings a careful analyst
+would add (:mod:`~filterscope.core.results.advice`). Files that cannot be read are named and
+left out. Nothing is written here: :mod:`~filterscope.core.results.store` saves a result.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from filterscope.core.base.jobs import Cancel, NullReport, Report, SubReport
+from filterscope.core.results import advice
+from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
+from filterscope.core.results.feed import BATCH_SIZE, predict_images
+from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
+from filterscope.core.results.model_source import OpenedModel, open_model
+from filterscope.core.results.rows import EvalRows
+from filterscope.core.training.data_plan import plan
+from filterscope.core.training.data_spec import PipelineError, read_manifest
+
+EVALUATION_VERSION = 1
+
+
+@dataclass
+class Evaluation:
+    """What a model scored on a set of labelled images.
+
+    Attributes:
+        run_dir: The run evaluated.
+        model: ``best`` or ``last``.
+        epoch: The epoch that model file holds.
+        classes: The run's classes, in its order (of every per-class list and matrix here).
+        eval_set: What the images were (``EvalSet.to_json()``).
+        input: How the images were prepared (the run's rule, ``InputRule.to_json()``).
+        rows: One row per image evaluated.
+        scores: Accuracy, balanced accuracy, per class, confusion matrix.
+        baseline: The majority-class baseline.
+        warnings: What a careful analyst would say about the result.
+        notes: Plain sentences about the set and the run.
+        skipped: ``{"path", "reason"}`` of every file of the set that could not be read.
+        created: When, as ISO 8601 UTC.
+        name: The name it is saved under, once saved.
+    """
+
+    run_dir: Path
+    model: str
+    epoch: int | None
+    classes: list[str]
+    eval_set: dict
+    input: dict
+    rows: EvalRows
+    scores: Scores
+    baseline: Baseline
+    warnings: list[advice.Advice] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    created: str = ""
+    name: str = ""
+
+    @property
+    def n_images(self) -> int:
+        """Images evaluated (the unreadable ones are in ``skipped``)."""
+        return len(self.rows)
+
+    def to_json(self) -> dict:
+        """The result without its rows (those go to the CSV)."""
+        return {"version": EVALUATION_VERSION, "name": self.name, "created": self.created,
+                "run_dir": str(self.run_dir), "model": self.model, "epoch": self.epoch,
+                "set": dict(self.eval_set), "input": dict(self.input), "classes": list(self.classes),
+                "n_images": self.n_images, "accuracy": self.scores.accuracy,
+                "balanced_accuracy": self.scores.balanced_accuracy,
+                "majority_baseline": self.baseline.to_json(),
+                "per_class": [c.to_json() for c in self.scores.per_class],
+                "confusion_matrix": self.scores.confusion_json(),
+                "warnings": [w.to_json() for w in self.warnings], "notes": list(self.notes),
+                "skipped": list(self.skipped)}
+
+
+def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
+             which: str = "best", report: Report, cancel: Cancel,
+             batch_size: int = BATCH_SIZE) -> Evaluation:
+    """Evaluate a run's model on labelled images (see :func:`~.eval_sets.open_eval_set` for
+    ``data`` and ``subset``).
+
+    Args:
+        run_dir: The run folder.
+        data: None (the run's dataset), a folder, a split manifest or a built-in dataset id.
+        subset: ``val``, ``test`` or None (test where there is one, else validation).
+        which: ``best`` or ``last``.
+        report: Progress; partials ``{"kind": "evaluated", "done", "total", "correct"}`` after
+            every batch.
+        cancel: Polled between batches.
+        batch_size: Images per batch.
+
+    Raises:
+        ModelLoadError: No model file, a damaged or unsafe one.
+        EvalSetError: No such data or subset, classes the run does not know, no readable image.
+        Cancelled: ``cancel`` was set.
+    """
+    opened = open_model(run_dir, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
+    evaluated = open_eval_set(opened, data, subset, report=SubReport(report, 0.1, 0.2), cancel=cancel)
+    return evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
+                          batch_size=batch_size)
+
+
+def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, cancel: Cancel,
+                   batch_size: int = BATCH_SIZE) -> Evaluation:
+    """Evaluate an opened run model on an evaluation set (the second half of :func:`evaluate`)."""
+    n, done, correct = len(evaluated.images), [0], [0]
+
+    def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
+        done[0] += len(indices) + len(failed)
+        correct[0] += int(np.sum(probabilities.argmax(axis=1) == evaluated.labels[indices]))
+        report.partial({"kind": "evaluated", "done": done[0], "total": n, "correct": correct[0]})
+
+    predicted = predict_images(opened.model, evaluated.images, opened.rule,
+                               report=SubReport(report, 0.0, 0.95), cancel=cancel,
+                               batch_size=batch_size, on_batch=partial)
+    unreadable = [{"path": evaluated.images.name(i), "reason": why}
+                  for i, why in sorted(predicted.errors.items())]
+    read = predicted.read()
+    if not len(read):
+        raise EvalSetError(f"none of the {n:,} images of {evaluated.description} could be read "
+                           f"(first: {unreadable[0]['path']}: {unreadable[0]['reason']})")
+    report.progress(0.97, "Scoring")
+    probabilities = predicted.probabilities[read]
+    rows = EvalRows([evaluated.images.name(int(i)) for i in read], evaluated.labels[read],
+                    probabilities.argmax(axis=1).astype(np.int32), probabilities)
+    classes = list(opened.classes)
+    scores = score(rows.true, rows.predicted, classes)
+    counts = training_counts(opened, cancel)
+    baseline = majority_baseline(rows.true, classes, counts)
+    found = [advice.trained_on_warning(evaluated.trained_on, n),
+             advice.baseline_warning(scores.accuracy, baseline, len(rows)),
+             *advice.rarely_predicted(scores),
+             advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
+             advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes)]
+    notes = list(opened.notes) + list(evaluated.notes)
+    if counts is None:
+        notes.append("the run's training class counts are unknown: the baseline is the largest "
+                     "class of these images")
+    report.progress(1.0, f"Accuracy {scores.accuracy:.1%} on {len(rows):,} images")
+    return Evaluation(opened.run.run_dir, opened.which, opened.epoch, classes, evaluated.to_json(),
+                      opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
+                      notes, list(evaluated.skipped) + unreadable,
+                      datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:
+    """Training images per class of the run, in its class order: from the split its run.json
+    records (or the manifest an older run names), else (a built-in dataset split on the fly)
+    planned again from its seed. None when they cannot be known."""
+    data = opened.data_spec()
+    try:
+        manifest = data.split_manifest() or (read_manifest(data.manifest_path())
+                                             if data.manifest_path() else None)
+        if manifest is not None:
+            train = manifest.subsets["train"]
+            return np.asarray([len(train.get(c, [])) for c in opened.classes], np.int64)
+        planned = plan(data, NullReport(), cancel, 0)
+    except PipelineError:
+        return None
+    counts = np.bincount(planned.subsets["train"][1], minlength=len(planned.classes))
+    by_name = dict(zip(planned.classes, counts.tolist()))
+    return np.asarray([by_name.get(c, 0) for c in opened.classes], np.int64)
+

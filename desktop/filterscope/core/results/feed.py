@@ -1,0 +1,256 @@
+"""Feeding images to a trained model as training fed them, in batches.
+
+What a model is fed is decided by its run, never entered again: the size and channels it was
+built for and the mask it was trained with (:class:`InputRule`), applied through training's own
+functions (the shared reader, ``model_input.prepare_image``, ``data_plan.image_masker``) and
+rescaled by 1/255 as the training pipeline does. Augmentation is for training only and never
+applied here. A test holds the arrays equal to what the training pipeline's validation stream
+feeds for the same files.
+
+:func:`predict_images` decodes the next batches in background threads while the model predicts
+the current one (``predict_on_batch``: ``model.predict`` sets up a data pipeline on every call,
+which costs more than the prediction itself on a few hundred photos), polls ``cancel`` between
+batches and names every file that cannot be read instead of stopping.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
+from filterscope.core.base.opencv import cv2
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.images import ImageReadError, read_image
+from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.training.data_plan import image_masker
+from filterscope.core.training.model_input import prepare_image
+
+BATCH_SIZE = 64
+AHEAD = 2  # batches decoded in the background while the model predicts
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """How images are prepared for one model: its run's size, channels and mask.
+
+    Attributes:
+        size: (height, width) the model takes.
+        channels: 3 (RGB) or 1 (gray: the built-in digits without a mask).
+        mask: The mask the run trained with, as training applies it (``training_mask``), or None.
+    """
+
+    size: tuple[int, int]
+    channels: int
+    mask: MaskParams | None = None
+
+    def describe(self) -> str:
+        """``"150 x 150 x 3, masked, scaled to [0, 1]"``."""
+        masked = ", masked as in training" if self.mask is not None else ""
+        return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, scaled to [0, 1]"
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"size": list(self.size), "channels": self.channels,
+                "mask": None if self.mask is None else self.mask.to_json()}
+
+
+def prepare(image: np.ndarray, rule: InputRule, masker: Callable | None) -> np.ndarray:
+    """An RGB uint8 image as the model takes it before rescaling: uint8 (H, W, C).
+
+    One channel is the image's luma (OpenCV's); for a gray image read as RGB, as training reads
+    the built-in digits, that is the gray value itself.
+    """
+    if rule.channels == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return prepare_image(image, rule.size, masker).reshape(*rule.size, rule.channels)
+
+
+def rescale(batch: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1], the same multiplication as the training pipeline's."""
+    return batch.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+class Images(Protocol):
+    """What :func:`predict_images` reads: a numbered list of images."""
+
+    def __len__(self) -> int:
+        """How many."""
+
+    def name(self, i: int) -> str:
+        """The path (or in-memory key) of image ``i``, for rows and messages."""
+
+    def load(self, i: int) -> np.ndarray:
+        """Image ``i`` as RGB uint8; ImageReadError when it cannot be read."""
+
+    def pixel_count(self) -> int:
+        """About how many pixels all images have (decides how the mask is computed)."""
+
+    def fast_batch(self, indices: np.ndarray, rule: InputRule) -> np.ndarray | None:
+        """The prepared batch at once when no per-image work is needed, else None."""
+
+
+@dataclass
+class FileImages:
+    """Image files, each read by the shared reader."""
+
+    paths: Sequence[Path]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def name(self, i: int) -> str:
+        return str(self.paths[i])
+
+    def load(self, i: int) -> np.ndarray:
+        return read_image(self.paths[i])
+
+    def pixel_count(self) -> int:
+        return len(self.paths) * 300 * 300  # unknown until decoded: a small photo each
+
+    def fast_batch(self, indices: np.ndarray, rule: InputRule) -> np.ndarray | None:
+        return None
+
+
+@dataclass
+class DatasetImages:
+    """Items of a scanned or in-memory dataset (``dataset.load``: the reader, or ``to_rgb``)."""
+
+    dataset: Dataset
+    items: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def name(self, i: int) -> str:
+        path = self.dataset.path(int(self.items[i]))
+        return self.dataset.keys[int(self.items[i])] if path is None else str(path)
+
+    def load(self, i: int) -> np.ndarray:
+        return self.dataset.load(int(self.items[i]))
+
+    def pixel_count(self) -> int:
+        return int(np.prod(self.dataset.sizes[self.items], axis=1, dtype=np.int64).sum())
+
+    def fast_batch(self, indices: np.ndarray, rule: InputRule) -> np.ndarray | None:
+        """In-memory uint8 images already of the model's size and channels, unmasked (the digits
+        as they are): training feeds them as they are too."""
+        pixels = self.dataset.pixels
+        if pixels is None or rule.mask is not None or pixels.dtype != np.uint8 \
+                or pixels.shape[1:3] != rule.size or (pixels.ndim == 4) != (rule.channels == 3):
+            return None
+        return pixels[self.items[indices]].reshape(len(indices), *rule.size, rule.channels)
+
+
+@dataclass
+class Predicted:
+    """Class probabilities per image.
+
+    Attributes:
+        probabilities: float32 (N, C); the rows of images that could not be read are NaN.
+        errors: Image index -> why it could not be read.
+    """
+
+    probabilities: np.ndarray
+    errors: dict[int, str]
+
+    def read(self) -> np.ndarray:
+        """Indices of the images that were predicted, in order."""
+        return np.setdiff1d(np.arange(len(self.probabilities)), np.fromiter(self.errors, np.int64))
+
+
+def masker_for(rule: InputRule, images: Images) -> Callable | None:
+    """The run's mask as a function of an image, built once for these images."""
+    if rule.mask is None:
+        return None
+    return image_masker(rule.mask, images.pixel_count(), False, NullReport())
+
+
+def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int
+          ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Batch ``start:stop`` prepared: uint8 images, their indices, errors by index."""
+    indices = np.arange(start, stop)
+    fast = images.fast_batch(indices, rule)
+    if fast is not None:
+        return fast, indices, {}
+    out = np.empty((stop - start, *rule.size, rule.channels), np.uint8)
+    kept, errors = [], {}
+    for i in range(start, stop):
+        try:
+            out[len(kept)] = prepare(images.load(i), rule, masker)
+        except ImageReadError as err:
+            errors[i] = err.reason
+            continue
+        kept.append(i)
+    return out[:len(kept)], np.asarray(kept, np.int64), errors
+
+
+def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, batch_size: int,
+                      pool: ThreadPoolExecutor):
+    """(uint8 batch, indices, errors) in order, AHEAD batches decoding in the background."""
+    starts = iter(range(0, len(images), batch_size))
+    pending: deque[Future] = deque()
+
+    def submit() -> None:
+        start = next(starts, None)
+        if start is not None:
+            pending.append(pool.submit(_load, images, rule, masker, start,
+                                       min(start + batch_size, len(images))))
+
+    for _ in range(AHEAD):
+        submit()
+    while pending:
+        future = pending.popleft()
+        submit()
+        yield future.result()
+
+
+def predict_images(model: Any, images: Images, rule: InputRule, *, report: Report, cancel: Cancel,
+                   batch_size: int = BATCH_SIZE,
+                   on_batch: Callable[[np.ndarray, np.ndarray, dict[int, str]], None] | None = None
+                   ) -> Predicted:
+    """Class probabilities of every image, by batches; unreadable images are named, not fatal.
+
+    Args:
+        model: A Keras model whose input the rule describes.
+        images: What to predict.
+        rule: The run's input rule.
+        report: Progress from 0 to 1, one step a batch.
+        cancel: Polled between batches.
+        batch_size: Images per batch.
+        on_batch: Called after each batch with its indices, their probabilities and the
+            batch's errors (for partial results).
+
+    Raises:
+        Cancelled: ``cancel`` was set; nothing is returned.
+    """
+    n = len(images)
+    n_classes = int(model.output_shape[-1])
+    probabilities = np.full((n, n_classes), np.nan, np.float32)
+    errors: dict[int, str] = {}
+    masker = masker_for(rule, images)
+    pad = n > batch_size  # every call one shape: a last, smaller batch would trace the model again
+    check_cancel(cancel)
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="predict-feed") as pool:
+        try:
+            batches = _prepared_batches(images, rule, masker, batch_size, pool)
+            for k, (batch, indices, failed) in enumerate(batches):
+                check_cancel(cancel)
+                errors.update(failed)
+                if len(indices):
+                    x = rescale(batch)
+                    if pad and len(x) < batch_size:
+                        x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
+                    probabilities[indices] = np.asarray(model.predict_on_batch(x))[:len(indices)]
+                done = min((k + 1) * batch_size, n)
+                report.progress(done / n, f"Predicted {done:,} of {n:,} images")
+                if on_batch is not None:
+                    on_batch(indices, probabilities[indices], failed)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return Predicted(probabilities, errors)

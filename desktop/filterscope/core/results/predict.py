@@ -1,0 +1,225 @@
+"""Predicting new images with a trained model: :func:`predict`, a long job writing a CSV.
+
+One image, or every image file in a folder and its sub-folders, is fed as the model's run fed
+its training images (:mod:`~filterscope.core.results.feed`), in batches. Each image gets a row:
+its path, the predicted class, the confidence (that class's probability) and the top-k classes
+with their probabilities; a file that cannot be read gets a row with the reason instead. The
+CSV is written at the end, atomically: a cancelled or failed job leaves no CSV (and an earlier
+one of the same name as it was), so a file that is there is complete. It is never written inside
+the folder of images predicted.
+
+Class folders are not needed: any images can be predicted, including ones of classes the model
+does not know (the notes name such folders: the model answers one of its own classes for them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
+from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
+from filterscope.core.data.folder_layout import entries
+from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.feed import BATCH_SIZE, FileImages, predict_images
+from filterscope.core.results.model_source import OpenedModel, open_model
+
+DEFAULT_TOP_K = 3
+
+
+class PredictError(ValueError):
+    """Nothing to predict or nowhere to write; the message names the file or folder."""
+
+
+@dataclass
+class Prediction:
+    """Class probabilities of new images.
+
+    Attributes:
+        model: What model predicted (``OpenedModel.describe()``).
+        classes: Its classes, in output order.
+        paths: Every image file, in the order listed (folders sorted by name).
+        probabilities: float32 (N, C); NaN rows for files that could not be read.
+        errors: Row index -> why the file could not be read.
+        top_k: Classes listed per row.
+        out: The CSV written, or None.
+        notes: Plain sentences (assumptions about a bare model file, folders of unknown classes).
+    """
+
+    model: str
+    classes: list[str]
+    paths: list[Path]
+    probabilities: np.ndarray
+    errors: dict[int, str]
+    top_k: int
+    out: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def top(self, i: int) -> list[tuple[str, float]]:
+        """The ``top_k`` (class, probability) of row ``i``, most probable first ([] if unread)."""
+        if i in self.errors:
+            return []
+        order = np.argsort(-self.probabilities[i], kind="stable")[:self.top_k]
+        return [(self.classes[j], float(self.probabilities[i, j])) for j in order]
+
+    def rows(self) -> list[dict]:
+        """One dict per image: path, predicted, confidence, top (class, probability), error."""
+        rows = []
+        for i, path in enumerate(self.paths):
+            top = self.top(i)
+            rows.append({"path": str(path), "predicted": top[0][0] if top else None,
+                         "confidence": top[0][1] if top else None,
+                         "top": [{"class": c, "probability": p} for c, p in top],
+                         "error": self.errors.get(i)})
+        return rows
+
+    def counts(self) -> dict[str, int]:
+        """Images predicted per class, in class order."""
+        read = [i for i in range(len(self.paths)) if i not in self.errors]
+        winners = np.bincount(self.probabilities[read].argmax(axis=1), minlength=len(self.classes)) \
+            if read else np.zeros(len(self.classes), np.int64)
+        return {c: int(n) for c, n in zip(self.classes, winners)}
+
+    def to_csv(self) -> bytes:
+        """UTF-8 CSV: path, predicted, confidence, class_1, probability_1... class_k,
+        probability_k, error."""
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        ranks = range(1, self.top_k + 1)
+        writer.writerow(["path", "predicted", "confidence",
+                         *(f"{name}_{k}" for k in ranks for name in ("class", "probability")), "error"])
+        for i, path in enumerate(self.paths):
+            top = self.top(i)
+            cells = [v for c, p in top for v in (c, f"{p:.6f}")] or [""] * (2 * self.top_k)
+            writer.writerow([str(path), top[0][0] if top else "", f"{top[0][1]:.6f}" if top else "",
+                             *cells, self.errors.get(i, "")])
+        return buffer.getvalue().encode("utf-8")
+
+    def to_json(self) -> dict:
+        """A JSON-able summary with every row."""
+        return {"model": self.model, "classes": list(self.classes), "top_k": self.top_k,
+                "n_images": len(self.paths) - len(self.errors), "n_failed": len(self.errors),
+                "counts": self.counts(), "out": None if self.out is None else str(self.out),
+                "notes": list(self.notes), "rows": self.rows()}
+
+
+def list_images(target: str | os.PathLike) -> list[Path]:
+    """One image file, or every image file under a folder (sub-folders too, by name; hidden
+    files and folders and symbolic links to folders passed over, so a link loop cannot recur).
+
+    Raises:
+        PredictError: No such file or folder, or no image file in the folder.
+    """
+    target = Path(target).expanduser()
+    if target.is_file():
+        return [target.absolute()]
+    if not target.is_dir():
+        raise PredictError(f"{target}: no such image or folder")
+    found: list[Path] = []
+    stack = [target.absolute()]
+    while stack:
+        folder = stack.pop()
+        try:
+            listed = [e for e in entries(folder) if not e.name.startswith(".")]
+        except OSError as exc:
+            raise PredictError(f"{folder}: cannot read the folder ({exc.strerror or exc})") from exc
+        stack.extend(Path(e.path) for e in reversed(listed) if e.is_dir(follow_symlinks=False))
+        found.extend(Path(e.path) for e in listed if not e.is_dir()
+                     and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise PredictError(f"{target}: no image files in it or its sub-folders "
+                           f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return found
+
+
+def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
+            out: str | os.PathLike | None = None, which: str = "best", top_k: int = DEFAULT_TOP_K,
+            report: Report, cancel: Cancel, opened: OpenedModel | None = None,
+            batch_size: int = BATCH_SIZE) -> Prediction:
+    """Predict one image or a folder of images and write the CSV ``out`` (when given).
+
+    Args:
+        model_path: A run folder or a ``.keras`` file (ignored when ``opened`` is given).
+        target: An image file or a folder (searched recursively).
+        out: The CSV to write; None writes none.
+        which: A run's ``best`` or ``last`` model.
+        top_k: Classes per row (at most the model's number of classes).
+        report: Progress; partials ``{"kind": "predicted", "done", "total", "rows"}`` after
+            every batch (rows as in :meth:`Prediction.rows`).
+        cancel: Polled between batches; a cancelled job writes nothing.
+        opened: An already opened model (the app keeps one loaded between predictions).
+        batch_size: Images per batch.
+
+    Raises:
+        ModelLoadError: The model cannot be opened or is refused.
+        PredictError: Nothing to predict, a CSV inside the folder predicted, a bad ``top_k``.
+        Cancelled: ``cancel`` was set.
+        OSError: The CSV cannot be written.
+    """
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise PredictError(f"top-k must be a whole number from 1, not {top_k!r}")
+    paths = list_images(target)
+    if out is not None:
+        out = Path(out).expanduser()
+        if Path(target).is_dir():
+            try:
+                refuse_inside(out, target)
+            except ValueError as exc:
+                raise PredictError(str(exc)) from exc
+        if out.is_dir():
+            raise PredictError(f"{out}: is a folder; give the CSV file's name")
+        try:  # before the job, not after it
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PredictError(f"{out.parent}: cannot make the folder ({exc.strerror or exc})") from exc
+        if not os.access(out.parent, os.W_OK):
+            raise PredictError(f"{out.parent}: cannot write there (permission denied)")
+    if opened is None:
+        opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
+    classes = list(opened.classes)
+    result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
+                        min(top_k, len(classes)), notes=list(opened.notes) + _unknown_folders(target, classes))
+    done = [0]
+
+    def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
+        done[0] += len(indices) + len(failed)
+        batch = Prediction(result.model, classes, [paths[i] for i in indices], probabilities, {},
+                           result.top_k)
+        report.partial({"kind": "predicted", "done": done[0], "total": len(paths),
+                        "rows": batch.rows() + [{"path": str(paths[i]), "predicted": None,
+                                                 "confidence": None, "top": [], "error": why}
+                                                for i, why in failed.items()]})
+
+    predicted = predict_images(opened.model, FileImages(paths), opened.rule,
+                               report=SubReport(report, 0.1, 0.88), cancel=cancel,
+                               batch_size=batch_size, on_batch=partial)
+    result.probabilities, result.errors = predicted.probabilities, predicted.errors
+    check_cancel(cancel)
+    if out is not None:
+        report.progress(0.98, f"Writing {out.name}")
+        atomic_write_bytes(out, result.to_csv())
+        result.out = out
+    report.progress(1.0, f"Predicted {len(paths) - len(result.errors):,} image(s)"
+                    + (f"; {len(result.errors):,} could not be read" if result.errors else ""))
+    return result
+
+
+def _unknown_folders(target: str | os.PathLike, classes: list[str]) -> list[str]:
+    """A note when ``target`` looks like class folders (one of its sub-folders is named as a
+    class of the model) and some sub-folders are named as none of them."""
+    if not Path(target).is_dir():
+        return []
+    try:
+        names = [e.name for e in entries(Path(target)) if e.is_dir() and not e.name.startswith(".")]
+    except OSError:
+        return []
+    unknown = [n for n in names if n not in classes]
+    if not unknown or len(unknown) == len(names):
+        return []
+    return [f"folder(s) {', '.join(repr(n) for n in unknown)} are not classes of the model: it "
+            f"answers one of its own {len(classes)} classes for their images"]

@@ -1,0 +1,123 @@
+"""``filterscope evaluate`` and ``filterscope predict`` end to end on a tiny trained run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.corpus import tree_digest
+from tests.results_runs import copy_run
+from tests.split_tree import damage_bodies, make_split_tree
+
+
+@pytest.fixture
+def run(results_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared run (evaluate saves into the run folder)."""
+    return copy_run(results_run, tmp_path / "run")
+
+
+def test_evaluate_json_has_the_scores_the_baseline_and_the_matrix(run_cli, run, results_photos) -> None:
+    before = tree_digest(results_photos)
+    code, out, err = run_cli("evaluate", run, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"accuracy", "balanced_accuracy", "majority_baseline", "per_class", "confusion_matrix",
+            "warnings", "n_images", "skipped"} <= set(data)
+    assert data["n_images"] == 7 and data["skipped"] == [] and data["set"]["name"] == "test"
+    assert data["majority_baseline"] == {"class": "cat", "accuracy": pytest.approx(4 / 7),
+                                         "basis": "training", "count": 8}
+    matrix = data["confusion_matrix"]
+    assert matrix["classes"] == ["cat", "dog"] and (matrix["rows"], matrix["columns"]) == ("true", "predicted")
+    assert [sum(row) for row in matrix["matrix"]] == [4, 3]
+    assert [c["class"] for c in data["per_class"]] == ["cat", "dog"]
+    assert all({"kind", "message", "advice"} == set(w) for w in data["warnings"])
+    saved = Path(data["saved"])
+    assert saved.parent == run / "evaluations" and json.loads(saved.read_text())["n_images"] == 7
+    with open(data["rows_csv"], encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 7
+    assert tree_digest(results_photos) == before
+
+
+def test_evaluate_human_output_puts_accuracy_next_to_its_baseline(run_cli, run, tmp_path) -> None:
+    out_file = tmp_path / "elsewhere" / "eval.json"
+    code, out, err = run_cli("evaluate", run, "--subset", "val", "--model", "last", "--out", out_file)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"run: {run}, last.keras (epoch 1)"
+    assert lines[1].startswith("images: the run's validation images (its val folder of ")
+    assert lines[1].endswith(": 6 evaluated")
+    assert lines[2].startswith("accuracy ") and lines[2].endswith(
+        " %: always 'cat', the largest class in training)")
+    assert "(majority baseline 50.0 %" in lines[2]
+    assert lines[5].split() == ["class", "precision", "recall", "F1", "support", "predicted"]
+    assert lines[6].split()[0] == "cat" and lines[6].split()[-2:] == ["3", lines[6].split()[-1]]
+    assert "confusion matrix (rows: true class; columns: predicted class, numbered as the rows)" in lines
+    assert lines[-1] == f"saved: {out_file} (+ {out_file.with_suffix('.csv')}, one row per image)"
+    assert out_file.is_file() and not (run / "evaluations").exists()
+
+
+def test_evaluate_errors_are_one_line(run_cli, run, results_photos, tmp_path) -> None:
+    code, _, err = run_cli("evaluate", tmp_path / "nowhere")
+    assert code == 1 and err.startswith("filterscope evaluate: error: ") and "no such run folder" in err
+    other = tmp_path / "other"
+    make_split_tree(other, {"s": {"cat": 2, "owl": 1}})
+    code, _, err = run_cli("evaluate", run, "--data", other / "s")
+    assert code == 1 and "class(es) the model was not trained on: 'owl' (1 images)" in err
+    code, _, err = run_cli("evaluate", run, "--data", results_photos, "--out", results_photos / "e.json")
+    assert code == 1 and "refusing to write inside the dataset folder" in err
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("evaluate", run, "--subset", "train")
+    assert exit_.value.code == 2
+
+
+def test_predict_a_folder_writes_a_csv_with_broken_files_as_rows(run_cli, run, tmp_path) -> None:
+    photos = tmp_path / "new"
+    make_split_tree(photos, {"batch": {"cat": 3, "dog": 3}}, png_only=True)
+    (broken,) = damage_bodies(photos / "batch" / "dog")[:1]
+    for extra in damage_bodies(photos / "batch" / "dog")[1:]:
+        extra.unlink()
+    out = tmp_path / "preds.csv"
+    code, text, err = run_cli("predict", run, photos, "--out", out, "--top-k", 1)
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["path"] for r in rows] == sorted(str(p) for p in photos.rglob("*.png"))
+    (bad,) = [r for r in rows if r["error"]]
+    assert bad["path"] == str(broken) and "corrupt PNG" in bad["error"]
+    assert list(rows[0]) == ["path", "predicted", "confidence", "class_1", "probability_1", "error"]
+    lines = text.splitlines()
+    assert lines[0] == f"model: best.keras of run {run.name} (epoch 1 of 1)"
+    assert "predicted 3 of 4 image(s); 1 could not be read" in lines
+    assert lines[-1] == f"wrote {out} (one row per image)"
+    code, _, err = run_cli("predict", run, photos, "--out", photos / "p.csv")
+    assert code == 1 and "refusing to write inside the dataset folder" in err
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("predict", run, photos)
+    assert exit_.value.code == 2
+
+
+def test_predict_one_image_as_json(run_cli, run, results_photos) -> None:
+    image = sorted((results_photos / "test" / "dog").iterdir())[0]
+    code, out, err = run_cli("predict", run, image, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["classes"] == ["cat", "dog"] and data["n_images"] == 1 and data["out"] is None
+    (row,) = data["rows"]
+    assert row["path"] == str(image) and row["predicted"] in ("cat", "dog") and row["error"] is None
+    assert [t["class"] for t in row["top"]][0] == row["predicted"]
+    code, out, _ = run_cli("predict", run, image)
+    assert out.splitlines()[1].startswith(f"{image}: {row['predicted']} ")
+
+
+def test_predict_refuses_a_model_with_custom_code(run_cli, tmp_path) -> None:
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    outputs = keras.layers.Flatten()(keras.layers.Lambda(lambda t: t + 1)(inputs))
+    keras.Model(inputs, outputs).save(tmp_path / "lambda.keras")
+    make_split_tree(tmp_path / "img", {"s": {"c": 1}}, png_only=True)
+    code, _, err = run_cli("predict", tmp_path / "lambda.keras", tmp_path / "img", "--out", tmp_path / "p.csv")
+    assert code == 1 and "refused: the model contains a Lambda layer" in err
+    assert not (tmp_path / "p.csv").exists()
