@@ -44,10 +44,11 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import read_image
 from filterscope.core.data.synthetic_leaves import generate_leaves
 from filterscope.core.results.evaluate import evaluate
-from filterscope.core.results.feed import prepare, rescale
-from filterscope.core.results.model_source import open_model
 from filterscope.core.results.predict import predict
 from filterscope.core.results.rows import EvalRows
+from filterscope.core.training.model_input import prepare_for_model as prepare
+from filterscope.core.training.model_input import rescale
+from filterscope.core.training.saved_model import open_model
 
 from tests.results_runs import train_run
 

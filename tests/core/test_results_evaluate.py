@@ -15,7 +15,6 @@ from filterscope.core.data.datasets import scan_folder
 from filterscope.core.data.splits import make_split, save_manifest
 from filterscope.core.results.eval_sets import EvalSetError
 from filterscope.core.results.evaluate import evaluate
-from filterscope.core.results.model_source import ModelLoadError
 from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
 from filterscope.core.results.store import (
     EVALUATIONS,
@@ -23,6 +22,7 @@ from filterscope.core.results.store import (
     load_evaluation,
     save_evaluation,
 )
+from filterscope.core.training.saved_model import ModelLoadError
 
 from tests.corpus import tree_digest
 from tests.results_runs import constant_model, copy_run, train_run
@@ -124,6 +124,7 @@ def test_a_manifest_and_a_run_whose_dataset_has_no_test_folder_or_has_moved(resu
 def test_a_run_without_its_model_or_with_a_damaged_one(results_run, tmp_path) -> None:
     run = copy_run(results_run, tmp_path / "interrupted")
     (run / "best.keras").unlink()
+    (run / "last.keras").unlink()
     history = json.loads((run / "history.json").read_text())
     (run / "history.json").write_text(json.dumps({**history, "status": "running"}))
     with pytest.raises(ModelLoadError, match="the run has no best.keras: it was interrupted before "
@@ -218,3 +219,14 @@ def test_a_review_list_is_kept_beside_the_run(results_run, results_photos, tmp_p
     with pytest.raises(ReviewError, match="review.json"):
         load_review(run)
     assert tree_digest(results_photos) == before
+
+
+def test_a_run_without_best_keras_opens_its_last_model_and_says_so(results_run, tmp_path) -> None:
+    from filterscope.core.base.jobs import NullReport
+    from filterscope.core.training.saved_model import open_model
+
+    run = copy_run(results_run, tmp_path / "no-best")
+    (run / "best.keras").unlink()
+    opened = open_model(run, which="best", report=NullReport(), cancel=threading.Event())
+    assert opened.which == "last" and opened.path.name == "last.keras"
+    assert any("no best.keras" in note for note in opened.notes)

@@ -19,10 +19,10 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.core.results.eval_sets import open_eval_set
 from filterscope.core.results.evaluate import evaluate_model
-from filterscope.core.results.model_source import open_model
 from filterscope.core.results.predict import predict
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import build_inputs
+from filterscope.core.training.saved_model import open_model
 from PIL import Image
 
 from tests.results_runs import train_run

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
-from filterscope.core.results import model_source
-from filterscope.core.results.model_source import ModelLoadError, open_model
 from filterscope.core.results.predict import PredictError, list_images, predict
+from filterscope.core.training import saved_model as model_source
+from filterscope.core.training.saved_model import ModelLoadError, open_model
 
 from tests.corpus import tree_digest
 from tests.split_tree import damage_bodies, make_split_tree

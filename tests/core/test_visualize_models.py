@@ -49,7 +49,7 @@ def test_a_run_without_best_keras_falls_back_to_last(mnist_run: Path, tmp_path: 
     (copy / "best.keras").unlink()
     assert _load(copy).weights == "last.keras"
     (copy / "last.keras").unlink()
-    with pytest.raises(VisualizeError, match="saved no model"):
+    with pytest.raises(VisualizeError, match="the run has no best.keras: it ended before its first epoch"):
         _load(copy)
 
 
@@ -58,13 +58,13 @@ def test_a_keras_file_borrows_its_runs_classes_or_goes_without(mnist_run: Path, 
     assert inside.kind == "file" and inside.classes == [str(d) for d in range(10)]
     alone = shutil.copy(mnist_run / "best.keras", tmp_path / "digits.keras")
     loaded = _load(alone)
-    assert loaded.classes is None and loaded.name == "digits.keras"
-    assert VisualSession(loaded).class_names()[:2] == ["class 0", "class 1"]
+    assert loaded.classes == [str(d) for d in range(10)] and loaded.name == "digits.keras"  # 0..N-1
+    assert VisualSession(loaded).class_names()[:2] == ["0", "1"]
 
 
 def test_safe_mode_refuses_a_lambda_layer(tmp_path: Path) -> None:
     path = lambda_model_file(tmp_path / "lambda.keras")
-    with pytest.raises(VisualizeError, match="lambda.keras: the model has a Lambda layer.*arbitrary code"):
+    with pytest.raises(VisualizeError, match="lambda.keras: refused: the model contains a Lambda layer.*loading the model would run it"):
         _load(path)
 
 
@@ -78,7 +78,7 @@ def test_safe_mode_refuses_custom_code(tmp_path: Path) -> None:
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), Twice(),
                               keras.layers.Flatten(), keras.layers.Dense(2)])
     model.save(tmp_path / "custom.keras")
-    with pytest.raises(VisualizeError, match="custom.keras: the model needs custom code"):
+    with pytest.raises(VisualizeError, match="custom.keras: refused: the model contains 'Twice' from outside Keras"):
         _load(tmp_path / "custom.keras")
 
 
@@ -86,9 +86,9 @@ def test_things_that_are_not_models(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
     (tmp_path / "folder").mkdir()
-    for path, message in ((tmp_path / "notes.txt", "give a .keras model file"),
-                          (tmp_path / "broken.keras", "broken.keras: not a Keras model"),
-                          (tmp_path / "folder", "not a run folder"),
+    for path, message in ((tmp_path / "notes.txt", "notes.txt: not a readable Keras model"),
+                          (tmp_path / "broken.keras", "broken.keras: not a readable Keras model"),
+                          (tmp_path / "folder", "folder: not a run folder"),
                           (tmp_path / "missing", "no such run folder or .keras file")):
         with pytest.raises(VisualizeError, match=message):
             _load(path)
@@ -104,7 +104,7 @@ def test_models_that_do_not_take_one_image(tmp_path: Path) -> None:
         _load(tmp_path / "two.keras")
     table = keras.Sequential([keras.Input((10,)), keras.layers.Dense(2)])
     table.save(tmp_path / "table.keras")
-    with pytest.raises(VisualizeError, match=r"table.keras: the model's input \[10\] is not an image"):
+    with pytest.raises(VisualizeError, match=r"table.keras: the model takes \(None, 10\), not images"):
         _load(tmp_path / "table.keras")
 
 

@@ -64,8 +64,8 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope evaluate``: score a run's model on labelled images and save the result."""
     from filterscope.core.results.eval_sets import EvalSetError
     from filterscope.core.results.evaluate import evaluate
-    from filterscope.core.results.model_source import ModelLoadError
     from filterscope.core.results.store import save_evaluation
+    from filterscope.core.training.saved_model import ModelLoadError
 
     try:
         result = run_job("Evaluating", evaluate, args.run_dir, data=args.data, subset=args.subset,
@@ -104,8 +104,8 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope predict``: the model's classes for one image or a folder of images."""
     from pathlib import Path
 
-    from filterscope.core.results.model_source import ModelLoadError
     from filterscope.core.results.predict import PredictError, predict
+    from filterscope.core.training.saved_model import ModelLoadError
 
     if args.out is None and Path(args.target).is_dir():
         args.parser.error("a folder needs --out PREDICTIONS.csv")

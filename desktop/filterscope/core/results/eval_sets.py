@@ -29,9 +29,9 @@ from filterscope.core.data.folder_layout import list_folder
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import SplitError, load_manifest
 from filterscope.core.results.feed import DatasetImages
-from filterscope.core.results.model_source import OpenedModel
 from filterscope.core.training.data_plan import plan
 from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.saved_model import OpenedModel
 
 # Scan problems that are not an image left out (structure, duplicates): never listed as skipped.
 _NOT_SKIPS = frozenset({"duplicate", "empty-class", "nested-folder", "not-in-class", "not-a-subset",

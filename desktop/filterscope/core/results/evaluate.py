@@ -23,10 +23,10 @@ from filterscope.core.results import advice
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
 from filterscope.core.results.feed import BATCH_SIZE, predict_images
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
-from filterscope.core.results.model_source import OpenedModel, open_model
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.training.data_plan import plan
 from filterscope.core.training.data_spec import PipelineError, read_manifest
+from filterscope.core.training.saved_model import OpenedModel, open_model
 
 EVALUATION_VERSION = 1
 

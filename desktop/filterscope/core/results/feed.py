@@ -24,56 +24,13 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
-from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
-from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.training.data_plan import image_masker
-from filterscope.core.training.model_input import prepare_image
+from filterscope.core.training.model_input import InputRule, prepare_for_model, rescale
 
 BATCH_SIZE = 64
 AHEAD = 2  # batches decoded in the background while the model predicts
-
-
-@dataclass(frozen=True)
-class InputRule:
-    """How images are prepared for one model: its run's size, channels and mask.
-
-    Attributes:
-        size: (height, width) the model takes.
-        channels: 3 (RGB) or 1 (gray: the built-in digits without a mask).
-        mask: The mask the run trained with, as training applies it (``training_mask``), or None.
-    """
-
-    size: tuple[int, int]
-    channels: int
-    mask: MaskParams | None = None
-
-    def describe(self) -> str:
-        """``"150 x 150 x 3, masked, scaled to [0, 1]"``."""
-        masked = ", masked as in training" if self.mask is not None else ""
-        return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, scaled to [0, 1]"
-
-    def to_json(self) -> dict:
-        """A JSON-able dict."""
-        return {"size": list(self.size), "channels": self.channels,
-                "mask": None if self.mask is None else self.mask.to_json()}
-
-
-def prepare(image: np.ndarray, rule: InputRule, masker: Callable | None) -> np.ndarray:
-    """An RGB uint8 image as the model takes it before rescaling: uint8 (H, W, C).
-
-    One channel is the image's luma (OpenCV's); for a gray image read as RGB, as training reads
-    the built-in digits, that is the gray value itself.
-    """
-    if rule.channels == 1:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return prepare_image(image, rule.size, masker).reshape(*rule.size, rule.channels)
-
-
-def rescale(batch: np.ndarray) -> np.ndarray:
-    """uint8 -> float32 in [0, 1], the same multiplication as the training pipeline's."""
-    return batch.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 class Images(Protocol):
@@ -182,7 +139,7 @@ def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, 
     kept, errors = [], {}
     for i in range(start, stop):
         try:
-            out[len(kept)] = prepare(images.load(i), rule, masker)
+            out[len(kept)] = prepare_for_model(images.load(i), rule, masker)
         except ImageReadError as err:
             errors[i] = err.reason
             continue

@@ -27,7 +27,7 @@ from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import entries
 from filterscope.core.data.images import IMAGE_SUFFIXES
 from filterscope.core.results.feed import BATCH_SIZE, FileImages, predict_images
-from filterscope.core.results.model_source import OpenedModel, open_model
+from filterscope.core.training.saved_model import OpenedModel, open_model
 
 DEFAULT_TOP_K = 3
 

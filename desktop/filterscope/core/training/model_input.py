@@ -1,20 +1,24 @@
 """The model's input, one rule for all: its shape, the size images are fitted to, and how an
 image is prepared (mask, resize) before the pipeline batches, augments and rescales it.
 
-The Train tab's summary, the Augment tab's model view, training and (later) evaluation and
-prediction all take the shape from :func:`input_shape`, so none of them can disagree.
+The Train tab's summary, the Augment tab's model view, training, evaluation, prediction and the
+visualisations all take the shape from :func:`input_shape` and a trained model's rule from
+:class:`InputRule`, so none of them can disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.masking.colordist import MaskParams
+
+if TYPE_CHECKING:
+    from filterscope.core.training.data_spec import DataSpec
 
 AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
 AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
@@ -79,3 +83,50 @@ def prepare_image(image: np.ndarray, size: tuple[int, int], masker: Callable | N
     if image.shape[:2] != tuple(size):
         image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     return image
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """How images are prepared for one model: its run's size, channels and mask.
+
+    Attributes:
+        size: (height, width) the model takes.
+        channels: 3 (RGB) or 1 (gray: the built-in digits without a mask).
+        mask: The mask the run trained with, as training applies it (``training_mask``), or None.
+    """
+
+    size: tuple[int, int]
+    channels: int
+    mask: MaskParams | None = None
+
+    def describe(self) -> str:
+        """``"150 x 150 x 3, masked, scaled to [0, 1]"``."""
+        masked = ", masked as in training" if self.mask is not None else ""
+        return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, scaled to [0, 1]"
+
+    @classmethod
+    def of_run(cls, input_shape: Sequence[int], data: DataSpec | None) -> InputRule:
+        """The rule of a run's model: the input shape it recorded and its data spec's mask."""
+        mask = None if data is None else training_mask(data.mask_params())
+        return cls((int(input_shape[0]), int(input_shape[1])), int(input_shape[2]), mask)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return {"size": list(self.size), "channels": self.channels,
+                "mask": None if self.mask is None else self.mask.to_json()}
+
+
+def prepare_for_model(image: np.ndarray, rule: InputRule, masker: Callable | None) -> np.ndarray:
+    """An RGB uint8 image as the model takes it before rescaling: uint8 (H, W, C).
+
+    One channel is the image's luma (OpenCV's); for a gray image read as RGB, as training reads
+    the built-in digits, that is the gray value itself.
+    """
+    if rule.channels == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return prepare_image(image, rule.size, masker).reshape(*rule.size, rule.channels)
+
+
+def rescale(batch: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1], the same multiplication as the training pipeline's."""
+    return batch.astype(np.float32) * np.float32(1.0 / 255.0)

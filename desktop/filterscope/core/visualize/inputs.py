@@ -2,8 +2,8 @@
 
 A run's model saw its images masked (when the run had a mask, at the image's own resolution),
 resized with INTER_AREA to the run's input size, gray for one-channel models, and scaled to
-[0, 1]: :func:`~filterscope.core.training.data_plan.prepare_image` and the run's data spec do the
-same here. VGG16 gets Caffe-style input (see :mod:`filterscope.core.visualize.model_source`).
+[0, 1]: the run's input rule, applied by the same functions evaluation and prediction use.
+VGG16 gets Caffe-style input (see :mod:`filterscope.core.visualize.model_source`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from filterscope.core.base.opencv import cv2
+from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import to_rgb
-from filterscope.core.training.data_plan import prepare_image, training_mask
+from filterscope.core.training.data_plan import image_masker
+from filterscope.core.training.model_input import InputRule, prepare_for_model, rescale
 from filterscope.core.visualize.model_source import LoadedModel
 
 
@@ -36,19 +37,14 @@ class PreparedImage:
 
 def prepare(loaded: LoadedModel, image: np.ndarray) -> PreparedImage:
     """Feed ``image`` (any array :func:`~filterscope.core.data.images.to_rgb` takes) as the
-    model's training did."""
+    model's training did: the run's :class:`~filterscope.core.training.model_input.InputRule`,
+    through the functions evaluation and prediction use."""
     rgb = to_rgb(image)
-    mask = training_mask(loaded.data.mask_params()) if loaded.data is not None else None
-    if mask is not None:
-        from filterscope.core.masking.colordist import apply_mask
-
-        rgb = apply_mask(rgb, mask).image
-    h, w, channels = loaded.input_shape
-    resized = prepare_image(rgb, (h, w), None)
-    if channels == 1:
-        gray = cv2.cvtColor(resized, cv2.COLOR_RGB2GRAY)[..., None]
-        fed = np.repeat(gray, 3, axis=2)
-        unit = gray.astype(np.float32) / 255.0
-    else:
-        fed, unit = resized, resized.astype(np.float32) / 255.0
-    return PreparedImage(loaded.to_model(unit)[None], rgb, fed)
+    rule = InputRule.of_run(loaded.input_shape, loaded.data)
+    seen = rgb if rule.mask is None else image_masker(rule.mask, rgb.shape[0] * rgb.shape[1], False,
+                                                      NullReport())(rgb)
+    fed = prepare_for_model(seen, rule, None)
+    unit = rescale(fed)
+    if rule.channels == 1:
+        fed = np.repeat(fed, 3, axis=2)
+    return PreparedImage(loaded.to_model(unit)[None], seen, fed)

@@ -1,9 +1,9 @@
 """The models one can look into: a training run, a ``.keras`` file, or VGG16.
 
-A run folder gives ``best.keras`` (else ``last.keras``) with the run's classes, input shape and
-data spec, so an image is fed exactly as in training. A ``.keras`` file is loaded in Keras's safe
-mode: a Lambda layer or custom code is refused, since loading it could run arbitrary code; a file
-inside a run folder borrows that run's classes and data spec. VGG16 is the chapter's model: its
+A run folder gives ``best.keras`` with the run's classes, input shape and data spec, so an image
+is fed exactly as in training; a ``.keras`` file inside a run folder is that run's. Both are
+opened by :mod:`filterscope.core.training.saved_model`, as evaluation and prediction open them:
+a Lambda layer or custom code is refused, never run. VGG16 is the chapter's model: its
 ImageNet weights are used only when the file is already on this computer (Keras's cache or a
 file given), never downloaded at run time; random weights are allowed and labelled so.
 
@@ -131,12 +131,9 @@ def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: i
         loaded = load_vgg16(weights, size=size)
     else:
         path = Path(text).expanduser()
-        if path.is_dir():
-            loaded = _load_run(path)
-        elif path.is_file():
-            loaded = _load_file(path)
-        else:
+        if not path.exists():
             raise VisualizeError(f"{text}: no such run folder or .keras file (or say {VGG16_NAME})")
+        loaded = _open_trained(path, report, cancel)
     report.progress(1.0, f"Loaded {loaded.name}")
     return loaded
 
@@ -179,66 +176,21 @@ def load_vgg16(weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedMo
                        path=file)
 
 
-def _keras_load(path: Path) -> Any:
-    """``keras.saving.load_model`` in safe mode, every failure a sentence naming the file."""
-    import keras
+def _open_trained(path: Path, report: Report, cancel: Cancel) -> LoadedModel:
+    """A run's model or a ``.keras`` file, opened as evaluation and prediction open them
+    (:func:`filterscope.core.training.saved_model.open_model`: safe mode, the run's classes and
+    data spec, a model checked against its run)."""
+    from filterscope.core.training.saved_model import ModelLoadError, open_model
 
     try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except ValueError as exc:
-        if "Lambda" in str(exc):
-            raise VisualizeError(f"{path}: the model has a Lambda layer (Python code stored in the "
-                                 "file); it is refused because loading it could run arbitrary "
-                                 "code") from exc
-        raise VisualizeError(f"{path}: not a Keras model this app can read ({exc})") from exc
-    except TypeError as exc:
-        raise VisualizeError(f"{path}: the model needs custom code (a layer or function Keras does "
-                             "not know), which is refused: loading it could run arbitrary code") from exc
-    except (OSError, KeyError, AttributeError) as exc:
-        raise VisualizeError(f"{path}: not a Keras model this app can read ({exc})") from exc
-
-
-def _load_file(path: Path) -> LoadedModel:
-    if path.suffix.lower() != ".keras":
-        raise VisualizeError(f"{path}: give a .keras model file, a run folder or {VGG16_NAME}")
-    model = _keras_load(path)
-    shape = image_input(model, path.name)
-    loaded = LoadedModel(model, path.name, "file", shape, weights=path.name, path=path)
-    if (path.parent / "run.json").is_file():  # best.keras or last.keras of a run
-        _borrow_run(loaded, path.parent)
-    return loaded
-
-
-def _load_run(folder: Path) -> LoadedModel:
-    if not (folder / "run.json").is_file():
-        raise VisualizeError(f"{folder}: not a run folder (no run.json)")
-    for name in ("best.keras", "last.keras"):
-        if (folder / name).is_file():
-            model = _keras_load(folder / name)
-            loaded = LoadedModel(model, folder.name, "run", image_input(model, name), weights=name,
-                                 path=folder)
-            _borrow_run(loaded, folder)
-            return loaded
-    raise VisualizeError(f"{folder}: the run saved no model (no best.keras or last.keras)")
-
-
-def _borrow_run(loaded: LoadedModel, folder: Path) -> None:
-    """The run's classes and data spec, when they fit the model."""
-    from filterscope.core.training.data_plan import DataSpec, PipelineError
-    from filterscope.core.training.runs import RunReadError, load_run
-
-    try:
-        run = load_run(folder)
-    except RunReadError as exc:
+        opened = open_model(path, which="best", report=report, cancel=cancel)
+    except ModelLoadError as exc:
         raise VisualizeError(str(exc)) from exc
-    if tuple(run.input_shape) != loaded.input_shape:
-        raise VisualizeError(f"{folder}: run.json says the model takes {list(run.input_shape)}, the "
-                             f"model file takes {list(loaded.input_shape)}")
-    loaded.classes = list(run.classes)
-    try:
-        loaded.data = DataSpec.from_json(run.spec.get("data")) if run.spec.get("data") else None
-    except PipelineError:
-        loaded.data = None  # an older or edited spec: the images are fed without its mask
+    shape = image_input(opened.model, opened.path.name)
+    folder = path.is_dir()
+    return LoadedModel(opened.model, path.name, "run" if folder else "file", shape,
+                       weights=opened.path.name, classes=list(opened.classes),
+                       data=opened.data_spec(), path=path)
 
 
 def image_input(model: Any, name: str) -> tuple[int, int, int]:

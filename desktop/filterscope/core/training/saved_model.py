@@ -1,7 +1,9 @@
-"""Opening a trained model for evaluation and prediction: a run folder or a ``.keras`` file.
+"""Opening a trained model, safely: a run folder or a ``.keras`` file (evaluation, prediction and
+the visualisations all open models here).
 
 A run folder gives everything: the model (``best.keras`` or ``last.keras``), its class names,
-and how its images were prepared (size, channels, mask: :class:`~.feed.InputRule`). A ``.keras``
+and how its images were prepared (size, channels, mask:
+:class:`~filterscope.core.training.model_input.InputRule`). A ``.keras``
 file inside a run folder is that run's. A bare ``.keras`` file says only its input size: its
 images are resized to it and scaled to [0, 1] as Filterscope trains, and its classes are named
 by a ``<name>.classes.txt`` file beside it (one name a line) or ``0`` to ``N-1``.
@@ -22,9 +24,8 @@ from typing import Any
 
 from filterscope.core.base.fileio import read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.results.feed import InputRule
 from filterscope.core.training.data_spec import DataSpec, PipelineError
-from filterscope.core.training.model_input import training_mask
+from filterscope.core.training.model_input import InputRule
 from filterscope.core.training.runs import RunReadError, RunResult, load_run
 from filterscope.core.training.tf_runtime import import_tensorflow
 
@@ -108,6 +109,10 @@ def _open_run(run_dir: Path, which: str, cancel: Cancel) -> OpenedModel:
         raise ModelLoadError(f"{run_dir}: not a run folder this app can read ({exc})") from exc
     info = read_json_file(run_dir / "run.json", ModelLoadError, "run description")
     path = run_dir / MODEL_FILES[which]
+    notes = []
+    if which == "best" and not path.is_file() and (run_dir / MODEL_FILES["last"]).is_file():
+        which, path = "last", run_dir / MODEL_FILES["last"]
+        notes.append("the run has no best.keras (no epoch was judged best): using last.keras")
     if not path.is_file():
         why = ("it was interrupted" if run.status == "interrupted" else "it ended") + \
             " before its first epoch was saved"
@@ -117,11 +122,10 @@ def _open_run(run_dir: Path, which: str, cancel: Cancel) -> OpenedModel:
     except PipelineError as exc:
         raise ModelLoadError(f"{run_dir / 'run.json'}: {exc}") from exc
     shape = run.input_shape
-    rule = InputRule((shape[0], shape[1]), shape[2], training_mask(data.mask_params()))
+    rule = InputRule.of_run(shape, data)
     model = _load(path, cancel)
     _check_fits(model, path, shape, len(run.classes))
     epoch = run.best_epoch if which == "best" else run.epochs_run
-    notes = []
     if run.status in ("interrupted", "stopped", "diverged"):
         notes.append(f"the run {run.status} after {run.epochs_run} epoch(s); {path.name} holds "
                      f"epoch {epoch}")
@@ -130,6 +134,9 @@ def _open_run(run_dir: Path, which: str, cancel: Cancel) -> OpenedModel:
 
 def _open_file(path: Path, cancel: Cancel) -> OpenedModel:
     model = _load(path, cancel)
+    if len(model.inputs) != 1:
+        raise ModelLoadError(f"{path}: the model has {len(model.inputs)} inputs; only models that "
+                             "take one image can be used")
     shape = tuple(model.input_shape[1:]) if isinstance(model.input_shape, tuple) else ()
     if len(shape) != 3 or not all(isinstance(n, int) for n in shape) or shape[2] not in (1, 3):
         raise ModelLoadError(f"{path}: the model takes {model.input_shape}, not images of a fixed "
