@@ -237,3 +237,29 @@ def test_the_run_just_trained_is_loaded_when_the_tab_is_shown(qtbot, tab, state,
     with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
     assert tab.session().loaded.name == "just-trained"
+
+
+def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
+    """View ▸ Larger text enlarges the objective's chart like the Train tab's curves."""
+    from filterscope.ui.widgets.ascent_view import ObjectivePlotWidget
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    plot = ObjectivePlotWidget()
+    qtbot.addWidget(plot)
+    plot.set_history(np.array([[0.0], [1.0], [2.0]], np.float32), "class score")
+
+    def sizes() -> tuple[float, float]:
+        return plot.axes.title.get_fontsize(), plot.axes.xaxis.label.get_fontsize()
+
+    qtbot.waitUntil(lambda: plot.lines_drawn() == 1, timeout=5000)
+    before = sizes()
+    old = QFont(QApplication.font())
+    bigger = QFont(old)
+    bigger.setPointSizeF(old.pointSizeF() * 2)
+    QApplication.setFont(bigger)
+    try:
+        qtbot.waitUntil(lambda: all(a > 1.8 * b for a, b in zip(sizes(), before)), timeout=5000)
+    finally:
+        QApplication.setFont(old)
+    qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
