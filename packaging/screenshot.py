@@ -2,6 +2,8 @@
 
 Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE OUT.png [--tab N]
        [--zoom F] [--values]
+       ... SOURCE OUT.png --visualize RUN_DIR --layer NAME [--filter K] [--mosaic N] [--preset P]
+       [--steps N] [--forming] [--image-mode | --weights] [--class-index C] [--item I]
 Used to make the README's pictures and to look at each tab as a user would.
 """
 
@@ -23,6 +25,7 @@ from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.train_tab import TrainTab
+from filterscope.ui.tabs.visualize_tab import EVERY, VisualizeTab
 
 
 def main() -> int:
@@ -45,6 +48,18 @@ def main() -> int:
     parser.add_argument("--model", help="model template for the Train tab")
     parser.add_argument("--code", action="store_true", help="show the Train tab's Keras code")
     parser.add_argument("--text", type=int, help="text size in points (View > Larger text)")
+    parser.add_argument("--visualize", metavar="RUN_DIR", help="open the Visualise tab on this run")
+    parser.add_argument("--layer", help="Visualise: the layer to choose")
+    parser.add_argument("--filter", type=int, default=0, help="Visualise: the filter to paint")
+    parser.add_argument("--mosaic", type=int, default=0, help="Visualise: paint a mosaic of N filters")
+    parser.add_argument("--preset", default="chapter", help="Visualise: the ascent's preset")
+    parser.add_argument("--steps", type=int, help="Visualise: gradient steps")
+    parser.add_argument("--forming", action="store_true",
+                        help="Visualise: shoot a third of the way through the ascent, not at its end")
+    parser.add_argument("--image-mode", action="store_true",
+                        help="Visualise: show the feature maps and Grad-CAM of image --item of class "
+                        "--class-index")
+    parser.add_argument("--weights", action="store_true", help="Visualise: show the layer's weights")
     args = parser.parse_args()
     app = QApplication(sys.argv)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
@@ -95,7 +110,9 @@ def main() -> int:
 
     QTimer.singleShot(args.settle // 2, select)
     QTimer.singleShot(args.settle * 3 // 4, zoom)
-    if args.runs:
+    if args.visualize:
+        QTimer.singleShot(args.settle, lambda: visualize(window, args, shoot))
+    elif args.runs:
         QTimer.singleShot(args.settle, lambda: train_runs(window, args.runs, shoot))
     elif args.stop:
         QTimer.singleShot(args.settle, lambda: stop_run(window, args.stop, shoot))
@@ -143,6 +160,55 @@ def stop_run(window, epochs: int, shoot) -> None:
     tab.runner.sig_partial.connect(on_epoch)
     tab.runner.sig_cancelled.connect(wait_listed)
     tab.start()
+
+
+def visualize(window, args, shoot) -> None:
+    """Open the Visualise tab on a run (as the run just trained), choose the layer, then paint
+    (shooting as the picture forms or once it is done), or show an image's maps and Grad-CAM, or
+    the layer's weights."""
+    tab = window.findChild(VisualizeTab)
+    run = Path(args.visualize).resolve()
+    window.state.set_runs_dir(run.parent)
+    window.state.run_saved(run)
+
+    def later() -> None:
+        QTimer.singleShot(1500, shoot)
+
+    def loaded(_opened) -> None:
+        tab.layers.select(args.layer)
+        if args.image_mode:
+            tab.probe.picker.class_combo.setCurrentIndex(args.class_index)
+            tab.probe.picker.item_spin.setValue(args.item)
+            tab.probe_runner.sig_finished.connect(later)
+            tab.pages.setCurrentWidget(tab.probe)
+        elif args.weights:
+            tab.weights_runner.sig_finished.connect(later)
+            tab.pages.setCurrentWidget(tab.weights)
+        else:
+            paint()
+
+    def paint() -> None:
+        controls = tab.controls
+        controls.preset_combo.setCurrentIndex(controls.preset_combo.findData(args.preset))
+        if args.steps:
+            controls.steps_spin.setValue(args.steps)
+        controls.filter_spin.setValue(args.filter)
+        controls.mosaic_box.setChecked(args.mosaic > 0)
+        if args.mosaic:
+            controls.mosaic_spin.setValue(args.mosaic)
+        steps = controls.steps_spin.value()
+        if args.forming:
+            def on_partial(_payload) -> None:
+                if tab.ascent.frames_shown() * EVERY >= steps // 3 and tab.runner.is_running():
+                    tab.runner.sig_partial.disconnect(on_partial)
+                    QTimer.singleShot(400, shoot)
+            tab.runner.sig_partial.connect(on_partial)
+        else:
+            tab.runner.sig_finished.connect(later)
+        tab.start()
+
+    tab.load_runner.sig_finished.connect(loaded)
+    window.tabs.setCurrentWidget(tab)
 
 
 if __name__ == "__main__":

@@ -132,9 +132,12 @@ def test_a_dataset_split_by_its_folders_validates_on_its_val_folder(qtbot, tab, 
 
 
 def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_path) -> None:
+    announced = []
+    tab._state.sig_run_saved.connect(announced.append)  # the Visualise tab offers the new run
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         tab.start()
     saved = tab.runs_list.item(0).data(256)
+    assert announced == [tmp_path / "runs" / saved]
     fresh = TrainTab(tab._state)
     qtbot.addWidget(fresh)
     fresh.runs_edit.setText(str(tmp_path / "runs"))
@@ -148,6 +151,7 @@ def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_
     with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
         fresh.runs_edit.editingFinished.emit()
     assert fresh.runs_list.count() == 0 and not fresh.curves.acc_axes.lines
+    assert tab._state.runs_dir == tmp_path / "elsewhere"  # the folder the other tabs list
 
 
 def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
@@ -223,12 +227,15 @@ def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
 
 def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_path) -> None:
     tab.options.epochs_spin.setValue(500)
+    announced = []
+    tab._state.sig_run_saved.connect(announced.append)
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
         tab.start()
         qtbot.waitUntil(lambda: tab.curves.epochs_drawn() >= 1, timeout=WAIT_MS)
         tab.stop_button.click()
     qtbot.waitUntil(lambda: tab.runs_list.count() == 1, timeout=WAIT_MS)
     (run_dir,) = (tmp_path / "runs").iterdir()
+    assert announced == [run_dir]  # a stopped run's saved epochs can be looked into too
     history = json.loads((run_dir / "history.json").read_text())
     epochs = len(history["epochs"])
     assert history["status"] == "stopped" and 1 <= epochs < 500

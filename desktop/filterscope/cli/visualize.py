@@ -15,8 +15,6 @@ from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, positive_int, run_job
 
-LEAST_SIDE = 128
-
 
 def _filter_range(text: str) -> range:
     start, sep, stop = text.partition(":")
@@ -43,43 +41,16 @@ def _load(args: argparse.Namespace) -> Any:
     return VisualSession(loaded)
 
 
-def _dataset_root(session: Any) -> Path | None:
-    """The folder of the run's dataset, if it has one (pictures must not be written there)."""
-    data = session.loaded.data
-    source = None if data is None else data.source
-    if source is None or source.startswith("builtin:"):
-        return None
-    if source.startswith("manifest:"):
-        from filterscope.core.data.splits import SplitError, load_manifest
-
-        try:
-            source = load_manifest(source[len("manifest:"):]).source
-        except SplitError:
-            return None
-    path = Path(source[len("folder:"):] if source.startswith("folder:") else source)
-    return path if path.is_dir() else None
-
-
 def _write(session: Any, out: str, picture: Any, *, refuse: Path | None = None) -> dict:
     """Write ``picture`` (enlarged when small) as PNG to ``out``; its size and the enlargement."""
-    from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
-    from filterscope.core.visualize.render import enlarge, factor_for, png_bytes
+    from filterscope.core.visualize.export import save_picture
 
-    target = Path(out)
     try:
-        root = _dataset_root(session)
-        if root is not None:
-            refuse_inside(target, root)
-        if refuse is not None and target.resolve() == refuse.resolve():
-            raise ValueError(f"--out {out} is the image itself; give another file")
-        factor = factor_for(min(picture.shape[:2]), LEAST_SIDE)
-        atomic_write_bytes(target, png_bytes(enlarge(picture, factor)))
+        return save_picture(out, picture, session.loaded, refuse=refuse)
     except ValueError as exc:
-        raise CommandError(str(exc)) from exc
+        raise CommandError(f"--out {exc}") from exc
     except OSError as exc:
         raise CommandError(f"{out}: cannot write the picture ({exc.strerror or exc})") from exc
-    return {"out": str(target), "scale": factor,
-            "size": [int(picture.shape[0]) * factor, int(picture.shape[1]) * factor]}
 
 
 def _class_arg(session: Any, text: str) -> int:

@@ -1,10 +1,14 @@
-"""What the tabs share: the current dataset, its split manifest, and what training will apply."""
+"""What the tabs share: the current dataset, its split manifest, what training will apply, and
+where training runs are kept."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from filterscope.core.augment.chain import ChainSpec
+from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import MaskParams
@@ -23,6 +27,10 @@ class AppState(QObject):
     """The ChainSpec training should apply to training images (or None)."""
     sig_image_side_changed = Signal(object)
     """The longer image side training uses (int), or None for the dataset's own size."""
+    sig_runs_dir_changed = Signal(object)
+    """The folder training runs are saved in and listed from (a Path)."""
+    sig_run_saved = Signal(object)
+    """A training run's folder (a Path) was saved or completed, just now, in this session."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +39,7 @@ class AppState(QObject):
         self._mask: MaskParams | None = None
         self._chain: ChainSpec | None = None
         self._image_side: int | None = None
+        self._runs_dir = data_dir() / "runs"
 
     @property
     def dataset(self) -> Dataset | None:
@@ -74,6 +83,21 @@ class AppState(QObject):
         if side != self._image_side:
             self._image_side = side
             self.sig_image_side_changed.emit(side)
+
+    @property
+    def runs_dir(self) -> Path:
+        """The folder training runs are saved in (the Train tab's Runs folder)."""
+        return self._runs_dir
+
+    def set_runs_dir(self, folder: Path) -> None:
+        """Set the runs folder (the Train tab does, when it lists a folder)."""
+        if Path(folder) != self._runs_dir:
+            self._runs_dir = Path(folder)
+            self.sig_runs_dir_changed.emit(self._runs_dir)
+
+    def run_saved(self, run_dir: Path) -> None:
+        """Announce a run that training has just saved (the Visualise tab offers it)."""
+        self.sig_run_saved.emit(Path(run_dir))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Make ``dataset`` current; a split made for another dataset is dropped."""

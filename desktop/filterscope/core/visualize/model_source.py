@@ -106,6 +106,18 @@ def vgg16_weights_file(top: bool = True) -> Path:
     return keras_home() / "models" / VGG16_FILES[top]
 
 
+def imagenet_weights_missing(top: bool = True) -> str | None:
+    """Why VGG16's ImageNet weights cannot be used here and what to do, or None when they are
+    on this computer (a file check: nothing is loaded, nothing downloaded)."""
+    file = vgg16_weights_file(top)
+    if file.is_file():
+        return None
+    return (f"VGG16's ImageNet weights are not on this computer, and Filterscope never downloads "
+            f"while it runs. Put {file.name} (from the Keras applications release) in "
+            f"{file.parent}, give the weights file, or use random weights (fine for timing and "
+            "for first-layer patterns, not for what VGG16 learned)")
+
+
 def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: int = VGG16_SIZE,
                 report: Report, cancel: Cancel) -> LoadedModel:
     """Load ``source``: ``vgg16``, a run folder or a ``.keras`` file.
@@ -153,12 +165,9 @@ def load_vgg16(weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedMo
         file, label = None, RANDOM_WEIGHTS
     elif weights == "imagenet":
         file, label = vgg16_weights_file(top), "ImageNet"
-        if not file.is_file():
-            raise WeightsUnavailable(
-                f"VGG16's ImageNet weights are not on this computer, and Filterscope never downloads "
-                f"while it runs. Put {file.name} (from the Keras applications release) in "
-                f"{file.parent}, give the weights file, or use random weights (fine for timing and "
-                "for first-layer patterns, not for what VGG16 learned)")
+        missing = imagenet_weights_missing(top)
+        if missing:
+            raise WeightsUnavailable(missing)
     else:
         file, label = Path(weights).expanduser(), f"weights from {Path(weights).name}"
         if not file.is_file():

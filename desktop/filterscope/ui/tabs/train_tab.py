@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.base.paths import data_dir
 from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
@@ -68,7 +67,7 @@ class TrainTab(QWidget):
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
         self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
-        self.runs_edit = QLineEdit(str(data_dir() / "runs"))
+        self.runs_edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
@@ -280,6 +279,7 @@ class TrainTab(QWidget):
         text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
         if result.run_dir:
             text += f" Saved in {result.run_dir}."
+            self._state.run_saved(result.run_dir)
         if result.skipped:
             text += (f" {len(result.skipped)} unreadable file(s) were left out, e.g. "
                      f"{result.skipped[0]['path']}: {result.skipped[0]['reason']}"
@@ -301,6 +301,7 @@ class TrainTab(QWidget):
         if result is None:  # stopped before its first epoch ended: nothing was kept
             return
         summary = self._add_run(result)
+        self._state.run_saved(result.run_dir)
         if not self.runner.is_running():  # a newer run's messages take precedence
             self.result_label.setText(f"{summary[0].upper()}{summary[1:]}. Saved in {result.run_dir}.")
 
@@ -335,6 +336,7 @@ class TrainTab(QWidget):
     def _list_saved_runs(self) -> None:
         """List the runs already saved in the runs folder (read in the background)."""
         self._runs_listed = True
+        self._state.set_runs_dir(Path(self.runs_edit.text()))
         self.runs_runner.start(saved_runs, Path(self.runs_edit.text()))
 
     @Slot(object)

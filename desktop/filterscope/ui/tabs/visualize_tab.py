@@ -1,0 +1,328 @@
+"""Visualise tab: what a model has learned, painted live by gradient ascent; an image's feature
+maps and Grad-CAM; a convolution's weights.
+
+The model is a run from the runs folder (the run just trained is loaded when the tab is next
+shown), a ``.keras`` file (safe mode) or VGG16. Every computation is a core job in a JobRunner,
+one runner per kind of job: TensorFlow, the runs list, the model, the ascent, the image, its
+maps and Grad-CAMs, the weights. The picture repaints from the ascent's partial results; Stop
+takes effect within one step, and Start cancels a picture still being painted. A hidden tab
+starts no work: TensorFlow loads, runs are listed and the image views are computed when it is
+shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.thumbnails import LoadedImage, load_item
+from filterscope.core.training.runs import SavedRuns, saved_runs
+from filterscope.core.training.tf_runtime import load_tensorflow
+from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
+from filterscope.core.visualize.export import save_picture
+from filterscope.core.visualize.jobs import (
+    ImageProbe,
+    OpenedModel,
+    draw_weights,
+    open_model,
+    probe_image,
+)
+from filterscope.core.visualize.layers import LayerInfo, VisualizeError
+from filterscope.core.visualize.session import VisualSession
+from filterscope.core.visualize.settings import FILTER
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
+from filterscope.ui.widgets.ascent_view import AscentViewWidget
+from filterscope.ui.widgets.image_probe import ImageProbeWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.layer_list import LayerListWidget
+from filterscope.ui.widgets.model_picker import ModelPickerWidget
+from filterscope.ui.widgets.weights_view import WeightsViewWidget
+from filterscope.workers import JobRunner
+
+EVERY = 5  # steps between repaints of the forming picture
+BATCH = 16  # pictures of a mosaic optimised together
+
+
+class VisualizeTab(QWidget):
+    """Model and layer on the left; the ascent, the image and the weights on pages at the right."""
+
+    title = "Visualise"
+    sig_status = Signal(str)
+    """A line for the main window's status bar."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._model: OpenedModel | None = None
+        self._image: LoadedImage | None = None
+        self._images_loaded = 0  # counts images, so a page knows whether it shows the current one
+        self._shown: dict[str, tuple] = {}  # page -> what it shows of this model (not recomputed)
+        self._tf_started = False
+        self._runs_stale, self._just_trained = True, None
+        self._save_name = "picture.png"
+        self._save_folder = Path.home()
+        self.tf_runner, self.runs_runner, self.load_runner = JobRunner(self), JobRunner(self), JobRunner(self)
+        self.runner = JobRunner(self)  # the gradient ascent
+        self.image_runner, self.probe_runner, self.weights_runner = JobRunner(self), JobRunner(self), \
+            JobRunner(self)
+        self.picker = ModelPickerWidget()
+        self.layers = LayerListWidget()
+        self.controls = AscentControlsWidget()
+        self.ascent = AscentViewWidget()
+        self.probe = ImageProbeWidget()
+        self.weights = WeightsViewWidget()
+        self.pages = QTabWidget()
+        self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
+        self._build_layout()
+        self._connect()
+        if state.dataset is not None:
+            self._on_state_dataset_changed(state.dataset)
+        self._update_buttons()
+
+    def _build_layout(self) -> None:
+        model_box, picture_box = QGroupBox("Model"), QGroupBox("Gradient ascent")
+        QVBoxLayout(model_box).addWidget(self.picker)
+        QVBoxLayout(picture_box).addWidget(self.controls)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(model_box)
+        left_layout.addWidget(QLabel("Layers (convolutions in bold)"))
+        left_layout.addWidget(self.layers, 1)
+        left_layout.addWidget(picture_box)
+        self.pages.addTab(self.ascent, "Gradient ascent")
+        self.pages.addTab(self.probe, "Image: maps and Grad-CAM")
+        self.pages.addTab(self.weights, "Weights")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.job_panel)
+
+    def _connect(self) -> None:
+        self.picker.sig_chosen.connect(self._on_picker_chosen)
+        self.load_runner.sig_finished.connect(self._on_model_opened)
+        self.load_runner.sig_failed.connect(self._on_model_failed)
+        self.runs_runner.sig_finished.connect(self._on_runs_listed)
+        self.tf_runner.sig_finished.connect(self._on_tf_loaded)
+        self.layers.sig_layer_changed.connect(self._on_layer_changed)
+        self.controls.sig_changed.connect(self._update_buttons)
+        self.controls.start_button.clicked.connect(self.start)
+        self.controls.stop_button.clicked.connect(self.runner.cancel)
+        self.controls.save_button.clicked.connect(self._on_save_clicked)
+        self.runner.sig_running.connect(self._update_buttons)
+        self.runner.sig_partial.connect(self._on_ascent_partial)
+        self.runner.sig_finished.connect(self._on_ascent_finished)
+        self.runner.sig_failed.connect(self.ascent.caption.setText)
+        self.runner.sig_cancelled.connect(self.ascent.stopped)
+        self.probe.picker.sig_item_changed.connect(self._on_item_changed)
+        self.image_runner.sig_finished.connect(self._on_image_loaded)
+        self.image_runner.sig_failed.connect(self.probe.show_message)
+        self.probe_runner.sig_finished.connect(self._on_probe_finished)
+        self.probe_runner.sig_failed.connect(self.probe.show_message)
+        self.weights_runner.sig_finished.connect(self.weights.show_weights)
+        self.weights_runner.sig_failed.connect(self.weights.caption.setText)
+        self.pages.currentChanged.connect(self._refresh_page)
+        self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
+        self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
+        self._state.sig_run_saved.connect(self._on_run_saved)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._tf_started:  # TensorFlow loads while the user looks at the controls
+            self._tf_started = True
+            self.tf_runner.start(load_tensorflow)
+        if self._runs_stale:
+            self._list_runs()
+        self._refresh_page()
+
+    # --- the model ---------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_tf_loaded(self, versions: str) -> None:
+        self.sig_status.emit(versions)
+
+    def session(self) -> VisualSession | None:
+        """The model in use, or None."""
+        return None if self._model is None else self._model.session
+
+    def _list_runs(self) -> None:
+        self._runs_stale = False
+        self.runs_runner.start(saved_runs, self._state.runs_dir)
+
+    @Slot(object)
+    def _on_runs_listed(self, found: SavedRuns) -> None:
+        self.picker.set_runs(found.runs, self._state.runs_dir)
+        fresh, self._just_trained = self._just_trained, None
+        if fresh is not None and self.picker.select(fresh):
+            self.picker.choose(fresh)  # the run just trained is what the user wants to see
+        elif self._model is None and not self.load_runner.is_running() and found.runs:
+            self.picker.choose(found.runs[-1].run_dir)
+
+    @Slot(object)
+    def _on_runs_changed(self, _folder: Path) -> None:
+        self._runs_stale = True
+        if self.isVisible():
+            self._list_runs()
+
+    @Slot(object)
+    def _on_run_saved(self, run_dir: Path) -> None:
+        self._just_trained = run_dir
+        self._on_runs_changed(run_dir.parent)
+
+    @Slot(str, str, int)
+    def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:
+        self.picker.show_loading()
+        self.load_runner.start(open_model, source, weights=weights, size=size)
+
+    @Slot(object)
+    def _on_model_opened(self, opened: OpenedModel) -> None:
+        for runner in (self.runner, self.probe_runner, self.weights_runner):
+            runner.cancel()
+        old, self._model = self._model, opened
+        if old is not None:
+            old.session.release()  # its cut models and compiled steps
+        self._shown = {}
+        loaded = opened.session.loaded
+        self.picker.show_loaded(loaded, None if opened.classes is None else len(opened.classes))
+        self.controls.set_classes(opened.classes, opened.classes_note)
+        self.layers.set_layers(opened.layers)
+        self.sig_status.emit(f"Visualise: {loaded.name} loaded")
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        kept = None if self._model is None else self._model.session.loaded
+        self.picker.show_failed(message, kept)
+        self.sig_status.emit(f"Model not loaded: {message}")
+
+    @Slot(object)
+    def _on_layer_changed(self, layer: LayerInfo) -> None:
+        self.controls.set_layer(layer)
+        self._refresh_page()
+
+    # --- gradient ascent ---------------------------------------------------------------------
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        self.controls.set_running(self.runner.is_running())
+        if self._model is None:
+            self.controls.start_button.setEnabled(False)
+        self.controls.save_button.setEnabled(self.ascent.picture() is not None)
+
+    @Slot()
+    def start(self) -> None:
+        """Paint the picture the controls describe (a picture being painted is stopped)."""
+        if self._model is None or self.controls.problem() is not None:
+            return
+        try:
+            settings, target = self.controls.settings(), self.controls.target()
+        except VisualizeError as exc:
+            self.ascent.caption.setText(str(exc))
+            return
+        self.runner.cancel()  # the picture being painted stops before the new one is set up
+        first, last = target.indices[0], target.indices[-1]
+        what = f"{target.layer} filter" if target.kind == FILTER else "class"
+        what += f" {first}" + (f" to {last}" if last != first else "")
+        self._save_name = f"{what.replace(' ', '-')}.png"
+        self.ascent.begin(len(target.indices), settings.steps,
+                          "mean activation of the filter" if target.kind == FILTER else "class score",
+                          f"Painting {what}…")
+        self.pages.setCurrentWidget(self.ascent)
+        self.runner.start(ascend, self._model.session, target, settings, batch=BATCH, every=EVERY)
+
+    @Slot(object)
+    def _on_ascent_partial(self, payload: object) -> None:
+        if isinstance(payload, AscentFrame):
+            self.ascent.add_frame(payload)
+        elif isinstance(payload, MosaicTiles):
+            self.ascent.add_tiles(payload)
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_ascent_finished(self, result: AscentResult) -> None:
+        self.ascent.finish(result)
+        self._update_buttons()
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        picture = self.ascent.picture()
+        if picture is None or self._model is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the picture",
+                                              str(self._save_folder / self._save_name), "PNG image (*.png)")
+        if not path:
+            return
+        path = path if path.lower().endswith(".png") else f"{path}.png"
+        try:
+            written = save_picture(path, picture, self._model.session.loaded)
+        except ValueError as exc:  # inside the model's dataset folder
+            text = f"Not saved: {exc}"
+        except OSError as exc:
+            text = f"Not saved: {path}: {exc.strerror or exc}"
+        else:
+            self._save_folder = Path(path).parent
+            text = f"Saved {path} ({written['size'][1]} × {written['size'][0]} px)"
+        self.ascent.caption.setText(text)
+        self.sig_status.emit(text)
+
+    # --- the image and the weights -----------------------------------------------------------
+
+    @Slot(object)
+    def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self._image = None
+        self.probe.set_dataset(dataset)
+
+    @Slot(int)
+    def _on_item_changed(self, _index: int) -> None:
+        self._image = None
+        self._refresh_page()
+
+    @Slot(object)
+    def _on_image_loaded(self, image: LoadedImage) -> None:
+        self._image = image
+        self._images_loaded += 1
+        self._refresh_page()
+
+    @Slot()
+    def _refresh_page(self) -> None:
+        """Compute what the visible page shows, unless it shows it already."""
+        page = self.pages.currentWidget()
+        if not self.isVisible() or self._model is None or self.layers.current() is None:
+            return
+        session, layer = self._model.session, self.layers.current()
+        if page is self.probe:
+            item = self.probe.picker.current_item()
+            if self._state.dataset is None or item is None:
+                self.probe.show_message("Open a dataset in the Dataset tab to look at its images.")
+            elif self._image is None or self._image.item != item:
+                self.image_runner.start(load_item, self._state.dataset, item)
+            elif not layer.maps:
+                self.probe.show_message(f"{layer.name} ({layer.kind}) has no feature maps: choose a "
+                                        "layer whose output is height × width × channels.")
+            elif self._shown.get("probe") != (layer.name, self._images_loaded):
+                self._shown["probe"] = (layer.name, self._images_loaded)
+                self.probe_runner.start(probe_image, session, self._image.rgb, layer.name)
+        elif page is self.weights:
+            conv = layer.name if layer.conv else None
+            if self._shown.get("weights") != (conv,):
+                self._shown["weights"] = (conv,)
+                self.weights_runner.start(draw_weights, session, conv)
+
+    @Slot(object)
+    def _on_probe_finished(self, probe: ImageProbe) -> None:
+        dataset, item = self._state.dataset, self._image.item if self._image else None
+        name = dataset.keys[item] if dataset is not None and item is not None else "the image"
+        self.probe.show_probe(probe, name)

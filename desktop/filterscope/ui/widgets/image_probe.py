@@ -1,0 +1,109 @@
+"""An image of the dataset seen through the model: the chosen layer's feature maps, and
+Grad-CAM overlays for the classes the model thinks most likely."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.visualize.jobs import TOP_CAMS, ImageProbe
+from filterscope.ui.widgets.image_view import ImageViewWidget, to_qimage
+from filterscope.ui.widgets.item_picker import ItemPickerWidget
+
+SIDE = 170  # screen pixels of the image and of each overlay
+
+
+def pixmap(rgb: np.ndarray, side: int = SIDE) -> QPixmap:
+    """An RGB picture scaled to ``side``: small images keep square pixels, photos are smoothed."""
+    mode = Qt.TransformationMode.FastTransformation if max(rgb.shape[:2]) < side // 2 \
+        else Qt.TransformationMode.SmoothTransformation
+    return QPixmap.fromImage(to_qimage(rgb)).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
+
+
+class ImageProbeWidget(QWidget):
+    """A picker for the dataset's images, the maps of the layer, and Grad-CAM overlays."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.picker = ItemPickerWidget()
+        self.maps_title = QLabel("Feature maps")
+        self.maps_title.setWordWrap(True)
+        self.maps_view = ImageViewWidget()
+        self.fed = QLabel()
+        self.fed.setFixedSize(SIDE, SIDE)
+        self.cams: list[tuple[QLabel, QLabel]] = [(QLabel(), QLabel()) for _ in range(TOP_CAMS)]
+        self.note = QLabel("Choose an image of the current dataset.")
+        self.note.setWordWrap(True)
+        self._shown = 0
+        maps = QWidget()
+        maps_layout = QVBoxLayout(maps)
+        maps_layout.setContentsMargins(0, 0, 0, 0)
+        maps_layout.addWidget(self.maps_title)
+        maps_layout.addWidget(self.maps_view, 1)
+        cams = QWidget()
+        grid = QGridLayout(cams)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel("What the model sees"), 0, 0)
+        grid.addWidget(self.fed, 1, 0)
+        grid.addWidget(QLabel("Grad-CAM: where the evidence for each class lies"), 2, 0, 1, 2)
+        for row, (picture, caption) in enumerate(self.cams):
+            picture.setFixedSize(SIDE, SIDE)
+            caption.setWordWrap(True)
+            caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(picture, 3 + row, 0)
+            grid.addWidget(caption, 3 + row, 1)
+        grid.setRowStretch(3 + TOP_CAMS, 1)
+        grid.setColumnStretch(1, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(maps)
+        splitter.addWidget(cams)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3000, 2000])
+        picker = QHBoxLayout()
+        picker.addWidget(self.picker)
+        picker.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(picker)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.note)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Offer the images of ``dataset``."""
+        self.picker.set_dataset(dataset)
+
+    def show_probe(self, probe: ImageProbe, image_name: str) -> None:
+        """Show the maps and the Grad-CAMs of one image."""
+        maps = probe.maps
+        total = maps.maps.shape[-1]
+        count = f"all {total}" if probe.shown == total else f"the first {probe.shown} of {total}"
+        scale = "blue negative, red positive" if maps.signed else "dark low, yellow high"
+        self.maps_title.setText(f"Feature maps of {maps.layer} for {image_name}: {count} "
+                                f"({' × '.join(map(str, maps.maps.shape[:2]))} each; {scale})")
+        self.maps_view.set_image(probe.maps_picture)
+        self.fed.setPixmap(pixmap(maps.image.fed))
+        for (picture, caption), n in zip(self.cams, range(TOP_CAMS)):
+            if n < len(probe.cams):
+                cam = probe.cams[n]
+                picture.setPixmap(pixmap(probe.overlays[n]))
+                caption.setText(f"{n + 1}. <b>{html.escape(cam.class_name)}</b><br>"
+                                f"probability {cam.probability:.3f}<br>layer {cam.layer}")
+            else:
+                picture.clear()
+                caption.clear()
+        self._shown = len(probe.cams)
+        self.note.setText(probe.note or "")
+
+    def show_message(self, text: str) -> None:
+        """Say why nothing (new) is shown."""
+        self.note.setText(text)
+
+    def cams_shown(self) -> int:
+        """Grad-CAM overlays on screen."""
+        return self._shown

@@ -1,0 +1,265 @@
+"""The Visualise tab through qtbot: a real run trained on MNIST, real gradient ascent in a worker,
+the picture repainting, Stop, Save, mosaics, feature maps, Grad-CAM, weights and refused models."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.images import read_image
+from filterscope.core.data.sources import open_source
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs import visualize_tab
+from filterscope.ui.tabs.visualize_tab import VisualizeTab
+from filterscope.ui.widgets import model_picker
+from filterscope.ui.widgets.ascent_view import WAITING
+
+from tests.visualize_models import RUN_NAME, lambda_model_file
+
+WAIT_MS = 120_000
+LONG = 100_000  # steps: a picture that only Stop ends
+
+
+@pytest.fixture
+def state(data_dir, mnist_run: Path) -> AppState:
+    state = AppState()
+    state.set_runs_dir(mnist_run.parent)
+    state.set_dataset(open_source("builtin:mnist", report=NullReport(), cancel=threading.Event()))
+    return state
+
+
+@pytest.fixture
+def tab(qtbot, state) -> VisualizeTab:
+    """The tab shown: it lists the runs folder and loads the newest run."""
+    tab = VisualizeTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 850)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    return tab
+
+
+def paint(qtbot, tab: VisualizeTab, *, layer: str = "block2_conv", index: int = 1, steps: int = 40,
+          mosaic: int = 0) -> None:
+    """Choose a layer and a filter (or a mosaic) and paint it to the end."""
+    assert tab.layers.select(layer)
+    tab.controls.filter_spin.setValue(index)
+    tab.controls.mosaic_box.setChecked(mosaic > 0)
+    tab.controls.mosaic_spin.setValue(max(mosaic, 2))
+    tab.controls.steps_spin.setValue(steps)
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.controls.start_button.click()
+
+
+def test_a_hidden_tab_does_no_work(qtbot, state) -> None:
+    tab = VisualizeTab(state)
+    qtbot.addWidget(tab)
+    runners = (tab.tf_runner, tab.runs_runner, tab.load_runner, tab.image_runner, tab.probe_runner)
+    assert not any(runner.is_running() for runner in runners)
+    assert tab.session() is None and not tab.controls.start_button.isEnabled()
+
+
+def test_the_newest_run_is_loaded_with_its_layers_and_classes(qtbot, tab) -> None:
+    assert tab.session().loaded.name == RUN_NAME
+    assert RUN_NAME in tab.picker.combo.currentText() and RUN_NAME in tab.picker.status.text()
+    names = [tab.layers.item(r, 0).text() for r in range(tab.layers.rowCount())]
+    assert names[:4] == ["block1_conv", "block1_relu", "block1_maxpool", "block2_conv"]
+    assert tab.layers.item(3, 2).text() == "11 × 11 × 12"
+    assert tab.layers.current().name == "block1_conv"  # the first convolution
+    assert tab.controls.filter_spin.maximum() == 5
+    assert tab.controls.class_combo.count() == 10
+    assert tab.controls.start_button.isEnabled()
+    tab.layers.select("flatten")  # not a convolution: Start says why it cannot paint
+    assert not tab.controls.start_button.isEnabled()
+    assert "flatten (Flatten) is not a convolution" in tab.controls.hint.text()
+
+
+def test_the_picture_changes_between_partials_and_the_objective_is_plotted(qtbot, tab) -> None:
+    seen: list[np.ndarray] = []
+    tab.runner.sig_partial.connect(lambda _p: seen.append(tab.ascent.picture().copy()))  # after the tab's slot
+    paint(qtbot, tab, steps=40)
+    assert len(seen) >= 4 and seen[0].shape == (28, 28, 3)
+    assert sum(not np.array_equal(a, b) for a, b in zip(seen, seen[1:])) >= 3
+    assert tab.ascent.frames_shown() == 40 // visualize_tab.EVERY
+    assert "block2_conv filter 1: objective" in tab.ascent.caption.text()
+    qtbot.waitUntil(lambda: tab.ascent.plot.lines_drawn() == 1, timeout=5000)
+    assert tab.controls.start_button.isEnabled() and not tab.controls.stop_button.isEnabled()
+
+
+def test_stop_takes_effect_and_the_tab_stays_usable(qtbot, tab) -> None:
+    tab.controls.steps_spin.setValue(LONG)
+    with qtbot.waitSignal(tab.runner.sig_job_ended, timeout=WAIT_MS):
+        tab.controls.start_button.click()
+        assert tab.controls.stop_button.isEnabled()
+        qtbot.waitUntil(lambda: tab.ascent.frames_shown() >= 2, timeout=WAIT_MS)
+        tab.controls.stop_button.click()
+        assert not tab.runner.is_running()
+        assert tab.controls.start_button.isEnabled() and not tab.controls.stop_button.isEnabled()
+    assert "Stopped after" in tab.ascent.caption.text()
+    assert tab.ascent.picture() is not None and tab.controls.save_button.isEnabled()
+    paint(qtbot, tab, steps=10)  # and it paints again
+    assert "objective" in tab.ascent.caption.text()
+
+
+def test_save_writes_the_picture_as_png(qtbot, tab, tmp_path, monkeypatch) -> None:
+    paint(qtbot, tab, layer="block1_conv", index=2, steps=20)
+    asked = {}
+
+    def save_dialog(_parent, _title, suggested, _filter):
+        asked["suggested"] = suggested
+        return str(tmp_path / "filter"), "PNG image (*.png)"
+
+    monkeypatch.setattr(visualize_tab.QFileDialog, "getSaveFileName", save_dialog)
+    tab.controls.save_button.click()
+    assert Path(asked["suggested"]).name == "block1_conv-filter-2.png"
+    saved = read_image(tmp_path / "filter.png")
+    assert saved.shape == (140, 140, 3)  # 28 px enlarged 5x, so it can be seen
+    np.testing.assert_array_equal(saved[::5, ::5], tab.ascent.picture())
+    assert "Saved" in tab.ascent.caption.text()
+    monkeypatch.setattr(visualize_tab.QFileDialog, "getSaveFileName",
+                        lambda *_args: (str(tmp_path / "gone" / "x.png"), ""))
+    tab.controls.save_button.click()  # a folder that is not there: said, not raised
+    assert tab.ascent.caption.text() == f"Not saved: {tmp_path / 'gone' / 'x.png'}: No such file or directory"
+
+
+def test_a_mosaic_fills_its_tiles_batch_by_batch(qtbot, tab, monkeypatch) -> None:
+    monkeypatch.setattr(visualize_tab, "BATCH", 8)  # block2_conv's 12 filters: 8, then 4
+    first_batch: list[np.ndarray] = []
+
+    def on_partial(payload) -> None:
+        if type(payload).__name__ == "MosaicTiles" and not first_batch:
+            first_batch.append(tab.ascent.picture().copy())
+
+    tab.runner.sig_partial.connect(on_partial)
+    paint(qtbot, tab, layer="block2_conv", index=0, steps=10, mosaic=16)  # as many as there are
+    cell = 28 + 2  # tile and gap: 4 columns, 3 rows
+
+    def tiles(picture: np.ndarray) -> list[np.ndarray]:
+        return [picture[r * cell:r * cell + 28, c * cell:c * cell + 28] for r in range(3) for c in range(4)]
+
+    picture = tab.ascent.picture()
+    assert picture.shape == (3 * cell - 2, 4 * cell - 2, 3)
+    assert all(tile.std() > 0 for tile in tiles(picture))  # every filter painted
+    early = tiles(first_batch[0])
+    assert all(tile.std() > 0 for tile in early[:8])
+    assert all((tile == WAITING).all() for tile in early[8:])  # the second batch had not begun
+    assert "block2_conv filters 0 to 11: objective" in tab.ascent.caption.text()
+
+
+def test_starting_a_new_picture_cancels_the_old(qtbot, tab) -> None:
+    tab.controls.steps_spin.setValue(LONG)
+    tab.controls.start_button.click()
+    qtbot.waitUntil(lambda: tab.ascent.frames_shown() >= 1, timeout=WAIT_MS)
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=1000):
+        paint(qtbot, tab, layer="block1_conv", index=4, steps=15)
+    assert "block1_conv filter 4" in tab.ascent.caption.text()
+    assert tab.ascent.frames_shown() == 3  # only the new picture's frames
+
+
+def test_image_mode_shows_feature_maps_and_grad_cam(qtbot, tab) -> None:
+    tab.layers.select("block1_conv")
+    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+        tab.pages.setCurrentWidget(tab.probe)
+    assert "Feature maps of block1_conv" in tab.probe.maps_title.text()
+    assert "all 6" in tab.probe.maps_title.text()
+    assert tab.probe.cams_shown() == 3
+    assert "probability" in tab.probe.cams[0][1].text()
+    assert not tab.probe.cams[0][0].pixmap().isNull() and not tab.probe.fed.pixmap().isNull()
+    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+        tab.layers.select("block2_maxpool")
+    assert "Feature maps of block2_maxpool" in tab.probe.maps_title.text()
+    tab.layers.select("flatten")
+    assert "flatten (Flatten) has no feature maps" in tab.probe.note.text()
+    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+        tab.layers.select("block2_conv")
+        tab.probe.picker.item_spin.setValue(3)  # another image
+
+
+def test_the_weights_page_draws_the_first_layer(qtbot, tab) -> None:
+    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+        tab.pages.setCurrentWidget(tab.weights)
+    assert tab.weights.caption.text().startswith("block1_conv: 6 filters of 3 × 3 × 1")
+    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+        tab.layers.select("block2_conv")  # a deeper convolution: its first input channel
+    assert tab.weights.caption.text().startswith("block2_conv: 12 filters of 3 × 3 × 6")
+    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+        tab.layers.select("flatten")  # not a convolution: the first layer's weights
+    assert tab.weights.caption.text().startswith("block1_conv:")
+
+
+def test_a_class_is_painted_with_its_name(qtbot, tab) -> None:
+    tab.controls.kind_combo.setCurrentIndex(1)
+    tab.controls.class_combo.setCurrentIndex(7)
+    tab.controls.steps_spin.setValue(20)
+    assert tab.controls.start_button.isEnabled()
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.controls.start_button.click()
+    assert "class 7 (7): objective" in tab.ascent.caption.text()
+    assert tab.ascent.plot.axes.get_title() == "Objective: class score"
+
+
+def test_a_lambda_model_is_refused_and_the_tab_stays_usable(qtbot, tab, tmp_path, monkeypatch) -> None:
+    path = lambda_model_file(tmp_path / "lambda.keras")
+    monkeypatch.setattr(model_picker.QFileDialog, "getOpenFileName",
+                        lambda *_args: (str(path), "Keras model (*.keras)"))
+    with qtbot.waitSignal(tab.load_runner.sig_failed, timeout=WAIT_MS):
+        tab.picker.open_button.click()
+    status = tab.picker.status.text()
+    assert "Lambda" in status and "lambda.keras" in status and f"Still using {RUN_NAME}" in status
+    assert tab.session().loaded.name == RUN_NAME
+    paint(qtbot, tab, steps=10)
+
+
+def test_vgg16_offers_random_weights_plainly_when_imagenet_is_absent(qtbot, tab) -> None:
+    combo = tab.picker.combo
+    imagenet = combo.findText("VGG16, ImageNet weights (not on this computer)")
+    assert imagenet >= 0 and not combo.model().item(imagenet).isEnabled()
+    tab.picker.size_spin.setValue(32)  # the convolutional base alone: small and quick
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose("vgg16", "random")
+    status = tab.picker.status.text()
+    assert "Random weights" in status and "never downloads" in status
+    assert tab.layers.current().name == "block1_conv1"
+    assert not tab.controls.kind_combo.model().item(1).isEnabled()  # no classes at 32 px
+
+
+def test_the_run_just_trained_is_loaded_when_the_tab_is_shown(qtbot, tab, state, mnist_run, tmp_path) -> None:
+    fresh = tmp_path / "runs" / "just-trained"
+    shutil.copytree(mnist_run, fresh)
+    tab.hide()
+    state.set_runs_dir(fresh.parent)
+    state.run_saved(fresh)
+    assert not tab.runs_runner.is_running()  # hidden: nothing until it is shown
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab.session().loaded.name == "just-trained"
+
+
+def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
+    """View ▸ Larger text enlarges the objective's chart like the Train tab's curves."""
+    from filterscope.ui.widgets.ascent_view import ObjectivePlotWidget
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    plot = ObjectivePlotWidget()
+    qtbot.addWidget(plot)
+    plot.set_history(np.array([[0.0], [1.0], [2.0]], np.float32), "class score")
+
+    def sizes() -> tuple[float, float]:
+        return plot.axes.title.get_fontsize(), plot.axes.xaxis.label.get_fontsize()
+
+    qtbot.waitUntil(lambda: plot.lines_drawn() == 1, timeout=5000)
+    before = sizes()
+    old = QFont(QApplication.font())
+    bigger = QFont(old)
+    bigger.setPointSizeF(old.pointSizeF() * 2)
+    QApplication.setFont(bigger)
+    try:
+        qtbot.waitUntil(lambda: all(a > 1.8 * b for a, b in zip(sizes(), before)), timeout=5000)
+    finally:
+        QApplication.setFont(old)
+    qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
