@@ -1,23 +1,72 @@
-"""The model's input, one rule for all: its shape, the size images are fitted to, and how an
-image is prepared (mask, resize) before the pipeline batches, augments and rescales it.
+"""The model's input, one rule for all: its shape, the size images are fitted to, how an
+image is prepared (mask, resize) before the pipeline batches and augments it, and how its
+pixels are scaled for the model (its preprocessing).
 
 The Train tab's summary, the Augment tab's model view, training and (later) evaluation and
-prediction all take the shape from :func:`input_shape`, so none of them can disagree.
+prediction all take the shape from :func:`input_shape` and the scaling from
+:func:`preprocessing` and :func:`preprocess`, so none of them can disagree.
+
+Preprocessing modes (a run records its mode in ``run.json``; runs without one are ``unit``):
+
+- ``unit``: RGB or gray divided by 255, to [0, 1] (the chapter's ``rescale=1/255``; every model
+  trained from scratch);
+- ``caffe``: VGG16's own ``preprocess_input``: RGB turned to BGR, 0-255 with ImageNet's mean
+  subtracted per channel, not scaled;
+- ``tf``: MobileNetV2's own ``preprocess_input``: 0-255 scaled to [-1, 1].
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.training.model_spec import ModelSpec
 
 AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
 AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
+PREPROCESSINGS = ("unit", "caffe", "tf")
+BASE_PREPROCESSING = {"vgg16": "caffe", "mobilenetv2": "tf"}  # keras.applications' own
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it
+PIXEL_RANGE = {"unit": 1.0, "caffe": 255.0, "tf": 2.0}  # width of each mode's input range
+
+
+def preprocessing(model: ModelSpec) -> str:
+    """How pixels are scaled for ``model``: its pretrained base's own mode, else ``unit``."""
+    return "unit" if model.base is None else BASE_PREPROCESSING[model.base.name]
+
+
+def preprocess(x: Any, mode: str) -> Any:
+    """Float RGB (or gray) pixels in 0-255, (..., H, W, C), as a model of ``mode`` takes them.
+
+    The same arithmetic runs on numpy arrays and on TensorFlow tensors (the pipeline), so
+    training, evaluation and prediction scale pixels alike.
+
+    Raises:
+        ValueError: An unknown mode.
+    """
+    if mode == "unit":
+        return x * (1.0 / 255.0)
+    if mode == "caffe":
+        return x[..., ::-1] - CAFFE_MEAN_BGR
+    if mode == "tf":
+        return x * (1.0 / 127.5) - 1.0
+    raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
+
+
+def unpreprocess(x: Any, mode: str) -> Any:
+    """The inverse of :func:`preprocess`: model input back to RGB (or gray) in 0-255."""
+    if mode == "unit":
+        return x * 255.0
+    if mode == "caffe":
+        return (x + CAFFE_MEAN_BGR)[..., ::-1]
+    if mode == "tf":
+        return (x + 1.0) * 127.5
+    raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
 
 
 def training_mask(mask: MaskParams | None) -> MaskParams | None:
@@ -28,17 +77,19 @@ def training_mask(mask: MaskParams | None) -> MaskParams | None:
 
 
 def input_shape(dataset: Dataset, *, image_size: tuple[int, int] | None = None,
-                longest: int | None = None, masked: bool = False) -> tuple[int, int, int]:
+                longest: int | None = None, masked: bool = False,
+                mode: str = "unit") -> tuple[int, int, int]:
     """The (height, width, channels) a model trained on ``dataset`` takes: the one rule.
 
     In-memory grayscale arrays (MNIST, (N, H, W) or (N, H, W, 1)) stay one channel unless masked
-    (a mask makes colour images); everything else is RGB. The size is ``image_size`` when given,
+    (a mask makes colour images) or fed to a pretrained base (any ``mode`` but ``unit``: the
+    bases take RGB); everything else is RGB. The size is ``image_size`` when given,
     else the dataset's most common size fitted by :func:`fitted_size` (with ``longest``, scaled
     so its longer side is ``longest``).
     """
     pixels = dataset.pixels
     gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
-    channels = 1 if gray and not masked else 3
+    channels = 1 if gray and not masked and mode == "unit" else 3
     if image_size is not None:
         return int(image_size[0]), int(image_size[1]), channels
     if pixels is not None:
