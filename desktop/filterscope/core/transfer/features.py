@@ -132,7 +132,8 @@ def _read_key(folder: Path) -> dict | None:
 def _notes(cache_dir: Path, key: dict, name: str) -> list[str]:
     """One sentence per entry of the same dataset made differently: why it is not used."""
     notes = []
-    for folder in sorted(p for p in cache_dir.iterdir() if p.is_dir() and p.name != name):
+    for folder in sorted(p for p in cache_dir.iterdir()
+                         if p.is_dir() and p.name != name and not p.name.startswith(".")):  # not temp
         other = _read_key(folder)
         if other is None or (other.get("dataset") or {}).get("source") != key["dataset"]["source"]:
             continue

@@ -53,19 +53,20 @@ def model_name(run: RunSpec) -> str:
     return re.sub(r"[^\w.-]", "_", run.model.name) or run.model.base.name
 
 
-def builder(*, cached: Any = None, loaded: LoadedBase | None = None) -> Builder:
+def builder(*, cached: Any = None) -> Builder:
     """The :data:`~filterscope.core.training.train.Builder` of a run on a pretrained base.
+
+    The base is loaded afresh inside ``train()`` (after its ``clear_session`` and seeding), so
+    random weights come out as the same seed made them for the feature cache.
 
     Args:
         cached: A ``FeatureSet`` (``core.transfer.features``): fit the head alone on its
             features; its ``pooled`` says the head's pooling was applied when caching.
-        loaded: A base already loaded for this run (feature extraction's), reused instead of
-            loading its weights again.
     """
 
     def build(run: RunSpec, input_shape: tuple[int, int, int], n_classes: int) -> BuiltModel:
         check_input(run.model, input_shape)
-        base = loaded or load_base(run.model.base, input_shape)
+        base = load_base(run.model.base, input_shape)
         head = head_layers(run.model, n_classes)
         whole = join(base.model, head, model_name(run))
         record = {"weights": base.source.to_json()}
