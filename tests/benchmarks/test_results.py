@@ -47,7 +47,6 @@ from filterscope.core.results.evaluate import evaluate
 from filterscope.core.results.predict import predict
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.training.model_input import prepare_for_model as prepare
-from filterscope.core.training.model_input import rescale
 from filterscope.core.training.saved_model import open_model
 
 from tests.results_runs import train_run
@@ -78,7 +77,7 @@ def test_prediction_over_500_photos(benchmark, paired, photos_run, tmp_path) -> 
     opened = open_model(run, report=NullReport(), cancel=_never())
     model, rule = opened.model, opened.rule
     files = sorted(root.glob("*/*.png"))
-    arrays = rescale(np.stack([prepare(read_image(p), rule, None) for p in files]))
+    arrays = rule.to_model(np.stack([prepare(read_image(p), rule, None) for p in files]))
     assert arrays.shape == (500, 150, 150, 3)
     out = tmp_path / "preds.csv"
 
@@ -93,7 +92,7 @@ def test_prediction_over_500_photos(benchmark, paired, photos_run, tmp_path) -> 
 
     def batched() -> float:
         t0 = time.perf_counter()
-        prepared = rescale(np.stack([prepare(read_image(p), rule, None) for p in files]))
+        prepared = rule.to_model(np.stack([prepare(read_image(p), rule, None) for p in files]))
         t1 = time.perf_counter()
         model.predict(prepared, verbose=0)
         end = time.perf_counter()
@@ -103,7 +102,7 @@ def test_prediction_over_500_photos(benchmark, paired, photos_run, tmp_path) -> 
     def per_image() -> float:
         t0 = time.perf_counter()
         for path in files:
-            model.predict(rescale(prepare(read_image(path), rule, None)[None]), verbose=0)
+            model.predict(rule.to_model(prepare(read_image(path), rule, None)[None]), verbose=0)
         return time.perf_counter() - t0
 
     app_s, batched_s = paired(app, batched, rounds=ROUNDS, warmup_rounds=1)

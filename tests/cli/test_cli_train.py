@@ -121,7 +121,7 @@ def test_out_of_range_settings_exit_2(capsys, tmp_path: Path, args: list[str], f
 
 
 @pytest.mark.parametrize("model, message", [
-    ("vgg16", "--model: no template called 'vgg16'"),
+    ("vgg19", "--model: no template called 'vgg19'"),
     ("bad.json", "bad.json: blocks[0].filters: must be from 1 to 1024 (got 0)"),
     ("missing.json", "missing.json: cannot read the model file"),
 ])

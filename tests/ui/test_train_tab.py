@@ -254,3 +254,22 @@ def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_
     with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
         fresh.runs_edit.editingFinished.emit()
     assert fresh.runs_list.item(0).text() == item.text()  # the same when the folder is reopened
+
+
+def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> None:
+    """VGG16 is offered with the chapter's models; MNIST's 28 px digits are too small for it, at
+    32 px its 14.7 million parameters show without TensorFlow, and offline without its weights
+    Start says which file to put where."""
+    combo = tab.options.template_combo
+    assert [combo.itemData(i) for i in range(combo.count())][-2:] == ["vgg16", "mobilenetv2"]
+    combo.setCurrentIndex(combo.findData("vgg16"))
+    combo.activated.emit(combo.currentIndex())
+    assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.total_label.text()
+    assert not tab.start_button.isEnabled()
+    tab.options.size_spin.setValue(32)
+    assert tab.total_label.text().startswith("14,719,818 parameters on (32, 32, 3) inputs")
+    assert "keras.applications.VGG16(include_top=False" in tab.code.toPlainText()
+    with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
+        tab.start()
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in tab.job_panel.message()
+    assert tab.runs_list.count() == 0

@@ -7,6 +7,11 @@ app, so the same run can be repeated on another machine (a GPU server) or for lo
 records its dataset by absolute path and its split's file lists, so it trains from any working
 directory; ``--data DIR`` gives a dataset's new place (only the place: the recorded classes and
 files must be there).
+
+``--model vgg16`` or ``mobilenetv2`` trains a new head on a pretrained base: ``--weights`` says
+which weights (ImageNet's from this computer, random, or a file), ``--fine-tune-blocks N`` lets
+its top blocks train, ``--cache-features`` trains the head on the frozen base's features,
+computed once. ``--dry-run`` builds the model and prints its parameters and layers, untrained.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, is_file_arg, load_chain_arg, load_mask_arg, run_job
+from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.model_spec import LEARNING_RATE_MAX, OPTIMIZERS, ModelSpec, templates
 
 MODEL_ALIASES = {"convnet": "chapter-convnet"}
 SKIPPED_SHOWN = 10  # unreadable files listed by name in the human output
 
 
-def _bounded(kind: type, low: float, high: float, *, low_open: bool = False, high_open: bool = False):
+def bounded(kind: type, low: float, high: float, *, low_open: bool = False, high_open: bool = False):
     """An argparse type: a number of ``kind`` within the bounds (exit 2 otherwise)."""
 
     def parse(text: str) -> Any:
@@ -43,7 +49,7 @@ def _bounded(kind: type, low: float, high: float, *, low_open: bool = False, hig
     return parse
 
 
-def _image_size(text: str) -> tuple[int, int]:
+def image_size_arg(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     try:
         sizes = [int(p) for p in parts]
@@ -55,7 +61,7 @@ def _image_size(text: str) -> tuple[int, int]:
 
 
 def load_model_arg(text: str) -> ModelSpec:
-    """``logistic``, ``convnet``, a template name or a model file -> ModelSpec.
+    """``logistic``, ``convnet``, a template name, a pretrained base or a model file -> ModelSpec.
 
     Raises:
         ValueError: An unknown name, an unreadable file or an invalid spec (naming the field).
@@ -64,10 +70,11 @@ def load_model_arg(text: str) -> ModelSpec:
 
     if not is_file_arg(text):
         name = MODEL_ALIASES.get(text, text)
-        if name not in templates():
+        known = {**templates(), **base_templates()}
+        if name not in known:
             raise ValueError(f"--model: no template called {text!r}; use one of convnet, "
-                             f"{', '.join(templates())} or a model file (.json)")
-        return templates()[name]
+                             f"{', '.join(known)} or a model file (.json)")
+        return known[name]
     try:
         data = json.loads(Path(text).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -78,7 +85,7 @@ def load_model_arg(text: str) -> ModelSpec:
         raise ValueError(f"{text}: {exc}") from exc
 
 
-def _data_spec(args: argparse.Namespace) -> Any:
+def data_spec_arg(args: argparse.Namespace) -> Any:
     from filterscope.core.training.data_spec import DataSpec
 
     source = args.data
@@ -92,12 +99,35 @@ def _data_spec(args: argparse.Namespace) -> Any:
     return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain)
 
 
-def _optimizer(args: argparse.Namespace) -> Any:
+def _optimizer(args: argparse.Namespace, model: ModelSpec) -> Any:
+    """The optimiser; fine-tuning a base defaults to a tenth of the usual learning rate."""
+    from filterscope.core.training.base_spec import default_optimizer
     from filterscope.core.training.model_spec import OptimizerSpec
 
     if args.momentum is not None and args.optimizer != "sgd":
         args.parser.error("--momentum is a setting of --optimizer sgd")
-    return OptimizerSpec(args.optimizer, args.lr, args.momentum if args.optimizer == "sgd" else None)
+    lr = default_optimizer(args.optimizer, model).learning_rate if args.lr is None else args.lr
+    return OptimizerSpec(args.optimizer, lr, args.momentum if args.optimizer == "sgd" else None)
+
+
+def with_base_options(model: ModelSpec, args: argparse.Namespace) -> ModelSpec:
+    """``--weights`` and ``--fine-tune-blocks`` applied to a model on a pretrained base.
+
+    Raises:
+        ValueError: Either given for a model without a base.
+    """
+    weights, blocks = args.weights, getattr(args, "fine_tune_blocks", None)
+    if model.base is None:
+        if weights is not None or blocks is not None:
+            raise ValueError(f"--weights and --fine-tune-blocks are settings of a pretrained base "
+                             f"({', '.join(base_templates())}), not of {model.name or model.kind}")
+        return model
+    changes: dict[str, Any] = {}
+    if weights is not None:
+        changes["weights"] = weights if weights in ("imagenet", "random") else str(Path(weights).resolve())
+    if blocks is not None:
+        changes["fine_tune_blocks"] = blocks
+    return replace(model, base=replace(model.base, **changes))
 
 
 def _percent(value: float | None) -> str:
@@ -111,6 +141,13 @@ def _human(d: dict) -> str:
              f"model: {d['model']} ({alias}{d['params']:,} parameters), {opt['kind']} learning rate "
              f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
              "epoch(s) run"]
+    if d.get("weights"):
+        where = f" ({d['weights']['file']})" if d["weights"].get("file") else ""
+        lines.append(f"weights: {d['weights']['label']}{where}; preprocessing {d['preprocessing']}")
+    if d.get("features"):
+        f = d["features"]
+        lines.append(f"features: {f['path']} ({f['reused']:,} cached already, {f['computed']:,} "
+                     "computed now)")
     if d["history"]:
         lines.append(f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  "
                      f"{'seconds':>7}")
@@ -135,7 +172,8 @@ def _human(d: dict) -> str:
 # Flags that describe a run, with their defaults; --spec gives all of them itself (--data, when
 # given with it, only says where the run's dataset is now).
 _RUN_FLAGS = {"model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
-              "image_size": None, "mask": None, "chain": None}
+              "image_size": None, "mask": None, "chain": None, "weights": None,
+              "fine_tune_blocks": None, "cache_features": False}
 _OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
 
 
@@ -179,35 +217,71 @@ def _spec_run(args: argparse.Namespace) -> Any:
     return replace(run, **changes)
 
 
+def _run_spec(args: argparse.Namespace) -> Any:
+    """The RunSpec the arguments describe (``--spec`` or ``--data`` and the settings)."""
+    from filterscope.core.training.runs import RunSpec
+
+    if args.spec is not None:
+        return _spec_run(args)
+    settings = {k: default if getattr(args, k) is None else getattr(args, k)
+                for k, default in _OVERRIDES.items()}
+    model = with_base_options(load_model_arg(args.model), args)
+    return RunSpec(data_spec_arg(args), model, _optimizer(args, model), settings["epochs"],
+                   settings["batch_size"], settings["seed"], args.name or "", args.cache_features)
+
+
+def _human_dry(d: dict) -> str:
+    lines = [f"model: {d['name']} on {'x'.join(map(str, d['input_shape']))} images, "
+             f"{len(d['classes'])} classes, preprocessing {d['preprocessing']} (not trained)"]
+    width = max(len(r["layer"]) + len(r["type"]) + 3 for r in d["layers"])
+    lines += [f"  {r['layer'] + ' (' + r['type'] + ')':<{width}}  {str(tuple(r['output_shape'])):<20} "
+              f"{r['params']:>12,}{'' if r['trainable_params'] else '  frozen'}" for r in d["layers"]]
+    lines.append(f"total {d['total_params']:,} parameters, {d['trainable_params']:,} trainable")
+    weights = d["weights"]
+    if weights is not None:
+        lines.append(f"weights: {weights['label']} ({weights['file']})" if weights["available"]
+                     else f"weights: {weights['message']}")
+    return "\n".join(lines)
+
+
 def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
-    """``filterscope train``: train a model and save the run."""
+    """``filterscope train``: train a model and save the run (or, with --dry-run, only build it)."""
     from filterscope.core.training.data_spec import PipelineError
     from filterscope.core.training.model_spec import ModelSpecError
-    from filterscope.core.training.runs import RunSpec, TrainingError
-    from filterscope.core.training.train import train
+    from filterscope.core.training.runs import TrainingError
+    from filterscope.core.transfer.run import dry_run, train_run
 
     if args.data is None and args.spec is None:
         args.parser.error("give --data (and the run's settings) or --spec RUN.json")
+    if args.out is None and not args.dry_run:
+        args.parser.error("give --out RUNS_DIR (or --dry-run)")
     try:
-        if args.spec is not None:
-            run = _spec_run(args)
-        else:
-            settings = {k: default if getattr(args, k) is None else getattr(args, k)
-                        for k, default in _OVERRIDES.items()}
-            run = RunSpec(_data_spec(args), load_model_arg(args.model), _optimizer(args),
-                          settings["epochs"], settings["batch_size"], settings["seed"],
-                          args.name or "")
-        optimizer = run.optimizer
-        result = run_job("Training", train, run, Path(args.out))
+        run = _run_spec(args)
+        if args.dry_run:
+            return run_job("Building the model", dry_run, run).to_json(), _human_dry
+        cache_dir = None if args.cache_dir is None else Path(args.cache_dir)
+        result = run_job("Training", train_run, run, Path(args.out), cache_dir=cache_dir)
     except ModelSpecError as exc:  # a model too big for the images, or a bad --name
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
-    except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError
+    except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError, WeightsError
         raise CommandError(str(exc)) from exc
     alias = args.model if args.spec is None and args.model in MODEL_ALIASES else None
+    record = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
     data = {**result.to_json(), "model": run.model.name or run.model.kind, "model_alias": alias,
-            "params": int(result.model.count_params()), "optimizer": optimizer.to_json(),
-            "epochs": run.epochs, "batch_size": run.batch_size}
+            "params": int(result.model.count_params()), "optimizer": run.optimizer.to_json(),
+            "epochs": run.epochs, "batch_size": run.batch_size,
+            "trainable_params": record.get("trainable_params"), "weights": record.get("weights"),
+            "features": record.get("features")}
     return data, _human
+
+
+def add_base_arguments(p: argparse.ArgumentParser) -> None:
+    """``--weights`` (and its help), shared by ``train`` and ``features``."""
+    p.add_argument("--weights", metavar="imagenet|random|FILE",
+                   help="a pretrained base's weights: imagenet (Keras's cache ~/.keras/models or "
+                   "a file picked before; never downloaded here, see `filterscope weights`), random "
+                   "(untrained: for timing, not accuracy), or the .h5 weights file (checked, then "
+                   "remembered as the base's ImageNet weights); default imagenet")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -223,28 +297,41 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="train this run spec instead (e.g. the run.json of a run made in the app, "
                    "which records its dataset and split, so it trains from any folder); "
                    "--data, --epochs, --batch-size, --seed and --name still apply")
-    p.add_argument("--model", default="convnet", metavar="TEMPLATE|FILE.json",
-                   help=f"{names}, or a model file saved by the Training tab (default: convnet, "
-                   "the chapter's MNIST ConvNet)")
+    p.add_argument("--model", default="convnet", metavar="TEMPLATE|BASE|FILE.json",
+                   help=f"{names}, a pretrained base with a new head ({', '.join(base_templates())}), "
+                   "or a model file saved by the Training tab (default: convnet, the chapter's MNIST "
+                   "ConvNet)")
+    add_base_arguments(p)
+    p.add_argument("--fine-tune-blocks", type=bounded(int, 0, 19), metavar="N",
+                   help="let the base's top N blocks train (VGG16 has 5, MobileNetV2 19; default 0: "
+                   "frozen); the learning rate then defaults to a tenth of the optimiser's")
+    p.add_argument("--cache-features", action="store_true",
+                   help="run the frozen base once over the dataset and train the head on its cached "
+                   "features (much faster epochs; not with --chain or --fine-tune-blocks)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where cached features are kept (default: the app's data folder); "
+                   "`filterscope features --out DIR` fills one ahead")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build the model on the data and print its parameters and layers; no training")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                    help="default adam, as the chapter trains")
-    p.add_argument("--lr", type=_bounded(float, 0.0, LEARNING_RATE_MAX, low_open=True), metavar="F",
+    p.add_argument("--lr", type=bounded(float, 0.0, LEARNING_RATE_MAX, low_open=True), metavar="F",
                    help="learning rate (default: adam 0.001, sgd 0.01)")
-    p.add_argument("--momentum", type=_bounded(float, 0.0, 1.0, high_open=True), metavar="F",
+    p.add_argument("--momentum", type=bounded(float, 0.0, 1.0, high_open=True), metavar="F",
                    help="sgd momentum in [0, 1) (default 0.9)")
-    p.add_argument("--epochs", type=_bounded(int, 1, 10_000), metavar="N",
+    p.add_argument("--epochs", type=bounded(int, 1, 10_000), metavar="N",
                    help="default 10")
-    p.add_argument("--batch-size", type=_bounded(int, 1, 65_536), metavar="B",
+    p.add_argument("--batch-size", type=bounded(int, 1, 65_536), metavar="B",
                    help="default 32")
-    p.add_argument("--image-size", type=_image_size, metavar="SIZE|HxW",
+    p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",
                    help="resize images to this (default: the dataset's most common size; photos "
                    "larger than 256 px go to 150 px on their longer side, aspect kept)")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
     p.add_argument("--chain", metavar="CHAIN|FILE.json", help="augmentation chain for training images")
-    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), metavar="S",
+    p.add_argument("--seed", type=bounded(int, 0, 2**32 - 1), metavar="S",
                    help="seeds the split, shuffling, augmentation and weights (default 0)")
     p.add_argument("--name", metavar="NAME", help="run folder name (default: time and model)")
-    p.add_argument("--out", required=True, metavar="RUNS_DIR",
+    p.add_argument("--out", metavar="RUNS_DIR",
                    help="runs folder; the run goes into a new sub-folder")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_train, parser=p)

@@ -3,7 +3,8 @@
 What a model is fed is decided by its run, never entered again: the size and channels it was
 built for and the mask it was trained with (:class:`InputRule`), applied through training's own
 functions (the shared reader, ``model_input.prepare_image``, ``data_plan.image_masker``) and
-rescaled by 1/255 as the training pipeline does. Augmentation is for training only and never
+scaled as the training pipeline scales them (``model_input.preprocess``: 1/255, or a
+pretrained base's own preprocessing). Augmentation is for training only and never
 applied here. A test holds the arrays equal to what the training pipeline's validation stream
 feeds for the same files.
 
@@ -27,7 +28,7 @@ from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
 from filterscope.core.training.data_plan import image_masker
-from filterscope.core.training.model_input import InputRule, prepare_for_model, rescale
+from filterscope.core.training.model_input import InputRule, prepare_for_model
 
 BATCH_SIZE = 64
 AHEAD = 2  # batches decoded in the background while the model predicts
@@ -200,7 +201,7 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
                 check_cancel(cancel)
                 errors.update(failed)
                 if len(indices):
-                    x = rescale(batch)
+                    x = rule.to_model(batch)
                     if pad and len(x) < batch_size:
                         x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
                     probabilities[indices] = np.asarray(model.predict_on_batch(x))[:len(indices)]

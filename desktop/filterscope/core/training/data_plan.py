@@ -74,9 +74,11 @@ class Plan:
     arrays: dict[str, np.ndarray] | None = None  # in-memory datasets, prepared
     validation: str = "manifest"
     data: DataSpec | None = None  # the spec as the run records it (see the module's docstring)
+    preprocessing: str = "unit"  # how the pixels are scaled for the model (model_input.preprocess)
 
 
-def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None) -> Plan:
+def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None,
+         preprocessing: str = "unit") -> Plan:
     """Open, split and check the dataset of ``data`` and decide how to feed it.
 
     Args:
@@ -86,6 +88,8 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
         cancel: Polled throughout.
         cache_bytes: Memory allowed for caching decoded images; None allows a quarter of the
             available memory.
+        preprocessing: The model's preprocessing mode (``model_input.preprocessing``); a
+            pretrained base's makes gray images RGB.
 
     Raises:
         PipelineError: A missing dataset, fewer than two classes, a manifest made for another
@@ -110,7 +114,7 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
         recorded = replace(recorded, split=split_to_json(manifest))
     classes, subsets, warnings = _resolve(dataset, manifest, skipped, data.split is not None)
     return _prepare(dataset, data, classes, notes + warnings, subsets, skipped, report, cancel,
-                    cache_bytes, validation, recorded)
+                    cache_bytes, validation, recorded, preprocessing)
 
 
 def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
@@ -131,14 +135,16 @@ def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report
 
 def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: list[str],
              subsets: dict[str, tuple[np.ndarray, np.ndarray]], skipped: list[dict], report: Report,
-             cancel: Cancel, cache_bytes: int | None, validation: str, recorded: DataSpec) -> Plan:
+             cancel: Cancel, cache_bytes: int | None, validation: str, recorded: DataSpec,
+             preprocessing: str = "unit") -> Plan:
     """Size, channels, mask, cache and in-memory images for the chosen subsets."""
     mask = training_mask(data.mask_params())
-    shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None)
+    shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None,
+                        mode=preprocessing)
     pixels = dataset.pixels
     items = np.concatenate([s[0] for s in subsets.values()])
     planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings,
-                   validation=validation, data=recorded)
+                   validation=validation, data=recorded, preprocessing=preprocessing)
     per_image = shape[0] * shape[1] * shape[2] + 512  # pixels plus tf.data's bookkeeping
     planned.cached = pixels is None and len(items) * per_image <= _cache_budget(cache_bytes)
     if mask is not None:

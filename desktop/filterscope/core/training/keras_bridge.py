@@ -65,9 +65,10 @@ class KerasBridge(keras.callbacks.Callback):
 
     def __init__(self, report: Report, cancel: Cancel, *, epochs: int, steps: int,
                  learning_rate: float, folder: RunFolder | None = None,
-                 progress_start: float = 0.0) -> None:
+                 progress_start: float = 0.0, saved_model: object = None) -> None:
         super().__init__()
         self.report, self.cancel, self.folder = report, cancel, folder
+        self.saved_model = saved_model  # what to save when it is not the model fitted
         self.epochs, self.steps, self.learning_rate = epochs, steps, learning_rate
         self.start, self.span = progress_start, 1.0 - progress_start
         self.history: list[dict] = []
@@ -168,9 +169,10 @@ class KerasBridge(keras.callbacks.Callback):
         if self.folder is None:
             return
         self._progress(self.steps, "saving")
+        model = self.model if self.saved_model is None else self.saved_model
         if best:
-            self.folder.save_model(self.model, "best.keras")
-        self.folder.save_model(self.model, "last.keras")
+            self.folder.save_model(model, "best.keras")
+        self.folder.save_model(model, "last.keras")
         self.folder.write_json("history.json", self.history_json("running"))
         if self.cancel.is_set():
             self.model.stop_training = True

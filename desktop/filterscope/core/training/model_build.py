@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from filterscope.core.training.base_spec import base_rows, check_base_input
 from filterscope.core.training.model_spec import (
     ConvBlock,
     DenseLayer,
@@ -75,9 +76,15 @@ def check_input(spec: ModelSpec, input_shape: tuple[int, int, int]) -> None:
     """Raise ModelSpecError with a plain message when the input is too small for the conv stack.
 
     Example: "a 8x8 input shrinks to 0x0 at block 2's convolution; use at least 10x10 or
-    padding='same'".
+    padding='same'". A pretrained base takes RGB images of at least its minimum size.
     """
-    height, width, _ = _input_hwc(input_shape)
+    height, width, channels = _input_hwc(input_shape)
+    if spec.base is not None:
+        if channels != 3:
+            raise ModelSpecError("input_shape", f"{spec.base.display} takes RGB images, not "
+                                 f"{channels} channel(s)")
+        check_base_input(spec.base, height, width)
+        return
     h, w, block, stage = _trace(spec, height, width)
     if not block:
         return
@@ -97,6 +104,7 @@ def _activation_rows(prefix: str, activation: str, shape: tuple) -> list[dict]:
 
 
 def _row(layer: str, kind: str, shape: tuple, params: int, trainable_params: int | None = None) -> dict:
+    """A planned row of a layer that trains (the head's, a convnet's)."""
     return {"layer": layer, "type": kind, "output_shape": (None, *shape), "params": params,
             "trainable": True, "trainable_params": params if trainable_params is None else trainable_params}
 
@@ -119,6 +127,8 @@ def plan_rows(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int
     check_input(spec, input_shape)
     h, w, c = _input_hwc(input_shape)
     rows: list[dict] = []
+    if spec.base is not None:
+        rows, (h, w, c) = base_rows(spec.base, h, w)
     for i, b in enumerate(spec.blocks, start=1):
         prefix = f"block{i}"
         h, w = (_conv_size(n, b.kernel_size, b.strides, b.padding) for n in (h, w))
@@ -131,8 +141,8 @@ def plan_rows(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int
             rows.append(_row(f"{prefix}_{b.pool}pool",
                              "MaxPooling2D" if b.pool == "max" else "AveragePooling2D", (h, w, c), 0))
         rows += _tail_rows(prefix, b, (h, w, c))
-    units = h * w * c
-    rows.append(_row("flatten", "Flatten", (units,), 0))
+    units = c if spec.pooling == "avg" else h * w * c
+    rows.append(_row(*POOLING_LAYERS[spec.pooling], (units,), 0))
     for j, d in enumerate(spec.dense, start=1):
         prefix = f"dense{j}"
         rows.append(_row(prefix, "Dense", (d.units,), units * d.units + d.units))
@@ -145,6 +155,34 @@ def plan_rows(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int
 
 
 # ---- Keras -------------------------------------------------------------------------------
+
+POOLING_LAYERS = {"flatten": ("flatten", "Flatten"), "avg": ("avgpool", "GlobalAveragePooling2D")}
+
+
+def head_layers(spec: ModelSpec, n_classes: int) -> list:
+    """The layers after the feature maps, in order: pooling (Flatten or global average), the
+    hidden Dense layers with their activations, batchnorm and dropout, and the softmax output.
+
+    A pretrained model applies them to its base's output (``core.transfer``); ``build_model``
+    appends them to a convnet's blocks.
+    """
+    import keras
+
+    L = keras.layers
+    name, kind = POOLING_LAYERS[spec.pooling]
+    layers = [getattr(L, kind)(name=name)]
+    for j, d in enumerate(spec.dense, start=1):
+        layers.append(L.Dense(d.units, name=f"dense{j}", **d.regularizers()))
+        if d.activation != "linear":
+            layers.append(L.Activation(d.activation, name=f"dense{j}_{d.activation}"))
+        if d.batchnorm:
+            layers.append(L.BatchNormalization(name=f"dense{j}_batchnorm"))
+        if d.dropout > 0:
+            layers.append(L.Dropout(d.dropout, name=f"dense{j}_dropout"))
+    layers.append(L.Dense(n_classes, name="output", **spec.output.regularizers()))
+    layers.append(L.Activation("softmax", name="softmax"))
+    return layers
+
 
 def _add_tail(model: keras.Sequential, prefix: str, layer: ConvBlock | DenseLayer) -> None:
     import keras
@@ -166,10 +204,14 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: i
     """A built, uncompiled ``keras.Sequential`` for ``spec``, in the chapter's layer order.
 
     Raises:
-        ModelSpecError: The input is too small for the conv stack, or n_classes < 2.
+        ModelSpecError: The input is too small for the conv stack, n_classes < 2, or the model
+            has a pretrained base (``core.transfer`` builds those: it finds their weights).
     """
     import keras
 
+    if spec.base is not None:
+        raise ModelSpecError("base", f"{spec.base.display} is built by filterscope.core.transfer, "
+                             "which finds its weights")
     check_input(spec, input_shape)
     check_number("n_classes", n_classes, 2, 100_000, integer=True)
     L = keras.layers
@@ -184,26 +226,25 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: i
             pool = L.MaxPooling2D if b.pool == "max" else L.AveragePooling2D
             model.add(pool(b.pool_size, name=f"{prefix}_{b.pool}pool"))
         _add_tail(model, prefix, b)
-    model.add(L.Flatten(name="flatten"))
-    for j, d in enumerate(spec.dense, start=1):
-        model.add(L.Dense(d.units, name=f"dense{j}", **d.regularizers()))
-        _add_activation(model, f"dense{j}", d.activation)
-        _add_tail(model, f"dense{j}", d)
-    model.add(L.Dense(n_classes, name="output", **spec.output.regularizers()))
-    model.add(L.Activation("softmax", name="softmax"))
+    for layer in head_layers(spec, n_classes):
+        model.add(layer)
     return model
 
 
 def summary_rows(model: keras.Model) -> list[dict]:
-    """One row per layer, as ``model.summary()`` shows it.
+    """One row per layer after the input, as ``model.summary()`` shows it.
 
     Returns:
         Dicts with ``layer`` (name), ``type`` (class name), ``output_shape`` (tuple, batch
         dimension None), ``params`` (all weights), ``trainable`` (the layer's flag) and
         ``trainable_params`` (batchnorm's moving statistics are not trainable).
     """
+    import keras
+
     rows = []
     for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):  # a functional model lists its input
+            continue
         trainable = sum(math.prod(v.shape) for v in layer.trainable_weights)
         rows.append({"layer": layer.name, "type": type(layer).__name__,
                      "output_shape": tuple(layer.output.shape), "params": int(layer.count_params()),

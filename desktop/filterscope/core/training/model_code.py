@@ -11,6 +11,8 @@ import json
 import textwrap
 from collections.abc import Sequence
 
+from filterscope.core.training.base_spec import BLOCK_PREFIXES, top_prefixes
+from filterscope.core.training.model_build import POOLING_LAYERS
 from filterscope.core.training.model_spec import (
     LOSS,
     ConvBlock,
@@ -66,7 +68,13 @@ def _layers(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) 
             pool = "MaxPooling2D" if b.pool == "max" else "AveragePooling2D"
             lines.append(f'layers.{pool}({b.pool_size}, name="{prefix}_{b.pool}pool"),')
         lines += _tail(prefix, b)
-    lines.append('layers.Flatten(name="flatten"),')
+    return lines + _head(spec, n_classes)
+
+
+def _head(spec: ModelSpec, n_classes: int) -> list[str]:
+    """The layers after the feature maps (``model_build.head_layers``), one call a line."""
+    name, kind = POOLING_LAYERS[spec.pooling]
+    lines = [f'layers.{kind}(name="{name}"),']
     for j, d in enumerate(spec.dense, start=1):
         prefix = f"dense{j}"
         call = f'layers.Dense({d.units}, name="{prefix}"'
@@ -77,6 +85,35 @@ def _layers(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) 
     lines.append(f"{call}{_regularizers(spec.output, call)}),")
     lines.append('layers.Activation("softmax", name="softmax"),')
     return lines
+
+
+_APPLICATION = {"vgg16": "VGG16", "mobilenetv2": "MobileNetV2"}
+_PREPROCESS = {"vgg16": "keras.applications.vgg16.preprocess_input",
+               "mobilenetv2": "keras.applications.mobilenet_v2.preprocess_input"}
+_SCALING = {"vgg16": "BGR, ImageNet's mean subtracted", "mobilenetv2": "scaled to [-1, 1]"}
+
+
+def _on_base(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) -> list[str]:
+    """A pretrained base, frozen or with its top blocks training, and the head on its output."""
+    base = spec.base
+    weights = {"imagenet": '"imagenet"', "random": "None"}.get(base.weights, json.dumps(base.weights))
+    call = f"base = keras.applications.{_APPLICATION[base.name]}("
+    lines = [f"{call}include_top=False, weights={weights},",
+             f"{' ' * len(call)}input_shape={tuple(input_shape)!r})"]
+    if base.fine_tune_blocks:
+        n = base.fine_tune_blocks
+        lines += [f"# The top {n} of its {len(BLOCK_PREFIXES[base.name])} blocks train; batch "
+                  "normalisation stays frozen.",
+                  f"trained = ({', '.join(json.dumps(p) for p in top_prefixes(base))},)",
+                  "for layer in base.layers:",
+                  _INDENT + "layer.trainable = (layer.name.startswith(trained)",
+                  _INDENT + "                   and not isinstance(layer, layers.BatchNormalization))"]
+    else:
+        lines += ["for layer in base.layers:  # frozen: only the new head trains",
+                  _INDENT + "layer.trainable = False"]
+    lines += ["head = ["] + [_INDENT + line for line in _head(spec, n_classes)] + ["]"]
+    return lines + ["x = base.output", "for layer in head:", _INDENT + "x = layer(x)",
+                    f"model = keras.Model(base.input, x, name={json.dumps(spec.name or base.name)})"]
 
 
 def _optimizer(spec: OptimizerSpec) -> str:
@@ -112,13 +149,21 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
         f"y_train, y_val: integer labels, {', '.join(named)}.", 92, initial_indent="# ",
         subsequent_indent="#   ", break_long_words=False)]
     lines = ["import keras", "from keras import layers, regularizers", "from matplotlib import pyplot as plt",
-             "", "model = keras.Sequential(["]
-    lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
-    lines += [f"], name={json.dumps(model.name or model.kind)})", "model.summary()", "",
+             ""]
+    if model.base is None:
+        lines.append("model = keras.Sequential([")
+        lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
+        lines.append(f"], name={json.dumps(model.name or model.kind)})")
+        data = [f"# x_train, x_val: float32 images scaled to [0, 1], shape (N, {h}, {w}, {c});"]
+    else:
+        lines += _on_base(model, input_shape, len(classes))
+        function = _PREPROCESS[model.base.name]
+        data = [f"# x_train, x_val: RGB images as float32 in 0-255, shape (N, {h}, {w}, {c}), passed",
+                f"# through {function} ({_SCALING[model.base.name]});"]
+    lines += ["model.summary()", "",
               f"optimizer = {_optimizer(optimizer)}",
               f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])', "",
-              f"# x_train, x_val: float32 images scaled to [0, 1], shape (N, {h}, {w}, {c});",
-              *labels,
+              *data, *labels,
               f"history = model.fit(x_train, y_train, batch_size={batch_size}, epochs={epochs},",
               "                    validation_data=(x_val, y_val))", "",
               'plt.plot(history.history["accuracy"], label="training")',

@@ -1,27 +1,76 @@
-"""The model's input, one rule for all: its shape, the size images are fitted to, and how an
-image is prepared (mask, resize) before the pipeline batches, augments and rescales it.
+"""The model's input, one rule for all: its shape, the size images are fitted to, how an
+image is prepared (mask, resize) before the pipeline batches and augments it, and how its
+pixels are scaled for the model (its preprocessing).
 
 The Train tab's summary, the Augment tab's model view, training, evaluation, prediction and the
-visualisations all take the shape from :func:`input_shape` and a trained model's rule from
-:class:`InputRule`, so none of them can disagree.
+visualisations all take the shape from :func:`input_shape`, the scaling from
+:func:`preprocessing` and :func:`preprocess`, and a trained model's rule from :class:`InputRule`,
+so none of them can disagree.
+
+Preprocessing modes (a run records its mode in ``run.json``; runs without one are ``unit``):
+
+- ``unit``: RGB or gray divided by 255, to [0, 1] (the chapter's ``rescale=1/255``; every model
+  trained from scratch);
+- ``caffe``: VGG16's own ``preprocess_input``: RGB turned to BGR, 0-255 with ImageNet's mean
+  subtracted per channel, not scaled;
+- ``tf``: MobileNetV2's own ``preprocess_input``: 0-255 scaled to [-1, 1].
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.training.model_spec import ModelSpec
 
 if TYPE_CHECKING:
     from filterscope.core.training.data_spec import DataSpec
 
 AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
 AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
+PREPROCESSINGS = ("unit", "caffe", "tf")
+BASE_PREPROCESSING = {"vgg16": "caffe", "mobilenetv2": "tf"}  # keras.applications' own
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it
+PIXEL_RANGE = {"unit": 1.0, "caffe": 255.0, "tf": 2.0}  # width of each mode's input range
+
+
+def preprocessing(model: ModelSpec) -> str:
+    """How pixels are scaled for ``model``: its pretrained base's own mode, else ``unit``."""
+    return "unit" if model.base is None else BASE_PREPROCESSING[model.base.name]
+
+
+def preprocess(x: Any, mode: str) -> Any:
+    """Float RGB (or gray) pixels in 0-255, (..., H, W, C), as a model of ``mode`` takes them.
+
+    The same arithmetic runs on numpy arrays and on TensorFlow tensors (the pipeline), so
+    training, evaluation and prediction scale pixels alike.
+
+    Raises:
+        ValueError: An unknown mode.
+    """
+    if mode == "unit":
+        return x * (1.0 / 255.0)
+    if mode == "caffe":
+        return x[..., ::-1] - CAFFE_MEAN_BGR
+    if mode == "tf":
+        return x * (1.0 / 127.5) - 1.0
+    raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
+
+
+def unpreprocess(x: Any, mode: str) -> Any:
+    """The inverse of :func:`preprocess`: model input back to RGB (or gray) in 0-255."""
+    if mode == "unit":
+        return x * 255.0
+    if mode == "caffe":
+        return (x + CAFFE_MEAN_BGR)[..., ::-1]
+    if mode == "tf":
+        return (x + 1.0) * 127.5
+    raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
 
 
 def training_mask(mask: MaskParams | None) -> MaskParams | None:
@@ -32,17 +81,19 @@ def training_mask(mask: MaskParams | None) -> MaskParams | None:
 
 
 def input_shape(dataset: Dataset, *, image_size: tuple[int, int] | None = None,
-                longest: int | None = None, masked: bool = False) -> tuple[int, int, int]:
+                longest: int | None = None, masked: bool = False,
+                mode: str = "unit") -> tuple[int, int, int]:
     """The (height, width, channels) a model trained on ``dataset`` takes: the one rule.
 
     In-memory grayscale arrays (MNIST, (N, H, W) or (N, H, W, 1)) stay one channel unless masked
-    (a mask makes colour images); everything else is RGB. The size is ``image_size`` when given,
+    (a mask makes colour images) or fed to a pretrained base (any ``mode`` but ``unit``: the
+    bases take RGB); everything else is RGB. The size is ``image_size`` when given,
     else the dataset's most common size fitted by :func:`fitted_size` (with ``longest``, scaled
     so its longer side is ``longest``).
     """
     pixels = dataset.pixels
     gray = pixels is not None and (pixels.ndim == 3 or pixels.shape[3] == 1)
-    channels = 1 if gray and not masked else 3
+    channels = 1 if gray and not masked and mode == "unit" else 3
     if image_size is not None:
         return int(image_size[0]), int(image_size[1]), channels
     if pixels is not None:
@@ -87,37 +138,51 @@ def prepare_image(image: np.ndarray, size: tuple[int, int], masker: Callable | N
 
 @dataclass(frozen=True)
 class InputRule:
-    """How images are prepared for one model: its run's size, channels and mask.
+    """How images are prepared for one trained model: its run's size, channels, mask and scaling.
 
     Attributes:
         size: (height, width) the model takes.
         channels: 3 (RGB) or 1 (gray: the built-in digits without a mask).
         mask: The mask the run trained with, as training applies it (``training_mask``), or None.
+        preprocessing: How pixels are scaled (:func:`preprocess`): ``unit`` for models trained
+            from scratch, a pretrained base's own mode otherwise.
     """
 
     size: tuple[int, int]
     channels: int
     mask: MaskParams | None = None
+    preprocessing: str = "unit"
 
     def describe(self) -> str:
-        """``"150 x 150 x 3, masked, scaled to [0, 1]"``."""
+        """``"150 x 150 x 3, masked as in training, scaled to [0, 1]"``."""
         masked = ", masked as in training" if self.mask is not None else ""
-        return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, scaled to [0, 1]"
+        scaling = {"unit": "scaled to [0, 1]", "caffe": "VGG16's preprocessing (BGR, mean subtracted)",
+                   "tf": "MobileNetV2's preprocessing (scaled to [-1, 1])"}[self.preprocessing]
+        return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, {scaling}"
 
     @classmethod
-    def of_run(cls, input_shape: Sequence[int], data: DataSpec | None) -> InputRule:
-        """The rule of a run's model: the input shape it recorded and its data spec's mask."""
+    def of_run(cls, input_shape: Sequence[int], data: DataSpec | None,
+               preprocessing: str = "unit") -> InputRule:
+        """The rule of a run's model: the input shape and preprocessing it recorded and its data
+        spec's mask."""
         mask = None if data is None else training_mask(data.mask_params())
-        return cls((int(input_shape[0]), int(input_shape[1])), int(input_shape[2]), mask)
+        return cls((int(input_shape[0]), int(input_shape[1])), int(input_shape[2]), mask, preprocessing)
+
+    def to_model(self, batch: np.ndarray) -> np.ndarray:
+        """Prepared uint8 images -> float32 as the model takes them, by the training pipeline's
+        own arithmetic (:func:`preprocess`)."""
+        return np.asarray(preprocess(batch.astype(np.float32), self.preprocessing), np.float32)
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
         return {"size": list(self.size), "channels": self.channels,
-                "mask": None if self.mask is None else self.mask.to_json()}
+                "mask": None if self.mask is None else self.mask.to_json(),
+                "preprocessing": self.preprocessing}
 
 
 def prepare_for_model(image: np.ndarray, rule: InputRule, masker: Callable | None) -> np.ndarray:
-    """An RGB uint8 image as the model takes it before rescaling: uint8 (H, W, C).
+    """An RGB uint8 image as the model takes it before scaling (:meth:`InputRule.to_model`):
+    uint8 (H, W, C).
 
     One channel is the image's luma (OpenCV's); for a gray image read as RGB, as training reads
     the built-in digits, that is the gray value itself.
@@ -125,8 +190,3 @@ def prepare_for_model(image: np.ndarray, rule: InputRule, masker: Callable | Non
     if rule.channels == 1:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     return prepare_image(image, rule.size, masker).reshape(*rule.size, rule.channels)
-
-
-def rescale(batch: np.ndarray) -> np.ndarray:
-    """uint8 -> float32 in [0, 1], the same multiplication as the training pipeline's."""
-    return batch.astype(np.float32) * np.float32(1.0 / 255.0)

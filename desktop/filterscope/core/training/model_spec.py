@@ -1,10 +1,12 @@
 """Model and optimizer specs (JSON), validated, with the chapter's templates.
 
-A :class:`ModelSpec` is either the chapter's sanity baseline (``logistic``: Flatten, then
-Dense(n_classes) with softmax) or a ``convnet``: conv blocks (Conv2D, activation, pooling, then
-batchnorm and dropout, in the chapter's order), Flatten, optional hidden Dense layers and the
-softmax output. Every layer gets a stable name (``block1_conv``, ``block1_relu``, ``output``...)
-so that visualisation and saved models can find it again.
+A :class:`ModelSpec` is the chapter's sanity baseline (``logistic``: Flatten, then
+Dense(n_classes) with softmax), a ``convnet``: conv blocks (Conv2D, activation, pooling, then
+batchnorm and dropout, in the chapter's order), Flatten (or global average pooling), optional
+hidden Dense layers and the softmax output, or a ``pretrained`` base (see
+:mod:`~filterscope.core.training.base_spec`) with the same kind of head. Every layer gets a stable
+name (``block1_conv``, ``block1_relu``, ``output``...) so that visualisation and saved models can
+find it again.
 
 The shapes, parameter counts and Keras builders live in :mod:`filterscope.core.training.model_build`.
 """
@@ -16,7 +18,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 MODEL_FORMAT_VERSION = 1
-KINDS = ("logistic", "convnet")
+KINDS = ("logistic", "convnet", "pretrained")
+POOLINGS = ("flatten", "avg")  # how the last feature maps become a vector: Flatten or global average
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
 PADDINGS = ("valid", "same")
 POOLS = ("none", "max", "avg")
@@ -194,25 +197,38 @@ CHAPTER_BLOCKS = (ConvBlock(6), ConvBlock(12))
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A whole model; the default is the chapter's MNIST ConvNet (3,730 parameters on 28x28x1)."""
+    """A whole model; the default is the chapter's MNIST ConvNet (3,730 parameters on 28x28x1).
+
+    ``base`` is the pretrained base (a ``BaseSpec``) of a ``pretrained`` model, else None;
+    ``pooling`` turns the last feature maps into a vector (``flatten`` or ``avg``).
+    """
 
     kind: str = "convnet"
     blocks: tuple[ConvBlock, ...] = CHAPTER_BLOCKS
     dense: tuple[DenseLayer, ...] = ()
     output: OutputLayer = OutputLayer()
     name: str = "chapter-convnet"
+    base: Any = None
+    pooling: str = "flatten"
 
     def __post_init__(self) -> None:
+        from filterscope.core.training.base_spec import BaseSpec
+
         object.__setattr__(self, "blocks", tuple(self.blocks))
         object.__setattr__(self, "dense", tuple(self.dense))
         _choice("kind", self.kind, KINDS)
+        _choice("pooling", self.pooling, POOLINGS)
         if not isinstance(self.name, str) or len(self.name) > 80:
             raise ModelSpecError("name", "must be text of at most 80 characters")
-        if self.kind == "logistic" and (self.blocks or self.dense):
-            raise ModelSpecError("blocks" if self.blocks else "dense",
-                                 "a logistic model has no conv blocks or hidden layers")
+        if self.kind == "logistic" and (self.blocks or self.dense or self.pooling != "flatten"):
+            raise ModelSpecError("blocks" if self.blocks else "dense" if self.dense else "pooling",
+                                 "a logistic model has no conv blocks, hidden layers or pooling")
         if self.kind == "convnet" and not 1 <= len(self.blocks) <= 16:
             raise ModelSpecError("blocks", "a convnet needs 1 to 16 conv blocks")
+        if self.kind == "pretrained" and self.blocks:
+            raise ModelSpecError("blocks", "a pretrained model's convolutions are its base's")
+        if (self.kind == "pretrained") != isinstance(self.base, BaseSpec):
+            raise ModelSpecError("base", "a pretrained model needs a base (and only it has one)")
         if len(self.dense) > 8:
             raise ModelSpecError("dense", "at most 8 hidden dense layers")
         for where, items, cls in (("blocks", self.blocks, ConvBlock), ("dense", self.dense, DenseLayer)):
@@ -226,9 +242,13 @@ class ModelSpec:
 
     def to_json(self) -> dict:
         """A JSON-able dict (``from_json(to_json())`` gives an equal spec)."""
-        return {"version": MODEL_FORMAT_VERSION, "name": self.name, "kind": self.kind,
+        data = {"version": MODEL_FORMAT_VERSION, "name": self.name, "kind": self.kind,
                 "blocks": [b.to_json() for b in self.blocks],
-                "dense": [d.to_json() for d in self.dense], "output": self.output.to_json()}
+                "dense": [d.to_json() for d in self.dense], "output": self.output.to_json(),
+                "pooling": self.pooling}
+        if self.base is not None:
+            data["base"] = self.base.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> ModelSpec:
@@ -239,7 +259,7 @@ class ModelSpec:
         """
         if not isinstance(data, dict):
             raise ModelSpecError("", "a model spec must be a JSON object")
-        unknown = set(data) - {"version", "name", "kind", "blocks", "dense", "output"}
+        unknown = set(data) - {"version", "name", "kind", "blocks", "dense", "output", "pooling", "base"}
         if unknown:
             raise ModelSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         version = data.get("version", MODEL_FORMAT_VERSION)
@@ -249,14 +269,20 @@ class ModelSpec:
         kind = _choice("kind", data.get("kind", "convnet"), KINDS)
         parts = {}
         for where, layer_cls in (("blocks", ConvBlock), ("dense", DenseLayer)):
-            items = data.get(where, [] if kind == "logistic" or where == "dense" else None)
+            items = data.get(where, [] if kind != "convnet" or where == "dense" else None)
             if items is None:
                 items = [b.to_json() for b in CHAPTER_BLOCKS]
             if not isinstance(items, list):
                 raise ModelSpecError(where, "must be a list")
             parts[where] = tuple(layer_cls.from_json(f"{where}[{i}]", x) for i, x in enumerate(items))
         output = OutputLayer.from_json("output", data.get("output", {}))
-        return cls(kind, parts["blocks"], parts["dense"], output, data.get("name", ""))
+        base = None
+        if data.get("base") is not None:
+            from filterscope.core.training.base_spec import BaseSpec
+
+            base = BaseSpec.from_json(data["base"])
+        return cls(kind, parts["blocks"], parts["dense"], output, data.get("name", ""), base,
+                   data.get("pooling", "flatten"))
 
 
 def templates() -> dict[str, ModelSpec]:

@@ -32,7 +32,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
 from filterscope.core.training.data_plan import Plan, plan, plan_items
 from filterscope.core.training.data_spec import DataSpec, PipelineError, is_whole
-from filterscope.core.training.model_input import prepare_image
+from filterscope.core.training.model_input import prepare_image, preprocess
 from filterscope.core.training.tf_runtime import import_tensorflow
 
 DECODE_CHUNK = 16  # files per decoding call
@@ -44,7 +44,8 @@ class Inputs:
     """The training and validation streams and what a model needs to know about them.
 
     Attributes:
-        train: (float32 (B, H, W, C) in [0, 1], int32 (B,)) batches, reshuffled every epoch,
+        train: (float32 (B, H, W, C) scaled by the plan's preprocessing (``unit``: [0, 1]),
+            int32 (B,)) batches, reshuffled every epoch,
             augmented when the spec has a chain.
         val: The same, in a fixed order, never augmented (empty when no class has validation
             images; skip validation then).
@@ -76,7 +77,7 @@ class Inputs:
 
 
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
-                 cache_bytes: int | None = None) -> Inputs:
+                 cache_bytes: int | None = None, preprocessing: str = "unit") -> Inputs:
     """Open, split and check a dataset, then build its tf.data training and validation streams.
 
     Args:
@@ -86,6 +87,8 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
         cancel: Polled during the up-front work.
         cache_bytes: Memory allowed for caching decoded images; None allows a quarter of the
             available memory.
+        preprocessing: How pixels are scaled (``model_input.preprocessing`` of the model):
+            ``unit`` rescales to [0, 1], a pretrained base's mode applies its own scaling.
 
     Returns:
         The streams and their description.
@@ -97,7 +100,7 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
     """
     if not is_whole(batch_size, 1, 1 << 20):
         raise PipelineError(f"batch_size: must be a whole number from 1, not {batch_size!r}")
-    planned = plan(data, report, cancel, cache_bytes)
+    planned = plan(data, report, cancel, cache_bytes, preprocessing)
     check_cancel(cancel)
     report.progress(0.9, "Starting TensorFlow")
     tf = import_tensorflow()  # 3-6 s on first use: never at module import
@@ -166,9 +169,9 @@ def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) ->
         ds = ds.batch(batch_size)
         if training and plan.chain is not None and any(s.enabled for s in plan.chain.steps):
             ds = _augmented(tf, ds, plan.chain, seed, shape)
-        rescale = tf.autograph.experimental.do_not_convert(
-            lambda x, y: (tf.cast(x, tf.float32) * (1.0 / 255.0), y))
-        ds = ds.map(rescale, num_parallel_calls=_threads())
+        scale = tf.autograph.experimental.do_not_convert(
+            lambda x, y: (preprocess(tf.cast(x, tf.float32), plan.preprocessing), y))
+        ds = ds.map(scale, num_parallel_calls=_threads())
         streams[subset] = ds.prefetch(PREFETCH_BATCHES).with_options(_options(tf))
     cached = ", cached after the first epoch" if plan.cached else ""
     note = f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""

@@ -55,7 +55,12 @@ def _whole(name: str, value: object, low: int, high: int) -> int:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything a training run needs; the defaults are the chapter's (10 epochs of 32)."""
+    """Everything a training run needs; the defaults are the chapter's (10 epochs of 32).
+
+    ``cache_features`` trains a pretrained model's head on its frozen base's features, computed
+    once per image and kept on disk (``core.transfer.features``), instead of running the base
+    over every image in every epoch.
+    """
 
     data: DataSpec
     model: ModelSpec = field(default_factory=ModelSpec)
@@ -64,6 +69,7 @@ class RunSpec:
     batch_size: int = 32
     seed: int = 0
     name: str = ""
+    cache_features: bool = False
 
     def __post_init__(self) -> None:
         _whole("epochs", self.epochs, 1, 10_000)
@@ -74,12 +80,33 @@ class RunSpec:
         if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
                 or (self.name and _safe_name(self.name) != self.name):
             raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
+        if not isinstance(self.cache_features, bool):
+            raise RunSpecError("cache_features", "must be true or false")
+        if self.cache_features:
+            self._check_cacheable()
+
+    def _check_cacheable(self) -> None:
+        """Cached features are a frozen base's output for each image as it is on disk."""
+        base = self.model.base
+        if base is None:
+            raise RunSpecError("cache_features", "only a pretrained base's features can be cached; "
+                               f"{self.model.name or self.model.kind} trains all its layers")
+        if base.fine_tune_blocks:
+            raise RunSpecError("cache_features", f"fine-tuning trains {base.display}'s top blocks, so "
+                               "their features change every step and cannot be cached; set "
+                               "fine_tune_blocks to 0 or train without cached features")
+        if self.data.chain is not None:
+            raise RunSpecError("cache_features", "augmentation makes every image different in every "
+                               "epoch, so its features cannot be computed once: drop the "
+                               "augmentation chain, or train without cached features (the base "
+                               "then runs on every augmented image, more slowly)")
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
         return {"version": RUN_FORMAT_VERSION, "name": self.name, "data": self.data.to_json(),
                 "model": self.model.to_json(), "optimizer": self.optimizer.to_json(),
-                "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed}
+                "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
+                "cache_features": self.cache_features}
 
     @classmethod
     def from_json(cls, data: object) -> RunSpec:
@@ -89,7 +116,7 @@ class RunSpec:
         if not isinstance(data, dict):
             raise RunSpecError("", "a run spec must be a JSON object")
         unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
-                               "batch_size", "seed"}
+                               "batch_size", "seed", "cache_features"}
         if unknown:
             raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
@@ -105,7 +132,8 @@ class RunSpec:
             except ModelSpecError as exc:
                 raise RunSpecError(f"{key}.{exc.field}".rstrip("."), exc.message) from exc
         return cls(spec, parts["model"], parts["optimizer"], data.get("epochs", 10),
-                   data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""))
+                   data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""),
+                   data.get("cache_features", False))
 
 
 @dataclass
@@ -126,6 +154,9 @@ class RunResult:
         spec: The run spec as JSON (``RunSpec.to_json()``).
         skipped: ``{"path", "reason"}`` of every file left out as unreadable.
         warnings: Plain sentences about the data (a class without validation images...).
+        preprocessing: How the model takes its pixels (``model_input.preprocess``): what
+            evaluation and prediction must apply, as training did; ``unit`` for runs saved
+            before runs recorded it.
     """
 
     run_dir: Path | None
@@ -139,6 +170,7 @@ class RunResult:
     spec: dict = field(default_factory=dict, repr=False, compare=False)
     skipped: list[dict] = field(default_factory=list, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
+    preprocessing: str = "unit"
 
     @property
     def epochs_run(self) -> int:
@@ -146,11 +178,16 @@ class RunResult:
         return len(self.history)
 
     def tags(self) -> list[str]:
-        """What sets the run apart in a comparison: learning rate, mask, augmentation."""
+        """What sets the run apart in a comparison: learning rate, mask, augmentation, a base's
+        random weights, cached features."""
         optimizer, data = self.spec.get("optimizer") or {}, self.spec.get("data") or {}
         tags = [f"lr {optimizer['learning_rate']:g}"] if "learning_rate" in optimizer else []
-        return tags + [name for key, name in (("mask", "mask"), ("chain", "augmented"))
-                       if data.get(key) is not None]
+        tags += [name for key, name in (("mask", "mask"), ("chain", "augmented"))
+                 if data.get(key) is not None]
+        base = (self.spec.get("model") or {}).get("base") or {}
+        if base.get("weights") == "random":
+            tags.append("random weights")
+        return tags + (["cached features"] if self.spec.get("cache_features") else [])
 
     def best(self) -> dict | None:
         """The history row of the best epoch."""
@@ -164,8 +201,9 @@ class RunResult:
                 "best_val_accuracy": best and best["val_accuracy"],
                 "final_val_accuracy": last and last["val_accuracy"],
                 "final": last, "diverged": self.diverged, "classes": list(self.classes),
-                "input_shape": list(self.input_shape), "history": self.history,
-                "skipped": list(self.skipped), "warnings": list(self.warnings)}
+                "input_shape": list(self.input_shape), "preprocessing": self.preprocessing,
+                "history": self.history, "skipped": list(self.skipped),
+                "warnings": list(self.warnings)}
 
 
 class RunReadError(ValueError):
@@ -205,9 +243,18 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
                          spec=info["run"] if isinstance(info.get("run"), dict) else {},
                          skipped=[{"path": str(x["path"]), "reason": str(x["reason"])}
                                   for x in info.get("skipped", [])],
-                         warnings=[str(w) for w in info.get("warnings", [])])
+                         warnings=[str(w) for w in info.get("warnings", [])],
+                         preprocessing=_preprocessing(info.get("preprocessing", "unit")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
+
+
+def _preprocessing(mode: object) -> str:
+    from filterscope.core.training.model_input import PREPROCESSINGS
+
+    if mode not in PREPROCESSINGS:
+        raise ValueError(f"preprocessing {mode!r}")
+    return str(mode)
 
 
 class SavedRuns(NamedTuple):

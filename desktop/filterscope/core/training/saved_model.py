@@ -122,7 +122,7 @@ def _open_run(run_dir: Path, which: str, cancel: Cancel) -> OpenedModel:
     except PipelineError as exc:
         raise ModelLoadError(f"{run_dir / 'run.json'}: {exc}") from exc
     shape = run.input_shape
-    rule = InputRule.of_run(shape, data)
+    rule = InputRule.of_run(shape, data, run.preprocessing)
     model = _load(path, cancel)
     _check_fits(model, path, shape, len(run.classes))
     epoch = run.best_epoch if which == "best" else run.epochs_run

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
 from filterscope.core.training.model_build import build_model, check_input, summary_rows
+from filterscope.core.training.model_input import preprocessing
 from filterscope.core.training.model_spec import LOSS, ModelSpecError
 from filterscope.core.training.runs import (
     RUN_FORMAT_VERSION,
@@ -34,6 +35,27 @@ from filterscope.core.training.runs import (
 )
 
 PREPARE_SHARE = 0.1  # of the progress bar, for opening and splitting the data
+
+
+@dataclass
+class BuiltModel:
+    """What :func:`train` fits and what it saves: the same model, or (a head trained on cached
+    features) the head it fits and the whole model, base and head sharing layers, it saves.
+
+    Attributes:
+        fit: The model ``fit`` trains (compiled by train()).
+        saved: The model saved as best.keras and last.keras, and returned: it takes images.
+        record: Facts for run.json (where a base's weights came from, the feature cache...).
+    """
+
+    fit: Any
+    saved: Any
+    record: dict = field(default_factory=dict)
+
+
+Builder = Callable[[RunSpec, tuple[int, int, int], int], BuiltModel]
+"""Builds a run's model for (run, image input shape, number of classes), within the strategy's
+scope (``core.transfer`` builds models on a pretrained base this way)."""
 
 
 def default_strategy() -> Any:
@@ -51,7 +73,7 @@ def _batched(dataset: Any, input_shape: tuple, batch_size: int) -> Any:
 
 
 def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel, inputs: Any = None,
-          strategy: Any = None) -> RunResult:
+          strategy: Any = None, builder: Builder | None = None) -> RunResult:
     """Train ``run`` and save it in ``out_dir/<run-name>/`` (nothing is saved when out_dir is None).
 
     Args:
@@ -62,8 +84,12 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         cancel: Polled between batches; training stops within one batch.
         inputs: Prepared streams (``.train``, ``.val``, ``.classes``, ``.input_shape``,
             ``.n_train``, ``.n_val``, optionally ``.data``, the data spec to record); None
-            builds them with ``pipeline.build_inputs(run.data)``.
+            builds them with ``pipeline.build_inputs(run.data)``, pixels scaled by the model's
+            preprocessing (``model_input.preprocessing``).
         strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`.
+        builder: Builds the model (see :data:`Builder`); None builds ``run.model`` with
+            ``model_build.build_model``. A model on a pretrained base needs one: train it with
+            ``filterscope.core.transfer.train_run``, which finds its weights.
 
     Returns:
         The run's history, best epoch and model.
@@ -71,12 +97,16 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
     Raises:
         TrainingError: The runs folder is not writable (checked before any data is read), or a
             save failed.
-        ModelSpecError: The images are too small for the model's convolutions and poolings.
+        ModelSpecError: The images are too small for the model's convolutions and poolings, or
+            a pretrained base without a builder.
         PipelineError: The data cannot be opened or split.
         Cancelled: ``cancel`` was set; files saved before the cancel stay as they were, the
             history marked ``stopped``.
     """
     check_cancel(cancel)
+    if run.model.base is not None and builder is None:
+        raise ModelSpecError("base", f"{run.model.base.display} needs its weights found: train it "
+                             "with filterscope.core.transfer.train_run")
     out_dir = None if out_dir is None else Path(out_dir)
     if out_dir is not None:
         check_writable(out_dir)
@@ -84,7 +114,8 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         from filterscope.core.training.pipeline import build_inputs
 
         inputs = build_inputs(run.data, batch_size=run.batch_size,
-                              report=SubReport(report, 0.0, PREPARE_SHARE), cancel=cancel)
+                              report=SubReport(report, 0.0, PREPARE_SHARE), cancel=cancel,
+                              preprocessing=preprocessing(run.model))
     check_cancel(cancel)
     if getattr(inputs, "data", None) is not None:  # recorded: absolute source, the split's lists
         run = replace(run, data=inputs.data)
@@ -102,26 +133,33 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
     keras.utils.set_random_seed(run.seed)
     strategy = default_strategy() if strategy is None else strategy
     with strategy.scope():
-        model = build_model(run.model, input_shape, len(inputs.classes))
-        model.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
+        if builder is None:
+            model = build_model(run.model, input_shape, len(inputs.classes))
+            built = BuiltModel(model, model)
+        else:
+            built = builder(run, input_shape, len(inputs.classes))
+        built.fit.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
     check_cancel(cancel)
     folder = None if out_dir is None else RunFolder(out_dir, run)
     try:
-        return _fit(run, model, inputs, input_shape, folder, report, cancel)
+        return _fit(run, built, inputs, input_shape, folder, report, cancel)
     except BaseException:
         if folder is not None:
             folder.discard_if_empty()
         raise
 
 
-def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunFolder | None,
+def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folder: RunFolder | None,
          report: Report, cancel: Cancel) -> RunResult:
     skipped = getattr(inputs, "skipped", [])  # grows while the first epoch decodes
+    model = built.saved
     info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
-            "input_shape": list(input_shape), "n_train": int(inputs.n_train),
-            "n_val": int(inputs.n_val), "params": int(model.count_params()),
+            "input_shape": list(input_shape), "preprocessing": preprocessing(run.model),
+            "n_train": int(inputs.n_train), "n_val": int(inputs.n_val),
+            "params": int(model.count_params()),
+            "trainable_params": int(sum(math.prod(v.shape) for v in model.trainable_weights)),
             "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped),
-            "validation": getattr(inputs, "validation", "")}
+            "validation": getattr(inputs, "validation", ""), **built.record}
     if folder is not None:
         folder.write_json("run.json", info)
     steps = max(1, math.ceil(inputs.n_train / run.batch_size))
@@ -129,15 +167,15 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
 
     bridge = KerasBridge(report, cancel, epochs=run.epochs, steps=steps,
                          learning_rate=run.optimizer.learning_rate, folder=folder,
-                         progress_start=PREPARE_SHARE)
+                         progress_start=PREPARE_SHARE, saved_model=model)
     report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
                     "classes": list(inputs.classes), "input_shape": list(input_shape),
                     "summary": summary_rows(model), "params": info["params"],
                     "run_dir": None if folder is None else str(folder.path)})
     train_ds = _batched(inputs.train, input_shape, run.batch_size)
     val_ds = _batched(inputs.val, input_shape, run.batch_size) if inputs.n_val > 0 else None
-    model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
-              callbacks=[bridge])
+    built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
+                  callbacks=[bridge])
     if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
         folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
     if cancel.is_set():
@@ -151,6 +189,6 @@ def _fit(run: RunSpec, model: Any, inputs: Any, input_shape: tuple, folder: RunF
     report.progress(1.0, done + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""))
     return RunResult(None if folder is None else folder.path, status, bridge.history,
                      bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model,
-                     run.to_json(), list(skipped), list(info["warnings"]))
+                     run.to_json(), list(skipped), list(info["warnings"]), info["preprocessing"])
 
 

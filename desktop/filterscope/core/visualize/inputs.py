@@ -15,7 +15,7 @@ import numpy as np
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import to_rgb
 from filterscope.core.training.data_plan import image_masker
-from filterscope.core.training.model_input import InputRule, prepare_for_model, rescale
+from filterscope.core.training.model_input import InputRule, prepare_for_model
 from filterscope.core.visualize.model_source import LoadedModel
 
 
@@ -44,7 +44,7 @@ def prepare(loaded: LoadedModel, image: np.ndarray) -> PreparedImage:
     seen = rgb if rule.mask is None else image_masker(rule.mask, rgb.shape[0] * rgb.shape[1], False,
                                                       NullReport())(rgb)
     fed = prepare_for_model(seen, rule, None)
-    unit = rescale(fed)
+    unit = fed.astype(np.float32) / 255.0  # to_model below applies the model's own scaling
     if rule.channels == 1:
         fed = np.repeat(fed, 3, axis=2)
     return PreparedImage(loaded.to_model(unit)[None], seen, fed)

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.visualize.activations import ActivationMaps, FilterWeights, activation_maps, filter_weights
+from filterscope.core.visualize.activations import (
+    ActivationMaps,
+    FilterWeights,
+    activation_maps,
+    filter_weights,
+)
 from filterscope.core.visualize.gradcam import GradCam, grad_cam
 from filterscope.core.visualize.layers import LayerInfo, VisualizeError, layer_table
 from filterscope.core.visualize.model_source import load_source

@@ -5,10 +5,13 @@ is fed exactly as in training; a ``.keras`` file inside a run folder is that run
 opened by :mod:`filterscope.core.training.saved_model`, as evaluation and prediction open them:
 a Lambda layer or custom code is refused, never run. VGG16 is the chapter's model: its
 ImageNet weights are used only when the file is already on this computer (Keras's cache or a
-file given), never downloaded at run time; random weights are allowed and labelled so.
+file given), never downloaded at run time; random weights are allowed and labelled so. Where
+they come from is ``core.transfer``'s rule, the one training on a pretrained base follows.
 
-Runs and files take images in [0, 1] (as Filterscope trains them); VGG16 takes Caffe-style input
-(BGR, 0-255, ImageNet's mean subtracted), as ``keras.applications.vgg16.preprocess_input`` does.
+Runs take their images as the run recorded (``model_input.preprocess``: [0, 1] for models trained
+from scratch, a base's own scaling for runs on a pretrained base); ``.keras`` files outside a run
+take [0, 1]; VGG16 takes Caffe-style input (BGR, 0-255, ImageNet's mean subtracted), as
+``keras.applications.vgg16.preprocess_input`` does.
 """
 
 from __future__ import annotations
@@ -23,18 +26,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.base.paths import keras_home
+from filterscope.core.training.base_spec import BaseSpec
+from filterscope.core.training.model_input import PIXEL_RANGE, preprocess, unpreprocess
+from filterscope.core.training.tf_runtime import import_tensorflow
+from filterscope.core.transfer import weights as transfer_weights
+from filterscope.core.transfer.bases import VGG16_TOP_SIZE
 from filterscope.core.visualize.layers import VisualizeError
 
 if TYPE_CHECKING:
     from filterscope.core.training.data_plan import DataSpec
 
 VGG16_NAME = "vgg16"
-VGG16_SIZE = 224  # the size its classifier (and its ImageNet top weights) were made for
-VGG16_FILES = {True: "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-               False: "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
-CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it
-RANDOM_WEIGHTS = "random weights"
+VGG16_SIZE = VGG16_TOP_SIZE  # the size its classifier (and its ImageNet top weights) were made for
+RANDOM_WEIGHTS = transfer_weights.RANDOM.label
 
 
 class WeightsUnavailable(VisualizeError):
@@ -50,7 +54,8 @@ class LoadedModel:
         name: What to call it on screen ("VGG16", a run's folder name, a file name).
         kind: ``run``, ``file`` or ``vgg16``.
         input_shape: (height, width, channels) it takes.
-        preprocessing: ``unit`` (RGB or gray in [0, 1]) or ``caffe`` (BGR, 0-255, mean subtracted).
+        preprocessing: A ``model_input`` mode: ``unit`` (RGB or gray in [0, 1]), ``caffe`` (BGR,
+            0-255, mean subtracted) or ``tf`` ([-1, 1]).
         weights: Where the weights come from ("best.keras", "ImageNet", "random weights").
         classes: Class names in output order, when known.
         data: The run's data spec (its mask, its size), when the model comes from a run.
@@ -69,22 +74,16 @@ class LoadedModel:
 
     @property
     def pixel_range(self) -> float:
-        """Width of the input's range: 1 for [0, 1] images, 255 for Caffe-style input."""
-        return 255.0 if self.preprocessing == "caffe" else 1.0
+        """Width of the input's range: 1 for [0, 1] images, 255 for Caffe-style input, 2 for [-1, 1]."""
+        return PIXEL_RANGE[self.preprocessing]
 
     def to_model(self, rgb01: np.ndarray) -> np.ndarray:
         """Images as the model takes them from float RGB (or gray) in [0, 1], (..., H, W, C)."""
-        x = np.asarray(rgb01, np.float32)
-        if self.preprocessing == "caffe":
-            return x[..., ::-1] * 255.0 - CAFFE_MEAN_BGR
-        return x
+        return np.asarray(preprocess(np.asarray(rgb01, np.float32) * 255.0, self.preprocessing), np.float32)
 
     def to_rgb01(self, x: np.ndarray) -> np.ndarray:
         """The inverse of :meth:`to_model`: model input back to RGB (or gray) in [0, 1] units."""
-        x = np.asarray(x, np.float32)
-        if self.preprocessing == "caffe":
-            return (x + CAFFE_MEAN_BGR)[..., ::-1] / 255.0
-        return x
+        return np.asarray(unpreprocess(np.asarray(x, np.float32), self.preprocessing) / 255.0, np.float32)
 
     def describe(self) -> dict:
         """A JSON-able summary."""
@@ -103,19 +102,17 @@ def imagenet_classes() -> list[str]:
 
 def vgg16_weights_file(top: bool = True) -> Path:
     """Where Keras keeps VGG16's ImageNet weights (with or without the classifier)."""
-    return keras_home() / "models" / VGG16_FILES[top]
+    return transfer_weights.keras_models_dir() / transfer_weights.standard_files(VGG16_NAME, top=top)[0]
 
 
 def imagenet_weights_missing(top: bool = True) -> str | None:
     """Why VGG16's ImageNet weights cannot be used here and what to do, or None when they are
-    on this computer (a file check: nothing is loaded, nothing downloaded)."""
-    file = vgg16_weights_file(top)
-    if file.is_file():
-        return None
-    return (f"VGG16's ImageNet weights are not on this computer, and Filterscope never downloads "
-            f"while it runs. Put {file.name} (from the Keras applications release) in "
-            f"{file.parent}, give the weights file, or use random weights (fine for timing and "
-            "for first-layer patterns, not for what VGG16 learned)")
+    on this computer (the transfer package's weight sources; nothing is loaded or downloaded)."""
+    try:
+        transfer_weights.find_weights(VGG16_NAME, "imagenet", top=top)
+    except transfer_weights.WeightsError as exc:
+        return str(exc)
+    return None
 
 
 def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: int = VGG16_SIZE,
@@ -138,6 +135,7 @@ def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: i
     """
     check_cancel(cancel)
     report.progress(0.0, "Loading TensorFlow")
+    import_tensorflow()  # quietly in the CLI, before keras brings it in
     text = str(source)
     if text.lower() == VGG16_NAME:
         loaded = load_vgg16(weights, size=size)
@@ -160,29 +158,18 @@ def load_vgg16(weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedMo
     """
     if not 32 <= int(size) <= 1024:
         raise VisualizeError(f"VGG16 takes images from 32 to 1024 px, not {size}")
-    top = int(size) == VGG16_SIZE
-    if weights == "random":
-        file, label = None, RANDOM_WEIGHTS
-    elif weights == "imagenet":
-        file, label = vgg16_weights_file(top), "ImageNet"
-        missing = imagenet_weights_missing(top)
-        if missing:
-            raise WeightsUnavailable(missing)
-    else:
-        file, label = Path(weights).expanduser(), f"weights from {Path(weights).name}"
-        if not file.is_file():
-            raise VisualizeError(f"{weights}: no such weights file")
-    import keras
+    from filterscope.core.transfer.models import load_base
 
+    top, shape = int(size) == VGG16_SIZE, (int(size), int(size), 3)
     try:
-        model = keras.applications.VGG16(weights=None if file is None else str(file), include_top=top,
-                                         input_shape=(int(size), int(size), 3))
-    except (ValueError, OSError) as exc:
-        raise VisualizeError(f"{file}: not VGG16 weights for {'the whole model' if top else 'its base'}"
-                             f" ({exc})") from exc
+        base = load_base(BaseSpec(VGG16_NAME, weights), shape, top=top)
+    except transfer_weights.WeightsUnavailable as exc:
+        raise WeightsUnavailable(str(exc)) from exc
+    except transfer_weights.WeightsError as exc:
+        raise VisualizeError(str(exc)) from exc
     classes = imagenet_classes() if top else None
-    return LoadedModel(model, "VGG16", VGG16_NAME, (int(size), int(size), 3), "caffe", label, classes,
-                       path=file)
+    return LoadedModel(base.model, "VGG16", VGG16_NAME, shape, "caffe", base.source.label, classes,
+                       path=base.source.file)
 
 
 def _open_trained(path: Path, report: Report, cancel: Cancel) -> LoadedModel:
@@ -199,7 +186,8 @@ def _open_trained(path: Path, report: Report, cancel: Cancel) -> LoadedModel:
     folder = path.is_dir()
     return LoadedModel(opened.model, path.name, "run" if folder else "file", shape,
                        weights=opened.path.name, classes=list(opened.classes),
-                       data=opened.data_spec(), path=path)
+                       data=opened.data_spec(), path=path,
+                       preprocessing="unit" if opened.run is None else opened.run.preprocessing)
 
 
 def image_input(model: Any, name: str) -> tuple[int, int, int]:

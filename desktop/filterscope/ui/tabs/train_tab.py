@@ -35,11 +35,11 @@ from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
-from filterscope.core.training.model_input import image_size_for, input_shape
+from filterscope.core.training.model_input import image_size_for, input_shape, preprocessing
 from filterscope.core.training.model_spec import ModelSpecError
 from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
-from filterscope.core.training.train import train
+from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
@@ -204,7 +204,8 @@ class TrainTab(QWidget):
         spec, options = self.options.model(), self.options
         try:
             shape = input_shape(dataset, longest=options.longest_side(),
-                                masked=self.mask_box.isChecked() and self._state.mask is not None)
+                                masked=self.mask_box.isChecked() and self._state.mask is not None,
+                                mode=preprocessing(spec))
             rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
@@ -256,7 +257,7 @@ class TrainTab(QWidget):
             return
         self.curves.start_run()
         self.result_label.clear()
-        self._job = self.runner.start(train, self.run_spec(), Path(self.runs_edit.text()))
+        self._job = self.runner.start(train_run, self.run_spec(), Path(self.runs_edit.text()))
 
     @Slot(bool)
     def _on_runner_running(self, running: bool) -> None:

@@ -1,4 +1,5 @@
-"""The settings of a training run: model template, optimiser, epochs, batch size, validation."""
+"""The settings of a training run: model template (the chapter's models, then pretrained bases
+on ImageNet's weights), optimiser, epochs, batch size, validation."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 
 
@@ -66,7 +68,7 @@ class RunOptionsWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._templates = templates()
+        self._templates = {**templates(), **base_templates()}  # the chapter's, then pretrained bases
         self._model = self._templates["chapter-convnet"]
         self.template_combo = QComboBox()
         for name in self._templates:

@@ -1,0 +1,118 @@
+"""``filterscope features`` and ``filterscope weights``: pretrained bases from the shell.
+
+``features`` runs a frozen base over a dataset once and keeps its features in a cache folder, so
+that ``filterscope train --cache-features --cache-dir DIR`` trains heads on them in seconds per
+epoch; an interrupted run resumes. ``weights`` says where each base's ImageNet weights are (or
+which file to put where), and downloads them only when asked (``--download``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable
+
+from filterscope.cli.common import CommandError, run_job
+from filterscope.cli.train import (
+    add_base_arguments,
+    bounded,
+    data_spec_arg,
+    image_size_arg,
+    with_base_options,
+)
+from filterscope.core.training.base_spec import BASE_NAMES, DISPLAY, base_templates
+
+
+def _human_features(d: dict) -> str:
+    rate = f", {d['images_per_second']:.1f} images/s" if d["images_per_second"] else ""
+    lines = [f"features: {d['path']}",
+             f"{d['images']:,} images -> {'x'.join(map(str, d['feature_shape']))} each "
+             f"({d['bytes'] / 1e6:.1f} MB); {d['reused']:,} cached already, {d['computed']:,} computed "
+             f"now in {d['seconds']:.1f} s{rate}",
+             f"weights: {d['key']['weights']['choice']}"
+             + (f" ({d['key']['weights']['file']})" if d["key"]["weights"].get("file") else "")]
+    lines += [f"note: {n}" for n in d["notes"]]
+    lines += [f"skipped {s['path']}: {s['reason']}" for s in d["skipped"]]
+    return "\n".join(lines)
+
+
+def cmd_features(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope features``: fill a feature cache."""
+    from filterscope.core.training.data_spec import PipelineError
+    from filterscope.core.training.model_spec import ModelSpecError
+    from filterscope.core.transfer.run import extract_features
+
+    args.chain = None  # features are of the images as they are: never augmented
+    try:
+        model = with_base_options(base_templates()[args.model], args)
+        result = run_job("Features", extract_features, data_spec_arg(args), model, Path(args.out),
+                         batch_size=args.batch_size, seed=args.seed or 0)
+    except ModelSpecError as exc:
+        raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
+    except (ValueError, PipelineError) as exc:  # WeightsError, FeatureCacheError, MaskParamsError
+        raise CommandError(str(exc)) from exc
+    return result.to_json(), _human_features
+
+
+def _human_weights(d: dict) -> str:
+    lines = []
+    for row in d["bases"]:
+        where = row["file"] if row["found"] else row["message"]
+        lines.append(f"{DISPLAY[row['base']]}: {where}")
+    if d.get("downloaded"):
+        lines.append(f"downloaded: {d['downloaded']}")
+    return "\n".join(lines)
+
+
+def cmd_weights(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
+    """``filterscope weights``: where each base's ImageNet weights are; ``--download`` gets them."""
+    from filterscope.core.data.download import DownloadError
+    from filterscope.core.transfer.weights import WeightsError, download_weights, find_weights
+
+    names = [args.base] if args.base else list(BASE_NAMES)
+    downloaded = None
+    if args.download:
+        if not args.base:
+            args.parser.error("--download needs a BASE (vgg16 or mobilenetv2)")
+        try:
+            downloaded = str(run_job("Downloading", download_weights, args.base, url=args.source).file)
+        except (DownloadError, WeightsError) as exc:
+            raise CommandError(str(exc)) from exc
+    rows = []
+    for name in names:
+        try:
+            source = find_weights(name, "imagenet")
+            rows.append({"base": name, "found": True, "file": str(source.file), "origin": source.origin})
+        except WeightsError as exc:
+            rows.append({"base": name, "found": False, "file": None, "message": str(exc)})
+    return {"bases": rows, "downloaded": downloaded}, _human_weights
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``features`` and ``weights`` to the ``filterscope`` parser."""
+    p = sub.add_parser("features", help="cache a pretrained base's features of a dataset")
+    p.add_argument("--data", required=True, metavar="mnist|DIR|MANIFEST.json",
+                   help="the dataset, as for `filterscope train`")
+    p.add_argument("--model", required=True, choices=BASE_NAMES, help="the base")
+    add_base_arguments(p)
+    p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",
+                   help="resize images to this (default as `filterscope train`: photos larger than "
+                   "256 px go to 150 px on their longer side)")
+    p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
+    p.add_argument("--batch-size", type=bounded(int, 1, 65_536), default=32, metavar="B",
+                   help="images per forward pass (default 32)")
+    p.add_argument("--seed", type=bounded(int, 0, 2**32 - 1), metavar="S",
+                   help="seeds random weights, as `train --seed` does (default 0)")
+    p.add_argument("--out", required=True, metavar="CACHE_DIR",
+                   help="the cache folder (give it to `train --cache-features --cache-dir`)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=cmd_features, parser=p)
+
+    w = sub.add_parser("weights", help="where the pretrained bases' ImageNet weights are; download them")
+    w.add_argument("base", nargs="?", choices=BASE_NAMES, help="one base (default: all)")
+    w.add_argument("--download", action="store_true",
+                   help="download the base's ImageNet weights into Keras's cache (needs a network)")
+    w.add_argument("--from", dest="source", metavar="URL_OR_FILE",
+                   help="with --download: a mirror or a local copy of the file")
+    w.add_argument("--json", action="store_true", help="print one JSON document")
+    w.set_defaults(handler=cmd_weights, parser=w)
