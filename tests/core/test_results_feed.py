@@ -104,3 +104,32 @@ def test_a_one_channel_run_on_digits_feeds_the_same_gray_arrays(tmp_path: Path) 
     predicted = predict(None, digits, report=NullReport(), cancel=threading.Event(), opened=opened)
     assert np.array_equal(opened.model.arrays(5), expected[:5])
     assert np.allclose(predicted.probabilities, result.rows.probabilities[:5], atol=1e-6)
+
+
+def test_a_pretrained_base_run_is_fed_with_its_own_preprocessing(results_photos, tmp_path) -> None:
+    """A VGG16 run records Caffe-style preprocessing; evaluation feeds exactly what its
+    validation stream fed (BGR, ImageNet's mean subtracted), not 1/255 pixels."""
+    from dataclasses import replace
+
+    from filterscope.core.training.base_spec import base_templates
+    from filterscope.core.training.runs import RunSpec
+    from filterscope.core.transfer.run import train_run as train_on_base
+
+    spec = base_templates()["vgg16"]
+    spec = replace(spec, base=replace(spec.base, weights="random"))
+    run = RunSpec(DataSpec(f"folder:{results_photos}", image_size=(32, 32)), spec, epochs=1,
+                  batch_size=8, name="vgg")
+    run_dir = train_on_base(run, tmp_path / "runs", report=NullReport(), cancel=threading.Event()).run_dir
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["preprocessing"] == "caffe"
+    data = DataSpec.from_json(info["run"]["data"])
+    inputs = build_inputs(data, batch_size=4, report=NullReport(), cancel=threading.Event(),
+                          preprocessing="caffe")
+    expected = np.concatenate([x.numpy() for x, _ in inputs.val])
+    assert expected.min() < -50  # mean subtracted, not [0, 1]
+
+    opened = _opened(run_dir)
+    assert opened.rule.preprocessing == "caffe"
+    evaluated = open_eval_set(opened, subset="val", report=NullReport(), cancel=threading.Event())
+    evaluate_model(opened, evaluated, report=NullReport(), cancel=threading.Event())
+    assert np.array_equal(opened.model.arrays(len(expected)), expected)
