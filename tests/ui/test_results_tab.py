@@ -17,7 +17,7 @@ from filterscope.core.results.review import REVIEW_FILE
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.results_gallery import ROW_ROLE, ResultsGalleryWidget
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.corpus import tree_digest
 from tests.results_runs import copy_run
@@ -185,3 +185,26 @@ def test_a_10000_image_gallery_makes_no_widget_per_image(qtbot, tmp_path) -> Non
     assert 0 <= first <= last < 200  # one screen, not every row
     qtbot.waitUntil(lambda: not gallery.runner.is_running(), timeout=WAIT_MS)
     gallery.runner.cancel()
+
+
+def test_larger_text_enlarges_the_captions_and_the_chart(qtbot, tab) -> None:
+    grid, points = tab.gallery.gridSize(), tab.predict.chart.text_points()
+    old = QApplication.font()
+    bigger = QApplication.font()
+    bigger.setPointSize(old.pointSize() * 2)
+    QApplication.setFont(bigger)  # what View > Larger text does
+    try:
+        qtbot.waitUntil(lambda: tab.gallery.gridSize().height() > grid.height(), timeout=5000)
+        assert tab.predict.chart.text_points() > 1.8 * points
+        assert tab.summary.confusion.font().pointSize() == bigger.pointSize()
+    finally:
+        QApplication.setFont(old)
+
+
+def test_a_csv_inside_the_folder_predicted_is_refused(qtbot, tab, results_photos) -> None:
+    before = tree_digest(results_photos)
+    with qtbot.waitSignal(tab.predict.runner.sig_failed, timeout=WAIT_MS) as blocker:
+        tab.predict.predict_folder(results_photos / "test", results_photos / "test" / "preds.csv")
+    assert blocker.args[0] in tab.predict.summary.text()
+    assert tab.predict.image_button.isEnabled()
+    assert tree_digest(results_photos) == before

@@ -46,7 +46,7 @@ from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.workers import JobRunner
 
 # (label, subset) of the evaluation sets offered; "another folder" asks for the folder.
-SETS = [("test/ images if the dataset has them, else validation", None),
+SETS = [("Default: test/ if any, else validation", None),  # as the core decides
         ("The run's validation images", "val"), ("The dataset's test/ folder", "test")]
 ANOTHER = "Another folder…"
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -72,6 +72,8 @@ class ResultsTab(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.addItems(["best", "last"])
         self.set_combo = QComboBox()
+        self.set_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.set_combo.setMinimumContentsLength(20)
         for label, subset in SETS:
             self.set_combo.addItem(label, subset)
         self.set_combo.addItem(ANOTHER, None)
@@ -100,6 +102,7 @@ class ResultsTab(QWidget):
         form.addRow("Images", self.set_combo)
         form.addRow(self.evaluate_button)
         left = QWidget()
+        left.setMaximumWidth(380)
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(choose)
         left_layout.addWidget(QLabel("Earlier evaluations of this run (click to open)"))
@@ -118,7 +121,7 @@ class ResultsTab(QWidget):
         result = QSplitter(Qt.Orientation.Horizontal)
         result.addWidget(self.summary)
         result.addWidget(images)
-        result.setStretchFactor(1, 1)
+        result.setSizes([560, 520])  # the matrix of a dozen classes, and three thumbnails a row
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.predict, "Predict")
         splitter = QSplitter(Qt.Orientation.Horizontal)

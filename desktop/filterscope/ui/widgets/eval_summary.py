@@ -69,7 +69,7 @@ class EvalSummaryWidget(QWidget):
         layout.addWidget(self.warnings)
         layout.addWidget(QLabel("Per class"))
         layout.addWidget(self.per_class, 1)
-        layout.addWidget(QLabel("Confusion matrix (rows: true class, columns: predicted; click a cell)"))
+        layout.addWidget(QLabel("Confusion matrix (rows: true class, numbered columns: predicted as that class; click a cell)"))
         layout.addWidget(self.confusion, 2)
 
     def show_evaluation(self, ev: Evaluation) -> None:
@@ -111,8 +111,11 @@ class EvalSummaryWidget(QWidget):
         matrix, n = ev.scores.confusion, len(ev.classes)
         self.confusion.setRowCount(n)
         self.confusion.setColumnCount(n)
-        self.confusion.setVerticalHeaderLabels([f"{c} (true)" for c in ev.classes])
-        self.confusion.setHorizontalHeaderLabels(list(ev.classes))
+        # Numbered columns keep twelve long class names to a matrix that fits beside the gallery.
+        self.confusion.setVerticalHeaderLabels([f"{i + 1} {c}" for i, c in enumerate(ev.classes)])
+        self.confusion.setHorizontalHeaderLabels([str(i + 1) for i in range(n)])
+        for i, name in enumerate(ev.classes):
+            self.confusion.horizontalHeaderItem(i).setToolTip(f"predicted {name}")
         for t in range(n):
             total = max(int(matrix[t].sum()), 1)
             for p in range(n):

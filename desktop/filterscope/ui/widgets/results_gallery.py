@@ -105,7 +105,7 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._broken if row in self._errors else self._cache.get(row, self._loading)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f"{ev.classes[rows.true[row]]} → {ev.classes[rows.predicted[row]]}\n"
+            return (f"{ev.classes[rows.true[row]]}\n→ {ev.classes[rows.predicted[row]]} "
                     f"{rows.confidence[row]:.0%}")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = (f"{rows.paths[row]}\ntrue: {ev.classes[rows.true[row]]}\npredicted: "
@@ -117,12 +117,17 @@ class GalleryModel(QAbstractListModel):
 
 
 class _CaptionBelow(QStyledItemDelegate):
-    """Thumbnail on top, its two caption lines centred below."""
+    """Thumbnail on top, its two caption lines centred below, elided to the grid's width."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
+        grid = self.parent().gridSize()
+        return QSize(grid.width() - 4, grid.height() - 4)
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
         super().initStyleOption(option, index)
         option.decorationPosition = QStyleOptionViewItem.Position.Top
         option.displayAlignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 class ResultsGalleryWidget(QListView):
@@ -194,7 +199,7 @@ class ResultsGalleryWidget(QListView):
     def _fit_grid(self) -> None:
         """Room for the thumbnail and two caption lines in the current font."""
         line = self.fontMetrics().height()
-        width = max(self._size, self.fontMetrics().horizontalAdvance("moderate → moderate")) + 10
+        width = max(self._size, self.fontMetrics().horizontalAdvance("→ moderate 100%")) + 16
         self.setGridSize(QSize(width, self._size + 2 * line + 12))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
