@@ -208,3 +208,11 @@ def test_a_csv_inside_the_folder_predicted_is_refused(qtbot, tab, results_photos
     assert blocker.args[0] in tab.predict.summary.text()
     assert tab.predict.image_button.isEnabled()
     assert tree_digest(results_photos) == before
+
+
+def test_another_folder_is_evaluated(qtbot, tab, results_photos) -> None:
+    tab.picker.set_other_folder(str(results_photos / "val"))
+    assert tab.picker.chosen_set() == (str(results_photos / "val"), None)
+    ev = evaluate(qtbot, tab)
+    assert ev.eval_set["kind"] == "folder" and ev.n_images == 6
+    assert tab.summary.per_class.rowCount() == 2

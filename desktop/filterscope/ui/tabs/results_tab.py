@@ -17,21 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import evaluate_and_save, saved_evaluations
@@ -39,17 +25,12 @@ from filterscope.core.results.review import ReviewEntry, ReviewError, load_revie
 from filterscope.core.results.store import SavedEvaluations, load_evaluation
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.workers import JobRunner
-
-# (label, subset) of the evaluation sets offered; "another folder" asks for the folder.
-SETS = [("Default: test/ if any, else validation", None),  # as the core decides
-        ("The run's validation images", "val"), ("The dataset's test/ folder", "test")]
-ANOTHER = "Another folder…"
-PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 class ResultsTab(QWidget):
@@ -64,21 +45,10 @@ class ResultsTab(QWidget):
         self._state = state
         self._evaluation: Evaluation | None = None
         self._runs_stale, self._just_trained = True, None
-        self._other_folder: str | None = None
         self.runs_runner, self.list_runner = JobRunner(self), JobRunner(self)
         self.runner = JobRunner(self)  # evaluating, or opening a saved evaluation
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(24)
-        self.model_combo = QComboBox()
-        self.model_combo.addItems(["best", "last"])
-        self.set_combo = QComboBox()
-        self.set_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.set_combo.setMinimumContentsLength(20)
-        for label, subset in SETS:
-            self.set_combo.addItem(label, subset)
-        self.set_combo.addItem(ANOTHER, None)
-        self.evaluate_button = QPushButton("Evaluate")
-        self.saved_list = QListWidget()
+        self.picker = EvalPickerWidget()
+        self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
         self.gallery = ResultsGalleryWidget()
         self.gallery_title = QLabel("Images")
@@ -95,18 +65,7 @@ class ResultsTab(QWidget):
         self._update_buttons()
 
     def _build_layout(self) -> None:
-        choose = QGroupBox("Evaluate")
-        form = QFormLayout(choose)
-        form.addRow("Run", self.run_combo)
-        form.addRow("Model", self.model_combo)
-        form.addRow("Images", self.set_combo)
-        form.addRow(self.evaluate_button)
-        left = QWidget()
-        left.setMaximumWidth(380)
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(choose)
-        left_layout.addWidget(QLabel("Earlier evaluations of this run (click to open)"))
-        left_layout.addWidget(self.saved_list, 1)
+        self.picker.setMaximumWidth(380)
         images = QWidget()
         buttons = QHBoxLayout()
         for button in (self.wrong_button, self.open_button, self.review_button):
@@ -125,7 +84,7 @@ class ResultsTab(QWidget):
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.predict, "Predict")
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(self.picker)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
@@ -135,11 +94,9 @@ class ResultsTab(QWidget):
     def _connect(self) -> None:
         self.runs_runner.sig_finished.connect(self._on_runs_listed)
         self.list_runner.sig_finished.connect(self._on_saved_listed)
-        self.run_combo.currentIndexChanged.connect(self._on_run_changed)
-        self.model_combo.currentIndexChanged.connect(self._on_run_changed)
-        self.set_combo.activated.connect(self._on_set_activated)
+        self.picker.sig_run_changed.connect(self._on_run_changed)
+        self.picker.sig_saved_chosen.connect(self.open_saved)
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.saved_list.itemClicked.connect(self._on_saved_clicked)
         self.runner.sig_finished.connect(self._on_evaluated)
         self.runner.sig_failed.connect(self.summary.clear)
         self.runner.sig_running.connect(self._update_buttons)
@@ -161,31 +118,12 @@ class ResultsTab(QWidget):
 
     def run_dir(self) -> Path | None:
         """The run chosen, or None."""
-        data = self.run_combo.currentData()
-        return None if data is None else Path(data)
-
-    def select_run(self, run_dir: Path) -> bool:
-        """Choose ``run_dir`` if it is listed."""
-        index = self.run_combo.findData(str(run_dir))
-        if index >= 0:
-            self.run_combo.setCurrentIndex(index)
-        return index >= 0
+        return self.picker.run_dir()
 
     @Slot(object)
     def _on_runs_listed(self, found: SavedRuns) -> None:
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in reversed(found.runs):
-            self.run_combo.addItem(run.run_dir.name, str(run.run_dir))
-            self.run_combo.setItemData(self.run_combo.count() - 1, str(run.run_dir), Qt.ItemDataRole.ToolTipRole)
-        if not found.runs:
-            self.run_combo.addItem("No runs in the runs folder: train one in the Train tab", None)
         fresh, self._just_trained = self._just_trained, None
-        index = self.run_combo.findData(str(fresh) if fresh is not None else current)
-        self.run_combo.setCurrentIndex(max(index, 0))
-        self.run_combo.blockSignals(False)
-        self._on_run_changed()
+        self.picker.set_runs(found.runs, fresh)
 
     @Slot(object)
     def _on_runs_changed(self, _folder: Path) -> None:
@@ -202,7 +140,7 @@ class ResultsTab(QWidget):
     @Slot()
     def _on_run_changed(self) -> None:
         run_dir = self.run_dir()
-        self.predict.set_model(run_dir, self.model_combo.currentText())
+        self.predict.set_model(run_dir, self.picker.which())
         self.saved_list.clear()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)
@@ -210,36 +148,9 @@ class ResultsTab(QWidget):
 
     @Slot(object)
     def _on_saved_listed(self, saved: SavedEvaluations) -> None:
-        self.saved_list.clear()
-        for ev in reversed(saved.evaluations):
-            item = QListWidgetItem(f"{ev.name}\n{ev.accuracy:.1%} vs. baseline {ev.baseline:.1%}, "
-                                   f"{ev.n_images:,} images" + (f", {ev.n_warnings} warning(s)"
-                                                                if ev.n_warnings else ""))
-            item.setData(PATH_ROLE, str(ev.path))
-            item.setToolTip(ev.description)
-            self.saved_list.addItem(item)
-        for problem in saved.problems:
-            self.saved_list.addItem(QListWidgetItem(problem))
+        self.picker.set_saved(saved)
 
     # --- evaluating ---------------------------------------------------------------------------
-
-    @Slot(int)
-    def _on_set_activated(self, index: int) -> None:
-        if self.set_combo.itemText(index) != ANOTHER:
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Evaluate on the images of a folder "
-                                                  "(one sub-folder per class, or split into train/val/test)")
-        if folder:
-            self.set_other_folder(folder)
-        else:
-            self.set_combo.setCurrentIndex(0)
-
-    def set_other_folder(self, folder: str) -> None:
-        """Evaluate on ``folder`` (class folders, or a dataset split into folders)."""
-        self._other_folder = folder
-        index = self.set_combo.findText(ANOTHER, Qt.MatchFlag.MatchStartsWith)
-        self.set_combo.setItemText(index, f"{ANOTHER[:-1]}: {Path(folder).name}")
-        self.set_combo.setCurrentIndex(index)
 
     @Slot()
     def evaluate(self) -> None:
@@ -247,20 +158,17 @@ class ResultsTab(QWidget):
         run_dir = self.run_dir()
         if run_dir is None:
             return
-        other = self.set_combo.currentIndex() == len(SETS)
-        data = self._other_folder if other else None
-        subset = None if other else self.set_combo.currentData()
+        data, subset = self.picker.chosen_set()
         self.summary.clear(f"Evaluating {run_dir.name}…")
         self.gallery.set_rows(None, [])
         self.runner.start(evaluate_and_save, run_dir, data=data, subset=subset,
-                          which=self.model_combo.currentText())
+                          which=self.picker.which())
 
-    @Slot(QListWidgetItem)
-    def _on_saved_clicked(self, item: QListWidgetItem) -> None:
-        path = item.data(PATH_ROLE)
-        if path:
-            self.summary.clear(f"Opening {Path(path).name}…")
-            self.runner.start(load_evaluation, path)
+    @Slot(str)
+    def open_saved(self, path: str) -> None:
+        """Open a saved evaluation (a job: its per-image CSV is read)."""
+        self.summary.clear(f"Opening {Path(path).name}…")
+        self.runner.start(load_evaluation, path)
 
     @Slot(object)
     def _on_evaluated(self, evaluation: Evaluation) -> None:
