@@ -2,6 +2,7 @@
 
 Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE OUT.png [--tab N]
        [--zoom F] [--values]
+       ... SOURCE OUT.png --results RUN_DIR [--cell T,P] [--predict IMAGE]
        ... SOURCE OUT.png --visualize RUN_DIR --layer NAME [--filter K] [--mosaic N] [--preset P]
        [--steps N] [--forming] [--image-mode | --weights] [--class-index C] [--item I]
 Used to make the README's pictures and to look at each tab as a user would.
@@ -25,6 +26,7 @@ from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.train_tab import TrainTab
+from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.visualize_tab import EVERY, VisualizeTab
 
 
@@ -60,6 +62,10 @@ def main() -> int:
                         help="Visualise: show the feature maps and Grad-CAM of image --item of class "
                         "--class-index")
     parser.add_argument("--weights", action="store_true", help="Visualise: show the layer's weights")
+    parser.add_argument("--results", metavar="RUN_DIR",
+                        help="open the Results tab on this run and evaluate it (writes its evaluations/)")
+    parser.add_argument("--cell", help="Results: show the confusion-matrix cell TRUE,PREDICTED (indices)")
+    parser.add_argument("--predict", metavar="IMAGE", help="Results: predict this image on the Predict page")
     args = parser.parse_args()
     app = QApplication(sys.argv)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
@@ -112,6 +118,8 @@ def main() -> int:
     QTimer.singleShot(args.settle * 3 // 4, zoom)
     if args.visualize:
         QTimer.singleShot(args.settle, lambda: visualize(window, args, shoot))
+    elif args.results:
+        QTimer.singleShot(args.settle, lambda: results(window, args, shoot))
     elif args.runs:
         QTimer.singleShot(args.settle, lambda: train_runs(window, args.runs, shoot))
     elif args.stop:
@@ -208,6 +216,41 @@ def visualize(window, args, shoot) -> None:
         tab.start()
 
     tab.load_runner.sig_finished.connect(loaded)
+    window.tabs.setCurrentWidget(tab)
+
+
+def results(window, args, shoot) -> None:
+    """Open the Results tab on a run (as the run just trained) and evaluate it on its default
+    images; then show a confusion cell's images (or the misclassified ones) with the first
+    selected, or predict an image on the Predict page."""
+    tab = window.findChild(ResultsTab)
+    run = Path(args.results).resolve()
+    window.state.set_runs_dir(run.parent)
+    window.state.run_saved(run)
+
+    def predicted(_result) -> None:
+        QTimer.singleShot(1000, shoot)
+
+    def listed(_found) -> None:
+        tab.runs_runner.sig_finished.disconnect(listed)
+        if args.predict:
+            tab.pages.setCurrentWidget(tab.predict)
+            tab.predict.runner.sig_finished.connect(predicted)
+            tab.predict.predict_image(args.predict)
+        else:
+            tab.runner.sig_finished.connect(evaluated)
+            tab.evaluate()
+
+    def evaluated(_evaluation) -> None:
+        if args.cell:
+            true, predicted_class = (int(v) for v in args.cell.split(","))
+            tab.summary.confusion.setCurrentCell(true, predicted_class)
+            tab.show_cell(true, predicted_class)
+        if tab.gallery.model().rowCount():
+            tab.gallery.setCurrentIndex(tab.gallery.model().index(0))
+        QTimer.singleShot(3000, shoot)  # the visible thumbnails load meanwhile
+
+    tab.runs_runner.sig_finished.connect(listed)
     window.tabs.setCurrentWidget(tab)
 
 

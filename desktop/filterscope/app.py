@@ -18,13 +18,14 @@ from filterscope.ui.resources import icon
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
 
 DEFAULT_SOURCE = "builtin:mnist"
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
-TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab, TrainTab, VisualizeTab]
+TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab, TrainTab, VisualizeTab, ResultsTab]
 
 
 def make_settings() -> QSettings:

@@ -1,0 +1,69 @@
+"""Jobs the Results tab runs: evaluate and save in one go, and thumbnails of evaluated images.
+
+Thumbnails are keyed by the evaluation's row number, so a gallery of 10,000 rows asks only for
+the rows on screen; an image that lives only in memory (a built-in dataset) or cannot be read
+gets the reason instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
+from filterscope.core.data.images import ImageReadError, read_thumbnail
+from filterscope.core.data.thumbnails import Thumbnail
+from filterscope.core.results.evaluate import Evaluation, evaluate
+from filterscope.core.results.store import SavedEvaluations, list_evaluations, save_evaluation
+
+_BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the gallery fills smoothly
+
+
+def evaluate_and_save(run_dir: str | os.PathLike, *, data: str | None = None,
+                      subset: str | None = None, which: str = "best", report: Report,
+                      cancel: Cancel) -> Evaluation:
+    """Job: :func:`~.evaluate.evaluate`, then save it beside the run (its ``name`` is set)."""
+    result = evaluate(run_dir, data=data, subset=subset, which=which,
+                      report=SubReport(report, 0.0, 0.97), cancel=cancel)
+    check_cancel(cancel)
+    report.progress(0.98, "Saving the evaluation")
+    save_evaluation(result)
+    report.progress(1.0, f"Accuracy {result.scores.accuracy:.1%} on {result.n_images:,} images")
+    return result
+
+
+def row_thumbnails(paths: Sequence[str], rows: Sequence[int], size: int, *, report: Report,
+                   cancel: Cancel) -> int:
+    """Job: thumbnails of ``paths[row]`` for each of ``rows`` (most wanted first), reported as
+    partial lists of :class:`~filterscope.core.data.thumbnails.Thumbnail` keyed by row.
+
+    Returns:
+        How many rows were handled (failures included).
+    """
+    batch: list[Thumbnail] = []
+    last = time.monotonic()
+    for row in rows:
+        check_cancel(cancel)
+        path = Path(paths[row])
+        if not path.is_file():
+            batch.append(Thumbnail(row, None, "not a file (an image held in memory, or moved)"))
+        else:
+            try:
+                batch.append(Thumbnail(row, read_thumbnail(path, size), None))
+            except ImageReadError as err:
+                batch.append(Thumbnail(row, None, err.reason))
+        if time.monotonic() - last >= _BATCH_SECONDS:
+            report.partial(batch)
+            batch, last = [], time.monotonic()
+    if batch:
+        report.partial(batch)
+    return len(rows)
+
+
+def saved_evaluations(run_dir: str | os.PathLike, *, report: Report, cancel: Cancel) -> SavedEvaluations:
+    """Job: :func:`~.store.list_evaluations` (the runs folder may be a slow network drive)."""
+    check_cancel(cancel)
+    report.progress(0.0, "Listing the evaluations")
+    return list_evaluations(run_dir)

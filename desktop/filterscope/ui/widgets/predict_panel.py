@@ -1,0 +1,168 @@
+"""Predict new images with the chosen model: one image (a file dialog or drag-and-drop) as a
+top-k bar chart, or a folder (sub-folders too) as a job writing a CSV, then a short summary.
+
+The core refuses a CSV inside the folder predicted and writes nothing when cancelled; this
+widget only asks where, starts the job and shows the answer.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.predict import DEFAULT_TOP_K, Prediction, predict
+from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.workers import JobRunner
+
+ERROR_STYLE = "color: #b00020"
+MAX_NAMED = 8  # unreadable files named in the summary (the CSV has them all)
+
+
+class PredictPanelWidget(QWidget):
+    """Buttons, a drop target, the bar chart and the summary of a folder."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self._source: Path | None = None
+        self._which = "best"
+        self._shown: Prediction | None = None
+        self.runner = JobRunner(self)
+        self.image_button = QPushButton("Predict an image…")
+        self.folder_button = QPushButton("Predict a folder to CSV…")
+        self.top_k = QSpinBox(minimum=1, maximum=20, value=DEFAULT_TOP_K, prefix="top ")
+        self.hint = QLabel("Or drop an image here.")
+        self.chart = MplCanvasWidget(width=5, height=3, redraw=self._draw)
+        self.summary = QLabel("Choose a run to predict with.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.job_panel = JobPanelWidget(self.runner)
+        buttons = QHBoxLayout()
+        for widget in (self.image_button, self.folder_button, self.top_k, self.hint):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.job_panel)
+        self.image_button.clicked.connect(self._on_image_clicked)
+        self.folder_button.clicked.connect(self._on_folder_clicked)
+        self.runner.sig_finished.connect(self._on_predicted)
+        self.runner.sig_failed.connect(self._on_failed)
+        self.runner.sig_running.connect(self._update_buttons)
+        self._update_buttons()
+
+    def set_model(self, source: Path | None, which: str) -> None:
+        """Predict with this run (its ``best`` or ``last`` model) or ``.keras`` file."""
+        self._source, self._which = source, which
+        self._update_buttons()
+
+    def predict_image(self, path: str | Path) -> None:
+        """Predict one image and draw its top-k classes."""
+        if self._source is not None:
+            self.summary.setStyleSheet("")
+            self.summary.setText(f"Predicting {Path(path).name}…")
+            self.runner.start(predict, self._source, path, which=self._which, top_k=self.top_k.value())
+
+    def predict_folder(self, folder: str | Path, csv_path: str | Path) -> None:
+        """Predict every image under ``folder`` and write ``csv_path``."""
+        if self._source is not None:
+            self.summary.setStyleSheet("")
+            self.summary.setText(f"Predicting the images in {folder}…")
+            self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
+                              top_k=self.top_k.value())
+
+    def bars(self) -> list[tuple[str, float]]:
+        """The (class, probability) bars drawn, most probable first."""
+        return [] if self._shown is None else self._shown.top(0)
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        ready = self._source is not None and not self.runner.is_running()
+        self.image_button.setEnabled(ready)
+        self.folder_button.setEnabled(ready)
+
+    @Slot()
+    def _on_image_clicked(self) -> None:
+        pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Predict an image", "", f"Images ({pattern})")
+        if path:
+            self.predict_image(path)
+
+    @Slot()
+    def _on_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Predict the images of a folder")
+        if not folder:
+            return
+        default = str(Path.home() / f"{Path(folder).name}-predictions.csv")
+        csv_path, _ = QFileDialog.getSaveFileName(self, "Save the predictions as", default, "CSV (*.csv)")
+        if csv_path:
+            self.predict_folder(folder, csv_path if csv_path.lower().endswith(".csv") else f"{csv_path}.csv")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        urls = event.mimeData().urls()
+        if len(urls) == 1 and urls[0].isLocalFile() and self._source is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.predict_image(event.mimeData().urls()[0].toLocalFile())
+
+    @Slot(object)
+    def _on_predicted(self, result: Prediction) -> None:
+        if result.out is None:  # one image
+            self._shown = result if not result.errors else None
+            name = result.paths[0].name
+            if result.errors:
+                self._fail(f"{result.paths[0]}: {result.errors[0]}")
+            else:
+                self.summary.setText(f"{html.escape(name)}: <b>{html.escape(result.top(0)[0][0])}</b> "
+                                     f"({result.top(0)[0][1]:.1%})"
+                                     + "".join(f"<br>{html.escape(n)}" for n in result.notes))
+            self._draw()
+            return
+        counts = ", ".join(f"{c}: {n:,}" for c, n in result.counts().items())
+        text = (f"Wrote {html.escape(str(result.out))}: {len(result.paths) - len(result.errors):,} "
+                f"image(s) predicted ({html.escape(counts)})")
+        if result.errors:
+            named = [f"{result.paths[i].name} ({why})" for i, why in sorted(result.errors.items())]
+            more = f" and {len(named) - MAX_NAMED:,} more" if len(named) > MAX_NAMED else ""
+            text += (f"; {len(named):,} could not be read: "
+                     f"{html.escape(', '.join(named[:MAX_NAMED]))}{more} (rows with the reason)")
+        self.summary.setText(text + "".join(f"<br>{html.escape(n)}" for n in result.notes))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._fail(message)
+
+    def _fail(self, message: str) -> None:
+        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setText(html.escape(message))
+
+    def _draw(self) -> None:
+        figure = self.chart.figure
+        figure.clear()
+        bars = self.bars()
+        if bars:
+            with self.chart.styled():
+                axes = figure.add_subplot()
+                names = [c for c, _ in bars][::-1]
+                axes.barh(names, [p for _, p in bars][::-1], color="#3b7dd8")
+                axes.set_xlim(0, 1)
+                axes.set_xlabel("probability")
+                axes.set_title(self._shown.paths[0].name)
+                axes.tick_params(labelsize=self.chart.tick_points())
+        self.chart.draw_idle()

@@ -1,0 +1,218 @@
+"""The Results tab through qtbot: a real run trained on generated photos, evaluated in a worker;
+the baseline and tables shown, confusion cell to gallery, the misclassified order, the review
+list beside the run, prediction of an image and of a folder, Cancel, and a run without a model."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.results.evaluate import Evaluation
+from filterscope.core.results.metrics import Baseline, Scores
+from filterscope.core.results.rows import EvalRows
+from filterscope.core.results.review import REVIEW_FILE
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.widgets.results_gallery import ROW_ROLE, ResultsGalleryWidget
+from PySide6.QtWidgets import QApplication, QWidget
+
+from tests.corpus import tree_digest
+from tests.results_runs import copy_run
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def run(results_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared run, alone in its runs folder."""
+    return copy_run(results_run, tmp_path / "runs" / results_run.name)
+
+
+@pytest.fixture
+def tab(qtbot, run: Path) -> ResultsTab:
+    state = AppState()
+    state.set_runs_dir(run.parent)
+    tab = ResultsTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 850)
+    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    return tab
+
+
+def evaluate(qtbot, tab: ResultsTab) -> Evaluation:
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.evaluate_button.click()
+    return tab.evaluation()
+
+
+def gallery_rows(gallery: ResultsGalleryWidget) -> list[int]:
+    model = gallery.model()
+    return [model.data(model.index(i), ROW_ROLE) for i in range(model.rowCount())]
+
+
+def test_evaluate_shows_accuracy_next_to_baseline_and_fills_the_tables(qtbot, tab, run) -> None:
+    assert tab.run_dir() == run
+    ev = evaluate(qtbot, tab)
+    assert ev.eval_set["subset"] == "test"  # the dataset has a test/ folder: the default
+    text = tab.summary.headline.text()
+    assert f"Accuracy {ev.scores.accuracy:.1%}" in text
+    assert f"majority baseline {ev.baseline.accuracy:.1%}" in text
+    assert tab.summary.per_class.rowCount() == 2
+    support = [int(tab.summary.per_class.item(r, 3).text()) for r in range(2)]
+    assert support == [4, 3]
+    assert tab.summary.confusion.rowCount() == tab.summary.confusion.columnCount() == 2
+    saved = list((run / "evaluations").glob("*.json"))
+    assert len(saved) == 1
+    qtbot.waitUntil(lambda: tab.saved_list.count() == 1, timeout=WAIT_MS)
+
+
+def test_a_confusion_cell_click_shows_exactly_its_images(qtbot, tab) -> None:
+    ev = evaluate(qtbot, tab)
+    matrix = ev.scores.confusion
+    for t in range(2):
+        for p in range(2):
+            cell = tab.summary.confusion.item(t, p)
+            assert int(cell.text()) == matrix[t, p]
+            tab.summary.confusion.cellClicked.emit(t, p)
+            rows = gallery_rows(tab.gallery)
+            assert len(rows) == matrix[t, p]
+            assert all(ev.rows.true[r] == t and ev.rows.predicted[r] == p for r in rows)
+            confidence = ev.rows.confidence[rows]
+            assert np.all(np.diff(confidence) <= 0)  # most confident first
+
+
+def test_the_misclassified_gallery_is_most_confidently_wrong_first(qtbot, tab) -> None:
+    ev = evaluate(qtbot, tab)
+    rows = gallery_rows(tab.gallery)
+    assert rows == ev.rows.wrong().tolist()
+    assert all(ev.rows.true[r] != ev.rows.predicted[r] for r in rows)
+    assert np.all(np.diff(ev.rows.confidence[rows]) <= 0)
+
+
+def test_review_marks_go_beside_the_run_never_into_the_dataset(qtbot, tab, run, results_photos) -> None:
+    before = tree_digest(results_photos)
+    ev = evaluate(qtbot, tab)
+    true, predicted = np.unravel_index(np.argmax(ev.scores.confusion), ev.scores.confusion.shape)
+    tab.show_cell(int(true), int(predicted))
+    tab.gallery.setCurrentIndex(tab.gallery.model().index(0))
+    assert tab.review_button.isEnabled()
+    row = tab.gallery.current_row()
+    tab.review_button.click()
+    marked = json.loads((run / REVIEW_FILE).read_text())["images"]
+    assert [m["path"] for m in marked] == [ev.rows.paths[row]]
+    assert marked[0]["labelled"] == ev.classes[ev.rows.true[row]]
+    assert tab.review_button.text() == "Unmark"
+    tab.review_button.click()
+    assert json.loads((run / REVIEW_FILE).read_text())["images"] == []
+    assert tree_digest(results_photos) == before
+
+
+def test_an_earlier_evaluation_opens_without_recomputing(qtbot, tab) -> None:
+    first = evaluate(qtbot, tab)
+    qtbot.waitUntil(lambda: tab.saved_list.count() == 1, timeout=WAIT_MS)
+    tab.summary.clear("")
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS) as blocker:
+        tab.saved_list.itemClicked.emit(tab.saved_list.item(0))
+    opened = blocker.args[0]
+    assert opened.name == first.name
+    assert opened.scores.accuracy == pytest.approx(first.scores.accuracy)
+    assert f"Accuracy {first.scores.accuracy:.1%}" in tab.summary.headline.text()
+
+
+def test_predict_one_image_draws_its_top_classes(qtbot, tab, results_photos) -> None:
+    image = next((results_photos / "test" / "cat").iterdir())
+    with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS):
+        tab.predict.predict_image(image)
+    bars = tab.predict.bars()
+    assert [c for c, _ in bars] and {c for c, _ in bars} <= {"cat", "dog"}
+    assert bars[0][1] >= bars[-1][1]
+    assert tab.predict.chart.figure.axes and len(tab.predict.chart.figure.axes[0].patches) == len(bars)
+
+
+def test_predict_a_folder_writes_the_csv_and_sums_it_up(qtbot, tab, results_photos, tmp_path) -> None:
+    out = tmp_path / "preds.csv"
+    with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS):
+        tab.predict.predict_folder(results_photos / "test", out)
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 7
+    assert "Wrote" in tab.predict.summary.text() and "cat:" in tab.predict.summary.text()
+
+
+def test_cancel_leaves_the_tab_usable(qtbot, tab) -> None:
+    tab.evaluate_button.click()
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.job_panel._cancel.click()
+    assert tab.evaluate_button.isEnabled()
+    assert tab.job_panel.message() == "Cancelled"
+    assert evaluate(qtbot, tab) is not None
+
+
+def test_a_run_without_a_model_says_so(qtbot, tab, run) -> None:
+    for name in ("best.keras", "last.keras"):
+        (run / name).unlink(missing_ok=True)
+    with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS) as blocker:
+        tab.evaluate_button.click()
+    assert blocker.args[0] in tab.summary.headline.text()
+    assert "model" in blocker.args[0].lower()
+    assert tab.evaluate_button.isEnabled()
+
+
+def test_a_10000_image_gallery_makes_no_widget_per_image(qtbot, tmp_path) -> None:
+    """The gallery's cost does not grow with the images: 10,000 rows are one array and one model,
+    no widget or item per image; only the visible rows are asked for."""
+    n = 10_000
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(3), n).astype(np.float32)
+    true = rng.integers(0, 3, n).astype(np.int32)
+    rows = EvalRows([str(tmp_path / f"missing-{i}.png") for i in range(n)], true,
+                    probabilities.argmax(axis=1).astype(np.int32), probabilities)
+    ev = Evaluation(tmp_path, "best", 1, ["a", "b", "c"], {}, {}, rows,
+                    Scores(0.3, 0.3, [], np.zeros((3, 3), np.int64)), Baseline("a", 0.34, "set", n))
+    gallery = ResultsGalleryWidget()
+    qtbot.addWidget(gallery)
+    gallery.resize(800, 600)
+    gallery.show()
+    widgets_before = len(gallery.findChildren(QWidget))
+    gallery.set_rows(ev, rows.wrong())
+    assert gallery.model().rowCount() == len(rows.wrong()) > 5000
+    assert len(gallery.findChildren(QWidget)) == widgets_before
+    first, last = gallery.visible_rows()
+    assert 0 <= first <= last < 200  # one screen, not every row
+    qtbot.waitUntil(lambda: not gallery.runner.is_running(), timeout=WAIT_MS)
+    gallery.runner.cancel()
+
+
+def test_larger_text_enlarges_the_captions_and_the_chart(qtbot, tab) -> None:
+    grid, points = tab.gallery.gridSize(), tab.predict.chart.text_points()
+    old = QApplication.font()
+    bigger = QApplication.font()
+    bigger.setPointSize(old.pointSize() * 2)
+    QApplication.setFont(bigger)  # what View > Larger text does
+    try:
+        qtbot.waitUntil(lambda: tab.gallery.gridSize().height() > grid.height(), timeout=5000)
+        assert tab.predict.chart.text_points() > 1.8 * points
+        assert tab.summary.confusion.font().pointSize() == bigger.pointSize()
+    finally:
+        QApplication.setFont(old)
+
+
+def test_a_csv_inside_the_folder_predicted_is_refused(qtbot, tab, results_photos) -> None:
+    before = tree_digest(results_photos)
+    with qtbot.waitSignal(tab.predict.runner.sig_failed, timeout=WAIT_MS) as blocker:
+        tab.predict.predict_folder(results_photos / "test", results_photos / "test" / "preds.csv")
+    assert blocker.args[0] in tab.predict.summary.text()
+    assert tab.predict.image_button.isEnabled()
+    assert tree_digest(results_photos) == before
+
+
+def test_another_folder_is_evaluated(qtbot, tab, results_photos) -> None:
+    tab.picker.set_other_folder(str(results_photos / "val"))
+    assert tab.picker.chosen_set() == (str(results_photos / "val"), None)
+    ev = evaluate(qtbot, tab)
+    assert ev.eval_set["kind"] == "folder" and ev.n_images == 6
+    assert tab.summary.per_class.rowCount() == 2
