@@ -53,6 +53,25 @@ def _whole(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
+def cache_refusal(model: ModelSpec, *, augmented: bool) -> str | None:
+    """Why ``model``'s features cannot be cached (None when they can): cached features are a
+    frozen base's output for each image as it is on disk. The run spec and the Train tab both
+    ask here."""
+    base = model.base
+    if base is None:
+        return (f"only a pretrained base's features can be cached; {model.name or model.kind} "
+                "trains all its layers")
+    if base.fine_tune_blocks:
+        return (f"fine-tuning trains {base.display}'s top blocks, so their features change every "
+                "step and cannot be cached; set fine_tune_blocks to 0 or train without cached "
+                "features")
+    if augmented:
+        return ("augmentation makes every image different in every epoch, so its features cannot "
+                "be computed once: drop the augmentation chain, or train without cached features "
+                "(the base then runs on every augmented image, more slowly)")
+    return None
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything a training run needs; the defaults are the chapter's (10 epochs of 32).
@@ -86,20 +105,9 @@ class RunSpec:
             self._check_cacheable()
 
     def _check_cacheable(self) -> None:
-        """Cached features are a frozen base's output for each image as it is on disk."""
-        base = self.model.base
-        if base is None:
-            raise RunSpecError("cache_features", "only a pretrained base's features can be cached; "
-                               f"{self.model.name or self.model.kind} trains all its layers")
-        if base.fine_tune_blocks:
-            raise RunSpecError("cache_features", f"fine-tuning trains {base.display}'s top blocks, so "
-                               "their features change every step and cannot be cached; set "
-                               "fine_tune_blocks to 0 or train without cached features")
-        if self.data.chain is not None:
-            raise RunSpecError("cache_features", "augmentation makes every image different in every "
-                               "epoch, so its features cannot be computed once: drop the "
-                               "augmentation chain, or train without cached features (the base "
-                               "then runs on every augmented image, more slowly)")
+        refusal = cache_refusal(self.model, augmented=self.data.chain is not None)
+        if refusal:
+            raise RunSpecError("cache_features", refusal)
 
     def to_json(self) -> dict:
         """A JSON-able dict."""

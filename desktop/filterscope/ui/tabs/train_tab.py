@@ -109,6 +109,7 @@ class TrainTab(QWidget):
         self.runs_list.itemChanged.connect(self._on_runs_changed)
         self.runs_runner.sig_finished.connect(self._on_runs_listed)
         self.mask_box.toggled.connect(self._show_summary)
+        self.chain_box.toggled.connect(self.options.base_options.set_augmenting)
         state.sig_dataset_changed.connect(self._on_state_changed)
         state.sig_manifest_changed.connect(self._on_state_changed)
         state.sig_mask_changed.connect(self._on_state_changed)
@@ -246,7 +247,8 @@ class TrainTab(QWidget):
                         mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
                         chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)
         return RunSpec(data, options.model(), options.optimizer(), options.epochs_spin.value(),
-                       options.batch_spin.value(), options.seed_spin.value())
+                       options.batch_spin.value(), options.seed_spin.value(),
+                       cache_features=options.cache_features())
 
     # --- training --------------------------------------------------------------------------
 
@@ -255,9 +257,14 @@ class TrainTab(QWidget):
         """Start training (an earlier run still going is stopped first)."""
         if self._state.dataset is None:
             return
+        try:
+            run = self.run_spec()
+        except ModelSpecError as exc:  # cached features with fine-tuning or augmentation
+            self.result_label.setText(str(exc))
+            return
         self.curves.start_run()
         self.result_label.clear()
-        self._job = self.runner.start(train_run, self.run_spec(), Path(self.runs_edit.text()))
+        self._job = self.runner.start(train_run, run, Path(self.runs_edit.text()))
 
     @Slot(bool)
     def _on_runner_running(self, running: bool) -> None:

@@ -1,5 +1,5 @@
 """The settings of a training run: model template (the chapter's models, then pretrained bases
-on ImageNet's weights), optimiser, epochs, batch size, validation."""
+with their weights, fine-tuning and cached features), optimiser, epochs, batch size, validation."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.training.base_spec import base_templates
+from filterscope.core.training.base_spec import base_templates, default_optimizer
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
+from filterscope.ui.widgets.base_options import BaseOptionsWidget
 
 
 class ModelEditDialog(QDialog):
@@ -76,6 +77,7 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData("chapter-convnet"))
         self.template_combo.setPlaceholderText("edited model")
         self.edit_button = QPushButton("Edit…")
+        self.base_options = BaseOptionsWidget()
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.addItem("Adam", "adam")
         self.optimizer_combo.addItem("SGD with momentum", "sgd")
@@ -99,6 +101,7 @@ class RunOptionsWidget(QWidget):
         form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
+        form.addRow(self.base_options)
         form.addRow("Optimiser", self.optimizer_combo)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Momentum", self.momentum_spin)
@@ -116,6 +119,7 @@ class RunOptionsWidget(QWidget):
         self.edit_button.clicked.connect(self._on_edit_clicked)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         self.val_combo.currentIndexChanged.connect(self._on_validation_changed)
+        self.base_options.sig_changed.connect(self._on_base_options_changed)
         self.sig_model_changed.connect(self.sig_changed)
         for combo in (self.optimizer_combo, self.val_combo):
             combo.currentIndexChanged.connect(self.sig_changed)
@@ -127,15 +131,21 @@ class RunOptionsWidget(QWidget):
         self.set_split(None)
 
     def model(self) -> ModelSpec:
-        """The model to train."""
-        return self._model
+        """The model to train, with the base's weights and fine-tuning shown."""
+        return self.base_options.with_settings(self._model)
 
     def set_model(self, spec: ModelSpec) -> None:
         """Use ``spec`` (a template or an edited model)."""
         self._model = spec
         self.template_combo.setCurrentIndex(self.template_combo.findData(spec.name)
                                             if self._templates.get(spec.name) == spec else -1)
-        self.sig_model_changed.emit(spec)
+        self.base_options.set_base(spec.base)
+        self._follow_learning_rate()
+        self.sig_model_changed.emit(self.model())
+
+    def cache_features(self) -> bool:
+        """True when the head trains on the base's cached features (a run's cache_features)."""
+        return self.base_options.cache_features()
 
     def set_split(self, description: str | None) -> None:
         """Offer the Dataset tab's split (``description`` says what it holds) and choose it, or,
@@ -167,15 +177,16 @@ class RunOptionsWidget(QWidget):
 
     @Slot()
     def _on_edit_clicked(self) -> None:
-        dialog = ModelEditDialog(self._model, self)
+        dialog = ModelEditDialog(self.model(), self)
         if dialog.exec():
             self.set_model(dialog.spec)
 
     @Slot()
     def _on_optimizer_changed(self) -> None:
         """Show the chapter's defaults of the chosen optimiser, and only its settings."""
-        defaults = OptimizerSpec(self.optimizer_combo.currentData())
+        defaults = default_optimizer(self.optimizer_combo.currentData(), self.model())
         self.lr_spin.setValue(defaults.learning_rate)
+        self._lr_default = defaults.learning_rate
         sgd = defaults.kind == "sgd"
         for spin, name, visible in ((self.momentum_spin, "momentum", sgd),
                                     (self.beta1_spin, "beta_1", not sgd),
@@ -184,6 +195,18 @@ class RunOptionsWidget(QWidget):
             if visible:
                 spin.setValue(getattr(defaults, name))
             self._form.setRowVisible(spin, visible)
+
+    def _follow_learning_rate(self) -> None:
+        """A learning rate left at its default follows it (a tenth while fine-tuning)."""
+        default = default_optimizer(self.optimizer_combo.currentData(), self.model()).learning_rate
+        if round(self.lr_spin.value(), 5) == round(self._lr_default, 5):
+            self.lr_spin.setValue(default)
+        self._lr_default = default
+
+    @Slot()
+    def _on_base_options_changed(self) -> None:
+        self._follow_learning_rate()
+        self.sig_model_changed.emit(self.model())
 
     @Slot()
     def _on_validation_changed(self) -> None:
