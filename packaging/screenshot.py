@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.model_spec import templates
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -99,7 +100,7 @@ def main() -> int:
         train_tab.runs_edit.setText(runs_folder)  # a fresh one: earlier shots' runs stay out
         train_tab.runs_edit.editingFinished.emit()
         if args.model:
-            train_tab.options.set_model(templates()[args.model])
+            train_tab.options.set_model({**templates(), **base_templates()}[args.model])
         if args.code:
             train_tab.details.setCurrentWidget(train_tab.code)
         if args.train:
