@@ -106,3 +106,14 @@ def test_unreadable_choices_are_named(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="choose images"):
         preview_batch(dataset, DataSpec(str(root)), [len(dataset)], report=NullReport(),
                       cancel=threading.Event())
+
+
+def test_the_input_size_comes_from_the_images_whose_size_is_known() -> None:
+    """Items whose header could not be read have size 0 x 0: they must not decide the size."""
+    from filterscope.core.data.datasets import Dataset
+
+    sizes = np.array([[0, 0]] * 5 + [[300, 200]] * 2, np.int32)
+    dataset = Dataset("odd", "folder:/nowhere", ["a", "b"], [f"a/{i}.jpg" for i in range(7)],
+                      np.array([0, 1] * 3 + [0], np.int32), sizes)
+    assert input_shape(dataset) == (100, 150, 3)  # 200 x 300 photos fitted to 150 px
+    assert dataset.size_summary()["most_common"] == [300, 200]

@@ -9,6 +9,7 @@ never decodes an image: it reads headers only, so it stays fast on 50,000 files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import defaultdict
@@ -113,7 +114,15 @@ class Dataset:
         return read_image(self.root / self.keys[index])
 
     def size_summary(self) -> dict:
-        """Width/height range and the most common size, over the items whose header was read."""
+        """Width/height range and the most common size, over the items whose header was read.
+
+        Computed once per dataset (a dataset's items do not change after its scan): the Train
+        and Augment tabs ask on every settings change, and on 50,000 items it takes ~25 ms.
+        """
+        return dict(self._size_summary)
+
+    @functools.cached_property
+    def _size_summary(self) -> dict:
         known = self.sizes[(self.sizes > 0).all(axis=1)] if len(self.sizes) else self.sizes
         if len(known) == 0:
             return {"known": 0}

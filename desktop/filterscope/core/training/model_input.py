@@ -98,11 +98,8 @@ def input_shape(dataset: Dataset, *, image_size: tuple[int, int] | None = None,
         return int(image_size[0]), int(image_size[1]), channels
     if pixels is not None:
         height, width = int(pixels.shape[1]), int(pixels.shape[2])
-    elif len(dataset):
-        uniq, freq = np.unique(dataset.sizes, axis=0, return_counts=True)
-        width, height = (int(v) for v in uniq[int(np.argmax(freq))])
-    else:
-        height = width = AUTO_SIDE
+    else:  # the most common size among the images whose size is known
+        width, height = dataset.size_summary().get("most_common", (AUTO_SIDE, AUTO_SIDE))
     return (*fitted_size(height, width, longest), channels)
 
 

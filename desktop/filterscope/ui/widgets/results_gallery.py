@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyledItemDelegate,
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import row_thumbnails
 from filterscope.ui.widgets.image_view import to_qimage
-from filterscope.ui.widgets.thumbnail_grid import _placeholder
+from filterscope.ui.widgets.thumbnail_grid import placeholder_pixmap
 from filterscope.workers import JobRunner
 
 THUMB_SIZE = 96
@@ -49,8 +49,8 @@ class GalleryModel(QAbstractListModel):
         self._rows = np.zeros(0, np.int64)
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._errors: dict[int, str] = {}
-        self._loading = _placeholder(size, QColor(70, 70, 70))
-        self._broken = _placeholder(size, QColor(60, 30, 30), cross=True)
+        self._loading = placeholder_pixmap(size, QColor(70, 70, 70))
+        self._broken = placeholder_pixmap(size, QColor(60, 30, 30), cross=True)
 
     def set_rows(self, evaluation: Evaluation | None, rows: np.ndarray) -> None:
         """Show ``rows`` (indices into the evaluation's rows) of ``evaluation``."""

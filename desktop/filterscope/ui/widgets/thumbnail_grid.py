@@ -35,7 +35,8 @@ CACHE_BYTES = 64 * 1024 * 1024
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def _placeholder(size: int, colour: QColor, cross: bool = False) -> QPixmap:
+def placeholder_pixmap(size: int, colour: QColor, cross: bool = False) -> QPixmap:
+    """A plain square shown while a thumbnail loads (with a red cross: it cannot be read)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(colour)
     if cross:
@@ -60,8 +61,8 @@ class ThumbnailModel(QAbstractListModel):
         self._errors: dict[int, str] = {}
         self._size = size
         self._max_items = max(64, cache_bytes // (size * size * 4))
-        self._loading = _placeholder(size, QColor(70, 70, 70))
-        self._broken = _placeholder(size, QColor(60, 30, 30), cross=True)
+        self._loading = placeholder_pixmap(size, QColor(70, 70, 70))
+        self._broken = placeholder_pixmap(size, QColor(60, 30, 30), cross=True)
 
     def set_dataset(self, dataset: Dataset | None, label: int | None = None,
                     subset: str | None = None) -> None:
