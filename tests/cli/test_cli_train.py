@@ -358,3 +358,85 @@ def test_a_built_in_dataset_needs_no_location(capsys, tmp_path: Path) -> None:
     assert code == 1 and out == ""
     assert err == ("filterscope train: error: --data: builtin:mnist is built in: it has no "
                    "location to change\n")
+
+
+def _rect_folder(root: Path, width: int, height: int, per_class: int = 6) -> Path:
+    """Three imbalanced classes of width x height photos-to-be (2, 4 and per_class images)."""
+    rng = np.random.default_rng(1)
+    for c, (name, n) in enumerate((("a", 2 + per_class), ("b", 4 + per_class), ("c", per_class))):
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            img = rng.integers(0, 80, (height, width, 3), dtype=np.uint8)
+            img[..., c] += 150
+            Image.fromarray(img).save(root / name / f"{i}.jpg")
+    return root
+
+
+def test_photo_convnet_starts_from_its_recipe(capsys, tmp_path: Path) -> None:
+    from filterscope.core.augment.chain import builtin_chain
+    from filterscope.core.training.recipes import recipes
+
+    recipe = recipes()["photo-convnet"]
+    data = _rect_folder(tmp_path / "photos", 200, 150)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "photo-convnet", "--epochs", 1,
+                          "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["model"] == "photo-convnet" and result["epochs"] == 1  # --epochs wins
+    assert result["fit"] == recipe.fit.to_json()
+    assert result["optimizer"]["learning_rate"] == recipe.optimizer.learning_rate
+    assert result["batch_size"] == recipe.batch_size
+    assert result["input_shape"] == [72, 96, 3]  # 200x150 -> the recipe's 96 px longer side
+    assert set(result["class_weights"]) == {"a", "b", "c"}
+    assert result["class_weights"]["c"] > result["class_weights"]["b"]  # the smallest weighs most
+    spec = json.loads((Path(result["run_dir"]) / "run.json").read_text())["run"]
+    assert spec["data"]["chain"] == builtin_chain("photos").to_json()
+    assert spec["data"]["longest_side"] == 96 and spec["data"]["image_size"] is None
+    assert spec["epochs"] == 1 and spec["fit"]["early_stopping"] == recipe.fit.early_stopping
+
+
+def test_recipe_settings_give_way_to_flags(capsys, tmp_path: Path) -> None:
+    data = _rect_folder(tmp_path / "photos", 40, 30)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "photo-convnet", "--epochs", 1,
+                          "--no-class-weights", "--early-stopping", 0, "--reduce-lr-patience", 5,
+                          "--reduce-lr-factor", 0.2, "--chain", "none", "--image-size", 32,
+                          "--lr", 0.01, "--optimizer", "sgd", "--out", tmp_path / "runs", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["fit"] == {"class_weights": False, "early_stopping": 0, "reduce_lr_patience": 5,
+                             "reduce_lr_factor": 0.2}
+    assert result["class_weights"] is None and result["input_shape"] == [32, 32, 3]
+    assert result["optimizer"] == {"kind": "sgd", "learning_rate": 0.01, "momentum": 0.9}
+    spec = json.loads((Path(result["run_dir"]) / "run.json").read_text())["run"]
+    assert spec["data"]["chain"] is None
+
+
+def test_fit_flags_on_a_chapter_model_and_the_human_output(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 16)
+    code, out, err = _run(capsys, "train", "--data", data, "--epochs", 2, "--batch-size", 4,
+                          "--class-weights", "--reduce-lr-patience", 1, "--early-stopping", 5,
+                          "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert "fitting: balanced class weights; early stopping after 5 epochs" in out
+    header = next(line for line in out.splitlines() if line.strip().startswith("epoch"))
+    assert header.split()[-1] == "lr"
+    code, out, err = _run(capsys, "train", "--data", data, "--epochs", 1, "--out", tmp_path / "runs")
+    assert code == 0 and "fitting:" not in out  # the chapter's way: none of them
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--early-stopping", "-1"], "--early-stopping: must be at least 0"),
+    (["--reduce-lr-factor", "1"], "--reduce-lr-factor: must be above 0 and below 1"),
+])
+def test_bad_fit_flags_exit_2(capsys, tmp_path: Path, args: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "runs"), *args])
+    assert caught.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_dry_run_marks_only_weights_that_do_not_train_as_frozen(capsys, tmp_path: Path) -> None:
+    data = _folder(tmp_path / "shapes", 32)
+    code, out, err = _run(capsys, "train", "--data", data, "--model", "photo-convnet", "--dry-run")
+    assert code == 0, err
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert "frozen" not in lines["block1_relu"] and "frozen" not in lines["block1_conv"]

@@ -14,6 +14,7 @@ from filterscope.core.augment.build import BatchAugmenter, build_sequential, to_
 from filterscope.core.augment.chain import (
     ALIASES,
     CATALOGUE,
+    CHAIN_PRESETS,
     ChainError,
     ChainSpec,
     Step,
@@ -188,8 +189,20 @@ def test_a_bad_chain_file_names_the_file_and_the_step(tmp_path: Path) -> None:
 
 
 def test_unknown_builtin_chain_lists_the_known_ones() -> None:
-    with pytest.raises(ChainError, match="chapter, keras, none"):
+    with pytest.raises(ChainError, match="chapter, keras, photos, none"):
         builtin_chain("imgaug")
+    with pytest.raises(ChainError, match="no built-in chain called '../mask/chapter'"):
+        builtin_chain("../mask/chapter")  # a name, never a path into the presets
+
+
+def test_every_builtin_chain_builds_and_keeps_shapes() -> None:
+    images = np.random.default_rng(0).integers(0, 256, (4, 40, 30, 3), dtype=np.uint8)
+    for name in CHAIN_PRESETS:
+        chain = builtin_chain(name)
+        out = BatchAugmenter(chain, 0)(images)
+        assert out.shape == images.shape and out.dtype == np.uint8, name
+    photos = builtin_chain("photos")
+    assert [s.name for s in photos.steps] == ["Fliplr", "Flipud", "Affine"]
 
 
 def test_contrast_normalization_loads_as_linear_contrast(tmp_path: Path) -> None:

@@ -95,6 +95,22 @@ def test_the_whole_code_trains_and_plots_on_arrays() -> None:
     assert len(namespace["history"].history["val_accuracy"]) == 2
 
 
+def test_the_recipes_code_weighs_classes_and_schedules_the_rate() -> None:
+    from filterscope.core.training.fit_options import FitOptions
+
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 16, 16, 3), dtype=np.float32)
+    y = np.array([0] * 16 + [1] * 4 + [2] * 4)
+    code = keras_code(templates()["photo-convnet"], OptimizerSpec("adam"), (16, 16, 3),
+                      ["a", "b", "c"], epochs=3, batch_size=8,
+                      fit=FitOptions(class_weights=True, early_stopping=1, reduce_lr_patience=1))
+    assert code.index("import numpy as np") < code.index("model = keras.Sequential")
+    namespace = _run(code, x_train=x, y_train=y, x_val=x[:6], y_val=y[:6])
+    assert namespace["class_weight"] == {0: pytest.approx(0.5), 1: pytest.approx(2.0), 2: pytest.approx(2.0)}
+    assert "learning_rate" in namespace["history"].history  # ReduceLROnPlateau logs it
+    assert "GroupNormalization" in code
+
+
 def test_many_classes_are_counted_not_listed() -> None:
     code = keras_code(ModelSpec("logistic", ()), OptimizerSpec(), (8, 8, 3),
                       [f"class{i}" for i in range(40)], epochs=1, batch_size=4)

@@ -42,10 +42,12 @@ def random_spec(rng: random.Random) -> ModelSpec:
     """A valid random convnet that fits a 32x32 input."""
     blocks = []
     for _ in range(rng.randint(1, 3)):
+        norm = rng.choice(["none", "batch", "group"])
+        filters = rng.randint(1, 16) * (4 if norm == "group" else 1)
         blocks.append(ConvBlock(
-            rng.randint(1, 16), rng.choice([1, 3]), rng.choice([1, 2]), rng.choice(PADDINGS),
+            filters, rng.choice([1, 3]), rng.choice([1, 2]), rng.choice(PADDINGS),
             rng.choice(ACTIVATIONS), rng.choice(POOLS), 2, rng.choice([0.0, 0.25]),
-            rng.random() < 0.5, kernel_regularizer=random_penalty(rng),
+            norm == "batch", 4 if norm == "group" else 0, kernel_regularizer=random_penalty(rng),
             bias_regularizer=random_penalty(rng), activity_regularizer=random_penalty(rng)))
     dense = tuple(DenseLayer(rng.randint(1, 32), rng.choice(ACTIVATIONS), rng.choice([0.0, 0.5]),
                              rng.random() < 0.5, kernel_regularizer=random_penalty(rng))
@@ -144,6 +146,9 @@ def test_random_specs_plan_what_keras_builds() -> None:
     ({"blocks": [{"pool": "min"}]}, "blocks[0].pool"),
     ({"blocks": [{"dropout": 1.0}]}, "blocks[0].dropout"),
     ({"blocks": [{"batchnorm": "yes"}]}, "blocks[0].batchnorm"),
+    ({"blocks": [{"groupnorm": -1}]}, "blocks[0].groupnorm"),
+    ({"blocks": [{"filters": 6, "groupnorm": 4}]}, "blocks[0].groupnorm"),
+    ({"blocks": [{"filters": 8, "groupnorm": 4, "batchnorm": True}]}, "blocks[0].groupnorm"),
     ({"blocks": [{"kernel_regularizer": {"l2": -0.1}}]}, "blocks[0].kernel_regularizer.l2"),
     ({"blocks": [{"bias_regularizer": {"l1": float("nan")}}]}, "blocks[0].bias_regularizer.l1"),
     ({"blocks": [{"activity_regularizer": {"l3": 1}}]}, "blocks[0].activity_regularizer"),

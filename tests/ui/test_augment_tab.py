@@ -108,6 +108,18 @@ def test_use_for_training_publishes_the_chain(qtbot, tab) -> None:
     assert state.chain is None
 
 
+def test_a_chain_chosen_elsewhere_is_shown_and_used(qtbot, tab) -> None:
+    """The Train tab's recipe sets the training chain: this tab shows it, ticked for training."""
+    state = tab._state
+    photos = builtin_chain("photos")
+    state.set_chain(photos)
+    assert tab.chain() == photos and tab.use_box.isChecked()
+    assert tab.preset_combo.currentData() == "photos"
+    assert state.chain == photos
+    state.set_chain(None)
+    assert not tab.use_box.isChecked() and tab.chain() == photos  # the editor keeps it
+
+
 def colour_folder(root: Path, side: int) -> Path:
     rng = np.random.default_rng(2)
     for name in ("dent", "scratch"):

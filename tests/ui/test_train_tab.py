@@ -164,6 +164,63 @@ def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
     assert tab.options.size_spin.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()
 
 
+def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) -> None:
+    from filterscope.core.augment.chain import builtin_chain
+    from filterscope.core.training.recipes import recipes
+
+    recipe = recipes()["photo-convnet"]
+    options = tab.options
+    assert options.fit_options() == type(recipe.fit)()  # the chapter's: everything off
+    assert not options._form.isRowVisible(options.factor_spin)
+    index = options.template_combo.findData("photo-convnet")
+    options.template_combo.setCurrentIndex(index)
+    options.template_combo.activated.emit(index)
+    assert options.epochs_spin.value() == recipe.epochs
+    assert options.size_spin.value() == recipe.longest_side
+    assert options.class_weights_box.isChecked()
+    assert options.early_spin.value() == recipe.fit.early_stopping
+    assert options.plateau_spin.value() == recipe.fit.reduce_lr_patience
+    assert options._form.isRowVisible(options.factor_spin)
+    assert tab._state.chain == builtin_chain("photos") and tab.chain_box.isChecked()
+    run = tab.run_spec()
+    assert run.fit == recipe.fit and run.model == recipe.model and run.epochs == recipe.epochs
+    assert run.data.chain == builtin_chain("photos").to_json()
+    assert run.optimizer.learning_rate == recipe.optimizer.learning_rate
+    code = tab.code.toPlainText()
+    assert "class_weight=class_weight" in code and "ReduceLROnPlateau" in code
+    assert "layers.GroupNormalization(8" in code  # the recipe's per-image normalisation
+    options.early_spin.setValue(0)
+    options.class_weights_box.setChecked(False)
+    assert tab.run_spec().fit.early_stopping == 0 and not tab.run_spec().fit.class_weights
+    assert "EarlyStopping" not in tab.code.toPlainText()
+
+
+def test_a_run_stopped_early_says_so_in_the_runs_list(qtbot, tab) -> None:
+    from filterscope.core.training.runs import RunResult
+
+    rows = [{"epoch": e, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.5 + e / 100,
+             "learning_rate": 0.001} for e in range(1, 9)]
+    result = RunResult(None, "finished", rows, 5, None, ["a", "b"], (8, 8, 3),
+                       spec={"epochs": 60, "fit": {"early_stopping": 3}}, stopped_early=8)
+    tab._add_run(result)
+    text = tab.runs_list.item(tab.runs_list.count() - 1).text()
+    assert "stopped early after epoch 8" in text and "early stopping" in text
+
+
+def test_curves_mark_where_the_learning_rate_fell(qtbot) -> None:
+    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+
+    curves = TrainingCurvesWidget()
+    qtbot.addWidget(curves)
+    for epoch, lr in enumerate((1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4), start=1):
+        curves.add_point({"kind": "epoch", "epoch": epoch, "loss": 1.0, "accuracy": 0.5,
+                          "val_loss": 1.1, "val_accuracy": 0.4, "learning_rate": lr})
+    curves._redraw()
+    assert curves.lr_drops() == [3, 5]
+    marks = [line for line in curves.acc_axes.lines if list(line.get_xdata()) == [2.5, 2.5]]
+    assert len(marks) == 1 and marks[0].get_label() == "learning rate lowered"
+
+
 def test_chart_text_follows_the_application_text_size(qtbot) -> None:
     """View ▸ Larger text must enlarge the curves' titles, labels and ticks for a projector."""
     from filterscope.ui.widgets.training_curves import TrainingCurvesWidget

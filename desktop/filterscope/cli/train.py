@@ -85,7 +85,9 @@ def load_model_arg(text: str) -> ModelSpec:
         raise ValueError(f"{text}: {exc}") from exc
 
 
-def data_spec_arg(args: argparse.Namespace) -> Any:
+def data_spec_arg(args: argparse.Namespace, recipe: Any = None) -> Any:
+    """The DataSpec of --data, --mask, --chain, --image-size and --seed; a recipe's chain and
+    image size where those are not given (``--chain none`` trains without augmentation)."""
     from filterscope.core.training.data_spec import DataSpec
 
     source = args.data
@@ -94,20 +96,38 @@ def data_spec_arg(args: argparse.Namespace) -> Any:
     mask = None
     if args.mask:
         mask = load_mask_arg(args.mask).to_json()
-    chain = load_chain_arg(args.chain)[0].to_json() if args.chain else None
+    chain_arg = args.chain or (recipe.chain if recipe is not None else None)
+    chain = load_chain_arg(chain_arg)[0] if chain_arg else None
+    chain = chain.to_json() if chain is not None and any(s.enabled for s in chain.steps) else None
     seed = 0 if args.seed is None else args.seed
-    return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain)
+    longest = recipe.longest_side if recipe is not None and args.image_size is None else None
+    return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain,
+                    longest_side=longest)
 
 
-def _optimizer(args: argparse.Namespace, model: ModelSpec) -> Any:
-    """The optimiser; fine-tuning a base defaults to a tenth of the usual learning rate."""
+def _optimizer(args: argparse.Namespace, model: ModelSpec, recipe: Any = None) -> Any:
+    """The optimiser; fine-tuning a base defaults to a tenth of the usual learning rate, a
+    recipe's template to the recipe's."""
     from filterscope.core.training.base_spec import default_optimizer
     from filterscope.core.training.model_spec import OptimizerSpec
 
-    if args.momentum is not None and args.optimizer != "sgd":
+    kind = args.optimizer or (recipe.optimizer.kind if recipe is not None else "adam")
+    if args.momentum is not None and kind != "sgd":
         args.parser.error("--momentum is a setting of --optimizer sgd")
-    lr = default_optimizer(args.optimizer, model).learning_rate if args.lr is None else args.lr
-    return OptimizerSpec(args.optimizer, lr, args.momentum if args.optimizer == "sgd" else None)
+    lr = args.lr
+    if lr is None:
+        lr = recipe.optimizer.learning_rate if recipe is not None and recipe.optimizer.kind == kind \
+            else default_optimizer(kind, model).learning_rate
+    return OptimizerSpec(kind, lr, args.momentum if kind == "sgd" else None)
+
+
+def _fit_options(args: argparse.Namespace, recipe: Any = None) -> Any:
+    """Class weights, early stopping and the schedule: the flags given, else the recipe's."""
+    from filterscope.core.training.fit_options import FitOptions
+
+    base = recipe.fit if recipe is not None else FitOptions()
+    changes = {name: getattr(args, name) for name in _FIT_FLAGS if getattr(args, name) is not None}
+    return replace(base, **changes)
 
 
 def with_base_options(model: ModelSpec, args: argparse.Namespace) -> ModelSpec:
@@ -141,6 +161,8 @@ def _human(d: dict) -> str:
              f"model: {d['model']} ({alias}{d['params']:,} parameters), {opt['kind']} learning rate "
              f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
              "epoch(s) run"]
+    if d.get("fit_summary"):
+        lines.append(f"fitting: {'; '.join(d['fit_summary'])}")
     if d.get("weights"):
         where = f" ({d['weights']['file']})" if d["weights"].get("file") else ""
         lines.append(f"weights: {d['weights']['label']}{where}; preprocessing {d['preprocessing']}")
@@ -148,16 +170,21 @@ def _human(d: dict) -> str:
         f = d["features"]
         lines.append(f"features: {f['path']} ({f['reused']:,} cached already, {f['computed']:,} "
                      "computed now)")
+    scheduled = bool(d["fit"]["reduce_lr_patience"])
     if d["history"]:
         lines.append(f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  "
-                     f"{'seconds':>7}")
+                     f"{'seconds':>7}" + (f"  {'lr':>8}" if scheduled else ""))
     for r in d["history"]:
         val_loss = "-" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
+        lr = f"  {r['learning_rate']:>8.2g}" if scheduled else ""
         lines.append(f"{r['epoch']:>5}  {r['loss']:>9.4f}  {_percent(r['accuracy']):>8}  {val_loss:>9}  "
-                     f"{_percent(r['val_accuracy']):>7}  {r['seconds']:>7.1f}")
+                     f"{_percent(r['val_accuracy']):>7}  {r['seconds']:>7.1f}{lr}")
     if d["best_epoch"] is not None:
         lines.append(f"best: epoch {d['best_epoch']}, validation accuracy "
                      f"{_percent(d['best_val_accuracy'])} (best.keras)")
+    if d.get("stopped_early"):
+        lines.append(f"stopped early after epoch {d['stopped_early']}: no better epoch for "
+                     f"{d['fit']['early_stopping']} epochs")
     if d["diverged"]:
         lines.append(f"diverged: {d['diverged']}")
     lines += [f"note: {w}" for w in d["warnings"]]
@@ -171,9 +198,11 @@ def _human(d: dict) -> str:
 
 # Flags that describe a run, with their defaults; --spec gives all of them itself (--data, when
 # given with it, only says where the run's dataset is now).
-_RUN_FLAGS = {"model": "convnet", "optimizer": "adam", "lr": None, "momentum": None,
+_FIT_FLAGS = ("class_weights", "early_stopping", "reduce_lr_patience", "reduce_lr_factor")
+_RUN_FLAGS = {"model": "convnet", "optimizer": None, "lr": None, "momentum": None,
               "image_size": None, "mask": None, "chain": None, "weights": None,
-              "fine_tune_blocks": None, "cache_features": False}
+              "fine_tune_blocks": None, "cache_features": False,
+              **{name: None for name in _FIT_FLAGS}}
 _OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
 
 
@@ -218,16 +247,22 @@ def _spec_run(args: argparse.Namespace) -> Any:
 
 
 def _run_spec(args: argparse.Namespace) -> Any:
-    """The RunSpec the arguments describe (``--spec`` or ``--data`` and the settings)."""
+    """The RunSpec the arguments describe (``--spec`` or ``--data`` and the settings); a
+    recipe's template starts from the recipe's settings."""
+    from filterscope.core.training.recipes import recipe_for
     from filterscope.core.training.runs import RunSpec
 
     if args.spec is not None:
         return _spec_run(args)
-    settings = {k: default if getattr(args, k) is None else getattr(args, k)
-                for k, default in _OVERRIDES.items()}
     model = with_base_options(load_model_arg(args.model), args)
-    return RunSpec(data_spec_arg(args), model, _optimizer(args, model), settings["epochs"],
-                   settings["batch_size"], settings["seed"], args.name or "", args.cache_features)
+    recipe = recipe_for(model)
+    defaults = dict(_OVERRIDES) if recipe is None else \
+        {**_OVERRIDES, "epochs": recipe.epochs, "batch_size": recipe.batch_size}
+    settings = {k: default if getattr(args, k) is None else getattr(args, k)
+                for k, default in defaults.items()}
+    return RunSpec(data_spec_arg(args, recipe), model, _optimizer(args, model, recipe),
+                   settings["epochs"], settings["batch_size"], settings["seed"], args.name or "",
+                   args.cache_features, _fit_options(args, recipe))
 
 
 def _human_dry(d: dict) -> str:
@@ -235,7 +270,7 @@ def _human_dry(d: dict) -> str:
              f"{len(d['classes'])} classes, preprocessing {d['preprocessing']} (not trained)"]
     width = max(len(r["layer"]) + len(r["type"]) + 3 for r in d["layers"])
     lines += [f"  {r['layer'] + ' (' + r['type'] + ')':<{width}}  {str(tuple(r['output_shape'])):<20} "
-              f"{r['params']:>12,}{'' if r['trainable_params'] else '  frozen'}" for r in d["layers"]]
+              f"{r['params']:>12,}{'  frozen' if r['params'] and not r['trainable_params'] else ''}" for r in d["layers"]]
     lines.append(f"total {d['total_params']:,} parameters, {d['trainable_params']:,} trainable")
     weights = d["weights"]
     if weights is not None:
@@ -271,7 +306,8 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
             "params": int(result.model.count_params()), "optimizer": run.optimizer.to_json(),
             "epochs": run.epochs, "batch_size": run.batch_size,
             "trainable_params": record.get("trainable_params"), "weights": record.get("weights"),
-            "features": record.get("features")}
+            "features": record.get("features"), "fit": run.fit.to_json(),
+            "fit_summary": run.fit.describe(), "class_weights": record.get("class_weights")}
     return data, _human
 
 
@@ -286,7 +322,10 @@ def add_base_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` command to the ``filterscope`` parser."""
+    from filterscope.core.training.recipes import recipes
+
     names = ", ".join(["convnet", *templates()])
+    recipe_help = "; ".join(f"{name}: {r.summary}" for name, r in recipes().items())
     p = sub.add_parser("train", help="train a model on a dataset and save the run")
     p.add_argument("--data", metavar="mnist|DIR|MANIFEST.json",
                    help="a built-in dataset id, a folder with one sub-folder per class (or train/, "
@@ -300,7 +339,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="convnet", metavar="TEMPLATE|BASE|FILE.json",
                    help=f"{names}, a pretrained base with a new head ({', '.join(base_templates())}), "
                    "or a model file saved by the Training tab (default: convnet, the chapter's MNIST "
-                   "ConvNet)")
+                   f"ConvNet). A recipe's template starts from the recipe's settings ({recipe_help}); "
+                   "photo-convnet is the recommended start for photos without pretrained weights")
     add_base_arguments(p)
     p.add_argument("--fine-tune-blocks", type=bounded(int, 0, 19), metavar="N",
                    help="let the base's top N blocks train (VGG16 has 5, MobileNetV2 19; default 0: "
@@ -313,14 +353,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "`filterscope features --out DIR` fills one ahead")
     p.add_argument("--dry-run", action="store_true",
                    help="build the model on the data and print its parameters and layers; no training")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+    p.add_argument("--optimizer", choices=OPTIMIZERS,
                    help="default adam, as the chapter trains")
     p.add_argument("--lr", type=bounded(float, 0.0, LEARNING_RATE_MAX, low_open=True), metavar="F",
                    help="learning rate (default: adam 0.001, sgd 0.01)")
     p.add_argument("--momentum", type=bounded(float, 0.0, 1.0, high_open=True), metavar="F",
                    help="sgd momentum in [0, 1) (default 0.9)")
     p.add_argument("--epochs", type=bounded(int, 1, 10_000), metavar="N",
-                   help="default 10")
+                   help="default 10 (a recipe's template: the recipe's, e.g. photo-convnet 60)")
+    p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
+                   help="weigh each class's images by n / (classes x class count), so that small "
+                   "classes count as much as big ones (default off; on in photo-convnet)")
+    p.add_argument("--early-stopping", type=bounded(int, 0, 10_000), metavar="N",
+                   help="stop when no epoch has beaten the best validation accuracy for N epochs, "
+                   "keeping the best epoch's weights (default 0: off; photo-convnet 12)")
+    p.add_argument("--reduce-lr-patience", type=bounded(int, 0, 10_000), metavar="N",
+                   help="multiply the learning rate by --reduce-lr-factor when the validation loss "
+                   "has not improved for N epochs (default 0: off; photo-convnet 3)")
+    p.add_argument("--reduce-lr-factor", type=bounded(float, 0.0, 1.0, low_open=True, high_open=True),
+                   metavar="F", help="default 0.5")
     p.add_argument("--batch-size", type=bounded(int, 1, 65_536), metavar="B",
                    help="default 32")
     p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",

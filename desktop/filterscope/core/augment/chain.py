@@ -229,11 +229,16 @@ def load_chain(path: str | os.PathLike) -> ChainSpec:
     return read_spec_file(path, ChainSpec.from_json, ChainError, "chain")
 
 
+CHAIN_PRESETS = ("chapter", "keras", "photos", "none")
+"""The chains shipped in resources/presets/augment: the chapter's imgaug chain, its Keras
+ImageDataGenerator settings, the photo-convnet recipe's rotations and flips, and none."""
+
+
 def builtin_chain(name: str) -> ChainSpec:
-    """A chain shipped in resources/presets/augment (``chapter``, ``keras``, ``none``)."""
-    data = read_preset("augment", name)
+    """A chain shipped in resources/presets/augment (one of CHAIN_PRESETS)."""
+    data = read_preset("augment", name) if name in CHAIN_PRESETS else None
     if data is None:
-        raise ChainError(f"there is no built-in chain called {name!r} (chapter, keras, none)")
+        raise ChainError(f"there is no built-in chain called {name!r} ({', '.join(CHAIN_PRESETS)})")
     return ChainSpec.from_json(data)
 
 

@@ -139,8 +139,8 @@ def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: lis
              preprocessing: str = "unit") -> Plan:
     """Size, channels, mask, cache and in-memory images for the chosen subsets."""
     mask = training_mask(data.mask_params())
-    shape = input_shape(dataset, image_size=data.image_size, masked=mask is not None,
-                        mode=preprocessing)
+    shape = input_shape(dataset, image_size=data.image_size, longest=data.longest_side,
+                        masked=mask is not None, mode=preprocessing)
     pixels = dataset.pixels
     items = np.concatenate([s[0] for s in subsets.values()])
     planned = Plan(dataset, classes, subsets, shape[:2], shape[2], data.chain_spec(), skipped, warnings,

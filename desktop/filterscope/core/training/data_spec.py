@@ -29,7 +29,8 @@ from filterscope.core.masking.colordist import MaskParams, MaskParamsError
 
 MAX_SIDE = 4096
 _PREFIXES = ("builtin:", "folder:", "manifest:")
-_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split")
+_FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split",
+           "longest_side")
 
 
 class PipelineError(ValueError):
@@ -54,6 +55,9 @@ class DataSpec:
         split: The split's file lists as a run records them (``splits.split_to_json``): the
             classes, ``subsets`` of relative keys per class, and the method, value and seed
             they were drawn with. Not with ``manifest``.
+        longest_side: Without ``image_size``, the images' longer side in pixels (the aspect of
+            the dataset's most common size kept; see ``model_input.input_shape``); None fits
+            the dataset's own size.
     """
 
     source: str
@@ -64,6 +68,7 @@ class DataSpec:
     mask: dict | None = None
     chain: dict | None = None
     split: dict | None = None
+    longest_side: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip() \
@@ -86,6 +91,12 @@ class DataSpec:
                 raise PipelineError(f"image_size: must be [height, width], each from 1 to {MAX_SIDE}, "
                                     f"not {size!r}")
             object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
+        if self.longest_side is not None:
+            if not is_whole(self.longest_side, 1, MAX_SIDE):
+                raise PipelineError(f"longest_side: must be a whole number from 1 to {MAX_SIDE} or "
+                                    f"null, not {self.longest_side!r}")
+            if size is not None:
+                raise PipelineError("longest_side: give image_size or longest_side, not both")
         self.mask_params()
         self.chain_spec()
         if self.split is not None and self.manifest_path() is not None:

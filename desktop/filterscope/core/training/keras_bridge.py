@@ -59,14 +59,21 @@ class KerasBridge(keras.callbacks.Callback):
       at most every ``BATCH_REPORT_INTERVAL`` seconds and at each epoch's last batch; the
       values are the epoch's running means so far (what Keras 3 reports), not the batch's.
     - ``{"kind": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-      "seconds", "best"}`` after each completed epoch (val_* None without validation data).
+      "learning_rate", "seconds", "best"}`` after each completed epoch (val_* None without
+      validation data; the learning rate the epoch trained at).
+    - ``{"kind": "stopped_early", "epoch", "best_epoch", "message"}`` when early stopping
+      ends the run (``patience`` epochs after the best one).
     - ``{"kind": "diverged", "epoch", "step", "message"}`` when the loss explodes.
     """
 
     def __init__(self, report: Report, cancel: Cancel, *, epochs: int, steps: int,
                  learning_rate: float, folder: RunFolder | None = None,
-                 progress_start: float = 0.0, saved_model: object = None) -> None:
+                 progress_start: float = 0.0, saved_model: object = None,
+                 patience: int = 0) -> None:
         super().__init__()
+        self.patience = patience  # early stopping: epochs without a better one; 0 is off
+        self.stopped_early: int | None = None
+        self._best_weights: list | None = None
         self.report, self.cancel, self.folder = report, cancel, folder
         self.saved_model = saved_model  # what to save when it is not the model fitted
         self.epochs, self.steps, self.learning_rate = epochs, steps, learning_rate
@@ -143,6 +150,7 @@ class KerasBridge(keras.callbacks.Callback):
         row = {"epoch": epoch + 1, "loss": _value(logs, "loss"),
                "accuracy": _value(logs, "accuracy"), "val_loss": _value(logs, "val_loss"),
                "val_accuracy": _value(logs, "val_accuracy"),
+               "learning_rate": float(self.model.optimizer.learning_rate.numpy()),
                "seconds": round(time.monotonic() - self._epoch_t0, 3)}
         val_loss = row["val_loss"]
         if val_loss is not None and not math.isfinite(val_loss):
@@ -160,7 +168,28 @@ class KerasBridge(keras.callbacks.Callback):
             return
         self.history.append(row)
         self.best_epoch = row["epoch"] if best else self.best_epoch
+        model = self.model if self.saved_model is None else self.saved_model
+        if best and self.patience:
+            self._best_weights = model.get_weights()
         self._save(best)
+        if self.patience and row["epoch"] - self.best_epoch >= self.patience \
+                and row["epoch"] < self.epochs:
+            self._stop_early(row["epoch"])
+
+    def _stop_early(self, epoch: int) -> None:
+        watched = "validation" if self.history[-1]["val_accuracy"] is not None else "training"
+        self.stopped_early = epoch
+        self.model.stop_training = True
+        self.report.partial({"kind": "stopped_early", "epoch": epoch, "best_epoch": self.best_epoch,
+                             "message": f"Stopped early after epoch {epoch} of {self.epochs}: no "
+                             f"better {watched} accuracy for {self.patience} epochs; the model "
+                             f"is epoch {self.best_epoch}'s."})
+
+    def restore_best(self) -> None:
+        """Early stopping hands back the best epoch's weights (``best.keras`` holds them too)."""
+        if self.stopped_early is not None and self._best_weights is not None:
+            model = self.model if self.saved_model is None else self.saved_model
+            model.set_weights(self._best_weights)
 
     def best(self) -> dict | None:
         return None if self.best_epoch is None else self.history[self.best_epoch - 1]
@@ -179,7 +208,8 @@ class KerasBridge(keras.callbacks.Callback):
 
     def history_json(self, status: str) -> dict:
         return {"version": RUN_FORMAT_VERSION, "status": status, "best_epoch": self.best_epoch,
-                "monitor": "val_accuracy", "diverged": self.diverged, "epochs": self.history}
+                "monitor": "val_accuracy", "diverged": self.diverged,
+                "stopped_early": self.stopped_early, "epochs": self.history}
 
 
 def _value(logs: dict, key: str) -> float | None:

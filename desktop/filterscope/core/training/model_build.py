@@ -113,6 +113,8 @@ def _tail_rows(prefix: str, layer: ConvBlock | DenseLayer, shape: tuple) -> list
     rows = []
     if layer.batchnorm:
         rows.append(_row(f"{prefix}_batchnorm", "BatchNormalization", shape, 4 * shape[-1], 2 * shape[-1]))
+    if getattr(layer, "groupnorm", 0):
+        rows.append(_row(f"{prefix}_groupnorm", "GroupNormalization", shape, 2 * shape[-1]))
     if layer.dropout > 0:
         rows.append(_row(f"{prefix}_dropout", "Dropout", shape, 0))
     return rows
@@ -189,6 +191,8 @@ def _add_tail(model: keras.Sequential, prefix: str, layer: ConvBlock | DenseLaye
 
     if layer.batchnorm:
         model.add(keras.layers.BatchNormalization(name=f"{prefix}_batchnorm"))
+    if getattr(layer, "groupnorm", 0):
+        model.add(keras.layers.GroupNormalization(layer.groupnorm, name=f"{prefix}_groupnorm"))
     if layer.dropout > 0:
         model.add(keras.layers.Dropout(layer.dropout, name=f"{prefix}_dropout"))
 

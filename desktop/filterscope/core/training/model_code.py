@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from filterscope.core.training.base_spec import BLOCK_PREFIXES, top_prefixes
+from filterscope.core.training.fit_options import MIN_LR_SHARE, FitOptions
 from filterscope.core.training.model_build import POOLING_LAYERS
 from filterscope.core.training.model_spec import (
     LOSS,
@@ -50,6 +51,8 @@ def _tail(prefix: str, layer: ConvBlock | DenseLayer) -> list[str]:
     lines = []
     if layer.batchnorm:
         lines.append(f'layers.BatchNormalization(name="{prefix}_batchnorm"),')
+    if getattr(layer, "groupnorm", 0):
+        lines.append(f'layers.GroupNormalization({layer.groupnorm}, name="{prefix}_groupnorm"),')
     if layer.dropout > 0:
         lines.append(f'layers.Dropout({layer.dropout!r}, name="{prefix}_dropout"),')
     return lines
@@ -123,8 +126,30 @@ def _optimizer(spec: OptimizerSpec) -> str:
             f"beta_2={spec.beta_2!r}, epsilon={spec.epsilon!r})")
 
 
+def _fit_lines(fit: FitOptions, learning_rate: float) -> tuple[list[str], list[str]]:
+    """Lines before the fit call (class weights, callbacks) and the fit call's extra arguments."""
+    before, extra, callbacks = [], [], []
+    if fit.class_weights:
+        before += ["present = np.unique(y_train)",
+                   'class_weight = dict(zip(present.tolist(), compute_class_weight("balanced", '
+                   'classes=present, y=y_train)))']
+        extra.append("class_weight=class_weight")
+    if fit.early_stopping:
+        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="val_accuracy", '
+                         f'patience={fit.early_stopping}, restore_best_weights=True)')
+    if fit.reduce_lr_patience:
+        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", '
+                         f'factor={fit.reduce_lr_factor!r}, patience={fit.reduce_lr_patience}, '
+                         f'min_lr={learning_rate * MIN_LR_SHARE!r})')
+    if callbacks:
+        before += ["callbacks = ["] + [_INDENT + c + "," for c in callbacks] + ["]"]
+        extra.append("callbacks=callbacks")
+    return before, extra
+
+
 def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[int, int, int],
-               classes: Sequence[str], *, epochs: int, batch_size: int) -> str:
+               classes: Sequence[str], *, epochs: int, batch_size: int,
+               fit: FitOptions | None = None) -> str:
     """The Keras code that builds, compiles, trains and plots this run.
 
     Args:
@@ -134,6 +159,8 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
         classes: Class names in label order (at least two).
         epochs: Epochs of the fit call.
         batch_size: Its batch size.
+        fit: Class weights, early stopping and the learning-rate schedule, as Keras's own
+            ``class_weight`` and callbacks.
 
     Returns:
         Python source: imports, ``model = keras.Sequential([...])``, ``model.compile(...)``,
@@ -148,8 +175,11 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
     labels = [line.replace("\xa0", " ") for line in textwrap.wrap(
         f"y_train, y_val: integer labels, {', '.join(named)}.", 92, initial_indent="# ",
         subsequent_indent="#   ", break_long_words=False)]
+    fit = fit or FitOptions()
     lines = ["import keras", "from keras import layers, regularizers", "from matplotlib import pyplot as plt",
              ""]
+    if fit.class_weights:
+        lines[:0] = ["import numpy as np", "from sklearn.utils.class_weight import compute_class_weight"]
     if model.base is None:
         lines.append("model = keras.Sequential([")
         lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
@@ -160,12 +190,15 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
         function = _PREPROCESS[model.base.name]
         data = [f"# x_train, x_val: RGB images as float32 in 0-255, shape (N, {h}, {w}, {c}), passed",
                 f"# through {function} ({_SCALING[model.base.name]});"]
+    before, extra = _fit_lines(fit, optimizer.learning_rate)
+    call = "history = model.fit("
+    args = [f"x_train, y_train, batch_size={batch_size}, epochs={epochs}",
+            "validation_data=(x_val, y_val)", *extra]
     lines += ["model.summary()", "",
               f"optimizer = {_optimizer(optimizer)}",
               f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])', "",
-              *data, *labels,
-              f"history = model.fit(x_train, y_train, batch_size={batch_size}, epochs={epochs},",
-              "                    validation_data=(x_val, y_val))", "",
+              *data, *labels, *before,
+              call + (",\n" + " " * len(call)).join(args) + ")", "",
               'plt.plot(history.history["accuracy"], label="training")',
               'plt.plot(history.history["val_accuracy"], label="validation")',
               'plt.xlabel("epoch")', 'plt.ylabel("accuracy")', "plt.legend()", "plt.show()"]

@@ -61,6 +61,8 @@ class Inputs:
         validation: Where the validation images come from (see ``Plan``).
         data: The spec as the run records it: the dataset by its absolute source, the split's
             file lists (see :mod:`filterscope.core.training.data_plan`).
+        train_labels: int (n_train,) the planned training images' labels (class weights are
+            computed from them).
     """
 
     train: Any
@@ -74,6 +76,7 @@ class Inputs:
     cached: bool = False
     validation: str = ""
     data: DataSpec | None = None
+    train_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Cancel,
@@ -179,7 +182,7 @@ def _streams(tf: Any, plan: Plan, seed: int, batch_size: int, report: Report) ->
                          f"{len(plan.classes)} classes{cached}{note}")
     return Inputs(streams["train"], streams["val"], list(plan.classes), shape, n_train, n_val,
                   skipped, list(plan.warnings), plan.cached, plan.validation,
-                  plan.data)
+                  plan.data, np.asarray(plan.subsets["train"][1]))
 
 
 def _threads() -> int:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.training.fit_options import FitOptions, FitOptionsError
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 RUN_FORMAT_VERSION = 1
 MAX_LISTED_RUNS = 200  # the newest ones; a runs folder can hold thousands
-_ROW_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+_ROW_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
 
 
 class RunSpecError(ModelSpecError):
@@ -78,7 +79,8 @@ class RunSpec:
 
     ``cache_features`` trains a pretrained model's head on its frozen base's features, computed
     once per image and kept on disk (``core.transfer.features``), instead of running the base
-    over every image in every epoch.
+    over every image in every epoch. ``fit`` holds class weights, early stopping and the
+    learning-rate schedule (:mod:`~filterscope.core.training.fit_options`; all off by default).
     """
 
     data: DataSpec
@@ -89,6 +91,7 @@ class RunSpec:
     seed: int = 0
     name: str = ""
     cache_features: bool = False
+    fit: FitOptions = field(default_factory=FitOptions)
 
     def __post_init__(self) -> None:
         _whole("epochs", self.epochs, 1, 10_000)
@@ -99,6 +102,8 @@ class RunSpec:
         if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
                 or (self.name and _safe_name(self.name) != self.name):
             raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
+        if not isinstance(self.fit, FitOptions):
+            raise RunSpecError("fit", "needs FitOptions")
         if not isinstance(self.cache_features, bool):
             raise RunSpecError("cache_features", "must be true or false")
         if self.cache_features:
@@ -114,7 +119,7 @@ class RunSpec:
         return {"version": RUN_FORMAT_VERSION, "name": self.name, "data": self.data.to_json(),
                 "model": self.model.to_json(), "optimizer": self.optimizer.to_json(),
                 "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
-                "cache_features": self.cache_features}
+                "cache_features": self.cache_features, "fit": self.fit.to_json()}
 
     @classmethod
     def from_json(cls, data: object) -> RunSpec:
@@ -124,7 +129,7 @@ class RunSpec:
         if not isinstance(data, dict):
             raise RunSpecError("", "a run spec must be a JSON object")
         unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
-                               "batch_size", "seed", "cache_features"}
+                               "batch_size", "seed", "cache_features", "fit"}
         if unknown:
             raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
@@ -134,14 +139,17 @@ class RunSpec:
         except PipelineError as exc:
             raise RunSpecError("data", str(exc)) from exc
         parts = {}
-        for key, parse in (("model", ModelSpec.from_json), ("optimizer", OptimizerSpec.from_json)):
+        for key, parse in (("model", ModelSpec.from_json), ("optimizer", OptimizerSpec.from_json),
+                           ("fit", FitOptions.from_json)):
             try:
-                parts[key] = parse(data.get(key, {}))
+                parts[key] = parse(data.get(key, None if key == "fit" else {}))
+            except FitOptionsError as exc:
+                raise RunSpecError(exc.field, exc.message) from exc
             except ModelSpecError as exc:
                 raise RunSpecError(f"{key}.{exc.field}".rstrip("."), exc.message) from exc
         return cls(spec, parts["model"], parts["optimizer"], data.get("epochs", 10),
                    data.get("batch_size", 32), data.get("seed", 0), data.get("name", ""),
-                   data.get("cache_features", False))
+                   data.get("cache_features", False), parts["fit"])
 
 
 @dataclass
@@ -165,6 +173,7 @@ class RunResult:
         preprocessing: How the model takes its pixels (``model_input.preprocess``): what
             evaluation and prediction must apply, as training did; ``unit`` for runs saved
             before runs recorded it.
+        stopped_early: The epoch after which early stopping ended the run, else None.
     """
 
     run_dir: Path | None
@@ -179,6 +188,7 @@ class RunResult:
     skipped: list[dict] = field(default_factory=list, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
     preprocessing: str = "unit"
+    stopped_early: int | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -187,7 +197,8 @@ class RunResult:
 
     def tags(self) -> list[str]:
         """What sets the run apart in a comparison: learning rate, mask, augmentation, a base's
-        random weights, cached features."""
+        random weights, class weights, the learning-rate schedule, early stopping, cached
+        features."""
         optimizer, data = self.spec.get("optimizer") or {}, self.spec.get("data") or {}
         tags = [f"lr {optimizer['learning_rate']:g}"] if "learning_rate" in optimizer else []
         tags += [name for key, name in (("mask", "mask"), ("chain", "augmented"))
@@ -195,6 +206,10 @@ class RunResult:
         base = (self.spec.get("model") or {}).get("base") or {}
         if base.get("weights") == "random":
             tags.append("random weights")
+        fit = self.spec.get("fit") or {}
+        tags += [name for key, name in (("class_weights", "class weights"),
+                                        ("reduce_lr_patience", "lr schedule"),
+                                        ("early_stopping", "early stopping")) if fit.get(key)]
         return tags + (["cached features"] if self.spec.get("cache_features") else [])
 
     def best(self) -> dict | None:
@@ -210,6 +225,7 @@ class RunResult:
                 "final_val_accuracy": last and last["val_accuracy"],
                 "final": last, "diverged": self.diverged, "classes": list(self.classes),
                 "input_shape": list(self.input_shape), "preprocessing": self.preprocessing,
+                "stopped_early": self.stopped_early,
                 "history": self.history, "skipped": list(self.skipped),
                 "warnings": list(self.warnings)}
 
@@ -252,9 +268,18 @@ def load_run(run_dir: str | os.PathLike) -> RunResult:
                          skipped=[{"path": str(x["path"]), "reason": str(x["reason"])}
                                   for x in info.get("skipped", [])],
                          warnings=[str(w) for w in info.get("warnings", [])],
-                         preprocessing=_preprocessing(info.get("preprocessing", "unit")))
+                         preprocessing=_preprocessing(info.get("preprocessing", "unit")),
+                         stopped_early=_epoch_or_none(history.get("stopped_early"), len(rows)))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunReadError(f"{path}: not a run this app can read ({exc!r})") from exc
+
+
+def _epoch_or_none(epoch: object, n_rows: int) -> int | None:
+    if epoch is None:
+        return None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= n_rows:
+        raise ValueError(f"stopped_early {epoch!r} of {n_rows} epochs")
+    return epoch
 
 
 def _preprocessing(mode: object) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
+from filterscope.core.training.fit_options import class_weight_map, lr_callback
 from filterscope.core.training.model_build import build_model, check_input, summary_rows
 from filterscope.core.training.model_input import preprocessing
 from filterscope.core.training.model_spec import LOSS, ModelSpecError
@@ -153,12 +154,20 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
          report: Report, cancel: Cancel) -> RunResult:
     skipped = getattr(inputs, "skipped", [])  # grows while the first epoch decodes
     model = built.saved
+    validated = inputs.n_val > 0
+    weights = class_weight_map(getattr(inputs, "train_labels", []), len(inputs.classes)) \
+        if run.fit.class_weights else {}
+    notes = list(getattr(inputs, "warnings", []))
+    if not validated and (run.fit.early_stopping or run.fit.reduce_lr_patience):
+        notes.append("without validation images, early stopping and the learning-rate schedule "
+                     "watch the training accuracy and loss")
     info = {"version": RUN_FORMAT_VERSION, "run": run.to_json(), "classes": list(inputs.classes),
             "input_shape": list(input_shape), "preprocessing": preprocessing(run.model),
             "n_train": int(inputs.n_train), "n_val": int(inputs.n_val),
             "params": int(model.count_params()),
             "trainable_params": int(sum(math.prod(v.shape) for v in model.trainable_weights)),
-            "warnings": list(getattr(inputs, "warnings", [])), "skipped": list(skipped),
+            "warnings": notes, "skipped": list(skipped),
+            "class_weights": {inputs.classes[c]: round(w, 6) for c, w in weights.items()} or None,
             "validation": getattr(inputs, "validation", ""), **built.record}
     if folder is not None:
         folder.write_json("run.json", info)
@@ -167,15 +176,19 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
 
     bridge = KerasBridge(report, cancel, epochs=run.epochs, steps=steps,
                          learning_rate=run.optimizer.learning_rate, folder=folder,
-                         progress_start=PREPARE_SHARE, saved_model=model)
+                         progress_start=PREPARE_SHARE, saved_model=model,
+                         patience=run.fit.early_stopping)
+    schedule = lr_callback(run.fit, run.optimizer.learning_rate, validated=validated)
     report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
                     "classes": list(inputs.classes), "input_shape": list(input_shape),
                     "summary": summary_rows(model), "params": info["params"],
                     "run_dir": None if folder is None else str(folder.path)})
     train_ds = _batched(inputs.train, input_shape, run.batch_size)
-    val_ds = _batched(inputs.val, input_shape, run.batch_size) if inputs.n_val > 0 else None
+    val_ds = _batched(inputs.val, input_shape, run.batch_size) if validated else None
     built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
-                  callbacks=[bridge])
+                  callbacks=[bridge] + ([schedule] if schedule is not None else []),
+                  class_weight=weights or None)
+    bridge.restore_best()
     if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
         folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
     if cancel.is_set():
@@ -185,10 +198,12 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
     status = "diverged" if bridge.diverged else "finished"
     if folder is not None:
         folder.write_json("history.json", bridge.history_json(status))
-    done = bridge.diverged or f"Done: {len(bridge.history)} epoch(s)"
+    done = bridge.diverged or f"Done: {len(bridge.history)} epoch(s)" + (
+        f", stopped early (no better epoch since {bridge.best_epoch})" if bridge.stopped_early else "")
     report.progress(1.0, done + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else ""))
     return RunResult(None if folder is None else folder.path, status, bridge.history,
                      bridge.best_epoch, bridge.diverged, list(inputs.classes), input_shape, model,
-                     run.to_json(), list(skipped), list(info["warnings"]), info["preprocessing"])
+                     run.to_json(), list(skipped), list(info["warnings"]), info["preprocessing"],
+                     bridge.stopped_early)
 
 

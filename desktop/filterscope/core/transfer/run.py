@@ -117,13 +117,15 @@ def feature_inputs(planned: Plan, features: FeatureSet, batch_size: int, seed: i
     memory-mapped file, training ones reshuffled every epoch; unreadable images left out."""
     tf = import_tensorflow()
     shape = features.feature_shape
-    streams, counts = {}, {}
+    streams, counts, train_labels = {}, {}, np.zeros(0, np.int32)
     for subset in ("train", "val"):
         items, labels = planned.subsets[subset]
         rows = np.array([features.rows[int(i)] for i in items], np.int64)
         keep = features.status[rows] == OK if len(rows) else np.zeros(0, bool)
         rows, labels = rows[keep], labels[keep]
         counts[subset] = len(rows)
+        if subset == "train":
+            train_labels = labels
         ds = tf.data.Dataset.from_tensor_slices((rows, labels))
         if subset == "train":
             ds = ds.shuffle(max(len(rows), 1), seed=seed, reshuffle_each_iteration=True)
@@ -139,7 +141,7 @@ def feature_inputs(planned: Plan, features: FeatureSet, batch_size: int, seed: i
     skipped = list(planned.skipped) + [s for s in features.skipped if s["path"] in planned_keys]
     return Inputs(streams["train"], streams["val"], list(planned.classes), (*planned.size, 3),
                   counts["train"], counts["val"], skipped, list(planned.warnings),
-                  validation=planned.validation, data=planned.data)
+                  validation=planned.validation, data=planned.data, train_labels=train_labels)
 
 
 @dataclass

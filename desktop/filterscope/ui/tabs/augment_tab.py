@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from filterscope.core.augment.chain import ChainError, ChainSpec, builtin_chain, load_chain
+from filterscope.core.augment.chain import CHAIN_PRESETS, ChainError, ChainSpec, builtin_chain, load_chain
 from filterscope.core.augment.preview import preview
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
@@ -41,8 +41,6 @@ from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.workers import JobRunner
 
-PRESETS = (("The chapter's imgaug chain", "chapter"), ("Keras ImageDataGenerator (chapter)", "keras"),
-           ("No augmentation", "none"))
 MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
 
 
@@ -66,8 +64,8 @@ class AugmentTab(QWidget):
         self.model_runner = JobRunner(self)
         self.items_runner = JobRunner(self)
         self.preset_combo = QComboBox()
-        for text, name in PRESETS:
-            self.preset_combo.addItem(text, name)
+        for name in CHAIN_PRESETS:
+            self.preset_combo.addItem(builtin_chain(name).name, name)
         self.preset_combo.setPlaceholderText("Custom chain")
         self.load_button = QPushButton("Load…")
         self.save_button = QPushButton("Save…")
@@ -95,6 +93,7 @@ class AugmentTab(QWidget):
         self.random_box.toggled.connect(self._load_images)
         self.picker.sig_item_changed.connect(self._load_images)
         self.use_box.toggled.connect(self._on_use_toggled)
+        state.sig_chain_changed.connect(self._on_state_chain_changed)
         self.runner.sig_finished.connect(self._on_preview_finished)
         self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
         self.model_runner.sig_progress.connect(self._on_model_progress)
@@ -151,7 +150,7 @@ class AugmentTab(QWidget):
 
     @Slot(object)
     def _on_chain_changed(self, chain: ChainSpec) -> None:
-        names = [builtin_chain(name).name for _text, name in PRESETS]
+        names = [builtin_chain(name).name for name in CHAIN_PRESETS]
         self.preset_combo.setCurrentIndex(names.index(chain.name) if chain.name in names else -1)
         self._show_code()
         self._refresh()
@@ -188,6 +187,14 @@ class AugmentTab(QWidget):
     @Slot(bool)
     def _on_use_toggled(self, on: bool) -> None:
         self._state.set_chain(self.chain() if on else None)
+
+    @Slot(object)
+    def _on_state_chain_changed(self, chain: ChainSpec | None) -> None:
+        """Follow a chain chosen elsewhere (a recipe in the Train tab) as the one training uses."""
+        if chain is not None and chain != self.chain():
+            self.set_chain(chain)
+        with QSignalBlocker(self.use_box):
+            self.use_box.setChecked(chain is not None)
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:

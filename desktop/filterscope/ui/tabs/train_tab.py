@@ -31,12 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_input import image_size_for, input_shape, preprocessing
 from filterscope.core.training.model_spec import ModelSpecError
+from filterscope.core.training.recipes import Recipe
 from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.transfer.run import train_run
@@ -93,6 +95,7 @@ class TrainTab(QWidget):
         self._build_layout()
         self._runs_listed = False
         self.options.sig_changed.connect(self._show_summary)
+        self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
         self.options.size_spin.valueChanged.connect(self._on_options_size_changed)
         self.runs_edit.editingFinished.connect(self._list_saved_runs)
         self.browse_button.clicked.connect(self._on_browse_clicked)
@@ -192,6 +195,13 @@ class TrainTab(QWidget):
             return None
         return state.manifest
 
+    @Slot(object)
+    def _on_recipe_chosen(self, recipe: Recipe) -> None:
+        """A recipe trains with its augmentation chain: it becomes the Augment tab's."""
+        if recipe.chain is not None:
+            self._state.set_chain(builtin_chain(recipe.chain))
+            self.chain_box.setChecked(True)
+
     @Slot(int)
     def _on_options_size_changed(self, _value: int) -> None:
         self._state.set_image_side(self.options.longest_side())
@@ -216,7 +226,8 @@ class TrainTab(QWidget):
             return
         self.code.setPlainText(keras_code(spec, options.optimizer(), shape, dataset.classes,
                                           epochs=options.epochs_spin.value(),
-                                          batch_size=options.batch_spin.value()))
+                                          batch_size=options.batch_spin.value(),
+                                          fit=options.fit_options()))
         self.summary.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (f"{row['layer']} ({row['type']})", str(tuple(row["output_shape"])),
@@ -248,7 +259,7 @@ class TrainTab(QWidget):
                         chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)
         return RunSpec(data, options.model(), options.optimizer(), options.epochs_spin.value(),
                        options.batch_spin.value(), options.seed_spin.value(),
-                       cache_features=options.cache_features())
+                       cache_features=options.cache_features(), fit=options.fit_options())
 
     # --- training --------------------------------------------------------------------------
 
@@ -277,7 +288,7 @@ class TrainTab(QWidget):
             if payload.get("kind") == "start" and payload.get("run_dir"):
                 self._run_dirs[self._job] = Path(payload["run_dir"])
             self.curves.add_point(payload)
-            if payload.get("kind") == "diverged":
+            if payload.get("kind") in ("diverged", "stopped_early"):
                 self.result_label.setText(f"<b>Stopped:</b> {payload.get('message', '')}")
 
     @Slot(object)
@@ -325,6 +336,8 @@ class TrainTab(QWidget):
                        + summary)
         elif result.status not in ("finished", "diverged"):
             summary = f"{result.status}: {summary}"
+        elif result.stopped_early:
+            summary = f"stopped early after epoch {result.epochs_run}: " + summary
         tags = "".join(f" · {tag}" for tag in result.tags())
         if name in self._results:
             rows = [r for r in range(self.runs_list.count())

@@ -1,5 +1,9 @@
-"""The settings of a training run: model template (the chapter's models, then pretrained bases
-with their weights, fine-tuning and cached features), optimiser, epochs, batch size, validation."""
+"""The settings of a training run: model template (the chapter's models, the photo-convnet recipe,
+then pretrained bases with their weights, fine-tuning and cached features), optimiser, epochs,
+batch size, image size, class weights, early stopping, the learning-rate schedule, validation.
+
+Choosing a recipe's template (``core.training.recipes``) sets the recipe's values in every
+control; each can still be changed."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -21,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.training.base_spec import base_templates, default_optimizer
+from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
+from filterscope.core.training.recipes import Recipe, recipe_for
 from filterscope.ui.widgets.base_options import BaseOptionsWidget
 
 
@@ -66,6 +73,8 @@ class RunOptionsWidget(QWidget):
     """The new ModelSpec."""
     sig_changed = Signal()
     """Any setting changed (the model, the optimiser, epochs, batch size, validation...)."""
+    sig_recipe_chosen = Signal(object)
+    """The Recipe whose template the user just chose (its chain is the Augment tab's to set)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +107,22 @@ class RunOptionsWidget(QWidget):
         self.size_spin.setToolTip("Longer side of the images the model sees (aspect kept). The "
                                   "dataset's size is used up to 256 px; larger photos go to 150 px, "
                                   "as in the chapter.")
+        self.class_weights_box = QCheckBox("Balance the classes")
+        self.class_weights_box.setToolTip(
+            "Class weights: each class's images weigh n / (classes x images of the class) in the "
+            "loss, so a small class counts as much as a big one.")
+        self.early_spin = QSpinBox(minimum=0, maximum=10_000, suffix=" epochs")
+        self.early_spin.setSpecialValueText("Off")
+        self.early_spin.setToolTip("Early stopping: stop when no epoch has beaten the best "
+                                   "validation accuracy for this many epochs; the model is the "
+                                   "best epoch's (best.keras).")
+        self.plateau_spin = QSpinBox(minimum=0, maximum=10_000, suffix=" epochs")
+        self.plateau_spin.setSpecialValueText("Off")
+        self.plateau_spin.setToolTip("Reduce the learning rate (times the factor below) when the "
+                                     "validation loss has not improved for this many epochs, down "
+                                     "to a hundredth of the start.")
+        self.factor_spin = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.95, singleStep=0.05,
+                                          value=FitOptions().reduce_lr_factor)
         form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
@@ -111,6 +136,10 @@ class RunOptionsWidget(QWidget):
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Image size", self.size_spin)
+        form.addRow("Class weights", self.class_weights_box)
+        form.addRow("Early stopping", self.early_spin)
+        form.addRow("Reduce LR after", self.plateau_spin)
+        form.addRow("LR factor", self.factor_spin)
         form.addRow("Validation", self.val_combo)
         form.addRow("Validation fraction", self.val_spin)
         form.addRow("Seed", self.seed_spin)
@@ -125,8 +154,12 @@ class RunOptionsWidget(QWidget):
             combo.currentIndexChanged.connect(self.sig_changed)
         for spin in (self.lr_spin, self.momentum_spin, self.beta1_spin, self.beta2_spin,
                      self.epsilon_spin, self.epochs_spin, self.batch_spin, self.val_spin,
-                     self.seed_spin, self.size_spin):
+                     self.seed_spin, self.size_spin, self.early_spin, self.plateau_spin,
+                     self.factor_spin):
             spin.valueChanged.connect(self.sig_changed)
+        self.class_weights_box.toggled.connect(self.sig_changed)
+        self.plateau_spin.valueChanged.connect(self._on_plateau_changed)
+        self._on_plateau_changed()
         self._on_optimizer_changed()
         self.set_split(None)
 
@@ -171,9 +204,38 @@ class RunOptionsWidget(QWidget):
         return OptimizerSpec("adam", self.lr_spin.value(), beta_1=self.beta1_spin.value(),
                              beta_2=self.beta2_spin.value(), epsilon=self.epsilon_spin.value())
 
+    def fit_options(self) -> FitOptions:
+        """Class weights, early stopping and the learning-rate schedule shown."""
+        return FitOptions(self.class_weights_box.isChecked(), self.early_spin.value(),
+                          self.plateau_spin.value(), round(self.factor_spin.value(), 2))
+
+    def apply_recipe(self, recipe: Recipe) -> None:
+        """Show a recipe's settings (its model, optimiser, epochs, batch, size and fit options)."""
+        self.set_model(recipe.model)
+        self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(recipe.optimizer.kind))
+        self.lr_spin.setValue(recipe.optimizer.learning_rate)
+        self.epochs_spin.setValue(recipe.epochs)
+        self.batch_spin.setValue(recipe.batch_size)
+        self.size_spin.setValue(recipe.longest_side or 0)
+        fit = recipe.fit
+        self.class_weights_box.setChecked(fit.class_weights)
+        self.early_spin.setValue(fit.early_stopping)
+        self.plateau_spin.setValue(fit.reduce_lr_patience)
+        self.factor_spin.setValue(fit.reduce_lr_factor)
+
     @Slot(int)
     def _on_template_activated(self, _index: int) -> None:
-        self.set_model(self._templates[self.template_combo.currentData()])
+        spec = self._templates[self.template_combo.currentData()]
+        recipe = recipe_for(spec)
+        if recipe is None:
+            self.set_model(spec)
+            return
+        self.apply_recipe(recipe)
+        self.sig_recipe_chosen.emit(recipe)
+
+    @Slot()
+    def _on_plateau_changed(self) -> None:
+        self._form.setRowVisible(self.factor_spin, self.plateau_spin.value() > 0)
 
     @Slot()
     def _on_edit_clicked(self) -> None:

@@ -1,4 +1,5 @@
-"""Live loss and accuracy curves: per-batch detail, per-epoch points, and overlays of past runs."""
+"""Live loss and accuracy curves: per-batch detail, per-epoch points, the epochs where the
+learning-rate schedule lowered the rate, and overlays of past runs."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class TrainingCurvesWidget(MplCanvasWidget):
         self._batch_epoch: int | None = None  # the epoch of the last batch point
         self._batch_count = 0
         self._epochs: dict[str, list[float]] = {k: [] for k in
-                                                ("x", "loss", "accuracy", "val_loss", "val_accuracy")}
+                                                ("x", "loss", "accuracy", "val_loss", "val_accuracy",
+                                                 "learning_rate")}
         self._overlays: list[tuple[str, dict]] = []
         self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._timer.timeout.connect(self._redraw)
@@ -49,7 +51,7 @@ class TrainingCurvesWidget(MplCanvasWidget):
             self._batches["accuracy"].append(payload.get("running_accuracy", NAN))
         elif payload.get("kind") == "epoch":
             self._epochs["x"].append(payload["epoch"])
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
                 value = payload.get(key)
                 self._epochs[key].append(NAN if value is None else value)
         if not self._timer.isActive():
@@ -63,6 +65,11 @@ class TrainingCurvesWidget(MplCanvasWidget):
     def epochs_drawn(self) -> int:
         """How many epoch points of the live run are on the chart."""
         return len(self._epochs["x"])
+
+    def lr_drops(self) -> list[int]:
+        """The live run's epochs that trained at a lower learning rate than the one before."""
+        x, lr = self._epochs["x"], self._epochs["learning_rate"]
+        return [int(x[i]) for i in range(1, len(lr)) if lr[i] < lr[i - 1]]
 
     def batches_drawn(self) -> int:
         """How many batch points of the live run are on the chart."""
@@ -89,6 +96,9 @@ class TrainingCurvesWidget(MplCanvasWidget):
                           label="training")
                 axes.plot(self._epochs["x"], self._epochs[f"val_{key}"], "s-", color="#d9731a",
                           label="validation")
+            for n, epoch in enumerate(self.lr_drops()):
+                axes.axvline(epoch - 0.5, color="#777777", ls=":", lw=1,
+                             label="learning rate lowered" if n == 0 else None)
             for index, (name, history) in enumerate(self._overlays):
                 values = history.get(f"val_{key}", [])
                 axes.plot(range(1, len(values) + 1), values, "--", color=f"C{index + 2}",

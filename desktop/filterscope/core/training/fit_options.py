@@ -1,0 +1,115 @@
+"""How a run fits beyond its epochs: class weights, early stopping and the learning-rate schedule.
+
+The chapter trains for a fixed number of epochs at one learning rate, every image counting the
+same. On small, imbalanced photo datasets three settings help, each off by default (the chapter's
+way) and on in the ``photo-convnet`` recipe (:mod:`filterscope.core.training.recipes`):
+
+- ``class_weights``: each class's images weigh ``n / (n_classes * n_class)`` in the loss
+  (scikit-learn's "balanced" weights), so a class with a third of the images of another counts
+  as much in total.
+- ``early_stopping``: stop when the best epoch (best validation accuracy, the rule ``best.keras``
+  is chosen by) is this many epochs old, and hand back that epoch's weights; 0 is off.
+- ``reduce_lr_patience``: multiply the learning rate by ``reduce_lr_factor`` when the validation
+  loss has not improved for this many epochs (Keras's ``ReduceLROnPlateau``), down to a hundredth
+  of the starting rate; 0 is off.
+
+Without validation images both watch the training metrics instead (a run says so). Nothing here
+imports Keras until :func:`lr_callback` is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from filterscope.core.training.model_spec import ModelSpecError, check_number
+
+MIN_LR_SHARE = 0.01  # the schedule's floor, as a share of the starting learning rate
+
+
+class FitOptionsError(ModelSpecError):
+    """A setting out of range; ``field`` names it (``fit.early_stopping``)."""
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Class weights, early stopping and learning-rate reduction on plateau (see the module)."""
+
+    class_weights: bool = False
+    early_stopping: int = 0
+    reduce_lr_patience: int = 0
+    reduce_lr_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        try:
+            if not isinstance(self.class_weights, bool):
+                raise ModelSpecError("class_weights", f"must be true or false, not {self.class_weights!r}")
+            check_number("early_stopping", self.early_stopping, 0, 10_000, integer=True)
+            check_number("reduce_lr_patience", self.reduce_lr_patience, 0, 10_000, integer=True)
+            factor = check_number("reduce_lr_factor", self.reduce_lr_factor, 0.0, 1.0,
+                                  low_open=True, high_open=True)
+        except ModelSpecError as exc:
+            raise FitOptionsError(f"fit.{exc.field}", exc.message) from None
+        object.__setattr__(self, "reduce_lr_factor", factor)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> FitOptions:
+        """Validate and build; missing keys take the defaults (runs saved before these settings
+        existed read as the chapter's fixed schedule).
+
+        Raises:
+            FitOptionsError: Naming the field.
+        """
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise FitOptionsError("fit", "must be a JSON object")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise FitOptionsError("fit", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        return cls(**data)
+
+    def describe(self) -> list[str]:
+        """Plain phrases for the settings that are on (for summaries and the run list)."""
+        parts = []
+        if self.class_weights:
+            parts.append("balanced class weights")
+        if self.early_stopping:
+            parts.append(f"early stopping after {self.early_stopping} epochs without a better one")
+        if self.reduce_lr_patience:
+            parts.append(f"learning rate x{self.reduce_lr_factor:g} after {self.reduce_lr_patience} "
+                         "epochs without a lower validation loss")
+        return parts
+
+
+def class_weight_map(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """scikit-learn's balanced weight of each class with training images; ``{}`` for none.
+
+    A class without training images gets no weight (it cannot be learnt either way).
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = np.asarray(labels, dtype=np.int64)
+    present = np.unique(labels)
+    if len(present) == 0:
+        return {}
+    weights = compute_class_weight("balanced", classes=present, y=labels)
+    mapped = {int(c): float(w) for c, w in zip(present, weights)}
+    return {c: mapped.get(c, 1.0) for c in range(n_classes)}
+
+
+def lr_callback(options: FitOptions, learning_rate: float, *, validated: bool) -> Any:
+    """Keras's ReduceLROnPlateau for ``options``, or None when the schedule is off."""
+    if not options.reduce_lr_patience:
+        return None
+    import keras
+
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss" if validated else "loss", factor=options.reduce_lr_factor,
+        patience=options.reduce_lr_patience, min_lr=learning_rate * MIN_LR_SHARE, verbose=0)
