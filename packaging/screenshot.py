@@ -23,6 +23,7 @@ from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.model_spec import templates
+from filterscope.core.training.recipes import recipe_for
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.mask_tab import MaskTab
@@ -50,6 +51,8 @@ def main() -> int:
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     parser.add_argument("--model", help="model template for the Train tab")
     parser.add_argument("--code", action="store_true", help="show the Train tab's Keras code")
+    parser.add_argument("--runs-dir", help="Train: list the runs of this folder instead of a fresh one")
+    parser.add_argument("--pick", help="Train: pick this listed run (its whole curves are drawn)")
     parser.add_argument("--text", type=int, help="text size in points (View > Larger text)")
     parser.add_argument("--visualize", metavar="RUN_DIR", help="open the Visualise tab on this run")
     parser.add_argument("--layer", help="Visualise: the layer to choose")
@@ -97,10 +100,16 @@ def main() -> int:
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
         train_tab = window.findChild(TrainTab)
-        train_tab.runs_edit.setText(runs_folder)  # a fresh one: earlier shots' runs stay out
+        train_tab.runs_edit.setText(args.runs_dir or runs_folder)  # fresh: earlier shots' runs stay out
         train_tab.runs_edit.editingFinished.emit()
         if args.model:
-            train_tab.options.set_model({**templates(), **base_templates()}[args.model])
+            model = {**templates(), **base_templates()}[args.model]
+            recipe = recipe_for(model)
+            if recipe is None:
+                train_tab.options.set_model(model)
+            else:  # as choosing it in the list does: the recipe's settings and chain
+                train_tab.options.apply_recipe(recipe)
+                train_tab.options.sig_recipe_chosen.emit(recipe)
         if args.code:
             train_tab.details.setCurrentWidget(train_tab.code)
         if args.train:
@@ -125,6 +134,8 @@ def main() -> int:
         QTimer.singleShot(args.settle, lambda: train_runs(window, args.runs, shoot))
     elif args.stop:
         QTimer.singleShot(args.settle, lambda: stop_run(window, args.stop, shoot))
+    elif args.pick:
+        QTimer.singleShot(args.settle, lambda: pick_run(window, args.pick, shoot))
     else:
         QTimer.singleShot(args.settle, shoot)
     return app.exec()
@@ -148,6 +159,19 @@ def train_runs(window, count: int, shoot) -> None:
 
     tab.runner.sig_finished.connect(next_run)
     next_run()
+
+
+def pick_run(window, name: str, shoot) -> None:
+    """Pick a listed run in the Train tab (its curves are drawn), then shoot."""
+    tab = window.findChild(TrainTab)
+    window.tabs.setCurrentWidget(tab)
+    rows = [r for r in range(tab.runs_list.count())
+            if tab.runs_list.item(r).data(Qt.ItemDataRole.UserRole) == name]
+    if not rows:
+        QTimer.singleShot(300, lambda: pick_run(window, name, shoot))  # still being listed
+        return
+    tab.runs_list.setCurrentRow(rows[0])
+    QTimer.singleShot(1500, shoot)
 
 
 def stop_run(window, epochs: int, shoot) -> None:

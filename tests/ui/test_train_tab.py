@@ -207,6 +207,17 @@ def test_a_run_stopped_early_says_so_in_the_runs_list(qtbot, tab) -> None:
     assert "stopped early after epoch 8" in text and "early stopping" in text
 
 
+def test_picking_a_listed_run_shows_its_whole_curves(qtbot, tab) -> None:
+    from filterscope.core.training.runs import RunResult
+
+    rows = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.4,
+             "learning_rate": 0.001 if e < 4 else 0.0005} for e in range(1, 7)]
+    tab._add_run(RunResult(None, "finished", rows, 6, None, ["a", "b"], (8, 8, 3), spec={"epochs": 6}))
+    assert tab.curves.epochs_drawn() == 0
+    tab.runs_list.setCurrentRow(tab.runs_list.count() - 1)
+    assert tab.curves.epochs_drawn() == 6 and tab.curves.lr_drops() == [4]
+
+
 def test_curves_mark_where_the_learning_rate_fell(qtbot) -> None:
     from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 

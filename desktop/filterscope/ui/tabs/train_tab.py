@@ -110,6 +110,7 @@ class TrainTab(QWidget):
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
         self.runs_list.itemChanged.connect(self._on_runs_changed)
+        self.runs_list.currentItemChanged.connect(self._on_run_picked)
         self.runs_runner.sig_finished.connect(self._on_runs_listed)
         self.mask_box.toggled.connect(self._show_summary)
         self.chain_box.toggled.connect(self.options.base_options.set_augmenting)
@@ -149,7 +150,7 @@ class TrainTab(QWidget):
         self.details.addTab(layers, "Model summary")
         self.details.addTab(self.code, "Keras code")
         runs_box = QVBoxLayout()
-        runs_box.addWidget(QLabel("Runs (tick to overlay their validation curves)"))
+        runs_box.addWidget(QLabel("Runs (pick one to see its curves; tick to overlay validation)"))
         runs_box.addWidget(self.runs_list, 1)
         bottom.addWidget(self.details, 3)
         bottom.addLayout(runs_box, 2)
@@ -371,6 +372,15 @@ class TrainTab(QWidget):
         if problems:
             self.result_label.setText(f"{len(problems)} run folder(s) could not be read: "
                                       + "; ".join(problems[:3]))
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_run_picked(self, item: QListWidgetItem | None, _previous: object = None) -> None:
+        """A run picked in the list shows its whole curves, while nothing is training."""
+        if item is None or self.runner.is_running():
+            return
+        result = self._results.get(item.data(Qt.ItemDataRole.UserRole))
+        if result is not None:
+            self.curves.show_history(result.history)
 
     @Slot(QListWidgetItem)
     def _on_runs_changed(self, _item: QListWidgetItem) -> None:

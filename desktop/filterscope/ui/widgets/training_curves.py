@@ -57,6 +57,13 @@ class TrainingCurvesWidget(MplCanvasWidget):
         if not self._timer.isActive():
             self._timer.start()
 
+    def show_history(self, rows: list[dict]) -> None:
+        """Draw a saved run's epochs as the solid curves (a run picked in the list)."""
+        self.start_run()
+        for row in rows:
+            self.add_point({"kind": "epoch", **row})
+        self._redraw()
+
     def set_overlays(self, runs: list[tuple[str, dict]]) -> None:
         """Past runs to draw for comparison: (name, history with per-epoch lists)."""
         self._overlays = runs
