@@ -19,7 +19,8 @@ from filterscope.core.filters.conv import (
 from filterscope.core.filters.kernels import (
     KernelCellError,
     format_number,
-    kernel_notes,
+    stride_note,
+    zero_notes,
     parse_cell,
     preset,
     preset_names,
@@ -193,11 +194,12 @@ def test_all_zero_kernel_gives_the_bias_everywhere_and_says_so() -> None:
     image = np.random.default_rng(4).integers(0, 256, (6, 6, 1)).astype(float)
     kernels = np.zeros((3, 3, 1, 1))
     np.testing.assert_array_equal(convolve(image, kernels, np.array([0.5])), np.full((4, 4, 1), 0.5))
-    assert kernel_notes(kernels, np.array([0.5]), 1) == [
+    assert zero_notes(kernels, np.array([0.5])) == [
         "The kernel is all zeros: every output is just its bias, 0.5."]
     two = np.concatenate([np.ones((3, 3, 1, 1)), kernels], axis=3)
-    assert kernel_notes(two, np.array([0.0, -2.0]), 1) == [
+    assert zero_notes(two, np.array([0.0, -2.0])) == [
         "Filter 2 is all zeros: every output is just its bias, −2."]
+    assert zero_notes(two[..., :1], np.zeros(1)) == []
 
 
 def test_stride_larger_than_kernel_skips_pixels() -> None:
@@ -206,10 +208,9 @@ def test_stride_larger_than_kernel_skips_pixels() -> None:
     kernels = np.ones((3, 3, 1, 1))
     assert not convolve(image, kernels, np.zeros(1), stride=4).any()
     assert output_size(10, 3, 4, "valid") == 2
-    notes = kernel_notes(kernels, np.zeros(1), 4)
-    assert notes == ["The stride (4) is larger than the 3 × 3 kernel: the windows do not touch, so "
-                     "1 of every 4 rows and columns are never looked at."]
-    assert kernel_notes(kernels, np.zeros(1), 3) == []
+    assert stride_note(3, 4) == ("The stride (4) is larger than the 3 × 3 kernel: the windows do not "
+                                 "touch, so 1 of every 4 rows and columns are never looked at.")
+    assert stride_note(3, 3) == "" and stride_note(5, 4) == ""
 
 
 def test_size_sentences() -> None:
@@ -245,3 +246,34 @@ def test_input_crop_and_display_copy() -> None:
     np.testing.assert_array_equal(luma[..., 0], [[76, 150]])
     assert to_input(big, colour=True).shape == (300, 500, 3)
     assert first_of_class(np.array([0, 1, 7, 7])) == 2 and first_of_class(np.array([1, 2])) == 0
+
+
+def test_layer_stages_and_equations() -> None:
+    from filterscope.core.filters.explain import conv_equation, pool_equation, relu_equation
+    from filterscope.core.filters.layer import FilterLayer
+
+    image = np.zeros((6, 6, 1))
+    image[2:4, 3] = 255
+    layer = FilterLayer(image, preset("Vertical lines (chapter)", 3, 1)[..., None], np.array([0.5]),
+                        padding="same")
+    assert layer.padded.shape == (8, 8, 1) and layer.inside().sum() == 36
+    assert not layer.inside()[0].any() and layer.inside()[1, 1]
+    assert layer.step_count("convolution") == layer.step_count("relu") == 36
+    assert layer.step_count("pooling") == 9
+    np.testing.assert_allclose(layer.pooled, max_pool(relu(layer.output)))
+    step = layer.conv_step(14)  # row 2, column 2: the line is in the window's right column
+    assert conv_equation(step, layer.kernels[..., 0]) == (
+        "0 × 1 + 0 × 0 + 0 × (−1) + 0 × 1 + 0 × 0 + 255 × (−1) + 0 × 1 + 0 × 0 + 255 × (−1) = −510; "
+        "−510 + bias 0.5 = −509.5, the output at row 3, column 3.")
+    assert relu_equation(-509.5, 2, 2) == (
+        "ReLU(−509.5) = max(−509.5, 0) = 0 at row 3, column 3: negative responses become 0.")
+    pool = layer.pool_step(5)
+    assert pool_equation(pool).startswith(f"max({', '.join(format_number(v) for v in pool.window.ravel())})")
+    colour = FilterLayer(np.ones((5, 5, 3)), np.ones((3, 3, 3, 1)), np.zeros(1))
+    assert conv_equation(colour.conv_step(0), colour.kernels[..., 0]).startswith(
+        "The 27 products add up to R: 9 + G: 9 + B: 9 = 27; 27 + bias 0 = 27")
+    big = FilterLayer(np.ones((5, 5, 1)), np.ones((5, 5, 1, 1)), np.zeros(1))
+    assert conv_equation(big.conv_step(0), big.kernels[..., 0]).startswith(
+        "The 25 products add up to 25;")
+    assert "Output: 6 × 6 × 1" in layer.size_sentence()
+    assert layer.zero_notes() == [] and layer.stride_note() == ""

@@ -104,21 +104,23 @@ def parse_cell(text: str, row: int, col: int, channel: int | None = None) -> flo
     return value
 
 
-def kernel_notes(kernels: np.ndarray, bias: np.ndarray, stride: int) -> list[str]:
-    """Sentences about a (K, K, C, F) kernel that surprise learners: a filter of zeros, windows
-    that skip pixels."""
+def zero_notes(kernels: np.ndarray, bias: np.ndarray) -> list[str]:
+    """A sentence for each filter of a (K, K, C, F) kernel whose weights are all zero."""
     notes = []
     for f in range(kernels.shape[3]):
         if not np.any(kernels[..., f]):
             which = f"Filter {f + 1}" if kernels.shape[3] > 1 else "The kernel"
             notes.append(f"{which} is all zeros: every output is just its bias, "
                          f"{format_number(float(bias[f]))}.")
-    k = kernels.shape[0]
-    if stride > k:
-        notes.append(f"The stride ({stride}) is larger than the {k} × {k} kernel: the windows do "
-                     f"not touch, so {stride - k} of every {stride} rows and columns are never "
-                     "looked at.")
     return notes
+
+
+def stride_note(k: int, stride: int) -> str:
+    """A sentence when windows ``stride`` apart leave pixels out ("" when they do not)."""
+    if stride <= k:
+        return ""
+    return (f"The stride ({stride}) is larger than the {k} × {k} kernel: the windows do not "
+            f"touch, so {stride - k} of every {stride} rows and columns are never looked at.")
 
 
 def format_number(value: float, decimals: int = 2) -> str:
