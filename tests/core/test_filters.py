@@ -277,3 +277,23 @@ def test_layer_stages_and_equations() -> None:
         "The 25 products add up to 25;")
     assert "Output: 6 × 6 × 1" in layer.size_sentence()
     assert layer.zero_notes() == [] and layer.stride_note() == ""
+
+
+def test_numpy_code_reproduces_the_layer() -> None:
+    from filterscope.core.filters.code import numpy_code
+    from filterscope.core.filters.layer import FilterLayer
+
+    rng = np.random.default_rng(6)
+    cases = [(1, 1, 1, 3, "valid"), (3, 2, 2, 3, "same"), (1, 2, 3, 5, "same"), (3, 1, 1, 5, "valid")]
+    for channels, filters, stride, k, padding in cases:
+        image, kernels, bias = random_case(rng, channels, filters, k, 9, 10)
+        kernels[..., 0] = preset("Box blur", k, channels)  # fractions are written as 1 / 9
+        layer = FilterLayer(image, kernels, bias, stride, padding)
+        code = numpy_code(layer)
+        namespace = {"image": image.copy()}
+        exec(compile(code, "filters-code", "exec"), namespace)
+        np.testing.assert_allclose(namespace["output"], layer.output, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(namespace["relu"], layer.rectified, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(namespace["pooled"], layer.pooled, rtol=1e-12, atol=1e-9)
+        assert f"1 / {k * k}" in code and f"stride = {stride}" in code
+        assert ("np.pad(image" in code) == (padding == "same")

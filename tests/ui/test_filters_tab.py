@@ -14,6 +14,8 @@ from filterscope.ui.state import AppState
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
 
 WAIT_MS = 20_000
 
@@ -253,3 +255,30 @@ def test_a_large_image_is_cropped_and_the_crop_moves(qtbot, tab, tmp_path: Path)
     assert tab.source.box().left < 100 and not tab.layer.output.any()
     tab.colour_box.setChecked(True)
     assert tab.layer.image.shape == (32, 32, 3)
+
+
+def test_the_code_page_reproduces_the_tabs_output(tab) -> None:
+    tab.second_box.setChecked(True)
+    tab.stride_spin.setValue(2)
+    tab.padding_combo.setCurrentText("same")
+    tab.editors[0].tables[0].item(0, 0).setText("1/3")
+    tab.pages.setCurrentWidget(tab.code)
+    namespace = {"image": tab.layer.image.copy()}
+    exec(compile(tab.code.toPlainText(), "filters-code", "exec"), namespace)
+    np.testing.assert_allclose(namespace["output"], tab.layer.output)
+    np.testing.assert_allclose(namespace["pooled"], tab.layer.pooled)
+    assert "kernels[:, :, 0, 0] = [[1 / 3," in tab.code.toPlainText()
+
+
+def test_larger_text_widens_the_settings_and_the_code(qtbot, tab) -> None:
+    app = QApplication.instance()
+    before = app.font()
+    width = tab.scroll.width()
+    try:
+        bigger = QFont(before)
+        bigger.setPointSize(before.pointSize() + 8)
+        app.setFont(bigger)
+        qtbot.waitUntil(lambda: tab.code.font().pointSize() == bigger.pointSize(), timeout=WAIT_MS)
+        assert tab.scroll.width() > width
+    finally:
+        app.setFont(before)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,12 +20,15 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QScrollArea,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from filterscope.core.filters.code import numpy_code
 from filterscope.core.filters.conv import PADDINGS
 from filterscope.core.filters.layer import FilterLayer
 from filterscope.core.filters.source import to_input
@@ -79,6 +83,12 @@ class FiltersTab(QWidget):
             label.setWordWrap(True)
         self.steps = StepControlsWidget()
         self.views = FilterViewsWidget(self.steps)
+        self.code = QPlainTextEdit(readOnly=True)
+        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._fit_code_font()
+        self.pages = QTabWidget()
+        self.pages.addTab(self.views, "Step through")
+        self.pages.addTab(self.code, "NumPy code")
 
     def _build_layout(self) -> None:
         image = QGroupBox("Image")
@@ -107,7 +117,7 @@ class FiltersTab(QWidget):
         self._fit_panel()
         layout = QHBoxLayout(self)
         layout.addWidget(self.scroll)
-        layout.addWidget(self.views, 1)
+        layout.addWidget(self.pages, 1)
 
     def _connect(self) -> None:
         self.source.sig_image_changed.connect(self._on_source_image_changed)
@@ -132,6 +142,13 @@ class FiltersTab(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_panel()
+            self._fit_code_font()
+
+    def _fit_code_font(self) -> None:
+        """A fixed-width font at the application's text size (View > Larger text)."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(self.font().pointSizeF())
+        self.code.setFont(font)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -181,6 +198,7 @@ class FiltersTab(QWidget):
             np.array([e.bias() for e in editors]),
             self.stride_spin.value(), self.padding_combo.currentText())
         self.size_label.setText(self.layer.size_sentence())
+        self.code.setPlainText(numpy_code(self.layer))
         self.stride_label.setText(self.layer.stride_note())
         self.zero_label.setText("\n".join(self.layer.zero_notes()))
         self.steps.set_filters(self.layer.filters)

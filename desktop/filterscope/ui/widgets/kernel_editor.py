@@ -148,7 +148,7 @@ class KernelEditorWidget(QWidget):
         table.setVerticalHeaderLabels(header_labels)
         for header in (table.horizontalHeader(), table.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("−0.00") + 8)
+        table.horizontalHeader().setMinimumSectionSize(self.fontMetrics().horizontalAdvance("−0.00") + 8)
         table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         table.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         table.itemChanged.connect(self._on_item_changed)
