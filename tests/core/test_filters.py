@@ -129,6 +129,8 @@ def test_relu_and_max_pool_equal_keras(keras) -> None:
     ours = max_pool(rectified)
     theirs = np.asarray(keras.layers.MaxPooling2D(pool_size=2)(rectified[None].astype(np.float32)))[0]
     assert ours.shape == theirs.shape == (3, 4, 2)
+    assert max_pool(rectified[:1]).shape == (0, 4, 2) and max_pool(rectified[:0]).shape == (0, 4, 2)
+    assert pool_step_count((1, 9)) == 0
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     for channel in range(2):
         for index in range(pool_step_count(rectified.shape)):
@@ -284,9 +286,10 @@ def test_numpy_code_reproduces_the_layer() -> None:
     from filterscope.core.filters.layer import FilterLayer
 
     rng = np.random.default_rng(6)
-    cases = [(1, 1, 1, 3, "valid"), (3, 2, 2, 3, "same"), (1, 2, 3, 5, "same"), (3, 1, 1, 5, "valid")]
-    for channels, filters, stride, k, padding in cases:
-        image, kernels, bias = random_case(rng, channels, filters, k, 9, 10)
+    cases = [(1, 1, 1, 3, "valid", 9), (3, 2, 2, 3, "same", 9), (1, 2, 3, 5, "same", 9),
+             (3, 1, 1, 5, "valid", 9), (1, 1, 1, 3, "valid", 3)]  # the last: a 1 x 1 output, no pool
+    for channels, filters, stride, k, padding, side in cases:
+        image, kernels, bias = random_case(rng, channels, filters, k, side, side + 1)
         kernels[..., 0] = preset("Box blur", k, channels)  # fractions are written as 1 / 9
         layer = FilterLayer(image, kernels, bias, stride, padding)
         code = numpy_code(layer)

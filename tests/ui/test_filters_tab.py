@@ -282,3 +282,21 @@ def test_larger_text_widens_the_settings_and_the_code(qtbot, tab) -> None:
         assert tab.scroll.width() > width
     finally:
         app.setFont(before)
+
+
+def test_a_kernel_larger_than_the_crop_gives_no_output_and_no_crash(qtbot, tab) -> None:
+    tab.source.crop_spin.setValue(3)
+    tab.size_combo.setCurrentIndex(1)  # 5 x 5 on 3 x 3 pixels
+    assert tab.layer.output.shape == (0, 0, 1) and tab.layer.pooled.shape == (0, 0, 1)
+    assert "does not fit" in tab.size_label.text()
+    assert not tab.steps.step_button.isEnabled() and not tab.steps.play_button.isEnabled()
+    tab.views.output_view.grab()  # paints without dividing by zero
+    tab.padding_combo.setCurrentText("same")
+    assert tab.layer.output.shape == (3, 3, 1)
+
+
+def test_hiding_the_tab_stops_playing(qtbot, tab) -> None:
+    click(qtbot, tab.steps.play_button)
+    assert tab.steps.is_playing()
+    tab.hide()
+    assert not tab.steps.is_playing() and tab.steps.play_button.text() == "Play"

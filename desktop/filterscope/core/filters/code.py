@@ -86,7 +86,7 @@ def numpy_code(layer: FilterLayer) -> str:
         "# 2 x 2 max pooling, Keras's MaxPooling2D(2): pools side by side, a leftover row or "
         "column dropped",
         "ph, pw = relu.shape[0] // 2, relu.shape[1] // 2",
-        "pooled = relu[:2 * ph, :2 * pw].reshape(ph, 2, pw, 2, -1).max(axis=(1, 3))",
+        "pooled = relu[:2 * ph, :2 * pw].reshape(ph, 2, pw, 2, relu.shape[2]).max(axis=(1, 3))",
         "",
     ]
     return "\n".join(lines)

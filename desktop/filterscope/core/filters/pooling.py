@@ -31,7 +31,9 @@ def max_pool(maps: np.ndarray, size: int = 2) -> np.ndarray:
     maps = np.asarray(maps, np.float64)
     height, width = (pooled_size(n, size) for n in maps.shape[:2])
     trimmed = maps[: height * size, : width * size]
-    return trimmed.reshape(height, size, width, size, -1).max(axis=(1, 3))
+    if height == 0 or width == 0:  # fewer than two rows or columns: no pool fits
+        return np.zeros((height, width, maps.shape[2]))
+    return trimmed.reshape(height, size, width, size, maps.shape[2]).max(axis=(1, 3))
 
 
 @dataclass(frozen=True)

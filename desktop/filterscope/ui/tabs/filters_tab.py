@@ -154,6 +154,10 @@ class FiltersTab(QWidget):
         super().showEvent(event)
         self.source.load_digits()
 
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(event)
+        self.steps.play_button.setChecked(False)  # no stepping behind another tab
+
     # --- settings -----------------------------------------------------------------------------
 
     def kernel_size(self) -> int:

@@ -113,8 +113,10 @@ class MatrixViewWidget(QWidget):
             return
         columns, rows = self._grid()
         caption = QFontMetricsF(self.font()).height() * 1.3
-        widths = [max(p.values.shape[1] for p in self._panels[c::columns]) for c in range(columns)]
-        heights = [max(p.values.shape[0] for p in self._panels[r * columns:(r + 1) * columns])
+        # An empty matrix (no output: the kernel does not fit) keeps one cell's room.
+        widths = [max(max(p.values.shape[1], 1) for p in self._panels[c::columns])
+                  for c in range(columns)]
+        heights = [max(max(p.values.shape[0], 1) for p in self._panels[r * columns:(r + 1) * columns])
                    for r in range(rows)]
         across = sum(widths) + GAP_CELLS * (columns - 1)
         down = sum(heights) + GAP_CELLS * (rows - 1)
@@ -180,6 +182,8 @@ class MatrixViewWidget(QWidget):
         painter.end()
 
     def _paint_panel(self, painter: QPainter, index: int, panel: MatrixPanel, rect: QRectF) -> None:
+        if panel.values.size == 0:
+            return
         colours = panel.colours.copy()
         height, width = panel.values.shape
         hidden = np.zeros(height * width, bool)
