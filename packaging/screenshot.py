@@ -5,6 +5,9 @@ Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE
        ... SOURCE OUT.png --results RUN_DIR [--cell T,P] [--predict IMAGE]
        ... SOURCE OUT.png --visualize RUN_DIR --layer NAME [--filter K] [--mosaic N] [--preset P]
        [--steps N] [--forming] [--image-mode | --weights] [--class-index C] [--item I]
+       ... SOURCE OUT.png --filters-step N [--filters-colour] [--filters-image IMAGE]
+       [--filters-crop PX] [--filters-at ROW,COL] [--filters-preset NAME] [--filters-second]
+       [--filters-stage STAGE]
 Used to make the README's pictures and to look at each tab as a user would.
 """
 
@@ -26,6 +29,7 @@ from filterscope.core.training.model_spec import templates
 from filterscope.core.training.recipes import recipe_for
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.results_tab import ResultsTab
@@ -70,6 +74,16 @@ def main() -> int:
                         help="open the Results tab on this run and evaluate it (writes its evaluations/)")
     parser.add_argument("--cell", help="Results: show the confusion-matrix cell TRUE,PREDICTED (indices)")
     parser.add_argument("--predict", metavar="IMAGE", help="Results: predict this image on the Predict page")
+    parser.add_argument("--filters-step", type=int,
+                        help="open the Filters tab stepped through to this position (1-based; 0: none)")
+    parser.add_argument("--filters-colour", action="store_true", help="Filters: colour mode")
+    parser.add_argument("--filters-image", metavar="IMAGE", help="Filters: open this image file")
+    parser.add_argument("--filters-crop", type=int, help="Filters: crop side in pixels")
+    parser.add_argument("--filters-at", help="Filters: centre the crop on ROW,COL of the image")
+    parser.add_argument("--filters-preset", help="Filters: the first filter's preset")
+    parser.add_argument("--filters-second", action="store_true", help="Filters: add the second filter")
+    parser.add_argument("--filters-stage", default="convolution",
+                        help="Filters: convolution, relu or pooling")
     args = parser.parse_args()
     app = QApplication(sys.argv)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FilterscopeShots", "s")
@@ -126,7 +140,9 @@ def main() -> int:
 
     QTimer.singleShot(args.settle // 2, select)
     QTimer.singleShot(args.settle * 3 // 4, zoom)
-    if args.visualize:
+    if args.filters_step is not None:
+        QTimer.singleShot(args.settle, lambda: filters(window, args, shoot))
+    elif args.visualize:
         QTimer.singleShot(args.settle, lambda: visualize(window, args, shoot))
     elif args.results:
         QTimer.singleShot(args.settle, lambda: results(window, args, shoot))
@@ -193,6 +209,34 @@ def stop_run(window, epochs: int, shoot) -> None:
     tab.runner.sig_partial.connect(on_epoch)
     tab.runner.sig_cancelled.connect(wait_listed)
     tab.start()
+
+
+def filters(window, args, shoot) -> None:
+    """Open the Filters tab on the first built-in seven (or an image file), set colour mode, the
+    preset and the second filter, and step through to position --filters-step of the stage."""
+    tab = window.findChild(FiltersTab)
+    window.tabs.setCurrentWidget(tab)
+
+    def ready(_image=None) -> None:
+        if args.filters_crop:
+            tab.source.crop_spin.setValue(args.filters_crop)
+        if args.filters_at:
+            tab.source.move_crop(*(int(v) for v in args.filters_at.split(",")))
+        tab.colour_box.setChecked(args.filters_colour)
+        if args.filters_preset:
+            tab.editors[0].apply_preset(args.filters_preset)
+        tab.second_box.setChecked(args.filters_second)
+        steps = tab.steps
+        steps.stage_combo.setCurrentIndex(steps.stage_combo.findData(args.filters_stage))
+        if args.filters_step:
+            steps.set_position(args.filters_step - 1)
+        QTimer.singleShot(800, shoot)
+
+    if args.filters_image:
+        tab.source.file_runner.sig_finished.connect(lambda _loaded: QTimer.singleShot(200, ready))
+        tab.source.open_file(args.filters_image)
+    else:
+        QTimer.singleShot(800, ready)
 
 
 def visualize(window, args, shoot) -> None:

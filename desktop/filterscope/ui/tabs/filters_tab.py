@@ -1,0 +1,232 @@
+"""Filters tab: what one convolution filter computes, the chapter's "Filters on MNIST" made live.
+
+Pick a digit or an image, type a kernel (or pick the chapter's vertical- and horizontal-line
+filters, Sobel, blur, sharpen), and see the input, the output map and what ReLU and 2 × 2 max
+pooling make of it; step the window through the image one position at a time with its products
+and their sum. The numbers are those Keras's Conv2D computes (tests compare them). Everything is
+numpy on at most 64 × 64 pixels, so it is computed on the GUI thread; only reading a file, which
+can be large, runs in a worker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.core.filters.code import numpy_code
+from filterscope.core.filters.conv import PADDINGS
+from filterscope.core.filters.layer import FilterLayer
+from filterscope.core.filters.source import to_input
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.filter_source import FilterSourceWidget
+from filterscope.ui.widgets.filter_views import FilterViewsWidget
+from filterscope.ui.widgets.kernel_editor import KernelEditorWidget
+from filterscope.ui.widgets.step_controls import StepControlsWidget
+
+DEFAULT_PRESETS = ("Vertical lines (chapter)", "Horizontal lines (chapter)")
+
+
+class FiltersTab(QWidget):
+    """An image, one or two filters slid over it, and every step of the arithmetic."""
+
+    title = "Filters"
+    sig_status = Signal(str)
+    """A line for the main window's status bar."""
+    sig_rendered = Signal()
+    """The views were redrawn (after any change of image, kernel, setting or step)."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._rgb: np.ndarray | None = None
+        self.layer: FilterLayer | None = None
+        self._build_widgets()
+        self._build_layout()
+        self._connect()
+
+    def _build_widgets(self) -> None:
+        self.source = FilterSourceWidget()
+        self.colour_box = QCheckBox("Colour: a 3 × 3 × 3 kernel over R, G and B")
+        self.size_combo = QComboBox()
+        self.size_combo.addItem("3 × 3", 3)
+        self.size_combo.addItem("5 × 5", 5)
+        self.second_box = QCheckBox("Second filter (a second output channel)")
+        self.editors = [KernelEditorWidget(f"Filter {i + 1}", name)
+                        for i, name in enumerate(DEFAULT_PRESETS)]
+        self.editors[1].setVisible(False)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: rgb(200, 30, 30); font-weight: bold")
+        self.stride_spin = QSpinBox(minimum=1, maximum=6, value=1)
+        self.padding_combo = QComboBox()
+        self.padding_combo.addItems(PADDINGS)
+        self.size_label = QLabel()
+        self.stride_label = QLabel()
+        self.zero_label = QLabel()
+        for label in (self.stride_label, self.zero_label):
+            label.setStyleSheet("color: rgb(170, 90, 0); font-weight: bold")
+        for label in (self.error_label, self.size_label, self.stride_label, self.zero_label):
+            label.setWordWrap(True)
+        self.steps = StepControlsWidget()
+        self.views = FilterViewsWidget(self.steps)
+        self.code = QPlainTextEdit(readOnly=True)
+        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._fit_code_font()
+        self.pages = QTabWidget()
+        self.pages.addTab(self.views, "Step through")
+        self.pages.addTab(self.code, "NumPy code")
+
+    def _build_layout(self) -> None:
+        image = QGroupBox("Image")
+        QVBoxLayout(image).addWidget(self.source)
+        window = QGroupBox("Window")
+        form = QFormLayout(window)
+        form.addRow("Kernel size", self.size_combo)
+        form.addRow("Stride", self.stride_spin)
+        form.addRow("Padding", self.padding_combo)
+        form.addRow(self.size_label)
+        form.addRow(self.stride_label)
+        kernels = QGroupBox("Filters: weights and bias")
+        column = QVBoxLayout(kernels)
+        for widget in (self.colour_box, self.second_box, *self.editors, self.error_label,
+                       self.zero_label):
+            column.addWidget(widget)
+        panel = QWidget()
+        left = QVBoxLayout(panel)
+        for group in (image, window, kernels):
+            left.addWidget(group)
+        left.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(panel)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_panel()
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.scroll)
+        layout.addWidget(self.pages, 1)
+
+    def _connect(self) -> None:
+        self.source.sig_image_changed.connect(self._on_source_image_changed)
+        self.source.sig_status.connect(self.sig_status)
+        self.colour_box.toggled.connect(self._on_shape_changed)
+        self.size_combo.currentIndexChanged.connect(self._on_shape_changed)
+        self.second_box.toggled.connect(self._on_second_toggled)
+        for editor in self.editors:
+            editor.sig_changed.connect(self.recompute)
+            editor.sig_error.connect(self._on_editor_error)
+        self.stride_spin.valueChanged.connect(self.recompute)
+        self.padding_combo.currentIndexChanged.connect(self.recompute)
+        self.steps.sig_changed.connect(self._on_steps_changed)
+        self.views.sig_output_clicked.connect(self._on_views_output_clicked)
+
+    def _fit_panel(self) -> None:
+        """The settings column as wide as its widest control needs, at any text size."""
+        needed = self.scroll.widget().minimumSizeHint().width()
+        self.scroll.setFixedWidth(needed + self.scroll.verticalScrollBar().sizeHint().width() + 4)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_panel()
+            self._fit_code_font()
+
+    def _fit_code_font(self) -> None:
+        """A fixed-width font at the application's text size (View > Larger text)."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(self.font().pointSizeF())
+        self.code.setFont(font)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.source.load_digits()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(event)
+        self.steps.play_button.setChecked(False)  # no stepping behind another tab
+
+    # --- settings -----------------------------------------------------------------------------
+
+    def kernel_size(self) -> int:
+        """The kernel's side (3 or 5)."""
+        return int(self.size_combo.currentData())
+
+    def active_editors(self) -> list[KernelEditorWidget]:
+        """The editors of the filters in use (one, or two with the second filter on)."""
+        return self.editors[: 2 if self.second_box.isChecked() else 1]
+
+    @Slot()
+    def _on_shape_changed(self) -> None:
+        for editor in self.editors:
+            editor.set_shape(self.kernel_size(), 3 if self.colour_box.isChecked() else 1)
+        self.recompute()
+
+    @Slot(bool)
+    def _on_second_toggled(self, on: bool) -> None:
+        self.editors[1].setVisible(on)
+        self.recompute()
+
+    @Slot(str)
+    def _on_editor_error(self, message: str) -> None:
+        self.error_label.setText(f"{message} The last good kernel is used." if message else "")
+
+    @Slot(object)
+    def _on_source_image_changed(self, rgb: np.ndarray) -> None:
+        self._rgb = rgb
+        self.recompute()
+
+    # --- computing and drawing ----------------------------------------------------------------
+
+    @Slot()
+    def recompute(self) -> None:
+        """Run the filters over the image with the current settings and redraw."""
+        if self._rgb is None:
+            return
+        editors = self.active_editors()
+        self.layer = FilterLayer(
+            to_input(self._rgb, self.colour_box.isChecked()),
+            np.stack([e.kernel() for e in editors], axis=3),
+            np.array([e.bias() for e in editors]),
+            self.stride_spin.value(), self.padding_combo.currentText())
+        self.size_label.setText(self.layer.size_sentence())
+        self.code.setPlainText(numpy_code(self.layer))
+        self.stride_label.setText(self.layer.stride_note())
+        self.zero_label.setText("\n".join(self.layer.zero_notes()))
+        self.steps.set_filters(self.layer.filters)
+        self._render()
+
+    @Slot()
+    def _on_steps_changed(self) -> None:
+        self._render()
+
+    def _render(self) -> None:
+        layer = self.layer
+        if layer is None:
+            return
+        self.steps.set_count(layer.step_count(self.steps.stage()))
+        self.views.show_layer(layer, self.steps.stage(), self.steps.filter_index(),
+                              self.steps.position())
+        self.sig_rendered.emit()
+
+    @Slot(str, int, int)
+    def _on_views_output_clicked(self, stage: str, filter_index: int, position: int) -> None:
+        self.steps.blockSignals(True)
+        self.steps.stage_combo.setCurrentIndex(self.steps.stage_combo.findData(stage))
+        if filter_index >= 0:
+            self.steps.filter_combo.setCurrentIndex(filter_index)
+        self.steps.set_count(self.layer.step_count(stage))
+        self.steps.blockSignals(False)
+        self.steps.set_position(position)

@@ -1,0 +1,188 @@
+"""The Filters tab's pictures: the input (with its padding), the output maps, ReLU and max pooling,
+and the step being worked out (window, kernel, products, and the arithmetic as a sentence).
+
+Signed values use one diverging colour map for every map of the layer (blue negative, white zero,
+red positive), so the negative responses the chapter points out show, and two filters compare.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from filterscope.core.filters.explain import conv_equation, pool_equation, relu_equation
+from filterscope.core.filters.kernels import CHANNEL_NAMES, format_number
+from filterscope.core.filters.layer import FilterLayer
+from filterscope.core.visualize.render import signed_colours
+from filterscope.ui.widgets.matrix_view import Highlight, MatrixPanel, MatrixViewWidget
+
+WINDOW = "#ff8c00"  # the window and the value being computed
+WINNER = "#00a000"  # the largest value of a pool
+HINT = ("Press Step to slide the window one position at a time, or click a cell of an output map "
+        "to see how it was computed.")
+
+
+def gray_colours(values: np.ndarray) -> np.ndarray:
+    """Pixel values 0..255 as gray cells."""
+    gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=2)
+
+
+def channel_colours(values: np.ndarray, channel: int) -> np.ndarray:
+    """One channel's values 0..255 in its own hue (R red, G green, B blue)."""
+    colours = np.zeros((*values.shape, 3), np.uint8)
+    colours[..., channel] = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return colours
+
+
+class FilterViewsWidget(QWidget):
+    """Shows a :class:`FilterLayer` at a stage, filter and position of the step-through."""
+
+    sig_output_clicked = Signal(str, int, int)
+    """Stage (``convolution`` or ``pooling``), filter and position of a clicked output cell."""
+
+    def __init__(self, controls: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layer: FilterLayer | None = None
+        self.input_view = MatrixViewWidget()
+        self.output_view = MatrixViewWidget()
+        self.detail_view = MatrixViewWidget()
+        self.equation_label = QLabel(HINT)
+        self.equation_label.setWordWrap(True)
+        self.equation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A wrapped label asks for a width that fits its longest sentence unwrapped-ish; the
+        # nine products would then push the output off the window.
+        self.equation_label.setMinimumWidth(1)
+        self.equation_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.after_view = MatrixViewWidget()
+        self.legend_label = QLabel()
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setMinimumWidth(1)
+        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        step = QVBoxLayout()
+        step.addWidget(self.detail_view, 1)
+        step.addWidget(self.equation_label)
+        step.addWidget(controls)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.input_view, 0, 0)
+        output = QVBoxLayout()
+        output.addWidget(self.output_view, 1)
+        output.addWidget(self.legend_label)
+        layout.addLayout(output, 0, 1)
+        layout.addLayout(step, 1, 0)
+        layout.addWidget(self.after_view, 1, 1)
+        layout.setRowStretch(0, 2)
+        layout.setRowStretch(1, 1)
+        layout.setColumnStretch(0, 1)
+        layout.setColumnStretch(1, 1)
+        self.output_view.sig_cell_clicked.connect(self._on_output_clicked)
+        self.after_view.sig_cell_clicked.connect(self._on_after_clicked)
+
+    def show_layer(self, layer: FilterLayer, stage: str, filter_index: int,
+                   position: int | None) -> None:
+        """Draw every view for ``layer`` with the step ``position`` of ``stage`` (None: all)."""
+        self._layer = layer
+        vmax = float(np.abs(layer.output).max()) if layer.output.size else 1.0
+        filled = position + 1 if position is not None else None
+        conv_shown = filled if stage == "convolution" else None
+        after_shown = {"convolution": (0, 0), "relu": (filled, 0), "pooling": (None, filled)}[stage]
+        if position is None:
+            after_shown = (None, None)
+        self._show_input(layer)
+        self.legend_label.setText(f"Blue negative, white 0, red positive, on one scale for every map "
+                                  f"(±{format_number(vmax, 1)}). Gray: not computed yet.")
+        out_panels = [MatrixPanel(layer.output[..., f], signed_colours(layer.output[..., f], vmax),
+                                  f"Output channel {f + 1}", shown=conv_shown)
+                      for f in range(layer.filters)]
+        f = filter_index
+        after = [MatrixPanel(layer.rectified[..., f], signed_colours(layer.rectified[..., f], vmax),
+                             f"ReLU, channel {f + 1}" if layer.filters > 1 else "ReLU", shown=after_shown[0]),
+                 MatrixPanel(layer.pooled[..., f], signed_colours(layer.pooled[..., f], vmax),
+                             "Max pool", shown=after_shown[1])]
+        marks_in, marks_out, marks_after = [], [], []
+        if position is not None:
+            detail, text = self._detail(layer, stage, f, position, vmax, marks_in, marks_out,
+                                        marks_after)
+        else:
+            detail, text = [], HINT
+        self.input_view.set_panels(self.input_view.panels()[:1], marks_in)
+        self.output_view.set_panels(out_panels, marks_out)
+        self.after_view.set_panels(after, marks_after)
+        self.detail_view.set_panels(detail, [])
+        self.equation_label.setText(text)
+
+    def equation(self) -> str:
+        """The arithmetic of the current step, as shown."""
+        return self.equation_label.text()
+
+    def _show_input(self, layer: FilterLayer) -> None:
+        padded, inside = layer.padded, layer.inside()
+        height, width = layer.image.shape[:2]
+        colour = padded.shape[2] == 3
+        colours = np.clip(padded, 0, 255).astype(np.uint8) if colour else gray_colours(padded[..., 0])
+        panel = MatrixPanel(padded.mean(axis=2), colours, f"Input {height} × {width} × "
+                            f"{padded.shape[2]}" + (", padded with zeros" if (~inside).any() else ""),
+                            padding=~inside, decimals=0, numbers=not colour)
+        self.input_view.set_panels([panel])
+
+    def _detail(self, layer, stage, f, position, vmax, marks_in, marks_out, marks_after):
+        if stage == "convolution":
+            step = layer.conv_step(position, f)
+            marks_in.append(Highlight(0, step.top, step.left, layer.k, layer.k, WINDOW))
+            marks_out.append(Highlight(f, step.row, step.col, colour=WINDOW))
+            kernel = layer.kernels[..., f]
+            return self._conv_panels(step, kernel), conv_equation(step, kernel)
+        out_w = layer.output.shape[1]
+        if stage == "relu":
+            row, col = divmod(position, out_w)
+            value = float(layer.output[row, col, f])
+            marks_out.append(Highlight(f, row, col, colour=WINDOW))
+            marks_after.append(Highlight(0, row, col, colour=WINDOW))
+            cells = [np.array([[value]]), np.array([[max(value, 0.0)]])]
+            panels = [MatrixPanel(v, signed_colours(v, vmax), t, decimals=2)
+                      for v, t in zip(cells, ("Output", "ReLU"))]
+            return panels, relu_equation(value, row, col)
+        step = layer.pool_step(position, f)
+        marks_after.append(Highlight(0, step.top, step.left, 2, 2, WINDOW))
+        marks_after.append(Highlight(0, *step.winner, colour=WINNER))
+        marks_after.append(Highlight(1, step.row, step.col, colour=WINDOW))
+        best = np.array([[step.value]])
+        panels = [MatrixPanel(step.window, signed_colours(step.window, vmax), "Pool", decimals=2),
+                  MatrixPanel(best, signed_colours(best, vmax), "Max", decimals=2)]
+        return panels, pool_equation(step)
+
+    @staticmethod
+    def _conv_panels(step, kernel: np.ndarray) -> list[MatrixPanel]:
+        channels = step.window.shape[2]
+        scale = float(np.abs(step.products).max()) or 1.0
+        if channels == 1:
+            return [MatrixPanel(step.window[..., 0], gray_colours(step.window[..., 0]), "Window",
+                                decimals=0),
+                    MatrixPanel(kernel[..., 0], signed_colours(kernel[..., 0]), "× Kernel",
+                                decimals=2),
+                    MatrixPanel(step.products[..., 0], signed_colours(step.products[..., 0], scale),
+                                "= Products", decimals=1)]
+        panels = []
+        for c, name in enumerate(CHANNEL_NAMES):
+            panels.append(MatrixPanel(step.window[..., c], channel_colours(step.window[..., c], c),
+                                      f"Window {name}", decimals=0))
+            panels.append(MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
+                                      f"Products {name}", decimals=1))
+        return panels
+
+    @Slot(int, int, int)
+    def _on_output_clicked(self, panel: int, row: int, col: int) -> None:
+        if self._layer is not None:
+            self.sig_output_clicked.emit("convolution", panel, row * self._layer.output.shape[1] + col)
+
+    @Slot(int, int, int)
+    def _on_after_clicked(self, panel: int, row: int, col: int) -> None:
+        if self._layer is None:
+            return
+        if panel == 0:
+            self.sig_output_clicked.emit("relu", -1, row * self._layer.output.shape[1] + col)
+        else:
+            self.sig_output_clicked.emit("pooling", -1, row * self._layer.pooled.shape[1] + col)
+

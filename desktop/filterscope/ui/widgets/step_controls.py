@@ -1,0 +1,154 @@
+"""Step-through controls: which stage (convolution, ReLU, max pooling), which filter, and the
+position, moved one click at a time or on a timer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+STAGE_TITLES = {"convolution": "1. Convolution", "relu": "2. ReLU", "pooling": "3. Max pooling 2 × 2"}
+
+
+class StepControlsWidget(QWidget):
+    """Holds the step position (None: the whole result, no window) and the play timer."""
+
+    sig_changed = Signal()
+    """The stage, the filter or the position changed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._count = 0
+        self._position: int | None = None
+        self.stage_combo = QComboBox()
+        for stage, title in STAGE_TITLES.items():
+            self.stage_combo.addItem(title, stage)
+        self.filter_combo = QComboBox()
+        self.start_button = QPushButton("Start")
+        self.back_button = QPushButton("◀ Back")
+        self.step_button = QPushButton("Step ▶")
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.all_button = QPushButton("Show all")
+        self.speed_spin = QSpinBox(minimum=20, maximum=3000, singleStep=50, value=250, suffix=" ms")
+        self.speed_spin.setToolTip("Time between steps while playing")
+        self.position_label = QLabel()
+        self.timer = QTimer(self)
+        self.position_label.setWordWrap(True)
+        choices = QHBoxLayout()
+        for widget in (QLabel("Stage"), self.stage_combo, self.filter_combo, QLabel("Speed"),
+                       self.speed_spin):
+            choices.addWidget(widget)
+        choices.addStretch(1)
+        buttons = QHBoxLayout()
+        for widget in (self.start_button, self.back_button, self.step_button, self.play_button,
+                       self.all_button):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(choices)
+        layout.addLayout(buttons)
+        layout.addWidget(self.position_label)
+        self.stage_combo.currentIndexChanged.connect(self._on_stage_changed)
+        self.filter_combo.currentIndexChanged.connect(self._on_filter_changed)
+        self.start_button.clicked.connect(lambda: self.set_position(0))
+        self.back_button.clicked.connect(self._on_back_clicked)
+        self.step_button.clicked.connect(self.step)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.all_button.clicked.connect(lambda: self.set_position(None))
+        self.speed_spin.valueChanged.connect(self.timer.setInterval)
+        self.timer.setInterval(self.speed_spin.value())
+        self.timer.timeout.connect(self._on_timer_timeout)
+        self.set_filters(1)
+        self._update()
+
+    def stage(self) -> str:
+        """``convolution``, ``relu`` or ``pooling``."""
+        return self.stage_combo.currentData()
+
+    def filter_index(self) -> int:
+        """The filter (output channel) being stepped through."""
+        return max(self.filter_combo.currentIndex(), 0)
+
+    def position(self) -> int | None:
+        """The current position (row-major), or None when the whole result is shown."""
+        return self._position
+
+    def set_filters(self, count: int) -> None:
+        """Offer ``count`` filters to step through (the choice hides for one)."""
+        current = self.filter_index()
+        self.filter_combo.blockSignals(True)
+        self.filter_combo.clear()
+        self.filter_combo.addItems([f"Filter {i + 1}" for i in range(count)])
+        self.filter_combo.setCurrentIndex(min(current, count - 1))
+        self.filter_combo.blockSignals(False)
+        self.filter_combo.setVisible(count > 1)
+
+    def set_count(self, count: int) -> None:
+        """The number of positions of the stage; a position past the end moves to the last."""
+        self._count = count
+        if self._position is not None and self._position >= count:
+            self._position = count - 1 if count else None
+        self._update()
+
+    def set_position(self, position: int | None) -> None:
+        """Go to ``position`` (clamped), or None for the whole result."""
+        if position is not None:
+            position = min(max(position, 0), self._count - 1) if self._count else None
+        if position is None:
+            self.play_button.setChecked(False)
+        self._position = position
+        self._update()
+        self.sig_changed.emit()
+
+    @Slot()
+    def step(self) -> None:
+        """One position on (the first, from the whole result); stop playing at the last."""
+        if self._position is None:
+            self.set_position(0)
+        elif self._position + 1 < self._count:
+            self.set_position(self._position + 1)
+        else:
+            self.play_button.setChecked(False)
+
+    def is_playing(self) -> bool:
+        """True while the timer steps."""
+        return self.timer.isActive()
+
+    @Slot()
+    def _on_back_clicked(self) -> None:
+        self.set_position(max((self._position or 0) - 1, 0))
+
+    @Slot(bool)
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play_button.setText("Stop" if on else "Play")
+        if on:
+            if self._position is None or self._position + 1 >= self._count:
+                self.set_position(0)
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        self.step()
+
+    @Slot(int)
+    def _on_stage_changed(self, _index: int) -> None:
+        self.play_button.setChecked(False)
+        self._position = None
+        self.sig_changed.emit()
+
+    @Slot(int)
+    def _on_filter_changed(self, _index: int) -> None:
+        self.sig_changed.emit()
+
+    def _update(self) -> None:
+        if self._position is None:
+            self.position_label.setText(f"{self._count} positions: press Step to go one by one")
+        else:
+            self.position_label.setText(f"Position {self._position + 1} of {self._count}")
+        for button in (self.back_button, self.start_button):
+            button.setEnabled(self._position is not None and self._position > 0)
+        self.step_button.setEnabled(self._count > 0 and self._position != self._count - 1)
+        self.play_button.setEnabled(self._count > 0)
