@@ -172,10 +172,13 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     options = tab.options
     assert options.fit_options() == type(recipe.fit)()  # the chapter's: everything off
     assert not options._form.isRowVisible(options.factor_spin)
+    assert not options._form.isRowVisible(options.recipe_label)
     index = options.template_combo.findData("photo-convnet")
     options.template_combo.setCurrentIndex(index)
     options.template_combo.activated.emit(index)
     assert options.epochs_spin.value() == recipe.epochs
+    assert options._form.isRowVisible(options.recipe_label)
+    assert recipe.summary in options.recipe_label.text()
     assert options.size_spin.value() == recipe.longest_side
     assert options.class_weights_box.isChecked()
     assert options.early_spin.value() == recipe.fit.early_stopping

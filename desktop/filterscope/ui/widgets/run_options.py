@@ -86,6 +86,8 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData("chapter-convnet"))
         self.template_combo.setPlaceholderText("edited model")
         self.edit_button = QPushButton("Edit…")
+        self.recipe_label = QLabel()
+        self.recipe_label.setWordWrap(True)
         self.base_options = BaseOptionsWidget()
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.addItem("Adam", "adam")
@@ -126,6 +128,7 @@ class RunOptionsWidget(QWidget):
         form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
+        form.addRow(self.recipe_label)
         form.addRow(self.base_options)
         form.addRow("Optimiser", self.optimizer_combo)
         form.addRow("Learning rate", self.lr_spin)
@@ -161,6 +164,7 @@ class RunOptionsWidget(QWidget):
         self.plateau_spin.valueChanged.connect(self._on_plateau_changed)
         self._on_plateau_changed()
         self._on_optimizer_changed()
+        self._form.setRowVisible(self.recipe_label, False)
         self.set_split(None)
 
     def model(self) -> ModelSpec:
@@ -173,6 +177,9 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData(spec.name)
                                             if self._templates.get(spec.name) == spec else -1)
         self.base_options.set_base(spec.base)
+        recipe = recipe_for(spec)
+        self.recipe_label.setText("" if recipe is None else f"Recipe: {recipe.summary}.")
+        self._form.setRowVisible(self.recipe_label, recipe is not None)
         self._follow_learning_rate()
         self.sig_model_changed.emit(self.model())
 
