@@ -48,9 +48,9 @@ class Recipe:
 def _photo_convnet() -> Recipe:
     return Recipe(templates()["photo-convnet"], epochs=60, batch_size=32, optimizer=OptimizerSpec("adam", 0.001),
                   fit=FitOptions(class_weights=True, early_stopping=12, reduce_lr_patience=3),
-                  longest_side=128, chain="photos",
+                  longest_side=96, chain="photos",
                   summary="four conv blocks with group normalisation and global average pooling, "
-                  "128 px, rotations and flips, balanced class weights, learning rate halved on "
+                  "96 px, rotations and flips, balanced class weights, learning rate halved on "
                   "plateaus, early stopping")
 
 
