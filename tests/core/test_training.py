@@ -140,7 +140,8 @@ def test_a_run_reports_saves_and_loads_back(tmp_path: Path) -> None:
     for row in result.history:  # the last running mean of an epoch is the epoch's loss
         last = [b for b in batches if b["epoch"] == row["epoch"]][-1]
         assert last["running_loss"] == pytest.approx(row["loss"], rel=1e-5)
-        assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+        assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
+                            "seconds"}
         assert all(isinstance(row[k], float) for k in ("loss", "val_loss", "val_accuracy"))
     assert any("left" in m for _, m in report.progress_calls)
     fractions = [f for f, _ in report.progress_calls]

@@ -52,7 +52,7 @@ def test_qt_is_never_pointed_at_opencvs_folders(tmp_path: Path) -> None:
                          text=True, env=env, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["loaded"] == ["cv2", "imgaug", "tensorflow"], result  # every cv2 path was taken
-    assert result["shown"] == ["Dataset", "Mask", "Augment", "Train", "Visualise", "Results"]
+    assert result["shown"] == ["Dataset", "Mask", "Augment", "Train", "Visualise", "Results", "Filters"]
     assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in result["env"]
     assert result["env"]["QT_QPA_FONTDIR"] == str(fonts)
     assert not [v for v in result["env"].values() if v.startswith(result["cv2"])], result["env"]
