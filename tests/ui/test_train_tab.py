@@ -344,3 +344,24 @@ def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> N
         tab.start()
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in tab.job_panel.message()
     assert tab.runs_list.count() == 0
+
+
+def test_after_a_run_a_few_validation_images_per_class_show_their_predictions(qtbot, tab, tmp_path) -> None:
+    """A finished run's best model predicts three validation digits of each class, in green or red."""
+    from filterscope.ui.widgets.prediction_strip import RIGHT, WRONG
+
+    assert not tab.examples.isVisible()
+    with qtbot.waitSignal(tab.examples_runner.sig_finished, timeout=WAIT_MS):
+        with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+            tab.start()
+    tab.show()
+    assert tab.examples.isVisible() and len(tab.examples.tiles) == 10 * 3
+    captions = [t.text() for t in tab.examples.tiles]
+    assert captions[0].startswith("0\n") and captions[-1].startswith("9\n")
+    for tile in tab.examples.tiles:
+        right = "✓" in tile.text()
+        assert (RIGHT if right else WRONG) in tile.styleSheet()
+    tab.start()  # a new run clears the strip until it has its own
+    assert not tab.examples.tiles
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        pass

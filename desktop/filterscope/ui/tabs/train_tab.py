@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
+from filterscope.core.results.examples import class_examples
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
@@ -44,6 +45,7 @@ from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
@@ -66,6 +68,10 @@ class TrainTab(QWidget):
         self.tf_runner = JobRunner(self)
         self.runs_runner = JobRunner(self)
         self.read_runner = JobRunner(self)
+        self.examples_runner = JobRunner(self)
+        self.examples = PredictionStripWidget()
+        self.examples.setToolTip("A few validation images of each class with the best model's "
+                                 "prediction: green right, red wrong")
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
         self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
@@ -106,6 +112,8 @@ class TrainTab(QWidget):
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_job_ended.connect(self._on_runner_job_ended)
         self.read_runner.sig_finished.connect(self._on_run_read)
+        self.examples_runner.sig_finished.connect(self.examples.set_examples)
+        self.examples_runner.sig_failed.connect(lambda _message: self.examples.clear())
         self.read_runner.sig_failed.connect(self.result_label.setText)
         self.tf_runner.sig_finished.connect(self.tf_label.setText)
         self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
@@ -141,6 +149,7 @@ class TrainTab(QWidget):
         middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
+        middle_layout.addWidget(self.examples)
         bottom = QHBoxLayout()
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
@@ -276,6 +285,8 @@ class TrainTab(QWidget):
             return
         self.curves.start_run()
         self.result_label.clear()
+        self.examples_runner.cancel()
+        self.examples.clear()
         self._job = self.runner.start(train_run, run, Path(self.runs_edit.text()))
 
     @Slot(bool)
@@ -300,6 +311,7 @@ class TrainTab(QWidget):
         if result.run_dir:
             text += f" Saved in {result.run_dir}."
             self._state.run_saved(result.run_dir)
+            self._show_examples(result)
         if result.skipped:
             text += (f" {len(result.skipped)} unreadable file(s) were left out, e.g. "
                      f"{result.skipped[0]['path']}: {result.skipped[0]['reason']}"
@@ -381,6 +393,14 @@ class TrainTab(QWidget):
         result = self._results.get(item.data(Qt.ItemDataRole.UserRole))
         if result is not None:
             self.curves.show_history(result.history)
+            self._show_examples(result)
+
+    def _show_examples(self, result: RunResult) -> None:
+        """Predict a few validation images of each class with the run's best model (a job)."""
+        self.examples.clear()
+        if result.run_dir is not None and (result.run_dir / "best.keras").is_file() \
+                and any(row.get("val_accuracy") is not None for row in result.history):
+            self.examples_runner.start(class_examples, result.run_dir)
 
     @Slot(QListWidgetItem)
     def _on_runs_changed(self, _item: QListWidgetItem) -> None:

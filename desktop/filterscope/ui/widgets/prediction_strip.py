@@ -1,0 +1,66 @@
+"""A row of validation images, a few per class, each with the model's prediction under it in
+green (right) or red (wrong): the model at work, for a class to see."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from filterscope.core.results.examples import Example
+from filterscope.ui.widgets.image_view import to_qimage
+
+RIGHT, WRONG, UNREAD = "#1b7f3b", "#b00020", "#666666"
+
+
+def caption(example: Example) -> tuple[str, str]:
+    """The text under an example and its colour."""
+    if example.predicted is None:
+        return f"{example.true}\nunreadable", UNREAD
+    verdict = "✓" if example.correct else "✗"
+    return (f"{example.true}\n{verdict} {example.predicted} {example.probability:.0%}",
+            RIGHT if example.correct else WRONG)
+
+
+class PredictionStripWidget(QScrollArea):
+    """Shows the examples of :func:`~filterscope.core.results.examples.class_examples`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._inner = QWidget()
+        self._row = QHBoxLayout(self._inner)
+        self._row.setContentsMargins(2, 2, 2, 2)
+        self._row.addStretch(1)
+        self.setWidget(self._inner)
+        self.setWidgetResizable(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tiles: list[QLabel] = []  # the captions, in order
+        self.setVisible(False)
+
+    def set_examples(self, examples: list[Example]) -> None:
+        """Replace the tiles (hidden when there are none)."""
+        self.clear()
+        for example in examples:
+            tile = QWidget()
+            column = QVBoxLayout(tile)
+            column.setContentsMargins(2, 2, 2, 2)
+            picture = QLabel()
+            picture.setPixmap(QPixmap.fromImage(to_qimage(example.thumbnail)))
+            picture.setToolTip(example.error or example.name)
+            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text, colour = caption(example)
+            label = QLabel(text)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setStyleSheet(f"color: {colour}; font-weight: bold")
+            column.addWidget(picture)
+            column.addWidget(label)
+            self._row.insertWidget(self._row.count() - 1, tile)
+            self.tiles.append(label)
+        self.setVisible(bool(examples))
+
+    def clear(self) -> None:
+        """Remove every tile."""
+        while self._row.count() > 1:
+            self._row.takeAt(0).widget().deleteLater()
+        self.tiles = []
+        self.setVisible(False)
