@@ -178,7 +178,8 @@ def train_runs(window, count: int, shoot) -> None:
 
 
 def pick_run(window, name: str, shoot) -> None:
-    """Pick a listed run in the Train tab (its curves are drawn), then shoot."""
+    """Pick a listed run in the Train tab (its curves are drawn, its examples predicted), then
+    shoot."""
     tab = window.findChild(TrainTab)
     window.tabs.setCurrentWidget(tab)
     rows = [r for r in range(tab.runs_list.count())
@@ -186,8 +187,9 @@ def pick_run(window, name: str, shoot) -> None:
     if not rows:
         QTimer.singleShot(300, lambda: pick_run(window, name, shoot))  # still being listed
         return
-    tab.runs_list.setCurrentRow(rows[0])
-    QTimer.singleShot(1500, shoot)
+    tab.examples_runner.sig_finished.connect(lambda _examples: QTimer.singleShot(1000, shoot))
+    tab.examples_runner.sig_failed.connect(lambda _message: QTimer.singleShot(1000, shoot))
+    tab.runs_list.setCurrentRow(rows[0])  # draws its curves, then predicts its example strip
 
 
 def stop_run(window, epochs: int, shoot) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from filterscope.core.results.examples import Example
+from filterscope.core.results.examples import THUMB_SIDE, Example
 from filterscope.ui.widgets.image_view import to_qimage
 
 RIGHT, WRONG, UNREAD = "#1b7f3b", "#b00020", "#666666"
@@ -51,11 +51,16 @@ class PredictionStripWidget(QScrollArea):
             text, colour = caption(example)
             label = QLabel(text)
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)  # long class names wrap under the picture, not beside it
+            label.setFixedWidth(max(example.thumbnail.shape[1], THUMB_SIDE) + 24)
             label.setStyleSheet(f"color: {colour}; font-weight: bold")
             column.addWidget(picture)
             column.addWidget(label)
             self._row.insertWidget(self._row.count() - 1, tile)
             self.tiles.append(label)
+        # As tall as the tallest tile and the scroll bar: captions are never cut.
+        self.setMinimumHeight(self._inner.sizeHint().height()
+                              + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
         self.setVisible(bool(examples))
 
     def clear(self) -> None:
