@@ -133,3 +133,16 @@ def test_apply_to_dataset_writes_copies_and_leaves_the_source_alone(qtbot, tab, 
         tab.apply_to(dataset, dataset.root / "inside")
     assert "inside" in blocker.args[0]
     assert tree_digest(dataset.root) == before
+
+
+def test_the_code_page_follows_the_settings_and_gives_the_tabs_result(qtbot, tab) -> None:
+    tab.pages.setCurrentWidget(tab.code)
+    assert "cv2.medianBlur(out, 9)" in tab.code.toPlainText()  # the chapter preset
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        tab.controls.rows[0].slider.setValue(2500)
+    params = tab.params
+    code = tab.code.toPlainText()
+    assert f"{params.targets[0].rgb}, {params.targets[0].threshold:g})" in code
+    namespace = {"image": tab._preview.img.copy()}
+    exec(compile(code, "mask-code", "exec"), namespace)
+    assert np.array_equal(namespace["out"], tab._preview.render(params).image)

@@ -216,3 +216,16 @@ def test_another_folder_is_evaluated(qtbot, tab, results_photos) -> None:
     ev = evaluate(qtbot, tab)
     assert ev.eval_set["kind"] == "folder" and ev.n_images == 6
     assert tab.summary.per_class.rowCount() == 2
+
+
+def test_the_code_page_reproduces_the_evaluation(qtbot, tab) -> None:
+    assert "Evaluate a run" in tab.code.toPlainText()
+    ev = evaluate(qtbot, tab)
+    tab.pages.setCurrentWidget(tab.code)
+    code = tab.code.toPlainText()
+    assert f"{ev.name}.csv" in code and "confusion_matrix" in code
+    namespace: dict = {}
+    exec(compile(code, "results-code", "exec"), namespace)
+    assert namespace["accuracy"] == ev.scores.accuracy
+    assert namespace["baseline"] == ev.baseline.accuracy
+    assert namespace["matrix"].tolist() == ev.scores.confusion.tolist()

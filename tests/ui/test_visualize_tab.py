@@ -263,3 +263,14 @@ def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
     finally:
         QApplication.setFont(old)
     qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
+
+
+def test_the_code_page_shows_the_ascent_start_would_run(qtbot, tab, mnist_run) -> None:
+    assert tab.layers.select("block2_conv")
+    tab.controls.filter_spin.setValue(3)
+    tab.pages.setCurrentWidget(tab.code)
+    code = tab.code.toPlainText()
+    assert str(mnist_run / "best.keras") in code and "tf.GradientTape()" in code
+    assert "INDICES = tf.constant([3])" in code and "if layer.name == 'block2_conv':" in code
+    tab.controls.filter_spin.setValue(4)  # the page follows the controls
+    assert "INDICES = tf.constant([4])" in tab.code.toPlainText()

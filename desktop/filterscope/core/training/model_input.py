@@ -62,6 +62,23 @@ def preprocess(x: Any, mode: str) -> Any:
     raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
 
 
+def caffe_mean_text() -> str:
+    """CAFFE_MEAN_BGR as Python source (the float32 values read back exactly from it)."""
+    return str([round(float(v), 3) for v in CAFFE_MEAN_BGR])
+
+
+def preprocess_code(mode: str, indent: str = "    ") -> list[str]:
+    """Lines of Python that return :func:`preprocess` of float pixels ``x`` (the generated code
+    of the Visualise and Results tabs: written here so that it cannot drift from the arithmetic).
+    """
+    return {
+        "unit": [f"{indent}return x * (1.0 / 255.0)  # RGB (or gray) in [0, 1]"],
+        "caffe": [f"{indent}# VGG16's preprocess_input: BGR, ImageNet's mean subtracted",
+                  f"{indent}return x[..., ::-1] - np.array({caffe_mean_text()}, np.float32)"],
+        "tf": [f"{indent}return x * (1.0 / 127.5) - 1.0  # MobileNetV2's preprocess_input: [-1, 1]"],
+    }[mode]
+
+
 def unpreprocess(x: Any, mode: str) -> Any:
     """The inverse of :func:`preprocess`: model input back to RGB (or gray) in 0-255."""
     if mode == "unit":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -37,6 +36,7 @@ from filterscope.core.training.pipeline import PreviewBatch, preview_batch
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.workers import JobRunner
@@ -79,12 +79,12 @@ class AugmentTab(QWidget):
         self.grid = QGridLayout()
         self.model_row = QHBoxLayout()
         self.model_caption = QLabel()
-        self.code = QPlainTextEdit(readOnly=True)
-        self.code.setFont(QFont("monospace"))
+        self.code = CodeViewWidget("The same chain as imgaug code:")
         self._build_layout()
         self._refresh = qthrottled(self._start_preview, timeout=50, parent=self)
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.load_button.clicked.connect(self._on_load_clicked)
+        self.code.sig_status.connect(self.sig_status)
         self.save_button.clicked.connect(self._on_save_clicked)
         self.editor.sig_chain_changed.connect(self._on_chain_changed)
         self.count_spin.valueChanged.connect(self._refresh)
@@ -131,7 +131,6 @@ class AugmentTab(QWidget):
         right_layout.addLayout(source)
         right_layout.addWidget(grid_box, 3)
         right_layout.addWidget(model_box, 1)
-        right_layout.addWidget(QLabel("The same chain as imgaug code:"))
         right_layout.addWidget(self.code, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)

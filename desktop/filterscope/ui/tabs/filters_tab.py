@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QScrollArea,
     QSpinBox,
     QTabWidget,
@@ -33,6 +31,7 @@ from filterscope.core.filters.conv import PADDINGS
 from filterscope.core.filters.layer import FilterLayer
 from filterscope.core.filters.source import to_input
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.filter_source import FilterSourceWidget
 from filterscope.ui.widgets.filter_views import FilterViewsWidget
 from filterscope.ui.widgets.kernel_editor import KernelEditorWidget
@@ -83,9 +82,8 @@ class FiltersTab(QWidget):
             label.setWordWrap(True)
         self.steps = StepControlsWidget()
         self.views = FilterViewsWidget(self.steps)
-        self.code = QPlainTextEdit(readOnly=True)
-        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self._fit_code_font()
+        self.code = CodeViewWidget("The filters, ReLU and pooling in plain numpy: run it with the "
+                                   "image to get the maps shown.")
         self.pages = QTabWidget()
         self.pages.addTab(self.views, "Step through")
         self.pages.addTab(self.code, "NumPy code")
@@ -122,6 +120,7 @@ class FiltersTab(QWidget):
     def _connect(self) -> None:
         self.source.sig_image_changed.connect(self._on_source_image_changed)
         self.source.sig_status.connect(self.sig_status)
+        self.code.sig_status.connect(self.sig_status)
         self.colour_box.toggled.connect(self._on_shape_changed)
         self.size_combo.currentIndexChanged.connect(self._on_shape_changed)
         self.second_box.toggled.connect(self._on_second_toggled)
@@ -142,13 +141,6 @@ class FiltersTab(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_panel()
-            self._fit_code_font()
-
-    def _fit_code_font(self) -> None:
-        """A fixed-width font at the application's text size (View > Larger text)."""
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(self.font().pointSizeF())
-        self.code.setFont(font)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
 from filterscope.core.masking.batch import mask_dataset
+from filterscope.core.masking.code import mask_code
 from filterscope.core.masking.colordist import (
     MaskParams,
     MaskParamsError,
@@ -39,6 +41,7 @@ from filterscope.core.masking.colordist import (
 )
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
@@ -96,6 +99,7 @@ class MaskTab(QWidget):
         self._refresh = qthrottled(self._render_preview, timeout=30, parent=self)
         self._refresh_strip = qthrottled(self._render_strip, timeout=120, parent=self)
         self._connect()
+        self.code.setPlainText(mask_code(self.params))
 
     def _build_widgets(self) -> None:
         self.picker = ItemPickerWidget()
@@ -114,6 +118,9 @@ class MaskTab(QWidget):
         self.apply_button = QPushButton("Apply to dataset…")
         self.use_box = QCheckBox("Use this mask when training")
         self.strip = ExampleStripWidget()
+        self.code = CodeViewWidget("These settings as numpy and OpenCV code: run it on the image to get "
+                                   "the Result and the Mask shown.")
+        self.pages = QTabWidget()
         self.job_panel = JobPanelWidget(self.batch_runner)
 
     def _build_layout(self) -> None:
@@ -128,9 +135,13 @@ class MaskTab(QWidget):
             column.addWidget(caption)
             column.addWidget(view, 1)
             images.addLayout(column, 1)
+        images_page = QWidget()
+        images_page.setLayout(images)
+        self.pages.addTab(images_page, "Images")
+        self.pages.addTab(self.code, "NumPy + OpenCV code")
         left = QVBoxLayout()
         left.addLayout(picker)
-        left.addLayout(images, 1)
+        left.addWidget(self.pages, 1)
         left.addWidget(QLabel("One example per class, masked with these settings:"))
         left.addWidget(self.strip)
         presets = QHBoxLayout()
@@ -160,6 +171,7 @@ class MaskTab(QWidget):
         self.view_combo.currentIndexChanged.connect(self._refresh)
         self.controls.sig_params_changed.connect(self._on_params_changed)
         self.controls.sig_status.connect(self.sig_status)
+        self.code.sig_status.connect(self.sig_status)
         self.controls.pick_button.toggled.connect(self.views[0].set_picking)
         self.views[0].sig_pixel_clicked.connect(self._on_view_pixel_clicked)
         self.chapter_button.clicked.connect(self._on_chapter_clicked)
@@ -187,6 +199,7 @@ class MaskTab(QWidget):
 
     @Slot(object)
     def _on_params_changed(self, params: MaskParams) -> None:
+        self.code.setPlainText(mask_code(params))
         self._refresh()
         self._refresh_strip()
         if self.use_box.isChecked():

@@ -19,12 +19,14 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from filterscope.core.results.code import results_code
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import evaluate_and_save, saved_evaluations
 from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
 from filterscope.core.results.store import SavedEvaluations, load_evaluation
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -44,6 +46,7 @@ class ResultsTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._evaluation: Evaluation | None = None
+        self._opened: Path | None = None  # the saved evaluation being opened, if one is
         self._runs_stale, self._just_trained = True, None
         self.runs_runner, self.list_runner = JobRunner(self), JobRunner(self)
         self.runner = JobRunner(self)  # evaluating, or opening a saved evaluation
@@ -58,6 +61,9 @@ class ResultsTab(QWidget):
         self.review_label = QLabel()
         self.review_label.setWordWrap(True)
         self.predict = PredictPanelWidget()
+        self.code = CodeViewWidget("The evaluation as Keras, OpenCV and scikit-learn code: the run's "
+                                   "model, its images prepared as in training, the same scores.")
+        self.code.setPlainText("# Evaluate a run, or open a saved evaluation, to see its code.")
         self.pages = QTabWidget()
         self.job_panel = JobPanelWidget(self.runner)
         self._build_layout()
@@ -82,6 +88,7 @@ class ResultsTab(QWidget):
         result.addWidget(images)
         result.setSizes([560, 520])  # the matrix of a dozen classes, and three thumbnails a row
         self.pages.addTab(result, "Evaluation")
+        self.pages.addTab(self.code, "Python code")
         self.pages.addTab(self.predict, "Predict")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.picker)
@@ -105,6 +112,7 @@ class ResultsTab(QWidget):
         self.open_button.clicked.connect(self._on_open_clicked)
         self.review_button.clicked.connect(self._on_review_clicked)
         self.gallery.sig_row_selected.connect(self._on_row_selected)
+        self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
 
@@ -159,6 +167,7 @@ class ResultsTab(QWidget):
         if run_dir is None:
             return
         data, subset = self.picker.chosen_set()
+        self._opened = None
         self.summary.clear(f"Evaluating {run_dir.name}…")
         self.gallery.set_rows(None, [])
         self.runner.start(evaluate_and_save, run_dir, data=data, subset=subset,
@@ -168,12 +177,15 @@ class ResultsTab(QWidget):
     def open_saved(self, path: str) -> None:
         """Open a saved evaluation (a job: its per-image CSV is read)."""
         self.summary.clear(f"Opening {Path(path).name}…")
+        self._opened = Path(path)
         self.runner.start(load_evaluation, path)
 
     @Slot(object)
     def _on_evaluated(self, evaluation: Evaluation) -> None:
         self._evaluation = evaluation
         self.summary.show_evaluation(evaluation)
+        self.code.setPlainText(results_code(evaluation, None if self._opened is None
+                                            else self._opened.with_suffix(".csv")))
         self.show_wrong()
         run_dir = self.run_dir()
         if run_dir is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -44,6 +42,7 @@ from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_r
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
@@ -89,9 +88,7 @@ class TrainTab(QWidget):
         self.summary.verticalHeader().setVisible(False)
         self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.total_label = QLabel()
-        self.code = QPlainTextEdit(readOnly=True)
-        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.code = CodeViewWidget("The model, compile and fit as Keras code:")
         self.details = QTabWidget()
         self.curves = TrainingCurvesWidget()
         self.runs_list = QListWidget()
@@ -101,6 +98,7 @@ class TrainTab(QWidget):
         self._build_layout()
         self._runs_listed = False
         self.options.sig_changed.connect(self._show_summary)
+        self.code.sig_status.connect(self.sig_status)
         self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
         self.options.size_spin.valueChanged.connect(self._on_options_size_changed)
         self.runs_edit.editingFinished.connect(self._list_saved_runs)

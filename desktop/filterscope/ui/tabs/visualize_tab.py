@@ -30,6 +30,7 @@ from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
+from filterscope.core.visualize.code import ascent_code
 from filterscope.core.visualize.export import save_picture
 from filterscope.core.visualize.jobs import (
     ImageProbe,
@@ -44,6 +45,7 @@ from filterscope.core.visualize.settings import FILTER
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
 from filterscope.ui.widgets.ascent_view import AscentViewWidget
+from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_probe import ImageProbeWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.layer_list import LayerListWidget
@@ -83,6 +85,8 @@ class VisualizeTab(QWidget):
         self.ascent = AscentViewWidget()
         self.probe = ImageProbeWidget()
         self.weights = WeightsViewWidget()
+        self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
+                                   "(GradientTape): it loads the same model and paints the same pictures.")
         self.pages = QTabWidget()
         self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
@@ -104,6 +108,7 @@ class VisualizeTab(QWidget):
         self.pages.addTab(self.ascent, "Gradient ascent")
         self.pages.addTab(self.probe, "Image: maps and Grad-CAM")
         self.pages.addTab(self.weights, "Weights")
+        self.pages.addTab(self.code, "TensorFlow code")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
@@ -120,6 +125,8 @@ class VisualizeTab(QWidget):
         self.tf_runner.sig_finished.connect(self._on_tf_loaded)
         self.layers.sig_layer_changed.connect(self._on_layer_changed)
         self.controls.sig_changed.connect(self._update_buttons)
+        self.controls.sig_changed.connect(self._show_code)
+        self.code.sig_status.connect(self.sig_status)
         self.controls.start_button.clicked.connect(self.start)
         self.controls.stop_button.clicked.connect(self.runner.cancel)
         self.controls.save_button.clicked.connect(self._on_save_clicked)
@@ -315,11 +322,26 @@ class VisualizeTab(QWidget):
             elif self._shown.get("probe") != (layer.name, self._images_loaded):
                 self._shown["probe"] = (layer.name, self._images_loaded)
                 self.probe_runner.start(probe_image, session, self._image.rgb, layer.name)
+        elif page is self.code:
+            self._show_code()
         elif page is self.weights:
             conv = layer.name if layer.conv else None
             if self._shown.get("weights") != (conv,):
                 self._shown["weights"] = (conv,)
                 self.weights_runner.start(draw_weights, session, conv)
+
+    @Slot()
+    def _show_code(self) -> None:
+        """The code of what Start would paint, while the code page is shown."""
+        if self.pages.currentWidget() is not self.code or self._model is None:
+            return
+        problem = self.controls.problem()
+        try:
+            text = f"# {problem}" if problem else \
+                ascent_code(self._model.session, self.controls.target(), self.controls.settings())
+        except VisualizeError as exc:
+            text = f"# {exc}"
+        self.code.setPlainText(text)
 
     @Slot(object)
     def _on_probe_finished(self, probe: ImageProbe) -> None:
