@@ -28,6 +28,7 @@ from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
+from filterscope.ui.widgets.fitting import HeaderFit
 from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
@@ -70,6 +71,7 @@ class DatasetTab(QWidget):
         self.problems.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.problems.verticalHeader().setVisible(False)
         self.problems.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        HeaderFit(self.problems)
         self.class_filter = QComboBox()
         self.grid = ThumbnailGridWidget()
         self.viewer = ImageViewWidget()

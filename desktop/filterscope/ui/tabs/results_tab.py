@@ -108,6 +108,10 @@ class ResultsTab(QWidget):
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
 
+    def shortcut_buttons(self) -> dict[str, QPushButton]:
+        """The buttons the main window's Start and Stop shortcuts press: evaluate, cancel."""
+        return {"start": self.evaluate_button, "stop": self.job_panel.cancel_button}
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self._runs_stale:

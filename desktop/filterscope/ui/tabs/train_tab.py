@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -45,8 +46,12 @@ from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
+from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
+
+
+LARGE_TEXT = 1.4  # times the system's text size: the layout stacks what sits side by side
 
 
 class TrainTab(QWidget):
@@ -68,7 +73,8 @@ class TrainTab(QWidget):
         self.read_runner = JobRunner(self)
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
-        self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
+        self.chain_box = QCheckBox("Augment with the Augment tab's chain")
+        self.chain_box.setToolTip("Training images only: validation images are never augmented")
         self.runs_edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
@@ -79,10 +85,14 @@ class TrainTab(QWidget):
         header = self.summary.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.summary.setWordWrap(False)
+        # A narrow table (large text on a projector) puts a layer's type under its name.
+        self.summary.setWordWrap(True)
+        self.summary.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary.verticalHeader().setVisible(False)
         self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        HeaderFit(self.summary, words=True)
         self.total_label = QLabel()
+        self.total_label.setWordWrap(True)
         self.code = QPlainTextEdit(readOnly=True)
         self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -141,7 +151,7 @@ class TrainTab(QWidget):
         middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
-        bottom = QHBoxLayout()
+        self.bottom = bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
         layers_layout.setContentsMargins(0, 0, 0, 0)
@@ -150,18 +160,30 @@ class TrainTab(QWidget):
         self.details.addTab(layers, "Model summary")
         self.details.addTab(self.code, "Keras code")
         runs_box = QVBoxLayout()
-        runs_box.addWidget(QLabel("Runs (pick one to see its curves; tick to overlay validation)"))
+        runs_title = QLabel("Runs (pick one to see its curves; tick to overlay validation)")
+        runs_title.setWordWrap(True)  # the column narrows at a projector's size
+        runs_box.addWidget(runs_title)
         runs_box.addWidget(self.runs_list, 1)
         bottom.addWidget(self.details, 3)
         bottom.addLayout(runs_box, 2)
         middle_layout.addLayout(bottom, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(SidePanelWidget(left))
         splitter.addWidget(middle)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.job_panel)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            # At large text the runs list goes under the summary: side by side they are wider
+            # than a projector's window.
+            system = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
+            large = self.font().pointSizeF() >= LARGE_TEXT * system
+            self.bottom.setDirection(QBoxLayout.Direction.TopToBottom if large
+                                     else QBoxLayout.Direction.LeftToRight)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -169,6 +191,10 @@ class TrainTab(QWidget):
             self.tf_runner.start(load_tensorflow)
         if not self._runs_listed:
             self._list_saved_runs()
+
+    def shortcut_buttons(self) -> dict[str, QPushButton]:
+        """The buttons the main window's Start and Stop shortcuts press."""
+        return {"start": self.start_button, "stop": self.stop_button}
 
     # --- settings --------------------------------------------------------------------------
 
