@@ -52,6 +52,7 @@ class ResultsTab(QWidget):
         self.summary = EvalSummaryWidget()
         self.gallery = ResultsGalleryWidget()
         self.gallery_title = QLabel("Images")
+        self.gallery_title.setWordWrap(True)  # a cell's long title, in a narrow column
         self.wrong_button = QPushButton("Misclassified")
         self.open_button = QPushButton("Open folder")
         self.review_button = QPushButton("Label looks wrong")
@@ -65,7 +66,6 @@ class ResultsTab(QWidget):
         self._update_buttons()
 
     def _build_layout(self) -> None:
-        self.picker.setMaximumWidth(380)
         images = QWidget()
         buttons = QHBoxLayout()
         for button in (self.wrong_button, self.open_button, self.review_button):
@@ -86,6 +86,7 @@ class ResultsTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.picker)
         splitter.addWidget(self.pages)
+        splitter.setStretchFactor(0, 0)  # the picker keeps its own width, at any text size
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)

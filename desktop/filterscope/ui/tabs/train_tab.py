@@ -46,12 +46,12 @@ from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
-from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget
+from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
 
 
-LARGE_TEXT = 1.4  # times the system's text size: the layout stacks what sits side by side
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 
 
 class TrainTab(QWidget):
@@ -180,10 +180,11 @@ class TrainTab(QWidget):
         if event.type() == QEvent.Type.FontChange:
             # At large text the runs list goes under the summary: side by side they are wider
             # than a projector's window.
-            system = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
-            large = self.font().pointSizeF() >= LARGE_TEXT * system
-            self.bottom.setDirection(QBoxLayout.Direction.TopToBottom if large
-                                     else QBoxLayout.Direction.LeftToRight)
+            self.bottom.setDirection(stacked_direction(self))
+            large = self.bottom.direction() == QBoxLayout.Direction.TopToBottom
+            # Stacked, four rows of runs leave the height to the curves and the summary.
+            rows = 4 * self.runs_list.fontMetrics().height() + 2 * self.runs_list.frameWidth()
+            self.runs_list.setMaximumHeight(rows if large else QWIDGETSIZE_MAX)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

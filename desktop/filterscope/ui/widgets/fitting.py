@@ -5,10 +5,20 @@ window taller, and tables never narrower than their column titles."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QFontDatabase
 from shiboken6 import isValid
-from PySide6.QtWidgets import QFrame, QHeaderView, QScrollArea, QStyle, QTableView, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHeaderView, QScrollArea, QStyle, QTableView, QWidget
 
 MIN_HEIGHT = 120  # a few rows of the column stay in view however small the window
+LARGE_TEXT = 1.4  # times the system's text size: layouts stack what sits side by side
+
+
+def stacked_direction(widget: QWidget) -> QBoxLayout.Direction:
+    """Top to bottom at large text (presentation mode, Larger text), else left to right: for a
+    row that would be wider than a projector's window."""
+    system = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
+    large = widget.font().pointSizeF() >= LARGE_TEXT * system
+    return QBoxLayout.Direction.TopToBottom if large else QBoxLayout.Direction.LeftToRight
 
 
 class SidePanelWidget(QScrollArea):
