@@ -9,16 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -42,6 +44,7 @@ from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.workers import JobRunner
 
 MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
+PREVIEW_SIDE, PREVIEW_COLUMNS = 170, 4  # the preview grid's pictures, and most to a row
 
 
 class AugmentTab(QWidget):
@@ -60,6 +63,7 @@ class AugmentTab(QWidget):
         self._state = state
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
+        self._pictures: list[QLabel] = []
         self.runner = JobRunner(self)
         self.model_runner = JobRunner(self)
         self.items_runner = JobRunner(self)
@@ -67,6 +71,9 @@ class AugmentTab(QWidget):
         for name in CHAIN_PRESETS:
             self.preset_combo.addItem(builtin_chain(name).name, name)
         self.preset_combo.setPlaceholderText("Custom chain")
+        # Long preset names would set the column's width; the open list still shows them whole.
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(18)
         self.load_button = QPushButton("Load…")
         self.save_button = QPushButton("Save…")
         self.editor = ChainEditorWidget(builtin_chain("chapter"))
@@ -75,10 +82,12 @@ class AugmentTab(QWidget):
         self.reroll_button = QPushButton("Re-roll")
         self.random_box = QCheckBox("Random dataset images")
         self.picker = ItemPickerWidget()
-        self.use_box = QCheckBox("Use this chain when training (training images only)")
+        self.use_box = QCheckBox("Use this chain when training")
+        self.use_box.setToolTip("Training images only: validation images are never augmented")
         self.grid = QGridLayout()
         self.model_row = QHBoxLayout()
         self.model_caption = QLabel()
+        self.model_caption.setWordWrap(True)
         self.code = CodeViewWidget("The same chain as imgaug code:")
         self._build_layout()
         self._refresh = qthrottled(self._start_preview, timeout=50, parent=self)
@@ -114,22 +123,36 @@ class AugmentTab(QWidget):
         left_layout.addLayout(presets)
         left_layout.addWidget(self.editor, 1)
         left_layout.addWidget(self.use_box)
-        source = QHBoxLayout()
-        for widget in (self.picker, self.random_box, QLabel("Versions"), self.count_spin, QLabel("Seed"),
-                       self.seed_spin, self.reroll_button):
-            source.addWidget(widget)
-        source.addStretch(1)
+        source = QVBoxLayout()  # three rows: one is wider than a projector's window at large text
+        rows = ((self.picker,), (self.random_box, self.reroll_button),
+                (QLabel("Versions"), self.count_spin, QLabel("Seed"), self.seed_spin))
+        for widgets in rows:
+            row = QHBoxLayout()
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+            source.addLayout(row)
         grid_box = QWidget()
         grid_box.setLayout(self.grid)
-        model_box = QGroupBox("What the model sees: a batch from the training pipeline (mask if on → "
-                              "resize → augment → rescale 1/255)")
+        # The grid scrolls and wraps to the column's width, so the tab fits a projector's window.
+        self.grid_scroll = QScrollArea()
+        self.grid_scroll.setWidget(grid_box)
+        self.grid_scroll.setWidgetResizable(True)
+        self.grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.grid_scroll.viewport().installEventFilter(self)
+        model_box = QGroupBox("What the model sees")
         model_layout = QVBoxLayout(model_box)
+        pipeline = QLabel("A batch from the training pipeline (mask if on → resize → augment → "
+                          "rescale 1/255)")
+        pipeline.setWordWrap(True)
+        model_layout.addWidget(pipeline)
         model_layout.addLayout(self.model_row)
         model_layout.addWidget(self.model_caption)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(source)
-        right_layout.addWidget(grid_box, 3)
+        right_layout.addWidget(self.grid_scroll, 3)
         right_layout.addWidget(model_box, 1)
         right_layout.addWidget(self.code, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -255,10 +278,30 @@ class AugmentTab(QWidget):
     def _on_preview_finished(self, shown: list) -> None:
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
-        columns = 4
-        for i, image in enumerate(shown):
-            self.grid.addWidget(self._picture(image, 170), i // columns, i % columns)
+        self._pictures = [self._picture(image, PREVIEW_SIDE) for image in shown]
+        self._arrange_grid()
         self.sig_previewed.emit()
+
+    def grid_columns(self) -> int:
+        """Pictures per row of the preview: as many as fit the column's width, at most four."""
+        spacing = max(self.grid.horizontalSpacing(), 0)
+        margins = self.grid.contentsMargins()
+        width = self.grid_scroll.viewport().width() - margins.left() - margins.right()
+        fit = (width + spacing) // (PREVIEW_SIDE + spacing)
+        return min(max(fit, 1), PREVIEW_COLUMNS)
+
+    def _arrange_grid(self) -> None:
+        while self.grid.count():
+            self.grid.takeAt(0)
+        columns = self.grid_columns()
+        for i, label in enumerate(self._pictures):
+            self.grid.addWidget(label, i // columns, i % columns)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.grid_scroll.viewport() and event.type() == QEvent.Type.Resize \
+                and self._pictures:
+            self._arrange_grid()
+        return super().eventFilter(watched, event)
 
     @Slot(float, str)
     def _on_model_progress(self, _fraction: float, message: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -28,6 +29,7 @@ from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
+from filterscope.ui.widgets.fitting import HeaderFit, stacked_direction
 from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
@@ -70,6 +72,7 @@ class DatasetTab(QWidget):
         self.problems.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.problems.verticalHeader().setVisible(False)
         self.problems.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        HeaderFit(self.problems)
         self.class_filter = QComboBox()
         self.grid = ThumbnailGridWidget()
         self.viewer = ImageViewWidget()
@@ -99,13 +102,22 @@ class DatasetTab(QWidget):
         self.viewer_runner.sig_failed.connect(self._on_viewer_runner_failed)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the buttons under the dataset at large text
+            self.top.setDirection(stacked_direction(self))
+
     def _build_layout(self) -> None:
-        top = QHBoxLayout()
-        for widget in (QLabel("Dataset:"), self.source_combo, self.fetch_button,
-                       self.import_button, self.open_button,
+        source, buttons = QHBoxLayout(), QHBoxLayout()
+        for widget in (QLabel("Dataset:"), self.source_combo):
+            source.addWidget(widget)
+        for widget in (self.fetch_button, self.import_button, self.open_button,
                        self.split_button, self.subset_filter):
-            top.addWidget(widget)
-        top.addStretch(1)
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        self.top = top = QBoxLayout(QBoxLayout.Direction.LeftToRight)  # stacked at large text
+        top.addLayout(source)
+        top.addLayout(buttons, 1)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.info)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -131,6 +132,12 @@ class FiltersTab(QWidget):
         self.padding_combo.currentIndexChanged.connect(self.recompute)
         self.steps.sig_changed.connect(self._on_steps_changed)
         self.views.sig_output_clicked.connect(self._on_views_output_clicked)
+        # The arrows step only in the step-through, where no table or slider wants them.
+        self.views.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for key, button in ((Qt.Key.Key_Right, self.steps.step_button),
+                            (Qt.Key.Key_Left, self.steps.back_button)):
+            QShortcut(QKeySequence(key), self.views, button.click,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _fit_panel(self) -> None:
         """The settings column as wide as its widest control needs, at any text size."""
@@ -141,6 +148,10 @@ class FiltersTab(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_panel()
+
+    def shortcut_buttons(self) -> dict[str, QWidget]:
+        """The buttons the main window's Next and Previous step shortcuts press."""
+        return {"next": self.steps.step_button, "previous": self.steps.back_button}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -55,6 +55,7 @@ class ResultsTab(QWidget):
         self.summary = EvalSummaryWidget()
         self.gallery = ResultsGalleryWidget()
         self.gallery_title = QLabel("Images")
+        self.gallery_title.setWordWrap(True)  # a cell's long title, in a narrow column
         self.wrong_button = QPushButton("Misclassified")
         self.open_button = QPushButton("Open folder")
         self.review_button = QPushButton("Label looks wrong")
@@ -71,7 +72,6 @@ class ResultsTab(QWidget):
         self._update_buttons()
 
     def _build_layout(self) -> None:
-        self.picker.setMaximumWidth(380)
         images = QWidget()
         buttons = QHBoxLayout()
         for button in (self.wrong_button, self.open_button, self.review_button):
@@ -93,6 +93,7 @@ class ResultsTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.picker)
         splitter.addWidget(self.pages)
+        splitter.setStretchFactor(0, 0)  # the picker keeps its own width, at any text size
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
@@ -115,6 +116,10 @@ class ResultsTab(QWidget):
         self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
+
+    def shortcut_buttons(self) -> dict[str, QPushButton]:
+        """The buttons the main window's Start and Stop shortcuts press: evaluate, cancel."""
+        return {"start": self.evaluate_button, "stop": self.job_panel.cancel_button}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

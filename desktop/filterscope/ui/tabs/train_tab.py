@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -46,8 +47,12 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
+from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.workers import JobRunner
+
+
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 
 
 class TrainTab(QWidget):
@@ -73,7 +78,8 @@ class TrainTab(QWidget):
                                  "prediction: green right, red wrong")
         self.options = RunOptionsWidget()
         self.mask_box = QCheckBox("Apply the mask from the Mask tab")
-        self.chain_box = QCheckBox("Augment training images with the Augment tab's chain")
+        self.chain_box = QCheckBox("Augment with the Augment tab's chain")
+        self.chain_box.setToolTip("Training images only: validation images are never augmented")
         self.runs_edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
@@ -84,10 +90,14 @@ class TrainTab(QWidget):
         header = self.summary.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.summary.setWordWrap(False)
+        # A narrow table (large text on a projector) puts a layer's type under its name.
+        self.summary.setWordWrap(True)
+        self.summary.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary.verticalHeader().setVisible(False)
         self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        HeaderFit(self.summary, words=True)
         self.total_label = QLabel()
+        self.total_label.setWordWrap(True)
         self.code = CodeViewWidget("The model, compile and fit as Keras code:")
         self.details = QTabWidget()
         self.curves = TrainingCurvesWidget()
@@ -148,7 +158,7 @@ class TrainTab(QWidget):
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
         middle_layout.addWidget(self.examples)
-        bottom = QHBoxLayout()
+        self.bottom = bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
         layers_layout.setContentsMargins(0, 0, 0, 0)
@@ -157,18 +167,31 @@ class TrainTab(QWidget):
         self.details.addTab(layers, "Model summary")
         self.details.addTab(self.code, "Keras code")
         runs_box = QVBoxLayout()
-        runs_box.addWidget(QLabel("Runs (pick one to see its curves; tick to overlay validation)"))
+        runs_title = QLabel("Runs (pick one to see its curves; tick to overlay validation)")
+        runs_title.setWordWrap(True)  # the column narrows at a projector's size
+        runs_box.addWidget(runs_title)
         runs_box.addWidget(self.runs_list, 1)
         bottom.addWidget(self.details, 3)
         bottom.addLayout(runs_box, 2)
         middle_layout.addLayout(bottom, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(SidePanelWidget(left))
         splitter.addWidget(middle)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.job_panel)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            # At large text the runs list goes under the summary: side by side they are wider
+            # than a projector's window.
+            self.bottom.setDirection(stacked_direction(self))
+            large = self.bottom.direction() == QBoxLayout.Direction.TopToBottom
+            # Stacked, four rows of runs leave the height to the curves and the summary.
+            rows = 4 * self.runs_list.fontMetrics().height() + 2 * self.runs_list.frameWidth()
+            self.runs_list.setMaximumHeight(rows if large else QWIDGETSIZE_MAX)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -176,6 +199,10 @@ class TrainTab(QWidget):
             self.tf_runner.start(load_tensorflow)
         if not self._runs_listed:
             self._list_saved_runs()
+
+    def shortcut_buttons(self) -> dict[str, QPushButton]:
+        """The buttons the main window's Start and Stop shortcuts press."""
+        return {"start": self.start_button, "stop": self.stop_button}
 
     # --- settings --------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from filterscope.ui.widgets.image_probe import ImageProbeWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.layer_list import LayerListWidget
 from filterscope.ui.widgets.model_picker import ModelPickerWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.weights_view import WeightsViewWidget
 from filterscope.workers import JobRunner
 
@@ -110,7 +111,7 @@ class VisualizeTab(QWidget):
         self.pages.addTab(self.weights, "Weights")
         self.pages.addTab(self.code, "TensorFlow code")
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(SidePanelWidget(left))
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
@@ -228,6 +229,10 @@ class VisualizeTab(QWidget):
         if self._model is None:
             self.controls.start_button.setEnabled(False)
         self.controls.save_button.setEnabled(self.ascent.picture() is not None)
+
+    def shortcut_buttons(self) -> dict[str, QWidget]:
+        """The buttons the main window's Start and Stop shortcuts press: the gradient ascent's."""
+        return {"start": self.controls.start_button, "stop": self.controls.stop_button}
 
     @Slot()
     def start(self) -> None:

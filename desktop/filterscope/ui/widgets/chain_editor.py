@@ -87,18 +87,22 @@ class ChainEditorWidget(QWidget):
         self.remove_button = QPushButton("Remove")
         self.up_button = QPushButton("Up")
         self.down_button = QPushButton("Down")
-        self.random_order = QCheckBox("Random order (shuffle the steps for every image)")
+        self.random_order = QCheckBox("Random order of steps")
+        self.random_order.setToolTip("Shuffle the steps for every image")
         self.form_box = QWidget()
         self.form = QFormLayout(self.form_box)
         self._controls: dict[str, QWidget] = {}
-        row = QHBoxLayout()
-        for widget in (self.add_combo, self.add_button, self.remove_button, self.up_button,
-                       self.down_button):
-            row.addWidget(widget)
+        add, move = QHBoxLayout(), QHBoxLayout()  # two rows: one is too wide at large text
+        add.addWidget(self.add_combo, 1)
+        add.addWidget(self.add_button)
+        for widget in (self.remove_button, self.up_button, self.down_button):
+            move.addWidget(widget)
+        move.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.steps_list, 1)
-        layout.addLayout(row)
+        layout.addLayout(add)
+        layout.addLayout(move)
         layout.addWidget(self.random_order)
         layout.addWidget(self.form_box)
         self.add_button.clicked.connect(self._on_add_clicked)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from filterscope.core.data.datasets import Dataset
+from filterscope.ui.widgets.fitting import HeaderFit
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 
@@ -26,6 +27,7 @@ class ClassSummaryWidget(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        HeaderFit(self.table)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.chart = MplCanvasWidget(self, width=4, height=2.4, redraw=self._draw)
         self._shown: tuple[list[str], list[int]] = ([], [])

@@ -69,7 +69,10 @@ class EvalSummaryWidget(QWidget):
         layout.addWidget(self.warnings)
         layout.addWidget(QLabel("Per class"))
         layout.addWidget(self.per_class, 1)
-        layout.addWidget(QLabel("Confusion matrix (rows: true class, numbered columns: predicted as that class; click a cell)"))
+        matrix_title = QLabel("Confusion matrix (rows: true class, numbered columns: predicted as that "
+                              "class; click a cell)")
+        matrix_title.setWordWrap(True)
+        layout.addWidget(matrix_title)
         layout.addWidget(self.confusion, 2)
 
     def show_evaluation(self, ev: Evaluation) -> None:

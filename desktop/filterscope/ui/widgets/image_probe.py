@@ -14,6 +14,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.visualize.jobs import TOP_CAMS, ImageProbe
 from filterscope.ui.widgets.image_view import ImageViewWidget, to_qimage
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
 
 SIDE = 170  # screen pixels of the image and of each overlay
 
@@ -50,7 +51,9 @@ class ImageProbeWidget(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(QLabel("What the model sees"), 0, 0)
         grid.addWidget(self.fed, 1, 0)
-        grid.addWidget(QLabel("Grad-CAM: where the evidence for each class lies"), 2, 0, 1, 2)
+        cams_title = QLabel("Grad-CAM: where the evidence for each class lies")
+        cams_title.setWordWrap(True)
+        grid.addWidget(cams_title, 2, 0, 1, 2)
         for row, (picture, caption) in enumerate(self.cams):
             picture.setFixedSize(SIDE, SIDE)
             caption.setWordWrap(True)
@@ -61,7 +64,7 @@ class ImageProbeWidget(QWidget):
         grid.setColumnStretch(1, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(maps)
-        splitter.addWidget(cams)
+        splitter.addWidget(SidePanelWidget(cams))  # four overlays: taller than a projector
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([3000, 2000])

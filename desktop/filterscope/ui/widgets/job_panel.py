@@ -22,13 +22,13 @@ class JobPanelWidget(QWidget):
         self._bar.setMaximumWidth(260)
         self._label = QLabel()
         self._label.setMinimumWidth(120)
-        self._cancel = QPushButton("Cancel")
-        self._cancel.clicked.connect(self._on_cancel_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._bar)
         layout.addWidget(self._label, 1)
-        layout.addWidget(self._cancel)
+        layout.addWidget(self.cancel_button)
         runner.sig_progress.connect(self._on_runner_progress)
         runner.sig_running.connect(self._on_runner_running)
         runner.sig_failed.connect(self._on_runner_failed)
@@ -53,7 +53,7 @@ class JobPanelWidget(QWidget):
         if running:
             self._bar.setValue(0)
         self._bar.setVisible(running)
-        self._cancel.setVisible(running)
+        self.cancel_button.setVisible(running)
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

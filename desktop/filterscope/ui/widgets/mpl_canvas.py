@@ -14,11 +14,18 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 MPL_BASE_POINTS = 10.0  # matplotlib's default text size, matched to the system's default font
+# Presentation mode: lines, markers and axes bold enough to survive a projector (text grows
+# with the font already).
+PRESENTING_RC = {"lines.linewidth": 3.0, "lines.markersize": 9.0, "axes.linewidth": 1.6,
+                 "grid.linewidth": 1.4, "xtick.major.width": 1.6, "ytick.major.width": 1.6,
+                 "xtick.major.size": 6.0, "ytick.major.size": 6.0, "patch.linewidth": 1.6}
 
 
 class MplCanvasWidget(FigureCanvasQTAgg):
     """A Figure in a Qt widget; callers draw on ``figure`` inside ``with canvas.styled():`` and
     call ``draw_idle()``. ``redraw`` is called again when the widget's text size changes."""
+
+    _presenting = False  # one switch for every canvas: presentation mode is application-wide
 
     def __init__(self, parent: QWidget | None = None, *, width: float = 4, height: float = 3,
                  redraw: Callable[[], None] | None = None) -> None:
@@ -36,8 +43,16 @@ class MplCanvasWidget(FigureCanvasQTAgg):
 
     def styled(self) -> AbstractContextManager:
         """A context in which new titles, labels and legends take the widget's text size (tick
-        labels are made at draw time: give them ``axes.tick_params(labelsize=tick_points())``)."""
-        return matplotlib.rc_context({"font.size": self.text_points()})
+        labels are made at draw time: give them ``axes.tick_params(labelsize=tick_points())``), and
+        new lines take presentation mode's widths."""
+        extra = PRESENTING_RC if MplCanvasWidget._presenting else {}
+        return matplotlib.rc_context({"font.size": self.text_points(), **extra})
+
+    @classmethod
+    def set_presenting(cls, on: bool) -> None:
+        """Bolder lines and markers in every canvas (each redraws when the font changes next,
+        which presentation mode always does)."""
+        cls._presenting = on
 
     def tick_points(self) -> float:
         """Tick label size to go with :meth:`text_points`."""

@@ -1,0 +1,108 @@
+"""Presentation mode: larger text and controls, a high-contrast palette and bolder charts for a
+projector, on top of View > Larger text, and put back exactly as they were when it is turned off.
+
+The whole application changes at once (its font, style and palette), so every tab, dialog and
+chart follows without knowing about it; the charts pick up their bolder style through
+:class:`~filterscope.ui.widgets.mpl_canvas.MplCanvasWidget`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
+
+from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+
+SCALES = (150, 175, 200, 250)  # per cent of the Larger text size
+DEFAULT_SCALE = 175  # the largest at which every tab fits a 1280 x 720 projector unscrolled
+
+# Pixel sizes that do not follow the font: check boxes, radio buttons and icons would stay
+# small beside the enlarged text.
+_SCALED_METRICS = frozenset({
+    QStyle.PixelMetric.PM_IndicatorWidth, QStyle.PixelMetric.PM_IndicatorHeight,
+    QStyle.PixelMetric.PM_ExclusiveIndicatorWidth, QStyle.PixelMetric.PM_ExclusiveIndicatorHeight,
+    QStyle.PixelMetric.PM_SmallIconSize, QStyle.PixelMetric.PM_ButtonIconSize,
+    QStyle.PixelMetric.PM_ToolBarIconSize, QStyle.PixelMetric.PM_TabBarIconSize,
+    QStyle.PixelMetric.PM_ListViewIconSize,
+})
+
+_PALETTE = {  # near-black on white, a saturated selection: readable through a washed-out beamer
+    QPalette.ColorRole.Window: "#ffffff", QPalette.ColorRole.WindowText: "#000000",
+    QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#ececec",
+    QPalette.ColorRole.Text: "#000000", QPalette.ColorRole.Button: "#e6e6e6",
+    QPalette.ColorRole.ButtonText: "#000000", QPalette.ColorRole.BrightText: "#c00000",
+    QPalette.ColorRole.Highlight: "#0033cc", QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#ffffe0", QPalette.ColorRole.ToolTipText: "#000000",
+    QPalette.ColorRole.PlaceholderText: "#404040", QPalette.ColorRole.Link: "#0033cc",
+    QPalette.ColorRole.Light: "#ffffff", QPalette.ColorRole.Midlight: "#d0d0d0",
+    QPalette.ColorRole.Mid: "#808080", QPalette.ColorRole.Dark: "#404040",
+    QPalette.ColorRole.Shadow: "#000000",
+}
+_DISABLED_TEXT = "#606060"  # still readable, yet plainly unlike enabled text
+
+
+class PresentationStyle(QProxyStyle):
+    """The application's own style with check boxes, radio buttons and icons scaled by a factor."""
+
+    def __init__(self, base_name: str, factor: float) -> None:
+        super().__init__(base_name)
+        self.factor = factor
+
+    def pixelMetric(self, metric, option=None, widget=None) -> int:  # noqa: N802 (Qt override)
+        value = super().pixelMetric(metric, option, widget)
+        return round(value * self.factor) if metric in _SCALED_METRICS else value
+
+
+def high_contrast_palette() -> QPalette:
+    """Near-black text on white with a strong blue selection, in every colour group."""
+    palette = QPalette()
+    for role, colour in _PALETTE.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(_DISABLED_TEXT))
+    return palette
+
+
+class Presentation:
+    """Turns presentation mode on and off for the running application.
+
+    The caller sets the application font (``base points × factor()`` while on), so Larger text
+    keeps working in presentation mode; this class owns the style, the palette and the charts.
+    """
+
+    def __init__(self) -> None:
+        self._saved: tuple[str, QPalette] | None = None  # style name and palette from before
+        self.scale = DEFAULT_SCALE
+
+    def is_on(self) -> bool:
+        """Whether presentation mode is on."""
+        return self._saved is not None
+
+    def factor(self) -> float:
+        """The text scale to apply now: the chosen scale while on, else 1."""
+        return self.scale / 100 if self.is_on() else 1.0
+
+    def set_on(self, on: bool) -> None:
+        """Apply or remove the style, palette and chart style (not the font: see the class)."""
+        if on == self.is_on():
+            return
+        if on:
+            self._saved = (QApplication.style().name(), QApplication.palette())
+            self._apply()
+        else:
+            style_name, palette = self._saved
+            self._saved = None
+            QApplication.setStyle(QStyleFactory.create(style_name))
+            QApplication.setPalette(palette)
+        MplCanvasWidget.set_presenting(on)
+
+    def set_scale(self, percent: int) -> None:
+        """Choose the scale (one of SCALES); controls follow at once while on."""
+        self.scale = percent
+        if self.is_on():
+            self._apply()
+
+    def _apply(self) -> None:
+        # Setting a style re-polishes every widget; the palette is set after it so it wins.
+        QApplication.setStyle(PresentationStyle(self._saved[0], self.scale / 100))
+        QApplication.setPalette(high_contrast_palette())
