@@ -110,8 +110,8 @@ def test_cancel_mid_scan_leaves_the_tab_usable_and_the_folder_untouched(qtbot, s
     window, tab = open_window(qtbot, settings, f"folder:{folder}")
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
         tab.open_source(f"folder:{big}")
-        qtbot.waitUntil(lambda: tab.job_panel._cancel.isVisible(), timeout=WAIT_MS)
-        qtbot.mouseClick(tab.job_panel._cancel, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.job_panel.cancel_button.isVisible(), timeout=WAIT_MS)
+        qtbot.mouseClick(tab.job_panel.cancel_button, Qt.MouseButton.LeftButton)
     assert tab.job_panel.message() == "Cancelled"
     assert window.state.dataset.root == folder  # the old dataset stays
     with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):

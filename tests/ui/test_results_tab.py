@@ -146,7 +146,7 @@ def test_predict_a_folder_writes_the_csv_and_sums_it_up(qtbot, tab, results_phot
 def test_cancel_leaves_the_tab_usable(qtbot, tab) -> None:
     tab.evaluate_button.click()
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
-        tab.job_panel._cancel.click()
+        tab.job_panel.cancel_button.click()
     assert tab.evaluate_button.isEnabled()
     assert tab.job_panel.message() == "Cancelled"
     assert evaluate(qtbot, tab) is not None
