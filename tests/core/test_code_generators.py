@@ -127,7 +127,8 @@ def test_the_ascent_code_paints_the_tabs_pictures(tiny_models, which: str, kind:
     pixels: a one-unit rounding difference between two nearly equal pixels flips a sign and
     moves that pixel by a whole step (up to about 0.01 here), and its neighbours after it
     (about 8 % of the pixels differ by more than 1e-4 after 25 steps). So with it the mean
-    difference must stay below 1e-3, every pixel within 0.05, and the objective within 1 %.
+    difference must stay below 3e-3 (it is 1.3e-3 on an AMD EPYC, where TensorFlow leaves oneDNN
+    off and sums in yet another order), every pixel within 0.05, and the objective within 1 %.
     """
     from filterscope.core.visualize.ascent import ascend
     from filterscope.core.visualize.code import ascent_code
@@ -153,7 +154,7 @@ def test_the_ascent_code_paints_the_tabs_pictures(tiny_models, which: str, kind:
         np.testing.assert_allclose(history, tab.history, rtol=1e-4, atol=1e-5)
         assert np.abs(np.array(namespace["pictures"]).astype(int) - tab.images).max() <= 1
     else:
-        assert np.mean(np.abs(x - tab.raw)) <= 1e-3
+        assert np.mean(np.abs(x - tab.raw)) <= 3e-3
         np.testing.assert_allclose(x, tab.raw, atol=0.05)
         np.testing.assert_allclose(history, tab.history, rtol=1e-2, atol=1e-4)
 
