@@ -143,20 +143,28 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: s
             refuse_inside(target, data.folder())
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
+    _write(target, None)  # a folder that cannot be written fails before the evaluation
     content = gather(run, info, data, which, report=SubReport(report, 0.02, 0.93), cancel=cancel)
     page, sections = render_html(content)
     check_cancel(cancel)
     report.progress(0.97, f"Writing {target.name}")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, page.encode("utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    _write(target, page)
     ev = content.evaluation
     report.progress(1.0, f"Wrote {target.name}")
     return ReportResult(target, sections, page, ev and ev.scores.accuracy, ev and ev.baseline.accuracy,
                         ev and ev.baseline.name, 0 if ev is None else ev.n_images,
                         None if ev is not None else content.skipped_why)
+
+
+def _write(target: Path, page: str | None) -> None:
+    """Make the folder of ``target`` (``page`` None), or write the page there atomically."""
+    try:
+        if page is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            atomic_write_bytes(target, page.encode("utf-8"))
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _data_spec(run: RunResult) -> DataSpec | None:

@@ -15,7 +15,7 @@ from filterscope.core.project.report_sections import data_section, mask_section,
 
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10pt; color: #222;
-       max-width: 1100px; margin: 16px auto; padding: 0 16px; }
+       margin: 16px; max-width: 1000px; }
 h1 { font-size: 17pt; margin-bottom: 2px; }
 h2 { font-size: 13pt; margin-top: 22px; padding-bottom: 2px; border-bottom: 1px solid #9aa; }
 h3 { font-size: 11pt; margin-bottom: 4px; }
@@ -62,7 +62,7 @@ def _training(content: ReportContent) -> str:
         lines.append(f"Early stopping ended the run after epoch {run.stopped_early}.")
     if run.diverged:
         lines.append(f'<span class="warn">{e(run.diverged)}</span>')
-    picture = img(content.curves, "Loss and accuracy per epoch", 860) if content.curves \
+    picture = img(content.curves, "Loss and accuracy per epoch", 660) if content.curves \
         else '<p class="note">No epoch was completed: there are no curves.</p>'
     return f"<p>{' '.join(lines)}</p><p>{picture}</p>"
 
@@ -134,8 +134,9 @@ def _wrong(content: ReportContent) -> str:
         cells.append(f"{picture}<br>{e(w.name)}<br>true <b>{e(w.true)}</b>, predicted "
                      f"<b>{e(w.predicted)}</b> ({pct(w.confidence)})")
     rows = ["".join(f'<td width="25%">{c}</td>' for c in cells[i:i + 4]) for i in range(0, len(cells), 4)]
-    return (f"<p>{n_wrong:,} of {ev.n_images:,} validation images were misclassified; the "
-            f"{len(shown)} the model was surest of come first (a wrong label often hides there).</p>"
+    return (f"<p>{n_wrong:,} of {ev.n_images:,} validation images were misclassified. The "
+            f"{len(shown)} below were predicted most confidently, first; a wrong label often "
+            "hides among them.</p>"
             f'<table class="plain" border="0" cellpadding="4">'
             + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>")
 

@@ -16,8 +16,8 @@ from importlib import metadata
 
 import numpy as np
 
-from filterscope.core.augment.preview import downscale
 from filterscope.core.base.jobs import Cancel, NullReport, check_cancel
+from filterscope.core.base.opencv import cv2
 from filterscope.core.data.images import ImageReadError
 from filterscope.core.data.thumbnails import thumbnail
 from filterscope.core.masking.colordist import apply_mask
@@ -26,14 +26,15 @@ from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.model_input import training_mask
 from filterscope.core.training.pipeline import preview_batch
-from filterscope.core.visualize.render import enlarge, factor_for, png_bytes
+from filterscope.core.visualize.render import png_bytes
 
-SAMPLE_SIDE = 160  # originals and masked copies, longest side in pixels
-MODEL_SIDE = 96  # the model's inputs are enlarged (nearest) to at least this
+# Longest sides in pixels, chosen so that a row of pictures fits an A4 page printed from Qt.
+SAMPLE_SIDE = 120  # originals and masked copies
+MODEL_SIDE = 80  # the model's inputs (enlarged without smoothing, so their pixels show)
 VERSIONS = 3  # augmented versions of each sample image
 MAX_SAMPLES = 4  # sample images (one per class, first classes)
 MAX_WRONG = 12  # confidently wrong images shown
-WRONG_SIDE = 112
+WRONG_SIDE = 120
 # (shown name, distributions that provide it: the first one installed counts)
 PACKAGES = (("Filterscope", ("filterscope",)), ("TensorFlow", ("tensorflow", "tensorflow-cpu")),
             ("Keras", ("keras",)), ("NumPy", ("numpy",)),
@@ -80,7 +81,7 @@ def curves_png(history: list[dict], best_epoch: int | None) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    figure = Figure(figsize=(6.6, 2.7), dpi=150, layout="constrained")  # shown 660 px wide
     epochs = [row["epoch"] for row in history]
     for axes, key, title in zip(figure.subplots(1, 2), ("loss", "accuracy"), ("Loss", "Accuracy")):
         axes.plot(epochs, [_nan(row[key]) for row in history], "o-", color="#1f5f99", label="training")
@@ -135,11 +136,13 @@ def samples(evaluated: EvalSet, classes: list[str], data: DataSpec, seed: int,
 
 
 def _picture(image: np.ndarray, side: int) -> bytes:
-    """PNG of an RGB or gray uint8 image with its longest side at most ``side``; a small one (a
-    28-pixel digit) is enlarged by whole factors, nearest, so its pixels stay visible."""
+    """PNG of an RGB or gray uint8 image with its longest side ``side``: a large one shrunk
+    smoothly, a small one (a 28-pixel digit) enlarged without smoothing, so its pixels show."""
     image = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-    image = downscale(image, side)
-    return png_bytes(enlarge(image, factor_for(max(image.shape[:2]), MODEL_SIDE)))
+    scale = side / max(image.shape[:2])
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    smooth = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
+    return png_bytes(cv2.resize(image, size, interpolation=smooth))
 
 
 def _model_png(x: np.ndarray) -> bytes:
