@@ -100,7 +100,7 @@ def test_names_are_escaped_and_the_mask_and_chain_are_shown(odd_run, tmp_path) -
     assert wrong.startswith("<p>3 of 5 validation images were misclassified")
     assert wrong.count("<img ") == 3 and wrong.count(f"true <b>{UNICODE}</b>") == 3
     mask = re.search(r"Mask and augmentation</h2>(.*?)<h2", page, re.S).group(1)
-    assert "220, 80, 80" in mask and "Fliplr(" in mask and "<th>Masked</th>" in mask
+    assert "220, 80, 80" in mask and "Fliplr(" in mask and "%\">Masked</th>" in mask
     assert mask.count("as fed to the model") == VERSIONS * min(2, MAX_SAMPLES)
     assert tree_digest(photos) == before
 

@@ -62,7 +62,7 @@ def _training(content: ReportContent) -> str:
         lines.append(f"Early stopping ended the run after epoch {run.stopped_early}.")
     if run.diverged:
         lines.append(f'<span class="warn">{e(run.diverged)}</span>')
-    picture = img(content.curves, "Loss and accuracy per epoch", 660) if content.curves \
+    picture = img(content.curves, "Loss and accuracy per epoch", 620) if content.curves \
         else '<p class="note">No epoch was completed: there are no curves.</p>'
     return f"<p>{' '.join(lines)}</p><p>{picture}</p>"
 

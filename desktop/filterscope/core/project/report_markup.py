@@ -26,13 +26,17 @@ def img(png: bytes, alt: str, width: int | None = None) -> str:
             f'alt="{e(alt)}"{size}>')
 
 
-def table(header: list[str], rows: list[list[str]], numeric: frozenset[int] = frozenset()) -> str:
-    """A bordered table; cells are HTML already, the header is text."""
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
+def table(header: list[str], rows: list[list[str]], numeric: frozenset[int] = frozenset(),
+          widths: tuple[int, ...] = ()) -> str:
+    """A bordered table; cells are HTML already, the header is text. ``widths`` (percentages of
+    the page, one per column) fix a picture table's layout, which Qt would otherwise squeeze."""
+    head = "".join(f'<th width="{w}%">{e(h)}</th>' if widths else f"<th>{e(h)}</th>"
+                   for h, w in zip(header, widths or header))
+    wide = ' width="100%"' if widths else ""
     body = "".join("<tr>" + "".join(f'<td class="n" align="right">{c}</td>' if i in numeric
                                     else f"<td>{c}</td>" for i, c in enumerate(row)) + "</tr>"
                    for row in rows)
-    return f'<table border="1" cellspacing="0" cellpadding="4"><tr>{head}</tr>{body}</table>'
+    return f'<table border="1" cellspacing="0" cellpadding="4"{wide}><tr>{head}</tr>{body}</table>'
 
 
 def bullets(items: list[str]) -> str:

@@ -81,7 +81,7 @@ def curves_png(history: list[dict], best_epoch: int | None) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(6.6, 2.7), dpi=150, layout="constrained")  # shown 660 px wide
+    figure = Figure(figsize=(6.2, 2.6), dpi=150, layout="constrained")  # shown 620 px wide
     epochs = [row["epoch"] for row in history]
     for axes, key, title in zip(figure.subplots(1, 2), ("loss", "accuracy"), ("Loss", "Accuracy")):
         axes.plot(epochs, [_nan(row[key]) for row in history], "o-", color="#1f5f99", label="training")

@@ -103,15 +103,16 @@ def _samples(content: ReportContent) -> str:
     masked = any(s.masked is not None for s in content.samples)
     rows = []
     for s in content.samples:
-        cells = [f"{e(s.name)}<br>class <b>{e(s.true)}</b>", img(s.original, s.name)]
+        cells = [f"{img(s.original, s.name)}<br>{e(s.name)}<br>class <b>{e(s.true)}</b>"]
         if masked:
             cells.append(img(s.masked, f"{s.name}, masked") if s.masked else "")
-        cells.append(" ".join(img(p, f"{s.name} as fed to the model") for p in s.model))
+        cells.append("&nbsp;".join(img(p, f"{s.name} as fed to the model") for p in s.model))
         rows.append(cells)
-    header = ["Image", "As stored", *(["Masked"] if masked else []), "Fed to the model in training"]
+    header = ["As stored", *(["Masked"] if masked else []), "Fed to the model in training"]
     return ("<p>One validation image per class, as stored and as the training pipeline fed it "
             "(the run's size, channels, mask and augmentation; three random versions). Validation "
-            "images themselves are never augmented.</p>" + table(header, rows))
+            "images themselves are never augmented.</p>"
+            + table(header, rows, widths=(22, 22, 56) if masked else (30, 70)))
 
 
 def model_section(content: ReportContent) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Signal, Slot
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, Signal, Slot
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -41,6 +41,9 @@ def print_pdf(page: str, path: str | Path, *, report: Report, cancel: Cancel) ->
     writer.setPageMargins(QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter)
     writer.setResolution(PDF_DPI)
     writer.setTitle(document.metaInformation(QTextDocument.MetaInformation.DocumentTitle))
+    # Paginated by us to the page inside the margins; left unpaginated, print_() would add 2 cm
+    # margins of its own and squeeze the picture tables.
+    document.setPageSize(QSizeF(writer.width(), writer.height()))
     report.progress(0.3, "Printing the PDF")
     document.print_(writer)
     del writer  # ends the PDF: its last bytes are written when the writer goes
