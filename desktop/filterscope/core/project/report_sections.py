@@ -20,8 +20,8 @@ def data_section(content: ReportContent) -> str:
     split = ev.eval_set.get("description", "") if ev is not None else f"split: {info.get('validation', '?')}"
     h, w, c = run.input_shape
     parts = [f"<p>Dataset: {e(where)}<br>{len(run.classes)} classes; {info.get('n_train', 0):,} training "
-             f"and {info.get('n_val', 0):,} validation images (validation: {e(split)}); the model takes "
-             f"{h} × {w} × {c} images.</p>", _counts_table(content)]
+             f"and {info.get('n_val', 0):,} validation images; the model takes {h} × {w} × {c} "
+             f"images.<br>Validation: {e(split)}.</p>", _counts_table(content)]
     problems = [e(w) for w in run.warnings]
     problems += [files_list(run.skipped, "left out of training, unreadable")] if run.skipped else []
     problems += _problem_kinds(content)
@@ -129,7 +129,8 @@ def model_section(content: ReportContent) -> str:
                                       ("early_stopping", "early stopping"),
                                       ("reduce_lr_patience", "learning-rate schedule")) if fit.get(key)]
     settings = [("Model", f"{model.get('name', '')} ({kind})"),
-                ("Input", f"{h} × {w} × {c}, pixels {content.run.preprocessing}"),
+                ("Input", f"{h} × {w} × {c}, " + ("pixels scaled to [0, 1]" if content.run.preprocessing == "unit"
+                                                   else f"{content.run.preprocessing} preprocessing")),
                 ("Optimizer", f"{optimizer.get('kind', '?')}, learning rate {optimizer.get('learning_rate', '?')}"),
                 ("Epochs, batch size", f"{spec.get('epochs', '?')}, {spec.get('batch_size', '?')}"),
                 ("Fitting", ", ".join(options) or "fixed epochs at one learning rate (the chapter's)"),
