@@ -115,10 +115,10 @@ def _confusion(content: ReportContent) -> str:
 
 
 def _shade(share: float, diagonal: bool) -> str:
-    """Green on the diagonal (right), orange off it (wrong), deeper as the share grows."""
+    """Green on the diagonal (right), red off it (wrong), deeper as the share grows (as the tab)."""
     if share <= 0:
         return "#ffffff"
-    r, g, b = (60, 160, 80) if diagonal else (230, 120, 30)
+    r, g, b = (60, 160, 80) if diagonal else (215, 80, 70)
     mix = 0.15 + 0.6 * share
     return "#{:02x}{:02x}{:02x}".format(*(round(255 + (c - 255) * mix) for c in (r, g, b)))
 
