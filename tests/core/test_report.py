@@ -150,3 +150,14 @@ def test_an_unwritable_folder_is_a_clear_error(results_run, tmp_path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(ReportError, match=f"cannot write {re.escape(str(blocker / 'r.html'))}"):
         report(results_run, blocker / "r.html")
+
+
+def test_a_run_on_built_in_digits_shows_them_from_memory(mnist_run, tmp_path) -> None:
+    result = report(mnist_run, tmp_path / "digits.html")
+    assert result.sections == ALL_SECTIONS and result.n_images == 1000  # a fifth of the 5,000
+    page = result.html
+    samples = re.search(r"<h3>Pictures</h3>(.*?)</table>", page, re.S).group(1)
+    assert samples.count("as fed to the model") == VERSIONS * MAX_SAMPLES  # ten classes, four shown
+    assert "Masked</th>" not in samples and "No mask: the model saw the whole photos." in page
+    wrong = re.search(r"Most confidently wrong</h2>(.*?)<h2", page, re.S).group(1)
+    assert wrong.count('src="data:image/png;base64,') == wrong.count("true <b>") > 0

@@ -13,6 +13,7 @@ from filterscope.core.project.report import ReportContent
 from filterscope.core.project.report_markup import bullets, e, files_list, img, pct, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
 
+SHORT_NAME = 4  # class names up to this long head the confusion matrix's columns themselves
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10pt; color: #222;
        margin: 16px; max-width: 1000px; }
@@ -100,16 +101,19 @@ def _per_class(content: ReportContent) -> str:
 
 def _confusion(content: ReportContent) -> str:
     ev = content.evaluation
-    matrix = ev.scores.confusion
-    header = "".join(f'<th align="right">{k}</th>' for k in range(1, len(ev.classes) + 1))
+    # Short names (digits) head their columns; longer ones are numbered, as in the Results tab.
+    named = all(len(c) <= SHORT_NAME for c in ev.classes)
+    labels = ev.classes if named else [str(k) for k in range(1, len(ev.classes) + 1)]
+    header = "".join(f'<th align="right">{e(label)}</th>' for label in labels)
     rows = []
-    for k, (name, row) in enumerate(zip(ev.classes, matrix), start=1):
+    for k, (name, row) in enumerate(zip(ev.classes, ev.scores.confusion)):
         total = max(int(row.sum()), 1)
         cells = "".join(f'<td class="n" align="right" bgcolor="{_shade(n / total, k == j)}">{n:,}</td>'
-                        for j, n in enumerate(row, start=1))
-        rows.append(f"<tr><th>{k} {e(name)}</th>{cells}</tr>")
-    return ("<p>Rows: the true class; columns: the class predicted, numbered as the rows. "
-            "A cell is shaded by its share of its row.</p>"
+                        for j, n in enumerate(row))
+        rows.append(f"<tr><th>{e(name) if named else f'{k + 1} {e(name)}'}</th>{cells}</tr>")
+    columns = "the class predicted" + ("" if named else ", numbered as the rows")
+    return (f"<p>Rows: the true class; columns: {columns}. A cell is shaded by its share of its "
+            "row.</p>"
             f'<table border="1" cellspacing="0" cellpadding="4"><tr><th>true \\ predicted</th>'
             f"{header}</tr>{''.join(rows)}</table>")
 
