@@ -35,7 +35,7 @@ def pdf_pages(data: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
 
 
-def test_export_writes_the_html_and_the_pdf(qtbot, tab, tmp_path, monkeypatch) -> None:
+def test_export_writes_the_html_and_the_pdf(qtbot, qtlog, tab, tmp_path, monkeypatch) -> None:
     export = tab.report_export
     assert export.export_button.isEnabled() and export.pdf_box.isChecked()
     chosen = tmp_path / "out" / "report"  # no suffix typed: .html is added, the PDF goes beside
@@ -54,6 +54,8 @@ def test_export_writes_the_html_and_the_pdf(qtbot, tab, tmp_path, monkeypatch) -
     assert export.result_label.text().startswith("Wrote report.html: accuracy ")
     assert export.result_label.text().endswith("and report.pdf")
     assert export.export_button.isEnabled()
+    # The PDF is laid out in the worker's QThread: nothing Qt keeps to the GUI thread is used.
+    assert not [r.message for r in qtlog.records if re.search("thread|pixmap", r.message, re.I)]
     if shutil.which("pdftotext"):  # poppler: the words on the pages are the report's
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         text = unicodedata.normalize("NFKC", text)  # Qt sets "fi" as one ligature glyph

@@ -30,7 +30,7 @@ from filterscope.core.project.report_parts import (
     wrong_images,
 )
 from filterscope.core.results.eval_sets import EvalSetError, open_eval_set
-from filterscope.core.results.evaluate import Evaluation, evaluate_model, split_counts
+from filterscope.core.results.evaluate import Evaluation, evaluate_model, run_subset_counts
 from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError
@@ -178,7 +178,7 @@ def gather(run: RunResult, info: dict, data: DataSpec | None, which: str, *, rep
            cancel: Cancel) -> ReportContent:
     """What the report of ``run`` shows; the evaluation and the pictures when they can be made."""
     report.progress(0.0, "Counting the split")
-    counts = None if data is None else split_counts(data, run.classes, cancel)
+    counts = None if data is None else run_subset_counts(data, run.classes, cancel)
     layers, layers_note = _layers(run)
     content = ReportContent(run, info, data, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                             counts, layers, layers_note, curves_png(run.history, run.best_epoch),

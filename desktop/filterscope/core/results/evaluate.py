@@ -157,13 +157,13 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:
-    """Training images per class of the run, in its class order (see :func:`split_counts`);
+    """Training images per class of the run, in its class order (see :func:`run_subset_counts`);
     None when they cannot be known."""
-    counts = split_counts(opened.data_spec(), opened.classes, cancel)
+    counts = run_subset_counts(opened.data_spec(), opened.classes, cancel)
     return None if counts is None else counts["train"]
 
 
-def split_counts(data: DataSpec, classes: list[str], cancel: Cancel) -> dict[str, np.ndarray] | None:
+def run_subset_counts(data: DataSpec, classes: list[str], cancel: Cancel) -> dict[str, np.ndarray] | None:
     """Images per class of each subset of a run's split (``train``, ``val``, and ``test`` when a
     manifest lists one), in ``classes`` order: from the split its run.json records (or the
     manifest an older run names), else (a built-in dataset split on the fly) planned again from
