@@ -128,10 +128,11 @@ def model_section(content: ReportContent) -> str:
     options = [name for key, name in (("class_weights", "class weights"),
                                       ("early_stopping", "early stopping"),
                                       ("reduce_lr_patience", "learning-rate schedule")) if fit.get(key)]
-    settings = [("Model", f"{model.get('name', '')} ({kind})"),
-                ("Input", f"{h} × {w} × {c}, " + ("pixels scaled to [0, 1]" if content.run.preprocessing == "unit"
-                                                   else f"{content.run.preprocessing} preprocessing")),
-                ("Optimizer", f"{optimizer.get('kind', '?')}, learning rate {optimizer.get('learning_rate', '?')}"),
+    mode = content.run.preprocessing
+    pixels = "pixels scaled to [0, 1]" if mode == "unit" else f"{mode} preprocessing"
+    rate = optimizer.get("learning_rate", "?")
+    settings = [("Model", f"{model.get('name', '')} ({kind})"), ("Input", f"{h} × {w} × {c}, {pixels}"),
+                ("Optimizer", f"{optimizer.get('kind', '?')}, learning rate {rate}"),
                 ("Epochs, batch size", f"{spec.get('epochs', '?')}, {spec.get('batch_size', '?')}"),
                 ("Fitting", ", ".join(options) or "fixed epochs at one learning rate (the chapter's)"),
                 ("Parameters", f"{info.get('params', 0):,} ({info.get('trainable_params', 0):,} trainable)")]
