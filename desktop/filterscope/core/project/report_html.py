@@ -151,4 +151,4 @@ def _environment(content: ReportContent) -> str:
              ("Data seed (split, augmentation)", str((spec.get("data") or {}).get("seed", "?")))]
     rows = [[e(name), e(value)] for name, value in seeds + content.environment]
     return ('<p class="note">The seeds are the run\'s; the versions and the machine are where this '
-            "report was made.</p>" + table(["", "Value"], rows))
+            "report was made.</p>" + table(["Name", "Value"], rows))
