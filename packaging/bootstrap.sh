@@ -12,6 +12,8 @@ apt_packages=(libxcb1 libgl1 libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 l
 # A real window on X11 (and a virtual screen when there is no display).
 apt_packages+=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
                libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 xvfb xauth)
+# Tests only: a real browser renders the run report, poppler reads the PDF back.
+if [ "$mode" = "test" ]; then apt_packages+=(chromium poppler-utils); fi
 
 if command -v dpkg >/dev/null 2>&1; then
   missing=()

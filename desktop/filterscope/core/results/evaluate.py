@@ -25,7 +25,7 @@ from filterscope.core.results.feed import BATCH_SIZE, predict_images
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.training.data_plan import plan
-from filterscope.core.training.data_spec import PipelineError, read_manifest
+from filterscope.core.training.data_spec import DataSpec, PipelineError, read_manifest
 from filterscope.core.training.saved_model import OpenedModel, open_model
 
 EVALUATION_VERSION = 1
@@ -157,20 +157,29 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:
-    """Training images per class of the run, in its class order: from the split its run.json
-    records (or the manifest an older run names), else (a built-in dataset split on the fly)
-    planned again from its seed. None when they cannot be known."""
-    data = opened.data_spec()
+    """Training images per class of the run, in its class order (see :func:`run_subset_counts`);
+    None when they cannot be known."""
+    counts = run_subset_counts(opened.data_spec(), opened.classes, cancel)
+    return None if counts is None else counts["train"]
+
+
+def run_subset_counts(data: DataSpec, classes: list[str], cancel: Cancel) -> dict[str, np.ndarray] | None:
+    """Images per class of each subset of a run's split (``train``, ``val``, and ``test`` when a
+    manifest lists one), in ``classes`` order: from the split its run.json records (or the
+    manifest an older run names), else (a built-in dataset split on the fly) planned again from
+    its seed. None when they cannot be known."""
     try:
         manifest = data.split_manifest() or (read_manifest(data.manifest_path())
                                              if data.manifest_path() else None)
         if manifest is not None:
-            train = manifest.subsets["train"]
-            return np.asarray([len(train.get(c, [])) for c in opened.classes], np.int64)
+            return {name: np.asarray([len(subset.get(c, [])) for c in classes], np.int64)
+                    for name, subset in manifest.subsets.items()}
         planned = plan(data, NullReport(), cancel, 0)
     except PipelineError:
         return None
-    counts = np.bincount(planned.subsets["train"][1], minlength=len(planned.classes))
-    by_name = dict(zip(planned.classes, counts.tolist()))
-    return np.asarray([by_name.get(c, 0) for c in opened.classes], np.int64)
-
+    counts = {}
+    for name in ("train", "val"):
+        found = np.bincount(planned.subsets[name][1], minlength=len(planned.classes))
+        by_name = dict(zip(planned.classes, found.tolist()))
+        counts[name] = np.asarray([by_name.get(c, 0) for c in classes], np.int64)
+    return counts

@@ -8,7 +8,7 @@ without recomputing. The result shows accuracy next to the majority baseline, th
 per-class table and the confusion matrix; a cell's images, or the misclassified ones most
 confidently wrong first, fill a virtualised gallery. An image can be marked "label looks wrong"
 into the run's review list (the dataset is never touched). The Predict page predicts one image
-or a folder. A hidden tab starts no work.
+or a folder. "Export report…" writes the run's report (HTML, and PDF). A hidden tab starts no work.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
+from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.workers import JobRunner
 
@@ -51,6 +52,7 @@ class ResultsTab(QWidget):
         self.runs_runner, self.list_runner = JobRunner(self), JobRunner(self)
         self.runner = JobRunner(self)  # evaluating, or opening a saved evaluation
         self.picker = EvalPickerWidget()
+        self.report_export = ReportExportWidget()
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
         self.gallery = ResultsGalleryWidget()
@@ -90,8 +92,13 @@ class ResultsTab(QWidget):
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.code, "Python code")
         self.pages.addTab(self.predict, "Predict")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.picker, 1)
+        left_layout.addWidget(self.report_export)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.picker)
+        splitter.addWidget(left)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(0, 0)  # the picker keeps its own width, at any text size
         splitter.setStretchFactor(1, 3)
@@ -154,6 +161,7 @@ class ResultsTab(QWidget):
     def _on_run_changed(self) -> None:
         run_dir = self.run_dir()
         self.predict.set_model(run_dir, self.picker.which())
+        self.report_export.set_run(run_dir, self.picker.which())
         self.saved_list.clear()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)

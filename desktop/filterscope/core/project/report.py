@@ -1,0 +1,220 @@
+"""A run's report: one self-contained HTML file to keep, send or print.
+
+:func:`write_report` is a long job (the CLI runs it with a progress bar, the Results tab through
+a JobRunner): it reads the run, evaluates its model on the validation images it did not train
+on with the Results tab's own functions (accuracy next to the majority-class baseline, per-class
+figures, the confusion matrix, the most confidently wrong images), shows its mask and chain on a
+few of its images, and writes the page atomically. A run whose model file is missing or whose
+dataset has moved still gets a report: the data it recorded, the model, the curves and the
+environment, with a plain note saying why the evaluation was skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from filterscope.core.base.fileio import atomic_write_bytes, read_json_file, refuse_inside
+from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
+from filterscope.core.data.folder_layout import Problem
+from filterscope.core.project.report_parts import (
+    Sample,
+    WrongImage,
+    curves_png,
+    environment,
+    samples,
+    wrong_images,
+)
+from filterscope.core.results.eval_sets import EvalSetError, open_eval_set
+from filterscope.core.results.evaluate import Evaluation, evaluate_model, run_subset_counts
+from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.model_build import plan_rows
+from filterscope.core.training.model_spec import ModelSpec, ModelSpecError
+from filterscope.core.training.runs import RunReadError, RunResult, load_run
+from filterscope.core.training.saved_model import ModelLoadError, open_model
+
+
+class ReportError(ValueError):
+    """A report that cannot be written: not a run folder, an output inside the dataset folder, a
+    folder that cannot be written. The message names the folder or file."""
+
+
+@dataclass
+class ReportContent:
+    """Everything a report shows (pictures as PNG bytes); ``evaluation`` is None when skipped.
+
+    Attributes:
+        run: The run, without its model.
+        info: Its ``run.json`` (image counts, parameters, how it was split).
+        data: Its data spec, or None when run.json's is unreadable.
+        created: When the report was made, ISO 8601 UTC.
+        counts: Images per class of each subset of the split, when known.
+        layers: The layer table (the Train tab's rows); ``layers_note`` says why it is empty.
+        curves: PNG of the training curves (None before a first epoch).
+        environment: (name, value) rows: versions and the machine.
+        evaluation: The evaluation on the validation images, or None.
+        skipped_why: Why the evaluation was skipped.
+        samples: A few images through the mask and chain; ``samples_note`` says why none.
+        wrong: The most confidently wrong images.
+        problems: What the scan of the evaluated dataset found wrong.
+    """
+
+    run: RunResult
+    info: dict
+    data: DataSpec | None
+    created: str
+    counts: dict[str, np.ndarray] | None
+    layers: list[dict]
+    layers_note: str
+    curves: bytes | None
+    environment: list[tuple[str, str]]
+    evaluation: Evaluation | None = None
+    skipped_why: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    samples_note: str = ""
+    wrong: list[WrongImage] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ReportResult:
+    """A written report.
+
+    Attributes:
+        path: The HTML file.
+        sections: The headings of the sections it has, in order.
+        html: The page itself (the Results tab prints it to PDF).
+        accuracy: On the validation images, None when the evaluation was skipped.
+        baseline: The majority-class baseline's accuracy on them.
+        baseline_class: The class the baseline always answers.
+        n_images: Validation images evaluated.
+        evaluation_skipped: Why there is no evaluation, else None.
+    """
+
+    path: Path
+    sections: list[str]
+    html: str = field(repr=False)
+    accuracy: float | None = None
+    baseline: float | None = None
+    baseline_class: str | None = None
+    n_images: int = 0
+    evaluation_skipped: str | None = None
+
+    def to_json(self) -> dict:
+        """A JSON-able summary (without the page)."""
+        return {"path": str(self.path), "sections": list(self.sections), "accuracy": self.accuracy,
+                "baseline": self.baseline, "baseline_class": self.baseline_class,
+                "n_images": self.n_images, "evaluation_skipped": self.evaluation_skipped}
+
+
+def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: str = "best",
+                 report: Report, cancel: Cancel) -> ReportResult:
+    """Write the HTML report of a run (a job).
+
+    Args:
+        run_dir: The run folder.
+        out: The HTML file to write (its folder is made if needed; never inside the dataset).
+        which: The model evaluated: ``best`` or ``last``.
+        report: Progress.
+        cancel: Polled between the steps and by the evaluation between batches.
+
+    Raises:
+        ReportError: Not a run folder, an output inside the dataset, a folder that cannot be
+            written.
+        Cancelled: ``cancel`` was set (nothing is written).
+    """
+    from filterscope.core.project.report_html import render_html
+
+    run_dir = Path(run_dir).expanduser()
+    report.progress(0.0, f"Reading {run_dir.name}")
+    try:
+        run = load_run(run_dir)
+        info = read_json_file(run_dir / "run.json", RunReadError, "run description")
+    except RunReadError as exc:
+        raise ReportError(f"{run_dir} is not a run folder this app can read: {exc}") from exc
+    target = Path(out).expanduser()
+    data = _data_spec(run)
+    if data is not None and data.folder() is not None:
+        try:
+            refuse_inside(target, data.folder())
+        except ValueError as exc:
+            raise ReportError(str(exc)) from exc
+    _write(target, None)  # a folder that cannot be written fails before the evaluation
+    content = gather(run, info, data, which, report=SubReport(report, 0.02, 0.93), cancel=cancel)
+    page, sections = render_html(content)
+    check_cancel(cancel)
+    report.progress(0.97, f"Writing {target.name}")
+    _write(target, page)
+    ev = content.evaluation
+    report.progress(1.0, f"Wrote {target.name}")
+    return ReportResult(target, sections, page, ev and ev.scores.accuracy, ev and ev.baseline.accuracy,
+                        ev and ev.baseline.name, 0 if ev is None else ev.n_images,
+                        None if ev is not None else content.skipped_why)
+
+
+def _write(target: Path, page: str | None) -> None:
+    """Make the folder of ``target`` (``page`` None), or write the page there atomically."""
+    try:
+        if page is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            atomic_write_bytes(target, page.encode("utf-8"))
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _data_spec(run: RunResult) -> DataSpec | None:
+    try:
+        return DataSpec.from_json(run.spec.get("data"))
+    except PipelineError:
+        return None
+
+
+def gather(run: RunResult, info: dict, data: DataSpec | None, which: str, *, report: Report,
+           cancel: Cancel) -> ReportContent:
+    """What the report of ``run`` shows; the evaluation and the pictures when they can be made."""
+    report.progress(0.0, "Counting the split")
+    counts = None if data is None else run_subset_counts(data, run.classes, cancel)
+    layers, layers_note = _layers(run)
+    content = ReportContent(run, info, data, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            counts, layers, layers_note, curves_png(run.history, run.best_epoch),
+                            environment())
+    _evaluate(content, which, report, cancel)
+    report.progress(1.0, "Laying out the report")
+    return content
+
+
+def _layers(run: RunResult) -> tuple[list[dict], str]:
+    """The Train tab's layer table of the run's model (planned from its spec, no Keras)."""
+    try:
+        spec = ModelSpec.from_json(run.spec.get("model"))
+        return plan_rows(spec, run.input_shape, len(run.classes)), ""
+    except ModelSpecError as exc:
+        return [], f"the layer table cannot be made from run.json: {exc}"
+
+
+def _evaluate(content: ReportContent, which: str, report: Report, cancel: Cancel) -> None:
+    """Evaluate on the validation images as the Results tab does, then the pictures."""
+    run = content.run
+    try:
+        opened = open_model(run.run_dir, which=which, report=SubReport(report, 0.05, 0.1), cancel=cancel)
+        evaluated = open_eval_set(opened, None, "val", report=SubReport(report, 0.15, 0.1), cancel=cancel)
+        content.evaluation = evaluate_model(opened, evaluated, report=SubReport(report, 0.25, 0.5),
+                                            cancel=cancel)
+    except (ModelLoadError, EvalSetError) as exc:
+        content.skipped_why = str(exc)
+        content.samples_note = "the pictures need the run's dataset and model, like the evaluation"
+        return
+    report.progress(0.76, "Finding the most confidently wrong images")
+    content.wrong = wrong_images(content.evaluation, evaluated, cancel)
+    content.problems = list(evaluated.images.dataset.problems)
+    report.progress(0.8, "Applying the mask and the chain to a few images")
+    try:
+        content.samples = samples(evaluated, list(opened.classes), opened.data_spec(),
+                                  int(run.spec.get("seed", 0)), cancel)
+    except PipelineError as exc:
+        content.samples_note = f"the pictures could not be made: {exc}"

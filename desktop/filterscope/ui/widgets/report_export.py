@@ -1,0 +1,128 @@
+"""Export a run's report: the HTML page (the core job ``write_report``), then, when asked, the
+same page printed to PDF by Qt's rich text engine. Both run as jobs of one runner, with progress
+and Cancel; the PDF is written through a buffer and replaced atomically, like every output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, Signal, Slot
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from filterscope.core.base.fileio import atomic_write_bytes
+from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.project.report import ReportResult, write_report
+from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.workers import JobRunner
+
+PDF_DPI = 96  # the page's pixel sizes are screen pixels: pictures keep their size on paper
+MARGIN_MM = 12
+
+
+def print_pdf(page: str, path: str | Path, *, report: Report, cancel: Cancel) -> Path:
+    """Job: lay ``page`` (HTML) out on A4 pages and write it to ``path`` as a PDF.
+
+    QTextDocument and QPdfWriter paint on no screen, so this runs in a worker thread.
+
+    Raises:
+        OSError: The PDF cannot be written.
+        Cancelled: ``cancel`` was set before the printing.
+    """
+    report.progress(0.0, "Laying out the PDF")
+    document = QTextDocument()
+    document.setHtml(page)
+    check_cancel(cancel)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter)
+    writer.setResolution(PDF_DPI)
+    writer.setTitle(document.metaInformation(QTextDocument.MetaInformation.DocumentTitle))
+    # Paginated by us to the page inside the margins; left unpaginated, print_() would add 2 cm
+    # margins of its own and squeeze the picture tables.
+    document.setPageSize(QSizeF(writer.width(), writer.height()))
+    report.progress(0.3, "Printing the PDF")
+    document.print_(writer)
+    del writer  # ends the PDF: its last bytes are written when the writer goes
+    buffer.close()
+    report.progress(0.9, f"Writing {Path(path).name}")
+    return atomic_write_bytes(path, bytes(data.data()))
+
+
+class ReportExportWidget(QGroupBox):
+    """"Export report…": asks for the HTML file, writes it, then the PDF beside it if ticked."""
+
+    sig_exported = Signal(object)
+    """The files written: a list of Paths (the HTML, then the PDF when one was asked for)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Report", parent)
+        self._run: Path | None = None
+        self._which = "best"
+        self._pdf: Path | None = None  # the PDF the current export is to write
+        self._written: list[Path] = []
+        self.runner = JobRunner(self)
+        self.export_button = QPushButton("Export report…")
+        self.export_button.setToolTip("One HTML file: data, mask and chain, model, curves, accuracy "
+                                      "against the baseline on the validation images, per-class "
+                                      "figures, confusion matrix, confidently wrong images")
+        self.pdf_box = QCheckBox("Also save as PDF")
+        self.pdf_box.setChecked(True)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.job_panel = JobPanelWidget(self.runner)
+        layout = QVBoxLayout(self)
+        for widget in (self.export_button, self.pdf_box, self.job_panel, self.result_label):
+            layout.addWidget(widget)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.runner.sig_finished.connect(self._on_job_finished)
+        self.runner.sig_running.connect(self._update_button)
+        self._update_button()
+
+    def set_run(self, run_dir: Path | None, which: str = "best") -> None:
+        """The run (and its model, ``best`` or ``last``) the next export reports on."""
+        self._run, self._which = run_dir, which
+        self._update_button()
+
+    def export(self, html_path: str | Path, pdf_path: str | Path | None = None) -> None:
+        """Write the chosen run's report to ``html_path`` (and ``pdf_path``): jobs, in turn."""
+        if self._run is None:
+            return
+        self._pdf = None if pdf_path is None else Path(pdf_path)
+        self._written = []
+        self.result_label.clear()
+        self.runner.start(write_report, self._run, Path(html_path), which=self._which)
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        if self._run is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the run's report", str(self._run / "report.html"),
+                                              "Web page (*.html *.htm)")
+        if path:
+            html = Path(path) if Path(path).suffix.lower() in (".html", ".htm") else Path(f"{path}.html")
+            self.export(html, html.with_suffix(".pdf") if self.pdf_box.isChecked() else None)
+
+    @Slot(object)
+    def _on_job_finished(self, result: ReportResult | Path) -> None:
+        if isinstance(result, ReportResult):
+            self._written = [result.path]
+            note = "" if result.accuracy is None else \
+                f": accuracy {result.accuracy:.1%} (baseline {result.baseline:.1%})"
+            if result.evaluation_skipped:
+                note = f"; evaluation skipped: {result.evaluation_skipped}"
+            self.result_label.setText(f"Wrote {result.path.name}{note}")
+            if self._pdf is not None:
+                self.runner.start(print_pdf, result.html, self._pdf)
+                return
+        else:
+            self._written.append(result)
+            self.result_label.setText(f"{self.result_label.text()}\nand {result.name}")
+        self.sig_exported.emit(list(self._written))
+
+    @Slot()
+    def _update_button(self) -> None:
+        self.export_button.setEnabled(self._run is not None and not self.runner.is_running())
