@@ -1,0 +1,1 @@
+"""Projects: a session's settings in one versioned file (and reports on them). Top of core."""
