@@ -26,6 +26,7 @@ from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, Proj
 from filterscope.core.training.runs import RunSpec
 
 FOLDER, BUILTIN = "folder:", "builtin:"
+DEFAULT_DATASET = "builtin:mnist"  # a new project opens on the digits that ship with the app
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "runs"}
 _TRAINING_KEYS = {"run", "val_fraction", "longest_side", "cache_features", "use_split", "use_mask",
                   "use_chain"}
