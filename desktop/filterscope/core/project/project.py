@@ -66,9 +66,13 @@ def _flag(where: str, data: dict, key: str, default: bool) -> bool:
     return value
 
 
-def portable(path: str | os.PathLike, base: Path) -> str:
-    """``path`` relative to ``base`` (with ``/``) when it lies inside it, else absolute."""
-    path, base = Path(os.path.abspath(path)), Path(os.path.abspath(base))
+def portable(path: str | os.PathLike, base: Path | None) -> str:
+    """``path`` relative to ``base`` (with ``/``) when it lies inside it, else (or with no
+    ``base``) absolute."""
+    path = Path(os.path.abspath(path))
+    if base is None:
+        return str(path)
+    base = Path(os.path.abspath(base))
     try:
         return PurePosixPath(*path.relative_to(base).parts).as_posix()
     except ValueError:
@@ -183,8 +187,9 @@ class Project:
         split = None if self.split is None else replace(self.split, source=source)
         return replace(self, dataset=source, split=split, training=training)
 
-    def to_json(self, base: Path) -> dict:
-        """A JSON-able dict, paths inside ``base`` (the project file's folder) relative to it."""
+    def to_json(self, base: Path | None) -> dict:
+        """A JSON-able dict, paths inside ``base`` (the project file's folder) relative to it;
+        with None, every path absolute (for showing a project)."""
         folder = self.dataset_folder()
         source = self.dataset if folder is None else FOLDER + portable(folder, base)
         split = None if self.split is None else \
