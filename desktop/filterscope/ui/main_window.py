@@ -13,6 +13,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.ui.guide import GuideDock
 from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation
 from filterscope.ui.project_actions import ProjectActions
+from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text
 from filterscope.ui.state import AppState
 from filterscope.workers import JobRunner
@@ -63,7 +64,8 @@ class MainWindow(QMainWindow):
         quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        self.projects = ProjectActions(self, self.state, self.settings, file_menu)
+        bridge = ProjectBridge.find(self, self.state)
+        self.projects = None if bridge is None else ProjectActions(self, bridge, self.settings, file_menu)
         view = self.menuBar().addMenu("&View")
         for text, shortcut, step in (("Larger text", QKeySequence.StandardKey.ZoomIn, 2),
                                      ("Smaller text", QKeySequence.StandardKey.ZoomOut, -2)):
@@ -169,7 +171,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.set_full_screen(False)  # the geometry to remember is the normal window's
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.projects.on_close()
+        if self.projects is not None:
+            self.projects.on_close()
         self.guide.remember()
         for runner in self.findChildren(JobRunner):
             runner.shutdown()

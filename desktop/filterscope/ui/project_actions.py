@@ -21,7 +21,6 @@ from filterscope.core.project.store import load_project, new_autosave_path, save
 from filterscope.core.project.versions import ProjectError
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.project_state import ProjectBridge
-from filterscope.ui.state import AppState
 
 MAX_RECENT = 8
 AUTOSAVE_MINUTES = 3
@@ -29,12 +28,14 @@ RECENT_KEY, AUTOSAVE_KEY, MINUTES_KEY = "project/recent", "project/autosave", "p
 
 
 class ProjectActions(QObject):
-    """The project menu's actions on ``window``; ``dialogs`` asks the user (tests replace it)."""
+    """The project menu's actions on ``window`` (through ``bridge`` to its tabs); ``dialogs``
+    asks the user (tests replace it)."""
 
-    def __init__(self, window: QMainWindow, state: AppState, settings: QSettings, menu: QMenu) -> None:
+    def __init__(self, window: QMainWindow, bridge: ProjectBridge, settings: QSettings,
+                 menu: QMenu) -> None:
         super().__init__(window)
         self.window, self.settings = window, settings
-        self.bridge = ProjectBridge(window, state)
+        self.bridge, state = bridge, bridge.state
         self.dialogs = ProjectDialogs(window)
         self.path: Path | None = None
         self._runs: tuple[Path, ...] = ()

@@ -23,14 +23,20 @@ from filterscope.ui.tabs.train_tab import TrainTab
 
 
 class ProjectBridge:
-    """The tabs a project reads and sets, found in ``window`` by their types."""
+    """The tabs a project reads and sets (see :meth:`find`)."""
 
-    def __init__(self, window: QWidget, state: AppState) -> None:
+    def __init__(self, state: AppState, dataset_tab: DatasetTab, mask_tab: MaskTab,
+                 augment_tab: AugmentTab, train_tab: TrainTab) -> None:
         self.state = state
-        self.dataset_tab = window.findChild(DatasetTab)
-        self.mask_tab = window.findChild(MaskTab)
-        self.augment_tab = window.findChild(AugmentTab)
-        self.train_tab = window.findChild(TrainTab)
+        self.dataset_tab, self.mask_tab = dataset_tab, mask_tab
+        self.augment_tab, self.train_tab = augment_tab, train_tab
+
+    @classmethod
+    def find(cls, window: QWidget, state: AppState) -> ProjectBridge | None:
+        """The bridge to ``window``'s tabs, found by their types; None when the window lacks
+        one of them (a window with other tabs has no projects)."""
+        tabs = [window.findChild(kind) for kind in (DatasetTab, MaskTab, AugmentTab, TrainTab)]
+        return None if None in tabs else cls(state, *tabs)
 
     def gather(self, runs: tuple[Path, ...]) -> Project | None:
         """The project the window shows (None while no dataset is open yet)."""
