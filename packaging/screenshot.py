@@ -1,7 +1,7 @@
 """Open the app on a dataset and save a screenshot of the whole screen (run under Xvfb).
 
 Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE OUT.png [--tab N]
-       [--zoom F] [--values] [--text PT] [--present [PERCENT]] [--size WxH]
+       [--zoom F] [--values] [--text PT] [--present [PERCENT]] [--size WxH] [--guide]
        ... SOURCE OUT.png --results RUN_DIR [--cell T,P] [--predict IMAGE]
        ... SOURCE OUT.png --visualize RUN_DIR --layer NAME [--filter K] [--mosaic N] [--preset P]
        [--steps N] [--forming] [--image-mode | --weights] [--class-index C] [--item I]
@@ -61,6 +61,7 @@ def main() -> int:
     parser.add_argument("--present", type=int, nargs="?", const=175, metavar="PERCENT",
                         help="presentation mode at this scale (175 without a number)")
     parser.add_argument("--size", default="1400x860", help="window size WIDTHxHEIGHT")
+    parser.add_argument("--guide", action="store_true", help="show the Getting started panel, as at a first start")
     parser.add_argument("--visualize", metavar="RUN_DIR", help="open the Visualise tab on this run")
     parser.add_argument("--layer", help="Visualise: the layer to choose")
     parser.add_argument("--filter", type=int, default=0, help="Visualise: the filter to paint")
@@ -98,6 +99,8 @@ def main() -> int:
         settings.setValue("ui/presentation", True)
         settings.setValue("ui/presentation_scale", args.present)
     window = create_window(settings)
+    if args.guide:
+        window.guide.open_guide()
     window.resize(*(int(v) for v in args.size.split("x")))
     window.move(0, 0)
     window.show()

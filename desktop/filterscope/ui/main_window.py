@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QSettings, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWidget
 
 from filterscope.core.data.datasets import Dataset
+from filterscope.ui.guide import GuideDock
 from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation
+from filterscope.ui.project_actions import ProjectActions
+from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text
 from filterscope.ui.state import AppState
 from filterscope.workers import JobRunner
@@ -24,6 +27,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, tabs: list[TabFactory], settings: QSettings) -> None:
         super().__init__()
+        first_start = not settings.allKeys()  # before this window writes any
         self.setWindowTitle("Filterscope")
         self.state = AppState(self)
         self.settings = settings
@@ -41,6 +45,11 @@ class MainWindow(QMainWindow):
         self.presentation = Presentation()
         self._font_points = QApplication.font().pointSize()  # Larger text's size, before presenting
         self._build_menu()
+        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.guide)
+        if self.guide.show_at_start(first_start):
+            self.guide.open_guide()
+        else:
+            self.guide.hide()
         self.resize(1280, 800)
         geometry = settings.value("window/geometry")
         if geometry is not None:
@@ -55,6 +64,8 @@ class MainWindow(QMainWindow):
         quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        bridge = ProjectBridge.find(self, self.state)
+        self.projects = None if bridge is None else ProjectActions(self, bridge, self.settings, file_menu)
         view = self.menuBar().addMenu("&View")
         for text, shortcut, step in (("Larger text", QKeySequence.StandardKey.ZoomIn, 2),
                                      ("Smaller text", QKeySequence.StandardKey.ZoomOut, -2)):
@@ -83,6 +94,8 @@ class MainWindow(QMainWindow):
         self.addAction(escape)  # not in a menu: it leaves full screen or stops, as fits
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
+        self.guide = GuideDock(self.tabs, self.state, self.settings, self)
+        help_menu.addAction("Getting started", self.guide.open_guide)
         for menu in (file_menu, view, go_menu):  # their shortcuts work with the menu bar hidden too
             self.addActions(menu.actions())
 
@@ -158,6 +171,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.set_full_screen(False)  # the geometry to remember is the normal window's
         self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.projects is not None:
+            self.projects.on_close()
+        self.guide.remember()
         for runner in self.findChildren(JobRunner):
             runner.shutdown()
         super().closeEvent(event)

@@ -10,7 +10,7 @@ datasets through it. A dataset that comes split into train/val/test folders has 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,8 +64,15 @@ class SplitManifest:
         }
 
     def to_json(self) -> dict:
-        """The manifest as a JSON-able dict."""
-        return asdict(self)
+        """The manifest as a JSON-able dict (a copy of its lists).
+
+        Not ``dataclasses.asdict``: it copies every file name one by one, 0.3 s for 60,000.
+        """
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(classes=list(self.classes), warnings=list(self.warnings),
+                    subsets={subset: {name: list(keys) for name, keys in per_class.items()}
+                             for subset, per_class in self.subsets.items()})
+        return data
 
 
 def _n_val(n: int, val_per_class: int | None, val_fraction: float | None) -> int:
@@ -226,15 +233,27 @@ def load_manifest(path: str | os.PathLike) -> SplitManifest:
         SplitError: The file is missing, not JSON, of a newer version or malformed.
     """
     path = Path(path)
-    data = read_json_file(path, SplitError, "manifest")
+    data = read_json_file(path, SplitError, "manifest")  # its errors name the file already
+    try:
+        return manifest_from_json(data)
+    except SplitError as exc:
+        raise SplitError(f"{path}: {exc}") from exc
+
+
+def manifest_from_json(data: object) -> SplitManifest:
+    """Validate a manifest's JSON (as :meth:`SplitManifest.to_json` writes it) and build it.
+
+    Raises:
+        SplitError: Not a manifest, of a newer version or malformed.
+    """
     version = data.get("version", 0) if isinstance(data, dict) else None
     if not isinstance(version, int) or version > MANIFEST_VERSION:
-        raise SplitError(f"{path}: not a Filterscope split manifest of version <= {MANIFEST_VERSION}")
+        raise SplitError(f"not a Filterscope split manifest of version <= {MANIFEST_VERSION}")
     try:
         manifest = SplitManifest(**data)
         _check_lists(manifest.classes, manifest.subsets)
     except TypeError as exc:
-        raise SplitError(f"{path}: malformed manifest ({exc})") from exc
+        raise SplitError(f"malformed manifest ({exc})") from exc
     return manifest
 
 

@@ -1,1 +1,1 @@
-"""Project files and run reports: what ties the other domains together, above them all."""
+"""Project files and run reports: what ties the other domains together, at the top of core."""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
+from filterscope.core.project.project import TrainingSettings
 from filterscope.core.results.examples import class_examples
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
@@ -292,9 +293,28 @@ class TrainTab(QWidget):
                         val_fraction=options.val_spin.value(), seed=options.seed_spin.value(),
                         mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
                         chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)
-        return RunSpec(data, options.model(), options.optimizer(), options.epochs_spin.value(),
-                       options.batch_spin.value(), options.seed_spin.value(),
-                       cache_features=options.cache_features(), fit=options.fit_options())
+        return options.run_spec(data, options.cache_features())
+
+    def training_settings(self, source: str) -> TrainingSettings:
+        """The settings shown, for a project on the dataset ``source`` (its split, mask and
+        chain are the project's own: here only whether the run takes them)."""
+        options = self.options
+        data = DataSpec(source=source, val_fraction=options.val_spin.value(),
+                        seed=options.seed_spin.value(), longest_side=options.longest_side())
+        return TrainingSettings(options.run_spec(data, False), options.cache_features(),
+                                options.use_split(), self.mask_box.isChecked(), self.chain_box.isChecked())
+
+    def apply_training_settings(self, settings: TrainingSettings) -> None:
+        """Show a project's settings (after its split, mask and chain are in the AppState)."""
+        self.options.set_run_spec(settings.run, settings.cache_features)
+        self.options.choose_split(settings.use_split)
+        self.mask_box.setChecked(settings.use_mask and self.mask_box.isEnabled())
+        self.chain_box.setChecked(settings.use_chain and self.chain_box.isEnabled())
+
+    def set_runs_folder(self, folder: Path) -> None:
+        """Save runs in ``folder`` and list the runs already there."""
+        self.runs_edit.setText(str(folder))
+        self._list_saved_runs()
 
     # --- training --------------------------------------------------------------------------
 

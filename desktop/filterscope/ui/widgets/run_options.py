@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.training.base_spec import base_templates, default_optimizer
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 from filterscope.core.training.recipes import Recipe, recipe_for
+from filterscope.core.training.runs import RunSpec
 from filterscope.ui.widgets.base_options import BaseOptionsWidget
 
 
@@ -215,6 +217,44 @@ class RunOptionsWidget(QWidget):
         """Class weights, early stopping and the learning-rate schedule shown."""
         return FitOptions(self.class_weights_box.isChecked(), self.early_spin.value(),
                           self.plateau_spin.value(), round(self.factor_spin.value(), 2))
+
+    def run_spec(self, data: DataSpec, cache_features: bool) -> RunSpec:
+        """The run the settings shown describe, on ``data``.
+
+        Raises:
+            ModelSpecError: ``cache_features`` with fine-tuning or augmentation.
+        """
+        return RunSpec(data, self.model(), self.optimizer(), self.epochs_spin.value(),
+                       self.batch_spin.value(), self.seed_spin.value(), cache_features=cache_features,
+                       fit=self.fit_options())
+
+    def set_run_spec(self, run: RunSpec, cache_features: bool) -> None:
+        """Show a run's settings (a project's): its model, optimiser, epochs, batch size, seed,
+        image side, validation fraction and fit options, and whether features are cached."""
+        self.set_model(run.model)
+        optimizer = run.optimizer
+        self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(optimizer.kind))
+        for spin, name in ((self.lr_spin, "learning_rate"), (self.momentum_spin, "momentum"),
+                           (self.beta1_spin, "beta_1"), (self.beta2_spin, "beta_2"),
+                           (self.epsilon_spin, "epsilon")):
+            if getattr(optimizer, name) is not None:
+                spin.setValue(getattr(optimizer, name))
+        self.epochs_spin.setValue(run.epochs)
+        self.batch_spin.setValue(run.batch_size)
+        self.seed_spin.setValue(run.seed)
+        size = run.data.image_size
+        self.size_spin.setValue(run.data.longest_side or (max(size) if size else 0))
+        self.val_spin.setValue(run.data.val_fraction)
+        self.class_weights_box.setChecked(run.fit.class_weights)
+        self.early_spin.setValue(run.fit.early_stopping)
+        self.plateau_spin.setValue(run.fit.reduce_lr_patience)
+        self.factor_spin.setValue(run.fit.reduce_lr_factor)
+        self.base_options.cache_box.setChecked(cache_features)
+
+    def choose_split(self, use: bool) -> None:
+        """Validate on the Dataset tab's split (when there is one) or on a held-out fraction."""
+        split_offered = self.val_combo.model().item(1).isEnabled()
+        self.val_combo.setCurrentIndex(1 if use and split_offered else 0)
 
     def apply_recipe(self, recipe: Recipe) -> None:
         """Show a recipe's settings (its model, optimiser, epochs, batch, size and fit options)."""

@@ -1,0 +1,89 @@
+"""The project file's format version, its kind marker, and the migrations from older versions.
+
+A project file is read by migrating its JSON, one version at a time, up to :data:`FORMAT_VERSION`
+and only then parsing it: the parser knows the current shape alone, and each migration is a
+small pure function of the JSON that is kept (and tested against a stored file) for good.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+PROJECT_KIND = "filterscope-project"
+FORMAT_VERSION = 2
+V1_MARKER = "filterscope_project"  # version 1 files said what they were with this key
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be read or written; the message names the file and the part."""
+
+
+def _text(old: dict, key: str, default: str | None) -> str | None:
+    value = old.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise ProjectError(f"{key}: must be text, not {value!r}")
+    return value
+
+
+def _v1_to_v2(old: dict) -> dict:
+    """Version 1 kept every setting at the top level: the dataset as a source or a bare folder
+    path, absolute paths, and a mask or chain only when training used it (there were no
+    "use when training" switches). Version 2 groups them by tab and stores paths inside the
+    project's folder relative to it; absolute paths stay valid."""
+    dataset = _text(old, "dataset", "builtin:mnist")
+    if not dataset.startswith(("builtin:", "folder:")):
+        dataset = f"folder:{dataset}"
+    manifest = old.get("manifest")
+    if isinstance(manifest, dict):
+        manifest = {key: value for key, value in manifest.items() if key != "source"}
+    run = {key: old[key] for key in ("model", "optimizer", "epochs", "batch_size", "seed") if key in old}
+    runs = old.get("runs", [])
+    return {
+        "kind": PROJECT_KIND,
+        "version": 2,
+        "dataset": {"source": dataset},
+        "split": manifest,
+        "mask": None if old.get("mask") is None else {"params": old["mask"], "train": True},
+        "augment": None if old.get("chain") is None else {"chain": old["chain"], "train": True},
+        "training": {"run": run, "val_fraction": old.get("val_fraction", 0.2),
+                     "longest_side": old.get("image_side"), "cache_features": False,
+                     "use_split": manifest is not None, "use_mask": True, "use_chain": True},
+        "runs": {"folder": _text(old, "runs_dir", None), "runs": runs},
+    }
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+"""``MIGRATIONS[v]`` turns a version-v project's JSON into version v + 1's."""
+
+
+def project_version(data: object) -> int:
+    """The format version of a project's JSON.
+
+    Raises:
+        ProjectError: It is not a Filterscope project, or its version is not a whole number.
+    """
+    if isinstance(data, dict) and data.get("kind") == PROJECT_KIND:
+        version = data.get("version")
+    elif isinstance(data, dict) and V1_MARKER in data:
+        version = data[V1_MARKER]
+    else:
+        raise ProjectError(f"not a Filterscope project (no \"kind\": \"{PROJECT_KIND}\")")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectError(f"version must be a whole number from 1, not {version!r}")
+    return version
+
+
+def migrate(data: object) -> dict:
+    """Bring a project's JSON up to :data:`FORMAT_VERSION` (a current one is returned as is).
+
+    Raises:
+        ProjectError: Not a project, or one written by a newer Filterscope.
+    """
+    version = project_version(data)
+    if version > FORMAT_VERSION:
+        raise ProjectError(f"written by a newer Filterscope (project version {version}; this one "
+                           f"reads versions up to {FORMAT_VERSION}): update Filterscope to open it")
+    while version < FORMAT_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data

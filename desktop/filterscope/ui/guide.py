@@ -1,0 +1,139 @@
+"""Getting started: a panel with the five steps of the chapter (Dataset, Mask, Augment, Train,
+Visualise), each a button that goes to its tab and says in a sentence or two what to do there.
+
+It opens by itself on the first start (on the built-in digits, so everything works offline),
+and at later starts while it was left open, unless "Don't show again" is ticked or every step
+is done. Help ▸ Getting started opens it at any time. A step is ticked when its tab has been
+visited; Train when a run has been saved. Progress is remembered.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filterscope.ui.state import AppState
+
+STEPS = (
+    ("Dataset", "The built-in MNIST digits are open: browse the classes and images. Later, "
+                "Open folder… takes your own photos, one sub-folder per class."),
+    ("Mask", "For photos: remove the soil with the chapter's colour-distance mask. Move a threshold "
+             "and watch the Result. Digits need no mask, so you can skip this step."),
+    ("Augment", "Choose the chapter's chain and watch the preview: each epoch sees every image a "
+                "little changed. Tick “Use this chain when training” to train with it."),
+    ("Train", "Keep the chapter's ConvNet, set Epochs to 1 and press Start training: on the "
+              "digits a run takes seconds. Watch the loss and accuracy curves."),
+    ("Visualise", "The run you trained is offered here. Pick a convolution layer and press Start to "
+                  "paint the pattern one of its filters responds to."),
+)
+DONE_KEY, OPEN_KEY, NEVER_KEY = "guide/done", "guide/open", "guide/never"
+
+
+class GuideDock(QDockWidget):
+    """The Getting started panel over ``tabs`` (found by their titles)."""
+
+    def __init__(self, tabs: QTabWidget, state: AppState, settings: QSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Getting started", parent)
+        self.setObjectName("guide")
+        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._tabs, self._settings = tabs, settings
+        self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for title, text in STEPS:
+            button = QPushButton()
+            button.setToolTip(text)
+            button.clicked.connect(lambda _=False, t=title: self.go_to(t))
+            self.buttons[title] = button
+            row.addWidget(button)
+        self.never_box = QCheckBox("Don't show again")
+        self.never_box.setChecked(settings.value(NEVER_KEY, False, type=bool))
+        self.never_box.toggled.connect(self._on_never_toggled)
+        row.addStretch(1)
+        row.addWidget(self.never_box)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(row)
+        layout.addWidget(self.text)
+        self.setWidget(body)
+        tabs.currentChanged.connect(self._on_tabs_current_changed)
+        state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
+        self._show_step(self._next_step())
+
+    def done(self) -> set[str]:
+        """The steps ticked so far."""
+        return set(self._done)
+
+    def show_at_start(self, first_start: bool) -> bool:
+        """Whether the panel opens by itself: on the first start, or when it was left open,
+        unless "Don't show again" is ticked or every step is done."""
+        left_open = self._settings.value(OPEN_KEY, False, type=bool)
+        finished = len(self._done) == len(STEPS)
+        return (first_start or left_open) and not self.never_box.isChecked() and not finished
+
+    @Slot()
+    def open_guide(self) -> None:
+        """Show the panel (Help ▸ Getting started), on the current tab's step."""
+        self.show()
+        self._on_tabs_current_changed(self._tabs.currentIndex())
+
+    def remember(self) -> None:
+        """Keep whether the panel is open, for the next start (the window is closing)."""
+        self._settings.setValue(OPEN_KEY, not self.isHidden())
+
+    def go_to(self, title: str) -> None:
+        """Go to the step's tab and say what to do there."""
+        for index in range(self._tabs.count()):
+            if self._tabs.widget(index).title == title:
+                self._tabs.setCurrentIndex(index)
+        self._show_step(title)
+
+    def mark_done(self, title: str) -> None:
+        """Tick a step (remembered)."""
+        if title not in self._done:
+            self._done.add(title)
+            self._settings.setValue(DONE_KEY, sorted(self._done))
+        self._show_step(self._shown)
+
+    def _next_step(self) -> str:
+        return next((title for title, _text in STEPS if title not in self._done), STEPS[-1][0])
+
+    def _show_step(self, title: str) -> None:
+        self._shown = title
+        for number, (step, _text) in enumerate(STEPS, 1):
+            button = self.buttons[step]
+            button.setText(f"{'✓' if step in self._done else number}  {step}")
+            font = button.font()
+            font.setBold(step == title)
+            button.setFont(font)
+        text = dict(STEPS)[title]
+        if len(self._done) == len(STEPS):
+            text += " All five steps done: the guide will not open by itself again."
+        self.text.setText(f"<b>{title}.</b> {text}")
+
+    @Slot(int)
+    def _on_tabs_current_changed(self, index: int) -> None:
+        title = getattr(self._tabs.widget(index), "title", None)
+        if title in dict(STEPS) and not self.isHidden():
+            if title != "Train":  # Train is done when a run is saved, not when seen
+                self.mark_done(title)
+            self._show_step(title)
+
+    @Slot(bool)
+    def _on_never_toggled(self, never: bool) -> None:
+        self._settings.setValue(NEVER_KEY, never)
+        if never:
+            self.close()

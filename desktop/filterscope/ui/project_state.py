@@ -1,0 +1,84 @@
+"""Between a Project and the window: gather it from the AppState and the tabs' controls, put
+it back into them, and the signals that say it may have changed.
+
+A project opens its dataset in the background (the Dataset tab's job); its split, mask,
+chain and Train settings are put back once the dataset is there, in that order, because
+each tab follows the AppState (a new dataset drops a split made for another one; the Train
+tab ticks "Apply the mask" when a mask arrives).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import SignalInstance
+from PySide6.QtWidgets import QWidget
+
+from filterscope.core.project.project import Project
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.augment_tab import AugmentTab
+from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.train_tab import TrainTab
+
+
+class ProjectBridge:
+    """The tabs a project reads and sets (see :meth:`find`)."""
+
+    def __init__(self, state: AppState, dataset_tab: DatasetTab, mask_tab: MaskTab,
+                 augment_tab: AugmentTab, train_tab: TrainTab) -> None:
+        self.state = state
+        self.dataset_tab, self.mask_tab = dataset_tab, mask_tab
+        self.augment_tab, self.train_tab = augment_tab, train_tab
+
+    @classmethod
+    def find(cls, window: QWidget, state: AppState) -> ProjectBridge | None:
+        """The bridge to ``window``'s tabs, found by their types; None when the window lacks
+        one of them (a window with other tabs has no projects)."""
+        tabs = [window.findChild(kind) for kind in (DatasetTab, MaskTab, AugmentTab, TrainTab)]
+        return None if None in tabs else cls(state, *tabs)
+
+    def gather(self, runs: tuple[Path, ...]) -> Project | None:
+        """The project the window shows (None while no dataset is open yet)."""
+        state = self.state
+        if state.dataset is None:
+            return None
+        source = state.dataset.source
+        split = state.manifest if state.manifest is not None and state.manifest.source == source else None
+        return Project(source, split, self.mask_tab.params, state.mask is not None,
+                       self.augment_tab.chain(), state.chain is not None,
+                       self.train_tab.training_settings(source), state.runs_dir, runs)
+
+    def needs_dataset(self, project: Project) -> bool:
+        """True when the project's dataset is not the one open (it must be opened first)."""
+        return self.state.dataset is None or self.state.dataset.source != project.dataset
+
+    def open_dataset(self, project: Project) -> None:
+        """Open the project's dataset in the Dataset tab (a background job)."""
+        self.dataset_tab.open_source(project.dataset)
+
+    def apply(self, project: Project) -> None:
+        """Put the project's split, mask, chain, Train settings and runs folder back (its
+        dataset, when it opened, is already the current one)."""
+        state = self.state
+        dataset = state.dataset
+        same = dataset is not None and dataset.source == project.dataset
+        state.set_manifest(project.split if same else None)
+        if project.mask is not None:
+            self.mask_tab.set_params(project.mask)
+        self.mask_tab.use_box.setChecked(project.use_mask)
+        if project.chain is not None:
+            self.augment_tab.set_chain(project.chain)
+        self.augment_tab.use_box.setChecked(project.use_chain)
+        if project.training is not None:
+            self.train_tab.apply_training_settings(project.training)
+        if project.runs_dir is not None:
+            self.train_tab.set_runs_folder(project.runs_dir)
+
+    def change_signals(self) -> list[SignalInstance]:
+        """Signals after which the gathered project may differ (the window title's '*')."""
+        state, train = self.state, self.train_tab
+        return [state.sig_dataset_changed, state.sig_manifest_changed, state.sig_mask_changed,
+                state.sig_chain_changed, state.sig_runs_dir_changed, state.sig_run_saved,
+                self.mask_tab.controls.sig_params_changed, self.augment_tab.editor.sig_chain_changed,
+                train.options.sig_changed, train.mask_box.toggled, train.chain_box.toggled]

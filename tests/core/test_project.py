@@ -1,0 +1,168 @@
+"""Project files: every part round-trips, paths travel with the project, older versions migrate,
+and every fault is a ProjectError naming the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.project.project import Project
+from filterscope.core.project.store import load_project, save_project
+from filterscope.core.project.versions import FORMAT_VERSION, MIGRATIONS, ProjectError, migrate
+
+from tests.projects import sample_project
+
+V1 = Path(__file__).parent / "fixtures" / "project_v1.fsproj"
+
+
+def test_every_part_round_trips(tmp_path: Path) -> None:
+    project = sample_project(tmp_path)
+    save_project(tmp_path / "p.fsproj", project)
+    loaded = load_project(tmp_path / "p.fsproj")
+    assert loaded == project
+    for name in Project.__dataclass_fields__:  # each part, so a failure says which
+        assert getattr(loaded, name) == getattr(project, name), name
+    assert loaded.training.run.model.name == "convnet-dropout"
+    assert loaded.training.run.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
+
+
+def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    save_project(tmp_path / "a" / "p.fsproj", sample_project(tmp_path / "a"))
+    stored = json.loads((tmp_path / "a" / "p.fsproj").read_text(encoding="utf-8"))
+    assert stored["dataset"]["source"] == "folder:photos"
+    assert stored["runs"] == {"folder": "runs", "runs": ["runs/20260502-101500-chapter-convnet-sgd",
+                                                         "elsewhere/run2"]}
+    (tmp_path / "a" / "photos").mkdir()
+    (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
+    moved = load_project(tmp_path / "b" / "p.fsproj")
+    assert moved == sample_project(tmp_path / "b")
+    assert moved.split.source == moved.dataset == f"folder:{tmp_path / 'b' / 'photos'}"
+    assert moved.missing_dataset() is None
+
+
+def test_paths_outside_the_project_folder_stay_absolute(tmp_path: Path) -> None:
+    project = sample_project(tmp_path / "data")
+    (tmp_path / "projects").mkdir()
+    save_project(tmp_path / "projects" / "p.fsproj", project)
+    stored = json.loads((tmp_path / "projects" / "p.fsproj").read_text(encoding="utf-8"))
+    assert stored["dataset"]["source"] == f"folder:{tmp_path / 'data' / 'photos'}"
+    assert stored["runs"]["folder"] == str(tmp_path / "data" / "runs")
+    assert load_project(tmp_path / "projects" / "p.fsproj") == project
+
+
+def test_a_builtin_dataset_and_a_project_without_optional_parts(tmp_path: Path) -> None:
+    project = Project("builtin:mnist")
+    save_project(tmp_path / "p.fsproj", project)
+    assert load_project(tmp_path / "p.fsproj") == project
+    assert project.missing_dataset() is None and project.dataset_folder() is None
+
+
+def test_a_moved_dataset_is_reported_and_relocated(tmp_path: Path) -> None:
+    project = sample_project(tmp_path / "old")
+    (tmp_path / "old" / "photos").mkdir(parents=True)
+    save_project(tmp_path / "p.fsproj", project)
+    (tmp_path / "old" / "photos").rename(tmp_path / "moved")
+    loaded = load_project(tmp_path / "p.fsproj")
+    assert loaded.missing_dataset() == tmp_path / "old" / "photos"
+    relocated = loaded.relocated(tmp_path / "moved")
+    source = f"folder:{tmp_path / 'moved'}"
+    assert relocated.dataset == relocated.split.source == relocated.training.run.data.source == source
+    assert relocated.missing_dataset() is None
+    assert relocated.split.subsets == project.split.subsets and relocated.mask == project.mask
+
+
+def test_version_1_migrates(tmp_path: Path) -> None:
+    shutil.copy(V1, tmp_path / "old.fsproj")
+    project = load_project(tmp_path / "old.fsproj")
+    assert project.dataset == "folder:/home/ana/photos/seedlings"
+    assert project.missing_dataset() == Path("/home/ana/photos/seedlings")
+    assert project.split.source == project.dataset and project.split.seed == 7
+    assert project.split.subsets["val"] == {"Charlock": ["Charlock/3.png"], "Maize": ["Maize/2.png"]}
+    assert project.mask.name == "seedlings, by eye" and project.use_mask
+    assert project.mask.targets[0].threshold == 1400.0
+    assert project.chain.name == "flips" and project.use_chain
+    training = project.training
+    assert (training.run.epochs, training.run.batch_size, training.run.seed) == (12, 16, 7)
+    assert training.run.optimizer.kind == "sgd" and training.run.model.name == "chapter-convnet"
+    assert (training.run.data.val_fraction, training.run.data.longest_side) == (0.25, 96)
+    assert training.use_split and not training.cache_features
+    assert project.runs_dir == Path("/home/ana/filterscope-runs")
+    assert project.runs == (Path("/home/ana/filterscope-runs/20260502-101500-chapter-convnet-sgd"),)
+    # Saved again, it is a current file with the same content; the old file is left as it was.
+    before = (tmp_path / "old.fsproj").read_bytes()
+    save_project(tmp_path / "new.fsproj", project)
+    assert json.loads((tmp_path / "new.fsproj").read_text(encoding="utf-8"))["version"] == FORMAT_VERSION
+    assert load_project(tmp_path / "new.fsproj") == project
+    assert (tmp_path / "old.fsproj").read_bytes() == before
+
+
+def test_every_older_version_has_a_migration() -> None:
+    assert set(MIGRATIONS) == set(range(1, FORMAT_VERSION))
+    current = sample_project(Path("/x")).to_json(Path("/x"))
+    assert migrate(current) is current
+
+
+def test_a_v1_project_without_mask_or_chain_uses_none() -> None:
+    data = migrate({"filterscope_project": 1, "dataset": "builtin:mnist"})
+    project = Project.from_json(data, Path("/x"))
+    assert (project.mask, project.chain, project.split) == (None, None, None)
+    assert not project.use_mask and not project.use_chain
+    assert project.training.run.epochs == 10  # RunSpec's own default
+
+
+@pytest.mark.parametrize("content, words", [
+    ('{"kind": "filterscope-project", "version": 2, "dataset": {"sou', "cannot read the project"),
+    (b"\xff\xfe\x00garbage", "cannot read the project"),
+    ('{"kind": "filterscope-project", "version": 3, "dataset": {}}', "newer Filterscope"),
+    ('{"version": 1, "targets": [], "distance": "redmean"}', "not a Filterscope project"),
+    ('[1, 2]', "not a Filterscope project"),
+    ('{"kind": "filterscope-project", "version": "2"}', "version must be a whole number"),
+    ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "photos"}}',
+     "must be builtin:<id> or folder:<path>"),
+    ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
+     '"mask": {"params": {"median": 4}, "train": true}}', "mask.params: median must be an odd"),
+    ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
+     '"training": {"run": {"epochs": 0}}}', "training: epochs"),
+    ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
+     '"extra": 1}', "unknown field(s) extra"),
+])
+def test_bad_files_are_refused_naming_the_file(tmp_path: Path, content: str | bytes, words: str) -> None:
+    path = tmp_path / "bad.fsproj"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ProjectError) as error:
+        load_project(path)
+    assert str(error.value).startswith(str(path)) and words in str(error.value)
+
+
+def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="nothing.fsproj: cannot read the project"):
+        load_project(tmp_path / "nothing.fsproj")
+
+
+def test_a_project_is_never_saved_inside_its_dataset(tmp_path: Path) -> None:
+    project = sample_project(tmp_path)
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(ProjectError, match="refusing to write inside the dataset folder"):
+        save_project(tmp_path / "photos" / "p.fsproj", project)
+    assert list((tmp_path / "photos").iterdir()) == []
+
+
+def test_a_failed_save_is_a_project_error_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "taken.fsproj").mkdir()  # the rename over a folder fails after the temp file is written
+    with pytest.raises(ProjectError, match="taken.fsproj: cannot save the project"):
+        save_project(tmp_path / "taken.fsproj", sample_project(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.fsproj"]
+    with pytest.raises(ProjectError, match="cannot save the project"):
+        save_project(tmp_path / "no such folder" / "p.fsproj", sample_project(tmp_path))
+
+
+def test_a_split_for_another_dataset_is_refused() -> None:
+    project = sample_project(Path("/x"))
+    with pytest.raises(ProjectError, match="split: made for"):
+        replace(project, dataset="builtin:mnist")
+    assert replace(project, mask=MaskParams()).mask == MaskParams()
