@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build the one-folder app for this platform and smoke-test it: dist/filterscope/filterscope.
+#
+#   packaging/build-bundle.sh [--vgg16-weights FILE]
+#
+# 1. A build environment in build/venv with Filterscope installed (not editable) and PyInstaller
+#    (the `bundle` extra); made the first time, the project reinstalled on later runs.
+# 2. PyInstaller with packaging/filterscope.spec -> dist/filterscope/ (its size is printed).
+# 3. The bundle's self-test (main window, built-in digits, one epoch of training, gradient
+#    ascent), offscreen when there is no display; its JSON result in dist/self-test.json.
+# 4. Start-up to the main window, bundle against the same app run from build/venv.
+# 5. dist/filterscope-VERSION-OS-ARCH.tar.gz (tar keeps the bundle's symlinks); its size.
+# --vgg16-weights FILE ships VGG16's ImageNet weights without the classifier (Keras's
+# vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5), checked by the app first.
+# Exits non-zero when a step fails. Takes 10-20 minutes on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+weights=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --vgg16-weights) weights="$(realpath "$2")"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "build-bundle.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+venv=build/venv
+if [ ! -x "$venv/bin/python" ]; then
+  echo "== Creating the build environment in $venv"
+  "${PYTHON:-python3}" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q ".[bundle]"
+else
+  echo "== Reinstalling Filterscope into $venv"
+  "$venv/bin/python" -m pip install -q ".[bundle]"
+  "$venv/bin/python" -m pip install -q --no-deps --force-reinstall .
+fi
+py="$venv/bin/python"
+version="$("$py" -c 'import filterscope; print(filterscope.__version__)')"
+
+export FILTERSCOPE_BUNDLE_WEIGHTS=""
+if [ -n "$weights" ]; then
+  echo "== Checking $weights (the app's own check, as when a user picks the file)"
+  checked="$(mktemp -d)"
+  trap 'rm -rf "$checked"' EXIT
+  KERAS_HOME="$checked" FILTERSCOPE_DATA_DIR="$checked/data" \
+    "$venv/bin/filterscope" weights vgg16 --download --from "$weights" --json >/dev/null
+  export FILTERSCOPE_BUNDLE_WEIGHTS="$checked/models"
+fi
+
+echo "== PyInstaller"
+rm -rf dist/filterscope build/pyinstaller
+"$py" -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist \
+  --workpath build/pyinstaller packaging/filterscope.spec
+exe=dist/filterscope/filterscope
+[ -x "$exe" ] || { echo "build-bundle.sh: $exe was not built" >&2; exit 1; }
+echo "== Bundle: $(du -sh dist/filterscope | cut -f1) in dist/filterscope ($(du -sb dist/filterscope | cut -f1) bytes)"
+
+if [ -n "$weights" ]; then
+  echo "== The bundle finds the weights it ships"
+  KERAS_HOME="$(mktemp -d)" "$exe" weights vgg16 --json | "$py" -c \
+    'import json, sys; row = json.load(sys.stdin)["bases"][0]; print(row); sys.exit(row.get("origin") != "bundled")'
+fi
+
+# Runs a self-test; prints the seconds from launch to the main window shown.
+self_test() {
+  local out="$1"; shift
+  local start
+  start="$(date +%s.%N)"
+  "$@" --self-test --self-test-out "$out" >/dev/null 2>"$out.log" || {
+    echo "build-bundle.sh: the self-test of $* failed:" >&2
+    tail -n 20 "$out.log" >&2
+    [ -f "$out" ] && cat "$out" >&2
+    exit 1
+  }
+  "$py" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["window_shown_unix"] - float(sys.argv[2]), 2))' \
+    "$out" "$start"
+}
+
+echo "== Self-test of the bundle"
+bundle_s="$(self_test dist/self-test.json "$exe")"
+"$py" -c 'import json; r = json.load(open("dist/self-test.json")); [print(f"   {s[\"name\"]:10} {s[\"seconds\"]:7.2f} s  {s[\"detail\"]}") for s in r["steps"]]'
+echo "== Start-up to the main window (bundle, then the same app from $venv; best of 2)"
+venv_s="$(self_test build/self-test-venv.json "$py" -m filterscope)"
+bundle_s="$(printf '%s\n' "$bundle_s" "$(self_test dist/self-test.json "$exe")" | sort -n | head -1)"
+venv_s="$(printf '%s\n' "$venv_s" "$(self_test build/self-test-venv.json "$py" -m filterscope)" | sort -n | head -1)"
+echo "   bundle ${bundle_s} s, venv ${venv_s} s, ratio $("$py" -c "print(round($bundle_s / $venv_s, 2))")"
+
+os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+archive="dist/filterscope-${version}-${os}-$(uname -m).tar.gz"
+echo "== Archive"
+tar -C dist -czf "$archive" filterscope
+echo "== $archive: $(du -h "$archive" | cut -f1) ($(stat -c %s "$archive") bytes)"
+echo "== Done: $exe passed its self-test"
