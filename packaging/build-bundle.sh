@@ -26,17 +26,19 @@ while [ $# -gt 0 ]; do
 done
 
 venv=build/venv
-if [ ! -x "$venv/bin/python" ]; then
+py="$venv/bin/python"
+if [ ! -x "$py" ]; then
   echo "== Creating the build environment in $venv"
   "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q ".[bundle]"
-else
-  echo "== Reinstalling Filterscope into $venv"
-  "$venv/bin/python" -m pip install -q ".[bundle]"
-  "$venv/bin/python" -m pip install -q --no-deps --force-reinstall .
+  "$py" -m pip install -q --upgrade pip
 fi
-py="$venv/bin/python"
+echo "== Installing Filterscope and PyInstaller into $venv"
+"$py" packaging/bundle_rules.py pyproject.toml "$(uname -s)" "$(uname -m)" > build/requirements.txt
+if grep -q '^tensorflow-cpu' build/requirements.txt && "$py" -m pip show -q tensorflow 2>/dev/null; then
+  "$py" -m pip uninstall -q -y tensorflow  # both own tensorflow/: the CPU wheel replaces it
+fi
+"$py" -m pip install -q -r build/requirements.txt
+"$py" -m pip install -q --no-deps --force-reinstall .
 version="$("$py" -c 'import filterscope; print(filterscope.__version__)')"
 
 export FILTERSCOPE_BUNDLE_WEIGHTS=""
@@ -80,7 +82,7 @@ self_test() {
 
 echo "== Self-test of the bundle"
 bundle_s="$(self_test dist/self-test.json "$exe")"
-"$py" -c 'import json; r = json.load(open("dist/self-test.json")); [print(f"   {s[\"name\"]:10} {s[\"seconds\"]:7.2f} s  {s[\"detail\"]}") for s in r["steps"]]'
+"$py" packaging/check_selftest.py dist/self-test.json
 echo "== Start-up to the main window (bundle, then the same app from $venv; best of 2)"
 venv_s="$(self_test build/self-test-venv.json "$py" -m filterscope)"
 bundle_s="$(printf '%s\n' "$bundle_s" "$(self_test dist/self-test.json "$exe")" | sort -n | head -1)"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
+import sys
 from pathlib import Path
 
 # Python packages the app never imports, though a dependency may name them.
@@ -40,6 +42,20 @@ DROPPED: dict[str, list[str]] = {
     # Test suites and sample data that libraries ship beside their code.
     "tests-and-samples": ["*/tests/*", "*/test/*", "matplotlib/mpl-data/sample_data/*"],
 }
+
+
+def build_requirements(pyproject: Path, system: str, machine: str) -> list[str]:
+    """What the build environment installs besides Filterscope itself: its dependencies and the
+    ``bundle`` extra, with TensorFlow's CPU-only wheel on Linux x86-64. The ``tensorflow`` wheel
+    there carries CUDA kernels (its main library is 1.1 GB against the CPU wheel's 0.75 GB) that
+    a bundle without NVIDIA's libraries can never use; elsewhere ``tensorflow`` is CPU-only."""
+    import tomllib  # Python 3.11+, like the build; the spec itself also runs on 3.10
+
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["bundle"]]
+    if (system, machine) == ("Linux", "x86_64"):
+        wanted = [re.sub(r"^tensorflow(?=[<>=!~ ;\[]|$)", "tensorflow-cpu", req) for req in wanted]
+    return wanted
 
 
 def dropped_by(path: str) -> str | None:
@@ -84,3 +100,7 @@ def render_icon(svg: Path, png: Path, size: int = 256) -> Path:
         raise OSError(f"could not write the icon {png}")
     del app
     return png
+
+
+if __name__ == "__main__":  # build-bundle.sh: the build environment's requirements, one a line
+    print("\n".join(build_requirements(Path(sys.argv[1]), sys.argv[2], sys.argv[3])))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-STEPS = ["window", "dataset", "train", "visualize"]
+STEPS = ["window", "dataset", "augment", "train", "visualize"]
 
 
 def _self_test(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, Path]:
@@ -41,8 +41,9 @@ def test_self_test_trains_visualises_and_reports_in_json(tmp_path: Path) -> None
     assert all(step["ok"] and step["seconds"] >= 0 for step in result["steps"])
     assert "Qt platform offscreen" in result["steps"][0]["detail"]
     assert "5000 images, 10 classes" in result["steps"][1]["detail"]
-    assert "chapter-convnet, 1 epoch" in result["steps"][2]["detail"]
-    assert "10 steps" in result["steps"][3]["detail"]
+    assert "the chapter's chain previewed on" in result["steps"][2]["detail"]
+    assert "chapter-convnet, 1 epoch" in result["steps"][3]["detail"]
+    assert "10 steps" in result["steps"][4]["detail"]
     assert result["timings"]["total"] >= result["timings"]["train"] > 0
     assert result["frozen"] is False
     assert {"filterscope", "python", "qt", "pyside6", "tensorflow", "keras"} <= set(result["versions"])

@@ -1,7 +1,7 @@
 """``filterscope --self-test``: prove that an installed or bundled app really works, then exit.
 
 It drives the real main window as a user would: the window opens, the built-in digits load,
-the Train tab trains the chapter's ConvNet for one epoch (its own job, through its JobRunner),
+the Augment tab previews the chapter's imgaug chain on them, the Train tab trains the chapter's ConvNet for one epoch (its own job, through its JobRunner),
 and the Visualise tab opens that run and paints one filter by gradient ascent for a few steps.
 The result goes to a JSON file (steps, timings, versions, and the reason of a failure), because
 a windowed build (Windows, macOS) has no console to print to; the path is printed too. Exit
@@ -173,12 +173,27 @@ class SelfTest:
 
     @_guarded
     def on_dataset(self, dataset: Any) -> None:
-        """The built-in digits are open: train on them for one epoch in the Train tab."""
+        """The built-in digits are open: preview an augmentation chain in the Augment tab."""
         if self._step != "dataset":
             return
         if dataset.source != "builtin:mnist" or len(dataset) == 0:
             raise RuntimeError(f"expected the built-in digits, got {dataset.source} ({len(dataset)} images)")
         self.passed(f"{dataset.name}: {len(dataset)} images, {len(dataset.classes)} classes")
+        self.begin("augment")
+        tab = self._tab("AugmentTab")
+        from filterscope.core.augment.chain import builtin_chain
+
+        tab.sig_previewed.connect(self.on_augmented)
+        tab.runner.sig_failed.connect(self.fail)
+        self.window.tabs.setCurrentWidget(tab)
+        tab.set_chain(builtin_chain("chapter"))  # imgaug previews the chapter's chain
+
+    @_guarded
+    def on_augmented(self) -> None:
+        """The Augment tab shows its preview: train for one epoch in the Train tab."""
+        if self._step != "augment":
+            return
+        self.passed(f"the chapter's chain previewed on {self._tab('AugmentTab').grid.count()} pictures")
         self.begin("train")
         tab = self._tab("TrainTab")
         from filterscope.core.training.model_spec import templates
