@@ -82,6 +82,30 @@ def dropped_sizes(toc: list[tuple]) -> dict[str, int]:
     return sizes
 
 
+def stripped(toc: list[tuple], folder: Path, prefix: str = "tensorflow/") -> list[tuple]:
+    """The TOC with the binaries under ``prefix`` replaced by copies in ``folder`` without their
+    symbol tables (``strip``: TensorFlow's main library keeps 205 MB of them).
+
+    Only TensorFlow's own libraries: ``strip`` breaks the libraries that auditwheel grafted into
+    other wheels with patchelf (numpy's OpenBLAS then fails to load: "ELF load command
+    address/offset not page-aligned"), which is why PyInstaller's strip-everything is off.
+    """
+    import shutil
+    import subprocess
+
+    result = []
+    for dest, source, kind in toc:
+        if dest.replace(os.sep, "/").startswith(prefix) and ".so" in Path(dest).name:
+            copy = folder / dest
+            if not copy.is_file() or copy.stat().st_mtime < os.path.getmtime(source):
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy)
+                subprocess.run(["strip", "--strip-all", str(copy)], check=True)
+            source = str(copy)
+        result.append((dest, source, kind))
+    return result
+
+
 def render_icon(svg: Path, png: Path, size: int = 256) -> Path:
     """Draw the app's SVG icon as a PNG (PyInstaller turns a PNG into .ico or .icns with
     Pillow), so the icon has one source: resources/icons/filterscope.svg."""

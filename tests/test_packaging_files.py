@@ -72,6 +72,17 @@ def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> 
     assert rules.keep(toc) == [(path, "", "DATA") for path in kept]
 
 
+def test_build_environment_takes_tensorflows_cpu_wheel_on_linux_x86_64_only() -> None:
+    rules = _rules()
+    linux = rules.build_requirements(ROOT / "pyproject.toml", "Linux", "x86_64")
+    assert [r for r in linux if r.startswith("tensorflow")] == ["tensorflow-cpu>=2.16"]
+    assert any(r.startswith("pyinstaller>=") for r in linux) and not any("pytest" in r for r in linux)
+    for system, machine in (("Darwin", "arm64"), ("Windows", "AMD64"), ("Linux", "aarch64")):
+        others = rules.build_requirements(ROOT / "pyproject.toml", system, machine)
+        assert [r for r in others if r.startswith("tensorflow")] == ["tensorflow>=2.16"]
+        assert [r.replace("tensorflow>=", "tensorflow-cpu>=") for r in others] == linux
+
+
 def test_no_excluded_module_is_imported_by_the_app() -> None:
     excluded = {name.split(".")[0] for name in _rules().EXCLUDED_MODULES if "." not in name}
     qt_excluded = {name for name in _rules().EXCLUDED_MODULES if name.startswith("PySide6.")}
@@ -82,6 +93,25 @@ def test_no_excluded_module_is_imported_by_the_app() -> None:
             for name in names:
                 assert name.split(".")[0] not in excluded, f"{path} imports {name}"
                 assert not any(name == q or name.startswith(q + ".") for q in qt_excluded), f"{path}: {name}"
+
+
+def test_only_tensorflows_libraries_are_stripped_and_into_copies(tmp_path: Path) -> None:
+    import _ctypes
+    import shutil
+
+    if shutil.which("strip") is None:
+        pytest.skip("no strip on this machine")
+    library = Path(_ctypes.__file__)
+    before = library.read_bytes()
+    toc = [("tensorflow/python/_x.so", str(library), "EXTENSION"),
+           ("numpy.libs/libscipy_openblas.so", str(library), "BINARY"),
+           ("tensorflow/THIRD_PARTY_NOTICES.txt", "notes.txt", "DATA")]
+    result = _rules().stripped(toc, tmp_path / "stripped")
+    copy = tmp_path / "stripped" / "tensorflow" / "python" / "_x.so"
+    assert result == [(toc[0][0], str(copy), "EXTENSION"), toc[1], toc[2]]
+    assert library.read_bytes() == before  # the environment's file is never touched
+    assert 0 < copy.stat().st_size <= len(before)
+    assert b".symtab" not in subprocess.run(["readelf", "-S", str(copy)], capture_output=True).stdout
 
 
 def test_icon_renders_from_the_svg(tmp_path: Path) -> None:
