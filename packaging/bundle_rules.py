@@ -61,8 +61,11 @@ def build_requirements(pyproject: Path, system: str, machine: str) -> list[str]:
 
 
 def dropped_by(path: str) -> str | None:
-    """The group that drops the bundle file ``path``, or None when it is kept."""
+    """The group that drops the bundle file ``path``, or None when it is kept. Python modules
+    are never dropped here (EXCLUDED_MODULES decides): TensorFlow has modules named ``test``."""
     posix = path.replace(os.sep, "/")
+    if posix.endswith((".py", ".pyc")):
+        return None
     for group, patterns in DROPPED.items():
         if any(fnmatch.fnmatchcase(posix, pattern) for pattern in patterns):
             return group
