@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from filterscope import __version__
+from filterscope.selftest import FLAG as SELF_TEST_FLAG
 from filterscope.ui.main_window import MainWindow, TabFactory
 from filterscope.ui.resources import icon
 from filterscope.ui.tabs.augment_tab import AugmentTab
@@ -44,13 +45,29 @@ def create_window(settings: QSettings | None = None) -> MainWindow:
     return window
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``filterscope-gui`` script and of ``filterscope`` without a command."""
-    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+def make_app(argv: Sequence[str]) -> QApplication:
+    """The QApplication with the app's name, version and icon (``argv`` as Qt takes it)."""
+    app = QApplication.instance() or QApplication(list(argv))
     app.setApplicationName("Filterscope")
     app.setOrganizationName("Filterscope")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(icon("filterscope"))
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``filterscope-gui`` script and of ``filterscope`` without a command.
+
+    ``argv`` are the arguments after the program's name: Qt's own (``-style``...), or
+    ``--self-test [--self-test-out FILE]``, which checks the app end to end and exits
+    (:mod:`filterscope.selftest`).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if SELF_TEST_FLAG in args:
+        from filterscope.selftest import main as self_test
+
+        return self_test(args)
+    app = make_app(sys.argv[:1] + args)
     window = create_window()
     window.show()
     return app.exec()

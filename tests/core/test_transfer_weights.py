@@ -13,12 +13,15 @@ import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.training.base_spec import BaseSpec
 from filterscope.core.transfer.models import load_base
+from filterscope.core.transfer import weights as weights_module
 from filterscope.core.transfer.weights import (
     WeightsError,
     WeightsUnavailable,
+    bundled_weights_dir,
     download_weights,
     find_weights,
     keras_models_dir,
+    remember,
     standard_files,
 )
 
@@ -57,6 +60,24 @@ def test_imagenet_weights_are_found_in_keras_cache(data_dir: Path) -> None:
     assert base.source.origin == "keras-cache" and base.source.file == file
     assert base.source.label == "ImageNet" and base.source.to_json()["size"] == file.stat().st_size
     _same_weights(base.model, source, "block5_conv3")
+
+
+def test_weights_shipped_with_the_app_come_after_keras_cache_before_a_picked_file(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bundled_weights_dir().parts[-2:] == ("resources", "weights")  # the package's resources
+    shipped = tmp_path / "app" / "filterscope" / "resources" / "weights"
+    monkeypatch.setattr(weights_module, "bundled_weights_dir", lambda: shipped)
+    picked, _ = base_weights_file("vgg16", tmp_path / "picked" / "mine.h5", side=32)
+    remember("vgg16", picked)
+    assert find_weights("vgg16", "imagenet").origin == "picked"
+    bundled, source = base_weights_file("vgg16", shipped / VGG_NOTOP, side=32)
+    found = find_weights("vgg16", "imagenet")
+    assert (found.origin, found.file, found.label) == ("bundled", bundled, "ImageNet")
+    base = load_base(BaseSpec("vgg16"), (40, 40, 3))
+    assert base.source.origin == "bundled"
+    _same_weights(base.model, source, "block1_conv1")
+    cached, _ = base_weights_file("vgg16", keras_models_dir() / VGG_NOTOP, side=32)
+    assert find_weights("vgg16", "imagenet").file == cached  # the user's own cache first
 
 
 def test_mobilenet_takes_its_own_sizes_file_first(data_dir: Path) -> None:

@@ -16,6 +16,7 @@ from filterscope import __version__
 from filterscope.cli import augment, data, mask, project, report, results, train, transfer, visualize
 from filterscope.cli.common import CommandError, emit
 from filterscope.core.training.tf_runtime import quiet_tensorflow
+from filterscope.selftest import FLAG as SELF_TEST_FLAG
 
 VERBOSE_HELP = "show TensorFlow's own start-up and log lines (hidden by default)"
 
@@ -41,10 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``filterscope`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
+    if not argv or SELF_TEST_FLAG in argv:  # the app, or the app checking itself
         from filterscope.app import main as gui_main
 
-        return gui_main()
+        return gui_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

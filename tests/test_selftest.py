@@ -1,0 +1,72 @@
+"""``filterscope --self-test``: the app checks itself end to end, in a fresh process, as the
+bundles' smoke test runs it (``python -m filterscope`` here, the frozen executable there)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+STEPS = ["window", "dataset", "augment", "train", "visualize"]
+
+
+def _self_test(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the self-test with the user's folders in ``tmp_path/user`` (the sandbox's own are
+    temporary); returns the process and the user's data folder."""
+    user = tmp_path / "user"
+    env = dict(os.environ, FILTERSCOPE_DATA_DIR=str(user / "data"), XDG_CONFIG_HOME=str(user / "config"),
+               HOME=str(user / "home"))
+    env.pop("QT_QPA_PLATFORM", None)  # the self-test goes offscreen by itself without a display
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.run([sys.executable, "-m", "filterscope", "--self-test", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    return proc, user / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_self_test_trains_visualises_and_reports_in_json(tmp_path: Path) -> None:
+    out = tmp_path / "result" / "self-test.json"
+    proc, user_data = _self_test(tmp_path, "--self-test-out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert str(out) in proc.stdout
+    result = json.loads(out.read_text())
+    assert result["ok"] is True and result["reason"] is None
+    assert [step["name"] for step in result["steps"]] == STEPS
+    assert all(step["ok"] and step["seconds"] >= 0 for step in result["steps"])
+    assert "Qt platform offscreen" in result["steps"][0]["detail"]
+    assert "5000 images, 10 classes" in result["steps"][1]["detail"]
+    assert "the chapter's chain previewed on" in result["steps"][2]["detail"]
+    assert "chapter-convnet, 1 epoch" in result["steps"][3]["detail"]
+    assert "10 steps" in result["steps"][4]["detail"]
+    assert result["timings"]["total"] >= result["timings"]["train"] > 0
+    assert result["frozen"] is False
+    assert {"filterscope", "python", "qt", "pyside6", "tensorflow", "keras"} <= set(result["versions"])
+    # Its runs, caches and settings lived in a temporary folder: the user's are untouched.
+    assert not user_data.exists() or list(user_data.iterdir()) == []
+    assert not (tmp_path / "user" / "config").exists()
+    assert not (tmp_path / "user" / "home").exists()
+
+
+def test_a_stuck_self_test_times_out_with_exit_1_and_says_where(tmp_path: Path) -> None:
+    proc, user_data = _self_test(tmp_path, "--self-test-timeout", "0.5", timeout=120)
+    out = user_data / "self-test.json"  # the default place: the app's data folder
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
+    assert f"writing the result to {out}" in proc.stdout and "FAILED" in proc.stdout
+    result = json.loads(out.read_text())
+    assert result["ok"] is False
+    assert "timed out after 0.5 s" in result["reason"]
+    assert result["steps"][-1]["ok"] is False
+    assert [p.name for p in user_data.iterdir()] == ["self-test.json"]
+
+
+def test_self_test_options_are_not_taken_for_a_command(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "filterscope", "--self-test", "--help"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "--self-test-out FILE" in proc.stdout and "--self-test-timeout" in proc.stdout
