@@ -130,7 +130,7 @@ def test_build_script_is_executable_bash_and_self_tests_the_bundle() -> None:
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()
     assert "exe=dist/filterscope/filterscope" in text and "--self-test" in text
-    assert "packaging/filterscope.spec" in text and "tar -C dist -cf - filterscope | gzip -9" in text
+    assert "packaging/filterscope.spec" in text and "tar -C dist -cf - filterscope | xz -T0 -6" in text
     assert "--vgg16-weights" in text and "weights vgg16 --download --from" in text
     dmg = PACKAGING / "macos" / "make-dmg.sh"
     assert os.access(dmg, os.X_OK)
