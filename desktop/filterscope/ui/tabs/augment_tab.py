@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
@@ -155,12 +155,9 @@ class AugmentTab(QWidget):
         right_layout.addWidget(self.grid_scroll, 3)
         right_layout.addWidget(model_box, 1)
         right_layout.addWidget(self.code, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(left, right)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.drawer)
 
     def chain(self) -> ChainSpec:
         """The chain being edited."""

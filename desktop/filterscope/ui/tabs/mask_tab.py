@@ -47,6 +47,8 @@ from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 PREVIEW_SIDE = 480  # longest side of the GUI-thread preview; larger images render in a worker
@@ -153,15 +155,12 @@ class MaskTab(QWidget):
         right.addLayout(presets)
         right.addWidget(self.use_box)
         right.addWidget(self.apply_button)
-        panel = QWidget()
+        panel, view = QWidget(), QWidget()
         panel.setLayout(right)
-        panel.setMinimumWidth(360)
-        panel.setMaximumWidth(480)
-        top = QHBoxLayout()
-        top.addLayout(left, 1)
-        top.addWidget(panel)
+        view.setLayout(left)
+        self.drawer = SideDrawerWidget(SidePanelWidget(panel), view, right=True)
         layout = QVBoxLayout(self)
-        layout.addLayout(top, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:

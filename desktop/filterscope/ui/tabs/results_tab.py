@@ -32,6 +32,7 @@ from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 
@@ -90,13 +91,9 @@ class ResultsTab(QWidget):
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.code, "Python code")
         self.pages.addTab(self.predict, "Predict")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.picker)
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(0, 0)  # the picker keeps its own width, at any text size
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(self.picker, self.pages)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -49,6 +48,7 @@ from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 
@@ -174,12 +174,9 @@ class TrainTab(QWidget):
         bottom.addWidget(self.details, 3)
         bottom.addLayout(runs_box, 2)
         middle_layout.addLayout(bottom, 2)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(SidePanelWidget(left))
-        splitter.addWidget(middle)
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), middle)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

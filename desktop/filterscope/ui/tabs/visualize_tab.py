@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QLabel,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -52,6 +51,7 @@ from filterscope.ui.widgets.layer_list import LayerListWidget
 from filterscope.ui.widgets.model_picker import ModelPickerWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.weights_view import WeightsViewWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 EVERY = 5  # steps between repaints of the forming picture
@@ -110,12 +110,9 @@ class VisualizeTab(QWidget):
         self.pages.addTab(self.probe, "Image: maps and Grad-CAM")
         self.pages.addTab(self.weights, "Weights")
         self.pages.addTab(self.code, "TensorFlow code")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(SidePanelWidget(left))
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), self.pages)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:
