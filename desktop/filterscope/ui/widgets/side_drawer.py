@@ -11,7 +11,7 @@ their sum.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QSplitter, QToolButton, QWidget
 
 TIPS = {True: "Hide the settings: the view gets the room", False: "Show the settings"}
 
@@ -45,18 +45,15 @@ class SideDrawerWidget(QWidget):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(self.splitter.indexOf(panel), 0)  # the settings keep their width
         self.splitter.setStretchFactor(self.splitter.indexOf(content), 1)
+        # A bar the whole height of the tab: easy to find and to hit on a projector.
         self.button = QToolButton()
-        self.button.setAutoRaise(True)
+        self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.button.clicked.connect(self._on_button_clicked)
-        strip = QVBoxLayout()
-        strip.setContentsMargins(0, 0, 0, 0)
-        strip.addWidget(self.button)
-        strip.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.splitter, 1)
-        layout.insertLayout(1 if right else 0, strip)
+        layout.insertWidget(1 if right else 0, self.button)
         self._wanted = True  # the user's choice while both fit
         self._swapped = False  # too narrow for both: the settings shown instead of the view
         self._show_button()
@@ -82,7 +79,7 @@ class SideDrawerWidget(QWidget):
         panel, content = smart_min(self.panel), smart_min(self.content)
         button = self.button.sizeHint()
         return QSize(button.width() + self.layout().spacing() + max(panel.width(), content.width()),
-                     max(button.height(), panel.height(), content.height()))
+                     max(panel.height(), content.height()))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -105,7 +102,19 @@ class SideDrawerWidget(QWidget):
         self._arrange()
         self.sig_panel_toggled.emit(self.panel_shown())
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # an arrow as big as the text
+            side = self.fontMetrics().height()
+            self.button.setIconSize(QSize(side // 2, side))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._arrange()
+
     def _arrange(self) -> None:
+        if not self.isVisible():  # no width of its own yet, or a stale one: wait to be shown
+            return
         if self.fits():
             self._swapped = False
             self.panel.setVisible(self._wanted)
