@@ -52,9 +52,6 @@ from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 
-QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
-
-
 class TrainTab(QWidget):
     """Start/Stop training on the current dataset, watch the curves, overlay earlier runs."""
 
@@ -154,11 +151,11 @@ class TrainTab(QWidget):
         left_layout.addWidget(self.tf_label)
         left_layout.addStretch(1)
         middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
+        self.middle_layout = middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
         middle_layout.addWidget(self.examples)
-        self.bottom = bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.bottom = bottom = QHBoxLayout()
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
         layers_layout.setContentsMargins(0, 0, 0, 0)
@@ -166,13 +163,15 @@ class TrainTab(QWidget):
         layers_layout.addWidget(self.total_label)
         self.details.addTab(layers, "Model summary")
         self.details.addTab(self.code, "Keras code")
-        runs_box = QVBoxLayout()
+        self.runs_page = QWidget()
+        runs_box = QVBoxLayout(self.runs_page)
+        runs_box.setContentsMargins(0, 0, 0, 0)
         runs_title = QLabel("Runs (pick one to see its curves; tick to overlay validation)")
         runs_title.setWordWrap(True)  # the column narrows at a projector's size
         runs_box.addWidget(runs_title)
         runs_box.addWidget(self.runs_list, 1)
         bottom.addWidget(self.details, 3)
-        bottom.addLayout(runs_box, 2)
+        bottom.addWidget(self.runs_page, 2)
         middle_layout.addLayout(bottom, 2)
         self.drawer = SideDrawerWidget(SidePanelWidget(left), middle)
         layout = QVBoxLayout(self)
@@ -182,13 +181,19 @@ class TrainTab(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            # At large text the runs list goes under the summary: side by side they are wider
-            # than a projector's window.
-            self.bottom.setDirection(stacked_direction(self))
-            large = self.bottom.direction() == QBoxLayout.Direction.TopToBottom
-            # Stacked, four rows of runs leave the height to the curves and the summary.
-            rows = 4 * self.runs_list.fontMetrics().height() + 2 * self.runs_list.frameWidth()
-            self.runs_list.setMaximumHeight(rows if large else QWIDGETSIZE_MAX)
+            self._reflow(stacked_direction(self) == QBoxLayout.Direction.TopToBottom)
+
+    def _reflow(self, large: bool) -> None:
+        """At large text the runs become a page beside the summary and the code, and the curves
+        take most of the height: beside or under the summary they left the curves a sliver."""
+        index = self.details.indexOf(self.runs_page)
+        if large and index < 0:
+            self.details.addTab(self.runs_page, "Runs")
+        elif not large and index >= 0:
+            self.details.removeTab(index)
+            self.bottom.addWidget(self.runs_page, 2)
+            self.runs_page.show()
+        self.middle_layout.setStretchFactor(self.bottom, 1 if large else 2)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
