@@ -79,3 +79,17 @@ def test_settings_that_grow_without_a_resize_give_way(qtbot, drawer) -> None:
     drawer.panel.setMinimumWidth(700)  # as larger text does, the drawer's own size unchanged
     qtbot.waitUntil(lambda: not drawer.panel.isVisible())
     assert drawer.content.isVisible()
+
+
+def test_the_choice_is_remembered(qtbot, drawer, settings) -> None:
+    drawer.remember(settings, "ui/settings_shown/Test")
+    assert drawer.panel.isVisible()  # nothing saved yet: shown
+    click(qtbot, drawer)
+    assert settings.value("ui/settings_shown/Test", type=bool) is False
+    again = SideDrawerWidget(boxed(300), boxed(400))
+    qtbot.addWidget(again)
+    again.remember(settings, "ui/settings_shown/Test")
+    again.resize(1000, 400)
+    again.show()
+    qtbot.waitExposed(again)
+    assert not again.panel.isVisible() and again.content.isVisible()

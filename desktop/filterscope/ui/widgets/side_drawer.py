@@ -10,7 +10,7 @@ their sum.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QSplitter, QToolButton, QWidget
 
 TIPS = {True: "Hide the settings: the view gets the room", False: "Show the settings"}
@@ -59,6 +59,13 @@ class SideDrawerWidget(QWidget):
         self._show_button()
         for widget in (panel, content, self.splitter):
             widget.installEventFilter(self)
+
+    def remember(self, settings: QSettings, key: str) -> None:
+        """Start with the choice saved under ``key`` (settings shown or hidden while both fit)
+        and save each new one there."""
+        self._wanted = settings.value(key, True, type=bool)
+        self._arrange()
+        self.sig_panel_toggled.connect(lambda _shown: settings.setValue(key, self._wanted))
 
     def fits(self) -> bool:
         """Whether the settings and the view fit side by side at the current width."""
