@@ -51,6 +51,8 @@ from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
+
 
 class TrainTab(QWidget):
     """Start/Stop training on the current dataset, watch the curves, overlay earlier runs."""
@@ -154,7 +156,12 @@ class TrainTab(QWidget):
         self.middle_layout = middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
-        middle_layout.addWidget(self.examples)
+        self.examples_page = QWidget()
+        examples_layout = QVBoxLayout(self.examples_page)
+        examples_layout.setContentsMargins(0, 0, 0, 0)
+        examples_layout.addWidget(self.examples)
+        examples_layout.addStretch(1)
+        middle_layout.addWidget(self.examples_page)
         self.bottom = bottom = QHBoxLayout()
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
@@ -184,16 +191,24 @@ class TrainTab(QWidget):
             self._reflow(stacked_direction(self) == QBoxLayout.Direction.TopToBottom)
 
     def _reflow(self, large: bool) -> None:
-        """At large text the runs become a page beside the summary and the code, and the curves
-        take most of the height: beside or under the summary they left the curves a sliver."""
-        index = self.details.indexOf(self.runs_page)
-        if large and index < 0:
-            self.details.addTab(self.runs_page, "Runs")
-        elif not large and index >= 0:
-            self.details.removeTab(index)
-            self.bottom.addWidget(self.runs_page, 2)
-            self.runs_page.show()
+        """At large text the runs and the example predictions become pages beside the summary
+        and the code, and the curves take most of the height: in rows of their own they left
+        the curves a sliver of a projector's 720 px."""
+        for page, title, home in ((self.runs_page, "Runs", lambda w: self.bottom.addWidget(w, 2)),
+                                  (self.examples_page, "Examples",
+                                   lambda w: self.middle_layout.insertWidget(2, w))):
+            index = self.details.indexOf(page)
+            if large and index < 0:
+                self.details.addTab(page, title)
+            elif not large and index >= 0:
+                self.details.removeTab(index)
+                home(page)
+                page.show()
         self.middle_layout.setStretchFactor(self.bottom, 1 if large else 2)
+        # A few rows of the summary (it scrolls); all the rest of the height goes to the curves.
+        rows = 6 * self.fontMetrics().height()
+        self.details.setMaximumHeight(rows + self.details.tabBar().sizeHint().height()
+                                      if large else QWIDGETSIZE_MAX)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
