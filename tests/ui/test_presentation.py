@@ -37,7 +37,8 @@ def open_window(qtbot, settings) -> MainWindow:
     """The app's window on the built-in digits, shown and active."""
     settings.setValue("dataset/last", "builtin:mnist")
     window = create_window(settings)
-    qtbot.addWidget(window)
+    # pytest-qt closes and deletes the window before fixtures are torn down: leave it first.
+    qtbot.addWidget(window, before_close_func=lambda shown: leave(qtbot, shown))
     window.show()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts need it
@@ -51,12 +52,15 @@ def settle(qtbot, window: MainWindow) -> None:
                     timeout=WAIT_MS)
 
 
-@pytest.fixture
-def window(qtbot, settings, app_look, data_dir):
-    window = open_window(qtbot, settings)
-    yield window
+def leave(qtbot, window: MainWindow) -> None:
+    """No job left running, and the application's look back to plain."""
     settle(qtbot, window)
     window.presentation.set_on(False)
+
+
+@pytest.fixture
+def window(qtbot, settings, app_look, data_dir):
+    return open_window(qtbot, settings)
 
 
 def tabs(window: MainWindow) -> list[QWidget]:
@@ -158,14 +162,10 @@ def test_presentation_mode_and_its_scale_are_remembered(qtbot, window, settings)
     QApplication.setFont(window.font())
     window.close()
     again = open_window(qtbot, settings)
-    try:
-        assert again.present_action.isChecked()
-        assert [a.isChecked() for a in again.scale_actions.actions()] == [True, False, False, False]
-        assert QApplication.font().pointSizeF() == pytest.approx(base * 1.5)
-        assert again.font_size() == base  # Larger text's own size is kept apart
-    finally:
-        settle(qtbot, again)
-        again.presentation.set_on(False)
+    assert again.present_action.isChecked()
+    assert [a.isChecked() for a in again.scale_actions.actions()] == [True, False, False, False]
+    assert QApplication.font().pointSizeF() == pytest.approx(base * 1.5)
+    assert again.font_size() == base  # Larger text's own size is kept apart
 
 
 def test_larger_text_still_works_in_presentation_mode(qtbot, window) -> None:
