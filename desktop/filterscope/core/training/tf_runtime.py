@@ -6,12 +6,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from types import ModuleType
 from typing import Iterator
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 
 _quiet = False  # inside quiet_tensorflow(): the first import writes nothing to stderr
+# Two workers importing TensorFlow at once (a tab loading it while another builds a pipeline)
+# can break its half-built registries for the whole process ("Registering two gradient ...").
+_IMPORT_LOCK = threading.RLock()
 
 
 def load_tensorflow(*, report: Report, cancel: Cancel) -> str:
@@ -19,8 +23,9 @@ def load_tensorflow(*, report: Report, cancel: Cancel) -> str:
     check_cancel(cancel)
     report.progress(0.0, "Loading TensorFlow…")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ start-up chatter on the console
-    import keras
-    import tensorflow as tf
+    with _IMPORT_LOCK:
+        import keras
+        import tensorflow as tf
 
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
     return f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({devices})"
@@ -51,6 +56,11 @@ def quiet_tensorflow() -> Iterator[None]:
 def import_tensorflow() -> ModuleType:
     """``import tensorflow``; inside :func:`quiet_tensorflow`, with stderr silenced for the import
     (an ImportError still shows: it is raised after stderr is back)."""
+    with _IMPORT_LOCK:
+        return _import_tensorflow()
+
+
+def _import_tensorflow() -> ModuleType:
     if not _quiet or "tensorflow" in sys.modules:
         import tensorflow as tf
 
