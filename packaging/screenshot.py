@@ -54,7 +54,8 @@ def main() -> int:
                         help="train, press Stop after this many epochs, shoot when the run is listed")
     parser.add_argument("--class-index", type=int, default=0, help="class shown in the Mask tab")
     parser.add_argument("--model", help="model template for the Train tab")
-    parser.add_argument("--code", action="store_true", help="show the Train tab's Keras code")
+    parser.add_argument("--code", action="store_true",
+                        help="show the Train tab's Keras code and the Mask tab's NumPy + OpenCV code")
     parser.add_argument("--runs-dir", help="Train: list the runs of this folder instead of a fresh one")
     parser.add_argument("--pick", help="Train: pick this listed run (its whole curves are drawn)")
     parser.add_argument("--text", type=int, help="text size in points (View > Larger text)")
@@ -135,6 +136,7 @@ def main() -> int:
                 train_tab.options.sig_recipe_chosen.emit(recipe)
         if args.code:
             train_tab.details.setCurrentWidget(train_tab.code)
+            mask_tab.pages.setCurrentWidget(mask_tab.code)
         if args.train:
             train_tab.options.epochs_spin.setValue(5)
             train_tab.start()

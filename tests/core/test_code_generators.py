@@ -201,3 +201,56 @@ def test_the_results_code_gives_the_evaluations_scores(results_photos: Path, tmp
         assert namespace["accuracy"] == evaluation.scores.accuracy
         assert namespace["baseline"] == evaluation.baseline.accuracy
         assert np.array_equal(namespace["matrix"], evaluation.scores.confusion)
+
+
+def test_the_ascent_code_builds_vgg16_and_paints_the_tabs_pictures() -> None:
+    """VGG16 with random weights at 32 px: the code builds the same network (the same seed gives
+    the same initial weights) and its ascent matches the app's (the chapter's recipe)."""
+    import keras
+    from filterscope.core.visualize.ascent import ascend
+    from filterscope.core.visualize.code import ascent_code
+    from filterscope.core.visualize.model_source import load_source
+    from filterscope.core.visualize.session import VisualSession
+    from filterscope.core.visualize.settings import Target as AscentTarget
+    from filterscope.core.visualize.settings import preset
+
+    keras.utils.set_random_seed(3)
+    session = VisualSession(load_source("vgg16", weights="random", size=32, report=NullReport(),
+                                        cancel=never_cancel()))
+    target, settings = AscentTarget.filters("block1_conv2", [0, 5]), preset("chapter", steps=10)
+    tab = ascend(session, target, settings, report=NullReport(), cancel=never_cancel())
+    code = ascent_code(session, target, settings)
+    assert "keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))" in code
+    keras.utils.set_random_seed(3)
+    namespace = _run(code)
+    for built, shown in zip(namespace["model"].get_weights(), session.model.get_weights()):
+        np.testing.assert_array_equal(built, shown)
+    assert (tab.history[0] != tab.history[-1]).any()
+    np.testing.assert_allclose(namespace["x"].numpy(), tab.raw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.array(namespace["history"]), tab.history, rtol=1e-4, atol=1e-5)
+
+
+def test_the_results_code_reads_a_built_in_dataset_and_gives_the_evaluations_scores(
+        tmp_path: Path, data_dir: Path) -> None:
+    """The built-in MNIST digits are held in memory, not files: the code reads them with the
+    app's loader and scores as the tab did."""
+    from filterscope.core.results.code import INLINE_ROWS, results_code
+    from filterscope.core.results.evaluate import evaluate
+    from filterscope.core.results.store import save_evaluation
+
+    run = train_run("builtin:mnist", tmp_path / "runs", image_size=None)
+    evaluation = evaluate(run, report=NullReport(), cancel=threading.Event())
+    assert len(evaluation.rows.true) > INLINE_ROWS  # so the inline code lists only the first
+    inline = results_code(evaluation)
+    assert "open_source('builtin:mnist'" in inline and "... and" in inline
+    namespace = _run(inline)
+    assert np.array_equal(namespace["y_true"], evaluation.rows.true[:INLINE_ROWS])
+    np.testing.assert_allclose(namespace["probabilities"],
+                               evaluation.rows.probabilities[:INLINE_ROWS], atol=1e-5)
+    save_evaluation(evaluation)
+    namespace = _run(results_code(evaluation))
+    assert np.array_equal(namespace["y_true"], evaluation.rows.true)
+    np.testing.assert_allclose(namespace["probabilities"], evaluation.rows.probabilities, atol=1e-5)
+    assert namespace["accuracy"] == evaluation.scores.accuracy
+    assert namespace["baseline"] == evaluation.baseline.accuracy
+    assert np.array_equal(namespace["matrix"], evaluation.scores.confusion)

@@ -6,8 +6,9 @@ import matplotlib
 import pytest
 from filterscope.app import TABS, create_window
 from filterscope.ui.main_window import MainWindow
-from filterscope.ui.presentation import DEFAULT_SCALE, PresentationStyle
+from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, PresentationStyle
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -36,7 +37,8 @@ def open_window(qtbot, settings) -> MainWindow:
     """The app's window on the built-in digits, shown and active."""
     settings.setValue("dataset/last", "builtin:mnist")
     window = create_window(settings)
-    qtbot.addWidget(window)
+    # pytest-qt closes and deletes the window before fixtures are torn down: leave it first.
+    qtbot.addWidget(window, before_close_func=lambda shown: leave(qtbot, shown))
     window.show()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts need it
@@ -50,12 +52,15 @@ def settle(qtbot, window: MainWindow) -> None:
                     timeout=WAIT_MS)
 
 
-@pytest.fixture
-def window(qtbot, settings, app_look, data_dir):
-    window = open_window(qtbot, settings)
-    yield window
+def leave(qtbot, window: MainWindow) -> None:
+    """No job left running, and the application's look back to plain."""
     settle(qtbot, window)
     window.presentation.set_on(False)
+
+
+@pytest.fixture
+def window(qtbot, settings, app_look, data_dir):
+    return open_window(qtbot, settings)
 
 
 def tabs(window: MainWindow) -> list[QWidget]:
@@ -113,7 +118,17 @@ def clipped(tab: QWidget) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("scale", [None, 150, DEFAULT_SCALE])
+def settled_clipped(qtbot, tab: QWidget) -> list[str]:
+    """What :func:`clipped` finds once the tab's layouts have caught up with a change of text
+    size or width (they run on posted events, a moment apart)."""
+    try:
+        qtbot.waitUntil(lambda: not clipped(tab), timeout=2000)
+    except qtbot.TimeoutError:
+        pass
+    return clipped(tab)
+
+
+@pytest.mark.parametrize("scale", [None, *SCALES])
 def test_every_tab_fits_a_projector_unclipped(qtbot, window, scale) -> None:
     if scale is not None:
         window.set_presentation_scale(scale)
@@ -124,12 +139,19 @@ def test_every_tab_fits_a_projector_unclipped(qtbot, window, scale) -> None:
     for index, tab in enumerate(tabs(window)):
         window.tabs.setCurrentIndex(index)
         qtbot.wait(50)  # the tab's layout settles once shown
-        hint = tab.minimumSizeHint()
-        assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], (tab.title, hint)
-        hint = window.minimumSizeHint()
+        hint = window.minimumSizeHint()  # menus, tab bar and status bar included
         assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], (tab.title, hint)
         assert (window.width(), window.height()) == PROJECTOR, tab.title
-        assert clipped(tab) == [], tab.title
+        assert settled_clipped(qtbot, tab) == [], tab.title
+        drawer = tab.findChild(SideDrawerWidget)
+        assert drawer.content.isVisible(), tab.title  # the tab's view is what shows first
+        if not drawer.panel_shown():  # no room for both: the settings swap in, unclipped
+            qtbot.mouseClick(drawer.button, Qt.MouseButton.LeftButton)
+            qtbot.wait(50)
+            assert drawer.panel.isVisible() and not drawer.content.isVisible(), tab.title
+            assert settled_clipped(qtbot, tab) == [], tab.title
+            qtbot.mouseClick(drawer.button, Qt.MouseButton.LeftButton)
+            assert drawer.content.isVisible() and not drawer.panel_shown(), tab.title
 
 
 def test_presentation_mode_and_its_scale_are_remembered(qtbot, window, settings) -> None:
@@ -140,14 +162,10 @@ def test_presentation_mode_and_its_scale_are_remembered(qtbot, window, settings)
     QApplication.setFont(window.font())
     window.close()
     again = open_window(qtbot, settings)
-    try:
-        assert again.present_action.isChecked()
-        assert [a.isChecked() for a in again.scale_actions.actions()] == [True, False, False, False]
-        assert QApplication.font().pointSizeF() == pytest.approx(base * 1.5)
-        assert again.font_size() == base  # Larger text's own size is kept apart
-    finally:
-        settle(qtbot, again)
-        again.presentation.set_on(False)
+    assert again.present_action.isChecked()
+    assert [a.isChecked() for a in again.scale_actions.actions()] == [True, False, False, False]
+    assert QApplication.font().pointSizeF() == pytest.approx(base * 1.5)
+    assert again.font_size() == base  # Larger text's own size is kept apart
 
 
 def test_larger_text_still_works_in_presentation_mode(qtbot, window) -> None:

@@ -15,7 +15,7 @@ from filterscope.core.data.sources import open_source
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs import visualize_tab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
-from filterscope.ui.widgets import model_picker
+from filterscope.ui.widgets import model_picker, picture_saver
 from filterscope.ui.widgets.ascent_view import WAITING
 
 from tests.visualize_models import RUN_NAME, lambda_model_file
@@ -113,14 +113,14 @@ def test_save_writes_the_picture_as_png(qtbot, tab, tmp_path, monkeypatch) -> No
         asked["suggested"] = suggested
         return str(tmp_path / "filter"), "PNG image (*.png)"
 
-    monkeypatch.setattr(visualize_tab.QFileDialog, "getSaveFileName", save_dialog)
+    monkeypatch.setattr(picture_saver.QFileDialog, "getSaveFileName", save_dialog)
     tab.controls.save_button.click()
     assert Path(asked["suggested"]).name == "block1_conv-filter-2.png"
     saved = read_image(tmp_path / "filter.png")
     assert saved.shape == (140, 140, 3)  # 28 px enlarged 5x, so it can be seen
     np.testing.assert_array_equal(saved[::5, ::5], tab.ascent.picture())
     assert "Saved" in tab.ascent.caption.text()
-    monkeypatch.setattr(visualize_tab.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(picture_saver.QFileDialog, "getSaveFileName",
                         lambda *_args: (str(tmp_path / "gone" / "x.png"), ""))
     tab.controls.save_button.click()  # a folder that is not there: said, not raised
     assert tab.ascent.caption.text() == f"Not saved: {tmp_path / 'gone' / 'x.png'}: No such file or directory"

@@ -16,6 +16,7 @@ from filterscope.ui.project_actions import ProjectActions
 from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 TabFactory = Callable[[AppState], QWidget]
@@ -38,6 +39,8 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(tab, tab.title)
             if hasattr(tab, "sig_status"):
                 tab.sig_status.connect(self._on_tab_status)
+            for drawer in tab.findChildren(SideDrawerWidget):  # settings shown or hidden
+                drawer.remember(settings, f"ui/settings_shown/{tab.title}")
         self.setCentralWidget(self.tabs)
         self.dataset_label = QLabel("No dataset")
         self.statusBar().addPermanentWidget(self.dataset_label)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 SCALES = (150, 175, 200, 250)  # per cent of the Larger text size
-DEFAULT_SCALE = 175  # the largest at which every tab fits a 1280 x 720 projector unscrolled
+DEFAULT_SCALE = 175  # readable from the back of a room; on 1280 x 720 most settings stay beside their views
 
 # Pixel sizes that do not follow the font: check boxes, radio buttons and icons would stay
 # small beside the enlarged text.

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +41,9 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_view import to_qimage
+from filterscope.ui.widgets.fitting import stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
@@ -141,7 +144,7 @@ class AugmentTab(QWidget):
         self.grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid_scroll.viewport().installEventFilter(self)
-        model_box = QGroupBox("What the model sees")
+        self.model_box = model_box = QGroupBox("What the model sees")
         model_layout = QVBoxLayout(model_box)
         pipeline = QLabel("A batch from the training pipeline (mask if on → resize → augment → "
                           "rescale 1/255)")
@@ -155,12 +158,32 @@ class AugmentTab(QWidget):
         right_layout.addWidget(self.grid_scroll, 3)
         right_layout.addWidget(model_box, 1)
         right_layout.addWidget(self.code, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
+        self.extras = QTabWidget()  # at large text: what the model sees and the code, as pages
+        self.extras.hide()
+        right_layout.addWidget(self.extras, 1)
+        self.right_layout = right_layout
+        self.drawer = SideDrawerWidget(left, right)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.drawer)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._reflow(stacked_direction(self) == QBoxLayout.Direction.TopToBottom)
+
+    def _reflow(self, large: bool) -> None:
+        """At large text what the model sees and the code become pages under the preview: in
+        rows of their own they left the preview a sliver of a projector's 720 px."""
+        for row, (page, title) in enumerate(((self.model_box, "What the model sees"),
+                                             (self.code, "imgaug code")), start=2):
+            index = self.extras.indexOf(page)
+            if large and index < 0:
+                self.extras.addTab(page, title)
+            elif not large and index >= 0:
+                self.extras.removeTab(index)
+                self.right_layout.insertWidget(row, page, 1)
+                page.show()
+        self.extras.setVisible(large)
 
     def chain(self) -> ChainSpec:
         """The chain being edited."""

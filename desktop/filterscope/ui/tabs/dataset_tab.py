@@ -29,10 +29,11 @@ from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
-from filterscope.ui.widgets.fitting import HeaderFit, stacked_direction
+from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 ALL_CLASSES = "All classes"
@@ -137,13 +138,13 @@ class DatasetTab(QWidget):
         controls.addWidget(self.fit_button)
         right_layout.addLayout(controls)
         right_layout.addWidget(self.image_info)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        for pane, stretch in ((left, 2), (middle, 3), (right, 3)):
-            splitter.addWidget(pane)
-            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        images = QSplitter(Qt.Orientation.Horizontal)
+        images.addWidget(middle)
+        images.addWidget(right)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), images)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _fill_sources(self) -> None:

@@ -11,16 +11,14 @@ can be large, runs in a worker.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -35,7 +33,9 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.filter_source import FilterSourceWidget
 from filterscope.ui.widgets.filter_views import FilterViewsWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.kernel_editor import KernelEditorWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.step_controls import StepControlsWidget
 
 DEFAULT_PRESETS = ("Vertical lines (chapter)", "Horizontal lines (chapter)")
@@ -109,14 +109,9 @@ class FiltersTab(QWidget):
         for group in (image, window, kernels):
             left.addWidget(group)
         left.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(panel)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._fit_panel()
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.scroll)
-        layout.addWidget(self.pages, 1)
+        self.scroll = SidePanelWidget(panel)
+        self.drawer = SideDrawerWidget(self.scroll, self.pages)
+        QVBoxLayout(self).addWidget(self.drawer)
 
     def _connect(self) -> None:
         self.source.sig_image_changed.connect(self._on_source_image_changed)
@@ -138,16 +133,6 @@ class FiltersTab(QWidget):
                             (Qt.Key.Key_Left, self.steps.back_button)):
             QShortcut(QKeySequence(key), self.views, button.click,
                       context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-
-    def _fit_panel(self) -> None:
-        """The settings column as wide as its widest control needs, at any text size."""
-        needed = self.scroll.widget().minimumSizeHint().width()
-        self.scroll.setFixedWidth(needed + self.scroll.verticalScrollBar().sizeHint().width() + 4)
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
-            self._fit_panel()
 
     def shortcut_buttons(self) -> dict[str, QWidget]:
         """The buttons the main window's Next and Previous step shortcuts press."""

@@ -43,10 +43,12 @@ from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
-from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
+from filterscope.ui.widgets.mask_views import MaskViewsWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 PREVIEW_SIDE = 480  # longest side of the GUI-thread preview; larger images render in a worker
@@ -58,21 +60,6 @@ def _downscale(rgb: np.ndarray, side: int) -> np.ndarray:
         return rgb
     size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-
-
-def overlay(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The image with removed pixels tinted red, to see at once what the mask eats."""
-    out = rgb.copy()
-    removed = ~mask
-    out[removed] = (0.35 * rgb[removed] + np.array([166, 0, 0])).astype(np.uint8)
-    return out
-
-
-def _as_rgb(result: MaskResult) -> np.ndarray:
-    image = result.image
-    if image.ndim == 2:
-        return np.dstack([image] * 3)
-    return np.ascontiguousarray(image[..., :3])
 
 
 class MaskTab(QWidget):
@@ -106,9 +93,8 @@ class MaskTab(QWidget):
         self.open_button = QPushButton("Open image…")
         self.view_combo = QComboBox()
         self.view_combo.addItems(["Side by side", "Overlay"])
-        self.views = [ImageViewWidget() for _ in range(3)]
-        self.captions = [QLabel(t) for t in ("Original (click to pick a colour when the "
-                                             "eyedropper is on)", "Mask", "Result")]
+        self.images = MaskViewsWidget()
+        self.views = self.images.views
         self.controls = MaskControlsWidget(builtin_preset("chapter"))
         self.kept_label = QLabel()
         self.kept_label.setStyleSheet("font-size: 16pt; font-weight: bold")
@@ -128,16 +114,7 @@ class MaskTab(QWidget):
         for widget in (self.picker, self.open_button, QLabel("View"), self.view_combo):
             picker.addWidget(widget)
         picker.addStretch(1)
-        images = QHBoxLayout()
-        for caption, view in zip(self.captions, self.views):
-            column = QVBoxLayout()
-            caption.setWordWrap(True)
-            column.addWidget(caption)
-            column.addWidget(view, 1)
-            images.addLayout(column, 1)
-        images_page = QWidget()
-        images_page.setLayout(images)
-        self.pages.addTab(images_page, "Images")
+        self.pages.addTab(self.images, "Images")
         self.pages.addTab(self.code, "NumPy + OpenCV code")
         left = QVBoxLayout()
         left.addLayout(picker)
@@ -153,15 +130,12 @@ class MaskTab(QWidget):
         right.addLayout(presets)
         right.addWidget(self.use_box)
         right.addWidget(self.apply_button)
-        panel = QWidget()
+        panel, view = QWidget(), QWidget()
         panel.setLayout(right)
-        panel.setMinimumWidth(360)
-        panel.setMaximumWidth(480)
-        top = QHBoxLayout()
-        top.addLayout(left, 1)
-        top.addWidget(panel)
+        view.setLayout(left)
+        self.drawer = SideDrawerWidget(SidePanelWidget(panel), view, right=True)
         layout = QVBoxLayout(self)
-        layout.addLayout(top, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:
@@ -315,15 +289,8 @@ class MaskTab(QWidget):
             self._show(self._full, rendered.result)
 
     def _show(self, session: MaskSession, result: MaskResult) -> None:
-        if self.view_combo.currentIndex() == 1:
-            self.views[0].set_image(overlay(session.img, result.mask))
-        elif session is self._full or self._full is None:
-            self.views[0].set_image(session.img)  # undo an overlay; same size keeps the zoom
-        self.views[1].set_image(np.dstack([result.mask.astype(np.uint8) * 255] * 3))
-        self.views[2].set_image(_as_rgb(result))
-        for view, caption in zip(self.views[1:], self.captions[1:]):
-            view.setVisible(self.view_combo.currentIndex() == 0)
-            caption.setVisible(self.view_combo.currentIndex() == 0)
+        self.images.show_result(session.img, result, overlaid=self.view_combo.currentIndex() == 1,
+                                final=session is self._full or self._full is None)
         self.kept_label.setText(f"Kept: {100 * result.kept:.1f} % of pixels")
         self.sig_rendered.emit(result.kept)
 

@@ -33,6 +33,7 @@ from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 
@@ -97,13 +98,9 @@ class ResultsTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.picker, 1)
         left_layout.addWidget(self.report_export)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(0, 0)  # the picker keeps its own width, at any text size
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(left, self.pages)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -50,8 +49,8 @@ from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
-
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 
@@ -155,11 +154,16 @@ class TrainTab(QWidget):
         left_layout.addWidget(self.tf_label)
         left_layout.addStretch(1)
         middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
+        self.middle_layout = middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.curves, 3)
         middle_layout.addWidget(self.result_label)
-        middle_layout.addWidget(self.examples)
-        self.bottom = bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.examples_page = QWidget()
+        examples_layout = QVBoxLayout(self.examples_page)
+        examples_layout.setContentsMargins(0, 0, 0, 0)
+        examples_layout.addWidget(self.examples)
+        examples_layout.addStretch(1)
+        middle_layout.addWidget(self.examples_page)
+        self.bottom = bottom = QHBoxLayout()
         layers = QWidget()
         layers_layout = QVBoxLayout(layers)
         layers_layout.setContentsMargins(0, 0, 0, 0)
@@ -167,32 +171,45 @@ class TrainTab(QWidget):
         layers_layout.addWidget(self.total_label)
         self.details.addTab(layers, "Model summary")
         self.details.addTab(self.code, "Keras code")
-        runs_box = QVBoxLayout()
+        self.runs_page = QWidget()
+        runs_box = QVBoxLayout(self.runs_page)
+        runs_box.setContentsMargins(0, 0, 0, 0)
         runs_title = QLabel("Runs (pick one to see its curves; tick to overlay validation)")
         runs_title.setWordWrap(True)  # the column narrows at a projector's size
         runs_box.addWidget(runs_title)
         runs_box.addWidget(self.runs_list, 1)
         bottom.addWidget(self.details, 3)
-        bottom.addLayout(runs_box, 2)
+        bottom.addWidget(self.runs_page, 2)
         middle_layout.addLayout(bottom, 2)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(SidePanelWidget(left))
-        splitter.addWidget(middle)
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), middle)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            # At large text the runs list goes under the summary: side by side they are wider
-            # than a projector's window.
-            self.bottom.setDirection(stacked_direction(self))
-            large = self.bottom.direction() == QBoxLayout.Direction.TopToBottom
-            # Stacked, four rows of runs leave the height to the curves and the summary.
-            rows = 4 * self.runs_list.fontMetrics().height() + 2 * self.runs_list.frameWidth()
-            self.runs_list.setMaximumHeight(rows if large else QWIDGETSIZE_MAX)
+            self._reflow(stacked_direction(self) == QBoxLayout.Direction.TopToBottom)
+
+    def _reflow(self, large: bool) -> None:
+        """At large text the runs and the example predictions become pages beside the summary
+        and the code, and the curves take most of the height: in rows of their own they left
+        the curves a sliver of a projector's 720 px."""
+        for page, title, home in ((self.runs_page, "Runs", lambda w: self.bottom.addWidget(w, 2)),
+                                  (self.examples_page, "Examples",
+                                   lambda w: self.middle_layout.insertWidget(2, w))):
+            index = self.details.indexOf(page)
+            if large and index < 0:
+                self.details.addTab(page, title)
+            elif not large and index >= 0:
+                self.details.removeTab(index)
+                home(page)
+                page.show()
+        self.middle_layout.setStretchFactor(self.bottom, 1 if large else 2)
+        # A few rows of the summary (it scrolls); all the rest of the height goes to the curves.
+        rows = 6 * self.fontMetrics().height()
+        self.details.setMaximumHeight(rows + self.details.tabBar().sizeHint().height()
+                                      if large else QWIDGETSIZE_MAX)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

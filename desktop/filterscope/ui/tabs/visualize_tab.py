@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QLabel,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,7 +29,6 @@ from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
-from filterscope.core.visualize.export import save_picture
 from filterscope.core.visualize.jobs import (
     ImageProbe,
     OpenedModel,
@@ -50,8 +47,10 @@ from filterscope.ui.widgets.image_probe import ImageProbeWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.layer_list import LayerListWidget
 from filterscope.ui.widgets.model_picker import ModelPickerWidget
+from filterscope.ui.widgets.picture_saver import PictureSaver
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.weights_view import WeightsViewWidget
+from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 EVERY = 5  # steps between repaints of the forming picture
@@ -74,8 +73,7 @@ class VisualizeTab(QWidget):
         self._shown: dict[str, tuple] = {}  # page -> what it shows of this model (not recomputed)
         self._tf_started = False
         self._runs_stale, self._just_trained = True, None
-        self._save_name = "picture.png"
-        self._save_folder = Path.home()
+        self.saver = PictureSaver()
         self.tf_runner, self.runs_runner, self.load_runner = JobRunner(self), JobRunner(self), JobRunner(self)
         self.runner = JobRunner(self)  # the gradient ascent
         self.image_runner, self.probe_runner, self.weights_runner = JobRunner(self), JobRunner(self), \
@@ -110,12 +108,9 @@ class VisualizeTab(QWidget):
         self.pages.addTab(self.probe, "Image: maps and Grad-CAM")
         self.pages.addTab(self.weights, "Weights")
         self.pages.addTab(self.code, "TensorFlow code")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(SidePanelWidget(left))
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(1, 3)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), self.pages)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:
@@ -248,7 +243,7 @@ class VisualizeTab(QWidget):
         first, last = target.indices[0], target.indices[-1]
         what = f"{target.layer} filter" if target.kind == FILTER else "class"
         what += f" {first}" + (f" to {last}" if last != first else "")
-        self._save_name = f"{what.replace(' ', '-')}.png"
+        self.saver.name = f"{what.replace(' ', '-')}.png"
         self.ascent.begin(len(target.indices), settings.steps,
                           "mean activation of the filter" if target.kind == FILTER else "class score",
                           f"Painting {what}…")
@@ -273,22 +268,10 @@ class VisualizeTab(QWidget):
         picture = self.ascent.picture()
         if picture is None or self._model is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the picture",
-                                              str(self._save_folder / self._save_name), "PNG image (*.png)")
-        if not path:
-            return
-        path = path if path.lower().endswith(".png") else f"{path}.png"
-        try:
-            written = save_picture(path, picture, self._model.session.loaded)
-        except ValueError as exc:  # inside the model's dataset folder
-            text = f"Not saved: {exc}"
-        except OSError as exc:
-            text = f"Not saved: {path}: {exc.strerror or exc}"
-        else:
-            self._save_folder = Path(path).parent
-            text = f"Saved {path} ({written['size'][1]} × {written['size'][0]} px)"
-        self.ascent.caption.setText(text)
-        self.sig_status.emit(text)
+        text = self.saver.ask_and_save(self, picture, self._model.session.loaded)
+        if text is not None:
+            self.ascent.caption.setText(text)
+            self.sig_status.emit(text)
 
     # --- the image and the weights -----------------------------------------------------------
 

@@ -23,6 +23,17 @@ HINT = ("Press Step to slide the window one position at a time, or click a cell 
         "to see how it was computed.")
 
 
+def wrap(label: QLabel) -> None:
+    """Word-wrap ``label`` to whatever width the layout gives it: a wrapped label otherwise asks
+    for the width of its longest sentence, and the nine products would push the maps off the
+    window."""
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)
+    policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)  # as tall as its wrapped lines: never cut off at the bottom
+    label.setSizePolicy(policy)
+
+
 def gray_colours(values: np.ndarray) -> np.ndarray:
     """Pixel values 0..255 as gray cells."""
     gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
@@ -49,34 +60,29 @@ class FilterViewsWidget(QWidget):
         self.output_view = MatrixViewWidget()
         self.detail_view = MatrixViewWidget()
         self.equation_label = QLabel(HINT)
-        self.equation_label.setWordWrap(True)
         self.equation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # A wrapped label asks for a width that fits its longest sentence unwrapped-ish; the
-        # nine products would then push the output off the window.
-        self.equation_label.setMinimumWidth(1)
-        self.equation_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.after_view = MatrixViewWidget()
         self.legend_label = QLabel()
-        self.legend_label.setWordWrap(True)
-        self.legend_label.setMinimumWidth(1)
-        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        step = QVBoxLayout()
-        step.addWidget(self.detail_view, 1)
-        step.addWidget(self.equation_label)
-        step.addWidget(controls)
+        for label in (self.equation_label, self.legend_label):
+            wrap(label)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # The maps side by side on a wide screen; under them the step (its cells, its sum and
+        # the colour key), then the controls.
         layout.addWidget(self.input_view, 0, 0)
-        output = QVBoxLayout()
-        output.addWidget(self.output_view, 1)
-        output.addWidget(self.legend_label)
-        layout.addLayout(output, 0, 1)
-        layout.addLayout(step, 1, 0)
-        layout.addWidget(self.after_view, 1, 1)
-        layout.setRowStretch(0, 2)
-        layout.setRowStretch(1, 1)
-        layout.setColumnStretch(0, 1)
-        layout.setColumnStretch(1, 1)
+        layout.addWidget(self.output_view, 0, 1)
+        layout.addWidget(self.after_view, 0, 2)
+        layout.addWidget(self.detail_view, 1, 0)
+        text = QVBoxLayout()
+        text.addWidget(self.equation_label)
+        text.addWidget(self.legend_label)
+        text.addStretch(1)
+        layout.addLayout(text, 1, 1, 1, 2)
+        layout.addWidget(controls, 2, 0, 1, 3)
+        layout.setRowStretch(0, 3)
+        layout.setRowStretch(1, 2)  # the step's nine cells large enough to print their numbers
+        for column in range(3):
+            layout.setColumnStretch(column, 1)
         self.output_view.sig_cell_clicked.connect(self._on_output_clicked)
         self.after_view.sig_cell_clicked.connect(self._on_after_clicked)
 
@@ -110,6 +116,9 @@ class FilterViewsWidget(QWidget):
         self.input_view.set_panels(self.input_view.panels()[:1], marks_in)
         self.output_view.set_panels(out_panels, marks_out)
         self.after_view.set_panels(after, marks_after)
+        # A colour step's six panels: the three windows over their three products, so each
+        # caption has a third of the width.
+        self.detail_view.set_columns(3 if len(detail) == 6 else None)
         self.detail_view.set_panels(detail, [])
         self.equation_label.setText(text)
 
@@ -164,13 +173,11 @@ class FilterViewsWidget(QWidget):
                                 decimals=2),
                     MatrixPanel(step.products[..., 0], signed_colours(step.products[..., 0], scale),
                                 "= Products", decimals=1)]
-        panels = []
-        for c, name in enumerate(CHANNEL_NAMES):
-            panels.append(MatrixPanel(step.window[..., c], channel_colours(step.window[..., c], c),
-                                      f"Window {name}", decimals=0))
-            panels.append(MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
-                                      f"Products {name}", decimals=1))
-        return panels
+        windows = [MatrixPanel(step.window[..., c], channel_colours(step.window[..., c], c),
+                               f"Window {name}", decimals=0) for c, name in enumerate(CHANNEL_NAMES)]
+        products = [MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
+                                f"Products {name}", decimals=1) for c, name in enumerate(CHANNEL_NAMES)]
+        return windows + products
 
     @Slot(int, int, int)
     def _on_output_clicked(self, panel: int, row: int, col: int) -> None:

@@ -48,7 +48,7 @@ class ImageViewWidget(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setBackgroundBrush(QColor(40, 40, 40))
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(120, 120)  # three side by side fit a projector beside large text
 
     def set_image(self, rgb: np.ndarray | None) -> None:
         """Show an RGB uint8 image (None clears); a new size is fitted to the view, an image of

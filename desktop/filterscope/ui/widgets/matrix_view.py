@@ -19,7 +19,11 @@ from filterscope.ui.widgets.image_view import to_qimage
 
 MIN_TEXT_PIXELS = 8  # smaller digits are not worth printing
 GAP_CELLS = 1.0  # space between panels, in cells
+MIN_CELL = 4  # pixels: the least a cell is given before the widget asks for more height
 NOT_YET = QColor(185, 185, 185)  # a cell the step-through has not reached
+# Captions wrap rather than lose letters: large text on a projector leaves panels narrow.
+CAPTION_FLAGS = (Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+                 | Qt.TextFlag.TextWordWrap)
 
 
 @dataclass
@@ -71,12 +75,18 @@ class MatrixViewWidget(QWidget):
         self._rects: list[QRectF] = []
         self._captions: list[QRectF] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(120, 90)
 
     def set_panels(self, panels: list[MatrixPanel], highlights: list[Highlight] | None = None) -> None:
         """Show ``panels`` with ``highlights`` outlined."""
         self._panels = panels
         self._highlights = list(highlights or [])
+        self.updateGeometry()  # the captions' height may differ
+        self.update()
+
+    def set_columns(self, columns: int | None) -> None:
+        """Lay the panels out in rows of ``columns`` (None: all in one row)."""
+        self._columns = columns
+        self.updateGeometry()
         self.update()
 
     def panels(self) -> list[MatrixPanel]:
@@ -89,6 +99,19 @@ class MatrixViewWidget(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(200, 150)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        # Tall enough for the captions, wrapped to the current width, and cells a few pixels
+        # high: large text must not squeeze the panels away.
+        least = QSize(120, 90)
+        if not self._panels:
+            return least
+        columns, rows = self._grid()
+        widths, heights = self._extents()
+        slots = self._slots(MIN_CELL, widths)
+        captions = sum(self._caption_height(r, columns, slots) for r in range(rows))
+        down = sum(heights) + GAP_CELLS * (rows - 1)
+        return QSize(least.width(), max(least.height(), round(captions + down * MIN_CELL + 4)))
 
     def cell_size(self) -> float:
         """Screen pixels per cell at the widget's current size."""
@@ -106,37 +129,65 @@ class MatrixViewWidget(QWidget):
         columns = min(self._columns or count, count) or 1
         return columns, -(-count // columns)
 
+    def _extents(self) -> tuple[list[int], list[int]]:
+        """The width of each column and the height of each row of panels, in cells."""
+        columns, rows = self._grid()
+        # An empty matrix (no output: the kernel does not fit) keeps one cell's room.
+        widths = [max(max(p.values.shape[1], 1) for p in self._panels[c::columns])
+                  for c in range(columns)]
+        heights = [max(max(p.values.shape[0], 1) for p in self._panels[r * columns:(r + 1) * columns])
+                   for r in range(rows)]
+        return widths, heights
+
     def _layout(self) -> None:
         """Place every panel: one cell size for all, each panel under its caption."""
         self._rects, self._captions, self._cell = [], [], 0.0
         if not self._panels:
             return
         columns, rows = self._grid()
-        caption = QFontMetricsF(self.font()).height() * 1.3
-        # An empty matrix (no output: the kernel does not fit) keeps one cell's room.
-        widths = [max(max(p.values.shape[1], 1) for p in self._panels[c::columns])
-                  for c in range(columns)]
-        heights = [max(max(p.values.shape[0], 1) for p in self._panels[r * columns:(r + 1) * columns])
-                   for r in range(rows)]
+        widths, heights = self._extents()
         across = sum(widths) + GAP_CELLS * (columns - 1)
         down = sum(heights) + GAP_CELLS * (rows - 1)
-        self._cell = max(min((self.width() - 4) / across, (self.height() - 4 - rows * caption) / down),
-                         1.0)
-        cell = self._cell
-        x0 = (self.width() - across * cell) / 2
+        captions = [QFontMetricsF(self.font()).height() * 1.3] * rows
+        for _ in range(3):  # captions wrap to the room the cells leave, which their height sets
+            cell = max(min((self.width() - 4) / across, (self.height() - 4 - sum(captions)) / down), 1.0)
+            slots = self._slots(cell, widths)
+            captions = [self._caption_height(r, columns, slots) for r in range(rows)]
+        self._cell = cell
         y = 2.0
         for r in range(rows):
-            y += caption
-            x = x0
-            for c in range(columns):
+            y += captions[r]
+            for c, (left, right) in enumerate(slots):
                 index = r * columns + c
                 if index < len(self._panels):
                     h, w = self._panels[index].values.shape
+                    x = (left + right - w * cell) / 2
                     self._rects.append(QRectF(x, y, w * cell, h * cell))
-                    span = (widths[c] + GAP_CELLS) * cell
-                    self._captions.append(QRectF(x - GAP_CELLS * cell / 2, y - caption, span, caption))
-                x += (widths[c] + GAP_CELLS) * cell
+                    self._captions.append(QRectF(left, y - captions[r], right - left, captions[r]))
             y += (heights[r] + GAP_CELLS) * cell
+
+    def _slots(self, cell: float, widths: list[int]) -> list[tuple[float, float]]:
+        """Each column's share of the width, left and right: its panels' width and an equal part
+        of what is left, so panels spread out when the height limits them and their captions
+        get the room to stay on few lines."""
+        spare = (self.width() - 4 - sum(widths) * cell) / len(widths)
+        slots, x = [], 2.0
+        for width in widths:
+            slots.append((x, x + width * cell + spare))
+            x += width * cell + spare
+        return slots
+
+    def _caption_height(self, row: int, columns: int, slots: list[tuple[float, float]]) -> float:
+        """The height of a row's captions, each wrapped to its column's room."""
+        metrics = QFontMetricsF(self.font())
+        tallest = metrics.height()
+        for c, (left, right) in enumerate(slots):
+            index = row * columns + c
+            if index < len(self._panels) and self._panels[index].caption:
+                box = QRectF(0, 0, max(right - left - 4, 1.0), 1e6)
+                text = metrics.boundingRect(box, CAPTION_FLAGS, self._panels[index].caption)
+                tallest = max(tallest, text.height())
+        return tallest + metrics.height() * 0.3
 
     def _text_font(self, index: int) -> QFont | None:
         """A font whose widest value fits a cell, or None when it would be too small to read."""
@@ -163,13 +214,11 @@ class MatrixViewWidget(QWidget):
         self._layout()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        metrics = QFontMetricsF(self.font())
         for index, (panel, rect) in enumerate(zip(self._panels, self._rects)):
             box = self._captions[index]
             painter.setPen(self.palette().windowText().color())
             painter.setFont(self.font())
-            painter.drawText(box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(panel.caption, Qt.TextElideMode.ElideRight, box.width()))
+            painter.drawText(box.adjusted(2, 0, -2, 0), CAPTION_FLAGS, panel.caption)
             self._paint_panel(painter, index, panel, rect)
         for mark in self._highlights:
             if mark.panel < len(self._rects):
