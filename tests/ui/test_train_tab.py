@@ -296,6 +296,35 @@ def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
     np.testing.assert_allclose(line(curves.loss_axes)[1], [2.1, 2.2, 2.3])
 
 
+def test_the_curves_legend_sits_under_the_charts_and_covers_no_curve(qtbot) -> None:
+    """At presentation sizes a legend inside an axes hid the curves; one legend under both
+    charts lists every line once."""
+    from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+    from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
+
+    MplCanvasWidget.set_presenting(True)
+    try:
+        curves = TrainingCurvesWidget()
+        qtbot.addWidget(curves)
+        curves.resize(1200, 360)
+        rows = [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 1 / (e + 1), "val_loss": 1.2 / e,
+                 "val_accuracy": 1 - 1.2 / (e + 1)} for e in (1, 2, 3)]
+        curves.show_history(rows)
+        curves.set_overlays([("20261201-032723-chapter-convnet-adam", {"val_loss": [0.9, 0.5],
+                                                                       "val_accuracy": [0.6, 0.8]})])
+        curves._redraw()
+        curves.figure.canvas.draw()
+        assert [a.get_legend() for a in (curves.loss_axes, curves.acc_axes)] == [None, None]
+        (legend,) = curves.figure.legends
+        assert [t.get_text() for t in legend.get_texts()] == [
+            "training", "validation", "20261201-032723-chapter-convnet-adam (validation)"]
+        box = legend.get_window_extent()
+        for axes in (curves.loss_axes, curves.acc_axes):
+            assert box.y1 <= axes.get_window_extent().y0  # wholly below the plotting area
+    finally:
+        MplCanvasWidget.set_presenting(False)
+
+
 def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_path) -> None:
     tab.options.epochs_spin.setValue(500)
     announced = []

@@ -88,6 +88,7 @@ class TrainingCurvesWidget(MplCanvasWidget):
         self.draw_idle()
 
     def _draw_axes(self) -> None:
+        self.figure.legends.clear()
         for axes, key, title in ((self.loss_axes, "loss", "Loss"),
                                  (self.acc_axes, "accuracy", "Accuracy")):
             axes.clear()
@@ -110,5 +111,9 @@ class TrainingCurvesWidget(MplCanvasWidget):
                 values = history.get(f"val_{key}", [])
                 axes.plot(range(1, len(values) + 1), values, "--", color=f"C{index + 2}",
                           label=f"{name} (validation)")
-            if axes.lines:
-                axes.legend(fontsize="x-small", loc="best")
+        handles, labels = self.loss_axes.get_legend_handles_labels()
+        if handles:
+            # One legend under both charts (the two share their lines): inside an axes it hid the
+            # curves once text was large enough to read from the back of a room.
+            self.figure.legend(handles, labels, loc="outside lower center", fontsize="x-small",
+                               ncols=min(len(handles), 2), frameon=False)
