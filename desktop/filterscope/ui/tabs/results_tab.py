@@ -29,6 +29,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
@@ -98,7 +99,7 @@ class ResultsTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.picker, 1)
         left_layout.addWidget(self.report_export)
-        self.drawer = SideDrawerWidget(left, self.pages)
+        self.drawer = SideDrawerWidget(SidePanelWidget(left), self.pages)  # scrolls on a projector
         layout = QVBoxLayout(self)
         layout.addWidget(self.drawer, 1)
         layout.addWidget(self.job_panel)
