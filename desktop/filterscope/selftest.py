@@ -211,7 +211,8 @@ class SelfTest:
         if run.status != "finished" or run.epochs_run != 1 or run.run_dir is None:
             raise RuntimeError(f"training ended {run.status} after {run.epochs_run} epoch(s)")
         accuracy = (run.best() or {}).get("val_accuracy")
-        self.passed(f"{TRAIN_TEMPLATE}, 1 epoch, validation accuracy {accuracy}, saved in "
+        shown = "none" if accuracy is None else f"{accuracy:.1%}"
+        self.passed(f"{TRAIN_TEMPLATE}, 1 epoch, validation accuracy {shown}, saved in "
                     f"{run.run_dir.name}")
         self.begin("visualize")
         tab = self._tab("VisualizeTab")
