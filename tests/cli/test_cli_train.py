@@ -122,7 +122,7 @@ def test_out_of_range_settings_exit_2(capsys, tmp_path: Path, args: list[str], f
 
 @pytest.mark.parametrize("model, message", [
     ("vgg19", "--model: no template called 'vgg19'"),
-    ("bad.json", "bad.json: blocks[0].filters: must be from 1 to 1024 (got 0)"),
+    ("bad.json", "bad.json: blocks[0].filters: must be from 1 to 1,024 (got 0)"),
     ("missing.json", "missing.json: cannot read the model file"),
 ])
 def test_bad_model_is_one_line(capsys, tmp_path: Path, monkeypatch, model: str, message: str) -> None:
@@ -171,7 +171,7 @@ def test_spec_and_run_flags_do_not_mix(capsys, tmp_path: Path, monkeypatch, args
 
 @pytest.mark.parametrize("text, message", [
     ("{not json", "run.json: cannot read the run spec"),
-    ('{"data": {"source": "builtin:mnist"}, "epochs": 0}', "run.json: epochs: must be a whole number"),
+    ('{"data": {"source": "builtin:mnist"}, "epochs": 0}', "run.json: epochs: must be from 1 to 10,000 (got 0)"),
     ('{"run": {"data": {"source": ""}}}', "run.json: data: source: must name a dataset"),
 ])
 def test_bad_spec_file_is_one_line(capsys, tmp_path: Path, monkeypatch, text, message) -> None:
@@ -429,7 +429,7 @@ def test_fit_flags_on_a_chapter_model_and_the_human_output(capsys, tmp_path: Pat
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--early-stopping", "-1"], "--early-stopping: must be at least 0"),
+    (["--early-stopping", "-1"], "--early-stopping: must be from 0 to 10,000 (got -1)"),
     (["--reduce-lr-factor", "1"], "--reduce-lr-factor: must be above 0 and below 1"),
 ])
 def test_bad_fit_flags_exit_2(capsys, tmp_path: Path, args: list[str], message: str) -> None:

@@ -24,40 +24,27 @@ from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, is_file_arg, load_chain_arg, load_mask_arg, run_job
 from filterscope.core.training.base_spec import base_templates
-from filterscope.core.training.model_spec import LEARNING_RATE_MAX, OPTIMIZERS, ModelSpec, templates
+from filterscope.core.training.model_spec import ModelSpec, templates
 
 MODEL_ALIASES = {"convnet": "chapter-convnet"}
 SKIPPED_SHOWN = 10  # unreadable files listed by name in the human output
 
 
-def bounded(kind: type, low: float, high: float, *, low_open: bool = False, high_open: bool = False):
-    """An argparse type: a number of ``kind`` within the bounds (exit 2 otherwise)."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") \
-                from None
-        if value != value or (value <= low if low_open else value < low) \
-                or (value >= high if high_open else value > high):
-            lower = f"above {low:g}" if low_open else f"at least {low:g}"
-            upper = f"below {high:g}" if high_open else f"at most {high:g}"
-            raise argparse.ArgumentTypeError(f"must be {lower} and {upper} (got {text})")
-        return value
-
-    return parse
-
-
 def image_size_arg(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
+    """``SIZE`` (square) or ``HEIGHTxWIDTH``, checked by the data spec's ``image_size``."""
+    from filterscope.core.base.settings import SettingError, declaration
+    from filterscope.core.training.data_spec import DataSpec
+
     try:
-        sizes = [int(p) for p in parts]
+        sizes = [int(p) for p in text.lower().split("x")]
     except ValueError:
         sizes = []
-    if len(sizes) not in (1, 2) or not all(1 <= s <= 4096 for s in sizes):
-        raise argparse.ArgumentTypeError(f"give SIZE or HEIGHTxWIDTH, each 1-4096 (got {text!r})")
-    return (sizes[0], sizes[-1])
+    if len(sizes) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"give SIZE or HEIGHTxWIDTH (got {text!r})")
+    try:
+        return declaration(DataSpec, "image_size").check("--image-size", (sizes[0], sizes[-1]))
+    except SettingError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def load_model_arg(text: str) -> ModelSpec:
@@ -99,10 +86,10 @@ def data_spec_arg(args: argparse.Namespace, recipe: Any = None) -> Any:
     chain_arg = args.chain or (recipe.chain if recipe is not None else None)
     chain = load_chain_arg(chain_arg)[0] if chain_arg else None
     chain = chain.to_json() if chain is not None and any(s.enabled for s in chain.steps) else None
-    seed = 0 if args.seed is None else args.seed
+    seed = {} if args.seed is None else {"seed": args.seed}
     longest = recipe.longest_side if recipe is not None and args.image_size is None else None
-    return DataSpec(source, seed=seed, image_size=args.image_size, mask=mask, chain=chain,
-                    longest_side=longest)
+    return DataSpec(source, image_size=args.image_size, mask=mask, chain=chain, longest_side=longest,
+                    **seed)
 
 
 def _optimizer(args: argparse.Namespace, model: ModelSpec, recipe: Any = None) -> Any:
@@ -114,7 +101,7 @@ def _optimizer(args: argparse.Namespace, model: ModelSpec, recipe: Any = None) -
     kind = args.optimizer or (recipe.optimizer.kind if recipe is not None else "adam")
     if args.momentum is not None and kind != "sgd":
         args.parser.error("--momentum is a setting of --optimizer sgd")
-    lr = args.lr
+    lr = args.learning_rate
     if lr is None:
         lr = recipe.optimizer.learning_rate if recipe is not None and recipe.optimizer.kind == kind \
             else default_optimizer(kind, model).learning_rate
@@ -199,11 +186,11 @@ def _human(d: dict) -> str:
 # Flags that describe a run, with their defaults; --spec gives all of them itself (--data, when
 # given with it, only says where the run's dataset is now).
 _FIT_FLAGS = ("class_weights", "early_stopping", "reduce_lr_patience", "reduce_lr_factor")
-_RUN_FLAGS = {"model": "convnet", "optimizer": None, "lr": None, "momentum": None,
+_RUN_FLAGS = {"model": "convnet", "optimizer": None, "learning_rate": None, "momentum": None,
               "image_size": None, "mask": None, "chain": None, "weights": None,
-              "fine_tune_blocks": None, "cache_features": False,
+              "fine_tune_blocks": None, "cache_features": None,
               **{name: None for name in _FIT_FLAGS}}
-_OVERRIDES = {"epochs": 10, "batch_size": 32, "seed": 0}  # --spec takes these when given
+_OVERRIDES = ("epochs", "batch_size", "seed")  # --spec takes these when given
 
 
 def _spec_run(args: argparse.Namespace) -> Any:
@@ -218,7 +205,8 @@ def _spec_run(args: argparse.Namespace) -> Any:
     from filterscope.core.training.model_spec import ModelSpecError
     from filterscope.core.training.runs import RunSpec
 
-    given = [f"--{k.replace('_', '-')}" for k, v in _RUN_FLAGS.items() if getattr(args, k) != v]
+    given = [f"--{'lr' if k == 'learning_rate' else k.replace('_', '-')}"
+             for k, v in _RUN_FLAGS.items() if getattr(args, k) != v]
     if given:
         args.parser.error(f"--spec gives the whole run: drop {', '.join(given)}")
     data = read_json_file(args.spec, ValueError, "run spec")
@@ -256,13 +244,11 @@ def _run_spec(args: argparse.Namespace) -> Any:
         return _spec_run(args)
     model = with_base_options(load_model_arg(args.model), args)
     recipe = recipe_for(model)
-    defaults = dict(_OVERRIDES) if recipe is None else \
-        {**_OVERRIDES, "epochs": recipe.epochs, "batch_size": recipe.batch_size}
-    settings = {k: default if getattr(args, k) is None else getattr(args, k)
-                for k, default in defaults.items()}
+    settings = {} if recipe is None else {"epochs": recipe.epochs, "batch_size": recipe.batch_size}
+    settings.update({k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None})
     return RunSpec(data_spec_arg(args, recipe), model, _optimizer(args, model, recipe),
-                   settings["epochs"], settings["batch_size"], settings["seed"], args.name or "",
-                   args.cache_features, _fit_options(args, recipe))
+                   name=args.name or "", cache_features=bool(args.cache_features),
+                   fit=_fit_options(args, recipe), **settings)
 
 
 def _human_dry(d: dict) -> str:
@@ -322,7 +308,13 @@ def add_base_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` command to the ``filterscope`` parser."""
+    from filterscope.core.base.settings import add_flag
+    from filterscope.core.training.base_spec import BaseSpec
+    from filterscope.core.training.fit_options import FitOptions
+    from filterscope.core.training.model_input import FITTED_SIZE_RULE
+    from filterscope.core.training.model_spec import OptimizerSpec
     from filterscope.core.training.recipes import recipes
+    from filterscope.core.training.runs import RunSpec
 
     names = ", ".join(["convnet", *templates()])
     recipe_help = "; ".join(f"{name}: {r.summary}" for name, r in recipes().items())
@@ -342,46 +334,27 @@ def register(sub: argparse._SubParsersAction) -> None:
                    f"ConvNet). A recipe's template starts from the recipe's settings ({recipe_help}); "
                    "photo-convnet is the recommended start for photos without pretrained weights")
     add_base_arguments(p)
-    p.add_argument("--fine-tune-blocks", type=bounded(int, 0, 19), metavar="N",
-                   help="let the base's top N blocks train (VGG16 has 5, MobileNetV2 19; default 0: "
-                   "frozen); the learning rate then defaults to a tenth of the optimiser's")
-    p.add_argument("--cache-features", action="store_true",
-                   help="run the frozen base once over the dataset and train the head on its cached "
-                   "features (much faster epochs; not with --chain or --fine-tune-blocks)")
+    add_flag(p, BaseSpec, "fine_tune_blocks")
+    add_flag(p, RunSpec, "cache_features", help_extra="Not with --chain or --fine-tune-blocks")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="where cached features are kept (default: the app's data folder); "
                    "`filterscope features --out DIR` fills one ahead")
     p.add_argument("--dry-run", action="store_true",
                    help="build the model on the data and print its parameters and layers; no training")
-    p.add_argument("--optimizer", choices=OPTIMIZERS,
-                   help="default adam, as the chapter trains")
-    p.add_argument("--lr", type=bounded(float, 0.0, LEARNING_RATE_MAX, low_open=True), metavar="F",
-                   help="learning rate (default: adam 0.001, sgd 0.01)")
-    p.add_argument("--momentum", type=bounded(float, 0.0, 1.0, high_open=True), metavar="F",
-                   help="sgd momentum in [0, 1) (default 0.9)")
-    p.add_argument("--epochs", type=bounded(int, 1, 10_000), metavar="N",
-                   help="default 10 (a recipe's template: the recipe's, e.g. photo-convnet 60)")
-    p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
-                   help="weigh each class's images by n / (classes x class count), so that small "
-                   "classes count as much as big ones (default off; on in photo-convnet)")
-    p.add_argument("--early-stopping", type=bounded(int, 0, 10_000), metavar="N",
-                   help="stop when no epoch has beaten the best validation accuracy for N epochs, "
-                   "keeping the best epoch's weights (default 0: off; photo-convnet 12)")
-    p.add_argument("--reduce-lr-patience", type=bounded(int, 0, 10_000), metavar="N",
-                   help="multiply the learning rate by --reduce-lr-factor when the validation loss "
-                   "has not improved for N epochs (default 0: off; photo-convnet 3)")
-    p.add_argument("--reduce-lr-factor", type=bounded(float, 0.0, 1.0, low_open=True, high_open=True),
-                   metavar="F", help="default 0.5")
-    p.add_argument("--batch-size", type=bounded(int, 1, 65_536), metavar="B",
-                   help="default 32")
+    for cls, name, extra in ((OptimizerSpec, "kind", ""), (OptimizerSpec, "learning_rate", ""),
+                             (OptimizerSpec, "momentum", "With --optimizer sgd"),
+                             (RunSpec, "epochs", "A recipe's template: the recipe's (photo-convnet 60)"),
+                             (FitOptions, "class_weights", "On in photo-convnet"),
+                             (FitOptions, "early_stopping", "photo-convnet 12"),
+                             (FitOptions, "reduce_lr_patience", "photo-convnet 3"),
+                             (FitOptions, "reduce_lr_factor", ""), (RunSpec, "batch_size", "")):
+        add_flag(p, cls, name, help_extra=extra, **({"dest": "optimizer"} if name == "kind" else {}))
     p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",
-                   help="resize images to this (default: the dataset's most common size; photos "
-                   "larger than 256 px go to 150 px on their longer side, aspect kept)")
+                   help=f"resize images to this. {FITTED_SIZE_RULE}")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
     p.add_argument("--chain", metavar="CHAIN|FILE.json", help="augmentation chain for training images")
-    p.add_argument("--seed", type=bounded(int, 0, 2**32 - 1), metavar="S",
-                   help="seeds the split, shuffling, augmentation and weights (default 0)")
-    p.add_argument("--name", metavar="NAME", help="run folder name (default: time and model)")
+    add_flag(p, RunSpec, "seed")
+    add_flag(p, RunSpec, "name")
     p.add_argument("--out", metavar="RUNS_DIR",
                    help="runs folder; the run goes into a new sub-folder")
     p.add_argument("--json", action="store_true", help="print one JSON document")

@@ -15,7 +15,6 @@ from typing import Any, Callable
 from filterscope.cli.common import CommandError, run_job
 from filterscope.cli.train import (
     add_base_arguments,
-    bounded,
     data_spec_arg,
     image_size_arg,
     with_base_options,
@@ -46,7 +45,7 @@ def cmd_features(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     try:
         model = with_base_options(base_templates()[args.model], args)
         result = run_job("Features", extract_features, data_spec_arg(args), model, Path(args.out),
-                         batch_size=args.batch_size, seed=args.seed or 0)
+                         batch_size=args.batch_size, **({} if args.seed is None else {"seed": args.seed}))
     except ModelSpecError as exc:
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
     except (ValueError, PipelineError) as exc:  # WeightsError, FeatureCacheError, MaskParamsError
@@ -90,19 +89,21 @@ def cmd_weights(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``features`` and ``weights`` to the ``filterscope`` parser."""
+    from filterscope.core.base.settings import add_flag, declared_default
+    from filterscope.core.training.model_input import FITTED_SIZE_RULE
+    from filterscope.core.training.runs import RunSpec
+
     p = sub.add_parser("features", help="cache a pretrained base's features of a dataset")
     p.add_argument("--data", required=True, metavar="mnist|DIR|MANIFEST.json",
                    help="the dataset, as for `filterscope train`")
     p.add_argument("--model", required=True, choices=BASE_NAMES, help="the base")
     add_base_arguments(p)
     p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",
-                   help="resize images to this (default as `filterscope train`: photos larger than "
-                   "256 px go to 150 px on their longer side)")
+                   help=f"resize images to this. {FITTED_SIZE_RULE}")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")
-    p.add_argument("--batch-size", type=bounded(int, 1, 65_536), default=32, metavar="B",
-                   help="images per forward pass (default 32)")
-    p.add_argument("--seed", type=bounded(int, 0, 2**32 - 1), metavar="S",
-                   help="seeds random weights, as `train --seed` does (default 0)")
+    add_flag(p, RunSpec, "batch_size", help_extra="Here: images per forward pass",
+             default=declared_default(RunSpec, "batch_size"))
+    add_flag(p, RunSpec, "seed", help_extra="Here it seeds random weights, as `train --seed` does")
     p.add_argument("--out", required=True, metavar="CACHE_DIR",
                    help="the cache folder (give it to `train --cache-features --cache-dir`)")
     p.add_argument("--json", action="store_true", help="print one JSON document")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable
 
+from filterscope.core.base.settings import check_declared, check_keys, setting
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, check_number
 
 BASE_NAMES = ("vgg16", "mobilenetv2")
@@ -27,6 +28,7 @@ _VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))  # (convolutions
 _MOBILENET_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
                      (6, 160, 3, 2), (6, 320, 1, 1))
 _MOBILENET_TOP = 1280
+MOST_BLOCKS = 19  # MobileNetV2's; each base's own count is block_count(name)
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,16 @@ class BaseSpec:
             Batch normalisation layers stay frozen either way.
     """
 
-    name: str = "vgg16"
+    name: str = setting("vgg16", "Base", kind=str, choices=tuple((n, DISPLAY[n]) for n in BASE_NAMES),
+                        help="The pretrained base a new head is trained on")
     weights: str = "imagenet"
-    fine_tune_blocks: int = 0
+    fine_tune_blocks: int = setting(
+        0, "Fine-tune blocks", low=0, high=MOST_BLOCKS, special="Frozen",
+        help="Let the base's top blocks train (VGG16 has 5, MobileNetV2 19); the learning rate "
+        "then defaults to a tenth of the optimiser's. 0 keeps the base frozen")
 
     def __post_init__(self) -> None:
-        if self.name not in BASE_NAMES:
-            raise ModelSpecError("base.name", f"must be one of {', '.join(BASE_NAMES)} (got {self.name!r})")
+        check_declared(self, "base.", ModelSpecError)
         if not isinstance(self.weights, str) or not self.weights.strip():
             raise ModelSpecError("base.weights", "must be imagenet, random or a weights file")
         check_number("base.fine_tune_blocks", self.fine_tune_blocks, 0, block_count(self.name),
@@ -65,12 +70,7 @@ class BaseSpec:
     @classmethod
     def from_json(cls, data: object) -> BaseSpec:
         """Validate and build; ModelSpecError names the field (``base.name``)."""
-        if not isinstance(data, dict):
-            raise ModelSpecError("base", "must be a JSON object")
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ModelSpecError("base", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        return cls(**data)
+        return cls(**check_keys("base", data, {f.name for f in fields(cls)}, error=ModelSpecError))
 
 
 def _mobilenet_blocks() -> list[tuple[str, ...]]:

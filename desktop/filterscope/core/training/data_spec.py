@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from filterscope.core.augment.chain import ChainError, ChainSpec
+from filterscope.core.base.settings import SettingError, check_declared, check_keys, setting
 from filterscope.core.data.builtin import list_builtins
 from filterscope.core.data.splits import (
     SplitError,
@@ -26,6 +27,7 @@ from filterscope.core.data.splits import (
     split_to_json,
 )
 from filterscope.core.masking.colordist import MaskParams, MaskParamsError
+from filterscope.core.training.model_input import FITTED_SIZE_RULE
 
 MAX_SIDE = 4096
 _PREFIXES = ("builtin:", "folder:", "manifest:")
@@ -62,13 +64,21 @@ class DataSpec:
 
     source: str
     manifest: str | None = None
-    val_fraction: float = 0.2
-    seed: int = 0
-    image_size: tuple[int, int] | None = None
+    val_fraction: float = setting(
+        0.2, "Validation fraction", low=0.0, high=1.0, low_open=True, high_open=True, decimals=2,
+        step=0.05, help="The share of each class held out for validation (stratified, seeded)")
+    seed: int = setting(0, "Seed", low=0, high=2**32 - 1,
+                        help="Seeds the split, the shuffling, the augmentation and the weights")
+    image_size: tuple[int, int] | None = setting(
+        None, "Image size", kind=tuple, optional=True, low=1, high=MAX_SIDE,
+        help="Height and width the images are resized to")
     mask: dict | None = None
     chain: dict | None = None
     split: dict | None = None
-    longest_side: int | None = None
+    longest_side: int | None = setting(
+        None, "Image size", kind=int, optional=True, low=1, high=MAX_SIDE, unit="px",
+        special="Dataset's size", step=8,
+        help="Longer side of the images the model sees (aspect kept). " + FITTED_SIZE_RULE)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip() \
@@ -80,23 +90,12 @@ class DataSpec:
         if self.source.startswith("manifest:") and self.manifest not in (None, self.source[9:]):
             raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
                                 "not two different files")
-        if not _number(self.val_fraction) or not 0 < self.val_fraction < 1:
-            raise PipelineError(f"val_fraction: must be between 0 and 1, not {self.val_fraction!r}")
-        if not is_whole(self.seed, 0, 2**32 - 1):
-            raise PipelineError(f"seed: must be a whole number from 0 to 2**32-1, not {self.seed!r}")
-        size = self.image_size
-        if size is not None:
-            if not isinstance(size, (tuple, list)) or len(size) != 2 \
-                    or not all(is_whole(v, 1, MAX_SIDE) for v in size):
-                raise PipelineError(f"image_size: must be [height, width], each from 1 to {MAX_SIDE}, "
-                                    f"not {size!r}")
-            object.__setattr__(self, "image_size", (int(size[0]), int(size[1])))
-        if self.longest_side is not None:
-            if not is_whole(self.longest_side, 1, MAX_SIDE):
-                raise PipelineError(f"longest_side: must be a whole number from 1 to {MAX_SIDE} or "
-                                    f"null, not {self.longest_side!r}")
-            if size is not None:
-                raise PipelineError("longest_side: give image_size or longest_side, not both")
+        try:
+            check_declared(self)
+        except SettingError as exc:
+            raise PipelineError(str(exc)) from None
+        if self.longest_side is not None and self.image_size is not None:
+            raise PipelineError("longest_side: give image_size or longest_side, not both")
         self.mask_params()
         self.chain_spec()
         if self.split is not None and self.manifest_path() is not None:
@@ -176,11 +175,10 @@ class DataSpec:
         Raises:
             PipelineError: Naming the field at fault.
         """
-        if not isinstance(data, dict):
-            raise PipelineError("a data spec must be a JSON object")
-        unknown = set(data) - set(_FIELDS)
-        if unknown:
-            raise PipelineError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        try:
+            check_keys("", data, _FIELDS)
+        except SettingError as exc:
+            raise PipelineError(str(exc)) from None
         if "source" not in data:
             raise PipelineError("source: missing")
         for name in ("mask", "chain", "split"):
@@ -203,10 +201,6 @@ def read_manifest(path: str) -> SplitManifest:
         return load_manifest(path)
     except SplitError as exc:
         raise PipelineError(f"manifest: {exc}") from exc
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def is_whole(value: object, low: int, high: int) -> bool:

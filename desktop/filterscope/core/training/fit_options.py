@@ -19,12 +19,13 @@ imports Keras until :func:`lr_callback` is called.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from filterscope.core.training.model_spec import ModelSpecError, check_number
+from filterscope.core.base.settings import check_declared, declared_from_json, declared_json, setting
+from filterscope.core.training.model_spec import ModelSpecError
 
 MIN_LR_SHARE = 0.01  # the schedule's floor, as a share of the starting learning rate
 
@@ -37,26 +38,28 @@ class FitOptionsError(ModelSpecError):
 class FitOptions:
     """Class weights, early stopping and learning-rate reduction on plateau (see the module)."""
 
-    class_weights: bool = False
-    early_stopping: int = 0
-    reduce_lr_patience: int = 0
-    reduce_lr_factor: float = 0.5
+    class_weights: bool = setting(
+        False, "Class weights", flag="--class-weights",
+        help="Balance the classes: each class's images weigh n / (classes x images of the class) "
+        "in the loss, so a small class counts as much as a big one")
+    early_stopping: int = setting(
+        0, "Early stopping", low=0, high=10_000, unit="epochs", special="Off",
+        help="Stop when no epoch has beaten the best validation accuracy for this many epochs; "
+        "the model is the best epoch's (best.keras). 0 is off")
+    reduce_lr_patience: int = setting(
+        0, "Reduce LR after", low=0, high=10_000, unit="epochs", special="Off",
+        help="Multiply the learning rate by the factor when the validation loss has not improved "
+        "for this many epochs, down to a hundredth of the start. 0 is off")
+    reduce_lr_factor: float = setting(
+        0.5, "LR factor", low=0.0, high=1.0, low_open=True, high_open=True, decimals=2, step=0.05,
+        help="What the learning rate is multiplied by on a plateau")
 
     def __post_init__(self) -> None:
-        try:
-            if not isinstance(self.class_weights, bool):
-                raise ModelSpecError("class_weights", f"must be true or false, not {self.class_weights!r}")
-            check_number("early_stopping", self.early_stopping, 0, 10_000, integer=True)
-            check_number("reduce_lr_patience", self.reduce_lr_patience, 0, 10_000, integer=True)
-            factor = check_number("reduce_lr_factor", self.reduce_lr_factor, 0.0, 1.0,
-                                  low_open=True, high_open=True)
-        except ModelSpecError as exc:
-            raise FitOptionsError(f"fit.{exc.field}", exc.message) from None
-        object.__setattr__(self, "reduce_lr_factor", factor)
+        check_declared(self, "fit.", FitOptionsError)
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
-        return asdict(self)
+        return declared_json(self)
 
     @classmethod
     def from_json(cls, data: object) -> FitOptions:
@@ -68,12 +71,7 @@ class FitOptions:
         """
         if data is None:
             return cls()
-        if not isinstance(data, dict):
-            raise FitOptionsError("fit", "must be a JSON object")
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise FitOptionsError("fit", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        return cls(**data)
+        return cls(**declared_from_json(cls, data, "fit", error=FitOptionsError))
 
     def describe(self) -> list[str]:
         """Plain phrases for the settings that are on (for summaries and the run list)."""

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
 AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
+FITTED_SIZE_RULE = (f"Without a size, the dataset's most common size is used up to {AUTO_MAX_SIDE} px; "
+                    f"larger photos go to {AUTO_SIDE} px on their longer side, as in the chapter.")
+"""The rule of :func:`fitted_size` in words, for the controls and ``--help``."""
 PREPROCESSINGS = ("unit", "caffe", "tf")
 BASE_PREPROCESSING = {"vgg16": "caffe", "mobilenetv2": "tf"}  # keras.applications' own
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it

@@ -13,9 +13,11 @@ The shapes, parameter counts and Keras builders live in :mod:`filterscope.core.t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from typing import Any
+
+from filterscope.core.base.settings import SettingError, check_declared, check_keys, check_number, setting
 
 MODEL_FORMAT_VERSION = 1
 KINDS = ("logistic", "convnet", "pretrained")
@@ -29,28 +31,12 @@ LOSS = "sparse_categorical_crossentropy"
 LEARNING_RATE_MAX = 1e6
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(SettingError):
     """A spec that cannot be built; ``field`` is the JSON path at fault (``blocks[1].filters``)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field, self.message = field, message
 
-
-def check_number(where: str, value: object, low: float, high: float, *, integer: bool = False,
-            low_open: bool = False, high_open: bool = False) -> Any:
-    kind = "a whole number" if integer else "a number"
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
-        raise ModelSpecError(where, f"must be {kind}, not {value!r}")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        span = (f"from {low:g} to {high:g}" if not (low_open or high_open) else
-                f"{'above' if low_open else 'at least'} {low:g} and "
-                f"{'below' if high_open else 'at most'} {high:g}")
-        raise ModelSpecError(where, f"must be {span} (got {value:g})")
-    return int(value) if integer else float(value)
+check_number = partial(check_number, error=ModelSpecError)
+"""The one range checker (``core.base.settings``), raising ModelSpecError."""
 
 
 def _choice(where: str, value: object, choices: tuple[str, ...]) -> str:
@@ -66,12 +52,7 @@ def _flag(where: str, value: object) -> bool:
 
 
 def _object(where: str, data: object, cls: type) -> dict:
-    if not isinstance(data, dict):
-        raise ModelSpecError(where, "must be a JSON object")
-    unknown = set(data) - {f.name for f in fields(cls)}
-    if unknown:
-        raise ModelSpecError(where, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    return data
+    return check_keys(where, data, {f.name for f in fields(cls)}, error=ModelSpecError)
 
 
 @dataclass(frozen=True)
@@ -275,11 +256,8 @@ class ModelSpec:
         Raises:
             ModelSpecError: Naming the field at fault, e.g. ``blocks[1].dropout``.
         """
-        if not isinstance(data, dict):
-            raise ModelSpecError("", "a model spec must be a JSON object")
-        unknown = set(data) - {"version", "name", "kind", "blocks", "dense", "output", "pooling", "base"}
-        if unknown:
-            raise ModelSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        check_keys("", data, {"version", "name", "kind", "blocks", "dense", "output", "pooling", "base"},
+                   error=ModelSpecError)
         version = data.get("version", MODEL_FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) \
                 or not 1 <= version <= MODEL_FORMAT_VERSION:
@@ -336,6 +314,10 @@ def templates() -> dict[str, ModelSpec]:
     }
 
 
+def _rate(default: float | None, label: str, help: str, **limits: Any) -> Any:
+    return setting(default, label, kind=float, optional=True, help=help, **limits)
+
+
 @dataclass(frozen=True)
 class OptimizerSpec:
     """SGD with momentum or Adam; unset values take the chapter's defaults.
@@ -345,32 +327,34 @@ class OptimizerSpec:
     beta_2 0.999, and the chapter's epsilon 1e-08.
     """
 
-    kind: str = "adam"
-    learning_rate: float | None = None
-    momentum: float | None = None
-    beta_1: float | None = None
-    beta_2: float | None = None
-    epsilon: float | None = None
+    kind: str = setting("adam", "Optimiser", kind=str, flag="--optimizer",
+                        choices=(("adam", "Adam"), ("sgd", "SGD with momentum")),
+                        help="Adam or SGD with momentum, with the chapter's defaults")
+    learning_rate: float | None = _rate(
+        None, "Learning rate", "Step size of each update (Adam 0.001, SGD 0.01; a tenth of that "
+        "while fine-tuning a pretrained base)", low=0.0, high=LEARNING_RATE_MAX, low_open=True,
+        decimals=5, step=0.0005, flag="--lr")
+    momentum: float | None = _rate(None, "Momentum", "SGD's momentum (the chapter's 0.9)",
+                                   low=0.0, high=1.0, high_open=True, decimals=3, step=0.05)
+    beta_1: float | None = _rate(None, "Adam beta 1", "Adam's decay of the mean gradient (0.9)",
+                                 low=0.0, high=1.0, high_open=True, decimals=3, step=0.01)
+    beta_2: float | None = _rate(None, "Adam beta 2", "Adam's decay of the squared gradient (0.999)",
+                                 low=0.0, high=1.0, high_open=True, decimals=4, step=0.001)
+    epsilon: float | None = _rate(None, "Adam epsilon", "Adam's guard against division by zero "
+                                  "(the chapter's 1e-08)", low=0.0, high=1.0, low_open=True,
+                                  decimals=10, step=1e-8)
 
     _DEFAULTS = {"sgd": {"learning_rate": 0.01, "momentum": 0.9},
                  "adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}}
 
     def __post_init__(self) -> None:
-        kind = _choice("kind", self.kind, OPTIMIZERS)
-        for name, default in self._DEFAULTS[kind].items():
+        check_declared(self, error=ModelSpecError)
+        for name, default in self._DEFAULTS[self.kind].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         for name in ("momentum", "beta_1", "beta_2", "epsilon"):
-            if name not in self._DEFAULTS[kind] and getattr(self, name) is not None:
-                raise ModelSpecError(name, f"is not a setting of {kind}")
-        check_number("learning_rate", self.learning_rate, 0.0, LEARNING_RATE_MAX, low_open=True)
-        for name in ("momentum", "beta_1", "beta_2"):
-            if name in self._DEFAULTS[kind]:
-                check_number(name, getattr(self, name), 0.0, 1.0, high_open=True)
-        if kind == "adam":
-            check_number("epsilon", self.epsilon, 0.0, 1.0, low_open=True)
-        for name in self._DEFAULTS[kind]:
-            object.__setattr__(self, name, float(getattr(self, name)))
+            if name not in self._DEFAULTS[self.kind] and getattr(self, name) is not None:
+                raise ModelSpecError(name, f"is not a setting of {self.kind}")
 
     def to_json(self) -> dict:
         """A JSON-able dict with the settings of this kind only."""

@@ -25,15 +25,14 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.settings import check_declared, check_keys, like, setting
+from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions, FitOptionsError
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec
-
-if TYPE_CHECKING:
-    from filterscope.core.training.data_spec import DataSpec
 
 RUN_FORMAT_VERSION = 1
 MAX_LISTED_RUNS = 200  # the newest ones; a runs folder can hold thousands
@@ -46,12 +45,6 @@ class RunSpecError(ModelSpecError):
 
 class TrainingError(Exception):
     """A run that cannot start or cannot be saved (read-only runs folder, full disk...)."""
-
-
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RunSpecError(name, f"must be a whole number from {low:,} to {high:,} (got {value!r})")
-    return value
 
 
 def cache_refusal(model: ModelSpec, *, augmented: bool) -> str | None:
@@ -86,26 +79,27 @@ class RunSpec:
     data: DataSpec
     model: ModelSpec = field(default_factory=ModelSpec)
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
-    epochs: int = 10
-    batch_size: int = 32
-    seed: int = 0
-    name: str = ""
-    cache_features: bool = False
+    epochs: int = setting(10, "Epochs", low=1, high=10_000,
+                          help="Passes over the training images (the chapter trains 10)")
+    batch_size: int = setting(32, "Batch size", low=1, high=65_536, help="Images per training step")
+    seed: int = like(DataSpec, "seed")
+    name: str = setting("", "Run name", kind=str, help="The run's folder name (default: "
+                        "date-time, model and optimiser)")
+    cache_features: bool = setting(
+        False, "Cache features", flag="--cache-features",
+        help="Train a pretrained model's head on its frozen base's features, computed once per "
+        "image and kept on disk, instead of running the base over every image in every epoch")
     fit: FitOptions = field(default_factory=FitOptions)
 
     def __post_init__(self) -> None:
-        _whole("epochs", self.epochs, 1, 10_000)
-        _whole("batch_size", self.batch_size, 1, 65_536)
-        _whole("seed", self.seed, 0, 2**32 - 1)
+        check_declared(self, error=RunSpecError)
         if not isinstance(self.model, ModelSpec) or not isinstance(self.optimizer, OptimizerSpec):
             raise RunSpecError("model", "needs a ModelSpec and an OptimizerSpec")
-        if not isinstance(self.name, str) or len(self.name) > 80 or self.name != self.name.strip() \
+        if len(self.name) > 80 or self.name != self.name.strip() \
                 or (self.name and _safe_name(self.name) != self.name):
             raise RunSpecError("name", "must be at most 80 letters, digits, '-', '_' or '.'")
         if not isinstance(self.fit, FitOptions):
             raise RunSpecError("fit", "needs FitOptions")
-        if not isinstance(self.cache_features, bool):
-            raise RunSpecError("cache_features", "must be true or false")
         if self.cache_features:
             self._check_cacheable()
 
@@ -126,12 +120,8 @@ class RunSpec:
         """Validate and build; errors name the field (``model.blocks[0].filters``)."""
         from filterscope.core.training.data_spec import DataSpec, PipelineError
 
-        if not isinstance(data, dict):
-            raise RunSpecError("", "a run spec must be a JSON object")
-        unknown = set(data) - {"version", "name", "data", "model", "optimizer", "epochs",
-                               "batch_size", "seed", "cache_features", "fit"}
-        if unknown:
-            raise RunSpecError("", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        check_keys("", data, {"version", "name", "data", "model", "optimizer", "epochs", "batch_size",
+                              "seed", "cache_features", "fit"}, error=RunSpecError)
         if data.get("version", RUN_FORMAT_VERSION) != RUN_FORMAT_VERSION:
             raise RunSpecError("version", f"{data.get('version')!r} is not a version this app reads")
         try:
