@@ -196,10 +196,8 @@ class SelfTest:
         self.passed(f"the chapter's chain previewed on {self._tab('AugmentTab').grid.count()} pictures")
         self.begin("train")
         tab = self._tab("TrainTab")
-        from filterscope.core.training.model_spec import templates
-
-        tab.options.set_model(templates()[TRAIN_TEMPLATE])
-        tab.options.epochs_spin.setValue(1)
+        self.window.state.train.choose_template(TRAIN_TEMPLATE)
+        self.window.state.train.epochs = 1
         tab.runner.sig_finished.connect(self.on_trained)
         tab.runner.sig_failed.connect(self.fail)
         self.window.tabs.setCurrentWidget(tab)

@@ -33,8 +33,7 @@ def tab(qtbot, mnist, tmp_path):
     tab.resize(1200, 800)
     state.set_dataset(mnist)
     tab.runs_edit.setText(str(tmp_path / "runs"))
-    tab.options.epochs_spin.setValue(1)
-    tab.options.batch_spin.setValue(256)
+    state.train.update({"epochs": 1, "batch_size": 256})
     return tab
 
 
@@ -47,7 +46,7 @@ def test_summary_is_the_chapters_convnet_without_tensorflow(qtbot, tab) -> None:
 def test_a_model_too_big_for_the_input_is_refused_before_training(qtbot, tab) -> None:
     deep = templates()["chapter-convnet"]
     deep = type(deep).from_json({**deep.to_json(), "blocks": deep.to_json()["blocks"] * 4})
-    tab.options.set_model(deep)
+    tab._state.train.model = deep
     assert not tab.start_button.isEnabled()
     assert "28" in tab.total_label.text()
 
@@ -70,8 +69,7 @@ def test_start_shows_curves_then_finishes_and_runs_overlay(qtbot, tab) -> None:
 
 
 def test_stop_during_training_leaves_the_tab_usable(qtbot, tab, tmp_path) -> None:
-    tab.options.epochs_spin.setValue(50)
-    tab.options.batch_spin.setValue(32)
+    tab._state.train.update({"epochs": 50, "batch_size": 32})
     with qtbot.waitSignal(tab.runner.sig_job_ended, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
             tab.start()
@@ -81,8 +79,7 @@ def test_stop_during_training_leaves_the_tab_usable(qtbot, tab, tmp_path) -> Non
     qtbot.waitUntil(lambda: not tab.read_runner.is_running(), timeout=WAIT_MS)
     saved = sorted((tmp_path / "runs").iterdir()) if (tmp_path / "runs").exists() else []
     assert tab.runs_list.count() == len(saved)  # nothing, or the run with its saved epochs
-    tab.options.epochs_spin.setValue(1)
-    tab.options.batch_spin.setValue(256)
+    tab._state.train.update({"epochs": 1, "batch_size": 256})
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         tab.start()
 
@@ -91,9 +88,12 @@ def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, 
     code = tab.code.toPlainText()
     assert 'layers.Conv2D(6, 3, name="block1_conv")' in code and "keras.optimizers.Adam(" in code
     assert "epochs=1" in code and "batch_size=256" in code and "shape (N, 28, 28, 1)" in code
-    tab.options.optimizer_combo.setCurrentIndex(tab.options.optimizer_combo.findData("sgd"))
-    tab.options.set_model(templates()["convnet-l2"])
-    tab.options.epochs_spin.setValue(7)
+    train = tab._state.train
+    train.set_optimizer_kind("sgd")
+    train.choose_template("convnet-l2")
+    train.epochs = 7
+    assert tab.options.optimizer_combo.currentData() == "sgd"  # the controls follow the model
+    assert tab.options.controls["epochs"].value() == 7
     code = tab.code.toPlainText()
     assert "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)" in code
     assert "kernel_regularizer=regularizers.l2(0.01)" in code and "epochs=7" in code
@@ -106,16 +106,17 @@ def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, 
 def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, tab, mnist,
                                                                        data_dir) -> None:
     options = tab.options
-    assert not options.use_split() and options.val_spin.isVisibleTo(tab)
+    assert not options.uses_split() and options.controls["val_fraction"].isVisibleTo(tab)
     assert tab.run_spec().data.split is None
     split = make_split(mnist, val_per_class=12, seed=4)
     tab._state.set_manifest(split)
-    assert options.use_split() and not options.val_spin.isVisibleTo(tab)
+    assert options.uses_split() and not options.controls["val_fraction"].isVisibleTo(tab)
     assert "120 validation images" in options.val_combo.currentText()
     data = tab.run_spec().data
     assert data.manifest is None and data.split["seed"] == 4  # recorded in the run, no file
     assert data.split_manifest().subsets == split.subsets and not (data_dir / "manifests").exists()
-    options.val_combo.setCurrentIndex(0)  # back to a held-out fraction
+    tab._state.train.use_split = False  # back to a held-out fraction
+    assert options.val_combo.currentIndex() == 0
     assert tab.run_spec().data.split is None and tab.run_spec().data.val_fraction == 0.2
 
 
@@ -124,11 +125,11 @@ def test_a_dataset_split_by_its_folders_validates_on_its_val_folder(qtbot, tab, 
                                          "test": {"a": 1}})
     split = open_source(str(tmp_path / "split"), report=NullReport(), cancel=threading.Event())
     tab._state.set_dataset(split)
-    assert tab.options.use_split() and "its valid/ folder, 2 images" in tab.options.val_combo.currentText()
+    assert tab.options.uses_split() and "its valid/ folder, 2 images" in tab.options.val_combo.currentText()
     spec = tab.run_spec().data
     assert spec.manifest is None and spec.source == split.source  # the plan uses the folders
     tab._state.set_dataset(mnist)
-    assert not tab.options.use_split()
+    assert not tab.options.uses_split()
 
 
 def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_path) -> None:
@@ -156,12 +157,16 @@ def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_
 
 def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
     assert tab.run_spec().data.image_size is None  # the dataset's own 28 x 28
-    tab.options.size_spin.setValue(56)
+    tab._state.train.longest_side = 56
+    assert tab.options.controls["longest_side"].value() == 56
     assert "on (56, 56, 1) inputs" in tab.total_label.text()
     assert "shape (N, 56, 56, 1)" in tab.code.toPlainText()
     assert tab.run_spec().data.image_size == (56, 56)
-    tab.options.size_spin.setValue(0)
-    assert tab.options.size_spin.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()
+    tab._state.train.longest_side = None
+    size = tab.options.controls["longest_side"]
+    assert size.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()
+    size.setValue(64)  # the control sets the model
+    assert tab._state.train.longest_side == 64
 
 
 def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) -> None:
@@ -169,21 +174,21 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     from filterscope.core.training.recipes import recipes
 
     recipe = recipes()["photo-convnet"]
-    options = tab.options
-    assert options.fit_options() == type(recipe.fit)()  # the chapter's: everything off
-    assert not options._form.isRowVisible(options.factor_spin)
+    options, train, controls = tab.options, tab._state.train, tab.options.controls
+    assert train.fit == type(recipe.fit)()  # the chapter's: everything off
+    assert not options._form.isRowVisible(controls["fit.reduce_lr_factor"])
     assert not options._form.isRowVisible(options.recipe_label)
     index = options.template_combo.findData("photo-convnet")
     options.template_combo.setCurrentIndex(index)
-    options.template_combo.activated.emit(index)
-    assert options.epochs_spin.value() == recipe.epochs
+    options.template_combo.activated.emit(index)  # as the user picks it
+    assert train.epochs == recipe.epochs and controls["epochs"].value() == recipe.epochs
     assert options._form.isRowVisible(options.recipe_label)
     assert recipe.summary in options.recipe_label.text()
-    assert options.size_spin.value() == recipe.longest_side
-    assert options.class_weights_box.isChecked()
-    assert options.early_spin.value() == recipe.fit.early_stopping
-    assert options.plateau_spin.value() == recipe.fit.reduce_lr_patience
-    assert options._form.isRowVisible(options.factor_spin)
+    assert controls["longest_side"].value() == recipe.longest_side
+    assert controls["fit.class_weights"].isChecked()
+    assert controls["fit.early_stopping"].value() == recipe.fit.early_stopping
+    assert controls["fit.reduce_lr_patience"].value() == recipe.fit.reduce_lr_patience
+    assert options._form.isRowVisible(controls["fit.reduce_lr_factor"])
     assert tab._state.chain == builtin_chain("photos") and tab.chain_box.isChecked()
     run = tab.run_spec()
     assert run.fit == recipe.fit and run.model == recipe.model and run.epochs == recipe.epochs
@@ -192,8 +197,8 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     code = tab.code.toPlainText()
     assert "class_weight=class_weight" in code and "ReduceLROnPlateau" in code
     assert "layers.GroupNormalization(8" in code  # the recipe's per-image normalisation
-    options.early_spin.setValue(0)
-    options.class_weights_box.setChecked(False)
+    train.fit = type(recipe.fit)(early_stopping=0, class_weights=False,
+                                 reduce_lr_patience=recipe.fit.reduce_lr_patience)
     assert tab.run_spec().fit.early_stopping == 0 and not tab.run_spec().fit.class_weights
     assert "EarlyStopping" not in tab.code.toPlainText()
 
@@ -326,7 +331,7 @@ def test_the_curves_legend_sits_under_the_charts_and_covers_no_curve(qtbot) -> N
 
 
 def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_path) -> None:
-    tab.options.epochs_spin.setValue(500)
+    tab._state.train.epochs = 500
     announced = []
     tab._state.sig_run_saved.connect(announced.append)
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
@@ -366,7 +371,7 @@ def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> N
     combo.activated.emit(combo.currentIndex())
     assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.total_label.text()
     assert not tab.start_button.isEnabled()
-    tab.options.size_spin.setValue(32)
+    tab._state.train.longest_side = 32
     assert tab.total_label.text().startswith("14,719,818 parameters on (32, 32, 3) inputs")
     assert "keras.applications.VGG16(include_top=False" in tab.code.toPlainText()
     with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
@@ -394,3 +399,60 @@ def test_after_a_run_a_few_validation_images_per_class_show_their_predictions(qt
     assert not tab.examples.tiles
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         pass
+
+
+def test_leaving_a_recipe_template_resets_what_it_set(qtbot, tab) -> None:
+    """Picking photo-convnet, then chapter-convnet, trains the chapter's model as the chapter
+    does: the recipe's 96 px, class weights, early stopping, schedule and chain are gone (the
+    summary reads 3,730 parameters on 28 x 28 x 1, not 58,810 on 96 x 96 x 1)."""
+    options = tab.options
+    for name in ("photo-convnet", "chapter-convnet"):
+        options.template_combo.setCurrentIndex(options.template_combo.findData(name))
+        options.template_combo.activated.emit(options.template_combo.currentIndex())
+    train = tab._state.train
+    assert "3,730 parameters on (28, 28, 1)" in tab.total_label.text()
+    assert (train.epochs, train.longest_side, train.use_chain) == (10, None, False)
+    assert train.fit == type(train.fit)() and not tab.chain_box.isChecked()
+    assert options.controls["longest_side"].text() == "Dataset's size"
+    run = tab.run_spec()
+    assert run.data.chain is None and run.fit == type(train.fit)() and run.data.image_size is None
+
+
+def test_a_value_a_control_cannot_show_is_named_not_clamped(qtbot, tab) -> None:
+    """A seed above a QSpinBox's 2**31 - 1 is still shown (a project's or run's seed may go
+    to 2**32 - 1); a learning rate finer than the control's decimals keeps its value, and the
+    tab names the field, the value and what the control can show."""
+    train = tab._state.train
+    train.seed = 2**32 - 1
+    assert tab.options.controls["seed"].value() == 2**32 - 1 and tab.run_spec().seed == 2**32 - 1
+    train.optimizer = type(train.optimizer)("adam", 1e-7)
+    assert tab.run_spec().optimizer.learning_rate == 1e-7  # kept as it is
+    message = tab.settings_error.text()
+    assert tab.settings_error.isVisibleTo(tab)
+    assert message.startswith("optimizer.learning_rate: 1e-07 cannot be shown here") and "above 0" in message
+
+
+def test_fine_tuning_cached_features_says_why_beside_the_control(qtbot, tab) -> None:
+    """Fine-tuning while the base's features are cached cannot train: the tab says why (the
+    run refuses it at Start), it does not undo the user's choice."""
+    train = tab._state.train
+    train.choose_template("vgg16")
+    train.cache_features = True
+    spin = tab.options.base_options.fine_tune_spin
+    spin.setValue(2)  # allowed: the refusal is the run's, shown beside the control
+    assert train.model.base.fine_tune_blocks == 2
+    assert "fine-tuning trains VGG16's top blocks" in tab.options.base_options.conflict_label.text()
+
+
+def test_the_mask_switch_is_one_field_shown_in_both_tabs(qtbot, tab) -> None:
+    from filterscope.ui.tabs.mask_tab import MaskTab
+
+    mask_tab = MaskTab(tab._state)
+    qtbot.addWidget(mask_tab)
+    assert not mask_tab.use_box.isChecked() and not tab.mask_box.isChecked()
+    mask_tab.use_box.setChecked(True)
+    assert tab._state.train.use_mask and tab.mask_box.isChecked()
+    assert tab.run_spec().data.mask == mask_tab.params.to_json()
+    assert "(28, 28, 3)" in tab.total_label.text()  # a mask makes colour images
+    tab.mask_box.setChecked(False)
+    assert not mask_tab.use_box.isChecked() and tab.run_spec().data.mask is None

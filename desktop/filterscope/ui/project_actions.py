@@ -44,14 +44,15 @@ class ProjectActions(QObject):
         self._fresh = True  # until the first dataset opens, an untitled project is unchanged
         self._autosave_file: Path | None = None
         # What a new project looks like: the tabs' own settings, before anything is opened.
-        self._blank = Project(DEFAULT_DATASET, None, self.bridge.mask_tab.params, False,
-                              self.bridge.augment_tab.chain(), False,
-                              self.bridge.train_tab.training_settings(DEFAULT_DATASET), state.runs_dir)
+        self._blank = Project(DEFAULT_DATASET, None, self.bridge.mask_tab.params,
+                              self.bridge.augment_tab.chain(), state.train.copy(), state.runs_dir)
         self._add_actions(menu)
         self._check_timer = QTimer(self, singleShot=True, interval=0)  # one check per burst
         self._check_timer.timeout.connect(self.refresh_title)
         for signal in self.bridge.change_signals():
             signal.connect(self._check_timer.start)
+        for events in self.bridge.model_events():
+            events.connect(self._on_model_changed)
         state.sig_run_saved.connect(self._on_state_run_saved)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self.bridge.dataset_tab.runner.sig_failed.connect(self._on_dataset_failed)
@@ -61,6 +62,10 @@ class ProjectActions(QObject):
         self.autosave_timer.start()
         QTimer.singleShot(0, self.offer_recovery)
         self.refresh_title()
+
+    @Slot()
+    def _on_model_changed(self) -> None:
+        self._check_timer.start()
 
     def _add_actions(self, menu: QMenu) -> None:
         first = menu.actions()[0] if menu.actions() else None

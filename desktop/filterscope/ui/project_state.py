@@ -3,18 +3,21 @@ it back into them, and the signals that say it may have changed.
 
 A project opens its dataset in the background (the Dataset tab's job); its split, mask,
 chain and Train settings are put back once the dataset is there, in that order, because
-each tab follows the AppState (a new dataset drops a split made for another one; the Train
-tab ticks "Apply the mask" when a mask arrives).
+each tab follows the AppState (a new dataset drops a split made for another one). The Train
+tab's settings are the AppState's ``train`` model: a project stores a copy and puts its values
+back.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
 from filterscope.core.project.project import Project
+from filterscope.core.training.settings import TrainSettings
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -45,9 +48,8 @@ class ProjectBridge:
             return None
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
-        return Project(source, split, self.mask_tab.params, state.mask is not None,
-                       self.augment_tab.chain(), state.chain is not None,
-                       self.train_tab.training_settings(source), state.runs_dir, runs)
+        return Project(source, split, self.mask_tab.params, self.augment_tab.chain(), state.train.copy(),
+                       state.runs_dir, runs)
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -66,19 +68,19 @@ class ProjectBridge:
         state.set_manifest(project.split if same else None)
         if project.mask is not None:
             self.mask_tab.set_params(project.mask)
-        self.mask_tab.use_box.setChecked(project.use_mask)
         if project.chain is not None:
             self.augment_tab.set_chain(project.chain)
-        self.augment_tab.use_box.setChecked(project.use_chain)
-        if project.training is not None:
-            self.train_tab.apply_training_settings(project.training)
+        state.train.update((project.training or TrainSettings()).values())
         if project.runs_dir is not None:
             self.train_tab.set_runs_folder(project.runs_dir)
 
     def change_signals(self) -> list[SignalInstance]:
-        """Signals after which the gathered project may differ (the window title's '*')."""
-        state, train = self.state, self.train_tab
+        """Qt signals after which the gathered project may differ (the window title's '*');
+        the settings models' own events are :meth:`model_events`."""
+        state = self.state
         return [state.sig_dataset_changed, state.sig_manifest_changed, state.sig_mask_changed,
-                state.sig_chain_changed, state.sig_runs_dir_changed, state.sig_run_saved,
-                self.mask_tab.controls.sig_params_changed, self.augment_tab.editor.sig_chain_changed,
-                train.options.sig_changed, train.mask_box.toggled, train.chain_box.toggled]
+                state.sig_chain_changed, state.sig_runs_dir_changed, state.sig_run_saved]
+
+    def model_events(self) -> list[Any]:
+        """The settings models' event groups (any field's change modifies the project)."""
+        return [self.state.train.events]

@@ -1,5 +1,7 @@
-"""What the tabs share: the current dataset, its split manifest, what training will apply, and
-where training runs are kept."""
+"""What the tabs share: the current dataset, its split manifest, the Mask tab's mask and the
+Augment tab's chain, the Train tab's settings (whether training applies that mask and chain is
+``train.use_mask`` and ``train.use_chain``: one switch each, shown in both tabs), and where
+training runs are kept."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.training.settings import TrainSettings
 
 
 class AppState(QObject):
@@ -22,11 +25,9 @@ class AppState(QObject):
     sig_manifest_changed = Signal(object)
     """The new SplitManifest for the current dataset (or None)."""
     sig_mask_changed = Signal(object)
-    """The MaskParams training should apply (or None for no mask)."""
+    """The Mask tab's MaskParams (training applies them when ``train.use_mask``)."""
     sig_chain_changed = Signal(object)
-    """The ChainSpec training should apply to training images (or None)."""
-    sig_image_side_changed = Signal(object)
-    """The longer image side training uses (int), or None for the dataset's own size."""
+    """The Augment tab's ChainSpec (training applies it when ``train.use_chain``)."""
     sig_runs_dir_changed = Signal(object)
     """The folder training runs are saved in and listed from (a Path)."""
     sig_run_saved = Signal(object)
@@ -38,8 +39,9 @@ class AppState(QObject):
         self._manifest: SplitManifest | None = None
         self._mask: MaskParams | None = None
         self._chain: ChainSpec | None = None
-        self._image_side: int | None = None
         self._runs_dir = data_dir() / "runs"
+        self.train = TrainSettings()
+        """The Train tab's settings (an evented model: listen to ``train.events``)."""
 
     @property
     def dataset(self) -> Dataset | None:
@@ -53,36 +55,35 @@ class AppState(QObject):
 
     @property
     def mask(self) -> MaskParams | None:
-        """The background mask training should apply, or None."""
+        """The Mask tab's mask (None before the tab has one)."""
         return self._mask
 
     def set_mask(self, params: MaskParams | None) -> None:
-        """Set (or clear) the mask that training reads."""
+        """The Mask tab's mask changed."""
         if params != self._mask:
             self._mask = params
             self.sig_mask_changed.emit(params)
 
     @property
     def chain(self) -> ChainSpec | None:
-        """The augmentation chain training applies to training images, or None."""
+        """The Augment tab's chain (None before the tab has one)."""
         return self._chain
 
     def set_chain(self, chain: ChainSpec | None) -> None:
-        """Set (or clear) the augmentation chain that training reads."""
+        """The Augment tab's chain changed."""
         if chain != self._chain:
             self._chain = chain
             self.sig_chain_changed.emit(chain)
 
-    @property
-    def image_side(self) -> int | None:
-        """The longer image side chosen for training, or None for the dataset's own size."""
-        return self._image_side
+    def training_mask(self) -> MaskParams | None:
+        """The mask training applies: the Mask tab's, when ``train.use_mask``, else None."""
+        return self._mask if self.train.use_mask else None
 
-    def set_image_side(self, side: int | None) -> None:
-        """Set the longer image side training uses (the Train tab's Image size)."""
-        if side != self._image_side:
-            self._image_side = side
-            self.sig_image_side_changed.emit(side)
+    def training_chain(self) -> ChainSpec | None:
+        """The chain training augments with: the Augment tab's, when ``train.use_chain`` and
+        it has an enabled step, else None."""
+        chain = self._chain if self.train.use_chain else None
+        return chain if chain is not None and any(step.enabled for step in chain.steps) else None
 
     @property
     def runs_dir(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 PROJECT_KIND = "filterscope-project"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 V1_MARKER = "filterscope_project"  # version 1 files said what they were with this key
 
 
@@ -52,7 +52,38 @@ def _v1_to_v2(old: dict) -> dict:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+def _train_flag(section: object) -> bool:
+    return isinstance(section, dict) and section.get("train") is True
+
+
+def _v2_to_v3(old: dict) -> dict:
+    """Version 2 had two switches for one decision: the Mask (Augment) tab's "use when
+    training" beside the Train tab's, training using the mask only when both were on, and kept
+    the Train tab's settings as a run spec without its data. Version 3 has one switch each
+    (``training.use_mask``, ``training.use_chain``) and stores the Train tab's settings model
+    as it is (``TrainSettings.to_json``)."""
+    new = {key: value for key, value in old.items() if key not in ("mask", "augment", "training")}
+    new["version"] = 3
+    for key, inner in (("mask", "params"), ("augment", "chain")):
+        section = old.get(key)
+        new[key] = {inner: section.get(inner)} if isinstance(section, dict) else section
+    training = old.get("training")
+    if training is None and not (_train_flag(old.get("mask")) or _train_flag(old.get("augment"))):
+        new["training"] = None
+        return new
+    training = training if isinstance(training, dict) else {}
+    run = training.get("run", {}) if isinstance(training.get("run", {}), dict) else {}
+    settings = {key: run[key] for key in ("model", "optimizer", "fit", "epochs", "batch_size", "seed")
+                if key in run}
+    settings.update({key: training[key] for key in ("val_fraction", "longest_side", "cache_features",
+                                                     "use_split") if key in training})
+    settings["use_mask"] = _train_flag(old.get("mask")) and training.get("use_mask", True) is True
+    settings["use_chain"] = _train_flag(old.get("augment")) and training.get("use_chain", True) is True
+    new["training"] = settings
+    return new
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 """``MIGRATIONS[v]`` turns a version-v project's JSON into version v + 1's."""
 
 

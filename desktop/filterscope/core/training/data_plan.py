@@ -118,19 +118,20 @@ def plan(data: DataSpec, report: Report, cancel: Cancel, cache_bytes: int | None
 
 
 def plan_items(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
-               cancel: Cancel) -> Plan:
+               cancel: Cancel, preprocessing: str = "unit") -> Plan:
     """Plan feeding just ``items`` of an open dataset as one training subset (no validation).
 
     This is how the Augment tab shows what the model sees: the same size, channels, mask and
     chain as :func:`plan` decides for ``data``, on a few chosen images, with no scan and no split.
-    Labels are the dataset's own.
+    Labels are the dataset's own; ``preprocessing`` is the model's pixel scaling.
     """
     chosen = np.asarray(items, np.int64).reshape(-1)
     if not len(chosen) or chosen.min() < 0 or chosen.max() >= len(dataset):
         raise PipelineError(f"items: choose images of the dataset (0 to {len(dataset) - 1})")
     none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
     subsets = {"train": (chosen, dataset.labels[chosen].astype(np.int32)), "val": none}
-    return _prepare(dataset, data, list(dataset.classes), [], subsets, [], report, cancel, 0, "none", data)
+    return _prepare(dataset, data, list(dataset.classes), [], subsets, [], report, cancel, 0, "none", data,
+                    preprocessing)
 
 
 def _prepare(dataset: Dataset, data: DataSpec, classes: list[str], warnings: list[str],

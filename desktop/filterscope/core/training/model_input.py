@@ -42,6 +42,12 @@ CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's,
 PIXEL_RANGE = {"unit": 1.0, "caffe": 255.0, "tf": 2.0}  # width of each mode's input range
 
 
+PREPROCESSING_TEXT = {"unit": "rescale 1/255, to [0, 1]",
+                      "caffe": "VGG16's own: RGB to BGR, ImageNet's mean subtracted, not scaled",
+                      "tf": "MobileNetV2's own: scaled to [-1, 1]"}
+"""How each mode scales pixels, in words (the Augment tab's model view, summaries)."""
+
+
 def preprocessing(model: ModelSpec) -> str:
     """How pixels are scaled for ``model``: its pretrained base's own mode, else ``unit``."""
     return "unit" if model.base is None else BASE_PREPROCESSING[model.base.name]

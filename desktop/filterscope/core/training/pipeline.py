@@ -130,11 +130,11 @@ class PreviewBatch:
 
 
 def preview_batch(dataset: Dataset, data: DataSpec, items: Sequence[int], *, report: Report,
-                  cancel: Cancel) -> PreviewBatch:
+                  cancel: Cancel, preprocessing: str = "unit") -> PreviewBatch:
     """The first training batch of a pipeline over just ``items``: what the model sees.
 
     The batch comes out of the same tf.data stream :func:`build_inputs` builds (decoding, mask,
-    size, channels, the augmentation chain, the 1/255 rescale), planned by
+    size, channels, the augmentation chain, the model's pixel scaling: ``preprocessing``), planned by
     :func:`~filterscope.core.training.data_plan.plan_items` on the open dataset, so a preview
     cannot disagree with training. Items may repeat (one image, several augmentations).
 
@@ -142,7 +142,7 @@ def preview_batch(dataset: Dataset, data: DataSpec, items: Sequence[int], *, rep
         PipelineError: Bad items, or none of the chosen images could be read.
         Cancelled: ``cancel`` was set.
     """
-    planned = plan_items(dataset, data, items, report=report, cancel=cancel)
+    planned = plan_items(dataset, data, items, report=report, cancel=cancel, preprocessing=preprocessing)
     check_cancel(cancel)
     report.progress(0.3, "Starting TensorFlow")
     tf = import_tensorflow()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -34,8 +34,15 @@ from filterscope.core.augment.preview import preview
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
 from filterscope.core.training.data_spec import DataSpec, PipelineError
-from filterscope.core.training.model_input import image_size_for, input_shape
+from filterscope.core.training.model_input import (
+    PREPROCESSING_TEXT,
+    image_size_for,
+    input_shape,
+    preprocessing,
+    unpreprocess,
+)
 from filterscope.core.training.pipeline import PreviewBatch, preview_batch
+from filterscope.ui.binding import bind
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
@@ -66,6 +73,7 @@ class AugmentTab(QWidget):
         self._state = state
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
+        self._mode = "unit"  # the pixel scaling of the model view's batch
         self._pictures: list[QLabel] = []
         self.runner = JobRunner(self)
         self.model_runner = JobRunner(self)
@@ -86,7 +94,7 @@ class AugmentTab(QWidget):
         self.random_box = QCheckBox("Random dataset images")
         self.picker = ItemPickerWidget()
         self.use_box = QCheckBox("Use this chain when training")
-        self.use_box.setToolTip("Training images only: validation images are never augmented")
+        bind(self.use_box, state.train, "use_chain")
         self.grid = QGridLayout()
         self.model_row = QHBoxLayout()
         self.model_caption = QLabel()
@@ -104,7 +112,6 @@ class AugmentTab(QWidget):
         self.reroll_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
         self.random_box.toggled.connect(self._load_images)
         self.picker.sig_item_changed.connect(self._load_images)
-        self.use_box.toggled.connect(self._on_use_toggled)
         state.sig_chain_changed.connect(self._on_state_chain_changed)
         self.runner.sig_finished.connect(self._on_preview_finished)
         self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
@@ -114,8 +121,10 @@ class AugmentTab(QWidget):
         self.items_runner.sig_finished.connect(self._on_images_loaded)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         state.sig_mask_changed.connect(self._refresh)
-        state.sig_image_side_changed.connect(self._refresh)
+        for name in ("use_mask", "longest_side", "image_size", "model"):
+            getattr(state.train.events, name).connect(self._on_training_changed)
         self._show_code()
+        state.set_chain(self.chain())
 
     def _build_layout(self) -> None:
         presets = QHBoxLayout()
@@ -146,8 +155,7 @@ class AugmentTab(QWidget):
         self.grid_scroll.viewport().installEventFilter(self)
         self.model_box = model_box = QGroupBox("What the model sees")
         model_layout = QVBoxLayout(model_box)
-        pipeline = QLabel("A batch from the training pipeline (mask if on → resize → augment → "
-                          "rescale 1/255)")
+        self.pipeline_label = pipeline = QLabel()
         pipeline.setWordWrap(True)
         model_layout.addWidget(pipeline)
         model_layout.addLayout(self.model_row)
@@ -199,8 +207,7 @@ class AugmentTab(QWidget):
         self.preset_combo.setCurrentIndex(names.index(chain.name) if chain.name in names else -1)
         self._show_code()
         self._refresh()
-        if self.use_box.isChecked():
-            self._state.set_chain(chain)
+        self._state.set_chain(chain)
 
     def _show_code(self) -> None:
         from filterscope.core.augment.build import to_python
@@ -229,17 +236,16 @@ class AugmentTab(QWidget):
     def _on_save_clicked(self) -> None:
         save_preset(self, "Augmentation chain", self.chain().to_json(), "chain.json")
 
-    @Slot(bool)
-    def _on_use_toggled(self, on: bool) -> None:
-        self._state.set_chain(self.chain() if on else None)
+    @Slot()
+    def _on_training_changed(self) -> None:
+        """The model view follows the Train tab's size, mask switch and model (its scaling)."""
+        self._refresh()
 
     @Slot(object)
     def _on_state_chain_changed(self, chain: ChainSpec | None) -> None:
-        """Follow a chain chosen elsewhere (a recipe in the Train tab) as the one training uses."""
+        """Follow a chain chosen elsewhere (a recipe in the Train tab)."""
         if chain is not None and chain != self.chain():
             self.set_chain(chain)
-        with QSignalBlocker(self.use_box):
-            self.use_box.setChecked(chain is not None)
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
@@ -280,22 +286,26 @@ class AugmentTab(QWidget):
         # TensorFlow (for the model's view) in the background after it.
         if not (self._images and self.isVisible()):
             return
-        dataset = self._state.dataset
-        gray = dataset is not None and input_shape(dataset, masked=self._state.mask is not None)[2] == 1
+        state, dataset = self._state, self._state.dataset
+        mask, mode = state.training_mask(), preprocessing(state.train.model)
+        gray = dataset is not None and input_shape(dataset, masked=mask is not None, mode=mode)[2] == 1
         self.runner.start(preview, self._images, self.chain(), self.count_spin.value(),
                           self.seed_spin.value(), gray=gray)
         if dataset is None or not self._indices:
             return
         items = [self._indices[i % len(self._indices)] for i in range(MODEL_VIEW_IMAGES)]
-        mask = self._state.mask
+        train = state.train
+        self.pipeline_label.setText(f"A batch from the training pipeline (mask if on → resize → "
+                                    f"augment → {PREPROCESSING_TEXT[mode]})")
         try:
             data = DataSpec(dataset.source, seed=self.seed_spin.value(),
-                            image_size=image_size_for(dataset, self._state.image_side),
+                            image_size=train.image_size or image_size_for(dataset, train.longest_side),
                             mask=None if mask is None else mask.to_json(), chain=self.chain().to_json())
         except PipelineError as exc:
             self.model_caption.setText(str(exc))
             return
-        self.model_runner.start(preview_batch, dataset, data, items)
+        self._mode = mode
+        self.model_runner.start(preview_batch, dataset, data, items, preprocessing=mode)
 
     @Slot(object)
     def _on_preview_finished(self, shown: list) -> None:
@@ -336,8 +346,9 @@ class AugmentTab(QWidget):
         while self.model_row.count():
             self.model_row.takeAt(0).widget().deleteLater()
         images = batch.images
-        for image in images:
-            self.model_row.addWidget(self._picture((image * 255).round().astype(np.uint8), 110))
+        for image in images:  # shown as RGB again: the model's scaling undone
+            rgb = np.clip(unpreprocess(image, self._mode), 0, 255).round().astype(np.uint8)
+            self.model_row.addWidget(self._picture(rgb, 110))
         skipped = f"; {len(batch.skipped)} unreadable image(s) left out" if batch.skipped else ""
         self.model_caption.setText(
             f"batch {images.dtype} {tuple(images.shape)}, values {images.min():.2f} to "

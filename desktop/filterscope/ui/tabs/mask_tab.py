@@ -39,6 +39,7 @@ from filterscope.core.masking.colordist import (
     load_params,
     render_job,
 )
+from filterscope.ui.binding import bind
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
@@ -87,6 +88,7 @@ class MaskTab(QWidget):
         self._refresh_strip = qthrottled(self._render_strip, timeout=120, parent=self)
         self._connect()
         self.code.setPlainText(mask_code(self.params))
+        state.set_mask(self.params)
 
     def _build_widgets(self) -> None:
         self.picker = ItemPickerWidget()
@@ -103,6 +105,7 @@ class MaskTab(QWidget):
         self.save_button = QPushButton("Save…")
         self.apply_button = QPushButton("Apply to dataset…")
         self.use_box = QCheckBox("Use this mask when training")
+        bind(self.use_box, self._state.train, "use_mask")
         self.strip = ExampleStripWidget()
         self.code = CodeViewWidget("These settings as numpy and OpenCV code: run it on the image to get "
                                    "the Result and the Mask shown.")
@@ -152,7 +155,6 @@ class MaskTab(QWidget):
         self.load_button.clicked.connect(self._on_load_clicked)
         self.save_button.clicked.connect(self._on_save_clicked)
         self.apply_button.clicked.connect(self._on_apply_clicked)
-        self.use_box.toggled.connect(self._on_use_toggled)
         self.strip.sig_example_clicked.connect(self.show_item)
         self.image_runner.sig_finished.connect(self._on_image_loaded)
         self.image_runner.sig_failed.connect(self._on_image_failed)
@@ -176,8 +178,7 @@ class MaskTab(QWidget):
         self.code.setPlainText(mask_code(params))
         self._refresh()
         self._refresh_strip()
-        if self.use_box.isChecked():
-            self._state.set_mask(params)
+        self._state.set_mask(params)
 
     @Slot(int, int)
     def _on_view_pixel_clicked(self, x: int, y: int) -> None:
@@ -233,10 +234,6 @@ class MaskTab(QWidget):
         self.sig_status.emit(f"Masked copies written: {summary.get('written', 0)}, "
                              f"skipped {summary.get('skipped', 0)}, "
                              f"failed {len(summary.get('failed', []))}")
-
-    @Slot(bool)
-    def _on_use_toggled(self, on: bool) -> None:
-        self._state.set_mask(self.params if on else None)
 
     # --- images ----------------------------------------------------------------------------
 

@@ -31,17 +31,16 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
-from filterscope.core.project.project import TrainingSettings
 from filterscope.core.results.examples import class_examples
-from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
-from filterscope.core.training.model_input import image_size_for, input_shape, preprocessing
+from filterscope.core.training.model_input import input_shape, preprocessing
 from filterscope.core.training.model_spec import ModelSpecError
 from filterscope.core.training.recipes import Recipe
 from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_run, saved_runs
 from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.transfer.run import train_run
+from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -76,10 +75,15 @@ class TrainTab(QWidget):
         self.examples = PredictionStripWidget()
         self.examples.setToolTip("A few validation images of each class with the best model's "
                                  "prediction: green right, red wrong")
-        self.options = RunOptionsWidget()
-        self.mask_box = QCheckBox("Apply the mask from the Mask tab")
-        self.chain_box = QCheckBox("Augment with the Augment tab's chain")
-        self.chain_box.setToolTip("Training images only: validation images are never augmented")
+        self.options = RunOptionsWidget(state.train)
+        self.settings_error = QLabel()
+        self.settings_error.setWordWrap(True)
+        self.settings_error.setStyleSheet("color: #b00020")
+        self.settings_error.hide()
+        self.mask_box = QCheckBox()
+        self.chain_box = QCheckBox()
+        bind(self.mask_box, state.train, "use_mask")
+        bind(self.chain_box, state.train, "use_chain")
         self.runs_edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
@@ -107,10 +111,10 @@ class TrainTab(QWidget):
         self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
         self._runs_listed = False
-        self.options.sig_changed.connect(self._show_summary)
+        state.train.events.connect(self._on_settings_changed)
         self.code.sig_status.connect(self.sig_status)
         self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
-        self.options.size_spin.valueChanged.connect(self._on_options_size_changed)
+        self.options.sig_errors.connect(self.show_settings_errors)
         self.runs_edit.editingFinished.connect(self._list_saved_runs)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.start_button.clicked.connect(self.start)
@@ -128,8 +132,6 @@ class TrainTab(QWidget):
         self.runs_list.itemChanged.connect(self._on_runs_changed)
         self.runs_list.currentItemChanged.connect(self._on_run_picked)
         self.runs_runner.sig_finished.connect(self._on_runs_listed)
-        self.mask_box.toggled.connect(self._show_summary)
-        self.chain_box.toggled.connect(self.options.base_options.set_augmenting)
         state.sig_dataset_changed.connect(self._on_state_changed)
         state.sig_manifest_changed.connect(self._on_state_changed)
         state.sig_mask_changed.connect(self._on_state_changed)
@@ -140,6 +142,7 @@ class TrainTab(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.options)
+        left_layout.addWidget(self.settings_error)
         left_layout.addWidget(self.mask_box)
         left_layout.addWidget(self.chain_box)
         runs = QHBoxLayout()
@@ -226,10 +229,6 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_state_changed(self) -> None:
-        self.mask_box.setEnabled(self._state.mask is not None)
-        self.chain_box.setEnabled(self._state.chain is not None)
-        self.mask_box.setChecked(self._state.mask is not None)
-        self.chain_box.setChecked(self._state.chain is not None)
         manifest, dataset = self._split(), self._state.dataset
         if manifest is None and dataset is not None and dataset.counts("val").any():
             # Split folders: training validates on the dataset's own val folder (see data_plan).
@@ -239,6 +238,19 @@ class TrainTab(QWidget):
             self.options.set_split(None if manifest is None else
                                    f"{sum(c['val'] for c in manifest.counts().values()):,} validation images")
         self._show_summary()
+
+    @Slot()
+    def _on_settings_changed(self) -> None:
+        self._show_summary()
+
+    @Slot(str)
+    def show_settings_errors(self, text: str) -> None:
+        """Say which settings were refused or cannot be shown as they are (field, value,
+        range); nothing once they can."""
+        self.settings_error.setText(text)
+        self.settings_error.setVisible(bool(text))
+        if text:
+            self.sig_status.emit(text.splitlines()[-1])
 
     def _split(self) -> SplitManifest | None:
         """The Dataset tab's split when it belongs to the current dataset, else None."""
@@ -253,23 +265,17 @@ class TrainTab(QWidget):
         """A recipe trains with its augmentation chain: it becomes the Augment tab's."""
         if recipe.chain is not None:
             self._state.set_chain(builtin_chain(recipe.chain))
-            self.chain_box.setChecked(True)
-
-    @Slot(int)
-    def _on_options_size_changed(self, _value: int) -> None:
-        self._state.set_image_side(self.options.longest_side())
 
     @Slot()
     def _show_summary(self) -> None:
         """The layer table and the Keras code of the settings shown, on the current dataset."""
-        dataset = self._state.dataset
+        dataset, train = self._state.dataset, self._state.train
         if dataset is None:
             return
-        spec, options = self.options.model(), self.options
+        spec = train.model
         try:
-            shape = input_shape(dataset, longest=options.longest_side(),
-                                masked=self.mask_box.isChecked() and self._state.mask is not None,
-                                mode=preprocessing(spec))
+            shape = input_shape(dataset, image_size=train.image_size, longest=train.longest_side,
+                                masked=self._state.training_mask() is not None, mode=preprocessing(spec))
             rows = plan_rows(spec, shape, len(dataset.classes))
         except ModelSpecError as exc:
             self.summary.setRowCount(0)
@@ -277,10 +283,8 @@ class TrainTab(QWidget):
             self.code.setPlainText(f"# {exc}")
             self.start_button.setEnabled(False)
             return
-        self.code.setPlainText(keras_code(spec, options.optimizer(), shape, dataset.classes,
-                                          epochs=options.epochs_spin.value(),
-                                          batch_size=options.batch_spin.value(),
-                                          fit=options.fit_options()))
+        self.code.setPlainText(keras_code(spec, train.optimizer, shape, dataset.classes,
+                                          epochs=train.epochs, batch_size=train.batch_size, fit=train.fit))
         self.summary.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (f"{row['layer']} ({row['type']})", str(tuple(row["output_shape"])),
@@ -299,34 +303,18 @@ class TrainTab(QWidget):
             self._list_saved_runs()
 
     def run_spec(self) -> RunSpec:
-        """The run the controls describe, on the current dataset and split (its file lists
-        recorded in the run, so that the run trains again without the Dataset tab)."""
-        state, options = self._state, self.options
-        split = None
-        if options.use_split() and self._split() is not None:
-            split = split_to_json(self._split())
-        data = DataSpec(source=state.dataset.source, split=split,
-                        image_size=image_size_for(state.dataset, options.longest_side()),
-                        val_fraction=options.val_spin.value(), seed=options.seed_spin.value(),
-                        mask=state.mask.to_json() if self.mask_box.isChecked() and state.mask else None,
-                        chain=state.chain.to_json() if self.chain_box.isChecked() and state.chain else None)
-        return options.run_spec(data, options.cache_features())
+        """The run the settings describe, on the current dataset and split (its file lists
+        recorded in the run, so that the run trains again without the Dataset tab).
 
-    def training_settings(self, source: str) -> TrainingSettings:
-        """The settings shown, for a project on the dataset ``source`` (its split, mask and
-        chain are the project's own: here only whether the run takes them)."""
-        options = self.options
-        data = DataSpec(source=source, val_fraction=options.val_spin.value(),
-                        seed=options.seed_spin.value(), longest_side=options.longest_side())
-        return TrainingSettings(options.run_spec(data, False), options.cache_features(),
-                                options.use_split(), self.mask_box.isChecked(), self.chain_box.isChecked())
-
-    def apply_training_settings(self, settings: TrainingSettings) -> None:
-        """Show a project's settings (after its split, mask and chain are in the AppState)."""
-        self.options.set_run_spec(settings.run, settings.cache_features)
-        self.options.choose_split(settings.use_split)
-        self.mask_box.setChecked(settings.use_mask and self.mask_box.isEnabled())
-        self.chain_box.setChecked(settings.use_chain and self.chain_box.isEnabled())
+        Raises:
+            ModelSpecError: Settings that cannot train together, naming the field.
+        """
+        state = self._state
+        split = split_to_json(self._split()) if self.options.uses_split() and self._split() else None
+        mask, chain = state.training_mask(), state.training_chain()
+        return state.train.run_spec(state.train.data_spec(
+            state.dataset, split=split, mask=None if mask is None else mask.to_json(),
+            chain=None if chain is None else chain.to_json()))
 
     def set_runs_folder(self, folder: Path) -> None:
         """Save runs in ``folder`` and list the runs already there."""
