@@ -9,11 +9,10 @@ from pathlib import Path
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import builtin_preset
-from filterscope.core.project.project import Project, TrainingSettings
-from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.project.project import Project
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import OptimizerSpec, templates
-from filterscope.core.training.runs import RunSpec
+from filterscope.core.training.settings import TrainSettings
 
 
 def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
@@ -30,13 +29,11 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
                           created="2026-05-02T10:00:00+00:00")
     mask = builtin_preset("chapter")
     mask = mask.with_target(0, threshold=1000.0 + version)
-    run = RunSpec(DataSpec(source, val_fraction=0.25, seed=3, longest_side=96),
-                  templates()["convnet-dropout"], OptimizerSpec("sgd", 0.02, 0.8),
-                  epochs=version + 1, batch_size=16, seed=3, fit=FitOptions(True, 3, 2, 0.5))
+    training = TrainSettings(templates()["convnet-dropout"], OptimizerSpec("sgd", 0.02, 0.8),
+                             FitOptions(True, 3, 2, 0.5), epochs=version + 1, batch_size=16, seed=3,
+                             longest_side=96, val_fraction=0.25, use_mask=True)
     runs_dir = root / "runs"
-    return Project(source, split, mask, True, replace(builtin_chain("photos"), name=f"v{version}"),
-                   False, TrainingSettings(run, cache_features=False, use_split=True, use_mask=True,
-                                           use_chain=False),
+    return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), training,
                    runs_dir, (runs_dir / "20260502-101500-chapter-convnet-sgd", root / "elsewhere" / "run2"))
 
 

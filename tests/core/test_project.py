@@ -17,6 +17,7 @@ from filterscope.core.project.versions import FORMAT_VERSION, MIGRATIONS, Projec
 from tests.projects import sample_project
 
 V1 = Path(__file__).parent / "fixtures" / "project_v1.fsproj"
+V2 = Path(__file__).parent / "fixtures" / "project_v2.fsproj"  # written by the app before format 3
 
 
 def test_every_part_round_trips(tmp_path: Path) -> None:
@@ -26,8 +27,8 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     assert loaded == project
     for name in Project.__dataclass_fields__:  # each part, so a failure says which
         assert getattr(loaded, name) == getattr(project, name), name
-    assert loaded.training.run.model.name == "convnet-dropout"
-    assert loaded.training.run.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
+    assert loaded.training.model.name == "convnet-dropout"
+    assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
 
 
 def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ def test_a_moved_dataset_is_reported_and_relocated(tmp_path: Path) -> None:
     assert loaded.missing_dataset() == tmp_path / "old" / "photos"
     relocated = loaded.relocated(tmp_path / "moved")
     source = f"folder:{tmp_path / 'moved'}"
-    assert relocated.dataset == relocated.split.source == relocated.training.run.data.source == source
+    assert relocated.dataset == relocated.split.source == source
     assert relocated.missing_dataset() is None
     assert relocated.split.subsets == project.split.subsets and relocated.mask == project.mask
 
@@ -83,13 +84,13 @@ def test_version_1_migrates(tmp_path: Path) -> None:
     assert project.missing_dataset() == Path("/home/ana/photos/seedlings")
     assert project.split.source == project.dataset and project.split.seed == 7
     assert project.split.subsets["val"] == {"Charlock": ["Charlock/3.png"], "Maize": ["Maize/2.png"]}
-    assert project.mask.name == "seedlings, by eye" and project.use_mask
-    assert project.mask.targets[0].threshold == 1400.0
-    assert project.chain.name == "flips" and project.use_chain
     training = project.training
-    assert (training.run.epochs, training.run.batch_size, training.run.seed) == (12, 16, 7)
-    assert training.run.optimizer.kind == "sgd" and training.run.model.name == "chapter-convnet"
-    assert (training.run.data.val_fraction, training.run.data.longest_side) == (0.25, 96)
+    assert project.mask.name == "seedlings, by eye" and training.use_mask
+    assert project.mask.targets[0].threshold == 1400.0
+    assert project.chain.name == "flips" and training.use_chain
+    assert (training.epochs, training.batch_size, training.seed) == (12, 16, 7)
+    assert training.optimizer.kind == "sgd" and training.model.name == "chapter-convnet"
+    assert (training.val_fraction, training.longest_side) == (0.25, 96)
     assert training.use_split and not training.cache_features
     assert project.runs_dir == Path("/home/ana/filterscope-runs")
     assert project.runs == (Path("/home/ana/filterscope-runs/20260502-101500-chapter-convnet-sgd"),)
@@ -99,6 +100,25 @@ def test_version_1_migrates(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "new.fsproj").read_text(encoding="utf-8"))["version"] == FORMAT_VERSION
     assert load_project(tmp_path / "new.fsproj") == project
     assert (tmp_path / "old.fsproj").read_bytes() == before
+
+
+def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path) -> None:
+    """Format 2 stored the Train tab's settings as a run spec and two switches per decision
+    (the Mask tab's and the Train tab's); training used the mask only when both were on."""
+    shutil.copy(V2, tmp_path / "old.fsproj")
+    (tmp_path / "photos").mkdir()
+    project = load_project(tmp_path / "old.fsproj")
+    assert project == sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
+    training = project.training
+    assert training.use_mask  # "mask": {"train": true} and "use_mask": true
+    assert not training.use_chain  # "augment": {"train": false}
+    assert (training.epochs, training.batch_size, training.seed, training.longest_side) == (3, 16, 3, 96)
+    assert training.optimizer.learning_rate == 0.02 and training.fit.early_stopping == 3
+    both = json.loads(V2.read_text(encoding="utf-8"))
+    both["augment"]["train"], both["training"]["use_chain"] = True, False
+    assert not Project.from_json(migrate(both), tmp_path).training.use_chain  # one off: off
+    both["training"]["use_chain"] = True
+    assert Project.from_json(migrate(both), tmp_path).training.use_chain
 
 
 def test_every_older_version_has_a_migration() -> None:
@@ -111,14 +131,14 @@ def test_a_v1_project_without_mask_or_chain_uses_none() -> None:
     data = migrate({"filterscope_project": 1, "dataset": "builtin:mnist"})
     project = Project.from_json(data, Path("/x"))
     assert (project.mask, project.chain, project.split) == (None, None, None)
-    assert not project.use_mask and not project.use_chain
-    assert project.training.run.epochs == 10  # RunSpec's own default
+    assert not project.training.use_mask and not project.training.use_chain
+    assert project.training.epochs == 10  # RunSpec's own default
 
 
 @pytest.mark.parametrize("content, words", [
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"sou', "cannot read the project"),
     (b"\xff\xfe\x00garbage", "cannot read the project"),
-    ('{"kind": "filterscope-project", "version": 3, "dataset": {}}', "newer Filterscope"),
+    ('{"kind": "filterscope-project", "version": 4, "dataset": {}}', "newer Filterscope"),
     ('{"version": 1, "targets": [], "distance": "redmean"}', "not a Filterscope project"),
     ('[1, 2]', "not a Filterscope project"),
     ('{"kind": "filterscope-project", "version": "2"}', "version must be a whole number"),
@@ -128,6 +148,10 @@ def test_a_v1_project_without_mask_or_chain_uses_none() -> None:
      '"mask": {"params": {"median": 4}, "train": true}}', "mask.params: median must be an odd"),
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
      '"training": {"run": {"epochs": 0}}}', "training: epochs"),
+    ('{"kind": "filterscope-project", "version": 3, "dataset": {"source": "builtin:mnist"}, '
+     '"training": {"fit": {"early_stopping": -2}}}', "training: fit.early_stopping: must be from 0"),
+    ('{"kind": "filterscope-project", "version": 3, "dataset": {"source": "builtin:mnist"}, '
+     '"training": {"epoch": 3}}', "training: unknown field(s) epoch"),
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
      '"extra": 1}', "unknown field(s) extra"),
 ])

@@ -98,25 +98,28 @@ def test_bad_chain_file_names_the_step_and_keeps_the_chain(qtbot, tab, tmp_path,
     assert tab.chain() == before
 
 
-def test_use_for_training_publishes_the_chain(qtbot, tab) -> None:
+def test_the_chain_reaches_training_only_when_used(qtbot, tab) -> None:
     state = tab._state
+    assert state.chain == tab.chain() and state.training_chain() is None
     tab.use_box.setChecked(True)
-    assert state.chain == tab.chain()
+    assert state.train.use_chain and state.training_chain() == tab.chain()
     tab.set_chain(builtin_chain("keras"))
-    assert state.chain.name == builtin_chain("keras").name
-    tab.use_box.setChecked(False)
-    assert state.chain is None
+    assert state.training_chain().name == builtin_chain("keras").name
+    state.train.use_chain = False  # as the Train tab's box does
+    assert not tab.use_box.isChecked() and state.training_chain() is None
 
 
 def test_a_chain_chosen_elsewhere_is_shown_and_used(qtbot, tab) -> None:
-    """The Train tab's recipe sets the training chain: this tab shows it, ticked for training."""
+    """The Train tab's recipe sets the training chain: this tab shows it, ticked for training;
+    leaving the recipe's template unticks it and the editor keeps the chain."""
     state = tab._state
     photos = builtin_chain("photos")
-    state.set_chain(photos)
+    state.train.choose_template("photo-convnet")
+    state.set_chain(photos)  # as the Train tab does with the recipe's chain
     assert tab.chain() == photos and tab.use_box.isChecked()
     assert tab.preset_combo.currentData() == "photos"
-    assert state.chain == photos
-    state.set_chain(None)
+    assert state.training_chain() == photos
+    state.train.choose_template("chapter-convnet")
     assert not tab.use_box.isChecked() and tab.chain() == photos  # the editor keeps it
 
 
@@ -155,5 +158,25 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     assert batch.images.shape == (4, *shape)
 
     with qtbot.waitSignal(tab.sig_model_viewed, timeout=60_000):
-        state.set_image_side(64)  # the Train tab's Image size
+        state.train.longest_side = 64  # the Train tab's Image size
     assert f"(4, 64, 64, {shape[2]})" in tab.model_caption.text()
+
+
+def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -> None:
+    """A pretrained base takes its own pixel scaling (MobileNetV2: [-1, 1]); the view shows the
+    batch the base is fed, and the pictures as RGB again, not a fixed 1/255 of its own."""
+    dataset = open_source(str(colour_folder(tmp_path / "cars", 64)), report=NullReport(),
+                          cancel=threading.Event())
+    state = AppState()
+    tab = AugmentTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
+        state.set_dataset(dataset)
+    assert "rescale 1/255" in tab.pipeline_label.text()
+    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
+        state.train.choose_template("mobilenetv2")
+    assert "MobileNetV2's own: scaled to [-1, 1]" in tab.pipeline_label.text()
+    low, high = (float(v) for v in tab.model_caption.text().split("values ")[1].split(";")[0].split(" to "))
+    assert -1.0 <= low < 0.0 < high <= 1.0  # random colours cover the range: not [0, 1]

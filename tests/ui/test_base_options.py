@@ -32,8 +32,7 @@ def tab(qtbot, data_dir, tmp_path):
     folder = colour_folder(tmp_path / "colours", per_class=4)
     state.set_dataset(open_source(str(folder), report=NullReport(), cancel=threading.Event()))
     tab.runs_edit.setText(str(tmp_path / "runs"))
-    tab.options.epochs_spin.setValue(1)
-    tab.options.size_spin.setValue(32)
+    state.train.update({"epochs": 1, "longest_side": 32})
     tab.show()
     return tab
 
@@ -99,6 +98,7 @@ def test_cached_features_with_augmentation_or_fine_tuning_are_explained(qtbot, t
     assert not controls.conflict_label.isVisible()
     assert tab.run_spec().cache_features
     tab._state.set_chain(builtin_chain("keras"))
+    tab._state.train.use_chain = True
     assert tab.chain_box.isChecked()
     assert controls.conflict_label.isVisible() and controls.uncached_button.isVisible()
     assert "augmentation" in controls.conflict_label.text()

@@ -111,14 +111,17 @@ def test_large_image_renders_full_resolution_in_a_worker(qtbot, tab) -> None:
     qtbot.waitUntil(lambda: tab.views[2]._item.pixmap().width() == 1200, timeout=WAIT_MS)
 
 
-def test_use_for_training_publishes_the_params(qtbot, tab) -> None:
+def test_the_mask_reaches_training_only_when_used(qtbot, tab) -> None:
+    """The tab's mask is always the shared one; training applies it when the one switch
+    (``train.use_mask``, this tab's box and the Train tab's) is on."""
     state = tab._state
+    assert state.mask == tab.params and state.training_mask() is None
     tab.use_box.setChecked(True)
-    assert state.mask == tab.params
+    assert state.train.use_mask and state.training_mask() == tab.params
     tab.controls.rows[0].slider.setValue(2000)
-    assert state.mask.targets[0].threshold == 2000
-    tab.use_box.setChecked(False)
-    assert state.mask is None
+    assert state.training_mask().targets[0].threshold == 2000
+    state.train.use_mask = False  # as the Train tab's box does
+    assert not tab.use_box.isChecked() and state.training_mask() is None
 
 
 def test_apply_to_dataset_writes_copies_and_leaves_the_source_alone(qtbot, tab, dataset, tmp_path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
-from filterscope.core.training.model_spec import templates
+from filterscope.core.training.settings import TrainSettings
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
@@ -94,36 +95,36 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     mask_tab, augment_tab, train_tab = tabs(window)
     window.state.set_manifest(make_split(window.state.dataset, val_per_class=1, seed=3))
     mask_tab.set_params(builtin_preset("chapter").with_target(0, threshold=900.0))
-    mask_tab.use_box.setChecked(True)
     augment_tab.set_chain(builtin_chain("photos"))
-    augment_tab.use_box.setChecked(True)
-    options = train_tab.options
-    options.set_model(templates()["convnet-l2"])
-    options.optimizer_combo.setCurrentIndex(options.optimizer_combo.findData("sgd"))
-    options.lr_spin.setValue(0.03)
-    options.epochs_spin.setValue(7)
-    options.batch_spin.setValue(8)
-    options.size_spin.setValue(64)
-    options.class_weights_box.setChecked(True)
-    options.early_spin.setValue(4)
-    options.seed_spin.setValue(11)
-    train_tab.chain_box.setChecked(False)
+    train = window.state.train
+    train.choose_template("convnet-l2")
+    train.set_optimizer_kind("sgd")
+    train.update({"optimizer": replace(train.optimizer, learning_rate=0.03), "epochs": 7, "batch_size": 8,
+                  "longest_side": 64, "fit": replace(train.fit, class_weights=True, early_stopping=4),
+                  "seed": 11, "use_mask": True, "use_chain": False, "val_fraction": 0.3})
     train_tab.set_runs_folder(runs)
 
 
 def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     mask_tab, augment_tab, train_tab = tabs(window)
-    state, options = window.state, train_tab.options
+    state, train, controls = window.state, window.state.train, train_tab.options.controls
     assert state.dataset.source == source
     assert state.manifest is not None and state.manifest.seed == 3 and state.manifest.source == source
-    assert mask_tab.params.targets[0].threshold == 900.0 and state.mask == mask_tab.params
-    assert augment_tab.chain() == builtin_chain("photos") and state.chain == builtin_chain("photos")
-    assert options.model().name == "convnet-l2" and options.optimizer().kind == "sgd"
-    assert options.optimizer().learning_rate == pytest.approx(0.03)
-    assert (options.epochs_spin.value(), options.batch_spin.value(), options.longest_side()) == (7, 8, 64)
-    assert options.fit_options().class_weights and options.fit_options().early_stopping == 4
-    assert options.seed_spin.value() == 11 and options.use_split()
-    assert train_tab.mask_box.isChecked() and not train_tab.chain_box.isChecked()
+    assert mask_tab.params.targets[0].threshold == 900.0 and state.training_mask() == mask_tab.params
+    assert augment_tab.chain() == builtin_chain("photos") and state.training_chain() is None
+    assert train.model.name == "convnet-l2" and train.optimizer.kind == "sgd"
+    assert train.optimizer.learning_rate == pytest.approx(0.03)
+    assert (train.epochs, train.batch_size, train.longest_side, train.seed) == (7, 8, 64, 11)
+    assert train.fit.class_weights and train.fit.early_stopping == 4 and train.val_fraction == 0.3
+    assert train_tab.options.uses_split() and train.use_split
+    # The controls show the model: every one of them, after the restore.
+    assert train_tab.options.optimizer_combo.currentData() == "sgd"
+    assert controls["optimizer.learning_rate"].value() == pytest.approx(0.03)
+    assert (controls["epochs"].value(), controls["batch_size"].value(), controls["seed"].value()) == (7, 8, 11)
+    assert controls["longest_side"].value() == 64 and controls["fit.early_stopping"].value() == 4
+    assert controls["fit.class_weights"].isChecked() and controls["val_fraction"].value() == 0.3
+    assert train_tab.mask_box.isChecked() and mask_tab.use_box.isChecked()
+    assert not train_tab.chain_box.isChecked() and not augment_tab.use_box.isChecked()
     assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
 
 
@@ -145,11 +146,12 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     qtbot.waitUntil(window.isWindowModified)
     assert window.projects.save()  # untitled: asks where (Save As)
     assert not window.isWindowModified() and window.windowTitle() == "pets[*] — Filterscope"
-    assert load_project(project_file).training.run.epochs == 7
+    assert load_project(project_file).training.epochs == 7
     assert window.projects.new_project()
     wait_for_dataset(qtbot, window, "builtin:mnist")
     assert window.windowTitle().startswith("Untitled") and not window.isWindowModified()
-    assert tabs(window)[2].options.epochs_spin.value() == 5 and window.state.mask is None
+    assert window.state.train == TrainSettings() and window.state.training_mask() is None
+    assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)
     assert_everything(window, source, tmp_path / "work" / "runs")
@@ -162,15 +164,15 @@ def test_changes_mark_the_title_and_autosave_writes_the_projects_own_file(qtbot,
     window = open_window(qtbot, settings, save=tmp_path / "digits.fsproj")
     assert not window.isWindowModified()
     assert window.projects.save_as()
-    epochs = tabs(window)[2].options.epochs_spin
-    epochs.setValue(9)
+    train = window.state.train
+    train.epochs = 9
     qtbot.waitUntil(window.isWindowModified)
-    epochs.setValue(5)  # back as saved: no longer modified
+    train.epochs = 10  # back as saved: no longer modified
     qtbot.waitUntil(lambda: not window.isWindowModified())
-    epochs.setValue(12)
+    tabs(window)[2].options.controls["epochs"].setValue(12)  # a control changes the model too
     qtbot.waitUntil(window.isWindowModified)
     window.projects.autosave()
-    assert load_project(tmp_path / "digits.fsproj").training.run.epochs == 12
+    assert load_project(tmp_path / "digits.fsproj").training.epochs == 12
     assert not window.isWindowModified()
     assert settings.value(AUTOSAVE_KEY) is None  # a project with a file is saved into it
     settle(qtbot, window)
@@ -179,7 +181,7 @@ def test_changes_mark_the_title_and_autosave_writes_the_projects_own_file(qtbot,
 def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qtbot, settings,
                                                                                data_dir) -> None:
     window = open_window(qtbot, settings)
-    tabs(window)[2].options.epochs_spin.setValue(3)
+    window.state.train.epochs = 3
     qtbot.waitUntil(window.isWindowModified)
     settle(qtbot, window)
     window.close()
@@ -187,14 +189,14 @@ def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qt
     assert kept.is_file() and kept.parent.parent == data_dir
     window = open_window(qtbot, settings, recover=True)
     qtbot.waitUntil(lambda: window.projects.dialogs.asked == [kept])
-    qtbot.waitUntil(lambda: tabs(window)[2].options.epochs_spin.value() == 3)
+    qtbot.waitUntil(lambda: window.state.train.epochs == 3)
     assert window.projects.path is None and window.isWindowModified()
     settle(qtbot, window)
     window.close()  # still unsaved: kept again, and declined this time it is deleted
     window = open_window(qtbot, settings, recover=False)
     qtbot.waitUntil(lambda: window.projects.dialogs.asked == [kept])
     assert not kept.exists() and settings.value(AUTOSAVE_KEY) is None
-    assert tabs(window)[2].options.epochs_spin.value() == 5
+    assert window.state.train.epochs == 10
     settle(qtbot, window)
 
 
@@ -248,11 +250,11 @@ def test_a_bad_file_is_reported_naming_it_and_unsaved_changes_are_asked_about(qt
     bad.write_text('{"kind": "filterscope-project", "version": 2, "dat', encoding="utf-8")
     assert not window.projects.open_project(bad)
     assert window.projects.dialogs.errors and window.projects.dialogs.errors[0].startswith(str(bad))
-    tabs(window)[2].options.epochs_spin.setValue(2)
+    window.state.train.epochs = 2
     qtbot.waitUntil(window.isWindowModified)
     assert not window.projects.new_project()  # the user cancels
-    assert window.projects.dialogs.asked == ["Untitled"] and tabs(window)[2].options.epochs_spin.value() == 2
+    assert window.projects.dialogs.asked == ["Untitled"] and window.state.train.epochs == 2
     window.projects.dialogs.answers["changes"] = "discard"
     assert window.projects.new_project()
-    qtbot.waitUntil(lambda: tabs(window)[2].options.epochs_spin.value() == 5)
+    qtbot.waitUntil(lambda: window.state.train.epochs == 10)
     settle(qtbot, window)

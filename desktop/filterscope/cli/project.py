@@ -9,21 +9,22 @@ from typing import Any, Callable
 
 def _human_project(d: dict) -> str:
     project = d["project"]
-    training = project["training"] or {}
-    run = training.get("run", {})
+    training = project["training"]
     split = project["split"]
     lines = [f"{d['file']}: project version {d['version']} (file version {d['file_version']})",
              f"  dataset   {project['dataset']['source']}" + ("  (missing)" if d["missing_dataset"] else ""),
              "  split     " + ("none" if split is None else
                                f"{split['method']} {split['value']}, seed {split['seed']}")]
-    for key, inner, label in (("mask", "params", "mask"), ("augment", "chain", "chain")):
+    for key, inner, label, use in (("mask", "params", "mask", "use_mask"),
+                                   ("augment", "chain", "chain", "use_chain")):
         part = project[key]
         lines.append(f"  {label:<9} " + ("none" if part is None else
                                          f"{part[inner].get('name') or '(unnamed)'}"
-                                         + (", used in training" if part["train"] else "")))
-    if run:
-        lines.append(f"  model     {run['model']['name'] or run['model']['kind']}, "
-                     f"{run['optimizer']['kind']}, {run['epochs']} epochs of {run['batch_size']}")
+                                         + (", used in training" if training and training[use] else "")))
+    if training:
+        lines.append(f"  model     {training['model']['name'] or training['model']['kind']}, "
+                     f"{training['optimizer']['kind']}, {training['epochs']} epochs of "
+                     f"{training['batch_size']}")
     lines.append(f"  runs      {project['runs']['folder'] or 'the app’s runs folder'}: "
                  f"{len(project['runs']['runs'])} run(s) in the project")
     return "\n".join(lines)
