@@ -108,12 +108,20 @@ def _optimizer(args: argparse.Namespace, model: ModelSpec, recipe: Any = None) -
     return OptimizerSpec(kind, lr, args.momentum if kind == "sgd" else None)
 
 
+def _fit_names() -> list[str]:
+    """The fit options' settings, each a flag (``--early-stopping``...)."""
+    from filterscope.core.base.settings import declared
+    from filterscope.core.training.fit_options import FitOptions
+
+    return list(declared(FitOptions))
+
+
 def _fit_options(args: argparse.Namespace, recipe: Any = None) -> Any:
     """Class weights, early stopping and the schedule: the flags given, else the recipe's."""
     from filterscope.core.training.fit_options import FitOptions
 
     base = recipe.fit if recipe is not None else FitOptions()
-    changes = {name: getattr(args, name) for name in _FIT_FLAGS if getattr(args, name) is not None}
+    changes = {name: getattr(args, name) for name in _fit_names() if getattr(args, name) is not None}
     return replace(base, **changes)
 
 
@@ -157,7 +165,7 @@ def _human(d: dict) -> str:
         f = d["features"]
         lines.append(f"features: {f['path']} ({f['reused']:,} cached already, {f['computed']:,} "
                      "computed now)")
-    scheduled = bool(d["fit"]["reduce_lr_patience"])
+    scheduled = d["fit_changes_lr"]
     if d["history"]:
         lines.append(f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val_loss':>9}  {'val_acc':>7}  "
                      f"{'seconds':>7}" + (f"  {'lr':>8}" if scheduled else ""))
@@ -185,11 +193,10 @@ def _human(d: dict) -> str:
 
 # Flags that describe a run, with their defaults; --spec gives all of them itself (--data, when
 # given with it, only says where the run's dataset is now).
-_FIT_FLAGS = ("class_weights", "early_stopping", "reduce_lr_patience", "reduce_lr_factor")
 _RUN_FLAGS = {"model": "convnet", "optimizer": None, "learning_rate": None, "momentum": None,
               "image_size": None, "mask": None, "chain": None, "weights": None,
               "fine_tune_blocks": None, "cache_features": None,
-              **{name: None for name in _FIT_FLAGS}}
+              **{name: None for name in _fit_names()}}
 _OVERRIDES = ("epochs", "batch_size", "seed")  # --spec takes these when given
 
 
@@ -293,7 +300,8 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
             "epochs": run.epochs, "batch_size": run.batch_size,
             "trainable_params": record.get("trainable_params"), "weights": record.get("weights"),
             "features": record.get("features"), "fit": run.fit.to_json(),
-            "fit_summary": run.fit.describe(), "class_weights": record.get("class_weights")}
+            "fit_summary": run.fit.describe(), "fit_changes_lr": run.fit.changes_learning_rate,
+            "class_weights": record.get("class_weights")}
     return data, _human
 
 
@@ -306,9 +314,22 @@ def add_base_arguments(p: argparse.ArgumentParser) -> None:
                    "remembered as the base's ImageNet weights); default imagenet")
 
 
+def _recipe_values(name: str, value: Callable[[Any], Any]) -> str:
+    """``photo-convnet: 60`` for a setting a recipe sets otherwise than the default."""
+    from filterscope.core.base.settings import declared_default
+    from filterscope.core.training.fit_options import FitOptions
+    from filterscope.core.training.recipes import recipes
+    from filterscope.core.training.runs import RunSpec
+
+    owner = RunSpec if name in ("epochs", "batch_size") else FitOptions
+    shown = [f"{template} {'on' if v is True else v}" for template, recipe in recipes().items()
+             if (v := value(recipe)) != declared_default(owner, name)]
+    return f"Recipes: {', '.join(shown)}" if shown else ""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` command to the ``filterscope`` parser."""
-    from filterscope.core.base.settings import add_flag
+    from filterscope.core.base.settings import add_flag, declared
     from filterscope.core.training.base_spec import BaseSpec
     from filterscope.core.training.fit_options import FitOptions
     from filterscope.core.training.model_input import FITTED_SIZE_RULE
@@ -341,14 +362,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "`filterscope features --out DIR` fills one ahead")
     p.add_argument("--dry-run", action="store_true",
                    help="build the model on the data and print its parameters and layers; no training")
-    for cls, name, extra in ((OptimizerSpec, "kind", ""), (OptimizerSpec, "learning_rate", ""),
-                             (OptimizerSpec, "momentum", "With --optimizer sgd"),
-                             (RunSpec, "epochs", "A recipe's template: the recipe's (photo-convnet 60)"),
-                             (FitOptions, "class_weights", "On in photo-convnet"),
-                             (FitOptions, "early_stopping", "photo-convnet 12"),
-                             (FitOptions, "reduce_lr_patience", "photo-convnet 3"),
-                             (FitOptions, "reduce_lr_factor", ""), (RunSpec, "batch_size", "")):
-        add_flag(p, cls, name, help_extra=extra, **({"dest": "optimizer"} if name == "kind" else {}))
+    add_flag(p, OptimizerSpec, "kind", dest="optimizer")
+    add_flag(p, OptimizerSpec, "learning_rate")
+    add_flag(p, OptimizerSpec, "momentum", help_extra="With --optimizer sgd")
+    add_flag(p, RunSpec, "epochs", help_extra=_recipe_values("epochs", lambda r: r.epochs))
+    for name in declared(FitOptions):
+        add_flag(p, FitOptions, name, help_extra=_recipe_values(name, lambda r, n=name: getattr(r.fit, n)))
+    add_flag(p, RunSpec, "batch_size", help_extra=_recipe_values("batch_size", lambda r: r.batch_size))
     p.add_argument("--image-size", type=image_size_arg, metavar="SIZE|HxW",
                    help=f"resize images to this. {FITTED_SIZE_RULE}")
     p.add_argument("--mask", metavar="PRESET|FILE.json", help="mask preset applied to every image")

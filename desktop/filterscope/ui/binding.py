@@ -109,9 +109,16 @@ def _configure(widget: QWidget, spec: Setting) -> None:
         widget.setToolTip(spec.help)
 
 
-def spin_box(spec: Setting) -> QSpinBox | QDoubleSpinBox:
-    """A spin box that can show every value of ``spec`` (whole numbers past a QSpinBox's range
-    get a QDoubleSpinBox with no decimals)."""
+def control_for(spec: Setting) -> QWidget:
+    """The control for a setting: a check box, a combo box of its choices, a line edit, or a
+    spin box that can show every value (whole numbers past a QSpinBox's range get a
+    QDoubleSpinBox with no decimals)."""
+    if spec.kind is bool:
+        return QCheckBox()
+    if spec.choices:
+        return QComboBox()
+    if spec.kind is str:
+        return QLineEdit()
     if spec.kind is int and (spec.high is None or spec.high <= _INT_MAX):
         return QSpinBox()
     return QDoubleSpinBox()

@@ -9,6 +9,7 @@ from filterscope.core.augment.chain import ChainError, ChainSpec
 from filterscope.core.masking.colordist import MaskParams, MaskParamsError
 from filterscope.core.project.report import ReportContent
 from filterscope.core.project.report_markup import bullets, e, files_list, img, pct, table
+from filterscope.core.training.fit_options import fit_tags
 
 
 def data_section(content: ReportContent) -> str:
@@ -124,10 +125,7 @@ def model_section(content: ReportContent) -> str:
                                      f"{base.get('fine_tune_blocks', 0)} top block(s) trained)"
                                      if base else "")
     h, w, c = content.run.input_shape
-    fit = spec.get("fit") or {}
-    options = [name for key, name in (("class_weights", "class weights"),
-                                      ("early_stopping", "early stopping"),
-                                      ("reduce_lr_patience", "learning-rate schedule")) if fit.get(key)]
+    options = fit_tags(spec.get("fit"))
     mode = content.run.preprocessing
     pixels = "pixels scaled to [0, 1]" if mode == "unit" else f"{mode} preprocessing"
     rate = optimizer.get("learning_rate", "?")

@@ -13,13 +13,16 @@ way) and on in the ``photo-convnet`` recipe (:mod:`filterscope.core.training.rec
   loss has not improved for this many epochs (Keras's ``ReduceLROnPlateau``), down to a hundredth
   of the starting rate; 0 is off.
 
-Without validation images both watch the training metrics instead (a run says so). Nothing here
-imports Keras until :func:`lr_callback` is called.
+Without validation images both watch the training metrics instead (a run says so). A fit option
+is declared here once, with its callbacks (:meth:`FitOptions.callbacks`), its Keras code
+(:meth:`FitOptions.code`) and its names: the Train tab's controls, the ``filterscope train``
+flags and the run's JSON follow from the declaration. Nothing here imports Keras until
+:meth:`FitOptions.callbacks` is called.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -85,6 +88,65 @@ class FitOptions:
                          "epochs without a lower validation loss")
         return parts
 
+    def tags(self) -> list[str]:
+        """Short names of the settings that are on (the runs list, the report)."""
+        return [name for key, name in (("class_weights", "class weights"),
+                                       ("reduce_lr_patience", "lr schedule"),
+                                       ("early_stopping", "early stopping")) if getattr(self, key)]
+
+    @property
+    def changes_learning_rate(self) -> bool:
+        """True when the learning rate can change during the run (its rows record it)."""
+        return bool(self.reduce_lr_patience)
+
+    def callbacks(self, learning_rate: float, *, validated: bool) -> list[Any]:
+        """The Keras callbacks of these settings (early stopping is the training bridge's own,
+        which shares its rule with ``best.keras``)."""
+        if not self.reduce_lr_patience:
+            return []
+        import keras
+
+        return [keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss" if validated else "loss", factor=self.reduce_lr_factor,
+            patience=self.reduce_lr_patience, min_lr=learning_rate * MIN_LR_SHARE, verbose=0)]
+
+    def code(self, learning_rate: float) -> FitCode:
+        """These settings as the Keras code of a ``fit`` call (the Train tab's code view)."""
+        code = FitCode()
+        if self.class_weights:
+            code.imports += ["import numpy as np",
+                             "from sklearn.utils.class_weight import compute_class_weight"]
+            code.before += ["present = np.unique(y_train)",
+                            'class_weight = dict(zip(present.tolist(), compute_class_weight("balanced", '
+                            'classes=present, y=y_train)))']
+            code.arguments.append("class_weight=class_weight")
+        if self.early_stopping:
+            code.callbacks.append(f'keras.callbacks.EarlyStopping(monitor="val_accuracy", '
+                                  f'patience={self.early_stopping}, restore_best_weights=True)')
+        if self.reduce_lr_patience:
+            code.callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", '
+                                  f'factor={self.reduce_lr_factor!r}, patience={self.reduce_lr_patience}, '
+                                  f'min_lr={learning_rate * MIN_LR_SHARE!r})')
+        return code
+
+
+@dataclass
+class FitCode:
+    """Lines of Keras code: imports, lines before ``fit``, its extra arguments and callbacks."""
+
+    imports: list[str] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+    callbacks: list[str] = field(default_factory=list)
+
+
+def fit_tags(data: object) -> list[str]:
+    """The tags of a run's recorded ``fit`` (none for a record this app cannot read)."""
+    try:
+        return FitOptions.from_json(data).tags()
+    except FitOptionsError:
+        return []
+
 
 def class_weight_map(labels: np.ndarray, n_classes: int) -> dict[int, float]:
     """scikit-learn's balanced weight of each class with training images; ``{}`` for none.
@@ -100,14 +162,3 @@ def class_weight_map(labels: np.ndarray, n_classes: int) -> dict[int, float]:
     weights = compute_class_weight("balanced", classes=present, y=labels)
     mapped = {int(c): float(w) for c, w in zip(present, weights)}
     return {c: mapped.get(c, 1.0) for c in range(n_classes)}
-
-
-def lr_callback(options: FitOptions, learning_rate: float, *, validated: bool) -> Any:
-    """Keras's ReduceLROnPlateau for ``options``, or None when the schedule is off."""
-    if not options.reduce_lr_patience:
-        return None
-    import keras
-
-    return keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss" if validated else "loss", factor=options.reduce_lr_factor,
-        patience=options.reduce_lr_patience, min_lr=learning_rate * MIN_LR_SHARE, verbose=0)

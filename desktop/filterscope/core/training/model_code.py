@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from filterscope.core.training.base_spec import BLOCK_PREFIXES, top_prefixes
-from filterscope.core.training.fit_options import MIN_LR_SHARE, FitOptions
+from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_build import POOLING_LAYERS
 from filterscope.core.training.model_spec import (
     LOSS,
@@ -126,27 +126,6 @@ def _optimizer(spec: OptimizerSpec) -> str:
             f"beta_2={spec.beta_2!r}, epsilon={spec.epsilon!r})")
 
 
-def _fit_lines(fit: FitOptions, learning_rate: float) -> tuple[list[str], list[str]]:
-    """Lines before the fit call (class weights, callbacks) and the fit call's extra arguments."""
-    before, extra, callbacks = [], [], []
-    if fit.class_weights:
-        before += ["present = np.unique(y_train)",
-                   'class_weight = dict(zip(present.tolist(), compute_class_weight("balanced", '
-                   'classes=present, y=y_train)))']
-        extra.append("class_weight=class_weight")
-    if fit.early_stopping:
-        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="val_accuracy", '
-                         f'patience={fit.early_stopping}, restore_best_weights=True)')
-    if fit.reduce_lr_patience:
-        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", '
-                         f'factor={fit.reduce_lr_factor!r}, patience={fit.reduce_lr_patience}, '
-                         f'min_lr={learning_rate * MIN_LR_SHARE!r})')
-    if callbacks:
-        before += ["callbacks = ["] + [_INDENT + c + "," for c in callbacks] + ["]"]
-        extra.append("callbacks=callbacks")
-    return before, extra
-
-
 def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[int, int, int],
                classes: Sequence[str], *, epochs: int, batch_size: int,
                fit: FitOptions | None = None) -> str:
@@ -178,8 +157,8 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
     fit = fit or FitOptions()
     lines = ["import keras", "from keras import layers, regularizers", "from matplotlib import pyplot as plt",
              ""]
-    if fit.class_weights:
-        lines[:0] = ["import numpy as np", "from sklearn.utils.class_weight import compute_class_weight"]
+    code = fit.code(optimizer.learning_rate)
+    lines[:0] = code.imports
     if model.base is None:
         lines.append("model = keras.Sequential([")
         lines += [_INDENT + line for line in _layers(model, input_shape, len(classes))]
@@ -190,7 +169,10 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
         function = _PREPROCESS[model.base.name]
         data = [f"# x_train, x_val: RGB images as float32 in 0-255, shape (N, {h}, {w}, {c}), passed",
                 f"# through {function} ({_SCALING[model.base.name]});"]
-    before, extra = _fit_lines(fit, optimizer.learning_rate)
+    before, extra = list(code.before), list(code.arguments)
+    if code.callbacks:
+        before += ["callbacks = ["] + [_INDENT + c + "," for c in code.callbacks] + ["]"]
+        extra.append("callbacks=callbacks")
     call = "history = model.fit("
     args = [f"x_train, y_train, batch_size={batch_size}, epochs={epochs}",
             "validation_data=(x_val, y_val)", *extra]

@@ -31,7 +31,7 @@ from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.settings import check_declared, check_keys, like, setting
 from filterscope.core.training.data_spec import DataSpec
-from filterscope.core.training.fit_options import FitOptions, FitOptionsError
+from filterscope.core.training.fit_options import FitOptions, FitOptionsError, fit_tags
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec
 
 RUN_FORMAT_VERSION = 1
@@ -196,10 +196,7 @@ class RunResult:
         base = (self.spec.get("model") or {}).get("base") or {}
         if base.get("weights") == "random":
             tags.append("random weights")
-        fit = self.spec.get("fit") or {}
-        tags += [name for key, name in (("class_weights", "class weights"),
-                                        ("reduce_lr_patience", "lr schedule"),
-                                        ("early_stopping", "early stopping")) if fit.get(key)]
+        tags += fit_tags(self.spec.get("fit"))
         return tags + (["cached features"] if self.spec.get("cache_features") else [])
 
     def best(self) -> dict | None:

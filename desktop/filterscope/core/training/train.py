@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
-from filterscope.core.training.fit_options import class_weight_map, lr_callback
+from filterscope.core.training.fit_options import class_weight_map
 from filterscope.core.training.model_build import build_model, check_input, summary_rows
 from filterscope.core.training.model_input import preprocessing
 from filterscope.core.training.model_spec import LOSS, ModelSpecError
@@ -178,7 +178,6 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
                          learning_rate=run.optimizer.learning_rate, folder=folder,
                          progress_start=PREPARE_SHARE, saved_model=model,
                          patience=run.fit.early_stopping)
-    schedule = lr_callback(run.fit, run.optimizer.learning_rate, validated=validated)
     report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
                     "classes": list(inputs.classes), "input_shape": list(input_shape),
                     "summary": summary_rows(model), "params": info["params"],
@@ -186,7 +185,7 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
     train_ds = _batched(inputs.train, input_shape, run.batch_size)
     val_ds = _batched(inputs.val, input_shape, run.batch_size) if validated else None
     built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
-                  callbacks=[bridge] + ([schedule] if schedule is not None else []),
+                  callbacks=[bridge, *run.fit.callbacks(run.optimizer.learning_rate, validated=validated)],
                   class_weight=weights or None)
     bridge.restore_best()
     if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):

@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.settings import declared
+from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError
 from filterscope.core.training.settings import TrainSettings, all_templates
-from filterscope.ui.binding import bind, setting_of, spin_box
+from filterscope.ui.binding import bind, control_for, setting_of
 from filterscope.ui.widgets.base_options import BaseOptionsWidget
 
 
@@ -88,7 +90,6 @@ class RunOptionsWidget(QWidget):
         self.val_combo = QComboBox()
         self.val_combo.addItem("Hold out a fraction of each class", False)
         self.val_combo.addItem("The Dataset tab's split", True)
-        self.class_weights_box = QCheckBox("Balance the classes")
         self.controls: dict[str, QWidget] = {}
         self._errors: dict[str, str] = {}
         form = self._form = QFormLayout(self)
@@ -98,10 +99,8 @@ class RunOptionsWidget(QWidget):
         form.addRow(self.base_options)
         form.addRow("Optimiser", self.optimizer_combo)
         for path in ("optimizer.learning_rate", "optimizer.momentum", "optimizer.beta_1",
-                     "optimizer.beta_2", "optimizer.epsilon", "epochs", "batch_size", "longest_side"):
-            self._add(path)
-        self._add("fit.class_weights", self.class_weights_box)
-        for path in ("fit.early_stopping", "fit.reduce_lr_patience", "fit.reduce_lr_factor"):
+                     "optimizer.beta_2", "optimizer.epsilon", "epochs", "batch_size", "longest_side",
+                     *(f"fit.{name}" for name in declared(FitOptions))):
             self._add(path)
         form.addRow("Validation", self.val_combo)
         for path in ("val_fraction", "seed"):
@@ -117,12 +116,16 @@ class RunOptionsWidget(QWidget):
         self.set_split(None)
         self._show_rows()
 
-    def _add(self, path: str, widget: QWidget | None = None) -> None:
+    def _add(self, path: str) -> None:
+        """A row for the setting at ``path``: its control, bound, under its label."""
         spec = setting_of(self.settings, path)
-        widget = widget or spin_box(spec)
+        widget = control_for(spec)
         bind(widget, self.settings, path, self._on_binding_error)
         self.controls[path] = widget
-        self._form.addRow(spec.label, widget)
+        if isinstance(widget, QCheckBox):
+            self._form.addRow(widget)  # the box carries the label
+        else:
+            self._form.addRow(spec.label, widget)
 
     def _on_binding_error(self, path: str, message: str) -> None:
         if message:
