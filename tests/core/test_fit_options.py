@@ -30,7 +30,7 @@ def test_json_round_trip_and_old_run_specs() -> None:
     run = RunSpec(DATA, fit=fit)
     data = json.loads(json.dumps(run.to_json()))
     assert data["fit"] == {"class_weights": True, "early_stopping": 7, "reduce_lr_patience": 2,
-                           "reduce_lr_factor": 0.25}
+                           "reduce_lr_factor": 0.25, "warmup_epochs": 0}
     assert RunSpec.from_json(data) == run
     del data["fit"]  # a run.json written before these settings existed
     assert RunSpec.from_json(data).fit == FitOptions()
@@ -173,3 +173,31 @@ def test_without_validation_images_the_schedule_watches_training_and_says_so() -
                                                                        reduce_lr_patience=1))
     result = train(run, None, report=RecordingReport(), cancel=never_cancel(), inputs=inputs)
     assert any("watch the training accuracy" in w for w in result.warnings)
+
+
+def test_warm_up_raises_the_rate_over_its_epochs_then_keeps_it(tmp_path: Path) -> None:
+    """Added as the issue's demonstration that a setting is declared once: only fit_options.py
+    changed, and the Train tab's control, the --warmup-epochs flag, run.json, the Keras code
+    and the run's tags follow."""
+    run = RunSpec(DATA, LOGISTIC, OptimizerSpec("sgd", 0.4), epochs=6, batch_size=8,
+                  fit=FitOptions(warmup_epochs=4))
+    result = train(run, tmp_path, report=RecordingReport(), cancel=never_cancel(), inputs=inverted_inputs())
+    rates = [row["learning_rate"] for row in result.history]
+    assert rates == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.4, 0.4], rel=1e-6)
+    assert load_run(result.run_dir).tags()[-1] == "warm-up"
+    assert RunSpec.from_json(json.loads(json.dumps(run.to_json()))).fit.warmup_epochs == 4
+    assert "warmed up over the first 4 epochs" in "; ".join(run.fit.describe())
+    with pytest.raises(FitOptionsError, match="fit.warmup_epochs: must be from 0 to 1,000"):
+        FitOptions(warmup_epochs=-1)
+
+
+def test_the_warm_up_code_is_kerass_own_schedule() -> None:
+    """The Keras code's lambda gives the rates the app's schedule gives."""
+    from filterscope.core.training.fit_options import WarmUp
+
+    code = FitOptions(warmup_epochs=3).code(0.3)
+    (callback,) = code.callbacks
+    schedule = eval(callback[callback.index("lambda"):-1])  # noqa: S307 (the generated code)
+    app = WarmUp(0.3, 3)
+    assert [schedule(e, 0.05) for e in range(5)] == pytest.approx([app(e, 0.05) for e in range(5)])
+    assert [app(e, 0.05) for e in range(5)] == pytest.approx([0.1, 0.2, 0.3, 0.05, 0.05])

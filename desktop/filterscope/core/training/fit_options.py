@@ -12,6 +12,8 @@ way) and on in the ``photo-convnet`` recipe (:mod:`filterscope.core.training.rec
 - ``reduce_lr_patience``: multiply the learning rate by ``reduce_lr_factor`` when the validation
   loss has not improved for this many epochs (Keras's ``ReduceLROnPlateau``), down to a hundredth
   of the starting rate; 0 is off.
+- ``warmup_epochs``: start at a fraction of the learning rate and raise it to the full rate over
+  this many epochs (Keras's ``LearningRateScheduler``); 0 is off.
 
 Without validation images both watch the training metrics instead (a run says so). A fit option
 is declared here once, with its callbacks (:meth:`FitOptions.callbacks`), its Keras code
@@ -56,6 +58,10 @@ class FitOptions:
     reduce_lr_factor: float = setting(
         0.5, "LR factor", low=0.0, high=1.0, low_open=True, high_open=True, decimals=2, step=0.05,
         help="What the learning rate is multiplied by on a plateau")
+    warmup_epochs: int = setting(
+        0, "Warm-up", low=0, high=1_000, unit="epochs", special="Off",
+        help="Raise the learning rate step by step over the first epochs (epoch k of N trains at "
+        "k/N of the rate), so a high rate or a fresh head does not wreck the first updates. 0 is off")
 
     def __post_init__(self) -> None:
         check_declared(self, "fit.", FitOptionsError)
@@ -86,29 +92,37 @@ class FitOptions:
         if self.reduce_lr_patience:
             parts.append(f"learning rate x{self.reduce_lr_factor:g} after {self.reduce_lr_patience} "
                          "epochs without a lower validation loss")
+        if self.warmup_epochs:
+            parts.append(f"learning rate warmed up over the first {self.warmup_epochs} epochs")
         return parts
 
     def tags(self) -> list[str]:
         """Short names of the settings that are on (the runs list, the report)."""
         return [name for key, name in (("class_weights", "class weights"),
                                        ("reduce_lr_patience", "lr schedule"),
-                                       ("early_stopping", "early stopping")) if getattr(self, key)]
+                                       ("early_stopping", "early stopping"),
+                                       ("warmup_epochs", "warm-up")) if getattr(self, key)]
 
     @property
     def changes_learning_rate(self) -> bool:
         """True when the learning rate can change during the run (its rows record it)."""
-        return bool(self.reduce_lr_patience)
+        return bool(self.reduce_lr_patience or self.warmup_epochs)
 
     def callbacks(self, learning_rate: float, *, validated: bool) -> list[Any]:
         """The Keras callbacks of these settings (early stopping is the training bridge's own,
         which shares its rule with ``best.keras``)."""
-        if not self.reduce_lr_patience:
+        if not self.changes_learning_rate:
             return []
         import keras
 
-        return [keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss" if validated else "loss", factor=self.reduce_lr_factor,
-            patience=self.reduce_lr_patience, min_lr=learning_rate * MIN_LR_SHARE, verbose=0)]
+        callbacks = []
+        if self.warmup_epochs:
+            callbacks.append(keras.callbacks.LearningRateScheduler(WarmUp(learning_rate, self.warmup_epochs)))
+        if self.reduce_lr_patience:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss" if validated else "loss", factor=self.reduce_lr_factor,
+                patience=self.reduce_lr_patience, min_lr=learning_rate * MIN_LR_SHARE, verbose=0))
+        return callbacks
 
     def code(self, learning_rate: float) -> FitCode:
         """These settings as the Keras code of a ``fit`` call (the Train tab's code view)."""
@@ -123,11 +137,28 @@ class FitOptions:
         if self.early_stopping:
             code.callbacks.append(f'keras.callbacks.EarlyStopping(monitor="val_accuracy", '
                                   f'patience={self.early_stopping}, restore_best_weights=True)')
+        if self.warmup_epochs:
+            n = self.warmup_epochs
+            code.callbacks.append(f"keras.callbacks.LearningRateScheduler(lambda epoch, lr: "
+                                  f"{learning_rate!r} * (epoch + 1) / {n} if epoch < {n} else lr)")
         if self.reduce_lr_patience:
             code.callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", '
                                   f'factor={self.reduce_lr_factor!r}, patience={self.reduce_lr_patience}, '
                                   f'min_lr={learning_rate * MIN_LR_SHARE!r})')
         return code
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """Keras's schedule for warm-up: epoch k (from 0) of the first ``epochs`` trains at
+    (k + 1) / epochs of ``learning_rate``; later epochs keep the rate they have (a plateau's
+    reduction stands)."""
+
+    learning_rate: float
+    epochs: int
+
+    def __call__(self, epoch: int, lr: float) -> float:
+        return self.learning_rate * (epoch + 1) / self.epochs if epoch < self.epochs else float(lr)
 
 
 @dataclass
