@@ -444,3 +444,16 @@ def test_dry_run_marks_only_weights_that_do_not_train_as_frozen(capsys, tmp_path
     assert code == 0, err
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     assert "frozen" not in lines["block1_relu"] and "frozen" not in lines["block1_conv"]
+
+
+def test_every_declared_run_setting_is_a_flag_with_its_range_in_the_help(capsys) -> None:
+    from filterscope.core.base.settings import declared, flag_name
+    from filterscope.core.training.fit_options import FitOptions
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name, spec in declared(FitOptions).items():
+        assert flag_name(name, spec) in text, name
+    assert "--warmup-epochs N" in text and "From 0 to 1,000 epochs; default off" in text
+    assert "--seed N" in text and "From 0 to 4,294,967,295; default 0" in text

@@ -456,3 +456,21 @@ def test_the_mask_switch_is_one_field_shown_in_both_tabs(qtbot, tab) -> None:
     assert "(28, 28, 3)" in tab.total_label.text()  # a mask makes colour images
     tab.mask_box.setChecked(False)
     assert not mask_tab.use_box.isChecked() and tab.run_spec().data.mask is None
+
+
+def test_every_declared_fit_option_has_a_bound_control(qtbot, tab) -> None:
+    """A fit option declared in core appears in the tab with its label, limits and tooltip,
+    and its control sets the run (no tab code per option)."""
+    from filterscope.core.base.settings import declared
+    from filterscope.core.training.fit_options import FitOptions
+
+    train = tab._state.train
+    for name, spec in declared(FitOptions).items():
+        control = tab.options.controls[f"fit.{name}"]
+        assert control.toolTip() == spec.help
+        if spec.kind is bool:
+            control.setChecked(not getattr(train.fit, name))
+        else:
+            assert control.maximum() == pytest.approx(spec.high - (0.01 if spec.high_open else 0))
+            control.setValue(control.value() + control.singleStep())
+        assert getattr(tab.run_spec().fit, name) != getattr(FitOptions(), name), name
