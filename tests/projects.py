@@ -13,6 +13,7 @@ from filterscope.core.project.project import Project
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import OptimizerSpec, templates
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import VisualizeSettings
 
 
 def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
@@ -33,8 +34,11 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
                              FitOptions(True, 3, 2, 0.5), epochs=version + 1, batch_size=16, seed=3,
                              longest_side=96, val_fraction=0.25, use_mask=True)
     runs_dir = root / "runs"
+    run = runs_dir / "20260502-101500-chapter-convnet-sgd"
+    visualize = VisualizeSettings(model=str(run), layer="block2_conv", filter=3, mosaic=True,
+                                  mosaic_count=8, preset="clean", steps=120, lr=0.05, seed=9)
     return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), training,
-                   runs_dir, (runs_dir / "20260502-101500-chapter-convnet-sgd", root / "elsewhere" / "run2"))
+                   visualize, runs_dir, (run, root / "elsewhere" / "run2"))
 
 
 def big_per_class(version: int) -> int:

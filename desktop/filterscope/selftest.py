@@ -228,8 +228,7 @@ class SelfTest:
             raise RuntimeError("the trained model has no convolution to visualise")
         tab = self._tab("VisualizeTab")
         tab.layers.select(convs[0])
-        tab.controls.filter_spin.setValue(0)
-        tab.controls.steps_spin.setValue(ASCENT_STEPS)
+        self.window.state.visualize.update({"kind": "filter", "filter": 0, "steps": ASCENT_STEPS})
         tab.start()
 
     @_guarded

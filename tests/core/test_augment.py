@@ -162,7 +162,7 @@ BAD_CHAINS = {
     "steps not a list": ({"steps": {"name": "Fliplr"}}, "steps must be a list"),
     "steps a string": ({"steps": "Fliplr"}, "steps must be a list"),
     "random_order not a bool": ({"steps": [], "random_order": 1}, "random_order"),
-    "unknown field": ({"steps": [], "seed": 3}, "unknown field(s): seed"),
+    "unknown field": ({"steps": [], "seed": 3}, "unknown field(s) seed"),
     "not an object": ([GOOD], "JSON object"),
 }
 

@@ -27,7 +27,7 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     assert loaded == project
     for name in Project.__dataclass_fields__:  # each part, so a failure says which
         assert getattr(loaded, name) == getattr(project, name), name
-    assert loaded.training.model.name == "convnet-dropout"
+    assert loaded.training.model.name == "convnet-dropout" and loaded.visualize.preset == "clean"
     assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
 
 
@@ -38,6 +38,7 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert stored["dataset"]["source"] == "folder:photos"
     assert stored["runs"] == {"folder": "runs", "runs": ["runs/20260502-101500-chapter-convnet-sgd",
                                                          "elsewhere/run2"]}
+    assert stored["visualize"]["model"] == "runs/20260502-101500-chapter-convnet-sgd"
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -108,7 +109,8 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     shutil.copy(V2, tmp_path / "old.fsproj")
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
-    assert project == sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
+    written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
+    assert project == replace(written, visualize=None)  # format 2 kept no Visualise settings
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}

@@ -14,12 +14,14 @@ from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.train_tab import TrainTab
+from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.workers import JobRunner
 from PIL import Image
 
@@ -102,6 +104,8 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     train.update({"optimizer": replace(train.optimizer, learning_rate=0.03), "epochs": 7, "batch_size": 8,
                   "longest_side": 64, "fit": replace(train.fit, class_weights=True, early_stopping=4),
                   "seed": 11, "use_mask": True, "use_chain": False, "val_fraction": 0.3})
+    window.state.visualize.update({"preset": "clean", "steps": 77, "lr": 0.03, "seed": 2**32 - 2,
+                                   "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv"})
     train_tab.set_runs_folder(runs)
 
 
@@ -125,6 +129,12 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     assert controls["fit.class_weights"].isChecked() and controls["val_fraction"].value() == 0.3
     assert train_tab.mask_box.isChecked() and mask_tab.use_box.isChecked()
     assert not train_tab.chain_box.isChecked() and not augment_tab.use_box.isChecked()
+    visualize, ascent = state.visualize, window.findChild(VisualizeTab).controls
+    assert (visualize.preset, visualize.steps, visualize.lr, visualize.seed) == ("clean", 77, 0.03, 2**32 - 2)
+    assert (visualize.filter, visualize.mosaic, visualize.mosaic_count, visualize.layer) == \
+        (2, True, 4, "block2_conv")
+    assert ascent.preset_combo.currentData() == "clean" and ascent.steps_spin.value() == 77
+    assert ascent.seed_spin.value() == 2**32 - 2 and ascent.mosaic_box.isChecked()
     assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
 
 
@@ -151,6 +161,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     wait_for_dataset(qtbot, window, "builtin:mnist")
     assert window.windowTitle().startswith("Untitled") and not window.isWindowModified()
     assert window.state.train == TrainSettings() and window.state.training_mask() is None
+    assert window.state.visualize == VisualizeSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)

@@ -47,10 +47,8 @@ def paint(qtbot, tab: VisualizeTab, *, layer: str = "block2_conv", index: int = 
           mosaic: int = 0) -> None:
     """Choose a layer and a filter (or a mosaic) and paint it to the end."""
     assert tab.layers.select(layer)
-    tab.controls.filter_spin.setValue(index)
-    tab.controls.mosaic_box.setChecked(mosaic > 0)
-    tab.controls.mosaic_spin.setValue(max(mosaic, 2))
-    tab.controls.steps_spin.setValue(steps)
+    tab._state.visualize.update({"filter": index, "mosaic": mosaic > 0, "mosaic_count": max(mosaic, 2),
+                                 "steps": steps})
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         tab.controls.start_button.click()
 
@@ -91,7 +89,7 @@ def test_the_picture_changes_between_partials_and_the_objective_is_plotted(qtbot
 
 
 def test_stop_takes_effect_and_the_tab_stays_usable(qtbot, tab) -> None:
-    tab.controls.steps_spin.setValue(LONG)
+    tab._state.visualize.steps = LONG
     with qtbot.waitSignal(tab.runner.sig_job_ended, timeout=WAIT_MS):
         tab.controls.start_button.click()
         assert tab.controls.stop_button.isEnabled()
@@ -151,7 +149,7 @@ def test_a_mosaic_fills_its_tiles_batch_by_batch(qtbot, tab, monkeypatch) -> Non
 
 
 def test_starting_a_new_picture_cancels_the_old(qtbot, tab) -> None:
-    tab.controls.steps_spin.setValue(LONG)
+    tab._state.visualize.steps = LONG
     tab.controls.start_button.click()
     qtbot.waitUntil(lambda: tab.ascent.frames_shown() >= 1, timeout=WAIT_MS)
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=1000):
@@ -192,9 +190,8 @@ def test_the_weights_page_draws_the_first_layer(qtbot, tab) -> None:
 
 
 def test_a_class_is_painted_with_its_name(qtbot, tab) -> None:
-    tab.controls.kind_combo.setCurrentIndex(1)
-    tab.controls.class_combo.setCurrentIndex(7)
-    tab.controls.steps_spin.setValue(20)
+    tab._state.visualize.update({"kind": "class", "class_index": 7, "steps": 20})
+    assert tab.controls.class_combo.currentText().startswith("7: ")  # the controls show the model
     assert tab.controls.start_button.isEnabled()
     with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
         tab.controls.start_button.click()
@@ -267,10 +264,25 @@ def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
 
 def test_the_code_page_shows_the_ascent_start_would_run(qtbot, tab, mnist_run) -> None:
     assert tab.layers.select("block2_conv")
-    tab.controls.filter_spin.setValue(3)
+    tab._state.visualize.filter = 3
     tab.pages.setCurrentWidget(tab.code)
     code = tab.code.toPlainText()
     assert str(mnist_run / "best.keras") in code and "tf.GradientTape()" in code
     assert "INDICES = tf.constant([3])" in code and "if layer.name == 'block2_conv':" in code
     tab.controls.filter_spin.setValue(4)  # the page follows the controls
     assert "INDICES = tf.constant([4])" in tab.code.toPlainText()
+
+
+def test_a_projects_model_and_layer_are_opened_again(qtbot, state, mnist_run: Path) -> None:
+    """Settings put back (a project's) name the model and layer: the tab opens that model as
+    soon as its runs are listed and chooses that layer, not the newest run's first one."""
+    other = mnist_run.parent / "copy-of-the-run"
+    shutil.copytree(mnist_run, other)
+    state.visualize.update({"model": str(mnist_run), "layer": "block2_conv", "filter": 5})
+    tab = VisualizeTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab.session().loaded.name == mnist_run.name  # not the newest run, the project's
+    assert tab.layers.current().name == "block2_conv" and tab.controls.filter_spin.value() == 5
+    assert tab.controls.problem() is None

@@ -180,7 +180,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``visualize``, ``explain`` and ``layers`` commands to the ``filterscope`` parser."""
-    from filterscope.core.visualize.settings import PRESETS
+    from filterscope.core.base.settings import add_flag
+    from filterscope.core.visualize.settings import PRESETS, AscentSettings
 
     v = sub.add_parser("visualize", help="paint what a filter or a class responds to (gradient ascent)")
     _model_args(v)
@@ -193,10 +194,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="an output class, by index or name (e.g. 184 or 'Irish Terrier')")
     v.add_argument("--preset", choices=tuple(PRESETS), default="chapter",
                    help="chapter: the chapter's recipe; clean: with regularisers (default chapter)")
-    v.add_argument("--steps", type=int, metavar="N", help="gradient steps (chapter 500, clean 200)")
-    v.add_argument("--lr", type=float, metavar="A",
-                   help="step size in the model's input units (chapter: 0.1 filters, 0.01 classes)")
-    v.add_argument("--seed", type=int, metavar="S", help="seeds the start image (default 0)")
+    add_flag(v, AscentSettings, "steps", help_extra="Preset clean: 200")
+    add_flag(v, AscentSettings, "lr")
+    add_flag(v, AscentSettings, "seed")
     v.add_argument("--batch", type=positive_int, default=16, metavar="B",
                    help="filters optimised together as one batch (default 16)")
     v.add_argument("--out", required=True, metavar="PNG", help="the picture (or mosaic) to write")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from filterscope.core.project.project import Project
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -49,7 +50,7 @@ class ProjectBridge:
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
         return Project(source, split, self.mask_tab.params, self.augment_tab.chain(), state.train.copy(),
-                       state.runs_dir, runs)
+                       state.visualize.copy(), state.runs_dir, runs)
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -71,6 +72,7 @@ class ProjectBridge:
         if project.chain is not None:
             self.augment_tab.set_chain(project.chain)
         state.train.update((project.training or TrainSettings()).values())
+        state.visualize.update((project.visualize or VisualizeSettings()).values())
         if project.runs_dir is not None:
             self.train_tab.set_runs_folder(project.runs_dir)
 
@@ -83,4 +85,4 @@ class ProjectBridge:
 
     def model_events(self) -> list[Any]:
         """The settings models' event groups (any field's change modifies the project)."""
-        return [self.state.train.events]
+        return [self.state.train.events, self.state.visualize.events]

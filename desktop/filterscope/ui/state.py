@@ -15,6 +15,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import VisualizeSettings
 
 
 class AppState(QObject):
@@ -42,6 +43,8 @@ class AppState(QObject):
         self._runs_dir = data_dir() / "runs"
         self.train = TrainSettings()
         """The Train tab's settings (an evented model: listen to ``train.events``)."""
+        self.visualize = VisualizeSettings()
+        """The Visualise tab's model, layer and gradient-ascent settings (evented)."""
 
     @property
     def dataset(self) -> Dataset | None:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.base.fileio import read_preset, read_spec_file
 
 CHAIN_FORMAT_VERSION = 1
@@ -140,9 +141,7 @@ class ChainSpec:
         """
         if not isinstance(data, dict):
             raise ChainError("a chain must be a JSON object")
-        unknown = set(data) - {"version", "name", "random_order", "steps"}
-        if unknown:
-            raise ChainError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        _keys("", data, {"version", "name", "random_order", "steps"})
         version = data.get("version", CHAIN_FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) \
                 or not 1 <= version <= CHAIN_FORMAT_VERSION:
@@ -155,6 +154,13 @@ class ChainSpec:
             raise ChainError("random_order must be true or false")
         return cls(tuple(make_step(i, s) for i, s in enumerate(steps)), random_order,
                    str(data.get("name", "")))
+
+
+def _keys(where: str, data: dict, allowed: set[str]) -> None:
+    try:
+        check_keys(where, data, allowed)
+    except SettingError as exc:
+        raise ChainError(str(exc)) from None
 
 
 def default_params(name: str) -> dict[str, Any]:
@@ -171,9 +177,7 @@ def make_step(index: int, raw: object) -> Step:
     where = f"step {index + 1} ({raw['name']})"
     if name not in CATALOGUE:
         raise ChainError(f"{where}: unknown augmenter; known: {', '.join(sorted(CATALOGUE))}")
-    extra = set(raw) - {"name", "params", "sometimes", "enabled"}
-    if extra:
-        raise ChainError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
+    _keys(where, raw, {"name", "params", "sometimes", "enabled"})
     given = raw.get("params", {})
     if not isinstance(given, dict):
         raise ChainError(f"{where}: params must be an object")

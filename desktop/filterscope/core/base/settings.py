@@ -327,8 +327,10 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def update(self, values: dict[str, Any]) -> None:
-        """Set several fields; each one's event fires after all are set (listeners see a
-        consistent model). Every value is checked before any is set.
+        """Set several fields as they are given (a project's, a preset's); each one's event
+        fires after all are set, so listeners see a consistent model, and while they fire
+        :attr:`updating` is True: rules between fields (a preset resetting its steps) stand
+        aside. Every value is checked before any is set.
 
         Raises:
             SettingError: Naming the first bad field (then nothing changed).
@@ -336,9 +338,18 @@ class Settings:
         specs = declared(type(self))
         checked = {name: specs[name].check(name, value) if name in specs else value
                    for name, value in values.items()}
-        with self.events.paused():
-            for name, value in checked.items():
-                setattr(self, name, value)
+        object.__setattr__(self, "_updating", True)
+        try:
+            with self.events.paused():
+                for name, value in checked.items():
+                    setattr(self, name, value)
+        finally:
+            object.__setattr__(self, "_updating", False)
+
+    @property
+    def updating(self) -> bool:
+        """True while :meth:`update` sets fields and their events fire."""
+        return getattr(self, "_updating", False)
 
     def reset(self, *, keep: tuple[str, ...] = ()) -> None:
         """Every field back to its default, but those in ``keep``."""

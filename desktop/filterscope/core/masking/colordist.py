@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.base.fileio import read_preset, read_spec_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.opencv import cv2
@@ -89,9 +90,10 @@ class MaskParams:
         """
         if not isinstance(data, dict):
             raise MaskParamsError("a mask preset must be a JSON object")
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise MaskParamsError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        try:
+            check_keys("", data, cls.__dataclass_fields__)
+        except SettingError as exc:
+            raise MaskParamsError(str(exc)) from None
         distance = data.get("distance", "redmean")
         if distance not in DISTANCES:
             raise MaskParamsError(f"distance must be one of {DISTANCES}, not {distance!r}")

@@ -25,10 +25,13 @@ from filterscope.core.data.splits import SplitManifest, manifest_from_json
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import VisualizeSettings
 
 FOLDER, BUILTIN = "folder:", "builtin:"
 DEFAULT_DATASET = "builtin:mnist"  # a new project opens on the digits that ship with the app
-_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "runs"}
+_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
+         "runs"}
+_NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
 
 
 def _parse(where: str, parse: Callable[[Any], Any], value: Any) -> Any:
@@ -88,6 +91,8 @@ class Project:
         chain: The Augment tab's chain, or None for the tab's own default.
         training: The Train tab's settings (a copy), or None for its defaults. Whether training
             uses the mask and the chain is theirs (``use_mask``, ``use_chain``).
+        visualize: The Visualise tab's model, layer and gradient-ascent settings (a copy), or
+            None for its defaults.
         runs_dir: The folder runs are saved in, or None for the app's own.
         runs: The run folders trained in the project, oldest first.
     """
@@ -97,6 +102,7 @@ class Project:
     mask: MaskParams | None = None
     chain: ChainSpec | None = None
     training: TrainSettings | None = None
+    visualize: VisualizeSettings | None = None
     runs_dir: Path | None = None
     runs: tuple[Path, ...] = ()
 
@@ -136,6 +142,7 @@ class Project:
             "mask": None if self.mask is None else {"params": self.mask.to_json()},
             "augment": None if self.chain is None else {"chain": self.chain.to_json()},
             "training": None if self.training is None else self.training.to_json(),
+            "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
                      "runs": [portable(run, base) for run in self.runs]},
         }
@@ -161,14 +168,29 @@ class Project:
         mask = _section(data, "mask", "params", MaskParams.from_json)
         chain = _section(data, "augment", "chain", ChainSpec.from_json)
         training = data.get("training")
+        visualize = data.get("visualize")
+        if visualize is not None:
+            visualize = _parse("visualize", VisualizeSettings.from_json, visualize)
+            visualize.update({key: str(resolve(getattr(visualize, key), base, f"visualize.{key}"))
+                              for key in ("model", "weights") if getattr(visualize, key) not in _NAMED})
         runs = _object("runs", data.get("runs", {}), {"folder", "runs"})
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
             raise ProjectError(f"runs.runs: must be a list of paths, not {listed!r}")
         return cls(source, split, mask, chain,
                    None if training is None else _parse("training", TrainSettings.from_json, training),
+                   visualize,
                    None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
                    tuple(resolve(run, base, "runs.runs") for run in listed))
+
+
+def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
+    """The Visualise settings' JSON, a model or weights file inside ``base`` relative to it."""
+    data = settings.to_json()
+    for key in ("model", "weights"):
+        if data[key] not in _NAMED:
+            data[key] = portable(data[key], base)
+    return data
 
 
 def _section(data: dict, key: str, inner: str, parse: Callable[[Any], Any]) -> Any:

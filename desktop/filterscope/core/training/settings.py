@@ -84,19 +84,9 @@ class TrainSettings(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._check_values()
-        self._bulk = False  # set while update() sets several fields: the rules below stand aside
         self.events.model.connect(self._on_model_changed)
         self.events.optimizer.connect(self._on_optimizer_changed)
         self.events.longest_side.connect(self._on_longest_side_changed)
-
-    def update(self, values: dict[str, Any]) -> None:
-        """Set several fields as they are given (a project's, a recipe's): the rules between
-        fields (a learning rate following its default) do not rewrite them."""
-        self._bulk = True
-        try:
-            super().update(values)
-        finally:
-            self._bulk = False
 
     def _check_values(self) -> None:
         for name, kind in (("model", ModelSpec), ("optimizer", OptimizerSpec), ("fit", FitOptions)):
@@ -146,7 +136,7 @@ class TrainSettings(Settings):
 
     def _on_model_changed(self, new: ModelSpec, old: ModelSpec) -> None:
         """A learning rate left at its default follows it (a tenth while fine-tuning)."""
-        if self._bulk:
+        if self.updating:
             return
         kind = self.optimizer.kind
         if self.optimizer.learning_rate == default_optimizer(kind, old).learning_rate:
@@ -154,14 +144,14 @@ class TrainSettings(Settings):
                                      learning_rate=default_optimizer(kind, new).learning_rate)
 
     def _on_optimizer_changed(self, new: OptimizerSpec, old: OptimizerSpec) -> None:
-        if self._bulk:
+        if self.updating:
             return
         if new.kind != old.kind and new.learning_rate == OptimizerSpec(new.kind).learning_rate:
             self.optimizer = default_optimizer(new.kind, self.model)
 
     def _on_longest_side_changed(self, side: int | None) -> None:
         """A longer side chosen replaces an exact size a run or project gave."""
-        if not self._bulk and side is not None and self.image_size is not None:
+        if not self.updating and side is not None and self.image_size is not None:
             self.image_size = None
 
     def cache_refusal(self) -> str | None:

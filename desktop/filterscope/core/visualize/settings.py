@@ -14,14 +14,20 @@ Two presets:
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 
+from filterscope.core.base.settings import (
+    SettingError,
+    Settings,
+    check_declared,
+    declared_from_json,
+    declared_json,
+    like,
+    setting,
+)
 from filterscope.core.visualize.layers import VisualizeError
 
 FILTER, CLASS = "filter", "class"
-STARTS = ("uniform", "gray")
-CLASS_SCORES = ("output", "logit")
 CHAPTER_LR = {FILTER: 0.1, CLASS: 0.01}
 CLEAN_LR = {FILTER: 0.02, CLASS: 0.02}  # in units of the input's range (1, or 255 for VGG16)
 
@@ -81,37 +87,40 @@ class AscentSettings:
         preset: The preset these settings came from.
     """
 
-    steps: int = 500
-    lr: float | None = None
-    start: str = "uniform"
-    jitter: int = 0
-    blur_every: int = 0
-    blur_sigma: float = 1.0
-    decay: float = 0.0
-    tv: float = 0.0
-    octaves: int = 1
-    octave_scale: float = 1.4
-    clip: bool = False
-    class_score: str = "output"
-    seed: int = 0
+    steps: int = setting(500, "Steps", low=1, high=100_000, help="Gradient steps")
+    lr: float | None = setting(
+        None, "Learning rate", kind=float, optional=True, low=0.0, high=1e6, low_open=True,
+        decimals=4, step=0.01, special="the preset's",
+        help="Step size in the model's input units; the chapter's is 0.1 for filters and 0.01 for classes")
+    start: str = setting("uniform", "Start", kind=str,
+                         choices=(("uniform", "random (the chapter's)"), ("gray", "mid-gray")),
+                         help="The picture the ascent starts from")
+    jitter: int = setting(0, "Jitter", low=0, high=64, unit="px", special="Off",
+                          help="Largest random shift, drawn anew each step")
+    blur_every: int = setting(0, "Blur every", low=0, high=100_000, unit="steps", special="Never",
+                              help="Blur the picture every this many steps")
+    blur_sigma: float = setting(1.0, "Blur sigma", low=0.0, high=5.0, unit="px", decimals=2,
+                                help="The blur's Gaussian sigma")
+    decay: float = setting(0.0, "Decay", low=0.0, high=1.0, high_open=True, decimals=4,
+                           help="Pull towards mid-gray each step")
+    tv: float = setting(0.0, "Total variation", low=0.0, high=100.0, decimals=3,
+                        help="Weight of the total-variation gradient against the objective's")
+    octaves: int = setting(1, "Octaves", low=1, high=8, help="Coarse-to-fine stages")
+    octave_scale: float = setting(1.4, "Octave scale", low=1.0, high=4.0, low_open=True, decimals=2,
+                                  help="Size ratio between octaves")
+    clip: bool = setting(False, "Clip", help="Keep pixels in the model's valid input range")
+    class_score: str = setting("output", "Class score", kind=str,
+                               choices=(("output", "the output (the chapter's)"),
+                                        ("logit", "the score before the softmax")),
+                               help="What a class's picture raises")
+    seed: int = setting(0, "Seed", low=0, high=2**32 - 1, help="Seeds the start images and the jitter")
     preset: str = "chapter"
 
     def __post_init__(self) -> None:
-        _check("steps", self.steps, 1, 100_000, whole=True)
-        if self.lr is not None:
-            _check("lr", self.lr, 0.0, 1e6, low_open=True)
-        _check("jitter", self.jitter, 0, 64, whole=True)
-        _check("blur_every", self.blur_every, 0, 100_000, whole=True)
-        _check("blur_sigma", self.blur_sigma, 0.0, 5.0)
-        _check("decay", self.decay, 0.0, 1.0, high_open=True)
-        _check("tv", self.tv, 0.0, 100.0)
-        _check("octaves", self.octaves, 1, 8, whole=True)
-        _check("octave_scale", self.octave_scale, 1.0, 4.0, low_open=True)
-        _check("seed", self.seed, 0, 2**32 - 1, whole=True)
-        if self.start not in STARTS:
-            raise VisualizeError(f"start: one of {', '.join(STARTS)}, not {self.start!r}")
-        if self.class_score not in CLASS_SCORES:
-            raise VisualizeError(f"class_score: one of {', '.join(CLASS_SCORES)}, not {self.class_score!r}")
+        try:
+            check_declared(self)
+        except SettingError as exc:
+            raise VisualizeError(str(exc)) from None
 
     def step_size(self, kind: str, pixel_range: float) -> float:
         """The learning rate for a target kind on a model whose input spans ``pixel_range``."""
@@ -124,18 +133,6 @@ class AscentSettings:
     def to_json(self) -> dict:
         """A JSON-able dict."""
         return asdict(self)
-
-
-def _check(name: str, value: object, low: float, high: float, *, whole: bool = False,
-           low_open: bool = False, high_open: bool = False) -> None:
-    ok = isinstance(value, int) if whole else isinstance(value, (int, float))
-    ok = ok and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        kind = "a whole number" if whole else "a number"
-        raise VisualizeError(f"{name}: must be {kind} from {low:g} to {high:g}"
-                             f"{' (exclusive)' if low_open or high_open else ''}, not {value!r}")
 
 
 PRESETS = {
@@ -158,3 +155,69 @@ def preset(name: str, **changes: object) -> AscentSettings:
         return replace(PRESETS[name], **changes)
     except TypeError as exc:
         raise VisualizeError(f"unknown setting: {exc}") from exc
+
+
+PRESET_TEXT = {"chapter": "chapter: the chapter's recipe",
+               "clean": "clean: jitter, blur, decay, total variation, octaves"}
+
+
+@dataclass
+class VisualizeSettings(Settings):
+    """The Visualise tab's settings as an evented model: the model and layer looked into, and
+    what Start paints with which recipe. A project stores them; choosing a preset resets its
+    steps and learning rate to the preset's.
+
+    Attributes:
+        model: The model's source (a run folder, a ``.keras`` file or ``vgg16``), "" for none.
+        weights: VGG16's weights (``imagenet``, ``random`` or a file); "" for other models.
+        layer: The layer chosen, "" for none yet.
+    """
+
+    model: str = setting("", "Model", kind=str, help="A run folder, a .keras file or vgg16")
+    weights: str = setting("", "Weights", kind=str, help="VGG16's weights: imagenet, random or a file")
+    layer: str = setting("", "Layer", kind=str, help="The layer whose filters are painted")
+    kind: str = setting(FILTER, "Paint", kind=str,
+                        choices=((FILTER, "A filter of the chosen layer"), (CLASS, "An output class")),
+                        help="A filter of the chosen layer, or an output class")
+    filter: int = setting(0, "Filter", low=0, high=65_535, help="The filter of the layer to paint")
+    class_index: int = setting(0, "Class", low=0, high=1_000_000, help="The output class to paint")
+    mosaic: bool = setting(False, "Mosaic of", help="Paint the next filters (or classes) too")
+    mosaic_count: int = setting(16, "Pictures", low=2, high=256, unit="pictures",
+                                help="The next filters (or classes) from the one chosen, optimised "
+                                "together as one batch")
+    preset: str = setting("chapter", "Preset", kind=str, choices=tuple(PRESET_TEXT.items()),
+                          help="The chapter's recipe, or one with regularisers")
+    steps: int = like(AscentSettings, "steps")
+    lr: float | None = like(AscentSettings, "lr")
+    seed: int = like(AscentSettings, "seed")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.events.preset.connect(self._on_preset_changed)
+
+    def _on_preset_changed(self, name: str) -> None:
+        """A preset chosen comes with its own steps and learning rate (not while a project's
+        settings are put back as they were)."""
+        if not self.updating:
+            self.update({"steps": PRESETS[name].steps, "lr": None})
+
+    def ascent(self) -> AscentSettings:
+        """The recipe of a gradient ascent with these settings.
+
+        Raises:
+            VisualizeError: A value the recipe refuses.
+        """
+        return preset(self.preset, steps=self.steps, lr=self.lr, seed=self.seed)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict."""
+        return declared_json(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> VisualizeSettings:
+        """Validate and build; missing keys take their defaults.
+
+        Raises:
+            SettingError: Naming the field at fault.
+        """
+        return cls(**declared_from_json(cls, data))

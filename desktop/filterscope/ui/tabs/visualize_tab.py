@@ -80,7 +80,8 @@ class VisualizeTab(QWidget):
             JobRunner(self)
         self.picker = ModelPickerWidget()
         self.layers = LayerListWidget()
-        self.controls = AscentControlsWidget()
+        self.controls = AscentControlsWidget(state.visualize)
+        self._wanted: tuple[str, str] | None = None  # a project's model, until it is listed
         self.ascent = AscentViewWidget()
         self.probe = ImageProbeWidget()
         self.weights = WeightsViewWidget()
@@ -142,6 +143,7 @@ class VisualizeTab(QWidget):
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
+        self._state.visualize.events.model.connect(self._on_settings_model_changed)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -166,11 +168,25 @@ class VisualizeTab(QWidget):
         self._runs_stale = False
         self.runs_runner.start(saved_runs, self._state.runs_dir)
 
+    def _on_settings_model_changed(self) -> None:
+        """A project's model is opened as soon as the picker lists it (a user's choice in the
+        picker sets the field itself, as it opens the model)."""
+        settings = self._state.visualize
+        if not settings.updating or not settings.model:
+            return
+        self._wanted = (settings.model, settings.weights)
+        if self.picker.select(*self._wanted):
+            self._wanted = None
+            self.picker.choose(settings.model, settings.weights)
+
     @Slot(object)
     def _on_runs_listed(self, found: SavedRuns) -> None:
         self.picker.set_runs(found.runs, self._state.runs_dir)
         fresh, self._just_trained = self._just_trained, None
-        if fresh is not None and self.picker.select(fresh):
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None and self.picker.select(*wanted):
+            self.picker.choose(*wanted)
+        elif fresh is not None and self.picker.select(fresh):
             self.picker.choose(fresh)  # the run just trained is what the user wants to see
         elif self._model is None and not self.load_runner.is_running() and found.runs:
             self.picker.choose(found.runs[-1].run_dir)
@@ -188,6 +204,8 @@ class VisualizeTab(QWidget):
 
     @Slot(str, str, int)
     def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:
+        settings = self._state.visualize
+        settings.model, settings.weights = str(source), weights  # one by one: not a project's restore
         self.picker.show_loading()
         self.load_runner.start(open_model, source, weights=weights, size=size)
 
@@ -202,7 +220,10 @@ class VisualizeTab(QWidget):
         loaded = opened.session.loaded
         self.picker.show_loaded(loaded, None if opened.classes is None else len(opened.classes))
         self.controls.set_classes(opened.classes, opened.classes_note)
+        wanted = self._state.visualize.layer  # the layer chosen before (a project's, the last model's)
         self.layers.set_layers(opened.layers)
+        if wanted:
+            self.layers.select(wanted)
         self.sig_status.emit(f"Visualise: {loaded.name} loaded")
 
     @Slot(str)
@@ -213,6 +234,7 @@ class VisualizeTab(QWidget):
 
     @Slot(object)
     def _on_layer_changed(self, layer: LayerInfo) -> None:
+        self._state.visualize.layer = layer.name
         self.controls.set_layer(layer)
         self._refresh_page()
 
@@ -235,7 +257,7 @@ class VisualizeTab(QWidget):
         if self._model is None or self.controls.problem() is not None:
             return
         try:
-            settings, target = self.controls.settings(), self.controls.target()
+            settings, target = self._state.visualize.ascent(), self.controls.target()
         except VisualizeError as exc:
             self.ascent.caption.setText(str(exc))
             return
@@ -326,7 +348,7 @@ class VisualizeTab(QWidget):
         problem = self.controls.problem()
         try:
             text = f"# {problem}" if problem else \
-                ascent_code(self._model.session, self.controls.target(), self.controls.settings())
+                ascent_code(self._model.session, self.controls.target(), self._state.visualize.ascent())
         except VisualizeError as exc:
             text = f"# {exc}"
         self.code.setPlainText(text)

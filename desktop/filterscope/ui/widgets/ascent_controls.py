@@ -1,5 +1,6 @@
 """What to paint and how: a filter of the chosen layer or an output class, one picture or a
-mosaic, the recipe (preset, steps, learning rate, seed), and Start, Stop, Save PNG."""
+mosaic, the recipe (preset, steps, learning rate, seed), and Start, Stop, Save PNG. The controls
+are bound to the Visualise tab's :class:`~filterscope.core.visualize.settings.VisualizeSettings`."""
 
 from __future__ import annotations
 
@@ -18,44 +19,35 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.visualize.layers import LayerInfo
-from filterscope.core.visualize.settings import CLASS, FILTER, PRESETS, AscentSettings, Target, preset
-
-PRESET_TEXT = {"chapter": "chapter: the chapter's recipe",
-               "clean": "clean: jitter, blur, decay, total variation, octaves"}
+from filterscope.core.visualize.settings import CLASS, FILTER, Target, VisualizeSettings
+from filterscope.ui.binding import bind, control_for, setting_of
 
 
 class AscentControlsWidget(QWidget):
-    """The controls of a gradient ascent; sig_changed when what Start would do changes."""
+    """The controls of a gradient ascent, bound to a VisualizeSettings; sig_changed when what
+    Start would do changes."""
 
     sig_changed = Signal()
-    """A setting changed."""
+    """A setting changed (or the layer, or the classes)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: VisualizeSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         self._layer: LayerInfo | None = None
         self._classes: list[str] | None = None
         self._classes_note = "Load a model first."
         self.kind_combo = QComboBox()
-        self.kind_combo.addItem("A filter of the chosen layer", FILTER)
-        self.kind_combo.addItem("An output class", CLASS)
-        self.filter_spin = QSpinBox(minimum=0, maximum=0)
+        self.filter_spin = QSpinBox()
         self.class_combo = QComboBox(editable=True)
         self.class_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.class_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         self.class_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.mosaic_box = QCheckBox("Mosaic of")
-        self.mosaic_spin = QSpinBox(minimum=2, maximum=256, value=16, suffix=" pictures")
-        self.mosaic_spin.setToolTip("The next filters (or classes) from the one chosen, optimised "
-                                    "together as one batch")
+        self.mosaic_box = QCheckBox()
+        self.mosaic_spin = QSpinBox()
         self.preset_combo = QComboBox()
-        for name in PRESETS:
-            self.preset_combo.addItem(PRESET_TEXT.get(name, name), name)
-        self.steps_spin = QSpinBox(minimum=1, maximum=100_000, value=PRESETS["chapter"].steps)
-        self.lr_spin = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=1000.0, singleStep=0.01)
-        self.lr_spin.setSpecialValueText("the preset's")
-        self.lr_spin.setToolTip("Step size in the model's input units; the chapter's is 0.1 for "
-                                "filters and 0.01 for classes")
-        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.steps_spin = QSpinBox()
+        self.lr_spin = QDoubleSpinBox()
+        self.seed_spin = control_for(setting_of(settings, "seed"))
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Paint a new picture (one being painted is stopped)")
         self.stop_button = QPushButton("Stop")
@@ -63,14 +55,13 @@ class AscentControlsWidget(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self._build_layout()
-        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
-        self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
-        for spin in (self.filter_spin, self.mosaic_spin, self.steps_spin, self.seed_spin):
-            spin.valueChanged.connect(self.sig_changed)
-        self.lr_spin.valueChanged.connect(self.sig_changed)
-        self.class_combo.currentIndexChanged.connect(self.sig_changed)
-        self.mosaic_box.toggled.connect(self.sig_changed)
-        self._on_kind_changed()
+        for widget, name in ((self.kind_combo, "kind"), (self.filter_spin, "filter"),
+                             (self.class_combo, "class_index"), (self.mosaic_box, "mosaic"),
+                             (self.mosaic_spin, "mosaic_count"), (self.preset_combo, "preset"),
+                             (self.steps_spin, "steps"), (self.lr_spin, "lr"), (self.seed_spin, "seed")):
+            bind(widget, settings, name, self._on_binding_error)
+        settings.events.connect(self._on_settings_changed)
+        self._on_settings_changed()
 
     def _build_layout(self) -> None:
         form = QFormLayout(self)
@@ -95,7 +86,7 @@ class AscentControlsWidget(QWidget):
 
     def kind(self) -> str:
         """``filter`` or ``class``."""
-        return self.kind_combo.currentData()
+        return self.settings.kind
 
     def set_layer(self, layer: LayerInfo | None) -> None:
         """The layer whose filters Start paints (its filter count bounds the filter index)."""
@@ -109,44 +100,42 @@ class AscentControlsWidget(QWidget):
         self._classes, self._classes_note = names, note or "The model has no classes."
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
-        self.class_combo.addItems([f"{i}: {name}" for i, name in enumerate(names or [])])
+        for i, name in enumerate(names or []):
+            self.class_combo.addItem(f"{i}: {name}", i)
+        self.class_combo.setCurrentIndex(self.class_combo.findData(self.settings.class_index))
         self.class_combo.blockSignals(False)
         self.kind_combo.model().item(1).setEnabled(bool(names))
         if not names and self.kind() == CLASS:
-            self.kind_combo.setCurrentIndex(0)
+            self.settings.kind = FILTER
         self.sig_changed.emit()
 
     def problem(self) -> str | None:
         """Why Start cannot paint with these settings, or None."""
         if self.kind() == CLASS:
-            return None if self._classes else self._classes_note
+            if not self._classes:
+                return self._classes_note
+            return None if self.settings.class_index < len(self._classes) else \
+                f"The model has {len(self._classes)} classes: choose one of them."
         if self._layer is None:
             return "Load a model and choose a layer."
         if not self._layer.conv:
             return (f"{self._layer.name} ({self._layer.kind}) is not a convolution: choose one (in "
                     "bold) to paint its filters.")
+        if self.settings.filter >= (self._layer.channels or 0):
+            return f"{self._layer.name} has {self._layer.channels} filters: choose one of them."
         return None
 
     def target(self) -> Target:
         """What Start paints: the filter (or class) chosen, or a mosaic from it on."""
+        settings = self.settings
         if self.kind() == CLASS:
-            first, count = max(self.class_combo.currentIndex(), 0), len(self._classes or [])
+            first, count = settings.class_index, len(self._classes or [])
         else:
-            first, count = self.filter_spin.value(), self._layer.channels or 0
-        last = min(first + self.mosaic_spin.value(), count) if self.mosaic_box.isChecked() else first + 1
+            first, count = settings.filter, self._layer.channels or 0
+        last = min(first + settings.mosaic_count, count) if settings.mosaic else first + 1
         indices = range(first, max(last, first + 1))
         return Target.classes(list(indices)) if self.kind() == CLASS else \
             Target.filters(self._layer.name, indices)
-
-    def settings(self) -> AscentSettings:
-        """The recipe shown.
-
-        Raises:
-            VisualizeError: A value the recipe refuses.
-        """
-        lr = self.lr_spin.value() or None
-        return preset(self.preset_combo.currentData(), steps=self.steps_spin.value(), lr=lr,
-                      seed=self.seed_spin.value())
 
     def set_running(self, running: bool) -> None:
         """Start while idle (and the settings can paint), Stop while painting."""
@@ -155,16 +144,14 @@ class AscentControlsWidget(QWidget):
         self.stop_button.setEnabled(running)
         self.hint.setText(problem or "")
 
+    def _on_binding_error(self, _path: str, message: str) -> None:
+        if message:
+            self.hint.setText(message)
+
     @Slot()
-    def _on_kind_changed(self) -> None:
+    def _on_settings_changed(self) -> None:
         filters = self.kind() == FILTER
         self._form.setRowVisible(self.filter_spin, filters)
         self._form.setRowVisible(self.class_combo, not filters)
         self.mosaic_spin.setSuffix(" filters" if filters else " classes")
-        self.sig_changed.emit()
-
-    @Slot()
-    def _on_preset_changed(self) -> None:
-        self.steps_spin.setValue(PRESETS[self.preset_combo.currentData()].steps)
-        self.lr_spin.setValue(0.0)
         self.sig_changed.emit()
