@@ -273,16 +273,22 @@ def test_the_code_page_shows_the_ascent_start_would_run(qtbot, tab, mnist_run) -
     assert "INDICES = tf.constant([4])" in tab.code.toPlainText()
 
 
-def test_a_projects_model_and_layer_are_opened_again(qtbot, state, mnist_run: Path) -> None:
+def test_a_projects_model_and_layer_are_opened_again(qtbot, state, mnist_run: Path, tmp_path) -> None:
     """Settings put back (a project's) name the model and layer: the tab opens that model as
     soon as its runs are listed and chooses that layer, not the newest run's first one."""
-    other = mnist_run.parent / "copy-of-the-run"
-    shutil.copytree(mnist_run, other)
-    state.visualize.update({"model": str(mnist_run), "layer": "block2_conv", "filter": 5})
+    import os
+
+    runs = tmp_path / "runs"
+    wanted, newest = runs / "wanted-run", runs / "newest-run"
+    for i, folder in enumerate((wanted, newest)):
+        shutil.copytree(mnist_run, folder)
+        os.utime(folder / "run.json", (1_900_000_000 + i, 1_900_000_000 + i))
+    state.set_runs_dir(runs)
+    state.visualize.update({"model": str(wanted), "layer": "block2_conv", "filter": 5})
     tab = VisualizeTab(state)
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
-    assert tab.session().loaded.name == mnist_run.name  # not the newest run, the project's
+    assert tab.session().loaded.name == wanted.name  # not the newest run: the project's
     assert tab.layers.current().name == "block2_conv" and tab.controls.filter_spin.value() == 5
     assert tab.controls.problem() is None

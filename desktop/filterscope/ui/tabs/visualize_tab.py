@@ -81,7 +81,8 @@ class VisualizeTab(QWidget):
         self.picker = ModelPickerWidget()
         self.layers = LayerListWidget()
         self.controls = AscentControlsWidget(state.visualize)
-        self._wanted: tuple[str, str] | None = None  # a project's model, until it is listed
+        settings = state.visualize  # a project's model (set before this tab), until it is listed
+        self._wanted = (settings.model, settings.weights) if settings.model else None
         self.ascent = AscentViewWidget()
         self.probe = ImageProbeWidget()
         self.weights = WeightsViewWidget()
