@@ -132,13 +132,8 @@ def colour_folder(root: Path, side: int) -> Path:
     return root
 
 
-@pytest.mark.parametrize("source, shape", [("builtin:mnist", (28, 28, 1)), ("photos", (224, 224, 3))])
-def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, source, shape) -> None:
-    """Digits stay 28x28x1 and 224 px photos stay 224 px: the tab shows the pipeline's batch, not
-    a fixed 150x150x3 of its own."""
-    if source == "photos":
-        source = str(colour_folder(tmp_path / "cars", 224))
-    dataset = open_source(source, report=NullReport(), cancel=threading.Event())
+def model_view_on(qtbot, dataset) -> tuple[AppState, AugmentTab]:
+    """A shown tab whose model view has shown a batch of ``dataset``."""
     state = AppState()
     tab = AugmentTab(state)
     qtbot.addWidget(tab)
@@ -146,6 +141,17 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     tab.show()
     with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
         state.set_dataset(dataset)
+    return state, tab
+
+
+@pytest.mark.parametrize("source, shape", [("builtin:mnist", (28, 28, 1)), ("photos", (224, 224, 3))])
+def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, source, shape) -> None:
+    """Digits stay 28x28x1 and 224 px photos stay 224 px: the tab shows the pipeline's batch, not
+    a fixed 150x150x3 of its own."""
+    if source == "photos":
+        source = str(colour_folder(tmp_path / "cars", 224))
+    dataset = open_source(source, report=NullReport(), cancel=threading.Event())
+    state, tab = model_view_on(qtbot, dataset)
     assert tab.model_row.count() == 4
     assert f"float32 (4, {shape[0]}, {shape[1]}, {shape[2]})" in tab.model_caption.text()
     assert f"the model's input is {shape}" in tab.model_caption.text()
@@ -167,13 +173,7 @@ def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -
     batch the base is fed, and the pictures as RGB again, not a fixed 1/255 of its own."""
     dataset = open_source(str(colour_folder(tmp_path / "cars", 64)), report=NullReport(),
                           cancel=threading.Event())
-    state = AppState()
-    tab = AugmentTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
-    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
-        state.set_dataset(dataset)
+    state, tab = model_view_on(qtbot, dataset)
     assert "rescale 1/255" in tab.pipeline_label.text()
     with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
         state.train.choose_template("mobilenetv2")
