@@ -32,6 +32,7 @@ from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset, scan_folder
 from filterscope.core.data.images import IMAGE_SUFFIXES, ImageReadError, read_image
+from filterscope.core.data.source import Source
 from filterscope.core.masking.colordist import MaskParams, MaskResult, apply_mask, colour_table
 
 MANIFEST = "filterscope-mask.json"
@@ -64,7 +65,7 @@ class MaskBatchResult:
     path."""
 
     out: str
-    source: str
+    source: Source
     params: dict
     total: int = 0
     written: int = 0
@@ -75,7 +76,7 @@ class MaskBatchResult:
     def to_json(self) -> dict:
         """A JSON-able dict: the fields, and ``mean_kept`` over this run's images (None if none)."""
         mean = float(np.mean([i["kept"] for i in self.images])) if self.images else None
-        return {**asdict(self), "mean_kept": mean}
+        return {**asdict(self), "source": self.source.to_json(), "mean_kept": mean}
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -113,14 +114,14 @@ def mask_file(src: str | os.PathLike, dst: str | os.PathLike, params: MaskParams
     return result
 
 
-def _previous_outputs(out_dir: Path, source: str, params: MaskParams) -> dict[str, str]:
+def _previous_outputs(out_dir: Path, source: Source, params: MaskParams) -> dict[str, str]:
     """The outputs an earlier run of the same job recorded; refuses a folder it cannot take over."""
     manifest = out_dir / MANIFEST
     if manifest.is_file():
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             outputs = dict(data["outputs"])
-            same = (data["source"] == source  # a preset's name does not change a pixel
+            same = (data["source"] == source.to_json()  # a preset's name does not change a pixel
                     and dict(data["params"], name="") == dict(params.to_json(), name=""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{manifest} cannot be read ({exc}); choose a new output folder") from exc
@@ -168,7 +169,7 @@ def _prepare(dataset: Dataset, out_dir: Path, params: MaskParams) -> dict[str, s
             for stale in (out_dir / cls).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):  # left by a killed process
                 stale.unlink()
         atomic_write_json(out_dir / MANIFEST, {"format": "filterscope-mask", "version": 1, "source":
-                                               dataset.source, "params": params.to_json(), "outputs": plan})
+                                               dataset.source.to_json(), "params": params.to_json(), "outputs": plan})
     except OSError as exc:
         raise MaskBatchError(f"{out_dir}: cannot prepare the output folder ({exc.strerror or exc})") from exc
     return plan
