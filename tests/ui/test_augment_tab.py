@@ -10,6 +10,7 @@ import pytest
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.base.opencv import cv2
+from filterscope.core.data.source import Source
 from filterscope.core.data.sources import open_source
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import preview_batch
@@ -135,7 +136,7 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     a fixed 150x150x3 of its own."""
     if source == "photos":
         source = str(colour_folder(tmp_path / "cars", 224))
-    dataset = open_source(source, report=NullReport(), cancel=threading.Event())
+    dataset = open_source(Source.parse(source, bare=True), report=NullReport(), cancel=threading.Event())
     state = AppState()
     tab = AugmentTab(state)
     qtbot.addWidget(tab)

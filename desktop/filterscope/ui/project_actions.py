@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from filterscope.core.project.project import DEFAULT_DATASET, Project
+from filterscope.core.data.source import DEFAULT_SOURCE
+from filterscope.core.project.project import Project
 from filterscope.core.project.store import load_project, new_autosave_path, save_project
 from filterscope.core.project.versions import ProjectError
 from filterscope.ui.project_dialogs import ProjectDialogs
@@ -44,9 +45,9 @@ class ProjectActions(QObject):
         self._fresh = True  # until the first dataset opens, an untitled project is unchanged
         self._autosave_file: Path | None = None
         # What a new project looks like: the tabs' own settings, before anything is opened.
-        self._blank = Project(DEFAULT_DATASET, None, self.bridge.mask_tab.params, False,
+        self._blank = Project(DEFAULT_SOURCE, None, self.bridge.mask_tab.params, False,
                               self.bridge.augment_tab.chain(), False,
-                              self.bridge.train_tab.training_settings(DEFAULT_DATASET), state.runs_dir)
+                              self.bridge.train_tab.training_settings(DEFAULT_SOURCE), state.runs_dir)
         self._add_actions(menu)
         self._check_timer = QTimer(self, singleShot=True, interval=0)  # one check per burst
         self._check_timer.timeout.connect(self.refresh_title)

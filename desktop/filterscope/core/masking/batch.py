@@ -62,10 +62,11 @@ class MaskBatchResult:
     """What a batch job did: ``total`` images, ``skipped`` (there from an earlier run), ``failed``
     (``{"path", "reason"}``: images that could not be read, the scan's skipped files included, or
     whose output could not be written), ``images`` written (``{"path", "kept"}``), both sorted by
-    path."""
+    path. ``source`` is what was masked, as JSON holds it: the dataset's source text, or
+    ``file:<path>`` for one image."""
 
     out: str
-    source: Source
+    source: str
     params: dict
     total: int = 0
     written: int = 0
@@ -76,7 +77,7 @@ class MaskBatchResult:
     def to_json(self) -> dict:
         """A JSON-able dict: the fields, and ``mean_kept`` over this run's images (None if none)."""
         mean = float(np.mean([i["kept"] for i in self.images])) if self.images else None
-        return {**asdict(self), "source": self.source.to_json(), "mean_kept": mean}
+        return {**asdict(self), "mean_kept": mean}
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -209,7 +210,7 @@ def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParam
     plan = _prepare(dataset, out_dir, params)
     unread = [{"path": p.path, "reason": p.reason} for p in dataset.problems  # the scan skipped them
               if p.kind not in _NOT_FAILURES and PurePosixPath(p.path).suffix.lower() in IMAGE_SUFFIXES]
-    result = MaskBatchResult(str(out_dir), dataset.source, params.to_json(), len(dataset) + len(unread),
+    result = MaskBatchResult(str(out_dir), dataset.source.to_json(), params.to_json(), len(dataset) + len(unread),
                              failed=unread)
     todo = [i for i, key in enumerate(dataset.keys) if not _complete(out_dir / plan[key])]
     colour_table(params)  # build the lookup table once, before the threads need it
