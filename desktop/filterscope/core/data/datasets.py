@@ -21,7 +21,7 @@ import numpy as np
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.folder_layout import SUBSETS, DatasetError, Problem, list_folder
 from filterscope.core.data.images import ImageReadError, probe_image, read_image, to_rgb
-from filterscope.core.data.source import BuiltinSource, FolderSource
+from filterscope.core.data.source import DatasetSource, FolderSource
 
 IMBALANCE_RATIO = 3.0
 
@@ -47,7 +47,7 @@ class Dataset:
     """
 
     name: str
-    source: FolderSource | BuiltinSource
+    source: DatasetSource
     classes: list[str]
     keys: list[str]
     labels: np.ndarray

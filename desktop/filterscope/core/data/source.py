@@ -139,6 +139,9 @@ class ManifestSource(Source):
         return self.path
 
 
+DatasetSource = FolderSource | BuiltinSource
+"""What a dataset, its split and a project name: not a manifest (it names one of these itself)."""
+
 _KINDS = {cls.kind: cls for cls in (FolderSource, BuiltinSource, ManifestSource)}
 
 DEFAULT_SOURCE = BuiltinSource("mnist")  # what the app and a new project open: digits that ship with it

@@ -20,7 +20,7 @@ from filterscope import __version__
 from filterscope.core.base.fileio import atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.source import BuiltinSource, FolderSource, Source, SourceError
+from filterscope.core.data.source import DatasetSource, Source, SourceError
 
 MANIFEST_VERSION = 1
 
@@ -46,7 +46,7 @@ class SplitManifest:
         warnings: Classes that could not give what was asked, in plain words.
     """
 
-    source: FolderSource | BuiltinSource
+    source: DatasetSource
     classes: list[str]
     method: str
     value: float
@@ -258,7 +258,7 @@ def manifest_from_json(data: object) -> SplitManifest:
     return manifest
 
 
-def dataset_source(text: object) -> FolderSource | BuiltinSource:
+def dataset_source(text: object) -> DatasetSource:
     """The dataset a manifest's stored ``source`` names.
 
     Raises:
@@ -268,7 +268,7 @@ def dataset_source(text: object) -> FolderSource | BuiltinSource:
         source = Source.parse(text)
     except SourceError as exc:
         raise SplitError(f"source: {exc}") from exc
-    if not isinstance(source, (FolderSource, BuiltinSource)):
+    if not isinstance(source, DatasetSource):
         raise SplitError(f"source: a split is made of a folder or a built-in dataset, not {source}")
     return source
 
@@ -301,7 +301,7 @@ def split_to_json(manifest: SplitManifest) -> dict:
                         for s in ("train", "val")}}
 
 
-def split_from_json(source: FolderSource | BuiltinSource, data: object) -> SplitManifest:
+def split_from_json(source: DatasetSource, data: object) -> SplitManifest:
     """The manifest of a split recorded by :func:`split_to_json`, for the dataset ``source``.
 
     Raises:

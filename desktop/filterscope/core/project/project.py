@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from filterscope import __version__
 from filterscope.core.augment.chain import ChainSpec
-from filterscope.core.data.source import BuiltinSource, FolderSource, Source
+from filterscope.core.data.source import BuiltinSource, DatasetSource, FolderSource, Source
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
@@ -150,7 +150,7 @@ class Project:
         runs: The run folders trained in the project, oldest first.
     """
 
-    dataset: FolderSource | BuiltinSource
+    dataset: DatasetSource
     split: SplitManifest | None = None
     mask: MaskParams | None = None
     use_mask: bool = False
@@ -161,7 +161,7 @@ class Project:
     runs: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.dataset, (FolderSource, BuiltinSource)):
+        if not isinstance(self.dataset, DatasetSource):
             raise ProjectError(f"dataset: must be a built-in dataset or a folder, not {self.dataset}")
         if self.split is not None and self.split.source != self.dataset:
             raise ProjectError(f"split: made for {self.split.source}, not for {self.dataset}")
@@ -231,7 +231,7 @@ class Project:
                    tuple(resolve(run, base, "runs.runs") for run in listed))
 
 
-def _dataset_source(stored: object, base: Path) -> FolderSource | BuiltinSource:
+def _dataset_source(stored: object, base: Path) -> DatasetSource:
     """The dataset a project file names, a folder inside ``base`` stored relative to it."""
     if not isinstance(stored, str):
         raise ProjectError(f"dataset.source: must be text, not {stored!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from filterscope.core.data.source import DEFAULT_SOURCE, BuiltinSource, FolderSource, Source, SourceError
+from filterscope.core.data.source import DEFAULT_SOURCE, DatasetSource, FolderSource, Source, SourceError
 
 PROJECT_KIND = "filterscope-project"
 FORMAT_VERSION = 2
@@ -57,7 +57,7 @@ def _v1_source(text: str | None) -> Source:
     if text is None:
         return DEFAULT_SOURCE
     source = Source.parse_or_none(text)
-    if isinstance(source, (FolderSource, BuiltinSource)):
+    if isinstance(source, DatasetSource):
         return source
     try:
         return FolderSource(text)
