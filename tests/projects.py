@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.project import Project
@@ -22,7 +23,7 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
     ``version`` changes the chain's name (``v<version>``), the epochs and a mask threshold;
     ``per_class`` sets the split's size (a big one makes a big file).
     """
-    source = f"folder:{root / 'photos'}"
+    source = FolderSource(str(root / "photos"))
     classes = ["Charlock", "Maize", "Ünïcødé 植物"]
     train = {c: [f"{c}/{i:06d}.png" for i in range(per_class)] for c in classes}
     val = {c: [f"{c}/v{i:06d}.png" for i in range(max(per_class // 5, 1))] for c in classes}

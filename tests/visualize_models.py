@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource
 
 RUN_NAME = "mnist-1-epoch"
 N_TRAIN, N_VAL = 600, 100
@@ -24,7 +25,7 @@ def train_mnist_run(out_dir: Path) -> Path:
     from filterscope.core.training.runs import RunSpec
     from filterscope.core.training.train import train
 
-    digits = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    digits = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     chosen = np.random.default_rng(0).permutation(len(digits))[:N_TRAIN + N_VAL]
     x = digits.pixels[chosen].reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
     y = digits.labels[chosen].astype(np.int32)
@@ -44,7 +45,7 @@ def mnist_digit(label: int) -> np.ndarray:
     """A built-in MNIST digit of class ``label`` (28x28 uint8), from the end of the set."""
     from filterscope.core.data.sources import open_source
 
-    digits = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    digits = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     return digits.pixels[np.flatnonzero(digits.labels == label)[-1]]
 
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from filterscope import __version__
+from filterscope.core.data.source import DEFAULT_SOURCE, Source, SourceError
 from filterscope.selftest import FLAG as SELF_TEST_FLAG
 from filterscope.ui.main_window import MainWindow, TabFactory
 from filterscope.ui.resources import icon
@@ -23,8 +24,6 @@ from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
-
-DEFAULT_SOURCE = "builtin:mnist"
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
 TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab, TrainTab, VisualizeTab, ResultsTab,
@@ -39,7 +38,10 @@ def make_settings() -> QSettings:
 def create_window(settings: QSettings | None = None) -> MainWindow:
     """Build the main window and schedule opening the last (or the default) dataset."""
     window = MainWindow(TABS, settings or make_settings())
-    source = str(window.settings.value("dataset/last", DEFAULT_SOURCE))
+    try:  # the settings hold what open_source once took: a source, perhaps a bare path
+        source = Source.parse(str(window.settings.value("dataset/last", DEFAULT_SOURCE.to_json())), bare=True)
+    except SourceError:
+        source = DEFAULT_SOURCE
     dataset_tab = window.findChild(DatasetTab)
     QTimer.singleShot(0, lambda: dataset_tab.open_initial(source, DEFAULT_SOURCE))
     return window

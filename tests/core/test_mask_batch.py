@@ -16,6 +16,7 @@ import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport, never_cancel
 from filterscope.core.data.datasets import Dataset, scan_folder
 from filterscope.core.data.images import read_image
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.masking.batch import (
     MANIFEST,
     MaskBatchError,
@@ -121,7 +122,7 @@ def test_masks_a_folder_into_the_same_layout(source, tmp_path: Path, output: str
     assert report.progress_calls[-1][0] == 1.0
     json.dumps(result.to_json())
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    assert manifest["params"] == params.to_json() and manifest["source"] == dataset.source
+    assert manifest["params"] == params.to_json() and manifest["source"] == dataset.source.to_json()
     assert manifest["outputs"] == {k: EXPECTED_NAMES[k] for k in dataset.keys if k in EXPECTED_NAMES} | {
         "weeds/truncated.png": "weeds/truncated.png"}
 
@@ -185,7 +186,7 @@ def test_cancel_at_a_random_point_leaves_complete_files_and_resumes(source, tmp_
 def test_cancel_is_prompt_on_a_long_job(tmp_path: Path) -> None:
     n = 400
     pixels = np.stack([leafy(i, 32, 32) for i in range(8)] * (n // 8))
-    dataset = Dataset("mem", "builtin:test", ["a"], [f"train/{i}" for i in range(n)],
+    dataset = Dataset("mem", BuiltinSource("test"), ["a"], [f"train/{i}" for i in range(n)],
                       np.zeros(n, np.int32), np.full((n, 2), 32, np.int32), pixels=pixels)
     cancel = threading.Event()
     report = RecordingReport()
@@ -200,7 +201,7 @@ def test_cancel_is_prompt_on_a_long_job(tmp_path: Path) -> None:
 
 def test_in_memory_dataset_uses_keys_as_names(tmp_path: Path) -> None:
     pixels = np.stack([leafy(1, 16, 16), leafy(2, 16, 16)])
-    dataset = Dataset("mem", "builtin:test", ["0", "1"], ["train/0", "test/0"],
+    dataset = Dataset("mem", BuiltinSource("test"), ["0", "1"], ["train/0", "test/0"],
                       np.array([0, 1], np.int32), np.full((2, 2), 16, np.int32), pixels=pixels)
     result = mask_dataset(dataset, tmp_path / "out", CHAPTER, report=NullReport(), cancel=never_cancel())
     assert result.written == 2
@@ -250,7 +251,7 @@ def test_out_around_the_source_never_writes_into_it(tmp_path: Path) -> None:
     (root / "clover").mkdir(parents=True)
     Image.fromarray(leafy(1)).save(root / "clover" / "a.png")
     dataset = scan_folder(root, report=NullReport(), cancel=never_cancel())
-    (out / MANIFEST).write_text(json.dumps({"source": dataset.source, "params": CHAPTER.to_json(),
+    (out / MANIFEST).write_text(json.dumps({"source": dataset.source.to_json(), "params": CHAPTER.to_json(),
                                             "outputs": {}}), encoding="utf-8")
     before = tree_digest(root)
     with pytest.raises(ValueError, match="inside the dataset folder"):

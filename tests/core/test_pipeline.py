@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split, save_manifest
 from filterscope.core.training import data_plan, pipeline
@@ -127,7 +128,7 @@ def test_mnist_is_one_channel_in_unit_range_and_follows_the_split() -> None:
     assert inputs.input_shape == (28, 28, 1) and inputs.classes == [str(d) for d in range(10)]
     assert (inputs.n_train, inputs.n_val) == (4000, 1000) and not inputs.cached
     assert report.progress_calls[-1][0] == 1.0
-    dataset = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    dataset = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     split = make_split(dataset, val_fraction=0.2, seed=3)
     index = {key: i for i, key in enumerate(dataset.keys)}
     # Validation keeps the split's order: class by class, the manifest's keys in order.
@@ -148,7 +149,7 @@ def test_mnist_is_one_channel_in_unit_range_and_follows_the_split() -> None:
 
 
 def test_mnist_through_a_manifest_file(tmp_path: Path) -> None:
-    dataset = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    dataset = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     path = save_manifest(make_split(dataset, val_per_class=12, seed=1), tmp_path / "split.json")
     for spec in (DataSpec(f"manifest:{path}"), DataSpec("builtin:mnist", manifest=str(path))):
         inputs = build(spec, batch_size=500)
@@ -313,7 +314,7 @@ def test_one_class_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_manifest_for_another_dataset_or_with_files_gone(folder: Path, tmp_path: Path) -> None:
     other = _tiny(tmp_path / "other", {"a": 3, "b": 3})
-    split = make_split(open_source(str(other), report=NullReport(), cancel=threading.Event()),
+    split = make_split(open_source(FolderSource(str(other)), report=NullReport(), cancel=threading.Event()),
                        val_fraction=0.3)
     path = save_manifest(split, tmp_path / "split.json")
     with pytest.raises(PipelineError, match=r"manifest: .*split\.json was made for folder:.*other"):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import SplitManifest, save_manifest
 from filterscope.core.masking.colordist import builtin_preset
@@ -50,7 +51,7 @@ def photo_folder(root: Path, height: int, width: int, per_class: int = 3) -> Pat
 
 def cases(tmp_path: Path, kind: str):
     if kind == "digits":
-        dataset = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+        dataset = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
         manifest = small_split(dataset, 2, tmp_path / "split.json")
         chain = builtin_chain("keras").to_json()
         return dataset, DataSpec(f"manifest:{manifest}", seed=3, chain=chain), (28, 28, 1)
@@ -62,7 +63,7 @@ def cases(tmp_path: Path, kind: str):
     else:
         root = photo_folder(tmp_path / "cars", 900, 1200)
         spec = DataSpec(str(root), seed=11, chain=builtin_chain("chapter").to_json())
-    dataset = open_source(str(root), report=NullReport(), cancel=threading.Event())
+    dataset = open_source(FolderSource(str(root)), report=NullReport(), cancel=threading.Event())
     return dataset, spec, {"photos-224": (224, 224, 3), "large": (113, 150, 3)}[kind]
 
 
@@ -96,7 +97,7 @@ def test_a_chosen_size_and_repeated_items(tmp_path: Path) -> None:
 
 def test_unreadable_choices_are_named(tmp_path: Path) -> None:
     root = photo_folder(tmp_path / "set", 64, 64)
-    dataset = open_source(str(root), report=NullReport(), cancel=threading.Event())
+    dataset = open_source(FolderSource(str(root)), report=NullReport(), cancel=threading.Event())
     (root / dataset.keys[0]).write_bytes(b"\xff\xd8 not a jpeg any more")  # damaged after the scan
     with pytest.raises(PipelineError, match="none of the chosen images could be read"):
         preview_batch(dataset, DataSpec(str(root)), [0, 0], report=NullReport(), cancel=threading.Event())
@@ -113,7 +114,7 @@ def test_the_input_size_comes_from_the_images_whose_size_is_known() -> None:
     from filterscope.core.data.datasets import Dataset
 
     sizes = np.array([[0, 0]] * 5 + [[300, 200]] * 2, np.int32)
-    dataset = Dataset("odd", "folder:/nowhere", ["a", "b"], [f"a/{i}.jpg" for i in range(7)],
+    dataset = Dataset("odd", FolderSource("/nowhere"), ["a", "b"], [f"a/{i}.jpg" for i in range(7)],
                       np.array([0, 1] * 3 + [0], np.int32), sizes)
     assert input_shape(dataset) == (100, 150, 3)  # 200 x 300 photos fitted to 150 px
     assert dataset.size_summary()["most_common"] == [300, 200]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from filterscope.core.data.source import DEFAULT_SOURCE, FolderSource
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.project import Project
 from filterscope.core.project.store import load_project, save_project
@@ -43,7 +44,7 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
     assert moved == sample_project(tmp_path / "b")
-    assert moved.split.source == moved.dataset == f"folder:{tmp_path / 'b' / 'photos'}"
+    assert moved.split.source == moved.dataset == FolderSource(str(tmp_path / 'b' / 'photos'))
     assert moved.missing_dataset() is None
 
 
@@ -58,7 +59,7 @@ def test_paths_outside_the_project_folder_stay_absolute(tmp_path: Path) -> None:
 
 
 def test_a_builtin_dataset_and_a_project_without_optional_parts(tmp_path: Path) -> None:
-    project = Project("builtin:mnist")
+    project = Project(DEFAULT_SOURCE)
     save_project(tmp_path / "p.fsproj", project)
     assert load_project(tmp_path / "p.fsproj") == project
     assert project.missing_dataset() is None and project.dataset_folder() is None
@@ -72,7 +73,7 @@ def test_a_moved_dataset_is_reported_and_relocated(tmp_path: Path) -> None:
     loaded = load_project(tmp_path / "p.fsproj")
     assert loaded.missing_dataset() == tmp_path / "old" / "photos"
     relocated = loaded.relocated(tmp_path / "moved")
-    source = f"folder:{tmp_path / 'moved'}"
+    source = FolderSource(str(tmp_path / "moved"))
     assert relocated.dataset == relocated.split.source == source
     assert relocated.missing_dataset() is None
     assert relocated.split.subsets == project.split.subsets and relocated.mask == project.mask
@@ -81,7 +82,7 @@ def test_a_moved_dataset_is_reported_and_relocated(tmp_path: Path) -> None:
 def test_version_1_migrates(tmp_path: Path) -> None:
     shutil.copy(V1, tmp_path / "old.fsproj")
     project = load_project(tmp_path / "old.fsproj")
-    assert project.dataset == "folder:/home/ana/photos/seedlings"
+    assert project.dataset == FolderSource("/home/ana/photos/seedlings")
     assert project.missing_dataset() == Path("/home/ana/photos/seedlings")
     assert project.split.source == project.dataset and project.split.seed == 7
     assert project.split.subsets["val"] == {"Charlock": ["Charlock/3.png"], "Maize": ["Maize/2.png"]}
@@ -190,5 +191,5 @@ def test_a_failed_save_is_a_project_error_and_leaves_no_temp_file(tmp_path: Path
 def test_a_split_for_another_dataset_is_refused() -> None:
     project = sample_project(Path("/x"))
     with pytest.raises(ProjectError, match="split: made for"):
-        replace(project, dataset="builtin:mnist")
+        replace(project, dataset=DEFAULT_SOURCE)
     assert replace(project, mask=MaskParams()).mask == MaskParams()

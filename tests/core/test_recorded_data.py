@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split, save_manifest, split_to_json
 from filterscope.core.training.data_plan import plan
@@ -46,7 +47,7 @@ def test_a_recorded_split_round_trips_through_json() -> None:
     spec = DataSpec("folder:/data/plants", seed=2, split=SPLIT)
     again = DataSpec.from_json(json.loads(json.dumps(spec.to_json())))
     assert again == spec and again.split_manifest().subsets == SPLIT["subsets"]
-    assert again.split_manifest().source == "folder:/data/plants"
+    assert again.split_manifest().source == FolderSource("/data/plants")
 
 
 @pytest.mark.parametrize("split, message", [
@@ -75,7 +76,7 @@ def test_a_folder_given_by_a_relative_path_is_recorded_whole(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     planned = _plan(DataSpec("shapes", val_fraction=0.4, seed=1))
     recorded = planned.data
-    assert recorded.source == f"folder:{root}" and recorded.manifest is None
+    assert recorded.source == FolderSource(str(root)) and recorded.manifest is None
     assert recorded.split == split_to_json(make_split(planned.dataset, val_fraction=0.4, seed=1))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -85,20 +86,20 @@ def test_a_folder_given_by_a_relative_path_is_recorded_whole(tmp_path: Path, mon
 
 def test_a_manifest_is_recorded_and_no_longer_needed(tmp_path: Path, monkeypatch) -> None:
     root = _folder(tmp_path / "shapes", {"a": 5, "b": 5})
-    dataset = open_source(str(root), report=NullReport(), cancel=threading.Event())
+    dataset = open_source(FolderSource(str(root)), report=NullReport(), cancel=threading.Event())
     save_manifest(make_split(dataset, val_per_class=2, seed=4), tmp_path / "split.json")
     monkeypatch.chdir(tmp_path)
     planned = _plan(DataSpec("manifest:split.json"))
     Path("split.json").unlink()
     recorded = planned.data
-    assert recorded.source == f"folder:{root}" and recorded.split["seed"] == 4
+    assert recorded.source == FolderSource(str(root)) and recorded.split["seed"] == 4
     assert _keys(_plan(recorded)) == _keys(planned)
     assert [len(v) for v in _keys(planned).values()] == [6, 4]
 
 
 def test_a_builtin_split_on_the_fly_is_not_recorded_but_its_manifest_is(tmp_path: Path) -> None:
     planned = _plan(DataSpec("mnist", seed=2))
-    assert planned.data.source == "builtin:mnist" and planned.data.split is None
+    assert planned.data.source == BuiltinSource("mnist") and planned.data.split is None
     path = save_manifest(make_split(planned.dataset, val_per_class=3, seed=5), tmp_path / "m.json")
     from_file = _plan(DataSpec("builtin:mnist", manifest=str(path))).data
     assert from_file.manifest is None and from_file.split["seed"] == 5
@@ -130,7 +131,7 @@ def test_relocated_moves_only_the_location(tmp_path: Path) -> None:
 
 def test_relocated_takes_an_older_specs_manifest_along(tmp_path: Path) -> None:
     root = _folder(tmp_path / "shapes", {"a": 4, "b": 4})
-    dataset = open_source(str(root), report=NullReport(), cancel=threading.Event())
+    dataset = open_source(FolderSource(str(root)), report=NullReport(), cancel=threading.Event())
     split = make_split(dataset, val_fraction=0.25, seed=6)
     path = save_manifest(split, tmp_path / "split.json")
     moved = tmp_path / "moved"
@@ -145,7 +146,7 @@ def test_a_built_in_dataset_has_no_location_to_change(tmp_path: Path) -> None:
         assert DataSpec(source).folder() is None
         with pytest.raises(PipelineError, match="^builtin:mnist is built in|^mnist is built in"):
             DataSpec(source).relocated(tmp_path)
-    mnist = open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    mnist = open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
     path = save_manifest(make_split(mnist, val_per_class=1), tmp_path / "m.json")
     with pytest.raises(PipelineError, match="^builtin:mnist is built in"):
         DataSpec(f"manifest:{path}").relocated(tmp_path)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.data.datasets import Dataset, scan_folder
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import (
     SplitError,
     folder_split,
@@ -179,7 +180,7 @@ def test_a_split_dataset_is_never_split_again(scanned) -> None:
     for split in (make_split, split_counts):
         with pytest.raises(SplitError, match="comes split into train/, Validation/, test/ folders"):
             split(ds, val_fraction=0.2)
-    plain = Dataset("plain", "folder:/x", ["a"], ["a/1.png"], np.zeros(1, np.int32), np.ones((1, 2), np.int32))
+    plain = Dataset("plain", FolderSource("/x"), ["a"], ["a/1.png"], np.zeros(1, np.int32), np.ones((1, 2), np.int32))
     with pytest.raises(SplitError, match="no train/val/test folders"):
         folder_split(plain, val_fraction=0.2)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import (
     MANIFEST_VERSION,
     SplitError,
@@ -29,7 +30,7 @@ def _dataset(counts: dict[str, int]) -> Dataset:
             for i in range(counts[name])]
     rows = rows[::2] + rows[1::2]
     return Dataset(
-        name="mem", source="folder:/data/mem", classes=classes,
+        name="mem", source=FolderSource("/data/mem"), classes=classes,
         keys=[key for key, _ in rows],
         labels=np.array([label for _, label in rows], np.int32),
         sizes=np.full((len(rows), 2), 8, np.int32),

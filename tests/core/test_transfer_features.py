@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.data.images import read_image
+from filterscope.core.data.source import FolderSource
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.data_spec import DataSpec, PipelineError
@@ -164,7 +165,7 @@ def test_a_head_trains_on_cached_features_through_the_same_job(folder: Path, tmp
 def _keys(folder: Path) -> list[str]:
     from filterscope.core.data.sources import open_source
 
-    return open_source(str(folder), report=NullReport(), cancel=threading.Event()).keys
+    return open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event()).keys
 
 
 def test_a_base_preprocessing_is_recorded_and_reused(folder: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport, never_cancel
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.visualize.layers import VisualizeError, layer_table
 from filterscope.core.visualize.model_source import (
     RANDOM_WEIGHTS,
@@ -36,7 +37,7 @@ def test_a_run_folder_gives_its_model_classes_and_input(mnist_run: Path) -> None
     assert loaded.kind == "run" and loaded.weights == "best.keras" and loaded.path == mnist_run
     assert loaded.input_shape == (28, 28, 1) and loaded.preprocessing == "unit"
     assert loaded.classes == [str(d) for d in range(10)]
-    assert loaded.data is not None and loaded.data.source == "builtin:mnist"
+    assert loaded.data is not None and loaded.data.source == BuiltinSource("mnist")
     rows = layer_table(loaded.model)
     assert [r.name for r in rows if r.conv] == ["block1_conv", "block2_conv"]
     conv = next(r for r in rows if r.name == "block2_conv")

@@ -10,6 +10,7 @@ import pytest
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.base.opencv import cv2
+from filterscope.core.data.source import FolderSource, Source
 from filterscope.core.data.sources import open_source
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.pipeline import preview_batch
@@ -150,7 +151,7 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     a fixed 150x150x3 of its own."""
     if source == "photos":
         source = str(colour_folder(tmp_path / "cars", 224))
-    dataset = open_source(source, report=NullReport(), cancel=threading.Event())
+    dataset = open_source(Source.parse(source, bare=True), report=NullReport(), cancel=threading.Event())
     state, tab = model_view_on(qtbot, dataset)
     assert tab.model_row.count() == 4
     assert f"float32 (4, {shape[0]}, {shape[1]}, {shape[2]})" in tab.model_caption.text()
@@ -171,7 +172,7 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
 def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -> None:
     """A pretrained base takes its own pixel scaling (MobileNetV2: [-1, 1]); the view shows the
     batch the base is fed, and the pictures as RGB again, not a fixed 1/255 of its own."""
-    dataset = open_source(str(colour_folder(tmp_path / "cars", 64)), report=NullReport(),
+    dataset = open_source(FolderSource(str(colour_folder(tmp_path / "cars", 64))), report=NullReport(),
                           cancel=threading.Event())
     state, tab = model_view_on(qtbot, dataset)
     assert "rescale 1/255" in tab.pipeline_label.text()

@@ -14,6 +14,7 @@ import filterscope.ui.widgets.base_options as base_options
 import pytest
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -30,7 +31,7 @@ def tab(qtbot, data_dir, tmp_path):
     qtbot.addWidget(tab)
     tab.resize(1200, 900)
     folder = colour_folder(tmp_path / "colours", per_class=4)
-    state.set_dataset(open_source(str(folder), report=NullReport(), cancel=threading.Event()))
+    state.set_dataset(open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event()))
     tab.runs_edit.setText(str(tmp_path / "runs"))
     state.train.update({"epochs": 1, "longest_side": 32})
     tab.show()

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from filterscope.app import create_window
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from PySide6.QtCore import Qt
@@ -91,7 +92,15 @@ def test_mnist_pixel_values_are_shown_when_zoomed(qtbot, settings, data_dir) -> 
 
 def test_missing_last_dataset_falls_back_to_builtin_digits(qtbot, settings, tmp_path, data_dir) -> None:
     window, tab = open_window(qtbot, settings, f"folder:{tmp_path / 'gone'}")
-    assert window.state.dataset.source == "builtin:mnist"
+    assert window.state.dataset.source == BuiltinSource("mnist")
+    close(qtbot, window)
+
+
+@pytest.mark.parametrize("stored", ["bare", ""])
+def test_last_dataset_as_older_settings_held_it(qtbot, settings, folder, data_dir, stored) -> None:
+    """A bare folder path reopens that folder; text naming no dataset opens the digits."""
+    window, _tab = open_window(qtbot, settings, str(folder) if stored == "bare" else stored)
+    assert window.state.dataset.source == (FolderSource(str(folder)) if stored else BuiltinSource("mnist"))
     close(qtbot, window)
 
 
@@ -109,13 +118,13 @@ def test_cancel_mid_scan_leaves_the_tab_usable_and_the_folder_untouched(qtbot, s
     before = tree_digest(big)
     window, tab = open_window(qtbot, settings, f"folder:{folder}")
     with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
-        tab.open_source(f"folder:{big}")
+        tab.open_source(FolderSource(str(big)))
         qtbot.waitUntil(lambda: tab.job_panel.cancel_button.isVisible(), timeout=WAIT_MS)
         qtbot.mouseClick(tab.job_panel.cancel_button, Qt.MouseButton.LeftButton)
     assert tab.job_panel.message() == "Cancelled"
     assert window.state.dataset.root == folder  # the old dataset stays
     with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):
-        tab.open_source(f"folder:{big}")
+        tab.open_source(FolderSource(str(big)))
     assert len(window.state.dataset) == 1200
     close(qtbot, window)
     assert tree_digest(big) == before
@@ -127,7 +136,7 @@ def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, fol
     from filterscope.core.base.jobs import NullReport
     from filterscope.core.data.sources import open_source
 
-    dataset = open_source(f"folder:{folder}", report=NullReport(), cancel=threading.Event())
+    dataset = open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event())
     before = tree_digest(folder)
     dialog = SplitDialog(dataset)
     qtbot.addWidget(dialog)
@@ -168,14 +177,15 @@ def test_split_is_made_and_saved_by_a_job(qtbot, settings, folder, tmp_path, mon
 
 def test_offline_download_gives_a_clear_message_and_keeps_the_app_usable(qtbot, settings, data_dir) -> None:
     window, tab = open_window(qtbot, settings, "builtin:mnist")
-    index = tab.source_combo.findData("builtin:plant-seedlings")
+    combo = tab.source_combo
+    index = next(i for i in range(combo.count()) if combo.itemData(i) == BuiltinSource("plant-seedlings"))
     tab.source_combo.setCurrentIndex(index)
     tab.source_combo.activated.emit(index)
     assert tab.fetch_button.isVisible() and tab.import_button.isVisible()
     with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS) as blocker:
         tab.fetch(str(data_dir / "no-such-archive.zip"))
     assert "no such file" in blocker.args[0]
-    assert window.state.dataset.source == "builtin:mnist"
+    assert window.state.dataset.source == BuiltinSource("mnist")
     close(qtbot, window)
 
 

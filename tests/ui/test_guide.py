@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from filterscope.app import create_window
+from filterscope.core.data.source import BuiltinSource
 from filterscope.ui.guide import STEPS
 from filterscope.ui.main_window import MainWindow
 from filterscope.workers import JobRunner
@@ -40,7 +41,7 @@ def test_the_first_start_opens_on_the_digits_with_the_guide(qtbot, settings, dat
     assert not settings.allKeys()  # a new machine
     window = start(qtbot, settings)
     guide = window.guide
-    assert window.state.dataset.source == "builtin:mnist"  # shipped with the app: offline
+    assert window.state.dataset.source == BuiltinSource("mnist")  # shipped with the app: offline
     assert guide.isVisible() and [b.text() for b in guide.buttons.values()] == \
         ["✓  Dataset", "2  Mask", "3  Augment", "4  Train", "5  Visualise"]
     assert "MNIST digits are open" in guide.text.text()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
@@ -84,7 +85,7 @@ def settle(qtbot, window: MainWindow) -> None:
 
 
 def wait_for_dataset(qtbot, window: MainWindow, source: str) -> None:
-    qtbot.waitUntil(lambda: window.state.dataset.source == source and window.projects._pending is None,
+    qtbot.waitUntil(lambda: window.state.dataset.source == Source.parse(source) and window.projects._pending is None,
                     timeout=WAIT_MS)
 
 
@@ -112,8 +113,8 @@ def set_everything(window: MainWindow, runs: Path) -> None:
 def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     mask_tab, augment_tab, train_tab = tabs(window)
     state, train, controls = window.state, window.state.train, train_tab.options.controls
-    assert state.dataset.source == source
-    assert state.manifest is not None and state.manifest.seed == 3 and state.manifest.source == source
+    assert state.dataset.source == Source.parse(source)
+    assert state.manifest is not None and state.manifest.seed == 3 and state.manifest.source == state.dataset.source
     assert mask_tab.params.targets[0].threshold == 900.0 and state.training_mask() == mask_tab.params
     assert augment_tab.chain() == builtin_chain("photos") and state.training_chain() is None
     assert train.model.name == "convnet-l2" and train.optimizer.kind == "sgd"
@@ -243,14 +244,14 @@ def test_a_project_whose_dataset_moved_asks_for_the_new_folder(qtbot, settings, 
     shutil.move(photos, moved)
     answers = window.projects.dialogs
     assert not window.projects.open_project(project_file)  # not found, and no folder given
-    assert answers.asked == [photos] and window.state.dataset.source == "builtin:mnist"
+    assert answers.asked == [photos] and window.state.dataset.source == BuiltinSource("mnist")
     answers.answers["folder"] = moved
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, f"folder:{moved}")
-    assert window.state.manifest.source == f"folder:{moved}" and window.state.manifest.seed == 3
+    assert window.state.manifest.source == FolderSource(str(moved)) and window.state.manifest.seed == 3
     assert window.isWindowModified()  # the new place is a change, for the user to save
     assert window.projects.save()
-    assert load_project(project_file).dataset == f"folder:{moved}"
+    assert load_project(project_file).dataset == FolderSource(str(moved))
     settle(qtbot, window)
 
 

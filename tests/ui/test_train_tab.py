@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split
 from filterscope.core.training.model_spec import templates
@@ -22,7 +23,7 @@ WAIT_MS = 120_000
 
 @pytest.fixture
 def mnist(data_dir) -> Dataset:
-    return open_source("builtin:mnist", report=NullReport(), cancel=threading.Event())
+    return open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_validation_comes_from_the_dataset_tabs_split_when_there_is_one(qtbot, t
 def test_a_dataset_split_by_its_folders_validates_on_its_val_folder(qtbot, tab, mnist, tmp_path) -> None:
     make_split_tree(tmp_path / "split", {"train": {"a": 3, "b": 3}, "valid": {"a": 1, "b": 1},
                                          "test": {"a": 1}})
-    split = open_source(str(tmp_path / "split"), report=NullReport(), cancel=threading.Event())
+    split = open_source(FolderSource(str(tmp_path / "split")), report=NullReport(), cancel=threading.Event())
     tab._state.set_dataset(split)
     assert tab.options.uses_split() and "its valid/ folder, 2 images" in tab.options.val_combo.currentText()
     spec = tab.run_spec().data

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import read_image
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.sources import open_source
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs import visualize_tab
@@ -28,7 +29,7 @@ LONG = 100_000  # steps: a picture that only Stop ends
 def state(data_dir, mnist_run: Path) -> AppState:
     state = AppState()
     state.set_runs_dir(mnist_run.parent)
-    state.set_dataset(open_source("builtin:mnist", report=NullReport(), cancel=threading.Event()))
+    state.set_dataset(open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event()))
     return state
 
 

@@ -63,14 +63,16 @@ def emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> No
         print(human(data))
 
 
-def open_dataset(source: str) -> "Dataset":
+def open_dataset(text: str) -> "Dataset":
+    """The dataset a command line names: a folder, a built-in id or a source (``builtin:mnist``)."""
     from filterscope.core.data.builtin import BuiltinUnavailable
     from filterscope.core.data.datasets import DatasetError
+    from filterscope.core.data.source import Source, SourceError
     from filterscope.core.data.sources import open_source
 
     try:
-        return run_job("Scanning", open_source, source)
-    except (DatasetError, BuiltinUnavailable) as exc:
+        return run_job("Scanning", open_source, Source.parse(text, bare=True))
+    except (DatasetError, BuiltinUnavailable, SourceError) as exc:
         raise CommandError(str(exc)) from exc
 
 

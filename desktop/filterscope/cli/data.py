@@ -36,7 +36,7 @@ def cmd_fetch(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         source = run_job("Downloading", fetch_source, args.id, url=args.source)
     except (DownloadError, BuiltinUnavailable) as exc:
         raise CommandError(str(exc)) from exc
-    return {"source": source}, lambda d: f"ready: {d['source']}"
+    return {"source": source.to_json()}, lambda d: f"ready: {d['source']}"
 
 
 def _subset_table(summary: dict) -> list[str]:

@@ -77,9 +77,6 @@ def data_spec_arg(args: argparse.Namespace, recipe: Any = None) -> Any:
     image size where those are not given (``--chain none`` trains without augmentation)."""
     from filterscope.core.training.data_spec import DataSpec
 
-    source = args.data
-    if source.lower().endswith(".json") and Path(source).is_file():
-        source = f"manifest:{source}"
     mask = None
     if args.mask:
         mask = load_mask_arg(args.mask).to_json()
@@ -88,7 +85,7 @@ def data_spec_arg(args: argparse.Namespace, recipe: Any = None) -> Any:
     chain = chain.to_json() if chain is not None and any(s.enabled for s in chain.steps) else None
     seed = {} if args.seed is None else {"seed": args.seed}
     longest = recipe.longest_side if recipe is not None and args.image_size is None else None
-    return DataSpec(source, image_size=args.image_size, mask=mask, chain=chain, longest_side=longest,
+    return DataSpec(args.data, image_size=args.image_size, mask=mask, chain=chain, longest_side=longest,
                     **seed)
 
 

@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         kind = " (synthetic)" if dataset.synthetic else ""
         self.dataset_label.setText(f"{dataset.name}{kind}: {len(dataset):,} images, "
                                    f"{len(dataset.classes)} classes")
-        self.settings.setValue("dataset/last", dataset.source)
+        self.settings.setValue("dataset/last", dataset.source.to_json())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.set_full_screen(False)  # the geometry to remember is the normal window's

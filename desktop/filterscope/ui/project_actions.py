@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from filterscope.core.project.project import DEFAULT_DATASET, Project
+from filterscope.core.data.source import DEFAULT_SOURCE
+from filterscope.core.project.project import Project
 from filterscope.core.project.store import load_project, new_autosave_path, save_project
 from filterscope.core.project.versions import ProjectError
 from filterscope.ui.project_dialogs import ProjectDialogs
@@ -44,7 +45,7 @@ class ProjectActions(QObject):
         self._fresh = True  # until the first dataset opens, an untitled project is unchanged
         self._autosave_file: Path | None = None
         # What a new project looks like: the tabs' own settings, before anything is opened.
-        self._blank = Project(DEFAULT_DATASET, None, self.bridge.mask_tab.params,
+        self._blank = Project(DEFAULT_SOURCE, None, self.bridge.mask_tab.params,
                               self.bridge.augment_tab.chain(), state.train.copy(), state.visualize.copy(),
                               state.runs_dir)
         self._add_actions(menu)

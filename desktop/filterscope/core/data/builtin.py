@@ -21,6 +21,7 @@ from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.download import DownloadError, download, extract_zip
 from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.mnist import (
     MNIST_URL,
     fetch_mnist,
@@ -101,7 +102,7 @@ def open_builtin(
         report: Progress (parsing, generating).
         cancel: Polled between units of work.
         scan: Turns a class-per-folder root into a Dataset; required for ``leaves`` and
-            ``plant-seedlings``. Its result is renamed and tagged ``builtin:<id>``.
+            ``plant-seedlings``. Its result is renamed and given the built-in source.
 
     Returns:
         The dataset.
@@ -125,7 +126,7 @@ def open_builtin(
     info = next(i for i in list_builtins() if i.id == builtin_id)
     note = "Generated seedling pictures: synthetic, for demonstrations only." if info.synthetic \
         else "The chapter's Plant Seedlings photos (Giselsson et al. 2017)."
-    return replace(scan(root), name=info.title, source=f"builtin:{builtin_id}",
+    return replace(scan(root), name=info.title, source=BuiltinSource(builtin_id),
                    synthetic=info.synthetic, note=note)
 
 

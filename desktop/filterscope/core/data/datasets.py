@@ -21,6 +21,7 @@ import numpy as np
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.folder_layout import SUBSETS, DatasetError, Problem, list_folder
 from filterscope.core.data.images import ImageReadError, probe_image, read_image, to_rgb
+from filterscope.core.data.source import DatasetSource, FolderSource
 
 IMBALANCE_RATIO = 3.0
 
@@ -31,7 +32,7 @@ class Dataset:
 
     Attributes:
         name: Display name.
-        source: ``folder:<abs path>`` or ``builtin:<id>``; manifests record it.
+        source: Its folder (absolute) or built-in id; manifests record it.
         classes: Class names in label order.
         keys: One key per item (relative POSIX path, or ``subset/index`` for arrays).
         labels: int32 label per item.
@@ -46,7 +47,7 @@ class Dataset:
     """
 
     name: str
-    source: str
+    source: DatasetSource
     classes: list[str]
     keys: list[str]
     labels: np.ndarray
@@ -157,7 +158,7 @@ class Dataset:
         counts = self.counts()
         summary = {
             "name": self.name,
-            "source": self.source,
+            "source": self.source.to_json(),
             "synthetic": self.synthetic,
             "total": len(self),
             "classes": [
@@ -275,7 +276,7 @@ def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
     report.progress(1.0, f"{len(keys):,} images in {len(listing.classes)} classes")
     return Dataset(
         name=name or root.name,
-        source=f"folder:{root}",
+        source=FolderSource(str(root)),
         classes=listing.classes,
         keys=keys,
         labels=np.asarray(labels, dtype=np.int32),

@@ -24,6 +24,7 @@ from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.paths import data_dir, keras_home
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.download import DownloadError, download
+from filterscope.core.data.source import BuiltinSource
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 _CACHE_NAME = "mnist5k-v1.npz"
@@ -222,6 +223,6 @@ def fetch_mnist(report: Report, cancel: Cancel, *, url: str = MNIST_URL) -> Path
 def _digits_dataset(name: str, builtin_id: str, pixels: np.ndarray, labels: np.ndarray,
                     keys: list[str], note: str) -> Dataset:
     sizes = np.full((len(keys), 2), 28, np.int32)
-    return Dataset(name=name, source=f"builtin:{builtin_id}",
+    return Dataset(name=name, source=BuiltinSource(builtin_id),
                    classes=[str(d) for d in range(10)], keys=keys,
                    labels=labels.astype(np.int32), sizes=sizes, pixels=pixels, note=note)

@@ -1,12 +1,12 @@
-"""One way to name and open any dataset: ``folder:<path>``, ``builtin:<id>`` or a plain path."""
+"""One way to open any dataset: by its :class:`~filterscope.core.data.source.Source`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from filterscope.core.base.jobs import Cancel, Report
 from filterscope.core.data.builtin import BuiltinInfo, fetch_builtin, list_builtins, open_builtin
-from filterscope.core.data.datasets import Dataset, scan_folder
+from filterscope.core.data.datasets import Dataset, DatasetError, scan_folder
+from filterscope.core.data.source import BuiltinSource, ManifestSource, Source
+from filterscope.core.data.splits import SplitError, load_manifest
 
 
 def builtin_infos() -> list[BuiltinInfo]:
@@ -18,12 +18,11 @@ def _scanner(report: Report, cancel: Cancel):
     return lambda root: scan_folder(root, report=report, cancel=cancel)
 
 
-def open_source(source: str, *, report: Report, cancel: Cancel) -> Dataset:
-    """Open a dataset by source string.
+def open_source(source: Source, *, report: Report, cancel: Cancel) -> Dataset:
+    """Open the dataset a source names.
 
     Args:
-        source: ``builtin:<id>``, ``folder:<path>``, a bare built-in id (``mnist``) when no
-            such folder exists, or a folder path.
+        source: A folder, a built-in dataset, or a split manifest (the dataset it was made of).
         report: Progress of scanning or loading.
         cancel: Polled while scanning.
 
@@ -31,22 +30,23 @@ def open_source(source: str, *, report: Report, cancel: Cancel) -> Dataset:
         The dataset.
 
     Raises:
-        DatasetError: A folder that does not exist or cannot be read.
+        DatasetError: A folder that does not exist or cannot be read, or a manifest file that
+            cannot be read.
         BuiltinUnavailable: A built-in that is unknown or not downloaded yet.
     """
-    kind, _, rest = source.partition(":")
-    if kind == "builtin":
-        return open_builtin(rest, report=report, cancel=cancel, scan=_scanner(report, cancel))
-    if kind == "folder":
-        return scan_folder(rest, report=report, cancel=cancel)
-    if not Path(source).exists() and source in {info.id for info in list_builtins()}:
-        return open_builtin(source, report=report, cancel=cancel, scan=_scanner(report, cancel))
-    return scan_folder(source, report=report, cancel=cancel)
+    if isinstance(source, ManifestSource):
+        try:
+            source = load_manifest(source.path).source
+        except SplitError as exc:
+            raise DatasetError(str(exc)) from exc
+    if isinstance(source, BuiltinSource):
+        return open_builtin(source.id, report=report, cancel=cancel, scan=_scanner(report, cancel))
+    return scan_folder(source.folder(), report=report, cancel=cancel)
 
 
-def fetch_source(builtin_id: str, *, report: Report, cancel: Cancel, url: str | None = None) -> str:
+def fetch_source(builtin_id: str, *, report: Report, cancel: Cancel,
+                 url: str | None = None) -> BuiltinSource:
     """Download a fetchable built-in (from ``url`` or a local file when given) and return its
-    source string, ready for open_source."""
+    source, ready for open_source."""
     fetch_builtin(builtin_id, report=report, cancel=cancel, url=url)
-    return f"builtin:{builtin_id}"
-
+    return BuiltinSource(builtin_id)

@@ -32,6 +32,7 @@ from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset, scan_folder
 from filterscope.core.data.images import IMAGE_SUFFIXES, ImageReadError, read_image
+from filterscope.core.data.source import Source
 from filterscope.core.masking.colordist import MaskParams, MaskResult, apply_mask, colour_table
 
 MANIFEST = "filterscope-mask.json"
@@ -61,7 +62,8 @@ class MaskBatchResult:
     """What a batch job did: ``total`` images, ``skipped`` (there from an earlier run), ``failed``
     (``{"path", "reason"}``: images that could not be read, the scan's skipped files included, or
     whose output could not be written), ``images`` written (``{"path", "kept"}``), both sorted by
-    path."""
+    path. ``source`` is what was masked, as JSON holds it: the dataset's source text, or
+    ``file:<path>`` for one image."""
 
     out: str
     source: str
@@ -113,14 +115,14 @@ def mask_file(src: str | os.PathLike, dst: str | os.PathLike, params: MaskParams
     return result
 
 
-def _previous_outputs(out_dir: Path, source: str, params: MaskParams) -> dict[str, str]:
+def _previous_outputs(out_dir: Path, source: Source, params: MaskParams) -> dict[str, str]:
     """The outputs an earlier run of the same job recorded; refuses a folder it cannot take over."""
     manifest = out_dir / MANIFEST
     if manifest.is_file():
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             outputs = dict(data["outputs"])
-            same = (data["source"] == source  # a preset's name does not change a pixel
+            same = (data["source"] == source.to_json()  # a preset's name does not change a pixel
                     and dict(data["params"], name="") == dict(params.to_json(), name=""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{manifest} cannot be read ({exc}); choose a new output folder") from exc
@@ -168,7 +170,7 @@ def _prepare(dataset: Dataset, out_dir: Path, params: MaskParams) -> dict[str, s
             for stale in (out_dir / cls).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):  # left by a killed process
                 stale.unlink()
         atomic_write_json(out_dir / MANIFEST, {"format": "filterscope-mask", "version": 1, "source":
-                                               dataset.source, "params": params.to_json(), "outputs": plan})
+                                               dataset.source.to_json(), "params": params.to_json(), "outputs": plan})
     except OSError as exc:
         raise MaskBatchError(f"{out_dir}: cannot prepare the output folder ({exc.strerror or exc})") from exc
     return plan
@@ -208,7 +210,7 @@ def mask_dataset(dataset: Dataset, out_dir: str | os.PathLike, params: MaskParam
     plan = _prepare(dataset, out_dir, params)
     unread = [{"path": p.path, "reason": p.reason} for p in dataset.problems  # the scan skipped them
               if p.kind not in _NOT_FAILURES and PurePosixPath(p.path).suffix.lower() in IMAGE_SUFFIXES]
-    result = MaskBatchResult(str(out_dir), dataset.source, params.to_json(), len(dataset) + len(unread),
+    result = MaskBatchResult(str(out_dir), dataset.source.to_json(), params.to_json(), len(dataset) + len(unread),
                              failed=unread)
     todo = [i for i, key in enumerate(dataset.keys) if not _complete(out_dir / plan[key])]
     colour_table(params)  # build the lookup table once, before the threads need it

@@ -21,14 +21,13 @@ from typing import Any, Callable
 from filterscope import __version__
 from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.settings import SettingError, check_keys
+from filterscope.core.data.source import BuiltinSource, DatasetSource, FolderSource, Source
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
-FOLDER, BUILTIN = "folder:", "builtin:"
-DEFAULT_DATASET = "builtin:mnist"  # a new project opens on the digits that ship with the app
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
          "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
@@ -85,7 +84,7 @@ class Project:
     """Everything a project file holds, with absolute paths.
 
     Attributes:
-        dataset: The dataset's source: ``builtin:<id>`` or ``folder:<absolute path>``.
+        dataset: The dataset's source: a built-in one or a folder (absolute in memory).
         split: Its split manifest (its ``source`` is ``dataset``), or None.
         mask: The Mask tab's preset, or None for the tab's own default.
         chain: The Augment tab's chain, or None for the tab's own default.
@@ -97,7 +96,7 @@ class Project:
         runs: The run folders trained in the project, oldest first.
     """
 
-    dataset: str
+    dataset: DatasetSource
     split: SplitManifest | None = None
     mask: MaskParams | None = None
     chain: ChainSpec | None = None
@@ -107,15 +106,14 @@ class Project:
     runs: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
-        kind, _, rest = self.dataset.partition(":")
-        if kind + ":" not in (FOLDER, BUILTIN) or not rest.strip():
-            raise ProjectError(f"dataset: must be builtin:<id> or folder:<path>, not {self.dataset!r}")
+        if not isinstance(self.dataset, DatasetSource):
+            raise ProjectError(f"dataset: must be a built-in dataset or a folder, not {self.dataset}")
         if self.split is not None and self.split.source != self.dataset:
             raise ProjectError(f"split: made for {self.split.source}, not for {self.dataset}")
 
     def dataset_folder(self) -> Path | None:
         """The dataset's folder, or None for a built-in dataset."""
-        return Path(self.dataset[len(FOLDER):]) if self.dataset.startswith(FOLDER) else None
+        return self.dataset.folder()
 
     def missing_dataset(self) -> Path | None:
         """The dataset's folder when it no longer exists there (moved, renamed, unplugged)."""
@@ -124,7 +122,7 @@ class Project:
 
     def relocated(self, folder: str | os.PathLike) -> Project:
         """The same project with its dataset found in ``folder`` (its split follows it)."""
-        source = f"{FOLDER}{Path(folder).expanduser().absolute()}"
+        source = FolderSource.at(folder)
         split = None if self.split is None else replace(self.split, source=source)
         return replace(self, dataset=source, split=split)
 
@@ -132,12 +130,12 @@ class Project:
         """A JSON-able dict, paths inside ``base`` (the project file's folder) relative to it;
         with None, every path absolute (for showing a project)."""
         folder = self.dataset_folder()
-        source = self.dataset if folder is None else FOLDER + portable(folder, base)
+        source = self.dataset if folder is None else FolderSource(portable(folder, base))
         split = None if self.split is None else \
             {key: value for key, value in self.split.to_json().items() if key != "source"}
         return {
             "kind": PROJECT_KIND, "version": FORMAT_VERSION, "app_version": __version__,
-            "dataset": {"source": source},
+            "dataset": {"source": source.to_json()},
             "split": split,
             "mask": None if self.mask is None else {"params": self.mask.to_json()},
             "augment": None if self.chain is None else {"chain": self.chain.to_json()},
@@ -156,15 +154,11 @@ class Project:
             ProjectError: Naming the part at fault.
         """
         data = _object("project", data, _KEYS)
-        stored = _object("dataset", data.get("dataset"), {"source"}).get("source")
-        if not isinstance(stored, str):
-            raise ProjectError(f"dataset.source: must be text, not {stored!r}")
-        source = stored if not stored.startswith(FOLDER) else \
-            FOLDER + str(resolve(stored[len(FOLDER):], base, "dataset.source"))
+        source = _dataset_source(_object("dataset", data.get("dataset"), {"source"}).get("source"), base)
         split = data.get("split")
         if split is not None:
             split = _parse("split", manifest_from_json, {**_without("split", split, "source"),
-                                                         "source": source})
+                                                         "source": source.to_json()})
         mask = _section(data, "mask", "params", MaskParams.from_json)
         chain = _section(data, "augment", "chain", ChainSpec.from_json)
         training = data.get("training")
@@ -191,6 +185,19 @@ def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
         if data[key] not in _NAMED:
             data[key] = portable(data[key], base)
     return data
+
+
+def _dataset_source(stored: object, base: Path) -> DatasetSource:
+    """The dataset a project file names, a folder inside ``base`` stored relative to it."""
+    if not isinstance(stored, str):
+        raise ProjectError(f"dataset.source: must be text, not {stored!r}")
+    source = Source.parse_or_none(stored)
+    if isinstance(source, FolderSource):
+        return FolderSource(str(resolve(source.path, base, "dataset.source")))
+    if not isinstance(source, BuiltinSource):
+        raise ProjectError(f"dataset.source: must be builtin:<id> or folder:<path>, not {stored!r}")
+    return source
+
 
 
 def _section(data: dict, key: str, inner: str, parse: Callable[[Any], Any]) -> Any:

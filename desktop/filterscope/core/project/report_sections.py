@@ -16,7 +16,7 @@ def data_section(content: ReportContent) -> str:
     """Where the data is, how it was split, images per class and what was wrong with it."""
     run, data, info = content.run, content.data, content.info
     where = "unknown (run.json's data cannot be read)" if data is None \
-        else data.folder() or data.manifest_path() or data.source
+        else data.folder() or data.manifest_path() or str(data.source)
     ev = content.evaluation
     split = ev.eval_set.get("description", "") if ev is not None else f"split: {info.get('validation', '?')}"
     h, w, c = run.input_shape

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from filterscope.core.data.source import DEFAULT_SOURCE, DatasetSource, FolderSource, Source, SourceError
+
 PROJECT_KIND = "filterscope-project"
 FORMAT_VERSION = 3
 V1_MARKER = "filterscope_project"  # version 1 files said what they were with this key
@@ -30,9 +32,7 @@ def _v1_to_v2(old: dict) -> dict:
     path, absolute paths, and a mask or chain only when training used it (there were no
     "use when training" switches). Version 2 groups them by tab and stores paths inside the
     project's folder relative to it; absolute paths stay valid."""
-    dataset = _text(old, "dataset", "builtin:mnist")
-    if not dataset.startswith(("builtin:", "folder:")):
-        dataset = f"folder:{dataset}"
+    dataset = _v1_source(_text(old, "dataset", None))
     manifest = old.get("manifest")
     if isinstance(manifest, dict):
         manifest = {key: value for key, value in manifest.items() if key != "source"}
@@ -41,7 +41,7 @@ def _v1_to_v2(old: dict) -> dict:
     return {
         "kind": PROJECT_KIND,
         "version": 2,
-        "dataset": {"source": dataset},
+        "dataset": {"source": dataset.to_json()},
         "split": manifest,
         "mask": None if old.get("mask") is None else {"params": old["mask"], "train": True},
         "augment": None if old.get("chain") is None else {"chain": old["chain"], "train": True},
@@ -50,6 +50,20 @@ def _v1_to_v2(old: dict) -> dict:
                      "use_split": manifest is not None, "use_mask": True, "use_chain": True},
         "runs": {"folder": _text(old, "runs_dir", None), "runs": runs},
     }
+
+
+def _v1_source(text: str | None) -> Source:
+    """Version 1's dataset: a source, or a bare folder path (the built-in digits when absent)."""
+    if text is None:
+        return DEFAULT_SOURCE
+    source = Source.parse_or_none(text)
+    if isinstance(source, DatasetSource):
+        return source
+    try:
+        return FolderSource(text)
+    except SourceError as exc:
+        raise ProjectError(f"dataset: {exc}") from exc
+
 
 
 def _train_flag(section: object) -> bool:

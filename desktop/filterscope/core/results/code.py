@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from filterscope.core.data.source import BuiltinSource, Source
 from filterscope.core.masking.code import mask_function
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.results.evaluate import Evaluation
@@ -42,13 +43,15 @@ def _images_lines(evaluation: Evaluation, rows_csv: Path | None) -> list[str]:
 def _read_lines(evaluation: Evaluation) -> list[str]:
     """``read(path)``: one image as RGB uint8 (a file, or an item of an in-memory dataset)."""
     source = evaluation.eval_set.get("source", "")
-    if source.startswith("builtin:") and evaluation.rows.paths and \
+    if isinstance(Source.parse_or_none(source), BuiltinSource) and evaluation.rows.paths and \
             not Path(evaluation.rows.paths[0]).is_absolute():
         return ["# the images are items of a built-in dataset held in memory: read with the app's loader",
                 "import threading", "",
                 "from filterscope.core.base.jobs import NullReport",
+                "from filterscope.core.data.source import Source",
                 "from filterscope.core.data.sources import open_source", "",
-                f"dataset = open_source({source!r}, report=NullReport(), cancel=threading.Event())",
+                f"dataset = open_source(Source.parse({source!r}), report=NullReport(),",
+                "                      cancel=threading.Event())",
                 "index = {key: i for i, key in enumerate(dataset.keys)}", "", "",
                 "def read(name):", "    return dataset.load(index[name])  # RGB uint8"]
     return ["def read(path):",

@@ -26,6 +26,7 @@ from filterscope.core.base.jobs import Cancel, Report, SubReport
 from filterscope.core.data.builtin import BuiltinUnavailable
 from filterscope.core.data.datasets import Dataset, DatasetError
 from filterscope.core.data.folder_layout import list_folder
+from filterscope.core.data.source import FolderSource, ManifestSource, Source, SourceError
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import SplitError, load_manifest
 from filterscope.core.results.feed import DatasetImages
@@ -51,7 +52,7 @@ class EvalSet:
             ``folder`` (all of a dataset) or ``manifest``.
         name: Short, for file names: ``val``, ``test``, a folder's name.
         description: What the set is, in words.
-        source: The dataset's source (``folder:<path>``, ``builtin:<id>``).
+        source: The dataset's source.
         subset: ``val`` or ``test`` when the set is one, else None.
         images: The images, read as training reads them.
         labels: int32 true class per image, in the run's class order.
@@ -63,7 +64,7 @@ class EvalSet:
     kind: str
     name: str
     description: str
-    source: str
+    source: Source
     subset: str | None
     images: DatasetImages
     labels: np.ndarray
@@ -74,7 +75,7 @@ class EvalSet:
     def to_json(self) -> dict:
         """What the set was, without its images."""
         return {"kind": self.kind, "name": self.name, "description": self.description,
-                "source": self.source, "subset": self.subset, "trained_on": self.trained_on}
+                "source": self.source.to_json(), "subset": self.subset, "trained_on": self.trained_on}
 
 
 def open_eval_set(opened: OpenedModel, data: str | None = None, subset: str | None = None, *,
@@ -109,15 +110,20 @@ def open_eval_set(opened: OpenedModel, data: str | None = None, subset: str | No
         if subset == "val":
             return _run_validation(opened, run_data, report, cancel)
         return _subset_set(opened, _open(run_data.source, report, cancel), "test", run_data)
-    if data.lower().endswith(".json") and Path(data).is_file():
-        return _manifest_set(opened, Path(data), subset, run_data, report, cancel)
-    dataset = _open(data, report, cancel)
+    try:
+        source = Source.parse(data, bare=True)
+    except SourceError as exc:
+        raise EvalSetError(f"data: {exc}") from exc
+    if isinstance(source, ManifestSource):
+        return _manifest_set(opened, Path(source.path), subset, run_data, report, cancel)
+    dataset = _open(source, report, cancel)
     if dataset.split_folders:
         chosen = subset or ("test" if "test" in dataset.split_folders else "val")
         return _subset_set(opened, dataset, chosen, run_data)
-    if subset == "val":  # the run's own validation files, in a dataset that has moved here
+    if subset == "val" and isinstance(source, FolderSource):
+        # the run's own validation files, in a dataset that has moved here
         try:
-            return _run_validation(opened, run_data.relocated(data), report, cancel)
+            return _run_validation(opened, run_data.relocated(source.path), report, cancel)
         except PipelineError as exc:
             raise EvalSetError(f"{data}: {exc}") from exc
     if subset is not None:
@@ -136,7 +142,7 @@ def _has_test(folder: Path) -> bool:
         return False
 
 
-def _open(source: str, report: Report, cancel: Cancel) -> Dataset:
+def _open(source: Source, report: Report, cancel: Cancel) -> Dataset:
     try:
         return open_source(source, report=report, cancel=cancel)
     except (DatasetError, BuiltinUnavailable) as exc:

@@ -18,6 +18,7 @@ import numpy as np
 
 from filterscope.core.base.fileio import atomic_write_bytes, atomic_write_json, read_json_file, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.data.source import FolderSource, Source
 from filterscope.core.results.advice import Advice
 from filterscope.core.results.evaluate import EVALUATION_VERSION, Evaluation
 from filterscope.core.results.metrics import Baseline, ClassScores, Scores
@@ -87,7 +88,8 @@ def _dataset_folders(evaluation: Evaluation) -> list[str]:
         sources.append(load_run(evaluation.run_dir).spec["data"]["source"])
     except (RunReadError, KeyError, TypeError):
         pass
-    return [s[len("folder:"):] for s in sources if isinstance(s, str) and s.startswith("folder:")]
+    parsed = [Source.parse_or_none(text) for text in sources]
+    return [source.path for source in parsed if isinstance(source, FolderSource)]
 
 
 @dataclass(frozen=True)

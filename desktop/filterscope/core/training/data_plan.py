@@ -28,6 +28,7 @@ from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.builtin import BuiltinUnavailable
 from filterscope.core.data.datasets import Dataset, DatasetError
 from filterscope.core.data.images import to_rgb
+from filterscope.core.data.source import FolderSource, ManifestSource, Source
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import (
     SplitManifest,
@@ -166,7 +167,7 @@ def _open(data: DataSpec, report: Report, cancel: Cancel) -> tuple[Dataset, Spli
     manifest = data.split_manifest()
     if path is not None:
         manifest = read_manifest(path)
-        if source.startswith("manifest:"):
+        if isinstance(source, ManifestSource):
             source = manifest.source
     report.progress(0.0, "Opening the dataset")
     try:
@@ -199,13 +200,12 @@ def _own_split(dataset: Dataset, data: DataSpec) -> tuple[SplitManifest, list[st
     return manifest, [note]
 
 
-def _same_source(recorded: str, dataset: Dataset) -> bool:
+def _same_source(recorded: Source, dataset: Dataset) -> bool:
     if recorded == dataset.source:
         return True
-    kind, _, rest = recorded.partition(":")
-    if kind != "folder" or dataset.root is None:
+    if not isinstance(recorded, FolderSource) or dataset.root is None:
         return False
-    return os.path.realpath(rest) == os.path.realpath(dataset.root)
+    return os.path.realpath(recorded.path) == os.path.realpath(dataset.root)
 
 
 def _resolve(dataset: Dataset, manifest: SplitManifest, skipped: list[dict], recorded: bool

@@ -18,7 +18,7 @@ import numpy as np
 
 from filterscope.core.augment.chain import ChainError, ChainSpec
 from filterscope.core.base.settings import SettingError, check_declared, check_keys, setting
-from filterscope.core.data.builtin import list_builtins
+from filterscope.core.data.source import BuiltinSource, FolderSource, ManifestSource, Source, SourceError
 from filterscope.core.data.splits import (
     SplitError,
     SplitManifest,
@@ -30,7 +30,6 @@ from filterscope.core.masking.colordist import MaskParams, MaskParamsError
 from filterscope.core.training.model_input import FITTED_SIZE_RULE
 
 MAX_SIDE = 4096
-_PREFIXES = ("builtin:", "folder:", "manifest:")
 _FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "chain", "split",
            "longest_side")
 
@@ -44,7 +43,9 @@ class DataSpec:
     """What to train on, as JSON: a source, how to split it, the size, the mask and the chain.
 
     Attributes:
-        source: ``builtin:<id>``, ``folder:<path>``, a folder path or ``manifest:<split.json>``.
+        source: A folder, a built-in dataset or a split manifest file. Text is read with
+            ``Source.parse`` (bare forms too: a folder path, a built-in id, a ``.json`` manifest);
+            JSON holds its text.
         manifest: A split manifest file; None splits on the fly (stratified, seeded) unless
             ``split`` is given.
         val_fraction: Validation share per class when splitting on the fly, in (0, 1); a
@@ -62,7 +63,7 @@ class DataSpec:
             the dataset's own size.
     """
 
-    source: str
+    source: Source
     manifest: str | None = None
     val_fraction: float = setting(
         0.2, "Validation fraction", low=0.0, high=1.0, low_open=True, high_open=True, decimals=2,
@@ -81,13 +82,14 @@ class DataSpec:
         help="Longer side of the images the model sees (aspect kept). " + FITTED_SIZE_RULE)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.source, str) or not self.source.strip() \
-                or any(self.source.startswith(p) and not self.source[len(p):].strip()
-                       for p in _PREFIXES):
-            raise PipelineError(f"source: must name a dataset, not {self.source!r}")
+        if not isinstance(self.source, Source):
+            try:
+                object.__setattr__(self, "source", Source.parse(self.source, bare=True))
+            except SourceError as exc:
+                raise PipelineError(f"source: {exc}") from exc
         if self.manifest is not None and (not isinstance(self.manifest, str) or not self.manifest):
             raise PipelineError(f"manifest: must be a file path or null, not {self.manifest!r}")
-        if self.source.startswith("manifest:") and self.manifest not in (None, self.source[9:]):
+        if isinstance(self.source, ManifestSource) and self.manifest not in (None, self.source.path):
             raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
                                 "not two different files")
         try:
@@ -131,16 +133,14 @@ class DataSpec:
 
     def manifest_path(self) -> str | None:
         """The manifest file named by ``manifest`` or a ``manifest:`` source, else None."""
-        if self.source.startswith("manifest:"):
-            return self.source[len("manifest:"):]
+        if isinstance(self.source, ManifestSource):
+            return self.source.path
         return self.manifest
 
     def folder(self) -> str | None:
         """The dataset folder a folder source names, as written; None for a built-in dataset or
         a manifest (which names the dataset itself)."""
-        if _builtin(self.source) or self.source.startswith("manifest:"):
-            return None
-        return self.source[len("folder:"):] if self.source.startswith("folder:") else self.source
+        return self.source.path if isinstance(self.source, FolderSource) else None
 
     def relocated(self, folder: str | os.PathLike) -> DataSpec:
         """The same data found in ``folder``: only the location changes.
@@ -155,16 +155,16 @@ class DataSpec:
         """
         path = self.manifest_path()
         manifest = None if path is None else read_manifest(path)
-        source = manifest.source if self.source.startswith("manifest:") else self.source
-        if _builtin(source):
+        source = manifest.source if isinstance(self.source, ManifestSource) else self.source
+        if isinstance(source, BuiltinSource):
             raise PipelineError(f"{source} is built in: it has no location to change")
         split = self.split if manifest is None else split_to_json(manifest)
-        where = os.path.abspath(os.path.expanduser(folder))
-        return replace(self, source=f"folder:{where}", manifest=None, split=split)
+        return replace(self, source=FolderSource.at(folder), manifest=None, split=split)
 
     def to_json(self) -> dict:
         """A JSON-able dict (image_size as a list)."""
         data = asdict(self)
+        data["source"] = self.source.to_json()
         data["image_size"] = None if self.image_size is None else list(self.image_size)
         return data
 
@@ -185,14 +185,6 @@ class DataSpec:
             if data.get(name) is not None and not isinstance(data[name], dict):
                 raise PipelineError(f"{name}: must be an object or null, not {data[name]!r}")
         return cls(**data)
-
-
-def _builtin(source: str) -> bool:
-    """True for a built-in dataset's source (a bare id counts when no such folder exists)."""
-    kind = source.partition(":")[0]
-    if kind in ("builtin", "folder", "manifest"):
-        return kind == "builtin"
-    return not os.path.exists(source) and source in {info.id for info in list_builtins()}
 
 
 def read_manifest(path: str) -> SplitManifest:

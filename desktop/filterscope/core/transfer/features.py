@@ -108,7 +108,7 @@ def feature_key(planned: Plan, base: str, weights: dict, pooled: bool, seed: int
     weights = {k: weights.get(k) for k in ("choice", "file", "size", "mtime_ns")}
     if weights["choice"] == "random":
         weights["seed"] = seed  # random weights are the seed's
-    key = {"format": FORMAT, "dataset": {"source": dataset.source, "images": len(items),
+    key = {"format": FORMAT, "dataset": {"source": dataset.source.to_json(), "images": len(items),
                                          "digest": digest.hexdigest()},
            "base": base, "weights": weights, "input_size": list(planned.size), "mask": mask,
            "preprocessing": planned.preprocessing, "pooled": pooled}

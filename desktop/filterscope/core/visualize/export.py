@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
+from filterscope.core.data.source import ManifestSource
 from filterscope.core.visualize.model_source import LoadedModel
 from filterscope.core.visualize.render import enlarge, factor_for, png_bytes
 
@@ -17,19 +18,16 @@ LEAST_SIDE = 128  # pictures smaller than this are enlarged by a whole factor so
 
 def dataset_root(loaded: LoadedModel) -> Path | None:
     """The folder of the dataset a run's model was trained on, if it has one on this computer."""
-    data = loaded.data
-    source = None if data is None else data.source
-    if source is None or source.startswith("builtin:"):
-        return None
-    if source.startswith("manifest:"):
+    source = None if loaded.data is None else loaded.data.source
+    if isinstance(source, ManifestSource):
         from filterscope.core.data.splits import SplitError, load_manifest
 
         try:
-            source = load_manifest(source[len("manifest:"):]).source
+            source = load_manifest(source.path).source
         except SplitError:
             return None
-    path = Path(source[len("folder:"):] if source.startswith("folder:") else source)
-    return path if path.is_dir() else None
+    path = None if source is None else source.folder()
+    return path if path is not None and path.is_dir() else None
 
 
 def save_picture(path: str | os.PathLike, picture: np.ndarray, loaded: LoadedModel, *,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.data.datasets import Dataset, Problem
+from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.sources import builtin_infos, fetch_source, open_source
 from filterscope.core.data.splits import SplitManifest, split_job
 from filterscope.core.data.thumbnails import LoadedImage, load_item
@@ -152,34 +153,35 @@ class DatasetTab(QWidget):
         self.source_combo.clear()
         for info in builtin_infos():
             label = info.title + ("" if info.available else "  (download)")
-            self.source_combo.addItem(label, f"builtin:{info.id}")
+            self.source_combo.addItem(label, BuiltinSource(info.id))
             self.source_combo.setItemData(self.source_combo.count() - 1, info.description,
                                           Qt.ItemDataRole.ToolTipRole)
         dataset = self._state.dataset
-        if dataset is not None and dataset.source.startswith("folder:"):
+        if dataset is not None and isinstance(dataset.source, FolderSource):
             self.source_combo.addItem(f"Folder: {dataset.name}", dataset.source)
         self._select_source(current if current else None)
 
-    def _select_source(self, source: str | None) -> None:
-        index = self.source_combo.findData(source) if source else -1
+    def _select_source(self, source: Source | None) -> None:
+        # findData compares Python objects by identity, not by value
+        index = next((i for i in range(self.source_combo.count())
+                      if source is not None and self.source_combo.itemData(i) == source), -1)
         if index >= 0:
             self.source_combo.setCurrentIndex(index)
         self._update_fetch_button()
 
     def _update_fetch_button(self) -> None:
-        source = self.source_combo.currentData() or ""
-        wanted = source.removeprefix("builtin:")
-        info = next((i for i in builtin_infos() if i.id == wanted), None)
+        source = self.source_combo.currentData()
+        info = next((i for i in builtin_infos() if BuiltinSource(i.id) == source), None)
         self.fetch_button.setVisible(info is not None and not info.available)
         self.import_button.setVisible(self.fetch_button.isVisible())
         if info is not None and not info.available:
             self.fetch_button.setToolTip(f"Download from {info.download_url}")
 
-    def open_source(self, source: str) -> None:
-        """Open a dataset in the background (``folder:<path>`` or ``builtin:<id>``)."""
+    def open_source(self, source: Source) -> None:
+        """Open a dataset in the background (a folder or a built-in one)."""
         self.runner.start(open_source, source)
 
-    def open_initial(self, source: str, fallback: str) -> None:
+    def open_initial(self, source: Source, fallback: Source) -> None:
         """Open the last dataset at start-up; if it is gone, say so and open ``fallback``."""
         self._fallback = fallback if source != fallback else None
         self.open_source(source)
@@ -203,7 +205,7 @@ class DatasetTab(QWidget):
     def _on_open_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder with one sub-folder per class")
         if folder:
-            self.open_source(f"folder:{folder}")
+            self.open_source(FolderSource.at(folder))
 
     @Slot()
     def _on_fetch_clicked(self) -> None:
@@ -218,8 +220,9 @@ class DatasetTab(QWidget):
 
     def fetch(self, url: str | None = None) -> None:
         """Get the selected built-in: from its official address, a mirror or a local file."""
-        source = self.source_combo.currentData() or ""
-        self.runner.start(fetch_source, source.removeprefix("builtin:"), url=url)
+        source = self.source_combo.currentData()
+        if isinstance(source, BuiltinSource):
+            self.runner.start(fetch_source, source.id, url=url)
 
     @Slot()
     def _on_split_clicked(self) -> None:
@@ -239,7 +242,7 @@ class DatasetTab(QWidget):
             self._state.set_manifest(result)
             where = f" and saved to {self._split_saved_to}" if self._split_saved_to else ""
             self.sig_status.emit(f"Split made{where}")
-        elif isinstance(result, str):  # a fetch job returns the source it made available
+        elif isinstance(result, BuiltinSource):  # a fetch job returns the source it made available
             self._fill_sources()
             self._select_source(result)
             self.open_source(result)
