@@ -148,7 +148,7 @@ def test_a_v1_project_without_mask_or_chain_uses_none() -> None:
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "photos"}}',
      "must be builtin:<id> or folder:<path>"),
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
-     '"mask": {"params": {"median": 4}, "train": true}}', "mask.params: median must be an odd"),
+     '"mask": {"params": {"median": 4}, "train": true}}', "mask.params: median: must be an odd"),
     ('{"kind": "filterscope-project", "version": 2, "dataset": {"source": "builtin:mnist"}, '
      '"training": {"run": {"epochs": 0}}}', "training: epochs"),
     ('{"kind": "filterscope-project", "version": 3, "dataset": {"source": "builtin:mnist"}, '

@@ -162,7 +162,7 @@ def test_where_a_csv_may_not_go_and_what_cannot_be_predicted(tmp_path, folder) -
         _predict(model_file, tmp_path / "empty")
     with pytest.raises(PredictError, match="no such image or folder"):
         _predict(model_file, tmp_path / "nowhere")
-    with pytest.raises(PredictError, match="top-k must be a whole number from 1"):
+    with pytest.raises(PredictError, match="top-k: must be at least 1"):
         _predict(model_file, folder, top_k=0)
     with pytest.raises(ModelLoadError, match="no such run folder or model file"):
         _predict(tmp_path / "missing.keras", folder)

@@ -21,13 +21,14 @@ NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS in UTF-16 units)
 
 
 def _copies(text: str) -> int:
+    from filterscope.core.base.settings import SettingError, check_number
+
     try:
-        value = int(text)
+        return check_number("-n", int(text), 1, MAX_COPIES, integer=True)
+    except SettingError as exc:  # a ValueError too: first
+        raise argparse.ArgumentTypeError(exc.message) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_COPIES:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_COPIES} (got {value})")
-    return value
 
 
 def copy_name(stem: str, k: int) -> str:

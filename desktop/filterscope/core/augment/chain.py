@@ -11,15 +11,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.base.fileio import read_preset, read_spec_file
+from filterscope.core.base.settings import SettingError, check_keys, check_number
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
 FILL_MODES = ("constant", "edge", "symmetric", "reflect", "wrap")
 
 
-class ChainError(ValueError):
+class ChainError(SettingError):
     """A chain that cannot be built; the message names the step and the parameter."""
 
 
@@ -141,7 +141,7 @@ class ChainSpec:
         """
         if not isinstance(data, dict):
             raise ChainError("a chain must be a JSON object")
-        _keys("", data, {"version", "name", "random_order", "steps"})
+        check_keys("", data, {"version", "name", "random_order", "steps"}, error=ChainError)
         version = data.get("version", CHAIN_FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) \
                 or not 1 <= version <= CHAIN_FORMAT_VERSION:
@@ -154,13 +154,6 @@ class ChainSpec:
             raise ChainError("random_order must be true or false")
         return cls(tuple(make_step(i, s) for i, s in enumerate(steps)), random_order,
                    str(data.get("name", "")))
-
-
-def _keys(where: str, data: dict, allowed: set[str]) -> None:
-    try:
-        check_keys(where, data, allowed)
-    except SettingError as exc:
-        raise ChainError(str(exc)) from None
 
 
 def default_params(name: str) -> dict[str, Any]:
@@ -177,7 +170,7 @@ def make_step(index: int, raw: object) -> Step:
     where = f"step {index + 1} ({raw['name']})"
     if name not in CATALOGUE:
         raise ChainError(f"{where}: unknown augmenter; known: {', '.join(sorted(CATALOGUE))}")
-    _keys(where, raw, {"name", "params", "sometimes", "enabled"})
+    check_keys(where, raw, {"name", "params", "sometimes", "enabled"}, error=ChainError)
     given = raw.get("params", {})
     if not isinstance(given, dict):
         raise ChainError(f"{where}: params must be an object")
@@ -189,43 +182,34 @@ def make_step(index: int, raw: object) -> Step:
     for key, value in given.items():
         params[key] = _check(where, specs[key], value)
     sometimes = raw.get("sometimes")
-    if sometimes is not None and not _is_number(sometimes, 0, 1):
-        raise ChainError(f"{where}: sometimes must be a probability from 0 to 1, not {sometimes!r}")
+    if sometimes is not None:
+        check_number(f"{where}: sometimes", sometimes, 0, 1, error=ChainError)
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ChainError(f"{where}: enabled must be true or false")
     return Step(name, params, None if sometimes is None else float(sometimes), enabled)
 
 
-def _is_number(value: object, low: float, high: float, integer: bool = False) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if integer and not float(value).is_integer():
-        return False
-    return low <= value <= high
-
-
 def _check(where: str, spec: Param, value: object) -> Any:
-    bounds = f"from {spec.low:g} to {spec.high:g}"
+    name = f"{where}: {spec.name}"
     if spec.kind == "bool":
         if not isinstance(value, bool):
-            raise ChainError(f"{where}: {spec.name} must be true or false, not {value!r}")
+            raise ChainError(f"{name} must be true or false, not {value!r}")
         return value
     if spec.kind == "choice":
         if value not in spec.choices:
-            raise ChainError(f"{where}: {spec.name} must be one of {spec.choices}, not {value!r}")
+            raise ChainError(f"{name} must be one of {spec.choices}, not {value!r}")
         return value
     if spec.kind in ("prob", "float"):
-        if not _is_number(value, spec.low, spec.high):
-            raise ChainError(f"{where}: {spec.name} must be a number {bounds}, not {value!r}")
-        return float(value)
+        return check_number(name, value, spec.low, spec.high, error=ChainError)
     integer = spec.kind == "int_range"
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(_is_number(v, spec.low, spec.high, integer) for v in value)):
-        raise ChainError(f"{where}: {spec.name} must be two numbers {bounds}, not {value!r}")
-    if value[0] > value[1]:
-        raise ChainError(f"{where}: {spec.name} range is inverted ({value[0]} > {value[1]})")
-    return [int(v) for v in value] if integer else [float(v) for v in value]
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ChainError(f"{name} must be two numbers from {spec.low:g} to {spec.high:g}, not {value!r}")
+    low, high = (check_number(name, int(v) if integer and isinstance(v, float) and v.is_integer() else v,
+                              spec.low, spec.high, integer=integer, error=ChainError) for v in value)
+    if low > high:
+        raise ChainError(f"{name} range is inverted ({value[0]} > {value[1]})")
+    return [low, high]
 
 
 def load_chain(path: str | os.PathLike) -> ChainSpec:

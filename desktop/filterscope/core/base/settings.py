@@ -35,9 +35,13 @@ _META = "setting"
 
 class SettingError(ValueError):
     """A value a setting cannot take; ``field`` names the setting (a JSON path), ``message``
-    says what it must be."""
+    says what it must be. The domains' errors (a model spec's, a chain's, a mask preset's...)
+    derive from it, so the one range checker raises each domain's own; given one argument, it
+    is the whole message."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | None = None) -> None:
+        if message is None:
+            field, message = "", field
         super().__init__(f"{field}: {message}" if field else message)
         self.field, self.message = field, message
 

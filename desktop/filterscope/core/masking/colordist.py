@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.base.fileio import read_preset, read_spec_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.settings import SettingError, check_keys, check_number
 from filterscope.core.base.opencv import cv2
 
 DISTANCES = ("redmean", "cielab")
@@ -32,7 +32,7 @@ MAX_MEDIAN = 31
 MASK_FORMAT_VERSION = 1
 
 
-class MaskParamsError(ValueError):
+class MaskParamsError(SettingError):
     """A preset that is malformed or out of range; the message names the field."""
 
 
@@ -90,10 +90,7 @@ class MaskParams:
         """
         if not isinstance(data, dict):
             raise MaskParamsError("a mask preset must be a JSON object")
-        try:
-            check_keys("", data, cls.__dataclass_fields__)
-        except SettingError as exc:
-            raise MaskParamsError(str(exc)) from None
+        check_keys("", data, cls.__dataclass_fields__, error=MaskParamsError)
         distance = data.get("distance", "redmean")
         if distance not in DISTANCES:
             raise MaskParamsError(f"distance must be one of {DISTANCES}, not {distance!r}")
@@ -101,11 +98,10 @@ class MaskParams:
         if not isinstance(raw_targets, list) or not raw_targets:
             raise MaskParamsError("targets must be a non-empty list")
         targets = tuple(_target(i, t, distance) for i, t in enumerate(raw_targets))
-        median = data.get("median", 9)
-        if not isinstance(median, int) or isinstance(median, bool) or median < 1 \
-                or median > MAX_MEDIAN or median % 2 == 0:
-            raise MaskParamsError(f"median must be an odd whole number from 1 to {MAX_MEDIAN}, "
-                                  f"not {median!r}")
+        median = check_number("median", data.get("median", 9), 1, MAX_MEDIAN, integer=True,
+                              error=MaskParamsError)
+        if median % 2 == 0:
+            raise MaskParamsError("median", f"must be an odd number (a window has a centre), not {median}")
         for key, allowed in (("combine", COMBINES), ("output", OUTPUTS)):
             if data.get(key, allowed[0]) not in allowed:
                 raise MaskParamsError(f"{key} must be one of {allowed}, not {data[key]!r}")
@@ -132,14 +128,12 @@ def _target(index: int, raw: object, distance: str) -> Target:
     if not isinstance(raw, dict) or set(raw) != {"rgb", "threshold"}:
         raise MaskParamsError(f"{where}: needs exactly 'rgb' and 'threshold'")
     rgb, threshold = raw["rgb"], raw["threshold"]
-    if (not isinstance(rgb, (list, tuple)) or len(rgb) != 3
-            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb)):
+    if not isinstance(rgb, (list, tuple)) or len(rgb) != 3:
         raise MaskParamsError(f"{where}: rgb must be three whole numbers from 0 to 255, not {rgb!r}")
-    if (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)
-            or not 0 <= threshold <= MAX_THRESHOLD[distance]):
-        raise MaskParamsError(f"{where}: threshold must be a number from 0 to "
-                              f"{MAX_THRESHOLD[distance]:g} for {distance}, not {threshold!r}")
-    return Target((int(rgb[0]), int(rgb[1]), int(rgb[2])), float(threshold))
+    rgb = tuple(check_number(f"{where}: rgb", c, 0, 255, integer=True, error=MaskParamsError) for c in rgb)
+    threshold = check_number(f"{where}: threshold ({distance})", threshold, 0, MAX_THRESHOLD[distance],
+                             error=MaskParamsError)
+    return Target(rgb, threshold)
 
 
 def load_params(path: str | os.PathLike) -> MaskParams:

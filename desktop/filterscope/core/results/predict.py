@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from filterscope.core.base.settings import SettingError, check_number
 from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import entries
@@ -32,7 +33,7 @@ from filterscope.core.training.saved_model import OpenedModel, open_model
 DEFAULT_TOP_K = 3
 
 
-class PredictError(ValueError):
+class PredictError(SettingError):
     """Nothing to predict or nowhere to write; the message names the file or folder."""
 
 
@@ -161,8 +162,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         Cancelled: ``cancel`` was set.
         OSError: The CSV cannot be written.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise PredictError(f"top-k must be a whole number from 1, not {top_k!r}")
+    check_number("top-k", top_k, 1, None, integer=True, error=PredictError)
     paths = list_images(target)
     if out is not None:
         out = Path(out).expanduser()

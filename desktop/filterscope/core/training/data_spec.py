@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, replace
 
-import numpy as np
-
 from filterscope.core.augment.chain import ChainError, ChainSpec
 from filterscope.core.base.settings import SettingError, check_declared, check_keys, setting
 from filterscope.core.data.source import BuiltinSource, FolderSource, ManifestSource, Source, SourceError
@@ -34,7 +32,7 @@ _FIELDS = ("source", "manifest", "val_fraction", "seed", "image_size", "mask", "
            "longest_side")
 
 
-class PipelineError(ValueError):
+class PipelineError(SettingError):
     """Data that cannot be trained on; the message names the field or the files at fault."""
 
 
@@ -92,10 +90,7 @@ class DataSpec:
         if isinstance(self.source, ManifestSource) and self.manifest not in (None, self.source.path):
             raise PipelineError("manifest: give the split as source 'manifest:...' or as manifest, "
                                 "not two different files")
-        try:
-            check_declared(self)
-        except SettingError as exc:
-            raise PipelineError(str(exc)) from None
+        check_declared(self, error=PipelineError)
         if self.longest_side is not None and self.image_size is not None:
             raise PipelineError("longest_side: give image_size or longest_side, not both")
         self.mask_params()
@@ -175,10 +170,7 @@ class DataSpec:
         Raises:
             PipelineError: Naming the field at fault.
         """
-        try:
-            check_keys("", data, _FIELDS)
-        except SettingError as exc:
-            raise PipelineError(str(exc)) from None
+        check_keys("", data, _FIELDS, error=PipelineError)
         if "source" not in data:
             raise PipelineError("source: missing")
         for name in ("mask", "chain", "split"):
@@ -193,8 +185,3 @@ def read_manifest(path: str) -> SplitManifest:
         return load_manifest(path)
     except SplitError as exc:
         raise PipelineError(f"manifest: {exc}") from exc
-
-
-def is_whole(value: object, low: int, high: int) -> bool:
-    """True for an int (not a bool) from ``low`` to ``high``."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high

@@ -28,10 +28,11 @@ import numpy as np
 
 from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
+from filterscope.core.base.settings import check_number
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
 from filterscope.core.training.data_plan import Plan, plan, plan_items
-from filterscope.core.training.data_spec import DataSpec, PipelineError, is_whole
+from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.model_input import prepare_image, preprocess
 from filterscope.core.training.tf_runtime import import_tensorflow
 
@@ -101,8 +102,7 @@ def build_inputs(data: DataSpec, *, batch_size: int, report: Report, cancel: Can
             for another dataset or listing files that are gone.
         Cancelled: ``cancel`` was set before the streams were built.
     """
-    if not is_whole(batch_size, 1, 1 << 20):
-        raise PipelineError(f"batch_size: must be a whole number from 1, not {batch_size!r}")
+    check_number("batch_size", batch_size, 1, 1 << 20, integer=True, error=PipelineError)
     planned = plan(data, report, cancel, cache_bytes, preprocessing)
     check_cancel(cancel)
     report.progress(0.9, "Starting TensorFlow")

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from filterscope.core.base.settings import SettingError
+
 if TYPE_CHECKING:
     import keras
 
 LISTED = 12  # names quoted in a message before "..."
 
 
-class VisualizeError(ValueError):
+class VisualizeError(SettingError):
     """A request the model cannot answer (no such layer, filter out of range, not an image model)."""
 
 

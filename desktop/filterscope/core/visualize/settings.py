@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from filterscope.core.base.settings import (
-    SettingError,
     Settings,
     check_declared,
     declared_from_json,
@@ -117,10 +116,7 @@ class AscentSettings:
     preset: str = "chapter"
 
     def __post_init__(self) -> None:
-        try:
-            check_declared(self)
-        except SettingError as exc:
-            raise VisualizeError(str(exc)) from None
+        check_declared(self, error=VisualizeError)
 
     def step_size(self, kind: str, pixel_range: float) -> float:
         """The learning rate for a target kind on a model whose input spans ``pixel_range``."""
