@@ -11,6 +11,7 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split
+from filterscope.core.training.frames import BatchFrame, EpochFrame
 from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -227,8 +228,7 @@ def test_curves_mark_where_the_learning_rate_fell(qtbot) -> None:
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)
     for epoch, lr in enumerate((1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4), start=1):
-        curves.add_point({"kind": "epoch", "epoch": epoch, "loss": 1.0, "accuracy": 0.5,
-                          "val_loss": 1.1, "val_accuracy": 0.4, "learning_rate": lr})
+        curves.add_point(EpochFrame(epoch, 1.0, 0.5, 1.1, 0.4, lr, 1.0))
     curves._redraw()
     assert curves.lr_drops() == [3, 5]
     marks = [line for line in curves.acc_axes.lines if list(line.get_xdata()) == [2.5, 2.5]]
@@ -243,8 +243,7 @@ def test_chart_text_follows_the_application_text_size(qtbot) -> None:
 
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)
-    curves.add_point({"kind": "epoch", "epoch": 1, "loss": 1.0, "accuracy": 0.5,
-                      "val_loss": 1.1, "val_accuracy": 0.4})
+    curves.add_point(EpochFrame(1, 1.0, 0.5, 1.1, 0.4, None, 1.0))
     curves._redraw()
 
     def sizes() -> tuple[float, float, float]:
@@ -275,8 +274,7 @@ def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
     def batches(*epochs: int) -> None:
         for epoch in epochs:
             for step in (1, 2, 3):
-                curves.add_point({"kind": "batch", "epoch": epoch, "step": step, "steps": 3,
-                                  "running_loss": 3.0 - epoch + step / 10, "running_accuracy": step / 10})
+                curves.add_point(BatchFrame(epoch, step, 3, 3.0 - epoch + step / 10, step / 10))
 
     def line(axes) -> tuple[list[float], list[float]]:
         drawn = next(d for d in axes.lines if d.get_label().startswith("training (running mean"))

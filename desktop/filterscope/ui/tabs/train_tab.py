@@ -34,6 +34,7 @@ from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.project.project import TrainingSettings
 from filterscope.core.results.examples import class_examples
 from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame, StoppedEarlyFrame
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_input import image_size_for, input_shape, preprocessing
@@ -357,13 +358,13 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(running)
 
     @Slot(object)
-    def _on_runner_partial(self, payload: object) -> None:
-        if isinstance(payload, dict):
-            if payload.get("kind") == "start" and payload.get("run_dir"):
-                self._run_dirs[self._job] = Path(payload["run_dir"])
-            self.curves.add_point(payload)
-            if payload.get("kind") in ("diverged", "stopped_early"):
-                self.result_label.setText(f"<b>Stopped:</b> {payload.get('message', '')}")
+    def _on_runner_partial(self, frame: object) -> None:
+        if isinstance(frame, StartFrame) and frame.run_dir is not None:
+            self._run_dirs[self._job] = frame.run_dir
+        elif isinstance(frame, (BatchFrame, EpochFrame)):
+            self.curves.add_point(frame)
+        elif isinstance(frame, (DivergedFrame, StoppedEarlyFrame)):
+            self.result_label.setText(f"<b>Stopped:</b> {frame.message}")
 
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
