@@ -206,7 +206,7 @@ def test_a_run_stopped_early_says_so_in_the_runs_list(qtbot, tab) -> None:
              "learning_rate": 0.001} for e in range(1, 9)]
     result = RunResult(None, "finished", rows, 5, None, ["a", "b"], (8, 8, 3),
                        spec={"epochs": 60, "fit": {"early_stopping": 3}}, stopped_early=8)
-    tab._add_run(result)
+    tab.runs_list.add_run(result)
     text = tab.runs_list.item(tab.runs_list.count() - 1).text()
     assert "stopped early after epoch 8" in text and "early stopping" in text
 
@@ -216,7 +216,7 @@ def test_picking_a_listed_run_shows_its_whole_curves(qtbot, tab) -> None:
 
     rows = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.4,
              "learning_rate": 0.001 if e < 4 else 0.0005} for e in range(1, 7)]
-    tab._add_run(RunResult(None, "finished", rows, 6, None, ["a", "b"], (8, 8, 3), spec={"epochs": 6}))
+    tab.runs_list.add_run(RunResult(None, "finished", rows, 6, None, ["a", "b"], (8, 8, 3), spec={"epochs": 6}))
     assert tab.curves.epochs_drawn() == 0
     tab.runs_list.setCurrentRow(tab.runs_list.count() - 1)
     assert tab.curves.epochs_drawn() == 6 and tab.curves.lr_drops() == [4]

@@ -67,9 +67,13 @@ class AugmentTab(QWidget):
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
         self._pictures: list[QLabel] = []
-        self.runner = JobRunner(self)
-        self.model_runner = JobRunner(self)
-        self.items_runner = JobRunner(self)
+        self.runner = JobRunner(self, on_result=self._on_preview_finished, on_failure=lambda message:
+                                self.sig_status.emit(f"Preview failed: {message}"))
+        self.model_runner = JobRunner(self, on_progress=self._on_model_progress,
+                                      on_result=self._on_model_view_finished,
+                                      on_failure=self._on_model_view_failed)
+        self.items_runner = JobRunner(self, on_result=self._on_images_loaded, on_failure=lambda message:
+                                      self.sig_status.emit(f"The images could not be loaded: {message}"))
         self.preset_combo = QComboBox()
         for name in CHAIN_PRESETS:
             self.preset_combo.addItem(builtin_chain(name).name, name)
@@ -106,12 +110,6 @@ class AugmentTab(QWidget):
         self.picker.sig_item_changed.connect(self._load_images)
         self.use_box.toggled.connect(self._on_use_toggled)
         state.sig_chain_changed.connect(self._on_state_chain_changed)
-        self.runner.sig_finished.connect(self._on_preview_finished)
-        self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
-        self.model_runner.sig_progress.connect(self._on_model_progress)
-        self.model_runner.sig_finished.connect(self._on_model_view_finished)
-        self.model_runner.sig_failed.connect(self._on_model_view_failed)
-        self.items_runner.sig_finished.connect(self._on_images_loaded)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         state.sig_mask_changed.connect(self._refresh)
         state.sig_image_side_changed.connect(self._refresh)

@@ -51,8 +51,9 @@ class DatasetTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self.runner = JobRunner(self)
-        self.viewer_runner = JobRunner(self)
+        self.runner = JobRunner(self, on_result=self._on_runner_finished, on_failure=self._on_runner_failed)
+        self.viewer_runner = JobRunner(self, on_result=self._on_viewer_runner_finished,
+                                       on_failure=self._on_viewer_runner_failed)
         self.source_combo = QComboBox()
         self.source_combo.setMinimumContentsLength(28)
         self.open_button = QPushButton("Open folder…")
@@ -93,14 +94,11 @@ class DatasetTab(QWidget):
         self.subset_filter.currentIndexChanged.connect(self._on_subset_filter_changed)
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
+        self.grid.sig_failed.connect(lambda message: self.sig_status.emit(f"Thumbnails not made: {message}"))
         self.values_box.toggled.connect(self.viewer.set_show_values)
         self.fit_button.clicked.connect(self.viewer.fit)
         self._fallback: str | None = None
         self._split_saved_to: Path | None = None
-        self.runner.sig_finished.connect(self._on_runner_finished)
-        self.runner.sig_failed.connect(self._on_runner_failed)
-        self.viewer_runner.sig_finished.connect(self._on_viewer_runner_finished)
-        self.viewer_runner.sig_failed.connect(self._on_viewer_runner_failed)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

@@ -77,10 +77,14 @@ class MaskTab(QWidget):
         self._image: np.ndarray | None = None
         self._preview: MaskSession | None = None
         self._full: MaskSession | None = None
-        self.image_runner = JobRunner(self)
-        self.full_runner = JobRunner(self)
-        self.examples_runner = JobRunner(self)
-        self.batch_runner = JobRunner(self)
+        self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self._on_image_failed)
+        self.full_runner = JobRunner(self, on_result=self._on_full_rendered, on_failure=self._on_job_failed(
+            "The full-resolution mask could not be rendered"))
+        self.examples_runner = JobRunner(self, on_result=self._on_examples_loaded, on_failure=self._on_job_failed(
+            "The class examples could not be loaded"))
+        # Its job panel says "Failed: ..." as well.
+        self.batch_runner = JobRunner(self, on_result=self._on_batch_finished,
+                                      on_failure=self._on_job_failed("Masked copies not written"))
         self._build_widgets()
         self._build_layout()
         self._refresh = qthrottled(self._render_preview, timeout=30, parent=self)
@@ -154,11 +158,6 @@ class MaskTab(QWidget):
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.use_box.toggled.connect(self._on_use_toggled)
         self.strip.sig_example_clicked.connect(self.show_item)
-        self.image_runner.sig_finished.connect(self._on_image_loaded)
-        self.image_runner.sig_failed.connect(self._on_image_failed)
-        self.full_runner.sig_finished.connect(self._on_full_rendered)
-        self.examples_runner.sig_finished.connect(self._on_examples_loaded)
-        self.batch_runner.sig_finished.connect(self._on_batch_finished)
 
     # --- parameters ------------------------------------------------------------------------
 
@@ -264,6 +263,10 @@ class MaskTab(QWidget):
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
         self.sig_status.emit(f"Cannot tune on this image: {message}")
+
+    def _on_job_failed(self, what: str):
+        """A failure handler that says ``what`` failed, and why, in the status bar."""
+        return lambda message: self.sig_status.emit(f"{what}: {message}")
 
     def set_image(self, rgb: np.ndarray) -> None:
         """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
