@@ -43,6 +43,7 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.fitting import stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.job_panel import status_failure
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
@@ -67,13 +68,13 @@ class AugmentTab(QWidget):
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
         self._pictures: list[QLabel] = []
-        self.runner = JobRunner(self, on_result=self._on_preview_finished, on_failure=lambda message:
-                                self.sig_status.emit(f"Preview failed: {message}"))
+        self.runner = JobRunner(self, on_result=self._on_preview_finished,
+                                on_failure=status_failure(self.sig_status, "Preview failed"))
         self.model_runner = JobRunner(self, on_progress=self._on_model_progress,
                                       on_result=self._on_model_view_finished,
                                       on_failure=self._on_model_view_failed)
-        self.items_runner = JobRunner(self, on_result=self._on_images_loaded, on_failure=lambda message:
-                                      self.sig_status.emit(f"The images could not be loaded: {message}"))
+        self.items_runner = JobRunner(self, on_result=self._on_images_loaded,
+                                      on_failure=status_failure(self.sig_status, "The images could not be loaded"))
         self.preset_combo = QComboBox()
         for name in CHAIN_PRESETS:
             self.preset_combo.addItem(builtin_chain(name).name, name)

@@ -31,7 +31,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
 from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.image_view import ImageViewWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
@@ -94,7 +94,7 @@ class DatasetTab(QWidget):
         self.subset_filter.currentIndexChanged.connect(self._on_subset_filter_changed)
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
-        self.grid.sig_failed.connect(lambda message: self.sig_status.emit(f"Thumbnails not made: {message}"))
+        self.grid.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
         self.values_box.toggled.connect(self.viewer.set_show_values)
         self.fit_button.clicked.connect(self.viewer.fit)
         self._fallback: str | None = None

@@ -44,7 +44,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
 from filterscope.ui.widgets.mask_views import MaskViewsWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
@@ -78,13 +78,12 @@ class MaskTab(QWidget):
         self._preview: MaskSession | None = None
         self._full: MaskSession | None = None
         self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self._on_image_failed)
-        self.full_runner = JobRunner(self, on_result=self._on_full_rendered, on_failure=self._on_job_failed(
-            "The full-resolution mask could not be rendered"))
-        self.examples_runner = JobRunner(self, on_result=self._on_examples_loaded, on_failure=self._on_job_failed(
-            "The class examples could not be loaded"))
-        # Its job panel says "Failed: ..." as well.
-        self.batch_runner = JobRunner(self, on_result=self._on_batch_finished,
-                                      on_failure=self._on_job_failed("Masked copies not written"))
+        self.full_runner = JobRunner(self, on_result=self._on_full_rendered, on_failure=status_failure(
+            self.sig_status, "The full-resolution mask could not be rendered"))
+        self.examples_runner = JobRunner(self, on_result=self._on_examples_loaded, on_failure=status_failure(
+            self.sig_status, "The class examples could not be loaded"))
+        self.batch_runner = JobRunner(self, on_result=self._on_batch_finished,  # and its job panel
+                                      on_failure=status_failure(self.sig_status, "Masked copies not written"))
         self._build_widgets()
         self._build_layout()
         self._refresh = qthrottled(self._render_preview, timeout=30, parent=self)
@@ -263,11 +262,6 @@ class MaskTab(QWidget):
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
         self.sig_status.emit(f"Cannot tune on this image: {message}")
-
-    def _on_job_failed(self, what: str):
-        """A failure handler that says ``what`` failed, and why, in the status bar."""
-        return lambda message: self.sig_status.emit(f"{what}: {message}")
-
     def set_image(self, rgb: np.ndarray) -> None:
         """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
         self.full_runner.cancel()

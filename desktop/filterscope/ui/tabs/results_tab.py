@@ -30,7 +30,7 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
@@ -68,10 +68,10 @@ class ResultsTab(QWidget):
                                    "model, its images prepared as in training, the same scores.")
         self.code.setPlainText("# Evaluate a run, or open a saved evaluation, to see its code.")
         self.pages = QTabWidget()
-        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=lambda message:
-                                     self.sig_status.emit(f"The runs folder could not be read: {message}"))
-        self.list_runner = JobRunner(self, on_result=self._on_saved_listed, on_failure=lambda message:
-                                     self.sig_status.emit(f"Saved evaluations not listed: {message}"))
+        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=status_failure(
+            self.sig_status, "The runs folder could not be read"))
+        self.list_runner = JobRunner(self, on_result=self._on_saved_listed, on_failure=status_failure(
+            self.sig_status, "Saved evaluations not listed"))
         # Evaluating, or opening a saved evaluation; the job panel says "Failed: ..." too.
         self.runner = JobRunner(self, on_result=self._on_evaluated, on_failure=self.summary.clear,
                                 on_running=self._update_buttons)
@@ -118,7 +118,7 @@ class ResultsTab(QWidget):
         self.open_button.clicked.connect(self._on_open_clicked)
         self.review_button.clicked.connect(self._on_review_clicked)
         self.gallery.sig_row_selected.connect(self._on_row_selected)
-        self.gallery.sig_failed.connect(lambda message: self.sig_status.emit(f"Thumbnails not made: {message}"))
+        self.gallery.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
         self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
