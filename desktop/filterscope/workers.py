@@ -78,9 +78,12 @@ class JobWorker(QObject):
             result = self._fn(*self._args, report=self, cancel=self._cancel, **self._kwargs)
         except Cancelled:
             self.sig_cancelled.emit()
-        except Exception as exc:  # the worker boundary: every failure becomes a message
+        except BaseException as exc:  # the worker boundary: every failure becomes a message
+            # (even SystemExit or KeyboardInterrupt raised by a job: nothing above this thread
+            # would catch it, and the runner would stay busy for ever)
             log.exception("job %s failed", getattr(self._fn, "__name__", self._fn))
-            self.sig_failed.emit(str(exc) or type(exc).__name__)
+            plain = isinstance(exc, Exception) and str(exc)  # "3" alone says nothing of SystemExit(3)
+            self.sig_failed.emit(plain or " ".join((type(exc).__name__, str(exc))).strip())
         else:
             if self._cancel.is_set():
                 self.sig_cancelled.emit()

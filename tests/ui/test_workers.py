@@ -130,6 +130,19 @@ def test_failure_becomes_one_line_message(qtbot, runner) -> None:
     assert not runner.is_running()
 
 
+@pytest.mark.parametrize("error", [SystemExit(3), KeyboardInterrupt()])
+def test_a_job_raising_a_base_exception_still_ends_with_a_failure(qtbot, runner, error) -> None:
+    def job(*, report, cancel):
+        raise error
+
+    with qtbot.waitSignal(runner.sig_failed, timeout=5000) as blocker:
+        runner.start(job)
+    assert blocker.args == [{SystemExit: "SystemExit 3", KeyboardInterrupt: "KeyboardInterrupt"}[type(error)]]
+    assert not runner.is_running()
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000):
+        runner.start(counting_job, 1)  # and the runner works on
+
+
 def test_cancel_stops_the_job_and_the_runner_is_usable_again(qtbot, runner) -> None:
     started = threading.Event()
     worker = runner.start(endless_job, started)
