@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.training.base_spec import base_templates
+from filterscope.core.training.frames import EpochFrame
 from filterscope.core.training.model_spec import templates
 from filterscope.core.training.recipes import recipe_for
 from filterscope.ui.tabs.augment_tab import AugmentTab
@@ -210,7 +211,7 @@ def stop_run(window, epochs: int, shoot) -> None:
     tab.options.epochs_spin.setValue(50)
 
     def on_epoch(payload) -> None:
-        if isinstance(payload, dict) and payload.get("kind") == "epoch" and payload["epoch"] >= epochs:
+        if isinstance(payload, EpochFrame) and payload.epoch >= epochs:
             tab.stop_button.click()
 
     def wait_listed() -> None:

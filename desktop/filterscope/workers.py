@@ -6,6 +6,11 @@ and turns the report calls into signals. :class:`JobRunner` holds one
 current job for a tab: starting a job cancels the previous one, whose later signals are dropped.
 Worker signals are always connected to slots of QObjects living in the GUI thread, so they are
 delivered there as queued calls.
+
+A JobRunner is made with its handlers (``on_result``, ``on_progress``, ``on_partial``,
+``on_cancelled``, ``on_running``) and cannot be made without ``on_failure``: every job's failure
+is shown somewhere. The runner ends its busy state (``sig_running(False)``) before it calls the
+failure handler, so what the handler writes is the last word.
 """
 
 from __future__ import annotations
@@ -73,9 +78,12 @@ class JobWorker(QObject):
             result = self._fn(*self._args, report=self, cancel=self._cancel, **self._kwargs)
         except Cancelled:
             self.sig_cancelled.emit()
-        except Exception as exc:  # the worker boundary: every failure becomes a message
+        except BaseException as exc:  # the worker boundary: every failure becomes a message
+            # (even SystemExit or KeyboardInterrupt raised by a job: nothing above this thread
+            # would catch it, and the runner would stay busy for ever)
             log.exception("job %s failed", getattr(self._fn, "__name__", self._fn))
-            self.sig_failed.emit(str(exc) or type(exc).__name__)
+            plain = isinstance(exc, Exception) and str(exc)  # "3" alone says nothing of SystemExit(3)
+            self.sig_failed.emit(plain or " ".join((type(exc).__name__, str(exc))).strip())
         else:
             if self._cancel.is_set():
                 self.sig_cancelled.emit()
@@ -103,10 +111,29 @@ class JobRunner(QObject):
     """A job's thread has ended, the current job's or one cancelled earlier, so whatever it
     wrote is final; carries the JobWorker that start() returned."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, on_failure: Callable[[str], Any],
+                 on_result: Callable[[Any], Any] | None = None,
+                 on_progress: Callable[[float, str], Any] | None = None,
+                 on_partial: Callable[[Any], Any] | None = None,
+                 on_cancelled: Callable[[], Any] | None = None,
+                 on_running: Callable[[bool], Any] | None = None) -> None:
+        """Args:
+            parent: The tab or widget whose jobs these are.
+            on_failure: Shows a failed job's one-line message to the user (required: a job that
+                fails must never fail silently).
+            on_result, on_progress, on_partial, on_cancelled, on_running: Connected to the
+                runner's signals. The runner emits them in the GUI thread, so a lambda is safe.
+        """
         super().__init__(parent)
+        if on_failure is None:
+            raise ValueError("a JobRunner needs on_failure: where its jobs' failures are shown")
         self._current: JobWorker | None = None
         self._threads: dict[JobWorker, QThread] = {}
+        for signal, handler in ((self.sig_failed, on_failure), (self.sig_finished, on_result),
+                                (self.sig_progress, on_progress), (self.sig_partial, on_partial),
+                                (self.sig_cancelled, on_cancelled), (self.sig_running, on_running)):
+            if handler is not None:
+                signal.connect(handler)
 
     def start(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> JobWorker:
         """Cancel the current job (if any) and start ``fn(*args, report, cancel, **kwargs)``."""

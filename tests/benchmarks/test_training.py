@@ -36,6 +36,7 @@ import pytest
 from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.data.mnist import keras_mnist_path
 from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.training.frames import StartFrame
 from filterscope.core.training.model_build import build_model
 from filterscope.core.training.model_spec import LOSS, OptimizerSpec, templates
 from filterscope.core.training.pipeline import build_inputs
@@ -52,12 +53,12 @@ MNIST = DataSpec(source="builtin:mnist")
 
 
 class _TimedReport(RecordingReport):
-    """A RecordingReport that also notes when the ``start`` partial (sent just before fit) came."""
+    """A RecordingReport that also notes when the StartFrame partial (sent just before fit) came."""
 
     started: float = math.nan
 
     def partial(self, payload) -> None:
-        if isinstance(payload, dict) and payload.get("kind") == "start":
+        if isinstance(payload, StartFrame):
             self.started = time.perf_counter()
         super().partial(payload)
 

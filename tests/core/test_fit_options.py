@@ -11,6 +11,7 @@ import pytest
 from filterscope.core.base.jobs import RecordingReport, never_cancel
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions, FitOptionsError, class_weight_map
+from filterscope.core.training.frames import StoppedEarlyFrame
 from filterscope.core.training.model_spec import ModelSpec, OptimizerSpec
 from filterscope.core.training.runs import RunSpec, RunSpecError, load_run
 from filterscope.core.training.train import train
@@ -99,8 +100,9 @@ def test_early_stopping_stops_patience_epochs_after_the_best_and_keeps_its_weigh
     best = result.best_epoch
     assert result.stopped_early == best + 3 == result.epochs_run < 30
     assert result.status == "finished"
-    stops = [p for p in report.partials if p["kind"] == "stopped_early"]
-    assert len(stops) == 1 and f"epoch {best}'s" in stops[0]["message"]
+    stops = [p for p in report.partials if isinstance(p, StoppedEarlyFrame)]
+    assert len(stops) == 1 and f"epoch {best}'s" in stops[0].message
+    assert (stops[0].epoch, stops[0].best_epoch) == (best + 3, best)
     saved = keras.saving.load_model(result.run_dir / "best.keras")
     for mine, theirs in zip(result.model.get_weights(), saved.get_weights()):
         np.testing.assert_array_equal(mine, theirs)  # the model handed back is the best epoch's

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.training.frames import EpochFrame, StartFrame
 from filterscope.core.training.model_spec import OptimizerSpec, templates
 from filterscope.core.training.runs import (
     RunReadError,
@@ -125,7 +126,7 @@ def test_skipped_files_and_warnings_read_back(runs_folder, tmp_path) -> None:
 
 
 def test_a_stopped_run_is_listed_with_its_partial_result(tmp_path: Path) -> None:
-    trip = Trip(lambda kind, p, n: kind == "partial" and p["kind"] == "epoch" and p["epoch"] == 3,
+    trip = Trip(lambda kind, p, n: kind == "partial" and isinstance(p, EpochFrame) and p.epoch == 3,
                 tmp_path)  # stopped as epoch 3 ends: that epoch is not kept
     with pytest.raises(Cancelled):
         train(spec(epochs=5, name="stopped"), tmp_path, report=trip, cancel=trip.cancel,
@@ -143,11 +144,11 @@ def test_a_stopped_run_is_listed_with_its_partial_result(tmp_path: Path) -> None
 
 
 def test_a_run_stopped_in_its_first_epoch_leaves_nothing_to_list(tmp_path: Path) -> None:
-    trip = Trip(lambda kind, p, n: kind == "partial" and p["kind"] == "start", tmp_path)
+    trip = Trip(lambda kind, p, n: kind == "partial" and isinstance(p, StartFrame), tmp_path)
     with pytest.raises(Cancelled):
         train(spec(epochs=2, name="early"), tmp_path, report=trip, cancel=trip.cancel,
               inputs=tiny_inputs())
-    started = next(p for p in trip.partials if p["kind"] == "start")
-    assert Path(started["run_dir"]).name == "early" and list(tmp_path.iterdir()) == []
+    started = next(p for p in trip.partials if isinstance(p, StartFrame))
+    assert started.run_dir.name == "early" and list(tmp_path.iterdir()) == []
     assert saved_runs(tmp_path, report=NullReport(), cancel=threading.Event()) == ([], [])
-    assert read_run(started["run_dir"], report=NullReport(), cancel=threading.Event()) is None
+    assert read_run(started.run_dir, report=NullReport(), cancel=threading.Event()) is None

@@ -20,6 +20,7 @@ import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport, never_cancel
 from filterscope.core.training import keras_bridge
 from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame
 from filterscope.core.training.keras_bridge import divergence
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 from filterscope.core.training.runs import RunResult, RunSpec, TrainingError
@@ -130,16 +131,18 @@ def test_a_run_reports_saves_and_loads_back(tmp_path: Path) -> None:
     history = json.loads((run / "history.json").read_text())
     assert history["status"] == "finished" and history["epochs"] == result.history
 
-    kinds = [p["kind"] for p in report.partials]
-    assert kinds == ["start"] + (["batch"] * 6 + ["epoch"]) * 2
+    kinds = [type(p) for p in report.partials]
+    assert kinds == [StartFrame] + ([BatchFrame] * 6 + [EpochFrame]) * 2
     start = report.partials[0]
-    assert start["steps"] == 6 and start["params"] == 3730 and len(start["summary"]) == 9
-    batches = [p for p in report.partials if p["kind"] == "batch"]
-    assert set(batches[0]) == {"kind", "epoch", "step", "steps", "running_loss", "running_accuracy"}
-    assert [(b["epoch"], b["step"]) for b in batches[:7]] == [(1, s) for s in range(1, 7)] + [(2, 1)]
+    assert start.steps == 6 and start.params == 3730 and len(start.summary) == 9
+    assert start.run_dir == run and start.input_shape == (28, 28, 1)
+    batches = [p for p in report.partials if isinstance(p, BatchFrame)]
+    assert [(b.epoch, b.step) for b in batches[:7]] == [(1, s) for s in range(1, 7)] + [(2, 1)]
+    epochs = [p for p in report.partials if isinstance(p, EpochFrame)]
+    assert [e.row() for e in epochs] == result.history  # the frames are what history.json holds
     for row in result.history:  # the last running mean of an epoch is the epoch's loss
-        last = [b for b in batches if b["epoch"] == row["epoch"]][-1]
-        assert last["running_loss"] == pytest.approx(row["loss"], rel=1e-5)
+        last = [b for b in batches if b.epoch == row["epoch"]][-1]
+        assert last.running_loss == pytest.approx(row["loss"], rel=1e-5)
         assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
                             "seconds"}
         assert all(isinstance(row[k], float) for k in ("loss", "val_loss", "val_accuracy"))
@@ -193,7 +196,7 @@ def test_unbatched_streams_are_batched_with_the_run_batch_size() -> None:
     inputs = tiny_inputs(n_train=20, n_val=4, batch=None)
     report = RecordingReport()
     train(spec(batch=5), None, report=report, cancel=never_cancel(), inputs=inputs)
-    assert [p["steps"] for p in report.partials if p["kind"] == "batch"] == [4] * 4
+    assert [p.steps for p in report.partials if isinstance(p, BatchFrame)] == [4] * 4
 
 
 def test_too_small_input_says_so_before_anything_is_written(tmp_path: Path) -> None:
@@ -246,8 +249,8 @@ def test_read_only_runs_folder_fails_before_data_or_tensorflow(tmp_path: Path) -
 
 
 def is_batch(epoch: int, step: int):
-    return lambda kind, p, n: kind == "partial" and p["kind"] == "batch" \
-        and (p["epoch"], p["step"]) == (epoch, step)
+    return lambda kind, p, n: kind == "partial" and isinstance(p, BatchFrame) \
+        and (p.epoch, p.step) == (epoch, step)
 
 
 def says(text: str, epoch: int):
@@ -259,15 +262,15 @@ def test_cancel_in_the_first_batch_leaves_no_run_folder(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         train(spec(epochs=2), tmp_path, report=trip, cancel=trip.cancel, inputs=tiny_inputs())
     assert list(tmp_path.iterdir()) == []
-    after = [p for p in trip.partials if p["kind"] == "batch"]
-    assert after[-1]["step"] <= 2  # latency: one batch
+    after = [p for p in trip.partials if isinstance(p, BatchFrame)]
+    assert after[-1].step <= 2  # latency: one batch
 
 
 @pytest.mark.parametrize("when", ["mid-epoch", "validating", "epoch-partial"])
 def test_cancel_in_the_second_epoch_keeps_the_first_best_model(tmp_path: Path, when: str) -> None:
     trigger = {"mid-epoch": is_batch(2, 3), "validating": says("validating", 2),
-               "epoch-partial": lambda kind, p, n: kind == "partial" and p["kind"] == "epoch"
-               and p["epoch"] == 2}[when]
+               "epoch-partial": lambda kind, p, n: kind == "partial" and isinstance(p, EpochFrame)
+               and p.epoch == 2}[when]
     trip = Trip(trigger, tmp_path)
     with pytest.raises(Cancelled):
         train(spec(epochs=3), tmp_path, report=trip, cancel=trip.cancel, inputs=tiny_inputs())
@@ -275,7 +278,7 @@ def test_cancel_in_the_second_epoch_keeps_the_first_best_model(tmp_path: Path, w
     assert trip.best_at_cancel == {run / "best.keras": sha(run / "best.keras")}
     history = json.loads((run / "history.json").read_text())
     assert [r["epoch"] for r in history["epochs"]] == [1] and history["status"] == "stopped"
-    assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
+    assert not [p for p in trip.partials if isinstance(p, BatchFrame) and p.epoch == 3]
     assert_whole(tmp_path)
 
 
@@ -286,7 +289,7 @@ def test_cancel_while_saving_finishes_that_save_and_stops(tmp_path: Path) -> Non
     (run,) = run_dirs(tmp_path)
     history = json.loads((run / "history.json").read_text())
     assert [r["epoch"] for r in history["epochs"]] == [1, 2] and history["status"] == "stopped"
-    assert not [p for p in trip.partials if p["kind"] == "batch" and p["epoch"] == 3]
+    assert not [p for p in trip.partials if isinstance(p, BatchFrame) and p.epoch == 3]
     assert_whole(tmp_path)
 
 
@@ -311,7 +314,7 @@ def test_a_save_that_breaks_halfway_leaves_the_previous_files(tmp_path: Path, mo
     first = {}
 
     def snapshot(kind, p, n):
-        if kind == "partial" and p["kind"] == "epoch" and p["epoch"] == 2:
+        if kind == "partial" and isinstance(p, EpochFrame) and p.epoch == 2:
             first.update({q.name: sha(q) for q in tmp_path.rglob("*.keras")})
         return False
 
@@ -365,9 +368,8 @@ def test_huge_learning_rate_stops_with_a_plain_message(tmp_path: Path) -> None:
     assert result.run_dir.name.endswith("-chapter-convnet-sgd")  # told apart from an adam run
     assert result.diverged.startswith("Training stopped in epoch 1, batch ")
     assert "learning rate (1e+06) is probably too high" in result.diverged
-    assert report.partials[-1] == {"kind": "diverged", "epoch": 1, "step": report.partials[-1]["step"],
-                                   "message": result.diverged}
-    assert report.partials[-1]["step"] <= 3
+    assert report.partials[-1] == DivergedFrame(1, report.partials[-1].step, result.diverged)
+    assert report.partials[-1].step <= 3
     history = json.loads((result.run_dir / "history.json").read_text())
     assert history["status"] == "diverged" and history["diverged"] == result.diverged
     assert not (result.run_dir / "best.keras").exists()
@@ -382,7 +384,7 @@ def test_nan_loss_stops_at_the_first_batch() -> None:
                    inputs=tiny_inputs(nan=True))
     assert result.status == "diverged"
     assert "Training stopped in epoch 1, batch 1: the loss became NaN" in result.diverged
-    assert not [p for p in report.partials if p["kind"] in ("batch", "epoch")]
+    assert not [p for p in report.partials if isinstance(p, (BatchFrame, EpochFrame))]
 
 
 def test_divergence_rule() -> None:
@@ -463,7 +465,7 @@ def test_partial_shapes_for_a_model_from_json() -> None:
     report = RecordingReport()
     result = train(replace(spec(), model=model), None, report=report, cancel=never_cancel(),
                    inputs=tiny_inputs(n_classes=2))
-    summary = report.partials[0]["summary"]
+    summary = report.partials[0].summary
     assert [r["layer"] for r in summary][-6:] == ["dense1", "dense1_relu", "dense1_batchnorm",
                                                   "dense1_dropout", "output", "softmax"]
     assert result.model.count_params() == sum(r["params"] for r in summary)

@@ -18,6 +18,7 @@ from filterscope.core.data.source import FolderSource
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.data_spec import DataSpec, PipelineError
+from filterscope.core.training.frames import EpochFrame, StartFrame
 from filterscope.core.training.model_input import prepare_image, preprocess
 from filterscope.core.training.model_spec import ModelSpecError, templates
 from filterscope.core.training.runs import RunSpec, RunSpecError, load_run
@@ -140,8 +141,8 @@ def test_a_head_trains_on_cached_features_through_the_same_job(folder: Path, tmp
     report = RecordingReport()
     result = train_run(run, tmp_path / "runs", report=report, cancel=threading.Event(),
                        cache_dir=tmp_path / "cache")
-    kinds = [p["kind"] for p in report.partials]
-    assert kinds[0] == "start" and kinds.count("epoch") == 2 and result.status == "finished"
+    kinds = [type(p) for p in report.partials]
+    assert kinds[0] is StartFrame and kinds.count(EpochFrame) == 2 and result.status == "finished"
     assert sorted(p.name for p in result.run_dir.iterdir()) == ["best.keras", "history.json",
                                                                 "last.keras", "run.json"]
     info = json.loads((result.run_dir / "run.json").read_text())

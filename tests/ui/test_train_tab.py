@@ -12,6 +12,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split
+from filterscope.core.training.frames import BatchFrame, EpochFrame
 from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -211,7 +212,7 @@ def test_a_run_stopped_early_says_so_in_the_runs_list(qtbot, tab) -> None:
              "learning_rate": 0.001} for e in range(1, 9)]
     result = RunResult(None, "finished", rows, 5, None, ["a", "b"], (8, 8, 3),
                        spec={"epochs": 60, "fit": {"early_stopping": 3}}, stopped_early=8)
-    tab._add_run(result)
+    tab.runs_list.add_run(result)
     text = tab.runs_list.item(tab.runs_list.count() - 1).text()
     assert "stopped early after epoch 8" in text and "early stopping" in text
 
@@ -221,7 +222,7 @@ def test_picking_a_listed_run_shows_its_whole_curves(qtbot, tab) -> None:
 
     rows = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.4,
              "learning_rate": 0.001 if e < 4 else 0.0005} for e in range(1, 7)]
-    tab._add_run(RunResult(None, "finished", rows, 6, None, ["a", "b"], (8, 8, 3), spec={"epochs": 6}))
+    tab.runs_list.add_run(RunResult(None, "finished", rows, 6, None, ["a", "b"], (8, 8, 3), spec={"epochs": 6}))
     assert tab.curves.epochs_drawn() == 0
     tab.runs_list.setCurrentRow(tab.runs_list.count() - 1)
     assert tab.curves.epochs_drawn() == 6 and tab.curves.lr_drops() == [4]
@@ -233,8 +234,7 @@ def test_curves_mark_where_the_learning_rate_fell(qtbot) -> None:
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)
     for epoch, lr in enumerate((1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4), start=1):
-        curves.add_point({"kind": "epoch", "epoch": epoch, "loss": 1.0, "accuracy": 0.5,
-                          "val_loss": 1.1, "val_accuracy": 0.4, "learning_rate": lr})
+        curves.add_point(EpochFrame(epoch, 1.0, 0.5, 1.1, 0.4, lr, 1.0))
     curves._redraw()
     assert curves.lr_drops() == [3, 5]
     marks = [line for line in curves.acc_axes.lines if list(line.get_xdata()) == [2.5, 2.5]]
@@ -249,8 +249,7 @@ def test_chart_text_follows_the_application_text_size(qtbot) -> None:
 
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)
-    curves.add_point({"kind": "epoch", "epoch": 1, "loss": 1.0, "accuracy": 0.5,
-                      "val_loss": 1.1, "val_accuracy": 0.4})
+    curves.add_point(EpochFrame(1, 1.0, 0.5, 1.1, 0.4, None, 1.0))
     curves._redraw()
 
     def sizes() -> tuple[float, float, float]:
@@ -281,8 +280,7 @@ def test_the_running_mean_line_breaks_between_epochs(qtbot) -> None:
     def batches(*epochs: int) -> None:
         for epoch in epochs:
             for step in (1, 2, 3):
-                curves.add_point({"kind": "batch", "epoch": epoch, "step": step, "steps": 3,
-                                  "running_loss": 3.0 - epoch + step / 10, "running_accuracy": step / 10})
+                curves.add_point(BatchFrame(epoch, step, 3, 3.0 - epoch + step / 10, step / 10))
 
     def line(axes) -> tuple[list[float], list[float]]:
         drawn = next(d for d in axes.lines if d.get_label().startswith("training (running mean"))

@@ -57,7 +57,7 @@ def paint(qtbot, tab: VisualizeTab, *, layer: str = "block2_conv", index: int = 
 def test_a_hidden_tab_does_no_work(qtbot, state) -> None:
     tab = VisualizeTab(state)
     qtbot.addWidget(tab)
-    runners = (tab.tf_runner, tab.runs_runner, tab.load_runner, tab.image_runner, tab.probe_runner)
+    runners = (tab.tf_status.runner, tab.runs_runner, tab.load_runner, tab.image_runner, tab.probe_runner)
     assert not any(runner.is_running() for runner in runners)
     assert tab.session() is None and not tab.controls.start_button.isEnabled()
 

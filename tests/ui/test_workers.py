@@ -71,8 +71,43 @@ class Recorder(QObject):
 
 @pytest.fixture
 def runner(qtbot) -> JobRunner:
-    runner = JobRunner()
+    """A runner whose failures the tests read from its signal."""
+    runner = JobRunner(on_failure=lambda _message: None)
     yield runner
+    runner.shutdown()
+
+
+def test_a_runner_cannot_be_made_without_a_failure_handler(qtbot) -> None:
+    with pytest.raises(TypeError, match="on_failure"):
+        JobRunner()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="needs on_failure"):
+        JobRunner(on_failure=None)  # type: ignore[arg-type]
+
+
+def test_the_handlers_run_in_the_gui_thread_and_a_failure_ends_the_busy_state_first(qtbot) -> None:
+    events: list[tuple[str, object]] = []
+    threads: set[QThread] = set()
+
+    def note(name: str):
+        def handler(*args) -> None:  # a plain function (a lambda would do as well)
+            threads.add(QThread.currentThread())
+            events.append((name, args[0] if args else None))
+        return handler
+
+    runner = JobRunner(on_failure=note("failure"), on_result=note("result"), on_partial=note("partial"),
+                       on_progress=note("progress"), on_running=note("running"),
+                       on_cancelled=note("cancelled"))
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000):
+        runner.start(counting_job, 2)
+    assert [e for e in events if e[0] != "progress"] == \
+        [("running", True), ("partial", 0), ("partial", 1), ("running", False), ("result", 20)]
+    assert ("progress", 1.0) in events
+    events.clear()
+    with qtbot.waitSignal(runner.sig_failed, timeout=5000):
+        runner.start(failing_job)
+    assert events == [("running", True), ("running", False),
+                      ("failure", "the file x.png is not an image")]
+    assert threads == {QCoreApplication.instance().thread()}
     runner.shutdown()
 
 
@@ -93,6 +128,19 @@ def test_failure_becomes_one_line_message(qtbot, runner) -> None:
         runner.start(failing_job)
     assert blocker.args == ["the file x.png is not an image"]
     assert not runner.is_running()
+
+
+@pytest.mark.parametrize("error", [SystemExit(3), KeyboardInterrupt()])
+def test_a_job_raising_a_base_exception_still_ends_with_a_failure(qtbot, runner, error) -> None:
+    def job(*, report, cancel):
+        raise error
+
+    with qtbot.waitSignal(runner.sig_failed, timeout=5000) as blocker:
+        runner.start(job)
+    assert blocker.args == [{SystemExit: "SystemExit 3", KeyboardInterrupt: "KeyboardInterrupt"}[type(error)]]
+    assert not runner.is_running()
+    with qtbot.waitSignal(runner.sig_finished, timeout=5000):
+        runner.start(counting_job, 1)  # and the runner works on
 
 
 def test_cancel_stops_the_job_and_the_runner_is_usable_again(qtbot, runner) -> None:
@@ -129,7 +177,7 @@ def test_cancelled_exception_raised_directly_counts_as_cancel(qtbot, runner) -> 
 
 
 def test_shutdown_waits_for_threads(qtbot) -> None:
-    runner = JobRunner()
+    runner = JobRunner(on_failure=lambda _message: None)
     started = threading.Event()
     runner.start(endless_job, started)
     assert started.wait(5)

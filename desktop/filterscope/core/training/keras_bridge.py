@@ -14,6 +14,7 @@ import time
 import keras
 
 from filterscope.core.base.jobs import Cancel, Report
+from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StoppedEarlyFrame
 from filterscope.core.training.runs import RUN_FORMAT_VERSION, RunFolder, is_better
 
 # A loss above both of these has exploded (the first batch's loss of a fresh classifier is about
@@ -53,17 +54,10 @@ def divergence(loss: float, first: float | None, lr: float) -> str | None:
 class KerasBridge(keras.callbacks.Callback):
     """Turns Keras's callback calls into the job protocol: partials, progress, cancel, saving.
 
-    Partials (epochs and steps 1-based):
-
-    - ``{"kind": "batch", "epoch", "step", "steps", "running_loss", "running_accuracy"}``,
-      at most every ``BATCH_REPORT_INTERVAL`` seconds and at each epoch's last batch; the
-      values are the epoch's running means so far (what Keras 3 reports), not the batch's.
-    - ``{"kind": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-      "learning_rate", "seconds", "best"}`` after each completed epoch (val_* None without
-      validation data; the learning rate the epoch trained at).
-    - ``{"kind": "stopped_early", "epoch", "best_epoch", "message"}`` when early stopping
-      ends the run (``patience`` epochs after the best one).
-    - ``{"kind": "diverged", "epoch", "step", "message"}`` when the loss explodes.
+    Partials (see :mod:`~filterscope.core.training.frames`): a :class:`BatchFrame` at most every
+    ``BATCH_REPORT_INTERVAL`` seconds and at each epoch's last batch; an :class:`EpochFrame`
+    after each completed epoch; a :class:`StoppedEarlyFrame` when early stopping ends the run;
+    a :class:`DivergedFrame` when the loss explodes.
     """
 
     def __init__(self, report: Report, cancel: Cancel, *, epochs: int, steps: int,
@@ -105,9 +99,8 @@ class KerasBridge(keras.callbacks.Callback):
         now = time.monotonic()
         if now - self._last_report >= BATCH_REPORT_INTERVAL or step >= self.steps:
             self._last_report = now
-            self.report.partial({"kind": "batch", "epoch": self._epoch, "step": step,
-                                 "steps": self.steps, "running_loss": loss,
-                                 "running_accuracy": float(logs.get("accuracy", math.nan))})
+            self.report.partial(BatchFrame(self._epoch, step, self.steps, loss,
+                                           float(logs.get("accuracy", math.nan))))
             self._progress(step, f"loss {loss:.4f} (epoch mean so far)")
 
     def _diverged(self, loss: float, step: int) -> str | None:
@@ -115,8 +108,7 @@ class KerasBridge(keras.callbacks.Callback):
         if problem is None:
             return None
         message = f"Training stopped in epoch {self._epoch}, batch {step}: {problem}."
-        self.report.partial({"kind": "diverged", "epoch": self._epoch, "step": step,
-                             "message": message})
+        self.report.partial(DivergedFrame(self._epoch, step, message))
         return message
 
     def _progress(self, step: int, what: str) -> None:
@@ -157,12 +149,11 @@ class KerasBridge(keras.callbacks.Callback):
             self.diverged = f"Training stopped after epoch {epoch + 1}: the validation " \
                             f"loss became {val_loss}; the learning rate ({self.learning_rate:g}) " \
                             "is probably too high."
-            self.report.partial({"kind": "diverged", "epoch": epoch + 1, "step": self.steps,
-                                 "message": self.diverged})
+            self.report.partial(DivergedFrame(epoch + 1, self.steps, self.diverged))
             self.model.stop_training = True
             return
         best = is_better(row, self.best())
-        self.report.partial({"kind": "epoch", **row, "best": best})
+        self.report.partial(EpochFrame(**row, best=best))
         if self.cancel.is_set():  # cancelled as the epoch ended: it is neither kept nor saved
             self.model.stop_training = True
             return
@@ -180,10 +171,9 @@ class KerasBridge(keras.callbacks.Callback):
         watched = "validation" if self.history[-1]["val_accuracy"] is not None else "training"
         self.stopped_early = epoch
         self.model.stop_training = True
-        self.report.partial({"kind": "stopped_early", "epoch": epoch, "best_epoch": self.best_epoch,
-                             "message": f"Stopped early after epoch {epoch} of {self.epochs}: no "
-                             f"better {watched} accuracy for {self.patience} epochs; the model "
-                             f"is epoch {self.best_epoch}'s."})
+        self.report.partial(StoppedEarlyFrame(
+            epoch, self.best_epoch, f"Stopped early after epoch {epoch} of {self.epochs}: no better "
+            f"{watched} accuracy for {self.patience} epochs; the model is epoch {self.best_epoch}'s."))
 
     def restore_best(self) -> None:
         """Early stopping hands back the best epoch's weights (``best.keras`` holds them too)."""

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport, check_cancel
 from filterscope.core.training.fit_options import class_weight_map
+from filterscope.core.training.frames import StartFrame
 from filterscope.core.training.model_build import build_model, check_input, summary_rows
 from filterscope.core.training.model_input import preprocessing
 from filterscope.core.training.model_spec import LOSS, ModelSpecError
@@ -80,8 +81,8 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
     Args:
         run: What to train.
         out_dir: The runs folder; a new sub-folder is made for this run (never an existing one).
-        report: Progress, and partials: ``start``, ``batch``, ``epoch``, ``diverged`` (see
-            :class:`KerasBridge`).
+        report: Progress, and partials: a :class:`~filterscope.core.training.frames.StartFrame`,
+            then the frames of :class:`KerasBridge`.
         cancel: Polled between batches; training stops within one batch.
         inputs: Prepared streams (``.train``, ``.val``, ``.classes``, ``.input_shape``,
             ``.n_train``, ``.n_val``, optionally ``.data``, the data spec to record); None
@@ -178,10 +179,9 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
                          learning_rate=run.optimizer.learning_rate, folder=folder,
                          progress_start=PREPARE_SHARE, saved_model=model,
                          patience=run.fit.early_stopping)
-    report.partial({"kind": "start", "epochs": run.epochs, "steps": steps,
-                    "classes": list(inputs.classes), "input_shape": list(input_shape),
-                    "summary": summary_rows(model), "params": info["params"],
-                    "run_dir": None if folder is None else str(folder.path)})
+    report.partial(StartFrame(run.epochs, steps, tuple(inputs.classes), input_shape,
+                              tuple(summary_rows(model)), info["params"],
+                              None if folder is None else folder.path))
     train_ds = _batched(inputs.train, input_shape, run.batch_size)
     val_ds = _batched(inputs.val, input_shape, run.batch_size) if validated else None
     built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,

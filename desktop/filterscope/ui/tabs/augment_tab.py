@@ -50,6 +50,7 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.fitting import stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.job_panel import status_failure
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
@@ -75,9 +76,13 @@ class AugmentTab(QWidget):
         self._indices: list[int] = []
         self._mode = "unit"  # the pixel scaling of the model view's batch
         self._pictures: list[QLabel] = []
-        self.runner = JobRunner(self)
-        self.model_runner = JobRunner(self)
-        self.items_runner = JobRunner(self)
+        self.runner = JobRunner(self, on_result=self._on_preview_finished,
+                                on_failure=status_failure(self.sig_status, "Preview failed"))
+        self.model_runner = JobRunner(self, on_progress=self._on_model_progress,
+                                      on_result=self._on_model_view_finished,
+                                      on_failure=self._on_model_view_failed)
+        self.items_runner = JobRunner(self, on_result=self._on_images_loaded,
+                                      on_failure=status_failure(self.sig_status, "The images could not be loaded"))
         self.preset_combo = QComboBox()
         for name in CHAIN_PRESETS:
             self.preset_combo.addItem(builtin_chain(name).name, name)
@@ -113,12 +118,6 @@ class AugmentTab(QWidget):
         self.random_box.toggled.connect(self._load_images)
         self.picker.sig_item_changed.connect(self._load_images)
         state.sig_chain_changed.connect(self._on_state_chain_changed)
-        self.runner.sig_finished.connect(self._on_preview_finished)
-        self.runner.sig_failed.connect(lambda message: self.sig_status.emit(f"Preview failed: {message}"))
-        self.model_runner.sig_progress.connect(self._on_model_progress)
-        self.model_runner.sig_finished.connect(self._on_model_view_finished)
-        self.model_runner.sig_failed.connect(self._on_model_view_failed)
-        self.items_runner.sig_finished.connect(self._on_images_loaded)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         state.sig_mask_changed.connect(self._refresh)
         for name in ("use_mask", "longest_side", "image_size", "model"):

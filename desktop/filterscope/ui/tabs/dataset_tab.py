@@ -32,7 +32,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
 from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.image_view import ImageViewWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
@@ -52,8 +52,9 @@ class DatasetTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self.runner = JobRunner(self)
-        self.viewer_runner = JobRunner(self)
+        self.runner = JobRunner(self, on_result=self._on_runner_finished, on_failure=self._on_runner_failed)
+        self.viewer_runner = JobRunner(self, on_result=self._on_viewer_runner_finished,
+                                       on_failure=self._on_viewer_runner_failed)
         self.source_combo = QComboBox()
         self.source_combo.setMinimumContentsLength(28)
         self.open_button = QPushButton("Open folder…")
@@ -94,14 +95,11 @@ class DatasetTab(QWidget):
         self.subset_filter.currentIndexChanged.connect(self._on_subset_filter_changed)
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
+        self.grid.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
         self.values_box.toggled.connect(self.viewer.set_show_values)
         self.fit_button.clicked.connect(self.viewer.fit)
         self._fallback: str | None = None
         self._split_saved_to: Path | None = None
-        self.runner.sig_finished.connect(self._on_runner_finished)
-        self.runner.sig_failed.connect(self._on_runner_failed)
-        self.viewer_runner.sig_finished.connect(self._on_viewer_runner_finished)
-        self.viewer_runner.sig_failed.connect(self._on_viewer_runner_failed)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

@@ -45,7 +45,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
 from filterscope.ui.widgets.mask_views import MaskViewsWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
@@ -78,10 +78,13 @@ class MaskTab(QWidget):
         self._image: np.ndarray | None = None
         self._preview: MaskSession | None = None
         self._full: MaskSession | None = None
-        self.image_runner = JobRunner(self)
-        self.full_runner = JobRunner(self)
-        self.examples_runner = JobRunner(self)
-        self.batch_runner = JobRunner(self)
+        self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self._on_image_failed)
+        self.full_runner = JobRunner(self, on_result=self._on_full_rendered, on_failure=status_failure(
+            self.sig_status, "The full-resolution mask could not be rendered"))
+        self.examples_runner = JobRunner(self, on_result=self._on_examples_loaded, on_failure=status_failure(
+            self.sig_status, "The class examples could not be loaded"))
+        self.batch_runner = JobRunner(self, on_result=self._on_batch_finished,  # and its job panel
+                                      on_failure=status_failure(self.sig_status, "Masked copies not written"))
         self._build_widgets()
         self._build_layout()
         self._refresh = qthrottled(self._render_preview, timeout=30, parent=self)
@@ -156,11 +159,6 @@ class MaskTab(QWidget):
         self.save_button.clicked.connect(self._on_save_clicked)
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.strip.sig_example_clicked.connect(self.show_item)
-        self.image_runner.sig_finished.connect(self._on_image_loaded)
-        self.image_runner.sig_failed.connect(self._on_image_failed)
-        self.full_runner.sig_finished.connect(self._on_full_rendered)
-        self.examples_runner.sig_finished.connect(self._on_examples_loaded)
-        self.batch_runner.sig_finished.connect(self._on_batch_finished)
 
     # --- parameters ------------------------------------------------------------------------
 
@@ -261,7 +259,6 @@ class MaskTab(QWidget):
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
         self.sig_status.emit(f"Cannot tune on this image: {message}")
-
     def set_image(self, rgb: np.ndarray) -> None:
         """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
         self.full_runner.cancel()

@@ -30,7 +30,7 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
-from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
@@ -51,8 +51,6 @@ class ResultsTab(QWidget):
         self._evaluation: Evaluation | None = None
         self._opened: Path | None = None  # the saved evaluation being opened, if one is
         self._runs_stale, self._just_trained = True, None
-        self.runs_runner, self.list_runner = JobRunner(self), JobRunner(self)
-        self.runner = JobRunner(self)  # evaluating, or opening a saved evaluation
         self.picker = EvalPickerWidget()
         self.report_export = ReportExportWidget()
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
@@ -70,6 +68,13 @@ class ResultsTab(QWidget):
                                    "model, its images prepared as in training, the same scores.")
         self.code.setPlainText("# Evaluate a run, or open a saved evaluation, to see its code.")
         self.pages = QTabWidget()
+        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=status_failure(
+            self.sig_status, "The runs folder could not be read"))
+        self.list_runner = JobRunner(self, on_result=self._on_saved_listed, on_failure=status_failure(
+            self.sig_status, "Saved evaluations not listed"))
+        # Evaluating, or opening a saved evaluation; the job panel says "Failed: ..." too.
+        self.runner = JobRunner(self, on_result=self._on_evaluated, on_failure=self.summary.clear,
+                                on_running=self._update_buttons)
         self.job_panel = JobPanelWidget(self.runner)
         self._build_layout()
         self._connect()
@@ -105,19 +110,15 @@ class ResultsTab(QWidget):
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:
-        self.runs_runner.sig_finished.connect(self._on_runs_listed)
-        self.list_runner.sig_finished.connect(self._on_saved_listed)
         self.picker.sig_run_changed.connect(self._on_run_changed)
         self.picker.sig_saved_chosen.connect(self.open_saved)
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.runner.sig_finished.connect(self._on_evaluated)
-        self.runner.sig_failed.connect(self.summary.clear)
-        self.runner.sig_running.connect(self._update_buttons)
         self.summary.sig_cell_clicked.connect(self.show_cell)
         self.wrong_button.clicked.connect(self.show_wrong)
         self.open_button.clicked.connect(self._on_open_clicked)
         self.review_button.clicked.connect(self._on_review_clicked)
         self.gallery.sig_row_selected.connect(self._on_row_selected)
+        self.gallery.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
         self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -31,14 +29,13 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
-from filterscope.core.results.examples import class_examples
+from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame, StoppedEarlyFrame
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_input import input_shape, preprocessing
 from filterscope.core.training.model_spec import ModelSpecError
 from filterscope.core.training.recipes import Recipe
-from filterscope.core.training.runs import RunResult, RunSpec, SavedRuns, read_run, saved_runs
-from filterscope.core.training.tf_runtime import load_tensorflow
+from filterscope.core.training.runs import RunResult, RunSpec, read_run
 from filterscope.core.transfer.run import train_run
 from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
@@ -46,9 +43,11 @@ from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
+from filterscope.ui.widgets.runs_list import RunsListWidget
 from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
+from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
 from filterscope.workers import JobRunner
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
@@ -64,14 +63,8 @@ class TrainTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._results: dict[str, RunResult] = {}
         self._job = None  # the training job's worker, as runner.start returned it
         self._run_dirs: dict[object, Path] = {}  # worker -> its run folder, until it is listed
-        self.runner = JobRunner(self)
-        self.tf_runner = JobRunner(self)
-        self.runs_runner = JobRunner(self)
-        self.read_runner = JobRunner(self)
-        self.examples_runner = JobRunner(self)
         self.examples = PredictionStripWidget()
         self.examples.setToolTip("A few validation images of each class with the best model's "
                                  "prediction: green right, red wrong")
@@ -88,7 +81,7 @@ class TrainTab(QWidget):
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
-        self.tf_label = QLabel("TensorFlow loads when this tab is first shown.")
+        self.tf_status = TensorFlowStatusWidget()
         self.summary = QTableWidget(0, 4)
         self.summary.setHorizontalHeaderLabels(["Layer", "Output shape", "Parameters", "Trainable"])
         header = self.summary.horizontalHeader()
@@ -105,9 +98,14 @@ class TrainTab(QWidget):
         self.code = CodeViewWidget("The model, compile and fit as Keras code:")
         self.details = QTabWidget()
         self.curves = TrainingCurvesWidget()
-        self.runs_list = QListWidget()
+        self.runs_list = RunsListWidget()
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
+        self.runner = JobRunner(self, on_partial=self._on_runner_partial, on_result=self._on_runner_finished,
+                                on_failure=self._on_runner_failed, on_running=self._on_runner_running)
+        self.runs_runner = self.runs_list.runner
+        self.read_runner = JobRunner(self, on_result=self._on_run_read, on_failure=self.result_label.setText)
+        self.examples_runner = self.examples.runner
         self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
         self._runs_listed = False
@@ -119,19 +117,10 @@ class TrainTab(QWidget):
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.runner.cancel)
-        self.runner.sig_running.connect(self._on_runner_running)
-        self.runner.sig_partial.connect(self._on_runner_partial)
-        self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_job_ended.connect(self._on_runner_job_ended)
-        self.read_runner.sig_finished.connect(self._on_run_read)
-        self.examples_runner.sig_finished.connect(self.examples.set_examples)
-        self.examples_runner.sig_failed.connect(lambda _message: self.examples.clear())
-        self.read_runner.sig_failed.connect(self.result_label.setText)
-        self.tf_runner.sig_finished.connect(self.tf_label.setText)
-        self.tf_runner.sig_progress.connect(lambda _f, message: self.tf_label.setText(message))
-        self.runs_list.itemChanged.connect(self._on_runs_changed)
-        self.runs_list.currentItemChanged.connect(self._on_run_picked)
-        self.runs_runner.sig_finished.connect(self._on_runs_listed)
+        self.runs_list.sig_overlays_changed.connect(self.curves.set_overlays)
+        self.runs_list.sig_run_picked.connect(self._on_run_picked)
+        self.runs_list.sig_message.connect(self.result_label.setText)
         state.sig_dataset_changed.connect(self._on_state_changed)
         state.sig_manifest_changed.connect(self._on_state_changed)
         state.sig_mask_changed.connect(self._on_state_changed)
@@ -154,7 +143,7 @@ class TrainTab(QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         left_layout.addLayout(buttons)
-        left_layout.addWidget(self.tf_label)
+        left_layout.addWidget(self.tf_status)
         left_layout.addStretch(1)
         middle = QWidget()
         self.middle_layout = middle_layout = QVBoxLayout(middle)
@@ -216,8 +205,7 @@ class TrainTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if not self.tf_runner.is_running() and self.tf_label.text().startswith("TensorFlow loads"):
-            self.tf_runner.start(load_tensorflow)
+        self.tf_status.ensure_loaded()
         if not self._runs_listed:
             self._list_saved_runs()
 
@@ -335,7 +323,6 @@ class TrainTab(QWidget):
             return
         self.curves.start_run()
         self.result_label.clear()
-        self.examples_runner.cancel()
         self.examples.clear()
         self._job = self.runner.start(train_run, run, Path(self.runs_edit.text()))
 
@@ -345,23 +332,28 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(running)
 
     @Slot(object)
-    def _on_runner_partial(self, payload: object) -> None:
-        if isinstance(payload, dict):
-            if payload.get("kind") == "start" and payload.get("run_dir"):
-                self._run_dirs[self._job] = Path(payload["run_dir"])
-            self.curves.add_point(payload)
-            if payload.get("kind") in ("diverged", "stopped_early"):
-                self.result_label.setText(f"<b>Stopped:</b> {payload.get('message', '')}")
+    def _on_runner_partial(self, frame: object) -> None:
+        if isinstance(frame, StartFrame) and frame.run_dir is not None:
+            self._run_dirs[self._job] = frame.run_dir
+        elif isinstance(frame, (BatchFrame, EpochFrame)):
+            self.curves.add_point(frame)
+        elif isinstance(frame, (DivergedFrame, StoppedEarlyFrame)):
+            self.result_label.setText(f"<b>Stopped:</b> {frame.message}")
+
+    @Slot(str)
+    def _on_runner_failed(self, message: str) -> None:
+        self.result_label.setText(f"Training failed: {message}")
+        self.sig_status.emit(f"Training failed: {message}")
 
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
         self._run_dirs.pop(self._job, None)  # listed from the result itself
-        summary = self._add_run(result)
+        summary = self.runs_list.add_run(result)
         text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
         if result.run_dir:
             text += f" Saved in {result.run_dir}."
             self._state.run_saved(result.run_dir)
-            self._show_examples(result)
+            self.examples.show_run(result)
         if result.skipped:
             text += (f" {len(result.skipped)} unreadable file(s) were left out, e.g. "
                      f"{result.skipped[0]['path']}: {result.skipped[0]['reason']}"
@@ -382,85 +374,21 @@ class TrainTab(QWidget):
     def _on_run_read(self, result: RunResult | None) -> None:
         if result is None:  # stopped before its first epoch ended: nothing was kept
             return
-        summary = self._add_run(result)
+        summary = self.runs_list.add_run(result)
         self._state.run_saved(result.run_dir)
         if not self.runner.is_running():  # a newer run's messages take precedence
             self.result_label.setText(f"{summary[0].upper()}{summary[1:]}. Saved in {result.run_dir}.")
-
-    def _add_run(self, result: RunResult) -> str:
-        """List a run (replacing an entry of the same name); returns its one-line summary."""
-        name = result.run_dir.name if result.run_dir else f"run {len(self._results) + 1}"
-        best = result.best()
-        summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
-                   if best and best.get("val_accuracy") is not None else "no validation metrics")
-        # The mark leads the line, where a narrow list cannot clip it.
-        if result.status == "stopped":  # the partial result of a run the user stopped
-            summary = (f"stopped after epoch {result.epochs_run} of {result.spec.get('epochs', '?')}: "
-                       + summary)
-        elif result.status not in ("finished", "diverged"):
-            summary = f"{result.status}: {summary}"
-        elif result.stopped_early:
-            summary = f"stopped early after epoch {result.epochs_run}: " + summary
-        tags = "".join(f" · {tag}" for tag in result.tags())
-        if name in self._results:
-            rows = [r for r in range(self.runs_list.count())
-                    if self.runs_list.item(r).data(Qt.ItemDataRole.UserRole) == name]
-            for row in reversed(rows):
-                self.runs_list.takeItem(row)
-        self._results[name] = result
-        item = QListWidgetItem(f"{name}\n    {summary}{tags}")
-        item.setData(Qt.ItemDataRole.UserRole, name)
-        item.setToolTip(str(result.run_dir or "not saved"))
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Unchecked)
-        self.runs_list.addItem(item)
-        return summary
 
     @Slot()
     def _list_saved_runs(self) -> None:
         """List the runs already saved in the runs folder (read in the background)."""
         self._runs_listed = True
         self._state.set_runs_dir(Path(self.runs_edit.text()))
-        self.runs_runner.start(saved_runs, Path(self.runs_edit.text()))
+        self.runs_list.list_folder(Path(self.runs_edit.text()))
 
     @Slot(object)
-    def _on_runs_listed(self, found: SavedRuns) -> None:
-        runs, problems = found.runs, found.problems
-        self.runs_list.clear()
-        self._results.clear()
-        self.curves.set_overlays([])
-        for result in runs:
-            self._add_run(result)
-        if problems:
-            self.result_label.setText(f"{len(problems)} run folder(s) could not be read: "
-                                      + "; ".join(problems[:3]))
-
-    @Slot(QListWidgetItem, QListWidgetItem)
-    def _on_run_picked(self, item: QListWidgetItem | None, _previous: object = None) -> None:
+    def _on_run_picked(self, result: RunResult) -> None:
         """A run picked in the list shows its whole curves, while nothing is training."""
-        if item is None or self.runner.is_running():
-            return
-        result = self._results.get(item.data(Qt.ItemDataRole.UserRole))
-        if result is not None:
+        if not self.runner.is_running():
             self.curves.show_history(result.history)
-            self._show_examples(result)
-
-    def _show_examples(self, result: RunResult) -> None:
-        """Predict a few validation images of each class with the run's best model (a job)."""
-        self.examples.clear()
-        if result.run_dir is not None and (result.run_dir / "best.keras").is_file() \
-                and any(row.get("val_accuracy") is not None for row in result.history):
-            self.examples_runner.start(class_examples, result.run_dir)
-
-    @Slot(QListWidgetItem)
-    def _on_runs_changed(self, _item: QListWidgetItem) -> None:
-        overlays = []
-        for row in range(self.runs_list.count()):
-            item = self.runs_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                name = item.data(Qt.ItemDataRole.UserRole)
-                history = self._results[name].history
-                overlays.append((name, {key: [h.get(key) for h in history]
-                                        for key in ("val_loss", "val_accuracy")}))
-        self.curves.set_overlays(overlays)
-
+            self.examples.show_run(result)

@@ -4,7 +4,7 @@ maps and Grad-CAM; a convolution's weights.
 The model is a run from the runs folder (the run just trained is loaded when the tab is next
 shown), a ``.keras`` file (safe mode) or VGG16. Every computation is a core job in a JobRunner,
 one runner per kind of job: TensorFlow, the runs list, the model, the ascent, the image, its
-maps and Grad-CAMs, the weights. The picture repaints from the ascent's partial results; Stop
+maps and Grad-CAMs, the weights (TensorFlow has its own, in its status line). The picture repaints from the ascent's partial results; Stop
 takes effect within one step, and Start cancels a picture still being painted. A hidden tab
 starts no work: TensorFlow loads, runs are listed and the image views are computed when it is
 shown.
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.core.training.runs import SavedRuns, saved_runs
-from filterscope.core.training.tf_runtime import load_tensorflow
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
 from filterscope.core.visualize.jobs import (
@@ -51,6 +50,7 @@ from filterscope.ui.widgets.picture_saver import PictureSaver
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.weights_view import WeightsViewWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
+from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
 from filterscope.workers import JobRunner
 
 EVERY = 5  # steps between repaints of the forming picture
@@ -71,13 +71,9 @@ class VisualizeTab(QWidget):
         self._image: LoadedImage | None = None
         self._images_loaded = 0  # counts images, so a page knows whether it shows the current one
         self._shown: dict[str, tuple] = {}  # page -> what it shows of this model (not recomputed)
-        self._tf_started = False
         self._runs_stale, self._just_trained = True, None
         self.saver = PictureSaver()
-        self.tf_runner, self.runs_runner, self.load_runner = JobRunner(self), JobRunner(self), JobRunner(self)
-        self.runner = JobRunner(self)  # the gradient ascent
-        self.image_runner, self.probe_runner, self.weights_runner = JobRunner(self), JobRunner(self), \
-            JobRunner(self)
+        self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
         self.picker = ModelPickerWidget()
         self.layers = LayerListWidget()
         self.controls = AscentControlsWidget(state.visualize)
@@ -89,6 +85,7 @@ class VisualizeTab(QWidget):
         self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
                                    "(GradientTape): it loads the same model and paints the same pictures.")
         self.pages = QTabWidget()
+        self._make_runners()
         self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
         self._connect()
@@ -96,12 +93,25 @@ class VisualizeTab(QWidget):
             self._on_state_dataset_changed(state.dataset)
         self._update_buttons()
 
+    def _make_runners(self) -> None:
+        """One runner per kind of job, each with where its result and its failure are shown."""
+        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=self._on_runs_failed)
+        self.load_runner = JobRunner(self, on_result=self._on_model_opened, on_failure=self._on_model_failed)
+        self.runner = JobRunner(self, on_partial=self._on_ascent_partial, on_result=self._on_ascent_finished,
+                                on_failure=self.ascent.caption.setText, on_cancelled=self.ascent.stopped,
+                                on_running=self._update_buttons)  # the gradient ascent
+        self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self.probe.show_message)
+        self.probe_runner = JobRunner(self, on_result=self._on_probe_finished, on_failure=self.probe.show_message)
+        self.weights_runner = JobRunner(self, on_result=self.weights.show_weights,
+                                        on_failure=self.weights.caption.setText)
+
     def _build_layout(self) -> None:
         model_box, picture_box = QGroupBox("Model"), QGroupBox("Gradient ascent")
         QVBoxLayout(model_box).addWidget(self.picker)
         QVBoxLayout(picture_box).addWidget(self.controls)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.tf_status)
         left_layout.addWidget(model_box)
         left_layout.addWidget(QLabel("Layers (convolutions in bold)"))
         left_layout.addWidget(self.layers, 1)
@@ -117,10 +127,7 @@ class VisualizeTab(QWidget):
 
     def _connect(self) -> None:
         self.picker.sig_chosen.connect(self._on_picker_chosen)
-        self.load_runner.sig_finished.connect(self._on_model_opened)
-        self.load_runner.sig_failed.connect(self._on_model_failed)
-        self.runs_runner.sig_finished.connect(self._on_runs_listed)
-        self.tf_runner.sig_finished.connect(self._on_tf_loaded)
+        self.tf_status.sig_loaded.connect(self.sig_status)
         self.layers.sig_layer_changed.connect(self._on_layer_changed)
         self.controls.sig_changed.connect(self._update_buttons)
         self.controls.sig_changed.connect(self._show_code)
@@ -128,18 +135,7 @@ class VisualizeTab(QWidget):
         self.controls.start_button.clicked.connect(self.start)
         self.controls.stop_button.clicked.connect(self.runner.cancel)
         self.controls.save_button.clicked.connect(self._on_save_clicked)
-        self.runner.sig_running.connect(self._update_buttons)
-        self.runner.sig_partial.connect(self._on_ascent_partial)
-        self.runner.sig_finished.connect(self._on_ascent_finished)
-        self.runner.sig_failed.connect(self.ascent.caption.setText)
-        self.runner.sig_cancelled.connect(self.ascent.stopped)
         self.probe.picker.sig_item_changed.connect(self._on_item_changed)
-        self.image_runner.sig_finished.connect(self._on_image_loaded)
-        self.image_runner.sig_failed.connect(self.probe.show_message)
-        self.probe_runner.sig_finished.connect(self._on_probe_finished)
-        self.probe_runner.sig_failed.connect(self.probe.show_message)
-        self.weights_runner.sig_finished.connect(self.weights.show_weights)
-        self.weights_runner.sig_failed.connect(self.weights.caption.setText)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -148,18 +144,12 @@ class VisualizeTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if not self._tf_started:  # TensorFlow loads while the user looks at the controls
-            self._tf_started = True
-            self.tf_runner.start(load_tensorflow)
+        self.tf_status.ensure_loaded()  # TensorFlow loads while the user looks at the controls
         if self._runs_stale:
             self._list_runs()
         self._refresh_page()
 
     # --- the model ---------------------------------------------------------------------------
-
-    @Slot(object)
-    def _on_tf_loaded(self, versions: str) -> None:
-        self.sig_status.emit(versions)
 
     def session(self) -> VisualSession | None:
         """The model in use, or None."""
@@ -191,6 +181,10 @@ class VisualizeTab(QWidget):
             self.picker.choose(fresh)  # the run just trained is what the user wants to see
         elif self._model is None and not self.load_runner.is_running() and found.runs:
             self.picker.choose(found.runs[-1].run_dir)
+
+    @Slot(str)
+    def _on_runs_failed(self, message: str) -> None:
+        self._on_model_failed(f"the runs folder could not be read: {message}")
 
     @Slot(object)
     def _on_runs_changed(self, _folder: Path) -> None:

@@ -46,8 +46,8 @@ class FilterSourceWidget(QWidget):
         self._scale = 1.0
         self._digits: Dataset | None = None
         self._pending = Path()
-        self.digits_runner = JobRunner(self)
-        self.file_runner = JobRunner(self)
+        self.digits_runner = JobRunner(self, on_result=self._on_digits_loaded, on_failure=self._on_digits_failed)
+        self.file_runner = JobRunner(self, on_result=self._on_file_loaded, on_failure=self._on_file_failed)
         self.picker = ItemPickerWidget()
         self.open_button = QPushButton("Open image…")
         self.source_label = QLabel("Loading the built-in digits…")
@@ -76,10 +76,6 @@ class FilterSourceWidget(QWidget):
         self.open_button.clicked.connect(self._on_open_clicked)
         self.crop_spin.valueChanged.connect(self._emit_crop)
         self.overview.sig_cell_clicked.connect(self._on_overview_clicked)
-        self.digits_runner.sig_finished.connect(self._on_digits_loaded)
-        self.digits_runner.sig_failed.connect(self._on_digits_failed)
-        self.file_runner.sig_finished.connect(self._on_file_loaded)
-        self.file_runner.sig_failed.connect(self._on_file_failed)
 
     def load_digits(self) -> None:
         """Read the built-in digits in the background (the first seven is shown when done)."""

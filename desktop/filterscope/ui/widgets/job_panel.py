@@ -1,11 +1,19 @@
-"""A progress bar, a message and a Cancel button bound to a JobRunner."""
+"""A progress bar, a message and a Cancel button bound to a JobRunner; and a failure handler
+for jobs whose failures go to the status bar."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from typing import Callable
+
+from PySide6.QtCore import SignalInstance, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from filterscope.workers import JobRunner
+
+
+def status_failure(sig_status: SignalInstance, what: str) -> Callable[[str], None]:
+    """A JobRunner's ``on_failure`` that puts "<what>: <reason>" on a tab's ``sig_status``."""
+    return lambda message: sig_status.emit(f"{what}: {message}")
 
 
 class JobPanelWidget(QWidget):

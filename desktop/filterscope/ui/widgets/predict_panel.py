@@ -40,7 +40,8 @@ class PredictPanelWidget(QWidget):
         self._source: Path | None = None
         self._which = "best"
         self._shown: Prediction | None = None
-        self.runner = JobRunner(self)
+        self.runner = JobRunner(self, on_result=self._on_predicted, on_failure=self._on_failed,
+                                on_running=self._update_buttons)
         self.image_button = QPushButton("Predict an image…")
         self.folder_button = QPushButton("Predict a folder to CSV…")
         self.top_k = QSpinBox(minimum=1, maximum=20, value=DEFAULT_TOP_K, prefix="top ")
@@ -61,9 +62,6 @@ class PredictPanelWidget(QWidget):
         layout.addWidget(self.job_panel)
         self.image_button.clicked.connect(self._on_image_clicked)
         self.folder_button.clicked.connect(self._on_folder_clicked)
-        self.runner.sig_finished.connect(self._on_predicted)
-        self.runner.sig_failed.connect(self._on_failed)
-        self.runner.sig_running.connect(self._update_buttons)
         self._update_buttons()
 
     def set_model(self, source: Path | None, which: str) -> None:

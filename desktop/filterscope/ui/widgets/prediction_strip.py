@@ -1,5 +1,6 @@
 """A row of validation images, a few per class, each with the model's prediction under it in
-green (right) or red (wrong): the model at work, for a class to see."""
+green (right) or red (wrong): the model at work, for a class to see. The predictions are a job
+of the strip's own."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from filterscope.core.results.examples import THUMB_SIDE, Example
+from filterscope.core.results.examples import THUMB_SIDE, Example, class_examples
+from filterscope.core.training.runs import RunResult
 from filterscope.ui.widgets.image_view import to_qimage
+from filterscope.workers import JobRunner
 
 RIGHT, WRONG, UNREAD = "#1b7f3b", "#b00020", "#666666"
 
@@ -35,7 +38,16 @@ class PredictionStripWidget(QScrollArea):
         self.setWidgetResizable(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tiles: list[QLabel] = []  # the captions, in order
+        self.runner = JobRunner(self, on_result=self.set_examples, on_failure=self._on_failed)
         self.setVisible(False)
+
+    def show_run(self, result: RunResult) -> None:
+        """Predict a few validation images of each class with the run's best model, if it has
+        one and was validated (a job; the strip is empty meanwhile)."""
+        self.clear()
+        if result.run_dir is not None and (result.run_dir / "best.keras").is_file() \
+                and any(row.get("val_accuracy") is not None for row in result.history):
+            self.runner.start(class_examples, result.run_dir)
 
     def set_examples(self, examples: list[Example]) -> None:
         """Replace the tiles (hidden when there are none)."""
@@ -64,8 +76,17 @@ class PredictionStripWidget(QScrollArea):
         self.setVisible(bool(examples))
 
     def clear(self) -> None:
-        """Remove every tile."""
+        """Remove every tile (and stop predicting)."""
+        self.runner.cancel()
         while self._row.count() > 1:
             self._row.takeAt(0).widget().deleteLater()
         self.tiles = []
         self.setVisible(False)
+
+    def _on_failed(self, message: str) -> None:
+        self.clear()
+        note = QLabel(f"The example predictions could not be made: {message}")
+        note.setWordWrap(True)
+        self._row.insertWidget(0, note, 1)
+        self.setMinimumHeight(0)
+        self.setVisible(True)

@@ -64,7 +64,6 @@ class ReportExportWidget(QGroupBox):
         self._which = "best"
         self._pdf: Path | None = None  # the PDF the current export is to write
         self._written: list[Path] = []
-        self.runner = JobRunner(self)
         self.export_button = QPushButton("Export report…")
         self.export_button.setToolTip("One HTML file: data, mask and chain, model, curves, accuracy "
                                       "against the baseline on the validation images, per-class "
@@ -73,13 +72,13 @@ class ReportExportWidget(QGroupBox):
         self.pdf_box.setChecked(True)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
+        self.runner = JobRunner(self, on_result=self._on_job_finished, on_running=self._update_button,
+                                on_failure=self._on_job_failed)
         self.job_panel = JobPanelWidget(self.runner)
         layout = QVBoxLayout(self)
         for widget in (self.export_button, self.pdf_box, self.job_panel, self.result_label):
             layout.addWidget(widget)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.runner.sig_finished.connect(self._on_job_finished)
-        self.runner.sig_running.connect(self._update_button)
         self._update_button()
 
     def set_run(self, run_dir: Path | None, which: str = "best") -> None:
@@ -122,6 +121,15 @@ class ReportExportWidget(QGroupBox):
             self._written.append(result)
             self.result_label.setText(f"{self.result_label.text()}\nand {result.name}")
         self.sig_exported.emit(list(self._written))
+
+    @Slot(str)
+    def _on_job_failed(self, message: str) -> None:
+        """The HTML or, after it, the PDF failed: the result line says which (with what was
+        written) beside the job panel's "Failed"."""
+        if self._written:
+            self.result_label.setText(f"{self.result_label.text()}\nbut no PDF: {message}")
+        else:
+            self.result_label.setText(f"No report written: {message}")
 
     @Slot()
     def _update_button(self) -> None:

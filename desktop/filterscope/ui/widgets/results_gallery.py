@@ -135,6 +135,8 @@ class ResultsGalleryWidget(QListView):
 
     sig_row_selected = Signal(int)
     """The evaluation row newly selected (-1 when none)."""
+    sig_failed = Signal(str)
+    """The thumbnails could not be made, and why (the owner shows it)."""
 
     def __init__(self, parent: QWidget | None = None, *, size: int = THUMB_SIZE) -> None:
         super().__init__(parent)
@@ -151,8 +153,7 @@ class ResultsGalleryWidget(QListView):
         self.setItemDelegate(_CaptionBelow(self))
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._fit_grid()
-        self.runner = JobRunner(self)
-        self.runner.sig_partial.connect(self.gallery.add_thumbnails)
+        self.runner = JobRunner(self, on_partial=self.gallery.add_thumbnails, on_failure=self.sig_failed)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self.request_visible)
         self._requested: set[int] = set()

@@ -165,6 +165,8 @@ class ThumbnailGridWidget(QListView):
     """The dataset index of the newly selected item."""
     sig_thumbnail_failed = Signal(int, str)
     """An item whose file could not be read while making its thumbnail, and why."""
+    sig_failed = Signal(str)
+    """The thumbnails could not be made, and why (the owner shows it)."""
 
     def __init__(self, parent: QWidget | None = None, *, size: int = THUMB_SIZE) -> None:
         super().__init__(parent)
@@ -181,8 +183,7 @@ class ThumbnailGridWidget(QListView):
         self.setIconSize(QSize(size, size))
         self.setGridSize(QSize(size + 8, size + 8))
         self.setSpacing(0)
-        self.runner = JobRunner(self)
-        self.runner.sig_partial.connect(self._on_runner_partial)
+        self.runner = JobRunner(self, on_partial=self._on_runner_partial, on_failure=self.sig_failed)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self.request_visible)
         self._requested: set[int] = set()

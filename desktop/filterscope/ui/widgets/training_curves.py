@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
+from filterscope.core.training.frames import BatchFrame, EpochFrame
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 REDRAW_MS = 150  # the curves redraw at most this often, so drawing never slows training
@@ -36,32 +37,33 @@ class TrainingCurvesWidget(MplCanvasWidget):
         self._batch_epoch, self._batch_count = None, 0
         self._timer.start()
 
-    def add_point(self, payload: dict) -> None:
-        """A training partial: ``{"kind": "batch"|"epoch", ...}`` (see core.training)."""
-        if payload.get("kind") == "batch":
-            if self._batch_epoch is not None and payload["epoch"] != self._batch_epoch:
+    def add_point(self, frame: object) -> None:
+        """A training partial: a BatchFrame or EpochFrame is drawn, other frames are ignored."""
+        if isinstance(frame, BatchFrame):
+            if self._batch_epoch is not None and frame.epoch != self._batch_epoch:
                 for series in self._batches.values():  # a gap: the running mean restarts each epoch,
                     series.append(NAN)                 # and a joined line would jump at the boundary
-            self._batch_epoch = payload["epoch"]
+            self._batch_epoch = frame.epoch
             self._batch_count += 1
-            x = payload["epoch"] - 1 + payload["step"] / max(payload["steps"], 1)
-            self._batches["x"].append(x)
+            self._batches["x"].append(frame.epoch - 1 + frame.step / max(frame.steps, 1))
             # Keras 3 reports the epoch's running mean at each batch, and the chart says so.
-            self._batches["loss"].append(payload.get("running_loss", NAN))
-            self._batches["accuracy"].append(payload.get("running_accuracy", NAN))
-        elif payload.get("kind") == "epoch":
-            self._epochs["x"].append(payload["epoch"])
+            self._batches["loss"].append(frame.running_loss)
+            self._batches["accuracy"].append(frame.running_accuracy)
+        elif isinstance(frame, EpochFrame):
+            self._epochs["x"].append(frame.epoch)
             for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
-                value = payload.get(key)
+                value = getattr(frame, key)
                 self._epochs[key].append(NAN if value is None else value)
+        else:
+            return
         if not self._timer.isActive():
             self._timer.start()
 
     def show_history(self, rows: list[dict]) -> None:
-        """Draw a saved run's epochs as the solid curves (a run picked in the list)."""
+        """Draw a saved run's epochs (``history.json`` rows) as the solid curves."""
         self.start_run()
         for row in rows:
-            self.add_point({"kind": "epoch", **row})
+            self.add_point(EpochFrame.from_row(row))
         self._redraw()
 
     def set_overlays(self, runs: list[tuple[str, dict]]) -> None:
