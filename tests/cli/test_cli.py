@@ -19,7 +19,7 @@ from tests.corpus import Case, make_corpus, tree_digest
 
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
 # Good images per class in the corpus (the duplicate counts: it is a readable image).
-CORPUS_COUNTS = {corpus.SHEPHERD: 9, corpus.CLOVER: 5, corpus.EMPTY_CLASS: 0, corpus.UNICODE: 8}
+CORPUS_COUNTS = {corpus.SHEPHERD: 9, corpus.CLOVER: 3, corpus.EMPTY_CLASS: 0, corpus.UNICODE: 8}
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +73,13 @@ def test_scan_json_on_the_corpus(run_cli, dataset: Path) -> None:
     assert {c["name"]: c["count"] for c in summary["classes"]} == CORPUS_COUNTS
     assert summary["total"] == sum(CORPUS_COUNTS.values())
     assert summary["sizes"]["known"] == summary["total"]
-    assert summary["sizes"]["max_width"] == 64
+    assert summary["sizes"]["max_width"] == 47  # the 64 px images are truncated
     problems = {p["path"]: p for p in summary["problems"]}
     assert problems[f"{corpus.CLOVER}/empty.png"]["kind"] == "empty-file"
     assert "empty file" in problems[f"{corpus.CLOVER}/empty.png"]["reason"]
     assert problems[f"{corpus.CLOVER}/notes.txt"]["kind"] == "not-image"
+    assert problems[f"{corpus.CLOVER}/truncated.jpg"]["kind"] == "corrupt"
+    assert "truncated" in problems[f"{corpus.CLOVER}/truncated.jpg"]["reason"]
     assert problems[f"{corpus.CLOVER}/huge 20000x20000.png"]["kind"] == "too-large"
     assert problems[corpus.EMPTY_CLASS]["kind"] == "empty-class"
     assert all(p["reason"] for p in summary["problems"])
