@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from filterscope.core.base.formats import percent
+
 STARTED = time.perf_counter()  # as early as the self-test can know: before Qt is imported
 FLAG = "--self-test"
 ASCENT_STEPS = 10  # enough to run the compiled ascent step several times
@@ -211,7 +213,7 @@ class SelfTest:
         if run.status != "finished" or run.epochs_run != 1 or run.run_dir is None:
             raise RuntimeError(f"training ended {run.status} after {run.epochs_run} epoch(s)")
         accuracy = (run.best() or {}).get("val_accuracy")
-        shown = "none" if accuracy is None else f"{accuracy:.1%}"
+        shown = "none" if accuracy is None else percent(accuracy)
         self.passed(f"{TRAIN_TEMPLATE}, 1 epoch, validation accuracy {shown}, saved in "
                     f"{run.run_dir.name}")
         self.begin("visualize")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.metrics import Baseline, Scores
 from filterscope.core.results.rows import EvalRows
@@ -59,8 +60,8 @@ def test_evaluate_shows_accuracy_next_to_baseline_and_fills_the_tables(qtbot, ta
     ev = evaluate(qtbot, tab)
     assert ev.eval_set["subset"] == "test"  # the dataset has a test/ folder: the default
     text = tab.summary.headline.text()
-    assert f"Accuracy {ev.scores.accuracy:.1%}" in text
-    assert f"majority baseline {ev.baseline.accuracy:.1%}" in text
+    assert f"Accuracy {percent(ev.scores.accuracy)}" in text
+    assert f"majority baseline {percent(ev.baseline.accuracy)}" in text
     assert tab.summary.per_class.rowCount() == 2
     support = [int(tab.summary.per_class.item(r, 3).text()) for r in range(2)]
     assert support == [4, 3]
@@ -120,7 +121,7 @@ def test_an_earlier_evaluation_opens_without_recomputing(qtbot, tab) -> None:
     opened = blocker.args[0]
     assert opened.name == first.name
     assert opened.scores.accuracy == pytest.approx(first.scores.accuracy)
-    assert f"Accuracy {first.scores.accuracy:.1%}" in tab.summary.headline.text()
+    assert f"Accuracy {percent(first.scores.accuracy)}" in tab.summary.headline.text()
 
 
 def test_predict_one_image_draws_its_top_classes(qtbot, tab, results_photos) -> None:

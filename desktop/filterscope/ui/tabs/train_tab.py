@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.base.formats import percent
 from filterscope.core.data.splits import SplitManifest, split_to_json
 from filterscope.core.project.project import TrainingSettings
 from filterscope.core.results.examples import class_examples
@@ -403,7 +404,7 @@ class TrainTab(QWidget):
         """List a run (replacing an entry of the same name); returns its one-line summary."""
         name = result.run_dir.name if result.run_dir else f"run {len(self._results) + 1}"
         best = result.best()
-        summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
+        summary = (f"best validation accuracy {percent(best['val_accuracy'])} (epoch {result.best_epoch})"
                    if best and best.get("val_accuracy") is not None else "no validation metrics")
         # The mark leads the line, where a narrow list cannot clip it.
         if result.status == "stopped":  # the partial result of a run the user stopped
