@@ -83,7 +83,7 @@ class EvalSummaryWidget(QWidget):
         epoch = f", epoch {ev.epoch}" if ev.epoch else ""
         self.headline.setText(
             f"<b>Accuracy {percent(ev.scores.accuracy)}</b> &nbsp; vs. <b>majority baseline "
-            f"{percent(base.accuracy)}</b> (always answering “{html.escape(base.name)}”) &nbsp; · &nbsp;"
+            f"{percent(base.accuracy)}</b> ({html.escape(base.describe())}) &nbsp; · &nbsp;"
             f" balanced accuracy {percent(ev.scores.balanced_accuracy)}<br>"
             f"{ev.n_images:,} images: {html.escape(str(ev.eval_set.get('description', '')))}; "
             f"model {html.escape(ev.model)}{epoch}"
