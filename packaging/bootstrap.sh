@@ -42,7 +42,11 @@ if .venv/bin/python -m pip show -q filterscope >/dev/null 2>&1; then
   .venv/bin/python -m pip install -q -e "$target"
 else
   echo "Installing Filterscope and its dependencies (TensorFlow, Qt, OpenCV, ...): about 3 GB"
-  echo "in .venv, a few minutes on a fast connection. pip shows each download below."
+  echo "in .venv, a few minutes on a fast connection. pip shows each download below. After its"
+  echo "last line, \"Installing collected packages: ...\", it unpacks them for about a minute"
+  echo "without printing anything: it is still working, let it finish."
   .venv/bin/python -m pip install --progress-bar on -e "$target"
-  echo "Filterscope is installed in .venv."
+  echo "Filterscope is installed in .venv. To use the filterscope command in a shell, first run:"
+  printf '  source %q\n' "$PWD/.venv/bin/activate"
+  echo "(or run $PWD/.venv/bin/filterscope directly)."
 fi

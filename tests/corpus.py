@@ -53,7 +53,8 @@ class Case:
         path: Absolute path of the file, folder, link or FIFO.
         kind: What the case is (the dict key), e.g. ``"truncated-png"``.
         expect: ``"ok"``, or the ``ImageReadError.kind`` that ``read_image`` must raise.
-        probe_expect: The same for ``probe_image`` (a truncated body still probes fine).
+        probe_expect: The same for ``probe_image`` (a body damaged before its end marker still
+            probes fine; one cut short does not).
         shape: For ``ok`` cases, the (height, width) ``read_image`` must return.
         duplicate_of: For the duplicate, the file it is a byte-identical copy of.
     """
@@ -117,7 +118,7 @@ def _broken_files(root: Path, rng: np.random.Generator, add) -> None:
     for fmt, ext in (("PNG", ".png"), ("JPEG", ".jpg")):
         path = root / CLOVER / f"truncated{ext}"
         _save_truncated(path, Image.fromarray(_noise(rng, 64, 64)), fmt)
-        add(f"truncated-{ext[1:]}", path, "corrupt", "ok")
+        add(f"truncated-{ext[1:]}", path, "corrupt")
     # Cut inside the header: Pillow calls the 12-byte PNG unidentifiable and the 10-byte JPEG a
     # truncated read; both are damaged images, not strangers.
     for source, keep in (("good_0.png", 12), ("good_1.jpg", 10)):

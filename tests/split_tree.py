@@ -45,10 +45,10 @@ def make_split_tree(root: Path, layout: dict[str, dict[str, int]], *, png_only: 
 
 
 def damage_bodies(folder: Path) -> list[Path]:
-    """Cut every PNG under ``folder`` to 60 % of its bytes: the header still parses (a scan keeps
-    the file), decoding fails (a reader would name it)."""
+    """Cut every PNG under ``folder`` to 60 % of its bytes and put its IEND back: the header and
+    end marker are whole (a scan keeps the file), decoding fails (a reader would name it)."""
     damaged = sorted(folder.rglob("*.png"))
     for path in damaged:
         data = path.read_bytes()
-        path.write_bytes(data[: len(data) * 6 // 10])
+        path.write_bytes(data[: len(data) * 6 // 10] + data[-12:])
     return damaged

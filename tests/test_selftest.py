@@ -9,17 +9,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import filterscope
 import pytest
+
+from tests.cli.test_cli_train import TF_START_UP
 
 STEPS = ["window", "dataset", "augment", "train", "visualize"]
 
 
 def _self_test(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, Path]:
-    """Run the self-test with the user's folders in ``tmp_path/user`` (the sandbox's own are
-    temporary); returns the process and the user's data folder."""
+    """Run the self-test with the user's folders in ``tmp_path/user`` and the system's temporary
+    folder in ``tmp_path/tmp`` (where its sandbox goes); returns the process and the user's data
+    folder."""
     user = tmp_path / "user"
+    (tmp_path / "tmp").mkdir()
     env = dict(os.environ, FILTERSCOPE_DATA_DIR=str(user / "data"), XDG_CONFIG_HOME=str(user / "config"),
-               HOME=str(user / "home"))
+               HOME=str(user / "home"), TMPDIR=str(tmp_path / "tmp"))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the self-test must quiet TensorFlow itself
+    # The package under test, not whichever one the venv has installed: a relative PYTHONPATH
+    # (PYTHONPATH=desktop) means nothing from cwd=tmp_path.
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(filterscope.__file__).parents[1]),
+                                         *filter(None, [env.get("PYTHONPATH")])])
     env.pop("QT_QPA_PLATFORM", None)  # the self-test goes offscreen by itself without a display
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
@@ -51,6 +61,11 @@ def test_self_test_trains_visualises_and_reports_in_json(tmp_path: Path) -> None
     assert not user_data.exists() or list(user_data.iterdir()) == []
     assert not (tmp_path / "user" / "config").exists()
     assert not (tmp_path / "user" / "home").exists()
+    # ... and that temporary folder is gone once the test passed (its settings too: they were
+    # once written at exit, after the folder was removed, which made it again).
+    assert list((tmp_path / "tmp").iterdir()) == []
+    # TensorFlow's start-up lines stay off the console, as every command keeps them without --verbose
+    assert [line for line in TF_START_UP if line in proc.stderr] == [], proc.stderr
 
 
 def test_a_stuck_self_test_times_out_with_exit_1_and_says_where(tmp_path: Path) -> None:
@@ -63,6 +78,9 @@ def test_a_stuck_self_test_times_out_with_exit_1_and_says_where(tmp_path: Path) 
     assert "timed out after 0.5 s" in result["reason"]
     assert result["steps"][-1]["ok"] is False
     assert [p.name for p in user_data.iterdir()] == ["self-test.json"]
+    # A failed test keeps its working folder and says where, to look at what it made.
+    [kept] = (tmp_path / "tmp").iterdir()
+    assert kept.name.startswith("filterscope-self-test-") and f"is kept in {kept};" in proc.stdout
 
 
 def test_self_test_options_are_not_taken_for_a_command(tmp_path: Path) -> None:

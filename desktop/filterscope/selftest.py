@@ -7,9 +7,11 @@ The result goes to a JSON file (steps, timings, versions, and the reason of a fa
 a windowed build (Windows, macOS) has no console to print to; the path is printed too. Exit
 code 0 when every step passed, 1 otherwise; a timeout ends a stuck test with 1, never a hang.
 
-Settings, the data folder, Keras's and matplotlib's caches go to a temporary folder that is
-removed afterwards, so a self-test neither reads nor changes the user's own. Without a display
-(Linux with neither DISPLAY nor WAYLAND_DISPLAY) Qt draws offscreen.
+Settings, the data folder, Keras's and matplotlib's caches go to a temporary folder, so a
+self-test neither reads nor changes the user's own. It is removed when the test passes, and kept
+(its path printed) when the test fails or ``--self-test-keep`` asks, to look at the run it
+trained. Without a display (Linux with neither DISPLAY nor WAYLAND_DISPLAY) Qt draws offscreen;
+TensorFlow's start-up lines are kept off the console, as every command does without --verbose.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from filterscope.core.base.formats import percent
 
 STARTED = time.perf_counter()  # as early as the self-test can know: before Qt is imported
 FLAG = "--self-test"
@@ -40,6 +44,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         "app's data folder)")
     parser.add_argument("--self-test-timeout", type=float, default=600.0, metavar="SECONDS",
                         help="fail (exit 1) when the whole test takes longer (default 600)")
+    parser.add_argument("--self-test-keep", action="store_true",
+                        help="keep the temporary folder with the run, caches and settings the test "
+                        "made (kept anyway when it fails)")
     return parser.parse_args(list(argv))
 
 
@@ -48,7 +55,6 @@ def _sandbox(root: Path) -> None:
     for variable, name in (("FILTERSCOPE_DATA_DIR", "data"), ("KERAS_HOME", "keras"),
                            ("MPLCONFIGDIR", "matplotlib")):
         os.environ[variable] = str(root / name)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                          or os.environ.get("WAYLAND_DISPLAY"))
     if headless:
@@ -152,7 +158,7 @@ class SelfTest:
             self._note_failure(f"timed out after {self.timeout_s:g} s")
             self._record(1)
             print(f"Filterscope self-test FAILED: {self.out}", flush=True)
-        shutil.rmtree(self.sandbox, ignore_errors=True)  # os._exit skips the usual clean-up
+        print(kept_message(self.sandbox), flush=True)  # os._exit skips main's own message
         os._exit(1)
 
     # --- the steps -------------------------------------------------------------------------
@@ -211,7 +217,7 @@ class SelfTest:
         if run.status != "finished" or run.epochs_run != 1 or run.run_dir is None:
             raise RuntimeError(f"training ended {run.status} after {run.epochs_run} epoch(s)")
         accuracy = (run.best() or {}).get("val_accuracy")
-        shown = "none" if accuracy is None else f"{accuracy:.1%}"
+        shown = "none" if accuracy is None else percent(accuracy)
         self.passed(f"{TRAIN_TEMPLATE}, 1 epoch, validation accuracy {shown}, saved in "
                     f"{run.run_dir.name}")
         self.begin("visualize")
@@ -276,7 +282,17 @@ def _run(out: Path, timeout_s: float, root: Path) -> int:
     window.show()
     QTimer.singleShot(0, test.on_window_shown)
     app.exec()
+    # Written now, while the folder is there: QSettings would otherwise write what the closing
+    # window set when it is destroyed at exit, after main removed the folder, and so make the
+    # folder again (with only settings.ini in it).
+    window.settings.sync()
     return 0 if test.result["ok"] else 1
+
+
+def kept_message(sandbox: Path) -> str:
+    """Where the failed or kept test's folder is, and that it is the user's to remove."""
+    return f"Filterscope self-test: its working folder (run, caches, settings) is kept in {sandbox}; " \
+           "remove it when done"
 
 
 def main(argv: Sequence[str]) -> int:
@@ -289,8 +305,18 @@ def main(argv: Sequence[str]) -> int:
 
         out = data_dir() / "self-test.json"  # the user's data folder, before the sandbox
     print(f"Filterscope self-test: writing the result to {out}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="filterscope-self-test-", ignore_cleanup_errors=True) as tmp:
-        _sandbox(Path(tmp))
-        code = _run(out, args.self_test_timeout, Path(tmp))
+    from filterscope.core.training.tf_runtime import quiet_tensorflow
+
+    sandbox = Path(tempfile.mkdtemp(prefix="filterscope-self-test-"))
+    code = 1
+    try:
+        _sandbox(sandbox)
+        with quiet_tensorflow():
+            code = _run(out, args.self_test_timeout, sandbox)
+    finally:
+        if code == 0 and not args.self_test_keep:
+            shutil.rmtree(sandbox, ignore_errors=True)
+        else:
+            print(kept_message(sandbox), flush=True)
     print(f"Filterscope self-test {'passed' if code == 0 else 'FAILED'}: {out}", flush=True)
     return code

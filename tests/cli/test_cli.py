@@ -20,7 +20,7 @@ from tests.corpus import Case, make_corpus, tree_digest
 
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
 # Good images per class in the corpus (the duplicate counts: it is a readable image).
-CORPUS_COUNTS = {corpus.SHEPHERD: 9, corpus.CLOVER: 5, corpus.EMPTY_CLASS: 0, corpus.UNICODE: 8}
+CORPUS_COUNTS = {corpus.SHEPHERD: 9, corpus.CLOVER: 3, corpus.EMPTY_CLASS: 0, corpus.UNICODE: 8}
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +74,13 @@ def test_scan_json_on_the_corpus(run_cli, dataset: Path) -> None:
     assert {c["name"]: c["count"] for c in summary["classes"]} == CORPUS_COUNTS
     assert summary["total"] == sum(CORPUS_COUNTS.values())
     assert summary["sizes"]["known"] == summary["total"]
-    assert summary["sizes"]["max_width"] == 64
+    assert summary["sizes"]["max_width"] == 47  # the 64 px images are truncated
     problems = {p["path"]: p for p in summary["problems"]}
     assert problems[f"{corpus.CLOVER}/empty.png"]["kind"] == "empty-file"
     assert "empty file" in problems[f"{corpus.CLOVER}/empty.png"]["reason"]
     assert problems[f"{corpus.CLOVER}/notes.txt"]["kind"] == "not-image"
+    assert problems[f"{corpus.CLOVER}/truncated.jpg"]["kind"] == "corrupt"
+    assert "truncated" in problems[f"{corpus.CLOVER}/truncated.jpg"]["reason"]
     assert problems[f"{corpus.CLOVER}/huge 20000x20000.png"]["kind"] == "too-large"
     assert problems[corpus.EMPTY_CLASS]["kind"] == "empty-class"
     assert all(p["reason"] for p in summary["problems"])
@@ -162,15 +164,15 @@ def test_split_writes_a_valid_manifest(run_cli, dataset: Path, tmp_path: Path) -
     manifest = load_manifest(out_path)
     assert manifest.counts() == {
         corpus.SHEPHERD: {"train": 6, "val": 3},
-        corpus.CLOVER: {"train": 2, "val": 3},
+        corpus.CLOVER: {"train": 1, "val": 2},  # 3 readable images: its 2 truncated ones are refused
         corpus.EMPTY_CLASS: {"train": 0, "val": 0},
         corpus.UNICODE: {"train": 5, "val": 3},
     }
     assert manifest.seed == 7 and manifest.source == FolderSource(str(dataset))
     report = json.loads(out)
     assert report["manifest"] == str(out_path)
-    assert (report["train"], report["val"]) == (13, 9)
-    assert report["warnings"] == manifest.warnings and len(manifest.warnings) == 1
+    assert (report["train"], report["val"]) == (12, 8)
+    assert report["warnings"] == manifest.warnings and len(manifest.warnings) == 2  # clover, empty
     for keys in manifest.subsets["val"].values():
         assert all((dataset / key).is_file() for key in keys)
 
@@ -180,9 +182,9 @@ def test_split_fraction_human_output(run_cli, dataset: Path, tmp_path: Path) -> 
     code, out, err = run_cli("split", str(dataset), "--val-fraction", "0.25",
                           "--out", str(out_path))
     assert code == 0, err
-    assert out.startswith(f"wrote {out_path} (train 17, val 5)")
+    assert out.startswith(f"wrote {out_path} (train 15, val 5)")
     assert "warning: 'empty class' has 0 image(s)" in out
-    assert load_manifest(out_path).counts()[corpus.CLOVER] == {"train": 4, "val": 1}
+    assert load_manifest(out_path).counts()[corpus.CLOVER] == {"train": 2, "val": 1}
 
 
 @pytest.mark.parametrize("size_args", [

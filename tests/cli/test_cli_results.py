@@ -28,7 +28,7 @@ def test_evaluate_json_has_the_scores_the_baseline_and_the_matrix(run_cli, run, 
             "warnings", "n_images", "skipped"} <= set(data)
     assert data["n_images"] == 7 and data["skipped"] == [] and data["set"]["name"] == "test"
     assert data["majority_baseline"] == {"class": "cat", "accuracy": pytest.approx(4 / 7),
-                                         "basis": "training", "count": 8}
+                                         "basis": "training", "count": 8, "tied": 2, "n_classes": 2}
     matrix = data["confusion_matrix"]
     assert matrix["classes"] == ["cat", "dog"] and (matrix["rows"], matrix["columns"]) == ("true", "predicted")
     assert [sum(row) for row in matrix["matrix"]] == [4, 3]
@@ -49,12 +49,14 @@ def test_evaluate_human_output_puts_accuracy_next_to_its_baseline(run_cli, run, 
     assert lines[0] == f"run: {run}, last.keras (epoch 1)"
     assert lines[1].startswith("images: the run's validation images (its val folder of ")
     assert lines[1].endswith(": 6 evaluated")
+    # cat and dog have 8 training images each: the baseline says they tie
     assert lines[2].startswith("accuracy ") and lines[2].endswith(
-        " %: always 'cat', the largest class in training)")
+        " %: always 'cat', the first of all 2 classes, which tie as largest in training (8 images each))")
     assert "(majority baseline 50.0 %" in lines[2]
     assert lines[5].split() == ["class", "precision", "recall", "F1", "support", "predicted"]
     assert lines[6].split()[0] == "cat" and lines[6].split()[-2:] == ["3", lines[6].split()[-1]]
-    assert "confusion matrix (rows: true class; columns: predicted class, numbered as the rows)" in lines
+    at = lines.index("confusion matrix (rows: true class; columns: predicted class)")
+    assert lines[at + 1].split() == ["cat", "dog"] and lines[at + 2].split()[0] == "cat"  # short: named
     assert lines[-1] == f"saved: {out_file} (+ {out_file.with_suffix('.csv')}, one row per image)"
     assert out_file.is_file() and not (run / "evaluations").exists()
 

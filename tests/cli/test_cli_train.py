@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +187,8 @@ def test_unreadable_files_are_named_and_training_goes_on(capsys, tmp_path: Path)
     data = _folder(tmp_path / "shapes", 12, per_class=6)
     (data / "left" / "empty.png").write_bytes(b"")  # refused by the scan
     good = (data / "right" / "0.png").read_bytes()
-    (data / "right" / "cut.png").write_bytes(good[:len(good) // 2])  # found while decoding
+    # Its IEND kept, the scan passes it: the cut is found while decoding.
+    (data / "right" / "cut.png").write_bytes(good[:len(good) // 2] + good[-12:])
     code, out, err = _run(capsys, "train", "--data", data, "--model", "logistic", "--epochs", 1,
                           "--batch-size", 4, "--out", tmp_path / "runs", "--json")
     assert code == 0, err
@@ -223,10 +225,34 @@ def test_tensorflows_start_up_lines_show_only_with_verbose(tmp_path: Path) -> No
         return done.stdout
 
     quiet = run()
-    assert quiet.startswith("run: ") and "best: epoch 1" in quiet
+    assert quiet.startswith("epoch 1/1: loss ") and "\nrun: " in quiet and "best: epoch 1" in quiet
     assert [line for line in TF_START_UP if line in quiet] == []
     verbose = run("--verbose")
     assert [line for line in TF_START_UP_EVERYWHERE if line in verbose] == list(TF_START_UP_EVERYWHERE)
+
+
+@pytest.mark.slow
+def test_epoch_lines_reach_a_redirected_log_as_they_happen(tmp_path: Path) -> None:
+    """``filterscope train ... > log 2>&1``: each epoch's line is in the log while training goes
+    on, not only when the run ends (the progress bar is silent when stderr is a file)."""
+    runs, log = tmp_path / "runs", tmp_path / "log"
+    argv = [sys.executable, "-m", "filterscope", "train", "--data", "mnist", "--model", "logistic",
+            "--epochs", "1000", "--out", str(runs)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while "epoch 1/1000: loss " not in log.read_text(encoding="utf-8", errors="replace"):
+            assert proc.poll() is None, log.read_text(encoding="utf-8", errors="replace")
+            saved = list(runs.glob("*/history.json"))
+            epochs_done = len(json.loads(saved[0].read_text())["epochs"]) if saved else 0
+            assert epochs_done < 3, f"{epochs_done} epochs saved, and the log still has no epoch line"
+            assert time.monotonic() < deadline, "no epoch line in 240 s"
+            time.sleep(0.1)
+        assert proc.poll() is None  # the run goes on: the line was not written at the end
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 @pytest.mark.parametrize("argv, verbose", [
@@ -408,7 +434,7 @@ def test_recipe_settings_give_way_to_flags(capsys, tmp_path: Path) -> None:
     assert code == 0, err
     result = json.loads(out)
     assert result["fit"] == {"class_weights": False, "early_stopping": 0, "reduce_lr_patience": 5,
-                             "reduce_lr_factor": 0.2}
+                             "reduce_lr_factor": 0.2, "warmup_epochs": 0}
     assert result["class_weights"] is None and result["input_shape"] == [32, 32, 3]
     assert result["optimizer"] == {"kind": "sgd", "learning_rate": 0.01, "momentum": 0.9}
     spec = json.loads((Path(result["run_dir"]) / "run.json").read_text())["run"]

@@ -215,6 +215,7 @@ def test_leaves_look_like_green_seedlings(tmp_path: Path) -> None:
     root = generate_leaves(tmp_path / "leaves", report=RecordingReport(),
                            cancel=threading.Event(), per_class=3)
     assert sorted(p.name for p in root.iterdir()) == sorted(LEAF_CLASSES)
+    assert root.stat().st_mode == (root / LEAF_CLASSES[0]).stat().st_mode  # not mkdtemp's 0700
     fractions = []
     for path in sorted(root.glob("*/*.png")):
         with Image.open(path) as im:

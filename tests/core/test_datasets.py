@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport
-from filterscope.core.data import datasets
+from filterscope.core.data import datasets, images
 from filterscope.core.data.datasets import Dataset, DatasetError, scan_folder
 from filterscope.core.data.source import BuiltinSource
 from PIL import Image, ImageFile
@@ -92,7 +92,7 @@ def test_corpus_cases_get_their_expected_outcome(scanned) -> None:
         elif name == "nested-image":
             continue  # inside a nested folder: neither an item nor a problem of its own
         elif case.probe_expect == "ok":
-            # Scanning reads headers only, so truncated bodies are items; sizes are (w, h).
+            # sizes are (w, h)
             size = (case.shape[1], case.shape[0]) if case.shape else (64, 64)
             expected_items[rel] = (rel.split("/")[0], size)
         else:
@@ -142,7 +142,7 @@ def test_class_names_with_unicode_apostrophe_and_spaces(scanned) -> None:
     assert sorted(ds.classes) == sorted(corpus.CLASSES)
     assert "Shepherd’s Purse" in ds.classes and "Shepherd's Purse" not in ds.classes
     counts = dict(zip(ds.classes, ds.counts().tolist()))
-    assert counts == {corpus.SHEPHERD: 9, corpus.UNICODE: 8, corpus.CLOVER: 5,
+    assert counts == {corpus.SHEPHERD: 9, corpus.UNICODE: 8, corpus.CLOVER: 3,  # 2 truncated
                       corpus.EMPTY_CLASS: 0}
     spaced = _rel(cases["name-with-spaces"], root)
     assert ds.classes[ds.labels[ds.keys.index(spaced)]] == corpus.SHEPHERD
@@ -152,11 +152,11 @@ def test_class_names_with_unicode_apostrophe_and_spaces(scanned) -> None:
 def test_summary_is_json_and_matches_the_dataset(scanned) -> None:
     _, _, ds, _, _ = scanned
     summary = json.loads(json.dumps(ds.summary(), ensure_ascii=False))
-    assert summary["total"] == len(ds) == 22
+    assert summary["total"] == len(ds) == 20
     assert {c["name"]: c["count"] for c in summary["classes"]}[corpus.UNICODE] == 8
     assert len(summary["problems"]) == len(ds.problems)
     assert all(set(p) == {"path", "kind", "reason"} for p in summary["problems"])
-    assert summary["sizes"]["known"] == 22
+    assert summary["sizes"]["known"] == 20
     assert summary["source"] == f"folder:{ds.root}"
 
 
@@ -280,8 +280,8 @@ def test_size_summary_on_mixed_sizes(scanned) -> None:
     }
     _, _, corpus_ds, _, _ = scanned
     summary = corpus_ds.size_summary()
-    assert (summary["min_width"], summary["max_width"]) == (4, 64)
-    assert (summary["min_height"], summary["max_height"]) == (2, 64)
+    assert (summary["min_width"], summary["max_width"]) == (4, 47)  # the 64 px ones are truncated
+    assert (summary["min_height"], summary["max_height"]) == (2, 48)
     assert summary["most_common"] == [32, 24] and summary["most_common_count"] == 4
 
 
@@ -358,19 +358,62 @@ def test_uncancelled_scan_of_many_files_completes(many_pngs: Path) -> None:
     assert ds.problems == []
 
 
-def test_scan_never_decodes_pixels(corpus_root, monkeypatch: pytest.MonkeyPatch) -> None:
-    decoded = []
+def test_scan_decodes_only_files_without_their_end_marker(corpus_root,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str] = []
+    loaded_outside: list[object] = []
+    inside = [False]
+    real_read = images.read_image
 
-    def refuse(self, *args, **kwargs):
-        decoded.append(getattr(self, "filename", "?"))
-        raise AssertionError("scan decoded an image")
+    def counting_read(path, **kwargs):
+        decoded.append(Path(path).name)
+        inside[0] = True
+        try:
+            return real_read(path, **kwargs)
+        finally:
+            inside[0] = False
 
-    monkeypatch.setattr(Image.Image, "load", refuse)
-    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    def watch(cls):
+        real_load = cls.load
+
+        def load(self, *args, **kwargs):
+            if not inside[0]:
+                loaded_outside.append(self)
+            return real_load(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "load", load)
+
+    monkeypatch.setattr(images, "read_image", counting_read)
+    watch(Image.Image)
+    watch(ImageFile.ImageFile)
     root, cases = corpus_root
     ds = _scan(root)
-    assert decoded == []
+    assert sorted(decoded) == ["truncated.jpg", "truncated.png"]
+    assert loaded_outside == []
     good = {_rel(c, root) for c in cases.values()
             if c.probe_expect == "ok" and c.kind != "nested-image"}
     assert good <= set(ds.keys)
     assert all(p.kind not in ("corrupt", "not-image") or p.path not in good for p in ds.problems)
+
+
+def _photo_jpeg(path: Path, trailer: bytes = b"") -> bytes:
+    """A 120x90 JPEG of smooth shapes and noise (about 10 KB), as a camera or browser writes one."""
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:90, 0:120]
+    rgb = np.dstack([x * 2, y * 2, (x + y)]).astype(np.int16) + rng.integers(-20, 20, (90, 120, 3))
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path, "JPEG", quality=92)
+    path.write_bytes(path.read_bytes() + trailer)
+    return path.read_bytes()
+
+
+def test_scan_reports_a_jpeg_cut_to_its_first_2000_bytes(tmp_path: Path) -> None:
+    (tmp_path / "leaves").mkdir()
+    whole = _photo_jpeg(tmp_path / "leaves" / "whole.jpg")
+    assert len(whole) > 4000  # the cut leaves the header and part of the body
+    (tmp_path / "leaves" / "cut.jpg").write_bytes(whole[:2000])
+    _photo_jpeg(tmp_path / "leaves" / "with trailer.jpg", trailer=b"camera maker's notes " * 8)
+    ds = _scan(tmp_path)
+    assert sorted(ds.keys) == ["leaves/whole.jpg", "leaves/with trailer.jpg"]  # bytes after EOI are fine
+    [problem] = ds.problems
+    assert (problem.path, problem.kind) == ("leaves/cut.jpg", "corrupt")
+    assert problem.reason.startswith("truncated or corrupt JPEG data (image file is truncated")

@@ -165,6 +165,8 @@ def test_extract_replaces_an_old_folder_atomically(tmp_path: Path) -> None:
     (tmp_path / "out" / "c" / "old.png").write_bytes(b"old")
     extract_zip(archive, tmp_path / "out", report=RecordingReport(), cancel=threading.Event())
     assert _leftovers(tmp_path) == ["a.zip", "out", "out/c", "out/c/new.png"]
+    # the folder renamed into place has the mode a new folder gets, as its class folders do
+    assert (tmp_path / "out").stat().st_mode == (tmp_path / "out" / "c").stat().st_mode
 
 
 def test_interrupted_transfer_is_an_error_without_part_file(server, tmp_path: Path) -> None:

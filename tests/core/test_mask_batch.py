@@ -57,9 +57,10 @@ def make_dataset(root: Path) -> dict[str, np.ndarray]:
     for ext in (".bmp", ".png", ".jpg"):
         Image.fromarray(leafy(20)).save(root / "weeds" / f"same{ext}")
         good[f"weeds/same{ext}"] = read_image(root / "weeds" / f"same{ext}")
-    # Decodable header, truncated body: the scan keeps it, masking fails on it.
+    # Header and end marker intact, the body between cut: the scan keeps it (it decodes only
+    # files that lack their end marker), masking fails on it.
     data = (root / "clover" / "leaf_0.png").read_bytes()
-    (root / "weeds" / "truncated.png").write_bytes(data[: len(data) // 2])
+    (root / "weeds" / "truncated.png").write_bytes(data[: len(data) // 2] + data[-12:])
     # Not even a header: the scan skips it; the batch result still lists it.
     (root / "weeds" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 4)
     return good

@@ -68,7 +68,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Image.fromarray(rgba, "RGBA").save(root / UNICODE_CLASS / "rgba.png")
     Image.fromarray(leafy(97)).resize((64, 48)).save(root / "gamma" / "bigger.png")
     good = (root / "gamma" / "rgb_0.png").read_bytes()
-    (root / "gamma" / "truncated.png").write_bytes(good[: len(good) * 6 // 10])  # header parses
+    # Header and IEND intact, the body between cut: the scan keeps it, decoding fails on it.
+    (root / "gamma" / "truncated.png").write_bytes(good[: len(good) * 6 // 10] + good[-12:])
     (root / "alpha" / "note.png").write_text("not an image", encoding="utf-8")  # the scan refuses
     return root
 

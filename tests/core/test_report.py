@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
 from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.core.project.report import ReportError, write_report
-from filterscope.core.project.report_markup import pct
 from filterscope.core.project.report_parts import MAX_SAMPLES, VERSIONS
 from filterscope.core.results.evaluate import evaluate
 
@@ -53,11 +53,11 @@ def test_every_section_with_the_results_tabs_numbers_on_the_validation_images(re
     assert result.accuracy == ev.scores.accuracy
     assert (result.baseline, result.baseline_class) == (0.5, "cat")  # 8 + 8 in training: the first
     assert result.baseline == ev.baseline.accuracy
-    assert f"Accuracy {pct(ev.scores.accuracy)}</b> on 6 validation images" in page
+    assert f"Accuracy {percent(ev.scores.accuracy)}</b> on 6 validation images" in page
     assert "majority-class baseline of 50.0 %" in page
     for c in ev.scores.per_class:
-        assert (f"<td>{c.name}</td><td class=\"n\" align=\"right\">{pct(c.precision)}</td>"
-                f"<td class=\"n\" align=\"right\">{pct(c.recall)}</td>") in page
+        assert (f"<td>{c.name}</td><td class=\"n\" align=\"right\">{percent(c.precision)}</td>"
+                f"<td class=\"n\" align=\"right\">{percent(c.recall)}</td>") in page
     matrix = re.search(r"Confusion matrix</h2>(.*?)</table>", page, re.S).group(1)
     cells = [int(n) for n in re.findall(r"<td class=\"n\"[^>]*>([\d,]+)</td>", matrix)]
     assert cells == ev.scores.confusion.ravel().tolist()

@@ -46,7 +46,7 @@ def test_the_test_folder_by_default_saved_beside_the_run_and_listed(results_run,
     assert result.rows.true.tolist() == [0, 0, 0, 0, 1, 1, 1]
     assert result.scores.confusion.sum() == 7 and result.scores.confusion.sum(axis=1).tolist() == [4, 3]
     assert result.baseline.to_json() == {"class": "cat", "accuracy": pytest.approx(4 / 7),
-                                         "basis": "training", "count": 8}
+                                         "basis": "training", "count": 8, "tied": 2, "n_classes": 2}
     assert result.epoch == 1 and result.model == "best" and result.input["size"] == [12, 16]
     dones = [p["done"] for p in report.partials if p["kind"] == "evaluated"]
     assert dones == [3, 6, 7] and report.progress_calls[-1][0] == 1.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from filterscope.core.results import advice
-from filterscope.core.results.metrics import majority_baseline, score
+from filterscope.core.results.metrics import Baseline, majority_baseline, matrix_labels, score
 from filterscope.core.results.rows import EvalRows, RowsError
 from sklearn.metrics import (
     accuracy_score,
@@ -51,6 +51,36 @@ def test_the_baseline_is_the_largest_training_class_scored_on_the_set() -> None:
     assert base.describe() == "always 'moderate', the largest class in training (40 images)"
     own = majority_baseline(TRUE, CLASSES, None)
     assert (own.name, own.basis, own.accuracy) == ("minor", "evaluated", pytest.approx(0.4))
+
+
+def test_a_baseline_among_tied_classes_says_they_tie() -> None:
+    seedlings = ["Black-grass", "Charlock", "Cleavers"]
+    everyone = majority_baseline(TRUE[:9] % 3, seedlings, np.array([263, 263, 263]))
+    assert (everyone.name, everyone.tied) == ("Black-grass", 3)
+    assert everyone.describe() == ("always 'Black-grass', the first of all 3 classes, which tie as "
+                                   "largest in training (263 images each)")
+    two = majority_baseline(TRUE, CLASSES, np.array([40, 40, 30, 5]))
+    assert two.describe() == ("always 'minor', the first of 2 classes, which tie as largest in "
+                              "training (40 images each)")
+    assert "largest class" not in everyone.describe() + two.describe()
+    assert Baseline.from_json(everyone.to_json()) == everyone  # a saved evaluation keeps the tie
+    old = {k: v for k, v in everyone.to_json().items() if k not in ("tied", "n_classes")}
+    assert Baseline.from_json(old).tied == 1  # saved before ties were recorded
+
+
+def test_digit_classes_head_the_matrix_by_name_never_by_a_colliding_number() -> None:
+    digits = [str(d) for d in range(10)]
+    heads = matrix_labels(digits)
+    assert heads.rows == heads.columns == digits and heads.keyed == ""
+    seedlings = ["Black-grass", "Charlock", "Cleavers"]
+    heads = matrix_labels(seedlings)
+    assert heads.columns == ["1", "2", "3"] and heads.rows[0] == "1 Black-grass"
+    assert heads.keyed == "numbered as the rows"
+    # a long name beside classes named 1 and 2: numbers would collide, so letters key them
+    mixed = ["1", "2", "Shepherd's Purse"]
+    heads = matrix_labels(mixed)
+    assert heads.columns == ["A", "B", "C"] and heads.rows == ["A 1", "B 2", "C Shepherd's Purse"]
+    assert heads.keyed == "lettered as the rows"
 
 
 def _rows() -> EvalRows:

@@ -70,6 +70,21 @@ def test_a_saved_run_reads_back_as_it_was_trained(runs_folder) -> None:
     assert loaded.tags() == ["lr 0.001"]
 
 
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX permissions")
+def test_model_files_get_the_mode_any_new_file_gets(runs_folder) -> None:
+    out, (first, _) = runs_folder
+    plain = out / "plain file"
+    with open(plain, "wb"):
+        pass
+    expected = plain.stat().st_mode & 0o777  # 0666 less the umask, as for any program's file
+    plain.unlink()
+    if expected == 0o600:
+        pytest.skip("umask 077: every new file is 0600, so mkstemp's mode cannot be told apart")
+    modes = {name: (first.run_dir / name).stat().st_mode & 0o777
+             for name in ("run.json", "history.json", "best.keras", "last.keras")}
+    assert modes == dict.fromkeys(modes, expected)
+
+
 def test_tags_name_what_a_comparison_varies() -> None:
     from filterscope.core.training.runs import RunResult
 

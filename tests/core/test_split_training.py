@@ -69,7 +69,7 @@ def test_train_and_test_only_validates_on_a_seeded_part_of_train(tmp_path: Path,
     assert planned.validation == "folders+fraction"
     assert (len(keys["train"]), len(keys["val"])) == (12, 3)
     assert all(k.startswith("Train/") for k in keys["train"] + keys["val"])
-    assert planned.warnings == ["no val/ folder: validating on 20% of Train/ (stratified, seed 3), "
+    assert planned.warnings == ["no val/ folder: validating on 20 % of Train/ (stratified, seed 3), "
                                 "never on test images; Test/ (8 images) is kept for evaluation and "
                                 "never read"]
     again = _plan(spec)

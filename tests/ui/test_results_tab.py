@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
-from filterscope.core.results.metrics import Baseline, Scores
+from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.results.review import REVIEW_FILE
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.results_gallery import ROW_ROLE, ResultsGalleryWidget
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -59,8 +61,8 @@ def test_evaluate_shows_accuracy_next_to_baseline_and_fills_the_tables(qtbot, ta
     ev = evaluate(qtbot, tab)
     assert ev.eval_set["subset"] == "test"  # the dataset has a test/ folder: the default
     text = tab.summary.headline.text()
-    assert f"Accuracy {ev.scores.accuracy:.1%}" in text
-    assert f"majority baseline {ev.baseline.accuracy:.1%}" in text
+    assert f"Accuracy {percent(ev.scores.accuracy)}" in text
+    assert f"majority baseline {percent(ev.baseline.accuracy)}" in text
     assert tab.summary.per_class.rowCount() == 2
     support = [int(tab.summary.per_class.item(r, 3).text()) for r in range(2)]
     assert support == [4, 3]
@@ -120,7 +122,7 @@ def test_an_earlier_evaluation_opens_without_recomputing(qtbot, tab) -> None:
     opened = blocker.args[0]
     assert opened.name == first.name
     assert opened.scores.accuracy == pytest.approx(first.scores.accuracy)
-    assert f"Accuracy {first.scores.accuracy:.1%}" in tab.summary.headline.text()
+    assert f"Accuracy {percent(first.scores.accuracy)}" in tab.summary.headline.text()
 
 
 def test_predict_one_image_draws_its_top_classes(qtbot, tab, results_photos) -> None:
@@ -160,6 +162,27 @@ def test_a_run_without_a_model_says_so(qtbot, tab, run) -> None:
     assert blocker.args[0] in tab.summary.headline.text()
     assert "model" in blocker.args[0].lower()
     assert tab.evaluate_button.isEnabled()
+
+
+def test_digit_classes_head_the_matrix_by_name_and_a_tied_baseline_says_so(qtbot, tmp_path) -> None:
+    """Classes named 0-9 were numbered 1-10 (row "1 0", column 1 meaning class 0); ten classes
+    of 500 training images each have no largest one."""
+    digits = [str(d) for d in range(10)]
+    true = np.repeat(np.arange(10, dtype=np.int32), 3)
+    probabilities = np.eye(10, dtype=np.float32)[(true + 1) % 10]
+    rows = EvalRows([str(tmp_path / f"{i}.png") for i in range(30)], true,
+                    probabilities.argmax(axis=1).astype(np.int32), probabilities)
+    ev = Evaluation(tmp_path, "best", 1, digits, {}, {}, rows, score(true, rows.predicted, digits),
+                    majority_baseline(true, digits, np.full(10, 500)))
+    summary = EvalSummaryWidget()
+    qtbot.addWidget(summary)
+    summary.show_evaluation(ev)
+    columns = [summary.confusion.horizontalHeaderItem(i).text() for i in range(10)]
+    heads = [summary.confusion.verticalHeaderItem(i).text() for i in range(10)]
+    assert columns == heads == digits
+    assert summary.confusion.item(0, 1).text() == "3"  # true 0, predicted 1: under the column "1"
+    assert "the first of all 10 classes, which tie as largest in training" in summary.headline.text()
+    assert summary.per_class.item(0, 0).text() == "0.0 %"  # precision, as a percentage
 
 
 def test_a_10000_image_gallery_makes_no_widget_per_image(qtbot, tmp_path) -> None:

@@ -18,11 +18,17 @@ if TYPE_CHECKING:
 
 
 class TqdmReport:
-    """The Report protocol on a tqdm bar (on stderr)."""
+    """The Report protocol on a tqdm bar (on stderr), and the partials a command wants to see as
+    lines, such as training's epochs.
 
-    def __init__(self, description: str) -> None:
+    The bar is silent when stderr is not a terminal, so without those lines ``filterscope train
+    ... > log 2>&1`` would write nothing until the run ended.
+    """
+
+    def __init__(self, description: str, lines: Callable[[Any], str | None] | None = None) -> None:
         self._bar = tqdm(total=1000, desc=description, unit="‰", file=sys.stderr,
                          disable=None, leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+        self._lines = lines
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Move the bar to ``fraction`` and show ``message``."""
@@ -30,7 +36,12 @@ class TqdmReport:
         self._bar.set_postfix_str(message, refresh=True)
 
     def partial(self, payload: Any) -> None:
-        """The CLI reports results at the end, not piecemeal."""
+        """Print the line ``lines`` makes of a partial (above the bar, on a terminal); the rest of
+        the result is reported at the end."""
+        line = self._lines(payload) if self._lines is not None else None
+        if line:
+            tqdm.write(line, file=sys.stderr)
+            sys.stderr.flush()
 
     def close(self) -> None:
         """Remove the bar."""
@@ -41,9 +52,13 @@ class CommandError(Exception):
     """A failure to report as one line and exit status 1."""
 
 
-def run_job(description: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a core job in the foreground with a progress bar; Ctrl+C cancels it cleanly."""
-    report = TqdmReport(description)
+def run_job(description: str, fn: Callable[..., Any], *args: Any,
+            lines: Callable[[Any], str | None] | None = None, **kwargs: Any) -> Any:
+    """Run a core job in the foreground with a progress bar; Ctrl+C cancels it cleanly.
+
+    ``lines`` turns a partial result into a line to print as it comes (None: not shown).
+    """
+    report = TqdmReport(description, lines)
     try:
         return fn(*args, report=report, cancel=threading.Event(), **kwargs)
     finally:

@@ -1,8 +1,9 @@
 """Headless commands, one per job of the app; ``filterscope`` with no command opens the GUI.
 
 Every command prints a human summary, or one JSON document with ``--json``. Progress goes to
-stderr through tqdm (silent when stderr is not a terminal). Exit codes: 0 success, 1 the job
-failed (message on stderr, one line), 2 bad arguments.
+stderr through tqdm (silent when stderr is not a terminal); training also prints a line per epoch
+there, as it happens. Exit codes: 0 success, 1 the job failed (message on stderr, one line), 2 bad
+arguments.
 """
 
 from __future__ import annotations
@@ -39,9 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _line_buffered() -> None:
+    """Flush both streams at every line, also when they go to a file or a pipe: Python buffers a
+    redirected stdout in blocks, so ``> log 2>&1`` would get lines late and out of order."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # not a test's capture object
+            stream.reconfigure(line_buffering=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``filterscope`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _line_buffered()
     if not argv or SELF_TEST_FLAG in argv:  # the app, or the app checking itself
         from filterscope.app import main as gui_main
 

@@ -6,16 +6,17 @@ import argparse
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, load_mask_arg, positive_int, run_job
+from filterscope.core.base.formats import percent
 
 
 def _human_mask(d: dict) -> str:
-    mean = "" if d["mean_kept"] is None else f"; mean kept {d['mean_kept']:.1%}"
+    mean = "" if d["mean_kept"] is None else f"; mean kept {percent(d['mean_kept'])}"
     lines = [f"{d['out']}: {d['written']:,} written, {d['skipped']:,} done before, "
              f"{len(d['failed']):,} failed of {d['total']:,}{mean}"]
     width = max((len(i["path"]) for i in d["images"][:50]), default=5)
     if d["images"]:
-        lines.append(f"  {'image':<{width}}  {'kept':>6}")
-        lines += [f"  {i['path']:<{width}}  {i['kept']:>6.1%}" for i in d["images"][:50]]
+        lines.append(f"  {'image':<{width}}  {'kept':>7}")
+        lines += [f"  {i['path']:<{width}}  {percent(i['kept']):>7}" for i in d["images"][:50]]
     if len(d["images"]) > 50:
         lines.append(f"  ... and {len(d['images']) - 50:,} more (use --json for all)")
     lines += [f"failed: {f['path']}: {f['reason']}" for f in d["failed"]]

@@ -12,10 +12,7 @@ import argparse
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, run_job
-
-
-def _pct(value: float) -> str:
-    return f"{value:.1%}".replace("%", " %")
+from filterscope.core.base.formats import percent
 
 
 def _human(d: dict) -> str:
@@ -23,8 +20,8 @@ def _human(d: dict) -> str:
     if d["evaluation_skipped"]:
         lines.append(f"evaluation skipped: {d['evaluation_skipped']}")
     else:
-        lines.append(f"accuracy {_pct(d['accuracy'])} on {d['n_images']:,} validation images "
-                     f"(majority baseline {_pct(d['baseline'])}: always '{d['baseline_class']}')")
+        lines.append(f"accuracy {percent(d['accuracy'])} on {d['n_images']:,} validation images "
+                     f"(majority baseline {percent(d['baseline'])}: always '{d['baseline_class']}')")
     return "\n".join(lines)
 
 

@@ -13,12 +13,9 @@ import argparse
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, positive_int, run_job
+from filterscope.core.base.formats import percent
 
 SHOWN = 10  # unreadable files listed by name in the human output
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}".replace("%", " %")
 
 
 def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
@@ -30,27 +27,30 @@ def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
 
 
 def _human_evaluation(d: dict) -> str:
-    base, classes = d["majority_baseline"], d["classes"]
-    where = "in training" if base["basis"] == "training" else "of these images"
+    from filterscope.core.results.metrics import Baseline, matrix_labels
+
+    base, classes = Baseline.from_json(d["majority_baseline"]), d["classes"]
     epoch = f" (epoch {d['epoch']})" if d["epoch"] else ""
     lines = [f"run: {d['run_dir']}, {d['model']}.keras{epoch}",
              f"images: {d['set']['description']}: {d['n_images']:,} evaluated",
-             f"accuracy {_pct(d['accuracy'])} (majority baseline {_pct(base['accuracy'])}: always "
-             f"'{base['class']}', the largest class {where})",
-             f"balanced accuracy {_pct(d['balanced_accuracy'])}", ""]
+             f"accuracy {percent(d['accuracy'])} (majority baseline {percent(base.accuracy)}: "
+             f"{base.describe()})",
+             f"balanced accuracy {percent(d['balanced_accuracy'])}", ""]
     width = max(len("class"), *(len(c) for c in classes))
     lines.append(f"{'class':<{width}}  {'precision':>9}  {'recall':>8}  {'F1':>8}  {'support':>7}  "
                  f"{'predicted':>9}")
     for c in d["per_class"]:
-        lines.append(f"{c['class']:<{width}}  {_pct(c['precision']):>9}  {_pct(c['recall']):>8}  "
-                     f"{_pct(c['f1']):>8}  {c['support']:>7,}  {c['predicted']:>9,}")
+        lines.append(f"{c['class']:<{width}}  {percent(c['precision']):>9}  {percent(c['recall']):>8}  "
+                     f"{percent(c['f1']):>8}  {c['support']:>7,}  {c['predicted']:>9,}")
     matrix = d["confusion_matrix"]["matrix"]
-    cell = max(4, *(len(f"{n:,}") for row in matrix for n in row))
-    label = max(len(f"{len(classes)} {c}") for c in classes)
-    lines += ["", "confusion matrix (rows: true class; columns: predicted class, numbered as the rows)",
-              f"{'':<{label}}  " + " ".join(f"{k:>{cell}}" for k in range(1, len(classes) + 1))]
-    for k, (name, row) in enumerate(zip(classes, matrix), start=1):
-        lines.append(f"{f'{k} {name}':<{label}}  " + " ".join(f"{n:>{cell},}" for n in row))
+    heads = matrix_labels(classes)
+    cell = max(4, *(len(f"{n:,}") for row in matrix for n in row), *(len(c) for c in heads.columns))
+    label = max(len(r) for r in heads.rows)
+    keyed = f", {heads.keyed}" if heads.keyed else ""
+    lines += ["", f"confusion matrix (rows: true class; columns: predicted class{keyed})",
+              f"{'':<{label}}  " + " ".join(f"{c:>{cell}}" for c in heads.columns)]
+    for head, row in zip(heads.rows, matrix):
+        lines.append(f"{head:<{label}}  " + " ".join(f"{n:>{cell},}" for n in row))
     for w in d["warnings"]:
         lines += ["", f"warning: {w['message']}", f"  try: {w['advice']}"]
     lines += [f"note: {n}" for n in d["notes"]]
@@ -85,8 +85,8 @@ def _human_prediction(d: dict) -> str:
     rows = d["rows"]
     if len(rows) == 1 and rows[0]["error"] is None:
         top = rows[0]["top"]
-        others = ", ".join(f"{t['class']} {_pct(t['probability'])}" for t in top[1:])
-        lines.append(f"{rows[0]['path']}: {top[0]['class']} {_pct(top[0]['probability'])}"
+        others = ", ".join(f"{t['class']} {percent(t['probability'])}" for t in top[1:])
+        lines.append(f"{rows[0]['path']}: {top[0]['class']} {percent(top[0]['probability'])}"
                      + (f" (then {others})" if others else ""))
     else:
         failed = f"; {d['n_failed']:,} could not be read" if d["n_failed"] else ""

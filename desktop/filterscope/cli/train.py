@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, is_file_arg, load_chain_arg, load_mask_arg, run_job
+from filterscope.core.base.formats import percent
 from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.model_spec import ModelSpec, templates
 
@@ -142,8 +143,20 @@ def with_base_options(model: ModelSpec, args: argparse.Namespace) -> ModelSpec:
     return replace(model, base=replace(model.base, **changes))
 
 
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+def epoch_line(frame: Any, epochs: int) -> str | None:
+    """The line printed (on stderr) as each epoch ends, and the reason when a run stops early or
+    diverges; None for the other partials (batches)."""
+    from filterscope.core.training.frames import DivergedFrame, EpochFrame, StoppedEarlyFrame
+
+    if isinstance(frame, (DivergedFrame, StoppedEarlyFrame)):
+        return frame.message
+    if not isinstance(frame, EpochFrame):
+        return None
+    val = "" if frame.val_loss is None else \
+        f", val_loss {frame.val_loss:.4f}, val_acc {percent(frame.val_accuracy)}"
+    best = " (best so far)" if frame.best else ""
+    return (f"epoch {frame.epoch}/{epochs}: loss {frame.loss:.4f}, accuracy "
+            f"{percent(frame.accuracy)}{val}, {frame.seconds:.1f} s{best}")
 
 
 def _human(d: dict) -> str:
@@ -169,11 +182,11 @@ def _human(d: dict) -> str:
     for r in d["history"]:
         val_loss = "-" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
         lr = f"  {r['learning_rate']:>8.2g}" if scheduled else ""
-        lines.append(f"{r['epoch']:>5}  {r['loss']:>9.4f}  {_percent(r['accuracy']):>8}  {val_loss:>9}  "
-                     f"{_percent(r['val_accuracy']):>7}  {r['seconds']:>7.1f}{lr}")
+        lines.append(f"{r['epoch']:>5}  {r['loss']:>9.4f}  {percent(r['accuracy']):>8}  {val_loss:>9}  "
+                     f"{percent(r['val_accuracy']):>7}  {r['seconds']:>7.1f}{lr}")
     if d["best_epoch"] is not None:
         lines.append(f"best: epoch {d['best_epoch']}, validation accuracy "
-                     f"{_percent(d['best_val_accuracy'])} (best.keras)")
+                     f"{percent(d['best_val_accuracy'])} (best.keras)")
     if d.get("stopped_early"):
         lines.append(f"stopped early after epoch {d['stopped_early']}: no better epoch for "
                      f"{d['fit']['early_stopping']} epochs")
@@ -285,7 +298,8 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         if args.dry_run:
             return run_job("Building the model", dry_run, run).to_json(), _human_dry
         cache_dir = None if args.cache_dir is None else Path(args.cache_dir)
-        result = run_job("Training", train_run, run, Path(args.out), cache_dir=cache_dir)
+        result = run_job("Training", train_run, run, Path(args.out), cache_dir=cache_dir,
+                         lines=lambda payload: epoch_line(payload, run.epochs))
     except ModelSpecError as exc:  # a model too big for the images, or a bad --name
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
     except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError, WeightsError

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, positive_int, run_job
+from filterscope.core.base.formats import percent
 
 
 def _filter_range(text: str) -> range:
@@ -117,10 +118,11 @@ def cmd_visualize(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]
 def _human_explain(d: dict) -> str:
     best = d["predicted"]
     lines = [f"model: {d['model']['name']} ({d['model']['weights']})",
-             f"predicted: {best['name']} (class {best['index']}), probability {best['probability']:.3f}",
-             f"Grad-CAM of {d['class_name']} (class {d['class']}, {d['probability']:.3f}) on layer "
+             f"predicted: {best['name']} (class {best['index']}), probability "
+             f"{percent(best['probability'])}",
+             f"Grad-CAM of {d['class_name']} (class {d['class']}, {percent(d['probability'])}) on layer "
              f"{d['layer']}", "top classes:"]
-    lines += [f"  {t['index']:>4}  {t['probability']:.3f}  {t['name']}" for t in d["top"]]
+    lines += [f"  {t['index']:>4}  {percent(t['probability']):>7}  {t['name']}" for t in d["top"]]
     lines.append(f"wrote {d['out']}")
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ def _umask() -> int:
 # mkstemp makes owner-only (0600) files; outputs get the permissions any new file would
 # (0644 under the usual umask), so a colleague or a web server can read a masked dataset.
 FILE_MODE = 0o666 & ~_umask()
+DIR_MODE = 0o777 & ~_umask()  # and mkdtemp's folders (0700) the mode of any new folder
 TEMP_PREFIX, TEMP_SUFFIX = ".fs-", ".tmp"  # atomic writes' temp files: .fs-<random>.tmp
 
 
@@ -60,6 +61,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def make_temp_dir(parent: str | os.PathLike, prefix: str, suffix: str = "") -> Path:
+    """A new uniquely named folder in ``parent`` that will be renamed into place as an output
+    (an extracted dataset, a feature cache entry): mkdtemp's, with the mode ``mkdir`` would give.
+
+    Raises:
+        OSError: The parent is missing or read-only.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    if os.name == "posix":
+        path.chmod(DIR_MODE)
     return path
 
 

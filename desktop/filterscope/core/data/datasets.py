@@ -4,7 +4,8 @@ A dataset is a list of items, each with a class label and a key. Folder datasets
 per class, or train/val/test folders of class folders: see
 :mod:`filterscope.core.data.folder_layout`) key items by their POSIX path relative to the root;
 in-memory datasets (the built-in MNIST) key them ``"<subset>/<index>"`` into an array. Scanning
-never decodes an image: it reads headers only, so it stays fast on 50,000 files.
+reads headers and each file's last bytes, so it stays fast on 50,000 files; it decodes only a PNG
+or JPEG that lacks its end marker, to tell a truncated file from one with bytes after its end.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def _digest(path: str) -> bytes:
 
 def scan_folder(root: str | os.PathLike, *, report: Report, cancel: Cancel,
                 name: str | None = None) -> Dataset:
-    """Scan a dataset folder, reading image headers only.
+    """Scan a dataset folder, reading image headers (and ends: see :func:`probe_image`).
 
     Args:
         root: The dataset folder: each sub-folder a class, or train/val/test folders of class

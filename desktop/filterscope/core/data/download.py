@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +20,7 @@ import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
 
+from filterscope.core.base.fileio import make_temp_dir
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, check_cancel
 
 CHUNK_BYTES = 64 * 1024
@@ -204,8 +204,7 @@ def extract_zip(archive: Path, dest_dir: Path, *, report: Report, cancel: Cancel
     with zf:
         members = _check_members(zf, archive)
         dest_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", suffix=".extracting",
-                                    dir=dest_dir.parent))
+        tmp = make_temp_dir(dest_dir.parent, f".{dest_dir.name}.", ".extracting")
         try:
             _extract_members(zf, members, tmp, archive, report, cancel)
             move_into_place(tmp, dest_dir)

@@ -5,7 +5,8 @@ of a scan. These readers answer only when the header is plain and complete (PNG:
 with its CRC and no eXIf/tRNS before the image data; JPEG: a frame header reached before any
 EXIF or Adobe block) and return None otherwise, so that Pillow, with all its error handling and
 EXIF orientation, decides every other case. :func:`plain_image` narrows that to the files OpenCV
-decodes to exactly Pillow's pixels.
+decodes to exactly Pillow's pixels. :func:`ends_whole` tells from a file's last bytes whether a PNG
+or JPEG reaches its end marker, so a scan finds truncated downloads without decoding them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import zlib
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEADER_BYTES = 4096
+TAIL_BYTES = 64
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk: no data, a fixed CRC
+_JPEG_END = b"\xff\xd9"  # EOI; 0xFF inside entropy-coded data is always followed by 0x00 or RSTn
 _PNG_MODES = {(0, 1): "1", (0, 2): "L", (0, 4): "L", (0, 8): "L", (0, 16): "I;16",
               (2, 8): "RGB", (2, 16): "RGB", (3, 1): "P", (3, 2): "P", (3, 4): "P", (3, 8): "P",
               (4, 8): "LA", (4, 16): "LA", (6, 8): "RGBA", (6, 16): "RGBA"}
@@ -29,6 +33,24 @@ def read_header(head: bytes) -> tuple[int, int, str, str] | None:
         return _png(head)
     if head[:3] == b"\xff\xd8\xff":
         return _jpeg(head)
+    return None
+
+
+def ends_whole(fmt: str, tail: bytes) -> bool | None:
+    """Whether a PNG's or JPEG's last bytes are its end marker (IEND, EOI); None for other formats.
+
+    False is a suspicion, not a verdict: a file cut short ends without the marker, but so does one
+    with bytes after it (a camera's trailer, zero padding beyond ``tail``), which decodes fine.
+    Callers decode a False file to decide.
+
+    Args:
+        fmt: ``"PNG"`` or ``"JPEG"`` (anything else gives None).
+        tail: The file's last TAIL_BYTES (or the whole file when shorter).
+    """
+    if fmt == "PNG":
+        return tail.endswith(_PNG_END)
+    if fmt == "JPEG":
+        return tail.rstrip(b"\0").endswith(_JPEG_END)  # some writers pad after EOI with zeros
     return None
 
 

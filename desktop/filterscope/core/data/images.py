@@ -24,7 +24,7 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from filterscope.core.data.image_headers import HEADER_BYTES, plain_image, read_header
+from filterscope.core.data.image_headers import HEADER_BYTES, TAIL_BYTES, ends_whole, plain_image, read_header
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
@@ -90,21 +90,38 @@ class ImageInfo:
 
 
 def probe_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> ImageInfo:
-    """Reads an image's header only, fast enough to scan 50,000 files.
+    """Reads an image's header and last bytes, fast enough to scan 50,000 files.
 
-    A file that probes fine can still fail :func:`read_image` (a truncated body, for instance).
+    A PNG or JPEG that does not end with its end marker (a truncated download, usually) is
+    decoded to decide, as training would decode it, so a file cut short is refused here rather
+    than skipped by training later. A file that probes fine can still fail :func:`read_image`
+    when its body is damaged in the middle.
 
     Args:
         path: The image file.
         max_pixels: Images with more pixels are refused as ``too-large``.
 
     Raises:
-        ImageReadError: Any kind but ``corrupt`` bodies, which only decoding finds.
+        ImageReadError: Any kind; ``corrupt`` for bodies only when the end marker is missing.
     """
-    with _open_regular_file(Path(path)) as fh:
-        fast = read_header(fh.read(HEADER_BYTES))
+    p = Path(path)
+    with _open_regular_file(p) as fh:
+        head = fh.read(HEADER_BYTES)
+        tail = head[-TAIL_BYTES:]
+        if len(head) == HEADER_BYTES:  # small files were read whole by the header read
+            fh.seek(-TAIL_BYTES, os.SEEK_END)
+            tail = fh.read()
+    fast = read_header(head)
     if fast is not None and fast[0] * fast[1] <= max_pixels:
-        return ImageInfo(*fast)
+        info = ImageInfo(*fast)
+    else:
+        info = _probe_with_pillow(p, max_pixels)
+    if ends_whole(info.format, tail) is False:
+        read_image(p, max_pixels=max_pixels)  # raises when cut short; trailing bytes are fine
+    return info
+
+
+def _probe_with_pillow(path: Path, max_pixels: int) -> ImageInfo:
     with _opened(path, max_pixels) as im:
         width, height = im.size
         if _orientation(im, loaded=False) >= 5:

@@ -10,12 +10,12 @@ byte-identical from run to run.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
+from filterscope.core.base.fileio import make_temp_dir
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.download import move_into_place
 
@@ -167,7 +167,7 @@ def generate_leaves(dest: Path, *, report: Report, cancel: Cancel, seed: int = 0
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".generating", dir=dest.parent))
+    tmp = make_temp_dir(dest.parent, f".{dest.name}.", ".generating")
     total = per_class * len(LEAF_CLASSES)
     try:
         for class_index, name in enumerate(LEAF_CLASSES):

@@ -9,11 +9,12 @@ same page to PDF with ``QTextDocument``; the style sheet only adds what a browse
 from __future__ import annotations
 
 from filterscope import __version__
+from filterscope.core.base.formats import percent
 from filterscope.core.project.report import ReportContent
-from filterscope.core.project.report_markup import bullets, e, files_list, img, pct, table
+from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
+from filterscope.core.results.metrics import matrix_labels
 
-SHORT_NAME = 4  # class names up to this long head the confusion matrix's columns themselves
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10pt; color: #222;
        margin: 16px; max-width: 1000px; }
@@ -57,7 +58,7 @@ def _training(content: ReportContent) -> str:
     lines = [f"{e(run.status.capitalize())} after {run.epochs_run} of {e(epochs)} epoch(s)."]
     best = run.best()
     if best is not None and best["val_accuracy"] is not None:
-        lines.append(f"Best epoch {run.best_epoch}: validation accuracy {pct(best['val_accuracy'])}, "
+        lines.append(f"Best epoch {run.best_epoch}: validation accuracy {percent(best['val_accuracy'])}, "
                      f"validation loss {best['val_loss']:.4f} (saved as best.keras).")
     if run.stopped_early:
         lines.append(f"Early stopping ended the run after epoch {run.stopped_early}.")
@@ -77,10 +78,10 @@ def _evaluation(content: ReportContent) -> str:
                 "come from the run's own files.</p>")
     base = ev.baseline
     epoch = f" (epoch {ev.epoch})" if ev.epoch else ""
-    lines = [f'<p class="big"><b>Accuracy {pct(ev.scores.accuracy)}</b> on {ev.n_images:,} '
-             f"validation images, against a <b>majority-class baseline of {pct(base.accuracy)}</b> "
+    lines = [f'<p class="big"><b>Accuracy {percent(ev.scores.accuracy)}</b> on {ev.n_images:,} '
+             f"validation images, against a <b>majority-class baseline of {percent(base.accuracy)}</b> "
              f"({e(base.describe())}).</p>",
-             f"<p>Balanced accuracy (mean recall over the classes) {pct(ev.scores.balanced_accuracy)}. "
+             f"<p>Balanced accuracy (mean recall over the classes) {percent(ev.scores.balanced_accuracy)}. "
              f"Model {e(ev.model)}.keras{epoch}; images: {e(ev.eval_set.get('description', ''))}, "
              f"which the run did not train on.</p>"]
     lines.append(bullets([f'<span class="warn">{e(w.message)}</span> Try: {e(w.advice)}'
@@ -91,7 +92,7 @@ def _evaluation(content: ReportContent) -> str:
 
 
 def _per_class(content: ReportContent) -> str:
-    rows = [[e(c.name), pct(c.precision), pct(c.recall), pct(c.f1), f"{c.support:,}", f"{c.predicted:,}"]
+    rows = [[e(c.name), percent(c.precision), percent(c.recall), percent(c.f1), f"{c.support:,}", f"{c.predicted:,}"]
             for c in content.evaluation.scores.per_class]
     return ("<p>Precision: of the images predicted as the class, the share that are. Recall: of "
             "the class's images, the share found.</p>"
@@ -101,17 +102,15 @@ def _per_class(content: ReportContent) -> str:
 
 def _confusion(content: ReportContent) -> str:
     ev = content.evaluation
-    # Short names (digits) head their columns; longer ones are numbered, as in the Results tab.
-    named = all(len(c) <= SHORT_NAME for c in ev.classes)
-    labels = ev.classes if named else [str(k) for k in range(1, len(ev.classes) + 1)]
-    header = "".join(f'<th align="right">{e(label)}</th>' for label in labels)
+    heads = matrix_labels(ev.classes)  # as the CLI and the Results tab head it
+    header = "".join(f'<th align="right">{e(label)}</th>' for label in heads.columns)
     rows = []
-    for k, (name, row) in enumerate(zip(ev.classes, ev.scores.confusion)):
+    for k, (head, row) in enumerate(zip(heads.rows, ev.scores.confusion)):
         total = max(int(row.sum()), 1)
         cells = "".join(f'<td class="n" align="right" bgcolor="{_shade(n / total, k == j)}">{n:,}</td>'
                         for j, n in enumerate(row))
-        rows.append(f"<tr><th>{e(name) if named else f'{k + 1} {e(name)}'}</th>{cells}</tr>")
-    columns = "the class predicted" + ("" if named else ", numbered as the rows")
+        rows.append(f"<tr><th>{e(head)}</th>{cells}</tr>")
+    columns = "the class predicted" + (f", {heads.keyed}" if heads.keyed else "")
     return (f"<p>Rows: the true class; columns: {columns}. A cell is shaded by its share of its "
             "row.</p>"
             f'<table border="1" cellspacing="0" cellpadding="4"><tr><th>true \\ predicted</th>'
@@ -136,7 +135,7 @@ def _wrong(content: ReportContent) -> str:
     for w in shown:
         picture = img(w.png, w.name) if w.png else f'<span class="note">{e(w.error)}</span>'
         cells.append(f"{picture}<br>{e(w.name)}<br>true <b>{e(w.true)}</b>, predicted "
-                     f"<b>{e(w.predicted)}</b> ({pct(w.confidence)})")
+                     f"<b>{e(w.predicted)}</b> ({percent(w.confidence)})")
     rows = ["".join(f'<td width="25%">{c}</td>' for c in cells[i:i + 4]) for i in range(0, len(cells), 4)]
     return (f"<p>{n_wrong:,} of {ev.n_images:,} validation images were misclassified. The "
             f"{len(shown)} below were predicted most confidently, first; a wrong label often "

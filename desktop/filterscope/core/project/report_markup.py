@@ -1,4 +1,4 @@
-"""Small HTML builders for the run report: escaped text, percentages, inline pictures, tables
+"""Small HTML builders for the run report: escaped text, inline pictures, tables
 and lists in the markup both browsers and Qt's rich text engine lay out."""
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ SHOWN = 10  # files listed by name in a list of problems
 def e(value: object) -> str:
     """Text made safe for HTML (quotes too: it may land in an attribute)."""
     return escape(str(value), quote=True)
-
-
-def pct(value: float) -> str:
-    """``0.8333`` -> ``83.3 %``."""
-    return f"{100 * value:.1f} %"
 
 
 def img(png: bytes, alt: str, width: int | None = None) -> str:

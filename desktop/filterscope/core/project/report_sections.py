@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import Counter
 
 from filterscope.core.augment.chain import ChainError, ChainSpec
+from filterscope.core.base.formats import percent
 from filterscope.core.masking.colordist import MaskParams, MaskParamsError
 from filterscope.core.project.report import ReportContent
-from filterscope.core.project.report_markup import bullets, e, files_list, img, pct, table
+from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.training.fit_options import fit_tags
 
 
@@ -38,9 +39,9 @@ def _counts_table(content: ReportContent) -> str:
     subsets = [s for s in ("train", "val", "test") if s in counts]
     names = {"train": "Training", "val": "Validation", "test": "Test"}
     train_total = max(int(counts["train"].sum()), 1)
-    rows = [[e(name), *(f"{int(counts[s][k]):,}" for s in subsets), pct(counts["train"][k] / train_total)]
+    rows = [[e(name), *(f"{int(counts[s][k]):,}" for s in subsets), percent(counts["train"][k] / train_total)]
             for k, name in enumerate(classes)]
-    rows.append(["<b>All</b>", *(f"<b>{int(counts[s].sum()):,}</b>" for s in subsets), pct(1.0)])
+    rows.append(["<b>All</b>", *(f"<b>{int(counts[s].sum()):,}</b>" for s in subsets), percent(1.0)])
     return table(["Class", *(names[s] for s in subsets), "Share of training"], rows,
                  frozenset(range(1, len(subsets) + 2)))
 
@@ -90,7 +91,7 @@ def _chain(raw: dict | None) -> str:
     steps = []
     for step in chain.steps:
         args = ", ".join(f"{k}={v!r}" for k, v in step.params.items())
-        when = f", {pct(step.sometimes)} of the images" if step.sometimes is not None else ""
+        when = f", {percent(step.sometimes)} of the images" if step.sometimes is not None else ""
         steps.append(f"{e(step.name)}({e(args)}){when}" + ("" if step.enabled else " (off)"))
     order = "in random order" if chain.random_order else "in this order"
     name = f" ({e(chain.name)})" if chain.name else ""

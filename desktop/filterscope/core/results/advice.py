@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.metrics import Baseline, Scores
 
 CLEAR_MARGIN = 0.05  # accuracy must beat the baseline by this much at least...
@@ -46,10 +47,6 @@ class Advice:
         return f"{self.message} Try: {self.advice}"
 
 
-def _pct(value: float) -> str:
-    return f"{value:.1%}".replace("%", " %")
-
-
 def baseline_warning(accuracy: float, baseline: Baseline, n_images: int) -> Advice | None:
     """Accuracy below, or not clearly above, the majority baseline: within CLEAR_MARGIN of it,
     or within NOISE_SE standard errors of it on ``n_images`` images (chance could do as well)."""
@@ -59,7 +56,7 @@ def baseline_warning(accuracy: float, baseline: Baseline, n_images: int) -> Advi
         return None
     how = "below" if accuracy < base else "barely above"
     return Advice("baseline",
-                  f"Accuracy {_pct(accuracy)} is {how} the {_pct(base)} of {baseline.describe()}: "
+                  f"Accuracy {percent(accuracy)} is {how} the {percent(base)} of {baseline.describe()}: "
                   "the model has learned little that the class sizes do not already tell.",
                   "more images of the smaller classes, more epochs, a mask that removes the "
                   "background, or augmentation; check that the classes really look different in "
@@ -102,9 +99,9 @@ def overfitting_warning(history: list[dict], best_epoch: int | None) -> Advice |
             last["accuracy"] < best["accuracy"] + OVERFIT_RISE:
         return None
     return Advice("overfitting",
-                  f"Validation accuracy peaked at {_pct(best['val_accuracy'])} in epoch {best['epoch']:g} "
-                  f"and fell to {_pct(last['val_accuracy'])} by epoch {last['epoch']:g}, while training "
-                  f"accuracy rose from {_pct(best['accuracy'])} to {_pct(last['accuracy'])}: the model "
+                  f"Validation accuracy peaked at {percent(best['val_accuracy'])} in epoch {best['epoch']:g} "
+                  f"and fell to {percent(last['val_accuracy'])} by epoch {last['epoch']:g}, while training "
+                  f"accuracy rose from {percent(best['accuracy'])} to {percent(last['accuracy'])}: the model "
                   "is overfitting, learning the training photos rather than what sets the classes "
                   "apart.",
                   f"best.keras keeps epoch {best['epoch']:g} (evaluate that one); train about "

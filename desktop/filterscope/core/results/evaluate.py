@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, NullReport, Report, SubReport
 from filterscope.core.results import advice
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
@@ -149,7 +150,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     if counts is None:
         notes.append("the run's training class counts are unknown: the baseline is the largest "
                      "class of these images")
-    report.progress(1.0, f"Accuracy {scores.accuracy:.1%} on {len(rows):,} images")
+    report.progress(1.0, f"Accuracy {percent(scores.accuracy)} on {len(rows):,} images")
     return Evaluation(opened.run.run_dir, opened.which, opened.epoch, classes, evaluated.to_json(),
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.images import ImageReadError, read_thumbnail
 from filterscope.core.data.thumbnails import Thumbnail
@@ -30,7 +31,7 @@ def evaluate_and_save(run_dir: str | os.PathLike, *, data: str | None = None,
     check_cancel(cancel)
     report.progress(0.98, "Saving the evaluation")
     save_evaluation(result)
-    report.progress(1.0, f"Accuracy {result.scores.accuracy:.1%} on {result.n_images:,} images")
+    report.progress(1.0, f"Accuracy {percent(result.scores.accuracy)} on {result.n_images:,} images")
     return result
 
 

@@ -41,21 +41,40 @@ class Baseline:
         basis: Where "largest" comes from: ``training`` (the run's training class counts) or
             ``evaluated`` (the set's own, when the training counts are unknown).
         count: Its number of images there.
+        tied: How many classes have that many images (1: it is the largest alone); the
+            baseline answers the first of them.
+        n_classes: How many classes there are (0: not recorded, in evaluations saved before).
     """
 
     name: str
     accuracy: float
     basis: str
     count: int
+    tied: int = 1
+    n_classes: int = 0
 
     def to_json(self) -> dict:
         """A JSON-able dict (``class`` for the name)."""
-        return {"class": self.name, "accuracy": self.accuracy, "basis": self.basis, "count": self.count}
+        return {"class": self.name, "accuracy": self.accuracy, "basis": self.basis, "count": self.count,
+                "tied": self.tied, "n_classes": self.n_classes}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Baseline:
+        """The inverse of :meth:`to_json`; evaluations saved before ties were recorded read as
+        untied."""
+        return cls(str(data["class"]), float(data["accuracy"]), str(data["basis"]), int(data["count"]),
+                   int(data.get("tied", 1)), int(data.get("n_classes", 0)))
 
     def describe(self) -> str:
-        """``"always 'minor', the largest class in training (412 images)"``."""
+        """``"always 'minor', the largest class in training (412 images)"``; with a tie, that the
+        classes tie (``"all 12 classes tie in training (263 images each): always 'Black-grass',
+        the first"``), since "the largest" would then be false."""
         where = "in training" if self.basis == "training" else "of these images"
-        return f"always '{self.name}', the largest class {where} ({self.count:,} images)"
+        if self.tied <= 1:
+            return f"always '{self.name}', the largest class {where} ({self.count:,} images)"
+        who = f"all {self.tied} classes" if self.tied == self.n_classes else f"{self.tied} classes"
+        return f"always '{self.name}', the first of {who}, which tie as largest {where} " \
+               f"({self.count:,} images each)"
 
 
 @dataclass(frozen=True)
@@ -110,7 +129,8 @@ def score(true: np.ndarray, predicted: np.ndarray, classes: list[str]) -> Scores
 
 def majority_baseline(true: np.ndarray, classes: list[str],
                       training_counts: np.ndarray | None) -> Baseline:
-    """Always answering the largest class in training (ties: the first), scored on ``true``.
+    """Always answering the largest class in training (ties: the first, and the baseline says
+    how many tie), scored on ``true``.
 
     Without training counts the set's own largest class is taken, and ``basis`` says so.
     """
@@ -119,4 +139,41 @@ def majority_baseline(true: np.ndarray, classes: list[str],
         else np.bincount(true, minlength=len(classes))
     biggest = int(np.argmax(counts))
     accuracy = float(np.mean(true == biggest)) if len(true) else 0.0
-    return Baseline(classes[biggest], accuracy, basis, int(counts[biggest]))
+    tied = int(np.count_nonzero(counts == counts[biggest]))
+    return Baseline(classes[biggest], accuracy, basis, int(counts[biggest]), tied, len(classes))
+
+
+SHORT_NAME = 4  # class names up to this long head a confusion matrix's columns themselves
+
+
+@dataclass(frozen=True)
+class MatrixLabels:
+    """The headings of a confusion matrix's rows and columns, as the CLI, the Results tab and the
+    report show them.
+
+    Attributes:
+        rows: One per true class: its name, or its key and name (``"1 Black-grass"``).
+        columns: One per predicted class: its name, or its key.
+        keyed: How the columns are headed when not by name (``"numbered as the rows"``), else "".
+    """
+
+    rows: list[str]
+    columns: list[str]
+    keyed: str
+
+
+def matrix_labels(classes: list[str]) -> MatrixLabels:
+    """Short class names (digits, "cat") head the columns themselves; longer ones get a key per
+    class (numbers, else letters, else ``#1``...) that no class is called, so a key can never be
+    read as another class's name (classes ``0``-``9`` numbered 1-10 would be)."""
+    if all(len(name) <= SHORT_NAME for name in classes):
+        return MatrixLabels(list(classes), list(classes), "")
+    n, taken = len(classes), set(classes)
+    schemes = [("numbered", [str(k) for k in range(1, n + 1)]),
+               ("lettered", [chr(ord("A") + k) for k in range(n)] if n <= 26 else []),
+               ("numbered", [f"#{k}" for k in range(1, n + 1)])]
+    for how, keys in schemes:
+        if keys and taken.isdisjoint(keys):
+            return MatrixLabels([f"{key} {name}" for key, name in zip(keys, classes)], keys,
+                                f"{how} as the rows")
+    return MatrixLabels(list(classes), list(classes), "")  # every key is a class's name: use names

@@ -158,7 +158,7 @@ def load_evaluation(path: str | os.PathLike, *, report: Report, cancel: Cancel) 
             Path(data["run_dir"]), str(data["model"]), data.get("epoch"), classes, dict(data["set"]),
             dict(data["input"]), rows,
             Scores(float(data["accuracy"]), float(data["balanced_accuracy"]), per_class, matrix),
-            Baseline(str(base["class"]), float(base["accuracy"]), str(base["basis"]), int(base["count"])),
+            Baseline.from_json(base),
             [Advice(str(w["kind"]), str(w["message"]), str(w["advice"])) for w in data["warnings"]],
             [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem)
     except (OSError, UnicodeDecodeError, RowsError, KeyError, TypeError, ValueError,

@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from filterscope.core.augment.chain import ChainSpec
+from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.builtin import BuiltinUnavailable
 from filterscope.core.data.datasets import Dataset, DatasetError
@@ -192,7 +193,7 @@ def _own_split(dataset: Dataset, data: DataSpec) -> tuple[SplitManifest, list[st
         note = f"validating on {folders['val']}/ ({n_val:,} images)"
     else:
         why = f"{folders['val']}/ is empty" if "val" in folders else "no val/ folder"
-        note = (f"{why}: validating on {data.val_fraction:.0%} of {folders['train']}/ (stratified, "
+        note = (f"{why}: validating on {percent(data.val_fraction, 0)} of {folders['train']}/ (stratified, "
                 f"seed {data.seed}), never on test images")
     if "test" in folders:
         note += (f"; {folders['test']}/ ({len(dataset.select(subset='test')):,} images) is kept for "

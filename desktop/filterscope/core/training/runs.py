@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from filterscope.core.base.fileio import atomic_write_json, read_json_file
+from filterscope.core.base.fileio import FILE_MODE, atomic_write_json, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.settings import check_declared, check_keys, like, setting
 from filterscope.core.training.data_spec import DataSpec
@@ -379,6 +379,8 @@ class RunFolder:
                                         DeprecationWarning, r"keras\.src\.backend\.tensorflow\.core")
                 model.save(tmp)
             with open(tmp, "rb+") as handle:
+                if hasattr(os, "fchmod"):  # mkstemp's 0600, not the umask's mode run.json gets
+                    os.fchmod(handle.fileno(), FILE_MODE)
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException as exc:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_json, refuse_inside
+from filterscope.core.base.fileio import atomic_write_json, make_temp_dir, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.images import ImageReadError, read_image
 from filterscope.core.training.data_plan import Plan
@@ -160,7 +159,7 @@ def open_entry(cache_dir: Path, key: dict, rows: int, shape: tuple[int, ...]) ->
         except (OSError, ValueError):
             shutil.rmtree(entry, ignore_errors=True)
             notes.append(f"{name}: was damaged (a file cut short?); made again")
-    temp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{name}."))
+    temp = make_temp_dir(cache_dir, f".{name}.")
     try:
         atomic_write_json(temp / "key.json", key)
         for file, dtype, full in (("features.npy", np.float32, (rows, *shape)), ("status.npy", np.uint8, (rows,))):

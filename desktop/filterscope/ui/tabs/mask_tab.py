@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
+from filterscope.core.base.formats import percent
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
@@ -285,7 +286,7 @@ class MaskTab(QWidget):
     def _show(self, session: MaskSession, result: MaskResult) -> None:
         self.images.show_result(session.img, result, overlaid=self.view_combo.currentIndex() == 1,
                                 final=session is self._full or self._full is None)
-        self.kept_label.setText(f"Kept: {100 * result.kept:.1f} % of pixels")
+        self.kept_label.setText(f"Kept: {percent(result.kept)} of pixels")
         self.sig_rendered.emit(result.kept)
 
     def _render_strip(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.code import results_code
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import evaluate_and_save, saved_evaluations
@@ -202,8 +203,8 @@ class ResultsTab(QWidget):
         run_dir = self.run_dir()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)
-        self.sig_status.emit(f"Results: accuracy {evaluation.scores.accuracy:.1%} "
-                             f"(baseline {evaluation.baseline.accuracy:.1%})")
+        self.sig_status.emit(f"Results: accuracy {percent(evaluation.scores.accuracy)} "
+                             f"(baseline {percent(evaluation.baseline.accuracy)})")
 
     def evaluation(self) -> Evaluation | None:
         """The result shown, or None."""

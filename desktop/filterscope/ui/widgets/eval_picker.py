@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.store import SavedEvaluations
 from filterscope.core.training.runs import RunResult
 
@@ -112,7 +113,7 @@ class EvalPickerWidget(QWidget):
         """List a run's saved evaluations, newest first, and the files that could not be read."""
         self.saved_list.clear()
         for ev in reversed(saved.evaluations):
-            item = QListWidgetItem(f"{ev.name}\n{ev.accuracy:.1%} vs. baseline {ev.baseline:.1%}, "
+            item = QListWidgetItem(f"{ev.name}\n{percent(ev.accuracy)} vs. baseline {percent(ev.baseline)}, "
                                    f"{ev.n_images:,} images" + (f", {ev.n_warnings} warning(s)"
                                                                 if ev.n_warnings else ""))
             item.setData(PATH_ROLE, str(ev.path))

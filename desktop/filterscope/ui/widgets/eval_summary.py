@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
+from filterscope.core.results.metrics import matrix_labels
 
 WARNING_STYLE = "color: #a35200"
 PER_CLASS_COLUMNS = ["Precision", "Recall", "F1", "Support", "Predicted"]
@@ -80,9 +82,9 @@ class EvalSummaryWidget(QWidget):
         base = ev.baseline
         epoch = f", epoch {ev.epoch}" if ev.epoch else ""
         self.headline.setText(
-            f"<b>Accuracy {ev.scores.accuracy:.1%}</b> &nbsp; vs. <b>majority baseline "
-            f"{base.accuracy:.1%}</b> (always answering “{html.escape(base.name)}”) &nbsp; · &nbsp;"
-            f" balanced accuracy {ev.scores.balanced_accuracy:.1%}<br>"
+            f"<b>Accuracy {percent(ev.scores.accuracy)}</b> &nbsp; vs. <b>majority baseline "
+            f"{percent(base.accuracy)}</b> ({html.escape(base.describe())}) &nbsp; · &nbsp;"
+            f" balanced accuracy {percent(ev.scores.balanced_accuracy)}<br>"
             f"{ev.n_images:,} images: {html.escape(str(ev.eval_set.get('description', '')))}; "
             f"model {html.escape(ev.model)}{epoch}"
             + (f"; {len(ev.skipped):,} file(s) skipped" if ev.skipped else ""))
@@ -106,7 +108,7 @@ class EvalSummaryWidget(QWidget):
         self.per_class.setRowCount(len(ev.scores.per_class))
         self.per_class.setVerticalHeaderLabels([c.name for c in ev.scores.per_class])
         for row, c in enumerate(ev.scores.per_class):
-            for col, text in enumerate([f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}",
+            for col, text in enumerate([percent(c.precision), percent(c.recall), percent(c.f1),
                                         f"{c.support:,}", f"{c.predicted:,}"]):
                 self.per_class.setItem(row, col, _item(text))
 
@@ -114,9 +116,10 @@ class EvalSummaryWidget(QWidget):
         matrix, n = ev.scores.confusion, len(ev.classes)
         self.confusion.setRowCount(n)
         self.confusion.setColumnCount(n)
-        # Numbered columns keep twelve long class names to a matrix that fits beside the gallery.
-        self.confusion.setVerticalHeaderLabels([f"{i + 1} {c}" for i, c in enumerate(ev.classes)])
-        self.confusion.setHorizontalHeaderLabels([str(i + 1) for i in range(n)])
+        # Keyed columns keep twelve long class names to a matrix that fits beside the gallery.
+        heads = matrix_labels(ev.classes)
+        self.confusion.setVerticalHeaderLabels(heads.rows)
+        self.confusion.setHorizontalHeaderLabels(heads.columns)
         for i, name in enumerate(ev.classes):
             self.confusion.horizontalHeaderItem(i).setToolTip(f"predicted {name}")
         for t in range(n):

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from filterscope.core.base.formats import percent
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.visualize.jobs import TOP_CAMS, ImageProbe
 from filterscope.ui.widgets.image_view import ImageViewWidget, to_qimage
@@ -96,7 +97,7 @@ class ImageProbeWidget(QWidget):
                 cam = probe.cams[n]
                 picture.setPixmap(pixmap(probe.overlays[n]))
                 caption.setText(f"{n + 1}. <b>{html.escape(cam.class_name)}</b><br>"
-                                f"probability {cam.probability:.3f}<br>layer {cam.layer}")
+                                f"probability {percent(cam.probability)}<br>layer {cam.layer}")
             else:
                 picture.clear()
                 caption.clear()

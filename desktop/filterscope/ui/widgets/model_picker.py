@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.formats import percent
 from filterscope.core.training.runs import RunResult
 from filterscope.core.visualize.model_source import (
     RANDOM_WEIGHTS,
@@ -76,7 +77,7 @@ class ModelPickerWidget(QWidget):
         for run in reversed(runs):
             best = run.best() or {}
             accuracy = best.get("val_accuracy")
-            detail = f"validation accuracy {accuracy:.3f}" if accuracy is not None else run.status
+            detail = f"validation accuracy {percent(accuracy)}" if accuracy is not None else run.status
             self.combo.addItem(f"{run.run_dir.name} ({detail})", _key(run.run_dir))
             self.combo.setItemData(self.combo.count() - 1, str(run.run_dir), TOOLTIP)
         if not runs:

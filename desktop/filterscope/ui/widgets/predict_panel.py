@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.formats import percent
 from filterscope.core.data.images import IMAGE_SUFFIXES
 from filterscope.core.results.predict import DEFAULT_TOP_K, Prediction, predict
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -128,7 +129,7 @@ class PredictPanelWidget(QWidget):
                 self._fail(f"{result.paths[0]}: {result.errors[0]}")
             else:
                 self.summary.setText(f"{html.escape(name)}: <b>{html.escape(result.top(0)[0][0])}</b> "
-                                     f"({result.top(0)[0][1]:.1%})"
+                                     f"({percent(result.top(0)[0][1])})"
                                      + "".join(f"<br>{html.escape(n)}" for n in result.notes))
             self._draw()
             return

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.examples import THUMB_SIDE, Example, class_examples
 from filterscope.core.training.runs import RunResult
 from filterscope.ui.widgets.image_view import to_qimage
@@ -21,7 +22,7 @@ def caption(example: Example) -> tuple[str, str]:
     if example.predicted is None:
         return f"{example.true}\nunreadable", UNREAD
     verdict = "✓" if example.correct else "✗"
-    return (f"{example.true}\n{verdict} {example.predicted} {example.probability:.0%}",
+    return (f"{example.true}\n{verdict} {example.predicted} {percent(example.probability, 0)}",
             RIGHT if example.correct else WRONG)
 
 

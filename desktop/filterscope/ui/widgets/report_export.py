@@ -11,6 +11,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from filterscope.core.base.fileio import atomic_write_bytes
+from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.project.report import ReportResult, write_report
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -110,7 +111,7 @@ class ReportExportWidget(QGroupBox):
         if isinstance(result, ReportResult):
             self._written = [result.path]
             note = "" if result.accuracy is None else \
-                f": accuracy {result.accuracy:.1%} (baseline {result.baseline:.1%})"
+                f": accuracy {percent(result.accuracy)} (baseline {percent(result.baseline)})"
             if result.evaluation_skipped:
                 note = f"; evaluation skipped: {result.evaluation_skipped}"
             self.result_label.setText(f"Wrote {result.path.name}{note}")

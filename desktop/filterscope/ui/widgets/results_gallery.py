@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import row_thumbnails
 from filterscope.ui.widgets.image_view import to_qimage
@@ -106,10 +107,10 @@ class GalleryModel(QAbstractListModel):
             return self._broken if row in self._errors else self._cache.get(row, self._loading)
         if role == Qt.ItemDataRole.DisplayRole:
             return (f"{ev.classes[rows.true[row]]}\n→ {ev.classes[rows.predicted[row]]} "
-                    f"{rows.confidence[row]:.0%}")
+                    f"{percent(rows.confidence[row], 0)}")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = (f"{rows.paths[row]}\ntrue: {ev.classes[rows.true[row]]}\npredicted: "
-                   f"{ev.classes[rows.predicted[row]]} ({rows.confidence[row]:.1%})")
+                   f"{ev.classes[rows.predicted[row]]} ({percent(rows.confidence[row])})")
             return tip + (f"\nno thumbnail: {self._errors[row]}" if row in self._errors else "")
         if role == ROW_ROLE:
             return row

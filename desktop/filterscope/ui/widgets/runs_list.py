@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from filterscope.core.base.formats import percent
 from filterscope.core.training.runs import RunResult, SavedRuns, saved_runs
 from filterscope.workers import JobRunner
 
@@ -15,7 +16,7 @@ from filterscope.workers import JobRunner
 def run_summary(result: RunResult) -> str:
     """A run's outcome in one line: its best validation accuracy, and how it ended."""
     best = result.best()
-    summary = (f"best validation accuracy {best['val_accuracy']:.3f} (epoch {result.best_epoch})"
+    summary = (f"best validation accuracy {percent(best['val_accuracy'])} (epoch {result.best_epoch})"
                if best and best.get("val_accuracy") is not None else "no validation metrics")
     # The mark leads the line, where a narrow list cannot clip it.
     if result.status == "stopped":  # the partial result of a run the user stopped
