@@ -136,7 +136,7 @@ def main() -> int:
                 train_tab.options.apply_recipe(recipe)
                 train_tab.options.sig_recipe_chosen.emit(recipe)
         if args.code:
-            train_tab.details.setCurrentWidget(train_tab.code)
+            train_tab.details.setCurrentWidget(train_tab.details.code)
             mask_tab.pages.setCurrentWidget(mask_tab.code)
         if args.train:
             train_tab.options.epochs_spin.setValue(5)

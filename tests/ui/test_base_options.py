@@ -75,9 +75,9 @@ def test_random_weights_and_fine_tuning_reach_the_run_spec(qtbot, tab) -> None:
     controls = tab.options.base_options
 
     def trainable(layer: str) -> str:
-        rows = [r for r in range(tab.summary.rowCount())
-                if tab.summary.item(r, 0).text().startswith(f"{layer} (")]
-        return tab.summary.item(rows[0], 3).text()
+        rows = [r for r in range(tab.details.table.rowCount())
+                if tab.details.table.item(r, 0).text().startswith(f"{layer} (")]
+        return tab.details.table.item(rows[0], 3).text()
 
     assert trainable("block5_conv3") == trainable("block4_conv3") == "0"
     choose(controls.weights_combo, "random")
@@ -100,7 +100,7 @@ def test_cached_features_with_augmentation_or_fine_tuning_are_explained(qtbot, t
     assert tab.run_spec().cache_features
     tab._state.set_chain(builtin_chain("keras"))
     tab._state.train.use_chain = True
-    assert tab.chain_box.isChecked()
+    assert tab.options.controls["use_chain"].isChecked()
     assert controls.conflict_label.isVisible() and controls.uncached_button.isVisible()
     assert "augmentation" in controls.conflict_label.text()
     tab.start()  # refused before any job, in the tab's words
@@ -108,7 +108,7 @@ def test_cached_features_with_augmentation_or_fine_tuning_are_explained(qtbot, t
     controls.uncached_button.click()
     assert not controls.cache_box.isChecked() and not controls.conflict_label.isVisible()
     assert not tab.run_spec().cache_features and tab.run_spec().data.chain is not None
-    tab.chain_box.setChecked(False)
+    tab.options.controls["use_chain"].setChecked(False)
     controls.cache_box.setChecked(True)
     controls.fine_tune_spin.setValue(1)
     assert "fine-tuning" in controls.conflict_label.text()

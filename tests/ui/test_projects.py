@@ -128,8 +128,8 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     assert (controls["epochs"].value(), controls["batch_size"].value(), controls["seed"].value()) == (7, 8, 11)
     assert controls["longest_side"].value() == 64 and controls["fit.early_stopping"].value() == 4
     assert controls["fit.class_weights"].isChecked() and controls["val_fraction"].value() == 0.3
-    assert train_tab.mask_box.isChecked() and mask_tab.use_box.isChecked()
-    assert not train_tab.chain_box.isChecked() and not augment_tab.use_box.isChecked()
+    assert train_tab.options.controls["use_mask"].isChecked() and mask_tab.use_box.isChecked()
+    assert not train_tab.options.controls["use_chain"].isChecked() and not augment_tab.use_box.isChecked()
     visualize, ascent = state.visualize, window.findChild(VisualizeTab).controls
     assert (visualize.preset, visualize.steps, visualize.lr, visualize.seed) == ("clean", 77, 0.03, 2**32 - 2)
     assert (visualize.filter, visualize.mosaic, visualize.mosaic_count, visualize.layer) == \

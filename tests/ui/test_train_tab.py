@@ -40,8 +40,8 @@ def tab(qtbot, mnist, tmp_path):
 
 
 def test_summary_is_the_chapters_convnet_without_tensorflow(qtbot, tab) -> None:
-    params = [tab.summary.item(r, 2).text() for r in range(tab.summary.rowCount())]
-    assert "3,730 parameters on (28, 28, 1)" in tab.total_label.text()
+    params = [tab.details.table.item(r, 2).text() for r in range(tab.details.table.rowCount())]
+    assert "3,730 parameters on (28, 28, 1)" in tab.details.total.text()
     assert [p for p in params if p != "0"] == ["60", "660", "3,010"]
 
 
@@ -50,7 +50,7 @@ def test_a_model_too_big_for_the_input_is_refused_before_training(qtbot, tab) ->
     deep = type(deep).from_json({**deep.to_json(), "blocks": deep.to_json()["blocks"] * 4})
     tab._state.train.model = deep
     assert not tab.start_button.isEnabled()
-    assert "28" in tab.total_label.text()
+    assert "28" in tab.details.total.text()
 
 
 def test_start_shows_curves_then_finishes_and_runs_overlay(qtbot, tab) -> None:
@@ -87,7 +87,7 @@ def test_stop_during_training_leaves_the_tab_usable(qtbot, tab, tmp_path) -> Non
 
 
 def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, tab) -> None:
-    code = tab.code.toPlainText()
+    code = tab.details.code.toPlainText()
     assert 'layers.Conv2D(6, 3, name="block1_conv")' in code and "keras.optimizers.Adam(" in code
     assert "epochs=1" in code and "batch_size=256" in code and "shape (N, 28, 28, 1)" in code
     train = tab._state.train
@@ -96,12 +96,12 @@ def test_keras_code_follows_the_settings_and_builds_the_summarised_model(qtbot, 
     train.epochs = 7
     assert tab.options.optimizer_combo.currentData() == "sgd"  # the controls follow the model
     assert tab.options.controls["epochs"].value() == 7
-    code = tab.code.toPlainText()
+    code = tab.details.code.toPlainText()
     assert "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)" in code
     assert "kernel_regularizer=regularizers.l2(0.01)" in code and "epochs=7" in code
     namespace: dict = {}
     exec(compile(code[:code.index("# x_train")], "<tab code>", "exec"), namespace)  # noqa: S102
-    params = [int(tab.summary.item(r, 2).text().replace(",", "")) for r in range(tab.summary.rowCount())]
+    params = [int(tab.details.table.item(r, 2).text().replace(",", "")) for r in range(tab.details.table.rowCount())]
     assert namespace["model"].count_params() == sum(params) == 3_730
 
 
@@ -161,12 +161,12 @@ def test_image_size_follows_the_choice_and_reaches_the_run(qtbot, tab) -> None:
     assert tab.run_spec().data.image_size is None  # the dataset's own 28 x 28
     tab._state.train.longest_side = 56
     assert tab.options.controls["longest_side"].value() == 56
-    assert "on (56, 56, 1) inputs" in tab.total_label.text()
-    assert "shape (N, 56, 56, 1)" in tab.code.toPlainText()
+    assert "on (56, 56, 1) inputs" in tab.details.total.text()
+    assert "shape (N, 56, 56, 1)" in tab.details.code.toPlainText()
     assert tab.run_spec().data.image_size == (56, 56)
     tab._state.train.longest_side = None
     size = tab.options.controls["longest_side"]
-    assert size.text() == "Dataset's size" and "(28, 28, 1)" in tab.total_label.text()
+    assert size.text() == "Dataset's size" and "(28, 28, 1)" in tab.details.total.text()
     size.setValue(64)  # the control sets the model
     assert tab._state.train.longest_side == 64
 
@@ -191,18 +191,18 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     assert controls["fit.early_stopping"].value() == recipe.fit.early_stopping
     assert controls["fit.reduce_lr_patience"].value() == recipe.fit.reduce_lr_patience
     assert options._form.isRowVisible(controls["fit.reduce_lr_factor"])
-    assert tab._state.chain == builtin_chain("photos") and tab.chain_box.isChecked()
+    assert tab._state.chain == builtin_chain("photos") and tab.options.controls["use_chain"].isChecked()
     run = tab.run_spec()
     assert run.fit == recipe.fit and run.model == recipe.model and run.epochs == recipe.epochs
     assert run.data.chain == builtin_chain("photos").to_json()
     assert run.optimizer.learning_rate == recipe.optimizer.learning_rate
-    code = tab.code.toPlainText()
+    code = tab.details.code.toPlainText()
     assert "class_weight=class_weight" in code and "ReduceLROnPlateau" in code
     assert "layers.GroupNormalization(8" in code  # the recipe's per-image normalisation
     train.fit = type(recipe.fit)(early_stopping=0, class_weights=False,
                                  reduce_lr_patience=recipe.fit.reduce_lr_patience)
     assert tab.run_spec().fit.early_stopping == 0 and not tab.run_spec().fit.class_weights
-    assert "EarlyStopping" not in tab.code.toPlainText()
+    assert "EarlyStopping" not in tab.details.code.toPlainText()
 
 
 def test_a_run_stopped_early_says_so_in_the_runs_list(qtbot, tab) -> None:
@@ -368,11 +368,11 @@ def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> N
     assert [combo.itemData(i) for i in range(combo.count())][-2:] == ["vgg16", "mobilenetv2"]
     combo.setCurrentIndex(combo.findData("vgg16"))
     combo.activated.emit(combo.currentIndex())
-    assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.total_label.text()
+    assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.details.total.text()
     assert not tab.start_button.isEnabled()
     tab._state.train.longest_side = 32
-    assert tab.total_label.text().startswith("14,719,818 parameters on (32, 32, 3) inputs")
-    assert "keras.applications.VGG16(include_top=False" in tab.code.toPlainText()
+    assert tab.details.total.text().startswith("14,719,818 parameters on (32, 32, 3) inputs")
+    assert "keras.applications.VGG16(include_top=False" in tab.details.code.toPlainText()
     with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
         tab.start()
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in tab.job_panel.message()
@@ -409,9 +409,9 @@ def test_leaving_a_recipe_template_resets_what_it_set(qtbot, tab) -> None:
         options.template_combo.setCurrentIndex(options.template_combo.findData(name))
         options.template_combo.activated.emit(options.template_combo.currentIndex())
     train = tab._state.train
-    assert "3,730 parameters on (28, 28, 1)" in tab.total_label.text()
+    assert "3,730 parameters on (28, 28, 1)" in tab.details.total.text()
     assert (train.epochs, train.longest_side, train.use_chain) == (10, None, False)
-    assert train.fit == type(train.fit)() and not tab.chain_box.isChecked()
+    assert train.fit == type(train.fit)() and not tab.options.controls["use_chain"].isChecked()
     assert options.controls["longest_side"].text() == "Dataset's size"
     run = tab.run_spec()
     assert run.data.chain is None and run.fit == type(train.fit)() and run.data.image_size is None
@@ -426,8 +426,8 @@ def test_a_value_a_control_cannot_show_is_named_not_clamped(qtbot, tab) -> None:
     assert tab.options.controls["seed"].value() == 2**32 - 1 and tab.run_spec().seed == 2**32 - 1
     train.optimizer = type(train.optimizer)("adam", 1e-7)
     assert tab.run_spec().optimizer.learning_rate == 1e-7  # kept as it is
-    message = tab.settings_error.text()
-    assert tab.settings_error.isVisibleTo(tab)
+    message = tab.options.errors.text()
+    assert tab.options.errors.isVisibleTo(tab)
     assert message.startswith("optimizer.learning_rate: 1e-07 cannot be shown here") and "above 0" in message
 
 
@@ -448,12 +448,12 @@ def test_the_mask_switch_is_one_field_shown_in_both_tabs(qtbot, tab) -> None:
 
     mask_tab = MaskTab(tab._state)
     qtbot.addWidget(mask_tab)
-    assert not mask_tab.use_box.isChecked() and not tab.mask_box.isChecked()
+    assert not mask_tab.use_box.isChecked() and not tab.options.controls["use_mask"].isChecked()
     mask_tab.use_box.setChecked(True)
-    assert tab._state.train.use_mask and tab.mask_box.isChecked()
+    assert tab._state.train.use_mask and tab.options.controls["use_mask"].isChecked()
     assert tab.run_spec().data.mask == mask_tab.params.to_json()
-    assert "(28, 28, 3)" in tab.total_label.text()  # a mask makes colour images
-    tab.mask_box.setChecked(False)
+    assert "(28, 28, 3)" in tab.details.total.text()  # a mask makes colour images
+    tab.options.controls["use_mask"].setChecked(False)
     assert not mask_tab.use_box.isChecked() and tab.run_spec().data.mask is None
 
 

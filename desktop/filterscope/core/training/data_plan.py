@@ -201,6 +201,19 @@ def _own_split(dataset: Dataset, data: DataSpec) -> tuple[SplitManifest, list[st
     return manifest, [note]
 
 
+def split_offered(dataset: Dataset | None, manifest: SplitManifest | None) -> str | None:
+    """What a run would validate on besides a held-out fraction, in words for the Train tab's
+    Validation choice: the Dataset tab's split of this dataset, or the dataset's own val folder
+    (the rule :func:`plan` follows); None when there is neither."""
+    if dataset is None:
+        return None
+    if manifest is not None and manifest.source == dataset.source:
+        return f"{sum(c['val'] for c in manifest.counts().values()):,} validation images"
+    if dataset.counts("val").any():
+        return f"its {dataset.split_folders['val']}/ folder, {int(dataset.counts('val').sum()):,} images"
+    return None
+
+
 def _same_source(recorded: Source, dataset: Dataset) -> bool:
     if recorded == dataset.source:
         return True

@@ -13,38 +13,30 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.splits import SplitManifest, split_to_json
+from filterscope.core.training.data_plan import split_offered
 from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame, StoppedEarlyFrame
-from filterscope.core.training.model_build import plan_rows
-from filterscope.core.training.model_code import keras_code
-from filterscope.core.training.model_input import input_shape, preprocessing
 from filterscope.core.training.model_spec import ModelSpecError
 from filterscope.core.training.recipes import Recipe
 from filterscope.core.training.runs import RunResult, RunSpec, read_run
 from filterscope.core.transfer.run import train_run
-from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
-from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.model_summary import ModelSummaryWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.runs_list import RunsListWidget
-from filterscope.ui.widgets.fitting import HeaderFit, SidePanelWidget, stacked_direction
+from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
@@ -69,34 +61,12 @@ class TrainTab(QWidget):
         self.examples.setToolTip("A few validation images of each class with the best model's "
                                  "prediction: green right, red wrong")
         self.options = RunOptionsWidget(state.train)
-        self.settings_error = QLabel()
-        self.settings_error.setWordWrap(True)
-        self.settings_error.setStyleSheet("color: #b00020")
-        self.settings_error.hide()
-        self.mask_box = QCheckBox()
-        self.chain_box = QCheckBox()
-        bind(self.mask_box, state.train, "use_mask")
-        bind(self.chain_box, state.train, "use_chain")
         self.runs_edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
         self.tf_status = TensorFlowStatusWidget()
-        self.summary = QTableWidget(0, 4)
-        self.summary.setHorizontalHeaderLabels(["Layer", "Output shape", "Parameters", "Trainable"])
-        header = self.summary.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # A narrow table (large text on a projector) puts a layer's type under its name.
-        self.summary.setWordWrap(True)
-        self.summary.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.summary.verticalHeader().setVisible(False)
-        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        HeaderFit(self.summary, words=True)
-        self.total_label = QLabel()
-        self.total_label.setWordWrap(True)
-        self.code = CodeViewWidget("The model, compile and fit as Keras code:")
-        self.details = QTabWidget()
+        self.details = ModelSummaryWidget()
         self.curves = TrainingCurvesWidget()
         self.runs_list = RunsListWidget()
         self.result_label = QLabel()
@@ -110,9 +80,9 @@ class TrainTab(QWidget):
         self._build_layout()
         self._runs_listed = False
         state.train.events.connect(self._on_settings_changed)
-        self.code.sig_status.connect(self.sig_status)
+        self.details.code.sig_status.connect(self.sig_status)
         self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
-        self.options.sig_errors.connect(self.show_settings_errors)
+        self.options.sig_errors.connect(self._on_settings_errors)
         self.runs_edit.editingFinished.connect(self._list_saved_runs)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.start_button.clicked.connect(self.start)
@@ -131,9 +101,6 @@ class TrainTab(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.options)
-        left_layout.addWidget(self.settings_error)
-        left_layout.addWidget(self.mask_box)
-        left_layout.addWidget(self.chain_box)
         runs = QHBoxLayout()
         runs.addWidget(QLabel("Runs folder"))
         runs.addWidget(self.runs_edit, 1)
@@ -156,13 +123,6 @@ class TrainTab(QWidget):
         examples_layout.addStretch(1)
         middle_layout.addWidget(self.examples_page)
         self.bottom = bottom = QHBoxLayout()
-        layers = QWidget()
-        layers_layout = QVBoxLayout(layers)
-        layers_layout.setContentsMargins(0, 0, 0, 0)
-        layers_layout.addWidget(self.summary, 1)
-        layers_layout.addWidget(self.total_label)
-        self.details.addTab(layers, "Model summary")
-        self.details.addTab(self.code, "Keras code")
         self.runs_page = QWidget()
         runs_box = QVBoxLayout(self.runs_page)
         runs_box.setContentsMargins(0, 0, 0, 0)
@@ -217,14 +177,7 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_state_changed(self) -> None:
-        manifest, dataset = self._split(), self._state.dataset
-        if manifest is None and dataset is not None and dataset.counts("val").any():
-            # Split folders: training validates on the dataset's own val folder (see data_plan).
-            self.options.set_split(f"its {dataset.split_folders['val']}/ folder, "
-                                   f"{int(dataset.counts('val').sum()):,} images")
-        else:
-            self.options.set_split(None if manifest is None else
-                                   f"{sum(c['val'] for c in manifest.counts().values()):,} validation images")
+        self.options.set_split(split_offered(self._state.dataset, self._split()))
         self._show_summary()
 
     @Slot()
@@ -232,11 +185,7 @@ class TrainTab(QWidget):
         self._show_summary()
 
     @Slot(str)
-    def show_settings_errors(self, text: str) -> None:
-        """Say which settings were refused or cannot be shown as they are (field, value,
-        range); nothing once they can."""
-        self.settings_error.setText(text)
-        self.settings_error.setVisible(bool(text))
+    def _on_settings_errors(self, text: str) -> None:
         if text:
             self.sig_status.emit(text.splitlines()[-1])
 
@@ -257,31 +206,11 @@ class TrainTab(QWidget):
     @Slot()
     def _show_summary(self) -> None:
         """The layer table and the Keras code of the settings shown, on the current dataset."""
-        dataset, train = self._state.dataset, self._state.train
-        if dataset is None:
+        state = self._state
+        if state.dataset is None:
             return
-        spec = train.model
-        try:
-            shape = input_shape(dataset, image_size=train.image_size, longest=train.longest_side,
-                                masked=self._state.training_mask() is not None, mode=preprocessing(spec))
-            rows = plan_rows(spec, shape, len(dataset.classes))
-        except ModelSpecError as exc:
-            self.summary.setRowCount(0)
-            self.total_label.setText(f"<span style='color:#b00020'>{exc}</span>")
-            self.code.setPlainText(f"# {exc}")
-            self.start_button.setEnabled(False)
-            return
-        self.code.setPlainText(keras_code(spec, train.optimizer, shape, dataset.classes,
-                                          epochs=train.epochs, batch_size=train.batch_size, fit=train.fit))
-        self.summary.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            cells = (f"{row['layer']} ({row['type']})", str(tuple(row["output_shape"])),
-                     f"{row['params']:,}", f"{row['trainable_params']:,}")
-            for c, text in enumerate(cells):
-                self.summary.setItem(r, c, QTableWidgetItem(text))
-        self.total_label.setText(f"{sum(row['params'] for row in rows):,} parameters on "
-                                 f"{shape} inputs, {len(dataset.classes)} classes")
-        self.start_button.setEnabled(not self.runner.is_running())
+        buildable = self.details.show_run(state.dataset, state.train, masked=state.training_mask() is not None)
+        self.start_button.setEnabled(buildable and not self.runner.is_running())
 
     @Slot()
     def _on_browse_clicked(self) -> None:

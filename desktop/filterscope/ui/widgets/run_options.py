@@ -73,7 +73,8 @@ class RunOptionsWidget(QWidget):
     sig_recipe_chosen = Signal(object)
     """The Recipe whose template the user just chose (its chain is the Augment tab's to set)."""
     sig_errors = Signal(str)
-    """What the controls cannot take or show (fields, values and ranges), "" when nothing."""
+    """What the controls cannot take or show (fields, values and ranges), "" when nothing;
+    shown in red under the settings too."""
 
     def __init__(self, settings: TrainSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,8 +104,13 @@ class RunOptionsWidget(QWidget):
                      *(f"fit.{name}" for name in declared(FitOptions))):
             self._add(path)
         form.addRow("Validation", self.val_combo)
-        for path in ("val_fraction", "seed"):
+        for path in ("val_fraction", "seed", "use_mask", "use_chain"):
             self._add(path)
+        self.errors = QLabel()
+        self.errors.setWordWrap(True)
+        self.errors.setStyleSheet("color: #b00020")
+        form.addRow(self.errors)
+        form.setRowVisible(self.errors, False)
         for value, label in setting_of(settings, "optimizer.kind").choices:
             self.optimizer_combo.addItem(label, value)  # a kind switches with its defaults: not bound
         self.template_combo.activated.connect(self._on_template_activated)
@@ -128,11 +134,16 @@ class RunOptionsWidget(QWidget):
             self._form.addRow(spec.label, widget)
 
     def _on_binding_error(self, path: str, message: str) -> None:
+        """Say which settings were refused or cannot be shown as they are (field, value,
+        range), under the settings; nothing once they can."""
         if message:
             self._errors[path] = message
         else:
             self._errors.pop(path, None)
-        self.sig_errors.emit("\n".join(self._errors.values()))
+        text = "\n".join(self._errors.values())
+        self.errors.setText(text)
+        self._form.setRowVisible(self.errors, bool(text))
+        self.sig_errors.emit(text)
 
     def set_split(self, description: str | None) -> None:
         """Offer the Dataset tab's split (``description`` says what it holds), or, with None,
