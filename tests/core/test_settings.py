@@ -1,0 +1,158 @@
+"""Settings declared once (core/base/settings.py) and the evented models built on it: one range
+checker, one unknown-field check, flags from the declaration, events, and every model's JSON
+round trip with every setting away from its default."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+
+import pytest
+from filterscope.core.base.settings import (
+    Setting,
+    SettingError,
+    Settings,
+    add_flag,
+    check_keys,
+    check_number,
+    declared,
+    declared_default,
+    like,
+    setting,
+)
+from filterscope.core.training.data_spec import DataSpec
+from filterscope.core.training.fit_options import FitOptions
+from filterscope.core.training.model_spec import ModelSpecError, OptimizerSpec
+from filterscope.core.training.runs import RunSpec
+from filterscope.core.training.settings import TrainSettings
+from filterscope.core.visualize.settings import AscentSettings, VisualizeSettings
+
+
+@dataclass
+class Demo(Settings):
+    count: int = setting(3, "Count", low=1, high=9, help="How many")
+    share: float = setting(0.5, "Share", low=0.0, high=1.0, high_open=True)
+    side: int | None = setting(None, "Side", kind=int, optional=True, low=1, high=4096, special="Own")
+    mode: str = setting("a", "Mode", kind=str, choices=(("a", "A"), ("b", "B")))
+    on: bool = setting(False, "On")
+    copy_of: int = like(RunSpec, "epochs")
+
+
+def test_the_one_range_checker_names_the_field_the_value_and_the_range() -> None:
+    assert check_number("n", 3, 1, 9, integer=True) == 3 and check_number("x", 1, 0, 2) == 1.0
+    cases = [(dict(value=0, low=1, high=9, integer=True), "n: must be from 1 to 9 (got 0)"),
+             (dict(value=2.5, low=1, high=9, integer=True), "n: must be a whole number, not 2.5"),
+             (dict(value=True, low=0, high=1), "n: must be a number, not True"),
+             (dict(value=float("nan"), low=0, high=1), "n: must be a number, not nan"),
+             (dict(value=1.0, low=0, high=1, high_open=True), "n: must be at least 0 and below 1 (got 1)"),
+             (dict(value=5_000_000_000, low=0, high=2**32 - 1, integer=True),
+              "n: must be from 0 to 4,294,967,295 (got 5,000,000,000)")]
+    for kwargs, message in cases:
+        value = kwargs.pop("value")
+        with pytest.raises(SettingError) as caught:
+            check_number("n", value, **kwargs)
+        assert str(caught.value) == message and caught.value.field == "n"
+    with pytest.raises(ModelSpecError):  # a domain's own error, from the same checker
+        check_number("n", 0, 1, 2, error=ModelSpecError)
+
+
+def test_the_one_unknown_field_check() -> None:
+    assert check_keys("fit", {"a": 1}, {"a", "b"}) == {"a": 1}
+    with pytest.raises(SettingError, match=r"^fit: unknown field\(s\) c, d$"):
+        check_keys("fit", {"a": 1, "d": 2, "c": 3}, {"a"})
+    with pytest.raises(SettingError, match="^fit: must be a JSON object"):
+        check_keys("fit", [1], {"a"})
+
+
+def test_assigning_validates_first_and_an_event_fires_only_on_a_change() -> None:
+    demo, heard = Demo(), []
+    demo.events.count.connect(heard.append)
+    demo.count = 4
+    demo.count = 4
+    assert heard == [4]
+    with pytest.raises(SettingError, match=r"^count: must be from 1 to 9 \(got 10\)$"):
+        demo.count = 10
+    assert demo.count == 4 and heard == [4]  # refused: nothing changed, nothing heard
+    demo.share = 0  # a whole number is a float setting's float
+    assert isinstance(demo.share, float)
+    with pytest.raises(SettingError, match="mode: must be one of a, b"):
+        demo.mode = "c"
+    demo.side = None  # optional
+    with pytest.raises(SettingError, match="must be true or false"):
+        demo.on = 1
+
+
+def test_update_checks_everything_before_setting_anything_and_rules_stand_aside() -> None:
+    demo, seen = Demo(), []
+    demo.events.connect(lambda info: seen.append((info.signal.name, demo.updating)))
+    with pytest.raises(SettingError, match="share"):
+        demo.update({"count": 5, "share": 2.0})
+    assert demo.count == 3 and not seen
+    demo.update({"count": 5, "mode": "b"})
+    assert seen == [("count", True), ("mode", True)] and not demo.updating
+    demo.reset()
+    assert demo == Demo()
+    twin = demo.copy()
+    twin.count = 8
+    assert demo.count == 3  # a copy has its own values and events
+
+
+def test_like_reuses_the_declaration_and_flags_come_from_it() -> None:
+    spec = declared(Demo)["copy_of"]
+    assert spec == declared(RunSpec)["epochs"] and declared_default(Demo, "copy_of") == 10
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    for name in ("count", "share", "side", "mode", "on"):
+        add_flag(parser, Demo, name)
+    args = parser.parse_args(["--count", "7", "--mode", "b", "--on"])
+    assert (args.count, args.mode, args.on, args.share, args.side) == (7, "b", True, None, None)
+    with pytest.raises(argparse.ArgumentError, match="must be from 1 to 9"):
+        parser.parse_args(["--count", "0"])
+    text = " ".join(parser.format_help().split())
+    assert "--count N How many. From 1 to 9; default 3" in text and "--on, --no-on" in text
+
+
+def _other_value(name: str, spec: Setting, default: object) -> object:
+    """A valid value of a setting other than its default."""
+    if spec.choices:
+        return next(value for value, _ in spec.choices if value != default)
+    if spec.kind is bool:
+        return not default
+    if spec.kind is str:
+        return "elsewhere"
+    if spec.kind is tuple:
+        return (int(spec.low) + 1, int(spec.low) + 2)
+    low = spec.low if spec.low is not None else 0
+    if spec.kind is int:
+        return int(low) + 1 if default != int(low) + 1 else int(low) + 2
+    high = spec.high if spec.high is not None else low + 2
+    value = low + (high - low) / 3
+    return value if value != default else low + (high - low) / 4
+
+
+@pytest.mark.parametrize("model", [TrainSettings, VisualizeSettings])
+def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
+    settings = model()
+    values = {name: _other_value(name, spec, getattr(settings, name))
+              for name, spec in declared(model).items()}
+    if model is TrainSettings:  # exclusive pairs: one of each
+        values.pop("image_size")
+        values.update(optimizer=OptimizerSpec("sgd", 0.3, 0.5), fit=FitOptions(True, 2, 3, 0.25, 4))
+    settings.update(values)
+    for name in values:
+        assert getattr(settings, name) != getattr(model(), name), name
+    assert model.from_json(settings.to_json()) == settings
+    assert model.from_json({}) == model()  # missing keys: the defaults
+
+
+@pytest.mark.parametrize("cls", [FitOptions, AscentSettings])
+def test_frozen_records_validate_every_declared_field(cls: type) -> None:
+    for name, spec in declared(cls).items():
+        if spec.kind in (int, float) and spec.high is not None:
+            with pytest.raises(ValueError, match=name):
+                cls(**{name: spec.high * 2 + 1})
+
+
+def test_run_records_keep_their_json_and_seeds_up_to_two_to_the_32() -> None:
+    run = RunSpec(DataSpec("builtin:mnist", seed=2**32 - 1), seed=2**32 - 1, epochs=3)
+    assert RunSpec.from_json(run.to_json()) == run
+    assert {f.name for f in fields(FitOptions)} == set(run.to_json()["fit"])
