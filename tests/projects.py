@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import builtin_preset
@@ -38,7 +39,8 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
     run = runs_dir / "20260502-101500-chapter-convnet-sgd"
     visualize = VisualizeSettings(model=str(run), layer="block2_conv", filter=3, mosaic=True,
                                   mosaic_count=8, preset="clean", steps=120, lr=0.05, seed=9)
-    return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), training,
+    preview = AugmentSettings(versions=12, seed=2**32 - 1, random_images=True)
+    return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), preview, training,
                    visualize, runs_dir, (run, root / "elsewhere" / "run2"))
 
 

@@ -111,7 +111,7 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    assert project == replace(written, visualize=None)  # format 2 kept no Visualise settings
+    assert project == replace(written, augment_preview=None, visualize=None)  # format 2 kept neither
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}

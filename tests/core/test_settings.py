@@ -8,6 +8,7 @@ import argparse
 from dataclasses import dataclass, fields
 
 import pytest
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import (
     Setting,
     SettingError,
@@ -129,7 +130,7 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [TrainSettings, VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, TrainSettings, VisualizeSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))

@@ -53,7 +53,7 @@ def test_same_seed_same_images_and_reroll_changes_them(qtbot, tab) -> None:
     rerolled = grid_pixels(tab)
     assert rerolled != first
     with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
-        tab.seed_spin.setValue(0)
+        tab._state.augment.seed = 0
     assert grid_pixels(tab) == first
 
 
@@ -160,7 +160,7 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     assert shown.isGrayscale() == (shape[2] == 1)  # digits in gray, not false colours
 
     item = tab.picker.current_item()
-    data = DataSpec(dataset.source, seed=tab.seed_spin.value(), chain=tab.chain().to_json())
+    data = DataSpec(dataset.source, seed=tab._state.augment.seed, chain=tab.chain().to_json())
     batch = preview_batch(dataset, data, [item] * 4, report=NullReport(), cancel=threading.Event())
     assert batch.images.shape == (4, *shape)
 

@@ -14,6 +14,7 @@ from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.main_window import MainWindow
@@ -105,6 +106,7 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     train.update({"optimizer": replace(train.optimizer, learning_rate=0.03), "epochs": 7, "batch_size": 8,
                   "longest_side": 64, "fit": replace(train.fit, class_weights=True, early_stopping=4),
                   "seed": 11, "use_mask": True, "use_chain": False, "val_fraction": 0.3})
+    window.state.augment.update({"versions": 12, "seed": 2**32 - 1, "random_images": True})
     window.state.visualize.update({"preset": "clean", "steps": 77, "lr": 0.03, "seed": 2**32 - 2,
                                    "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv"})
     train_tab.set_runs_folder(runs)
@@ -130,6 +132,8 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     assert controls["fit.class_weights"].isChecked() and controls["val_fraction"].value() == 0.3
     assert train_tab.options.controls["use_mask"].isChecked() and mask_tab.use_box.isChecked()
     assert not train_tab.options.controls["use_chain"].isChecked() and not augment_tab.use_box.isChecked()
+    assert (state.augment.versions, state.augment.seed, state.augment.random_images) == (12, 2**32 - 1, True)
+    assert augment_tab.count_spin.value() == 12 and augment_tab.seed_spin.value() == 2**32 - 1
     visualize, ascent = state.visualize, window.findChild(VisualizeTab).controls
     assert (visualize.preset, visualize.steps, visualize.lr, visualize.seed) == ("clean", 77, 0.03, 2**32 - 2)
     assert (visualize.filter, visualize.mosaic, visualize.mosaic_count, visualize.layer) == \
@@ -162,7 +166,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     wait_for_dataset(qtbot, window, "builtin:mnist")
     assert window.windowTitle().startswith("Untitled") and not window.isWindowModified()
     assert window.state.train == TrainSettings() and window.state.training_mask() is None
-    assert window.state.visualize == VisualizeSettings()
+    assert window.state.visualize == VisualizeSettings() and window.state.augment == AugmentSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.project.project import Project
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
@@ -49,8 +50,8 @@ class ProjectBridge:
             return None
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
-        return Project(source, split, self.mask_tab.params, self.augment_tab.chain(), state.train.copy(),
-                       state.visualize.copy(), state.runs_dir, runs)
+        return Project(source, split, self.mask_tab.params, self.augment_tab.chain(), state.augment.copy(),
+                       state.train.copy(), state.visualize.copy(), state.runs_dir, runs)
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -71,6 +72,7 @@ class ProjectBridge:
             self.mask_tab.set_params(project.mask)
         if project.chain is not None:
             self.augment_tab.set_chain(project.chain)
+        state.augment.update((project.augment_preview or AugmentSettings()).values())
         state.train.update((project.training or TrainSettings()).values())
         state.visualize.update((project.visualize or VisualizeSettings()).values())
         if project.runs_dir is not None:
@@ -85,4 +87,4 @@ class ProjectBridge:
 
     def model_events(self) -> list[Any]:
         """The settings models' event groups (any field's change modifies the project)."""
-        return [self.state.train.events, self.state.visualize.events]
+        return [self.state.augment.events, self.state.train.events, self.state.visualize.events]

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from filterscope.core.augment.chain import ChainSpec
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
@@ -43,6 +44,8 @@ class AppState(QObject):
         self._runs_dir = data_dir() / "runs"
         self.train = TrainSettings()
         """The Train tab's settings (an evented model: listen to ``train.events``)."""
+        self.augment = AugmentSettings()
+        """The Augment tab's preview settings (evented)."""
         self.visualize = VisualizeSettings()
         """The Visualise tab's model, layer and gradient-ascent settings (evented)."""
 

@@ -42,7 +42,7 @@ from filterscope.core.training.model_input import (
     unpreprocess,
 )
 from filterscope.core.training.pipeline import PreviewBatch, preview_batch
-from filterscope.ui.binding import bind
+from filterscope.ui.binding import bind, control_for, setting_of
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
@@ -93,10 +93,14 @@ class AugmentTab(QWidget):
         self.load_button = QPushButton("Load…")
         self.save_button = QPushButton("Save…")
         self.editor = ChainEditorWidget(builtin_chain("chapter"))
-        self.count_spin = QSpinBox(minimum=4, maximum=16, value=8)
-        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        settings = state.augment
+        self.count_spin = QSpinBox()
+        self.seed_spin = control_for(setting_of(settings, "seed"))
         self.reroll_button = QPushButton("Re-roll")
-        self.random_box = QCheckBox("Random dataset images")
+        self.random_box = QCheckBox()
+        for widget, name in ((self.count_spin, "versions"), (self.seed_spin, "seed"),
+                             (self.random_box, "random_images")):
+            bind(widget, settings, name)
         self.picker = ItemPickerWidget()
         self.use_box = QCheckBox("Use this chain when training")
         bind(self.use_box, state.train, "use_chain")
@@ -112,10 +116,10 @@ class AugmentTab(QWidget):
         self.code.sig_status.connect(self.sig_status)
         self.save_button.clicked.connect(self._on_save_clicked)
         self.editor.sig_chain_changed.connect(self._on_chain_changed)
-        self.count_spin.valueChanged.connect(self._refresh)
-        self.seed_spin.valueChanged.connect(self._refresh)
-        self.reroll_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
-        self.random_box.toggled.connect(self._load_images)
+        settings.events.versions.connect(self._on_training_changed)
+        settings.events.seed.connect(self._on_training_changed)
+        settings.events.random_images.connect(self._load_images)
+        self.reroll_button.clicked.connect(settings.reroll)
         self.picker.sig_item_changed.connect(self._load_images)
         state.sig_chain_changed.connect(self._on_state_chain_changed)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
@@ -237,8 +241,11 @@ class AugmentTab(QWidget):
 
     @Slot()
     def _on_training_changed(self) -> None:
-        """The model view follows the Train tab's size, mask switch and model (its scaling)."""
+        """The previews follow the Train tab's size, mask switch and model (its scaling), the
+        number of versions and the seed."""
         self._refresh()
+
+
 
     @Slot(object)
     def _on_state_chain_changed(self, chain: ChainSpec | None) -> None:
@@ -255,8 +262,8 @@ class AugmentTab(QWidget):
         dataset = self._state.dataset
         if dataset is None or not len(dataset):
             return
-        if self.random_box.isChecked():
-            rng = np.random.default_rng(self.seed_spin.value())
+        if self._state.augment.random_images:
+            rng = np.random.default_rng(self._state.augment.seed)
             indices = rng.choice(len(dataset), size=min(16, len(dataset)), replace=False).tolist()
         else:
             item = self.picker.current_item()
@@ -288,8 +295,8 @@ class AugmentTab(QWidget):
         state, dataset = self._state, self._state.dataset
         mask, mode = state.training_mask(), preprocessing(state.train.model)
         gray = dataset is not None and input_shape(dataset, masked=mask is not None, mode=mode)[2] == 1
-        self.runner.start(preview, self._images, self.chain(), self.count_spin.value(),
-                          self.seed_spin.value(), gray=gray)
+        self.runner.start(preview, self._images, self.chain(), state.augment.versions,
+                          state.augment.seed, gray=gray)
         if dataset is None or not self._indices:
             return
         items = [self._indices[i % len(self._indices)] for i in range(MODEL_VIEW_IMAGES)]
@@ -297,7 +304,7 @@ class AugmentTab(QWidget):
         self.pipeline_label.setText(f"A batch from the training pipeline (mask if on → resize → "
                                     f"augment → {PREPROCESSING_TEXT[mode]})")
         try:
-            data = DataSpec(dataset.source, seed=self.seed_spin.value(),
+            data = DataSpec(dataset.source, seed=state.augment.seed,
                             image_size=train.image_size or image_size_for(dataset, train.longest_side),
                             mask=None if mask is None else mask.to_json(), chain=self.chain().to_json())
         except PipelineError as exc:
