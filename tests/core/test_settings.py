@@ -157,3 +157,25 @@ def test_run_records_keep_their_json_and_seeds_up_to_two_to_the_32() -> None:
     run = RunSpec(DataSpec("builtin:mnist", seed=2**32 - 1), seed=2**32 - 1, epochs=3)
     assert RunSpec.from_json(run.to_json()) == run
     assert {f.name for f in fields(FitOptions)} == set(run.to_json()["fit"])
+
+
+def test_the_mask_model_keeps_its_rules() -> None:
+    """A new distance starts every target from its default threshold; an edit is no longer the
+    named preset, a preset put back keeps its name; the last target stays."""
+    from filterscope.core.masking.colordist import DEFAULT_THRESHOLD, builtin_preset
+    from filterscope.core.masking.settings import MaskSettings
+
+    mask = MaskSettings()
+    assert mask.params == builtin_preset("chapter") and mask.params.name
+    mask.edit(distance="cielab")
+    assert {t.threshold for t in mask.params.targets} == {DEFAULT_THRESHOLD["cielab"]}
+    assert mask.params.name == ""
+    mask.use(builtin_preset("chapter"))
+    assert mask.params == builtin_preset("chapter")  # as it is, name and thresholds
+    mask.set_target(1, mask.params.targets[1].__class__((1, 2, 3), 42.0))
+    assert mask.params.targets[1].rgb == (1, 2, 3) and mask.params.targets[1].threshold == 42.0
+    while mask.remove_target(0):
+        pass
+    assert len(mask.params.targets) == 1
+    with pytest.raises(ValueError, match="median: must be an odd number"):
+        mask.edit(median=4)

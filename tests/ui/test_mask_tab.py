@@ -149,3 +149,19 @@ def test_the_code_page_follows_the_settings_and_gives_the_tabs_result(qtbot, tab
     namespace = {"image": tab._preview.img.copy()}
     exec(compile(code, "mask-code", "exec"), namespace)
     assert np.array_equal(namespace["out"], tab._preview.render(params).image)
+
+
+def test_the_controls_show_the_model_and_a_dragged_slider_keeps_its_row(qtbot, tab) -> None:
+    """The tab's controls are bound to the Mask settings model: set the model, they follow;
+    move a threshold, the row under the mouse is the same widget."""
+    masking = tab._state.masking
+    row = tab.controls.rows[0]
+    row.slider.setValue(2100)
+    assert masking.params.targets[0].threshold == 2100 and tab.controls.rows[0] is row
+    masking.edit(distance="cielab", combine="all", median=5)
+    controls = tab.controls
+    assert controls.distance_combo.currentData() == "cielab" and controls.combine_combo.currentData() == "all"
+    assert controls.median_label.text() == "5×5 median"
+    assert [r.target().threshold for r in controls.rows] == [12.0] * len(masking.params.targets)
+    controls.output_combo.setCurrentIndex(controls.output_combo.findData("mask"))
+    assert masking.params.output == "mask" and tab.params.output == "mask"

@@ -87,4 +87,5 @@ class ProjectBridge:
 
     def model_events(self) -> list[Any]:
         """The settings models' event groups (any field's change modifies the project)."""
-        return [self.state.augment.events, self.state.train.events, self.state.visualize.events]
+        state = self.state
+        return [state.masking.events, state.augment.events, state.train.events, state.visualize.events]

@@ -15,6 +15,7 @@ from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.masking.settings import MaskSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
@@ -44,6 +45,8 @@ class AppState(QObject):
         self._runs_dir = data_dir() / "runs"
         self.train = TrainSettings()
         """The Train tab's settings (an evented model: listen to ``train.events``)."""
+        self.masking = MaskSettings()
+        """The Mask tab's mask being edited (evented); ``mask`` is it, once the tab shows it."""
         self.augment = AugmentSettings()
         """The Augment tab's preview settings (evented)."""
         self.visualize = VisualizeSettings()

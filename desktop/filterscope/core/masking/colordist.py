@@ -21,13 +21,24 @@ import numpy as np
 
 from filterscope.core.base.fileio import read_preset, read_spec_file
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.base.settings import SettingError, check_keys, check_number
+from filterscope.core.base.settings import (
+    SettingError,
+    check_declared,
+    check_keys,
+    check_number,
+    declaration,
+    setting,
+)
 from filterscope.core.base.opencv import cv2
 
-DISTANCES = ("redmean", "cielab")
-COMBINES = ("any", "all")
-OUTPUTS = ("black", "chapter", "alpha", "mask")
+DISTANCE_CHOICES = (("redmean", "Redmean RGB (the chapter's)"), ("cielab", "CIELAB ΔE (perceptual)"))
+COMBINE_CHOICES = (("any", "Keep if near any target (chapter)"), ("all", "Keep only if near all targets"))
+OUTPUT_CHOICES = (("black", "Black background (fast)"), ("chapter", "Chapter: median over the masked image"),
+                  ("alpha", "Transparent background"), ("mask", "Mask only"))
+DISTANCES, COMBINES, OUTPUTS = (tuple(v for v, _ in c) for c in (DISTANCE_CHOICES, COMBINE_CHOICES,
+                                                                  OUTPUT_CHOICES))
 MAX_THRESHOLD = {"redmean": 200_000.0, "cielab": 200.0}
+DEFAULT_THRESHOLD = {"redmean": 1600.0, "cielab": 12.0}  # a new target's, in each distance's units
 MAX_MEDIAN = 31
 MASK_FORMAT_VERSION = 1
 
@@ -68,12 +79,23 @@ class MaskParams:
     """
 
     targets: tuple[Target, ...] = CHAPTER_TARGETS
-    distance: str = "redmean"
-    median: int = 9
-    combine: str = "any"
-    output: str = "black"
+    distance: str = setting("redmean", "Distance", kind=str, choices=DISTANCE_CHOICES,
+                            help="How far a pixel's colour is from a target: the chapter's redmean "
+                            "formula, or CIELAB ΔE (perceptual; thresholds in ΔE units)")
+    median: int = setting(9, "Clean-up", low=1, high=MAX_MEDIAN,
+                          help="An odd median window that removes specks (the chapter uses 9x9); "
+                          "1 is off")
+    combine: str = setting("any", "Combine", kind=str, choices=COMBINE_CHOICES,
+                           help="Keep a pixel near any target (the chapter's rule), or near all")
+    output: str = setting("black", "Output", kind=str, choices=OUTPUT_CHOICES,
+                          help="What the mask makes of the image")
     name: str = ""
     version: int = field(default=MASK_FORMAT_VERSION)
+
+    def __post_init__(self) -> None:
+        check_declared(self, error=MaskParamsError)
+        if self.median % 2 == 0:
+            raise MaskParamsError("median", f"must be an odd number (a window has a centre), not {self.median}")
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
@@ -91,23 +113,15 @@ class MaskParams:
         if not isinstance(data, dict):
             raise MaskParamsError("a mask preset must be a JSON object")
         check_keys("", data, cls.__dataclass_fields__, error=MaskParamsError)
-        distance = data.get("distance", "redmean")
-        if distance not in DISTANCES:
-            raise MaskParamsError(f"distance must be one of {DISTANCES}, not {distance!r}")
+        distance = declaration(cls, "distance").check("distance", data.get("distance", "redmean"),
+                                                     MaskParamsError)
         raw_targets = data.get("targets", [t.__dict__ for t in CHAPTER_TARGETS])
         if not isinstance(raw_targets, list) or not raw_targets:
             raise MaskParamsError("targets must be a non-empty list")
         targets = tuple(_target(i, t, distance) for i, t in enumerate(raw_targets))
-        median = check_number("median", data.get("median", 9), 1, MAX_MEDIAN, integer=True,
-                              error=MaskParamsError)
-        if median % 2 == 0:
-            raise MaskParamsError("median", f"must be an odd number (a window has a centre), not {median}")
-        for key, allowed in (("combine", COMBINES), ("output", OUTPUTS)):
-            if data.get(key, allowed[0]) not in allowed:
-                raise MaskParamsError(f"{key} must be one of {allowed}, not {data[key]!r}")
-        version = data.get("version", MASK_FORMAT_VERSION)
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise MaskParamsError(f"version must be a whole number from 1, not {version!r}")
+        median = data.get("median", 9)
+        version = check_number("version", data.get("version", MASK_FORMAT_VERSION), 1, None, integer=True,
+                               error=MaskParamsError)
         if version > MASK_FORMAT_VERSION:
             raise MaskParamsError(f"preset version {version!r} is newer than this app understands")
         if not isinstance(data.get("name", ""), str):

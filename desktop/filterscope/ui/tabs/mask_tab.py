@@ -101,7 +101,7 @@ class MaskTab(QWidget):
         self.view_combo.addItems(["Side by side", "Overlay"])
         self.images = MaskViewsWidget()
         self.views = self.images.views
-        self.controls = MaskControlsWidget(builtin_preset("chapter"))
+        self.controls = MaskControlsWidget(self._state.masking)
         self.kept_label = QLabel()
         self.kept_label.setStyleSheet("font-size: 16pt; font-weight: bold")
         self.chapter_button = QPushButton("Chapter preset")
@@ -150,7 +150,7 @@ class MaskTab(QWidget):
         self.picker.sig_item_changed.connect(self.show_item)
         self.open_button.clicked.connect(self._on_open_clicked)
         self.view_combo.currentIndexChanged.connect(self._refresh)
-        self.controls.sig_params_changed.connect(self._on_params_changed)
+        self._state.masking.events.params.connect(self._on_params_changed)
         self.controls.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
         self.controls.pick_button.toggled.connect(self.views[0].set_picking)
@@ -166,11 +166,11 @@ class MaskTab(QWidget):
     @property
     def params(self) -> MaskParams:
         """The current mask settings."""
-        return self.controls.params()
+        return self._state.masking.params
 
     def set_params(self, params: MaskParams) -> None:
-        """Show and use ``params`` (a preset, or the result of editing)."""
-        self.controls.set_params(params)
+        """Show and use ``params`` as they are (a preset, a project's mask)."""
+        self._state.masking.use(params)
 
     @Slot(object)
     def _on_params_changed(self, params: MaskParams) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QHBoxLayout, QPushButton, QToolButton, QWidget
 from superqt import QLabeledDoubleSlider
@@ -44,6 +44,12 @@ class TargetRowWidget(QWidget):
         self.swatch.clicked.connect(self._on_swatch_clicked)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.remove.clicked.connect(self.sig_removed)
+
+    def show_threshold(self, threshold: float) -> None:
+        """Show the model's threshold (not echoed back as an edit)."""
+        if float(self.slider.value()) != threshold:
+            with QSignalBlocker(self.slider):
+                self.slider.setValue(threshold)
 
     def target(self) -> Target:
         """The target as edited."""
