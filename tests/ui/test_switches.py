@@ -8,13 +8,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from filterscope.app import create_window
+from filterscope.ui.main_window import MainWindow
 from filterscope.ui.state import AppState
+from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
+from filterscope.workers import JobRunner
+from PySide6.QtCore import QSettings
 
-from tests.results_runs import copy_run
+from tests.results_runs import copy_run, make_photos
 
 WAIT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, settings: QSettings, data_dir) -> MainWindow:
+    """The real window on its first start (the built-in digits and the guide)."""
+    window = create_window(settings)
+    window.projects.dialogs.recover = lambda _path, _when: False  # no modal box in tests
+    qtbot.addWidget(window, before_close_func=lambda w: qtbot.waitUntil(
+        lambda: not any(r.is_running() for r in w.findChildren(JobRunner)), timeout=WAIT_MS))
+    window.show()
+    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
+    return window
+
+
+def open_source(qtbot, window: MainWindow, source: str) -> None:
+    with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):
+        window.findChild(DatasetTab).open_source(source)
 
 
 @pytest.fixture
@@ -172,3 +194,25 @@ def test_the_predict_page_forgets_the_first_runs_chart(qtbot, results, two_runs,
     choose_run(qtbot, results, second)
     assert not predict.bars() and not predict.chart.figure.axes
     assert image.name not in predict.summary.text()
+
+
+def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -> None:
+    guide = window.guide
+    assert guide.isVisible() and "MNIST digits" in guide.text.text()
+    guide.go_to("Mask")
+    assert "need no mask" in guide.text.text()
+    open_source(qtbot, window, f"folder:{make_photos(tmp_path / 'my-photos')}")
+    assert "need no mask" not in guide.text.text() and "threshold" in guide.text.text()
+    for step, button in guide.buttons.items():
+        assert "MNIST" not in button.toolTip() and "digits take" not in button.toolTip(), step
+        assert "need no mask" not in button.toolTip(), step
+    guide.go_to("Dataset")
+    text = guide.text.text()
+    assert "MNIST" not in text and "my-photos" in text and "29 images in 2 classes" in text
+    guide.go_to("Train")
+    assert "on the digits" not in guide.text.text() and "photo-convnet" in guide.text.text()
+    open_source(qtbot, window, "builtin:mnist")  # and back: the digits' advice again
+    assert "on the digits" in guide.text.text()
+    guide.go_to("Dataset")
+    assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
+
