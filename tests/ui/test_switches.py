@@ -12,9 +12,11 @@ from filterscope.app import create_window
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 from filterscope.workers import JobRunner
+from PIL import Image
 from PySide6.QtCore import QSettings
 
 from tests.results_runs import copy_run, make_photos
@@ -216,3 +218,25 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     guide.go_to("Dataset")
     assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
 
+
+def test_the_filters_status_forgets_a_bad_image_once_a_good_one_loads(qtbot, window, tmp_path
+                                                                      ) -> None:
+    tab = window.findChild(FiltersTab)
+    window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.layer is not None, timeout=WAIT_MS)
+    bad, good = tmp_path / "notes.png", tmp_path / "leaf.png"
+    bad.write_text("not an image")
+    Image.new("RGB", (40, 30), (20, 160, 40)).save(good)
+    status = window.statusBar()
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS):
+        tab.source.open_file(bad)
+    assert "notes.png" in status.currentMessage() and "Cannot" in tab.source.source_label.text()
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        tab.source.open_file(good)
+    assert "notes.png" not in status.currentMessage() and "Cannot" not in status.currentMessage()
+    assert "leaf.png" in tab.source.source_label.text()
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS):
+        tab.source.open_file(bad)
+    tab.source.picker.class_combo.setCurrentIndex(3)  # a built-in digit, after the bad file
+    assert "(a 3)" in tab.source.source_label.text()
+    assert "notes.png" not in status.currentMessage() and "Cannot" not in status.currentMessage()
