@@ -14,6 +14,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 from filterscope.workers import JobRunner
 from PIL import Image
@@ -240,3 +241,53 @@ def test_the_filters_status_forgets_a_bad_image_once_a_good_one_loads(qtbot, win
     tab.source.picker.class_combo.setCurrentIndex(3)  # a built-in digit, after the bad file
     assert "(a 3)" in tab.source.source_label.text()
     assert "notes.png" not in status.currentMessage() and "Cannot" not in status.currentMessage()
+
+
+@pytest.fixture
+def train(qtbot, two_runs) -> TrainTab:
+    """The Train tab listing run-a and run-b (without a model: it shows no examples)."""
+    (two_runs[1] / "best.keras").unlink()
+    tab = TrainTab(AppState())
+    qtbot.addWidget(tab)
+    tab.runs_edit.setText(str(two_runs[0].parent))
+    with qtbot.waitSignal(tab.runs_runner.sig_finished, timeout=WAIT_MS):
+        tab.runs_edit.editingFinished.emit()
+    assert tab.runs_list.count() == 2
+    return tab
+
+
+def pick(tab: TrainTab, name: str) -> None:
+    rows = [r for r in range(tab.runs_list.count()) if tab.runs_list.item(r).data(256) == name]
+    tab.runs_list.setCurrentRow(rows[0])
+
+
+def test_a_run_picked_in_the_train_tab_shows_its_own_result_and_examples(qtbot, train) -> None:
+    with qtbot.waitSignal(train.examples_runner.sig_finished, timeout=WAIT_MS):
+        pick(train, "run-a")
+    assert train.examples.tiles and train.curves.epochs_drawn() == 1
+    assert train.result_label.text().startswith("run-a: best validation accuracy")
+    pick(train, "run-b")
+    assert not train.examples.tiles  # run-b has no model to predict with
+    assert "run-b" in train.result_label.text() and "run-a" not in train.result_label.text()
+
+
+def test_examples_still_being_made_for_the_first_run_never_show_beside_the_second(qtbot, train
+                                                                                   ) -> None:
+    pick(train, "run-a")
+    assert train.examples_runner.is_running()
+    with qtbot.waitSignal(train.examples_runner.sig_job_ended, timeout=WAIT_MS):
+        pick(train, "run-b")
+    qtbot.wait(100)
+    assert not train.examples.tiles
+
+
+def test_another_runs_folder_forgets_the_run_picked_in_the_first(qtbot, train, tmp_path) -> None:
+    with qtbot.waitSignal(train.examples_runner.sig_finished, timeout=WAIT_MS):
+        pick(train, "run-a")
+    train.runs_edit.setText(str(tmp_path / "elsewhere"))
+    with qtbot.waitSignal(train.runs_runner.sig_finished, timeout=WAIT_MS):
+        train.runs_edit.editingFinished.emit()
+    assert train.runs_list.count() == 0
+    assert train.curves.epochs_drawn() == 0 and not train.examples.tiles
+    assert "run-a" not in train.result_label.text()
+
