@@ -5,9 +5,13 @@ Each test shows something for a first choice, switches, and checks that none of 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.sources import open_source as open_dataset
 from filterscope.app import create_window
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.state import AppState
@@ -15,10 +19,12 @@ from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
+from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 from filterscope.workers import JobRunner
 from PIL import Image
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QGraphicsView
 
 from tests.results_runs import copy_run, make_photos
 
@@ -290,4 +296,75 @@ def test_another_runs_folder_forgets_the_run_picked_in_the_first(qtbot, train, t
     assert train.runs_list.count() == 0
     assert train.curves.epochs_drawn() == 0 and not train.examples.tiles
     assert "run-a" not in train.result_label.text()
+
+
+def dataset(source: str):
+    return open_dataset(source, report=NullReport(), cancel=threading.Event())
+
+
+def blank(view: QGraphicsView) -> bool:
+    """True when the view's pixels on screen are all one colour (no picture in it)."""
+    image = view.viewport().grab().toImage()
+    pixels = np.array([[image.pixel(x, y) for x in range(0, image.width(), 3)]
+                       for y in range(0, image.height(), 3)])
+    return len(np.unique(pixels)) == 1
+
+
+@pytest.fixture
+def visualise(qtbot, data_dir, mnist_run: Path) -> VisualizeTab:
+    """The Visualise tab on the MNIST run, the built-in digits open."""
+    state = AppState()
+    state.set_runs_dir(mnist_run.parent)
+    state.set_dataset(dataset("builtin:mnist"))
+    tab = VisualizeTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 850)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab.layers.select("block1_conv")
+    return tab
+
+
+def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, visualise) -> None:
+    tab = visualise
+    tab.controls.steps_spin.setValue(10)
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.controls.start_button.click()
+    assert tab.ascent.picture() is not None and tab.controls.save_button.isEnabled()
+    assert not blank(tab.ascent.view)
+    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+        tab.pages.setCurrentWidget(tab.probe)
+    assert "Feature maps of block1_conv " in tab.probe.maps_title.text() and tab.probe.cams_shown()
+    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+        tab.pages.setCurrentWidget(tab.weights)
+    assert tab.weights.caption.text().startswith("block1_conv:")
+    tab.pages.setCurrentWidget(tab.ascent)  # the other pages are not recomputed while hidden
+    tab.picker.size_spin.setValue(32)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose("vgg16", "random")
+    assert tab.ascent.picture() is None and not tab.controls.save_button.isEnabled()
+    assert blank(tab.ascent.view) and "block1_conv filter" not in tab.ascent.caption.text()
+    assert "Feature maps of block1_conv " not in tab.probe.maps_title.text()
+    assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
+    assert not tab.weights.caption.text().startswith("block1_conv:")
+    tab.pages.setCurrentWidget(tab.weights)
+    assert blank(tab.weights.view) or tab.weights_runner.is_running()
+    qtbot.waitUntil(lambda: not tab.weights_runner.is_running(), timeout=WAIT_MS)
+
+
+def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualise, tmp_path) -> None:
+    tab = visualise
+    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+        tab.pages.setCurrentWidget(tab.probe)
+    assert "mnist5k/" in tab.probe.maps_title.text() and tab.probe.cams_shown()
+    tab.hide()  # a hidden tab computes nothing: only the switch acts on the page
+    tab._state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+    assert "mnist5k/" not in tab.probe.maps_title.text()
+    assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
+    assert tab.probe.fed.pixmap().isNull()
+    tab.show()
+    assert blank(tab.probe.maps_view) or tab.image_runner.is_running() or tab.probe_runner.is_running()
+    qtbot.waitUntil(lambda: "train/" in tab.probe.maps_title.text() or "Cannot" in
+                    tab.probe.note.text(), timeout=WAIT_MS)
+    assert "mnist5k/" not in tab.probe.maps_title.text()
 
