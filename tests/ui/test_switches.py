@@ -15,8 +15,10 @@ from filterscope.core.data.sources import open_source as open_dataset
 from filterscope.app import create_window
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.state import AppState
+from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
@@ -27,6 +29,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QGraphicsView
 
 from tests.results_runs import copy_run, make_photos
+from tests.split_tree import damage_bodies, make_split_tree
 
 WAIT_MS = 120_000
 
@@ -368,3 +371,51 @@ def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualis
                     tab.probe.note.text(), timeout=WAIT_MS)
     assert "mnist5k/" not in tab.probe.maps_title.text()
 
+
+@pytest.fixture
+def unreadable(tmp_path: Path):
+    """A dataset whose every image is cut short: scanned, but none can be read."""
+    root = tmp_path / "cut-short"
+    make_split_tree(root, {"train": {"ant": 3, "bee": 3}, "val": {"ant": 1, "bee": 1}}, png_only=True)
+    damage_bodies(root)
+    return dataset(f"folder:{root}")
+
+
+def test_the_mask_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unreadable) -> None:
+    state = AppState()
+    tab = MaskTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        with qtbot.waitSignal(tab.examples_runner.sig_finished, timeout=WAIT_MS):
+            state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+    assert not blank(tab.views[0]) and tab.kept_label.text().startswith("Kept")
+    assert tab.strip._buttons
+    with qtbot.waitSignal(tab.image_runner.sig_failed, timeout=WAIT_MS):
+        state.set_dataset(unreadable)
+    assert all(blank(view) for view in tab.views)
+    assert tab.kept_label.text() == ""
+    assert not tab.strip._buttons or tab.examples_runner.is_running()
+    qtbot.waitUntil(lambda: not tab.examples_runner.is_running(), timeout=WAIT_MS)
+    assert {b.toolTip() for b in tab.strip._buttons} <= {"ant", "bee"}  # never cat or dog
+
+
+def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unreadable) -> None:
+    state = AppState()
+    tab = AugmentTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.sig_model_viewed, timeout=WAIT_MS):
+        with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
+            state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+    assert tab.grid.count() > 0 and tab.model_row.count() > 0
+    assert "(24, 32, 3)" in tab.model_caption.text()
+    statuses: list[str] = []
+    tab.sig_status.connect(statuses.append)
+    with qtbot.waitSignal(tab.items_runner.sig_finished, timeout=WAIT_MS):
+        state.set_dataset(unreadable)
+    qtbot.waitUntil(lambda: tab.grid.count() == 0, timeout=5000)
+    assert tab.model_row.count() == 0 and "(24, 32, 3)" not in tab.model_caption.text()
+    assert any("could not be read" in status for status in statuses)
