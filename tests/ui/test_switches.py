@@ -26,7 +26,7 @@ from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 from filterscope.workers import JobRunner
 from PIL import Image
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from tests.results_runs import copy_run, make_photos
 from tests.split_tree import damage_bodies, make_split_tree
@@ -227,6 +227,43 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     assert "on the digits" in guide.text.text()
     guide.go_to("Dataset")
     assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
+
+
+def test_labels_with_a_style_sheet_follow_presentation_mode_on_and_off(qtbot, window) -> None:
+    """Coloured and bold labels (a kernel error, a failed prediction, an evaluation's
+    warnings) take the text size of the mode switched to, never keep the previous one's."""
+    filters, results = window.findChild(FiltersTab), window.findChild(ResultsTab)
+    labels = [filters.error_label, filters.zero_label, results.summary.warnings]
+    results.predict._fail("model not found")
+    labels.append(results.predict.summary)
+    assert all(label.styleSheet() for label in labels)
+    normal = window.font().pointSizeF()
+
+    def sizes() -> list[float]:
+        return [label.font().pointSizeF() for label in labels]
+
+    assert sizes() == [normal] * len(labels)
+    window.set_presenting(True)
+    presenting = window.font_size() * window.presentation.factor()
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == presenting, timeout=5000)
+    assert sizes() == [presenting] * len(labels)
+    window.set_presenting(False)
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == normal, timeout=5000)
+    assert sizes() == [normal] * len(labels)
+    actions = {a.text(): a for a in window.actions()}
+    app_font = QApplication.font()
+    try:
+        for _ in range(2):
+            actions["Larger text"].trigger()
+        bigger = window.font_size()
+        qtbot.waitUntil(lambda: window.font().pointSizeF() == bigger > normal, timeout=5000)
+        assert sizes() == [bigger] * len(labels)
+        for _ in range(2):
+            actions["Smaller text"].trigger()
+        qtbot.waitUntil(lambda: window.font().pointSizeF() == normal, timeout=5000)
+        assert sizes() == [normal] * len(labels)
+    finally:
+        QApplication.setFont(app_font)
 
 
 def test_the_filters_status_forgets_a_bad_image_once_a_good_one_loads(qtbot, window, tmp_path
