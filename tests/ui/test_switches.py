@@ -14,6 +14,7 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.sources import open_source as open_dataset
 from filterscope.app import create_window
 from filterscope.ui.main_window import MainWindow
+from filterscope.ui.presentation import refresh_sheet_fonts
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -25,7 +26,7 @@ from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 from filterscope.workers import JobRunner
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from tests.results_runs import copy_run, make_photos
@@ -315,6 +316,56 @@ def test_a_run_picked_in_the_train_tab_shows_its_own_result_and_examples(qtbot, 
     pick(train, "run-b")
     assert not train.examples.tiles  # run-b has no model to predict with
     assert "run-b" in train.result_label.text() and "run-a" not in train.result_label.text()
+
+
+def test_the_examples_fit_their_captions_after_the_text_size_changes(qtbot, train) -> None:
+    """Presentation mode (or Larger text) switched on, then off: no caption of the examples is
+    cut, at either size (at 175 % the examples become a page beside the summary)."""
+    train.resize(1200, 800)
+    train.show()
+    with qtbot.waitSignal(train.examples_runner.sig_finished, timeout=WAIT_MS):
+        pick(train, "run-a")
+    strip = train.examples
+
+    def cut() -> list[str]:
+        viewport = strip.viewport()
+        found = []
+        for caption in strip.tiles:
+            bottom = caption.mapTo(viewport, QPoint(0, caption.height())).y()
+            if caption.height() < caption.heightForWidth(caption.width()) or bottom > viewport.height():
+                found.append(f"{caption.text()!r}: {caption.height()} < "
+                             f"{caption.heightForWidth(caption.width())} or {bottom} > {viewport.height()}")
+        return found
+
+    def settled() -> list[str]:
+        try:
+            qtbot.waitUntil(lambda: not cut(), timeout=3000)
+        except qtbot.TimeoutError:
+            pass
+        return cut()
+
+    assert not settled()
+    small = strip.minimumHeight()
+    old = QApplication.font()
+    bigger = QApplication.font()
+    bigger.setPointSizeF(old.pointSizeF() * 1.75)
+    caption = strip.tiles[0]
+    QApplication.setFont(bigger)
+    refresh_sheet_fonts()  # as the main window does after every change of the text size
+    try:
+        qtbot.waitUntil(lambda: caption.font().pointSizeF() == bigger.pointSizeF(), timeout=5000)
+        qtbot.waitUntil(lambda: train.details.indexOf(train.examples_page) >= 0, timeout=5000)
+        train.details.setCurrentWidget(train.examples_page)  # large text: a page of its own
+        qtbot.waitUntil(strip.isVisible, timeout=5000)
+        assert not settled()
+    finally:
+        QApplication.setFont(old)
+        refresh_sheet_fonts()
+    qtbot.waitUntil(lambda: caption.font().pointSizeF() == old.pointSizeF(), timeout=5000)
+    qtbot.waitUntil(lambda: train.details.indexOf(train.examples_page) < 0, timeout=5000)
+    qtbot.waitUntil(strip.isVisible, timeout=5000)
+    assert not settled()
+    qtbot.waitUntil(lambda: strip.minimumHeight() == small, timeout=5000)  # not the large one's
 
 
 def test_examples_still_being_made_for_the_first_run_never_show_beside_the_second(qtbot, train
