@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.sources import open_source as open_dataset
 from filterscope.app import create_window
 from filterscope.ui.main_window import MainWindow
@@ -47,7 +48,7 @@ def window(qtbot, settings: QSettings, data_dir) -> MainWindow:
     return window
 
 
-def open_source(qtbot, window: MainWindow, source: str) -> None:
+def open_source(qtbot, window: MainWindow, source: Source) -> None:
     with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):
         window.findChild(DatasetTab).open_source(source)
 
@@ -214,7 +215,7 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     assert guide.isVisible() and "MNIST digits" in guide.text.text()
     guide.go_to("Mask")
     assert "need no mask" in guide.text.text()
-    open_source(qtbot, window, f"folder:{make_photos(tmp_path / 'my-photos')}")
+    open_source(qtbot, window, FolderSource(str(make_photos(tmp_path / "my-photos"))))
     assert "need no mask" not in guide.text.text() and "threshold" in guide.text.text()
     for step, button in guide.buttons.items():
         assert "MNIST" not in button.toolTip() and "digits take" not in button.toolTip(), step
@@ -224,7 +225,7 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     assert "MNIST" not in text and "my-photos" in text and "29 images in 2 classes" in text
     guide.go_to("Train")
     assert "on the digits" not in guide.text.text() and "photo-convnet" in guide.text.text()
-    open_source(qtbot, window, "builtin:mnist")  # and back: the digits' advice again
+    open_source(qtbot, window, BuiltinSource("mnist"))  # and back: the digits' advice again
     assert "on the digits" in guide.text.text()
     guide.go_to("Dataset")
     assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
@@ -389,7 +390,7 @@ def test_another_runs_folder_forgets_the_run_picked_in_the_first(qtbot, train, t
     assert "run-a" not in train.result_label.text()
 
 
-def dataset(source: str):
+def dataset(source: Source):
     return open_dataset(source, report=NullReport(), cancel=threading.Event())
 
 
@@ -406,7 +407,7 @@ def visualise(qtbot, data_dir, mnist_run: Path) -> VisualizeTab:
     """The Visualise tab on the MNIST run, the built-in digits open."""
     state = AppState()
     state.set_runs_dir(mnist_run.parent)
-    state.set_dataset(dataset("builtin:mnist"))
+    state.set_dataset(dataset(BuiltinSource("mnist")))
     tab = VisualizeTab(state)
     qtbot.addWidget(tab)
     tab.resize(1300, 850)
@@ -449,7 +450,7 @@ def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualis
         tab.pages.setCurrentWidget(tab.probe)
     assert "mnist5k/" in tab.probe.maps_title.text() and tab.probe.cams_shown()
     tab.hide()  # a hidden tab computes nothing: only the switch acts on the page
-    tab._state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+    tab._state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
     assert "mnist5k/" not in tab.probe.maps_title.text()
     assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
     assert tab.probe.fed.pixmap().isNull()
@@ -466,7 +467,7 @@ def unreadable(tmp_path: Path):
     root = tmp_path / "cut-short"
     make_split_tree(root, {"train": {"ant": 3, "bee": 3}, "val": {"ant": 1, "bee": 1}}, png_only=True)
     damage_bodies(root)
-    return dataset(f"folder:{root}")
+    return dataset(FolderSource(str(root)))
 
 
 def test_the_mask_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unreadable) -> None:
@@ -477,7 +478,7 @@ def test_the_mask_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unr
     tab.show()
     with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.examples_runner.sig_finished, timeout=WAIT_MS):
-            state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+            state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
     assert not blank(tab.views[0]) and tab.kept_label.text().startswith("Kept")
     assert tab.strip._buttons
     with qtbot.waitSignal(tab.image_runner.sig_failed, timeout=WAIT_MS):
@@ -497,7 +498,7 @@ def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, 
     tab.show()
     with qtbot.waitSignal(tab.sig_model_viewed, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
-            state.set_dataset(dataset(f"folder:{make_photos(tmp_path / 'photos')}"))
+            state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
     assert tab.grid.count() > 0 and tab.model_row.count() > 0
     assert "(24, 32, 3)" in tab.model_caption.text()
     statuses: list[str] = []
