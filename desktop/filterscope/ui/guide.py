@@ -4,7 +4,8 @@ Visualise), each a button that goes to its tab and says in a sentence or two wha
 It opens by itself on the first start (on the built-in digits, so everything works offline),
 and at later starts while it was left open, unless "Don't show again" is ticked or every step
 is done. Help ▸ Getting started opens it at any time. A step is ticked when its tab has been
-visited; Train when a run has been saved. Progress is remembered.
+visited; Train when a run has been saved. Progress is remembered. What a step says follows the
+dataset open now: the digits' advice is never shown beside a folder of photos.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.training.model_input import input_shape
 from filterscope.ui.state import AppState
 
+# Each step's text for grey images like the built-in digits (the first start's dataset).
 STEPS = (
-    ("Dataset", "The built-in MNIST digits are open: browse the classes and images. Later, "
-                "Open folder… takes your own photos, one sub-folder per class."),
+    ("Dataset", "Open a dataset: the built-in MNIST digits work offline; Open folder… takes your "
+                "own photos, one sub-folder per class."),
     ("Mask", "For photos: remove the soil with the chapter's colour-distance mask. Move a threshold "
-             "and watch the Result. Digits need no mask, so you can skip this step."),
+             "and watch the Result. Grey images such as these need no mask, so you can skip this step."),
     ("Augment", "Choose the chapter's chain and watch the preview: each epoch sees every image a "
                 "little changed. Tick “Use this chain when training” to train with it."),
     ("Train", "Keep the chapter's ConvNet, set Epochs to 1 and press Start training: on the "
@@ -35,6 +39,14 @@ STEPS = (
     ("Visualise", "The run you trained is offered here. Pick a convolution layer and press Start to "
                   "paint the pattern one of its filters responds to."),
 )
+# The texts that differ for colour photos.
+PHOTO_STEPS = {
+    "Mask": "Remove the background (the soil, in the chapter) with the colour-distance mask: pick "
+            "its colours, move a threshold and watch the Result. Tick “Use this mask when "
+            "training” to train on the masked images.",
+    "Train": "Pick photo-convnet (or keep the chapter's ConvNet), set Epochs to 1 and press Start "
+             "training: photos take longer than digits. Watch the loss and accuracy curves.",
+}
 DONE_KEY, OPEN_KEY, NEVER_KEY = "guide/done", "guide/open", "guide/never"
 
 
@@ -47,13 +59,12 @@ class GuideDock(QDockWidget):
         self.setObjectName("guide")
         self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._tabs, self._settings = tabs, settings
+        self._tabs, self._settings, self._state = tabs, settings, state
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for title, text in STEPS:
             button = QPushButton()
-            button.setToolTip(text)
             button.clicked.connect(lambda _=False, t=title: self.go_to(t))
             self.buttons[title] = button
             row.addWidget(button)
@@ -71,6 +82,7 @@ class GuideDock(QDockWidget):
         self.setWidget(body)
         tabs.currentChanged.connect(self._on_tabs_current_changed)
         state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
+        state.sig_dataset_changed.connect(lambda _dataset: self._show_step(self._shown))
         self._show_step(self._next_step())
 
     def done(self) -> set[str]:
@@ -116,10 +128,11 @@ class GuideDock(QDockWidget):
         for number, (step, _text) in enumerate(STEPS, 1):
             button = self.buttons[step]
             button.setText(f"{'✓' if step in self._done else number}  {step}")
+            button.setToolTip(step_text(step, self._state.dataset))
             font = button.font()
             font.setBold(step == title)
             button.setFont(font)
-        text = dict(STEPS)[title]
+        text = step_text(title, self._state.dataset)
         if len(self._done) == len(STEPS):
             text += " All five steps done: the guide will not open by itself again."
         self.text.setText(f"<b>{title}.</b> {text}")
@@ -137,3 +150,17 @@ class GuideDock(QDockWidget):
         self._settings.setValue(NEVER_KEY, never)
         if never:
             self.close()
+
+
+def step_text(title: str, dataset: Dataset | None) -> str:
+    """What the step ``title`` says with ``dataset`` open (None: none open yet)."""
+    if dataset is None:
+        return dict(STEPS)[title]
+    grey = input_shape(dataset)[2] == 1  # the model's rule: one channel, so no colour mask
+    if title == "Dataset":
+        kind = " (synthetic)" if dataset.synthetic else ""
+        later = ("Later, Open folder… takes your own photos, one sub-folder per class." if grey else
+                 "Open folder… or a built-in set opens another.")
+        return (f"Open now: {dataset.name}{kind}, {len(dataset):,} images in {len(dataset.classes)} "
+                f"classes. Browse the classes and images. {later}")
+    return dict(STEPS)[title] if grey else PHOTO_STEPS.get(title, dict(STEPS)[title])

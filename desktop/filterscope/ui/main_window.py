@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWi
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.ui.guide import GuideDock
-from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation
+from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation, refresh_sheet_fonts
 from filterscope.ui.project_actions import ProjectActions
 from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         font = QApplication.font()
         font.setPointSizeF(self._font_points * self.presentation.factor())
         QApplication.setFont(font)
+        refresh_sheet_fonts()
 
     @Slot(bool)
     def set_presenting(self, on: bool) -> None:

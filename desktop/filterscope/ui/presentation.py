@@ -106,3 +106,17 @@ class Presentation:
         # Setting a style re-polishes every widget; the palette is set after it so it wins.
         QApplication.setStyle(PresentationStyle(self._saved[0], self.scale / 100))
         QApplication.setPalette(high_contrast_palette())
+
+
+def refresh_sheet_fonts() -> None:
+    """Give the application's font to the widgets that have a style sheet of their own.
+
+    Qt fixes such a widget's font when it polishes it, so a later application font (Larger text,
+    presentation mode on or off) passed them by and left them at the previous size; polishing
+    them again takes the new one. Call it after every change of the application font.
+    """
+    for widget in QApplication.allWidgets():
+        if widget.styleSheet():
+            style = widget.style()
+            style.unpolish(widget)
+            style.polish(widget)

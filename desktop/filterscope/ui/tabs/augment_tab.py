@@ -255,6 +255,7 @@ class AugmentTab(QWidget):
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self.set_images([])  # the previous dataset's images go, even if the new ones are unreadable
         self.picker.set_dataset(dataset)
 
     @Slot()
@@ -275,8 +276,9 @@ class AugmentTab(QWidget):
 
     @Slot(object)
     def _on_images_loaded(self, images: list) -> None:
-        if images:
-            self.set_images(images)
+        self.set_images(images)
+        if not images:
+            self.sig_status.emit("Augment: the chosen image could not be read (see the Dataset tab)")
 
     def set_images(self, images: list[np.ndarray]) -> None:
         """Preview on these RGB images (one to vary, or several)."""
@@ -290,6 +292,12 @@ class AugmentTab(QWidget):
     def _start_preview(self) -> None:
         # Hidden tabs do no work: imgaug is imported the first time the tab is looked at, and
         # TensorFlow (for the model's view) in the background after it.
+        if not self._images:  # nothing to preview: no other images' pictures either
+            for layout in (self.grid, self.model_row):
+                while layout.count():
+                    layout.takeAt(0).widget().deleteLater()
+            self._pictures = []
+            self.model_caption.clear()
         if not (self._images and self.isVisible()):
             return
         state, dataset = self._state, self._state.dataset

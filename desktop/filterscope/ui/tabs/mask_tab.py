@@ -238,6 +238,11 @@ class MaskTab(QWidget):
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
+        self.full_runner.cancel()  # nothing of the previous dataset's image stays on screen
+        self._image = self._preview = self._full = None
+        self.images.clear()
+        self.kept_label.clear()
+        self.strip.set_examples([])
         self.examples_runner.start(class_examples, dataset, 96)
         self.picker.set_dataset(dataset)
 

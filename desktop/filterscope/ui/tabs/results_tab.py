@@ -38,6 +38,8 @@ from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
+NO_CODE = "# Evaluate a run, or open a saved evaluation, to see its code."
+
 
 class ResultsTab(QWidget):
     """Run, model and images on the left; the result and its images, or prediction, at the right."""
@@ -51,6 +53,7 @@ class ResultsTab(QWidget):
         self._state = state
         self._evaluation: Evaluation | None = None
         self._opened: Path | None = None  # the saved evaluation being opened, if one is
+        self._shown_for: tuple[Path | None, str] | None = None  # (run, model) of the result or job
         self._runs_stale, self._just_trained = True, None
         self.picker = EvalPickerWidget()
         self.report_export = ReportExportWidget()
@@ -67,7 +70,7 @@ class ResultsTab(QWidget):
         self.predict = PredictPanelWidget()
         self.code = CodeViewWidget("The evaluation as Keras, OpenCV and scikit-learn code: the run's "
                                    "model, its images prepared as in training, the same scores.")
-        self.code.setPlainText("# Evaluate a run, or open a saved evaluation, to see its code.")
+        self.code.setPlainText(NO_CODE)
         self.pages = QTabWidget()
         self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=status_failure(
             self.sig_status, "The runs folder could not be read"))
@@ -159,9 +162,14 @@ class ResultsTab(QWidget):
 
     @Slot()
     def _on_run_changed(self) -> None:
-        run_dir = self.run_dir()
-        self.predict.set_model(run_dir, self.picker.which())
-        self.report_export.set_run(run_dir, self.picker.which())
+        run_dir, which = self.run_dir(), self.picker.which()
+        self.predict.set_model(run_dir, which)
+        self.report_export.set_run(run_dir, which)
+        if self._shown_for is not None and self._shown_for != (run_dir, which):
+            self.runner.cancel()  # a result of another run or model must not arrive here
+            self._show_result_of(None, "Evaluate a run, or open an earlier evaluation." if run_dir
+                                 is None else f"{run_dir.name} ({which} model): evaluate it, or "
+                                 "open an earlier evaluation.")
         self.saved_list.clear()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)
@@ -181,15 +189,14 @@ class ResultsTab(QWidget):
             return
         data, subset = self.picker.chosen_set()
         self._opened = None
-        self.summary.clear(f"Evaluating {run_dir.name}…")
-        self.gallery.set_rows(None, [])
+        self._show_result_of((run_dir, self.picker.which()), f"Evaluating {run_dir.name}…")
         self.runner.start(evaluate_and_save, run_dir, data=data, subset=subset,
                           which=self.picker.which())
 
     @Slot(str)
     def open_saved(self, path: str) -> None:
         """Open a saved evaluation (a job: its per-image CSV is read)."""
-        self.summary.clear(f"Opening {Path(path).name}…")
+        self._show_result_of((self.run_dir(), self.picker.which()), f"Opening {Path(path).name}…")
         self._opened = Path(path)
         self.runner.start(load_evaluation, path)
 
@@ -209,6 +216,15 @@ class ResultsTab(QWidget):
     def evaluation(self) -> Evaluation | None:
         """The result shown, or None."""
         return self._evaluation
+
+    def _show_result_of(self, choice: tuple[Path | None, str] | None, message: str) -> None:
+        """Forget the result shown: ``message`` instead, until ``choice``'s (run, model) comes."""
+        self._shown_for, self._evaluation = choice, None
+        self.summary.clear(message)
+        self.gallery_title.setText("Images")
+        self.gallery.set_rows(None, [])  # and no row selected: no review line
+        self.code.setPlainText(NO_CODE)
+        self._update_buttons()
 
     @Slot()
     def _update_buttons(self) -> None:
@@ -248,6 +264,7 @@ class ResultsTab(QWidget):
         ev, run_dir = self._evaluation, self._review_run()
         if ev is None or row < 0 or run_dir is None:
             self.review_label.clear()
+            self.review_button.setText("Label looks wrong")
             return
         try:
             marked = any(e.path == ev.rows.paths[row] for e in load_review(run_dir))

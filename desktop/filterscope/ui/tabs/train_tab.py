@@ -35,7 +35,7 @@ from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.model_summary import ModelSummaryWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
-from filterscope.ui.widgets.runs_list import RunsListWidget
+from filterscope.ui.widgets.runs_list import RunsListWidget, run_summary
 from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
@@ -316,8 +316,18 @@ class TrainTab(QWidget):
         self.runs_list.list_folder(Path(self.runs_edit.text()))
 
     @Slot(object)
-    def _on_run_picked(self, result: RunResult) -> None:
-        """A run picked in the list shows its whole curves, while nothing is training."""
-        if not self.runner.is_running():
-            self.curves.show_history(result.history)
-            self.examples.show_run(result)
+    def _on_run_picked(self, result: RunResult | None) -> None:
+        """A run picked in the list shows its whole curves, result and examples, while nothing
+        is training; none picked (another runs folder listed) shows none."""
+        if self.runner.is_running():
+            return
+        self.curves.show_history([] if result is None else result.history)
+        self.result_label.setToolTip("")
+        if result is None:
+            self.examples.clear()
+            self.result_label.clear()
+            return
+        self.examples.show_run(result)
+        saved = f" Saved in {result.run_dir}." if result.run_dir else ""
+        self.result_label.setText(f"{result.run_dir.name if result.run_dir else 'Run'}: "
+                                  f"{run_summary(result)}.{saved}")

@@ -215,6 +215,10 @@ class VisualizeTab(QWidget):
         loaded = opened.session.loaded
         self.picker.show_loaded(loaded, None if opened.classes is None else len(opened.classes))
         self.controls.set_classes(opened.classes, opened.classes_note)
+        self.ascent.clear(f"{loaded.name} loaded: choose a layer, then Start.")
+        self.probe.show_message(f"{loaded.name} loaded.")
+        self.weights.show_message(f"{loaded.name} loaded.")
+        self._update_buttons()  # no picture of the previous model to save
         wanted = self._state.visualize.layer  # the layer chosen before (a project's, the last model's)
         self.layers.set_layers(opened.layers)
         if wanted:

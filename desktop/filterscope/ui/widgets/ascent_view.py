@@ -91,6 +91,14 @@ class AscentViewWidget(QWidget):
         self.plot.set_history(self._history, what)
         self.caption.setText(caption)
 
+    def clear(self, caption: str) -> None:
+        """No picture and no objective (another model is in use): ``caption`` says what to do."""
+        self._tiles, self._frames = None, 0
+        self._history = np.zeros((0, 0), np.float32)
+        self.view.set_image(None)
+        self.plot.set_history(self._history, "objective")
+        self.caption.setText(caption)
+
     def add_frame(self, frame: AscentFrame) -> None:
         """The pictures of a batch as they are now."""
         self._place(frame.positions, frame.images)

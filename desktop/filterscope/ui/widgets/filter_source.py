@@ -46,6 +46,7 @@ class FilterSourceWidget(QWidget):
         self._scale = 1.0
         self._digits: Dataset | None = None
         self._pending = Path()
+        self._failed = False  # the last status named a file that could not be read
         self.digits_runner = JobRunner(self, on_result=self._on_digits_loaded, on_failure=self._on_digits_failed)
         self.file_runner = JobRunner(self, on_result=self._on_file_loaded, on_failure=self._on_file_failed)
         self.picker = ItemPickerWidget()
@@ -94,6 +95,9 @@ class FilterSourceWidget(QWidget):
         self.crop_spin.setValue(crop)
         self.crop_spin.blockSignals(False)
         self.source_label.setText(f"{name}: {rgb.shape[0]} × {rgb.shape[1]} pixels")
+        if self._failed:  # the status bar must not keep naming the bad file beside this image
+            self._failed = False
+            self.sig_status.emit(f"Filtering {self.source_label.text()}")
         self._emit_crop()
 
     def box(self) -> CropBox | None:
@@ -145,6 +149,7 @@ class FilterSourceWidget(QWidget):
 
     @Slot(str)
     def _on_file_failed(self, message: str) -> None:
+        self._failed = True
         self.sig_status.emit(f"Cannot filter this image: {message}")
         self.source_label.setText(f"Cannot filter this image: {message}. The image before stays.")
 

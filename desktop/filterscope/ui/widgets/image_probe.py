@@ -79,7 +79,8 @@ class ImageProbeWidget(QWidget):
         layout.addWidget(self.note)
 
     def set_dataset(self, dataset: Dataset) -> None:
-        """Offer the images of ``dataset``."""
+        """Offer the images of ``dataset`` (the previous one's maps go)."""
+        self.show_message("Choose an image of the current dataset.")
         self.picker.set_dataset(dataset)
 
     def show_probe(self, probe: ImageProbe, image_name: str) -> None:
@@ -105,7 +106,14 @@ class ImageProbeWidget(QWidget):
         self.note.setText(probe.note or "")
 
     def show_message(self, text: str) -> None:
-        """Say why nothing (new) is shown."""
+        """Say why nothing is shown: the maps and overlays of another image, layer or model go."""
+        self.maps_title.setText("Feature maps")
+        self.maps_view.set_image(None)
+        self.fed.clear()
+        for picture, caption in self.cams:
+            picture.clear()
+            caption.clear()
+        self._shown = 0
         self.note.setText(text)
 
     def cams_shown(self) -> int:

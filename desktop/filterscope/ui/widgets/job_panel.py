@@ -47,6 +47,10 @@ class JobPanelWidget(QWidget):
         """The text currently shown."""
         return self._label.text()
 
+    def clear(self) -> None:
+        """Forget the last message (it was about something no longer chosen)."""
+        self._label.clear()
+
     @Slot()
     def _on_cancel_clicked(self) -> None:
         self._runner.cancel()

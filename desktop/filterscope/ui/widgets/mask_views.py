@@ -63,3 +63,8 @@ class MaskViewsWidget(QWidget):
         for view, caption in zip(self.views[1:], self.captions[1:]):
             view.setVisible(not overlaid)
             caption.setVisible(not overlaid)
+
+    def clear(self) -> None:
+        """Show no image (another dataset's first image is still loading, or unreadable)."""
+        for view in self.views:
+            view.set_image(None)

@@ -66,7 +66,19 @@ class PredictPanelWidget(QWidget):
         self._update_buttons()
 
     def set_model(self, source: Path | None, which: str) -> None:
-        """Predict with this run (its ``best`` or ``last`` model) or ``.keras`` file."""
+        """Predict with this run (its ``best`` or ``last`` model) or ``.keras`` file.
+
+        Another model forgets the previous one's chart, answer or failure, and cancels its
+        prediction still under way."""
+        if (source, which) != (self._source, self._which):
+            self.runner.cancel()
+            self.job_panel.clear()
+            self._shown = None
+            self._draw()
+            self.summary.setStyleSheet("")
+            self.summary.setText("Choose a run to predict with." if source is None else
+                                 f"Predict with {html.escape(source.name)} ({which} model): "
+                                 "an image, or a folder to a CSV file.")
         self._source, self._which = source, which
         self._update_buttons()
 

@@ -4,7 +4,7 @@ of the strip's own."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -71,10 +71,18 @@ class PredictionStripWidget(QScrollArea):
             column.addWidget(label)
             self._row.insertWidget(self._row.count() - 1, tile)
             self.tiles.append(label)
-        # As tall as the tallest tile and the scroll bar: captions are never cut.
+        self._fit_height()
+        self.setVisible(bool(examples))
+
+    def _fit_height(self) -> None:
+        """As tall as the tallest tile and the scroll bar: captions are never cut."""
         self.setMinimumHeight(self._inner.sizeHint().height()
                               + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
-        self.setVisible(bool(examples))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # larger text or presentation mode, on or off
+            QTimer.singleShot(0, self, self._fit_height)  # once the captions have the new font too
 
     def clear(self) -> None:
         """Remove every tile (and stop predicting)."""

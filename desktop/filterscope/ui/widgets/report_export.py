@@ -83,7 +83,18 @@ class ReportExportWidget(QGroupBox):
         self._update_button()
 
     def set_run(self, run_dir: Path | None, which: str = "best") -> None:
-        """The run (and its model, ``best`` or ``last``) the next export reports on."""
+        """The run (and its model, ``best`` or ``last``) the next export reports on.
+
+        Another run forgets what was written for the previous one; an export of it still under
+        way is cancelled, so that its result never shows beside this run."""
+        if (run_dir, which) != (self._run, self._which):
+            if self.runner.is_running():
+                self.runner.cancel()
+                what = f"The PDF of {self._written[0].name}" if self._written else "The report"
+                self.result_label.setText(f"{what} ({self._run.name}) was not written: another "
+                                          "run was chosen.")
+            else:
+                self.result_label.clear()
         self._run, self._which = run_dir, which
         self._update_button()
 

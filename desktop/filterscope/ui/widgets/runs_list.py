@@ -32,7 +32,7 @@ class RunsListWidget(QListWidget):
     """The runs listed, keyed by folder name (a run listed again replaces its line)."""
 
     sig_run_picked = Signal(object)
-    """The RunResult of the line picked."""
+    """The RunResult of the line picked, or None when no line is picked any more."""
     sig_overlays_changed = Signal(list)
     """The ticked runs as (name, {"val_loss": [...], "val_accuracy": [...]}), for the curves."""
     sig_message = Signal(str)
@@ -81,9 +81,8 @@ class RunsListWidget(QListWidget):
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_current_changed(self, item: QListWidgetItem | None, _previous: object = None) -> None:
-        result = None if item is None else self._results.get(item.data(Qt.ItemDataRole.UserRole))
-        if result is not None:
-            self.sig_run_picked.emit(result)
+        self.sig_run_picked.emit(None if item is None else
+                                 self._results.get(item.data(Qt.ItemDataRole.UserRole)))
 
     @Slot(QListWidgetItem)
     def _on_item_changed(self, _item: QListWidgetItem) -> None:

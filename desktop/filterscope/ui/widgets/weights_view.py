@@ -31,3 +31,8 @@ class WeightsViewWidget(QWidget):
             f"{weights.layer}: {filters} filters of {kh} × {kw} × {channels}; "
             f"{'all' if drawn.shown == filters else f'the first {drawn.shown}'} drawn {how}, "
             f"on one scale (largest weight {weights.vmax:.3g}).")
+
+    def show_message(self, text: str) -> None:
+        """No kernels (another model is in use, or drawing failed): ``text`` says why."""
+        self.view.set_image(None)
+        self.caption.setText(text)
