@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from filterscope.core.base.settings import Settings, declared_from_json, declared_json, setting
+from filterscope.core.base.settings import Settings, setting
 
 SEED_HIGH = 2**32 - 1  # numpy's and imgaug's seeds
 
@@ -25,15 +25,3 @@ class AugmentSettings(Settings):
         """The next seed: new pictures (back to 0 after the last one)."""
         self.seed = (self.seed + 1) % (SEED_HIGH + 1)
 
-    def to_json(self) -> dict:
-        """A JSON-able dict."""
-        return declared_json(self)
-
-    @classmethod
-    def from_json(cls, data: object) -> AugmentSettings:
-        """Validate and build; missing keys take their defaults.
-
-        Raises:
-            SettingError: Naming the field at fault.
-        """
-        return cls(**declared_from_json(cls, data))

@@ -367,3 +367,16 @@ class Settings:
     def copy(self) -> Any:
         """An independent copy (its own events)."""
         return dataclasses.replace(self)
+
+    def to_json(self) -> dict:
+        """The declared settings as JSON (a model holding other values adds them)."""
+        return declared_json(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> Any:
+        """Validate and build; missing keys take their defaults.
+
+        Raises:
+            SettingError: Not an object, an unknown key or a bad value, naming the field.
+        """
+        return cls(**declared_from_json(cls, data))

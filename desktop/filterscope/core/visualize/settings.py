@@ -19,8 +19,6 @@ from dataclasses import asdict, dataclass, replace
 from filterscope.core.base.settings import (
     Settings,
     check_declared,
-    declared_from_json,
-    declared_json,
     like,
     setting,
 )
@@ -205,15 +203,3 @@ class VisualizeSettings(Settings):
         """
         return preset(self.preset, steps=self.steps, lr=self.lr, seed=self.seed)
 
-    def to_json(self) -> dict:
-        """A JSON-able dict."""
-        return declared_json(self)
-
-    @classmethod
-    def from_json(cls, data: object) -> VisualizeSettings:
-        """Validate and build; missing keys take their defaults.
-
-        Raises:
-            SettingError: Naming the field at fault.
-        """
-        return cls(**declared_from_json(cls, data))
