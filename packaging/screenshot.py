@@ -24,10 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
-from filterscope.core.training.base_spec import base_templates
 from filterscope.core.training.frames import EpochFrame
-from filterscope.core.training.model_spec import templates
-from filterscope.core.training.recipes import recipe_for
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
@@ -127,19 +124,15 @@ def main() -> int:
         train_tab = window.findChild(TrainTab)
         train_tab.runs_edit.setText(args.runs_dir or runs_folder)  # fresh: earlier shots' runs stay out
         train_tab.runs_edit.editingFinished.emit()
-        if args.model:
-            model = {**templates(), **base_templates()}[args.model]
-            recipe = recipe_for(model)
-            if recipe is None:
-                train_tab.options.set_model(model)
-            else:  # as choosing it in the list does: the recipe's settings and chain
-                train_tab.options.apply_recipe(recipe)
+        if args.model:  # as choosing it in the list does: a recipe's settings and chain too
+            recipe = window.state.train.choose_template(args.model)
+            if recipe is not None:
                 train_tab.options.sig_recipe_chosen.emit(recipe)
         if args.code:
             train_tab.details.setCurrentWidget(train_tab.details.code)
             mask_tab.pages.setCurrentWidget(mask_tab.code)
         if args.train:
-            train_tab.options.epochs_spin.setValue(5)
+            window.state.train.epochs = 5
             train_tab.start()
 
     def zoom() -> None:
@@ -173,7 +166,7 @@ def train_runs(window, count: int, shoot) -> None:
     """Train ``count`` short runs one after the other, tick them for overlay, then shoot."""
     tab = window.findChild(TrainTab)
     window.tabs.setCurrentWidget(tab)
-    tab.options.epochs_spin.setValue(3)
+    window.state.train.epochs = 3
 
     def next_run(_result=None) -> None:
         done = tab.runs_list.count()
@@ -182,7 +175,7 @@ def train_runs(window, count: int, shoot) -> None:
                 tab.runs_list.item(row).setCheckState(Qt.CheckState.Checked)
             QTimer.singleShot(1000, shoot)
             return
-        tab.options.optimizer_combo.setCurrentIndex(done % 2)
+        window.state.train.set_optimizer_kind(("adam", "sgd")[done % 2])
         tab.start()
 
     tab.runner.sig_finished.connect(next_run)
@@ -208,7 +201,7 @@ def stop_run(window, epochs: int, shoot) -> None:
     """Start a long run, press Stop after ``epochs`` epochs, shoot once the stopped run is listed."""
     tab = window.findChild(TrainTab)
     window.tabs.setCurrentWidget(tab)
-    tab.options.epochs_spin.setValue(50)
+    window.state.train.epochs = 50
 
     def on_epoch(payload) -> None:
         if isinstance(payload, EpochFrame) and payload.epoch >= epochs:
