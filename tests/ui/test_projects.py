@@ -194,6 +194,26 @@ def test_changes_mark_the_title_and_autosave_writes_the_projects_own_file(qtbot,
     settle(qtbot, window)
 
 
+def test_a_large_project_is_autosaved_by_a_worker(qtbot, settings, data_dir, tmp_path, monkeypatch) -> None:
+    """A project whose split lists more files than BACKGROUND_FILES is written off the GUI
+    thread by the timer's autosave (the window's close still saves in the foreground)."""
+    import filterscope.ui.project_actions as project_actions
+
+    window = open_window(qtbot, settings, save=tmp_path / "digits.fsproj")
+    assert window.projects.save_as()
+    monkeypatch.setattr(project_actions, "BACKGROUND_FILES", 100)  # the digits' split: 5,000 files
+    window.state.set_manifest(make_split(window.state.dataset, val_per_class=5, seed=1))
+    window.state.train.epochs = 4
+    qtbot.waitUntil(window.isWindowModified)
+    with qtbot.waitSignal(window.projects.save_runner.sig_finished, timeout=WAIT_MS):
+        window.projects._on_autosave_timer()
+        assert window.projects.save_runner.is_running()  # the GUI thread went on
+    saved = load_project(tmp_path / "digits.fsproj")
+    assert saved.training.epochs == 4 and saved.split.seed == 1
+    assert not window.isWindowModified()
+    settle(qtbot, window)
+
+
 def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qtbot, settings,
                                                                                data_dir) -> None:
     window = open_window(qtbot, settings)

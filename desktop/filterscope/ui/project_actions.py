@@ -18,10 +18,18 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from filterscope.core.data.source import DEFAULT_SOURCE
 from filterscope.core.project.project import Project
-from filterscope.core.project.store import load_project, new_autosave_path, save_project
+from filterscope.core.project.store import (
+    BACKGROUND_FILES,
+    listed_files,
+    load_project,
+    new_autosave_path,
+    save_project,
+    save_project_job,
+)
 from filterscope.core.project.versions import ProjectError
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.project_state import ProjectBridge
+from filterscope.workers import JobRunner
 
 MAX_RECENT = 8
 AUTOSAVE_MINUTES = 3
@@ -60,7 +68,11 @@ class ProjectActions(QObject):
         self.bridge.dataset_tab.runner.sig_failed.connect(self._on_dataset_failed)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(int(float(settings.value(MINUTES_KEY, AUTOSAVE_MINUTES)) * 60_000))
-        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.timeout.connect(self._on_autosave_timer)
+        # A large project (a split of tens of thousands of files) is autosaved in a worker.
+        self.save_runner = JobRunner(self, on_result=self._on_background_saved,
+                                     on_failure=lambda message: self._status(f"Autosave failed: {message}"))
+        self._saving: tuple[Project, bool] | None = None  # (project, into its own file) being saved
         self.autosave_timer.start()
         QTimer.singleShot(0, self.offer_recovery)
         self.refresh_title()
@@ -215,13 +227,17 @@ class ProjectActions(QObject):
             else:
                 self.dialogs.error(str(exc))
             return False
+        self._saved_as(path, project)
+        return True
+
+    def _saved_as(self, path: Path, project: Project) -> None:
+        """``project`` is what the file at ``path`` now holds."""
         self.path = Path(path).absolute()
         self._add_recent(self.path)
         self._drop_autosave()
         self._saved = project
         self.refresh_title()
         self._status(f"Saved {self.path}")
-        return True
 
     def may_discard(self) -> bool:
         """True when the project shown may be replaced (saved, or its changes given up)."""
@@ -265,15 +281,23 @@ class ProjectActions(QObject):
     # --- autosave and recovery -------------------------------------------------------------
 
     @Slot()
-    def autosave(self) -> None:
-        """Save a modified project: into its file, or, untitled, into the app's data folder."""
-        if not self.is_modified():
+    def autosave(self, *, background: bool = False) -> None:
+        """Save a modified project: into its file, or, untitled, into the app's data folder.
+        With ``background``, a large project (see ``store.BACKGROUND_FILES``) is written by a
+        worker; closing the window saves in the foreground, so nothing is lost."""
+        project = self.project()
+        if not self.is_modified() or project is None:
             return
-        if self.path is not None:
+        own = self.path is not None
+        if not own:
+            self._autosave_file = self._autosave_file or new_autosave_path()
+        if background and listed_files(project) > BACKGROUND_FILES:
+            self._saving = (project, own)
+            self.save_runner.start(save_project_job, self.path if own else self._autosave_file, project)
+            return
+        if own:
             self._write(self.path, quiet=True)
             return
-        project = self.project()
-        self._autosave_file = self._autosave_file or new_autosave_path()
         try:
             save_project(self._autosave_file, project)
         except ProjectError as exc:
@@ -281,9 +305,21 @@ class ProjectActions(QObject):
             return
         self.settings.setValue(AUTOSAVE_KEY, str(self._autosave_file))
 
+    @Slot()
+    def _on_autosave_timer(self) -> None:
+        self.autosave(background=True)
+
+    def _on_background_saved(self, path: Path) -> None:
+        project, own = self._saving
+        if own:
+            self._saved_as(path, project)
+        else:
+            self.settings.setValue(AUTOSAVE_KEY, str(path))
+
     def on_close(self) -> None:
-        """The window closes: keep unsaved changes (see :meth:`autosave`)."""
+        """The window closes: keep unsaved changes (see :meth:`autosave`), in the foreground."""
         self.autosave_timer.stop()
+        self.save_runner.cancel()
         self.autosave()
 
     def _drop_autosave(self) -> None:

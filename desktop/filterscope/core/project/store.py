@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+from filterscope.core.base.jobs import Cancel, Report
 from filterscope.core.base.fileio import atomic_write_json, read_json_file, refuse_inside
 from filterscope.core.base.paths import data_dir
 from filterscope.core.project.project import Project
@@ -39,6 +40,23 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
         raise ProjectError(str(exc)) from exc
     except OSError as exc:
         raise ProjectError(f"{path}: cannot save the project ({exc.strerror or exc})") from exc
+
+
+BACKGROUND_FILES = 10_000  # a project whose split lists more files is autosaved in a worker
+
+
+def listed_files(project: Project) -> int:
+    """How many file names the project's split lists (what makes a project file large)."""
+    split = project.split
+    return 0 if split is None else sum(len(keys) for per_class in split.subsets.values()
+                                       for keys in per_class.values())
+
+
+def save_project_job(path: str | os.PathLike, project: Project, *, report: Report, cancel: Cancel) -> Path:
+    """:func:`save_project` as a job (a large project's autosave, off the GUI thread); a save
+    once begun is not cancelled, so the file is whole either way."""
+    report.progress(0.0, f"Saving {Path(path).name}")
+    return save_project(path, project)
 
 
 def load_project(path: str | os.PathLike) -> Project:
