@@ -140,7 +140,7 @@ def model_view_on(qtbot, dataset) -> tuple[AppState, AugmentTab]:
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()
-    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
+    with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=120_000):
         state.set_dataset(dataset)
     return state, tab
 
@@ -153,10 +153,10 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
         source = str(colour_folder(tmp_path / "cars", 224))
     dataset = open_source(Source.parse(source, bare=True), report=NullReport(), cancel=threading.Event())
     state, tab = model_view_on(qtbot, dataset)
-    assert tab.model_row.count() == 4
-    assert f"float32 (4, {shape[0]}, {shape[1]}, {shape[2]})" in tab.model_caption.text()
-    assert f"the model's input is {shape}" in tab.model_caption.text()
-    shown = tab.model_row.itemAt(0).widget().pixmap().toImage()
+    assert tab.model_view.row.count() == 4
+    assert f"float32 (4, {shape[0]}, {shape[1]}, {shape[2]})" in tab.model_view.caption.text()
+    assert f"the model's input is {shape}" in tab.model_view.caption.text()
+    shown = tab.model_view.row.itemAt(0).widget().pixmap().toImage()
     assert shown.isGrayscale() == (shape[2] == 1)  # digits in gray, not false colours
 
     item = tab.picker.current_item()
@@ -164,9 +164,9 @@ def test_the_model_view_is_a_batch_of_the_training_pipeline(qtbot, tmp_path, sou
     batch = preview_batch(dataset, data, [item] * 4, report=NullReport(), cancel=threading.Event())
     assert batch.images.shape == (4, *shape)
 
-    with qtbot.waitSignal(tab.sig_model_viewed, timeout=60_000):
+    with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=60_000):
         state.train.longest_side = 64  # the Train tab's Image size
-    assert f"(4, 64, 64, {shape[2]})" in tab.model_caption.text()
+    assert f"(4, 64, 64, {shape[2]})" in tab.model_view.caption.text()
 
 
 def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -> None:
@@ -175,9 +175,9 @@ def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -
     dataset = open_source(FolderSource(str(colour_folder(tmp_path / "cars", 64))), report=NullReport(),
                           cancel=threading.Event())
     state, tab = model_view_on(qtbot, dataset)
-    assert "rescale 1/255" in tab.pipeline_label.text()
-    with qtbot.waitSignal(tab.sig_model_viewed, timeout=120_000):
+    assert "rescale 1/255" in tab.model_view.pipeline.text()
+    with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=120_000):
         state.train.choose_template("mobilenetv2")
-    assert "MobileNetV2's own: scaled to [-1, 1]" in tab.pipeline_label.text()
-    low, high = (float(v) for v in tab.model_caption.text().split("values ")[1].split(";")[0].split(" to "))
+    assert "MobileNetV2's own: scaled to [-1, 1]" in tab.model_view.pipeline.text()
+    low, high = (float(v) for v in tab.model_view.caption.text().split("values ")[1].split(";")[0].split(" to "))
     assert -1.0 <= low < 0.0 < high <= 1.0  # random colours cover the range: not [0, 1]

@@ -110,15 +110,15 @@ def test_the_augment_tabs_model_view_says_why_and_the_preview_still_works(qtbot,
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()
-    with qtbot.waitSignal(tab.model_runner.sig_failed, timeout=WAIT_MS), \
+    with qtbot.waitSignal(tab.model_view.runner.sig_failed, timeout=WAIT_MS), \
             qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
         state.set_dataset(mnist)
-    assert tab.model_caption.text() == f"What the model sees could not be shown: {REASON}"
+    assert tab.model_view.caption.text() == f"What the model sees could not be shown: {REASON}"
     assert tab.grid.count() == tab._state.augment.versions  # imgaug's preview needs no TensorFlow
     qtbot.waitUntil(lambda: idle(tab), timeout=WAIT_MS)
-    with qtbot.waitSignal(tab.model_runner.sig_failed, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.model_view.runner.sig_failed, timeout=WAIT_MS):
         tab.reroll_button.click()  # every change tries again
-    assert tab.model_caption.text() == f"What the model sees could not be shown: {REASON}"
+    assert tab.model_view.caption.text() == f"What the model sees could not be shown: {REASON}"
 
 
 def test_the_results_tab_says_why_evaluating_and_predicting_fail(qtbot, results_run: Path, tmp_path,

@@ -10,14 +10,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -35,21 +33,18 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import load_items
 from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.model_input import (
-    PREPROCESSING_TEXT,
     image_size_for,
     input_shape,
     preprocessing,
-    unpreprocess,
 )
-from filterscope.core.training.pipeline import PreviewBatch, preview_batch
 from filterscope.ui.binding import bind, control_for, setting_of
 from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
-from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.fitting import stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
+from filterscope.ui.widgets.model_view import ModelViewWidget, picture
 from filterscope.ui.widgets.job_panel import status_failure
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
@@ -66,21 +61,15 @@ class AugmentTab(QWidget):
     """A line for the main window's status bar."""
     sig_previewed = Signal()
     """A preview finished and is on screen."""
-    sig_model_viewed = Signal()
-    """The model's view (a batch from the training pipeline) finished and is on screen."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
-        self._mode = "unit"  # the pixel scaling of the model view's batch
         self._pictures: list[QLabel] = []
         self.runner = JobRunner(self, on_result=self._on_preview_finished,
                                 on_failure=status_failure(self.sig_status, "Preview failed"))
-        self.model_runner = JobRunner(self, on_progress=self._on_model_progress,
-                                      on_result=self._on_model_view_finished,
-                                      on_failure=self._on_model_view_failed)
         self.items_runner = JobRunner(self, on_result=self._on_images_loaded,
                                       on_failure=status_failure(self.sig_status, "The images could not be loaded"))
         self.preset_combo = QComboBox()
@@ -105,9 +94,7 @@ class AugmentTab(QWidget):
         self.use_box = QCheckBox("Use this chain when training")
         bind(self.use_box, state.train, "use_chain")
         self.grid = QGridLayout()
-        self.model_row = QHBoxLayout()
-        self.model_caption = QLabel()
-        self.model_caption.setWordWrap(True)
+        self.model_view = ModelViewWidget()
         self.code = CodeViewWidget("The same chain as imgaug code:")
         self._build_layout()
         self._refresh = qthrottled(self._start_preview, timeout=50, parent=self)
@@ -156,18 +143,11 @@ class AugmentTab(QWidget):
         self.grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid_scroll.viewport().installEventFilter(self)
-        self.model_box = model_box = QGroupBox("What the model sees")
-        model_layout = QVBoxLayout(model_box)
-        self.pipeline_label = pipeline = QLabel()
-        pipeline.setWordWrap(True)
-        model_layout.addWidget(pipeline)
-        model_layout.addLayout(self.model_row)
-        model_layout.addWidget(self.model_caption)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(source)
         right_layout.addWidget(self.grid_scroll, 3)
-        right_layout.addWidget(model_box, 1)
+        right_layout.addWidget(self.model_view, 1)
         right_layout.addWidget(self.code, 1)
         self.extras = QTabWidget()  # at large text: what the model sees and the code, as pages
         self.extras.hide()
@@ -185,7 +165,7 @@ class AugmentTab(QWidget):
     def _reflow(self, large: bool) -> None:
         """At large text what the model sees and the code become pages under the preview: in
         rows of their own they left the preview a sliver of a projector's 720 px."""
-        for row, (page, title) in enumerate(((self.model_box, "What the model sees"),
+        for row, (page, title) in enumerate(((self.model_view, "What the model sees"),
                                              (self.code, "imgaug code")), start=2):
             index = self.extras.indexOf(page)
             if large and index < 0:
@@ -293,11 +273,10 @@ class AugmentTab(QWidget):
         # Hidden tabs do no work: imgaug is imported the first time the tab is looked at, and
         # TensorFlow (for the model's view) in the background after it.
         if not self._images:  # nothing to preview: no other images' pictures either
-            for layout in (self.grid, self.model_row):
-                while layout.count():
-                    layout.takeAt(0).widget().deleteLater()
+            while self.grid.count():
+                self.grid.takeAt(0).widget().deleteLater()
             self._pictures = []
-            self.model_caption.clear()
+            self.model_view.clear()
         if not (self._images and self.isVisible()):
             return
         state, dataset = self._state, self._state.dataset
@@ -309,23 +288,20 @@ class AugmentTab(QWidget):
             return
         items = [self._indices[i % len(self._indices)] for i in range(MODEL_VIEW_IMAGES)]
         train = state.train
-        self.pipeline_label.setText(f"A batch from the training pipeline (mask if on → resize → "
-                                    f"augment → {PREPROCESSING_TEXT[mode]})")
         try:
             data = DataSpec(dataset.source, seed=state.augment.seed,
                             image_size=train.image_size or image_size_for(dataset, train.longest_side),
                             mask=None if mask is None else mask.to_json(), chain=self.chain().to_json())
         except PipelineError as exc:
-            self.model_caption.setText(str(exc))
+            self.model_view.clear(str(exc))
             return
-        self._mode = mode
-        self.model_runner.start(preview_batch, dataset, data, items, preprocessing=mode)
+        self.model_view.show_batch(dataset, data, items, mode)
 
     @Slot(object)
     def _on_preview_finished(self, shown: list) -> None:
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
-        self._pictures = [self._picture(image, PREVIEW_SIDE) for image in shown]
+        self._pictures = [picture(image, PREVIEW_SIDE) for image in shown]
         self._arrange_grid()
         self.sig_previewed.emit()
 
@@ -349,35 +325,3 @@ class AugmentTab(QWidget):
                 and self._pictures:
             self._arrange_grid()
         return super().eventFilter(watched, event)
-
-    @Slot(float, str)
-    def _on_model_progress(self, _fraction: float, message: str) -> None:
-        if not self.model_row.count():
-            self.model_caption.setText(f"{message}…" if message and not message.endswith("…") else message)
-
-    @Slot(object)
-    def _on_model_view_finished(self, batch: PreviewBatch) -> None:
-        while self.model_row.count():
-            self.model_row.takeAt(0).widget().deleteLater()
-        images = batch.images
-        for image in images:  # shown as RGB again: the model's scaling undone
-            rgb = np.clip(unpreprocess(image, self._mode), 0, 255).round().astype(np.uint8)
-            self.model_row.addWidget(self._picture(rgb, 110))
-        skipped = f"; {len(batch.skipped)} unreadable image(s) left out" if batch.skipped else ""
-        self.model_caption.setText(
-            f"batch {images.dtype} {tuple(images.shape)}, values {images.min():.2f} to "
-            f"{images.max():.2f}; the model's input is {batch.input_shape}; validation images are "
-            f"never augmented{skipped}")
-        self.sig_model_viewed.emit()
-
-    @Slot(str)
-    def _on_model_view_failed(self, message: str) -> None:
-        self.model_caption.setText(f"What the model sees could not be shown: {message}")
-
-    @staticmethod
-    def _picture(image: np.ndarray, side: int) -> QLabel:
-        label = QLabel()
-        pixmap = QPixmap.fromImage(to_qimage(np.ascontiguousarray(image)))
-        label.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                      Qt.TransformationMode.SmoothTransformation))
-        return label
