@@ -21,6 +21,7 @@ from filterscope.core.base.settings import (
     like,
     setting,
 )
+from filterscope.core.data.split_settings import SplitSettings
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpecError, OptimizerSpec
@@ -130,7 +131,7 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [AugmentSettings, TrainSettings, VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, SplitSettings, TrainSettings, VisualizeSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))
@@ -157,6 +158,7 @@ def test_run_records_keep_their_json_and_seeds_up_to_two_to_the_32() -> None:
     run = RunSpec(DataSpec("builtin:mnist", seed=2**32 - 1), seed=2**32 - 1, epochs=3)
     assert RunSpec.from_json(run.to_json()) == run
     assert {f.name for f in fields(FitOptions)} == set(run.to_json()["fit"])
+    assert declared(DataSpec)["val_fraction"] is declared(SplitSettings)["val_fraction"]  # one declaration
 
 
 def test_the_mask_model_keeps_its_rules() -> None:

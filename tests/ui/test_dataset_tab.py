@@ -144,9 +144,12 @@ def test_split_dialog_counts_and_saves_a_manifest_outside_the_dataset(qtbot, fol
     counts = {dialog.table.item(r, 0).text(): (dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
               for r in range(dialog.table.rowCount())}
     assert counts["Maize"] == ("7", "2") and counts["Shepherd’s Purse"] == ("4", "2")
-    dialog.fraction.setChecked(True)
-    dialog.f_spin.setValue(0.5)
+    dialog.split.update({"method": "fraction", "val_fraction": 0.5, "seed": 2**32 - 1})
+    assert dialog.fraction.isChecked() and not dialog.per_class.isChecked()  # the controls follow
+    assert dialog.f_spin.isEnabled() and not dialog.n_spin.isEnabled() and dialog.f_spin.value() == 0.5
     assert dialog.table.item(1, 2).text() == "5"  # Maize: 0.5 * 9 = 4.5, rounded half up
+    assert dialog.settings() == {"val_fraction": 0.5, "seed": 2**32 - 1}
+    dialog.seed_spin.setValue(0)  # a control sets the model
     assert dialog.settings() == {"val_fraction": 0.5, "seed": 0}
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))

@@ -98,15 +98,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-def fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {value})")
-    return value
-
-
-
-
 def is_file_arg(text: str) -> bool:
     """A name with a .json suffix or a path separator is a file; anything else a built-in name."""
     return text.lower().endswith(".json") or any(sep in text for sep in "/\\")

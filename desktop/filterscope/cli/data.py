@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from filterscope.cli.common import CommandError, fraction, open_dataset, positive_int, run_job
+from filterscope.cli.common import CommandError, open_dataset, run_job
 
 
 def cmd_datasets(args: argparse.Namespace) -> tuple[list, Callable[[Any], str]]:
@@ -89,14 +89,17 @@ def cmd_scan(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 def cmd_split(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope split DIR``: write a stratified, seeded validation manifest."""
     from filterscope.core.base.fileio import refuse_inside
+    from filterscope.core.base.settings import declared_default
+    from filterscope.core.data.split_settings import SplitSettings
     from filterscope.core.data.splits import make_split, save_manifest
 
     dataset = open_dataset(args.dir)
     try:
         if dataset.root is not None:
             refuse_inside(args.out, dataset.root)
+        seed = declared_default(SplitSettings, "seed") if args.seed is None else args.seed
         manifest = make_split(dataset, val_per_class=args.val_per_class,
-                              val_fraction=args.val_fraction, seed=args.seed)
+                              val_fraction=args.val_fraction, seed=seed)
         save_manifest(manifest, args.out)
     except ValueError as exc:  # SplitError, or --out inside the dataset
         raise CommandError(str(exc)) from exc
@@ -127,6 +130,9 @@ def cmd_split(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``datasets``, ``fetch``, ``scan`` and ``split`` to the ``filterscope`` parser."""
+    from filterscope.core.base.settings import add_flag
+    from filterscope.core.data.split_settings import SplitSettings
+
     datasets = sub.add_parser("datasets", help="list the built-in datasets")
     datasets.add_argument("--json", action="store_true", help="print one JSON document")
     datasets.set_defaults(handler=cmd_datasets)
@@ -148,11 +154,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "(never moves a file)")
     split.add_argument("dir", help="dataset folder with one sub-folder per class")
     size = split.add_mutually_exclusive_group(required=True)
-    size.add_argument("--val-per-class", type=positive_int, metavar="N",
-                      help="N validation images per class (the chapter uses 12)")
-    size.add_argument("--val-fraction", type=fraction, metavar="F",
-                      help="fraction of each class for validation, e.g. 0.2")
-    split.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_flag(size, SplitSettings, "val_per_class")
+    add_flag(size, SplitSettings, "val_fraction")
+    add_flag(split, SplitSettings, "seed")
     split.add_argument("--out", required=True, metavar="MANIFEST.json", help="manifest to write")
     split.add_argument("--json", action="store_true", help="print one JSON document")
     split.set_defaults(handler=cmd_split)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.base.fileio import refuse_inside
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.split_settings import FRACTION, PER_CLASS, SplitSettings
 from filterscope.core.data.splits import split_counts
+from filterscope.ui.binding import bind, control_for, setting_of
 
 
 class SplitDialog(QDialog):
@@ -40,12 +42,18 @@ class SplitDialog(QDialog):
         self.setWindowTitle(f"Validation split: {dataset.name}")
         self._dataset = dataset
         self.save_path: Path | None = None
-        self.per_class = QRadioButton("Images per class")
-        self.fraction = QRadioButton("Fraction of each class")
-        self.per_class.setChecked(True)
-        self.n_spin = QSpinBox(minimum=1, maximum=1_000_000, value=12)
-        self.f_spin = QDoubleSpinBox(minimum=0.01, maximum=0.99, singleStep=0.05, value=0.2)
-        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.split = split = SplitSettings()
+        labels = dict(setting_of(split, "method").choices)
+        self.per_class = QRadioButton(labels[PER_CLASS])
+        self.fraction = QRadioButton(labels[FRACTION])
+        self.per_class.setChecked(split.method == PER_CLASS)
+        self.fraction.setChecked(split.method == FRACTION)
+        self.n_spin = QSpinBox()
+        self.f_spin = QDoubleSpinBox()
+        self.seed_spin = control_for(setting_of(split, "seed"))
+        for widget, name in ((self.n_spin, "val_per_class"), (self.f_spin, "val_fraction"),
+                             (self.seed_spin, "seed")):
+            bind(widget, split, name)
         form = QFormLayout()
         form.addRow(self.per_class, self.n_spin)
         form.addRow(self.fraction, self.f_spin)
@@ -79,22 +87,27 @@ class SplitDialog(QDialog):
         layout.addWidget(self.totals)
         layout.addWidget(self.warnings)
         layout.addWidget(buttons)
-        for signal in (self.per_class.toggled, self.n_spin.valueChanged, self.f_spin.valueChanged,
-                       self.seed_spin.valueChanged):
-            signal.connect(self._on_settings_changed)
+        self.per_class.toggled.connect(self._on_method_toggled)
+        split.events.connect(self._on_settings_changed)
         self.resize(640, 520)
         self._on_settings_changed()
 
     def settings(self) -> dict:
         """``make_split`` keyword arguments for the choice shown."""
-        size = ({"val_per_class": self.n_spin.value()} if self.per_class.isChecked()
-                else {"val_fraction": self.f_spin.value()})
-        return {**size, "seed": self.seed_spin.value()}
+        return self.split.split_arguments()
+
+    @Slot(bool)
+    def _on_method_toggled(self, per_class: bool) -> None:
+        self.split.method = PER_CLASS if per_class else FRACTION
 
     @Slot()
     def _on_settings_changed(self) -> None:
-        self.n_spin.setEnabled(self.per_class.isChecked())
-        self.f_spin.setEnabled(not self.per_class.isChecked())
+        per_class = self.split.method == PER_CLASS
+        for radio, on in ((self.per_class, per_class), (self.fraction, not per_class)):
+            with QSignalBlocker(radio):
+                radio.setChecked(on)
+        self.n_spin.setEnabled(per_class)
+        self.f_spin.setEnabled(not per_class)
         settings = self.settings()
         settings.pop("seed")
         counts, warnings = split_counts(self._dataset, **settings)
@@ -112,7 +125,7 @@ class SplitDialog(QDialog):
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        suggested = f"{self._dataset.name}-split-seed{self.seed_spin.value()}.json"
+        suggested = f"{self._dataset.name}-split-seed{self.split.seed}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save split manifest", suggested,
                                               "Split manifest (*.json)")
         if path:

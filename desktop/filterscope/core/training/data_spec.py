@@ -15,7 +15,8 @@ import os
 from dataclasses import asdict, dataclass, replace
 
 from filterscope.core.augment.chain import ChainError, ChainSpec
-from filterscope.core.base.settings import SettingError, check_declared, check_keys, setting
+from filterscope.core.base.settings import SettingError, check_declared, check_keys, like, setting
+from filterscope.core.data.split_settings import SplitSettings
 from filterscope.core.data.source import BuiltinSource, FolderSource, ManifestSource, Source, SourceError
 from filterscope.core.data.splits import (
     SplitError,
@@ -63,9 +64,7 @@ class DataSpec:
 
     source: Source
     manifest: str | None = None
-    val_fraction: float = setting(
-        0.2, "Validation fraction", low=0.0, high=1.0, low_open=True, high_open=True, decimals=2,
-        step=0.05, help="The share of each class held out for validation (stratified, seeded)")
+    val_fraction: float = like(SplitSettings, "val_fraction")
     seed: int = setting(0, "Seed", low=0, high=2**32 - 1,
                         help="Seeds the split, the shuffling, the augmentation and the weights")
     image_size: tuple[int, int] | None = setting(
