@@ -174,7 +174,7 @@ def test_the_mask_model_keeps_its_rules() -> None:
     assert mask.params.name == ""
     mask.use(builtin_preset("chapter"))
     assert mask.params == builtin_preset("chapter")  # as it is, name and thresholds
-    mask.set_target(1, mask.params.targets[1].__class__((1, 2, 3), 42.0))
+    mask.set_target(1, rgb=(1, 2, 3), threshold=42)
     assert mask.params.targets[1].rgb == (1, 2, 3) and mask.params.targets[1].threshold == 42.0
     while mask.remove_target(0):
         pass

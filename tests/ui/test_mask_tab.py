@@ -162,6 +162,6 @@ def test_the_controls_show_the_model_and_a_dragged_slider_keeps_its_row(qtbot, t
     controls = tab.controls
     assert controls.distance_combo.currentData() == "cielab" and controls.combine_combo.currentData() == "all"
     assert controls.median_label.text() == "5×5 median"
-    assert [r.target().threshold for r in controls.rows] == [12.0] * len(masking.params.targets)
+    assert [r.slider.value() for r in controls.rows] == [12.0] * len(masking.params.targets)
     controls.output_combo.setCurrentIndex(controls.output_combo.findData("mask"))
     assert masking.params.output == "mask" and tab.params.output == "mask"

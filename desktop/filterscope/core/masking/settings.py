@@ -47,9 +47,13 @@ class MaskSettings(Settings):
         longer a named preset."""
         self.params = replace(self.params, **changes)
 
-    def set_target(self, index: int, target: Target) -> None:
-        """Change target ``index`` (its colour, or its threshold: the live slider)."""
-        self.params = self.params.with_target(index, rgb=target.rgb, threshold=float(target.threshold))
+    def set_target(self, index: int, *, rgb: tuple[int, int, int] | None = None,
+                   threshold: float | None = None) -> None:
+        """Change target ``index``'s colour or threshold (the live slider)."""
+        changes = {key: value for key, value in (("rgb", None if rgb is None else tuple(int(c) for c in rgb)),
+                                                 ("threshold", None if threshold is None else float(threshold)))
+                   if value is not None}
+        self.params = self.params.with_target(index, **changes)
 
     def use(self, params: MaskParams) -> None:
         """Show ``params`` as they are (a preset or a project's mask: its name kept)."""

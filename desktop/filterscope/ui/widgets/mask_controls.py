@@ -106,7 +106,8 @@ class MaskControlsWidget(QWidget):
 
     def _add_row(self, target: Target, distance: str) -> None:
         row = TargetRowWidget(target, distance)
-        row.sig_changed.connect(self._on_row_changed)
+        row.sig_threshold_changed.connect(self._on_row_threshold_changed)
+        row.sig_colour_changed.connect(self._on_row_colour_changed)
         row.sig_removed.connect(self._on_row_removed)
         self.targets_layout.insertWidget(len(self.rows), row)
         self.rows.append(row)
@@ -115,10 +116,15 @@ class MaskControlsWidget(QWidget):
     def _on_median_changed(self, value: int) -> None:
         self.settings.edit(median=2 * value + 1)
 
-    @Slot(object)
-    def _on_row_changed(self, target: Target) -> None:
+    @Slot(float)
+    def _on_row_threshold_changed(self, threshold: float) -> None:
         if self.sender() in self.rows:
-            self.settings.set_target(self.rows.index(self.sender()), target)
+            self.settings.set_target(self.rows.index(self.sender()), threshold=threshold)
+
+    @Slot(object)
+    def _on_row_colour_changed(self, rgb: tuple[int, int, int]) -> None:
+        if self.sender() in self.rows:
+            self.settings.set_target(self.rows.index(self.sender()), rgb=rgb)
 
     @Slot()
     def _on_add_clicked(self) -> None:

@@ -14,10 +14,12 @@ SLIDER_MAX = {"redmean": 10_000.0, "cielab": 60.0}
 
 
 class TargetRowWidget(QWidget):
-    """Emits sig_changed with the new Target whenever the colour or threshold changes."""
+    """Shows a Target; emits what the user changed (the Mask settings model makes the Target)."""
 
-    sig_changed = Signal(object)
-    """The edited Target."""
+    sig_threshold_changed = Signal(float)
+    """The threshold the slider was moved to."""
+    sig_colour_changed = Signal(object)
+    """The (r, g, b) colour picked."""
     sig_removed = Signal()
     """The user asked to remove this target."""
 
@@ -51,10 +53,6 @@ class TargetRowWidget(QWidget):
             with QSignalBlocker(self.slider):
                 self.slider.setValue(threshold)
 
-    def target(self) -> Target:
-        """The target as edited."""
-        return Target(self._rgb, float(self.slider.value()))
-
     def _paint_swatch(self) -> None:
         r, g, b = self._rgb
         text = "#000" if (r * 299 + g * 587 + b * 114) > 128_000 else "#fff"
@@ -65,10 +63,8 @@ class TargetRowWidget(QWidget):
     def _on_swatch_clicked(self) -> None:
         colour = QColorDialog.getColor(QColor(*self._rgb), self, "Target colour")
         if colour.isValid():
-            self._rgb = (colour.red(), colour.green(), colour.blue())
-            self._paint_swatch()
-            self.sig_changed.emit(self.target())
+            self.sig_colour_changed.emit((colour.red(), colour.green(), colour.blue()))
 
     @Slot(float)
-    def _on_slider_value_changed(self, _value: float) -> None:
-        self.sig_changed.emit(self.target())
+    def _on_slider_value_changed(self, value: float) -> None:
+        self.sig_threshold_changed.emit(float(value))
