@@ -39,9 +39,10 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
     run = runs_dir / "20260502-101500-chapter-convnet-sgd"
     visualize = VisualizeSettings(model=str(run), layer="block2_conv", filter=3, mosaic=True,
                                   mosaic_count=8, preset="clean", steps=120, lr=0.05, seed=9)
-    preview = AugmentSettings(versions=12, seed=2**32 - 1, random_images=True)
-    return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), preview, training,
-                   visualize, runs_dir, (run, root / "elsewhere" / "run2"))
+    augment = AugmentSettings(replace(builtin_chain("photos"), name=f"v{version}"), versions=12, seed=2**32 - 1,
+                              random_images=True)
+    return Project(source, split, mask, augment, training, visualize, runs_dir,
+                   (run, root / "elsewhere" / "run2"))
 
 
 def big_per_class(version: int) -> int:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.data.source import DEFAULT_SOURCE, FolderSource
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.project import Project
@@ -89,7 +90,7 @@ def test_version_1_migrates(tmp_path: Path) -> None:
     training = project.training
     assert project.mask.name == "seedlings, by eye" and training.use_mask
     assert project.mask.targets[0].threshold == 1400.0
-    assert project.chain.name == "flips" and training.use_chain
+    assert project.augment.chain.name == "flips" and training.use_chain
     assert (training.epochs, training.batch_size, training.seed) == (12, 16, 7)
     assert training.optimizer.kind == "sgd" and training.model.name == "chapter-convnet"
     assert (training.val_fraction, training.longest_side) == (0.25, 96)
@@ -111,7 +112,8 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    assert project == replace(written, augment_preview=None, visualize=None)  # format 2 kept neither
+    # Format 2 kept the chain but not the preview's settings, nor the Visualise tab's.
+    assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None)
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}
@@ -133,7 +135,7 @@ def test_every_older_version_has_a_migration() -> None:
 def test_a_v1_project_without_mask_or_chain_uses_none() -> None:
     data = migrate({"filterscope_project": 1, "dataset": "builtin:mnist"})
     project = Project.from_json(data, Path("/x"))
-    assert (project.mask, project.chain, project.split) == (None, None, None)
+    assert (project.mask, project.augment, project.split) == (None, None, None)
     assert not project.training.use_mask and not project.training.use_chain
     assert project.training.epochs == 10  # RunSpec's own default
 

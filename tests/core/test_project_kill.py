@@ -52,7 +52,7 @@ def start(script: str, *args: object) -> subprocess.Popen:
 def version_on_disk(root: Path) -> int:
     """The version the file holds, after checking it is that version complete."""
     project = load_project(root / "big.fsproj")
-    version = int(project.chain.name[1:])
+    version = int(project.augment.chain.name[1:])
     assert project == sample_project(root, version, big_per_class(version))
     return version
 

@@ -181,3 +181,24 @@ def test_the_model_view_scales_pixels_as_the_chosen_base_does(qtbot, tmp_path) -
     assert "MobileNetV2's own: scaled to [-1, 1]" in tab.model_view.pipeline.text()
     low, high = (float(v) for v in tab.model_view.caption.text().split("values ")[1].split(";")[0].split(" to "))
     assert -1.0 <= low < 0.0 < high <= 1.0  # random colours cover the range: not [0, 1]
+
+
+def test_the_chain_is_the_models_and_the_editor_follows_it(qtbot, tab) -> None:
+    """Edits are the Augment settings' methods (the chain's rules check them); a chain set from
+    elsewhere is shown whole; a parameter being dragged keeps its control."""
+    from PySide6.QtCore import Qt
+
+    augment, editor = tab._state.augment, tab.editor
+    augment.set_step(0, enabled=False)
+    assert editor.steps_list.item(0).checkState() == Qt.CheckState.Unchecked
+    assert augment.chain.name == "" and tab.preset_combo.currentIndex() == -1  # no longer the preset
+    editor.steps_list.setCurrentRow(0)
+    control = editor._controls["p"]
+    control.setValue(0.25)
+    assert augment.chain.steps[0].params["p"] == 0.25 and editor._controls["p"] is control
+    keras = builtin_chain("keras")
+    augment.chain = keras
+    assert [editor.steps_list.item(i).text() for i in range(editor.steps_list.count())] == \
+        [step.name + (f"  (sometimes {step.sometimes:g})" if step.sometimes is not None else "")
+         for step in keras.steps]
+    assert tab.preset_combo.currentData() == "keras" and "iaa.Affine" in tab.code.toPlainText()

@@ -50,7 +50,7 @@ class ProjectBridge:
             return None
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
-        return Project(source, split, self.mask_tab.params, self.augment_tab.chain(), state.augment.copy(),
+        return Project(source, split, self.mask_tab.params, state.augment.copy(),
                        state.train.copy(), state.visualize.copy(), state.runs_dir, runs)
 
     def needs_dataset(self, project: Project) -> bool:
@@ -70,9 +70,7 @@ class ProjectBridge:
         state.set_manifest(project.split if same else None)
         if project.mask is not None:
             self.mask_tab.set_params(project.mask)
-        if project.chain is not None:
-            self.augment_tab.set_chain(project.chain)
-        state.augment.update((project.augment_preview or AugmentSettings()).values())
+        state.augment.update((project.augment or AugmentSettings()).values())
         state.train.update((project.training or TrainSettings()).values())
         state.visualize.update((project.visualize or VisualizeSettings()).values())
         if project.runs_dir is not None:

@@ -41,14 +41,14 @@ class AppState(QObject):
         self._dataset: Dataset | None = None
         self._manifest: SplitManifest | None = None
         self._mask: MaskParams | None = None
-        self._chain: ChainSpec | None = None
         self._runs_dir = data_dir() / "runs"
         self.train = TrainSettings()
         """The Train tab's settings (an evented model: listen to ``train.events``)."""
         self.masking = MaskSettings()
         """The Mask tab's mask being edited (evented); ``mask`` is it, once the tab shows it."""
         self.augment = AugmentSettings()
-        """The Augment tab's preview settings (evented)."""
+        """The Augment tab's chain and preview settings (evented)."""
+        self.augment.events.chain.connect(self._on_augment_chain_changed)
         self.visualize = VisualizeSettings()
         """The Visualise tab's model, layer and gradient-ascent settings (evented)."""
 
@@ -74,15 +74,16 @@ class AppState(QObject):
             self.sig_mask_changed.emit(params)
 
     @property
-    def chain(self) -> ChainSpec | None:
-        """The Augment tab's chain (None before the tab has one)."""
-        return self._chain
+    def chain(self) -> ChainSpec:
+        """The Augment tab's chain (``augment.chain``)."""
+        return self.augment.chain
 
-    def set_chain(self, chain: ChainSpec | None) -> None:
-        """The Augment tab's chain changed."""
-        if chain != self._chain:
-            self._chain = chain
-            self.sig_chain_changed.emit(chain)
+    def set_chain(self, chain: ChainSpec) -> None:
+        """Make ``chain`` the Augment tab's, as it is (a preset's, a recipe's)."""
+        self.augment.update({"chain": chain})
+
+    def _on_augment_chain_changed(self, chain: ChainSpec) -> None:
+        self.sig_chain_changed.emit(chain)
 
     def training_mask(self) -> MaskParams | None:
         """The mask training applies: the Mask tab's, when ``train.use_mask``, else None."""
@@ -91,7 +92,7 @@ class AppState(QObject):
     def training_chain(self) -> ChainSpec | None:
         """The chain training augments with: the Augment tab's, when ``train.use_chain`` and
         it has an enabled step, else None."""
-        chain = self._chain if self.train.use_chain else None
+        chain = self.augment.chain if self.train.use_chain else None
         return chain if chain is not None and any(step.enabled for step in chain.steps) else None
 
     @property

@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from filterscope import __version__
-from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.data.source import BuiltinSource, DatasetSource, FolderSource, Source
@@ -29,8 +28,8 @@ from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, Proj
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
-_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "augment_preview",
-         "training", "visualize", "runs"}
+_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
+         "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
 
 
@@ -88,8 +87,7 @@ class Project:
         dataset: The dataset's source: a built-in one or a folder (absolute in memory).
         split: Its split manifest (its ``source`` is ``dataset``), or None.
         mask: The Mask tab's preset, or None for the tab's own default.
-        chain: The Augment tab's chain, or None for the tab's own default.
-        augment_preview: The Augment tab's preview settings (a copy), or None for its defaults.
+        augment: The Augment tab's chain and preview settings (a copy), or None for its defaults.
         training: The Train tab's settings (a copy), or None for its defaults. Whether training
             uses the mask and the chain is theirs (``use_mask``, ``use_chain``).
         visualize: The Visualise tab's model, layer and gradient-ascent settings (a copy), or
@@ -101,8 +99,7 @@ class Project:
     dataset: DatasetSource
     split: SplitManifest | None = None
     mask: MaskParams | None = None
-    chain: ChainSpec | None = None
-    augment_preview: AugmentSettings | None = None
+    augment: AugmentSettings | None = None
     training: TrainSettings | None = None
     visualize: VisualizeSettings | None = None
     runs_dir: Path | None = None
@@ -141,8 +138,7 @@ class Project:
             "dataset": {"source": source.to_json()},
             "split": split,
             "mask": None if self.mask is None else {"params": self.mask.to_json()},
-            "augment": None if self.chain is None else {"chain": self.chain.to_json()},
-            "augment_preview": None if self.augment_preview is None else self.augment_preview.to_json(),
+            "augment": None if self.augment is None else self.augment.to_json(),
             "training": None if self.training is None else self.training.to_json(),
             "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
@@ -164,7 +160,6 @@ class Project:
             split = _parse("split", manifest_from_json, {**_without("split", split, "source"),
                                                          "source": source.to_json()})
         mask = _section(data, "mask", "params", MaskParams.from_json)
-        chain = _section(data, "augment", "chain", ChainSpec.from_json)
         training = data.get("training")
         visualize = data.get("visualize")
         if visualize is not None:
@@ -175,9 +170,9 @@ class Project:
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
             raise ProjectError(f"runs.runs: must be a list of paths, not {listed!r}")
-        preview = data.get("augment_preview")
-        return cls(source, split, mask, chain,
-                   None if preview is None else _parse("augment_preview", AugmentSettings.from_json, preview),
+        augment = data.get("augment")
+        return cls(source, split, mask,
+                   None if augment is None else _parse("augment", AugmentSettings.from_json, augment),
                    None if training is None else _parse("training", TrainSettings.from_json, training),
                    visualize,
                    None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),

@@ -81,7 +81,7 @@ class AugmentTab(QWidget):
         self.preset_combo.setMinimumContentsLength(18)
         self.load_button = QPushButton("Load…")
         self.save_button = QPushButton("Save…")
-        self.editor = ChainEditorWidget(builtin_chain("chapter"))
+        self.editor = ChainEditorWidget(state.augment)
         settings = state.augment
         self.count_spin = QSpinBox()
         self.seed_spin = control_for(setting_of(settings, "seed"))
@@ -102,19 +102,18 @@ class AugmentTab(QWidget):
         self.load_button.clicked.connect(self._on_load_clicked)
         self.code.sig_status.connect(self.sig_status)
         self.save_button.clicked.connect(self._on_save_clicked)
-        self.editor.sig_chain_changed.connect(self._on_chain_changed)
+        self.editor.sig_status.connect(self.sig_status)
+        state.sig_chain_changed.connect(self._on_chain_changed)
         settings.events.versions.connect(self._on_training_changed)
         settings.events.seed.connect(self._on_training_changed)
         settings.events.random_images.connect(self._load_images)
         self.reroll_button.clicked.connect(settings.reroll)
         self.picker.sig_item_changed.connect(self._load_images)
-        state.sig_chain_changed.connect(self._on_state_chain_changed)
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         state.sig_mask_changed.connect(self._refresh)
         for name in ("use_mask", "longest_side", "image_size", "model"):
             getattr(state.train.events, name).connect(self._on_training_changed)
-        self._show_code()
-        state.set_chain(self.chain())
+        self._on_chain_changed(self.chain())
 
     def _build_layout(self) -> None:
         presets = QHBoxLayout()
@@ -177,12 +176,12 @@ class AugmentTab(QWidget):
         self.extras.setVisible(large)
 
     def chain(self) -> ChainSpec:
-        """The chain being edited."""
-        return self.editor.chain()
+        """The chain being edited (the Augment settings')."""
+        return self._state.augment.chain
 
     def set_chain(self, chain: ChainSpec) -> None:
-        """Show and use ``chain``."""
-        self.editor.set_chain(chain)
+        """Show and use ``chain`` as it is (a preset, a file, a project's)."""
+        self._state.set_chain(chain)
 
     @Slot(object)
     def _on_chain_changed(self, chain: ChainSpec) -> None:
@@ -190,7 +189,6 @@ class AugmentTab(QWidget):
         self.preset_combo.setCurrentIndex(names.index(chain.name) if chain.name in names else -1)
         self._show_code()
         self._refresh()
-        self._state.set_chain(chain)
 
     def _show_code(self) -> None:
         from filterscope.core.augment.build import to_python
@@ -226,12 +224,6 @@ class AugmentTab(QWidget):
         self._refresh()
 
 
-
-    @Slot(object)
-    def _on_state_chain_changed(self, chain: ChainSpec | None) -> None:
-        """Follow a chain chosen elsewhere (a recipe in the Train tab)."""
-        if chain is not None and chain != self.chain():
-            self.set_chain(chain)
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:

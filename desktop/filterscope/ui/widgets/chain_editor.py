@@ -1,11 +1,12 @@
-"""Edit an augmentation chain: add, remove, reorder and toggle steps; each parameter as a control."""
+"""Edit an augmentation chain: add, remove, reorder and toggle steps; each parameter as a control.
+The chain is the Augment tab's :class:`~filterscope.core.augment.settings.AugmentSettings`' and the
+edits are its methods."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider, QLabeledRangeSlider
 
-from filterscope.core.augment.chain import CATALOGUE, ChainSpec, Param, Step, default_params
+from filterscope.core.augment.chain import CATALOGUE, ChainError, ChainSpec, Param, Step
+from filterscope.core.augment.settings import AugmentSettings
 
 
 def _control(param: Param, value: Any) -> QWidget:
@@ -72,14 +74,17 @@ def _changed_signal(widget: QWidget):
 
 
 class ChainEditorWidget(QWidget):
-    """Emits sig_chain_changed with the new ChainSpec after every edit."""
+    """Shows the AugmentSettings' chain; every edit is one of the model's (``add_step``,
+    ``set_step``...), which checks it by the chain's own rules."""
 
-    sig_chain_changed = Signal(object)
-    """The edited ChainSpec."""
+    sig_status = Signal(str)
+    """A value the chain refused, in the chain's words."""
 
-    def __init__(self, chain: ChainSpec, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AugmentSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._chain = chain
+        self.settings = settings
+        self._shown: tuple | None = None  # the steps' names and switches the list shows
+        self._editing = False  # while an edit of this widget's is being made
         self.steps_list = QListWidget()
         self.add_combo = QComboBox()
         self.add_combo.addItems(sorted(CATALOGUE))
@@ -109,90 +114,88 @@ class ChainEditorWidget(QWidget):
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
-        self.random_order.toggled.connect(self._on_random_order_toggled)
+        self.random_order.toggled.connect(settings.set_random_order)
         self.steps_list.currentRowChanged.connect(self._show_step)
         self.steps_list.itemChanged.connect(self._on_item_changed)
-        self.set_chain(chain, emit=False)
+        settings.events.chain.connect(self._on_chain_changed)
+        self._show_chain(0)
 
     def chain(self) -> ChainSpec:
-        """The chain as edited."""
-        return self._chain
+        """The chain shown."""
+        return self.settings.chain
 
-    def set_chain(self, chain: ChainSpec, *, emit: bool = True, row: int = 0) -> None:
-        """Show ``chain``; select step ``row``."""
-        self._chain = chain
-        self.steps_list.blockSignals(True)
-        self.steps_list.clear()
-        for step in chain.steps:
-            item = QListWidgetItem(self._label(step))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if step.enabled else Qt.CheckState.Unchecked)
-            self.steps_list.addItem(item)
-        self.steps_list.blockSignals(False)
-        self.random_order.blockSignals(True)
-        self.random_order.setChecked(chain.random_order)
-        self.random_order.blockSignals(False)
-        self.steps_list.setCurrentRow(min(row, len(chain.steps) - 1))
-        self._show_step(self.steps_list.currentRow())
-        if emit:
-            self.sig_chain_changed.emit(chain)
+    def _show_chain(self, row: int) -> None:
+        """The steps list (made again only when the steps or their switches changed, so the
+        parameter being dragged keeps its control), the random-order box, step ``row``'s form."""
+        chain = self.settings.chain
+        with QSignalBlocker(self.random_order):
+            self.random_order.setChecked(chain.random_order)
+        shown = tuple((step.name, step.enabled, step.sometimes) for step in chain.steps)
+        if shown == self._shown:
+            return
+        rebuilt = self._shown is None or [s[0] for s in shown] != [s[0] for s in self._shown]
+        self._shown = shown
+        with QSignalBlocker(self.steps_list):
+            if rebuilt:
+                self.steps_list.clear()
+            for i, step in enumerate(chain.steps):
+                item = self.steps_list.item(i) if not rebuilt else QListWidgetItem()
+                item.setText(self._label(step))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if step.enabled else Qt.CheckState.Unchecked)
+                if rebuilt:
+                    self.steps_list.addItem(item)
+            if rebuilt:
+                self.steps_list.setCurrentRow(min(row, len(chain.steps) - 1))
+        if rebuilt:
+            self._show_step(self.steps_list.currentRow())
+
+    @Slot()
+    def _on_chain_changed(self) -> None:
+        if not self._editing:  # a chain from elsewhere (a preset, a recipe): all of it anew
+            self._shown = None
+        self._show_chain(self.steps_list.currentRow())
 
     @staticmethod
     def _label(step: Step) -> str:
         return step.name + (f"  (sometimes {step.sometimes:g})" if step.sometimes is not None else "")
 
-    def _replace_steps(self, steps: list[Step], row: int) -> None:
-        self.set_chain(replace(self._chain, steps=tuple(steps), name=""), row=row)
-
     @Slot()
     def _on_add_clicked(self) -> None:
-        name = self.add_combo.currentText()
-        steps = list(self._chain.steps) + [Step(name, default_params(name))]
-        self._replace_steps(steps, len(steps) - 1)
+        self.settings.add_step(self.add_combo.currentText())
+        self.steps_list.setCurrentRow(len(self.settings.chain.steps) - 1)
 
     @Slot()
     def _on_remove_clicked(self) -> None:
         row = self.steps_list.currentRow()
         if row >= 0:
-            steps = list(self._chain.steps)
-            del steps[row]
-            self._replace_steps(steps, max(row - 1, 0))
+            self.settings.remove_step(row)
+            self.steps_list.setCurrentRow(max(row - 1, 0))
 
     def _move(self, offset: int) -> None:
         row = self.steps_list.currentRow()
-        target = row + offset
-        if row >= 0 and 0 <= target < len(self._chain.steps):
-            steps = list(self._chain.steps)
-            steps[row], steps[target] = steps[target], steps[row]
-            self._replace_steps(steps, target)
-
-    @Slot(bool)
-    def _on_random_order_toggled(self, on: bool) -> None:
-        self._chain = replace(self._chain, random_order=on, name="")
-        self.sig_chain_changed.emit(self._chain)
+        if row >= 0 and self.settings.move_step(row, offset):
+            self.steps_list.setCurrentRow(row + offset)
 
     @Slot(QListWidgetItem)
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         row = self.steps_list.row(item)
         enabled = item.checkState() == Qt.CheckState.Checked
-        if self._chain.steps[row].enabled != enabled:
-            self._update_step(row, replace(self._chain.steps[row], enabled=enabled))
-
-    def _update_step(self, row: int, step: Step) -> None:
-        steps = list(self._chain.steps)
-        steps[row] = step
-        self._chain = replace(self._chain, steps=tuple(steps), name="")
-        self.steps_list.item(row).setText(self._label(step))
-        self.sig_chain_changed.emit(self._chain)
+        if self.settings.chain.steps[row].enabled != enabled:
+            self._editing = True
+            try:
+                self.settings.set_step(row, enabled=enabled)
+            finally:
+                self._editing = False
 
     @Slot(int)
     def _show_step(self, row: int) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
         self._controls = {}
-        if row < 0 or row >= len(self._chain.steps):
+        if row < 0 or row >= len(self.settings.chain.steps):
             return
-        step = self._chain.steps[row]
+        step = self.settings.chain.steps[row]
         for param in CATALOGUE[step.name]:
             control = _control(param, step.params[param.name])
             _changed_signal(control).connect(self._on_control_changed)
@@ -209,7 +212,12 @@ class ChainEditorWidget(QWidget):
     @Slot()
     def _on_control_changed(self) -> None:
         row = self.steps_list.currentRow()
-        step = self._chain.steps[row]
-        params = {p.name: _value(p, self._controls[p.name]) for p in CATALOGUE[step.name]}
-        sometimes = self._controls["sometimes"].value()
-        self._update_step(row, replace(step, params=params, sometimes=sometimes or None))
+        step = self.settings.chain.steps[row]
+        self._editing = True
+        try:
+            self.settings.set_step(row, sometimes=self._controls["sometimes"].value(),
+                                   **{p.name: _value(p, self._controls[p.name]) for p in CATALOGUE[step.name]})
+        except ChainError as exc:
+            self.sig_status.emit(str(exc))
+        finally:
+            self._editing = False
