@@ -12,6 +12,7 @@ from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.project import Project
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import OptimizerSpec, templates
 from filterscope.core.training.settings import TrainSettings
@@ -40,8 +41,10 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
     visualize = VisualizeSettings(model=str(run), layer="block2_conv", filter=3, mosaic=True,
                                   mosaic_count=8, preset="clean", steps=120, lr=0.05, seed=9)
     preview = AugmentSettings(versions=12, seed=2**32 - 1, random_images=True)
+    evaluate = EvaluateSettings(run=str(run), model="last", data=str(root / "photos" / "test"), subset="test",
+                                evaluation="test-best-2")
     return Project(source, split, mask, replace(builtin_chain("photos"), name=f"v{version}"), preview, training,
-                   visualize, runs_dir, (run, root / "elsewhere" / "run2"))
+                   visualize, evaluate, runs_dir, (run, root / "elsewhere" / "run2"))
 
 
 def big_per_class(version: int) -> int:

@@ -15,6 +15,7 @@ from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
 from filterscope.core.augment.settings import AugmentSettings
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.main_window import MainWindow
@@ -22,6 +23,7 @@ from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.workers import JobRunner
@@ -109,6 +111,9 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     window.state.augment.update({"versions": 12, "seed": 2**32 - 1, "random_images": True})
     window.state.visualize.update({"preset": "clean", "steps": 77, "lr": 0.03, "seed": 2**32 - 2,
                                    "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv"})
+    window.state.evaluate.update({"run": str(runs / "20260502-run"), "model": "last", "subset": "val",
+                                  "data": str(window.state.dataset.source.folder() or ""),
+                                  "evaluation": "val-last"})
     train_tab.set_runs_folder(runs)
 
 
@@ -140,6 +145,12 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
         (2, True, 4, "block2_conv")
     assert ascent.preset_combo.currentData() == "clean" and ascent.steps_spin.value() == 77
     assert ascent.seed_spin.value() == 2**32 - 2 and ascent.mosaic_box.isChecked()
+    evaluate, picker = state.evaluate, window.findChild(ResultsTab).picker
+    assert (evaluate.run, evaluate.model, evaluate.subset, evaluate.evaluation) == \
+        (str(runs / "20260502-run"), "last", "val", "val-last")
+    assert evaluate.data == str(state.dataset.source.folder() or "")
+    assert picker.model_combo.currentData() == "last" and picker.subset_combo.currentData() == "val"
+    assert picker.data_edit.text() == evaluate.data
     assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
 
 
@@ -167,6 +178,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     assert window.windowTitle().startswith("Untitled") and not window.isWindowModified()
     assert window.state.train == TrainSettings() and window.state.training_mask() is None
     assert window.state.visualize == VisualizeSettings() and window.state.augment == AugmentSettings()
+    assert window.state.evaluate == EvaluateSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)
