@@ -2,7 +2,10 @@
 
 A run is chosen from the runs folder (the run just trained is offered when the tab is next
 shown), with its best or last model and the images to evaluate on: by default its dataset's
-``test/`` folder when there is one, else its validation images; or another folder. Evaluating
+``test/`` folder when there is one, else its validation images; or another folder or manifest.
+These choices and the saved evaluation open are the AppState's ``evaluate`` model
+(:class:`EvaluateSettings`, bound to the controls and read when evaluating); a project's are
+put back through it, and its run and evaluation are opened once the runs are listed. Evaluating
 is a job (progress, Cancel) whose result is saved beside the run, and earlier evaluations open
 without recomputing. The result shows accuracy next to the majority baseline, the warnings, the
 per-class table and the confusion matrix; a cell's images, or the misclassified ones most
@@ -161,15 +164,18 @@ class ResultsTab(QWidget):
         if self._wanted is None or not self._listed or not self.isVisible():
             return
         run, name = self._wanted
+        if not name and self._shown_for is not None:  # the project has no evaluation open
+            self.runner.cancel()
+            self._show_result_of(None, self._idle_text())
         if not self.picker.lists(run):
+            if not run:
+                self._wanted = None  # none named (a new project): the listing chooses one
             self._on_runs_changed(self._state.runs_dir)  # listed anew (a new run, another folder)
             return
         self._wanted = None
         self._on_run_changed()
         if name:
             self.open_saved(str(Path(run) / EVALUATIONS / f"{name}.json"))
-        elif self._evaluation is not None:
-            self._show_result_of(None, self._idle_text())
 
     @Slot()
     def _forget_wanted(self) -> None:
