@@ -116,7 +116,7 @@ def test_another_model_of_the_same_run_clears_the_evaluation(qtbot, results) -> 
 
 def test_a_restored_run_and_evaluation_replace_the_ones_shown(qtbot, results, two_runs, tmp_path) -> None:
     """A project put back (``update``) switches the run and opens its saved evaluation from its
-    file; one naming no run (a new project) leaves the newest chosen and nothing shown; a run in
+    file; one naming no run (a new project) leaves none chosen and nothing shown; a run in
     a runs folder set afterwards opens once that folder is listed."""
     first, second = two_runs
     settings = results._state.evaluate
@@ -130,10 +130,12 @@ def test_a_restored_run_and_evaluation_replace_the_ones_shown(qtbot, results, tw
         settings.update({"run": str(second), "evaluation": name})
     assert results.run_dir() == second and results.evaluation().name == name
     assert "run-b" in results.code.toPlainText() and "Accuracy" in results.summary.headline.text()
-    with qtbot.waitSignal(results.runs_runner.sig_finished, timeout=WAIT_MS):
-        settings.update({"run": "", "evaluation": ""})  # File > New Project
-    assert results.run_dir() in two_runs and settings.run == str(results.run_dir())
-    assert results.evaluation() is None and "Accuracy" not in results.summary.headline.text()
+    settings.update({"run": "", "evaluation": ""})  # File > New Project: no run chosen
+    qtbot.waitUntil(lambda: results.evaluation() is None, timeout=WAIT_MS)
+    assert results.run_dir() is None and results.picker.run_combo.currentIndex() == -1  # "Choose a run"
+    assert "Accuracy" not in results.summary.headline.text() and not results.evaluate_button.isEnabled()
+    choose_run(qtbot, results, first)  # the user's choice
+    assert settings.run == str(first) and results.evaluate_button.isEnabled()
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(second, elsewhere / "run-c")  # with its evaluations
     settings.update({"run": str(elsewhere / "run-c"), "model": "last", "evaluation": name})

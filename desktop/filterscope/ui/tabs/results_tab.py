@@ -167,14 +167,12 @@ class ResultsTab(QWidget):
         if not name and self._shown_for is not None:  # the project has no evaluation open
             self.runner.cancel()
             self._show_result_of(None, self._idle_text())
-        if not self.picker.lists(run):
-            if not run:
-                self._wanted = None  # none named (a new project): the listing chooses one
+        if run and not self.picker.lists(run):
             self._on_runs_changed(self._state.runs_dir)  # listed anew (a new run, another folder)
             return
-        self._wanted = None
+        self._wanted = None  # a run listed, or none (a new project: the user chooses one)
         self._on_run_changed()
-        if name:
+        if run and name:
             self.open_saved(str(Path(run) / EVALUATIONS / f"{name}.json"))
 
     @Slot()

@@ -46,6 +46,7 @@ class EvalPickerWidget(QWidget):
         self.settings = settings
         self.run_combo = QComboBox()
         self.run_combo.setMinimumContentsLength(24)
+        self.run_combo.setPlaceholderText("Choose a run")
         self.model_combo = QComboBox()
         self.data_edit = QLineEdit()
         self.data_edit.setPlaceholderText("The run's own images")
