@@ -12,6 +12,7 @@ from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.project import Project
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import OptimizerSpec, templates
 from filterscope.core.training.settings import TrainSettings
@@ -41,7 +42,9 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
                                   mosaic_count=8, preset="clean", steps=120, lr=0.05, seed=9)
     augment = AugmentSettings(replace(builtin_chain("photos"), name=f"v{version}"), versions=12, seed=2**32 - 1,
                               random_images=True)
-    return Project(source, split, mask, augment, training, visualize, runs_dir,
+    evaluate = EvaluateSettings(run=str(run), model="last", data=str(root / "photos" / "test"), subset="test",
+                                evaluation="test-best-2")
+    return Project(source, split, mask, augment, training, visualize, evaluate, runs_dir,
                    (run, root / "elsewhere" / "run2"))
 
 

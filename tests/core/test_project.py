@@ -15,6 +15,7 @@ from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.project import Project
 from filterscope.core.project.store import load_project, save_project
 from filterscope.core.project.versions import FORMAT_VERSION, MIGRATIONS, ProjectError, migrate
+from filterscope.core.results.settings import EvaluateSettings
 
 from tests.projects import sample_project
 
@@ -30,6 +31,7 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     for name in Project.__dataclass_fields__:  # each part, so a failure says which
         assert getattr(loaded, name) == getattr(project, name), name
     assert loaded.training.model.name == "convnet-dropout" and loaded.visualize.preset == "clean"
+    assert (loaded.evaluate.model, loaded.evaluate.subset, loaded.evaluate.evaluation) == ("last", "test", "test-best-2")
     assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
 
 
@@ -41,6 +43,8 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert stored["runs"] == {"folder": "runs", "runs": ["runs/20260502-101500-chapter-convnet-sgd",
                                                          "elsewhere/run2"]}
     assert stored["visualize"]["model"] == "runs/20260502-101500-chapter-convnet-sgd"
+    assert stored["evaluate"] == {"run": "runs/20260502-101500-chapter-convnet-sgd", "model": "last",
+                                  "data": "folder:photos/test", "subset": "test", "evaluation": "test-best-2"}
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -56,6 +60,7 @@ def test_paths_outside_the_project_folder_stay_absolute(tmp_path: Path) -> None:
     stored = json.loads((tmp_path / "projects" / "p.fsproj").read_text(encoding="utf-8"))
     assert stored["dataset"]["source"] == f"folder:{tmp_path / 'data' / 'photos'}"
     assert stored["runs"]["folder"] == str(tmp_path / "data" / "runs")
+    assert stored["evaluate"]["data"] == f"folder:{tmp_path / 'data' / 'photos' / 'test'}"
     assert load_project(tmp_path / "projects" / "p.fsproj") == project
 
 
@@ -112,8 +117,9 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    # Format 2 kept the chain but not the preview's settings, nor the Visualise tab's.
-    assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None)
+    # Format 2 kept the chain but not the preview's settings, nor the Visualise and Results tabs'.
+    assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None,
+                              evaluate=None)
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}
@@ -195,3 +201,24 @@ def test_a_split_for_another_dataset_is_refused() -> None:
     with pytest.raises(ProjectError, match="split: made for"):
         replace(project, dataset=DEFAULT_SOURCE)
     assert replace(project, mask=MaskParams()).mask == MaskParams()
+
+
+def test_the_evaluation_open_is_stored_with_its_images_as_a_typed_source(tmp_path: Path) -> None:
+    project = sample_project(tmp_path)
+    for data in ("", "builtin:mnist", str(tmp_path / "split.json")):
+        (tmp_path / "split.json").write_text("{}", encoding="utf-8")  # a manifest is an existing .json
+        with_data = replace(project, evaluate=EvaluateSettings(run=str(tmp_path / "runs" / "r"), data=data))
+        stored = with_data.to_json(tmp_path)["evaluate"]
+        assert stored["data"] == {"": "", "builtin:mnist": "builtin:mnist"}.get(data, "manifest:split.json")
+        assert Project.from_json(stored_project(with_data, tmp_path), tmp_path).evaluate == with_data.evaluate
+    bad = project.to_json(tmp_path)
+    for key, value, message in (("subset", "train", "evaluate: subset: must be one of val, test"),
+                                ("model", "first", "evaluate: model: must be one of best, last"),
+                                ("data", "photos/test", "evaluate.data: must be builtin:<id>, folder:<path>"),
+                                ("colour", 1, r"evaluate: unknown field\(s\) colour")):
+        with pytest.raises(ProjectError, match=message):
+            Project.from_json({**bad, "evaluate": {**bad["evaluate"], key: value}}, tmp_path)
+
+
+def stored_project(project: Project, base: Path) -> dict:
+    return json.loads(json.dumps(project.to_json(base)))

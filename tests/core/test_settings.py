@@ -22,6 +22,7 @@ from filterscope.core.base.settings import (
     setting,
 )
 from filterscope.core.data.split_settings import SplitSettings
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpecError, OptimizerSpec
@@ -131,7 +132,8 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [AugmentSettings, SplitSettings, TrainSettings, VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, EvaluateSettings, SplitSettings, TrainSettings,
+                                   VisualizeSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))
@@ -181,3 +183,25 @@ def test_the_mask_model_keeps_its_rules() -> None:
     assert len(mask.params.targets) == 1
     with pytest.raises(ValueError, match="median: must be an odd number"):
         mask.edit(median=4)
+
+
+def test_evaluate_settings_validate_and_give_the_evaluate_commands_flags() -> None:
+    settings = EvaluateSettings()
+    assert (settings.model, settings.subset, settings.data, settings.evaluation) == ("best", None, "", "")
+    assert settings.run_dir() is None and settings.saved_file() is None
+    with pytest.raises(SettingError, match=r"^subset: must be one of val, test \(got 'train'\)$"):
+        settings.subset = "train"
+    with pytest.raises(SettingError, match="^model: must be one of best, last"):
+        settings.model = "first"
+    with pytest.raises(SettingError, match="^run: must be text"):
+        settings.run = None
+    settings.update({"run": "/runs/a", "evaluation": "test-best"})
+    assert str(settings.saved_file()) == "/runs/a/evaluations/test-best.json"
+    from filterscope.cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["evaluate", "run", "--subset", "val", "--model", "last"])
+    assert (args.subset, args.model, args.data) == ("val", "last", None)
+    args = parser.parse_args(["evaluate", "run"])
+    assert (args.subset, args.model) == (None, "best")
+    assert parser.parse_args(["predict", "run", "x.png"]).model == "best"

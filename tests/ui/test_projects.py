@@ -15,6 +15,8 @@ from filterscope.core.data.splits import make_split
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
 from filterscope.core.augment.settings import AugmentSettings
+from filterscope.core.base.formats import percent
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.main_window import MainWindow
@@ -22,12 +24,14 @@ from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.mask_tab import MaskTab
+from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.workers import JobRunner
 from PIL import Image
 
 from tests.corpus import tree_digest
+from tests.results_runs import copy_run
 from tests.split_tree import photo
 
 WAIT_MS = 60_000
@@ -109,6 +113,9 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     window.state.augment.update({"versions": 12, "seed": 2**32 - 1, "random_images": True})
     window.state.visualize.update({"preset": "clean", "steps": 77, "lr": 0.03, "seed": 2**32 - 2,
                                    "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv"})
+    window.state.evaluate.update({"run": str(runs / "20260502-run"), "model": "last", "subset": "val",
+                                  "data": str(window.state.dataset.source.folder() or ""),
+                                  "evaluation": "val-last"})
     train_tab.set_runs_folder(runs)
 
 
@@ -140,6 +147,12 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
         (2, True, 4, "block2_conv")
     assert ascent.preset_combo.currentData() == "clean" and ascent.steps_spin.value() == 77
     assert ascent.seed_spin.value() == 2**32 - 2 and ascent.mosaic_box.isChecked()
+    evaluate, picker = state.evaluate, window.findChild(ResultsTab).picker
+    assert (evaluate.run, evaluate.model, evaluate.subset, evaluate.evaluation) == \
+        (str(runs / "20260502-run"), "last", "val", "val-last")
+    assert evaluate.data == str(state.dataset.source.folder() or "")
+    assert picker.model_combo.currentData() == "last" and picker.subset_combo.currentData() == "val"
+    assert picker.data_edit.text() == evaluate.data
     assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
 
 
@@ -167,6 +180,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     assert window.windowTitle().startswith("Untitled") and not window.isWindowModified()
     assert window.state.train == TrainSettings() and window.state.training_mask() is None
     assert window.state.visualize == VisualizeSettings() and window.state.augment == AugmentSettings()
+    assert window.state.evaluate == EvaluateSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)
@@ -294,3 +308,40 @@ def test_a_bad_file_is_reported_naming_it_and_unsaved_changes_are_asked_about(qt
     assert window.projects.new_project()
     qtbot.waitUntil(lambda: window.state.train.epochs == 10)
     settle(qtbot, window)
+
+
+def test_the_evaluation_open_in_the_results_tab_opens_again_with_its_project(qtbot, settings, data_dir,
+                                                                             tmp_path, results_run) -> None:
+    """Through the real window: the run and saved evaluation open in the Results tab are kept
+    with the project; after New and Open they are chosen and opened again from the evaluation's
+    file (not computed again), and the project is not modified by it."""
+    work = tmp_path / "work"
+    run = copy_run(results_run, work / "runs" / "run-a")
+    project_file = work / "eval.fsproj"
+    window = open_window(qtbot, settings, save=project_file)
+    window.findChild(TrainTab).set_runs_folder(work / "runs")
+    results = window.findChild(ResultsTab)
+    with qtbot.waitSignal(results.list_runner.sig_finished, timeout=WAIT_MS):
+        window.tabs.setCurrentWidget(results)
+    assert results.run_dir() == run
+    window.state.evaluate.model, window.state.evaluate.subset = "last", "val"  # as the user chooses
+    with qtbot.waitSignal(results.runner.sig_finished, timeout=WAIT_MS):
+        results.evaluate_button.click()
+    shown = results.evaluation()
+    assert (shown.model, shown.eval_set["subset"]) == ("last", "val")
+    assert window.projects.save()
+    stored = load_project(project_file).evaluate
+    assert (stored.run, stored.model, stored.subset, stored.evaluation) == (str(run), "last", "val", shown.name)
+    files = sorted((run / "evaluations").iterdir())
+    assert window.projects.new_project()
+    wait_for_dataset(qtbot, window, "builtin:mnist")
+    qtbot.waitUntil(lambda: results.evaluation() is None, timeout=WAIT_MS)
+    assert window.state.evaluate == EvaluateSettings() and results.run_dir() is None
+    assert window.projects.open_project(project_file)
+    qtbot.waitUntil(lambda: results.evaluation() is not None, timeout=WAIT_MS)
+    assert results.evaluation().name == shown.name and results.run_dir() == run
+    assert results.picker.model_combo.currentData() == "last" and results.picker.subset_combo.currentData() == "val"
+    assert f"Accuracy {percent(shown.scores.accuracy)}" in results.summary.headline.text()
+    settle(qtbot, window)
+    assert sorted((run / "evaluations").iterdir()) == files  # read, not evaluated again
+    assert not window.isWindowModified()

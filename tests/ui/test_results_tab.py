@@ -252,3 +252,42 @@ def test_the_code_page_reproduces_the_evaluation(qtbot, tab) -> None:
     assert namespace["accuracy"] == ev.scores.accuracy
     assert namespace["baseline"] == ev.baseline.accuracy
     assert namespace["matrix"].tolist() == ev.scores.confusion.tolist()
+
+
+def test_a_restored_evaluation_reopens_from_its_file_before_and_after_the_tab_exists(
+        qtbot, tab, run, results_photos) -> None:
+    """A project's EvaluateSettings (put back with ``update``) choose the run and open the saved
+    evaluation it names, read from disk, not computed again; evaluating reads the model."""
+    settings = tab._state.evaluate
+    first = evaluate(qtbot, tab)
+    settings.subset = "val"  # a model field, not the control: evaluating reads it
+    assert tab.picker.subset_combo.currentData() == "val"
+    second = evaluate(qtbot, tab)
+    assert second.eval_set["subset"] == "val" and first.eval_set["subset"] == "test"
+    assert settings.evaluation == second.name != first.name
+    saved = sorted((run / "evaluations").glob("*.json"))
+    assert len(saved) == 2
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS) as blocker:
+        settings.update({"subset": None, "evaluation": first.name})  # as a project is put back
+    assert blocker.args[0].name == first.name and tab.evaluation().name == first.name
+    assert f"Accuracy {percent(first.scores.accuracy)}" in tab.summary.headline.text()
+    settings.model = "last"  # the user's choice: the evaluation shown is no longer open
+    assert settings.evaluation == "" and tab.evaluation() is None
+
+    state = AppState()  # a project opened before the Results tab is made
+    state.set_runs_dir(run.parent)
+    state.evaluate.update({"run": str(run), "model": "last", "data": str(results_photos),
+                           "subset": "val", "evaluation": second.name})
+    later = ResultsTab(state)
+    qtbot.addWidget(later)
+    later.show()
+    qtbot.waitUntil(lambda: later.evaluation() is not None, timeout=WAIT_MS)
+    assert later.evaluation().name == second.name and later.run_dir() == run
+    picker = later.picker
+    assert picker.run_combo.currentData() == str(run) and picker.model_combo.currentData() == "last"
+    assert picker.subset_combo.currentData() == "val" and picker.data_edit.text() == str(results_photos)
+    assert picker.chosen_set() == (str(results_photos), "val")
+    qtbot.waitUntil(lambda: later.saved_list.count() == 2, timeout=WAIT_MS)
+    assert later.saved_list.currentItem().text().startswith(second.name)
+    assert sorted((run / "evaluations").glob("*.json")) == saved  # opened, not evaluated again
+    assert state.evaluate.evaluation == second.name

@@ -5,6 +5,7 @@ Each test shows something for a first choice, switches, and checks that none of 
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -111,6 +112,39 @@ def test_another_model_of_the_same_run_clears_the_evaluation(qtbot, results) -> 
     assert results.evaluation().model == "best"
     results.picker.model_combo.setCurrentText("last")
     assert results.evaluation() is None and "Accuracy" not in results.summary.headline.text()
+
+
+def test_a_restored_run_and_evaluation_replace_the_ones_shown(qtbot, results, two_runs, tmp_path) -> None:
+    """A project put back (``update``) switches the run and opens its saved evaluation from its
+    file; one naming no run (a new project) leaves none chosen and nothing shown; a run in
+    a runs folder set afterwards opens once that folder is listed."""
+    first, second = two_runs
+    settings = results._state.evaluate
+    assert results.run_dir() == second == Path(settings.run)  # the newest, chosen when listed
+    evaluate(qtbot, results)
+    name = results.evaluation().name
+    assert settings.evaluation == name
+    choose_run(qtbot, results, first)
+    assert settings.evaluation == "" and results.evaluation() is None
+    with qtbot.waitSignal(results.runner.sig_finished, timeout=WAIT_MS):
+        settings.update({"run": str(second), "evaluation": name})
+    assert results.run_dir() == second and results.evaluation().name == name
+    assert "run-b" in results.code.toPlainText() and "Accuracy" in results.summary.headline.text()
+    settings.update({"run": "", "evaluation": ""})  # File > New Project: no run chosen
+    qtbot.waitUntil(lambda: results.evaluation() is None, timeout=WAIT_MS)
+    assert results.run_dir() is None and results.picker.run_combo.currentIndex() == -1  # "Choose a run"
+    assert "Accuracy" not in results.summary.headline.text() and not results.evaluate_button.isEnabled()
+    choose_run(qtbot, results, first)  # the user's choice
+    assert settings.run == str(first) and results.evaluate_button.isEnabled()
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(second, elsewhere / "run-c")  # with its evaluations
+    settings.update({"run": str(elsewhere / "run-c"), "model": "last", "evaluation": name})
+    qtbot.waitUntil(lambda: not results.runs_runner.is_running(), timeout=WAIT_MS)
+    assert results.evaluation() is None  # not listed yet: waits for it
+    with qtbot.waitSignal(results.runner.sig_finished, timeout=WAIT_MS):
+        results._state.set_runs_dir(elsewhere)  # the project's runs folder comes after its settings
+    assert results.run_dir() == elsewhere / "run-c" and results.evaluation().name == name
+    assert results.picker.model_combo.currentData() == "last" and settings.evaluation == name
 
 
 def test_relisting_the_runs_keeps_the_evaluation_of_the_run_still_chosen(qtbot, results) -> None:

@@ -37,15 +37,17 @@ def cmd_report(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``report`` command to the ``filterscope`` parser."""
+    """Add the ``report`` command to the ``filterscope`` parser (``--model`` as ``evaluate``'s)."""
+    from filterscope.core.base.settings import add_flag, declared_default
+    from filterscope.core.results.settings import EvaluateSettings
+
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (made by `filterscope train` or "
                    "the Train tab)")
     p.add_argument("--out", metavar="REPORT.html", required=True,
                    help="the HTML file to write (never inside the dataset folder); for a PDF, "
                    "export the report from the app's Results tab")
-    p.add_argument("--model", choices=("best", "last"), default="best",
-                   help="the model evaluated: best.keras (default) or last.keras")
+    add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
     p.add_argument("--json", action="store_true", help="print one JSON document: path, sections, "
                    "accuracy, baseline")
     p.set_defaults(handler=cmd_report, parser=p)

@@ -120,20 +120,17 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser."""
+    """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser; ``--model``
+    and ``--subset`` come from the Results tab's settings (:class:`EvaluateSettings`)."""
+    from filterscope.core.base.settings import add_flag, declaration, declared_default
+    from filterscope.core.results.settings import EvaluateSettings
+
     p = sub.add_parser("evaluate", help="score a run's model on held-out images and save the result")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (made by `filterscope train` or "
                    "the Train tab)")
-    p.add_argument("--data", metavar="DIR|MANIFEST|PARENT",
-                   help="the images to evaluate on: a folder with the run's class folders, a "
-                   "folder split into train/, val/, test/ folders (its test/ by default), a split "
-                   "manifest (.json) or a built-in dataset id; default: the run's own dataset "
-                   "(its test/ folder when it has one, else the run's validation images)")
-    p.add_argument("--subset", choices=("val", "test"),
-                   help="val: the run's validation images (or a split folder's val/); test: the "
-                   "test/ folder")
-    p.add_argument("--model", choices=("best", "last"), default="best",
-                   help="best.keras (the best validation epoch, default) or last.keras")
+    add_flag(p, EvaluateSettings, "data", metavar="DIR|MANIFEST|PARENT")
+    add_flag(p, EvaluateSettings, "subset", help_extra=declaration(EvaluateSettings, "subset").special)
+    add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
     p.add_argument("--out", metavar="EVAL.json", help="save the result here (and its rows in "
                    "EVAL.csv) instead of in the run's evaluations/ folder; never inside a dataset")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -149,7 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "for a folder; never inside it)")
     p.add_argument("--top-k", type=positive_int, default=3, metavar="K",
                    help="classes listed per image, most probable first (default 3)")
-    p.add_argument("--model", choices=("best", "last"), default="best",
-                   help="a run's best.keras (default) or last.keras")
+    add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
+             help_extra="For a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_predict, parser=p)

@@ -101,6 +101,8 @@ def _configure(widget: QWidget, spec: Setting) -> None:
     elif isinstance(widget, QAbstractSlider):
         widget.setRange(int(spec.low), int(spec.high))
     elif isinstance(widget, QComboBox) and spec.choices and widget.count() == 0:
+        if spec.optional:  # None is a choice too, shown as its special text
+            widget.addItem(spec.special or "None", None)
         for value, label in spec.choices:
             widget.addItem(label, value)
     elif isinstance(widget, QCheckBox) and not widget.text():
@@ -239,7 +241,7 @@ def bind(widget: QWidget, model: Any, path: str, on_error: Callable[[str, str], 
 
     Args:
         widget: A QSpinBox, QDoubleSpinBox, QSlider, QComboBox (items from the setting's
-            choices when it has none), QCheckBox or QLineEdit.
+            choices when it has none; an optional one's None first, as its special text), QCheckBox or QLineEdit.
         model: A :class:`~filterscope.core.base.settings.Settings` model.
         path: The field, dotted into the frozen values the model holds.
         on_error: Told ``(path, message)`` when a value is refused or cannot be shown, and

@@ -2,10 +2,10 @@
 it back into them, and the signals that say it may have changed.
 
 A project opens its dataset in the background (the Dataset tab's job); its split, mask,
-chain and Train settings are put back once the dataset is there, in that order, because
+chain and the tabs' settings models are put back once the dataset is there, in that order, because
 each tab follows the AppState (a new dataset drops a split made for another one). The Train
-tab's settings are the AppState's ``train`` model: a project stores a copy and puts its values
-back.
+tab's settings are the AppState's ``train`` model (the Augment, Visualise and Results tabs' are
+``augment``, ``visualize`` and ``evaluate``): a project stores a copy and puts its values back.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.project.project import Project
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.state import AppState
@@ -50,8 +51,8 @@ class ProjectBridge:
             return None
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
-        return Project(source, split, self.mask_tab.params, state.augment.copy(),
-                       state.train.copy(), state.visualize.copy(), state.runs_dir, runs)
+        return Project(source, split, self.mask_tab.params, state.augment.copy(), state.train.copy(),
+                       state.visualize.copy(), state.evaluate.copy(), state.runs_dir, runs)
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -73,6 +74,7 @@ class ProjectBridge:
         state.augment.update((project.augment or AugmentSettings()).values())
         state.train.update((project.training or TrainSettings()).values())
         state.visualize.update((project.visualize or VisualizeSettings()).values())
+        state.evaluate.update((project.evaluate or EvaluateSettings()).values())
         if project.runs_dir is not None:
             self.train_tab.set_runs_folder(project.runs_dir)
 
@@ -86,4 +88,5 @@ class ProjectBridge:
     def model_events(self) -> list[Any]:
         """The settings models' event groups (any field's change modifies the project)."""
         state = self.state
-        return [state.masking.events, state.augment.events, state.train.events, state.visualize.events]
+        return [state.masking.events, state.augment.events, state.train.events, state.visualize.events,
+                state.evaluate.events]

@@ -16,6 +16,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.masking.settings import MaskSettings
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
@@ -51,6 +52,8 @@ class AppState(QObject):
         self.augment.events.chain.connect(self._on_augment_chain_changed)
         self.visualize = VisualizeSettings()
         """The Visualise tab's model, layer and gradient-ascent settings (evented)."""
+        self.evaluate = EvaluateSettings()
+        """The Results tab's run, model and images, and the saved evaluation open (evented)."""
 
     @property
     def dataset(self) -> Dataset | None:

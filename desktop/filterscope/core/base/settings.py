@@ -138,6 +138,8 @@ class Setting:
             return "one of " + ", ".join(value for value, _ in self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.kind is str:
+            return "text"
         if self.kind is tuple:
             return f"[height, width], each {span(self.low, self.high, integer=True)}"
         text = span(self.low, self.high, self.low_open, self.high_open, self.kind is int)

@@ -2,7 +2,8 @@
 
 A project holds the dataset (its source), its split manifest, the Mask tab's preset, the
 Augment tab's chain, the Train tab's settings (among them whether training uses the mask and
-the chain), the runs folder and the runs trained in the project. Each part is stored in the
+the chain), the Visualise and Results tabs' settings (the evaluation open), the runs folder and
+the runs trained in the project. Each part is stored in the
 JSON form its own module defines (``MaskParams``, ``ChainSpec``, ``SplitManifest``,
 ``TrainSettings``) and parsed by that module, so their rules live in one place.
 
@@ -21,15 +22,23 @@ from typing import Any, Callable
 from filterscope import __version__
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import SettingError, check_keys
-from filterscope.core.data.source import BuiltinSource, DatasetSource, FolderSource, Source
+from filterscope.core.data.source import (
+    BuiltinSource,
+    DatasetSource,
+    FolderSource,
+    ManifestSource,
+    Source,
+    SourceError,
+)
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
-         "runs"}
+         "evaluate", "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
 
 
@@ -92,6 +101,8 @@ class Project:
             uses the mask and the chain is theirs (``use_mask``, ``use_chain``).
         visualize: The Visualise tab's model, layer and gradient-ascent settings (a copy), or
             None for its defaults.
+        evaluate: The Results tab's run, model and images and the saved evaluation open (a
+            copy), or None for its defaults.
         runs_dir: The folder runs are saved in, or None for the app's own.
         runs: The run folders trained in the project, oldest first.
     """
@@ -102,6 +113,7 @@ class Project:
     augment: AugmentSettings | None = None
     training: TrainSettings | None = None
     visualize: VisualizeSettings | None = None
+    evaluate: EvaluateSettings | None = None
     runs_dir: Path | None = None
     runs: tuple[Path, ...] = ()
 
@@ -141,6 +153,7 @@ class Project:
             "augment": None if self.augment is None else self.augment.to_json(),
             "training": None if self.training is None else self.training.to_json(),
             "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
+            "evaluate": None if self.evaluate is None else _evaluate_json(self.evaluate, base),
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
                      "runs": [portable(run, base) for run in self.runs]},
         }
@@ -166,6 +179,9 @@ class Project:
             visualize = _parse("visualize", VisualizeSettings.from_json, visualize)
             visualize.update({key: str(resolve(getattr(visualize, key), base, f"visualize.{key}"))
                               for key in ("model", "weights") if getattr(visualize, key) not in _NAMED})
+        evaluate = data.get("evaluate")
+        if evaluate is not None:
+            evaluate = _evaluate_from_json(evaluate, base)
         runs = _object("runs", data.get("runs", {}), {"folder", "runs"})
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
@@ -174,7 +190,7 @@ class Project:
         return cls(source, split, mask,
                    None if augment is None else _parse("augment", AugmentSettings.from_json, augment),
                    None if training is None else _parse("training", TrainSettings.from_json, training),
-                   visualize,
+                   visualize, evaluate,
                    None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
                    tuple(resolve(run, base, "runs.runs") for run in listed))
 
@@ -186,6 +202,37 @@ def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
         if data[key] not in _NAMED:
             data[key] = portable(data[key], base)
     return data
+
+
+def _evaluate_json(settings: EvaluateSettings, base: Path | None) -> dict:
+    """The Results settings' JSON: the run folder, and the images as a typed source
+    (``folder:``, ``manifest:``, ``builtin:``), a path inside ``base`` relative to it."""
+    data = settings.to_json()
+    if data["run"]:
+        data["run"] = portable(data["run"], base)
+    if data["data"]:
+        source = Source.parse(data["data"], bare=True)
+        if isinstance(source, (FolderSource, ManifestSource)):
+            source = type(source)(portable(source.path, base))
+        data["data"] = source.to_json()
+    return data
+
+
+def _evaluate_from_json(stored: object, base: Path) -> EvaluateSettings:
+    """The Results settings a project stores, its paths made absolute."""
+    settings = _parse("evaluate", EvaluateSettings.from_json, stored)
+    changes = {}
+    if settings.run:
+        changes["run"] = str(resolve(settings.run, base, "evaluate.run"))
+    if settings.data:
+        try:
+            source = Source.parse(settings.data)
+        except SourceError as exc:
+            raise ProjectError(f"evaluate.data: {exc}") from None
+        changes["data"] = str(source) if isinstance(source, BuiltinSource) else \
+            str(resolve(source.path, base, "evaluate.data"))
+    settings.update(changes)
+    return settings
 
 
 def _dataset_source(stored: object, base: Path) -> DatasetSource:

@@ -23,9 +23,9 @@ from filterscope.core.results.advice import Advice
 from filterscope.core.results.evaluate import EVALUATION_VERSION, Evaluation
 from filterscope.core.results.metrics import Baseline, ClassScores, Scores
 from filterscope.core.results.rows import EvalRows, RowsError
+from filterscope.core.results.settings import EVALUATIONS
 from filterscope.core.training.runs import RunReadError, load_run
 
-EVALUATIONS = "evaluations"
 
 
 class EvaluationReadError(ValueError):

@@ -2,7 +2,10 @@
 
 A run is chosen from the runs folder (the run just trained is offered when the tab is next
 shown), with its best or last model and the images to evaluate on: by default its dataset's
-``test/`` folder when there is one, else its validation images; or another folder. Evaluating
+``test/`` folder when there is one, else its validation images; or another folder or manifest.
+These choices and the saved evaluation open are the AppState's ``evaluate`` model
+(:class:`EvaluateSettings`, bound to the controls and read when evaluating); a project's are
+put back through it, and its run and evaluation are opened once the runs are listed. Evaluating
 is a job (progress, Cancel) whose result is saved beside the run, and earlier evaluations open
 without recomputing. The result shows accuracy next to the majority baseline, the warnings, the
 per-class table and the confusion matrix; a cell's images, or the misclassified ones most
@@ -15,26 +18,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from filterscope.core.base.formats import percent
 from filterscope.core.results.code import results_code
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import evaluate_and_save, saved_evaluations
-from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
+from filterscope.core.results.settings import EVALUATIONS
 from filterscope.core.results.store import SavedEvaluations, load_evaluation
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
+from filterscope.ui.widgets.eval_images import EvalImagesWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
-from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
@@ -54,19 +56,17 @@ class ResultsTab(QWidget):
         self._evaluation: Evaluation | None = None
         self._opened: Path | None = None  # the saved evaluation being opened, if one is
         self._shown_for: tuple[Path | None, str] | None = None  # (run, model) of the result or job
-        self._runs_stale, self._just_trained = True, None
-        self.picker = EvalPickerWidget()
+        self._runs_stale, self._just_trained, self._listed = True, None, False
+        settings = state.evaluate  # a project's run and evaluation (set before this tab), until listed
+        self._wanted: tuple[str, str] | None = (settings.run, settings.evaluation) if settings.run else None
+        self._restore_timer = QTimer(self, singleShot=True, interval=0)  # once per restore
+        self.picker = EvalPickerWidget(settings)
         self.report_export = ReportExportWidget()
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
-        self.gallery = ResultsGalleryWidget()
-        self.gallery_title = QLabel("Images")
-        self.gallery_title.setWordWrap(True)  # a cell's long title, in a narrow column
-        self.wrong_button = QPushButton("Misclassified")
-        self.open_button = QPushButton("Open folder")
-        self.review_button = QPushButton("Label looks wrong")
-        self.review_label = QLabel()
-        self.review_label.setWordWrap(True)
+        self.images = EvalImagesWidget()
+        self.gallery, self.gallery_title = self.images.gallery, self.images.title
+        self.wrong_button, self.review_button = self.images.wrong_button, self.images.review_button
         self.predict = PredictPanelWidget()
         self.code = CodeViewWidget("The evaluation as Keras, OpenCV and scikit-learn code: the run's "
                                    "model, its images prepared as in training, the same scores.")
@@ -85,20 +85,9 @@ class ResultsTab(QWidget):
         self._update_buttons()
 
     def _build_layout(self) -> None:
-        images = QWidget()
-        buttons = QHBoxLayout()
-        for button in (self.wrong_button, self.open_button, self.review_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        images_layout = QVBoxLayout(images)
-        images_layout.setContentsMargins(0, 0, 0, 0)
-        images_layout.addWidget(self.gallery_title)
-        images_layout.addWidget(self.gallery, 1)
-        images_layout.addLayout(buttons)
-        images_layout.addWidget(self.review_label)
         result = QSplitter(Qt.Orientation.Horizontal)
         result.addWidget(self.summary)
-        result.addWidget(images)
+        result.addWidget(self.images)
         result.setSizes([560, 520])  # the matrix of a dozen classes, and three thumbnails a row
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.code, "Python code")
@@ -114,15 +103,16 @@ class ResultsTab(QWidget):
         layout.addWidget(self.job_panel)
 
     def _connect(self) -> None:
-        self.picker.sig_run_changed.connect(self._on_run_changed)
+        settings = self._state.evaluate
+        settings.events.run.connect(self._on_choice_changed)
+        settings.events.model.connect(self._on_choice_changed)
+        settings.events.evaluation.connect(self._want)
+        self._restore_timer.timeout.connect(self._take_wanted)
+        self.picker.sig_run_activated.connect(self._forget_wanted)
         self.picker.sig_saved_chosen.connect(self.open_saved)
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.summary.sig_cell_clicked.connect(self.show_cell)
-        self.wrong_button.clicked.connect(self.show_wrong)
-        self.open_button.clicked.connect(self._on_open_clicked)
-        self.review_button.clicked.connect(self._on_review_clicked)
-        self.gallery.sig_row_selected.connect(self._on_row_selected)
-        self.gallery.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
+        self.summary.sig_cell_clicked.connect(self.images.show_cell)
+        self.images.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
@@ -136,6 +126,8 @@ class ResultsTab(QWidget):
         if self._runs_stale:
             self._runs_stale = False
             self.runs_runner.start(saved_runs, self._state.runs_dir)
+        elif self._wanted is not None:
+            self._restore_timer.start()
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -146,7 +138,46 @@ class ResultsTab(QWidget):
     @Slot(object)
     def _on_runs_listed(self, found: SavedRuns) -> None:
         fresh, self._just_trained = self._just_trained, None
-        self.picker.set_runs(found.runs, fresh)
+        self._listed = True
+        self.picker.set_runs(found.runs, None if self._wanted is None else self._wanted[0], fresh)
+        if self._wanted is not None and self.picker.lists(self._wanted[0]):
+            self._take_wanted()
+
+    def _on_choice_changed(self) -> None:
+        """Another run or model: a project's (see :meth:`_want`) or the user's."""
+        if self._state.evaluate.updating:
+            self._want()
+        else:
+            self._on_run_changed()
+
+    def _want(self) -> None:
+        """A project's run and evaluation are opened once the runs are listed and the tab is
+        shown (an evaluation opened by the user sets the field itself)."""
+        settings = self._state.evaluate
+        if settings.updating:
+            self._wanted = (settings.run, settings.evaluation)
+            self._restore_timer.start()  # after every field of the restore is set
+
+    @Slot()
+    def _take_wanted(self) -> None:
+        """Choose the wanted run and open its saved evaluation (read, not computed again)."""
+        if self._wanted is None or not self._listed or not self.isVisible():
+            return
+        run, name = self._wanted
+        if not name and self._shown_for is not None:  # the project has no evaluation open
+            self.runner.cancel()
+            self._show_result_of(None, self._idle_text())
+        if run and not self.picker.lists(run):
+            self._on_runs_changed(self._state.runs_dir)  # listed anew (a new run, another folder)
+            return
+        self._wanted = None  # a run listed, or none (a new project: the user chooses one)
+        self._on_run_changed()
+        if run and name:
+            self.open_saved(str(Path(run) / EVALUATIONS / f"{name}.json"))
+
+    @Slot()
+    def _forget_wanted(self) -> None:
+        self._wanted = None  # the user chose a run
 
     @Slot(object)
     def _on_runs_changed(self, _folder: Path) -> None:
@@ -160,16 +191,18 @@ class ResultsTab(QWidget):
         self._just_trained = run_dir
         self._on_runs_changed(run_dir.parent)
 
-    @Slot()
+    def _idle_text(self) -> str:
+        run_dir = self.run_dir()
+        return "Evaluate a run, or open an earlier evaluation." if run_dir is None else \
+            f"{run_dir.name} ({self.picker.which()} model): evaluate it, or open an earlier evaluation."
+
     def _on_run_changed(self) -> None:
         run_dir, which = self.run_dir(), self.picker.which()
         self.predict.set_model(run_dir, which)
         self.report_export.set_run(run_dir, which)
         if self._shown_for is not None and self._shown_for != (run_dir, which):
             self.runner.cancel()  # a result of another run or model must not arrive here
-            self._show_result_of(None, "Evaluate a run, or open an earlier evaluation." if run_dir
-                                 is None else f"{run_dir.name} ({which} model): evaluate it, or "
-                                 "open an earlier evaluation.")
+            self._show_result_of(None, self._idle_text())
         self.saved_list.clear()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)
@@ -187,26 +220,28 @@ class ResultsTab(QWidget):
         run_dir = self.run_dir()
         if run_dir is None:
             return
-        data, subset = self.picker.chosen_set()
+        settings = self._state.evaluate  # what to evaluate is the model's, not the controls'
         self._opened = None
-        self._show_result_of((run_dir, self.picker.which()), f"Evaluating {run_dir.name}…")
-        self.runner.start(evaluate_and_save, run_dir, data=data, subset=subset,
-                          which=self.picker.which())
+        self._show_result_of((run_dir, settings.model), f"Evaluating {run_dir.name}…")
+        self.runner.start(evaluate_and_save, run_dir, data=settings.data or None, subset=settings.subset,
+                          which=settings.model)
 
     @Slot(str)
     def open_saved(self, path: str) -> None:
         """Open a saved evaluation (a job: its per-image CSV is read)."""
         self._show_result_of((self.run_dir(), self.picker.which()), f"Opening {Path(path).name}…")
         self._opened = Path(path)
+        self._state.evaluate.evaluation = self._opened.stem
         self.runner.start(load_evaluation, path)
 
     @Slot(object)
     def _on_evaluated(self, evaluation: Evaluation) -> None:
         self._evaluation = evaluation
+        self._state.evaluate.evaluation = evaluation.name  # saved: a project reopens it
         self.summary.show_evaluation(evaluation)
         self.code.setPlainText(results_code(evaluation, None if self._opened is None
                                             else self._opened.with_suffix(".csv")))
-        self.show_wrong()
+        self.images.set_evaluation(evaluation)
         run_dir = self.run_dir()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)
@@ -220,9 +255,9 @@ class ResultsTab(QWidget):
     def _show_result_of(self, choice: tuple[Path | None, str] | None, message: str) -> None:
         """Forget the result shown: ``message`` instead, until ``choice``'s (run, model) comes."""
         self._shown_for, self._evaluation = choice, None
+        self._state.evaluate.evaluation = ""  # until a result comes (open_saved names its file)
         self.summary.clear(message)
-        self.gallery_title.setText("Images")
-        self.gallery.set_rows(None, [])  # and no row selected: no review line
+        self.images.set_evaluation(None)
         self.code.setPlainText(NO_CODE)
         self._update_buttons()
 
@@ -230,75 +265,8 @@ class ResultsTab(QWidget):
     def _update_buttons(self) -> None:
         running = self.runner.is_running()
         self.evaluate_button.setEnabled(self.run_dir() is not None and not running)
-        has = self._evaluation is not None
-        self.wrong_button.setEnabled(has)
-        row = self.gallery.current_row()
-        self.open_button.setEnabled(has and row is not None)
-        self.review_button.setEnabled(has and row is not None)
-
-    # --- images -------------------------------------------------------------------------------
-
-    @Slot()
-    def show_wrong(self) -> None:
-        """The misclassified images, most confidently wrong first."""
-        ev = self._evaluation
-        if ev is not None:
-            wrong = ev.rows.wrong()
-            self.gallery_title.setText(f"Misclassified: {len(wrong):,} image(s), most confidently "
-                                       "wrong first")
-            self.gallery.set_rows(ev, wrong)
 
     @Slot(int, int)
     def show_cell(self, true: int, predicted: int) -> None:
         """The images of one confusion-matrix cell, most confident first."""
-        ev = self._evaluation
-        if ev is not None:
-            rows = ev.rows.cell(true, predicted)
-            self.gallery_title.setText(f"True {ev.classes[true]}, predicted {ev.classes[predicted]}: "
-                                       f"{len(rows):,} image(s), most confident first")
-            self.gallery.set_rows(ev, rows)
-
-    @Slot(int)
-    def _on_row_selected(self, row: int) -> None:
-        self._update_buttons()
-        ev, run_dir = self._evaluation, self._review_run()
-        if ev is None or row < 0 or run_dir is None:
-            self.review_label.clear()
-            self.review_button.setText("Label looks wrong")
-            return
-        try:
-            marked = any(e.path == ev.rows.paths[row] for e in load_review(run_dir))
-        except ReviewError as exc:
-            self.review_label.setText(str(exc))
-            return
-        self.review_button.setText("Unmark" if marked else "Label looks wrong")
-        self.review_label.setText(f"{ev.rows.paths[row]}" + (" — marked for review" if marked else ""))
-
-    def _review_run(self) -> Path | None:
-        return None if self._evaluation is None else Path(self._evaluation.run_dir)
-
-    @Slot()
-    def _on_open_clicked(self) -> None:
-        ev, row = self._evaluation, self.gallery.current_row()
-        if ev is not None and row is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(ev.rows.paths[row]).parent)))
-
-    @Slot()
-    def _on_review_clicked(self) -> None:
-        """Mark (or unmark) the selected image in the review list beside the run."""
-        ev, row, run_dir = self._evaluation, self.gallery.current_row(), self._review_run()
-        if ev is None or row is None or run_dir is None:
-            return
-        path = ev.rows.paths[row]
-        try:
-            if self.review_button.text() == "Unmark":
-                entries = unmark(run_dir, path)
-            else:
-                entries = mark_for_review(run_dir, ReviewEntry(
-                    path, ev.classes[ev.rows.true[row]], ev.classes[ev.rows.predicted[row]],
-                    float(ev.rows.confidence[row]), ev.name))
-        except (ReviewError, OSError) as exc:
-            self.review_label.setText(f"Not saved: {exc}")
-            return
-        self._on_row_selected(row)
-        self.sig_status.emit(f"Review list: {len(entries)} image(s) in {run_dir / 'review.json'}")
+        self.images.show_cell(true, predicted)

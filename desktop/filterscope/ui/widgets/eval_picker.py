@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -20,44 +22,53 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.formats import percent
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.store import SavedEvaluations
 from filterscope.core.training.runs import RunResult
+from filterscope.ui.binding import bind
 
-# (label, subset) of the evaluation sets offered; "another folder" asks for the folder.
-SETS = [("Default: test/ if any, else validation", None),  # as the core decides
-        ("The run's validation images", "val"), ("The dataset's test/ folder", "test")]
-ANOTHER = "Another folder…"
 PATH_ROLE = Qt.ItemDataRole.UserRole
+NO_RUNS = "No runs in the runs folder: train one in the Train tab"
 
 
 class EvalPickerWidget(QWidget):
-    """Run, model and images, the Evaluate button, and the run's saved evaluations."""
+    """Run, model and images, the Evaluate button, and the run's saved evaluations; the
+    controls are bound to ``settings`` (the run combo lists the runs, the model holds the one
+    chosen)."""
 
-    sig_run_changed = Signal()
-    """Another run or model was chosen."""
     sig_saved_chosen = Signal(str)
     """A saved evaluation (its JSON file) was clicked."""
+    sig_run_activated = Signal()
+    """The user chose a run in the combo."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: EvaluateSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._other_folder: str | None = None
+        self.settings = settings
         self.run_combo = QComboBox()
         self.run_combo.setMinimumContentsLength(24)
+        self.run_combo.setPlaceholderText("Choose a run")
         self.model_combo = QComboBox()
-        self.model_combo.addItems(["best", "last"])
-        self.set_combo = QComboBox()
-        self.set_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.set_combo.setMinimumContentsLength(20)
-        for label, subset in SETS:
-            self.set_combo.addItem(label, subset)
-        self.set_combo.addItem(ANOTHER, None)
+        self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("The run's own images")
+        self.data_edit.setClearButtonEnabled(True)
+        self.folder_button = QPushButton("Folder…")
+        self.subset_combo = QComboBox()
+        self.subset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.subset_combo.setMinimumContentsLength(20)
+        for widget, name in ((self.run_combo, "run"), (self.model_combo, "model"),
+                             (self.data_edit, "data"), (self.subset_combo, "subset")):
+            bind(widget, settings, name)
         self.evaluate_button = QPushButton("Evaluate")
         self.saved_list = QListWidget()
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(self.folder_button)
         box = QGroupBox("Evaluate")
         form = QFormLayout(box)
         form.addRow("Run", self.run_combo)
         form.addRow("Model", self.model_combo)
-        form.addRow("Images", self.set_combo)
+        form.addRow("Images", data_row)
+        form.addRow("Subset", self.subset_combo)
         form.addRow(self.evaluate_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,48 +77,46 @@ class EvalPickerWidget(QWidget):
         earlier.setWordWrap(True)
         layout.addWidget(earlier)
         layout.addWidget(self.saved_list, 1)
-        self.run_combo.currentIndexChanged.connect(self.sig_run_changed)
-        self.model_combo.currentIndexChanged.connect(self.sig_run_changed)
-        self.set_combo.activated.connect(self._on_set_activated)
+        self.run_combo.activated.connect(self.sig_run_activated)
+        self.folder_button.clicked.connect(self._on_folder_clicked)
         self.saved_list.itemClicked.connect(self._on_saved_clicked)
 
-    def set_runs(self, runs: list[RunResult], prefer: Path | None = None) -> None:
-        """Offer ``runs`` (newest first); choose ``prefer`` if listed, else keep the choice."""
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in reversed(runs):
-            self.run_combo.addItem(run.run_dir.name, str(run.run_dir))
-            self.run_combo.setItemData(self.run_combo.count() - 1, str(run.run_dir),
-                                       Qt.ItemDataRole.ToolTipRole)
-        if not runs:
-            self.run_combo.addItem("No runs in the runs folder: train one in the Train tab", None)
-        index = self.run_combo.findData(str(prefer) if prefer is not None else current)
-        self.run_combo.setCurrentIndex(max(index, 0))
-        self.run_combo.blockSignals(False)
-        self.sig_run_changed.emit()
+    def set_runs(self, runs: list[RunResult], *prefer: Path | str | None) -> None:
+        """Offer ``runs`` (newest first) and choose one: the first of ``prefer`` listed, else
+        the settings' run if listed, else the newest."""
+        with QSignalBlocker(self.run_combo):
+            self.run_combo.clear()
+            for run in reversed(runs):
+                self.run_combo.addItem(run.run_dir.name, str(run.run_dir))
+                self.run_combo.setItemData(self.run_combo.count() - 1, str(run.run_dir),
+                                           Qt.ItemDataRole.ToolTipRole)
+            if not runs:
+                self.run_combo.addItem(NO_RUNS, "")
+            found = [i for want in (*prefer, self.settings.run) if want
+                     and (i := self.run_combo.findData(str(want))) >= 0]
+            self.run_combo.setCurrentIndex(found[0] if found else 0)
+        self.settings.run = self.run_combo.currentData()
+
+    def lists(self, run: str) -> bool:
+        """True when ``run`` is one of the runs offered."""
+        return bool(run) and self.run_combo.findData(run) >= 0
 
     def run_dir(self) -> Path | None:
-        """The run chosen, or None."""
-        data = self.run_combo.currentData()
-        return None if data is None else Path(data)
+        """The run chosen (when it is listed), or None."""
+        run = self.settings.run
+        return Path(run) if self.lists(run) else None
 
     def which(self) -> str:
         """``best`` or ``last``."""
-        return self.model_combo.currentText()
+        return self.settings.model
 
     def chosen_set(self) -> tuple[str | None, str | None]:
         """The ``(data, subset)`` to evaluate on, as the core's evaluate takes them."""
-        if self.set_combo.currentIndex() == len(SETS):
-            return self._other_folder, None
-        return None, self.set_combo.currentData()
+        return self.settings.data or None, self.settings.subset
 
     def set_other_folder(self, folder: str) -> None:
         """Evaluate on ``folder`` (class folders, or a dataset split into folders)."""
-        self._other_folder = folder
-        self.set_combo.setItemText(len(SETS), f"{ANOTHER[:-1]}: {Path(folder).name}")
-        self.set_combo.setItemData(len(SETS), folder, Qt.ItemDataRole.ToolTipRole)
-        self.set_combo.setCurrentIndex(len(SETS))
+        self.settings.data = str(folder)
 
     def set_saved(self, saved: SavedEvaluations) -> None:
         """List a run's saved evaluations, newest first, and the files that could not be read."""
@@ -119,19 +128,17 @@ class EvalPickerWidget(QWidget):
             item.setData(PATH_ROLE, str(ev.path))
             item.setToolTip(ev.description)
             self.saved_list.addItem(item)
+            if ev.name == self.settings.evaluation:
+                self.saved_list.setCurrentItem(item)
         for problem in saved.problems:
             self.saved_list.addItem(QListWidgetItem(problem))
 
-    @Slot(int)
-    def _on_set_activated(self, index: int) -> None:
-        if index != len(SETS):
-            return
+    @Slot()
+    def _on_folder_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Evaluate on the images of a folder "
                                                   "(one sub-folder per class, or split into train/val/test)")
         if folder:
             self.set_other_folder(folder)
-        elif self._other_folder is None:
-            self.set_combo.setCurrentIndex(0)
 
     @Slot(QListWidgetItem)
     def _on_saved_clicked(self, item: QListWidgetItem) -> None:

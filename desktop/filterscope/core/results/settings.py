@@ -1,0 +1,57 @@
+"""The Results tab's settings as an evented model: the run evaluated, its model, the images it
+is evaluated on, and the saved evaluation open. The fields are named as ``filterscope evaluate``
+names them (``RUN_DIR``, ``--model``, ``--data``, ``--subset``), whose flags come from these
+declarations; a project stores them, so reopening it shows the same evaluation (read from its
+file, not computed again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterscope.core.base.settings import Settings, setting
+
+EVALUATIONS = "evaluations"  # a run's folder of saved evaluations (<name>.json and <name>.csv)
+
+
+@dataclass
+class EvaluateSettings(Settings):
+    """What the Results tab evaluates, and the evaluation it shows.
+
+    Attributes:
+        run: The run folder, "" for none chosen yet.
+        model: ``best`` (best.keras) or ``last`` (last.keras).
+        data: The images to evaluate on: a dataset folder, a split parent (its ``test/``
+            folder by default), a split manifest or a built-in dataset; "" for the run's own.
+        subset: ``val`` or ``test``; None lets the images decide (``test/`` if any, else the
+            validation images).
+        evaluation: The saved evaluation open (its name in the run's ``evaluations`` folder),
+            "" for none.
+    """
+
+    run: str = setting("", "Run", kind=str, help="A run folder (made by filterscope train or the Train tab)")
+    model: str = setting("best", "Model", kind=str, choices=(("best", "best"), ("last", "last")),
+                         help="best.keras (the best validation epoch) or last.keras (the last epoch)")
+    data: str = setting("", "Images", kind=str,
+                        help="The images to evaluate on: a folder with the run's class folders, a "
+                        "folder split into train/, val/, test/ folders (its test/ by default), a "
+                        "split manifest (.json) or a built-in dataset id; empty: the run's own "
+                        "dataset (its test/ folder when it has one, else the run's validation images)")
+    subset: str | None = setting(None, "Subset", kind=str, optional=True,
+                                 choices=(("val", "The validation images"), ("test", "The test/ folder")),
+                                 special="Default: test/ if any, else validation",
+                                 help="val: the run's validation images (or a split folder's val/); "
+                                 "test: the test/ folder")
+    evaluation: str = setting("", "Evaluation", kind=str,
+                              help="The saved evaluation shown (its name in the run's evaluations folder)")
+
+    def run_dir(self) -> Path | None:
+        """The run folder, or None."""
+        return Path(self.run) if self.run else None
+
+    def saved_file(self) -> Path | None:
+        """The saved evaluation's JSON file, or None when none is open."""
+        if not (self.run and self.evaluation):
+            return None
+        return Path(self.run) / EVALUATIONS / f"{self.evaluation}.json"
