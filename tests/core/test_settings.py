@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pytest
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import (
@@ -21,6 +22,7 @@ from filterscope.core.base.settings import (
     like,
     setting,
 )
+from filterscope.core.filters.settings import FiltersSettings, default_kernels
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpecError, OptimizerSpec
@@ -130,7 +132,7 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [AugmentSettings, TrainSettings, VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, TrainSettings, VisualizeSettings, FiltersSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))
@@ -138,6 +140,10 @@ def test_every_model_round_trips_with_every_setting_changed(model: type) -> None
     if model is TrainSettings:  # exclusive pairs: one of each
         values.pop("image_size")
         values.update(optimizer=OptimizerSpec("sgd", 0.3, 0.5), fit=FitOptions(True, 2, 3, 0.25, 4))
+    if model is FiltersSettings:  # the weights, at the new size and colour mode
+        kernels = [[[[r - c + 0.25 * ch + f for ch in range(3)] for c in range(5)] for r in range(5)]
+                   for f in range(2)]
+        values.update(kernels=kernels, biases=(-1.5, 2))
     settings.update(values)
     for name in values:
         assert getattr(settings, name) != getattr(model(), name), name
@@ -179,3 +185,49 @@ def test_the_mask_model_keeps_its_rules() -> None:
     assert len(mask.params.targets) == 1
     with pytest.raises(ValueError, match="median: must be an odd number"):
         mask.edit(median=4)
+
+
+def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
+    """Two K x K x C kernels of finite numbers matching the size and colour mode; a new size or
+    colour mode re-makes them (a preset as itself, typed weights centred); turning the second
+    filter off steps through the first; a new stage starts from the whole result."""
+    from filterscope.core.base.settings import SettingError
+    from filterscope.core.filters.kernels import preset
+
+    lesson = FiltersSettings()
+    assert lesson.layer_weights()[0].shape == (3, 3, 1, 1)
+    bad = {"kernels": ([[[1.0]] * 3] * 3, [[[float("nan")]] * 3] * 3)}
+    with pytest.raises(SettingError, match=r"^kernels\[1\]: must be finite numbers"):
+        lesson.update(bad)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 × 1 \(the kernel size"):
+        lesson.kernels = default_kernels(5, 1)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 or 5 × 5 weights"):
+        lesson.kernels = ([[1, 2], [3, 4]], lesson.kernels[1])
+    with pytest.raises(SettingError, match=r"^kernels: must be 2 kernels"):
+        lesson.kernels = lesson.kernels[:1]
+    with pytest.raises(SettingError, match=r"^biases\[0\]: must be a number"):
+        lesson.biases = ("x", 0)
+    with pytest.raises(SettingError, match=r"^size: must be one of 3, 5 \(got 4\)"):
+        lesson.size = 4
+    with pytest.raises(SettingError, match="stride: must be from 1 to 6"):
+        lesson.stride = 7
+    assert lesson == FiltersSettings()  # refused: nothing changed
+    with pytest.raises(SettingError, match="kernels"):
+        FiltersSettings.from_json({"size": 5, "kernels": [np.ones((3, 3, 1)).tolist()] * 2})
+    with pytest.raises(SettingError, match="unknown field"):
+        FiltersSettings.from_json({"kernel": []})
+    lesson.set_filter(0, np.full((3, 3, 1), 2.0), 0.5)
+    lesson.update({"second": True, "filter_index": 1, "stage": "relu", "position": 9})
+    lesson.size = 5  # the typed weights centred, the chapter's horizontal filter has no 5 x 5: centred
+    assert lesson.kernel_array(0)[1:4, 1:4].tolist() == np.full((3, 3, 1), 2.0).tolist()
+    assert lesson.kernel_array(0)[0].sum() == 0 and lesson.biases == (0.5, 0.0)
+    lesson.set_filter(1, preset("Sobel x", 5, 1), 0)
+    lesson.colour = True  # a preset stays that preset
+    np.testing.assert_array_equal(lesson.kernel_array(1), preset("Sobel x", 5, 3))
+    lesson.second = False
+    assert lesson.filter_index == 0 and lesson.position == 9
+    lesson.stage = "pooling"
+    assert lesson.position is None
+    restored = FiltersSettings()
+    restored.update(lesson.values())  # a project's values: the rules stand aside
+    assert restored == lesson

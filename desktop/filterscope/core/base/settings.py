@@ -135,7 +135,7 @@ class Setting:
     def range_text(self) -> str:
         """The allowed values in words (for messages and ``--help``)."""
         if self.choices:
-            return "one of " + ", ".join(value for value, _ in self.choices)
+            return "one of " + ", ".join(str(value) for value, _ in self.choices)
         if self.kind is bool:
             return "true or false"
         if self.kind is tuple:
@@ -155,7 +155,7 @@ class Setting:
                 return None
             raise error(where, f"must be {self.range_text()}, not null")
         if self.choices:
-            if value not in [v for v, _ in self.choices]:
+            if not any(value == v and type(value) is type(v) for v, _ in self.choices):
                 raise error(where, f"must be {self.range_text()} (got {value!r})")
             return value
         if self.kind is bool:
