@@ -30,6 +30,9 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
         assert getattr(loaded, name) == getattr(project, name), name
     assert loaded.training.model.name == "convnet-dropout" and loaded.visualize.preset == "clean"
     assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
+    lesson = loaded.filters
+    assert (lesson.size, lesson.colour, lesson.stride, lesson.padding, lesson.position) == (5, True, 2, "same", 123)
+    assert lesson.kernels == project.filters.kernels and lesson.biases == (-0.25, 1.0)
 
 
 def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_path: Path) -> None:
@@ -40,6 +43,7 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert stored["runs"] == {"folder": "runs", "runs": ["runs/20260502-101500-chapter-convnet-sgd",
                                                          "elsewhere/run2"]}
     assert stored["visualize"]["model"] == "runs/20260502-101500-chapter-convnet-sgd"
+    assert stored["filters"]["image"] == "leaf.png" and len(stored["filters"]["kernels"][1][4][4]) == 3
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -55,6 +59,7 @@ def test_paths_outside_the_project_folder_stay_absolute(tmp_path: Path) -> None:
     stored = json.loads((tmp_path / "projects" / "p.fsproj").read_text(encoding="utf-8"))
     assert stored["dataset"]["source"] == f"folder:{tmp_path / 'data' / 'photos'}"
     assert stored["runs"]["folder"] == str(tmp_path / "data" / "runs")
+    assert stored["filters"]["image"] == str(tmp_path / "data" / "leaf.png")
     assert load_project(tmp_path / "projects" / "p.fsproj") == project
 
 
@@ -111,7 +116,7 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    assert project == replace(written, augment_preview=None, visualize=None)  # format 2 kept neither
+    assert project == replace(written, augment_preview=None, visualize=None, filters=None)  # format 2 kept none
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}
@@ -193,3 +198,16 @@ def test_a_split_for_another_dataset_is_refused() -> None:
     with pytest.raises(ProjectError, match="split: made for"):
         replace(project, dataset=DEFAULT_SOURCE)
     assert replace(project, mask=MaskParams()).mask == MaskParams()
+
+
+def test_a_bad_filters_lesson_is_named(tmp_path: Path) -> None:
+    save_project(tmp_path / "p.fsproj", sample_project(tmp_path))
+    data = json.loads((tmp_path / "p.fsproj").read_text(encoding="utf-8"))
+    data["filters"]["kernels"][0][0][0][0] = "x"
+    (tmp_path / "p.fsproj").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"filters: kernels\[0\]: must be K × K × C numbers"):
+        load_project(tmp_path / "p.fsproj")
+    data["filters"] = {"stride": 9}
+    (tmp_path / "p.fsproj").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"filters: stride: must be from 1 to 6 \(got 9\)"):
+        load_project(tmp_path / "p.fsproj")

@@ -231,3 +231,13 @@ def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
     restored = FiltersSettings()
     restored.update(lesson.values())  # a project's values: the rules stand aside
     assert restored == lesson
+
+
+def test_during_update_each_fields_listener_sees_every_value_set() -> None:
+    """A field's own listener (not only ``events.connect``) hears after all values are set, in
+    the order they were given."""
+    demo, seen = Demo(), []
+    demo.events.count.connect(lambda value: seen.append(("count", value, demo.mode)))
+    demo.events.mode.connect(lambda value: seen.append(("mode", value, demo.count)))
+    demo.update({"count": 5, "mode": "b"})
+    assert seen == [("count", 5, "b"), ("mode", "b", 5)]

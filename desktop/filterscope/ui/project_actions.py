@@ -47,7 +47,7 @@ class ProjectActions(QObject):
         # What a new project looks like: the tabs' own settings, before anything is opened.
         self._blank = Project(DEFAULT_SOURCE, None, self.bridge.mask_tab.params,
                               self.bridge.augment_tab.chain(), state.augment.copy(), state.train.copy(),
-                              state.visualize.copy(), state.runs_dir)
+                              state.visualize.copy(), state.runs_dir, filters=state.filters.copy())
         self._add_actions(menu)
         self._check_timer = QTimer(self, singleShot=True, interval=0)  # one check per burst
         self._check_timer.timeout.connect(self.refresh_title)

@@ -343,10 +343,19 @@ class Settings:
         checked = {name: specs[name].check(name, value) if name in specs else value
                    for name, value in values.items()}
         object.__setattr__(self, "_updating", True)
+        # Each field's own signal waits (the group's pause holds back only ``events.connect``
+        # listeners), then they fire in the order the values were given.
+        signals = [self.events[name] for name in checked if name in self.events]
         try:
             with self.events.paused():
-                for name, value in checked.items():
-                    setattr(self, name, value)
+                for signal in signals:
+                    signal.pause()
+                try:
+                    for name, value in checked.items():
+                        setattr(self, name, value)
+                finally:
+                    for signal in signals:
+                        signal.resume()
         finally:
             object.__setattr__(self, "_updating", False)
 

@@ -2,7 +2,8 @@
 
 A project holds the dataset (its source), its split manifest, the Mask tab's preset, the
 Augment tab's chain, the Train tab's settings (among them whether training uses the mask and
-the chain), the runs folder and the runs trained in the project. Each part is stored in the
+the chain), the Visualise tab's settings, the Filters tab's lesson, the runs folder and the
+runs trained in the project. Each part is stored in the
 JSON form its own module defines (``MaskParams``, ``ChainSpec``, ``SplitManifest``,
 ``TrainSettings``) and parsed by that module, so their rules live in one place.
 
@@ -24,13 +25,14 @@ from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import SettingError, check_keys
 from filterscope.core.data.source import BuiltinSource, DatasetSource, FolderSource, Source
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
+from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "augment_preview",
-         "training", "visualize", "runs"}
+         "training", "visualize", "filters", "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
 
 
@@ -96,6 +98,8 @@ class Project:
             None for its defaults.
         runs_dir: The folder runs are saved in, or None for the app's own.
         runs: The run folders trained in the project, oldest first.
+        filters: The Filters tab's lesson (image, window, kernels, step position; a copy), or
+            None for its defaults.
     """
 
     dataset: DatasetSource
@@ -107,6 +111,7 @@ class Project:
     visualize: VisualizeSettings | None = None
     runs_dir: Path | None = None
     runs: tuple[Path, ...] = ()
+    filters: FiltersSettings | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetSource):
@@ -145,6 +150,7 @@ class Project:
             "augment_preview": None if self.augment_preview is None else self.augment_preview.to_json(),
             "training": None if self.training is None else self.training.to_json(),
             "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
+            "filters": None if self.filters is None else _filters_json(self.filters, base),
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
                      "runs": [portable(run, base) for run in self.runs]},
         }
@@ -171,6 +177,11 @@ class Project:
             visualize = _parse("visualize", VisualizeSettings.from_json, visualize)
             visualize.update({key: str(resolve(getattr(visualize, key), base, f"visualize.{key}"))
                               for key in ("model", "weights") if getattr(visualize, key) not in _NAMED})
+        filters = data.get("filters")
+        if filters is not None:
+            filters = _parse("filters", FiltersSettings.from_json, filters)
+            if filters.image:
+                filters.image = str(resolve(filters.image, base, "filters.image"))
         runs = _object("runs", data.get("runs", {}), {"folder", "runs"})
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
@@ -181,7 +192,7 @@ class Project:
                    None if training is None else _parse("training", TrainSettings.from_json, training),
                    visualize,
                    None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
-                   tuple(resolve(run, base, "runs.runs") for run in listed))
+                   tuple(resolve(run, base, "runs.runs") for run in listed), filters)
 
 
 def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
@@ -190,6 +201,14 @@ def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
     for key in ("model", "weights"):
         if data[key] not in _NAMED:
             data[key] = portable(data[key], base)
+    return data
+
+
+def _filters_json(settings: FiltersSettings, base: Path | None) -> dict:
+    """The Filters lesson's JSON, an image file inside ``base`` relative to it."""
+    data = settings.to_json()
+    if data["image"]:
+        data["image"] = portable(data["image"], base)
     return data
 
 

@@ -212,7 +212,7 @@ class FiltersTab(QWidget):
         if layer is None:
             return
         # A project's position waits for its image; then one past the end moves to the last.
-        self.steps.set_count(layer.step_count(self.settings.stage), keep=self.source.is_loading())
+        self.steps.set_count(layer.step_count(self.settings.stage), keep=not self.source.is_current())
         self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
                               self.steps.position())
         self.sig_rendered.emit()

@@ -101,10 +101,12 @@ class FilterSourceWidget(QWidget):
         self._pending, self._restoring = Path(path), keep_crop
         self.file_runner.start(load_file, self._pending)
 
-    def is_loading(self) -> bool:
-        """True while the image the lesson names is still being read (a file, or the digits)."""
-        return self.file_runner.is_running() or (self.settings.image == "" and self._shown is None
-                                                 and self.digits_runner.is_running())
+    def is_current(self) -> bool:
+        """True when the crop last sent is of the image the lesson names, at its crop (False
+        while that image is read, or when it could not be)."""
+        image, digit = self.settings.image, self.settings.digit
+        wanted = (image, None) if image else ("", digit)
+        return self._shown == wanted and self._emitted is not None and self._emitted[1] == self.box()
 
     def _show(self, rgb: np.ndarray, name: str, shown: tuple[str, int | None]) -> None:
         """Use ``rgb`` (H, W, 3) uint8, cropped to the lesson's crop about its centre."""
@@ -135,8 +137,11 @@ class FilterSourceWidget(QWidget):
                                                      self._pending == Path(image)):
                 self.open_file(image, keep_crop=True)
                 return
-        elif self._shown != ("", digit) and self._digits is not None:
-            self._show_digit()
+        elif self._shown != ("", digit):
+            if self._digits is None:
+                self.load_digits()  # shown once read
+            else:
+                self._show_digit()
             return
         self._emit_crop()
 
