@@ -203,6 +203,10 @@ def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
         lesson.kernels = default_kernels(5, 1)
     with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 or 5 × 5 weights"):
         lesson.kernels = ([[1, 2], [3, 4]], lesson.kernels[1])
+    with pytest.raises(SettingError, match=r"^kernels\[1\]: must be K × K × C numbers"):
+        lesson.kernels = (lesson.kernels[0], [[["1"] * 1] * 3] * 3)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 or 5 × 5 weights .*, not shape 3$"):
+        lesson.kernels = ([[[1], [2], [3]], [[4], [5]], [[6], [7], [8]]], lesson.kernels[1])
     with pytest.raises(SettingError, match=r"^kernels: must be 2 kernels"):
         lesson.kernels = lesson.kernels[:1]
     with pytest.raises(SettingError, match=r"^biases\[0\]: must be a number"):
@@ -228,6 +232,8 @@ def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
     assert lesson.filter_index == 0 and lesson.position == 9
     lesson.stage = "pooling"
     assert lesson.position is None
+    lesson.update({"colour": False, "stride": 2})  # without kernels: re-made at the new shape
+    np.testing.assert_array_equal(lesson.kernel_array(1), preset("Sobel x", 5, 1))
     restored = FiltersSettings()
     restored.update(lesson.values())  # a project's values: the rules stand aside
     assert restored == lesson

@@ -342,6 +342,7 @@ class Settings:
         specs = declared(type(self))
         checked = {name: specs[name].check(name, value) if name in specs else value
                    for name, value in values.items()}
+        outer = self.updating  # an update from a listener of another keeps it True
         object.__setattr__(self, "_updating", True)
         # Each field's own signal waits (the group's pause holds back only ``events.connect``
         # listeners), then they fire in the order the values were given.
@@ -357,7 +358,7 @@ class Settings:
                     for signal in signals:
                         signal.resume()
         finally:
-            object.__setattr__(self, "_updating", False)
+            object.__setattr__(self, "_updating", outer)
 
     @property
     def updating(self) -> bool:

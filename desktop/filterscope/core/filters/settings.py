@@ -55,9 +55,13 @@ def check_kernels(where: str, kernels: object, shape: tuple[int, int] | None = N
     for i, kernel in enumerate(kernels):
         name = f"{where}[{i}]"
         try:
-            array = np.asarray(kernel, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise SettingError(name, f"must be K × K × C numbers, not {_short(kernel)}") from None
+            cells = np.asarray(kernel, dtype=object)
+        except ValueError:
+            raise SettingError(name, "must be K × K × C numbers, in rows of equal length") from None
+        if cells.ndim == 3 and not all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                                       for v in cells.ravel()):
+            raise SettingError(name, f"must be K × K × C numbers, not {_short(kernel)}")
+        array = cells.astype(np.float64) if cells.ndim == 3 else cells
         if array.ndim != 3 or array.shape[0] != array.shape[1] or array.shape[0] not in (3, 5) \
                 or array.shape[2] not in (1, 3):
             raise SettingError(name, f"must be 3 × 3 or 5 × 5 weights over 1 or 3 channels, not shape "
@@ -136,10 +140,15 @@ class FiltersSettings(Settings):
 
     def update(self, values: dict[str, Any]) -> None:
         """As :meth:`Settings.update`; kernels are checked against the kernel size and colour
-        mode the model will have."""
+        mode the model will have (a new size or colour mode without kernels re-makes the
+        current ones at the new shape, as setting it alone does)."""
         if {"kernels", "size", "colour"} & set(values):
             merged = {**self.values(), **values}
-            check_kernels("kernels", merged["kernels"], (merged["size"], 3 if merged["colour"] else 1))
+            shape = (merged["size"], 3 if merged["colour"] else 1)
+            if "kernels" not in values:
+                values = {**values, "kernels": tuple(reshape_kernel(self.kernel_array(i), *shape)
+                                                     for i in range(FILTER_COUNT))}
+            check_kernels("kernels", values["kernels"], shape)
         super().update(values)
 
     def kernel_array(self, index: int) -> np.ndarray:

@@ -90,7 +90,8 @@ class FilterSourceWidget(QWidget):
             getattr(settings.events, name).connect(self._on_settings_changed)
 
     def load_digits(self) -> None:
-        """Read the built-in digits in the background (the first seven is shown when done)."""
+        """Read the built-in digits in the background (the lesson's digit, the first seven by
+        default, is shown when done)."""
         if self._digits is None and not self.digits_runner.is_running():
             self.digits_runner.start(load_mnist5k)
 
@@ -185,9 +186,12 @@ class FilterSourceWidget(QWidget):
 
     @Slot(object)
     def _on_file_loaded(self, loaded: LoadedImage) -> None:
-        path = str(self._pending)
-        if self._restoring and self.settings.image != path:
-            return  # the lesson has moved on (a digit picked meanwhile)
+        if self._restoring:
+            path = self.settings.image
+            if not path or Path(path) != self._pending:
+                return  # the lesson has moved on (a digit picked meanwhile)
+        else:
+            path = str(self._pending.absolute())
         self._full, self._shown, self._centre = loaded.rgb, (path, None), None  # before the lesson names it
         if not self._restoring:
             self.settings.update({"image": path, "crop": FILE_CROP})
