@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.filters.kernels import preset
 from filterscope.core.training.frames import EpochFrame
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -225,18 +226,17 @@ def filters(window, args, shoot) -> None:
     window.tabs.setCurrentWidget(tab)
 
     def ready(_image=None) -> None:
+        lesson = tab.settings  # the Filters tab's lesson model: set it, the tab follows
         if args.filters_crop:
-            tab.source.crop_spin.setValue(args.filters_crop)
+            lesson.crop = args.filters_crop
         if args.filters_at:
             tab.source.move_crop(*(int(v) for v in args.filters_at.split(",")))
-        tab.colour_box.setChecked(args.filters_colour)
+        lesson.update({"colour": args.filters_colour, "second": args.filters_second})
         if args.filters_preset:
-            tab.editors[0].apply_preset(args.filters_preset)
-        tab.second_box.setChecked(args.filters_second)
-        steps = tab.steps
-        steps.stage_combo.setCurrentIndex(steps.stage_combo.findData(args.filters_stage))
+            lesson.set_filter(0, preset(args.filters_preset, lesson.size, lesson.channels()), lesson.biases[0])
+        lesson.stage = args.filters_stage
         if args.filters_step:
-            steps.set_position(args.filters_step - 1)
+            tab.steps.set_position(args.filters_step - 1)
         QTimer.singleShot(800, shoot)
 
     if args.filters_image:

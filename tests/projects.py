@@ -10,6 +10,8 @@ from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
+from filterscope.core.filters.kernels import preset
+from filterscope.core.filters.settings import FiltersSettings, as_kernel
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.project import Project
 from filterscope.core.results.settings import EvaluateSettings
@@ -44,8 +46,12 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
                               random_images=True)
     evaluate = EvaluateSettings(run=str(run), model="last", data=str(root / "photos" / "test"), subset="test",
                                 evaluation="test-best-2")
+    lesson = FiltersSettings(colour=True, size=5, second=True, stride=2, padding="same", image=str(root / "leaf.png"),
+                             digit=3, crop=40, stage="relu", filter_index=1, position=123,
+                             kernels=(as_kernel(preset("Sobel x", 5, 3) * 0.5), as_kernel(preset("Box blur", 5, 3))),
+                             biases=(-0.25, 1.0))
     return Project(source, split, mask, augment, training, visualize, evaluate, runs_dir,
-                   (run, root / "elsewhere" / "run2"))
+                   (run, root / "elsewhere" / "run2"), lesson)
 
 
 def big_per_class(version: int) -> int:

@@ -33,6 +33,9 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     assert loaded.training.model.name == "convnet-dropout" and loaded.visualize.preset == "clean"
     assert (loaded.evaluate.model, loaded.evaluate.subset, loaded.evaluate.evaluation) == ("last", "test", "test-best-2")
     assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
+    lesson = loaded.filters
+    assert (lesson.size, lesson.colour, lesson.stride, lesson.padding, lesson.position) == (5, True, 2, "same", 123)
+    assert lesson.kernels == project.filters.kernels and lesson.biases == (-0.25, 1.0)
 
 
 def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_path: Path) -> None:
@@ -45,6 +48,7 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert stored["visualize"]["model"] == "runs/20260502-101500-chapter-convnet-sgd"
     assert stored["evaluate"] == {"run": "runs/20260502-101500-chapter-convnet-sgd", "model": "last",
                                   "data": "folder:photos/test", "subset": "test", "evaluation": "test-best-2"}
+    assert stored["filters"]["image"] == "leaf.png" and len(stored["filters"]["kernels"][1][4][4]) == 3
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -61,6 +65,7 @@ def test_paths_outside_the_project_folder_stay_absolute(tmp_path: Path) -> None:
     assert stored["dataset"]["source"] == f"folder:{tmp_path / 'data' / 'photos'}"
     assert stored["runs"]["folder"] == str(tmp_path / "data" / "runs")
     assert stored["evaluate"]["data"] == f"folder:{tmp_path / 'data' / 'photos' / 'test'}"
+    assert stored["filters"]["image"] == str(tmp_path / "data" / "leaf.png")
     assert load_project(tmp_path / "projects" / "p.fsproj") == project
 
 
@@ -117,9 +122,9 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    # Format 2 kept the chain but not the preview's settings, nor the Visualise and Results tabs'.
+    # Format 2 kept the chain but not the preview's settings, nor the Visualise, Results and Filters tabs'.
     assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None,
-                              evaluate=None)
+                              evaluate=None, filters=None)
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}
@@ -222,3 +227,16 @@ def test_the_evaluation_open_is_stored_with_its_images_as_a_typed_source(tmp_pat
 
 def stored_project(project: Project, base: Path) -> dict:
     return json.loads(json.dumps(project.to_json(base)))
+
+
+def test_a_bad_filters_lesson_is_named(tmp_path: Path) -> None:
+    save_project(tmp_path / "p.fsproj", sample_project(tmp_path))
+    data = json.loads((tmp_path / "p.fsproj").read_text(encoding="utf-8"))
+    data["filters"]["kernels"][0][0][0][0] = "x"
+    (tmp_path / "p.fsproj").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"filters: kernels\[0\]: must be K × K × C numbers"):
+        load_project(tmp_path / "p.fsproj")
+    data["filters"] = {"stride": 9}
+    (tmp_path / "p.fsproj").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"filters: stride: must be from 1 to 6 \(got 9\)"):
+        load_project(tmp_path / "p.fsproj")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pytest
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import (
@@ -23,6 +24,7 @@ from filterscope.core.base.settings import (
 )
 from filterscope.core.data.split_settings import SplitSettings
 from filterscope.core.results.settings import EvaluateSettings
+from filterscope.core.filters.settings import FiltersSettings, default_kernels
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import ModelSpecError, OptimizerSpec
@@ -132,8 +134,8 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [AugmentSettings, EvaluateSettings, SplitSettings, TrainSettings,
-                                   VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, EvaluateSettings, FiltersSettings, SplitSettings,
+                                   TrainSettings, VisualizeSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))
@@ -141,6 +143,10 @@ def test_every_model_round_trips_with_every_setting_changed(model: type) -> None
     if model is TrainSettings:  # exclusive pairs: one of each
         values.pop("image_size")
         values.update(optimizer=OptimizerSpec("sgd", 0.3, 0.5), fit=FitOptions(True, 2, 3, 0.25, 4))
+    if model is FiltersSettings:  # the weights, at the new size and colour mode
+        kernels = [[[[r - c + 0.25 * ch + f for ch in range(3)] for c in range(5)] for r in range(5)]
+                   for f in range(2)]
+        values.update(kernels=kernels, biases=(-1.5, 2))
     settings.update(values)
     for name in values:
         assert getattr(settings, name) != getattr(model(), name), name
@@ -205,3 +211,65 @@ def test_evaluate_settings_validate_and_give_the_evaluate_commands_flags() -> No
     args = parser.parse_args(["evaluate", "run"])
     assert (args.subset, args.model) == (None, "best")
     assert parser.parse_args(["predict", "run", "x.png"]).model == "best"
+
+
+def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
+    """Two K x K x C kernels of finite numbers matching the size and colour mode; a new size or
+    colour mode re-makes them (a preset as itself, typed weights centred); turning the second
+    filter off steps through the first; a new stage starts from the whole result."""
+    from filterscope.core.base.settings import SettingError
+    from filterscope.core.filters.kernels import preset
+
+    lesson = FiltersSettings()
+    assert lesson.layer_weights()[0].shape == (3, 3, 1, 1)
+    bad = {"kernels": ([[[1.0]] * 3] * 3, [[[float("nan")]] * 3] * 3)}
+    with pytest.raises(SettingError, match=r"^kernels\[1\]: must be finite numbers"):
+        lesson.update(bad)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 × 1 \(the kernel size"):
+        lesson.kernels = default_kernels(5, 1)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 or 5 × 5 weights"):
+        lesson.kernels = ([[1, 2], [3, 4]], lesson.kernels[1])
+    with pytest.raises(SettingError, match=r"^kernels\[1\]: must be K × K × C numbers"):
+        lesson.kernels = (lesson.kernels[0], [[["1"] * 1] * 3] * 3)
+    with pytest.raises(SettingError, match=r"^kernels\[0\]: must be 3 × 3 or 5 × 5 weights .*, not shape 3$"):
+        lesson.kernels = ([[[1], [2], [3]], [[4], [5]], [[6], [7], [8]]], lesson.kernels[1])
+    with pytest.raises(SettingError, match=r"^kernels: must be 2 kernels"):
+        lesson.kernels = lesson.kernels[:1]
+    with pytest.raises(SettingError, match=r"^biases\[0\]: must be a number"):
+        lesson.biases = ("x", 0)
+    with pytest.raises(SettingError, match=r"^size: must be one of 3, 5 \(got 4\)"):
+        lesson.size = 4
+    with pytest.raises(SettingError, match="stride: must be from 1 to 6"):
+        lesson.stride = 7
+    assert lesson == FiltersSettings()  # refused: nothing changed
+    with pytest.raises(SettingError, match="kernels"):
+        FiltersSettings.from_json({"size": 5, "kernels": [np.ones((3, 3, 1)).tolist()] * 2})
+    with pytest.raises(SettingError, match="unknown field"):
+        FiltersSettings.from_json({"kernel": []})
+    lesson.set_filter(0, np.full((3, 3, 1), 2.0), 0.5)
+    lesson.update({"second": True, "filter_index": 1, "stage": "relu", "position": 9})
+    lesson.size = 5  # the typed weights centred, the chapter's horizontal filter has no 5 x 5: centred
+    assert lesson.kernel_array(0)[1:4, 1:4].tolist() == np.full((3, 3, 1), 2.0).tolist()
+    assert lesson.kernel_array(0)[0].sum() == 0 and lesson.biases == (0.5, 0.0)
+    lesson.set_filter(1, preset("Sobel x", 5, 1), 0)
+    lesson.colour = True  # a preset stays that preset
+    np.testing.assert_array_equal(lesson.kernel_array(1), preset("Sobel x", 5, 3))
+    lesson.second = False
+    assert lesson.filter_index == 0 and lesson.position == 9
+    lesson.stage = "pooling"
+    assert lesson.position is None
+    lesson.update({"colour": False, "stride": 2})  # without kernels: re-made at the new shape
+    np.testing.assert_array_equal(lesson.kernel_array(1), preset("Sobel x", 5, 1))
+    restored = FiltersSettings()
+    restored.update(lesson.values())  # a project's values: the rules stand aside
+    assert restored == lesson
+
+
+def test_during_update_each_fields_listener_sees_every_value_set() -> None:
+    """A field's own listener (not only ``events.connect``) hears after all values are set, in
+    the order they were given."""
+    demo, seen = Demo(), []
+    demo.events.count.connect(lambda value: seen.append(("count", value, demo.mode)))
+    demo.events.mode.connect(lambda value: seen.append(("mode", value, demo.count)))
+    demo.update({"count": 5, "mode": "b"})
+    assert seen == [("count", 5, "b"), ("mode", "b", 5)]

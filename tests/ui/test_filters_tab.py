@@ -1,5 +1,6 @@
 """The Filters tab through qtbot: the default seven, presets, a bad kernel cell, step-through by
-click and by timer, colour mode, two filters, stride and padding, bad and large image files."""
+click and by timer, colour mode, two filters, stride and padding, bad and large image files; the
+lesson model (FiltersSettings) shown by the tab and set by its controls."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filterscope.core.data.images import to_rgb
 from filterscope.core.filters.conv import conv_step, convolve
 from filterscope.core.filters.kernels import format_number, preset
+from filterscope.core.filters.settings import FiltersSettings, as_kernel
+from filterscope.core.filters.source import to_input
 from filterscope.core.filters.pooling import pool_step
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.filters_tab import FiltersTab
@@ -141,7 +145,7 @@ def test_play_steps_on_the_timer_and_stop_stops(qtbot, tab) -> None:
 
 
 def test_play_stops_at_the_last_position(qtbot, tab) -> None:
-    tab.source.crop_spin.setValue(5)  # 3 x 3 positions
+    tab.settings.crop = 5  # 3 x 3 positions
     steps = tab.steps
     steps.speed_spin.setValue(20)
     click(qtbot, steps.play_button)
@@ -150,7 +154,7 @@ def test_play_stops_at_the_last_position(qtbot, tab) -> None:
 
 
 def test_colour_mode_has_27_weights_plus_bias(qtbot, tab) -> None:
-    tab.colour_box.setChecked(True)
+    tab.settings.colour = True
     editor = tab.editors[0]
     assert len(editor.tables) == 3
     assert sum(t.rowCount() * t.columnCount() for t in editor.tables) == 27
@@ -163,12 +167,12 @@ def test_colour_mode_has_27_weights_plus_bias(qtbot, tab) -> None:
     tab.steps.set_position(300)
     assert "The 27 products add up to R: " in tab.views.equation()
     assert len(tab.views.detail_view.panels()) == 6
-    tab.colour_box.setChecked(False)
+    tab.settings.colour = False
     assert tab.layer.kernels.shape == (3, 3, 1, 1)
 
 
 def test_two_filters_give_a_two_channel_output(qtbot, tab) -> None:
-    tab.second_box.setChecked(True)
+    tab.settings.second = True
     layer = tab.layer
     assert layer.output.shape == (26, 26, 2)
     np.testing.assert_array_equal(layer.kernels[..., 1], preset("Horizontal lines (chapter)", 3, 1))
@@ -177,7 +181,7 @@ def test_two_filters_give_a_two_channel_output(qtbot, tab) -> None:
         "Output channel 1", "Output channel 2"]
     assert "26 × 26 × 2" in tab.size_label.text()
     assert tab.steps.filter_combo.isVisibleTo(tab)
-    tab.steps.filter_combo.setCurrentIndex(1)
+    tab.settings.filter_index = 1
     tab.steps.set_position(100)
     step = conv_step(layer.image, layer.kernels, layer.bias, 100, filter_index=1)
     assert f"= {format_number(step.value)}, the output" in tab.views.equation()
@@ -186,16 +190,16 @@ def test_two_filters_give_a_two_channel_output(qtbot, tab) -> None:
 
 def test_stride_and_padding_change_the_size_sentence(tab) -> None:
     assert "(28 − 3) // 1 + 1 = 26" in tab.size_label.text()
-    tab.stride_spin.setValue(2)
+    tab.settings.stride = 2
     assert "(28 − 3) // 2 + 1 = 13" in tab.size_label.text()
     assert tab.layer.output.shape == (13, 13, 1)
-    tab.padding_combo.setCurrentText("same")
+    tab.settings.padding = "same"
     assert "ceil(28 / 2)" in tab.size_label.text() and tab.layer.output.shape == (14, 14, 1)
     assert tab.views.input_view.panels()[0].padding.any()
     assert tab.stride_label.text() == ""
-    tab.stride_spin.setValue(4)
+    tab.settings.stride = 4
     assert "never looked at" in tab.stride_label.text()
-    tab.size_combo.setCurrentIndex(1)
+    tab.settings.size = 5
     assert tab.layer.kernels.shape[:2] == (5, 5) and tab.stride_label.text() == ""
     assert tab.editors[0].preset_combo.currentText() == "Custom"  # the chapter's filter is 3 x 3
     np.testing.assert_allclose(tab.layer.output, expected_output(tab))
@@ -203,14 +207,14 @@ def test_stride_and_padding_change_the_size_sentence(tab) -> None:
 
 def test_relu_and_pooling_stages_step_through(tab) -> None:
     steps = tab.steps
-    steps.stage_combo.setCurrentIndex(steps.stage_combo.findData("relu"))
+    tab.settings.stage = "relu"
     assert steps.position() is None
     layer = tab.layer
     negative = int(np.argmin(layer.output[..., 0]))
     steps.set_position(negative)
     assert tab.views.equation().endswith("negative responses become 0.")
     assert ", 0) = 0 at row" in tab.views.equation()
-    steps.stage_combo.setCurrentIndex(steps.stage_combo.findData("pooling"))
+    tab.settings.stage = "pooling"
     steps.step()
     assert steps.position() == 0
     best = int(np.argmax(layer.pooled[..., 0]))
@@ -253,14 +257,13 @@ def test_a_large_image_is_cropped_and_the_crop_moves(qtbot, tab, tmp_path: Path)
     assert np.abs(tab.layer.output).max() > 0
     tab.source.overview.sig_cell_clicked.emit(0, 10, 10)
     assert tab.source.box().left < 100 and not tab.layer.output.any()
-    tab.colour_box.setChecked(True)
+    assert tab.settings.image == str(path) and tab.settings.crop == 32
+    tab.settings.colour = True
     assert tab.layer.image.shape == (32, 32, 3)
 
 
 def test_the_code_page_reproduces_the_tabs_output(tab) -> None:
-    tab.second_box.setChecked(True)
-    tab.stride_spin.setValue(2)
-    tab.padding_combo.setCurrentText("same")
+    tab.settings.update({"second": True, "stride": 2, "padding": "same"})
     tab.editors[0].tables[0].item(0, 0).setText("1/3")
     tab.pages.setCurrentWidget(tab.code)
     namespace = {"image": tab.layer.image.copy()}
@@ -285,13 +288,13 @@ def test_larger_text_widens_the_settings_and_the_code(qtbot, tab) -> None:
 
 
 def test_a_kernel_larger_than_the_crop_gives_no_output_and_no_crash(qtbot, tab) -> None:
-    tab.source.crop_spin.setValue(3)
-    tab.size_combo.setCurrentIndex(1)  # 5 x 5 on 3 x 3 pixels
+    tab.settings.crop = 3
+    tab.settings.size = 5  # 5 x 5 on 3 x 3 pixels
     assert tab.layer.output.shape == (0, 0, 1) and tab.layer.pooled.shape == (0, 0, 1)
     assert "does not fit" in tab.size_label.text()
     assert not tab.steps.step_button.isEnabled() and not tab.steps.play_button.isEnabled()
     tab.views.output_view.grab()  # paints without dividing by zero
-    tab.padding_combo.setCurrentText("same")
+    tab.settings.padding = "same"
     assert tab.layer.output.shape == (3, 3, 1)
 
 
@@ -300,3 +303,74 @@ def test_hiding_the_tab_stops_playing(qtbot, tab) -> None:
     assert tab.steps.is_playing()
     tab.hide()
     assert not tab.steps.is_playing() and tab.steps.play_button.text() == "Play"
+
+
+def test_setting_the_lesson_shows_it_in_the_controls_the_editors_and_the_maps(qtbot, tab) -> None:
+    lesson = tab.settings
+    kernels = (as_kernel(np.arange(27.0).reshape(3, 3, 3) - 13), as_kernel(preset("Sobel y", 3, 3)))
+    lesson.update({"colour": True, "second": True, "stride": 2, "padding": "same", "digit": 3,
+                   "kernels": kernels, "biases": (1.5, -2.0), "stage": "relu", "filter_index": 1,
+                   "position": 20})
+    assert tab.colour_box.isChecked() and tab.second_box.isChecked() and tab.editors[1].isVisibleTo(tab)
+    assert tab.stride_spin.value() == 2 and tab.padding_combo.currentData() == "same"
+    assert tab.size_combo.currentData() == 3
+    editor = tab.editors[0]
+    assert len(editor.tables) == 3 and editor.tables[2].item(2, 2).text() == "13"
+    assert editor.bias_edit.text() == "1.5" and editor.preset_combo.currentText() == "Custom"
+    assert tab.editors[1].preset_combo.currentText() == "Sobel y" and tab.editors[1].bias() == -2.0
+    digits = tab.source._digits
+    assert "Built-in MNIST digit 3 " in tab.source.source_label.text()
+    layer = tab.layer
+    np.testing.assert_array_equal(layer.image, to_input(to_rgb(digits.pixels[3]), True))
+    np.testing.assert_array_equal(layer.kernels[..., 0], np.asarray(kernels[0]))
+    np.testing.assert_array_equal(layer.bias, [1.5, -2.0])
+    assert (layer.stride, layer.padding) == (2, "same") and layer.output.shape == (14, 14, 2)
+    np.testing.assert_allclose(layer.output, expected_output(tab))
+    assert [p.caption for p in tab.views.output_view.panels()] == ["Output channel 1", "Output channel 2"]
+    steps = tab.steps
+    assert (steps.stage(), steps.filter_index(), steps.position()) == ("relu", 1, 20)
+    assert steps.stage_combo.currentData() == "relu" and steps.filter_combo.currentData() == 1
+    assert "Position 21 of " in steps.position_label.text()
+    assert tab.views.output_view.highlights()[0].panel == 1
+    lesson.size = 5  # the model re-makes the weights; the editors show them
+    assert tab.editors[1].preset_combo.currentText() == "Sobel y" and len(tab.editors[0].tables[0].item(4, 4).text())
+    assert tab.layer.kernels.shape == (5, 5, 3, 2)
+
+
+def test_the_controls_and_the_editors_set_the_lesson(qtbot, tab) -> None:
+    lesson = tab.settings
+    tab.stride_spin.setValue(3)
+    tab.padding_combo.setCurrentIndex(tab.padding_combo.findData("same"))
+    tab.colour_box.setChecked(True)
+    tab.second_box.setChecked(True)
+    tab.size_combo.setCurrentIndex(tab.size_combo.findData(5))
+    tab.source.crop_spin.setValue(20)
+    assert (lesson.stride, lesson.padding, lesson.colour, lesson.second, lesson.size, lesson.crop) == \
+        (3, "same", True, True, 5, 20)
+    assert tab.layer.image.shape == (20, 20, 3) and tab.layer.kernels.shape == (5, 5, 3, 2)
+    tab.editors[1].tables[2].item(0, 4).setText("7")
+    assert lesson.kernels[1][0][4][2] == 7.0 and tab.layer.kernels[0, 4, 2, 1] == 7.0
+    tab.editors[0].bias_edit.setText("-0.5")
+    tab.editors[0].bias_edit.editingFinished.emit()
+    assert lesson.biases[0] == -0.5
+    tab.source.picker.item_spin.setValue(2)  # the third seven: a digit picked is the lesson's
+    assert lesson.digit == tab.source.picker.current_item() and lesson.crop == 28
+    tab.steps.step()
+    tab.steps.step()
+    assert lesson.position == 1
+    assert FiltersSettings.from_json(lesson.to_json()) == lesson
+
+
+def test_a_lessons_file_is_read_again_and_its_position_waits_for_it(qtbot, tab, tmp_path: Path) -> None:
+    rgb = np.zeros((80, 80, 3), np.uint8)
+    rgb[:, 40:] = 255
+    path = tmp_path / "edge.png"
+    Image.fromarray(rgb).save(path)
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS, check_params_cb=lambda: tab.layer.image.shape[0] == 40):
+        tab.settings.update({"image": str(path), "crop": 40, "position": 1000})
+        assert tab.settings.position == 1000  # the digit's 676 positions do not clamp it
+    qtbot.waitUntil(lambda: "edge.png" in tab.source.source_label.text(), timeout=WAIT_MS)
+    assert tab.layer.image.shape == (40, 40, 1) and tab.settings.crop == 40
+    assert tab.steps.position() == 1000 and tab.settings.position == 1000
+    tab.settings.update({"image": "", "digit": None, "crop": 28})  # back to the first seven
+    assert "(a 7)" in tab.source.source_label.text() and tab.settings.position == 675

@@ -7,11 +7,14 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.splits import make_split
+from filterscope.core.filters.kernels import preset
+from filterscope.core.filters.settings import FiltersSettings, as_kernel
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
 from filterscope.core.augment.settings import AugmentSettings
@@ -23,6 +26,7 @@ from filterscope.ui.main_window import MainWindow
 from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
+from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -116,10 +120,20 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     window.state.evaluate.update({"run": str(runs / "20260502-run"), "model": "last", "subset": "val",
                                   "data": str(window.state.dataset.source.folder() or ""),
                                   "evaluation": "val-last"})
+    leaf = runs.parent / "leaf.png"  # inside the project's folder: stored relative
+    pixels = np.zeros((80, 80, 3), np.uint8)
+    pixels[:, 40:] = (30, 200, 60)
+    Image.fromarray(pixels).save(leaf)
+    window.state.filters.update({**LESSON, "image": str(leaf)})
     train_tab.set_runs_folder(runs)
 
 
-def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
+LESSON = {"colour": True, "size": 5, "second": True, "stride": 2, "padding": "same", "crop": 40, "digit": 3,
+          "stage": "relu", "filter_index": 1, "position": 300, "biases": (0.5, -1.0),
+          "kernels": (as_kernel(preset("Sobel y", 5, 3)), as_kernel(np.full((5, 5, 3), -0.25)))}
+
+
+def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> None:
     mask_tab, augment_tab, train_tab = tabs(window)
     state, train, controls = window.state, window.state.train, train_tab.options.controls
     assert state.dataset.source == Source.parse(source)
@@ -154,6 +168,22 @@ def assert_everything(window: MainWindow, source: str, runs: Path) -> None:
     assert picker.model_combo.currentData() == "last" and picker.subset_combo.currentData() == "val"
     assert picker.data_edit.text() == evaluate.data
     assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
+    # The Filters lesson: the model, its controls and editors, its file read again, its step.
+    lesson, filters_tab = state.filters, window.findChild(FiltersTab)
+    assert lesson.values() == {**FiltersSettings().values(), **LESSON, "image": str(runs.parent / "leaf.png")}
+    assert filters_tab.colour_box.isChecked() and filters_tab.second_box.isChecked()
+    assert filters_tab.size_combo.currentData() == 5 and filters_tab.stride_spin.value() == 2
+    assert filters_tab.padding_combo.currentData() == "same" and filters_tab.source.crop_spin.value() == 40
+    assert filters_tab.editors[0].preset_combo.currentText() == "Sobel y"
+    assert filters_tab.editors[1].tables[2].item(4, 4).text() == "−0.25"
+    assert filters_tab.editors[1].bias() == -1.0 and filters_tab.editors[0].bias() == 0.5
+    qtbot.waitUntil(lambda: "leaf.png" in filters_tab.source.source_label.text(), timeout=WAIT_MS)
+    layer = filters_tab.layer
+    assert layer.image.shape == (40, 40, 3) and layer.kernels.shape == (5, 5, 3, 2)
+    assert (layer.stride, layer.padding) == (2, "same") and layer.bias.tolist() == [0.5, -1.0]
+    steps = filters_tab.steps
+    assert (steps.stage(), steps.filter_index(), steps.position()) == ("relu", 1, 300)
+    assert "Position 301 of 400" in steps.position_label.text()
 
 
 @pytest.fixture
@@ -181,10 +211,11 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     assert window.state.train == TrainSettings() and window.state.training_mask() is None
     assert window.state.visualize == VisualizeSettings() and window.state.augment == AugmentSettings()
     assert window.state.evaluate == EvaluateSettings()
+    assert window.state.filters == FiltersSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)
-    assert_everything(window, source, tmp_path / "work" / "runs")
+    assert_everything(qtbot, window, source, tmp_path / "work" / "runs")
     assert not window.isWindowModified() and window.projects.path == project_file
     settle(qtbot, window)
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
 from filterscope.core.augment.settings import AugmentSettings
+from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.project.project import Project
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
@@ -52,7 +53,7 @@ class ProjectBridge:
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
         return Project(source, split, self.mask_tab.params, state.augment.copy(), state.train.copy(),
-                       state.visualize.copy(), state.evaluate.copy(), state.runs_dir, runs)
+                       state.visualize.copy(), state.evaluate.copy(), state.runs_dir, runs, state.filters.copy())
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -63,7 +64,7 @@ class ProjectBridge:
         self.dataset_tab.open_source(project.dataset)
 
     def apply(self, project: Project) -> None:
-        """Put the project's split, mask, chain, Train settings and runs folder back (its
+        """Put the project's split, mask, chain, tabs' settings and runs folder back (its
         dataset, when it opened, is already the current one)."""
         state = self.state
         dataset = state.dataset
@@ -75,6 +76,9 @@ class ProjectBridge:
         state.train.update((project.training or TrainSettings()).values())
         state.visualize.update((project.visualize or VisualizeSettings()).values())
         state.evaluate.update((project.evaluate or EvaluateSettings()).values())
+        # The Filters tab shows the lesson's digit or reads its file again; its step position
+        # waits for that image.
+        state.filters.update((project.filters or FiltersSettings()).values())
         if project.runs_dir is not None:
             self.train_tab.set_runs_folder(project.runs_dir)
 
@@ -89,4 +93,4 @@ class ProjectBridge:
         """The settings models' event groups (any field's change modifies the project)."""
         state = self.state
         return [state.masking.events, state.augment.events, state.train.events, state.visualize.events,
-                state.evaluate.events]
+                state.evaluate.events, state.filters.events]

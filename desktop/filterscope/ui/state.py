@@ -14,6 +14,7 @@ from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.paths import data_dir
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
+from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.masking.settings import MaskSettings
 from filterscope.core.results.settings import EvaluateSettings
@@ -54,6 +55,8 @@ class AppState(QObject):
         """The Visualise tab's model, layer and gradient-ascent settings (evented)."""
         self.evaluate = EvaluateSettings()
         """The Results tab's run, model and images, and the saved evaluation open (evented)."""
+        self.filters = FiltersSettings()
+        """The Filters tab's lesson: image, window, kernels, step position (evented)."""
 
     @property
     def dataset(self) -> Dataset | None:

@@ -135,7 +135,7 @@ class Setting:
     def range_text(self) -> str:
         """The allowed values in words (for messages and ``--help``)."""
         if self.choices:
-            return "one of " + ", ".join(value for value, _ in self.choices)
+            return "one of " + ", ".join(str(value) for value, _ in self.choices)
         if self.kind is bool:
             return "true or false"
         if self.kind is str:
@@ -157,7 +157,7 @@ class Setting:
                 return None
             raise error(where, f"must be {self.range_text()}, not null")
         if self.choices:
-            if value not in [v for v, _ in self.choices]:
+            if not any(value == v and type(value) is type(v) for v, _ in self.choices):
                 raise error(where, f"must be {self.range_text()} (got {value!r})")
             return value
         if self.kind is bool:
@@ -344,13 +344,23 @@ class Settings:
         specs = declared(type(self))
         checked = {name: specs[name].check(name, value) if name in specs else value
                    for name, value in values.items()}
+        outer = self.updating  # an update from a listener of another keeps it True
         object.__setattr__(self, "_updating", True)
+        # Each field's own signal waits (the group's pause holds back only ``events.connect``
+        # listeners), then they fire in the order the values were given.
+        signals = [self.events[name] for name in checked if name in self.events]
         try:
             with self.events.paused():
-                for name, value in checked.items():
-                    setattr(self, name, value)
+                for signal in signals:
+                    signal.pause()
+                try:
+                    for name, value in checked.items():
+                        setattr(self, name, value)
+                finally:
+                    for signal in signals:
+                        signal.resume()
         finally:
-            object.__setattr__(self, "_updating", False)
+            object.__setattr__(self, "_updating", outer)
 
     @property
     def updating(self) -> bool:

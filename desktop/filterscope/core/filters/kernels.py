@@ -78,6 +78,25 @@ def resize_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def matching_preset(kernel: np.ndarray) -> str | None:
+    """The preset whose weights ``kernel`` (K, K, C) has, or None for typed weights."""
+    size, channels = kernel.shape[0], kernel.shape[2]
+    for name in preset_names(size, channels):
+        if np.allclose(preset(name, size, channels), kernel, rtol=0, atol=1e-12):
+            return name
+    return None
+
+
+def reshape_kernel(kernel: np.ndarray, size: int, channels: int) -> np.ndarray:
+    """A kernel at another side or channel count: a preset is re-made at the new shape, typed
+    weights are centred in (or cut from) the new side and their first channel copied to every
+    channel."""
+    name = matching_preset(kernel)
+    if name is not None and name in preset_names(size, channels):
+        return preset(name, size, channels)
+    return np.repeat(resize_kernel(kernel, size)[..., :1], channels, axis=2)
+
+
 def cell_name(row: int, col: int, channel: int | None = None) -> str:
     """'row 2, column 3' (1-based, as a learner counts), with the channel in colour mode."""
     name = f"row {row + 1}, column {col + 1}"

@@ -2,8 +2,8 @@
 
 A project holds the dataset (its source), its split manifest, the Mask tab's preset, the
 Augment tab's chain, the Train tab's settings (among them whether training uses the mask and
-the chain), the Visualise and Results tabs' settings (the evaluation open), the runs folder and
-the runs trained in the project. Each part is stored in the
+the chain), the Visualise and Results tabs' settings (the evaluation open), the Filters tab's
+lesson, the runs folder and the runs trained in the project. Each part is stored in the
 JSON form its own module defines (``MaskParams``, ``ChainSpec``, ``SplitManifest``,
 ``TrainSettings``) and parsed by that module, so their rules live in one place.
 
@@ -31,6 +31,7 @@ from filterscope.core.data.source import (
     SourceError,
 )
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
+from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.results.settings import EvaluateSettings
@@ -38,7 +39,7 @@ from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
-         "evaluate", "runs"}
+         "evaluate", "filters", "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
 
 
@@ -105,6 +106,8 @@ class Project:
             copy), or None for its defaults.
         runs_dir: The folder runs are saved in, or None for the app's own.
         runs: The run folders trained in the project, oldest first.
+        filters: The Filters tab's lesson (image, window, kernels, step position; a copy), or
+            None for its defaults.
     """
 
     dataset: DatasetSource
@@ -116,6 +119,7 @@ class Project:
     evaluate: EvaluateSettings | None = None
     runs_dir: Path | None = None
     runs: tuple[Path, ...] = ()
+    filters: FiltersSettings | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetSource):
@@ -154,6 +158,7 @@ class Project:
             "training": None if self.training is None else self.training.to_json(),
             "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
             "evaluate": None if self.evaluate is None else _evaluate_json(self.evaluate, base),
+            "filters": None if self.filters is None else _filters_json(self.filters, base),
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
                      "runs": [portable(run, base) for run in self.runs]},
         }
@@ -182,6 +187,11 @@ class Project:
         evaluate = data.get("evaluate")
         if evaluate is not None:
             evaluate = _evaluate_from_json(evaluate, base)
+        filters = data.get("filters")
+        if filters is not None:
+            filters = _parse("filters", FiltersSettings.from_json, filters)
+            if filters.image:
+                filters.image = str(resolve(filters.image, base, "filters.image"))
         runs = _object("runs", data.get("runs", {}), {"folder", "runs"})
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
@@ -192,7 +202,7 @@ class Project:
                    None if training is None else _parse("training", TrainSettings.from_json, training),
                    visualize, evaluate,
                    None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
-                   tuple(resolve(run, base, "runs.runs") for run in listed))
+                   tuple(resolve(run, base, "runs.runs") for run in listed), filters)
 
 
 def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
@@ -233,6 +243,14 @@ def _evaluate_from_json(stored: object, base: Path) -> EvaluateSettings:
             str(resolve(source.path, base, "evaluate.data"))
     settings.update(changes)
     return settings
+
+
+def _filters_json(settings: FiltersSettings, base: Path | None) -> dict:
+    """The Filters lesson's JSON, an image file inside ``base`` relative to it."""
+    data = settings.to_json()
+    if data["image"]:
+        data["image"] = portable(data["image"], base)
+    return data
 
 
 def _dataset_source(stored: object, base: Path) -> DatasetSource:

@@ -6,6 +6,10 @@ pooling make of it; step the window through the image one position at a time wit
 and their sum. The numbers are those Keras's Conv2D computes (tests compare them). Everything is
 numpy on at most 64 × 64 pixels, so it is computed on the GUI thread; only reading a file, which
 can be large, runs in a worker.
+
+The lesson is the AppState's ``filters`` model (:class:`~filterscope.core.filters.settings.
+FiltersSettings`): the controls are bound to it, the kernel editors show its weights and set
+them, and the tab computes from it, so a project's lesson shows as it was saved.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.filters.code import numpy_code
-from filterscope.core.filters.conv import PADDINGS
 from filterscope.core.filters.layer import FilterLayer
+from filterscope.core.filters.settings import DEFAULT_PRESETS, FILTER_COUNT
 from filterscope.core.filters.source import to_input
+from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.filter_source import FilterSourceWidget
@@ -37,8 +42,6 @@ from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.kernel_editor import KernelEditorWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.step_controls import StepControlsWidget
-
-DEFAULT_PRESETS = ("Vertical lines (chapter)", "Horizontal lines (chapter)")
 
 
 class FiltersTab(QWidget):
@@ -53,6 +56,8 @@ class FiltersTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
+        self.settings = state.filters
+        self._showing = False  # the editors are being shown the lesson's weights
         self._rgb: np.ndarray | None = None
         self.layer: FilterLayer | None = None
         self._build_widgets()
@@ -60,20 +65,21 @@ class FiltersTab(QWidget):
         self._connect()
 
     def _build_widgets(self) -> None:
-        self.source = FilterSourceWidget()
-        self.colour_box = QCheckBox("Colour: a 3 × 3 × 3 kernel over R, G and B")
+        settings = self.settings
+        self.source = FilterSourceWidget(settings)
+        self.colour_box = QCheckBox()
         self.size_combo = QComboBox()
-        self.size_combo.addItem("3 × 3", 3)
-        self.size_combo.addItem("5 × 5", 5)
-        self.second_box = QCheckBox("Second filter (a second output channel)")
+        self.second_box = QCheckBox()
         self.editors = [KernelEditorWidget(f"Filter {i + 1}", name)
                         for i, name in enumerate(DEFAULT_PRESETS)]
-        self.editors[1].setVisible(False)
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: rgb(200, 30, 30); font-weight: bold")
-        self.stride_spin = QSpinBox(minimum=1, maximum=6, value=1)
+        self.stride_spin = QSpinBox()
         self.padding_combo = QComboBox()
-        self.padding_combo.addItems(PADDINGS)
+        for widget, name in ((self.colour_box, "colour"), (self.size_combo, "size"),
+                             (self.second_box, "second"), (self.stride_spin, "stride"),
+                             (self.padding_combo, "padding")):
+            bind(widget, settings, name)
         self.size_label = QLabel()
         self.stride_label = QLabel()
         self.zero_label = QLabel()
@@ -81,7 +87,7 @@ class FiltersTab(QWidget):
             label.setStyleSheet("color: rgb(170, 90, 0); font-weight: bold")
         for label in (self.error_label, self.size_label, self.stride_label, self.zero_label):
             label.setWordWrap(True)
-        self.steps = StepControlsWidget()
+        self.steps = StepControlsWidget(settings)
         self.views = FilterViewsWidget(self.steps)
         self.code = CodeViewWidget("The filters, ReLU and pooling in plain numpy: run it with the "
                                    "image to get the maps shown.")
@@ -117,14 +123,12 @@ class FiltersTab(QWidget):
         self.source.sig_image_changed.connect(self._on_source_image_changed)
         self.source.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
-        self.colour_box.toggled.connect(self._on_shape_changed)
-        self.size_combo.currentIndexChanged.connect(self._on_shape_changed)
-        self.second_box.toggled.connect(self._on_second_toggled)
-        for editor in self.editors:
-            editor.sig_changed.connect(self.recompute)
+        for i, editor in enumerate(self.editors):
+            editor.sig_changed.connect(lambda i=i: self._on_editor_changed(i))
             editor.sig_error.connect(self._on_editor_error)
-        self.stride_spin.valueChanged.connect(self.recompute)
-        self.padding_combo.currentIndexChanged.connect(self.recompute)
+        self._show_weights()
+        for name in ("colour", "size", "second", "stride", "padding", "kernels", "biases"):
+            getattr(self.settings.events, name).connect(self._on_lesson_changed)
         self.steps.sig_changed.connect(self._on_steps_changed)
         self.views.sig_output_clicked.connect(self._on_views_output_clicked)
         # The arrows step only in the step-through, where no table or slider wants them.
@@ -146,25 +150,30 @@ class FiltersTab(QWidget):
         super().hideEvent(event)
         self.steps.play_button.setChecked(False)  # no stepping behind another tab
 
-    # --- settings -----------------------------------------------------------------------------
+    # --- the lesson ---------------------------------------------------------------------------
 
-    def kernel_size(self) -> int:
-        """The kernel's side (3 or 5)."""
-        return int(self.size_combo.currentData())
+    def _show_weights(self) -> None:
+        """Show the lesson's weights in the editors that do not show them already (an editor
+        keeps a cell being typed while its weights stay)."""
+        settings = self.settings
+        self._showing = True
+        try:
+            for i, editor in enumerate(self.editors):
+                kernel, bias = settings.kernel_array(i), settings.biases[i]
+                if editor.kernel().shape != kernel.shape or not np.array_equal(editor.kernel(), kernel) \
+                        or editor.bias() != bias:
+                    editor.set_kernel(kernel, bias)
+        finally:
+            self._showing = False
+        self.editors[1].setVisible(settings.second)
 
-    def active_editors(self) -> list[KernelEditorWidget]:
-        """The editors of the filters in use (one, or two with the second filter on)."""
-        return self.editors[: 2 if self.second_box.isChecked() else 1]
+    def _on_editor_changed(self, index: int) -> None:
+        if not self._showing:
+            editor = self.editors[index]
+            self.settings.set_filter(index, editor.kernel(), editor.bias())
 
-    @Slot()
-    def _on_shape_changed(self) -> None:
-        for editor in self.editors:
-            editor.set_shape(self.kernel_size(), 3 if self.colour_box.isChecked() else 1)
-        self.recompute()
-
-    @Slot(bool)
-    def _on_second_toggled(self, on: bool) -> None:
-        self.editors[1].setVisible(on)
+    def _on_lesson_changed(self, *_args: object) -> None:
+        self._show_weights()
         self.recompute()
 
     @Slot(str)
@@ -180,15 +189,13 @@ class FiltersTab(QWidget):
 
     @Slot()
     def recompute(self) -> None:
-        """Run the filters over the image with the current settings and redraw."""
+        """Run the lesson's filters over the image and redraw."""
         if self._rgb is None:
             return
-        editors = self.active_editors()
-        self.layer = FilterLayer(
-            to_input(self._rgb, self.colour_box.isChecked()),
-            np.stack([e.kernel() for e in editors], axis=3),
-            np.array([e.bias() for e in editors]),
-            self.stride_spin.value(), self.padding_combo.currentText())
+        settings = self.settings
+        kernels, bias = settings.layer_weights()
+        self.layer = FilterLayer(to_input(self._rgb, settings.colour), kernels, bias, settings.stride,
+                                 settings.padding)
         self.size_label.setText(self.layer.size_sentence())
         self.code.setPlainText(numpy_code(self.layer))
         self.stride_label.setText(self.layer.stride_note())
@@ -204,17 +211,13 @@ class FiltersTab(QWidget):
         layer = self.layer
         if layer is None:
             return
-        self.steps.set_count(layer.step_count(self.steps.stage()))
-        self.views.show_layer(layer, self.steps.stage(), self.steps.filter_index(),
+        # A project's position waits for its image; then one past the end moves to the last.
+        self.steps.set_count(layer.step_count(self.settings.stage), keep=not self.source.is_current())
+        self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
                               self.steps.position())
         self.sig_rendered.emit()
 
     @Slot(str, int, int)
     def _on_views_output_clicked(self, stage: str, filter_index: int, position: int) -> None:
-        self.steps.blockSignals(True)
-        self.steps.stage_combo.setCurrentIndex(self.steps.stage_combo.findData(stage))
-        if filter_index >= 0:
-            self.steps.filter_combo.setCurrentIndex(filter_index)
-        self.steps.set_count(self.layer.step_count(stage))
-        self.steps.blockSignals(False)
-        self.steps.set_position(position)
+        index = filter_index if 0 <= filter_index < FILTER_COUNT else self.settings.filter_index
+        self.settings.update({"stage": stage, "filter_index": index, "position": position})

@@ -1,6 +1,11 @@
 """Where the Filters tab's pixels come from: a built-in MNIST digit (the first seven to start), or
 any image file, cropped to at most 64 × 64 pixels. A larger image is shown whole, downscaled for
-display only, with the crop outlined: a click moves the crop there."""
+display only, with the crop outlined: a click moves the crop there.
+
+The digit, the file and the crop are the lesson's (:class:`~filterscope.core.filters.settings.
+FiltersSettings`): a digit picked sets them, a file sets them once it has been read, and a
+lesson whose digit or file changes (a project's) shows it.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +27,14 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.mnist import load_mnist5k
 from filterscope.core.data.thumbnails import LoadedImage, load_file
-from filterscope.core.filters.source import MAX_CROP, CropBox, crop_box, display_copy, first_of_class
+from filterscope.core.filters.settings import DIGIT_CROP, FILE_CROP, FiltersSettings
+from filterscope.core.filters.source import CropBox, crop_box, display_copy, first_of_class
+from filterscope.ui.binding import bind
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.matrix_view import Highlight, MatrixPanel, MatrixViewWidget
 from filterscope.workers import JobRunner
 
 OVERVIEW_SIDE = 160  # longest side of the downscaled copy a large image is shown as
-FILE_CROP = 32  # a photo's default crop: a window's numbers stay readable
 
 
 class FilterSourceWidget(QWidget):
@@ -39,13 +45,17 @@ class FilterSourceWidget(QWidget):
     sig_status = Signal(str)
     """A line for the status bar (a file that cannot be read, and why)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: FiltersSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         self._full: np.ndarray | None = None
+        self._shown: tuple[str, int | None] | None = None  # the (file, digit) in _full
         self._centre: tuple[int, int] | None = None
         self._scale = 1.0
+        self._emitted: tuple[np.ndarray, CropBox] | None = None  # the last crop sent
         self._digits: Dataset | None = None
         self._pending = Path()
+        self._restoring = False  # the file being read is the one the lesson names already
         self._failed = False  # the last status named a file that could not be read
         self.digits_runner = JobRunner(self, on_result=self._on_digits_loaded, on_failure=self._on_digits_failed)
         self.file_runner = JobRunner(self, on_result=self._on_file_loaded, on_failure=self._on_file_failed)
@@ -53,8 +63,7 @@ class FilterSourceWidget(QWidget):
         self.open_button = QPushButton("Open image…")
         self.source_label = QLabel("Loading the built-in digits…")
         self.source_label.setWordWrap(True)
-        self.crop_spin = QSpinBox(minimum=3, maximum=MAX_CROP, value=28, suffix=" px")
-        self.crop_spin.setToolTip("The filters run on a square crop of at most this many pixels a side")
+        self.crop_spin = QSpinBox()
         self.overview = MatrixViewWidget()
         self.overview.setToolTip("Click to move the crop")
         self.overview.setVisible(False)
@@ -75,36 +84,73 @@ class FilterSourceWidget(QWidget):
         layout.addWidget(self.overview)
         self.picker.sig_item_changed.connect(self._on_picker_item_changed)
         self.open_button.clicked.connect(self._on_open_clicked)
-        self.crop_spin.valueChanged.connect(self._emit_crop)
         self.overview.sig_cell_clicked.connect(self._on_overview_clicked)
+        bind(self.crop_spin, settings, "crop")
+        for name in ("image", "digit", "crop"):
+            getattr(settings.events, name).connect(self._on_settings_changed)
 
     def load_digits(self) -> None:
-        """Read the built-in digits in the background (the first seven is shown when done)."""
+        """Read the built-in digits in the background (the lesson's digit, the first seven by
+        default, is shown when done)."""
         if self._digits is None and not self.digits_runner.is_running():
             self.digits_runner.start(load_mnist5k)
 
-    def open_file(self, path: str | Path) -> None:
-        """Read an image file in the background; a bad file is named with the reason."""
-        self._pending = Path(path)
+    def open_file(self, path: str | Path, *, keep_crop: bool = False) -> None:
+        """Read an image file in the background; a bad file is named with the reason. Once read
+        it is the lesson's image, cropped to a photo's default (or, with ``keep_crop``, to the
+        lesson's crop: a project's file opened again)."""
+        self._pending, self._restoring = Path(path), keep_crop
         self.file_runner.start(load_file, self._pending)
 
-    def set_image(self, rgb: np.ndarray, name: str, crop: int) -> None:
-        """Use ``rgb`` (H, W, 3) uint8, cropped to ``crop`` pixels about its centre."""
-        self._full, self._centre = rgb, None
-        self.crop_spin.blockSignals(True)
-        self.crop_spin.setValue(crop)
-        self.crop_spin.blockSignals(False)
+    def is_current(self) -> bool:
+        """True when the crop last sent is of the image the lesson names, at its crop (False
+        while that image is read, or when it could not be)."""
+        image, digit = self.settings.image, self.settings.digit
+        wanted = (image, None) if image else ("", digit)
+        return self._shown == wanted and self._emitted is not None and self._emitted[1] == self.box()
+
+    def _show(self, rgb: np.ndarray, name: str, shown: tuple[str, int | None]) -> None:
+        """Use ``rgb`` (H, W, 3) uint8, cropped to the lesson's crop about its centre."""
+        self._full, self._shown, self._centre = rgb, shown, None
         self.source_label.setText(f"{name}: {rgb.shape[0]} × {rgb.shape[1]} pixels")
         if self._failed:  # the status bar must not keep naming the bad file beside this image
             self._failed = False
             self.sig_status.emit(f"Filtering {self.source_label.text()}")
         self._emit_crop()
 
+    def _show_digit(self) -> None:
+        digits = self._digits
+        index = first_of_class(digits.labels) if self.settings.digit is None else self.settings.digit
+        if index >= len(digits.labels):
+            self.sig_status.emit(f"There is no built-in digit {index}: the digits go up to "
+                                 f"{len(digits.labels) - 1}.")
+            return
+        self.picker.select(index)
+        label = digits.classes[int(digits.labels[index])]
+        self._show(to_rgb(digits.pixels[index]), f"Built-in MNIST digit {index} (a {label})",
+                   ("", self.settings.digit))
+
+    def _on_settings_changed(self, *_args: object) -> None:
+        """Show what the lesson names: its file (read again) or its digit, at its crop."""
+        image, digit = self.settings.image, self.settings.digit
+        if image:
+            if self._shown != (image, None) and not (self.file_runner.is_running() and
+                                                     self._pending == Path(image)):
+                self.open_file(image, keep_crop=True)
+                return
+        elif self._shown != ("", digit):
+            if self._digits is None:
+                self.load_digits()  # shown once read
+            else:
+                self._show_digit()
+            return
+        self._emit_crop()
+
     def box(self) -> CropBox | None:
         """Where the crop lies in the full image."""
         if self._full is None:
             return None
-        return crop_box(self._full.shape, self.crop_spin.value(), self._centre)
+        return crop_box(self._full.shape, self.settings.crop, self._centre)
 
     def move_crop(self, row: int, col: int) -> None:
         """Centre the crop on the full image's pixel (row, col)."""
@@ -116,13 +162,11 @@ class FilterSourceWidget(QWidget):
     @Slot(object)
     def _on_digits_loaded(self, digits: Dataset) -> None:
         self._digits = digits
-        seven = first_of_class(digits.labels)
         self.picker.blockSignals(True)
         self.picker.set_dataset(digits)
-        self.picker.class_combo.setCurrentIndex(int(digits.labels[seven]))
         self.picker.blockSignals(False)
-        if self._full is None:  # a file opened meanwhile stays
-            self._on_picker_item_changed(seven)
+        if self._full is None or not self.settings.image:  # a file opened meanwhile stays
+            self._show_digit()
 
     @Slot(str)
     def _on_digits_failed(self, message: str) -> None:
@@ -131,10 +175,7 @@ class FilterSourceWidget(QWidget):
 
     @Slot(int)
     def _on_picker_item_changed(self, index: int) -> None:
-        if self._digits is not None:
-            label = self._digits.classes[int(self._digits.labels[index])]
-            self.set_image(to_rgb(self._digits.pixels[index]), f"Built-in MNIST digit {index} "
-                           f"(a {label})", 28)
+        self.settings.update({"image": "", "digit": index, "crop": DIGIT_CROP})
 
     @Slot()
     def _on_open_clicked(self) -> None:
@@ -145,7 +186,16 @@ class FilterSourceWidget(QWidget):
 
     @Slot(object)
     def _on_file_loaded(self, loaded: LoadedImage) -> None:
-        self.set_image(loaded.rgb, self._pending.name, FILE_CROP)
+        if self._restoring:
+            path = self.settings.image
+            if not path or Path(path) != self._pending:
+                return  # the lesson has moved on (a digit picked meanwhile)
+        else:
+            path = str(self._pending.absolute())
+        self._full, self._shown, self._centre = loaded.rgb, (path, None), None  # before the lesson names it
+        if not self._restoring:
+            self.settings.update({"image": path, "crop": FILE_CROP})
+        self._show(loaded.rgb, self._pending.name, (path, None))
 
     @Slot(str)
     def _on_file_failed(self, message: str) -> None:
@@ -159,8 +209,10 @@ class FilterSourceWidget(QWidget):
 
     def _emit_crop(self) -> None:
         box = self.box()
-        if box is None:
-            return
+        if box is None or (self._emitted is not None and self._emitted[0] is self._full
+                           and self._emitted[1] == box):
+            return  # nothing new to filter
+        self._emitted = (self._full, box)
         full = self._full
         big = box.height < full.shape[0] or box.width < full.shape[1]
         self.overview.setVisible(big)

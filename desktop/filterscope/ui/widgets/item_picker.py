@@ -36,6 +36,19 @@ class ItemPickerWidget(QWidget):
         self.class_combo.blockSignals(False)
         self._on_class_changed(0)
 
+    def select(self, index: int) -> None:
+        """Show dataset item ``index`` as chosen (its class, its place in the class), silently."""
+        if self._dataset is None or not 0 <= index < len(self._dataset.labels):
+            return
+        for widget in (self.class_combo, self.item_spin):
+            widget.blockSignals(True)
+        self.class_combo.setCurrentIndex(int(self._dataset.labels[index]))
+        members = self._members()
+        self.item_spin.setMaximum(max(len(members) - 1, 0))
+        self.item_spin.setValue(int(np.searchsorted(members, index)))
+        for widget in (self.class_combo, self.item_spin):
+            widget.blockSignals(False)
+
     def current_item(self) -> int | None:
         """The chosen dataset index, or None when the class is empty."""
         members = self._members()

@@ -26,10 +26,10 @@ from filterscope.core.filters.kernels import (
     CHANNEL_NAMES,
     KernelCellError,
     format_number,
+    matching_preset,
     parse_cell,
     preset,
     preset_names,
-    resize_kernel,
 )
 
 BAD_CELL = QColor(220, 40, 40)
@@ -86,22 +86,6 @@ class KernelEditorWidget(QWidget):
         """True while some cell (or the bias) is not a number."""
         return bool(self._bad)
 
-    def set_shape(self, size: int, channels: int) -> None:
-        """Change the kernel's side or channels: a preset is re-made at the new shape, typed
-        weights are centred in (or cut from) the new side and copied to every channel."""
-        if (size, channels) == (self._kernel.shape[0], self._kernel.shape[2]):
-            return
-        name = self.preset_combo.currentText()
-        if name != CUSTOM and name in preset_names(size, channels):
-            self._kernel = preset(name, size, channels)
-        else:
-            kernel = resize_kernel(self._kernel, size)
-            self._kernel = np.repeat(kernel[..., :1], channels, axis=2)
-            name = CUSTOM
-        self._bad.clear()
-        self._rebuild(name)
-        self.sig_changed.emit()
-
     def apply_preset(self, name: str) -> None:
         """Fill the grid with a preset's weights."""
         self._kernel = preset(name, self._kernel.shape[0], self._kernel.shape[2])
@@ -111,13 +95,18 @@ class KernelEditorWidget(QWidget):
         self.sig_changed.emit()
 
     def set_kernel(self, kernel: np.ndarray, bias: float | None = None) -> None:
-        """Show and use ``kernel`` (K, K, C) and, if given, ``bias``."""
+        """Show and use ``kernel`` (K, K, C) and, if given, ``bias`` (any cell being typed is
+        dropped); the preset it is, if it is one, is named."""
         self._kernel = np.asarray(kernel, np.float64).copy()
         if bias is not None:
             self._bias = float(bias)
             self.bias_edit.setText(format_number(self._bias, 4))
+        had_errors = bool(self._bad)
         self._bad.clear()
-        self._rebuild(CUSTOM)
+        self.bias_edit.setStyleSheet("")
+        self._rebuild(matching_preset(self._kernel) or CUSTOM)
+        if had_errors:
+            self.sig_error.emit("")
         self.sig_changed.emit()
 
     # --- building -----------------------------------------------------------------------------

@@ -1,27 +1,28 @@
 """Step-through controls: which stage (convolution, ReLU, max pooling), which filter, and the
-position, moved one click at a time or on a timer."""
+position, moved one click at a time or on a timer. The three are the lesson's
+(:class:`~filterscope.core.filters.settings.FiltersSettings`): the controls set and show them."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-STAGE_TITLES = {"convolution": "1. Convolution", "relu": "2. ReLU", "pooling": "3. Max pooling 2 × 2"}
+from filterscope.core.filters.settings import FiltersSettings
+from filterscope.ui.binding import bind
 
 
 class StepControlsWidget(QWidget):
-    """Holds the step position (None: the whole result, no window) and the play timer."""
+    """Moves the lesson's step position (None: the whole result, no window); holds the play
+    timer and how many positions the stage has."""
 
     sig_changed = Signal()
     """The stage, the filter or the position changed."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: FiltersSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         self._count = 0
-        self._position: int | None = None
         self.stage_combo = QComboBox()
-        for stage, title in STAGE_TITLES.items():
-            self.stage_combo.addItem(title, stage)
         self.filter_combo = QComboBox()
         self.start_button = QPushButton("Start")
         self.back_button = QPushButton("◀ Back")
@@ -49,8 +50,12 @@ class StepControlsWidget(QWidget):
         layout.addLayout(choices)
         layout.addLayout(buttons)
         layout.addWidget(self.position_label)
-        self.stage_combo.currentIndexChanged.connect(self._on_stage_changed)
-        self.filter_combo.currentIndexChanged.connect(self._on_filter_changed)
+        bind(self.stage_combo, settings, "stage")
+        self.set_filters(1)
+        self._filter_binding = bind(self.filter_combo, settings, "filter_index")
+        settings.events.stage.connect(self._on_stage_changed)
+        for name in ("filter_index", "position"):
+            getattr(settings.events, name).connect(self._on_step_changed)
         self.start_button.clicked.connect(lambda: self.set_position(0))
         self.back_button.clicked.connect(self._on_back_clicked)
         self.step_button.clicked.connect(self.step)
@@ -59,36 +64,42 @@ class StepControlsWidget(QWidget):
         self.speed_spin.valueChanged.connect(self.timer.setInterval)
         self.timer.setInterval(self.speed_spin.value())
         self.timer.timeout.connect(self._on_timer_timeout)
-        self.set_filters(1)
         self._update()
 
     def stage(self) -> str:
         """``convolution``, ``relu`` or ``pooling``."""
-        return self.stage_combo.currentData()
+        return self.settings.stage
 
     def filter_index(self) -> int:
         """The filter (output channel) being stepped through."""
-        return max(self.filter_combo.currentIndex(), 0)
+        return self.settings.filter_index
 
     def position(self) -> int | None:
-        """The current position (row-major), or None when the whole result is shown."""
-        return self._position
+        """The position shown (row-major), or None when the whole result is shown: the lesson's,
+        within the positions the stage has."""
+        position = self.settings.position
+        if position is None or not self._count:
+            return None
+        return min(position, self._count - 1)
 
     def set_filters(self, count: int) -> None:
         """Offer ``count`` filters to step through (the choice hides for one)."""
-        current = self.filter_index()
         self.filter_combo.blockSignals(True)
         self.filter_combo.clear()
-        self.filter_combo.addItems([f"Filter {i + 1}" for i in range(count)])
-        self.filter_combo.setCurrentIndex(min(current, count - 1))
+        for i in range(count):
+            self.filter_combo.addItem(f"Filter {i + 1}", i)
         self.filter_combo.blockSignals(False)
+        if hasattr(self, "_filter_binding"):
+            self._filter_binding.show_value()
         self.filter_combo.setVisible(count > 1)
 
-    def set_count(self, count: int) -> None:
-        """The number of positions of the stage; a position past the end moves to the last."""
+    def set_count(self, count: int, *, keep: bool = False) -> None:
+        """The number of positions of the stage; a position past the end moves to the last
+        (unless ``keep``: while the image the lesson names is read, its position waits)."""
         self._count = count
-        if self._position is not None and self._position >= count:
-            self._position = count - 1 if count else None
+        position = self.settings.position
+        if not keep and position is not None and position >= count:
+            self.settings.position = count - 1 if count else None
         self._update()
 
     def set_position(self, position: int | None) -> None:
@@ -97,17 +108,16 @@ class StepControlsWidget(QWidget):
             position = min(max(position, 0), self._count - 1) if self._count else None
         if position is None:
             self.play_button.setChecked(False)
-        self._position = position
-        self._update()
-        self.sig_changed.emit()
+        self.settings.position = position
 
     @Slot()
     def step(self) -> None:
         """One position on (the first, from the whole result); stop playing at the last."""
-        if self._position is None:
+        position = self.position()
+        if position is None:
             self.set_position(0)
-        elif self._position + 1 < self._count:
-            self.set_position(self._position + 1)
+        elif position + 1 < self._count:
+            self.set_position(position + 1)
         else:
             self.play_button.setChecked(False)
 
@@ -117,13 +127,14 @@ class StepControlsWidget(QWidget):
 
     @Slot()
     def _on_back_clicked(self) -> None:
-        self.set_position(max((self._position or 0) - 1, 0))
+        self.set_position(max((self.position() or 0) - 1, 0))
 
     @Slot(bool)
     def _on_play_toggled(self, on: bool) -> None:
         self.play_button.setText("Stop" if on else "Play")
         if on:
-            if self._position is None or self._position + 1 >= self._count:
+            position = self.position()
+            if position is None or position + 1 >= self._count:
                 self.set_position(0)
             self.timer.start()
         else:
@@ -133,22 +144,21 @@ class StepControlsWidget(QWidget):
     def _on_timer_timeout(self) -> None:
         self.step()
 
-    @Slot(int)
-    def _on_stage_changed(self, _index: int) -> None:
+    def _on_stage_changed(self, _stage: str) -> None:
         self.play_button.setChecked(False)
-        self._position = None
-        self.sig_changed.emit()
+        self._on_step_changed()
 
-    @Slot(int)
-    def _on_filter_changed(self, _index: int) -> None:
+    def _on_step_changed(self, *_args: object) -> None:
+        self._update()
         self.sig_changed.emit()
 
     def _update(self) -> None:
-        if self._position is None:
+        position = self.position()
+        if position is None:
             self.position_label.setText(f"{self._count} positions: press Step to go one by one")
         else:
-            self.position_label.setText(f"Position {self._position + 1} of {self._count}")
+            self.position_label.setText(f"Position {position + 1} of {self._count}")
         for button in (self.back_button, self.start_button):
-            button.setEnabled(self._position is not None and self._position > 0)
-        self.step_button.setEnabled(self._count > 0 and self._position != self._count - 1)
+            button.setEnabled(position is not None and position > 0)
+        self.step_button.setEnabled(self._count > 0 and position != self._count - 1)
         self.play_button.setEnabled(self._count > 0)
