@@ -417,3 +417,20 @@ def test_scan_reports_a_jpeg_cut_to_its_first_2000_bytes(tmp_path: Path) -> None
     [problem] = ds.problems
     assert (problem.path, problem.kind) == ("leaves/cut.jpg", "corrupt")
     assert problem.reason.startswith("truncated or corrupt JPEG data (image file is truncated")
+
+
+def test_the_overview_says_what_the_dataset_tab_shows(tmp_path: Path) -> None:
+    """Name and counts, sizes, then warnings; a split parent's sentence says which folder
+    validates and that test/ is never read (the rule training follows)."""
+    from filterscope.core.training.data_plan import split_folders_sentence
+
+    from tests.split_tree import make_split_tree
+
+    make_split_tree(tmp_path / "parent", {"train": {"a": 6, "b": 1}, "valid": {"a": 1}, "test": {"a": 1}})
+    dataset = scan_folder(tmp_path / "parent", report=RecordingReport(), cancel=threading.Event())
+    kinds = [kind for kind, _ in dataset.overview()]
+    assert kinds[0] == "title" and "sizes" in kinds and kinds[-1] == "warning"
+    assert dataset.overview()[0][1] == f"{dataset.name}: 9 images in 2 classes"
+    assert any("valid/ has no images of 'b'" in text for _, text in dataset.overview())
+    assert split_folders_sentence(dataset) == ("Split by its own folders (train/ 7, valid/ 1, test/ 1 images): "
+                                               "training uses train/, validates on valid/ and never reads test/.")

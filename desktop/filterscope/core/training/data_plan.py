@@ -214,6 +214,19 @@ def split_offered(dataset: Dataset | None, manifest: SplitManifest | None) -> st
     return None
 
 
+def split_folders_sentence(dataset: Dataset) -> str | None:
+    """How training uses a dataset split into folders (the rule :func:`plan` follows), in a
+    sentence; None for a dataset of class folders."""
+    folders = dataset.split_folders
+    if not folders:
+        return None
+    counts = ", ".join(f"{folders[s]}/ {int(dataset.counts(s).sum()):,}" for s in dataset.subsets())
+    val = f"{folders['val']}/" if dataset.counts("val").any() else f"part of {folders['train']}/"
+    test = f" and never reads {folders['test']}/" if "test" in folders else ""
+    return (f"Split by its own folders ({counts} images): training uses {folders['train']}/, "
+            f"validates on {val}{test}.")
+
+
 def _same_source(recorded: Source, dataset: Dataset) -> bool:
     if recorded == dataset.source:
         return True
