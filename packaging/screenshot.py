@@ -263,7 +263,7 @@ def visualize(window, args, shoot) -> None:
         if args.image_mode:
             tab.probe.picker.class_combo.setCurrentIndex(args.class_index)
             tab.probe.picker.item_spin.setValue(args.item)
-            tab.probe_runner.sig_finished.connect(later)
+            tab.probe.probe_runner.sig_finished.connect(later)
             tab.pages.setCurrentWidget(tab.probe)
         elif args.weights:
             tab.weights_runner.sig_finished.connect(later)

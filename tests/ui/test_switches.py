@@ -458,7 +458,7 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
         tab.controls.start_button.click()
     assert tab.ascent.picture() is not None and tab.controls.save_button.isEnabled()
     assert not blank(tab.ascent.view)
-    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.probe)
     assert "Feature maps of block1_conv " in tab.probe.maps_title.text() and tab.probe.cams_shown()
     with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
@@ -480,7 +480,7 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
 
 def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualise, tmp_path) -> None:
     tab = visualise
-    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.probe)
     assert "mnist5k/" in tab.probe.maps_title.text() and tab.probe.cams_shown()
     tab.hide()  # a hidden tab computes nothing: only the switch acts on the page
@@ -489,7 +489,7 @@ def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualis
     assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
     assert tab.probe.fed.pixmap().isNull()
     tab.show()
-    assert blank(tab.probe.maps_view) or tab.image_runner.is_running() or tab.probe_runner.is_running()
+    assert blank(tab.probe.maps_view) or tab.probe.image_runner.is_running() or tab.probe.probe_runner.is_running()
     qtbot.waitUntil(lambda: "train/" in tab.probe.maps_title.text() or "Cannot" in
                     tab.probe.note.text(), timeout=WAIT_MS)
     assert "mnist5k/" not in tab.probe.maps_title.text()

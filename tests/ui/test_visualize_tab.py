@@ -57,7 +57,7 @@ def paint(qtbot, tab: VisualizeTab, *, layer: str = "block2_conv", index: int = 
 def test_a_hidden_tab_does_no_work(qtbot, state) -> None:
     tab = VisualizeTab(state)
     qtbot.addWidget(tab)
-    runners = (tab.tf_status.runner, tab.runs_runner, tab.load_runner, tab.image_runner, tab.probe_runner)
+    runners = (tab.tf_status.runner, tab.runs_runner, tab.load_runner, tab.probe.image_runner, tab.probe.probe_runner)
     assert not any(runner.is_running() for runner in runners)
     assert tab.session() is None and not tab.controls.start_button.isEnabled()
 
@@ -161,19 +161,19 @@ def test_starting_a_new_picture_cancels_the_old(qtbot, tab) -> None:
 
 def test_image_mode_shows_feature_maps_and_grad_cam(qtbot, tab) -> None:
     tab.layers.select("block1_conv")
-    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.probe)
     assert "Feature maps of block1_conv" in tab.probe.maps_title.text()
     assert "all 6" in tab.probe.maps_title.text()
     assert tab.probe.cams_shown() == 3
     assert "probability" in tab.probe.cams[0][1].text()
     assert not tab.probe.cams[0][0].pixmap().isNull() and not tab.probe.fed.pixmap().isNull()
-    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.layers.select("block2_maxpool")
     assert "Feature maps of block2_maxpool" in tab.probe.maps_title.text()
     tab.layers.select("flatten")
     assert "flatten (Flatten) has no feature maps" in tab.probe.note.text()
-    with qtbot.waitSignal(tab.probe_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.layers.select("block2_conv")
         tab.probe.picker.item_spin.setValue(3)  # another image
 

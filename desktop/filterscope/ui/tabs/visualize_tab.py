@@ -24,16 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
 from filterscope.core.visualize.jobs import (
-    ImageProbe,
     OpenedModel,
     draw_weights,
     open_model,
-    probe_image,
 )
 from filterscope.core.visualize.layers import LayerInfo, VisualizeError
 from filterscope.core.visualize.session import VisualSession
@@ -68,8 +65,6 @@ class VisualizeTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._model: OpenedModel | None = None
-        self._image: LoadedImage | None = None
-        self._images_loaded = 0  # counts images, so a page knows whether it shows the current one
         self._shown: dict[str, tuple] = {}  # page -> what it shows of this model (not recomputed)
         self._runs_stale, self._just_trained = True, None
         self.saver = PictureSaver()
@@ -100,8 +95,6 @@ class VisualizeTab(QWidget):
         self.runner = JobRunner(self, on_partial=self._on_ascent_partial, on_result=self._on_ascent_finished,
                                 on_failure=self.ascent.caption.setText, on_cancelled=self.ascent.stopped,
                                 on_running=self._update_buttons)  # the gradient ascent
-        self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self.probe.show_message)
-        self.probe_runner = JobRunner(self, on_result=self._on_probe_finished, on_failure=self.probe.show_message)
         self.weights_runner = JobRunner(self, on_result=self.weights.show_weights,
                                         on_failure=self.weights.caption.setText)
 
@@ -135,7 +128,7 @@ class VisualizeTab(QWidget):
         self.controls.start_button.clicked.connect(self.start)
         self.controls.stop_button.clicked.connect(self.runner.cancel)
         self.controls.save_button.clicked.connect(self._on_save_clicked)
-        self.probe.picker.sig_item_changed.connect(self._on_item_changed)
+        self.probe.picker.sig_item_changed.connect(self._refresh_page)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -206,8 +199,9 @@ class VisualizeTab(QWidget):
 
     @Slot(object)
     def _on_model_opened(self, opened: OpenedModel) -> None:
-        for runner in (self.runner, self.probe_runner, self.weights_runner):
+        for runner in (self.runner, self.weights_runner):
             runner.cancel()
+        self.probe.forget()
         old, self._model = self._model, opened
         if old is not None:
             old.session.release()  # its cut models and compiled steps
@@ -298,19 +292,7 @@ class VisualizeTab(QWidget):
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
-        self._image = None
         self.probe.set_dataset(dataset)
-
-    @Slot(int)
-    def _on_item_changed(self, _index: int) -> None:
-        self._image = None
-        self._refresh_page()
-
-    @Slot(object)
-    def _on_image_loaded(self, image: LoadedImage) -> None:
-        self._image = image
-        self._images_loaded += 1
-        self._refresh_page()
 
     @Slot()
     def _refresh_page(self) -> None:
@@ -320,17 +302,7 @@ class VisualizeTab(QWidget):
             return
         session, layer = self._model.session, self.layers.current()
         if page is self.probe:
-            item = self.probe.picker.current_item()
-            if self._state.dataset is None or item is None:
-                self.probe.show_message("Open a dataset in the Dataset tab to look at its images.")
-            elif self._image is None or self._image.item != item:
-                self.image_runner.start(load_item, self._state.dataset, item)
-            elif not layer.maps:
-                self.probe.show_message(f"{layer.name} ({layer.kind}) has no feature maps: choose a "
-                                        "layer whose output is height × width × channels.")
-            elif self._shown.get("probe") != (layer.name, self._images_loaded):
-                self._shown["probe"] = (layer.name, self._images_loaded)
-                self.probe_runner.start(probe_image, session, self._image.rgb, layer.name)
+            self.probe.refresh(session, layer)
         elif page is self.code:
             self._show_code()
         elif page is self.weights:
@@ -351,9 +323,3 @@ class VisualizeTab(QWidget):
         except VisualizeError as exc:
             text = f"# {exc}"
         self.code.setPlainText(text)
-
-    @Slot(object)
-    def _on_probe_finished(self, probe: ImageProbe) -> None:
-        dataset, item = self._state.dataset, self._image.item if self._image else None
-        name = dataset.keys[item] if dataset is not None and item is not None else "the image"
-        self.probe.show_probe(probe, name)

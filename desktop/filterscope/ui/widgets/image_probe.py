@@ -12,10 +12,14 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSplitter, QVBox
 
 from filterscope.core.base.formats import percent
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.visualize.jobs import TOP_CAMS, ImageProbe
+from filterscope.core.data.thumbnails import LoadedImage, load_item
+from filterscope.core.visualize.jobs import TOP_CAMS, ImageProbe, probe_image
+from filterscope.core.visualize.layers import LayerInfo
+from filterscope.core.visualize.session import VisualSession
 from filterscope.ui.widgets.image_view import ImageViewWidget, to_qimage
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
+from filterscope.workers import JobRunner
 
 SIDE = 170  # screen pixels of the image and of each overlay
 
@@ -28,10 +32,17 @@ def pixmap(rgb: np.ndarray, side: int = SIDE) -> QPixmap:
 
 
 class ImageProbeWidget(QWidget):
-    """A picker for the dataset's images, the maps of the layer, and Grad-CAM overlays."""
+    """A picker for the dataset's images, the maps of the layer, and Grad-CAM overlays, with
+    the jobs that read the image and probe the model (:meth:`refresh`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._dataset: Dataset | None = None
+        self._image: LoadedImage | None = None
+        self._probed: tuple | None = None  # (session, layer, image) the maps shown are of
+        self._pending: tuple | None = None  # (session, layer) to probe once the image is read
+        self.image_runner = JobRunner(self, on_result=self._on_image_loaded, on_failure=self.show_message)
+        self.probe_runner = JobRunner(self, on_result=self._on_probe_finished, on_failure=self.show_message)
         self.picker = ItemPickerWidget()
         self.maps_title = QLabel("Feature maps")
         self.maps_title.setWordWrap(True)
@@ -80,8 +91,40 @@ class ImageProbeWidget(QWidget):
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Offer the images of ``dataset`` (the previous one's maps go)."""
+        self._dataset, self._image, self._probed = dataset, None, None
         self.show_message("Choose an image of the current dataset.")
         self.picker.set_dataset(dataset)
+
+    def forget(self) -> None:
+        """Another model: its maps are to be computed again."""
+        self.probe_runner.cancel()
+        self._probed = None
+
+    def refresh(self, session: VisualSession, layer: LayerInfo) -> None:
+        """Show the chosen image through ``layer`` of ``session``'s model: read the image, then
+        probe the model (jobs), unless the maps shown are of these already."""
+        item = self.picker.current_item()
+        if self._dataset is None or item is None:
+            self.show_message("Open a dataset in the Dataset tab to look at its images.")
+        elif self._image is None or self._image.item != item:
+            self.image_runner.start(load_item, self._dataset, item)
+            self._pending = (session, layer)
+        elif not layer.maps:
+            self.show_message(f"{layer.name} ({layer.kind}) has no feature maps: choose a layer whose "
+                              "output is height × width × channels.")
+        elif self._probed != (session, layer.name, self._image.item):
+            self._probed = (session, layer.name, self._image.item)
+            self.probe_runner.start(probe_image, session, self._image.rgb, layer.name)
+
+    def _on_image_loaded(self, image: LoadedImage) -> None:
+        self._image = image
+        if self._pending is not None:
+            self.refresh(*self._pending)
+
+    def _on_probe_finished(self, probe: ImageProbe) -> None:
+        item = None if self._image is None else self._image.item
+        name = self._dataset.keys[item] if self._dataset is not None and item is not None else "the image"
+        self.show_probe(probe, name)
 
     def show_probe(self, probe: ImageProbe, image_name: str) -> None:
         """Show the maps and the Grad-CAMs of one image."""
