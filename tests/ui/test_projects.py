@@ -116,7 +116,8 @@ def set_everything(window: MainWindow, runs: Path) -> None:
                   "seed": 11, "use_mask": True, "use_chain": False, "val_fraction": 0.3})
     window.state.augment.update({"versions": 12, "seed": 2**32 - 1, "random_images": True})
     window.state.visualize.update({"preset": "clean", "steps": 77, "lr": 0.03, "seed": 2**32 - 2,
-                                   "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv"})
+                                   "filter": 2, "mosaic": True, "mosaic_count": 4, "layer": "block2_conv",
+                                   "size": 160})
     window.state.evaluate.update({"run": str(runs / "20260502-run"), "model": "last", "subset": "val",
                                   "data": str(window.state.dataset.source.folder() or ""),
                                   "evaluation": "val-last"})
@@ -161,6 +162,7 @@ def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> Non
         (2, True, 4, "block2_conv")
     assert ascent.preset_combo.currentData() == "clean" and ascent.steps_spin.value() == 77
     assert ascent.seed_spin.value() == 2**32 - 2 and ascent.mosaic_box.isChecked()
+    assert visualize.size == 160 and window.findChild(VisualizeTab).picker.size_spin.value() == 160
     evaluate, picker = state.evaluate, window.findChild(ResultsTab).picker
     assert (evaluate.run, evaluate.model, evaluate.subset, evaluate.evaluation) == \
         (str(runs / "20260502-run"), "last", "val", "val-last")

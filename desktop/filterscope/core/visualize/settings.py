@@ -22,6 +22,7 @@ from filterscope.core.base.settings import (
     like,
     setting,
 )
+from filterscope.core.transfer.bases import VGG16_TOP_SIZE
 from filterscope.core.visualize.layers import VisualizeError
 
 FILTER, CLASS = "filter", "class"
@@ -164,11 +165,15 @@ class VisualizeSettings(Settings):
     Attributes:
         model: The model's source (a run folder, a ``.keras`` file or ``vgg16``), "" for none.
         weights: VGG16's weights (``imagenet``, ``random`` or a file); "" for other models.
+        size: VGG16's input side.
         layer: The layer chosen, "" for none yet.
     """
 
     model: str = setting("", "Model", kind=str, help="A run folder, a .keras file or vgg16")
     weights: str = setting("", "Weights", kind=str, help="VGG16's weights: imagenet, random or a file")
+    size: int = setting(VGG16_TOP_SIZE, "VGG16 size", low=32, high=1024, step=32, unit="px",
+                        help=f"VGG16's input side: at {VGG16_TOP_SIZE} px it keeps its classifier (ImageNet's "
+                        "1,000 classes); smaller is faster, without classes")
     layer: str = setting("", "Layer", kind=str, help="The layer whose filters are painted")
     kind: str = setting(FILTER, "Paint", kind=str,
                         choices=((FILTER, "A filter of the chosen layer"), (CLASS, "An output class")),

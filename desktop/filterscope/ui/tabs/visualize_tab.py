@@ -35,6 +35,7 @@ from filterscope.core.visualize.jobs import (
 from filterscope.core.visualize.layers import LayerInfo, VisualizeError
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import FILTER
+from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
 from filterscope.ui.widgets.ascent_view import AscentViewWidget
@@ -70,6 +71,7 @@ class VisualizeTab(QWidget):
         self.saver = PictureSaver()
         self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
         self.picker = ModelPickerWidget()
+        bind(self.picker.size_spin, state.visualize, "size")
         self.layers = LayerListWidget()
         self.controls = AscentControlsWidget(state.visualize)
         settings = state.visualize  # a project's model (set before this tab), until it is listed

@@ -49,9 +49,7 @@ class ModelPickerWidget(QWidget):
         self.combo.setMinimumContentsLength(24)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.open_button = QPushButton("Open .keras…")
-        self.size_spin = QSpinBox(minimum=32, maximum=1024, singleStep=32, value=VGG16_SIZE, suffix=" px")
-        self.size_spin.setToolTip(f"VGG16's input side: at {VGG16_SIZE} px it keeps its classifier "
-                                  "(ImageNet's 1,000 classes); smaller is faster, without classes")
+        self.size_spin = QSpinBox()  # the tab binds it to its settings' ``size``
         self.size_label = QLabel("VGG16 size")
         self.status = QLabel("No model loaded.")
         self._asked: tuple[str, str, int] | None = None  # the last request, so a size edit reloads once
