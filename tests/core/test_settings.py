@@ -273,3 +273,19 @@ def test_during_update_each_fields_listener_sees_every_value_set() -> None:
     demo.events.mode.connect(lambda value: seen.append(("mode", value, demo.count)))
     demo.update({"count": 5, "mode": "b"})
     assert seen == [("count", 5, "b"), ("mode", "b", 5)]
+
+
+def test_limits_the_ui_shows_are_the_declarations() -> None:
+    """Predict's top-k, a chain step's ``sometimes`` and the Filters play speed are declared
+    once: the CLI refuses what the declaration refuses, and the chain checks ``sometimes`` by it."""
+    from filterscope.cli.main import build_parser
+    from filterscope.core.augment.chain import ChainError, ChainSpec
+
+    parser = build_parser()
+    assert parser.parse_args(["predict", "run", "x.png"]).top_k == EvaluateSettings().top_k == 3
+    with pytest.raises(SystemExit):
+        parser.parse_args(["predict", "run", "x.png", "--top-k", "0"])
+    with pytest.raises(ChainError, match=r"step 1 \(Fliplr\): sometimes: must be from 0 to 1 \(got 2\)"):
+        ChainSpec.from_json({"steps": [{"name": "Fliplr", "sometimes": 2}]})
+    with pytest.raises(SettingError, match="interval: must be from 20 to 3,000"):
+        FiltersSettings(interval=10)

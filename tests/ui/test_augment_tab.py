@@ -202,3 +202,16 @@ def test_the_chain_is_the_models_and_the_editor_follows_it(qtbot, tab) -> None:
         [step.name + (f"  (sometimes {step.sometimes:g})" if step.sometimes is not None else "")
          for step in keras.steps]
     assert tab.preset_combo.currentData() == "keras" and "iaa.Affine" in tab.code.toPlainText()
+
+
+def test_sometimes_says_always_below_zero_and_a_probability_above(qtbot, tab) -> None:
+    """The step's ``sometimes`` control takes the chain's declaration: its lowest value reads
+    "always" (None), 0.5 wraps the step in iaa.Sometimes(0.5)."""
+    editor, augment = tab.editor, tab._state.augment
+    editor.steps_list.setCurrentRow(0)
+    spin = editor._controls["sometimes"]
+    assert spin.text() == "always" and spin.maximum() == 1.0
+    spin.setValue(0.5)
+    assert augment.chain.steps[0].sometimes == 0.5
+    spin.setValue(spin.minimum())
+    assert augment.chain.steps[0].sometimes is None

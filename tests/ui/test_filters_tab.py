@@ -133,7 +133,8 @@ def test_step_on_the_stroke_writes_out_the_nine_products(qtbot, tab) -> None:
 
 def test_play_steps_on_the_timer_and_stop_stops(qtbot, tab) -> None:
     steps = tab.steps
-    steps.speed_spin.setValue(20)
+    steps.speed_spin.setValue(20)  # the control sets the lesson's play speed, the timer follows it
+    assert tab.settings.interval == 20 and steps.timer.interval() == 20
     click(qtbot, steps.play_button)
     assert steps.is_playing() and steps.play_button.text() == "Stop"
     qtbot.waitUntil(lambda: (steps.position() or 0) >= 5, timeout=WAIT_MS)
@@ -145,9 +146,8 @@ def test_play_steps_on_the_timer_and_stop_stops(qtbot, tab) -> None:
 
 
 def test_play_stops_at_the_last_position(qtbot, tab) -> None:
-    tab.settings.crop = 5  # 3 x 3 positions
+    tab.settings.update({"crop": 5, "interval": 20})  # 3 x 3 positions
     steps = tab.steps
-    steps.speed_spin.setValue(20)
     click(qtbot, steps.play_button)
     qtbot.waitUntil(lambda: not steps.is_playing(), timeout=WAIT_MS)
     assert steps.position() == 8 and not steps.step_button.isEnabled()

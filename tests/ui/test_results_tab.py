@@ -133,6 +133,11 @@ def test_predict_one_image_draws_its_top_classes(qtbot, tab, results_photos) -> 
     assert [c for c, _ in bars] and {c for c, _ in bars} <= {"cat", "dog"}
     assert bars[0][1] >= bars[-1][1]
     assert tab.predict.chart.figure.axes and len(tab.predict.chart.figure.axes[0].patches) == len(bars)
+    tab._state.evaluate.top_k = 1  # the Results settings' top-k: the control shows it, prediction uses it
+    assert tab.predict.top_k.value() == 1
+    with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS):
+        tab.predict.predict_image(image)
+    assert len(tab.predict.bars()) == 1
 
 
 def test_predict_a_folder_writes_the_csv_and_sums_it_up(qtbot, tab, results_photos, tmp_path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from filterscope.cli.common import CommandError, positive_int, run_job
+from filterscope.cli.common import CommandError, run_job
 from filterscope.core.base.formats import percent
 
 SHOWN = 10  # unreadable files listed by name in the human output
@@ -144,8 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "sub-folders)")
     p.add_argument("--out", metavar="PREDICTIONS.csv", help="write one row per image here (needed "
                    "for a folder; never inside it)")
-    p.add_argument("--top-k", type=positive_int, default=3, metavar="K",
-                   help="classes listed per image, most probable first (default 3)")
+    add_flag(p, EvaluateSettings, "top_k", default=declared_default(EvaluateSettings, "top_k"), metavar="K")
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
              help_extra="For a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON document")

@@ -95,7 +95,9 @@ def _configure_spin(spin: QSpinBox | QDoubleSpinBox, spec: Setting) -> None:
         spin.setSuffix(f" {spec.unit}")
 
 
-def _configure(widget: QWidget, spec: Setting) -> None:
+def configure(widget: QWidget, spec: Setting) -> None:
+    """Give a control the setting's limits, step, decimals, unit, special text and tooltip (for
+    a control a widget drives itself, through a model's method)."""
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         _configure_spin(widget, spec)
     elif isinstance(widget, QAbstractSlider):
@@ -126,7 +128,8 @@ def control_for(spec: Setting) -> QWidget:
     return QDoubleSpinBox()
 
 
-def _read(widget: QWidget, spec: Setting) -> Any:
+def read_value(widget: QWidget, spec: Setting) -> Any:
+    """The value a control shows, as the setting takes it (the special text: None)."""
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         value = widget.value()
         if spec.optional and spec.special and value == widget.minimum():
@@ -144,8 +147,9 @@ def _read(widget: QWidget, spec: Setting) -> Any:
     raise TypeError(f"cannot bind a {type(widget).__name__}")
 
 
-def _write(widget: QWidget, spec: Setting, value: Any) -> str | None:
-    """Show ``value``; returns what the control shows instead when it cannot show it as it is."""
+def show_value(widget: QWidget, spec: Setting, value: Any) -> str | None:
+    """Show ``value`` without echoing it back; returns what the control shows instead when it
+    cannot show it as it is."""
     with QSignalBlocker(widget):
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             shown = widget.minimum() if value is None else value
@@ -192,7 +196,7 @@ class Binding(QObject):
         self._top = path.split(".")[0]
         self.spec = declaration(declared_by, path.rsplit(".", 1)[-1]) if declared_by is not None \
             else setting_of(model, path)
-        _configure(widget, self.spec)
+        configure(widget, self.spec)
         _changed_signal(widget).connect(self._on_widget_changed)
         getattr(model.events, self._top).connect(self._on_model_changed)
         widget.destroyed.connect(self._on_widget_destroyed)
@@ -204,7 +208,7 @@ class Binding(QObject):
         if value is None and "." in self.path and get_path(self.model, self.path.rsplit(".", 1)[0]) is None:
             return  # a nested setting of a value that is absent (a model without a base)
         spec = self.spec
-        shown = _write(self.widget, spec, value)
+        shown = show_value(self.widget, spec, value)
         if shown is not None:
             self._report(f"{self.path}: {value!r} cannot be shown here (it shows {shown}; allowed: "
                          f"{spec.range_text()}); the value is kept as it is")
@@ -218,7 +222,7 @@ class Binding(QObject):
 
     @Slot()
     def _on_widget_changed(self, *_args: object) -> None:
-        value = _read(self.widget, self.spec)
+        value = read_value(self.widget, self.spec)
         if value == get_path(self.model, self.path):
             return
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from filterscope.core.base.fileio import read_preset, read_spec_file
-from filterscope.core.base.settings import SettingError, check_keys, check_number
+from filterscope.core.base.settings import SettingError, check_keys, check_number, declaration, setting
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
@@ -109,7 +109,9 @@ class Step:
 
     name: str
     params: dict[str, Any]
-    sometimes: float | None = None
+    sometimes: float | None = setting(None, "sometimes", kind=float, optional=True, low=0.0, high=1.0,
+                                      decimals=2, step=0.1, special="always",
+                                      help="Apply this step only to this fraction of images (iaa.Sometimes)")
     enabled: bool = True
 
     def to_json(self) -> dict:
@@ -181,9 +183,7 @@ def make_step(index: int, raw: object) -> Step:
     params = default_params(name)
     for key, value in given.items():
         params[key] = _check(where, specs[key], value)
-    sometimes = raw.get("sometimes")
-    if sometimes is not None:
-        check_number(f"{where}: sometimes", sometimes, 0, 1, error=ChainError)
+    sometimes = declaration(Step, "sometimes").check(f"{where}: sometimes", raw.get("sometimes"), ChainError)
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ChainError(f"{where}: enabled must be true or false")

@@ -11,6 +11,7 @@ from filterscope.core.augment.chain import ChainSpec, Step, builtin_chain, defau
 from filterscope.core.base.settings import Settings, declared_from_json, declared_json, setting
 
 SEED_HIGH = 2**32 - 1  # numpy's and imgaug's seeds
+_KEEP = object()  # set_step: the step's ``sometimes`` as it is
 
 
 def _chapter() -> ChainSpec:
@@ -51,10 +52,10 @@ class AugmentSettings(Settings):
         self._edit(steps)
         return True
 
-    def set_step(self, index: int, *, enabled: bool | None = None, sometimes: float | None = None,
+    def set_step(self, index: int, *, enabled: bool | None = None, sometimes: float | None | object = _KEEP,
                  **params: Any) -> None:
-        """Change step ``index``: switch it on or off, its ``sometimes`` probability (0: always)
-        or parameters, checked by the chain's own rules.
+        """Change step ``index``: switch it on or off, its ``sometimes`` probability (None:
+        always) or parameters, checked by the chain's own rules.
 
         Raises:
             ChainError: A value the augmenter does not take, naming the step and parameter.
@@ -64,8 +65,8 @@ class AugmentSettings(Settings):
                "sometimes": step.sometimes}
         if enabled is not None:
             raw["enabled"] = enabled
-        if sometimes is not None:
-            raw["sometimes"] = sometimes or None
+        if sometimes is not _KEEP:
+            raw["sometimes"] = sometimes
         steps = list(self.chain.steps)
         steps[index] = make_step(index, raw)
         self._edit(steps)

@@ -111,6 +111,8 @@ class FiltersSettings(Settings):
     position: int | None = setting(None, "Position", kind=int, optional=True, low=0,
                                    high=MAX_CROP * MAX_CROP - 1, special="the whole result",
                                    help="The window's position, row by row")
+    interval: int = setting(250, "Speed", low=20, high=3000, step=50, unit="ms",
+                            help="Time between steps while playing")
     kernels: tuple[Kernel, ...] = default_kernels()
     biases: tuple[float, ...] = (0.0, 0.0)
 

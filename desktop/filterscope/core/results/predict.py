@@ -22,15 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.settings import SettingError, check_number
+from filterscope.core.base.settings import SettingError, declaration, declared_default
 from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import entries
 from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.feed import BATCH_SIZE, FileImages, predict_images
 from filterscope.core.training.saved_model import OpenedModel, open_model
 
-DEFAULT_TOP_K = 3
+DEFAULT_TOP_K = declared_default(EvaluateSettings, "top_k")
 
 
 class PredictError(SettingError):
@@ -162,7 +163,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         Cancelled: ``cancel`` was set.
         OSError: The CSV cannot be written.
     """
-    check_number("top-k", top_k, 1, None, integer=True, error=PredictError)
+    declaration(EvaluateSettings, "top_k").check("top-k", top_k, PredictError)
     paths = list_images(target)
     if out is not None:
         out = Path(out).expanduser()

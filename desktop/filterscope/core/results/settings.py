@@ -28,6 +28,7 @@ class EvaluateSettings(Settings):
             validation images).
         evaluation: The saved evaluation open (its name in the run's ``evaluations`` folder),
             "" for none.
+        top_k: Classes listed per image when predicting (at most the model's classes).
     """
 
     run: str = setting("", "Run", kind=str, help="A run folder (made by filterscope train or the Train tab)")
@@ -45,6 +46,8 @@ class EvaluateSettings(Settings):
                                  "test: the test/ folder")
     evaluation: str = setting("", "Evaluation", kind=str,
                               help="The saved evaluation shown (its name in the run's evaluations folder)")
+    top_k: int = setting(3, "Top classes", low=1, help="Classes listed per image, most probable first "
+                         "(at most the model's classes)")
 
     def run_dir(self) -> Path | None:
         """The run folder, or None."""

@@ -67,7 +67,7 @@ class ResultsTab(QWidget):
         self.images = EvalImagesWidget()
         self.gallery, self.gallery_title = self.images.gallery, self.images.title
         self.wrong_button, self.review_button = self.images.wrong_button, self.images.review_button
-        self.predict = PredictPanelWidget()
+        self.predict = PredictPanelWidget(state.evaluate)
         self.code = CodeViewWidget("The evaluation as Keras, OpenCV and scikit-learn code: the run's "
                                    "model, its images prepared as in training, the same scores.")
         self.code.setPlainText(NO_CODE)

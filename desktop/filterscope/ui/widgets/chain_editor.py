@@ -23,6 +23,10 @@ from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider, QLabeledRan
 
 from filterscope.core.augment.chain import CATALOGUE, ChainError, ChainSpec, Param, Step
 from filterscope.core.augment.settings import AugmentSettings
+from filterscope.core.base.settings import declaration
+from filterscope.ui.binding import configure, read_value, show_value
+
+SOMETIMES = declaration(Step, "sometimes")
 
 
 def _control(param: Param, value: Any) -> QWidget:
@@ -201,10 +205,9 @@ class ChainEditorWidget(QWidget):
             _changed_signal(control).connect(self._on_control_changed)
             self.form.addRow(param.name, control)
             self._controls[param.name] = control
-        sometimes = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, decimals=2)
-        sometimes.setSpecialValueText("always")
-        sometimes.setValue(step.sometimes or 0.0)
-        sometimes.setToolTip("Apply this step only to this fraction of images (iaa.Sometimes)")
+        sometimes = QDoubleSpinBox()
+        configure(sometimes, SOMETIMES)  # the limits are the chain's declaration's
+        show_value(sometimes, SOMETIMES, step.sometimes)
         sometimes.valueChanged.connect(self._on_control_changed)
         self.form.addRow("sometimes", sometimes)
         self._controls["sometimes"] = sometimes
@@ -215,7 +218,7 @@ class ChainEditorWidget(QWidget):
         step = self.settings.chain.steps[row]
         self._editing = True
         try:
-            self.settings.set_step(row, sometimes=self._controls["sometimes"].value(),
+            self.settings.set_step(row, sometimes=read_value(self._controls["sometimes"], SOMETIMES),
                                    **{p.name: _value(p, self._controls[p.name]) for p in CATALOGUE[step.name]})
         except ChainError as exc:
             self.sig_status.emit(str(exc))

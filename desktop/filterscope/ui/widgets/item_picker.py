@@ -19,7 +19,7 @@ class ItemPickerWidget(QWidget):
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self.class_combo = QComboBox()
-        self.item_spin = QSpinBox(minimum=0, maximum=0)
+        self.item_spin = QSpinBox(minimum=0, maximum=0)  # not a setting: the class's images, once a dataset is set
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin):

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.base.formats import percent
 from filterscope.core.data.images import IMAGE_SUFFIXES
-from filterscope.core.results.predict import DEFAULT_TOP_K, Prediction, predict
+from filterscope.core.results.predict import Prediction, predict
+from filterscope.core.results.settings import EvaluateSettings
+from filterscope.ui.binding import bind
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 from filterscope.workers import JobRunner
@@ -35,8 +37,9 @@ MAX_NAMED = 8  # unreadable files named in the summary (the CSV has them all)
 class PredictPanelWidget(QWidget):
     """Buttons, a drop target, the bar chart and the summary of a folder."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: EvaluateSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         self.setAcceptDrops(True)
         self._source: Path | None = None
         self._which = "best"
@@ -45,7 +48,8 @@ class PredictPanelWidget(QWidget):
                                 on_running=self._update_buttons)
         self.image_button = QPushButton("Predict an image…")
         self.folder_button = QPushButton("Predict a folder to CSV…")
-        self.top_k = QSpinBox(minimum=1, maximum=20, value=DEFAULT_TOP_K, prefix="top ")
+        self.top_k = QSpinBox(prefix="top ")
+        bind(self.top_k, settings, "top_k")
         self.hint = QLabel("Or drop an image here.")
         self.chart = MplCanvasWidget(width=5, height=3, redraw=self._draw)
         self.summary = QLabel("Choose a run to predict with.")
@@ -87,7 +91,7 @@ class PredictPanelWidget(QWidget):
         if self._source is not None:
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting {Path(path).name}…")
-            self.runner.start(predict, self._source, path, which=self._which, top_k=self.top_k.value())
+            self.runner.start(predict, self._source, path, which=self._which, top_k=self.settings.top_k)
 
     def predict_folder(self, folder: str | Path, csv_path: str | Path) -> None:
         """Predict every image under ``folder`` and write ``csv_path``."""
@@ -95,7 +99,7 @@ class PredictPanelWidget(QWidget):
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting the images in {folder}…")
             self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
-                              top_k=self.top_k.value())
+                              top_k=self.settings.top_k)
 
     def bars(self) -> list[tuple[str, float]]:
         """The (class, probability) bars drawn, most probable first."""

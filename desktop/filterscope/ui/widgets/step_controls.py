@@ -30,8 +30,7 @@ class StepControlsWidget(QWidget):
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.all_button = QPushButton("Show all")
-        self.speed_spin = QSpinBox(minimum=20, maximum=3000, singleStep=50, value=250, suffix=" ms")
-        self.speed_spin.setToolTip("Time between steps while playing")
+        self.speed_spin = QSpinBox()
         self.position_label = QLabel()
         self.timer = QTimer(self)
         self.position_label.setWordWrap(True)
@@ -51,6 +50,7 @@ class StepControlsWidget(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.position_label)
         bind(self.stage_combo, settings, "stage")
+        bind(self.speed_spin, settings, "interval")
         self.set_filters(1)
         self._filter_binding = bind(self.filter_combo, settings, "filter_index")
         settings.events.stage.connect(self._on_stage_changed)
@@ -61,10 +61,13 @@ class StepControlsWidget(QWidget):
         self.step_button.clicked.connect(self.step)
         self.play_button.toggled.connect(self._on_play_toggled)
         self.all_button.clicked.connect(lambda: self.set_position(None))
-        self.speed_spin.valueChanged.connect(self.timer.setInterval)
-        self.timer.setInterval(self.speed_spin.value())
+        settings.events.interval.connect(self._on_interval_changed)
+        self.timer.setInterval(settings.interval)
         self.timer.timeout.connect(self._on_timer_timeout)
         self._update()
+
+    def _on_interval_changed(self, interval: int) -> None:
+        self.timer.setInterval(interval)
 
     def stage(self) -> str:
         """``convolution``, ``relu`` or ``pooling``."""
