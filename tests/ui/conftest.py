@@ -1,4 +1,5 @@
-"""Qt fixtures: private settings, and a guard that fails a test leaving a QThread running."""
+"""Qt fixtures: private settings, a guard that fails a test leaving a QThread running, and two
+copies of the shared run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 import filterscope.workers as workers
 import pytest
 from PySide6.QtCore import QSettings, QThread
+
+from tests.results_runs import copy_run
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +34,10 @@ def _no_dangling_qthreads(monkeypatch: pytest.MonkeyPatch, qtbot):
 def settings(tmp_path: Path) -> QSettings:
     """INI settings in the test's own folder."""
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def two_runs(results_run: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Two copies of the shared run in one runs folder."""
+    runs = tmp_path / "runs"
+    return copy_run(results_run, runs / "run-a"), copy_run(results_run, runs / "run-b")

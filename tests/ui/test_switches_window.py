@@ -1,0 +1,121 @@
+"""The whole window after another dataset, image or text size: Getting started, presentation sizes, the Filters status.
+
+Switching is tested, not only the first load: each test shows something for a first choice,
+switches, and checks that none of it remains on screen (result, failure or text)."""
+
+from __future__ import annotations
+
+import pytest
+from filterscope.core.data.source import BuiltinSource, FolderSource, Source
+from filterscope.app import create_window
+from filterscope.ui.main_window import MainWindow
+from filterscope.ui.tabs.dataset_tab import DatasetTab
+from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.workers import JobRunner
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from tests.results_runs import make_photos
+
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, settings: QSettings, data_dir) -> MainWindow:
+    """The real window on its first start (the built-in digits and the guide)."""
+    window = create_window(settings)
+    window.projects.dialogs.recover = lambda _path, _when: False  # no modal box in tests
+    qtbot.addWidget(window, before_close_func=lambda w: qtbot.waitUntil(
+        lambda: not any(r.is_running() for r in w.findChildren(JobRunner)), timeout=WAIT_MS))
+    window.show()
+    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
+    return window
+
+
+def open_source(qtbot, window: MainWindow, source: Source) -> None:
+    with qtbot.waitSignal(window.state.sig_dataset_changed, timeout=WAIT_MS):
+        window.findChild(DatasetTab).open_source(source)
+
+
+def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -> None:
+    guide = window.guide
+    assert guide.isVisible() and "MNIST digits" in guide.text.text()
+    guide.go_to("Mask")
+    assert "need no mask" in guide.text.text()
+    open_source(qtbot, window, FolderSource(str(make_photos(tmp_path / "my-photos"))))
+    assert "need no mask" not in guide.text.text() and "threshold" in guide.text.text()
+    for step, button in guide.buttons.items():
+        assert "MNIST" not in button.toolTip() and "digits take" not in button.toolTip(), step
+        assert "need no mask" not in button.toolTip(), step
+    guide.go_to("Dataset")
+    text = guide.text.text()
+    assert "MNIST" not in text and "my-photos" in text and "29 images in 2 classes" in text
+    guide.go_to("Train")
+    assert "on the digits" not in guide.text.text() and "photo-convnet" in guide.text.text()
+    open_source(qtbot, window, BuiltinSource("mnist"))  # and back: the digits' advice again
+    assert "on the digits" in guide.text.text()
+    guide.go_to("Dataset")
+    assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
+
+
+def test_labels_with_a_style_sheet_follow_presentation_mode_on_and_off(qtbot, window) -> None:
+    """Coloured and bold labels (a kernel error, a failed prediction, an evaluation's
+    warnings) take the text size of the mode switched to, never keep the previous one's."""
+    filters, results = window.findChild(FiltersTab), window.findChild(ResultsTab)
+    labels = [filters.error_label, filters.zero_label, results.summary.warnings]
+    results.predict._fail("model not found")
+    labels.append(results.predict.summary)
+    assert all(label.styleSheet() for label in labels)
+    normal = window.font().pointSizeF()
+
+    def sizes() -> list[float]:
+        return [label.font().pointSizeF() for label in labels]
+
+    assert sizes() == [normal] * len(labels)
+    window.set_presenting(True)
+    presenting = window.font_size() * window.presentation.factor()
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == presenting, timeout=5000)
+    assert sizes() == [presenting] * len(labels)
+    window.set_presenting(False)
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == normal, timeout=5000)
+    assert sizes() == [normal] * len(labels)
+    actions = {a.text(): a for a in window.actions()}
+    app_font = QApplication.font()
+    try:
+        for _ in range(2):
+            actions["Larger text"].trigger()
+        bigger = window.font_size()
+        qtbot.waitUntil(lambda: window.font().pointSizeF() == bigger > normal, timeout=5000)
+        assert sizes() == [bigger] * len(labels)
+        for _ in range(2):
+            actions["Smaller text"].trigger()
+        qtbot.waitUntil(lambda: window.font().pointSizeF() == normal, timeout=5000)
+        assert sizes() == [normal] * len(labels)
+    finally:
+        QApplication.setFont(app_font)
+
+
+def test_the_filters_status_forgets_a_bad_image_once_a_good_one_loads(qtbot, window, tmp_path
+                                                                      ) -> None:
+    tab = window.findChild(FiltersTab)
+    window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.layer is not None, timeout=WAIT_MS)
+    bad, good = tmp_path / "notes.png", tmp_path / "leaf.png"
+    bad.write_text("not an image")
+    Image.new("RGB", (40, 30), (20, 160, 40)).save(good)
+    status = window.statusBar()
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS):
+        tab.source.open_file(bad)
+    assert "notes.png" in status.currentMessage() and "Cannot" in tab.source.source_label.text()
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        tab.source.open_file(good)
+    assert "notes.png" not in status.currentMessage() and "Cannot" not in status.currentMessage()
+    assert "leaf.png" in tab.source.source_label.text()
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS):
+        tab.source.open_file(bad)
+    tab.source.picker.class_combo.setCurrentIndex(3)  # a built-in digit, after the bad file
+    assert "(a 3)" in tab.source.source_label.text()
+    assert "notes.png" not in status.currentMessage() and "Cannot" not in status.currentMessage()
