@@ -134,8 +134,9 @@ def read_value(widget: QWidget, spec: Setting) -> Any:
         value = widget.value()
         if spec.optional and spec.special and value == widget.minimum():
             return None
-        return int(round(value)) if spec.kind is int else round(float(value), widget.decimals()) \
-            if isinstance(widget, QDoubleSpinBox) else value
+        if spec.kind is int:
+            return int(round(value))  # a QDoubleSpinBox shows whole numbers past a QSpinBox's range
+        return round(float(value), widget.decimals()) if isinstance(widget, QDoubleSpinBox) else float(value)
     if isinstance(widget, QAbstractSlider):
         return widget.value()
     if isinstance(widget, QComboBox):

@@ -53,9 +53,8 @@ class ProjectActions(QObject):
         self._fresh = True  # until the first dataset opens, an untitled project is unchanged
         self._autosave_file: Path | None = None
         # What a new project looks like: the tabs' own settings, before anything is opened.
-        self._blank = Project(DEFAULT_SOURCE, None, self.bridge.mask_tab.params, state.augment.copy(),
-                              state.train.copy(), state.visualize.copy(), state.evaluate.copy(), state.runs_dir,
-                              filters=state.filters.copy())
+        self._blank = Project(DEFAULT_SOURCE, None, self.bridge.mask_tab.params, runs_dir=state.runs_dir,
+                              **{key: model.copy() for key, model in state.project_settings().items()})
         self._add_actions(menu)
         self._check_timer = QTimer(self, singleShot=True, interval=0)  # one check per burst
         self._check_timer.timeout.connect(self.refresh_title)

@@ -16,12 +16,7 @@ from typing import Any
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
-from filterscope.core.augment.settings import AugmentSettings
-from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.project.project import Project
-from filterscope.core.results.settings import EvaluateSettings
-from filterscope.core.training.settings import TrainSettings
-from filterscope.core.visualize.settings import VisualizeSettings
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
@@ -52,8 +47,8 @@ class ProjectBridge:
             return None
         source = state.dataset.source
         split = state.manifest if state.manifest is not None and state.manifest.source == source else None
-        return Project(source, split, self.mask_tab.params, state.augment.copy(), state.train.copy(),
-                       state.visualize.copy(), state.evaluate.copy(), state.runs_dir, runs, state.filters.copy())
+        return Project(source, split, self.mask_tab.params, runs_dir=state.runs_dir, runs=runs,
+                       **{key: model.copy() for key, model in state.project_settings().items()})
 
     def needs_dataset(self, project: Project) -> bool:
         """True when the project's dataset is not the one open (it must be opened first)."""
@@ -72,13 +67,10 @@ class ProjectBridge:
         state.set_manifest(project.split if same else None)
         if project.mask is not None:
             self.mask_tab.set_params(project.mask)
-        state.augment.update((project.augment or AugmentSettings()).values())
-        state.train.update((project.training or TrainSettings()).values())
-        state.visualize.update((project.visualize or VisualizeSettings()).values())
-        state.evaluate.update((project.evaluate or EvaluateSettings()).values())
-        # The Filters tab shows the lesson's digit or reads its file again; its step position
-        # waits for that image.
-        state.filters.update((project.filters or FiltersSettings()).values())
+        # A part the project lacks puts the tab's defaults back. The Filters tab shows the
+        # lesson's digit or reads its file again; its step position waits for that image.
+        for key, model in state.project_settings().items():
+            model.update((getattr(project, key) or type(model)()).values())
         if project.runs_dir is not None:
             self.train_tab.set_runs_folder(project.runs_dir)
 
@@ -91,6 +83,4 @@ class ProjectBridge:
 
     def model_events(self) -> list[Any]:
         """The settings models' event groups (any field's change modifies the project)."""
-        state = self.state
-        return [state.masking.events, state.augment.events, state.train.events, state.visualize.events,
-                state.evaluate.events, state.filters.events]
+        return [self.state.masking.events, *(model.events for model in self.state.project_settings().values())]

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.paths import data_dir
+from filterscope.core.base.settings import Settings
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.filters.settings import FiltersSettings
@@ -87,6 +88,12 @@ class AppState(QObject):
     def set_chain(self, chain: ChainSpec) -> None:
         """Make ``chain`` the Augment tab's, as it is (a preset's, a recipe's)."""
         self.augment.update({"chain": chain})
+
+    def project_settings(self) -> dict[str, Settings]:
+        """The tabs' settings a project keeps, by the project's name for each, in the order a
+        project puts them back."""
+        return {"augment": self.augment, "training": self.train, "visualize": self.visualize,
+                "evaluate": self.evaluate, "filters": self.filters}
 
     def _on_augment_chain_changed(self, chain: ChainSpec) -> None:
         self.sig_chain_changed.emit(chain)

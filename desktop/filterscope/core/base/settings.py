@@ -176,10 +176,6 @@ class Setting:
         return check_number(where, value, self.low, self.high, integer=self.kind is int,
                             low_open=self.low_open, high_open=self.high_open, error=error)
 
-    def choice_label(self, value: str) -> str:
-        """The label of a choice (the value itself when it has none)."""
-        return dict(self.choices).get(value, value)
-
 
 def setting(default: Any, label: str, *, kind: type | None = None, **declaration: Any) -> Any:
     """A dataclass field declaring a setting (see :class:`Setting`); ``kind`` defaults to the
@@ -369,12 +365,7 @@ class Settings:
 
     def reset(self, *, keep: tuple[str, ...] = ()) -> None:
         """Every field back to its default, but those in ``keep``."""
-        defaults = {}
-        for f in fields(self):
-            if f.name in keep:
-                continue
-            defaults[f.name] = f.default_factory() if f.default is MISSING else f.default
-        self.update(defaults)
+        self.update({f.name: declared_default(type(self), f.name) for f in fields(self) if f.name not in keep})
 
     def copy(self) -> Any:
         """An independent copy (its own events)."""

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from filterscope import __version__
 from filterscope.core.augment.settings import AugmentSettings
-from filterscope.core.base.settings import SettingError, check_keys
+from filterscope.core.base.settings import SettingError, Settings, check_keys
 from filterscope.core.data.source import (
     BuiltinSource,
     DatasetSource,
@@ -38,9 +38,15 @@ from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
-_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", "augment", "training", "visualize",
-         "evaluate", "filters", "runs"}
 _NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
+# The tabs' settings models a project holds (its keys and Project's fields), and which of their
+# settings name files or folders (stored relative to the project's folder when inside it).
+_MODELS: dict[str, type[Settings]] = {"augment": AugmentSettings, "training": TrainSettings,
+                                      "visualize": VisualizeSettings, "evaluate": EvaluateSettings,
+                                      "filters": FiltersSettings}
+_PATHS = {"visualize": ("model", "weights"), "evaluate": ("run",), "filters": ("image",)}
+_SOURCES = {"evaluate": ("data",)}  # a typed source: a folder or manifest path, or a built-in
+_KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", *_MODELS, "runs"}
 
 
 def _parse(where: str, parse: Callable[[Any], Any], value: Any) -> Any:
@@ -154,11 +160,8 @@ class Project:
             "dataset": {"source": source.to_json()},
             "split": split,
             "mask": None if self.mask is None else {"params": self.mask.to_json()},
-            "augment": None if self.augment is None else self.augment.to_json(),
-            "training": None if self.training is None else self.training.to_json(),
-            "visualize": None if self.visualize is None else _visualize_json(self.visualize, base),
-            "evaluate": None if self.evaluate is None else _evaluate_json(self.evaluate, base),
-            "filters": None if self.filters is None else _filters_json(self.filters, base),
+            **{key: None if getattr(self, key) is None else _settings_json(key, getattr(self, key), base)
+               for key in _MODELS},
             "runs": {"folder": None if self.runs_dir is None else portable(self.runs_dir, base),
                      "runs": [portable(run, base) for run in self.runs]},
         }
@@ -178,79 +181,49 @@ class Project:
             split = _parse("split", manifest_from_json, {**_without("split", split, "source"),
                                                          "source": source.to_json()})
         mask = _section(data, "mask", "params", MaskParams.from_json)
-        training = data.get("training")
-        visualize = data.get("visualize")
-        if visualize is not None:
-            visualize = _parse("visualize", VisualizeSettings.from_json, visualize)
-            visualize.update({key: str(resolve(getattr(visualize, key), base, f"visualize.{key}"))
-                              for key in ("model", "weights") if getattr(visualize, key) not in _NAMED})
-        evaluate = data.get("evaluate")
-        if evaluate is not None:
-            evaluate = _evaluate_from_json(evaluate, base)
-        filters = data.get("filters")
-        if filters is not None:
-            filters = _parse("filters", FiltersSettings.from_json, filters)
-            if filters.image:
-                filters.image = str(resolve(filters.image, base, "filters.image"))
+        models = {key: None if data.get(key) is None else _settings_from_json(key, model, data[key], base)
+                  for key, model in _MODELS.items()}
         runs = _object("runs", data.get("runs", {}), {"folder", "runs"})
         listed = runs.get("runs", [])
         if not isinstance(listed, list):
             raise ProjectError(f"runs.runs: must be a list of paths, not {listed!r}")
-        augment = data.get("augment")
         return cls(source, split, mask,
-                   None if augment is None else _parse("augment", AugmentSettings.from_json, augment),
-                   None if training is None else _parse("training", TrainSettings.from_json, training),
-                   visualize, evaluate,
-                   None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
-                   tuple(resolve(run, base, "runs.runs") for run in listed), filters)
+                   runs_dir=None if runs.get("folder") is None else resolve(runs["folder"], base, "runs.folder"),
+                   runs=tuple(resolve(run, base, "runs.runs") for run in listed), **models)
 
 
-def _visualize_json(settings: VisualizeSettings, base: Path | None) -> dict:
-    """The Visualise settings' JSON, a model or weights file inside ``base`` relative to it."""
+def _settings_json(key: str, settings: Settings, base: Path | None) -> dict:
+    """A tab's settings as the project stores them: the files and folders they name inside
+    ``base`` relative to it (see ``_PATHS``, ``_SOURCES``)."""
     data = settings.to_json()
-    for key in ("model", "weights"):
-        if data[key] not in _NAMED:
-            data[key] = portable(data[key], base)
+    for name in _PATHS.get(key, ()):
+        if data[name] not in _NAMED:
+            data[name] = portable(data[name], base)
+    for name in _SOURCES.get(key, ()):
+        if data[name]:
+            source = Source.parse(data[name], bare=True)
+            if isinstance(source, (FolderSource, ManifestSource)):
+                source = type(source)(portable(source.path, base))
+            data[name] = source.to_json()
     return data
 
 
-def _evaluate_json(settings: EvaluateSettings, base: Path | None) -> dict:
-    """The Results settings' JSON: the run folder, and the images as a typed source
-    (``folder:``, ``manifest:``, ``builtin:``), a path inside ``base`` relative to it."""
-    data = settings.to_json()
-    if data["run"]:
-        data["run"] = portable(data["run"], base)
-    if data["data"]:
-        source = Source.parse(data["data"], bare=True)
-        if isinstance(source, (FolderSource, ManifestSource)):
-            source = type(source)(portable(source.path, base))
-        data["data"] = source.to_json()
-    return data
-
-
-def _evaluate_from_json(stored: object, base: Path) -> EvaluateSettings:
-    """The Results settings a project stores, its paths made absolute."""
-    settings = _parse("evaluate", EvaluateSettings.from_json, stored)
-    changes = {}
-    if settings.run:
-        changes["run"] = str(resolve(settings.run, base, "evaluate.run"))
-    if settings.data:
-        try:
-            source = Source.parse(settings.data)
-        except SourceError as exc:
-            raise ProjectError(f"evaluate.data: {exc}") from None
-        changes["data"] = str(source) if isinstance(source, BuiltinSource) else \
-            str(resolve(source.path, base, "evaluate.data"))
+def _settings_from_json(key: str, model: type[Settings], stored: object, base: Path) -> Settings:
+    """A tab's settings a project stores, checked by the model, the paths they name absolute
+    (relative ones are relative to ``base``)."""
+    settings = _parse(key, model.from_json, stored)
+    changes = {name: str(resolve(getattr(settings, name), base, f"{key}.{name}"))
+               for name in _PATHS.get(key, ()) if getattr(settings, name) not in _NAMED}
+    for name in _SOURCES.get(key, ()):
+        if getattr(settings, name):
+            try:
+                source = Source.parse(getattr(settings, name))
+            except SourceError as exc:
+                raise ProjectError(f"{key}.{name}: {exc}") from None
+            changes[name] = str(source) if isinstance(source, BuiltinSource) else \
+                str(resolve(source.path, base, f"{key}.{name}"))
     settings.update(changes)
     return settings
-
-
-def _filters_json(settings: FiltersSettings, base: Path | None) -> dict:
-    """The Filters lesson's JSON, an image file inside ``base`` relative to it."""
-    data = settings.to_json()
-    if data["image"]:
-        data["image"] = portable(data["image"], base)
-    return data
 
 
 def _dataset_source(stored: object, base: Path) -> DatasetSource:

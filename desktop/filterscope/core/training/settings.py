@@ -34,7 +34,7 @@ from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_input import image_size_for
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 from filterscope.core.training.recipes import Recipe, recipe_for
-from filterscope.core.training.runs import RunSpec
+from filterscope.core.training.runs import RunSpec, cache_refusal
 
 DEFAULT_TEMPLATE = "chapter-convnet"
 SETTINGS_VERSION = 1
@@ -85,7 +85,6 @@ class TrainSettings(Settings):
         super().__post_init__()
         self._check_values()
         self.events.model.connect(self._on_model_changed)
-        self.events.optimizer.connect(self._on_optimizer_changed)
         self.events.longest_side.connect(self._on_longest_side_changed)
 
     def _check_values(self) -> None:
@@ -143,12 +142,6 @@ class TrainSettings(Settings):
             self.optimizer = replace(self.optimizer,
                                      learning_rate=default_optimizer(kind, new).learning_rate)
 
-    def _on_optimizer_changed(self, new: OptimizerSpec, old: OptimizerSpec) -> None:
-        if self.updating:
-            return
-        if new.kind != old.kind and new.learning_rate == OptimizerSpec(new.kind).learning_rate:
-            self.optimizer = default_optimizer(new.kind, self.model)
-
     def _on_longest_side_changed(self, side: int | None) -> None:
         """A longer side chosen replaces an exact size a run or project gave."""
         if not self.updating and side is not None and self.image_size is not None:
@@ -156,8 +149,6 @@ class TrainSettings(Settings):
 
     def cache_refusal(self) -> str | None:
         """Why the features cannot be cached with these settings (None when they can)."""
-        from filterscope.core.training.runs import cache_refusal
-
         return cache_refusal(self.model, augmented=self.use_chain)
 
     # --- runs -------------------------------------------------------------------------------
