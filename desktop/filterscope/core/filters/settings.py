@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from filterscope.core.base.settings import Settings, SettingError, check_number, declared_from_json, setting
+from filterscope.core.base.settings import (
+    Settings,
+    SettingError,
+    check_number,
+    declared_default,
+    declared_from_json,
+    setting,
+)
 from filterscope.core.filters.conv import PADDINGS
 from filterscope.core.filters.kernels import preset, reshape_kernel
 from filterscope.core.filters.layer import STAGES
@@ -206,10 +213,11 @@ class FiltersSettings(Settings):
             SettingError: Not an object, an unknown key or a bad value, naming the field.
         """
         values = declared_from_json(cls, data, also=_DATA)
-        size, colour = values.get("size", 3), values.get("colour", False)
+        size = values.get("size", declared_default(cls, "size"))
+        channels = 3 if values.get("colour", declared_default(cls, "colour")) else 1
         kernels = data.get("kernels")
-        values["kernels"] = default_kernels(size, 3 if colour else 1) if kernels is None else \
-            check_kernels("kernels", kernels, (size, 3 if colour else 1))
+        values["kernels"] = default_kernels(size, channels) if kernels is None else \
+            check_kernels("kernels", kernels, (size, channels))
         if "biases" in data:
             values["biases"] = cls._checked_biases(data["biases"])
         return cls(**values)
