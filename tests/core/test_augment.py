@@ -189,7 +189,7 @@ def test_a_bad_chain_file_names_the_file_and_the_step(tmp_path: Path) -> None:
 
 
 def test_unknown_builtin_chain_lists_the_known_ones() -> None:
-    with pytest.raises(ChainError, match="chapter, keras, photos, none"):
+    with pytest.raises(ChainError, match="chapter, keras, photos, upright, none"):
         builtin_chain("imgaug")
     with pytest.raises(ChainError, match="no built-in chain called '../mask/chapter'"):
         builtin_chain("../mask/chapter")  # a name, never a path into the presets
@@ -203,6 +203,21 @@ def test_every_builtin_chain_builds_and_keeps_shapes() -> None:
         assert out.shape == images.shape and out.dtype == np.uint8, name
     photos = builtin_chain("photos")
     assert [s.name for s in photos.steps] == ["Fliplr", "Flipud", "Affine"]
+
+
+def test_the_upright_chain_never_turns_a_photo_upside_down() -> None:
+    """A car photo stays a car photo: no up-down flip, small turns only, and a photo whose top
+    half is bright keeps its top brighter than its bottom in every augmented copy."""
+    chain = builtin_chain("upright")
+    assert "Flipud" not in [s.name for s in chain.steps]
+    (affine,) = [s for s in chain.steps if s.name == "Affine"]
+    assert max(abs(a) for a in affine.params["rotate"]) <= 15
+    sky = np.zeros((16, 64, 48, 3), dtype=np.uint8)
+    sky[:, :32] = 220  # bright top half
+    out = BatchAugmenter(chain, 3)(sky).astype(float)
+    assert (out[:, :24].mean(axis=(1, 2, 3)) > out[:, 40:].mean(axis=(1, 2, 3)) + 100).all()
+    flipped = BatchAugmenter(builtin_chain("photos"), 3)(sky).astype(float)
+    assert (flipped[:, :24].mean(axis=(1, 2, 3)) < flipped[:, 40:].mean(axis=(1, 2, 3))).any()
 
 
 def test_contrast_normalization_loads_as_linear_contrast(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from filterscope.cli.common import CommandError, load_chain_arg, run_job
+from filterscope.core.augment.chain import CHAIN_PRESETS
 
 MAX_COPIES = 64
 NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS in UTF-16 units)
@@ -120,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     augment.add_argument("image", help="the image file (any format the app reads)")
     augment.add_argument("--out", required=True, metavar="DIR",
                          help="folder for IMAGE-STEM_aug1.png ... (created if missing)")
-    augment.add_argument("--chain", default="chapter", metavar="chapter|keras|photos|none|FILE.json",
+    augment.add_argument("--chain", default="chapter", metavar="|".join((*CHAIN_PRESETS, "FILE.json")),
                          help="built-in chain or a chain file saved by the Augment tab "
                          "(default: chapter, the chapter's imgaug chain)")
     augment.add_argument("-n", type=_copies, default=8, metavar="N",

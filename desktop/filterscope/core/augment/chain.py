@@ -217,9 +217,11 @@ def load_chain(path: str | os.PathLike) -> ChainSpec:
     return read_spec_file(path, ChainSpec.from_json, ChainError, "chain")
 
 
-CHAIN_PRESETS = ("chapter", "keras", "photos", "none")
+CHAIN_PRESETS = ("chapter", "keras", "photos", "upright", "none")
 """The chains shipped in resources/presets/augment: the chapter's imgaug chain, its Keras
-ImageDataGenerator settings, the photo-convnet recipe's rotations and flips, and none."""
+ImageDataGenerator settings, the photo-convnet recipe's rotations and flips (for photos with no up
+and down, such as seedlings seen from above), upright photos' mirror flips, small turns, crops and
+colour (cars, roofs, equipment: never upside down), and none."""
 
 
 def builtin_chain(name: str) -> ChainSpec:
