@@ -76,8 +76,9 @@ def test_offline_weights_status_says_where_to_put_which_file(run_cli, data_dir: 
 @pytest.mark.parametrize("args, message", [
     (["--model", "vgg16"], "VGG16's ImageNet weights are not on this computer"),
     (["--model", "vgg16", "--weights", "nothing.h5"], "nothing.h5: no such weights file"),
-    (["--model", "convnet", "--weights", "random"], "--weights and --fine-tune-blocks are settings of a "
-                                                     "pretrained base"),
+    (["--model", "convnet", "--weights", "random"], "--weights, --fine-tune-blocks and --head-epochs "
+                                                     "are settings of a pretrained base"),
+    (["--model", "convnet", "--head-epochs", 3], "--head-epochs are settings of a pretrained base"),
     (["--model", "vgg16", "--fine-tune-blocks", 6], "base.fine_tune_blocks: must be from 0 to 5"),
     (["--model", "vgg16", "--weights", "random", "--chain", "chapter", "--cache-features"],
      "cache_features: augmentation makes every image different in every epoch"),

@@ -210,3 +210,42 @@ def test_gray_digits_in_memory_become_rgb_pooled_features(data_dir: Path, tmp_pa
     assert features.features.shape == (5000, 1280) and features.pooled  # the head's average pooling
     assert features.key["dataset"]["source"] == "builtin:mnist" and features.computed == 5000
     assert np.isfinite(features.features[:100]).all() and features.features[:100].std() > 0
+
+
+def test_fine_tuning_starts_from_a_head_trained_alone_on_cached_features(folder: Path,
+                                                                           tmp_path: Path) -> None:
+    """head_epochs: the head first trains on the frozen base's cached features (no chain, ten
+    times the rate), then the top blocks and the head train from that head, on augmented
+    images; run.json keeps the head's epochs, the run folder the fine-tuning's."""
+    from filterscope.core.augment.chain import builtin_chain
+    from filterscope.core.transfer.models import builder
+    from filterscope.core.transfer.run import head_run, head_weights
+
+    tuned = replace(VGG, base=replace(VGG.base, fine_tune_blocks=1, head_epochs=3))
+    data = DataSpec(str(folder), image_size=(32, 32), chain=builtin_chain("upright").to_json())
+    run = RunSpec(data, tuned, epochs=1, batch_size=6, seed=2)
+    first = head_run(run)
+    assert (first.epochs, first.cache_features, first.data.chain) == (3, True, None)
+    assert first.model.base.fine_tune_blocks == 0
+    assert first.optimizer.learning_rate == pytest.approx(10 * run.optimizer.learning_rate)
+    head = train_run(first, None, report=NullReport(), cancel=threading.Event(),
+                     cache_dir=tmp_path / "cache")
+
+    report = RecordingReport()
+    result = train_run(run, tmp_path / "runs", report=report, cancel=threading.Event(),
+                       cache_dir=tmp_path / "cache")
+    info = json.loads((result.run_dir / "run.json").read_text())
+    assert info["head"]["epochs"] == 3 and len(info["head"]["history"]) == 3
+    assert [r["accuracy"] for r in info["head"]["history"]] == [r["accuracy"] for r in head.history]
+    assert info["run"]["model"]["base"]["head_epochs"] == 3 and info["run"]["data"]["chain"]
+    assert len(json.loads((result.run_dir / "history.json").read_text())["epochs"]) == 1
+    assert [type(p) for p in report.partials].count(EpochFrame) == 4  # 3 of the head, 1 tuned
+    assert info["trainable_params"] > 512 * 3 + 3  # block 5's convolutions train too
+
+    # the fine-tuned model starts from that head (and its base from ImageNet's, here random)
+    built = builder(head_weights=head_weights(head.model))(run, (32, 32, 3), 3)
+    for name in ("output",):
+        for new, old in zip(built.saved.get_layer(name).get_weights(),
+                            head.model.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(new, old)
+    assert built.saved.get_layer("block5_conv3").trainable

@@ -16,6 +16,7 @@ from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.source import FolderSource
 from filterscope.core.data.sources import open_source
+from filterscope.ui.binding import set_path
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
@@ -89,6 +90,18 @@ def test_random_weights_and_fine_tuning_reach_the_run_spec(qtbot, tab) -> None:
     assert trainable("block3_conv3") == "0"
     controls.fine_tune_spin.setValue(0)
     assert tab.run_spec().optimizer.learning_rate == pytest.approx(0.001)
+
+
+def test_head_epochs_show_only_while_fine_tuning_and_reach_the_run(qtbot, tab) -> None:
+    choose(tab.options.template_combo, "vgg16")
+    controls, settings = tab.options.base_options, tab.options.settings
+    assert not controls.head_epochs_spin.isEnabled()  # a frozen base: the head is all that trains
+    set_path(settings, "model.base.fine_tune_blocks", 2)
+    set_path(settings, "model.base.head_epochs", 4)
+    assert controls.head_epochs_spin.isEnabled() and controls.head_epochs_spin.value() == 4
+    assert tab.run_spec().model.base.head_epochs == 4
+    set_path(settings, "model.base.fine_tune_blocks", 0)
+    assert not controls.head_epochs_spin.isEnabled()
 
 
 def test_cached_features_with_augmentation_or_fine_tuning_are_explained(qtbot, tab) -> None:

@@ -123,23 +123,27 @@ def _fit_options(args: argparse.Namespace, recipe: Any = None) -> Any:
     return replace(base, **changes)
 
 
+_BASE_COUNTS = ("fine_tune_blocks", "head_epochs")  # BaseSpec's flags besides --weights
+
+
 def with_base_options(model: ModelSpec, args: argparse.Namespace) -> ModelSpec:
-    """``--weights`` and ``--fine-tune-blocks`` applied to a model on a pretrained base.
+    """``--weights``, ``--fine-tune-blocks`` and ``--head-epochs`` applied to a model on a
+    pretrained base.
 
     Raises:
-        ValueError: Either given for a model without a base.
+        ValueError: One of them given for a model without a base.
     """
-    weights, blocks = args.weights, getattr(args, "fine_tune_blocks", None)
+    weights = args.weights
+    counts = {k: getattr(args, k, None) for k in _BASE_COUNTS if getattr(args, k, None) is not None}
     if model.base is None:
-        if weights is not None or blocks is not None:
-            raise ValueError(f"--weights and --fine-tune-blocks are settings of a pretrained base "
-                             f"({', '.join(base_templates())}), not of {model.name or model.kind}")
+        if weights is not None or counts:
+            raise ValueError(f"--weights, --fine-tune-blocks and --head-epochs are settings of a "
+                             f"pretrained base ({', '.join(base_templates())}), not of "
+                             f"{model.name or model.kind}")
         return model
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = dict(counts)
     if weights is not None:
         changes["weights"] = weights if weights in ("imagenet", "random") else str(Path(weights).resolve())
-    if blocks is not None:
-        changes["fine_tune_blocks"] = blocks
     return replace(model, base=replace(model.base, **changes))
 
 
@@ -205,7 +209,7 @@ def _human(d: dict) -> str:
 # given with it, only says where the run's dataset is now).
 _RUN_FLAGS = {"model": "convnet", "optimizer": None, "learning_rate": None, "momentum": None,
               "image_size": None, "mask": None, "chain": None, "weights": None,
-              "fine_tune_blocks": None, "cache_features": None,
+              **{name: None for name in _BASE_COUNTS}, "cache_features": None,
               **{name: None for name in _fit_names()}}
 _OVERRIDES = ("epochs", "batch_size", "seed")  # --spec takes these when given
 
@@ -367,6 +371,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "photo-convnet is the recommended start for photos without pretrained weights")
     add_base_arguments(p)
     add_flag(p, BaseSpec, "fine_tune_blocks")
+    add_flag(p, BaseSpec, "head_epochs")
     add_flag(p, RunSpec, "cache_features", help_extra="Not with --chain or --fine-tune-blocks")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="where cached features are kept (default: the app's data folder); "

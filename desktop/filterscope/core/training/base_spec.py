@@ -41,6 +41,10 @@ class BaseSpec:
             untrained base, recorded as such: for timing, not for accuracy) or a weights file.
         fine_tune_blocks: How many of the base's top blocks train (0: the base is frozen).
             Batch normalisation layers stay frozen either way.
+        head_epochs: When fine-tuning: epochs the new head first trains alone on the frozen
+            base's cached features, at ten times the run's learning rate, so that fine-tuning
+            starts from a head that already works (a random head's large gradients would
+            wreck the top blocks' ImageNet features). Ignored while the base is frozen.
     """
 
     name: str = setting("vgg16", "Base", kind=str, choices=tuple((n, DISPLAY[n]) for n in BASE_NAMES),
@@ -50,6 +54,11 @@ class BaseSpec:
         0, "Fine-tune blocks", low=0, high=MOST_BLOCKS, special="Frozen",
         help="Let the base's top blocks train (VGG16 has 5, MobileNetV2 19); the learning rate "
         "then defaults to a tenth of the optimiser's. 0 keeps the base frozen")
+    head_epochs: int = setting(
+        0, "Head epochs first", low=0, high=1000, special="None",
+        help="When fine-tuning: train the new head alone on the frozen base's cached features "
+        "for this many epochs first (fast), at ten times the run's learning rate, so that "
+        "fine-tuning starts from a head that already works. 0 fine-tunes from a random head")
 
     def __post_init__(self) -> None:
         check_declared(self, "base.", ModelSpecError)
@@ -65,7 +74,8 @@ class BaseSpec:
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
-        return {"name": self.name, "weights": self.weights, "fine_tune_blocks": self.fine_tune_blocks}
+        return {"name": self.name, "weights": self.weights, "fine_tune_blocks": self.fine_tune_blocks,
+                "head_epochs": self.head_epochs}
 
     @classmethod
     def from_json(cls, data: object) -> BaseSpec:

@@ -53,7 +53,8 @@ def model_name(run: RunSpec) -> str:
     return re.sub(r"[^\w.-]", "_", run.model.name) or run.model.base.name
 
 
-def builder(*, cached: Any = None) -> Builder:
+def builder(*, cached: Any = None, head_weights: dict[str, list] | None = None,
+            head_record: dict | None = None) -> Builder:
     """The :data:`~filterscope.core.training.train.Builder` of a run on a pretrained base.
 
     The base is loaded afresh inside ``train()`` (after its ``clear_session`` and seeding), so
@@ -62,6 +63,9 @@ def builder(*, cached: Any = None) -> Builder:
     Args:
         cached: A ``FeatureSet`` (``core.transfer.features``): fit the head alone on its
             features; its ``pooled`` says the head's pooling was applied when caching.
+        head_weights: The head's trained weights by layer name (fine-tuning after the head
+            trained alone): the head starts from them instead of random values.
+        head_record: What run.json says of that head's training (``head``).
     """
 
     def build(run: RunSpec, input_shape: tuple[int, int, int], n_classes: int) -> BuiltModel:
@@ -69,7 +73,9 @@ def builder(*, cached: Any = None) -> Builder:
         base = load_base(run.model.base, input_shape)
         head = head_layers(run.model, n_classes)
         whole = join(base.model, head, model_name(run))
-        record = {"weights": base.source.to_json()}
+        for name, weights in (head_weights or {}).items():
+            whole.get_layer(name).set_weights(weights)
+        record = {"weights": base.source.to_json(), **({"head": head_record} if head_record else {})}
         if cached is None:
             return BuiltModel(whole, whole, record)
         from filterscope.core.transfer.bases import head_model

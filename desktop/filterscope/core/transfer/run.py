@@ -11,7 +11,7 @@ and a ``best.keras`` that takes images.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,16 @@ import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.base.paths import data_dir
+from filterscope.core.training.base_spec import FINE_TUNE_LR_FACTOR
 from filterscope.core.training.data_plan import Plan, plan
 from filterscope.core.training.data_spec import DataSpec
-from filterscope.core.training.model_build import build_model, check_input, head_layers, summary_rows
+from filterscope.core.training.model_build import (
+    POOLING_LAYERS,
+    build_model,
+    check_input,
+    head_layers,
+    summary_rows,
+)
 from filterscope.core.training.model_input import preprocessing
 from filterscope.core.training.model_spec import ModelSpec
 from filterscope.core.training.pipeline import Inputs
@@ -33,6 +40,7 @@ from filterscope.core.transfer.models import builder, load_base
 from filterscope.core.transfer.weights import WeightsError, find_weights
 
 PLAN_SHARE, FEATURES_SHARE = 0.05, 0.45  # of the progress bar, before the head trains
+HEAD_SHARE = 0.3  # of the progress bar: the head's epochs before fine-tuning
 
 
 def default_cache_dir() -> Path:
@@ -60,6 +68,9 @@ def train_run(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Can
     """
     if run.model.base is None:
         return train(run, out_dir, report=report, cancel=cancel, strategy=strategy)
+    if run.model.base.fine_tune_blocks and run.model.base.head_epochs:
+        return _head_then_fine_tune(run, out_dir, report=report, cancel=cancel, cache_dir=cache_dir,
+                                    strategy=strategy)
     if not run.cache_features:
         return train(run, out_dir, report=report, cancel=cancel, strategy=strategy, builder=builder())
     if out_dir is not None:
@@ -73,6 +84,40 @@ def train_run(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Can
     start = PLAN_SHARE + FEATURES_SHARE
     return train(run, out_dir, report=SubReport(report, start, 1.0 - start), cancel=cancel,
                  inputs=inputs, strategy=strategy, builder=builder(cached=features))
+
+
+def head_run(run: RunSpec) -> RunSpec:
+    """The first part of fine-tuning with ``head_epochs``: the head alone on the frozen base's
+    cached features (the images as they are: no augmentation) for ``head_epochs`` epochs, at
+    ten times the run's learning rate (the run's own rate, a tenth of the optimiser's usual
+    one, is for the top blocks), with the run's class weights and nothing that watches
+    for a plateau."""
+    base = run.model.base
+    frozen = replace(run.model, base=replace(base, fine_tune_blocks=0, head_epochs=0))
+    optimizer = replace(run.optimizer, learning_rate=run.optimizer.learning_rate / FINE_TUNE_LR_FACTOR)
+    return replace(run, model=frozen, optimizer=optimizer, epochs=base.head_epochs, cache_features=True,
+                   data=replace(run.data, chain=None), name="",
+                   fit=replace(run.fit, early_stopping=0, reduce_lr_patience=0))
+
+
+def _head_then_fine_tune(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
+                         cache_dir: Path | None, strategy: Any) -> RunResult:
+    """Train :func:`head_run`'s head, then the whole run (its top blocks and the head) starting
+    from that head; the run folder holds the fine-tuning epochs, run.json the head's."""
+    if out_dir is not None:
+        check_writable(Path(out_dir))
+    head = train_run(head_run(run), None, report=SubReport(report, 0.0, HEAD_SHARE), cancel=cancel,
+                     cache_dir=cache_dir, strategy=strategy)
+    record = {"epochs": head.epochs_run, "best_epoch": head.best_epoch, "history": head.history}
+    return train(run, out_dir, report=SubReport(report, HEAD_SHARE, 1.0), cancel=cancel, strategy=strategy,
+                 builder=builder(head_weights=head_weights(head.model), head_record=record))
+
+
+def head_weights(model: Any) -> dict[str, list]:
+    """The weights of a joined model's head (its layers from the pooling on), by layer name."""
+    pooling = {name for name, _ in POOLING_LAYERS.values()}
+    start = next(i for i, layer in enumerate(model.layers) if layer.name in pooling)
+    return {layer.name: layer.get_weights() for layer in model.layers[start:] if layer.weights}
 
 
 def cache_features(planned: Plan, model: ModelSpec, seed: int, cache_dir: Path, *, batch_size: int,

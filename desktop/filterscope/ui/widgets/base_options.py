@@ -1,5 +1,5 @@
-"""The settings of a model on a pretrained base: its weights, how many top blocks fine-tune,
-and whether the head trains on the base's cached features.
+"""The settings of a model on a pretrained base: its weights, how many top blocks fine-tune
+(after how many epochs of the head alone), and whether the head trains on the base's cached features.
 
 Only a model with a base shows them. Where the weights are and which file to put where is
 ``core.transfer.weights``' to say; why features cannot be cached (fine-tuning, augmentation)
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.settings import declaration
 from filterscope.core.training.base_spec import WEIGHTS_CHOICES, BaseSpec, block_count
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.transfer.weights import WeightsError, find_weights
@@ -51,6 +52,7 @@ class BaseOptionsWidget(QWidget):
         self.weights_label.setWordWrap(True)
         self.weights_label.setStyleSheet(WARNING_STYLE)
         self.fine_tune_spin = QSpinBox()
+        self.head_epochs_spin = QSpinBox()
         self.cache_box = QCheckBox("Cache the base's features")
         self.conflict_label = QLabel()
         self.conflict_label.setWordWrap(True)
@@ -65,11 +67,13 @@ class BaseOptionsWidget(QWidget):
         layout.addWidget(self.weights_label)
         fine_tune = QFormLayout()
         fine_tune.addRow("Fine-tune top N blocks", self.fine_tune_spin)
+        fine_tune.addRow(declaration(BaseSpec, "head_epochs").label, self.head_epochs_spin)
         layout.addLayout(fine_tune)
         layout.addWidget(self.cache_box)
         layout.addWidget(self.conflict_label)
         layout.addWidget(self.uncached_button)
         bind(self.fine_tune_spin, settings, "model.base.fine_tune_blocks", declared_by=BaseSpec)
+        bind(self.head_epochs_spin, settings, "model.base.head_epochs", declared_by=BaseSpec)
         bind(self.cache_box, settings, "cache_features")
         self.weights_combo.activated.connect(self._on_weights_activated)
         self.uncached_button.clicked.connect(self._on_uncached_clicked)
@@ -90,6 +94,7 @@ class BaseOptionsWidget(QWidget):
         message = ""
         if base is not None:
             self.fine_tune_spin.setMaximum(block_count(base.name))
+            self.head_epochs_spin.setEnabled(base.fine_tune_blocks > 0)  # a frozen base: all head
             if base.weights not in WEIGHTS_CHOICES:
                 self._set_file(base.weights)
             self.weights_combo.setCurrentIndex(self.weights_combo.findData(
