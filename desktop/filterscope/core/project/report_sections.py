@@ -122,9 +122,11 @@ def model_section(content: ReportContent) -> str:
     spec, info = content.run.spec, content.info
     model, optimizer = spec.get("model") or {}, spec.get("optimizer") or {}
     base = model.get("base")
+    head = (info.get("head") or {}).get("epochs")
     kind = model.get("kind", "?") + (f", base {base.get('name')} ({base.get('weights')} weights, "
-                                     f"{base.get('fine_tune_blocks', 0)} top block(s) trained)"
-                                     if base else "")
+                                     f"{base.get('fine_tune_blocks', 0)} top block(s) trained"
+                                     + (f" after {head} epoch(s) of the head alone" if head else "")
+                                     + ")" if base else "")
     h, w, c = content.run.input_shape
     options = fit_tags(spec.get("fit"))
     mode = content.run.preprocessing
