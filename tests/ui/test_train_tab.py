@@ -12,6 +12,7 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.source import BuiltinSource, FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split
+from filterscope.core.training.base_spec import BASE_NAMES
 from filterscope.core.training.frames import BatchFrame, EpochFrame
 from filterscope.core.training.model_spec import templates
 from filterscope.ui.state import AppState
@@ -365,7 +366,7 @@ def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> N
     32 px its 14.7 million parameters show without TensorFlow, and offline without its weights
     Start says which file to put where."""
     combo = tab.options.template_combo
-    assert [combo.itemData(i) for i in range(combo.count())][-2:] == ["vgg16", "mobilenetv2"]
+    assert [combo.itemData(i) for i in range(combo.count())][-len(BASE_NAMES):] == list(BASE_NAMES)
     combo.setCurrentIndex(combo.findData("vgg16"))
     combo.activated.emit(combo.currentIndex())
     assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.details.total.text()

@@ -8,7 +8,7 @@ records its dataset by absolute path and its split's file lists, so it trains fr
 directory; ``--data DIR`` gives a dataset's new place (only the place: the recorded classes and
 files must be there).
 
-``--model vgg16`` or ``mobilenetv2`` trains a new head on a pretrained base: ``--weights`` says
+``--model vgg16``, ``mobilenetv2`` or ``efficientnet-lite0`` trains a new head on a pretrained base: ``--weights`` says
 which weights (ImageNet's from this computer, random, or a file), ``--fine-tune-blocks N`` lets
 its top blocks train, ``--cache-features`` trains the head on the frozen base's features,
 computed once. ``--dry-run`` builds the model and prints its parameters and layers, untrained.

@@ -3,7 +3,8 @@
 ``features`` runs a frozen base over a dataset once and keeps its features in a cache folder, so
 that ``filterscope train --cache-features --cache-dir DIR`` trains heads on them in seconds per
 epoch; an interrupted run resumes. ``weights`` says where each base's ImageNet weights are (or
-which file to put where), and downloads them only when asked (``--download``).
+which file to put where), where they can come from (a Python package, Keras's cache, a file,
+a download), their size and licence, and downloads them only when asked (``--download``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,14 @@ def cmd_features(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 def _human_weights(d: dict) -> str:
     lines = []
     for row in d["bases"]:
-        where = row["file"] if row["found"] else row["message"]
+        if row["found"]:
+            origin = f"package {row['package']['package']} {row['package']['version']}" \
+                if row["origin"] == "package" else row["origin"]
+            where = f"{row['file']} ({origin}, {row['size'] / 1e6:.1f} MB, {row['licence']})"
+        else:
+            where = row["message"]
         lines.append(f"{DISPLAY[row['base']]}: {where}")
+        lines.append("  can come from: " + "; ".join(f"{k} {v}" for k, v in row["sources"].items()))
     if d.get("downloaded"):
         lines.append(f"downloaded: {d['downloaded']}")
     return "\n".join(lines)
@@ -66,7 +73,7 @@ def _human_weights(d: dict) -> str:
 def cmd_weights(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope weights``: where each base's ImageNet weights are; ``--download`` gets them."""
     from filterscope.core.data.download import DownloadError
-    from filterscope.core.transfer.weights import WeightsError, download_weights, find_weights
+    from filterscope.core.transfer.weights import LICENCE, WeightsError, download_weights, find_weights
 
     names = [args.base] if args.base else list(BASE_NAMES)
     downloaded = None
@@ -79,12 +86,27 @@ def cmd_weights(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
             raise CommandError(str(exc)) from exc
     rows = []
     for name in names:
+        row = {"base": name, "licence": LICENCE[name], "sources": _sources(name)}
         try:
             source = find_weights(name, "imagenet")
-            rows.append({"base": name, "found": True, "file": str(source.file), "origin": source.origin})
+            record = source.to_json()
+            rows.append({**row, "found": True, "file": record["file"], "origin": source.origin,
+                         "size": record["size"], **({"package": record["package"]} if source.package else {})})
         except WeightsError as exc:
-            rows.append({"base": name, "found": False, "file": None, "message": str(exc)})
+            rows.append({**row, "found": False, "file": None, "message": str(exc)})
     return {"bases": rows, "downloaded": downloaded}, _human_weights
+
+
+def _sources(name: str) -> dict[str, str]:
+    """Where a base's ImageNet weights can come from, in the order they are looked for."""
+    from filterscope.core.training.lite_spec import VARIANTS
+    from filterscope.core.transfer.weights import download_url, keras_models_dir, standard_files
+
+    if name in VARIANTS:
+        return {"package": f"{VARIANTS[name].distribution} (installed with pip; converted once, offline)"}
+    return {"cache": str(keras_models_dir() / standard_files(name)[0]),
+            "file": "picked in the app or given with --weights (remembered once it loads)",
+            "download": f"{download_url(name)} (only with --download)"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

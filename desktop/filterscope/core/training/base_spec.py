@@ -1,10 +1,12 @@
 """Pretrained bases as a model spec describes them, in plain Python (no TensorFlow).
 
-A :class:`BaseSpec` says which base a model starts from (``vgg16``, the chapter's, or
-``mobilenetv2``, the small one), which weights it takes and how many of its top blocks train.
+A :class:`BaseSpec` says which base a model starts from (``vgg16``, the chapter's,
+``mobilenetv2``, the small one, or ``efficientnet-lite0``, a small one whose ImageNet weights are
+installed with the app; ``-lite1`` and ``-lite2`` when their optional packages are), which weights
+it takes and how many of its top blocks train.
 :func:`base_rows` gives the base's layer table (names, kinds, output shapes, parameters, what
 trains) for any input size, exactly as Keras builds ``keras.applications`` with
-``include_top=False``, so the Train tab shows a VGG16 run's 14.8 million parameters before
+``include_top=False`` (EfficientNet-Lite as ``core.transfer.efficientnet`` builds it), so the Train tab shows a VGG16 run's 14.8 million parameters before
 TensorFlow is loaded. :func:`trains` is the one rule for which layers train when fine-tuning.
 
 Weights themselves (where they are, checking a file) are ``filterscope.core.transfer``'s: this
@@ -17,18 +19,35 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable
 
 from filterscope.core.base.settings import check_declared, check_keys, setting
+from filterscope.core.training import lite_spec
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError, OptimizerSpec, check_number
 
-BASE_NAMES = ("vgg16", "mobilenetv2")
-DISPLAY = {"vgg16": "VGG16", "mobilenetv2": "MobileNetV2"}
-MIN_SIDE = {"vgg16": 32, "mobilenetv2": 32}  # what keras.applications accepts
+BASE_NAMES = ("vgg16", "mobilenetv2", *lite_spec.installed_variants())
+DISPLAY = {"vgg16": "VGG16", "mobilenetv2": "MobileNetV2",
+           **{n: f"EfficientNet-Lite{n[-1]}" for n in lite_spec.VARIANTS}}
+MIN_SIDE = {"vgg16": 32, "mobilenetv2": 32,  # what keras.applications accepts
+            **dict.fromkeys(lite_spec.VARIANTS, 32)}
 WEIGHTS_CHOICES = ("imagenet", "random")  # or the path of a weights file
 _VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))  # (convolutions, filters)
 # MobileNetV2 (alpha 1.0): (expansion, output channels, repeats, first stride) per stage.
 _MOBILENET_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
                      (6, 160, 3, 2), (6, 320, 1, 1))
 _MOBILENET_TOP = 1280
-MOST_BLOCKS = 19  # MobileNetV2's; each base's own count is block_count(name)
+
+
+def _mobilenet_blocks() -> list[tuple[str, ...]]:
+    """Layer-name prefixes of MobileNetV2's blocks: the stem, its 17 inverted residual blocks
+    and the final 1x1 convolution."""
+    return [("Conv1", "bn_Conv1"), ("expanded_conv_",),
+            *[(f"block_{i}_",) for i in range(1, 17)], ("Conv_1", "out_relu")]
+
+
+BLOCK_PREFIXES: dict[str, list[tuple[str, ...]]] = {
+    "vgg16": [(f"block{i}_",) for i in range(1, 6)],
+    "mobilenetv2": _mobilenet_blocks(),
+    **{n: lite_spec.block_prefixes(n) for n in BASE_NAMES[2:]},  # stem, MBConv blocks, head
+}
+MOST_BLOCKS = max(len(p) for p in BLOCK_PREFIXES.values())  # each base's own is block_count(name)
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,8 @@ class BaseSpec:
     weights: str = "imagenet"
     fine_tune_blocks: int = setting(
         0, "Fine-tune blocks", low=0, high=MOST_BLOCKS, special="Frozen",
-        help="Let the base's top blocks train (VGG16 has 5, MobileNetV2 19); the learning rate "
+        help="Let the base's top blocks train (VGG16 has 5, MobileNetV2 19, EfficientNet-Lite0 18: "
+        "its stem, 16 MBConv blocks and head); the learning rate "
         "then defaults to a tenth of the optimiser's. 0 keeps the base frozen")
     head_epochs: int = setting(
         0, "Head epochs first", low=0, high=1000, special="None",
@@ -83,21 +103,9 @@ class BaseSpec:
         return cls(**check_keys("base", data, {f.name for f in fields(cls)}, error=ModelSpecError))
 
 
-def _mobilenet_blocks() -> list[tuple[str, ...]]:
-    """Layer-name prefixes of MobileNetV2's blocks: the stem, its 17 inverted residual blocks
-    and the final 1x1 convolution."""
-    return [("Conv1", "bn_Conv1"), ("expanded_conv_",),
-            *[(f"block_{i}_",) for i in range(1, 17)], ("Conv_1", "out_relu")]
-
-
-BLOCK_PREFIXES: dict[str, list[tuple[str, ...]]] = {
-    "vgg16": [(f"block{i}_",) for i in range(1, 6)],
-    "mobilenetv2": _mobilenet_blocks(),
-}
-
-
 def block_count(name: str) -> int:
-    """Blocks of a base that fine-tuning can unfreeze (VGG16 5, MobileNetV2 19)."""
+    """Blocks of a base that fine-tuning can unfreeze (VGG16 5, MobileNetV2 19, EfficientNet-Lite0
+    18: its stem, 16 MBConv blocks and 1x1 head)."""
     return len(BLOCK_PREFIXES[name])
 
 
@@ -182,13 +190,16 @@ def base_rows(base: BaseSpec, height: int, width: int) -> tuple[list[dict], tupl
         rows.append({"layer": layer, "type": kind, "output_shape": (None, *shape), "params": params,
                      "trainable": trainable, "trainable_params": params if trainable else 0})
 
-    out = (_vgg16 if base.name == "vgg16" else _mobilenetv2)(height, width, add)
+    if base.name in lite_spec.VARIANTS:
+        out = lite_spec.lite_rows(base.name, height, width, add)
+    else:
+        out = (_vgg16 if base.name == "vgg16" else _mobilenetv2)(height, width, add)
     return rows, out
 
 
 def check_base_input(base: BaseSpec, height: int, width: int) -> None:
     """Raise ModelSpecError with a plain message when the images are smaller than the base's
-    minimum (32 px for both bases)."""
+    minimum (32 px for every base)."""
     low = MIN_SIDE[base.name]
     if height < low or width < low:
         raise ModelSpecError("input_shape", f"{base.display} takes images of at least {low}x{low} "
@@ -201,11 +212,12 @@ def base_templates() -> dict[str, ModelSpec]:
     ``vgg16`` is the chapter's: VGG16's convolutional base, Flatten and Dense(n_classes) with
     softmax. ``mobilenetv2`` is the small base for CPUs and small datasets: MobileNetV2's base,
     global average pooling (its 5x5x1280 maps at 150 px would flatten to 32,000 inputs per
-    class) and Dense(n_classes).
+    class) and Dense(n_classes). ``efficientnet-lite0`` (and Lite1, Lite2 when installed) takes
+    the same pooled head on its 1280 maps.
     """
     return {"vgg16": ModelSpec("pretrained", (), name="vgg16", base=BaseSpec("vgg16")),
-            "mobilenetv2": ModelSpec("pretrained", (), name="mobilenetv2", base=BaseSpec("mobilenetv2"),
-                                     pooling="avg")}
+            **{n: ModelSpec("pretrained", (), name=n, base=BaseSpec(n), pooling="avg")
+               for n in BASE_NAMES[1:]}}
 
 
 FINE_TUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base: 10x smaller steps than training a head

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from filterscope.core.training.base_spec import BLOCK_PREFIXES, top_prefixes
 from filterscope.core.training.fit_options import FitOptions
+from filterscope.core.training.lite_spec import VARIANTS
 from filterscope.core.training.model_build import POOLING_LAYERS
 from filterscope.core.training.model_spec import (
     LOSS,
@@ -92,17 +93,34 @@ def _head(spec: ModelSpec, n_classes: int) -> list[str]:
 
 _APPLICATION = {"vgg16": "VGG16", "mobilenetv2": "MobileNetV2"}
 _PREPROCESS = {"vgg16": "keras.applications.vgg16.preprocess_input",
-               "mobilenetv2": "keras.applications.mobilenet_v2.preprocess_input"}
-_SCALING = {"vgg16": "BGR, ImageNet's mean subtracted", "mobilenetv2": "scaled to [-1, 1]"}
+               "mobilenetv2": "keras.applications.mobilenet_v2.preprocess_input",
+               **dict.fromkeys(VARIANTS, "(x - 127) / 128")}
+_SCALING = {"vgg16": "BGR, ImageNet's mean subtracted", "mobilenetv2": "scaled to [-1, 1]",
+            **dict.fromkeys(VARIANTS, "EfficientNet-Lite's own")}
+
+
+def _lite_base(name: str, weights: str, input_shape: tuple[int, int, int]) -> list[str]:
+    """EfficientNet-Lite, which keras.applications lacks: Filterscope's builder (plain Keras
+    layers) and its weights file."""
+    lines = ["from filterscope.core.transfer.efficientnet import efficientnet_lite", "",
+             f"base = efficientnet_lite({json.dumps(name)}, {tuple(input_shape)!r})"]
+    if weights == "imagenet":
+        return lines[:1] + ["from filterscope.core.transfer.weights import find_weights"] + lines[1:] + [
+            f"# ImageNet's, converted once from the {VARIANTS[name].distribution} package",
+            f"base.load_weights(find_weights({json.dumps(name)}, \"imagenet\").file)"]
+    return lines + ([] if weights == "random" else [f"base.load_weights({json.dumps(weights)})"])
 
 
 def _on_base(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) -> list[str]:
     """A pretrained base, frozen or with its top blocks training, and the head on its output."""
     base = spec.base
-    weights = {"imagenet": '"imagenet"', "random": "None"}.get(base.weights, json.dumps(base.weights))
-    call = f"base = keras.applications.{_APPLICATION[base.name]}("
-    lines = [f"{call}include_top=False, weights={weights},",
-             f"{' ' * len(call)}input_shape={tuple(input_shape)!r})"]
+    if base.name in VARIANTS:
+        lines = _lite_base(base.name, base.weights, input_shape)
+    else:
+        weights = {"imagenet": '"imagenet"', "random": "None"}.get(base.weights, json.dumps(base.weights))
+        call = f"base = keras.applications.{_APPLICATION[base.name]}("
+        lines = [f"{call}include_top=False, weights={weights},",
+                 f"{' ' * len(call)}input_shape={tuple(input_shape)!r})"]
     if base.fine_tune_blocks:
         n = base.fine_tune_blocks
         lines += [f"# The top {n} of its {len(BLOCK_PREFIXES[base.name])} blocks train; batch "

@@ -13,7 +13,8 @@ Preprocessing modes (a run records its mode in ``run.json``; runs without one ar
   trained from scratch);
 - ``caffe``: VGG16's own ``preprocess_input``: RGB turned to BGR, 0-255 with ImageNet's mean
   subtracted per channel, not scaled;
-- ``tf``: MobileNetV2's own ``preprocess_input``: 0-255 scaled to [-1, 1].
+- ``tf``: MobileNetV2's own ``preprocess_input``: 0-255 scaled to [-1, 1];
+- ``lite``: EfficientNet-Lite's (its TensorFlow training's): (x - 127) / 128, about [-1, 1].
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.masking.colordist import MaskParams
+from filterscope.core.training.lite_spec import VARIANTS
 from filterscope.core.training.model_spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -36,15 +38,19 @@ AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's ta
 FITTED_SIZE_RULE = (f"Without a size, the dataset's most common size is used up to {AUTO_MAX_SIDE} px; "
                     f"larger photos go to {AUTO_SIDE} px on their longer side, as in the chapter.")
 """The rule of :func:`fitted_size` in words, for the controls and ``--help``."""
-PREPROCESSINGS = ("unit", "caffe", "tf")
-BASE_PREPROCESSING = {"vgg16": "caffe", "mobilenetv2": "tf"}  # keras.applications' own
+PREPROCESSINGS = ("unit", "caffe", "tf", "lite")
+BASE_PREPROCESSING = {"vgg16": "caffe", "mobilenetv2": "tf",  # keras.applications' own
+                      **dict.fromkeys(VARIANTS, "lite")}  # the TensorFlow Lite models' own
+LITE_MEAN, LITE_STD = 127.0, 128.0
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # ImageNet's, as Keras has it
-PIXEL_RANGE = {"unit": 1.0, "caffe": 255.0, "tf": 2.0}  # width of each mode's input range
+# The width of each mode's input range.
+PIXEL_RANGE = {"unit": 1.0, "caffe": 255.0, "tf": 2.0, "lite": 255.0 / LITE_STD}
 
 
 PREPROCESSING_TEXT = {"unit": "rescale 1/255, to [0, 1]",
                       "caffe": "VGG16's own: RGB to BGR, ImageNet's mean subtracted, not scaled",
-                      "tf": "MobileNetV2's own: scaled to [-1, 1]"}
+                      "tf": "MobileNetV2's own: scaled to [-1, 1]",
+                      "lite": "EfficientNet-Lite's own: (x - 127) / 128"}
 """How each mode scales pixels, in words (the Augment tab's model view, summaries)."""
 
 
@@ -68,6 +74,8 @@ def preprocess(x: Any, mode: str) -> Any:
         return x[..., ::-1] - CAFFE_MEAN_BGR
     if mode == "tf":
         return x * (1.0 / 127.5) - 1.0
+    if mode == "lite":
+        return (x - LITE_MEAN) * (1.0 / LITE_STD)
     raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
 
 
@@ -85,6 +93,7 @@ def preprocess_code(mode: str, indent: str = "    ") -> list[str]:
         "caffe": [f"{indent}# VGG16's preprocess_input: BGR, ImageNet's mean subtracted",
                   f"{indent}return x[..., ::-1] - np.array({caffe_mean_text()}, np.float32)"],
         "tf": [f"{indent}return x * (1.0 / 127.5) - 1.0  # MobileNetV2's preprocess_input: [-1, 1]"],
+        "lite": [f"{indent}return (x - {LITE_MEAN!r}) * (1.0 / {LITE_STD!r})  # EfficientNet-Lite's"],
     }[mode]
 
 
@@ -96,6 +105,8 @@ def unpreprocess(x: Any, mode: str) -> Any:
         return (x + CAFFE_MEAN_BGR)[..., ::-1]
     if mode == "tf":
         return (x + 1.0) * 127.5
+    if mode == "lite":
+        return x * LITE_STD + LITE_MEAN
     raise ValueError(f"preprocessing: must be one of {', '.join(PREPROCESSINGS)}, not {mode!r}")
 
 
@@ -180,7 +191,8 @@ class InputRule:
         """``"150 x 150 x 3, masked as in training, scaled to [0, 1]"``."""
         masked = ", masked as in training" if self.mask is not None else ""
         scaling = {"unit": "scaled to [0, 1]", "caffe": "VGG16's preprocessing (BGR, mean subtracted)",
-                   "tf": "MobileNetV2's preprocessing (scaled to [-1, 1])"}[self.preprocessing]
+                   "tf": "MobileNetV2's preprocessing (scaled to [-1, 1])",
+                   "lite": "EfficientNet-Lite's preprocessing ((x - 127) / 128)"}[self.preprocessing]
         return f"{self.size[0]} x {self.size[1]} x {self.channels}{masked}, {scaling}"
 
     @classmethod

