@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from filterscope.core.base.formats import percent
-from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
+from filterscope.core.data.thumbnails import LoadedImage, class_examples, downscale, load_file, load_item
 from filterscope.core.masking.batch import mask_dataset
 from filterscope.core.masking.code import mask_code
 from filterscope.core.masking.colordist import (
@@ -38,6 +37,7 @@ from filterscope.core.masking.colordist import (
     RenderedMask,
     builtin_preset,
     load_params,
+    picked_colour,
     render_job,
 )
 from filterscope.ui.binding import bind
@@ -54,14 +54,6 @@ from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 PREVIEW_SIDE = 480  # longest side of the GUI-thread preview; larger images render in a worker
-
-
-def _downscale(rgb: np.ndarray, side: int) -> np.ndarray:
-    scale = side / max(rgb.shape[:2])
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 class MaskTab(QWidget):
@@ -183,8 +175,7 @@ class MaskTab(QWidget):
     def _on_view_pixel_clicked(self, x: int, y: int) -> None:
         if self._image is None:
             return
-        patch = self._image[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].reshape(-1, 3)
-        rgb = tuple(int(v) for v in np.median(patch, axis=0))
+        rgb = picked_colour(self._image, x, y)
         self.controls.add_target(rgb)
         self.sig_status.emit(f"Added target colour {rgb} from pixel ({x}, {y})")
 
@@ -265,11 +256,12 @@ class MaskTab(QWidget):
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
         self.sig_status.emit(f"Cannot tune on this image: {message}")
+
     def set_image(self, rgb: np.ndarray) -> None:
         """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
         self.full_runner.cancel()
         self._image = rgb
-        self._preview = MaskSession(_downscale(rgb, PREVIEW_SIDE))
+        self._preview = MaskSession(downscale(rgb, PREVIEW_SIDE))
         self._full = MaskSession(rgb) if max(rgb.shape[:2]) > PREVIEW_SIDE else None
         self.views[0].set_image(rgb)
         self._refresh()
