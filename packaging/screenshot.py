@@ -111,7 +111,7 @@ def main() -> int:
         grid = tab.grid
         if grid.model().rowCount() > args.item:
             grid.setCurrentIndex(grid.model().index(args.item))
-        tab.values_box.setChecked(args.values)
+        tab.image_pane.values_box.setChecked(args.values)
         window.tabs.setCurrentIndex(args.tab)
         mask_tab = window.findChild(MaskTab)
         if args.mask_preset:
@@ -138,7 +138,7 @@ def main() -> int:
 
     def zoom() -> None:
         if args.zoom:
-            tab.viewer.zoom_by(args.zoom / tab.viewer.zoom())
+            tab.image_pane.viewer.zoom_by(args.zoom / tab.image_pane.viewer.zoom())
 
     def shoot() -> None:
         QGuiApplication.primaryScreen().grabWindow(0).save(args.out)
