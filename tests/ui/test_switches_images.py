@@ -135,12 +135,12 @@ def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, 
     with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
             state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
-    assert tab.grid.count() > 0 and tab.model_view.row.count() > 0
+    assert tab.previews.grid.count() > 0 and tab.model_view.row.count() > 0
     assert "(24, 32, 3)" in tab.model_view.caption.text()
     statuses: list[str] = []
     tab.sig_status.connect(statuses.append)
     with qtbot.waitSignal(tab.items_runner.sig_finished, timeout=WAIT_MS):
         state.set_dataset(unreadable)
-    qtbot.waitUntil(lambda: tab.grid.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: tab.previews.grid.count() == 0, timeout=5000)
     assert tab.model_view.row.count() == 0 and "(24, 32, 3)" not in tab.model_view.caption.text()
     assert any("could not be read" in status for status in statuses)
