@@ -123,8 +123,7 @@ def main() -> int:
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
         train_tab = window.findChild(TrainTab)
-        train_tab.runs_edit.setText(args.runs_dir or runs_folder)  # fresh: earlier shots' runs stay out
-        train_tab.runs_edit.editingFinished.emit()
+        train_tab.set_runs_folder(Path(args.runs_dir or runs_folder))  # fresh: earlier shots' runs stay out
         if args.model:  # as choosing it in the list does: a recipe's settings and chain too
             recipe = window.state.train.choose_template(args.model)
             if recipe is not None:

@@ -39,7 +39,7 @@ from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
-from filterscope.ui.widgets.fitting import stacked_direction
+from filterscope.ui.widgets.fitting import pages_at_large_text, stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.model_view import ModelViewWidget
 from filterscope.ui.widgets.job_panel import status_failure
@@ -151,15 +151,10 @@ class AugmentTab(QWidget):
     def _reflow(self, large: bool) -> None:
         """At large text what the model sees and the code become pages under the preview: in
         rows of their own they left the preview a sliver of a projector's 720 px."""
-        for row, (page, title) in enumerate(((self.model_view, "What the model sees"),
-                                             (self.code, "imgaug code")), start=2):
-            index = self.extras.indexOf(page)
-            if large and index < 0:
-                self.extras.addTab(page, title)
-            elif not large and index >= 0:
-                self.extras.removeTab(index)
-                self.right_layout.insertWidget(row, page, 1)
-                page.show()
+        pages_at_large_text(self.extras, ((self.model_view, "What the model sees",
+                                           lambda w: self.right_layout.insertWidget(2, w, 1)),
+                                          (self.code, "imgaug code",
+                                           lambda w: self.right_layout.insertWidget(3, w, 1))), large)
         self.extras.setVisible(large)
 
     def chain(self) -> ChainSpec:
