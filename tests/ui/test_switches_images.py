@@ -63,7 +63,7 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
     with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.probe)
     assert "Feature maps of block1_conv " in tab.probe.maps_title.text() and tab.probe.cams_shown()
-    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.weights.runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.weights)
     assert tab.weights.caption.text().startswith("block1_conv:")
     tab.pages.setCurrentWidget(tab.ascent)  # the other pages are not recomputed while hidden
@@ -76,8 +76,8 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
     assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
     assert not tab.weights.caption.text().startswith("block1_conv:")
     tab.pages.setCurrentWidget(tab.weights)
-    assert blank(tab.weights.view) or tab.weights_runner.is_running()
-    qtbot.waitUntil(lambda: not tab.weights_runner.is_running(), timeout=WAIT_MS)
+    assert blank(tab.weights.view) or tab.weights.runner.is_running()
+    qtbot.waitUntil(lambda: not tab.weights.runner.is_running(), timeout=WAIT_MS)
 
 
 def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualise, tmp_path) -> None:
