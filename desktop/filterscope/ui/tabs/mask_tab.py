@@ -31,23 +31,20 @@ from filterscope.core.masking.batch import mask_dataset
 from filterscope.core.masking.code import mask_code
 from filterscope.core.masking.colordist import (
     MaskParams,
-    MaskParamsError,
     MaskResult,
     MaskSession,
     RenderedMask,
-    builtin_preset,
-    load_params,
     picked_colour,
     render_job,
 )
 from filterscope.ui.binding import bind
-from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
+from filterscope.ui.widgets.mask_presets import MaskPresetsWidget
 from filterscope.ui.widgets.mask_views import MaskViewsWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
@@ -96,9 +93,7 @@ class MaskTab(QWidget):
         self.controls = MaskControlsWidget(self._state.masking)
         self.kept_label = QLabel()
         self.kept_label.setStyleSheet("font-size: 16pt; font-weight: bold")
-        self.chapter_button = QPushButton("Chapter preset")
-        self.load_button = QPushButton("Load…")
-        self.save_button = QPushButton("Save…")
+        self.presets = MaskPresetsWidget(self._state.masking)
         self.apply_button = QPushButton("Apply to dataset…")
         self.use_box = QCheckBox("Use this mask when training")
         bind(self.use_box, self._state.train, "use_mask")
@@ -120,13 +115,10 @@ class MaskTab(QWidget):
         left.addWidget(self.pages, 1)
         left.addWidget(QLabel("One example per class, masked with these settings:"))
         left.addWidget(self.strip)
-        presets = QHBoxLayout()
-        for widget in (self.chapter_button, self.load_button, self.save_button):
-            presets.addWidget(widget)
         right = QVBoxLayout()
         right.addWidget(self.controls, 1)
         right.addWidget(self.kept_label)
-        right.addLayout(presets)
+        right.addWidget(self.presets)
         right.addWidget(self.use_box)
         right.addWidget(self.apply_button)
         panel, view = QWidget(), QWidget()
@@ -147,9 +139,7 @@ class MaskTab(QWidget):
         self.code.sig_status.connect(self.sig_status)
         self.controls.pick_button.toggled.connect(self.views[0].set_picking)
         self.views[0].sig_pixel_clicked.connect(self._on_view_pixel_clicked)
-        self.chapter_button.clicked.connect(self._on_chapter_clicked)
-        self.load_button.clicked.connect(self._on_load_clicked)
-        self.save_button.clicked.connect(self._on_save_clicked)
+        self.presets.sig_status.connect(self.sig_status)
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.strip.sig_example_clicked.connect(self.show_item)
 
@@ -181,28 +171,9 @@ class MaskTab(QWidget):
 
     # --- presets, apply, training ----------------------------------------------------------
 
-    @Slot()
-    def _on_chapter_clicked(self) -> None:
-        self.set_params(builtin_preset("chapter"))
-
-    @Slot()
-    def _on_load_clicked(self) -> None:
-        path = ask_open(self, "Mask preset")
-        if path:
-            self.load_preset(path)
-
     def load_preset(self, path: Path) -> bool:
         """Load a preset file; on any problem say what and keep the current settings."""
-        params = load_preset_file(self, "Mask preset", load_params, MaskParamsError, path)
-        if params is None:
-            return False
-        self.set_params(params)
-        self.sig_status.emit(f"Loaded mask preset {path.name}")
-        return True
-
-    @Slot()
-    def _on_save_clicked(self) -> None:
-        save_preset(self, "Mask preset", self.params.to_json(), "mask.json")
+        return self.presets.load(path)
 
     @Slot()
     def _on_apply_clicked(self) -> None:
