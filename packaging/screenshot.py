@@ -111,7 +111,7 @@ def main() -> int:
         grid = tab.grid
         if grid.model().rowCount() > args.item:
             grid.setCurrentIndex(grid.model().index(args.item))
-        tab.values_box.setChecked(args.values)
+        tab.image_pane.values_box.setChecked(args.values)
         window.tabs.setCurrentIndex(args.tab)
         mask_tab = window.findChild(MaskTab)
         if args.mask_preset:
@@ -123,8 +123,7 @@ def main() -> int:
         if args.chain:
             augment_tab.set_chain(builtin_chain(args.chain))
         train_tab = window.findChild(TrainTab)
-        train_tab.runs_edit.setText(args.runs_dir or runs_folder)  # fresh: earlier shots' runs stay out
-        train_tab.runs_edit.editingFinished.emit()
+        train_tab.set_runs_folder(Path(args.runs_dir or runs_folder))  # fresh: earlier shots' runs stay out
         if args.model:  # as choosing it in the list does: a recipe's settings and chain too
             recipe = window.state.train.choose_template(args.model)
             if recipe is not None:
@@ -138,7 +137,7 @@ def main() -> int:
 
     def zoom() -> None:
         if args.zoom:
-            tab.viewer.zoom_by(args.zoom / tab.viewer.zoom())
+            tab.image_pane.viewer.zoom_by(args.zoom / tab.image_pane.viewer.zoom())
 
     def shoot() -> None:
         QGuiApplication.primaryScreen().grabWindow(0).save(args.out)

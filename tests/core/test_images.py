@@ -20,6 +20,7 @@ from filterscope.core.data.images import (
     read_thumbnail,
     to_rgb,
 )
+from filterscope.core.data.thumbnails import downscale
 from PIL import Image, ImageFile, ImageOps, JpegImagePlugin
 
 from tests import corpus
@@ -294,6 +295,13 @@ def test_thumbnail_bounds_and_aspect(tmp_path):
     assert np.array_equal(read_thumbnail(tmp_path / "small.png", 100), smooth[:50, :30])
     with pytest.raises(ValueError):
         read_thumbnail(tmp_path / "small.png", 0)
+
+
+def test_downscale_bounds_the_longest_side_and_keeps_the_channel_axis() -> None:
+    gray = np.zeros((300, 120, 1), np.uint8)
+    assert downscale(gray, 100).shape == (100, 40, 1)
+    small = np.zeros((50, 30, 3), np.uint8)
+    assert downscale(small, 100) is small  # already fits: the same array, not a copy
 
 
 def test_thumbnail_uses_jpeg_draft(tmp_path, monkeypatch):

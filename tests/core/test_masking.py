@@ -26,6 +26,7 @@ from filterscope.core.masking.colordist import (
     lab_image,
     load_params,
     make_mask,
+    picked_colour,
 )
 from PIL import Image
 
@@ -352,3 +353,10 @@ def test_redmean_colour_table_by_intervals_equals_the_distance(params: MaskParam
     from filterscope.core.masking.colordist import _redmean_table, _table_by_sessions
 
     assert np.array_equal(_redmean_table(params), _table_by_sessions(params))
+
+
+def test_a_picked_colour_is_the_median_of_the_pixels_around_the_click() -> None:
+    img = np.full((5, 5, 3), 100, np.uint8)
+    img[2, 2] = (255, 0, 0)  # one noisy pixel under the click
+    assert picked_colour(img, 2, 2) == (100, 100, 100)
+    assert picked_colour(img, 0, 0) == (100, 100, 100)  # at a corner, only the 2 × 2 pixels inside

@@ -22,7 +22,7 @@ WAIT_MS = 30_000
 
 
 def grid_pixels(tab: AugmentTab) -> list[bytes]:
-    labels = [tab.grid.itemAt(i).widget() for i in range(tab.grid.count())]
+    labels = [tab.previews.grid.itemAt(i).widget() for i in range(tab.previews.grid.count())]
     return [bytes(label.pixmap().toImage().constBits()) for label in labels]
 
 
@@ -42,7 +42,7 @@ def tab(qtbot):
 
 
 def test_preview_grid_and_code(qtbot, tab) -> None:
-    assert tab.grid.count() == 8
+    assert tab.previews.grid.count() == 8
     assert "iaa.Sequential" in tab.code.toPlainText() and "random_order=True" in tab.code.toPlainText()
 
 
@@ -71,7 +71,7 @@ def test_adding_a_step_and_changing_a_parameter_changes_the_preview(qtbot, tab) 
     assert tab.chain().steps[-1].params["alpha"] == [1.0, 1.0]
     after = grid_pixels(tab)
     assert after != before
-    labels = [tab.grid.itemAt(i).widget().pixmap().toImage() for i in range(tab.grid.count())]
+    labels = [tab.previews.grid.itemAt(i).widget().pixmap().toImage() for i in range(tab.previews.grid.count())]
     pixel = labels[0].pixelColor(labels[0].width() // 2, labels[0].height() // 2)
     assert pixel.red() == pixel.green() == pixel.blue()  # fully gray now
 

@@ -69,8 +69,8 @@ def test_folder_dataset_shows_classes_problems_thumbnails_and_image(qtbot, setti
     assert ("Empty class", "empty-class") in problems
     assert tab.grid.model().rowCount() == 15
     qtbot.waitUntil(lambda: tab.grid.thumbs.cached_count() == 15, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: tab.viewer.scene().items()[0].pixmap().width() == 40, timeout=WAIT_MS)
-    assert "Maize/img 000.png" in tab.image_info.text()
+    qtbot.waitUntil(lambda: tab.image_pane.viewer.scene().items()[0].pixmap().width() == 40, timeout=WAIT_MS)
+    assert "Maize/img 000.png" in tab.image_pane.info.text()
     assert "15 images" in window.dataset_label.text()
     tab.class_filter.setCurrentIndex(3)  # Shepherd’s Purse
     assert tab.grid.model().rowCount() == 6
@@ -81,12 +81,12 @@ def test_folder_dataset_shows_classes_problems_thumbnails_and_image(qtbot, setti
 def test_mnist_pixel_values_are_shown_when_zoomed(qtbot, settings, data_dir) -> None:
     window, tab = open_window(qtbot, settings, "builtin:mnist")
     assert len(window.state.dataset) == 5000
-    qtbot.waitUntil(lambda: tab.viewer.is_grayscale(), timeout=WAIT_MS)
-    tab.values_box.setChecked(True)
-    tab.viewer.zoom_by(40 / tab.viewer.zoom())
-    assert tab.viewer.values_visible()
-    tab.viewer.zoom_by(2 / tab.viewer.zoom())
-    assert not tab.viewer.values_visible()  # too small to read: numbers are not drawn
+    qtbot.waitUntil(lambda: tab.image_pane.viewer.is_grayscale(), timeout=WAIT_MS)
+    tab.image_pane.values_box.setChecked(True)
+    tab.image_pane.viewer.zoom_by(40 / tab.image_pane.viewer.zoom())
+    assert tab.image_pane.viewer.values_visible()
+    tab.image_pane.viewer.zoom_by(2 / tab.image_pane.viewer.zoom())
+    assert not tab.image_pane.viewer.values_visible()  # too small to read: numbers are not drawn
     close(qtbot, window)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QLabel
+
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
@@ -21,18 +23,18 @@ def test_a_run_whose_model_cannot_be_read_says_so_under_the_curves(qtbot, result
     tab = TrainTab(AppState())
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
-    tab.runs_edit.setText(str(run.parent))
+    tab.runs_folder.edit.setText(str(run.parent))
     with qtbot.waitSignal(tab.runs_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
     assert tab.runs_list.count() == 1
     with qtbot.waitSignal(tab.examples_runner.sig_failed, timeout=WAIT_MS) as failed:
         tab.runs_list.setCurrentRow(0)
     assert "best.keras" in failed.args[0]
-    notes = [label.text() for label in tab.examples.findChildren(type(tab.result_label))]
+    notes = [label.text() for label in tab.examples.findChildren(QLabel)]
     assert notes == [f"The example predictions could not be made: {failed.args[0]}"]
     assert tab.examples.isVisible() and not tab.examples.tiles
     assert tab.curves.epochs_drawn() >= 1  # the run's curves are still shown
     tab.runs_list.setCurrentRow(-1)
     with qtbot.waitSignal(tab.examples_runner.sig_failed, timeout=WAIT_MS):
         tab.runs_list.setCurrentRow(0)  # picked again: tried again, said again (once)
-    qtbot.waitUntil(lambda: len(tab.examples.findChildren(type(tab.result_label))) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(tab.examples.findChildren(QLabel)) == 1, timeout=5000)

@@ -169,7 +169,7 @@ def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> Non
     assert evaluate.data == str(state.dataset.source.folder() or "")
     assert picker.model_combo.currentData() == "last" and picker.subset_combo.currentData() == "val"
     assert picker.data_edit.text() == evaluate.data
-    assert state.runs_dir == runs and train_tab.runs_edit.text() == str(runs)
+    assert state.runs_dir == runs and train_tab.runs_folder.edit.text() == str(runs)
     # The Filters lesson: the model, its controls and editors, its file read again, its step.
     lesson, filters_tab = state.filters, window.findChild(FiltersTab)
     assert lesson.values() == {**FiltersSettings().values(), **LESSON, "image": str(runs.parent / "leaf.png")}

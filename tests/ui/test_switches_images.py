@@ -63,7 +63,7 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
     with qtbot.waitSignal(tab.probe.probe_runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.probe)
     assert "Feature maps of block1_conv " in tab.probe.maps_title.text() and tab.probe.cams_shown()
-    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.weights.runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.weights)
     assert tab.weights.caption.text().startswith("block1_conv:")
     tab.pages.setCurrentWidget(tab.ascent)  # the other pages are not recomputed while hidden
@@ -76,8 +76,8 @@ def test_another_model_forgets_the_first_models_picture_maps_and_weights(qtbot, 
     assert tab.probe.cams_shown() == 0 and not any(c.text() for _p, c in tab.probe.cams)
     assert not tab.weights.caption.text().startswith("block1_conv:")
     tab.pages.setCurrentWidget(tab.weights)
-    assert blank(tab.weights.view) or tab.weights_runner.is_running()
-    qtbot.waitUntil(lambda: not tab.weights_runner.is_running(), timeout=WAIT_MS)
+    assert blank(tab.weights.view) or tab.weights.runner.is_running()
+    qtbot.waitUntil(lambda: not tab.weights.runner.is_running(), timeout=WAIT_MS)
 
 
 def test_another_dataset_forgets_the_first_datasets_feature_maps(qtbot, visualise, tmp_path) -> None:
@@ -135,12 +135,12 @@ def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, 
     with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
             state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
-    assert tab.grid.count() > 0 and tab.model_view.row.count() > 0
+    assert tab.previews.grid.count() > 0 and tab.model_view.row.count() > 0
     assert "(24, 32, 3)" in tab.model_view.caption.text()
     statuses: list[str] = []
     tab.sig_status.connect(statuses.append)
     with qtbot.waitSignal(tab.items_runner.sig_finished, timeout=WAIT_MS):
         state.set_dataset(unreadable)
-    qtbot.waitUntil(lambda: tab.grid.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: tab.previews.grid.count() == 0, timeout=5000)
     assert tab.model_view.row.count() == 0 and "(24, 32, 3)" not in tab.model_view.caption.text()
     assert any("could not be read" in status for status in statuses)

@@ -22,9 +22,9 @@ def train(qtbot, two_runs) -> TrainTab:
     (two_runs[1] / "best.keras").unlink()
     tab = TrainTab(AppState())
     qtbot.addWidget(tab)
-    tab.runs_edit.setText(str(two_runs[0].parent))
+    tab.runs_folder.edit.setText(str(two_runs[0].parent))
     with qtbot.waitSignal(tab.runs_runner.sig_finished, timeout=WAIT_MS):
-        tab.runs_edit.editingFinished.emit()
+        tab.runs_folder.edit.editingFinished.emit()
     assert tab.runs_list.count() == 2
     return tab
 
@@ -107,9 +107,9 @@ def test_examples_still_being_made_for_the_first_run_never_show_beside_the_secon
 def test_another_runs_folder_forgets_the_run_picked_in_the_first(qtbot, train, tmp_path) -> None:
     with qtbot.waitSignal(train.examples_runner.sig_finished, timeout=WAIT_MS):
         pick(train, "run-a")
-    train.runs_edit.setText(str(tmp_path / "elsewhere"))
+    train.runs_folder.edit.setText(str(tmp_path / "elsewhere"))
     with qtbot.waitSignal(train.runs_runner.sig_finished, timeout=WAIT_MS):
-        train.runs_edit.editingFinished.emit()
+        train.runs_folder.edit.editingFinished.emit()
     assert train.runs_list.count() == 0
     assert train.curves.epochs_drawn() == 0 and not train.examples.tiles
     assert "run-a" not in train.result_label.text()

@@ -58,7 +58,7 @@ def test_the_train_tab_says_why_and_can_still_start_and_retry(qtbot, no_tensorfl
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     state.set_dataset(mnist)
-    tab.runs_edit.setText(str(tmp_path / "runs"))
+    tab.runs_folder.edit.setText(str(tmp_path / "runs"))
     with qtbot.waitSignal(tab.tf_status.sig_failed, timeout=WAIT_MS):
         tab.show()
     assert tab.tf_status.label.text() == f"TensorFlow could not be loaded: {REASON}"
@@ -114,7 +114,7 @@ def test_the_augment_tabs_model_view_says_why_and_the_preview_still_works(qtbot,
             qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
         state.set_dataset(mnist)
     assert tab.model_view.caption.text() == f"What the model sees could not be shown: {REASON}"
-    assert tab.grid.count() == tab._state.augment.versions  # imgaug's preview needs no TensorFlow
+    assert tab.previews.grid.count() == tab._state.augment.versions  # imgaug's preview needs no TensorFlow
     qtbot.waitUntil(lambda: idle(tab), timeout=WAIT_MS)
     with qtbot.waitSignal(tab.model_view.runner.sig_failed, timeout=WAIT_MS):
         tab.reroll_button.click()  # every change tries again

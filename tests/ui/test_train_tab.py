@@ -35,7 +35,7 @@ def tab(qtbot, mnist, tmp_path):
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     state.set_dataset(mnist)
-    tab.runs_edit.setText(str(tmp_path / "runs"))
+    tab.runs_folder.edit.setText(str(tmp_path / "runs"))
     state.train.update({"epochs": 1, "batch_size": 256})
     return tab
 
@@ -144,16 +144,16 @@ def test_runs_already_in_the_runs_folder_are_listed_and_overlay(qtbot, tab, tmp_
     assert announced == [tmp_path / "runs" / saved]
     fresh = TrainTab(tab._state)
     qtbot.addWidget(fresh)
-    fresh.runs_edit.setText(str(tmp_path / "runs"))
+    fresh.runs_folder.edit.setText(str(tmp_path / "runs"))
     with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
-        fresh.runs_edit.editingFinished.emit()
+        fresh.runs_folder.edit.editingFinished.emit()
     assert fresh.runs_list.count() == 1 and fresh.runs_list.item(0).data(256) == saved
     assert "best validation accuracy" in fresh.runs_list.item(0).text()
     fresh.runs_list.item(0).setCheckState(fresh.runs_list.item(0).checkState().__class__.Checked)
     assert [line.get_label() for line in fresh.curves.acc_axes.lines] == [f"{saved} (validation)"]
-    fresh.runs_edit.setText(str(tmp_path / "elsewhere"))
+    fresh.runs_folder.edit.setText(str(tmp_path / "elsewhere"))
     with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
-        fresh.runs_edit.editingFinished.emit()
+        fresh.runs_folder.edit.editingFinished.emit()
     assert fresh.runs_list.count() == 0 and not fresh.curves.acc_axes.lines
     assert tab._state.runs_dir == tmp_path / "elsewhere"  # the folder the other tabs list
 
@@ -355,9 +355,9 @@ def test_a_stopped_run_is_listed_with_its_epochs_marked_stopped(qtbot, tab, tmp_
     assert [line.get_label() for line in tab.curves.acc_axes.lines][-1] == f"{run_dir.name} (validation)"
     fresh = TrainTab(tab._state)
     qtbot.addWidget(fresh)
-    fresh.runs_edit.setText(str(tmp_path / "runs"))
+    fresh.runs_folder.edit.setText(str(tmp_path / "runs"))
     with qtbot.waitSignal(fresh.runs_runner.sig_finished, timeout=WAIT_MS):
-        fresh.runs_edit.editingFinished.emit()
+        fresh.runs_folder.edit.editingFinished.emit()
     assert fresh.runs_list.item(0).text() == item.text()  # the same when the folder is reopened
 
 

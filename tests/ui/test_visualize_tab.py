@@ -179,13 +179,13 @@ def test_image_mode_shows_feature_maps_and_grad_cam(qtbot, tab) -> None:
 
 
 def test_the_weights_page_draws_the_first_layer(qtbot, tab) -> None:
-    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.weights.runner.sig_finished, timeout=WAIT_MS):
         tab.pages.setCurrentWidget(tab.weights)
     assert tab.weights.caption.text().startswith("block1_conv: 6 filters of 3 × 3 × 1")
-    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.weights.runner.sig_finished, timeout=WAIT_MS):
         tab.layers.select("block2_conv")  # a deeper convolution: its first input channel
     assert tab.weights.caption.text().startswith("block2_conv: 12 filters of 3 × 3 × 6")
-    with qtbot.waitSignal(tab.weights_runner.sig_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(tab.weights.runner.sig_finished, timeout=WAIT_MS):
         tab.layers.select("flatten")  # not a convolution: the first layer's weights
     assert tab.weights.caption.text().startswith("block1_conv:")
 

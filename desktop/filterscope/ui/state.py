@@ -98,6 +98,14 @@ class AppState(QObject):
     def _on_augment_chain_changed(self, chain: ChainSpec) -> None:
         self.sig_chain_changed.emit(chain)
 
+    def dataset_split(self) -> SplitManifest | None:
+        """The Dataset tab's split when it belongs to the current dataset, else None (while
+        ``sig_dataset_changed`` is handled, the previous dataset's split is still current)."""
+        dataset, manifest = self._dataset, self._manifest
+        if manifest is None or dataset is None or manifest.source != dataset.source:
+            return None
+        return manifest
+
     def training_mask(self) -> MaskParams | None:
         """The mask training applies: the Mask tab's, when ``train.use_mask``, else None."""
         return self._mask if self.train.use_mask else None

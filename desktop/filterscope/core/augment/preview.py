@@ -16,20 +16,11 @@ from filterscope.core.augment.build import BatchAugmenter, fit_size
 from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.base.opencv import cv2
+from filterscope.core.data.thumbnails import downscale
 
 PREVIEW_SIDE = 256  # larger images are downscaled before a preview is augmented
 # One imgaug call gets at most this many input bytes: 64 copies of a 12 MP photo would be 2.3 GB.
 _BATCH_BYTES = 128 * 1024 * 1024
-
-
-def downscale(image: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
-    """Shrink an image so its longest side is at most ``side`` (previews of huge photos)."""
-    scale = side / max(image.shape[:2])
-    if scale >= 1:
-        return image
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0],
-                                                                         *image.shape[2:])
 
 
 def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *, gray: bool = False,
@@ -51,7 +42,7 @@ def preview(images: Sequence[np.ndarray], spec: ChainSpec, n: int, seed: int, *,
     check_cancel(cancel)
     if gray:
         images = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None] for img in images]
-    small = [downscale(img) for img in images]
+    small = [downscale(img, PREVIEW_SIDE) for img in images]
     shape = small[0].shape[:2]
     batch = np.stack([fit_size(small[i % len(small)], shape) for i in range(n)])
     report.progress(0.5, "Augmenting")

@@ -47,13 +47,18 @@ def thumbnail(dataset: Dataset, index: int, size: int) -> np.ndarray:
     """
     if dataset.pixels is None:
         return read_thumbnail(dataset.path(index), size)
-    rgb = to_rgb(dataset.pixels[index])
-    height, width = rgb.shape[:2]
-    if max(height, width) <= size:
-        return rgb
-    scale = size / max(height, width)
-    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, new_size, interpolation=cv2.INTER_AREA)
+    return downscale(to_rgb(dataset.pixels[index]), size)
+
+
+def downscale(image: np.ndarray, side: int) -> np.ndarray:
+    """Shrink an image (INTER_AREA) so its longest side is at most ``side``; a smaller one is
+    returned as it is. An (H, W, 1) image keeps its channel axis, which OpenCV would drop."""
+    scale = side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0],
+                                                                         *image.shape[2:])
 
 
 def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, report: Report,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from filterscope.core.base.opencv import cv2
+from filterscope.core.data.thumbnails import downscale
 
 MAX_CROP = 64  # longest side the filter runs on: numpy over 64 x 64 stays instant
 DEFAULT_DIGIT = 7  # the chapter's example digit
@@ -74,11 +74,7 @@ def to_input(rgb: np.ndarray, colour: bool) -> np.ndarray:
 def display_copy(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """A copy no longer than ``max_side`` a side for showing a big image whole, and its scale
     (display pixels per image pixel, 1.0 when it already fits). Never used for computing."""
-    scale = max_side / max(rgb.shape[:2])
-    if scale >= 1:
-        return rgb, 1.0
-    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+    return downscale(rgb, max_side), min(1.0, max_side / max(rgb.shape[:2]))
 
 
 def first_of_class(labels: np.ndarray, label: int = DEFAULT_DIGIT) -> int:

@@ -163,6 +163,13 @@ def builtin_preset(name: str) -> MaskParams:
     return MaskParams.from_json(data)
 
 
+def picked_colour(img: np.ndarray, x: int, y: int) -> tuple[int, int, int]:
+    """The target colour a click at pixel (``x``, ``y``) picks: the median of the 3 × 3 pixels
+    around it, so that one noisy pixel does not set the target."""
+    patch = img[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2, :3].reshape(-1, 3)
+    return tuple(int(v) for v in np.median(patch, axis=0))
+
+
 # --- distances ---------------------------------------------------------------------------
 
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
     QComboBox,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -42,15 +39,15 @@ from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.chain_editor import ChainEditorWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
-from filterscope.ui.widgets.fitting import stacked_direction
+from filterscope.ui.widgets.fitting import pages_at_large_text, stacked_direction
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
-from filterscope.ui.widgets.model_view import ModelViewWidget, picture
+from filterscope.ui.widgets.model_view import ModelViewWidget
 from filterscope.ui.widgets.job_panel import status_failure
+from filterscope.ui.widgets.preview_grid import PreviewGridWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 MODEL_VIEW_IMAGES = 4  # the model's batch shown: one image four times, or four random ones
-PREVIEW_SIDE, PREVIEW_COLUMNS = 170, 4  # the preview grid's pictures, and most to a row
 
 
 class AugmentTab(QWidget):
@@ -67,7 +64,6 @@ class AugmentTab(QWidget):
         self._state = state
         self._images: list[np.ndarray] = []
         self._indices: list[int] = []
-        self._pictures: list[QLabel] = []
         self.runner = JobRunner(self, on_result=self._on_preview_finished,
                                 on_failure=status_failure(self.sig_status, "Preview failed"))
         self.items_runner = JobRunner(self, on_result=self._on_images_loaded,
@@ -93,7 +89,7 @@ class AugmentTab(QWidget):
         self.picker = ItemPickerWidget()
         self.use_box = QCheckBox("Use this chain when training")
         bind(self.use_box, state.train, "use_chain")
-        self.grid = QGridLayout()
+        self.previews = PreviewGridWidget()
         self.model_view = ModelViewWidget()
         self.code = CodeViewWidget("The same chain as imgaug code:")
         self._build_layout()
@@ -133,19 +129,10 @@ class AugmentTab(QWidget):
                 row.addWidget(widget)
             row.addStretch(1)
             source.addLayout(row)
-        grid_box = QWidget()
-        grid_box.setLayout(self.grid)
-        # The grid scrolls and wraps to the column's width, so the tab fits a projector's window.
-        self.grid_scroll = QScrollArea()
-        self.grid_scroll.setWidget(grid_box)
-        self.grid_scroll.setWidgetResizable(True)
-        self.grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.grid_scroll.viewport().installEventFilter(self)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(source)
-        right_layout.addWidget(self.grid_scroll, 3)
+        right_layout.addWidget(self.previews, 3)
         right_layout.addWidget(self.model_view, 1)
         right_layout.addWidget(self.code, 1)
         self.extras = QTabWidget()  # at large text: what the model sees and the code, as pages
@@ -164,15 +151,10 @@ class AugmentTab(QWidget):
     def _reflow(self, large: bool) -> None:
         """At large text what the model sees and the code become pages under the preview: in
         rows of their own they left the preview a sliver of a projector's 720 px."""
-        for row, (page, title) in enumerate(((self.model_view, "What the model sees"),
-                                             (self.code, "imgaug code")), start=2):
-            index = self.extras.indexOf(page)
-            if large and index < 0:
-                self.extras.addTab(page, title)
-            elif not large and index >= 0:
-                self.extras.removeTab(index)
-                self.right_layout.insertWidget(row, page, 1)
-                page.show()
+        pages_at_large_text(self.extras, ((self.model_view, "What the model sees",
+                                           lambda w: self.right_layout.insertWidget(2, w, 1)),
+                                          (self.code, "imgaug code",
+                                           lambda w: self.right_layout.insertWidget(3, w, 1))), large)
         self.extras.setVisible(large)
 
     def chain(self) -> ChainSpec:
@@ -223,8 +205,6 @@ class AugmentTab(QWidget):
         number of versions and the seed."""
         self._refresh()
 
-
-
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
         self.set_images([])  # the previous dataset's images go, even if the new ones are unreadable
@@ -265,9 +245,7 @@ class AugmentTab(QWidget):
         # Hidden tabs do no work: imgaug is imported the first time the tab is looked at, and
         # TensorFlow (for the model's view) in the background after it.
         if not self._images:  # nothing to preview: no other images' pictures either
-            while self.grid.count():
-                self.grid.takeAt(0).widget().deleteLater()
-            self._pictures = []
+            self.previews.clear()
             self.model_view.clear()
         if not (self._images and self.isVisible()):
             return
@@ -291,29 +269,5 @@ class AugmentTab(QWidget):
 
     @Slot(object)
     def _on_preview_finished(self, shown: list) -> None:
-        while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
-        self._pictures = [picture(image, PREVIEW_SIDE) for image in shown]
-        self._arrange_grid()
+        self.previews.show_images(shown)
         self.sig_previewed.emit()
-
-    def grid_columns(self) -> int:
-        """Pictures per row of the preview: as many as fit the column's width, at most four."""
-        spacing = max(self.grid.horizontalSpacing(), 0)
-        margins = self.grid.contentsMargins()
-        width = self.grid_scroll.viewport().width() - margins.left() - margins.right()
-        fit = (width + spacing) // (PREVIEW_SIDE + spacing)
-        return min(max(fit, 1), PREVIEW_COLUMNS)
-
-    def _arrange_grid(self) -> None:
-        while self.grid.count():
-            self.grid.takeAt(0)
-        columns = self.grid_columns()
-        for i, label in enumerate(self._pictures):
-            self.grid.addWidget(label, i // columns, i % columns)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.grid_scroll.viewport() and event.type() == QEvent.Type.Resize \
-                and self._pictures:
-            self._arrange_grid()
-        return super().eventFilter(watched, event)

@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -23,13 +22,12 @@ from filterscope.core.data.datasets import Dataset, Problem
 from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.sources import builtin_infos, fetch_source, open_source
 from filterscope.core.data.splits import SplitManifest, split_job
-from filterscope.core.data.thumbnails import LoadedImage, load_item
 from filterscope.core.training.data_plan import split_folders_sentence
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
-from filterscope.ui.widgets.image_view import ImageViewWidget
+from filterscope.ui.widgets.image_pane import ImagePaneWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.problems_table import ProblemsTableWidget
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
@@ -52,8 +50,6 @@ class DatasetTab(QWidget):
         super().__init__(parent)
         self._state = state
         self.runner = JobRunner(self, on_result=self._on_runner_finished, on_failure=self._on_runner_failed)
-        self.viewer_runner = JobRunner(self, on_result=self._on_viewer_runner_finished,
-                                       on_failure=self._on_viewer_runner_failed)
         self.source_combo = QComboBox()
         self.source_combo.setMinimumContentsLength(28)
         self.open_button = QPushButton("Open folder…")
@@ -72,11 +68,7 @@ class DatasetTab(QWidget):
         self.problems = ProblemsTableWidget()
         self.class_filter = QComboBox()
         self.grid = ThumbnailGridWidget()
-        self.viewer = ImageViewWidget()
-        self.values_box = QCheckBox("Show pixel values (grayscale, zoomed in)")
-        self.fit_button = QPushButton("Fit")
-        self.image_info = QLabel()
-        self.image_info.setWordWrap(True)
+        self.image_pane = ImagePaneWidget()
         self.job_panel = JobPanelWidget(self.runner)
         self._build_layout()
         self._fill_sources()
@@ -90,8 +82,6 @@ class DatasetTab(QWidget):
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
         self.grid.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
-        self.values_box.toggled.connect(self.viewer.set_show_values)
-        self.fit_button.clicked.connect(self.viewer.fit)
         self._fallback: str | None = None
         self._split_saved_to: Path | None = None
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
@@ -122,18 +112,9 @@ class DatasetTab(QWidget):
         middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.class_filter)
         middle_layout.addWidget(self.grid, 1)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.viewer, 1)
-        controls = QHBoxLayout()
-        controls.addWidget(self.values_box)
-        controls.addStretch(1)
-        controls.addWidget(self.fit_button)
-        right_layout.addLayout(controls)
-        right_layout.addWidget(self.image_info)
         images = QSplitter(Qt.Orientation.Horizontal)
         images.addWidget(middle)
-        images.addWidget(right)
+        images.addWidget(self.image_pane)
         self.drawer = SideDrawerWidget(SidePanelWidget(left), images)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -251,9 +232,7 @@ class DatasetTab(QWidget):
                                      *((f"{dataset.split_folders[s]}/", s) for s in dataset.subsets())])
         self.subset_filter.setVisible(bool(dataset.split_folders))
         self.grid.set_dataset(dataset)
-        self.viewer_runner.cancel()
-        self.viewer.set_image(None)
-        self.image_info.clear()
+        self.image_pane.clear()
         self.split_button.setEnabled(len(dataset) > 0 and not dataset.split_folders)
         self.split_button.setToolTip(SPLIT_TIP if not dataset.split_folders else
                                      "Not needed: this dataset comes split into its own "
@@ -289,22 +268,7 @@ class DatasetTab(QWidget):
 
     @Slot(int)
     def _on_grid_item_selected(self, item: int) -> None:
-        self.viewer_runner.start(load_item, self._state.dataset, item)
-
-    @Slot(str)
-    def _on_viewer_runner_failed(self, message: str) -> None:
-        self.viewer.set_image(None)
-        self.image_info.setText(f"Cannot show this image: {message}")
-
-    @Slot(object)
-    def _on_viewer_runner_finished(self, loaded: LoadedImage) -> None:
-        item, rgb = loaded.item, loaded.rgb
-        dataset = self._state.dataset
-        self.viewer.set_image(rgb)
-        height, width = rgb.shape[:2]
-        kind = "grayscale" if self.viewer.is_grayscale() else "colour"
-        self.image_info.setText(f"{dataset.keys[item]} — class {dataset.classes[dataset.labels[item]]}"
-                                f" — {width}×{height} px, {kind}")
+        self.image_pane.show_item(self._state.dataset, item)
 
     @Slot(int, str)
     def _on_grid_thumbnail_failed(self, item: int, reason: str) -> None:

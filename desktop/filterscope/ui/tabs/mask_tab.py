@@ -25,43 +25,32 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from filterscope.core.base.formats import percent
-from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.thumbnails import LoadedImage, class_examples, load_file, load_item
+from filterscope.core.data.thumbnails import LoadedImage, class_examples, downscale, load_file, load_item
 from filterscope.core.masking.batch import mask_dataset
 from filterscope.core.masking.code import mask_code
 from filterscope.core.masking.colordist import (
     MaskParams,
-    MaskParamsError,
     MaskResult,
     MaskSession,
     RenderedMask,
-    builtin_preset,
-    load_params,
+    picked_colour,
     render_job,
 )
 from filterscope.ui.binding import bind
-from filterscope.ui.presets import ask_open, load_preset_file, save_preset
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.example_strip import ExampleStripWidget
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.mask_controls import MaskControlsWidget
+from filterscope.ui.widgets.mask_presets import MaskPresetsWidget
 from filterscope.ui.widgets.mask_views import MaskViewsWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
 
 PREVIEW_SIDE = 480  # longest side of the GUI-thread preview; larger images render in a worker
-
-
-def _downscale(rgb: np.ndarray, side: int) -> np.ndarray:
-    scale = side / max(rgb.shape[:2])
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 class MaskTab(QWidget):
@@ -104,9 +93,7 @@ class MaskTab(QWidget):
         self.controls = MaskControlsWidget(self._state.masking)
         self.kept_label = QLabel()
         self.kept_label.setStyleSheet("font-size: 16pt; font-weight: bold")
-        self.chapter_button = QPushButton("Chapter preset")
-        self.load_button = QPushButton("Load…")
-        self.save_button = QPushButton("Save…")
+        self.presets = MaskPresetsWidget(self._state.masking)
         self.apply_button = QPushButton("Apply to dataset…")
         self.use_box = QCheckBox("Use this mask when training")
         bind(self.use_box, self._state.train, "use_mask")
@@ -128,13 +115,10 @@ class MaskTab(QWidget):
         left.addWidget(self.pages, 1)
         left.addWidget(QLabel("One example per class, masked with these settings:"))
         left.addWidget(self.strip)
-        presets = QHBoxLayout()
-        for widget in (self.chapter_button, self.load_button, self.save_button):
-            presets.addWidget(widget)
         right = QVBoxLayout()
         right.addWidget(self.controls, 1)
         right.addWidget(self.kept_label)
-        right.addLayout(presets)
+        right.addWidget(self.presets)
         right.addWidget(self.use_box)
         right.addWidget(self.apply_button)
         panel, view = QWidget(), QWidget()
@@ -155,9 +139,7 @@ class MaskTab(QWidget):
         self.code.sig_status.connect(self.sig_status)
         self.controls.pick_button.toggled.connect(self.views[0].set_picking)
         self.views[0].sig_pixel_clicked.connect(self._on_view_pixel_clicked)
-        self.chapter_button.clicked.connect(self._on_chapter_clicked)
-        self.load_button.clicked.connect(self._on_load_clicked)
-        self.save_button.clicked.connect(self._on_save_clicked)
+        self.presets.sig_status.connect(self.sig_status)
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.strip.sig_example_clicked.connect(self.show_item)
 
@@ -183,35 +165,15 @@ class MaskTab(QWidget):
     def _on_view_pixel_clicked(self, x: int, y: int) -> None:
         if self._image is None:
             return
-        patch = self._image[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].reshape(-1, 3)
-        rgb = tuple(int(v) for v in np.median(patch, axis=0))
+        rgb = picked_colour(self._image, x, y)
         self.controls.add_target(rgb)
         self.sig_status.emit(f"Added target colour {rgb} from pixel ({x}, {y})")
 
     # --- presets, apply, training ----------------------------------------------------------
 
-    @Slot()
-    def _on_chapter_clicked(self) -> None:
-        self.set_params(builtin_preset("chapter"))
-
-    @Slot()
-    def _on_load_clicked(self) -> None:
-        path = ask_open(self, "Mask preset")
-        if path:
-            self.load_preset(path)
-
     def load_preset(self, path: Path) -> bool:
         """Load a preset file; on any problem say what and keep the current settings."""
-        params = load_preset_file(self, "Mask preset", load_params, MaskParamsError, path)
-        if params is None:
-            return False
-        self.set_params(params)
-        self.sig_status.emit(f"Loaded mask preset {path.name}")
-        return True
-
-    @Slot()
-    def _on_save_clicked(self) -> None:
-        save_preset(self, "Mask preset", self.params.to_json(), "mask.json")
+        return self.presets.load(path)
 
     @Slot()
     def _on_apply_clicked(self) -> None:
@@ -265,11 +227,12 @@ class MaskTab(QWidget):
     @Slot(str)
     def _on_image_failed(self, message: str) -> None:
         self.sig_status.emit(f"Cannot tune on this image: {message}")
+
     def set_image(self, rgb: np.ndarray) -> None:
         """Tune on ``rgb``: a downscaled copy renders live, the full image in a worker."""
         self.full_runner.cancel()
         self._image = rgb
-        self._preview = MaskSession(_downscale(rgb, PREVIEW_SIDE))
+        self._preview = MaskSession(downscale(rgb, PREVIEW_SIDE))
         self._full = MaskSession(rgb) if max(rgb.shape[:2]) > PREVIEW_SIDE else None
         self.views[0].set_image(rgb)
         self._refresh()

@@ -13,17 +13,15 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from filterscope.core.augment.chain import builtin_chain
-from filterscope.core.data.splits import SplitManifest, split_to_json
+from filterscope.core.data.splits import split_to_json
 from filterscope.core.training.data_plan import split_offered
 from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame, StoppedEarlyFrame
 from filterscope.core.training.model_spec import ModelSpecError
@@ -35,8 +33,10 @@ from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.model_summary import ModelSummaryWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
-from filterscope.ui.widgets.runs_list import RunsListWidget, run_summary
-from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
+from filterscope.ui.widgets.run_outcome import RunOutcomeWidget
+from filterscope.ui.widgets.runs_folder import RunsFolderWidget
+from filterscope.ui.widgets.runs_list import RunsListWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget, pages_at_large_text, stacked_direction
 from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
@@ -61,16 +61,14 @@ class TrainTab(QWidget):
         self.examples.setToolTip("A few validation images of each class with the best model's "
                                  "prediction: green right, red wrong")
         self.options = RunOptionsWidget(state.train)
-        self.runs_edit = QLineEdit(str(state.runs_dir))
-        self.browse_button = QPushButton("…")
+        self.runs_folder = RunsFolderWidget(state.runs_dir)
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
         self.tf_status = TensorFlowStatusWidget()
         self.details = ModelSummaryWidget()
         self.curves = TrainingCurvesWidget()
         self.runs_list = RunsListWidget()
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
+        self.result_label = RunOutcomeWidget()
         self.runner = JobRunner(self, on_partial=self._on_runner_partial, on_result=self._on_runner_finished,
                                 on_failure=self._on_runner_failed, on_running=self._on_runner_running)
         self.runs_runner = self.runs_list.runner
@@ -83,8 +81,7 @@ class TrainTab(QWidget):
         self.details.code.sig_status.connect(self.sig_status)
         self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
         self.options.sig_errors.connect(self._on_settings_errors)
-        self.runs_edit.editingFinished.connect(self._list_saved_runs)
-        self.browse_button.clicked.connect(self._on_browse_clicked)
+        self.runs_folder.sig_chosen.connect(self._list_saved_runs)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.runner.cancel)
         self.runner.sig_job_ended.connect(self._on_runner_job_ended)
@@ -101,11 +98,7 @@ class TrainTab(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.options)
-        runs = QHBoxLayout()
-        runs.addWidget(QLabel("Runs folder"))
-        runs.addWidget(self.runs_edit, 1)
-        runs.addWidget(self.browse_button)
-        left_layout.addLayout(runs)
+        left_layout.addWidget(self.runs_folder)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -147,16 +140,9 @@ class TrainTab(QWidget):
         """At large text the runs and the example predictions become pages beside the summary
         and the code, and the curves take most of the height: in rows of their own they left
         the curves a sliver of a projector's 720 px."""
-        for page, title, home in ((self.runs_page, "Runs", lambda w: self.bottom.addWidget(w, 2)),
-                                  (self.examples_page, "Examples",
-                                   lambda w: self.middle_layout.insertWidget(2, w))):
-            index = self.details.indexOf(page)
-            if large and index < 0:
-                self.details.addTab(page, title)
-            elif not large and index >= 0:
-                self.details.removeTab(index)
-                home(page)
-                page.show()
+        pages_at_large_text(self.details, ((self.runs_page, "Runs", lambda w: self.bottom.addWidget(w, 2)),
+                                           (self.examples_page, "Examples",
+                                            lambda w: self.middle_layout.insertWidget(2, w))), large)
         self.middle_layout.setStretchFactor(self.bottom, 1 if large else 2)
         # A few rows of the summary (it scrolls); all the rest of the height goes to the curves.
         rows = 6 * self.fontMetrics().height()
@@ -177,7 +163,7 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_state_changed(self) -> None:
-        self.options.set_split(split_offered(self._state.dataset, self._split()))
+        self.options.set_split(split_offered(self._state.dataset, self._state.dataset_split()))
         self._show_summary()
 
     @Slot()
@@ -188,14 +174,6 @@ class TrainTab(QWidget):
     def _on_settings_errors(self, text: str) -> None:
         if text:
             self.sig_status.emit(text.splitlines()[-1])
-
-    def _split(self) -> SplitManifest | None:
-        """The Dataset tab's split when it belongs to the current dataset, else None."""
-        state = self._state
-        if state.manifest is None or state.dataset is None \
-                or state.manifest.source != state.dataset.source:
-            return None
-        return state.manifest
 
     @Slot(object)
     def _on_recipe_chosen(self, recipe: Recipe) -> None:
@@ -212,13 +190,6 @@ class TrainTab(QWidget):
         buildable = self.details.show_run(state.dataset, state.train, masked=state.training_mask() is not None)
         self.start_button.setEnabled(buildable and not self.runner.is_running())
 
-    @Slot()
-    def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for training runs")
-        if folder:
-            self.runs_edit.setText(folder)
-            self._list_saved_runs()
-
     def run_spec(self) -> RunSpec:
         """The run the settings describe, on the current dataset and split (its file lists
         recorded in the run, so that the run trains again without the Dataset tab).
@@ -227,15 +198,15 @@ class TrainTab(QWidget):
             ModelSpecError: Settings that cannot train together, naming the field.
         """
         state = self._state
-        split = split_to_json(self._split()) if self.options.uses_split() and self._split() else None
+        split = state.dataset_split() if self.options.uses_split() else None
         mask, chain = state.training_mask(), state.training_chain()
         return state.train.run_spec(state.train.data_spec(
-            state.dataset, split=split, mask=None if mask is None else mask.to_json(),
-            chain=None if chain is None else chain.to_json()))
+            state.dataset, split=None if split is None else split_to_json(split),
+            mask=None if mask is None else mask.to_json(), chain=None if chain is None else chain.to_json()))
 
     def set_runs_folder(self, folder: Path) -> None:
         """Save runs in ``folder`` and list the runs already there."""
-        self.runs_edit.setText(str(folder))
+        self.runs_folder.set_folder(folder)
         self._list_saved_runs()
 
     # --- training --------------------------------------------------------------------------
@@ -253,7 +224,7 @@ class TrainTab(QWidget):
         self.curves.start_run()
         self.result_label.clear()
         self.examples.clear()
-        self._job = self.runner.start(train_run, run, Path(self.runs_edit.text()))
+        self._job = self.runner.start(train_run, run, self.runs_folder.folder())
 
     @Slot(bool)
     def _on_runner_running(self, running: bool) -> None:
@@ -277,18 +248,10 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
         self._run_dirs.pop(self._job, None)  # listed from the result itself
-        summary = self.runs_list.add_run(result)
-        text = result.diverged or f"Finished {result.epochs_run} epochs: {summary}."
+        text = self.result_label.show_finished(result, self.runs_list.add_run(result))
         if result.run_dir:
-            text += f" Saved in {result.run_dir}."
             self._state.run_saved(result.run_dir)
             self.examples.show_run(result)
-        if result.skipped:
-            text += (f" {len(result.skipped)} unreadable file(s) were left out, e.g. "
-                     f"{result.skipped[0]['path']}: {result.skipped[0]['reason']}"
-                     + (" (all listed in run.json)." if result.run_dir else "."))
-        self.result_label.setToolTip("\n".join(f"{x['path']}: {x['reason']}" for x in result.skipped))
-        self.result_label.setText(text)
         self.sig_status.emit(text)
 
     @Slot(object)
@@ -306,14 +269,14 @@ class TrainTab(QWidget):
         summary = self.runs_list.add_run(result)
         self._state.run_saved(result.run_dir)
         if not self.runner.is_running():  # a newer run's messages take precedence
-            self.result_label.setText(f"{summary[0].upper()}{summary[1:]}. Saved in {result.run_dir}.")
+            self.result_label.show_saved(result, summary)
 
     @Slot()
     def _list_saved_runs(self) -> None:
         """List the runs already saved in the runs folder (read in the background)."""
         self._runs_listed = True
-        self._state.set_runs_dir(Path(self.runs_edit.text()))
-        self.runs_list.list_folder(Path(self.runs_edit.text()))
+        self._state.set_runs_dir(self.runs_folder.folder())
+        self.runs_list.list_folder(self.runs_folder.folder())
 
     @Slot(object)
     def _on_run_picked(self, result: RunResult | None) -> None:
@@ -322,12 +285,8 @@ class TrainTab(QWidget):
         if self.runner.is_running():
             return
         self.curves.show_history([] if result is None else result.history)
-        self.result_label.setToolTip("")
+        self.result_label.show_picked(result)
         if result is None:
             self.examples.clear()
-            self.result_label.clear()
-            return
-        self.examples.show_run(result)
-        saved = f" Saved in {result.run_dir}." if result.run_dir else ""
-        self.result_label.setText(f"{result.run_dir.name if result.run_dir else 'Run'}: "
-                                  f"{run_summary(result)}.{saved}")
+        else:
+            self.examples.show_run(result)

@@ -4,10 +4,10 @@ maps and Grad-CAM; a convolution's weights.
 The model is a run from the runs folder (the run just trained is loaded when the tab is next
 shown), a ``.keras`` file (safe mode) or VGG16. Every computation is a core job in a JobRunner,
 one runner per kind of job: TensorFlow, the runs list, the model, the ascent, the image, its
-maps and Grad-CAMs, the weights (TensorFlow has its own, in its status line). The picture repaints from the ascent's partial results; Stop
-takes effect within one step, and Start cancels a picture still being painted. A hidden tab
-starts no work: TensorFlow loads, runs are listed and the image views are computed when it is
-shown.
+maps and Grad-CAMs, the weights (TensorFlow's status line, the image page and the weights page
+hold their own). The picture repaints from the ascent's partial results; Stop takes effect
+within one step, and Start cancels a picture still being painted. A hidden tab starts no work:
+TensorFlow loads, runs are listed and the image views are computed when it is shown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,26 +26,19 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
-from filterscope.core.visualize.jobs import (
-    OpenedModel,
-    draw_weights,
-    open_model,
-)
+from filterscope.core.visualize.jobs import OpenedModel, open_model
 from filterscope.core.visualize.layers import LayerInfo, VisualizeError
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import FILTER
 from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
-from filterscope.ui.widgets.ascent_view import AscentViewWidget
-from filterscope.ui.widgets.code_view import CodeViewWidget
-from filterscope.ui.widgets.image_probe import ImageProbeWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.layer_list import LayerListWidget
 from filterscope.ui.widgets.model_picker import ModelPickerWidget
 from filterscope.ui.widgets.picture_saver import PictureSaver
 from filterscope.ui.widgets.fitting import SidePanelWidget
-from filterscope.ui.widgets.weights_view import WeightsViewWidget
+from filterscope.ui.widgets.visual_pages import VisualPagesWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
 from filterscope.workers import JobRunner
@@ -66,7 +58,6 @@ class VisualizeTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._model: OpenedModel | None = None
-        self._shown: dict[str, tuple] = {}  # page -> what it shows of this model (not recomputed)
         self._runs_stale, self._just_trained = True, None
         self.saver = PictureSaver()
         self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
@@ -76,12 +67,9 @@ class VisualizeTab(QWidget):
         self.controls = AscentControlsWidget(state.visualize)
         settings = state.visualize  # a project's model (set before this tab), until it is listed
         self._wanted = (settings.model, settings.weights) if settings.model else None
-        self.ascent = AscentViewWidget()
-        self.probe = ImageProbeWidget()
-        self.weights = WeightsViewWidget()
-        self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
-                                   "(GradientTape): it loads the same model and paints the same pictures.")
-        self.pages = QTabWidget()
+        self.pages = VisualPagesWidget()
+        self.ascent, self.probe, self.weights, self.code = (self.pages.ascent, self.pages.probe,
+                                                            self.pages.weights, self.pages.code)
         self._make_runners()
         self.job_panel = JobPanelWidget(self.runner, cancelled_text="Stopped")
         self._build_layout()
@@ -97,8 +85,6 @@ class VisualizeTab(QWidget):
         self.runner = JobRunner(self, on_partial=self._on_ascent_partial, on_result=self._on_ascent_finished,
                                 on_failure=self.ascent.caption.setText, on_cancelled=self.ascent.stopped,
                                 on_running=self._update_buttons)  # the gradient ascent
-        self.weights_runner = JobRunner(self, on_result=self.weights.show_weights,
-                                        on_failure=self.weights.caption.setText)
 
     def _build_layout(self) -> None:
         model_box, picture_box = QGroupBox("Model"), QGroupBox("Gradient ascent")
@@ -111,10 +97,6 @@ class VisualizeTab(QWidget):
         left_layout.addWidget(QLabel("Layers (convolutions in bold)"))
         left_layout.addWidget(self.layers, 1)
         left_layout.addWidget(picture_box)
-        self.pages.addTab(self.ascent, "Gradient ascent")
-        self.pages.addTab(self.probe, "Image: maps and Grad-CAM")
-        self.pages.addTab(self.weights, "Weights")
-        self.pages.addTab(self.code, "TensorFlow code")
         self.drawer = SideDrawerWidget(SidePanelWidget(left), self.pages)
         layout = QVBoxLayout(self)
         layout.addWidget(self.drawer, 1)
@@ -201,19 +183,14 @@ class VisualizeTab(QWidget):
 
     @Slot(object)
     def _on_model_opened(self, opened: OpenedModel) -> None:
-        for runner in (self.runner, self.weights_runner):
-            runner.cancel()
-        self.probe.forget()
+        loaded = opened.session.loaded
+        self.runner.cancel()
+        self.pages.show_model(loaded.name)  # before the old session goes: its jobs are cancelled
         old, self._model = self._model, opened
         if old is not None:
             old.session.release()  # its cut models and compiled steps
-        self._shown = {}
-        loaded = opened.session.loaded
         self.picker.show_loaded(loaded, None if opened.classes is None else len(opened.classes))
         self.controls.set_classes(opened.classes, opened.classes_note)
-        self.ascent.clear(f"{loaded.name} loaded: choose a layer, then Start.")
-        self.probe.show_message(f"{loaded.name} loaded.")
-        self.weights.show_message(f"{loaded.name} loaded.")
         self._update_buttons()  # no picture of the previous model to save
         wanted = self._state.visualize.layer  # the layer chosen before (a project's, the last model's)
         self.layers.set_layers(opened.layers)
@@ -299,19 +276,10 @@ class VisualizeTab(QWidget):
     @Slot()
     def _refresh_page(self) -> None:
         """Compute what the visible page shows, unless it shows it already."""
-        page = self.pages.currentWidget()
         if not self.isVisible() or self._model is None or self.layers.current() is None:
             return
-        session, layer = self._model.session, self.layers.current()
-        if page is self.probe:
-            self.probe.refresh(session, layer)
-        elif page is self.code:
-            self._show_code()
-        elif page is self.weights:
-            conv = layer.name if layer.conv else None
-            if self._shown.get("weights") != (conv,):
-                self._shown["weights"] = (conv,)
-                self.weights_runner.start(draw_weights, session, conv)
+        self.pages.refresh(self._model.session, self.layers.current())
+        self._show_code()
 
     @Slot()
     def _show_code(self) -> None:

@@ -1,13 +1,25 @@
 """Widgets that keep a tab inside a projector's window (1280 x 720 with presentation mode's large
 text) without cutting anything off: a side column that scrolls up and down instead of making the
-window taller, and tables never narrower than their column titles."""
+window taller, tables never narrower than their column titles, and rows that become pages at
+large text."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QFontDatabase
 from shiboken6 import isValid
-from PySide6.QtWidgets import QBoxLayout, QFrame, QHeaderView, QScrollArea, QStyle, QTableView, QWidget
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHeaderView,
+    QScrollArea,
+    QStyle,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
 
 MIN_HEIGHT = 120  # a few rows of the column stay in view however small the window
 LARGE_TEXT = 1.4  # times the system's text size: layouts stack what sits side by side
@@ -19,6 +31,27 @@ def stacked_direction(widget: QWidget) -> QBoxLayout.Direction:
     system = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
     large = widget.font().pointSizeF() >= LARGE_TEXT * system
     return QBoxLayout.Direction.TopToBottom if large else QBoxLayout.Direction.LeftToRight
+
+
+def pages_at_large_text(tabs: QTabWidget, rows: Sequence[tuple[QWidget, str, Callable[[QWidget], None]]],
+                        large: bool) -> None:
+    """At large text each row's widget becomes a page of ``tabs`` under its title; at normal
+    text ``home`` puts it back in its own row: in rows of their own at large text they left the
+    tab's main view a sliver of a projector's 720 px.
+
+    Args:
+        tabs: Where the pages go.
+        rows: (widget, page title, home) for each row; ``home(widget)`` adds it to its layout.
+        large: Large text (see :func:`stacked_direction`).
+    """
+    for page, title, home in rows:
+        index = tabs.indexOf(page)
+        if large and index < 0:
+            tabs.addTab(page, title)
+        elif not large and index >= 0:
+            tabs.removeTab(index)
+            home(page)
+            page.show()
 
 
 class SidePanelWidget(QScrollArea):

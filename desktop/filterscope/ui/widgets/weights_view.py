@@ -1,11 +1,15 @@
-"""A convolution's learned kernels drawn as small pictures, with what the colours mean."""
+"""A convolution's learned kernels drawn as small pictures (in the background, once per layer),
+with what the colours mean."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from filterscope.core.visualize.jobs import WeightsPicture
+from filterscope.core.visualize.jobs import WeightsPicture, draw_weights
+from filterscope.core.visualize.layers import LayerInfo
+from filterscope.core.visualize.session import VisualSession
 from filterscope.ui.widgets.image_view import ImageViewWidget
+from filterscope.workers import JobRunner
 
 
 class WeightsViewWidget(QWidget):
@@ -19,6 +23,21 @@ class WeightsViewWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.caption)
+        self.runner = JobRunner(self, on_result=self.show_weights, on_failure=self.caption.setText)
+        self._drawn: tuple[str | None] | None = None  # the convolution drawn (None: the first)
+
+    def refresh(self, session: VisualSession, layer: LayerInfo) -> None:
+        """Draw the kernels of ``layer`` (a job), or of the first convolution when ``layer`` is
+        none, unless they are drawn already."""
+        conv = layer.name if layer.conv else None
+        if self._drawn != (conv,):
+            self._drawn = (conv,)
+            self.runner.start(draw_weights, session, conv)
+
+    def forget(self) -> None:
+        """Another model is in use: what is being drawn is dropped, and the next refresh draws."""
+        self.runner.cancel()
+        self._drawn = None
 
     def show_weights(self, drawn: WeightsPicture) -> None:
         """Show the kernels and say how they are drawn."""
