@@ -420,7 +420,9 @@ def test_photo_convnet_starts_from_its_recipe(capsys, tmp_path: Path) -> None:
     assert set(result["class_weights"]) == {"a", "b", "c"}
     assert result["class_weights"]["c"] > result["class_weights"]["b"]  # the smallest weighs most
     spec = json.loads((Path(result["run_dir"]) / "run.json").read_text())["run"]
-    assert spec["data"]["chain"] == builtin_chain("photos").to_json()
+    proposal = result["chain_proposal"]  # measured on the photos, and said why
+    assert proposal["preset"] in ("photos", "upright") and proposal["photos"] == 24
+    assert spec["data"]["chain"] == builtin_chain(proposal["preset"]).to_json()
     assert spec["data"]["longest_side"] == 96 and spec["data"]["image_size"] is None
     assert spec["epochs"] == 1 and spec["fit"]["early_stopping"] == recipe.fit.early_stopping
 

@@ -113,3 +113,39 @@ def test_another_runs_folder_forgets_the_run_picked_in_the_first(qtbot, train, t
     assert train.runs_list.count() == 0
     assert train.curves.epochs_drawn() == 0 and not train.examples.tiles
     assert "run-a" not in train.result_label.text()
+
+
+def test_the_proposed_recipe_and_its_measured_augmentation_follow_the_dataset(qtbot, tmp_path) -> None:
+    """Colour photos: photo-transfer is proposed, taken in one click, and its augmentation is
+    measured on the photos and said why; the digits next: nothing of the photos' proposal or
+    measurement stays (grey images get no augmentation, and say why)."""
+    import threading
+
+    from filterscope.core.augment.chain import builtin_chain
+    from filterscope.core.base.jobs import NullReport
+    from filterscope.core.data.source import BuiltinSource, FolderSource
+    from filterscope.core.data.sources import open_source
+
+    from tests.transfer_data import colour_folder
+
+    def opened(source):
+        return open_source(source, report=NullReport(), cancel=threading.Event())
+
+    state = AppState()
+    tab = TrainTab(state)
+    qtbot.addWidget(tab)
+    proposal = tab.proposal
+    state.set_dataset(opened(FolderSource(str(colour_folder(tmp_path / "colours")))))
+    assert proposal.template_label.isVisibleTo(tab) and "photo-transfer" in proposal.use_button.text()
+    with qtbot.waitSignal(proposal.runner.sig_finished, timeout=WAIT_MS):
+        proposal.use_button.click()
+    assert state.train.template() == "photo-transfer" and not proposal.template_label.isVisibleTo(tab)
+    measured = proposal.chain_label.text()
+    assert measured.startswith("Augmentation: ") and "18 photos" in measured
+    preset = "upright" if "have an up" in measured else "photos"
+    assert state.chain == builtin_chain(preset) and state.train.use_chain
+
+    state.set_dataset(opened(BuiltinSource("mnist")))
+    assert "18 photos" not in proposal.chain_label.text()
+    assert "a 6 upside down is a 9" in proposal.chain_label.text()
+    assert state.chain == builtin_chain("none") and not proposal.template_label.isVisibleTo(tab)

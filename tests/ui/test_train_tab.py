@@ -192,10 +192,13 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     assert controls["fit.early_stopping"].value() == recipe.fit.early_stopping
     assert controls["fit.reduce_lr_patience"].value() == recipe.fit.reduce_lr_patience
     assert options._form.isRowVisible(controls["fit.reduce_lr_factor"])
-    assert tab._state.chain == builtin_chain("photos") and tab.options.controls["use_chain"].isChecked()
+    # the digits are grey: the recipe's measured chain is none (a 6 upside down is a 9), said so
+    assert tab._state.chain == builtin_chain("none") and tab.options.controls["use_chain"].isChecked()
+    assert "a 6 upside down is a 9" in tab.proposal.chain_label.text()
+    assert not tab.proposal.template_label.isVisibleTo(tab)  # photo-transfer is for colour photos
     run = tab.run_spec()
     assert run.fit == recipe.fit and run.model == recipe.model and run.epochs == recipe.epochs
-    assert run.data.chain == builtin_chain("photos").to_json()
+    assert run.data.chain is None
     assert run.optimizer.learning_rate == recipe.optimizer.learning_rate
     code = tab.details.code.toPlainText()
     assert "class_weight=class_weight" in code and "ReduceLROnPlateau" in code
@@ -366,7 +369,8 @@ def test_pretrained_bases_are_templates_that_say_what_they_need(qtbot, tab) -> N
     32 px its 14.7 million parameters show without TensorFlow, and offline without its weights
     Start says which file to put where."""
     combo = tab.options.template_combo
-    assert [combo.itemData(i) for i in range(combo.count())][-len(BASE_NAMES):] == list(BASE_NAMES)
+    assert [combo.itemData(i) for i in range(combo.count())][-len(BASE_NAMES) - 1:] == \
+        [*BASE_NAMES, "photo-transfer"]
     combo.setCurrentIndex(combo.findData("vgg16"))
     combo.activated.emit(combo.currentIndex())
     assert "VGG16 takes images of at least 32x32 px, not 28x28" in tab.details.total.text()

@@ -78,16 +78,30 @@ def data_spec_arg(args: argparse.Namespace, recipe: Any = None) -> Any:
     image size where those are not given (``--chain none`` trains without augmentation)."""
     from filterscope.core.training.data_spec import DataSpec
 
+    from filterscope.core.training.recipes import MEASURED
+
     mask = None
     if args.mask:
         mask = load_mask_arg(args.mask).to_json()
-    chain_arg = args.chain or (recipe.chain if recipe is not None else None)
-    chain = load_chain_arg(chain_arg)[0] if chain_arg else None
-    chain = chain.to_json() if chain is not None and any(s.enabled for s in chain.steps) else None
     seed = {} if args.seed is None else {"seed": args.seed}
     longest = recipe.longest_side if recipe is not None and args.image_size is None else None
-    return DataSpec(args.data, image_size=args.image_size, mask=mask, chain=chain, longest_side=longest,
-                    **seed)
+    data = DataSpec(args.data, image_size=args.image_size, mask=mask, longest_side=longest, **seed)
+    chain_arg = args.chain or (recipe.chain if recipe is not None else None)
+    if chain_arg == MEASURED:  # a dry run trains nothing, so it measures nothing
+        chain_arg = None if getattr(args, "dry_run", False) else _measured_chain(args, data)
+    chain = load_chain_arg(chain_arg)[0] if chain_arg else None
+    chain = chain.to_json() if chain is not None and any(s.enabled for s in chain.steps) else None
+    return replace(data, chain=chain)
+
+
+def _measured_chain(args: argparse.Namespace, data: Any) -> str:
+    """The chain preset that suits the dataset's photos, measured (a recipe's ``measured``
+    chain); what was measured is kept in ``args.chain_proposal`` for the command's output."""
+    from filterscope.core.transfer.orientation import propose_for_source
+
+    proposal = run_job("Choosing the augmentation", propose_for_source, data.source)
+    args.chain_proposal = proposal.to_json()
+    return proposal.preset
 
 
 def _optimizer(args: argparse.Namespace, model: ModelSpec, recipe: Any = None) -> Any:
@@ -172,6 +186,9 @@ def _human(d: dict) -> str:
              "epoch(s) run"]
     if d.get("fit_summary"):
         lines.append(f"fitting: {'; '.join(d['fit_summary'])}")
+    if d.get("chain_proposal"):
+        lines.append(f"augmentation: {d['chain_proposal']['preset']}, because "
+                     f"{d['chain_proposal']['reason']}")
     if d.get("weights"):
         where = f" ({d['weights']['file']})" if d["weights"].get("file") else ""
         lines.append(f"weights: {d['weights']['label']}{where}; preprocessing {d['preprocessing']}")
@@ -316,7 +333,8 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
             "trainable_params": record.get("trainable_params"), "weights": record.get("weights"),
             "features": record.get("features"), "fit": run.fit.to_json(),
             "fit_summary": run.fit.describe(), "fit_changes_lr": run.fit.changes_learning_rate,
-            "class_weights": record.get("class_weights")}
+            "class_weights": record.get("class_weights"),
+            "chain_proposal": getattr(args, "chain_proposal", None)}
     return data, _human
 
 

@@ -213,11 +213,21 @@ def base_templates() -> dict[str, ModelSpec]:
     softmax. ``mobilenetv2`` is the small base for CPUs and small datasets: MobileNetV2's base,
     global average pooling (its 5x5x1280 maps at 150 px would flatten to 32,000 inputs per
     class) and Dense(n_classes). ``efficientnet-lite0`` (and Lite1, Lite2 when installed) takes
-    the same pooled head on its 1280 maps.
+    the same pooled head on its 1280 maps. ``photo-transfer`` is EfficientNet-Lite0 with that
+    head, fine-tuned: the model of the pretrained recipe for photos
+    (:mod:`~filterscope.core.training.recipes`).
     """
+    lite0 = BaseSpec(PHOTO_TRANSFER_BASE, fine_tune_blocks=PHOTO_TRANSFER_BLOCKS,
+                     head_epochs=PHOTO_TRANSFER_HEAD_EPOCHS)
     return {"vgg16": ModelSpec("pretrained", (), name="vgg16", base=BaseSpec("vgg16")),
             **{n: ModelSpec("pretrained", (), name=n, base=BaseSpec(n), pooling="avg")
-               for n in BASE_NAMES[1:]}}
+               for n in BASE_NAMES[1:]},
+            "photo-transfer": ModelSpec("pretrained", (), name="photo-transfer", base=lite0, pooling="avg")}
+
+
+PHOTO_TRANSFER_BASE = "efficientnet-lite0"
+PHOTO_TRANSFER_BLOCKS = 5  # the top conv and the last four MBConv blocks (README: how chosen)
+PHOTO_TRANSFER_HEAD_EPOCHS = 6
 
 
 FINE_TUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base: 10x smaller steps than training a head

@@ -7,16 +7,26 @@ the learning-rate schedule). Any of them can still be changed; a setting given e
 The chapter's templates have no recipe: they train as the chapter does (10 epochs of 32, Adam,
 nothing else).
 
-``photo-convnet`` is the recommended start for photos without pretrained weights; its numbers
-and how they were chosen are in the README ("A from-scratch recipe for photos").
+``photo-transfer`` (EfficientNet-Lite0's ImageNet weights, shipped with the app, fine-tuned) is
+the recommended start for photos; ``photo-convnet`` trains from scratch. Their numbers and how
+they were chosen are in the README ("Recipes for photos"). Both augment as the dataset's photos
+suit (:data:`MEASURED`): turned all the way round for views from above, never upside down for
+photos with an up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filterscope.core.training.base_spec import base_templates
+from filterscope.core.data.datasets import Dataset
 from filterscope.core.training.fit_options import FitOptions
+from filterscope.core.training.model_input import input_shape
 from filterscope.core.training.model_spec import ModelSpec, OptimizerSpec, templates
+
+
+MEASURED = "measured"
+"""A recipe's chain chosen per dataset: ``photos`` or ``upright``, as measured on its photos."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,9 @@ class Recipe:
         fit: Class weights, early stopping, learning-rate schedule.
         longest_side: The images' longer side in pixels (aspect kept); None keeps the
             dataset's own size.
-        chain: An augmentation preset name (``resources/presets/augment``), or None.
+        chain: An augmentation preset name (``resources/presets/augment``), :data:`MEASURED`
+            (the preset :func:`filterscope.core.transfer.orientation.propose_chain` measures on
+            the dataset), or None.
         summary: One sentence for the Train tab and ``--help``.
     """
 
@@ -48,16 +60,33 @@ class Recipe:
 def _photo_convnet() -> Recipe:
     return Recipe(templates()["photo-convnet"], epochs=60, batch_size=32, optimizer=OptimizerSpec("adam", 0.001),
                   fit=FitOptions(class_weights=True, early_stopping=12, reduce_lr_patience=3),
-                  longest_side=96, chain="photos",
+                  longest_side=96, chain=MEASURED,
                   summary="four conv blocks with group normalisation and global average pooling, "
-                  "96 px, rotations and flips, balanced class weights, learning rate halved on "
-                  "plateaus, early stopping")
+                  "96 px, augmentation that suits the photos, balanced class weights, learning rate "
+                  "halved on plateaus, early stopping")
+
+
+def _photo_transfer() -> Recipe:
+    return Recipe(base_templates()["photo-transfer"], epochs=12, batch_size=32,
+                  optimizer=OptimizerSpec("adam", 0.0001),
+                  fit=FitOptions(class_weights=True, early_stopping=4, reduce_lr_patience=2),
+                  longest_side=224, chain=MEASURED,
+                  summary="EfficientNet-Lite0's ImageNet weights (shipped with the app): the new head "
+                  "alone for 6 epochs on cached features, then the top 5 blocks fine-tuned at a "
+                  "tenth of the rate, 224 px, augmentation that suits the photos, balanced class "
+                  "weights, early stopping")
 
 
 def recipes() -> dict[str, Recipe]:
     """Recipes by their template's name."""
-    photo = _photo_convnet()
-    return {photo.model.name: photo}
+    return {recipe.model.name: recipe for recipe in (_photo_transfer(), _photo_convnet())}
+
+
+def proposed_template(dataset: Dataset) -> str | None:
+    """The recipe proposed for ``dataset``: ``photo-transfer`` for colour photos (its base
+    knows ImageNet's photos), None for grey images such as the digits, whose chapter models
+    train in seconds."""
+    return "photo-transfer" if input_shape(dataset)[2] == 3 else None
 
 
 def recipe_for(model: ModelSpec) -> Recipe | None:

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError
+from filterscope.core.data.source import Source
 from filterscope.core.training.base_spec import BaseSpec
-from filterscope.core.training.model_input import prepare_image, preprocess
+from filterscope.core.training.model_input import input_shape, prepare_image, preprocess
 
 BASE = "efficientnet-lite0"
 SIDE = 224  # the size its classifier was trained at
@@ -40,9 +41,9 @@ class ChainProposal:
     """The augmentation chain proposed for a dataset, and why.
 
     Attributes:
-        preset: The chain preset (``upright`` or ``photos``).
-        upright: Whether the photos were found to have an up.
-        photos: How many photos were measured.
+        preset: The chain preset (``upright`` or ``photos``; ``none`` for grey images).
+        upright: Whether the photos were found to have an up (grey images: True).
+        photos: How many photos were measured (0: grey images, not measured).
         turned: How much ImageNet's guesses move with the photos upside down (the mean total
             variation distance between the class probabilities, 0 to 1).
         mirrored: How much they move with the photos mirrored.
@@ -56,6 +57,9 @@ class ChainProposal:
 
     def reason(self) -> str:
         """One sentence: what was measured and what it means."""
+        if not self.photos:
+            return ("grey images such as digits are not photos: they are neither turned nor "
+                    "flipped (a 6 upside down is a 9, a mirrored 2 no digit)")
         moved = (f"upside down, EfficientNet-Lite0's ImageNet guesses moved {self.turned:.2f} on "
                  f"average, mirrored {self.mirrored:.2f} ({self.photos} photos)")
         if self.upright:
@@ -69,6 +73,14 @@ class ChainProposal:
         return {"preset": self.preset, "upright": self.upright, "photos": self.photos,
                 "turned": round(self.turned, 4), "mirrored": round(self.mirrored, 4),
                 "reason": self.reason()}
+
+
+def grey_proposal(dataset: Dataset) -> ChainProposal | None:
+    """For grey images (the model's rule: one channel), the proposal with nothing to measure:
+    no augmentation. None for colour photos, which are measured."""
+    if input_shape(dataset)[2] != 1:
+        return None
+    return ChainProposal("none", upright=True, photos=0, turned=0.0, mirrored=0.0)
 
 
 def sample_indices(dataset: Dataset, count: int = SAMPLE, seed: int = 0) -> list[int]:
@@ -86,7 +98,8 @@ def sample_indices(dataset: Dataset, count: int = SAMPLE, seed: int = 0) -> list
 
 
 def propose_chain(dataset: Dataset, *, report: Report, cancel: Cancel, count: int = SAMPLE) -> ChainProposal:
-    """Measure whether ``dataset``'s photos have an up, and propose the chain that suits them.
+    """Measure whether ``dataset``'s photos have an up, and propose the chain that suits them
+    (grey images: :func:`grey_proposal`, at once).
 
     Unreadable photos are left out (the Dataset tab and training name them).
 
@@ -98,6 +111,9 @@ def propose_chain(dataset: Dataset, *, report: Report, cancel: Cancel, count: in
     from filterscope.core.training.tf_runtime import import_tensorflow
     from filterscope.core.transfer.models import load_base
 
+    grey = grey_proposal(dataset)
+    if grey is not None:
+        return grey
     images = []
     indices = sample_indices(dataset, count)
     for done, index in enumerate(indices):
@@ -123,3 +139,11 @@ def propose_chain(dataset: Dataset, *, report: Report, cancel: Cancel, count: in
     upright = turned - mirrored >= UPRIGHT_MARGIN
     report.progress(1.0, "")
     return ChainProposal(FOR_PHOTOS[upright], upright, len(images), turned, mirrored)
+
+
+def propose_for_source(source: Source, *, report: Report, cancel: Cancel) -> ChainProposal:
+    """:func:`propose_chain` for the dataset ``source`` names (opened first: scanned, or loaded)."""
+    from filterscope.core.data.sources import open_source
+
+    dataset = open_source(source, report=SubReport(report, 0.0, 0.2), cancel=cancel)
+    return propose_chain(dataset, report=SubReport(report, 0.2, 1.0), cancel=cancel)

@@ -25,13 +25,14 @@ from filterscope.core.data.splits import split_to_json
 from filterscope.core.training.data_plan import split_offered
 from filterscope.core.training.frames import BatchFrame, DivergedFrame, EpochFrame, StartFrame, StoppedEarlyFrame
 from filterscope.core.training.model_spec import ModelSpecError
-from filterscope.core.training.recipes import Recipe
+from filterscope.core.training.recipes import MEASURED, Recipe
 from filterscope.core.training.runs import RunResult, RunSpec, read_run
 from filterscope.core.transfer.run import train_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.model_summary import ModelSummaryWidget
 from filterscope.ui.widgets.prediction_strip import PredictionStripWidget
+from filterscope.ui.widgets.recipe_proposal import RecipeProposalWidget
 from filterscope.ui.widgets.run_options import RunOptionsWidget
 from filterscope.ui.widgets.run_outcome import RunOutcomeWidget
 from filterscope.ui.widgets.runs_folder import RunsFolderWidget
@@ -61,6 +62,7 @@ class TrainTab(QWidget):
         self.examples.setToolTip("A few validation images of each class with the best model's "
                                  "prediction: green right, red wrong")
         self.options = RunOptionsWidget(state.train)
+        self.proposal = RecipeProposalWidget(state, state.train)
         self.runs_folder = RunsFolderWidget(state.runs_dir)
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
@@ -80,6 +82,7 @@ class TrainTab(QWidget):
         state.train.events.connect(self._on_settings_changed)
         self.details.code.sig_status.connect(self.sig_status)
         self.options.sig_recipe_chosen.connect(self._on_recipe_chosen)
+        self.proposal.sig_use.connect(self.options.choose_template)
         self.options.sig_errors.connect(self._on_settings_errors)
         self.runs_folder.sig_chosen.connect(self._list_saved_runs)
         self.start_button.clicked.connect(self.start)
@@ -97,6 +100,7 @@ class TrainTab(QWidget):
     def _build_layout(self) -> None:
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.proposal)
         left_layout.addWidget(self.options)
         left_layout.addWidget(self.runs_folder)
         buttons = QHBoxLayout()
@@ -177,8 +181,11 @@ class TrainTab(QWidget):
 
     @Slot(object)
     def _on_recipe_chosen(self, recipe: Recipe) -> None:
-        """A recipe trains with its augmentation chain: it becomes the Augment tab's."""
-        if recipe.chain is not None:
+        """A recipe trains with its augmentation chain: it becomes the Augment tab's (measured
+        on the dataset, for a recipe that augments as the photos suit)."""
+        if recipe.chain == MEASURED:
+            self.proposal.measure()
+        elif recipe.chain is not None:
             self._state.set_chain(builtin_chain(recipe.chain))
 
     @Slot()

@@ -182,7 +182,11 @@ class RunOptionsWidget(QWidget):
 
     @Slot(int)
     def _on_template_activated(self, _index: int) -> None:
-        recipe = self.settings.choose_template(self.template_combo.currentData())
+        self.choose_template(self.template_combo.currentData())
+
+    def choose_template(self, name: str) -> None:
+        """Train template ``name`` (as picking it does): a recipe's values, and its chain."""
+        recipe = self.settings.choose_template(name)
         if recipe is not None:
             self.sig_recipe_chosen.emit(recipe)
 
