@@ -57,12 +57,20 @@ def test_visualize_a_filter_of_a_block(run_cli, tmp_path: Path) -> None:
     assert "block3b_project_conv filter 3" in out and "EfficientNet-Lite0 (ImageNet)" in out
 
 
-def test_explain_a_photo_names_imagenet_classes(run_cli, photos: Path, tmp_path: Path) -> None:
-    code, out, err = run_cli("explain", LITE, photos / "chelsea.png", "--out", tmp_path / "cam.png", "--json")
+def test_explain_draws_grad_cam_of_a_photos_top_3_classes(run_cli, photos: Path, tmp_path: Path) -> None:
+    code, out, err = run_cli("explain", LITE, photos / "chelsea.png", "--top", 3, "--out", tmp_path / "cam.png",
+                             "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert "Egyptian Mau" in [t["name"] for t in data["top"][:3]]
-    assert data["layer"].startswith("top_")
+    assert [c["class_name"] for c in data["cams"]] == [t["name"] for t in data["top"][:3]]
+    assert "Egyptian Mau" in [c["class_name"] for c in data["cams"]]
+    assert {c["layer"] for c in data["cams"]} == {"top_activation"}  # after the last convolution's BN
+    for name in ("cam.png", "cam-2.png", "cam-3.png"):
+        assert cv2.imread(str(tmp_path / name)).shape[2] == 3
+    code, out, err = run_cli("explain", LITE, photos / "coffee.jpg", "--class", "espresso", "--out",
+                             tmp_path / "espresso.png")
+    assert code == 0, err
+    assert "Grad-CAM of espresso (class 967" in out
 
 
 def test_predict_a_folder_of_photos_with_imagenet_classes(run_cli, photos: Path, tmp_path: Path) -> None:
