@@ -3,8 +3,9 @@
 Usage: xvfb-run -s "-screen 0 1400x900x24" python packaging/screenshot.py SOURCE OUT.png [--tab N]
        [--zoom F] [--values] [--text PT] [--present [PERCENT]] [--size WxH] [--guide]
        ... SOURCE OUT.png --results RUN_DIR [--cell T,P] [--predict IMAGE]
-       ... SOURCE OUT.png --visualize RUN_DIR --layer NAME [--filter K] [--mosaic N] [--preset P]
-       [--steps N] [--forming] [--image-mode | --weights] [--class-index C] [--item I]
+       ... SOURCE OUT.png --visualize RUN_DIR|MODEL --layer NAME [--filter K | --paint-class C]
+       [--mosaic N] [--preset P] [--steps N] [--forming] [--image-mode | --weights] [--class-index C]
+       [--item I]
        ... SOURCE OUT.png --filters-step N [--filters-colour] [--filters-image IMAGE]
        [--filters-crop PX] [--filters-at ROW,COL] [--filters-preset NAME] [--filters-second]
        [--filters-stage STAGE]
@@ -26,6 +27,7 @@ from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.filters.kernels import preset
 from filterscope.core.training.frames import EpochFrame
+from filterscope.core.transfer.imagenet import imagenet_model
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
@@ -62,9 +64,12 @@ def main() -> int:
                         help="presentation mode at this scale (175 without a number)")
     parser.add_argument("--size", default="1400x860", help="window size WIDTHxHEIGHT")
     parser.add_argument("--guide", action="store_true", help="show the Getting started panel, as at a first start")
-    parser.add_argument("--visualize", metavar="RUN_DIR", help="open the Visualise tab on this run")
+    parser.add_argument("--visualize", metavar="RUN_DIR|MODEL",
+                        help="open the Visualise tab on this run, or on an ImageNet model (efficientnet-lite0)")
     parser.add_argument("--layer", help="Visualise: the layer to choose")
     parser.add_argument("--filter", type=int, default=0, help="Visualise: the filter to paint")
+    parser.add_argument("--paint-class", type=int, metavar="C",
+                        help="Visualise: paint this output class instead of a filter")
     parser.add_argument("--mosaic", type=int, default=0, help="Visualise: paint a mosaic of N filters")
     parser.add_argument("--preset", default="chapter", help="Visualise: the ascent's preset")
     parser.add_argument("--steps", type=int, help="Visualise: gradient steps")
@@ -246,13 +251,17 @@ def filters(window, args, shoot) -> None:
 
 
 def visualize(window, args, shoot) -> None:
-    """Open the Visualise tab on a run (as the run just trained), choose the layer, then paint
-    (shooting as the picture forms or once it is done), or show an image's maps and Grad-CAM, or
-    the layer's weights."""
+    """Open the Visualise tab on a run (as the run just trained) or an ImageNet model, choose the
+    layer, then paint a filter or a class (shooting as the picture forms or once it is done), or
+    show an image's maps and Grad-CAM, or the layer's weights."""
     tab = window.findChild(VisualizeTab)
-    run = Path(args.visualize).resolve()
-    window.state.set_runs_dir(run.parent)
-    window.state.run_saved(run)
+    name = imagenet_model(args.visualize)
+    if name is not None:
+        window.state.visualize.update({"model": name, "weights": "imagenet"})
+    else:
+        run = Path(args.visualize).resolve()
+        window.state.set_runs_dir(run.parent)
+        window.state.run_saved(run)
 
     def later() -> None:
         QTimer.singleShot(1500, shoot)
@@ -276,6 +285,8 @@ def visualize(window, args, shoot) -> None:
         if args.steps:
             controls.steps_spin.setValue(args.steps)
         controls.filter_spin.setValue(args.filter)
+        if args.paint_class is not None:
+            window.state.visualize.update({"kind": "class", "class_index": args.paint_class})
         controls.mosaic_box.setChecked(args.mosaic > 0)
         if args.mosaic:
             controls.mosaic_spin.setValue(args.mosaic)

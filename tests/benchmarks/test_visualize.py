@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.visualize.ascent import ascend, start_images
-from filterscope.core.visualize.model_source import load_vgg16
+from filterscope.core.visualize.model_source import load_pretrained
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import Target, preset
 
@@ -37,7 +37,7 @@ ROUNDS = 3
 
 
 def _session(size: int) -> VisualSession:
-    return VisualSession(load_vgg16("random", size=size))
+    return VisualSession(load_pretrained("vgg16", "random", size=size))
 
 
 @pytest.fixture(scope="module")

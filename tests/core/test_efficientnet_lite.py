@@ -14,7 +14,7 @@ from filterscope.core.training.model_input import preprocess
 from filterscope.core.transfer import pth
 from filterscope.core.transfer.models import load_base
 from filterscope.core.transfer.package_weights import keras_layers, pth_file
-from filterscope.core.visualize.model_source import imagenet_classes
+from filterscope.core.transfer.imagenet import imagenet_classes
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tests.conftest import SHARED_DATA

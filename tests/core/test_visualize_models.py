@@ -1,5 +1,6 @@
-"""Model sources: run folders, .keras files in safe mode, VGG16 without downloads, the layer
-table, inputs that are not one image, ImageNet's class names and VGG16's preprocessing."""
+"""Model sources: run folders, .keras files in safe mode, VGG16 without downloads, EfficientNet-Lite0
+with its package's weights, the layer table, inputs that are not one image, ImageNet's class names
+and the ImageNet models' preprocessing."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport, never_cancel
 from filterscope.core.data.source import BuiltinSource
+from filterscope.core.transfer.imagenet import imagenet_classes, imagenet_models
+from filterscope.core.transfer.weights import find_weights
 from filterscope.core.visualize.layers import VisualizeError, layer_table
 from filterscope.core.visualize.model_source import (
     RANDOM_WEIGHTS,
     WeightsUnavailable,
-    imagenet_classes,
+    imagenet_weights_missing,
+    load_pretrained,
     load_source,
-    load_vgg16,
     vgg16_weights_file,
 )
 from filterscope.core.visualize.session import VisualSession
@@ -117,7 +120,7 @@ def test_vgg16_never_downloads_its_imagenet_weights(data_dir: Path) -> None:
     assert str(vgg16_weights_file(True).parent) in message
     assert "vgg16_weights_tf_dim_ordering_tf_kernels.h5" in message
     with pytest.raises(VisualizeError, match="no such weights file"):
-        load_vgg16(str(data_dir / "nothing.h5"), size=64)
+        load_pretrained("vgg16", str(data_dir / "nothing.h5"), size=64)
 
 
 def test_vgg16_with_random_weights_and_a_small_input() -> None:
@@ -169,3 +172,21 @@ def test_caffe_preprocessing_is_keras_vgg16s() -> None:
     np.testing.assert_allclose(loaded.to_model(rgb), expected, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(loaded.to_rgb01(loaded.to_model(rgb)), rgb, atol=1e-5)
     assert loaded.pixel_range == 255.0
+
+
+def test_efficientnet_lite0_is_an_imagenet_model_with_its_packages_weights(data_dir: Path) -> None:
+    """Offered first (it works offline), its weights from its package (never "not on this
+    computer"), its own preprocessing, its 1,000 classes at 224 px, whatever size is asked."""
+    assert imagenet_models()[0] == "efficientnet-lite0" and imagenet_models()[-1] == "vgg16"
+    assert imagenet_weights_missing(True, "efficientnet-lite0") is None
+    loaded = _load("EfficientNet-Lite0", size=64)
+    assert loaded.kind == "efficientnet-lite0" and loaded.imagenet and loaded.name == "EfficientNet-Lite0"
+    assert loaded.input_shape == (224, 224, 3) and loaded.preprocessing == "lite"
+    assert loaded.weights == "ImageNet" and loaded.classes == imagenet_classes()
+    source = find_weights("efficientnet-lite0", "imagenet", top=True)
+    assert source.origin == "package" and loaded.path == source.file
+    session = VisualSession(loaded)
+    assert session.class_names()[1] == "goldfish" and session.head().count == 1000
+    rgb = np.full((1, 2, 2, 3), 0.5, np.float32)
+    np.testing.assert_allclose(loaded.to_model(rgb), (127.5 - 127.0) / 128.0)
+    assert loaded.describe()["classes"] == 1000

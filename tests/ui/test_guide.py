@@ -90,3 +90,22 @@ def test_an_existing_user_and_a_finished_guide_get_no_guide(qtbot, settings, dat
     window = start(qtbot, QSettings(settings.fileName(), QSettings.Format.IniFormat))
     assert not window.guide.isVisible()
     stop(qtbot, window)
+
+
+def test_the_first_look_needs_no_dataset_efficientnet_lite0s_goldfish(qtbot, settings, data_dir) -> None:
+    """Before any step: EfficientNet-Lite0 (offline) chosen in the Visualise tab with its goldfish
+    class and the clean preset, ready for Start; the text says nothing of digits or photos."""
+    window = start(qtbot, settings)
+    guide = window.guide
+    assert guide.first_look_button.text() == "Try first: a goldfish"
+    qtbot.mouseClick(guide.first_look_button, Qt.MouseButton.LeftButton)
+    tab = window.tabs.currentWidget()
+    assert current_title(window) == "Visualise" and "EfficientNet-Lite0" in guide.text.text()
+    assert not any(word in guide.text.text() for word in ("digit", "photo", "mask"))
+    settings_ = window.state.visualize
+    assert (settings_.model, settings_.kind, settings_.class_index, settings_.preset) == \
+        ("efficientnet-lite0", "class", 1, "clean")
+    qtbot.waitUntil(lambda: tab.session() is not None and tab.session().loaded.kind == "efficientnet-lite0",
+                    timeout=WAIT_MS)
+    assert tab.controls.class_combo.currentText() == "1: goldfish" and tab.controls.start_button.isEnabled()
+    stop(qtbot, window)

@@ -144,3 +144,43 @@ def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: tab.previews.grid.count() == 0, timeout=5000)
     assert tab.model_view.row.count() == 0 and "(24, 32, 3)" not in tab.model_view.caption.text()
     assert any("could not be read" in status for status in statuses)
+
+
+def test_a_run_efficientnet_lite0_and_vgg16_leave_nothing_of_each_other(qtbot, visualise, mnist_run) -> None:
+    """EfficientNet-Lite0 comes first among the ImageNet models, with its package's weights (never
+    "not on this computer"); painting its goldfish, then a run, VGG16 and Lite0 again: each shows
+    its own name, size, classes and pictures only."""
+    tab, combo = visualise, visualise.picker.combo
+    lite = combo.findData("efficientnet-lite0:imagenet")
+    assert combo.itemText(lite) == "EfficientNet-Lite0, ImageNet weights" and combo.model().item(lite).isEnabled()
+    assert lite < combo.findData("vgg16:imagenet")
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab._state.visualize.paint_class("efficientnet-lite0", 1)
+    status = tab.picker.status.text()
+    assert "EfficientNet-Lite0" in status and "224x224x3, 1000 classes" in status
+    assert not tab.picker.size_spin.isVisible() and tab.layers.current() is not None
+    assert tab.controls.class_combo.currentText() == "1: goldfish"
+    tab.controls.steps_spin.setValue(3)
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.controls.start_button.click()
+    assert "goldfish" in tab.ascent.caption.text() and not blank(tab.ascent.view)
+
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose(mnist_run)
+    status = tab.picker.status.text()
+    assert "EfficientNet" not in status and "10 classes" in status and "224" not in status
+    assert tab.ascent.picture() is None and "goldfish" not in tab.ascent.caption.text()
+    assert tab.controls.class_combo.count() == 10 and "goldfish" not in tab.controls.class_combo.currentText()
+
+    tab.picker.size_spin.setValue(32)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose("vgg16", "random")
+    assert tab.picker.size_spin.isVisible() and tab.picker.size_label.text() == "VGG16 size"
+    assert "VGG16" in tab.picker.status.text() and tab.controls.class_combo.count() == 0
+
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose("efficientnet-lite0", "imagenet")
+    status = tab.picker.status.text()
+    assert "VGG16" not in status and "Random" not in status and "1000 classes" in status
+    assert not tab.picker.size_spin.isVisible() and tab.controls.class_combo.count() == 1000
+    assert tab.layers.current().name.startswith(("stem_", "block", "top_"))

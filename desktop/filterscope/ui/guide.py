@@ -6,6 +6,9 @@ and at later starts while it was left open, unless "Don't show again" is ticked 
 is done. Help ▸ Getting started opens it at any time. A step is ticked when its tab has been
 visited; Train when a run has been saved. Progress is remembered. What a step says follows the
 dataset open now: the digits' advice is never shown beside a folder of photos.
+
+Before the steps, with no dataset at all, a first look: EfficientNet-Lite0 (its ImageNet weights
+ship with the app) chosen in the Visualise tab with the class goldfish, ready to paint.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.training.model_input import input_shape
+from filterscope.core.transfer.imagenet import imagenet_classes
 from filterscope.ui.state import AppState
 
 # Each step's text for grey images like the built-in digits (the first start's dataset).
@@ -47,6 +51,9 @@ PHOTO_STEPS = {
     "Train": "Pick photo-convnet (or keep the chapter's ConvNet), set Epochs to 1 and press Start "
              "training: photos take longer than digits. Watch the loss and accuracy curves.",
 }
+FIRST_LOOK = ("efficientnet-lite0", "goldfish")  # an ImageNet model that works offline, a class
+FIRST_LOOK_TEXT = ("No dataset needed: see what a “goldfish” looks like to EfficientNet-Lite0, a network "
+                   "trained on ImageNet's 1,000 classes. Press Start in the Visualise tab to paint it.")
 DONE_KEY, OPEN_KEY, NEVER_KEY = "guide/done", "guide/open", "guide/never"
 
 
@@ -63,6 +70,10 @@ class GuideDock(QDockWidget):
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
+        self.first_look_button = QPushButton(f"Try first: a {FIRST_LOOK[1]}")
+        self.first_look_button.setToolTip(FIRST_LOOK_TEXT)
+        self.first_look_button.clicked.connect(self.first_look)
+        row.addWidget(self.first_look_button)
         for title, text in STEPS:
             button = QPushButton()
             button.clicked.connect(lambda _=False, t=title: self.go_to(t))
@@ -112,6 +123,14 @@ class GuideDock(QDockWidget):
             if self._tabs.widget(index).title == title:
                 self._tabs.setCurrentIndex(index)
         self._show_step(title)
+
+    @Slot()
+    def first_look(self) -> None:
+        """Choose EfficientNet-Lite0 and its goldfish class in the Visualise tab and go there."""
+        model, name = FIRST_LOOK
+        self._state.visualize.paint_class(model, imagenet_classes().index(name))
+        self.go_to("Visualise")
+        self.text.setText(f"<b>First look.</b> {FIRST_LOOK_TEXT}")
 
     def mark_done(self, title: str) -> None:
         """Tick a step (remembered)."""

@@ -36,9 +36,10 @@ from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.settings import TrainSettings
+from filterscope.core.transfer.imagenet import imagenet_models
 from filterscope.core.visualize.settings import VisualizeSettings
 
-_NAMED = {"vgg16", "imagenet", "random", ""}  # model and weights choices that are not paths
+_NAMED = {*imagenet_models(), "imagenet", "random", ""}  # model and weights choices that are not paths
 # The tabs' settings models a project holds (its keys and Project's fields), and which of their
 # settings name files or folders (stored relative to the project's folder when inside it).
 _MODELS: dict[str, type[Settings]] = {"augment": AugmentSettings, "training": TrainSettings,

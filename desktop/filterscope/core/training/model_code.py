@@ -99,23 +99,25 @@ _SCALING = {"vgg16": "BGR, ImageNet's mean subtracted", "mobilenetv2": "scaled t
             **dict.fromkeys(VARIANTS, "EfficientNet-Lite's own")}
 
 
-def _lite_base(name: str, weights: str, input_shape: tuple[int, int, int]) -> list[str]:
+def lite_code(name: str, weights: str, input_shape: tuple[int, int, int], *, top: bool = False,
+              variable: str = "base") -> list[str]:
     """EfficientNet-Lite, which keras.applications lacks: Filterscope's builder (plain Keras
-    layers) and its weights file."""
+    layers) and its weights file; ``top`` with ImageNet's classifier."""
+    tail = ", include_top=True" if top else ""
     lines = ["from filterscope.core.transfer.efficientnet import efficientnet_lite", "",
-             f"base = efficientnet_lite({json.dumps(name)}, {tuple(input_shape)!r})"]
+             f"{variable} = efficientnet_lite({json.dumps(name)}, {tuple(input_shape)!r}{tail})"]
     if weights == "imagenet":
         return lines[:1] + ["from filterscope.core.transfer.weights import find_weights"] + lines[1:] + [
             f"# ImageNet's, converted once from the {VARIANTS[name].distribution} package",
-            f"base.load_weights(find_weights({json.dumps(name)}, \"imagenet\").file)"]
-    return lines + ([] if weights == "random" else [f"base.load_weights({json.dumps(weights)})"])
+            f"{variable}.load_weights(find_weights({json.dumps(name)}, \"imagenet\"{', top=True' if top else ''}).file)"]
+    return lines + ([] if weights == "random" else [f"{variable}.load_weights({json.dumps(weights)})"])
 
 
 def _on_base(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int) -> list[str]:
     """A pretrained base, frozen or with its top blocks training, and the head on its output."""
     base = spec.base
     if base.name in VARIANTS:
-        lines = _lite_base(base.name, base.weights, input_shape)
+        lines = lite_code(base.name, base.weights, input_shape)
     else:
         weights = {"imagenet": '"imagenet"', "random": "None"}.get(base.weights, json.dumps(base.weights))
         call = f"base = keras.applications.{_APPLICATION[base.name]}("

@@ -52,6 +52,7 @@ class OpenedModel:
         which: ``best`` or ``last`` for a run's model, else ``file``.
         epoch: The epoch the file holds, when known.
         notes: Plain sentences about what was assumed or found.
+        title: What to call a model that is neither a run's nor a file's (an ImageNet model).
     """
 
     model: Any
@@ -63,9 +64,12 @@ class OpenedModel:
     which: str = "file"
     epoch: int | None = None
     notes: list[str] = field(default_factory=list)
+    title: str = ""
 
     def describe(self) -> str:
-        """``"best.keras of run 2024...-convnet-adam (epoch 7 of 10)"`` or the file's path."""
+        """``"best.keras of run 2024...-convnet-adam (epoch 7 of 10)"``, the title or the file's path."""
+        if self.title:
+            return self.title
         if self.run is None:
             return str(self.path)
         epoch = f" (epoch {self.epoch} of {self.run.epochs_run})" if self.epoch else ""

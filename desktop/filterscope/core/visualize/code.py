@@ -11,14 +11,20 @@ the app computes a plain convolution's chosen filters alone, the code the whole 
 
 from __future__ import annotations
 
+from filterscope.core.training.lite_spec import VARIANTS
+from filterscope.core.training.model_code import lite_code
 from filterscope.core.training.model_input import caffe_mean_text, preprocess_code
 from filterscope.core.visualize.ascent import GRAY_NOISE
+from filterscope.core.visualize.model_source import RANDOM_WEIGHTS
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import CLASS, AscentSettings, Target
 from filterscope.core.visualize.steps import BLUR_SIZE, EPSILON
 
 def _model_lines(session: VisualSession) -> list[str]:
     loaded = session.loaded
+    if loaded.kind in VARIANTS:
+        weights = {"ImageNet": "imagenet", RANDOM_WEIGHTS: "random"}.get(loaded.weights, str(loaded.path))
+        return lite_code(loaded.kind, weights, tuple(loaded.input_shape), top=True, variable="model")
     if loaded.kind == "vgg16":
         weights = "'imagenet'" if loaded.weights == "ImageNet" else "None"
         top = loaded.input_shape[0] == 224

@@ -104,15 +104,28 @@ def probe_image(session: VisualSession, image: np.ndarray, layer: str, *, top: i
     except VisualizeError as exc:
         probe.note = str(exc)
         return probe
-    best = grad_cam(session, image)  # the predicted class, and the ranking of the others
-    probe.cams.append(best)
-    for rank, runner_up in enumerate(best.top[1:top], start=1):
-        check_cancel(cancel)
-        report.progress(rank / top, f"Grad-CAM of {runner_up['name']}")
-        probe.cams.append(grad_cam(session, image, runner_up["index"]))
+    probe.cams = top_cams(session, image, top, report=report, cancel=cancel)
     probe.overlays = [cam.overlay() for cam in probe.cams]
     report.progress(1.0, "")
     return probe
+
+
+def top_cams(session: VisualSession, image: np.ndarray, top: int = TOP_CAMS, layer: str | None = None, *,
+             report: Report, cancel: Cancel) -> list[GradCam]:
+    """Grad-CAM of the ``top`` classes the model predicts for ``image``, best first (at most
+    ``gradcam.TOP``), each weighing ``layer`` (None: the last convolution, after its ReLU).
+
+    Raises:
+        VisualizeError: A model without classes, a layer without feature maps.
+        Cancelled: ``cancel`` was set.
+    """
+    best = grad_cam(session, image, layer=layer)  # the predicted class, and the ranking of the others
+    cams = [best]
+    for rank, runner_up in enumerate(best.top[1:top], start=1):
+        check_cancel(cancel)
+        report.progress(rank / top, f"Grad-CAM of {runner_up['name']}")
+        cams.append(grad_cam(session, image, runner_up["index"], layer))
+    return cams
 
 
 @dataclass

@@ -1,48 +1,55 @@
-"""The models one can look into: a training run, a ``.keras`` file, or VGG16.
+"""The models one can look into: a training run, a ``.keras`` file, or an ImageNet model.
 
 A run folder gives ``best.keras`` with the run's classes, input shape and data spec, so an image
 is fed exactly as in training; a ``.keras`` file inside a run folder is that run's. Both are
 opened by :mod:`filterscope.core.training.saved_model`, as evaluation and prediction open them:
-a Lambda layer or custom code is refused, never run. VGG16 is the chapter's model: its
+a Lambda layer or custom code is refused, never run. The ImageNet models are
+:func:`~filterscope.core.transfer.imagenet.imagenet_models`: EfficientNet-Lite0 (its weights
+come from its Python package, so it works offline) and VGG16, the chapter's model, whose
 ImageNet weights are used only when the file is already on this computer (Keras's cache or a
 file given), never downloaded at run time; random weights are allowed and labelled so. Where
 they come from is ``core.transfer``'s rule, the one training on a pretrained base follows.
 
 Runs take their images as the run recorded (``model_input.preprocess``: [0, 1] for models trained
 from scratch, a base's own scaling for runs on a pretrained base); ``.keras`` files outside a run
-take [0, 1]; VGG16 takes Caffe-style input (BGR, 0-255, ImageNet's mean subtracted), as
+take [0, 1]; an ImageNet model takes its own: EfficientNet-Lite (x - 127) / 128, VGG16
+Caffe-style input (BGR, 0-255, ImageNet's mean subtracted), as
 ``keras.applications.vgg16.preprocess_input`` does.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.training.base_spec import BaseSpec
 from filterscope.core.training.model_input import PIXEL_RANGE, preprocess, unpreprocess
 from filterscope.core.training.tf_runtime import import_tensorflow
 from filterscope.core.transfer import weights as transfer_weights
 from filterscope.core.transfer.bases import VGG16_TOP_SIZE
+from filterscope.core.transfer.imagenet import (
+    VGG16,
+    imagenet_model,
+    imagenet_models,
+    load_imagenet,
+    weights_missing,
+)
 from filterscope.core.visualize.layers import VisualizeError
 
 if TYPE_CHECKING:
     from filterscope.core.training.data_plan import DataSpec
 
-VGG16_NAME = "vgg16"
+VGG16_NAME = VGG16
 VGG16_SIZE = VGG16_TOP_SIZE  # the size its classifier (and its ImageNet top weights) were made for
 RANDOM_WEIGHTS = transfer_weights.RANDOM.label
 
 
 class WeightsUnavailable(VisualizeError):
-    """VGG16's ImageNet weights were asked for and are not on this computer."""
+    """An ImageNet model's weights were asked for and are not on this computer (VGG16's)."""
 
 
 @dataclass
@@ -51,11 +58,11 @@ class LoadedModel:
 
     Attributes:
         model: The Keras model.
-        name: What to call it on screen ("VGG16", a run's folder name, a file name).
-        kind: ``run``, ``file`` or ``vgg16``.
+        name: What to call it on screen ("EfficientNet-Lite0", a run's folder name, a file name).
+        kind: ``run``, ``file`` or the ImageNet model's name (``efficientnet-lite0``, ``vgg16``).
         input_shape: (height, width, channels) it takes.
         preprocessing: A ``model_input`` mode: ``unit`` (RGB or gray in [0, 1]), ``caffe`` (BGR,
-            0-255, mean subtracted) or ``tf`` ([-1, 1]).
+            0-255, mean subtracted), ``tf`` ([-1, 1]) or ``lite`` ((x - 127) / 128).
         weights: Where the weights come from ("best.keras", "ImageNet", "random weights").
         classes: Class names in output order, when known.
         data: The run's data spec (its mask, its size), when the model comes from a run.
@@ -71,6 +78,11 @@ class LoadedModel:
     classes: list[str] | None = None
     data: DataSpec | None = field(default=None, repr=False)
     path: Path | None = None
+
+    @property
+    def imagenet(self) -> bool:
+        """An ImageNet model (not a run's or a file's)."""
+        return self.kind not in ("run", "file")
 
     @property
     def pixel_range(self) -> float:
@@ -93,38 +105,28 @@ class LoadedModel:
                 "path": None if self.path is None else str(self.path)}
 
 
-def imagenet_classes() -> list[str]:
-    """ImageNet's 1,000 class names in the output order of Keras's applications (shipped with the
-    app, so they are there offline)."""
-    resource = files("filterscope.resources") / "imagenet" / "classes.json"
-    return list(json.loads(resource.read_text(encoding="utf-8"))["names"])
-
-
 def vgg16_weights_file(top: bool = True) -> Path:
     """Where Keras keeps VGG16's ImageNet weights (with or without the classifier)."""
     return transfer_weights.keras_models_dir() / transfer_weights.standard_files(VGG16_NAME, top=top)[0]
 
 
-def imagenet_weights_missing(top: bool = True) -> str | None:
-    """Why VGG16's ImageNet weights cannot be used here and what to do, or None when they are
-    on this computer (the transfer package's weight sources; nothing is loaded or downloaded)."""
-    try:
-        transfer_weights.find_weights(VGG16_NAME, "imagenet", top=top)
-    except transfer_weights.WeightsError as exc:
-        return str(exc)
-    return None
+def imagenet_weights_missing(top: bool = True, name: str = VGG16_NAME) -> str | None:
+    """Why an ImageNet model's weights cannot be used here and what to do, or None when they
+    can (the transfer package's weight sources; nothing is loaded or downloaded)."""
+    return weights_missing(name, top=top)
 
 
 def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: int = VGG16_SIZE,
                 report: Report, cancel: Cancel) -> LoadedModel:
-    """Load ``source``: ``vgg16``, a run folder or a ``.keras`` file.
+    """Load ``source``: an ImageNet model (``efficientnet-lite0``, ``vgg16``), a run folder or a
+    ``.keras`` file.
 
     Args:
         source: What to load.
-        weights: VGG16 only: ``imagenet`` (the local file, or WeightsUnavailable), ``random``, or
-            the path of a weights file.
+        weights: ImageNet models only: ``imagenet`` (its package's, or VGG16's local file, else
+            WeightsUnavailable), ``random``, or the path of a weights file.
         size: VGG16 only: its input side. At 224 it has its classifier (1,000 ImageNet classes);
-            any other size gives the convolutional base alone.
+            any other size gives the convolutional base alone. EfficientNet-Lite takes its own.
         report: Progress.
         cancel: Checked before the (slow) load.
 
@@ -136,40 +138,39 @@ def load_source(source: str | os.PathLike, *, weights: str = "imagenet", size: i
     check_cancel(cancel)
     report.progress(0.0, "Loading TensorFlow")
     import_tensorflow()  # quietly in the CLI, before keras brings it in
-    text = str(source)
-    if text.lower() == VGG16_NAME:
-        loaded = load_vgg16(weights, size=size)
+    name = imagenet_model(source)
+    if name is not None:
+        loaded = load_pretrained(name, weights, size=size)
     else:
-        path = Path(text).expanduser()
+        path = Path(str(source)).expanduser()
         if not path.exists():
-            raise VisualizeError(f"{text}: no such run folder or .keras file (or say {VGG16_NAME})")
+            raise VisualizeError(f"{source}: no such run folder or .keras file (or say "
+                                 f"{' or '.join(imagenet_models())})")
         loaded = _open_trained(path, report, cancel)
     report.progress(1.0, f"Loaded {loaded.name}")
     return loaded
 
 
-def load_vgg16(weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedModel:
-    """VGG16 with ImageNet weights from this computer, random weights, or a weights file.
+def load_pretrained(name: str, weights: str = "imagenet", *, size: int = VGG16_SIZE) -> LoadedModel:
+    """ImageNet model ``name`` with ImageNet weights (its package's, or VGG16's from this
+    computer), random weights, or a weights file.
 
     Raises:
-        WeightsUnavailable: ``imagenet`` and the weights file is not in Keras's cache.
+        WeightsUnavailable: ``imagenet`` and VGG16's weights file is not in Keras's cache.
         VisualizeError: A size too small for VGG16's five poolings, or a weights file that does
             not fit.
     """
-    if not 32 <= int(size) <= 1024:
+    if name == VGG16_NAME and not 32 <= int(size) <= 1024:
         raise VisualizeError(f"VGG16 takes images from 32 to 1024 px, not {size}")
-    from filterscope.core.transfer.models import load_base
-
-    top, shape = int(size) == VGG16_SIZE, (int(size), int(size), 3)
     try:
-        base = load_base(BaseSpec(VGG16_NAME, weights), shape, top=top)
+        pretrained = load_imagenet(name, weights, size=size)
     except transfer_weights.WeightsUnavailable as exc:
         raise WeightsUnavailable(str(exc)) from exc
     except transfer_weights.WeightsError as exc:
         raise VisualizeError(str(exc)) from exc
-    classes = imagenet_classes() if top else None
-    return LoadedModel(base.model, "VGG16", VGG16_NAME, shape, "caffe", base.source.label, classes,
-                       path=base.source.file)
+    return LoadedModel(pretrained.model, pretrained.title, name, pretrained.input_shape,
+                       pretrained.preprocessing, pretrained.weights.label, pretrained.classes,
+                       path=pretrained.weights.file)
 
 
 def _open_trained(path: Path, report: Report, cancel: Cancel) -> LoadedModel:

@@ -97,8 +97,9 @@ class VisualSession:
         return self._symbolic()[1][head.layer] if head.before else self.output_of(head.layer)
 
     def gradcam_layer(self) -> str:
-        """The layer Grad-CAM weighs: the last convolution, or the ReLU layer right after it (the
-        chapter's models keep the activation in a layer of its own), whose maps are rectified.
+        """The layer Grad-CAM weighs: the last convolution, or the ReLU layer that follows it
+        (the chapter's models keep the activation in a layer of its own; EfficientNet-Lite and
+        MobileNetV2 put a batch normalisation between), whose maps are rectified.
 
         Raises:
             VisualizeError: The model has no convolution.
@@ -110,13 +111,17 @@ class VisualSession:
         if last is None:
             raise VisualizeError("the model has no convolution layer, so there is nothing for "
                                  "Grad-CAM to weigh")
-        name = rows[last].name
-        if last + 1 < len(rows):
-            after = self.model.get_layer(rows[last + 1].name)
-            _, ins, outs = self._symbolic()
-            if isinstance(after, (keras.layers.Activation, keras.layers.ReLU)) \
-                    and ins.get(after.name) is not None and ins.get(after.name) is outs.get(name):
-                return after.name
+        _, ins, outs = self._symbolic()
+        name = previous = rows[last].name
+        for row in rows[last + 1:]:
+            after = self.model.get_layer(row.name)
+            if ins.get(row.name) is None or ins.get(row.name) is not outs.get(previous):
+                break
+            if isinstance(after, (keras.layers.Activation, keras.layers.ReLU)):
+                return row.name
+            if not isinstance(after, keras.layers.BatchNormalization):
+                break
+            previous = row.name
         return name
 
     def cut(self, key: Hashable, outputs: Callable[[], Any]) -> Any:

@@ -163,14 +163,18 @@ class VisualizeSettings(Settings):
     steps and learning rate to the preset's.
 
     Attributes:
-        model: The model's source (a run folder, a ``.keras`` file or ``vgg16``), "" for none.
-        weights: VGG16's weights (``imagenet``, ``random`` or a file); "" for other models.
+        model: The model's source (a run folder, a ``.keras`` file or an ImageNet model such as
+            ``efficientnet-lite0``), "" for none.
+        weights: An ImageNet model's weights (``imagenet``, ``random`` or a file); "" for other
+            models.
         size: VGG16's input side.
         layer: The layer chosen, "" for none yet.
     """
 
-    model: str = setting("", "Model", kind=str, help="A run folder, a .keras file or vgg16")
-    weights: str = setting("", "Weights", kind=str, help="VGG16's weights: imagenet, random or a file")
+    model: str = setting("", "Model", kind=str,
+                         help="A run folder, a .keras file or an ImageNet model (efficientnet-lite0, vgg16)")
+    weights: str = setting("", "Weights", kind=str,
+                           help="An ImageNet model's weights: imagenet, random or a file")
     size: int = setting(VGG16_TOP_SIZE, "VGG16 size", low=32, high=1024, step=32, unit="px",
                         help=f"VGG16's input side: at {VGG16_TOP_SIZE} px it keeps its classifier (ImageNet's "
                         "1,000 classes); smaller is faster, without classes")
@@ -199,6 +203,13 @@ class VisualizeSettings(Settings):
         settings are put back as they were)."""
         if not self.updating:
             self.update({"steps": PRESETS[name].steps, "lr": None})
+
+    def paint_class(self, model: str, index: int) -> None:
+        """Choose ``model`` (with its ImageNet weights when it is an ImageNet model) and paint its
+        class ``index`` with the clean preset (the Getting started guide's first look)."""
+        clean = PRESETS["clean"]
+        self.update({"model": model, "weights": "imagenet", "kind": CLASS, "class_index": index,
+                     "mosaic": False, "preset": clean.preset, "steps": clean.steps, "lr": None})
 
     def ascent(self) -> AscentSettings:
         """The recipe of a gradient ascent with these settings.

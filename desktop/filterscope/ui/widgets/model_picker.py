@@ -1,4 +1,5 @@
-"""Choose the model to look into: a run from the runs folder, a ``.keras`` file, or VGG16."""
+"""Choose the model to look into: a run from the runs folder, a ``.keras`` file, or an ImageNet
+model (EfficientNet-Lite0 first: it works offline; then VGG16), with ImageNet or random weights."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.formats import percent
+from filterscope.core.training.base_spec import DISPLAY
 from filterscope.core.training.runs import RunResult
+from filterscope.core.transfer.imagenet import imagenet_model, imagenet_models
 from filterscope.core.visualize.model_source import (
     RANDOM_WEIGHTS,
     VGG16_NAME,
@@ -32,16 +35,17 @@ TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 def _key(source: str | Path, weights: str = "") -> str:
-    """An entry's data: the run folder or file, or ``vgg16:<weights>`` (a string, since a combo
-    box finds Python objects by identity, not by value)."""
-    return f"{VGG16_NAME}:{weights or 'imagenet'}" if str(source).lower() == VGG16_NAME else str(source)
+    """An entry's data: the run folder or file, or ``<imagenet model>:<weights>`` (a string, since
+    a combo box finds Python objects by identity, not by value)."""
+    name = imagenet_model(source)
+    return str(source) if name is None else f"{name}:{weights or 'imagenet'}"
 
 
 class ModelPickerWidget(QWidget):
     """A list of models; choosing one asks for it to be loaded (sig_chosen)."""
 
     sig_chosen = Signal(str, str, int)
-    """Load this: a run folder, a .keras file or ``vgg16``; VGG16's weights; VGG16's size."""
+    """Load this: a run folder, a .keras file or an ImageNet model; its weights; VGG16's size."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +72,8 @@ class ModelPickerWidget(QWidget):
         self.size_spin.editingFinished.connect(self._on_size_edited)
 
     def set_runs(self, runs: list[RunResult], folder: Path) -> None:
-        """Offer ``runs`` (newest first), then VGG16; the current choice is kept if still there."""
+        """Offer ``runs`` (newest first), then the ImageNet models; the current choice is kept if
+        still there."""
         current = self.combo.currentData()  # a key, or None for the "no runs" line
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -82,18 +87,24 @@ class ModelPickerWidget(QWidget):
             self.combo.addItem(f"No runs in {folder.name or 'the runs folder'}: train one in the Train tab",
                                None)
         self.combo.insertSeparator(self.combo.count())
-        missing = imagenet_weights_missing(True)
-        self.combo.addItem("VGG16, ImageNet weights", _key(VGG16_NAME, "imagenet"))
-        if missing:
-            row = self.combo.count() - 1
-            self.combo.model().item(row).setEnabled(False)
-            self.combo.setItemText(row, "VGG16, ImageNet weights (not on this computer)")
-            self.combo.setItemData(row, missing, TOOLTIP)
-        self.combo.addItem(f"VGG16, {RANDOM_WEIGHTS}", _key(VGG16_NAME, "random"))
+        for name in imagenet_models():
+            self._add_imagenet(name)
         found = self.combo.findData(current)
         self.combo.setCurrentIndex(found if found >= 0 and current is not None else 0)
         self.combo.blockSignals(False)
         self._on_combo_changed(self.combo.currentIndex())
+
+    def _add_imagenet(self, name: str) -> None:
+        """An ImageNet model's two entries: ImageNet weights (disabled, with why, when they are not
+        on this computer) and random weights."""
+        missing = imagenet_weights_missing(True, name)
+        self.combo.addItem(f"{DISPLAY[name]}, ImageNet weights", _key(name, "imagenet"))
+        if missing:
+            row = self.combo.count() - 1
+            self.combo.model().item(row).setEnabled(False)
+            self.combo.setItemText(row, f"{DISPLAY[name]}, ImageNet weights (not on this computer)")
+            self.combo.setItemData(row, missing, TOOLTIP)
+        self.combo.addItem(f"{DISPLAY[name]}, {RANDOM_WEIGHTS}", _key(name, "random"))
 
     def select(self, source: str | Path, weights: str = "") -> bool:
         """Make ``source`` the current choice (adding a .keras file to the list); True if listed."""
@@ -113,12 +124,12 @@ class ModelPickerWidget(QWidget):
             self._on_combo_activated(self.combo.currentIndex())
 
     def current(self) -> tuple[str, str] | None:
-        """The (source, VGG16's weights) chosen, or None."""
+        """The (source, an ImageNet model's weights) chosen, or None."""
         data = self.combo.currentData()
         if data is None:
             return None
-        source, _, weights = data.partition(":") if data.startswith(f"{VGG16_NAME}:") else (data, "", "")
-        return source, weights
+        source, _, weights = data.partition(":")
+        return (source, weights) if imagenet_model(source) else (data, "")
 
     def show_loading(self) -> None:
         """Say that the chosen model is loading."""
@@ -132,10 +143,11 @@ class ModelPickerWidget(QWidget):
         text = f"<b>{html.escape(loaded.name)}</b> ({html.escape(loaded.weights)}): input {shape}, {what}."
         self.status.setStyleSheet("")
         if loaded.weights == RANDOM_WEIGHTS:
-            missing = imagenet_weights_missing(loaded.input_shape[0] == VGG16_SIZE)
+            missing = loaded.imagenet and imagenet_weights_missing(loaded.input_shape[0] == VGG16_SIZE,
+                                                                   loaded.kind)
             text += (f" <b>Random weights.</b> {html.escape(missing)}." if missing else
                      " <b>Random weights:</b> fine for timing and first-layer patterns, not for "
-                     "what VGG16 learned.")
+                     f"what {html.escape(loaded.name)} learned.")
             self.status.setStyleSheet(WARNING_STYLE)
         self.status.setText(text)
 
