@@ -115,3 +115,29 @@ def test_many_classes_are_counted_not_listed() -> None:
     code = keras_code(ModelSpec("logistic", ()), OptimizerSpec(), (8, 8, 3),
                       [f"class{i}" for i in range(40)], epochs=1, batch_size=4)
     assert '9 = "class9",' in code and "... (40 classes)." in code and "class10" not in code
+
+
+def test_fine_tuning_after_the_head_runs_as_two_fits_and_leaves_the_top_blocks_training(
+        tmp_path, monkeypatch) -> None:
+    """photo-transfer's code: the head alone first (the base frozen, ten times the rate), then
+    the top blocks train too and the model is compiled again, as the app's run does."""
+    from filterscope.core.training.recipes import recipes
+    from filterscope.core.transfer.bases import keras_base, set_trainable
+
+    monkeypatch.setenv("FILTERSCOPE_DATA_DIR", str(tmp_path / "data"))
+    recipe = recipes()["photo-transfer"]
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 48, 48, 3), dtype=np.float32) * 255
+    y = np.arange(12) % 3
+    code = keras_code(recipe.model, recipe.optimizer, (48, 48, 3), ["a", "b", "c"], epochs=1,
+                      batch_size=6, fit=recipe.fit)
+    head = code.index(f"epochs={recipe.model.base.head_epochs}")
+    assert head < code.index("trained = (") < code.index("\noptimizer = keras") < code.index("history =")
+    assert "learning_rate=0.001" in code[:head] and "learning_rate=0.0001" in code[head:]
+    model = _run(code.replace(f"epochs={recipe.model.base.head_epochs}", "epochs=1"),
+                 x_train=x, y_train=y, x_val=x[:6], y_val=y[:6])["model"]
+    ours = keras_base("efficientnet-lite0", (48, 48, 3))
+    set_trainable(ours, recipe.model.base)
+    trains = {layer.name: layer.trainable for layer in ours.layers}
+    assert {layer.name: layer.trainable for layer in model.layers if layer.name in trains} == trains
+    assert model.get_layer("output").trainable

@@ -48,8 +48,9 @@ PHOTO_STEPS = {
     "Mask": "Remove the background (the soil, in the chapter) with the colour-distance mask: pick "
             "its colours, move a threshold and watch the Result. Tick “Use this mask when "
             "training” to train on the masked images.",
-    "Train": "Pick photo-convnet (or keep the chapter's ConvNet), set Epochs to 1 and press Start "
-             "training: photos take longer than digits. Watch the loss and accuracy curves.",
+    "Train": "Take photo-transfer, the proposed start for photos: EfficientNet-Lite0's ImageNet "
+             "features, fine-tuned, with the augmentation measured to suit your photos. Press Start "
+             "training and watch the loss and accuracy curves (photos take minutes, not seconds).",
 }
 FIRST_LOOK = ("efficientnet-lite0", "goldfish")  # an ImageNet model that works offline, a class
 FIRST_LOOK_TEXT = ("No dataset needed: see what a “goldfish” looks like to EfficientNet-Lite0, a network "

@@ -8,10 +8,11 @@ code and compares the two models layer by layer), written the way the chapter wr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import textwrap
 from collections.abc import Sequence
 
-from filterscope.core.training.base_spec import BLOCK_PREFIXES, top_prefixes
+from filterscope.core.training.base_spec import FINE_TUNE_LR_FACTOR, BaseSpec, BLOCK_PREFIXES, top_prefixes
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.lite_spec import VARIANTS
 from filterscope.core.training.model_build import POOLING_LAYERS
@@ -123,20 +124,39 @@ def _on_base(spec: ModelSpec, input_shape: tuple[int, int, int], n_classes: int)
         call = f"base = keras.applications.{_APPLICATION[base.name]}("
         lines = [f"{call}include_top=False, weights={weights},",
                  f"{' ' * len(call)}input_shape={tuple(input_shape)!r})"]
-    if base.fine_tune_blocks:
-        n = base.fine_tune_blocks
-        lines += [f"# The top {n} of its {len(BLOCK_PREFIXES[base.name])} blocks train; batch "
-                  "normalisation stays frozen.",
-                  f"trained = ({', '.join(json.dumps(p) for p in top_prefixes(base))},)",
-                  "for layer in base.layers:",
-                  _INDENT + "layer.trainable = (layer.name.startswith(trained)",
-                  _INDENT + "                   and not isinstance(layer, layers.BatchNormalization))"]
+    if base.fine_tune_blocks and not base.head_epochs:
+        lines += _fine_tuned(base)
     else:
         lines += ["for layer in base.layers:  # frozen: only the new head trains",
                   _INDENT + "layer.trainable = False"]
     lines += ["head = ["] + [_INDENT + line for line in _head(spec, n_classes)] + ["]"]
     return lines + ["x = base.output", "for layer in head:", _INDENT + "x = layer(x)",
                     f"model = keras.Model(base.input, x, name={json.dumps(spec.name or base.name)})"]
+
+
+def _fine_tuned(base: BaseSpec) -> list[str]:
+    """The lines that let the base's top blocks train (batch normalisation stays frozen)."""
+    n = base.fine_tune_blocks
+    return [f"# The top {n} of its {len(BLOCK_PREFIXES[base.name])} blocks train; batch "
+            "normalisation stays frozen.",
+            f"trained = ({', '.join(json.dumps(p) for p in top_prefixes(base))},)",
+            "for layer in base.layers:",
+            _INDENT + "layer.trainable = (layer.name.startswith(trained)",
+            _INDENT + "                   and not isinstance(layer, layers.BatchNormalization))"]
+
+
+def _head_first(base: BaseSpec, optimizer: OptimizerSpec, batch_size: int, arguments: list[str]) -> list[str]:
+    """Fine-tuning after ``head_epochs``: the head alone first, at ten times the rate (Filterscope
+    trains it on the frozen base's cached features, which comes to the same), then the top
+    blocks train too; compiling again makes Keras see which layers train now."""
+    fast = replace(optimizer, learning_rate=optimizer.learning_rate / FINE_TUNE_LR_FACTOR)
+    call = "model.fit("
+    args = [f"x_train, y_train, batch_size={batch_size}, epochs={base.head_epochs}",
+            "validation_data=(x_val, y_val)", *arguments]
+    return [f"# First the new head alone for {base.head_epochs} epochs, at ten times the rate:",
+            f"head_optimizer = {_optimizer(fast)}",
+            f'model.compile(optimizer=head_optimizer, loss="{LOSS}", metrics=["accuracy"])',
+            call + (",\n" + " " * len(call)).join(args) + ")", "", *_fine_tuned(base)]
 
 
 def _optimizer(spec: OptimizerSpec) -> str:
@@ -196,9 +216,14 @@ def keras_code(model: ModelSpec, optimizer: OptimizerSpec, input_shape: tuple[in
     call = "history = model.fit("
     args = [f"x_train, y_train, batch_size={batch_size}, epochs={epochs}",
             "validation_data=(x_val, y_val)", *extra]
-    lines += ["model.summary()", "",
-              f"optimizer = {_optimizer(optimizer)}",
-              f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])', "",
+    compiled = [f"optimizer = {_optimizer(optimizer)}",
+                f'model.compile(optimizer=optimizer, loss="{LOSS}", metrics=["accuracy"])']
+    base = model.base
+    if base is not None and base.fine_tune_blocks and base.head_epochs:  # compiled after the head
+        head_arguments = [a for a in code.arguments if a.startswith("class_weight")]
+        before += ["", *_head_first(base, optimizer, batch_size, head_arguments), *compiled]
+        compiled = []
+    lines += ["model.summary()", "", *compiled, *([""] if compiled else []),
               *data, *labels, *before,
               call + (",\n" + " " * len(call)).join(args) + ")", "",
               'plt.plot(history.history["accuracy"], label="training")',
