@@ -12,6 +12,11 @@ Targets (issue 12):
    ``cv2.resize`` to 150x150, ``np.expand_dims``, ``vgg_model.predict`` per image) in images per
    second. Both sides exclude building the model; the app's whole call (scan, base, extraction)
    is printed too.
+3. EfficientNet-Lite0 (issue 19): ``extract_features`` at 224 px with ImageNet's weights from
+   the package at least 0.95x the images per second of a bare ``model.predict`` (batches of 32)
+   over the same images already decoded, resized and scaled in memory: the cache's decoding and
+   writing must hide behind the network. And the first conversion of the package's weights
+   (reading the .pth, writing both Keras files) under 10 s.
 2. An epoch of head training on cached features (Flatten + Dense(12), the same ``train()`` job)
    at least 20x faster than an epoch through the frozen base (the same head on VGG16, images
    decoded and cached in memory by the pipeline). The second epoch of each is compared (the
@@ -111,3 +116,64 @@ def test_head_epoch_on_cached_features_against_the_frozen_base(benchmark, seedli
     print(f"\n[head epoch] {SIDE} px VGG16, second epoch: cached features {cached:.3f} s, through the "
           f"frozen base {frozen:.2f} s: {frozen / cached:.0f}x (target >= 20)")
     assert frozen >= 20 * cached
+
+
+LITE = base_templates()["efficientnet-lite0"]
+LITE_SIDE = 224
+LITE_PER_CLASS = 54  # of the 4,027 photos: 648 in all
+TRAIN_DATA = SHARED_DATA.parent / "plant-seedlings-150-train"
+
+
+def test_lite0_feature_extraction_against_a_bare_predict(benchmark, paired, tmp_path, monkeypatch) -> None:
+    """Target 3: images/s of extract_features with EfficientNet-Lite0 >= 0.95x a bare
+    model.predict over the same decoded arrays; the first conversion of its weights < 10 s."""
+    import cv2
+    import keras
+    from filterscope.core.training.model_input import preprocess
+    from filterscope.core.transfer.package_weights import package_weights
+
+    monkeypatch.setenv("FILTERSCOPE_DATA_DIR", str(tmp_path / "data"))
+    t0 = time.perf_counter()
+    package_weights("efficientnet-lite0", top=False)
+    converted = time.perf_counter() - t0
+    if not TRAIN_DATA.is_dir():
+        pytest.skip("../shared/data/plant-seedlings-150-train is not on this machine")
+    root = tmp_path / "photos"  # a class-balanced 640 of the 4,027: 20 batches, tracing amortised
+    for folder in sorted(TRAIN_DATA.iterdir()):
+        (root / folder.name).mkdir(parents=True)
+        for file in sorted(folder.iterdir())[:LITE_PER_CLASS]:
+            (root / folder.name / file.name).symlink_to(file)
+    files = sorted(p for p in root.glob("*/*"))
+    data = DataSpec(str(root), image_size=(LITE_SIDE, LITE_SIDE))
+    decoded = np.stack([cv2.resize(cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB), (LITE_SIDE, LITE_SIDE),
+                                   interpolation=cv2.INTER_AREA) for f in files]).astype(np.float32)
+    x = preprocess(decoded, "lite")
+    from filterscope.core.transfer.models import load_base
+
+    base = load_base(LITE.base, (LITE_SIDE, LITE_SIDE, 3)).model
+    bare = keras.Model(base.input, keras.layers.GlobalAveragePooling2D()(base.output))
+    caches = iter(range(100))
+
+    def project() -> float:
+        cache = tmp_path / f"cache{next(caches)}"
+        features = extract_features(data, LITE, cache, batch_size=32, report=NullReport(),
+                                    cancel=threading.Event())
+        assert features.computed == len(files)
+        shutil.rmtree(cache)
+        return features.seconds
+
+    def predict() -> float:
+        t0 = time.perf_counter()
+        bare.predict(x, batch_size=32, verbose=0)
+        return time.perf_counter() - t0
+
+    app_s, bare_s = paired(project, predict, rounds=3, warmup_rounds=1)
+    app_rate, bare_rate = len(files) / statistics.median(app_s), len(files) / statistics.median(bare_s)
+    benchmark.extra_info.update({"images": len(files), "app_images_per_s": round(app_rate, 2),
+                                 "bare_predict_images_per_s": round(bare_rate, 2),
+                                 "ratio": round(app_rate / bare_rate, 3), "conversion_s": round(converted, 2)})
+    print(f"\n[lite0 features] {len(files)} photos at {LITE_SIDE} px: app {app_rate:.1f} images/s "
+          f"{[round(s, 2) for s in app_s]} s, bare predict on decoded arrays {bare_rate:.1f} images/s "
+          f"{[round(s, 2) for s in bare_s]} s: {app_rate / bare_rate:.2f}x (target >= 0.95); first "
+          f"conversion of the package's weights {converted:.2f} s (target < 10)")
+    assert app_rate >= 0.95 * bare_rate and converted < 10
