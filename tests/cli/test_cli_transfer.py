@@ -122,3 +122,26 @@ def test_bad_base_settings_are_one_line(run_cli, data_dir: Path, tmp_path: Path,
     code, _, err = run_cli("train", "--data", data, *args, "--epochs", 1, "--out", "runs")
     assert code == 1 and message in err and err.count("\n") == 1
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_photo_transfer_trains_offline_from_the_package_and_says_its_augmentation(
+        run_cli, data_dir: Path, tmp_path: Path) -> None:
+    """`filterscope train --model photo-transfer`: ImageNet weights from the package (nothing
+    downloaded, nothing to pick), the head first on cached features, then the top blocks with
+    the augmentation measured on the photos; the output says which and why."""
+    data = colour_folder(tmp_path / "colours")
+    code, out, err = run_cli("train", "--data", data, "--model", "photo-transfer", "--image-size", 48,
+                             "--epochs", 1, "--head-epochs", 1, "--out", tmp_path / "runs",
+                             "--cache-dir", tmp_path / "cache", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["weights"]["origin"] == "package" and result["weights"]["choice"] == "imagenet"
+    assert result["chain_proposal"]["preset"] in ("photos", "upright")
+    record = json.loads((Path(result["run_dir"]) / "run.json").read_text())
+    assert record["head"]["epochs"] == 1 and record["run"]["model"]["base"]["fine_tune_blocks"] == 5
+    assert record["run"]["data"]["chain"]["name"].startswith(("Photos", "Upright"))
+    assert 0 < result["trainable_params"] < result["params"]
+    code, out, _ = run_cli("train", "--data", data, "--model", "photo-transfer", "--image-size", 48,
+                           "--epochs", 1, "--head-epochs", 1, "--out", tmp_path / "runs",
+                           "--cache-dir", tmp_path / "cache")
+    assert code == 0 and "augmentation: " in out and "photos)" in out

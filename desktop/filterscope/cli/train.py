@@ -280,8 +280,9 @@ def _run_spec(args: argparse.Namespace) -> Any:
 
     if args.spec is not None:
         return _spec_run(args)
-    model = with_base_options(load_model_arg(args.model), args)
-    recipe = recipe_for(model)
+    template = load_model_arg(args.model)
+    recipe = recipe_for(template)  # --weights, --fine-tune-blocks, --head-epochs win over it
+    model = with_base_options(template, args)
     settings = {} if recipe is None else {"epochs": recipe.epochs, "batch_size": recipe.batch_size}
     settings.update({k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None})
     return RunSpec(data_spec_arg(args, recipe), model, _optimizer(args, model, recipe),
