@@ -144,4 +144,4 @@ def test_photo_transfer_trains_offline_from_the_package_and_says_its_augmentatio
     code, out, _ = run_cli("train", "--data", data, "--model", "photo-transfer", "--image-size", 48,
                            "--epochs", 1, "--head-epochs", 1, "--out", tmp_path / "runs",
                            "--cache-dir", tmp_path / "cache")
-    assert code == 0 and "augmentation: " in out and "photos)" in out
+    assert code == 0 and "augmentation: " in out and "over 18 photos" in out

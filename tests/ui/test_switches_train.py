@@ -141,7 +141,7 @@ def test_the_proposed_recipe_and_its_measured_augmentation_follow_the_dataset(qt
         proposal.use_button.click()
     assert state.train.template() == "photo-transfer" and not proposal.template_label.isVisibleTo(tab)
     measured = proposal.chain_label.text()
-    assert measured.startswith("Augmentation: ") and "18 photos" in measured
+    assert measured.startswith("Augmentation proposed: ") and "over 18 photos" in measured
     preset = "upright" if "have an up" in measured else "photos"
     assert state.chain == builtin_chain(preset) and state.train.use_chain
 

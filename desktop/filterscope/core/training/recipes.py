@@ -71,10 +71,9 @@ def _photo_transfer() -> Recipe:
                   optimizer=OptimizerSpec("adam", 0.0001),
                   fit=FitOptions(class_weights=True, early_stopping=4, reduce_lr_patience=2),
                   longest_side=224, chain=MEASURED,
-                  summary="EfficientNet-Lite0's ImageNet weights (shipped with the app): the new head "
-                  "alone for 6 epochs on cached features, then the top 5 blocks fine-tuned at a "
-                  "tenth of the rate, 224 px, augmentation that suits the photos, balanced class "
-                  "weights, early stopping")
+                  summary="EfficientNet-Lite0 pretrained on ImageNet (shipped with the app): the "
+                  "head first, then its top blocks fine-tuned; 224 px, augmentation that suits the "
+                  "photos, balanced class weights, early stopping")
 
 
 def recipes() -> dict[str, Recipe]:

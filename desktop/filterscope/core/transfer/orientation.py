@@ -60,13 +60,12 @@ class ChainProposal:
         if not self.photos:
             return ("grey images such as digits are not photos: they are neither turned nor "
                     "flipped (a 6 upside down is a 9, a mirrored 2 no digit)")
-        moved = (f"upside down, EfficientNet-Lite0's ImageNet guesses moved {self.turned:.2f} on "
-                 f"average, mirrored {self.mirrored:.2f} ({self.photos} photos)")
+        moved = (f"EfficientNet-Lite0's ImageNet guesses moved {self.turned:.2f} upside down, "
+                 f"{self.mirrored:.2f} mirrored, over {self.photos} photos")
         if self.upright:
-            return (f"these photos have an up ({moved}), so they are never turned upside down: "
-                    "mirror flips, small turns, crops and colour")
-        return (f"these photos look alike at any angle ({moved}), as photos taken from above "
-                "do, so they are turned all the way round and flipped both ways")
+            return f"these photos have an up ({moved}), so they are never turned upside down"
+        return (f"these photos look alike at any angle, as photos taken from above do ({moved}), "
+                "so they are turned and flipped every way")
 
     def to_json(self) -> dict:
         """A JSON-able dict."""

@@ -10,7 +10,7 @@ dataset clears what was said of the previous one.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.data.datasets import Dataset
@@ -39,13 +39,10 @@ class RecipeProposalWidget(QWidget):
         self.use_button = QPushButton()
         self.chain_label = QLabel()
         self.chain_label.setWordWrap(True)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.template_label, 1)
-        row.addWidget(self.use_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
+        layout.addWidget(self.template_label)
+        layout.addWidget(self.use_button)
         layout.addWidget(self.chain_label)
         self.use_button.clicked.connect(self._on_use_clicked)
         state.sig_dataset_changed.connect(self._on_dataset_changed)
@@ -63,8 +60,8 @@ class RecipeProposalWidget(QWidget):
         proposed = None if dataset is None else proposed_template(dataset)
         offer = proposed is not None and self._settings.template() != proposed
         if offer:
-            self.template_label.setText(f"For colour photos, {proposed} is the proposed start: "
-                                        f"{recipes()[proposed].summary}.")
+            self.template_label.setText(f"For colour photos, {proposed} is the proposed start.")
+            self.template_label.setToolTip(f"{proposed}: {recipes()[proposed].summary}.")
             self.use_button.setText(f"Use {proposed}")
         self.template_label.setVisible(offer)
         self.use_button.setVisible(offer)
@@ -72,11 +69,12 @@ class RecipeProposalWidget(QWidget):
         measured = dataset is not None and recipe is not None and recipe.chain == MEASURED
         shown = self._measured.get(self._source()) if measured else None
         if shown is not None:
-            self.chain_label.setText(f"Augmentation: {builtin_chain(shown.preset).name}. Why: "
-                                     f"{shown.reason()}.")
+            self.chain_label.setText(f"Augmentation proposed: {shown.preset}, because {shown.reason()}.")
+            self.chain_label.setToolTip(builtin_chain(shown.preset).name)
         elif not self.runner.is_running():
             self.chain_label.clear()
         self.chain_label.setVisible(measured)
+        self.updateGeometry()  # the wrapped lines change this widget's height
 
     def measure(self) -> None:
         """Make the measured chain the Augment tab's: at once when this dataset was measured

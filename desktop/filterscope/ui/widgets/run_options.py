@@ -96,7 +96,11 @@ class RunOptionsWidget(QWidget):
         form = self._form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
-        form.addRow(self.recipe_label)
+        self._recipe_row = QWidget()  # a wrapped label gets its full height in a box, not a form row
+        recipe_box = QVBoxLayout(self._recipe_row)
+        recipe_box.setContentsMargins(0, 0, 0, 0)
+        recipe_box.addWidget(self.recipe_label)
+        form.addRow(self._recipe_row)
         form.addRow(self.base_options)
         form.addRow("Optimiser", self.optimizer_combo)
         for path in ("optimizer.learning_rate", "optimizer.momentum", "optimizer.beta_1",
@@ -170,7 +174,8 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData(settings.template()))
         recipe = settings.recipe()
         self.recipe_label.setText("" if recipe is None else f"Recipe: {recipe.summary}.")
-        self._form.setRowVisible(self.recipe_label, recipe is not None)
+        self._form.setRowVisible(self._recipe_row, recipe is not None)
+        self._recipe_row.updateGeometry()  # the wrapped text changes the row's height
         self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer.kind))
         sgd = settings.optimizer.kind == "sgd"
         for path, visible in (("optimizer.momentum", sgd), ("optimizer.beta_1", not sgd),
