@@ -205,7 +205,8 @@ class TrainTab(QWidget):
             ModelSpecError: Settings that cannot train together, naming the field.
         """
         state = self._state
-        split = state.dataset_split() if self.options.uses_split() else None
+        offered = split_offered(state.dataset, state.dataset_split()) is not None
+        split = state.dataset_split() if state.train.use_split and offered else None
         mask, chain = state.training_mask(), state.training_chain()
         return state.train.run_spec(state.train.data_spec(
             state.dataset, split=None if split is None else split_to_json(split),
