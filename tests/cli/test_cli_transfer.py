@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from filterscope.core.training.base_spec import PHOTO_TRANSFER_BLOCKS
 from filterscope.core.transfer.weights import keras_models_dir
 
 from tests.transfer_data import base_weights_file, colour_folder
@@ -138,7 +139,7 @@ def test_photo_transfer_trains_offline_from_the_package_and_says_its_augmentatio
     assert result["weights"]["origin"] == "package" and result["weights"]["choice"] == "imagenet"
     assert result["chain_proposal"]["preset"] in ("photos", "upright")
     record = json.loads((Path(result["run_dir"]) / "run.json").read_text())
-    assert record["head"]["epochs"] == 1 and record["run"]["model"]["base"]["fine_tune_blocks"] == 5
+    assert record["head"]["epochs"] == 1 and record["run"]["model"]["base"]["fine_tune_blocks"] == PHOTO_TRANSFER_BLOCKS
     assert record["run"]["data"]["chain"]["name"].startswith(("Photos", "Upright"))
     assert 0 < result["trainable_params"] < result["params"]
     code, out, _ = run_cli("train", "--data", data, "--model", "photo-transfer", "--image-size", 48,

@@ -226,7 +226,7 @@ def base_templates() -> dict[str, ModelSpec]:
 
 
 PHOTO_TRANSFER_BASE = "efficientnet-lite0"
-PHOTO_TRANSFER_BLOCKS = 5  # the top conv and the last four MBConv blocks (README: how chosen)
+PHOTO_TRANSFER_BLOCKS = 12  # the head and the top 11 MBConv blocks (README: how it was chosen)
 PHOTO_TRANSFER_HEAD_EPOCHS = 6
 
 

@@ -67,9 +67,9 @@ def _photo_convnet() -> Recipe:
 
 
 def _photo_transfer() -> Recipe:
-    return Recipe(base_templates()["photo-transfer"], epochs=12, batch_size=32,
-                  optimizer=OptimizerSpec("adam", 0.0001),
-                  fit=FitOptions(class_weights=True, early_stopping=4, reduce_lr_patience=2),
+    return Recipe(base_templates()["photo-transfer"], epochs=14, batch_size=32,
+                  optimizer=OptimizerSpec("adam", 0.0003),
+                  fit=FitOptions(class_weights=True, early_stopping=5, reduce_lr_patience=2),
                   longest_side=224, chain=MEASURED,
                   summary="EfficientNet-Lite0 pretrained on ImageNet (shipped with the app): the "
                   "head first, then its top blocks fine-tuned; 224 px, augmentation that suits the "
