@@ -33,7 +33,7 @@ def tab(qtbot, data_dir, tmp_path):
     tab.resize(1200, 900)
     folder = colour_folder(tmp_path / "colours", per_class=4)
     state.set_dataset(open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event()))
-    tab.runs_folder.edit.setText(str(tmp_path / "runs"))
+    state.set_runs_dir(tmp_path / "runs")
     state.train.update({"epochs": 1, "longest_side": 32})
     tab.show()
     return tab

@@ -23,7 +23,7 @@ def test_a_run_whose_model_cannot_be_read_says_so_under_the_curves(qtbot, result
     tab = TrainTab(AppState())
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
-    tab.runs_folder.edit.setText(str(run.parent))
+    tab._state.set_runs_dir(run.parent)
     with qtbot.waitSignal(tab.runs_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
     assert tab.runs_list.count() == 1

@@ -54,7 +54,7 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     text = guide.text.text()
     assert "MNIST" not in text and "my-photos" in text and "29 images in 2 classes" in text
     guide.go_to("Train")
-    assert "on the digits" not in guide.text.text() and "photo-convnet" in guide.text.text()
+    assert "on the digits" not in guide.text.text() and "photo-transfer" in guide.text.text()
     open_source(qtbot, window, BuiltinSource("mnist"))  # and back: the digits' advice again
     assert "on the digits" in guide.text.text()
     guide.go_to("Dataset")

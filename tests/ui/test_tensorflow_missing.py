@@ -58,7 +58,7 @@ def test_the_train_tab_says_why_and_can_still_start_and_retry(qtbot, no_tensorfl
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     state.set_dataset(mnist)
-    tab.runs_folder.edit.setText(str(tmp_path / "runs"))
+    state.set_runs_dir(tmp_path / "runs")
     with qtbot.waitSignal(tab.tf_status.sig_failed, timeout=WAIT_MS):
         tab.show()
     assert tab.tf_status.label.text() == f"TensorFlow could not be loaded: {REASON}"

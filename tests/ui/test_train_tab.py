@@ -35,7 +35,7 @@ def tab(qtbot, mnist, tmp_path):
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     state.set_dataset(mnist)
-    tab.runs_folder.edit.setText(str(tmp_path / "runs"))
+    state.set_runs_dir(tmp_path / "runs")
     state.train.update({"epochs": 1, "batch_size": 256})
     return tab
 

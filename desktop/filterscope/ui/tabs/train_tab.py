@@ -63,7 +63,7 @@ class TrainTab(QWidget):
                                  "prediction: green right, red wrong")
         self.options = RunOptionsWidget(state.train)
         self.proposal = RecipeProposalWidget(state, state.train)
-        self.runs_folder = RunsFolderWidget(state.runs_dir)
+        self.runs_folder = RunsFolderWidget(state)
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
         self.tf_status = TensorFlowStatusWidget()
@@ -213,9 +213,8 @@ class TrainTab(QWidget):
             mask=None if mask is None else mask.to_json(), chain=None if chain is None else chain.to_json()))
 
     def set_runs_folder(self, folder: Path) -> None:
-        """Save runs in ``folder`` and list the runs already there."""
-        self.runs_folder.set_folder(folder)
-        self._list_saved_runs()
+        """Save runs in ``folder`` (``AppState.runs_dir``) and list the runs already there."""
+        self.runs_folder.choose(folder)
 
     # --- training --------------------------------------------------------------------------
 
@@ -232,7 +231,7 @@ class TrainTab(QWidget):
         self.curves.start_run()
         self.result_label.clear()
         self.examples.clear()
-        self._job = self.runner.start(train_run, run, self.runs_folder.folder())
+        self._job = self.runner.start(train_run, run, self._state.runs_dir)
 
     @Slot(bool)
     def _on_runner_running(self, running: bool) -> None:
@@ -283,8 +282,7 @@ class TrainTab(QWidget):
     def _list_saved_runs(self) -> None:
         """List the runs already saved in the runs folder (read in the background)."""
         self._runs_listed = True
-        self._state.set_runs_dir(self.runs_folder.folder())
-        self.runs_list.list_folder(self.runs_folder.folder())
+        self.runs_list.list_folder(self._state.runs_dir)
 
     @Slot(object)
     def _on_run_picked(self, result: RunResult | None) -> None:

@@ -1,4 +1,5 @@
-"""The folder training runs are saved in and listed from: typed, or chosen with a folder dialog."""
+"""The folder training runs are saved in and listed from (``AppState.runs_dir``): typed, or chosen
+with a folder dialog."""
 
 from __future__ import annotations
 
@@ -7,36 +8,38 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from filterscope.ui.state import AppState
+
 
 class RunsFolderWidget(QWidget):
-    """"Runs folder" with its path and a "…" button that browses for another."""
+    """"Runs folder" with its path and a "…" button that browses for another, bound to the
+    state's runs folder."""
 
     sig_chosen = Signal()
-    """A folder was typed (editing finished) or picked in the dialog: list the runs there."""
+    """A folder was typed (editing finished), picked in the dialog or given: list the runs there
+    (the same folder again too: it lists afresh)."""
 
-    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.edit = QLineEdit(str(folder))
+        self._state = state
+        self.edit = QLineEdit(str(state.runs_dir))
         self.browse_button = QPushButton("…")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Runs folder"))
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.browse_button)
-        self.edit.editingFinished.connect(self.sig_chosen)
+        self.edit.editingFinished.connect(lambda: self.choose(Path(self.edit.text())))
         self.browse_button.clicked.connect(self._on_browse_clicked)
+        state.sig_runs_dir_changed.connect(lambda folder: self.edit.setText(str(folder)))
 
-    def folder(self) -> Path:
-        """The folder shown."""
-        return Path(self.edit.text())
-
-    def set_folder(self, folder: Path) -> None:
-        """Show ``folder`` (without announcing it: the caller lists it)."""
-        self.edit.setText(str(folder))
+    def choose(self, folder: Path) -> None:
+        """Save runs in ``folder`` from now on, and announce it."""
+        self._state.set_runs_dir(Path(folder))
+        self.sig_chosen.emit()
 
     @Slot()
     def _on_browse_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for training runs")
         if folder:
-            self.edit.setText(folder)
-            self.sig_chosen.emit()
+            self.choose(Path(folder))
