@@ -201,7 +201,7 @@ class SelfTest:
         """The Augment tab shows its preview: train for one epoch in the Train tab."""
         if self._step != "augment":
             return
-        self.passed(f"the chapter's chain previewed on {self._tab('AugmentTab').grid.count()} pictures")
+        self.passed(f"the chapter's chain previewed on {self._tab('AugmentTab').previews.grid.count()} pictures")
         self.begin("train")
         tab = self._tab("TrainTab")
         self.window.state.train.choose_template(TRAIN_TEMPLATE)
