@@ -41,6 +41,14 @@ DROPPED: dict[str, list[str]] = {
     "qt-unused": ["PySide6/Qt/translations/*", "PySide6/translations/*", "PySide6/Qt/qml/*",
                   "PySide6/qml/*", "*libQt6Qml*", "*libQt6Quick*", "*Qt6Qml*", "*Qt6Quick*",
                   "*libQt6Pdf*", "*Qt6Pdf*", "*libQt6VirtualKeyboard*", "*Qt6VirtualKeyboard*"],
+    # OpenCV's own Qt5 window plugin (cv2.imshow's highgui windows; the app draws with PySide6 and
+    # never opens one), its fonts and the X11 libraries only that plugin loads: 68 MB, most of
+    # it the padding opencv-python 5.1's grafted libraries carry (6 MB each). cv2's module itself
+    # needs libxcb-shape, -shm and -xfixes (through FFmpeg's libavdevice): they stay.
+    "opencv-window": ["cv2/qt/*", *(f"opencv_python.libs/{lib}-*" for lib in (
+        "libQt5XcbQpa", "libX11-xcb", "libxcb-icccm", "libxcb-image", "libxcb-keysyms", "libxcb-randr",
+        "libxcb-render", "libxcb-render-util", "libxcb-sync", "libxcb-util", "libxcb-xinerama",
+        "libxcb-xkb", "libxkbcommon", "libxkbcommon-x11"))],
     # Test suites and sample data that libraries ship beside their code.
     "tests-and-samples": ["*/tests/*", "*/test/*", "matplotlib/mpl-data/sample_data/*"],
 }

