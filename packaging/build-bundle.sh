@@ -5,9 +5,13 @@
 #
 # 1. A build environment in build/venv with Filterscope installed (not editable) and PyInstaller
 #    (the `bundle` extra); made the first time, the project reinstalled on later runs.
-# 2. PyInstaller with packaging/filterscope.spec -> dist/filterscope/ (its size is printed).
+# 2. PyInstaller with packaging/filterscope.spec -> dist/filterscope/; its size is printed, and
+#    a bundle over MAX_BYTES (1.5 GB) fails. It ships EfficientNet-Lite0's ImageNet weights (its
+#    package's .pth): the bundle must report them from source `package`, converted into a data
+#    folder outside the bundle.
 # 3. The bundle's self-test (main window, built-in digits, one epoch of training, gradient
-#    ascent), offscreen when there is no display; its JSON result in dist/self-test.json.
+#    ascent on a filter, then EfficientNet-Lite0 painting ImageNet's goldfish), offscreen when
+#    there is no display; its JSON result in dist/self-test.json.
 # 4. Start-up to the main window, bundle against the same app run from build/venv (medians).
 # 5. dist/filterscope-VERSION-OS-ARCH.tar.xz (tar keeps the bundle's symlinks); its size.
 # --vgg16-weights FILE ships VGG16's ImageNet weights without the classifier (Keras's
@@ -16,11 +20,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+MAX_BYTES=1500000000  # 1.5 GB (decimal, as the README's sizes): the bundle's limit
 weights=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --vgg16-weights) weights="$(realpath "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "build-bundle.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +62,23 @@ rm -rf dist/filterscope build/pyinstaller
   --workpath build/pyinstaller packaging/filterscope.spec
 exe=dist/filterscope/filterscope
 [ -x "$exe" ] || { echo "build-bundle.sh: $exe was not built" >&2; exit 1; }
-echo "== Bundle: $(du -sh dist/filterscope | cut -f1) in dist/filterscope ($(du -sb dist/filterscope | cut -f1) bytes)"
+bytes="$(du -sb dist/filterscope | cut -f1)"
+echo "== Bundle: $("$py" -c "print(f'{$bytes / 1e9:.2f} GB ({$bytes / 2**30:.2f} GiB)')") in dist/filterscope ($bytes bytes)"
+if [ "$bytes" -gt "$MAX_BYTES" ]; then
+  echo "build-bundle.sh: the bundle is $bytes bytes, over the limit of $MAX_BYTES (1.5 GB)" >&2
+  exit 1
+fi
+
+echo "== The bundle finds EfficientNet-Lite0's ImageNet weights in the package it ships"
+lite_data="$(mktemp -d)"
+KERAS_HOME="$lite_data/keras" FILTERSCOPE_DATA_DIR="$lite_data/data" "$exe" weights efficientnet-lite0 --json | \
+  "$py" -c 'import json, sys; row = json.load(sys.stdin)["bases"][0]; print("  ", {k: row.get(k) for k in ("origin", "file", "package")})
+sys.exit(row.get("origin") != "package" or not row.get("file", "").startswith(sys.argv[1] + "/"))' "$lite_data/data" || {
+  echo "build-bundle.sh: the bundle's EfficientNet-Lite0 weights are not its package's, converted into" \
+    "the data folder $lite_data/data (kept)" >&2
+  exit 1
+}
+rm -rf "$lite_data"
 
 if [ -n "$weights" ]; then
   echo "== The bundle finds the weights it ships"

