@@ -180,12 +180,12 @@ def test_choosing_photo_convnet_shows_its_recipe_and_trains_with_it(qtbot, tab) 
     options, train, controls = tab.options, tab._state.train, tab.options.controls
     assert train.fit == type(recipe.fit)()  # the chapter's: everything off
     assert not options._form.isRowVisible(controls["fit.reduce_lr_factor"])
-    assert not options._form.isRowVisible(options._recipe_row)
+    assert not options._form.isRowVisible(options.recipe_label)
     index = options.template_combo.findData("photo-convnet")
     options.template_combo.setCurrentIndex(index)
     options.template_combo.activated.emit(index)  # as the user picks it
     assert train.epochs == recipe.epochs and controls["epochs"].value() == recipe.epochs
-    assert options._form.isRowVisible(options._recipe_row)
+    assert options._form.isRowVisible(options.recipe_label)
     assert recipe.summary in options.recipe_label.text()
     assert controls["longest_side"].value() == recipe.longest_side
     assert controls["fit.class_weights"].isChecked()

@@ -96,11 +96,7 @@ class RunOptionsWidget(QWidget):
         form = self._form = QFormLayout(self)
         form.addRow("Model", self.template_combo)
         form.addRow("", self.edit_button)
-        self._recipe_row = QWidget()  # a wrapped label gets its full height in a box, not a form row
-        recipe_box = QVBoxLayout(self._recipe_row)
-        recipe_box.setContentsMargins(0, 0, 0, 0)
-        recipe_box.addWidget(self.recipe_label)
-        form.addRow(self._recipe_row)
+        form.addRow(self.recipe_label)
         form.addRow(self.base_options)
         form.addRow("Optimiser", self.optimizer_combo)
         for path in ("optimizer.learning_rate", "optimizer.momentum", "optimizer.beta_1",
@@ -125,6 +121,16 @@ class RunOptionsWidget(QWidget):
             getattr(settings.events, name).connect(self._show_rows)
         self.set_split(None)
         self._show_rows()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_recipe_label()
+
+    def _fit_recipe_label(self) -> None:
+        """A form row does not ask a wrapped label its height for the row's width, so the
+        recipe's lines were clipped: the label asks for them itself."""
+        label = self.recipe_label
+        label.setMinimumHeight(label.heightForWidth(max(label.width(), 1)) if label.text() else 0)
 
     def _add(self, path: str) -> None:
         """A row for the setting at ``path``: its control, bound, under its label."""
@@ -174,8 +180,8 @@ class RunOptionsWidget(QWidget):
         self.template_combo.setCurrentIndex(self.template_combo.findData(settings.template()))
         recipe = settings.recipe()
         self.recipe_label.setText("" if recipe is None else f"Recipe: {recipe.summary}.")
-        self._form.setRowVisible(self._recipe_row, recipe is not None)
-        self._recipe_row.updateGeometry()  # the wrapped text changes the row's height
+        self._form.setRowVisible(self.recipe_label, recipe is not None)
+        self._fit_recipe_label()
         self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer.kind))
         sgd = settings.optimizer.kind == "sgd"
         for path, visible in (("optimizer.momentum", sgd), ("optimizer.beta_1", not sgd),
