@@ -133,7 +133,8 @@ def test_fine_tuning_after_the_head_runs_as_two_fits_and_leaves_the_top_blocks_t
                       batch_size=6, fit=recipe.fit)
     head = code.index(f"epochs={recipe.model.base.head_epochs}")
     assert head < code.index("trained = (") < code.index("\noptimizer = keras") < code.index("history =")
-    assert "learning_rate=0.001" in code[:head] and "learning_rate=0.0001" in code[head:]
+    rate = recipe.optimizer.learning_rate
+    assert f"learning_rate={rate * 10:.12g}," in code[:head] and f"learning_rate={rate!r}," in code[head:]
     model = _run(code.replace(f"epochs={recipe.model.base.head_epochs}", "epochs=1"),
                  x_train=x, y_train=y, x_val=x[:6], y_val=y[:6])["model"]
     ours = keras_base("efficientnet-lite0", (48, 48, 3))

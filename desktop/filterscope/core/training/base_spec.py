@@ -233,6 +233,12 @@ PHOTO_TRANSFER_HEAD_EPOCHS = 6
 FINE_TUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base: 10x smaller steps than training a head
 
 
+def head_optimizer(optimizer: OptimizerSpec) -> OptimizerSpec:
+    """The optimiser of a head trained alone before fine-tuning (``head_epochs``): the run's,
+    at 1 / FINE_TUNE_LR_FACTOR times its rate (0.003 for 0.0003, not 0.0029999999999999996)."""
+    return replace(optimizer, learning_rate=float(f"{optimizer.learning_rate / FINE_TUNE_LR_FACTOR:.12g}"))
+
+
 def default_optimizer(kind: str, model: ModelSpec) -> OptimizerSpec:
     """The optimiser's defaults for ``model``: the chapter's, or FINE_TUNE_LR_FACTOR times its
     learning rate when a pretrained base's top blocks train (large steps would wreck the

@@ -8,11 +8,10 @@ code and compares the two models layer by layer), written the way the chapter wr
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import textwrap
 from collections.abc import Sequence
 
-from filterscope.core.training.base_spec import FINE_TUNE_LR_FACTOR, BaseSpec, BLOCK_PREFIXES, top_prefixes
+from filterscope.core.training.base_spec import BLOCK_PREFIXES, BaseSpec, head_optimizer, top_prefixes
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.lite_spec import VARIANTS
 from filterscope.core.training.model_build import POOLING_LAYERS
@@ -149,7 +148,7 @@ def _head_first(base: BaseSpec, optimizer: OptimizerSpec, batch_size: int, argum
     """Fine-tuning after ``head_epochs``: the head alone first, at ten times the rate (Filterscope
     trains it on the frozen base's cached features, which comes to the same), then the top
     blocks train too; compiling again makes Keras see which layers train now."""
-    fast = replace(optimizer, learning_rate=optimizer.learning_rate / FINE_TUNE_LR_FACTOR)
+    fast = head_optimizer(optimizer)
     call = "model.fit("
     args = [f"x_train, y_train, batch_size={batch_size}, epochs={base.head_epochs}",
             "validation_data=(x_val, y_val)", *arguments]

@@ -19,7 +19,7 @@ import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.base.paths import data_dir
-from filterscope.core.training.base_spec import FINE_TUNE_LR_FACTOR
+from filterscope.core.training.base_spec import head_optimizer
 from filterscope.core.training.data_plan import Plan, plan
 from filterscope.core.training.data_spec import DataSpec
 from filterscope.core.training.model_build import (
@@ -94,7 +94,7 @@ def head_run(run: RunSpec) -> RunSpec:
     for a plateau."""
     base = run.model.base
     frozen = replace(run.model, base=replace(base, fine_tune_blocks=0, head_epochs=0))
-    optimizer = replace(run.optimizer, learning_rate=run.optimizer.learning_rate / FINE_TUNE_LR_FACTOR)
+    optimizer = head_optimizer(run.optimizer)
     return replace(run, model=frozen, optimizer=optimizer, epochs=base.head_epochs, cache_features=True,
                    data=replace(run.data, chain=None), name="",
                    fit=replace(run.fit, early_stopping=0, reduce_lr_patience=0))
