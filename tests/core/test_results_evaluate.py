@@ -61,6 +61,13 @@ def test_the_test_folder_by_default_saved_beside_the_run_and_listed(results_run,
     back = load_evaluation(saved, report=NullReport(), cancel=threading.Event())
     assert back.to_json() == {**result.to_json(), "name": saved.stem}
     assert np.allclose(back.rows.probabilities, result.rows.probabilities, atol=1e-6)
+    assert back.intervals == result.intervals
+    assert data["intervals"]["accuracy"]["value"] == result.scores.accuracy
+    assert data["intervals"]["balanced_accuracy"]["value"] == pytest.approx(result.scores.balanced_accuracy)
+    assert {d["level"] for d in data["intervals"].values()} == {0.95}
+    older = saved.with_name("older.json")  # saved before intervals were computed
+    older.write_text(json.dumps({k: v for k, v in data.items() if k != "intervals"}))
+    assert load_evaluation(older, report=NullReport(), cancel=threading.Event()).intervals is None
     assert save_evaluation(result).name != saved.name  # a second one never replaces the first
     assert tree_digest(results_photos) == before
 
@@ -163,8 +170,9 @@ def test_a_model_answering_one_class_gets_the_baseline_and_never_predicted_warni
     assert result.scores.accuracy == pytest.approx(4 / 7) == result.baseline.accuracy
     kinds = [w.kind for w in result.warnings]
     assert kinds[:2] == ["baseline", "rarely-predicted"]
-    assert result.warnings[0].message.startswith("Accuracy 57.1 % is barely above the 57.1 % of "
-                                                 "always 'cat'")
+    assert result.warnings[0].message.startswith(
+        f"Accuracy {result.intervals['accuracy'].describe()} is not clearly above the 57.1 % of always 'cat'")
+    assert result.intervals["accuracy"].describe().startswith("57.1 % (95 % CI ")
     assert result.warnings[1].message.startswith("'dog' (3 images) was never predicted")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from filterscope.core.results import advice
+from filterscope.core.results.intervals import Interval, bootstrap_intervals
 from filterscope.core.results.metrics import Baseline, majority_baseline, matrix_labels, score
 from filterscope.core.results.rows import EvalRows, RowsError
 from sklearn.metrics import (
@@ -123,19 +124,31 @@ def test_rows_of_ten_thousand_images_sort_by_confidence() -> None:
     assert all(np.all(np.diff(rows.confidence[c]) <= 0) for c in cells)
 
 
+def _accuracy(right: float, n: int) -> Interval:
+    """The accuracy interval of ``n`` images of which a share ``right`` is right."""
+    true = np.zeros(n, np.int64)
+    return bootstrap_intervals(true, (np.arange(n) >= round(right * n)).astype(np.int64), 2)["accuracy"]
+
+
 def test_baseline_warning_when_accuracy_is_not_clearly_above_it() -> None:
     # the issue's car photos: 45.7 % against always 'minor' (41 %) on 165 images
     base = majority_baseline(np.array([0] * 68 + [1] * 42 + [2] * 55), ["minor", "moderate", "severe"],
                              np.array([200, 150, 140]))
-    warning = advice.baseline_warning(0.457, base, 165)
+    accuracy = _accuracy(0.457, 165)
+    warning = advice.baseline_warning(accuracy, base)
     assert warning.kind == "baseline"
-    assert warning.message.startswith("Accuracy 45.7 % is barely above the 41.2 % of always 'minor'")
+    assert warning.message.startswith(f"Accuracy {accuracy.describe()} is not clearly above the 41.2 % "
+                                      "of always 'minor'")
+    assert "The baseline lies inside accuracy's 95 % confidence interval" in warning.message
     assert "more epochs" in warning.advice
-    assert "below" in advice.baseline_warning(0.30, base, 165).message
-    assert advice.baseline_warning(0.80, base, 165) is None
-    # 49 % is 8 points above, but on 40 images that is within the noise
-    assert advice.baseline_warning(0.49, base, 40) is not None
-    assert advice.baseline_warning(0.49, base, 4000) is None
+    below = advice.baseline_warning(_accuracy(0.30, 165), base).message
+    assert "below" in below and "inside" not in below
+    assert advice.baseline_warning(_accuracy(0.80, 165), base) is None
+    # 49 % is 8 points above, but on 40 images the baseline is inside its interval
+    assert "not clearly above" in advice.baseline_warning(_accuracy(0.49, 40), base).message
+    assert advice.baseline_warning(_accuracy(0.49, 4000), base) is None
+    # outside the interval on 10,000 images, but 2 points are not a clear margin
+    assert "barely above" in advice.baseline_warning(_accuracy(0.432, 10_000), base).message
 
 
 def test_a_class_never_or_almost_never_predicted_is_named() -> None:

@@ -1,6 +1,7 @@
 """The warnings a careful analyst would give with a result, each in plain words with what to try.
 
-* ``baseline``: accuracy not clearly above always answering the largest class;
+* ``baseline``: accuracy not clearly above always answering the largest class (the baseline
+  inside accuracy's 95 % confidence interval, or less than CLEAR_MARGIN below it);
 * ``rarely-predicted``: a class the model never, or almost never, answers;
 * ``overfitting``: validation accuracy falling for several epochs while training accuracy rises
   (the chapter's "the model overfits"), naming the best epoch;
@@ -12,16 +13,15 @@ Each check is a pure function of figures a run and an evaluation already hold.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from filterscope.core.base.formats import percent
+from filterscope.core.results.intervals import Interval
 from filterscope.core.results.metrics import Baseline, Scores
 
-CLEAR_MARGIN = 0.05  # accuracy must beat the baseline by this much at least...
-NOISE_SE = 2.0  # ...and by this many standard errors of the baseline on n images
+CLEAR_MARGIN = 0.05  # accuracy must beat the baseline by this much at least (and its interval too)
 RARE_SHARE = 0.1  # a class predicted for at most this share of its images is "almost never"
 RARE_MIN_SUPPORT = 10  # below this many images, only "never" is said
 OVERFIT_EPOCHS = 3  # epochs after the peak of validation accuracy
@@ -47,17 +47,20 @@ class Advice:
         return f"{self.message} Try: {self.advice}"
 
 
-def baseline_warning(accuracy: float, baseline: Baseline, n_images: int) -> Advice | None:
-    """Accuracy below, or not clearly above, the majority baseline: within CLEAR_MARGIN of it,
-    or within NOISE_SE standard errors of it on ``n_images`` images (chance could do as well)."""
+def baseline_warning(accuracy: Interval, baseline: Baseline) -> Advice | None:
+    """Accuracy below, or not clearly above, the majority baseline: the baseline lies inside (or
+    above) accuracy's confidence interval, so chance could do as well, or accuracy beats it by
+    less than CLEAR_MARGIN."""
     base = baseline.accuracy
-    margin = max(CLEAR_MARGIN, NOISE_SE * math.sqrt(base * (1 - base) / max(n_images, 1)))
-    if accuracy >= base + margin:
+    if accuracy.low > base and accuracy.value >= base + CLEAR_MARGIN:
         return None
-    how = "below" if accuracy < base else "barely above"
+    how = "below" if accuracy.value < base else "not clearly above" if accuracy.low <= base \
+        else "barely above"
+    inside = f" The baseline lies inside accuracy's {percent(accuracy.level, 0)} confidence " \
+             "interval: chance could do as well." if accuracy.value >= base >= accuracy.low else ""
     return Advice("baseline",
-                  f"Accuracy {percent(accuracy)} is {how} the {percent(base)} of {baseline.describe()}: "
-                  "the model has learned little that the class sizes do not already tell.",
+                  f"Accuracy {accuracy.describe()} is {how} the {percent(base)} of {baseline.describe()}: "
+                  f"the model has learned little that the class sizes do not already tell.{inside}",
                   "more images of the smaller classes, more epochs, a mask that removes the "
                   "background, or augmentation; check that the classes really look different in "
                   "the photos.")

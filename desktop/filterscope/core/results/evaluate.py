@@ -23,6 +23,7 @@ from filterscope.core.base.jobs import Cancel, NullReport, Report, SubReport
 from filterscope.core.results import advice
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
 from filterscope.core.results.feed import BATCH_SIZE, predict_images
+from filterscope.core.results.intervals import Interval, bootstrap_intervals
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.training.data_plan import plan
@@ -51,6 +52,9 @@ class Evaluation:
         skipped: ``{"path", "reason"}`` of every file of the set that could not be read.
         created: When, as ISO 8601 UTC.
         name: The name it is saved under, once saved.
+        intervals: ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` with their bootstrap
+            confidence intervals (:func:`~.intervals.bootstrap_intervals`); None in evaluations
+            saved before intervals were computed.
     """
 
     run_dir: Path
@@ -67,6 +71,7 @@ class Evaluation:
     skipped: list[dict] = field(default_factory=list)
     created: str = ""
     name: str = ""
+    intervals: dict[str, Interval] | None = None
 
     @property
     def n_images(self) -> int:
@@ -84,7 +89,9 @@ class Evaluation:
                 "per_class": [c.to_json() for c in self.scores.per_class],
                 "confusion_matrix": self.scores.confusion_json(),
                 "warnings": [w.to_json() for w in self.warnings], "notes": list(self.notes),
-                "skipped": list(self.skipped)}
+                "skipped": list(self.skipped),
+                "intervals": None if self.intervals is None
+                else {k: v.to_json() for k, v in self.intervals.items()}}
 
 
 def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
@@ -141,8 +148,9 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     scores = score(rows.true, rows.predicted, classes)
     counts = training_counts(opened, cancel)
     baseline = majority_baseline(rows.true, classes, counts)
+    intervals = bootstrap_intervals(rows.true, rows.predicted, len(classes))
     found = [advice.trained_on_warning(evaluated.trained_on, n),
-             advice.baseline_warning(scores.accuracy, baseline, len(rows)),
+             advice.baseline_warning(intervals["accuracy"], baseline),
              *advice.rarely_predicted(scores),
              advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
              advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes)]
@@ -154,7 +162,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     return Evaluation(opened.run.run_dir, opened.which, opened.epoch, classes, evaluated.to_json(),
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,
-                      datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                      datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals)
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:

@@ -21,6 +21,7 @@ from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.data.source import FolderSource, Source
 from filterscope.core.results.advice import Advice
 from filterscope.core.results.evaluate import EVALUATION_VERSION, Evaluation
+from filterscope.core.results.intervals import intervals_from_json
 from filterscope.core.results.metrics import Baseline, ClassScores, Scores
 from filterscope.core.results.rows import EvalRows, RowsError
 from filterscope.core.results.settings import EVALUATIONS
@@ -160,7 +161,8 @@ def load_evaluation(path: str | os.PathLike, *, report: Report, cancel: Cancel) 
             Scores(float(data["accuracy"]), float(data["balanced_accuracy"]), per_class, matrix),
             Baseline.from_json(base),
             [Advice(str(w["kind"]), str(w["message"]), str(w["advice"])) for w in data["warnings"]],
-            [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem)
+            [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem,
+            intervals_from_json(data.get("intervals")))
     except (OSError, UnicodeDecodeError, RowsError, KeyError, TypeError, ValueError,
             AttributeError) as exc:
         raise EvaluationReadError(f"{path}: not an evaluation this app can read ({exc})") from exc
