@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,13 @@ def test_evaluate_json_has_the_scores_the_baseline_and_the_matrix(run_cli, run, 
     assert [sum(row) for row in matrix["matrix"]] == [4, 3]
     assert [c["class"] for c in data["per_class"]] == ["cat", "dog"]
     assert all({"kind", "message", "advice"} == set(w) for w in data["warnings"])
+    intervals = data["intervals"]
+    assert set(intervals) == {"accuracy", "balanced_accuracy", "macro_f1"}
+    assert intervals["accuracy"]["value"] == data["accuracy"]
+    for interval in intervals.values():
+        assert set(interval) == {"value", "low", "high", "level", "resamples", "seed"}
+        assert interval["low"] <= interval["value"] <= interval["high"]
+        assert (interval["level"], interval["resamples"], interval["seed"]) == (0.95, 1000, 0)
     saved = Path(data["saved"])
     assert saved.parent == run / "evaluations" and json.loads(saved.read_text())["n_images"] == 7
     with open(data["rows_csv"], encoding="utf-8") as handle:
@@ -53,6 +61,10 @@ def test_evaluate_human_output_puts_accuracy_next_to_its_baseline(run_cli, run, 
     assert lines[2].startswith("accuracy ") and lines[2].endswith(
         " %: always 'cat', the first of all 2 classes, which tie as largest in training (8 images each))")
     assert "(majority baseline 50.0 %" in lines[2]
+    # each figure with its interval: "accuracy 50.0 % (95 % CI 16.7–83.3 %) (majority baseline..."
+    assert re.match(r"accuracy \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\) \(majority", lines[2])
+    assert re.fullmatch(r"balanced accuracy \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\), "
+                        r"macro-F1 \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\)", lines[3])
     assert lines[5].split() == ["class", "precision", "recall", "F1", "support", "predicted"]
     assert lines[6].split()[0] == "cat" and lines[6].split()[-2:] == ["3", lines[6].split()[-1]]
     at = lines.index("confusion matrix (rows: true class; columns: predicted class)")

@@ -53,7 +53,9 @@ def test_every_section_with_the_results_tabs_numbers_on_the_validation_images(re
     assert result.accuracy == ev.scores.accuracy
     assert (result.baseline, result.baseline_class) == (0.5, "cat")  # 8 + 8 in training: the first
     assert result.baseline == ev.baseline.accuracy
-    assert f"Accuracy {percent(ev.scores.accuracy)}</b> on 6 validation images" in page
+    assert f"Accuracy {ev.intervals['accuracy'].describe()}</b> on 6 validation images" in page
+    assert f"Balanced accuracy (mean recall over the classes) {ev.intervals['balanced_accuracy'].describe()}. " \
+           f"Macro-F1 (mean F1 over the classes) {ev.intervals['macro_f1'].describe()}. " in page
     assert "majority-class baseline of 50.0 %" in page
     for c in ev.scores.per_class:
         assert (f"<td>{c.name}</td><td class=\"n\" align=\"right\">{percent(c.precision)}</td>"

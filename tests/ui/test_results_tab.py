@@ -62,6 +62,9 @@ def test_evaluate_shows_accuracy_next_to_baseline_and_fills_the_tables(qtbot, ta
     assert ev.eval_set["subset"] == "test"  # the dataset has a test/ folder: the default
     text = tab.summary.headline.text()
     assert f"Accuracy {percent(ev.scores.accuracy)}" in text
+    assert f"Accuracy {ev.intervals['accuracy'].describe()}</b>" in text  # "50.0 % (95 % CI 14.3–85.7 %)"
+    assert f"balanced accuracy {ev.intervals['balanced_accuracy'].describe()}" in text
+    assert f"macro-F1 {ev.intervals['macro_f1'].describe()}" in text
     assert f"majority baseline {percent(ev.baseline.accuracy)}" in text
     assert tab.summary.per_class.rowCount() == 2
     support = [int(tab.summary.per_class.item(r, 3).text()) for r in range(2)]
@@ -187,6 +190,8 @@ def test_digit_classes_head_the_matrix_by_name_and_a_tied_baseline_says_so(qtbot
     assert columns == heads == digits
     assert summary.confusion.item(0, 1).text() == "3"  # true 0, predicted 1: under the column "1"
     assert "the first of all 10 classes, which tie as largest in training" in summary.headline.text()
+    # an evaluation saved before intervals shows its figures without one
+    assert "Accuracy 0.0 %</b>" in summary.headline.text() and "CI" not in summary.headline.text()
     assert summary.per_class.item(0, 0).text() == "0.0 %"  # precision, as a percentage
 
 

@@ -13,6 +13,7 @@ from filterscope.core.base.formats import percent
 from filterscope.core.project.report import ReportContent
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
+from filterscope.core.results.intervals import with_interval
 from filterscope.core.results.metrics import matrix_labels
 
 STYLE = """
@@ -78,11 +79,15 @@ def _evaluation(content: ReportContent) -> str:
                 "come from the run's own files.</p>")
     base = ev.baseline
     epoch = f" (epoch {ev.epoch})" if ev.epoch else ""
-    lines = [f'<p class="big"><b>Accuracy {percent(ev.scores.accuracy)}</b> on {ev.n_images:,} '
-             f"validation images, against a <b>majority-class baseline of {percent(base.accuracy)}</b> "
-             f"({e(base.describe())}).</p>",
-             f"<p>Balanced accuracy (mean recall over the classes) {percent(ev.scores.balanced_accuracy)}. "
-             f"Model {e(ev.model)}.keras{epoch}; images: {e(ev.eval_set.get('description', ''))}, "
+    intervals = ev.intervals or {}
+    macro_f1 = intervals.get("macro_f1")
+    balanced = with_interval(ev.scores.balanced_accuracy, intervals.get("balanced_accuracy"))
+    lines = [f'<p class="big"><b>Accuracy {with_interval(ev.scores.accuracy, intervals.get("accuracy"))}'
+             f"</b> on {ev.n_images:,} validation images, against a <b>majority-class baseline of "
+             f"{percent(base.accuracy)}</b> ({e(base.describe())}).</p>",
+             f"<p>Balanced accuracy (mean recall over the classes) {balanced}. "
+             + (f"Macro-F1 (mean F1 over the classes) {macro_f1.describe()}. " if macro_f1 else "")
+             + f"Model {e(ev.model)}.keras{epoch}; images: {e(ev.eval_set.get('description', ''))}, "
              f"which the run did not train on.</p>"]
     lines.append(bullets([f'<span class="warn">{e(w.message)}</span> Try: {e(w.advice)}'
                           for w in ev.warnings]

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
+from filterscope.core.results.intervals import with_interval
 from filterscope.core.results.metrics import matrix_labels
 
 WARNING_STYLE = "color: #a35200"
@@ -81,10 +82,14 @@ class EvalSummaryWidget(QWidget):
         """Fill everything from ``ev``."""
         base = ev.baseline
         epoch = f", epoch {ev.epoch}" if ev.epoch else ""
+        intervals = ev.intervals or {}
+        macro_f1 = intervals.get("macro_f1")
+        balanced = with_interval(ev.scores.balanced_accuracy, intervals.get("balanced_accuracy"))
         self.headline.setText(
-            f"<b>Accuracy {percent(ev.scores.accuracy)}</b> &nbsp; vs. <b>majority baseline "
-            f"{percent(base.accuracy)}</b> ({html.escape(base.describe())}) &nbsp; · &nbsp;"
-            f" balanced accuracy {percent(ev.scores.balanced_accuracy)}<br>"
+            f"<b>Accuracy {with_interval(ev.scores.accuracy, intervals.get('accuracy'))}</b> &nbsp; vs. "
+            f"<b>majority baseline {percent(base.accuracy)}</b> ({html.escape(base.describe())})<br>"
+            f"balanced accuracy {balanced}"
+            + (f" &nbsp; · &nbsp; macro-F1 {macro_f1.describe()}" if macro_f1 else "") + "<br>"
             f"{ev.n_images:,} images: {html.escape(str(ev.eval_set.get('description', '')))}; "
             f"model {html.escape(ev.model)}{epoch}"
             + (f"; {len(ev.skipped):,} file(s) skipped" if ev.skipped else ""))
