@@ -23,8 +23,13 @@ def test_report_json_has_path_sections_accuracy_and_baseline(run_cli, results_ru
     run = copy_run(results_run, tmp_path / "run")  # evaluate saves beside the run
     code, stdout, err = run_cli("evaluate", run, "--subset", "val", "--json")
     assert code == 0, err
-    assert data["accuracy"] == json.loads(stdout)["accuracy"]
+    evaluated = json.loads(stdout)
+    assert data["accuracy"] == evaluated["accuracy"]
+    assert data["intervals"] == evaluated["intervals"]  # the same seeded bootstrap, one function
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    code, stdout, err = run_cli("report", results_run, "--out", tmp_path / "again.html")
+    assert code == 0, err
+    assert "(95 % CI " in stdout.splitlines()[2] and stdout.splitlines()[2].startswith("accuracy ")
 
 
 def test_report_human_output_and_a_run_without_a_model(run_cli, results_run, tmp_path) -> None:

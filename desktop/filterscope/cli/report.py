@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, run_job
 from filterscope.core.base.formats import percent
+from filterscope.core.results.intervals import Interval, with_interval
 
 
 def _human(d: dict) -> str:
@@ -20,7 +21,9 @@ def _human(d: dict) -> str:
     if d["evaluation_skipped"]:
         lines.append(f"evaluation skipped: {d['evaluation_skipped']}")
     else:
-        lines.append(f"accuracy {percent(d['accuracy'])} on {d['n_images']:,} validation images "
+        interval = (d.get("intervals") or {}).get("accuracy")
+        accuracy = with_interval(d["accuracy"], interval and Interval.from_json(interval))
+        lines.append(f"accuracy {accuracy} on {d['n_images']:,} validation images "
                      f"(majority baseline {percent(d['baseline'])}: always '{d['baseline_class']}')")
     return "\n".join(lines)
 

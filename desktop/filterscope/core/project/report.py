@@ -93,6 +93,8 @@ class ReportResult:
         baseline_class: The class the baseline always answers.
         n_images: Validation images evaluated.
         evaluation_skipped: Why there is no evaluation, else None.
+        intervals: The evaluation's bootstrap intervals (``core.results.intervals``), when it has
+            them.
     """
 
     path: Path
@@ -103,12 +105,15 @@ class ReportResult:
     baseline_class: str | None = None
     n_images: int = 0
     evaluation_skipped: str | None = None
+    intervals: dict | None = None
 
     def to_json(self) -> dict:
         """A JSON-able summary (without the page)."""
         return {"path": str(self.path), "sections": list(self.sections), "accuracy": self.accuracy,
                 "baseline": self.baseline, "baseline_class": self.baseline_class,
-                "n_images": self.n_images, "evaluation_skipped": self.evaluation_skipped}
+                "n_images": self.n_images, "evaluation_skipped": self.evaluation_skipped,
+                "intervals": None if not self.intervals else
+                {name: interval.to_json() for name, interval in self.intervals.items()}}
 
 
 def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: str = "best",
@@ -153,7 +158,7 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: s
     report.progress(1.0, f"Wrote {target.name}")
     return ReportResult(target, sections, page, ev and ev.scores.accuracy, ev and ev.baseline.accuracy,
                         ev and ev.baseline.name, 0 if ev is None else ev.n_images,
-                        None if ev is not None else content.skipped_why)
+                        None if ev is not None else content.skipped_why, ev and ev.intervals)
 
 
 def _write(target: Path, page: str | None) -> None:
