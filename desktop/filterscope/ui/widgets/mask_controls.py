@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.settings import declaration
-from filterscope.core.masking.colordist import MAX_MEDIAN, MaskParams, Target
+from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.core.masking.settings import MaskSettings
 from filterscope.ui.binding import bind
 from filterscope.ui.widgets.target_row import TargetRowWidget
@@ -35,11 +35,12 @@ class MaskControlsWidget(QWidget):
         self.distance_combo = QComboBox()
         self.combine_combo = QComboBox()
         self.output_combo = QComboBox()
-        self.median_slider = QSlider(Qt.Orientation.Horizontal)
-        self.median_slider.setRange(0, (MAX_MEDIAN - 1) // 2)
+        median = declaration(MaskParams, "median")
+        self.median_slider = QSlider(Qt.Orientation.Horizontal)  # step n is the odd window 2n + 1
+        self.median_slider.setRange((int(median.low) - 1) // 2, (int(median.high) - 1) // 2)
         self.median_label = QLabel()
         self.median_label.setMinimumWidth(70)
-        self.median_slider.setToolTip(declaration(MaskParams, "median").help)
+        self.median_slider.setToolTip(median.help)
         self.targets_box = QWidget()
         self.targets_layout = QVBoxLayout(self.targets_box)
         self.targets_layout.setContentsMargins(0, 0, 0, 0)
