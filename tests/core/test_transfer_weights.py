@@ -20,6 +20,7 @@ from filterscope.core.transfer.weights import (
     bundled_weights_dir,
     download_weights,
     find_weights,
+    imagenet_missing,
     keras_models_dir,
     remember,
     standard_files,
@@ -45,6 +46,18 @@ def test_offline_without_the_file_is_one_plain_message(data_dir: Path) -> None:
     assert "\n" not in message
     with pytest.raises(WeightsUnavailable, match=MOBILE_NOTOP):
         find_weights("mobilenetv2", "imagenet", size=150)  # no 150 px file: Keras takes 224's
+
+
+def test_whether_imagenet_weights_are_here_is_said_without_converting_anything(data_dir: Path) -> None:
+    """The Train tab asks on the GUI thread: files are looked for, a package's weights are
+    found but not converted (the run converts them in its worker)."""
+    from filterscope.core.transfer.package_weights import converted_dir
+
+    assert VGG_NOTOP in imagenet_missing("vgg16") and "\n" not in imagenet_missing("vgg16")
+    assert imagenet_missing("efficientnet-lite0") is None
+    assert not converted_dir().exists()
+    base_weights_file("vgg16", keras_models_dir() / VGG_NOTOP)
+    assert imagenet_missing("vgg16") is None
 
 
 def test_random_weights_are_labelled_so() -> None:

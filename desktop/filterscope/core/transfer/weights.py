@@ -178,6 +178,31 @@ def find_weights(name: str, choice: str, *, top: bool = False, size: int | None 
         "online, or use random weights (an untrained base: fine for timing, not for accuracy)")
 
 
+def imagenet_missing(name: str) -> str | None:
+    """Why base ``name``'s ImageNet weights are not on this computer, or None when they are.
+
+    Cheap enough for the GUI thread: files are looked for, and a package's weights are found
+    but not converted (the run that uses them converts them, once, in its worker)."""
+    from filterscope.core.transfer.package_weights import PackageMissing, pth_file
+
+    try:
+        if name in VARIANTS:
+            pth_file(name)
+        else:
+            find_weights(name, "imagenet")
+    except PackageMissing as exc:
+        return str(_package_missing(name, exc))
+    except WeightsError as exc:
+        return str(exc)
+    return None
+
+
+def _package_missing(name: str, exc: Exception) -> WeightsUnavailable:
+    return WeightsUnavailable(f"{DISPLAY[name]}'s ImageNet weights come from a Python package, and "
+                              f"{exc}; or use random weights (an untrained base: fine for timing, "
+                              "not for accuracy)")
+
+
 def _from_package(name: str, *, top: bool) -> WeightsSource:
     from filterscope.core.transfer.package_weights import PackageMissing, package_weights
     from filterscope.core.transfer.pth import PthError
@@ -185,9 +210,7 @@ def _from_package(name: str, *, top: bool) -> WeightsSource:
     try:
         file, record = package_weights(name, top=top)
     except PackageMissing as exc:
-        raise WeightsUnavailable(f"{DISPLAY[name]}'s ImageNet weights come from a Python package, and "
-                                 f"{exc}; or use random weights (an untrained base: fine for timing, "
-                                 "not for accuracy)") from exc
+        raise _package_missing(name, exc) from exc
     except (PthError, OSError) as exc:
         raise WeightsError(f"{DISPLAY[name]}'s ImageNet weights could not be converted: {exc}") from exc
     return WeightsSource("imagenet", file, "package", "ImageNet", record)

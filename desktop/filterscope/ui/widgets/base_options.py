@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from filterscope.core.base.settings import declaration
 from filterscope.core.training.base_spec import WEIGHTS_CHOICES, BaseSpec, block_count
 from filterscope.core.training.settings import TrainSettings
-from filterscope.core.transfer.weights import WeightsError, find_weights
+from filterscope.core.transfer.weights import imagenet_missing
 from filterscope.ui.binding import bind, set_path
 
 IMAGENET_TEXT = "ImageNet"
@@ -99,10 +99,7 @@ class BaseOptionsWidget(QWidget):
                 self._set_file(base.weights)
             self.weights_combo.setCurrentIndex(self.weights_combo.findData(
                 base.weights if base.weights in WEIGHTS_CHOICES else "file"))
-            try:
-                find_weights(base.name, "imagenet")
-            except WeightsError as exc:
-                message = str(exc)
+            message = imagenet_missing(base.name) or ""
         imagenet = self.weights_combo.model().item(0)
         imagenet.setText(IMAGENET_TEXT + (" (not on this computer)" if message else ""))
         imagenet.setToolTip(message)
