@@ -9,7 +9,7 @@ chart follows without knowing about it; the charts pick up their bolder style th
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QWidget
 
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
@@ -116,7 +116,9 @@ def refresh_sheet_fonts() -> None:
     them again takes the new one. Call it after every change of the application font.
     """
     for widget in QApplication.allWidgets():
-        if widget.styleSheet():
+        # A Python wrapper can outlive its Qt object; a new widget at the same address then
+        # comes back as that stale wrapper (once a QWidgetItem): only real widgets are polished.
+        if isinstance(widget, QWidget) and widget.styleSheet():
             style = widget.style()
             style.unpolish(widget)
             style.polish(widget)

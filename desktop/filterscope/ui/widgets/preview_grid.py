@@ -35,8 +35,9 @@ class PreviewGridWidget(QScrollArea):
 
     def clear(self) -> None:
         """Show no pictures."""
-        while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
+        for label in self._pictures:
+            self.grid.removeWidget(label)
+            label.deleteLater()
         self._pictures = []
 
     def columns(self) -> int:
@@ -48,8 +49,8 @@ class PreviewGridWidget(QScrollArea):
         return min(max(fit, 1), PREVIEW_COLUMNS)
 
     def _arrange(self) -> None:
-        while self.grid.count():
-            self.grid.takeAt(0)
+        for label in self._pictures:  # no layout items handed to Python (their wrappers outlived them)
+            self.grid.removeWidget(label)
         columns = self.columns()
         for i, label in enumerate(self._pictures):
             self.grid.addWidget(label, i // columns, i % columns)
