@@ -6,7 +6,10 @@ The model (``best.keras`` or ``last.keras``) is opened safely, the evaluation se
 to the majority baseline, balanced accuracy, per-class precision, recall, F1 and support, the
 confusion matrix in the run's class order, every image's row, and the warnings a careful analyst
 would add (:mod:`~filterscope.core.results.advice`). Files that cannot be read are named and
-left out. Nothing is written here: :mod:`~filterscope.core.results.store` saves a result.
+left out. The probabilities are calibrated with the run's temperature and decided with its
+threshold and costs (:mod:`~filterscope.core.results.policy`; the temperature is fitted on the
+run's validation images and saved in the run the first time). Nothing else is written here:
+:mod:`~filterscope.core.results.store` saves a result.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from filterscope.core.results import advice
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
 from filterscope.core.results.feed import BATCH_SIZE, predict_images
 from filterscope.core.results.intervals import Interval, bootstrap_intervals
+from filterscope.core.results.judgement import Judgement, judge
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
+from filterscope.core.results.policy import Policy, ensure_fitted, load_policy
 from filterscope.core.results.rows import EvalRows
 from filterscope.core.training.data_plan import plan
 from filterscope.core.training.data_spec import DataSpec, PipelineError, read_manifest
@@ -55,6 +60,9 @@ class Evaluation:
         intervals: ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` with their bootstrap
             confidence intervals (:func:`~.intervals.bootstrap_intervals`); None in evaluations
             saved before intervals were computed.
+        judgement: Calibration on these images, their coverage / accuracy curve, and what the
+            threshold and costs decided (:func:`~.judgement.judge`); None in evaluations saved
+            before calibration.
     """
 
     run_dir: Path
@@ -72,6 +80,7 @@ class Evaluation:
     created: str = ""
     name: str = ""
     intervals: dict[str, Interval] | None = None
+    judgement: Judgement | None = None
 
     @property
     def n_images(self) -> int:
@@ -91,11 +100,12 @@ class Evaluation:
                 "warnings": [w.to_json() for w in self.warnings], "notes": list(self.notes),
                 "skipped": list(self.skipped),
                 "intervals": None if self.intervals is None
-                else {k: v.to_json() for k, v in self.intervals.items()}}
+                else {k: v.to_json() for k, v in self.intervals.items()},
+                **({} if self.judgement is None else self.judgement.to_json())}
 
 
 def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
-             which: str = "best", report: Report, cancel: Cancel,
+             which: str = "best", report: Report, cancel: Cancel, decisions: Policy | None = None,
              batch_size: int = BATCH_SIZE) -> Evaluation:
     """Evaluate a run's model on labelled images (see :func:`~.eval_sets.open_eval_set` for
     ``data`` and ``subset``).
@@ -108,6 +118,9 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
         report: Progress; partials ``{"kind": "evaluated", "done", "total", "correct"}`` after
             every batch.
         cancel: Polled between batches.
+        decisions: The threshold and costs to decide with; None: the run's saved policy. The
+            temperature is always the run's (fitted on its validation images, and saved, the first
+            time a model file is evaluated).
         batch_size: Images per batch.
 
     Raises:
@@ -118,11 +131,11 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
     opened = open_model(run_dir, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
     evaluated = open_eval_set(opened, data, subset, report=SubReport(report, 0.1, 0.2), cancel=cancel)
     return evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
-                          batch_size=batch_size)
+                          decisions=decisions, batch_size=batch_size)
 
 
 def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, cancel: Cancel,
-                   batch_size: int = BATCH_SIZE) -> Evaluation:
+                   decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Evaluation:
     """Evaluate an opened run model on an evaluation set (the second half of :func:`evaluate`)."""
     n, done, correct = len(evaluated.images), [0], [0]
 
@@ -132,7 +145,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
         report.partial({"kind": "evaluated", "done": done[0], "total": n, "correct": correct[0]})
 
     predicted = predict_images(opened.model, evaluated.images, opened.rule,
-                               report=SubReport(report, 0.0, 0.95), cancel=cancel,
+                               report=SubReport(report, 0.0, 0.75), cancel=cancel,
                                batch_size=batch_size, on_batch=partial)
     unreadable = [{"path": evaluated.images.name(i), "reason": why}
                   for i, why in sorted(predicted.errors.items())]
@@ -155,6 +168,20 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
              advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
              advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes)]
     notes = list(opened.notes) + list(evaluated.notes)
+    own_val = evaluated.kind == "val"
+    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.75, 0.95), cancel=cancel,
+                                       **({"probabilities": probabilities, "labels": rows.true,
+                                           "description": evaluated.description} if own_val else {}))
+    if decisions is None:
+        decisions = Policy() if opened.run is None else load_policy(opened.run.run_dir, classes)
+    judgement = judge(probabilities, rows.true, classes.index(baseline.name),
+                      temperature=fitted.calibration.temperature if fitted else 1.0,
+                      fitted=None if fitted is None else fitted.calibration,
+                      threshold=decisions.threshold, target_accuracy=decisions.target_accuracy,
+                      costs=decisions.costs, note=not_fitted)
+    if fitted is not None and own_val:
+        notes.append("the calibration temperature was fitted on these same validation images: "
+                     "its ECE here is optimistic")
     if counts is None:
         notes.append("the run's training class counts are unknown: the baseline is the largest "
                      "class of these images")
@@ -162,7 +189,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     return Evaluation(opened.run.run_dir, opened.which, opened.epoch, classes, evaluated.to_json(),
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,
-                      datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals)
+                      datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals,
+                      judgement=judgement)
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:

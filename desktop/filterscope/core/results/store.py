@@ -22,6 +22,7 @@ from filterscope.core.data.source import FolderSource, Source
 from filterscope.core.results.advice import Advice
 from filterscope.core.results.evaluate import EVALUATION_VERSION, Evaluation
 from filterscope.core.results.intervals import intervals_from_json
+from filterscope.core.results.judgement import Judgement
 from filterscope.core.results.metrics import Baseline, ClassScores, Scores
 from filterscope.core.results.rows import EvalRows, RowsError
 from filterscope.core.results.settings import EVALUATIONS
@@ -162,7 +163,7 @@ def load_evaluation(path: str | os.PathLike, *, report: Report, cancel: Cancel) 
             Baseline.from_json(base),
             [Advice(str(w["kind"]), str(w["message"]), str(w["advice"])) for w in data["warnings"]],
             [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem,
-            intervals_from_json(data.get("intervals")))
+            intervals_from_json(data.get("intervals")), Judgement.from_json(data, classes))
     except (OSError, UnicodeDecodeError, RowsError, KeyError, TypeError, ValueError,
             AttributeError) as exc:
         raise EvaluationReadError(f"{path}: not an evaluation this app can read ({exc})") from exc
