@@ -100,7 +100,10 @@ def test_predict_a_folder_writes_a_csv_with_broken_files_as_rows(run_cli, run, t
     assert [r["path"] for r in rows] == sorted(str(p) for p in photos.rglob("*.png"))
     (bad,) = [r for r in rows if r["error"]]
     assert bad["path"] == str(broken) and "corrupt PNG" in bad["error"]
-    assert list(rows[0]) == ["path", "predicted", "confidence", "class_1", "probability_1", "error"]
+    assert list(rows[0]) == ["path", "predicted", "confidence", "calibrated_confidence", "decision",
+                             "class_1", "probability_1", "error"]
+    assert bad["decision"] == "needs_review" and bad["calibrated_confidence"] == ""
+    assert all(r["decision"] == r["predicted"] for r in rows if not r["error"])  # no threshold, no costs
     lines = text.splitlines()
     assert lines[0] == f"model: best.keras of run {run.name} (epoch 1 of 1)"
     assert "predicted 3 of 4 image(s); 1 could not be read" in lines

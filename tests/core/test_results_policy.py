@@ -85,7 +85,7 @@ def test_a_model_file_alone_is_not_calibrated_and_says_why(run: Path) -> None:
     opened = open_model(run / "best.keras", **JOB)
     opened.run = None
     fitted, note = ensure_fitted(opened, **JOB)
-    assert fitted is None and "no validation images" in note
+    assert fitted is None and "only a run has validation images" in note
 
 
 def test_a_damaged_policy_file_is_named(run: Path) -> None:

@@ -117,14 +117,16 @@ def test_a_folder_is_predicted_recursively_and_broken_files_are_rows(tmp_path, f
     assert names == ["cat/a/a 00.png", "cat/a/a 01.png", "more/b/b 00.png", "more/b/b 01.png",
                      "more/b/ok.jpg"]
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert list(rows[0]) == ["path", "predicted", "confidence", "class_1", "probability_1", "class_2",
-                             "probability_2", "error"]
+    assert list(rows[0]) == ["path", "predicted", "confidence", "calibrated_confidence", "decision",
+                             "class_1", "probability_1", "class_2", "probability_2", "error"]
     assert [r["path"] for r in rows] == [str(p) for p in result.paths]
     broken = [r for r in rows if r["error"]]
     assert [Path(r["path"]).name for r in broken] == ["b 00.png", "b 01.png"]
     assert all(r["predicted"] == "" and "corrupt PNG" in r["error"] for r in broken)
     for row in (r for r in rows if not r["error"]):
         assert row["predicted"] == row["class_1"] and row["confidence"] == row["probability_1"]
+        assert row["calibrated_confidence"] == row["confidence"]  # a bare model file: not calibrated
+        assert row["decision"] == row["predicted"]
         assert float(row["probability_1"]) >= float(row["probability_2"])
     assert sum(result.counts().values()) == 3
     assert [p["done"] for p in report.partials] == [2, 4, 5]

@@ -189,7 +189,7 @@ def ensure_fitted(opened: OpenedModel, *, report: Report, cancel: Cancel,
         Cancelled: ``cancel`` was set.
     """
     if opened.run is None:
-        return None, "not calibrated: a model file alone has no validation images"
+        return None, "not calibrated: only a run has validation images to fit a temperature on"
     stored = load_policy(opened.run.run_dir, list(opened.classes))
     if opened.which in stored.fitted:
         return stored.fitted[opened.which], None

@@ -2,8 +2,11 @@
 
 One image, or every image file in a folder and its sub-folders, is fed as the model's run fed
 its training images (:mod:`~filterscope.core.results.feed`), in batches. Each image gets a row:
-its path, the predicted class, the confidence (that class's probability) and the top-k classes
-with their probabilities; a file that cannot be read gets a row with the reason instead. The
+its path, the predicted class, the confidence (that class's probability), its calibrated
+confidence (the run's temperature, :mod:`~filterscope.core.results.policy`), the decision (the
+class of least expected cost under the run's error costs, or ``needs_review`` below its
+threshold) and the top-k classes with their probabilities; a file that cannot be read gets a row
+with the reason instead (and the decision ``needs_review``). The
 CSV is written at the end, atomically: a cancelled or failed job leaves no CSV (and an earlier
 one of the same name as it was), so a file that is there is complete. It is never written inside
 the folder of images predicted.
@@ -27,6 +30,9 @@ from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import entries
 from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.calibration import apply_temperature
+from filterscope.core.results.decisions import NEEDS_REVIEW, Costs, decide, decision_names
+from filterscope.core.results.policy import Policy, ensure_fitted, load_policy
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.feed import BATCH_SIZE, FileImages, predict_images
 from filterscope.core.training.saved_model import OpenedModel, open_model
@@ -51,6 +57,9 @@ class Prediction:
         top_k: Classes listed per row.
         out: The CSV written, or None.
         notes: Plain sentences (assumptions about a bare model file, folders of unknown classes).
+        temperature: The calibration temperature (1.0: not calibrated).
+        threshold: Needs review below this calibrated confidence, or None.
+        costs: The error costs deciding, or None.
     """
 
     model: str
@@ -61,6 +70,18 @@ class Prediction:
     top_k: int
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    temperature: float = 1.0
+    threshold: float | None = None
+    costs: Costs | None = None
+
+    def calibrated(self) -> np.ndarray:
+        """(N, C) the calibrated probabilities (NaN rows for unread files)."""
+        return apply_temperature(self.probabilities, self.temperature)
+
+    def decisions(self) -> list[str]:
+        """Per row: the class decided, or ``needs_review`` (also for a file that could not be read)."""
+        return decision_names(decide(self.calibrated(), threshold=self.threshold, costs=self.costs),
+                              self.classes)
 
     def top(self, i: int) -> list[tuple[str, float]]:
         """The ``top_k`` (class, probability) of row ``i``, most probable first ([] if unread)."""
@@ -70,12 +91,15 @@ class Prediction:
         return [(self.classes[j], float(self.probabilities[i, j])) for j in order]
 
     def rows(self) -> list[dict]:
-        """One dict per image: path, predicted, confidence, top (class, probability), error."""
-        rows = []
+        """One dict per image: path, predicted, confidence, calibrated_confidence, decision, top
+        (class, probability), error."""
+        rows, calibrated, decisions = [], self.calibrated(), self.decisions()
         for i, path in enumerate(self.paths):
             top = self.top(i)
             rows.append({"path": str(path), "predicted": top[0][0] if top else None,
                          "confidence": top[0][1] if top else None,
+                         "calibrated_confidence": float(np.max(calibrated[i])) if top else None,
+                         "decision": decisions[i],
                          "top": [{"class": c, "probability": p} for c, p in top],
                          "error": self.errors.get(i)})
         return rows
@@ -87,26 +111,35 @@ class Prediction:
             if read else np.zeros(len(self.classes), np.int64)
         return {c: int(n) for c, n in zip(self.classes, winners)}
 
+    def decision_counts(self) -> dict[str, int]:
+        """Images per decision (classes in order, then ``needs_review``), unread files left out."""
+        decided = [d for i, d in enumerate(self.decisions()) if i not in self.errors]
+        return {c: decided.count(c) for c in [*self.classes, NEEDS_REVIEW]}
+
     def to_csv(self) -> bytes:
-        """UTF-8 CSV: path, predicted, confidence, class_1, probability_1... class_k,
-        probability_k, error."""
+        """UTF-8 CSV: path, predicted, confidence, calibrated_confidence, decision, class_1,
+        probability_1... class_k, probability_k, error (the probabilities are the model's own)."""
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         ranks = range(1, self.top_k + 1)
-        writer.writerow(["path", "predicted", "confidence",
+        writer.writerow(["path", "predicted", "confidence", "calibrated_confidence", "decision",
                          *(f"{name}_{k}" for k in ranks for name in ("class", "probability")), "error"])
-        for i, path in enumerate(self.paths):
-            top = self.top(i)
-            cells = [v for c, p in top for v in (c, f"{p:.6f}")] or [""] * (2 * self.top_k)
-            writer.writerow([str(path), top[0][0] if top else "", f"{top[0][1]:.6f}" if top else "",
-                             *cells, self.errors.get(i, "")])
+        for row in self.rows():
+            top = row["top"]
+            cells = [v for t in top for v in (t["class"], f"{t['probability']:.6f}")] or [""] * (2 * self.top_k)
+            writer.writerow([row["path"], row["predicted"] or "",
+                             f"{row['confidence']:.6f}" if top else "",
+                             f"{row['calibrated_confidence']:.6f}" if top else "", row["decision"],
+                             *cells, row["error"] or ""])
         return buffer.getvalue().encode("utf-8")
 
     def to_json(self) -> dict:
         """A JSON-able summary with every row."""
         return {"model": self.model, "classes": list(self.classes), "top_k": self.top_k,
                 "n_images": len(self.paths) - len(self.errors), "n_failed": len(self.errors),
-                "counts": self.counts(), "out": None if self.out is None else str(self.out),
+                "counts": self.counts(), "decisions": self.decision_counts(), "temperature": self.temperature,
+                "threshold": self.threshold, "costs": None if self.costs is None else self.costs.to_json(),
+                "out": None if self.out is None else str(self.out),
                 "notes": list(self.notes), "rows": self.rows()}
 
 
@@ -142,7 +175,7 @@ def list_images(target: str | os.PathLike) -> list[Path]:
 def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
             out: str | os.PathLike | None = None, which: str = "best", top_k: int = DEFAULT_TOP_K,
             report: Report, cancel: Cancel, opened: OpenedModel | None = None,
-            batch_size: int = BATCH_SIZE) -> Prediction:
+            decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Prediction:
     """Predict one image or a folder of images and write the CSV ``out`` (when given).
 
     Args:
@@ -155,6 +188,8 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
             every batch (rows as in :meth:`Prediction.rows`).
         cancel: Polled between batches; a cancelled job writes nothing.
         opened: An already opened model (the app keeps one loaded between predictions).
+        decisions: The threshold and costs to decide with; None: the run's saved policy. The
+            temperature is always the run's (fitted on its validation images the first time).
         batch_size: Images per batch.
 
     Raises:
@@ -181,19 +216,27 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         if not os.access(out.parent, os.W_OK):
             raise PredictError(f"{out.parent}: cannot write there (permission denied)")
     if opened is None:
-        opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
+        opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.05), cancel=cancel)
     classes = list(opened.classes)
+    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.05, 0.1), cancel=cancel)
+    if decisions is None:
+        decisions = Policy() if opened.run is None else load_policy(opened.run.run_dir, classes)
+    notes = list(opened.notes) + _unknown_folders(target, classes) + ([not_fitted] if not_fitted else [])
     result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
-                        min(top_k, len(classes)), notes=list(opened.notes) + _unknown_folders(target, classes))
+                        min(top_k, len(classes)), notes=notes,
+                        temperature=fitted.calibration.temperature if fitted else 1.0,
+                        threshold=decisions.threshold, costs=decisions.costs)
     done = [0]
 
     def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
         done[0] += len(indices) + len(failed)
         batch = Prediction(result.model, classes, [paths[i] for i in indices], probabilities, {},
-                           result.top_k)
+                           result.top_k, temperature=result.temperature, threshold=result.threshold,
+                           costs=result.costs)
         report.partial({"kind": "predicted", "done": done[0], "total": len(paths),
                         "rows": batch.rows() + [{"path": str(paths[i]), "predicted": None,
-                                                 "confidence": None, "top": [], "error": why}
+                                                 "confidence": None, "calibrated_confidence": None,
+                                                 "decision": NEEDS_REVIEW, "top": [], "error": why}
                                                 for i, why in failed.items()]})
 
     predicted = predict_images(opened.model, FileImages(paths), opened.rule,
