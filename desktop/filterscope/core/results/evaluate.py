@@ -6,7 +6,9 @@ The model (``best.keras`` or ``last.keras``) is opened safely, the evaluation se
 to the majority baseline, balanced accuracy, per-class precision, recall, F1 and support, the
 confusion matrix in the run's class order, every image's row, and the warnings a careful analyst
 would add (:mod:`~filterscope.core.results.advice`). Files that cannot be read are named and
-left out. Nothing is written here: :mod:`~filterscope.core.results.store` saves a result.
+left out. With test-time augmentation (``tta``, :mod:`~filterscope.core.results.tta`) the
+result is that of the averaged views, and ``Evaluation.tta`` measures its gain over the identity
+view alone on the same images. Nothing is written here: :mod:`~filterscope.core.results.store` saves a result.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from filterscope.core.results.feed import BATCH_SIZE, predict_images
 from filterscope.core.results.intervals import Interval, bootstrap_intervals
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
 from filterscope.core.results.rows import EvalRows
+from filterscope.core.results.tta import tta_summary
 from filterscope.core.training.data_plan import plan
 from filterscope.core.training.data_spec import DataSpec, PipelineError, read_manifest
 from filterscope.core.training.saved_model import OpenedModel, open_model
@@ -55,6 +58,9 @@ class Evaluation:
         intervals: ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` with their bootstrap
             confidence intervals (:func:`~.intervals.bootstrap_intervals`); None in evaluations
             saved before intervals were computed.
+        tta: With test-time augmentation, ``{"views", "accuracy_without", "accuracy_with",
+            "gain"}`` (:func:`~.tta.tta_summary`; ``accuracy_with`` is ``scores.accuracy``);
+            None without it, and in evaluations saved before it existed.
     """
 
     run_dir: Path
@@ -72,6 +78,7 @@ class Evaluation:
     created: str = ""
     name: str = ""
     intervals: dict[str, Interval] | None = None
+    tta: dict | None = None
 
     @property
     def n_images(self) -> int:
@@ -91,11 +98,12 @@ class Evaluation:
                 "warnings": [w.to_json() for w in self.warnings], "notes": list(self.notes),
                 "skipped": list(self.skipped),
                 "intervals": None if self.intervals is None
-                else {k: v.to_json() for k, v in self.intervals.items()}}
+                else {k: v.to_json() for k, v in self.intervals.items()},
+                "tta": None if self.tta is None else dict(self.tta)}
 
 
 def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
-             which: str = "best", report: Report, cancel: Cancel,
+             which: str = "best", tta: bool = False, report: Report, cancel: Cancel,
              batch_size: int = BATCH_SIZE) -> Evaluation:
     """Evaluate a run's model on labelled images (see :func:`~.eval_sets.open_eval_set` for
     ``data`` and ``subset``).
@@ -105,6 +113,8 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
         data: None (the run's dataset), a folder, a split manifest or a built-in dataset id.
         subset: ``val``, ``test`` or None (test where there is one, else validation).
         which: ``best`` or ``last``.
+        tta: Test-time augmentation (:mod:`~.tta`): score the averaged views and measure the
+            gain (``Evaluation.tta``).
         report: Progress; partials ``{"kind": "evaluated", "done", "total", "correct"}`` after
             every batch.
         cancel: Polled between batches.
@@ -118,11 +128,11 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
     opened = open_model(run_dir, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
     evaluated = open_eval_set(opened, data, subset, report=SubReport(report, 0.1, 0.2), cancel=cancel)
     return evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
-                          batch_size=batch_size)
+                          batch_size=batch_size, tta=tta)
 
 
 def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, cancel: Cancel,
-                   batch_size: int = BATCH_SIZE) -> Evaluation:
+                   batch_size: int = BATCH_SIZE, tta: bool = False) -> Evaluation:
     """Evaluate an opened run model on an evaluation set (the second half of :func:`evaluate`)."""
     n, done, correct = len(evaluated.images), [0], [0]
 
@@ -133,7 +143,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
 
     predicted = predict_images(opened.model, evaluated.images, opened.rule,
                                report=SubReport(report, 0.0, 0.95), cancel=cancel,
-                               batch_size=batch_size, on_batch=partial)
+                               batch_size=batch_size, tta=tta, on_batch=partial)
     unreadable = [{"path": evaluated.images.name(i), "reason": why}
                   for i, why in sorted(predicted.errors.items())]
     read = predicted.read()
@@ -146,6 +156,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                     probabilities.argmax(axis=1).astype(np.int32), probabilities)
     classes = list(opened.classes)
     scores = score(rows.true, rows.predicted, classes)
+    measured = None if predicted.plain is None else tta_summary(
+        rows.true, predicted.plain[read].argmax(axis=1), rows.predicted)
     counts = training_counts(opened, cancel)
     baseline = majority_baseline(rows.true, classes, counts)
     intervals = bootstrap_intervals(rows.true, rows.predicted, len(classes))
@@ -162,7 +174,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     return Evaluation(opened.run.run_dir, opened.which, opened.epoch, classes, evaluated.to_json(),
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,
-                      datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals)
+                      datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals,
+                      tta=measured)
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:

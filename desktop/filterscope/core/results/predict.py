@@ -51,6 +51,8 @@ class Prediction:
         top_k: Classes listed per row.
         out: The CSV written, or None.
         notes: Plain sentences (assumptions about a bare model file, folders of unknown classes).
+        tta: Whether the probabilities are averaged over test-time augmentation's views
+            (:mod:`~filterscope.core.results.tta`).
     """
 
     model: str
@@ -61,6 +63,7 @@ class Prediction:
     top_k: int
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    tta: bool = False
 
     def top(self, i: int) -> list[tuple[str, float]]:
         """The ``top_k`` (class, probability) of row ``i``, most probable first ([] if unread)."""
@@ -107,7 +110,7 @@ class Prediction:
         return {"model": self.model, "classes": list(self.classes), "top_k": self.top_k,
                 "n_images": len(self.paths) - len(self.errors), "n_failed": len(self.errors),
                 "counts": self.counts(), "out": None if self.out is None else str(self.out),
-                "notes": list(self.notes), "rows": self.rows()}
+                "notes": list(self.notes), "tta": self.tta, "rows": self.rows()}
 
 
 def list_images(target: str | os.PathLike) -> list[Path]:
@@ -141,7 +144,7 @@ def list_images(target: str | os.PathLike) -> list[Path]:
 
 def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
             out: str | os.PathLike | None = None, which: str = "best", top_k: int = DEFAULT_TOP_K,
-            report: Report, cancel: Cancel, opened: OpenedModel | None = None,
+            tta: bool = False, report: Report, cancel: Cancel, opened: OpenedModel | None = None,
             batch_size: int = BATCH_SIZE) -> Prediction:
     """Predict one image or a folder of images and write the CSV ``out`` (when given).
 
@@ -151,6 +154,8 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         out: The CSV to write; None writes none.
         which: A run's ``best`` or ``last`` model.
         top_k: Classes per row (at most the model's number of classes).
+        tta: Test-time augmentation: average each image's probabilities over a few views
+            (:mod:`~filterscope.core.results.tta`); its gain is measured by evaluating.
         report: Progress; partials ``{"kind": "predicted", "done", "total", "rows"}`` after
             every batch (rows as in :meth:`Prediction.rows`).
         cancel: Polled between batches; a cancelled job writes nothing.
@@ -184,7 +189,8 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
     classes = list(opened.classes)
     result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
-                        min(top_k, len(classes)), notes=list(opened.notes) + _unknown_folders(target, classes))
+                        min(top_k, len(classes)), notes=list(opened.notes) + _unknown_folders(target, classes),
+                        tta=tta)
     done = [0]
 
     def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
@@ -198,7 +204,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
 
     predicted = predict_images(opened.model, FileImages(paths), opened.rule,
                                report=SubReport(report, 0.1, 0.88), cancel=cancel,
-                               batch_size=batch_size, on_batch=partial)
+                               batch_size=batch_size, tta=tta, on_batch=partial)
     result.probabilities, result.errors = predicted.probabilities, predicted.errors
     check_cancel(cancel)
     if out is not None:
