@@ -81,6 +81,6 @@ def results_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def results_run(results_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run trained one epoch on ``results_photos`` (the logistic template, 12 x 16 images),
     shared by the results tests: copy it (``tests.results_runs.copy_run``) before changing it."""
-    from tests.results_runs import train_run
+    from tests.results_runs import calibrated, train_run
 
-    return train_run(results_photos, tmp_path_factory.mktemp("runs"))
+    return calibrated(train_run(results_photos, tmp_path_factory.mktemp("runs")))

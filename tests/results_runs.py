@@ -43,6 +43,17 @@ def train_run(data: str | Path, out: Path, *, name: str = "tiny", mask: dict | N
     return result.run_dir
 
 
+def calibrated(run_dir: Path) -> Path:
+    """The run with its best model's calibration fitted and saved (as its first evaluation or
+    prediction would), so a run shared by many tests is the same whichever of them comes first."""
+    from filterscope.core.results.policy import ensure_fitted
+    from filterscope.core.training.saved_model import open_model
+
+    job = {"report": NullReport(), "cancel": threading.Event()}
+    ensure_fitted(open_model(run_dir, **job), **job)
+    return run_dir
+
+
 def copy_run(run_dir: Path, dest: Path) -> Path:
     """A copy of a run folder (without its evaluations)."""
     shutil.copytree(run_dir, dest, ignore=shutil.ignore_patterns("evaluations"))

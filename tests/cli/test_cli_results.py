@@ -138,3 +138,38 @@ def test_predict_refuses_a_model_with_custom_code(run_cli, tmp_path) -> None:
     code, _, err = run_cli("predict", tmp_path / "lambda.keras", tmp_path / "img", "--out", tmp_path / "p.csv")
     assert code == 1 and "refused: the model contains a Lambda layer" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_tta_evaluates_with_the_gain_measured_and_predicts_with_it_recorded(run_cli, run,
+                                                                           results_photos) -> None:
+    from filterscope.core.results.tta import VIEWS, tta_sentence
+
+    code, out, err = run_cli("evaluate", run, "--json")
+    assert code == 0, err
+    plain = json.loads(out)
+    assert plain["tta"] is None  # off unless asked for
+    code, out, err = run_cli("evaluate", run, "--tta", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    tta = data["tta"]
+    assert tta["views"] == [v.name for v in VIEWS]
+    assert tta["accuracy_with"] == data["accuracy"] and tta["accuracy_without"] == plain["accuracy"]
+    assert tta["gain"] == pytest.approx(tta["accuracy_with"] - tta["accuracy_without"])
+    assert json.loads(Path(data["saved"]).read_text())["tta"] == tta
+
+    code, out, err = run_cli("evaluate", run, "--tta")
+    assert code == 0, err
+    assert tta_sentence(tta) in out.splitlines()
+    assert re.search(r"^test-time augmentation: 6 views, accuracy [\d.]+ % without, [\d.]+ % with "
+                     r"\(gain [+-]\d+\.\d points\)$", out, re.MULTILINE)
+    code, out, err = run_cli("evaluate", run)
+    assert code == 0 and "test-time augmentation" not in out
+
+    image = sorted((results_photos / "test" / "dog").iterdir())[0]
+    code, out, err = run_cli("predict", run, image, "--tta", "--json")
+    assert code == 0, err
+    averaged = json.loads(out)
+    code, out, err = run_cli("predict", run, image, "--json")
+    assert code == 0, err
+    assert averaged["tta"] is True and json.loads(out)["tta"] is False
+    assert averaged["rows"][0]["top"] != json.loads(out)["rows"][0]["top"]

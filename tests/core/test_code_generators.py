@@ -17,7 +17,7 @@ from filterscope.core.masking.code import mask_code
 from filterscope.core.masking.colordist import MaskSession, Target, apply_mask, builtin_preset
 from filterscope.core.training.model_input import PREPROCESSINGS, preprocess, preprocess_code
 
-from tests.results_runs import train_run
+from tests.results_runs import copy_run, train_run
 
 
 def _run(code: str, **names: object) -> dict:
@@ -201,6 +201,21 @@ def test_the_results_code_gives_the_evaluations_scores(results_photos: Path, tmp
         assert namespace["accuracy"] == evaluation.scores.accuracy
         assert namespace["baseline"] == evaluation.baseline.accuracy
         assert np.array_equal(namespace["matrix"], evaluation.scores.confusion)
+
+
+def test_the_results_code_of_a_tta_evaluation_averages_the_same_views(results_run: Path, tmp_path: Path) -> None:
+    from filterscope.core.results.code import results_code
+    from filterscope.core.results.evaluate import evaluate
+
+    run = copy_run(results_run, tmp_path / "run")
+    plain = evaluate(run, report=NullReport(), cancel=threading.Event())
+    evaluation = evaluate(run, tta=True, report=NullReport(), cancel=threading.Event())
+    code = results_code(evaluation)
+    assert "VIEWS = [" in code and "VIEWS" not in results_code(plain)
+    namespace = _run(code)
+    np.testing.assert_allclose(namespace["probabilities"], evaluation.rows.probabilities, atol=1e-5)
+    assert not np.allclose(namespace["probabilities"], plain.rows.probabilities, atol=1e-4)
+    assert namespace["accuracy"] == evaluation.scores.accuracy
 
 
 def test_the_ascent_code_builds_vgg16_and_paints_the_tabs_pictures() -> None:

@@ -48,7 +48,7 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert stored["visualize"]["model"] == "runs/20260502-101500-chapter-convnet-sgd"
     assert stored["evaluate"] == {"run": "runs/20260502-101500-chapter-convnet-sgd", "model": "last",
                                   "data": "folder:photos/test", "subset": "test", "evaluation": "test-best-2",
-                                  "top_k": 3}
+                                  "top_k": 3, "tta": False}
     assert stored["filters"]["image"] == "leaf.png" and len(stored["filters"]["kernels"][1][4][4]) == 3
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves

@@ -18,7 +18,7 @@ from filterscope.core.results.policy import (POLICY_FILE, Policy, PolicyError, c
 from filterscope.core.results.store import load_evaluation, save_evaluation
 from filterscope.core.training.saved_model import open_model
 
-from tests.results_runs import copy_run
+from tests.results_runs import constant_model, copy_run
 
 JOB = {"report": NullReport(), "cancel": threading.Event()}
 
@@ -29,7 +29,7 @@ def run(results_run: Path, tmp_path: Path) -> Path:
 
 
 def test_the_first_evaluation_fits_the_temperature_on_validation_and_saves_it(run: Path) -> None:
-    assert not (run / POLICY_FILE).exists()
+    (run / POLICY_FILE).unlink()  # the shared run comes calibrated
     result = evaluate(run, **JOB)  # on test/: the validation images are predicted for calibration
     data = result.to_json()
     fitted = load_policy(run).fitted["best"]
@@ -46,6 +46,7 @@ def test_the_first_evaluation_fits_the_temperature_on_validation_and_saves_it(ru
 
 
 def test_evaluating_the_validation_images_fits_on_them_without_a_second_pass(run: Path) -> None:
+    (run / POLICY_FILE).unlink()
     result = evaluate(run, subset="val", **JOB)
     assert load_policy(run).fitted["best"].calibration.n_images == result.n_images
     assert any("fitted on these same validation images" in n for n in result.notes)
@@ -79,6 +80,24 @@ def test_costs_override_for_one_evaluation_and_read_back(run: Path) -> None:
     assert json.dumps(again.judgement.to_json(), sort_keys=True) == \
         json.dumps(result.judgement.to_json(), sort_keys=True)
     assert again.judgement.costs.matrix.tolist() == costs.matrix.tolist()
+
+
+def test_a_changed_model_file_is_fitted_again_and_an_unwritable_run_still_scores(run: Path, monkeypatch) -> None:
+    first = load_policy(run).fitted["best"].calibration
+    constant_model(run, 1)  # best.keras is now another model
+    opened = open_model(run, **JOB)
+    fitted, note = ensure_fitted(opened, **JOB)
+    assert note is None and fitted.calibration.model_sha256 != first.model_sha256
+    assert load_policy(run).fitted["best"].calibration.model_sha256 == fitted.calibration.model_sha256
+    constant_model(run, 0)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("filterscope.core.results.policy.atomic_write_json", refuse)
+    result = evaluate(run, **JOB)
+    assert result.judgement.fitted is not None
+    assert any("could not be saved in the run (Permission denied)" in n for n in result.notes)
 
 
 def test_a_model_file_alone_is_not_calibrated_and_says_why(run: Path) -> None:

@@ -17,6 +17,7 @@ from filterscope.core.results.rows import EvalRows
 from filterscope.core.results.review import REVIEW_FILE
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.widgets.eval_picker import PATH_ROLE
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.results_gallery import ROW_ROLE, ResultsGalleryWidget
 from PySide6.QtWidgets import QApplication, QWidget
@@ -301,3 +302,48 @@ def test_a_restored_evaluation_reopens_from_its_file_before_and_after_the_tab_ex
     assert later.saved_list.currentItem().text().startswith(second.name)
     assert sorted((run / "evaluations").glob("*.json")) == saved  # opened, not evaluated again
     assert state.evaluate.evaluation == second.name
+
+
+def test_the_tta_check_box_reaches_evaluate_and_predict_and_the_summary_shows_the_gain(
+        qtbot, tab, run, results_photos) -> None:
+    from filterscope.core.results.tta import VIEWS, tta_sentence
+    from PySide6.QtCore import Qt
+
+    check = tab.picker.tta_check
+    assert not check.isChecked() and tab._state.evaluate.tta is False  # off by default
+    assert check.text() == "Test-time augmentation"
+    qtbot.mouseClick(check, Qt.MouseButton.LeftButton)
+    assert tab._state.evaluate.tta is True  # the control sets the model
+    with_tta = evaluate(qtbot, tab)
+    assert with_tta.tta is not None and with_tta.tta["accuracy_with"] == with_tta.scores.accuracy
+    line = tab.summary.tta
+    sentence = tta_sentence(with_tta.tta)
+    assert not line.isHidden() and line.text() == sentence[0].upper() + sentence[1:]
+    assert f"{len(VIEWS)} views" in line.text() and "points)" in line.text()
+
+    image = next((results_photos / "test" / "cat").iterdir())
+    with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS) as blocker:
+        tab.predict.predict_image(image)
+    assert blocker.args[0].tta is True and f"averaged over {len(VIEWS)} views" in tab.predict.summary.text()
+
+    tab._state.evaluate.tta = False  # the model sets the control
+    assert not check.isChecked()
+    without = evaluate(qtbot, tab)
+    assert without.tta is None and line.isHidden() and line.text() == ""
+    with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS) as blocker:
+        tab.predict.predict_image(image)
+    assert blocker.args[0].tta is False and "averaged over" not in tab.predict.summary.text()
+
+    qtbot.waitUntil(lambda: tab.saved_list.count() == 2, timeout=WAIT_MS)
+
+    def saved_item(name: str):
+        (item,) = [it for it in map(tab.saved_list.item, range(2)) if Path(it.data(PATH_ROLE)).stem == name]
+        return item
+
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS) as blocker:
+        tab.saved_list.itemClicked.emit(saved_item(with_tta.name))  # read back from its file
+    assert blocker.args[0].tta == with_tta.tta
+    assert not line.isHidden() and line.text() == sentence[0].upper() + sentence[1:]
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.saved_list.itemClicked.emit(saved_item(without.name))
+    assert line.isHidden()

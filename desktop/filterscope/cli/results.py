@@ -31,6 +31,7 @@ def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
 def _human_evaluation(d: dict) -> str:
     from filterscope.core.results.intervals import intervals_from_json, with_interval
     from filterscope.core.results.metrics import Baseline, matrix_labels
+    from filterscope.core.results.tta import tta_sentence
 
     base, classes = Baseline.from_json(d["majority_baseline"]), d["classes"]
     intervals = intervals_from_json(d.get("intervals")) or {}
@@ -41,7 +42,10 @@ def _human_evaluation(d: dict) -> str:
              f"accuracy {with_interval(d['accuracy'], intervals.get('accuracy'))} "
              f"(majority baseline {percent(base.accuracy)}: {base.describe()})",
              f"balanced accuracy {with_interval(d['balanced_accuracy'], intervals.get('balanced_accuracy'))}"
-             + (f", macro-F1 {macro_f1.describe()}" if macro_f1 else ""), ""]
+             + (f", macro-F1 {macro_f1.describe()}" if macro_f1 else "")]
+    if d.get("tta"):
+        lines.append(tta_sentence(d["tta"]))
+    lines.append("")
     width = max(len("class"), *(len(c) for c in classes))
     lines.append(f"{'class':<{width}}  {'precision':>9}  {'recall':>8}  {'F1':>8}  {'support':>7}  "
                  f"{'predicted':>9}")
@@ -75,7 +79,7 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     try:
         result = run_job("Evaluating", evaluate, args.run_dir, data=args.data, subset=args.subset,
-                         which=args.model)
+                         which=args.model, tta=bool(args.tta))
         saved = save_evaluation(result, out=args.out)
     except (ModelLoadError, EvalSetError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
@@ -86,7 +90,8 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def _human_prediction(d: dict) -> str:
-    lines = [f"model: {d['model']}"]
+    lines = [f"model: {d['model']}" + (" (test-time augmentation: probabilities averaged over "
+                                        "its views)" if d["tta"] else "")]
     lines += [f"note: {n}" for n in d["notes"]]
     rows = d["rows"]
     if len(rows) == 1 and rows[0]["error"] is None:
@@ -122,7 +127,7 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     try:
         opened = None if name is None else run_job("Loading the model", open_imagenet, name)
         result = run_job("Predicting", predict, args.model_path, args.target, out=args.out,
-                         which=args.model, top_k=args.top_k, opened=opened)
+                         which=args.model, top_k=args.top_k, tta=bool(args.tta), opened=opened)
     except (ModelLoadError, PredictError, WeightsError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
@@ -131,8 +136,8 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser; ``--model``
-    and ``--subset`` come from the Results tab's settings (:class:`EvaluateSettings`)."""
+    """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser; ``--model``,
+    ``--subset``, ``--tta`` and the others come from the Results tab's settings (:class:`EvaluateSettings`)."""
     from filterscope.core.base.settings import add_flag, declaration, declared_default
     from filterscope.core.results.settings import EvaluateSettings
     from filterscope.core.transfer.imagenet import imagenet_models
@@ -143,6 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "data", metavar="DIR|MANIFEST|PARENT")
     add_flag(p, EvaluateSettings, "subset", help_extra=declaration(EvaluateSettings, "subset").special)
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
+    add_flag(p, EvaluateSettings, "tta")
     p.add_argument("--out", metavar="EVAL.json", help="save the result here (and its rows in "
                    "EVAL.csv) instead of in the run's evaluations/ folder; never inside a dataset")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -161,5 +167,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "top_k", default=declared_default(EvaluateSettings, "top_k"), metavar="K")
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
              help_extra="For a run folder")
+    add_flag(p, EvaluateSettings, "tta")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_predict, parser=p)

@@ -1,8 +1,9 @@
-"""Atomic writes (a file is either its old self or completely new, never half-written), and
-reading JSON settings files and the presets shipped with the app."""
+"""Atomic writes (a file is either its old self or completely new, never half-written), reading
+JSON settings files and the presets shipped with the app, and files' SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -121,3 +122,24 @@ def read_preset(kind: str, name: str) -> Any | None:
     """The JSON of ``resources/presets/<kind>/<name>.json`` shipped with the app, or None."""
     resource = files("filterscope.resources") / "presets" / kind / f"{name}.json"
     return json.loads(resource.read_text(encoding="utf-8")) if resource.is_file() else None
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The file's SHA-256 (hex), remembered for the same file, size and modification time.
+
+    Raises:
+        OSError: The file cannot be read.
+    """
+    path = Path(path).absolute()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]

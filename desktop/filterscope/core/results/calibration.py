@@ -137,6 +137,8 @@ class Calibration:
         log_loss_after: With the scaled ones.
         ece_before: Their expected calibration error before.
         ece_after: After.
+        model_sha256: The model file's SHA-256: a temperature belongs to one file, and is fitted
+            again when the file changes.
     """
 
     temperature: float
@@ -147,6 +149,7 @@ class Calibration:
     log_loss_after: float
     ece_before: float
     ece_after: float
+    model_sha256: str = ""
 
     def to_json(self) -> dict:
         """A JSON-able dict."""
@@ -157,7 +160,7 @@ class Calibration:
         """The inverse of :meth:`to_json`."""
         return cls(float(data["temperature"]), str(data["model"]), str(data["fitted_on"]),
                    int(data["n_images"]), float(data["log_loss_before"]), float(data["log_loss_after"]),
-                   float(data["ece_before"]), float(data["ece_after"]))
+                   float(data["ece_before"]), float(data["ece_after"]), str(data.get("model_sha256", "")))
 
     def describe(self) -> str:
         """``"temperature 1.84, fitted on 92 validation images (ECE 12.1 % -> 3.0 %)"``."""
@@ -165,10 +168,11 @@ class Calibration:
                 f"(ECE {100 * self.ece_before:.1f} % → {100 * self.ece_after:.1f} %)")
 
 
-def calibrate(probabilities: np.ndarray, labels: np.ndarray, *, model: str, fitted_on: str) -> Calibration:
+def calibrate(probabilities: np.ndarray, labels: np.ndarray, *, model: str, fitted_on: str,
+              model_sha256: str = "") -> Calibration:
     """Fit the temperature on these predictions and measure it there."""
     t = fit_temperature(probabilities, labels)
     after = apply_temperature(probabilities, t)
     return Calibration(t, model, fitted_on, int(len(labels)), log_loss(probabilities, labels),
                        log_loss(after, labels), expected_calibration_error(probabilities, labels),
-                       expected_calibration_error(after, labels))
+                       expected_calibration_error(after, labels), model_sha256)

@@ -4,7 +4,8 @@ The code loads the run's model file, prepares each image as the run's
 :class:`~filterscope.core.training.model_input.InputRule` says (its mask at the image's own
 resolution, gray for one-channel models, INTER_AREA resizing, the model's scaling), predicts, and
 scores with scikit-learn: accuracy, the majority-class baseline and the confusion matrix in the
-run's class order. On the evaluation's images it gives the tab's numbers (a test runs it against
+run's class order. An evaluation with test-time augmentation averages the same views
+(:data:`~filterscope.core.results.tta.VIEWS`, in pixels for the run's size). On the evaluation's images it gives the tab's numbers (a test runs it against
 :func:`~filterscope.core.results.evaluate.evaluate`).
 """
 
@@ -17,6 +18,7 @@ from filterscope.core.masking.code import mask_function
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.store import EVALUATIONS
+from filterscope.core.results.tta import VIEWS, shift_pixels
 from filterscope.core.training.model_input import preprocess_code
 
 INLINE_ROWS = 50  # up to this many images are listed in the code itself when no CSV is saved
@@ -73,6 +75,30 @@ def _prepare_lines(rule: dict) -> list[str]:
                     *preprocess_code(rule.get("preprocessing", "unit"))]
 
 
+def _predict_lines(evaluation: Evaluation) -> list[str]:
+    """``probabilities``: of the images, or averaged over the views of test-time augmentation."""
+    if not evaluation.tta:
+        return ["probabilities = model.predict(x, batch_size=64, verbose=0)"]
+    height, width = evaluation.input["size"]
+    views = [f"    ({v.flip}, {shift_pixels(height, v.dy)}, {shift_pixels(width, v.dx)}),  # {v.name}"
+             for v in VIEWS]
+    return ["# test-time augmentation: (mirrored, pixels down, pixels right) of each view",
+            "VIEWS = [", *views, "]", "", "",
+            "def view(x, flip, down, right):",
+            "    \"\"\"A batch mirrored left-right, then shifted, the uncovered edge reflected.\"\"\"",
+            "    if flip:",
+            "        x = x[:, :, ::-1]",
+            "    for axis, n in ((1, down), (2, right)):",
+            "        if n:",
+            "            pad = [(0, 0)] * x.ndim",
+            "            pad[axis] = (n, 0) if n > 0 else (0, -n)",
+            "            start = max(-n, 0)",
+            "            x = np.take(np.pad(x, pad, mode='reflect'), range(start, start + x.shape[axis]), axis=axis)",
+            "    return x", "", "",
+            "probabilities = np.mean([model.predict(view(x, *v), batch_size=64, verbose=0) for v in VIEWS],",
+            "                        axis=0)"]
+
+
 def _baseline_lines(evaluation: Evaluation) -> list[str]:
     baseline = evaluation.baseline
     if baseline.basis == "training":
@@ -110,7 +136,7 @@ def results_code(evaluation: Evaluation, rows_csv: str | Path | None = None) -> 
              *_images_lines(evaluation, Path(rows_csv) if rows_csv is not None else None), "", "",
              *_read_lines(evaluation), "", "", *mask, *_prepare_lines(rule), "", "",
              "x = np.stack([prepare(path) for path in paths])",
-             "probabilities = model.predict(x, batch_size=64, verbose=0)",
+             *_predict_lines(evaluation),
              "y_pred = probabilities.argmax(axis=1)", "",
              "accuracy = accuracy_score(y_true, y_pred)", *_baseline_lines(evaluation),
              "# rows: true classes, columns: predicted ones, every class of the run",

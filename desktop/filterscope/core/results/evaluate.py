@@ -6,10 +6,12 @@ The model (``best.keras`` or ``last.keras``) is opened safely, the evaluation se
 to the majority baseline, balanced accuracy, per-class precision, recall, F1 and support, the
 confusion matrix in the run's class order, every image's row, and the warnings a careful analyst
 would add (:mod:`~filterscope.core.results.advice`). Files that cannot be read are named and
-left out. The probabilities are calibrated with the run's temperature and decided with its
-threshold and costs (:mod:`~filterscope.core.results.policy`; the temperature is fitted on the
-run's validation images and saved in the run the first time). Nothing else is written here:
-:mod:`~filterscope.core.results.store` saves a result.
+left out. With test-time augmentation (``tta``, :mod:`~filterscope.core.results.tta`) the
+result is that of the averaged views, and ``Evaluation.tta`` measures its gain over the identity
+view alone on the same images. The probabilities are calibrated with the run's temperature and
+decided with its threshold and costs (:mod:`~filterscope.core.results.policy`; the temperature is
+fitted on the run's validation images, without test-time augmentation, and saved in the run the
+first time). Nothing else is written here: :mod:`~filterscope.core.results.store` saves a result.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from filterscope.core.results.judgement import Judgement, judge
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
 from filterscope.core.results.policy import Policy, ensure_fitted, load_policy
 from filterscope.core.results.rows import EvalRows
+from filterscope.core.results.tta import tta_summary
 from filterscope.core.training.data_plan import plan
 from filterscope.core.training.data_spec import DataSpec, PipelineError, read_manifest
 from filterscope.core.training.saved_model import OpenedModel, open_model
@@ -63,6 +66,9 @@ class Evaluation:
         judgement: Calibration on these images, their coverage / accuracy curve, and what the
             threshold and costs decided (:func:`~.judgement.judge`); None in evaluations saved
             before calibration.
+        tta: With test-time augmentation, ``{"views", "accuracy_without", "accuracy_with",
+            "gain"}`` (:func:`~.tta.tta_summary`; ``accuracy_with`` is ``scores.accuracy``);
+            None without it, and in evaluations saved before it existed.
     """
 
     run_dir: Path
@@ -81,6 +87,7 @@ class Evaluation:
     name: str = ""
     intervals: dict[str, Interval] | None = None
     judgement: Judgement | None = None
+    tta: dict | None = None
 
     @property
     def n_images(self) -> int:
@@ -101,11 +108,13 @@ class Evaluation:
                 "skipped": list(self.skipped),
                 "intervals": None if self.intervals is None
                 else {k: v.to_json() for k, v in self.intervals.items()},
+                "tta": None if self.tta is None else dict(self.tta),
                 **({} if self.judgement is None else self.judgement.to_json())}
 
 
 def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
-             which: str = "best", report: Report, cancel: Cancel, decisions: Policy | None = None,
+             which: str = "best", tta: bool = False, report: Report, cancel: Cancel,
+             decisions: Policy | None = None,
              batch_size: int = BATCH_SIZE) -> Evaluation:
     """Evaluate a run's model on labelled images (see :func:`~.eval_sets.open_eval_set` for
     ``data`` and ``subset``).
@@ -115,6 +124,8 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
         data: None (the run's dataset), a folder, a split manifest or a built-in dataset id.
         subset: ``val``, ``test`` or None (test where there is one, else validation).
         which: ``best`` or ``last``.
+        tta: Test-time augmentation (:mod:`~.tta`): score the averaged views and measure the
+            gain (``Evaluation.tta``).
         report: Progress; partials ``{"kind": "evaluated", "done", "total", "correct"}`` after
             every batch.
         cancel: Polled between batches.
@@ -131,11 +142,12 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
     opened = open_model(run_dir, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
     evaluated = open_eval_set(opened, data, subset, report=SubReport(report, 0.1, 0.2), cancel=cancel)
     return evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
-                          decisions=decisions, batch_size=batch_size)
+                          decisions=decisions, batch_size=batch_size, tta=tta)
 
 
 def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, cancel: Cancel,
-                   decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Evaluation:
+                   decisions: Policy | None = None, batch_size: int = BATCH_SIZE,
+                   tta: bool = False) -> Evaluation:
     """Evaluate an opened run model on an evaluation set (the second half of :func:`evaluate`)."""
     n, done, correct = len(evaluated.images), [0], [0]
 
@@ -146,7 +158,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
 
     predicted = predict_images(opened.model, evaluated.images, opened.rule,
                                report=SubReport(report, 0.0, 0.75), cancel=cancel,
-                               batch_size=batch_size, on_batch=partial)
+                               batch_size=batch_size, tta=tta, on_batch=partial)
     unreadable = [{"path": evaluated.images.name(i), "reason": why}
                   for i, why in sorted(predicted.errors.items())]
     read = predicted.read()
@@ -159,6 +171,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                     probabilities.argmax(axis=1).astype(np.int32), probabilities)
     classes = list(opened.classes)
     scores = score(rows.true, rows.predicted, classes)
+    measured = None if predicted.plain is None else tta_summary(
+        rows.true, predicted.plain[read].argmax(axis=1), rows.predicted)
     counts = training_counts(opened, cancel)
     baseline = majority_baseline(rows.true, classes, counts)
     intervals = bootstrap_intervals(rows.true, rows.predicted, len(classes))
@@ -178,7 +192,9 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                       temperature=fitted.calibration.temperature if fitted else 1.0,
                       fitted=None if fitted is None else fitted.calibration,
                       threshold=decisions.threshold, target_accuracy=decisions.target_accuracy,
-                      costs=decisions.costs, note=not_fitted)
+                      costs=decisions.costs, note=None if fitted else not_fitted)
+    if fitted and not_fitted:
+        notes.append(not_fitted)
     if fitted is not None and own_val:
         notes.append("the calibration temperature was fitted on these same validation images: "
                      "its ECE here is optimistic")
@@ -190,7 +206,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,
                       datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals,
-                      judgement=judgement)
+                      judgement=judgement, tta=measured)
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:

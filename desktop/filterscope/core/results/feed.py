@@ -11,7 +11,9 @@ feeds for the same files.
 :func:`predict_images` decodes the next batches in background threads while the model predicts
 the current one (``predict_on_batch``: ``model.predict`` sets up a data pipeline on every call,
 which costs more than the prediction itself on a few hundred photos), polls ``cancel`` between
-batches and names every file that cannot be read instead of stopping.
+batches and names every file that cannot be read instead of stopping. With ``tta`` it predicts
+each batch on every view of :data:`~filterscope.core.results.tta.VIEWS` and averages the
+probabilities (test-time augmentation, off by default), keeping the identity view's own.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from filterscope.core.base.jobs import Cancel, NullReport, Report, check_cancel
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import ImageReadError, read_image
+from filterscope.core.results.tta import VIEWS
 from filterscope.core.training.data_plan import image_masker
 from filterscope.core.training.model_input import InputRule, prepare_for_model
 
@@ -112,10 +115,13 @@ class Predicted:
     Attributes:
         probabilities: float32 (N, C); the rows of images that could not be read are NaN.
         errors: Image index -> why it could not be read.
+        plain: With test-time augmentation, the identity view's probabilities (as without
+            it), NaN rows as ``probabilities``; None without.
     """
 
     probabilities: np.ndarray
     errors: dict[int, str]
+    plain: np.ndarray | None = None
 
     def read(self) -> np.ndarray:
         """Indices of the images that were predicted, in order."""
@@ -168,8 +174,22 @@ def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, 
         yield future.result()
 
 
+def _predict_batch(model: Any, batch: np.ndarray, rule: InputRule, batch_size: int, pad: bool,
+                   tta: bool, cancel: Cancel) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, the identity view's) of a prepared uint8 batch: the same array twice
+    without ``tta``, else the mean over :data:`VIEWS` and the first view's."""
+    outputs = []
+    for view in VIEWS if tta else VIEWS[:1]:
+        check_cancel(cancel)
+        x = rule.to_model(view.apply(batch) if tta else batch)
+        if pad and len(x) < batch_size:
+            x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
+        outputs.append(np.asarray(model.predict_on_batch(x), np.float32)[:len(batch)])
+    return np.mean(outputs, axis=0, dtype=np.float32), outputs[0]
+
+
 def predict_images(model: Any, images: Images, rule: InputRule, *, report: Report, cancel: Cancel,
-                   batch_size: int = BATCH_SIZE,
+                   batch_size: int = BATCH_SIZE, tta: bool = False,
                    on_batch: Callable[[np.ndarray, np.ndarray, dict[int, str]], None] | None = None
                    ) -> Predicted:
     """Class probabilities of every image, by batches; unreadable images are named, not fatal.
@@ -179,8 +199,11 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
         images: What to predict.
         rule: The run's input rule.
         report: Progress from 0 to 1, one step a batch.
-        cancel: Polled between batches.
+        cancel: Polled between batches (and between views).
         batch_size: Images per batch.
+        tta: Test-time augmentation: average the probabilities over every view of
+            :data:`~filterscope.core.results.tta.VIEWS` (``len(VIEWS)`` times the work); the
+            identity view's are kept in ``Predicted.plain``.
         on_batch: Called after each batch with its indices, their probabilities and the
             batch's errors (for partial results).
 
@@ -190,6 +213,7 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
     n = len(images)
     n_classes = int(model.output_shape[-1])
     probabilities = np.full((n, n_classes), np.nan, np.float32)
+    plain = probabilities.copy() if tta else None
     errors: dict[int, str] = {}
     masker = masker_for(rule, images)
     pad = n > batch_size  # every call one shape: a last, smaller batch would trace the model again
@@ -201,14 +225,15 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
                 check_cancel(cancel)
                 errors.update(failed)
                 if len(indices):
-                    x = rule.to_model(batch)
-                    if pad and len(x) < batch_size:
-                        x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
-                    probabilities[indices] = np.asarray(model.predict_on_batch(x))[:len(indices)]
+                    mean, first = _predict_batch(model, batch, rule, batch_size, pad, tta, cancel)
+                    probabilities[indices] = mean
+                    if plain is not None:
+                        plain[indices] = first
                 done = min((k + 1) * batch_size, n)
-                report.progress(done / n, f"Predicted {done:,} of {n:,} images")
+                report.progress(done / n, f"Predicted {done:,} of {n:,} images"
+                                + (f" ({len(VIEWS)} views each)" if tta else ""))
                 if on_batch is not None:
                     on_batch(indices, probabilities[indices], failed)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    return Predicted(probabilities, errors)
+    return Predicted(probabilities, errors, plain)

@@ -23,10 +23,10 @@ _BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the gal
 
 
 def evaluate_and_save(run_dir: str | os.PathLike, *, data: str | None = None,
-                      subset: str | None = None, which: str = "best", report: Report,
-                      cancel: Cancel) -> Evaluation:
+                      subset: str | None = None, which: str = "best", tta: bool = False,
+                      report: Report, cancel: Cancel) -> Evaluation:
     """Job: :func:`~.evaluate.evaluate`, then save it beside the run (its ``name`` is set)."""
-    result = evaluate(run_dir, data=data, subset=subset, which=which,
+    result = evaluate(run_dir, data=data, subset=subset, which=which, tta=tta,
                       report=SubReport(report, 0.0, 0.97), cancel=cancel)
     check_cancel(cancel)
     report.progress(0.98, "Saving the evaluation")

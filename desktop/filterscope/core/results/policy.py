@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_json, read_json_file
+from filterscope.core.base.fileio import atomic_write_json, file_sha256, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, SubReport
 from filterscope.core.results.calibration import Calibration, apply_temperature, calibrate
 from filterscope.core.results.decisions import (Costs, CostsError, CoverageCurve, coverage_curve,
@@ -169,7 +169,8 @@ def fit_calibration(opened: OpenedModel, *, report: Report, cancel: Cancel,
         if not len(read):
             raise EvalSetError(f"none of {val.description} could be read: nothing to calibrate on")
         probabilities, labels, description = predicted.probabilities[read], val.labels[read], val.description
-    calibration = calibrate(probabilities, labels, model=opened.which, fitted_on=description or "validation images")
+    calibration = calibrate(probabilities, labels, model=opened.which, fitted_on=description or "validation images",
+                            model_sha256=file_sha256(opened.path))
     scaled = apply_temperature(probabilities, calibration.temperature)
     report.progress(1.0, f"Calibrated: {calibration.describe()}")
     # rounded as saved, so a threshold chosen now equals the one chosen from the saved policy
@@ -181,8 +182,10 @@ def ensure_fitted(opened: OpenedModel, *, report: Report, cancel: Cancel,
     """The opened run model's calibration, fitted on its validation images and saved in the run's
     policy when it has none yet (``given``: see :func:`fit_calibration`).
 
-    A model file that is not a run's (no validation images), or a run whose validation images
-    cannot be read, is not calibrated: the second item says why (its temperature stays 1).
+    A calibration fitted for another version of the model file (its SHA-256 differs) is fitted
+    again. A model file that is not a run's (no validation images), or a run whose validation
+    images cannot be read, is not calibrated: the second item says why (its temperature stays 1).
+    A run folder that cannot be written keeps its calibration in this result only (noted).
 
     Raises:
         PolicyError: The run's decisions.json cannot be read.
@@ -191,13 +194,17 @@ def ensure_fitted(opened: OpenedModel, *, report: Report, cancel: Cancel,
     if opened.run is None:
         return None, "not calibrated: only a run has validation images to fit a temperature on"
     stored = load_policy(opened.run.run_dir, list(opened.classes))
-    if opened.which in stored.fitted:
-        return stored.fitted[opened.which], None
+    found = stored.fitted.get(opened.which)
+    if found is not None and found.calibration.model_sha256 == file_sha256(opened.path):
+        return found, None
     try:
         fitted = fit_calibration(opened, report=report, cancel=cancel, **given)
     except EvalSetError as exc:
         return None, f"not calibrated: {exc}"
-    save_policy(opened.run.run_dir, replace(stored, fitted={**stored.fitted, opened.which: fitted}))
+    try:
+        save_policy(opened.run.run_dir, replace(stored, fitted={**stored.fitted, opened.which: fitted}))
+    except OSError as exc:
+        return fitted, f"the calibration could not be saved in the run ({exc.strerror or exc}): it is fitted again next time"
     return fitted, None
 
 

@@ -60,6 +60,8 @@ class Prediction:
         temperature: The calibration temperature (1.0: not calibrated).
         threshold: Needs review below this calibrated confidence, or None.
         costs: The error costs deciding, or None.
+        tta: Whether the probabilities are averaged over test-time augmentation's views
+            (:mod:`~filterscope.core.results.tta`).
     """
 
     model: str
@@ -73,6 +75,7 @@ class Prediction:
     temperature: float = 1.0
     threshold: float | None = None
     costs: Costs | None = None
+    tta: bool = False
 
     def calibrated(self) -> np.ndarray:
         """(N, C) the calibrated probabilities (NaN rows for unread files)."""
@@ -140,7 +143,7 @@ class Prediction:
                 "counts": self.counts(), "decisions": self.decision_counts(), "temperature": self.temperature,
                 "threshold": self.threshold, "costs": None if self.costs is None else self.costs.to_json(),
                 "out": None if self.out is None else str(self.out),
-                "notes": list(self.notes), "rows": self.rows()}
+                "notes": list(self.notes), "tta": self.tta, "rows": self.rows()}
 
 
 def list_images(target: str | os.PathLike) -> list[Path]:
@@ -174,7 +177,7 @@ def list_images(target: str | os.PathLike) -> list[Path]:
 
 def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
             out: str | os.PathLike | None = None, which: str = "best", top_k: int = DEFAULT_TOP_K,
-            report: Report, cancel: Cancel, opened: OpenedModel | None = None,
+            tta: bool = False, report: Report, cancel: Cancel, opened: OpenedModel | None = None,
             decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Prediction:
     """Predict one image or a folder of images and write the CSV ``out`` (when given).
 
@@ -184,6 +187,8 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         out: The CSV to write; None writes none.
         which: A run's ``best`` or ``last`` model.
         top_k: Classes per row (at most the model's number of classes).
+        tta: Test-time augmentation: average each image's probabilities over a few views
+            (:mod:`~filterscope.core.results.tta`); its gain is measured by evaluating.
         report: Progress; partials ``{"kind": "predicted", "done", "total", "rows"}`` after
             every batch (rows as in :meth:`Prediction.rows`).
         cancel: Polled between batches; a cancelled job writes nothing.
@@ -225,7 +230,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
     result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
                         min(top_k, len(classes)), notes=notes,
                         temperature=fitted.calibration.temperature if fitted else 1.0,
-                        threshold=decisions.threshold, costs=decisions.costs)
+                        threshold=decisions.threshold, costs=decisions.costs, tta=tta)
     done = [0]
 
     def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
@@ -241,7 +246,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
 
     predicted = predict_images(opened.model, FileImages(paths), opened.rule,
                                report=SubReport(report, 0.1, 0.88), cancel=cancel,
-                               batch_size=batch_size, on_batch=partial)
+                               batch_size=batch_size, tta=tta, on_batch=partial)
     result.probabilities, result.errors = predicted.probabilities, predicted.errors
     check_cancel(cancel)
     if out is not None:

@@ -29,6 +29,8 @@ class EvaluateSettings(Settings):
         evaluation: The saved evaluation open (its name in the run's ``evaluations`` folder),
             "" for none.
         top_k: Classes listed per image when predicting (at most the model's classes).
+        tta: Test-time augmentation when evaluating and predicting (off by default: it costs
+            six predictions an image, and its gain is measured, not assumed).
     """
 
     run: str = setting("", "Run", kind=str, help="A run folder (made by filterscope train or the Train tab)")
@@ -48,6 +50,10 @@ class EvaluateSettings(Settings):
                               help="The saved evaluation shown (its name in the run's evaluations folder)")
     top_k: int = setting(3, "Top classes", low=1, help="Classes listed per image, most probable first "
                          "(at most the model's classes)")
+    tta: bool = setting(False, "Test-time augmentation",
+                        help="Average each image's probabilities over six views (itself, its "
+                        "mirror, shifts of 4 % left, right, up and down); six times slower. An "
+                        "evaluation reports the accuracy with and without it")
 
     def run_dir(self) -> Path | None:
         """The run folder, or None."""

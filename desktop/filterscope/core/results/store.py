@@ -163,7 +163,16 @@ def load_evaluation(path: str | os.PathLike, *, report: Report, cancel: Cancel) 
             Baseline.from_json(base),
             [Advice(str(w["kind"]), str(w["message"]), str(w["advice"])) for w in data["warnings"]],
             [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem,
-            intervals_from_json(data.get("intervals")), Judgement.from_json(data, classes))
+            intervals_from_json(data.get("intervals")), Judgement.from_json(data, classes),
+            _tta_from_json(data.get("tta")))
     except (OSError, UnicodeDecodeError, RowsError, KeyError, TypeError, ValueError,
             AttributeError) as exc:
         raise EvaluationReadError(f"{path}: not an evaluation this app can read ({exc})") from exc
+
+
+def _tta_from_json(tta: dict | None) -> dict | None:
+    """A saved evaluation's test-time augmentation summary (None when off, or saved before it)."""
+    if tta is None:
+        return None
+    return {"views": [str(v) for v in tta["views"]], "accuracy_without": float(tta["accuracy_without"]),
+            "accuracy_with": float(tta["accuracy_with"]), "gain": float(tta["gain"])}

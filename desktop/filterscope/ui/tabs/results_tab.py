@@ -224,7 +224,7 @@ class ResultsTab(QWidget):
         self._opened = None
         self._show_result_of((run_dir, settings.model), f"Evaluating {run_dir.name}…")
         self.runner.start(evaluate_and_save, run_dir, data=settings.data or None, subset=settings.subset,
-                          which=settings.model)
+                          which=settings.model, tta=settings.tta)
 
     @Slot(str)
     def open_saved(self, path: str) -> None:

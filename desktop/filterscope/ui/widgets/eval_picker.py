@@ -1,5 +1,5 @@
-"""Choose what to evaluate: a run, its best or last model, the images; and the run's earlier
-evaluations, to open one without computing it again."""
+"""Choose what to evaluate: a run, its best or last model, the images, test-time augmentation
+(for predicting too); and the run's earlier evaluations, to open one without computing it again."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -55,8 +56,10 @@ class EvalPickerWidget(QWidget):
         self.subset_combo = QComboBox()
         self.subset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.subset_combo.setMinimumContentsLength(20)
+        self.tta_check = QCheckBox()  # its text and tip from the setting's declaration
         for widget, name in ((self.run_combo, "run"), (self.model_combo, "model"),
-                             (self.data_edit, "data"), (self.subset_combo, "subset")):
+                             (self.data_edit, "data"), (self.subset_combo, "subset"),
+                             (self.tta_check, "tta")):
             bind(widget, settings, name)
         self.evaluate_button = QPushButton("Evaluate")
         self.saved_list = QListWidget()
@@ -69,6 +72,7 @@ class EvalPickerWidget(QWidget):
         form.addRow("Model", self.model_combo)
         form.addRow("Images", data_row)
         form.addRow("Subset", self.subset_combo)
+        form.addRow(self.tta_check)
         form.addRow(self.evaluate_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

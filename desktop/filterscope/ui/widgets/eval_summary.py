@@ -1,5 +1,5 @@
 """An evaluation's numbers: accuracy next to the majority baseline, balanced accuracy, the
-warnings with what to try, the per-class table and the confusion matrix as a clickable grid.
+gain test-time augmentation measured (when used), the warnings with what to try, the per-class table and the confusion matrix as a clickable grid.
 
 Both tables are Qt item views, so they take the application's font (View > Larger text); the
 confusion cells are shaded by the share of their true class, so a row's mistakes stand out
@@ -26,6 +26,7 @@ from filterscope.core.base.formats import percent
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.intervals import with_interval
 from filterscope.core.results.metrics import matrix_labels
+from filterscope.core.results.tta import tta_sentence
 
 WARNING_STYLE = "color: #a35200"
 PER_CLASS_COLUMNS = ["Precision", "Recall", "F1", "Support", "Predicted"]
@@ -51,6 +52,9 @@ class EvalSummaryWidget(QWidget):
         self.headline = QLabel("Evaluate a run, or open an earlier evaluation.")
         self.headline.setWordWrap(True)
         self.headline.setTextFormat(Qt.TextFormat.RichText)
+        self.tta = QLabel()  # the measured gain of test-time augmentation, when it was used
+        self.tta.setWordWrap(True)
+        self.tta.hide()
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
@@ -69,6 +73,7 @@ class EvalSummaryWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.headline)
+        layout.addWidget(self.tta)
         layout.addWidget(self.warnings)
         layout.addWidget(QLabel("Per class"))
         layout.addWidget(self.per_class, 1)
@@ -94,6 +99,9 @@ class EvalSummaryWidget(QWidget):
             f"model {html.escape(ev.model)}{epoch}"
             + (f"; {len(ev.skipped):,} file(s) skipped" if ev.skipped else ""))
         self.headline.setToolTip("\n".join(ev.notes))
+        sentence = tta_sentence(ev.tta) if ev.tta else ""
+        self.tta.setText(sentence[:1].upper() + sentence[1:])
+        self.tta.setVisible(bool(ev.tta))
         self.warnings.setText("<br>".join(
             f"⚠ {html.escape(w.message)} <i>Try: {html.escape(w.advice)}</i>" for w in ev.warnings))
         self.warnings.setVisible(bool(ev.warnings))
@@ -105,6 +113,8 @@ class EvalSummaryWidget(QWidget):
         self.headline.setText(html.escape(message))
         self.warnings.clear()
         self.warnings.hide()
+        self.tta.clear()
+        self.tta.hide()
         self.per_class.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)

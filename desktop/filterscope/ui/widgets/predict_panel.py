@@ -25,6 +25,7 @@ from filterscope.core.base.formats import percent
 from filterscope.core.data.images import IMAGE_SUFFIXES
 from filterscope.core.results.predict import Prediction, predict
 from filterscope.core.results.settings import EvaluateSettings
+from filterscope.core.results.tta import VIEWS
 from filterscope.ui.binding import bind
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
@@ -91,7 +92,8 @@ class PredictPanelWidget(QWidget):
         if self._source is not None:
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting {Path(path).name}…")
-            self.runner.start(predict, self._source, path, which=self._which, top_k=self.settings.top_k)
+            self.runner.start(predict, self._source, path, which=self._which, top_k=self.settings.top_k,
+                              tta=self.settings.tta)
 
     def predict_folder(self, folder: str | Path, csv_path: str | Path) -> None:
         """Predict every image under ``folder`` and write ``csv_path``."""
@@ -99,7 +101,7 @@ class PredictPanelWidget(QWidget):
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting the images in {folder}…")
             self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
-                              top_k=self.settings.top_k)
+                              top_k=self.settings.top_k, tta=self.settings.tta)
 
     def bars(self) -> list[tuple[str, float]]:
         """The (class, probability) bars drawn, most probable first."""
@@ -145,13 +147,13 @@ class PredictPanelWidget(QWidget):
                 self._fail(f"{result.paths[0]}: {result.errors[0]}")
             else:
                 self.summary.setText(f"{html.escape(name)}: <b>{html.escape(result.top(0)[0][0])}</b> "
-                                     f"({percent(result.top(0)[0][1])})"
+                                     f"({percent(result.top(0)[0][1])})" + _averaged(result)
                                      + "".join(f"<br>{html.escape(n)}" for n in result.notes))
             self._draw()
             return
         counts = ", ".join(f"{c}: {n:,}" for c, n in result.counts().items())
         text = (f"Wrote {html.escape(str(result.out))}: {len(result.paths) - len(result.errors):,} "
-                f"image(s) predicted ({html.escape(counts)})")
+                f"image(s) predicted ({html.escape(counts)}){_averaged(result)}")
         if result.errors:
             named = [f"{result.paths[i].name} ({why})" for i, why in sorted(result.errors.items())]
             more = f" and {len(named) - MAX_NAMED:,} more" if len(named) > MAX_NAMED else ""
@@ -181,3 +183,8 @@ class PredictPanelWidget(QWidget):
                 axes.set_title(self._shown.paths[0].name)
                 axes.tick_params(labelsize=self.chart.tick_points())
         self.chart.draw_idle()
+
+
+def _averaged(result: Prediction) -> str:
+    """What a prediction with test-time augmentation adds to its summary."""
+    return f", averaged over {len(VIEWS)} views (test-time augmentation)" if result.tta else ""
