@@ -61,8 +61,8 @@ def test_why_in_the_gallery_shows_the_predicted_and_the_true_class(qtbot, tab) -
     photo, first, second = why.titles()
     assert photo == Path(ev.rows.paths[row]).name
     # Fed as evaluation fed it: the model answers the probability the evaluation recorded.
-    assert first == f"predicted: {predicted} ({percent(ev.rows.confidence[row])})"
-    assert second.startswith(f"true: {true} (")
+    assert first == f"predicted:\n{predicted} ({percent(ev.rows.confidence[row])})"
+    assert second.startswith(f"true:\n{true} (")
     cams = why.explanation().cams
     assert [c.class_name for c in cams] == [predicted, true]
     assert all(0.0 <= c.heatmap.min() and c.heatmap.max() <= 1.0 for c in cams)
@@ -112,9 +112,9 @@ def test_why_on_the_predict_page_shows_the_two_most_probable_classes(qtbot, tab,
         predict.why_button.click()
     photo, first, second = predict.why.titles()
     assert photo == image.name
-    assert first == f"predicted: {bars[0][0]} ({percent(bars[0][1])})"
+    assert first == f"predicted:\n{bars[0][0]} ({percent(bars[0][1])})"
     others = {"cat", "dog"} - {bars[0][0]}
-    assert second.startswith(f"second most probable: {others.pop()} (")
+    assert second.startswith(f"2nd most probable:\n{others.pop()} (")
     heat = [c.heatmap for c in predict.why.explanation().cams]
     assert all(np.isfinite(h).all() and 0.0 <= h.min() and h.max() <= 1.0 for h in heat)
 

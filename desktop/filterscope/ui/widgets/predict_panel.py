@@ -72,6 +72,7 @@ class PredictPanelWidget(QWidget):
         split.addWidget(self.chart)
         split.addWidget(self.why)
         split.setChildrenCollapsible(False)
+        split.setStretchFactor(1, 2)  # three pictures want more room than the bars
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(split, 1)
@@ -127,7 +128,7 @@ class PredictPanelWidget(QWidget):
         click replaces it)."""
         if self._source is not None and self._shown is not None:
             self.why.explain(self._source, self._which, self._shown.paths[0], None,
-                             ["predicted", "second most probable"])
+                             ["predicted", "2nd most probable"])
 
     def _forget_shown(self) -> None:
         """Another image or folder: the last image's chart and explanation go."""

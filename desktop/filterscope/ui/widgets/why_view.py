@@ -85,7 +85,7 @@ class WhyViewWidget(QWidget):
         return [axes.get_title() for axes in self.chart.figure.axes]
 
     def _title(self, role: str, cam) -> str:
-        return f"{role}: {cam.class_name} ({percent(cam.probability)})"
+        return f"{role}:\n{cam.class_name} ({percent(cam.probability)})"  # two lines: narrow panels
 
     @Slot(object)
     def _on_explained(self, result: Explanation) -> None:
