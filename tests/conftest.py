@@ -84,3 +84,17 @@ def results_run(results_photos: Path, tmp_path_factory: pytest.TempPathFactory) 
     from tests.results_runs import calibrated, train_run
 
     return calibrated(train_run(results_photos, tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="session")
+def results_conv_run(results_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of the chapter's ConvNet trained one epoch on ``results_photos`` at 32 x 32, with a
+    mask keeping reddish pixels (Grad-CAM needs a convolution; the mask makes the run's rule
+    matter): copy it before changing it."""
+    from filterscope.core.masking.colordist import MaskParams, Target
+
+    from tests.results_runs import calibrated, train_run
+
+    mask = MaskParams(targets=(Target((220, 80, 80), 20000.0),), median=3, output="alpha")
+    return calibrated(train_run(results_photos, tmp_path_factory.mktemp("conv-runs"), name="conv",
+                                model="chapter-convnet", image_size=(32, 32), mask=mask.to_json()))

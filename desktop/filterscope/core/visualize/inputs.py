@@ -15,7 +15,7 @@ import numpy as np
 from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import to_rgb
 from filterscope.core.training.data_plan import image_masker
-from filterscope.core.training.model_input import InputRule, prepare_for_model
+from filterscope.core.training.model_input import prepare_for_model
 from filterscope.core.visualize.model_source import LoadedModel
 
 
@@ -37,14 +37,15 @@ class PreparedImage:
 
 def prepare(loaded: LoadedModel, image: np.ndarray) -> PreparedImage:
     """Feed ``image`` (any array :func:`~filterscope.core.data.images.to_rgb` takes) as the
-    model's training did: the run's :class:`~filterscope.core.training.model_input.InputRule`,
-    through the functions evaluation and prediction use."""
+    model's training did: the run's :class:`~filterscope.core.training.model_input.InputRule`
+    (:attr:`LoadedModel.rule`), through the functions evaluation and prediction use, scaled by
+    :meth:`InputRule.to_model` as they scale it."""
     rgb = to_rgb(image)
-    rule = InputRule.of_run(loaded.input_shape, loaded.data)
+    rule = loaded.rule
     seen = rgb if rule.mask is None else image_masker(rule.mask, rgb.shape[0] * rgb.shape[1], False,
                                                       NullReport())(rgb)
     fed = prepare_for_model(seen, rule, None)
-    unit = fed.astype(np.float32) / 255.0  # to_model below applies the model's own scaling
+    batch = rule.to_model(fed[None])  # evaluation's own arithmetic, bit for bit
     if rule.channels == 1:
         fed = np.repeat(fed, 3, axis=2)
-    return PreparedImage(loaded.to_model(unit)[None], seen, fed)
+    return PreparedImage(batch, seen, fed)

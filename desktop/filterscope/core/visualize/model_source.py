@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
-from filterscope.core.training.model_input import PIXEL_RANGE, preprocess, unpreprocess
+from filterscope.core.training.model_input import PIXEL_RANGE, InputRule, preprocess, unpreprocess
 from filterscope.core.training.tf_runtime import import_tensorflow
 from filterscope.core.transfer import weights as transfer_weights
 from filterscope.core.transfer.bases import VGG16_TOP_SIZE
@@ -42,6 +42,7 @@ from filterscope.core.visualize.layers import VisualizeError
 
 if TYPE_CHECKING:
     from filterscope.core.training.data_plan import DataSpec
+    from filterscope.core.training.saved_model import OpenedModel
 
 VGG16_NAME = VGG16
 VGG16_SIZE = VGG16_TOP_SIZE  # the size its classifier (and its ImageNet top weights) were made for
@@ -88,6 +89,12 @@ class LoadedModel:
     def pixel_range(self) -> float:
         """Width of the input's range: 1 for [0, 1] images, 255 for Caffe-style input, 2 for [-1, 1]."""
         return PIXEL_RANGE[self.preprocessing]
+
+    @property
+    def rule(self) -> InputRule:
+        """How its images are prepared and scaled: the run's rule (size, channels, mask,
+        preprocessing), the one evaluation and prediction feed by."""
+        return InputRule.of_run(self.input_shape, self.data, self.preprocessing)
 
     def to_model(self, rgb01: np.ndarray) -> np.ndarray:
         """Images as the model takes them from float RGB (or gray) in [0, 1], (..., H, W, C)."""
@@ -183,12 +190,26 @@ def _open_trained(path: Path, report: Report, cancel: Cancel) -> LoadedModel:
         opened = open_model(path, which="best", report=report, cancel=cancel)
     except ModelLoadError as exc:
         raise VisualizeError(str(exc)) from exc
+    return loaded_from_opened(opened, path)
+
+
+def loaded_from_opened(opened: OpenedModel, path: Path | None = None) -> LoadedModel:
+    """A model opened by :func:`~filterscope.core.training.saved_model.open_model` (as evaluation
+    and prediction open it), to look into: the same model object, its classes and its run's
+    rule (size, channels, mask, preprocessing).
+
+    Args:
+        opened: The opened model.
+        path: What it was opened from (a run folder or a file); its ``.keras`` file by default.
+
+    Raises:
+        VisualizeError: The model does not take one image of a fixed size.
+    """
+    path = opened.path if path is None else path
     shape = image_input(opened.model, opened.path.name)
-    folder = path.is_dir()
-    return LoadedModel(opened.model, path.name, "run" if folder else "file", shape,
-                       weights=opened.path.name, classes=list(opened.classes),
-                       data=opened.data_spec(), path=path,
-                       preprocessing="unit" if opened.run is None else opened.run.preprocessing)
+    return LoadedModel(opened.model, path.name, "run" if path.is_dir() else "file", shape,
+                       opened.rule.preprocessing, opened.path.name, list(opened.classes),
+                       opened.data_spec(), path)
 
 
 def image_input(model: Any, name: str) -> tuple[int, int, int]:

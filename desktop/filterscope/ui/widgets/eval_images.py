@@ -1,19 +1,22 @@
 """An evaluation's images: the misclassified ones most confidently wrong first, or one confusion
-cell's, in a virtualised gallery; the selected image's folder, and "Label looks wrong", which
-marks it in the run's review list beside the run (the dataset is never touched)."""
+cell's, in a virtualised gallery; the selected image's folder, "Label looks wrong", which
+marks it in the run's review list beside the run (the dataset is never touched), and "Why?":
+Grad-CAM of the predicted and the true class under the gallery (cleared by any other image,
+cell or evaluation)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
 from filterscope.ui.widgets.job_panel import status_failure
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
+from filterscope.ui.widgets.why_view import WhyViewWidget
 
 
 class EvalImagesWidget(QWidget):
@@ -31,19 +34,28 @@ class EvalImagesWidget(QWidget):
         self.wrong_button = QPushButton("Misclassified")
         self.open_button = QPushButton("Open folder")
         self.review_button = QPushButton("Label looks wrong")
+        self.why_button = QPushButton("Why?")
+        self.why_button.setToolTip("Grad-CAM: where in the photo the model found the evidence for "
+                                   "the class it predicted, and for the true class")
         self.review_label = QLabel()
         self.review_label.setWordWrap(True)
+        self.why = WhyViewWidget()
         buttons = QHBoxLayout()
-        for button in (self.wrong_button, self.open_button, self.review_button):
+        for button in (self.wrong_button, self.open_button, self.review_button, self.why_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        split = QSplitter(Qt.Orientation.Vertical)  # the gallery above, the explanation below
+        split.addWidget(self.gallery)
+        split.addWidget(self.why)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.gallery, 1)
+        layout.addWidget(split, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.review_label)
         self.wrong_button.clicked.connect(self.show_wrong)
+        self.why_button.clicked.connect(self.explain_selected)
         self.open_button.clicked.connect(self._on_open_clicked)
         self.review_button.clicked.connect(self._on_review_clicked)
         self.gallery.sig_row_selected.connect(self._on_row_selected)
@@ -67,6 +79,19 @@ class EvalImagesWidget(QWidget):
         self.wrong_button.setEnabled(has)
         self.open_button.setEnabled(has and row is not None)
         self.review_button.setEnabled(has and row is not None)
+        self.why_button.setEnabled(has and row is not None)
+
+    @Slot()
+    def explain_selected(self) -> None:
+        """Grad-CAM of the selected image: its predicted class, and its true class when that is
+        another (a job; a second click replaces it)."""
+        ev, row = self._evaluation, self.gallery.current_row()
+        if ev is None or row is None:
+            return
+        predicted, true = int(ev.rows.predicted[row]), int(ev.rows.true[row])
+        classes, roles = ([predicted], ["predicted and true"]) if predicted == true else \
+            ([predicted, true], ["predicted", "true"])
+        self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles)
 
     @Slot()
     def show_wrong(self) -> None:
@@ -89,6 +114,7 @@ class EvalImagesWidget(QWidget):
 
     @Slot(int)
     def _on_row_selected(self, row: int) -> None:
+        self.why.clear()  # another image, cell or evaluation: nothing of the last one stays
         self.update_buttons()
         ev, run_dir = self._evaluation, self._review_run()
         if ev is None or row < 0 or run_dir is None:

@@ -1,5 +1,7 @@
 """Predict new images with the chosen model: one image (a file dialog or drag-and-drop) as a
 top-k bar chart, or a folder (sub-folders too) as a job writing a CSV, then a short summary.
+"Why?" shows Grad-CAM of the image's two most probable classes beside the chart (another image
+or model clears it).
 
 The core refuses a CSV inside the folder predicted and writes nothing when cancelled; this
 widget only asks where, starts the job and shows the answer.
@@ -13,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
+    QSplitter,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -29,6 +32,7 @@ from filterscope.core.results.tta import VIEWS
 from filterscope.ui.binding import bind
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.ui.widgets.why_view import WhyViewWidget
 from filterscope.workers import JobRunner
 
 ERROR_STYLE = "color: #b00020"
@@ -49,6 +53,10 @@ class PredictPanelWidget(QWidget):
                                 on_running=self._update_buttons)
         self.image_button = QPushButton("Predict an image…")
         self.folder_button = QPushButton("Predict a folder to CSV…")
+        self.why_button = QPushButton("Why?")
+        self.why_button.setToolTip("Grad-CAM: where in the image the model found the evidence for "
+                                   "its two most probable classes")
+        self.why = WhyViewWidget()
         self.top_k = QSpinBox(prefix="top ")
         bind(self.top_k, settings, "top_k")
         self.hint = QLabel("Or drop an image here.")
@@ -58,16 +66,22 @@ class PredictPanelWidget(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.job_panel = JobPanelWidget(self.runner)
         buttons = QHBoxLayout()
-        for widget in (self.image_button, self.folder_button, self.top_k, self.hint):
+        for widget in (self.image_button, self.folder_button, self.top_k, self.why_button, self.hint):
             buttons.addWidget(widget)
         buttons.addStretch(1)
+        split = QSplitter(Qt.Orientation.Horizontal)  # the bars, and the explanation beside them
+        split.addWidget(self.chart)
+        split.addWidget(self.why)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(1, 2)  # three pictures want more room than the bars
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
-        layout.addWidget(self.chart, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.job_panel)
         self.image_button.clicked.connect(self._on_image_clicked)
         self.folder_button.clicked.connect(self._on_folder_clicked)
+        self.why_button.clicked.connect(self.explain_shown)
         self._update_buttons()
 
     def set_model(self, source: Path | None, which: str) -> None:
@@ -79,6 +93,7 @@ class PredictPanelWidget(QWidget):
             self.runner.cancel()
             self.job_panel.clear()
             self._shown = None
+            self.why.clear()
             self._draw()
             self.summary.setStyleSheet("")
             self.summary.setText("Choose a run to predict with." if source is None else
@@ -90,6 +105,7 @@ class PredictPanelWidget(QWidget):
     def predict_image(self, path: str | Path) -> None:
         """Predict one image and draw its top-k classes."""
         if self._source is not None:
+            self._forget_shown()
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting {Path(path).name}…")
             self.runner.start(predict, self._source, path, which=self._which, top_k=self.settings.top_k,
@@ -98,6 +114,7 @@ class PredictPanelWidget(QWidget):
     def predict_folder(self, folder: str | Path, csv_path: str | Path) -> None:
         """Predict every image under ``folder`` and write ``csv_path``."""
         if self._source is not None:
+            self._forget_shown()
             self.summary.setStyleSheet("")
             self.summary.setText(f"Predicting the images in {folder}…")
             self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
@@ -108,10 +125,26 @@ class PredictPanelWidget(QWidget):
         return [] if self._shown is None else self._shown.top(0)
 
     @Slot()
+    def explain_shown(self) -> None:
+        """Grad-CAM of the image predicted, for its two most probable classes (a job; a second
+        click replaces it)."""
+        if self._source is not None and self._shown is not None:
+            self.why.explain(self._source, self._which, self._shown.paths[0], None,
+                             ["predicted", "2nd most probable"])
+
+    def _forget_shown(self) -> None:
+        """Another image or folder: the last image's chart and explanation go."""
+        self._shown = None
+        self.why.clear()
+        self._draw()
+        self._update_buttons()
+
+    @Slot()
     def _update_buttons(self) -> None:
         ready = self._source is not None and not self.runner.is_running()
         self.image_button.setEnabled(ready)
         self.folder_button.setEnabled(ready)
+        self.why_button.setEnabled(ready and self._shown is not None)
 
     @Slot()
     def _on_image_clicked(self) -> None:
@@ -142,6 +175,7 @@ class PredictPanelWidget(QWidget):
     def _on_predicted(self, result: Prediction) -> None:
         if result.out is None:  # one image
             self._shown = result if not result.errors else None
+            self._update_buttons()
             name = result.paths[0].name
             if result.errors:
                 self._fail(f"{result.paths[0]}: {result.errors[0]}")
