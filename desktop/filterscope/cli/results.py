@@ -30,7 +30,7 @@ def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
 
 def _human_evaluation(d: dict) -> str:
     from filterscope.core.results.intervals import intervals_from_json, with_interval
-    from filterscope.core.results.metrics import Baseline, matrix_labels
+    from filterscope.core.results.metrics import Baseline, accuracy_sentence, matrix_labels
 
     base, classes = Baseline.from_json(d["majority_baseline"]), d["classes"]
     intervals = intervals_from_json(d.get("intervals")) or {}
@@ -38,8 +38,7 @@ def _human_evaluation(d: dict) -> str:
     epoch = f" (epoch {d['epoch']})" if d["epoch"] else ""
     lines = [f"run: {d['run_dir']}, {d['model']}.keras{epoch}",
              f"images: {d['set']['description']}: {d['n_images']:,} evaluated",
-             f"accuracy {with_interval(d['accuracy'], intervals.get('accuracy'))} "
-             f"(majority baseline {percent(base.accuracy)}: {base.describe()})",
+             accuracy_sentence(d["accuracy"], intervals.get("accuracy"), base),
              f"balanced accuracy {with_interval(d['balanced_accuracy'], intervals.get('balanced_accuracy'))}"
              + (f", macro-F1 {macro_f1.describe()}" if macro_f1 else ""), ""]
     width = max(len("class"), *(len(c) for c in classes))
