@@ -12,24 +12,49 @@ SECTIONS = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", 
             "Confusion matrix", "Most confidently wrong", "Environment"]
 
 
-def test_report_json_has_path_sections_accuracy_and_baseline(run_cli, results_run, tmp_path) -> None:
+def test_report_json_reports_the_held_out_set_evaluate_scores(run_cli, results_run, tmp_path) -> None:
     out = tmp_path / "reports" / "tiny.html"
     code, stdout, err = run_cli("report", results_run, "--out", out, "--json")
     assert code == 0, err
     data = json.loads(stdout)
     assert data["path"] == str(out) and out.is_file()
     assert data["sections"] == SECTIONS and data["evaluation_skipped"] is None
-    assert (data["baseline"], data["baseline_class"], data["n_images"]) == (0.5, "cat", 6)
+    assert (data["baseline_class"], data["n_images"]) == ("cat", 7)  # test/: 4 + 3
     run = copy_run(results_run, tmp_path / "run")  # evaluate saves beside the run
-    code, stdout, err = run_cli("evaluate", run, "--subset", "val", "--json")
+    code, stdout, err = run_cli("evaluate", run, "--json")
     assert code == 0, err
     evaluated = json.loads(stdout)
-    assert data["accuracy"] == evaluated["accuracy"]
+    assert (data["accuracy"], data["baseline"]) == (evaluated["accuracy"], evaluated["majority_baseline"]["accuracy"])
     assert data["intervals"] == evaluated["intervals"]  # the same seeded bootstrap, one function
+    shown = data["evaluated"]
+    assert (shown["description"], shown["subset"], shown["n_images"]) == \
+        (evaluated["set"]["description"], "test", 7)
+    assert shown["saved_evaluation"] is None and shown["chose_epoch"] is False
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     code, stdout, err = run_cli("report", results_run, "--out", tmp_path / "again.html")
     assert code == 0, err
-    assert "(95 % CI " in stdout.splitlines()[2] and stdout.splitlines()[2].startswith("accuracy ")
+    lines = stdout.splitlines()
+    assert "(95 % CI " in lines[2] and lines[2].startswith("accuracy ") and "(majority baseline " in lines[2]
+    assert lines[3] == f"measured on 7 images: {evaluated['set']['description']}"
+
+
+def test_report_of_a_saved_validation_evaluation_says_it_chose_the_epoch(run_cli, results_run,
+                                                                         tmp_path) -> None:
+    run = copy_run(results_run, tmp_path / "run")
+    code, stdout, err = run_cli("evaluate", run, "--subset", "val", "--json")
+    assert code == 0, err
+    evaluated = json.loads(stdout)
+    name = Path(evaluated["saved"]).stem
+    code, stdout, err = run_cli("report", run, "--out", tmp_path / "val.html", "--evaluation", name, "--json")
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert (data["accuracy"], data["n_images"]) == (evaluated["accuracy"], 6)
+    assert data["evaluated"]["saved_evaluation"] == name and data["evaluated"]["chose_epoch"] is True
+    code, stdout, err = run_cli("report", run, "--out", tmp_path / "val.html", "--evaluation", name)
+    assert code == 0, err
+    assert stdout.splitlines()[3] == f"measured on 6 images: {evaluated['set']['description']} " \
+                                     f"(the saved evaluation {name})"
+    assert stdout.splitlines()[4].startswith("warning: these images also chose the epoch (best.keras)")
 
 
 def test_report_human_output_and_a_run_without_a_model(run_cli, results_run, tmp_path) -> None:

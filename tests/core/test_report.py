@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from html import escape
 import threading
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.core.project.report import ReportError, write_report
 from filterscope.core.project.report_parts import MAX_SAMPLES, VERSIONS
 from filterscope.core.results.evaluate import evaluate
+from filterscope.core.results.metrics import accuracy_sentence
+from filterscope.core.results.settings import EvaluateSettings
+from filterscope.core.results.store import save_evaluation
 
 from tests.corpus import tree_digest
 from tests.results_runs import constant_model, copy_run, train_run
@@ -38,7 +43,7 @@ def headings(page: str) -> list[str]:
     return re.findall(r"<h2 id=\"[^\"]*\">([^<]*)</h2>", page)
 
 
-def test_every_section_with_the_results_tabs_numbers_on_the_validation_images(results_run, tmp_path) -> None:
+def test_every_section_with_the_held_out_test_figures_of_evaluate(results_run, tmp_path) -> None:
     progress = RecordingReport()
     result = write_report(results_run, tmp_path / "out" / "report.html", report=progress,
                           cancel=threading.Event())
@@ -48,15 +53,19 @@ def test_every_section_with_the_results_tabs_numbers_on_the_validation_images(re
     fractions = [f for f, _ in progress.progress_calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
-    ev = evaluate(results_run, subset="val", report=NullReport(), cancel=threading.Event())
-    assert ev.n_images == result.n_images == 6  # val/ holds 3 + 3; test/ is never used
-    assert result.accuracy == ev.scores.accuracy
-    assert (result.baseline, result.baseline_class) == (0.5, "cat")  # 8 + 8 in training: the first
+    ev = evaluate(results_run, report=NullReport(), cancel=threading.Event())  # the Results tab's default
+    assert ev.eval_set["subset"] == "test"
+    assert ev.n_images == result.n_images == 7  # test/ holds 4 + 3: the held-out images
+    assert result.accuracy == ev.scores.accuracy and result.intervals == ev.intervals
     assert result.baseline == ev.baseline.accuracy
-    assert f"Accuracy {ev.intervals['accuracy'].describe()}</b> on 6 validation images" in page
+    sentence = accuracy_sentence(ev.scores.accuracy, ev.intervals["accuracy"], ev.baseline)
+    assert f"<b>{escape(sentence[0].upper() + sentence[1:])}</b>" in page
+    assert "(95 % CI " in sentence and "(majority baseline 57.1 %: always 'cat'" in sentence
+    assert f"Measured on 7 images: {escape(ev.eval_set['description'])}; model best.keras" in page
+    assert result.evaluated["description"] == ev.eval_set["description"]
+    assert result.evaluated["chose_epoch"] is False and "also chose the epoch" not in page
     assert f"Balanced accuracy (mean recall over the classes) {ev.intervals['balanced_accuracy'].describe()}. " \
-           f"Macro-F1 (mean F1 over the classes) {ev.intervals['macro_f1'].describe()}. " in page
-    assert "majority-class baseline of 50.0 %" in page
+           f"Macro-F1 (mean F1 over the classes) {ev.intervals['macro_f1'].describe()}." in page
     for c in ev.scores.per_class:
         assert (f"<td>{c.name}</td><td class=\"n\" align=\"right\">{percent(c.precision)}</td>"
                 f"<td class=\"n\" align=\"right\">{percent(c.recall)}</td>") in page
@@ -67,6 +76,7 @@ def test_every_section_with_the_results_tabs_numbers_on_the_validation_images(re
     assert re.findall(r"<td>(cat|dog)</td><td class=\"n\" align=\"right\">(\d+)</td>"
                       r"<td class=\"n\" align=\"right\">(\d+)</td>", data) == [("cat", "8", "3"),
                                                                                ("dog", "8", "3")]
+    assert "evaluated images were misclassified" in page or "No image of the 7 evaluated" in page
     assert "Keras" in page and "flatten (Flatten)" in page  # environment, the Train tab's layer rows
     assert page.count('src="data:image/png;base64,') >= 1 + 2 * (1 + VERSIONS)  # curves, samples
     assert not re.search(r"<script|(src|href)=\"(?!data:)", page)  # self-contained, no script
@@ -99,7 +109,7 @@ def test_names_are_escaped_and_the_mask_and_chain_are_shown(odd_run, tmp_path) -
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; more" in page
     assert result.accuracy == pytest.approx(2 / 5) and result.baseline == pytest.approx(3 / 5)
     wrong = re.search(r"Most confidently wrong</h2>(.*?)<h2", page, re.S).group(1)
-    assert wrong.startswith("<p>3 of 5 validation images were misclassified")
+    assert wrong.startswith("<p>3 of 5 evaluated images were misclassified")
     assert wrong.count("<img ") == 3 and wrong.count(f"true <b>{UNICODE}</b>") == 3
     mask = re.search(r"Mask and augmentation</h2>(.*?)<h2", page, re.S).group(1)
     assert "220, 80, 80" in mask and "Fliplr(" in mask and "%\">Masked</th>" in mask
@@ -163,3 +173,34 @@ def test_a_run_on_built_in_digits_shows_them_from_memory(mnist_run, tmp_path) ->
     assert "Masked</th>" not in samples and "No mask: the model saw the whole photos." in page
     wrong = re.search(r"Most confidently wrong</h2>(.*?)<h2", page, re.S).group(1)
     assert wrong.count('src="data:image/png;base64,') == wrong.count("true <b>") > 0
+
+
+def test_the_saved_evaluation_open_is_the_one_shown(results_run, results_photos, tmp_path) -> None:
+    run = copy_run(results_run, tmp_path / "run")
+    ev = evaluate(run, data=str(results_photos / "train"), report=NullReport(), cancel=threading.Event())
+    saved = save_evaluation(ev)
+    settings = EvaluateSettings(run=str(run), evaluation=saved.stem)
+    result = report(run, tmp_path / "saved.html", settings=settings)
+    page = result.html
+    assert (result.n_images, result.accuracy) == (16, ev.scores.accuracy)  # not the 7 of test/
+    assert result.evaluated["saved_evaluation"] == saved.stem
+    assert result.evaluated["description"] == ev.eval_set["description"]
+    assert f"the saved evaluation {saved.stem}" in page
+    assert "are images the run trained on" in page  # its own warnings come with it
+    assert page.count('src="data:image/png;base64,') >= 1 + 1 + VERSIONS  # its images found again
+    other = EvaluateSettings(run=str(results_run), evaluation=saved.stem)  # another run's: ignored
+    assert report(run, tmp_path / "default.html", settings=other).n_images == 7
+
+
+def test_validation_images_that_chose_the_epoch_are_called_optimistic(results_photos, tmp_path) -> None:
+    shutil.copytree(results_photos / "train", tmp_path / "photos" / "train")
+    shutil.copytree(results_photos / "val", tmp_path / "photos" / "val")  # no test/ folder
+    run = train_run(tmp_path / "photos", tmp_path / "runs")
+    result = report(run, tmp_path / "val.html")
+    ev = evaluate(run, report=NullReport(), cancel=threading.Event())
+    assert ev.eval_set["kind"] == "val" and result.n_images == ev.n_images == 6
+    assert result.accuracy == ev.scores.accuracy and result.evaluated["chose_epoch"] is True
+    assert [w.kind for w in ev.warnings].count("chose-epoch") == 1  # evaluate says it too
+    assert ("These images also chose the epoch (best.keras): the figure is optimistic.</b> Try: "
+            "evaluate on a test/ folder for a held-out figure.") in result.html
+    assert result.html.count("also chose the epoch") == 1

@@ -10,6 +10,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSizeF
+from PySide6.QtGui import QTextDocument
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets import report_export
@@ -48,7 +50,8 @@ def test_export_writes_the_html_and_the_pdf(qtbot, qtlog, tab, tmp_path, monkeyp
     html, pdf = blocker.args[0]
     assert (html, pdf) == (tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf")
     page = html.read_text(encoding="utf-8")
-    assert page.count("<h2 ") == 9 and "majority-class baseline of 50.0 %" in page
+    assert page.count("<h2 ") == 9 and "(majority baseline 57.1 %: always &#x27;cat&#x27;" in page
+    assert "Measured on 7 images: " in page  # the tab's default: the test/ folder
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and pdf_pages(data) >= 2
     assert export.result_label.text().startswith("Wrote report.html: accuracy ")
@@ -74,3 +77,51 @@ def test_export_without_pdf_and_cancel(qtbot, tab, tmp_path) -> None:
     qtbot.waitUntil(lambda: export.export_button.isEnabled(), timeout=WAIT_MS)
     assert export.job_panel.message() == "Cancelled"
     assert not (tmp_path / "cancelled.html").exists() and not (tmp_path / "cancelled.pdf").exists()
+
+
+def test_export_shows_the_saved_evaluation_open_in_the_tab(qtbot, tab, tmp_path) -> None:
+    settings = tab._state.evaluate
+    settings.subset = "val"
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        tab.evaluate()
+    shown = tab.evaluation()
+    assert shown.n_images == 6 and settings.evaluation == shown.name
+    export = tab.report_export
+    with qtbot.waitSignal(export.sig_exported, timeout=WAIT_MS) as blocker:
+        export.export(tmp_path / "saved.html")
+    page = blocker.args[0][0].read_text(encoding="utf-8")
+    assert f"the saved evaluation {shown.name}" in page and "Measured on 6 images: " in page
+    assert "These images also chose the epoch (best.keras): the figure is optimistic." in page
+    assert "on 6 images: the run" in export.result_label.text()
+
+
+def _stranding(filler: int) -> QTextDocument:
+    """A page-sized document: ``filler`` lines, a heading, then a picture-sized block."""
+    document = QTextDocument()
+    document.setHtml("".join(f"<p>line {i}</p>" for i in range(filler))
+                     + "<h2>Stranded?</h2><table border=1><tr><td height=200>tall</td></tr></table>"
+                     + "<h3>Last</h3><p>end</p>")
+    document.setPageSize(QSizeF(400, 600))
+    return document
+
+
+def test_no_heading_ends_a_pdf_page(qtbot, tab, tmp_path) -> None:
+    stranded = [n for n in range(1, 60)
+                if any(page < after for _, page, after in report_export.heading_pages(_stranding(n)))]
+    assert stranded  # some filler leaves the heading at the foot of page 1 without the fix
+    for n in stranded:
+        document = _stranding(n)
+        before = report_export.heading_pages(document)
+        report_export.keep_headings_with_next(document)
+        pages = report_export.heading_pages(document)
+        assert all(page == after for _, page, after in pages), (n, pages)
+        for (_, page, after), (_, moved, _) in zip(before, pages):
+            assert moved == (after if page < after else page)  # to the top of the next page
+    with qtbot.waitSignal(tab.report_export.sig_exported, timeout=WAIT_MS) as blocker:
+        tab.report_export.export(tmp_path / "real.html")
+    real = QTextDocument()
+    real.setHtml(blocker.args[0][0].read_text(encoding="utf-8"))
+    real.setPageSize(QSizeF(718, 1027))  # A4 inside 12 mm margins at 96 dpi
+    report_export.keep_headings_with_next(real)
+    pages = report_export.heading_pages(real)
+    assert len(pages) >= 9 and all(page == after for _, page, after in pages), pages

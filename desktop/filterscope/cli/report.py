@@ -1,8 +1,11 @@
 """``filterscope report RUN_DIR --out report.html``: a run's self-contained HTML report.
 
-The report evaluates the run's model on its validation images (accuracy next to the
-majority-class baseline, per-class figures, the confusion matrix, the most confidently wrong
-images) and shows its data, mask and chain, model, curves and environment. A PDF is printed
+The report shows a saved evaluation of the run (``--evaluation NAME``, as the Results tab shows
+the one open), or else evaluates the run's model as the Results tab does by default: its test/
+folder where its dataset has one, else its validation images (accuracy with its interval next
+to the majority-class baseline, per-class figures, the confusion matrix, the most confidently
+wrong images, and what they are measured on); and its data, mask and chain, model, curves and
+environment. A PDF is printed
 from the app's Results tab (Qt prints it; the CLI never imports Qt).
 """
 
@@ -12,8 +15,7 @@ import argparse
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, run_job
-from filterscope.core.base.formats import percent
-from filterscope.core.results.intervals import Interval, with_interval
+from filterscope.core.results.intervals import Interval
 
 
 def _human(d: dict) -> str:
@@ -21,10 +23,18 @@ def _human(d: dict) -> str:
     if d["evaluation_skipped"]:
         lines.append(f"evaluation skipped: {d['evaluation_skipped']}")
     else:
+        from filterscope.core.results.metrics import Baseline, accuracy_sentence
+
         interval = (d.get("intervals") or {}).get("accuracy")
-        accuracy = with_interval(d["accuracy"], interval and Interval.from_json(interval))
-        lines.append(f"accuracy {accuracy} on {d['n_images']:,} validation images "
-                     f"(majority baseline {percent(d['baseline'])}: always '{d['baseline_class']}')")
+        evaluated = d["evaluated"]
+        lines.append(accuracy_sentence(d["accuracy"], interval and Interval.from_json(interval),
+                                       Baseline.from_json(evaluated["majority_baseline"])))
+        saved = evaluated["saved_evaluation"]
+        lines.append(f"measured on {d['n_images']:,} images: {evaluated['description']}"
+                     + (f" (the saved evaluation {saved})" if saved else ""))
+        if evaluated["chose_epoch"]:
+            lines.append("warning: these images also chose the epoch (best.keras): the figure is "
+                         "optimistic; evaluate on a test/ folder for a held-out figure")
     return "\n".join(lines)
 
 
@@ -32,8 +42,11 @@ def cmd_report(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope report``: write a run's HTML report."""
     from filterscope.core.project.report import ReportError, write_report
 
+    from filterscope.core.results.settings import EvaluateSettings
+
+    settings = EvaluateSettings(run=str(args.run_dir), model=args.model, evaluation=args.evaluation or "")
     try:
-        result = run_job("Reporting", write_report, args.run_dir, args.out, which=args.model)
+        result = run_job("Reporting", write_report, args.run_dir, args.out, settings=settings)
     except ReportError as exc:
         raise CommandError(str(exc)) from exc
     return result.to_json(), _human
@@ -51,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the HTML file to write (never inside the dataset folder); for a PDF, "
                    "export the report from the app's Results tab")
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
+    add_flag(p, EvaluateSettings, "evaluation", default=None,
+             help_extra="default: evaluate the model on the run's test/ folder if any, else its "
+             "validation images")
     p.add_argument("--json", action="store_true", help="print one JSON document: path, sections, "
-                   "accuracy, baseline")
+                   "accuracy, baseline, intervals, evaluated (what the figures are measured on)")
     p.set_defaults(handler=cmd_report, parser=p)

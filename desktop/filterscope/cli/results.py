@@ -30,7 +30,8 @@ def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
 
 def _human_evaluation(d: dict) -> str:
     from filterscope.core.results.intervals import intervals_from_json, with_interval
-    from filterscope.core.results.metrics import Baseline, matrix_labels
+    from filterscope.core.results.metrics import Baseline, accuracy_sentence, matrix_labels
+    from filterscope.core.results.judgement import Judgement
     from filterscope.core.results.tta import tta_sentence
 
     base, classes = Baseline.from_json(d["majority_baseline"]), d["classes"]
@@ -39,12 +40,14 @@ def _human_evaluation(d: dict) -> str:
     epoch = f" (epoch {d['epoch']})" if d["epoch"] else ""
     lines = [f"run: {d['run_dir']}, {d['model']}.keras{epoch}",
              f"images: {d['set']['description']}: {d['n_images']:,} evaluated",
-             f"accuracy {with_interval(d['accuracy'], intervals.get('accuracy'))} "
-             f"(majority baseline {percent(base.accuracy)}: {base.describe()})",
+             accuracy_sentence(d["accuracy"], intervals.get("accuracy"), base),
              f"balanced accuracy {with_interval(d['balanced_accuracy'], intervals.get('balanced_accuracy'))}"
              + (f", macro-F1 {macro_f1.describe()}" if macro_f1 else "")]
     if d.get("tta"):
         lines.append(tta_sentence(d["tta"]))
+    judgement = Judgement.from_json(d, classes)
+    if judgement is not None:
+        lines += judgement.lines(base.name)
     lines.append("")
     width = max(len("class"), *(len(c) for c in classes))
     lines.append(f"{'class':<{width}}  {'precision':>9}  {'recall':>8}  {'F1':>8}  {'support':>7}  "
@@ -79,7 +82,7 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     try:
         result = run_job("Evaluating", evaluate, args.run_dir, data=args.data, subset=args.subset,
-                         which=args.model, tta=bool(args.tta))
+                         which=args.model, tta=bool(args.tta), decisions=_decisions(args))
         saved = save_evaluation(result, out=args.out)
     except (ModelLoadError, EvalSetError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
@@ -87,6 +90,32 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         raise CommandError(f"cannot save the evaluation: {exc.strerror or exc}") from exc
     data = {**result.to_json(), "saved": str(saved), "rows_csv": str(saved.with_suffix(".csv"))}
     return data, _human_evaluation
+
+
+def _decisions(args: argparse.Namespace):
+    """The run's saved policy with this command's ``--threshold`` and ``--costs`` in its place
+    (None: the saved one as it is)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from filterscope.core.results.decisions import read_costs
+    from filterscope.core.results.policy import Policy, check_threshold, load_policy
+
+    if args.threshold is None and args.costs is None:
+        return None
+    folder = Path(getattr(args, "run_dir", None) or args.model_path)
+    policy = load_policy(folder) if folder.is_dir() else Policy()
+    if args.threshold is not None:
+        policy = replace(policy, threshold=check_threshold(args.threshold), target_accuracy=None)
+    if args.costs is not None:
+        policy = replace(policy, costs=read_costs(args.costs))
+    return policy
+
+
+def _rule(d: dict) -> str:
+    parts = ([f"needs review below {percent(d['threshold'])} calibrated confidence"]
+             if d["threshold"] is not None else []) + (["error costs"] if d["costs"] is not None else [])
+    return ", ".join(parts)
 
 
 def _human_prediction(d: dict) -> str:
@@ -99,12 +128,17 @@ def _human_prediction(d: dict) -> str:
         others = ", ".join(f"{t['class']} {percent(t['probability'])}" for t in top[1:])
         lines.append(f"{rows[0]['path']}: {top[0]['class']} {percent(top[0]['probability'])}"
                      + (f" (then {others})" if others else ""))
+        lines.append(f"calibrated confidence {percent(rows[0]['calibrated_confidence'])}; "
+                     f"decision: {rows[0]['decision']}")
     else:
         failed = f"; {d['n_failed']:,} could not be read" if d["n_failed"] else ""
         lines.append(f"predicted {d['n_images']:,} of {len(rows):,} image(s){failed}")
         counts = {c: n for c, n in d["counts"].items() if n or len(d["counts"]) <= ALL_COUNTS}
         width = max(len(c) for c in counts)
         lines += [f"  {c:<{width}}  {n:>7,}" for c, n in counts.items()]
+        if d["threshold"] is not None or d["costs"] is not None:
+            lines.append(f"decisions ({_rule(d)}):")
+            lines += [f"  {c:<{width}}  {n:>7,}" for c, n in d["decisions"].items() if n]
         _skipped(lines, [{"path": r["path"], "reason": r["error"]} for r in rows if r["error"]],
                  "could not read")
     if d["out"]:
@@ -116,6 +150,8 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope predict``: the model's classes for one image or a folder of images."""
     from pathlib import Path
 
+    from filterscope.core.results.decisions import CostsError
+    from filterscope.core.results.policy import PolicyError
     from filterscope.core.results.predict import PredictError, predict
     from filterscope.core.training.saved_model import ModelLoadError
     from filterscope.core.transfer.imagenet import imagenet_model, open_imagenet
@@ -126,9 +162,10 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     name = imagenet_model(args.model_path)
     try:
         opened = None if name is None else run_job("Loading the model", open_imagenet, name)
-        result = run_job("Predicting", predict, args.model_path, args.target, out=args.out,
+        decisions = _decisions(args)
+        result = run_job("Predicting", predict, args.model_path, args.target, out=args.out, decisions=decisions,
                          which=args.model, top_k=args.top_k, tta=bool(args.tta), opened=opened)
-    except (ModelLoadError, PredictError, WeightsError) as exc:
+    except (ModelLoadError, PredictError, WeightsError, PolicyError, CostsError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
@@ -149,6 +186,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "subset", help_extra=declaration(EvaluateSettings, "subset").special)
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
     add_flag(p, EvaluateSettings, "tta")
+    p.add_argument("--threshold", type=float, metavar="T", help="needs review below this calibrated "
+                   "confidence (0-1), for this command only (`filterscope decide` saves one with the run)")
+    p.add_argument("--costs", metavar="COSTS.json", help='error costs for this command only: {"classes": '
+                   '[...], "matrix": [[...]]}, rows the true class, columns the class answered')
     p.add_argument("--out", metavar="EVAL.json", help="save the result here (and its rows in "
                    "EVAL.csv) instead of in the run's evaluations/ folder; never inside a dataset")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -168,5 +209,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
              help_extra="For a run folder")
     add_flag(p, EvaluateSettings, "tta")
+    p.add_argument("--threshold", type=float, metavar="T", help="needs review below this calibrated "
+                   "confidence (0-1), for this command only (`filterscope decide` saves one with the run)")
+    p.add_argument("--costs", metavar="COSTS.json", help='error costs for this command only: {"classes": '
+                   '[...], "matrix": [[...]]}, rows the true class, columns the class answered')
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_predict, parser=p)

@@ -1,10 +1,12 @@
 """A run's report: one self-contained HTML file to keep, send or print.
 
 :func:`write_report` is a long job (the CLI runs it with a progress bar, the Results tab through
-a JobRunner): it reads the run, evaluates its model on the validation images it did not train
-on with the Results tab's own functions (accuracy next to the majority-class baseline, per-class
-figures, the confusion matrix, the most confidently wrong images), shows its mask and chain on a
-few of its images, and writes the page atomically. A run whose model file is missing or whose
+a JobRunner): it reads the run, shows the evaluation the analyst ran (the saved one open in the
+Results tab) or, when none was, the Results tab's default (the ``test/`` folder where there is
+one, else the validation images), as :func:`~.report_eval.report_evaluation` decides: accuracy
+with its interval next to the majority-class baseline, per-class figures, the confusion matrix,
+the most confidently wrong images, and what the figures are measured on. It shows the mask and
+chain on a few of the evaluated images, and writes the page atomically. A run whose model file is missing or whose
 dataset has moved still gets a report: the data it recorded, the model, the curves and the
 environment, with a plain note saying why the evaluation was skipped.
 """
@@ -29,13 +31,18 @@ from filterscope.core.project.report_parts import (
     samples,
     wrong_images,
 )
-from filterscope.core.results.eval_sets import EvalSetError, open_eval_set
-from filterscope.core.results.evaluate import Evaluation, evaluate_model, run_subset_counts
+from filterscope.core.project.report_eval import report_evaluation
+from filterscope.core.results import advice
+from filterscope.core.results.advice import Advice
+from filterscope.core.results.eval_sets import EvalSetError
+from filterscope.core.results.evaluate import Evaluation, run_subset_counts
+from filterscope.core.results.settings import EvaluateSettings
+from filterscope.core.results.store import EvaluationReadError
 from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.model_build import plan_rows
 from filterscope.core.training.model_spec import ModelSpec, ModelSpecError
 from filterscope.core.training.runs import RunReadError, RunResult, load_run
-from filterscope.core.training.saved_model import ModelLoadError, open_model
+from filterscope.core.training.saved_model import ModelLoadError
 
 
 class ReportError(ValueError):
@@ -56,10 +63,11 @@ class ReportContent:
         layers: The layer table (the Train tab's rows); ``layers_note`` says why it is empty.
         curves: PNG of the training curves (None before a first epoch).
         environment: (name, value) rows: versions and the machine.
-        evaluation: The evaluation on the validation images, or None.
+        evaluation: The evaluation shown (``report_evaluation``'s), or None.
+        saved: The name of the saved evaluation shown, "" when the report ran the default one.
         skipped_why: Why the evaluation was skipped.
         samples: A few images through the mask and chain; ``samples_note`` says why none.
-        wrong: The most confidently wrong images.
+        wrong: The most confidently wrong images; ``wrong_note`` says why none are shown.
         problems: What the scan of the evaluated dataset found wrong.
     """
 
@@ -73,10 +81,12 @@ class ReportContent:
     curves: bytes | None
     environment: list[tuple[str, str]]
     evaluation: Evaluation | None = None
+    saved: str = ""
     skipped_why: str = ""
     samples: list[Sample] = field(default_factory=list)
     samples_note: str = ""
     wrong: list[WrongImage] = field(default_factory=list)
+    wrong_note: str = ""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -88,13 +98,14 @@ class ReportResult:
         path: The HTML file.
         sections: The headings of the sections it has, in order.
         html: The page itself (the Results tab prints it to PDF).
-        accuracy: On the validation images, None when the evaluation was skipped.
+        accuracy: On the evaluated images, None when the evaluation was skipped.
         baseline: The majority-class baseline's accuracy on them.
         baseline_class: The class the baseline always answers.
-        n_images: Validation images evaluated.
+        n_images: Images evaluated.
         evaluation_skipped: Why there is no evaluation, else None.
         intervals: The evaluation's bootstrap intervals (``core.results.intervals``), when it has
             them.
+        evaluated: What the figures are measured on (:func:`evaluated_json`), None when skipped.
     """
 
     path: Path
@@ -106,6 +117,7 @@ class ReportResult:
     n_images: int = 0
     evaluation_skipped: str | None = None
     intervals: dict | None = None
+    evaluated: dict | None = None
 
     def to_json(self) -> dict:
         """A JSON-able summary (without the page)."""
@@ -113,17 +125,44 @@ class ReportResult:
                 "baseline": self.baseline, "baseline_class": self.baseline_class,
                 "n_images": self.n_images, "evaluation_skipped": self.evaluation_skipped,
                 "intervals": None if not self.intervals else
-                {name: interval.to_json() for name, interval in self.intervals.items()}}
+                {name: interval.to_json() for name, interval in self.intervals.items()},
+                "evaluated": self.evaluated}
 
 
-def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: str = "best",
+def evaluated_json(evaluation: Evaluation, saved: str) -> dict:
+    """What a report's figures are measured on: the set (``EvalSet.to_json()`` without its
+    source), the images, the model, the baseline, the saved evaluation's name ("" when the report ran it) and
+    whether these images also chose the epoch of best.keras."""
+    described = {k: v for k, v in evaluation.eval_set.items() if k != "source"}
+    return {**described, "n_images": evaluation.n_images, "model": evaluation.model,
+            "epoch": evaluation.epoch, "majority_baseline": evaluation.baseline.to_json(),
+            "saved_evaluation": saved or None,
+            "chose_epoch": chose_epoch(evaluation) is not None}
+
+
+def chose_epoch(evaluation: Evaluation) -> Advice | None:
+    """The ``chose-epoch`` warning of an evaluation (recomputed for one saved before it existed)."""
+    found = [w for w in evaluation.warnings if w.kind == "chose-epoch"]
+    if found:
+        return found[0]
+    try:
+        run_source = load_run(evaluation.run_dir).spec["data"]["source"]
+    except (RunReadError, KeyError, TypeError):
+        run_source = None
+    return advice.chose_epoch_warning(evaluation.eval_set, evaluation.model, run_source)
+
+
+def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *,
+                 settings: EvaluateSettings | None = None, which: str = "best",
                  report: Report, cancel: Cancel) -> ReportResult:
     """Write the HTML report of a run (a job).
 
     Args:
         run_dir: The run folder.
         out: The HTML file to write (its folder is made if needed; never inside the dataset).
-        which: The model evaluated: ``best`` or ``last``.
+        settings: The Results tab's settings: the saved evaluation open there is shown (see
+            :func:`~.report_eval.report_evaluation`); None evaluates ``which`` by default.
+        which: The model evaluated when ``settings`` is None: ``best`` or ``last``.
         report: Progress.
         cancel: Polled between the steps and by the evaluation between batches.
 
@@ -149,7 +188,8 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: s
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
     _write(target, None)  # a folder that cannot be written fails before the evaluation
-    content = gather(run, info, data, which, report=SubReport(report, 0.02, 0.93), cancel=cancel)
+    settings = settings or EvaluateSettings(run=str(run_dir), model=which)
+    content = gather(run, info, data, settings, report=SubReport(report, 0.02, 0.93), cancel=cancel)
     page, sections = render_html(content)
     check_cancel(cancel)
     report.progress(0.97, f"Writing {target.name}")
@@ -158,7 +198,8 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *, which: s
     report.progress(1.0, f"Wrote {target.name}")
     return ReportResult(target, sections, page, ev and ev.scores.accuracy, ev and ev.baseline.accuracy,
                         ev and ev.baseline.name, 0 if ev is None else ev.n_images,
-                        None if ev is not None else content.skipped_why, ev and ev.intervals)
+                        None if ev is not None else content.skipped_why, ev and ev.intervals,
+                        None if ev is None else evaluated_json(ev, content.saved))
 
 
 def _write(target: Path, page: str | None) -> None:
@@ -179,8 +220,8 @@ def _data_spec(run: RunResult) -> DataSpec | None:
         return None
 
 
-def gather(run: RunResult, info: dict, data: DataSpec | None, which: str, *, report: Report,
-           cancel: Cancel) -> ReportContent:
+def gather(run: RunResult, info: dict, data: DataSpec | None, settings: EvaluateSettings, *,
+           report: Report, cancel: Cancel) -> ReportContent:
     """What the report of ``run`` shows; the evaluation and the pictures when they can be made."""
     report.progress(0.0, "Counting the split")
     counts = None if data is None else run_subset_counts(data, run.classes, cancel)
@@ -188,7 +229,7 @@ def gather(run: RunResult, info: dict, data: DataSpec | None, which: str, *, rep
     content = ReportContent(run, info, data, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                             counts, layers, layers_note, curves_png(run.history, run.best_epoch),
                             environment())
-    _evaluate(content, which, report, cancel)
+    _evaluate(content, settings, report, cancel)
     report.progress(1.0, "Laying out the report")
     return content
 
@@ -202,24 +243,26 @@ def _layers(run: RunResult) -> tuple[list[dict], str]:
         return [], f"the layer table cannot be made from run.json: {exc}"
 
 
-def _evaluate(content: ReportContent, which: str, report: Report, cancel: Cancel) -> None:
-    """Evaluate on the validation images as the Results tab does, then the pictures."""
+def _evaluate(content: ReportContent, settings: EvaluateSettings, report: Report, cancel: Cancel) -> None:
+    """The evaluation :func:`report_evaluation` chooses, then the pictures of its images."""
     run = content.run
     try:
-        opened = open_model(run.run_dir, which=which, report=SubReport(report, 0.05, 0.1), cancel=cancel)
-        evaluated = open_eval_set(opened, None, "val", report=SubReport(report, 0.15, 0.1), cancel=cancel)
-        content.evaluation = evaluate_model(opened, evaluated, report=SubReport(report, 0.25, 0.5),
-                                            cancel=cancel)
-    except (ModelLoadError, EvalSetError) as exc:
+        shown = report_evaluation(run.run_dir, settings, report=SubReport(report, 0.05, 0.7), cancel=cancel)
+    except (ModelLoadError, EvalSetError, EvaluationReadError) as exc:
         content.skipped_why = str(exc)
         content.samples_note = "the pictures need the run's dataset and model, like the evaluation"
         return
+    content.evaluation, content.saved = shown.evaluation, shown.saved
+    if shown.images is None or shown.opened is None:
+        content.samples_note = content.wrong_note = shown.images_note
+        return
+    evaluated = shown.images
     report.progress(0.76, "Finding the most confidently wrong images")
     content.wrong = wrong_images(content.evaluation, evaluated, cancel)
     content.problems = list(evaluated.images.dataset.problems)
     report.progress(0.8, "Applying the mask and the chain to a few images")
     try:
-        content.samples = samples(evaluated, list(opened.classes), opened.data_spec(),
+        content.samples = samples(evaluated, list(shown.opened.classes), shown.opened.data_spec(),
                                   int(run.spec.get("seed", 0)), cancel)
     except PipelineError as exc:
         content.samples_note = f"the pictures could not be made: {exc}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from filterscope import __version__
 from filterscope.core.base.formats import percent
-from filterscope.core.project.report import ReportContent
+from filterscope.core.project.report import ReportContent, chose_epoch
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
 from filterscope.core.results.intervals import with_interval
-from filterscope.core.results.metrics import matrix_labels
+from filterscope.core.results.metrics import accuracy_sentence, matrix_labels
 
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10pt; color: #222;
@@ -77,20 +77,25 @@ def _evaluation(content: ReportContent) -> str:
                 "Per-class metrics, the confusion matrix and the most confidently wrong images "
                 "need it; the data, the model, the curves and the environment above and below "
                 "come from the run's own files.</p>")
-    base = ev.baseline
     epoch = f" (epoch {ev.epoch})" if ev.epoch else ""
     intervals = ev.intervals or {}
     macro_f1 = intervals.get("macro_f1")
     balanced = with_interval(ev.scores.balanced_accuracy, intervals.get("balanced_accuracy"))
-    lines = [f'<p class="big"><b>Accuracy {with_interval(ev.scores.accuracy, intervals.get("accuracy"))}'
-             f"</b> on {ev.n_images:,} validation images, against a <b>majority-class baseline of "
-             f"{percent(base.accuracy)}</b> ({e(base.describe())}).</p>",
-             f"<p>Balanced accuracy (mean recall over the classes) {balanced}. "
-             + (f"Macro-F1 (mean F1 over the classes) {macro_f1.describe()}. " if macro_f1 else "")
-             + f"Model {e(ev.model)}.keras{epoch}; images: {e(ev.eval_set.get('description', ''))}, "
-             f"which the run did not train on.</p>"]
+    headline = accuracy_sentence(ev.scores.accuracy, intervals.get("accuracy"), ev.baseline)
+    origin = f"the saved evaluation {e(content.saved)} ({e(ev.created)})" if content.saved else \
+        "evaluated for this report, as the Results tab evaluates by default (test/ where there is one, " \
+        "else the validation images)"
+    chosen = chose_epoch(ev)
+    lines = [f"<p>Measured on {ev.n_images:,} images: {e(ev.eval_set.get('description', ''))}; model "
+             f"{e(ev.model)}.keras{epoch}; {origin}.</p>",
+             f'<p class="big"><b>{e(headline[0].upper() + headline[1:])}</b></p>']
+    if chosen is not None:
+        lines.append(f'<p class="warn"><b>{e(chosen.message)}</b> Try: {e(chosen.advice)}</p>')
+    lines.append(f"<p>Balanced accuracy (mean recall over the classes) {balanced}."
+                 + (f" Macro-F1 (mean F1 over the classes) {macro_f1.describe()}." if macro_f1 else "")
+                 + "</p>")
     lines.append(bullets([f'<span class="warn">{e(w.message)}</span> Try: {e(w.advice)}'
-                          for w in ev.warnings]
+                          for w in ev.warnings if w.kind != "chose-epoch"]
                          + [e(n) for n in ev.notes]
                          + ([files_list(ev.skipped, "left out, unreadable")] if ev.skipped else [])))
     return "".join(lines)
@@ -134,15 +139,18 @@ def _shade(share: float, diagonal: bool) -> str:
 def _wrong(content: ReportContent) -> str:
     ev, shown = content.evaluation, content.wrong
     n_wrong = int((ev.rows.true != ev.rows.predicted).sum())
+    if not shown and content.wrong_note:
+        return f'<p>{n_wrong:,} of {ev.n_images:,} images were misclassified.</p>' \
+               f'<p class="note">No pictures: {e(content.wrong_note)}.</p>'
     if not shown:
-        return "<p>No validation image was misclassified.</p>"
+        return f"<p>No image of the {ev.n_images:,} evaluated was misclassified.</p>"
     cells = []
     for w in shown:
         picture = img(w.png, w.name) if w.png else f'<span class="note">{e(w.error)}</span>'
         cells.append(f"{picture}<br>{e(w.name)}<br>true <b>{e(w.true)}</b>, predicted "
                      f"<b>{e(w.predicted)}</b> ({percent(w.confidence)})")
     rows = ["".join(f'<td width="25%">{c}</td>' for c in cells[i:i + 4]) for i in range(0, len(cells), 4)]
-    return (f"<p>{n_wrong:,} of {ev.n_images:,} validation images were misclassified. The "
+    return (f"<p>{n_wrong:,} of {ev.n_images:,} evaluated images were misclassified. The "
             f"{len(shown)} below were predicted most confidently, first; a wrong label often "
             "hides among them.</p>"
             f'<table class="plain" border="0" cellpadding="4">'

@@ -18,8 +18,7 @@ def data_section(content: ReportContent) -> str:
     run, data, info = content.run, content.data, content.info
     where = "unknown (run.json's data cannot be read)" if data is None \
         else data.folder() or data.manifest_path() or str(data.source)
-    ev = content.evaluation
-    split = ev.eval_set.get("description", "") if ev is not None else f"split: {info.get('validation', '?')}"
+    split = f"split: {info.get('validation', '?')}"
     h, w, c = run.input_shape
     parts = [f"<p>Dataset: {e(where)}<br>{len(run.classes)} classes; {info.get('n_train', 0):,} training "
              f"and {info.get('n_val', 0):,} validation images; the model takes {h} × {w} × {c} "
@@ -111,9 +110,9 @@ def _samples(content: ReportContent) -> str:
         cells.append("&nbsp;".join(img(p, f"{s.name} as fed to the model") for p in s.model))
         rows.append(cells)
     header = ["As stored", *(["Masked"] if masked else []), "Fed to the model in training"]
-    return ("<p>One validation image per class, as stored and as the training pipeline fed it "
+    return ("<p>One evaluated image per class, as stored and as the training pipeline fed it "
             "(the run's size, channels, mask and augmentation; three random versions). Validation "
-            "images themselves are never augmented.</p>"
+            "and test images themselves are never augmented.</p>"
             + table(header, rows, widths=(22, 22, 56) if masked else (30, 70)))
 
 

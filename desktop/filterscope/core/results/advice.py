@@ -6,7 +6,8 @@
 * ``overfitting``: validation accuracy falling for several epochs while training accuracy rises
   (the chapter's "the model overfits"), naming the best epoch;
 * ``few-images``: very few training images per class for the model's number of weights;
-* ``trained-on``: the set holds images the run trained on, so the score flatters the model.
+* ``trained-on``: the set holds images the run trained on, so the score flatters the model;
+* ``chose-epoch``: the set is the validation images that also chose the epoch of ``best.keras``.
 
 Each check is a pure function of figures a run and an evaluation already hold.
 """
@@ -147,3 +148,21 @@ def trained_on_warning(trained_on: int, n_images: int) -> Advice | None:
                   f"{trained_on:,} of these {n_images:,} images are images the run trained on: the "
                   "accuracy flatters the model.",
                   "evaluate on images it never saw: a test folder, or the run's validation images.")
+
+
+def chose_epoch_warning(eval_set: dict, model: str, run_source: str | None) -> Advice | None:
+    """The evaluated images are the run's validation images, which also chose the epoch that
+    ``best.keras`` keeps: its figure is optimistic.
+
+    Args:
+        eval_set: ``EvalSet.to_json()`` of the evaluated images.
+        model: ``best`` or ``last``.
+        run_source: The run's dataset source (``Source.to_json()``), None when unknown.
+    """
+    own_val = eval_set.get("kind") == "val" or (
+        eval_set.get("subset") == "val" and run_source is not None and eval_set.get("source") == run_source)
+    if model != "best" or not own_val:
+        return None
+    return Advice("chose-epoch",
+                  "These images also chose the epoch (best.keras): the figure is optimistic.",
+                  "evaluate on a test/ folder for a held-out figure.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +39,12 @@ class Costs:
     Attributes:
         classes: The classes, in the order of the rows and columns.
         matrix: (C, C) float64, rows the true class, columns the class answered; >= 0.
+        where: Where they were read from (a file's path), for messages.
     """
 
     classes: tuple[str, ...]
     matrix: np.ndarray
+    where: str = field(default="costs", compare=False)
 
     @classmethod
     def default(cls, classes: list[str] | tuple[str, ...]) -> Costs:
@@ -53,6 +55,14 @@ class Costs:
     def is_default(self) -> bool:
         """True when every error costs the same (the decision is the most probable class)."""
         return bool(np.allclose(self.matrix, Costs.default(self.classes).matrix))
+
+    def for_classes(self, classes: list[str]) -> Costs:
+        """The same costs in a model's class order.
+
+        Raises:
+            CostsError: Classes that are not the model's.
+        """
+        return self if list(self.classes) == list(classes) else Costs.from_json(self.to_json(), classes, self.where)
 
     def to_json(self) -> dict:
         """``{"classes": [...], "matrix": [[...], ...]}`` (rows true, columns answered)."""
@@ -81,18 +91,18 @@ class Costs:
         if not np.all(np.isfinite(matrix)) or np.any(matrix < 0):
             raise CostsError(f"{where}: costs must be numbers of 0 or more")
         if classes is None:
-            return cls(tuple(names), matrix)
+            return cls(tuple(names), matrix, where)
         if set(names) != set(classes):
             missing, unknown = sorted(set(classes) - set(names)), sorted(set(names) - set(classes))
             raise CostsError(f"{where}: its classes are not the model's"
                              + (f"; missing {', '.join(missing)}" if missing else "")
                              + (f"; unknown {', '.join(unknown)}" if unknown else ""))
         order = [names.index(c) for c in classes]
-        return cls(tuple(classes), matrix[np.ix_(order, order)])
+        return cls(tuple(classes), matrix[np.ix_(order, order)], where)
 
 
-def read_costs(path: str | os.PathLike, classes: list[str]) -> Costs:
-    """A cost matrix from a JSON file, in the model's class order.
+def read_costs(path: str | os.PathLike, classes: list[str] | None = None) -> Costs:
+    """A cost matrix from a JSON file, in the model's class order (the file's when None).
 
     Raises:
         CostsError: The file cannot be read or is not a cost matrix of these classes.

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -139,10 +140,27 @@ def evaluate(run_dir: str | os.PathLike, *, data: str | None = None, subset: str
         EvalSetError: No such data or subset, classes the run does not know, no readable image.
         Cancelled: ``cancel`` was set.
     """
+    return evaluate_keeping(run_dir, data=data, subset=subset, which=which, tta=tta, report=report,
+                            cancel=cancel, decisions=decisions, batch_size=batch_size).evaluation
+
+
+class Evaluated(NamedTuple):
+    """An evaluation with the model and the images it was made from (for pictures of them)."""
+
+    evaluation: Evaluation
+    opened: OpenedModel
+    images: EvalSet
+
+
+def evaluate_keeping(run_dir: str | os.PathLike, *, data: str | None = None, subset: str | None = None,
+                     which: str = "best", tta: bool = False, report: Report, cancel: Cancel,
+                     decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Evaluated:
+    """:func:`evaluate`, keeping the opened model and the evaluation set (the run report shows
+    some of the images); same arguments and errors."""
     opened = open_model(run_dir, which=which, report=SubReport(report, 0.0, 0.1), cancel=cancel)
     evaluated = open_eval_set(opened, data, subset, report=SubReport(report, 0.1, 0.2), cancel=cancel)
-    return evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
-                          decisions=decisions, batch_size=batch_size, tta=tta)
+    return Evaluated(evaluate_model(opened, evaluated, report=SubReport(report, 0.3, 0.7), cancel=cancel,
+                                    decisions=decisions, batch_size=batch_size, tta=tta), opened, evaluated)
 
 
 def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, cancel: Cancel,
@@ -177,6 +195,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     baseline = majority_baseline(rows.true, classes, counts)
     intervals = bootstrap_intervals(rows.true, rows.predicted, len(classes))
     found = [advice.trained_on_warning(evaluated.trained_on, n),
+             advice.chose_epoch_warning(evaluated.to_json(), opened.which,
+                                        opened.data_spec().source.to_json()),
              advice.baseline_warning(intervals["accuracy"], baseline),
              *advice.rarely_predicted(scores),
              advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
@@ -192,7 +212,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                       temperature=fitted.calibration.temperature if fitted else 1.0,
                       fitted=None if fitted is None else fitted.calibration,
                       threshold=decisions.threshold, target_accuracy=decisions.target_accuracy,
-                      costs=decisions.costs, note=None if fitted else not_fitted)
+                      costs=None if decisions.costs is None else decisions.costs.for_classes(classes),
+                      note=None if fitted else not_fitted)
     if fitted and not_fitted:
         notes.append(not_fitted)
     if fitted is not None and own_val:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filterscope.core.base.formats import percent
+
 
 @dataclass(frozen=True)
 class ClassScores:
@@ -177,3 +179,19 @@ def matrix_labels(classes: list[str]) -> MatrixLabels:
             return MatrixLabels([f"{key} {name}" for key, name in zip(keys, classes)], keys,
                                 f"{how} as the rows")
     return MatrixLabels(list(classes), list(classes), "")  # every key is a class's name: use names
+
+
+def accuracy_sentence(accuracy: float, interval: object, baseline: Baseline) -> str:
+    """``"accuracy 50.0 % (95 % CI 43.4–56.8 %) (majority baseline 45.0 %: always 'cat', the
+    largest class in training (8 images))"``: the one wording of accuracy against the baseline,
+    shared by ``filterscope evaluate``, ``filterscope report`` and the report's page.
+
+    Args:
+        accuracy: The accuracy.
+        interval: Its :class:`~.intervals.Interval`, or None (evaluations saved before intervals).
+        baseline: The majority-class baseline.
+    """
+    from filterscope.core.results.intervals import with_interval
+
+    return f"accuracy {with_interval(accuracy, interval)} (majority baseline {percent(baseline.accuracy)}: " \
+           f"{baseline.describe()})"

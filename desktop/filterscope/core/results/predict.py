@@ -230,7 +230,8 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
     result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
                         min(top_k, len(classes)), notes=notes,
                         temperature=fitted.calibration.temperature if fitted else 1.0,
-                        threshold=decisions.threshold, costs=decisions.costs, tta=tta)
+                        threshold=decisions.threshold, tta=tta,
+                        costs=None if decisions.costs is None else decisions.costs.for_classes(classes))
     done = [0]
 
     def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:

@@ -61,7 +61,7 @@ class ResultsTab(QWidget):
         self._wanted: tuple[str, str] | None = (settings.run, settings.evaluation) if settings.run else None
         self._restore_timer = QTimer(self, singleShot=True, interval=0)  # once per restore
         self.picker = EvalPickerWidget(settings)
-        self.report_export = ReportExportWidget()
+        self.report_export = ReportExportWidget(state.evaluate)
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
         self.images = EvalImagesWidget()

@@ -1,19 +1,22 @@
-"""Export a run's report: the HTML page (the core job ``write_report``), then, when asked, the
-same page printed to PDF by Qt's rich text engine. Both run as jobs of one runner, with progress
-and Cancel; the PDF is written through a buffer and replaced atomically, like every output."""
+"""Export a run's report: the HTML page (the core job ``write_report``, showing the evaluation
+open in the Results tab, else the tab's default one), then, when asked, the same page printed to
+PDF by Qt's rich text engine, with no heading left alone at the foot of a page. Both run as jobs
+of one runner, with progress and Cancel; the PDF is written through a buffer and replaced
+atomically, like every output."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, Signal, Slot
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextBlock, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from filterscope.core.base.fileio import atomic_write_bytes
 from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.project.report import ReportResult, write_report
+from filterscope.core.results.settings import EvaluateSettings
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.workers import JobRunner
 
@@ -45,6 +48,8 @@ def print_pdf(page: str, path: str | Path, *, report: Report, cancel: Cancel) ->
     # Paginated by us to the page inside the margins; left unpaginated, print_() would add 2 cm
     # margins of its own and squeeze the picture tables.
     document.setPageSize(QSizeF(writer.width(), writer.height()))
+    keep_headings_with_next(document)
+    check_cancel(cancel)
     report.progress(0.3, "Printing the PDF")
     document.print_(writer)
     del writer  # ends the PDF: its last bytes are written when the writer goes
@@ -53,21 +58,72 @@ def print_pdf(page: str, path: str | Path, *, report: Report, cancel: Cancel) ->
     return atomic_write_bytes(path, bytes(data.data()))
 
 
+def keep_headings_with_next(document: QTextDocument) -> None:
+    """Move every heading that would end a page to the top of the next one.
+
+    QTextDocument ignores CSS ``page-break-after: avoid``, so the paginated document is measured:
+    a heading whose next block starts on a later page gets a page break before it, and the
+    document is laid out again (a moved heading moves what follows), until none is left behind.
+    """
+    for _ in range(document.blockCount()):
+        stranded = next((b for b in _headings(document) if _page(document, b) < _page(document, b.next())),
+                        None)
+        if stranded is None:
+            return
+        format_ = stranded.blockFormat()
+        format_.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+        cursor = QTextCursor(stranded)
+        cursor.setBlockFormat(format_)
+
+
+def _headings(document: QTextDocument) -> list[QTextBlock]:
+    """The heading blocks (``<h1>``–``<h6>``) followed by another block, not yet breaking."""
+    found, block = [], document.begin()
+    while block.isValid():
+        policy = block.blockFormat().pageBreakPolicy()
+        if block.blockFormat().headingLevel() > 0 and block.next().isValid() and \
+                not policy & QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore:
+            found.append(block)
+        block = block.next()
+    return found
+
+
+def heading_pages(document: QTextDocument) -> list[tuple[str, int, int]]:
+    """(heading, its page, the page its next block starts on) for every heading, 0-based."""
+    found, block = [], document.begin()
+    while block.isValid():
+        if block.blockFormat().headingLevel() > 0 and block.next().isValid():
+            found.append((block.text(), _page(document, block), _page(document, block.next())))
+        block = block.next()
+    return found
+
+
+def _page(document: QTextDocument, block: QTextBlock) -> int:
+    """The page the first line of ``block`` is on (a block that does not fit starts lower)."""
+    top = document.documentLayout().blockBoundingRect(block).top()
+    layout = block.layout()
+    if layout is not None and layout.lineCount():
+        top += layout.lineAt(0).y()
+    return int(top // document.pageSize().height())
+
+
 class ReportExportWidget(QGroupBox):
     """"Export report…": asks for the HTML file, writes it, then the PDF beside it if ticked."""
 
     sig_exported = Signal(object)
     """The files written: a list of Paths (the HTML, then the PDF when one was asked for)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: EvaluateSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Report", parent)
+        self._settings = settings  # the Results tab's: the saved evaluation open is reported
         self._run: Path | None = None
         self._which = "best"
         self._pdf: Path | None = None  # the PDF the current export is to write
         self._written: list[Path] = []
         self.export_button = QPushButton("Export report…")
         self.export_button.setToolTip("One HTML file: data, mask and chain, model, curves, accuracy "
-                                      "against the baseline on the validation images, per-class "
+                                      "against the baseline on the evaluation open (else on the "
+                                      "test/ folder if any, else the validation images), per-class "
                                       "figures, confusion matrix, confidently wrong images")
         self.pdf_box = QCheckBox("Also save as PDF")
         self.pdf_box.setChecked(True)
@@ -105,7 +161,12 @@ class ReportExportWidget(QGroupBox):
         self._pdf = None if pdf_path is None else Path(pdf_path)
         self._written = []
         self.result_label.clear()
-        self.runner.start(write_report, self._run, Path(html_path), which=self._which)
+        values = self._settings.values() if self._settings is not None else {}
+        # a snapshot: the job runs in a worker while the tab may change its settings
+        settings = EvaluateSettings(**{**values, "run": str(self._run), "model": self._which})
+        if values.get("run") and Path(values["run"]) != self._run:
+            settings.evaluation = ""  # the evaluation open is another run's
+        self.runner.start(write_report, self._run, Path(html_path), settings=settings)
 
     @Slot()
     def _on_export_clicked(self) -> None:
@@ -122,7 +183,8 @@ class ReportExportWidget(QGroupBox):
         if isinstance(result, ReportResult):
             self._written = [result.path]
             note = "" if result.accuracy is None else \
-                f": accuracy {percent(result.accuracy)} (baseline {percent(result.baseline)})"
+                f": accuracy {percent(result.accuracy)} (baseline {percent(result.baseline)}) on " \
+                f"{result.n_images:,} images: {result.evaluated['description']}"
             if result.evaluation_skipped:
                 note = f"; evaluation skipped: {result.evaluation_skipped}"
             self.result_label.setText(f"Wrote {result.path.name}{note}")
