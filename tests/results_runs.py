@@ -73,3 +73,16 @@ def constant_model(run_dir: Path, winner: int) -> None:
     with warnings.catch_warnings():  # Keras 3 + NumPy 2's "__array__ ... copy keyword": harmless
         warnings.simplefilter("ignore", DeprecationWarning)
         model.save(run_dir / "best.keras")
+
+
+def favour_class(run_dir: Path, winner: int, shift: float = 20.0) -> None:
+    """Make the run's best.keras answer class ``winner`` for (almost) every image by raising its
+    bias, keeping the weights (so gradients, and Grad-CAM, still see the images)."""
+    import keras
+
+    model = keras.saving.load_model(run_dir / "best.keras", compile=False)
+    dense = model.layers[-1] if model.layers[-1].weights else model.layers[-2]
+    kernel, bias = dense.get_weights()
+    bias[winner] += shift
+    dense.set_weights([kernel, bias])
+    model.save(run_dir / "best.keras")

@@ -28,6 +28,17 @@ log = logging.getLogger(__name__)
 
 _PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals a second: more only floods the GUI
 
+_STARTED: list[tuple[QThread, JobWorker]] = []
+"""Every job's thread and worker, held here until the thread has finished, whatever becomes of its
+runner: a tab closed (and its runner deleted) while a job runs must not take the job's QThread or
+its worker with it, which would delete them under a running thread (a crash in that thread)."""
+
+
+def _hold(thread: QThread, worker: JobWorker) -> None:
+    """Hold a started job's thread and worker; let go of those whose thread has finished."""
+    _STARTED[:] = [(t, w) for t, w in _STARTED if not t.isFinished()]
+    _STARTED.append((thread, worker))
+
 
 class JobWorker(QObject):
     """Runs one job function in its own QThread and reports through signals."""
@@ -153,6 +164,7 @@ class JobRunner(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._threads[worker] = thread
         self._current = worker
+        _hold(thread, worker)
         thread.start()
         self.sig_running.emit(True)
         return worker

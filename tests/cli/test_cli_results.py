@@ -65,8 +65,11 @@ def test_evaluate_human_output_puts_accuracy_next_to_its_baseline(run_cli, run, 
     assert re.match(r"accuracy \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\) \(majority", lines[2])
     assert re.fullmatch(r"balanced accuracy \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\), "
                         r"macro-F1 \d+\.\d % \(95 % CI \d+\.\d–\d+\.\d %\)", lines[3])
-    assert lines[5].split() == ["class", "precision", "recall", "F1", "support", "predicted"]
-    assert lines[6].split()[0] == "cat" and lines[6].split()[-2:] == ["3", lines[6].split()[-1]]
+    # calibrated on the validation images (last.keras, fitted now), no threshold nor costs: one line
+    assert re.fullmatch(r"calibration: temperature \d+\.\d\d, fitted on the run's validation images .*; "
+                        r"on these images ECE \d+\.\d % → \d+\.\d %", lines[4])
+    assert lines[6].split() == ["class", "precision", "recall", "F1", "support", "predicted"]
+    assert lines[7].split()[0] == "cat" and lines[7].split()[-2:] == ["3", lines[7].split()[-1]]
     at = lines.index("confusion matrix (rows: true class; columns: predicted class)")
     assert lines[at + 1].split() == ["cat", "dog"] and lines[at + 2].split()[0] == "cat"  # short: named
     assert lines[-1] == f"saved: {out_file} (+ {out_file.with_suffix('.csv')}, one row per image)"

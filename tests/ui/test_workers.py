@@ -206,3 +206,35 @@ def test_the_end_of_a_cancelled_job_is_reported_once_it_has_returned(qtbot, runn
     with qtbot.waitSignal(runner.sig_job_ended, timeout=5000) as blocker:
         finished = runner.start(counting_job, 2)
     assert blocker.args == [finished]
+
+
+def test_a_job_outlives_its_runner_deleted_while_it_runs(qtbot) -> None:
+    """A tab closed while its job runs deletes its runner: the job's thread and worker must stay
+    alive until the thread has finished, or Qt deletes them under the running thread."""
+    import gc
+
+    from filterscope import workers
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    runner = JobRunner(parent, on_failure=lambda _message: None)
+    release, returned = threading.Event(), threading.Event()
+
+    def job(*, report, cancel) -> int:
+        release.wait(5)
+        returned.set()
+        return 1
+
+    worker = runner.start(job)
+    thread = next(t for t, w in workers._STARTED if w is worker)
+    del worker, runner
+    parent.deleteLater()
+    del parent
+    QCoreApplication.processEvents()
+    gc.collect()
+    release.set()
+    qtbot.waitUntil(thread.isFinished, timeout=5000)
+    assert returned.is_set()
+    QCoreApplication.processEvents()
+    JobRunner(on_failure=lambda _m: None).start(counting_job, 1)  # the next start lets the ended one go
+    assert all(t is not thread for t, _ in workers._STARTED)

@@ -163,9 +163,9 @@ class Calibration:
                    float(data["ece_before"]), float(data["ece_after"]), str(data.get("model_sha256", "")))
 
     def describe(self) -> str:
-        """``"temperature 1.84, fitted on 92 validation images (ECE 12.1 % -> 3.0 %)"``."""
-        return (f"temperature {self.temperature:.2f}, fitted on {self.n_images:,} {self.fitted_on} "
-                f"(ECE {100 * self.ece_before:.1f} % → {100 * self.ece_after:.1f} %)")
+        """``"temperature 1.84, fitted on the run's validation images (92; ECE there 12.1 % → 3.0 %)"``."""
+        return (f"temperature {self.temperature:.2f}, fitted on {self.fitted_on} ({self.n_images:,} images; "
+                f"ECE there {100 * self.ece_before:.1f} % → {100 * self.ece_after:.1f} %)")
 
 
 def calibrate(probabilities: np.ndarray, labels: np.ndarray, *, model: str, fitted_on: str,
