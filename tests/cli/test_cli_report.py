@@ -8,8 +8,9 @@ from pathlib import Path
 
 from tests.results_runs import copy_run
 
-SECTIONS = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Per-class metrics",
-            "Confusion matrix", "Most confidently wrong", "Environment"]
+SECTIONS = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+            "Calibration and decisions", "Per-class metrics", "Confusion matrix", "Most confidently wrong",
+            "Environment"]
 
 
 def test_report_json_reports_the_held_out_set_evaluate_scores(run_cli, results_run, tmp_path) -> None:
@@ -65,7 +66,8 @@ def test_report_human_output_and_a_run_without_a_model(run_cli, results_run, tmp
     assert code == 0, err
     lines = stdout.splitlines()
     assert lines[0] == f"wrote {tmp_path / 'r.html'}"
-    assert lines[1] == "sections: Data, Mask and augmentation, Model, Training, Evaluation, Environment"
+    assert lines[1] == "sections: Model card, Data, Mask and augmentation, Model, Training, Evaluation, " \
+                       "Environment"
     assert lines[2].startswith("evaluation skipped: ") and "best.keras" in lines[2]
 
 

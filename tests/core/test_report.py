@@ -27,9 +27,11 @@ from tests.corpus import tree_digest
 from tests.results_runs import constant_model, copy_run, train_run
 from tests.split_tree import make_split_tree
 
-ALL_SECTIONS = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Per-class metrics",
-                "Confusion matrix", "Most confidently wrong", "Environment"]
-WITHOUT_EVALUATION = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Environment"]
+ALL_SECTIONS = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+                "Calibration and decisions", "Per-class metrics", "Confusion matrix", "Most confidently wrong",
+                "Environment"]
+WITHOUT_EVALUATION = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+                      "Environment"]
 ODD = "<i>cat & co"  # a class folder name that is markup (no '/': folder names cannot hold one)
 UNICODE = "Ünïcødé 植物"
 ODD_FILE = "<img src=x onerror=alert(1)> & more"  # file names: no '/' on POSIX

@@ -50,7 +50,7 @@ def test_export_writes_the_html_and_the_pdf(qtbot, qtlog, tab, tmp_path, monkeyp
     html, pdf = blocker.args[0]
     assert (html, pdf) == (tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf")
     page = html.read_text(encoding="utf-8")
-    assert page.count("<h2 ") == 9 and "(majority baseline 57.1 %: always &#x27;cat&#x27;" in page
+    assert page.count("<h2 ") == 11 and "(majority baseline 57.1 %: always &#x27;cat&#x27;" in page
     assert "Measured on 7 images: " in page  # the tab's default: the test/ folder
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and pdf_pages(data) >= 2
@@ -124,4 +124,4 @@ def test_no_heading_ends_a_pdf_page(qtbot, tab, tmp_path) -> None:
     real.setPageSize(QSizeF(718, 1027))  # A4 inside 12 mm margins at 96 dpi
     report_export.keep_headings_with_next(real)
     pages = report_export.heading_pages(real)
-    assert len(pages) >= 9 and all(page == after for _, page, after in pages), pages
+    assert len(pages) >= 11 and all(page == after for _, page, after in pages), pages
