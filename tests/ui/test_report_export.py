@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSizeF
 from PySide6.QtGui import QTextDocument
+from filterscope.core.project.model_card import read_intended_use
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets import report_export
@@ -93,6 +94,23 @@ def test_export_shows_the_saved_evaluation_open_in_the_tab(qtbot, tab, tmp_path)
     assert f"the saved evaluation {shown.name}" in page and "Measured on 6 images: " in page
     assert "These images also chose the epoch (best.keras): the figure is optimistic." in page
     assert "on 6 images: the run" in export.result_label.text()
+
+
+def test_export_saves_the_intended_use_typed_with_the_run(qtbot, tab, tmp_path) -> None:
+    export = tab.report_export
+    run = export._run
+    assert export.intended_use_edit.toPlainText() == ""
+    text = "Sorting the shelter's photos: cats & dogs only"
+    qtbot.keyClicks(export.intended_use_edit, text)
+    with qtbot.waitSignal(export.sig_exported, timeout=WAIT_MS) as blocker:
+        export.export(tmp_path / "card.html")
+    page = blocker.args[0][0].read_text(encoding="utf-8")
+    assert "Sorting the shelter&#x27;s photos: cats &amp; dogs only" in page
+    assert read_intended_use(run) == text
+    export.set_run(None)
+    assert export.intended_use_edit.toPlainText() == ""
+    export.set_run(run)  # the run's text comes back when it is chosen again
+    assert export.intended_use_edit.toPlainText() == text
 
 
 def _stranding(filler: int) -> QTextDocument:

@@ -162,8 +162,11 @@ def _decisions(ev: Evaluation, lines: list[str]) -> list[str]:
 def _limits(content: ReportContent) -> list[str]:
     """What is known to limit the model: the evaluation's warnings, a small evaluated set, a
     missing calibration, and that it only knows its own classes."""
+    from filterscope.core.project.report import chose_epoch
+
     ev = content.evaluation
-    limits = [w.message for w in ev.warnings]
+    chosen = chose_epoch(ev)  # recomputed for an evaluation saved before the warning existed
+    limits = [w.message for w in ev.warnings if w.kind != "chose-epoch"] + ([chosen.message] if chosen else [])
     if ev.n_images < SMALL_SET:
         accuracy = (ev.intervals or {}).get("accuracy")
         width = f" (accuracy {accuracy.describe()}): a larger test set narrows the interval" if accuracy else ""
