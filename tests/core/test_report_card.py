@@ -140,3 +140,17 @@ def test_no_intended_use_and_an_unreadable_card(results_run, tmp_path) -> None:
     with pytest.raises(ReportError, match="cannot read the model card"):
         write_report(run, tmp_path / "broken.html", **JOB)
     assert save_intended_use(run, "  fixed  ") == run / CARD_FILE and read_intended_use(Path(run)) == "fixed"
+
+
+def test_an_evaluation_with_tta_adds_its_sentence(results_run, tmp_path) -> None:
+    from filterscope.core.results.tta import tta_sentence
+
+    run = copy_run(results_run, tmp_path / "run")
+    ev = evaluate(run, tta=True, **JOB)
+    saved = save_evaluation(ev)
+    result = write_report(run, tmp_path / "tta.html", settings=EvaluateSettings(run=str(run), evaluation=saved.stem),
+                          **JOB)
+    calibration = section(result.html, "Calibration and decisions")
+    assert ev.tta is not None and f"<li>{shown(tta_sentence(ev.tta))}</li>" in calibration
+    plain = section(write_report(run, tmp_path / "plain.html", **JOB).html, "Calibration and decisions")
+    assert "test-time augmentation" not in plain.lower()

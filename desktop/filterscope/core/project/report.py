@@ -5,7 +5,9 @@ a JobRunner): it reads the run, shows the evaluation the analyst ran (the saved 
 Results tab) or, when none was, the Results tab's default (the ``test/`` folder where there is
 one, else the validation images), as :func:`~.report_eval.report_evaluation` decides: accuracy
 with its interval next to the majority-class baseline, per-class figures, the confusion matrix,
-the most confidently wrong images, and what the figures are measured on. It shows the mask and
+the most confidently wrong images, what the figures are measured on, and the evaluation's
+calibration and decisions (:mod:`.report_calibration`); a short model card (:mod:`.model_card`,
+its intended use saved with the run) heads the page. It shows the mask and
 chain on a few of the evaluated images, and writes the page atomically. A run whose model file is missing or whose
 dataset has moved still gets a report: the data it recorded, the model, the curves and the
 environment, with a plain note saying why the evaluation was skipped.
