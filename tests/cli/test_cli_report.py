@@ -8,8 +8,9 @@ from pathlib import Path
 
 from tests.results_runs import copy_run
 
-SECTIONS = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Per-class metrics",
-            "Confusion matrix", "Most confidently wrong", "Environment"]
+SECTIONS = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+            "Calibration and decisions", "Per-class metrics", "Confusion matrix", "Most confidently wrong",
+            "Environment"]
 
 
 def test_report_json_reports_the_held_out_set_evaluate_scores(run_cli, results_run, tmp_path) -> None:
@@ -65,7 +66,8 @@ def test_report_human_output_and_a_run_without_a_model(run_cli, results_run, tmp
     assert code == 0, err
     lines = stdout.splitlines()
     assert lines[0] == f"wrote {tmp_path / 'r.html'}"
-    assert lines[1] == "sections: Data, Mask and augmentation, Model, Training, Evaluation, Environment"
+    assert lines[1] == "sections: Model card, Data, Mask and augmentation, Model, Training, Evaluation, " \
+                       "Environment"
     assert lines[2].startswith("evaluation skipped: ") and "best.keras" in lines[2]
 
 
@@ -74,3 +76,26 @@ def test_report_of_a_folder_that_is_not_a_run_fails_with_its_name(run_cli, tmp_p
     assert code == 1 and stdout == ""
     assert err.startswith(f"filterscope report: error: {tmp_path} is not a run folder")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_intended_use_is_saved_with_the_run_and_in_the_json_model_card(run_cli, results_run,
+                                                                              tmp_path) -> None:
+    run = copy_run(results_run, tmp_path / "run")
+    code, stdout, err = run_cli("report", run, "--out", tmp_path / "a.html", "--json",
+                                "--intended-use", "Sorting shelter photos: cats & dogs only")
+    assert code == 0, err
+    card = json.loads(stdout)["model_card"]
+    assert card["intended_use"] == "Sorting shelter photos: cats & dogs only"
+    assert json.loads((run / "model_card.json").read_text(encoding="utf-8"))["intended_use"] == \
+        card["intended_use"]
+    assert card["metrics"] == json.loads(stdout)["intervals"]  # metrics with their intervals
+    assert card["calibration"].startswith("calibration: temperature ")
+    assert "Sorting shelter photos: cats &amp; dogs only" in (tmp_path / "a.html").read_text(encoding="utf-8")
+    use = tmp_path / "use.txt"
+    use.write_text("Line one\nline two\n", encoding="utf-8")
+    code, stdout, err = run_cli("report", run, "--out", tmp_path / "b.html", "--json", "--intended-use-file", use)
+    assert code == 0, err
+    assert json.loads(stdout)["model_card"]["intended_use"] == "Line one\nline two"
+    code, stdout, err = run_cli("report", run, "--out", tmp_path / "c.html", "--intended-use-file",
+                                tmp_path / "missing.txt")
+    assert code == 1 and "cannot read the intended use from" in err and not (tmp_path / "c.html").exists()

@@ -27,9 +27,11 @@ from tests.corpus import tree_digest
 from tests.results_runs import constant_model, copy_run, train_run
 from tests.split_tree import make_split_tree
 
-ALL_SECTIONS = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Per-class metrics",
-                "Confusion matrix", "Most confidently wrong", "Environment"]
-WITHOUT_EVALUATION = ["Data", "Mask and augmentation", "Model", "Training", "Evaluation", "Environment"]
+ALL_SECTIONS = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+                "Calibration and decisions", "Per-class metrics", "Confusion matrix", "Most confidently wrong",
+                "Environment"]
+WITHOUT_EVALUATION = ["Model card", "Data", "Mask and augmentation", "Model", "Training", "Evaluation",
+                      "Environment"]
 ODD = "<i>cat & co"  # a class folder name that is markup (no '/': folder names cannot hold one)
 UNICODE = "Ünïcødé 植物"
 ODD_FILE = "<img src=x onerror=alert(1)> & more"  # file names: no '/' on POSIX
@@ -203,4 +205,7 @@ def test_validation_images_that_chose_the_epoch_are_called_optimistic(results_ph
     assert [w.kind for w in ev.warnings].count("chose-epoch") == 1  # evaluate says it too
     assert ("These images also chose the epoch (best.keras): the figure is optimistic.</b> Try: "
             "evaluate on a test/ folder for a held-out figure.") in result.html
-    assert result.html.count("also chose the epoch") == 1
+    evaluation = re.search(r">Evaluation</h2>(.*?)<h2", result.html, re.S).group(1)
+    card = re.search(r">Model card</h2>(.*?)<h2", result.html, re.S).group(1)
+    assert evaluation.count("also chose the epoch") == 1  # said once there, not again in the list
+    assert card.count("also chose the epoch") == 1  # and once among the card's known limits

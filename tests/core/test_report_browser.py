@@ -34,7 +34,7 @@ def test_chromium_renders_every_section_of_the_report(results_run, tmp_path) -> 
     url = result.path.as_uri()
     dom = chromium(tmp_path, "--dump-dom", url).stdout
     shown = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", dom)]
-    assert shown == result.sections and len(shown) == 9
+    assert shown == result.sections and len(shown) == 11
     assert dom.count("<img ") == result.html.count("<img ")
     shot = tmp_path / "report.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", url)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSizeF
 from PySide6.QtGui import QTextDocument
+from filterscope.core.project.model_card import read_intended_use
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets import report_export
@@ -50,7 +51,7 @@ def test_export_writes_the_html_and_the_pdf(qtbot, qtlog, tab, tmp_path, monkeyp
     html, pdf = blocker.args[0]
     assert (html, pdf) == (tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf")
     page = html.read_text(encoding="utf-8")
-    assert page.count("<h2 ") == 9 and "(majority baseline 57.1 %: always &#x27;cat&#x27;" in page
+    assert page.count("<h2 ") == 11 and "(majority baseline 57.1 %: always &#x27;cat&#x27;" in page
     assert "Measured on 7 images: " in page  # the tab's default: the test/ folder
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and pdf_pages(data) >= 2
@@ -95,6 +96,23 @@ def test_export_shows_the_saved_evaluation_open_in_the_tab(qtbot, tab, tmp_path)
     assert "on 6 images: the run" in export.result_label.text()
 
 
+def test_export_saves_the_intended_use_typed_with_the_run(qtbot, tab, tmp_path) -> None:
+    export = tab.report_export
+    run = export._run
+    assert export.intended_use_edit.toPlainText() == ""
+    text = "Sorting the shelter's photos: cats & dogs only"
+    qtbot.keyClicks(export.intended_use_edit, text)
+    with qtbot.waitSignal(export.sig_exported, timeout=WAIT_MS) as blocker:
+        export.export(tmp_path / "card.html")
+    page = blocker.args[0][0].read_text(encoding="utf-8")
+    assert "Sorting the shelter&#x27;s photos: cats &amp; dogs only" in page
+    assert read_intended_use(run) == text
+    export.set_run(None)
+    assert export.intended_use_edit.toPlainText() == ""
+    export.set_run(run)  # the run's text comes back when it is chosen again
+    assert export.intended_use_edit.toPlainText() == text
+
+
 def _stranding(filler: int) -> QTextDocument:
     """A page-sized document: ``filler`` lines, a heading, then a picture-sized block."""
     document = QTextDocument()
@@ -124,4 +142,4 @@ def test_no_heading_ends_a_pdf_page(qtbot, tab, tmp_path) -> None:
     real.setPageSize(QSizeF(718, 1027))  # A4 inside 12 mm margins at 96 dpi
     report_export.keep_headings_with_next(real)
     pages = report_export.heading_pages(real)
-    assert len(pages) >= 9 and all(page == after for _, page, after in pages), pages
+    assert len(pages) >= 11 and all(page == after for _, page, after in pages), pages

@@ -4,14 +4,16 @@ The report shows a saved evaluation of the run (``--evaluation NAME``, as the Re
 the one open), or else evaluates the run's model as the Results tab does by default: its test/
 folder where its dataset has one, else its validation images (accuracy with its interval next
 to the majority-class baseline, per-class figures, the confusion matrix, the most confidently
-wrong images, and what they are measured on); and its data, mask and chain, model, curves and
-environment. A PDF is printed
+wrong images, and what they are measured on), the calibration and the run's saved decisions on
+them, and a model card (its intended use saved with the run by ``--intended-use``); and its
+data, mask and chain, model, curves and environment. A PDF is printed
 from the app's Results tab (Qt prints it; the CLI never imports Qt).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, Callable
 
 from filterscope.cli.common import CommandError, run_job
@@ -38,6 +40,16 @@ def _human(d: dict) -> str:
     return "\n".join(lines)
 
 
+def _intended_use(args: argparse.Namespace) -> str | None:
+    """The model card's intended use given on the command line (None: keep the run's)."""
+    if args.intended_use_file is None:
+        return args.intended_use
+    try:
+        return Path(args.intended_use_file).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read the intended use from {args.intended_use_file}: {exc}") from exc
+
+
 def cmd_report(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope report``: write a run's HTML report."""
     from filterscope.core.project.report import ReportError, write_report
@@ -46,7 +58,8 @@ def cmd_report(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     settings = EvaluateSettings(run=str(args.run_dir), model=args.model, evaluation=args.evaluation or "")
     try:
-        result = run_job("Reporting", write_report, args.run_dir, args.out, settings=settings)
+        result = run_job("Reporting", write_report, args.run_dir, args.out, settings=settings,
+                         intended_use=_intended_use(args))
     except ReportError as exc:
         raise CommandError(str(exc)) from exc
     return result.to_json(), _human
@@ -67,6 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "evaluation", default=None,
              help_extra="default: evaluate the model on the run's test/ folder if any, else its "
              "validation images")
+    use = p.add_mutually_exclusive_group()
+    use.add_argument("--intended-use", metavar="TEXT", help="the model card's intended use (what the "
+                     "model is for, and what not), saved with the run (model_card.json) for later "
+                     "reports too")
+    use.add_argument("--intended-use-file", metavar="FILE", help="the same, read from a UTF-8 text file")
     p.add_argument("--json", action="store_true", help="print one JSON document: path, sections, "
-                   "accuracy, baseline, intervals, evaluated (what the figures are measured on)")
+                   "accuracy, baseline, intervals, evaluated (what the figures are measured on), "
+                   "model_card")
     p.set_defaults(handler=cmd_report, parser=p)

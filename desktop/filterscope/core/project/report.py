@@ -5,7 +5,9 @@ a JobRunner): it reads the run, shows the evaluation the analyst ran (the saved 
 Results tab) or, when none was, the Results tab's default (the ``test/`` folder where there is
 one, else the validation images), as :func:`~.report_eval.report_evaluation` decides: accuracy
 with its interval next to the majority-class baseline, per-class figures, the confusion matrix,
-the most confidently wrong images, and what the figures are measured on. It shows the mask and
+the most confidently wrong images, what the figures are measured on, and the evaluation's
+calibration and decisions (:mod:`.report_calibration`); a short model card (:mod:`.model_card`,
+its intended use saved with the run) heads the page. It shows the mask and
 chain on a few of the evaluated images, and writes the page atomically. A run whose model file is missing or whose
 dataset has moved still gets a report: the data it recorded, the model, the curves and the
 environment, with a plain note saying why the evaluation was skipped.
@@ -23,6 +25,7 @@ import numpy as np
 from filterscope.core.base.fileio import atomic_write_bytes, read_json_file, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import Problem
+from filterscope.core.project.model_card import ModelCardError, model_card, read_intended_use, save_intended_use
 from filterscope.core.project.report_parts import (
     Sample,
     WrongImage,
@@ -69,6 +72,7 @@ class ReportContent:
         samples: A few images through the mask and chain; ``samples_note`` says why none.
         wrong: The most confidently wrong images; ``wrong_note`` says why none are shown.
         problems: What the scan of the evaluated dataset found wrong.
+        intended_use: The run's intended-use text (:mod:`.model_card`), "" when none.
     """
 
     run: RunResult
@@ -88,6 +92,7 @@ class ReportContent:
     wrong: list[WrongImage] = field(default_factory=list)
     wrong_note: str = ""
     problems: list[Problem] = field(default_factory=list)
+    intended_use: str = ""
 
 
 @dataclass
@@ -106,6 +111,7 @@ class ReportResult:
         intervals: The evaluation's bootstrap intervals (``core.results.intervals``), when it has
             them.
         evaluated: What the figures are measured on (:func:`evaluated_json`), None when skipped.
+        model_card: The model card's facts (``ModelCard.to_json()``).
     """
 
     path: Path
@@ -118,6 +124,7 @@ class ReportResult:
     evaluation_skipped: str | None = None
     intervals: dict | None = None
     evaluated: dict | None = None
+    model_card: dict | None = None
 
     def to_json(self) -> dict:
         """A JSON-able summary (without the page)."""
@@ -126,7 +133,7 @@ class ReportResult:
                 "n_images": self.n_images, "evaluation_skipped": self.evaluation_skipped,
                 "intervals": None if not self.intervals else
                 {name: interval.to_json() for name, interval in self.intervals.items()},
-                "evaluated": self.evaluated}
+                "evaluated": self.evaluated, "model_card": self.model_card}
 
 
 def evaluated_json(evaluation: Evaluation, saved: str) -> dict:
@@ -154,7 +161,7 @@ def chose_epoch(evaluation: Evaluation) -> Advice | None:
 
 def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                  settings: EvaluateSettings | None = None, which: str = "best",
-                 report: Report, cancel: Cancel) -> ReportResult:
+                 intended_use: str | None = None, report: Report, cancel: Cancel) -> ReportResult:
     """Write the HTML report of a run (a job).
 
     Args:
@@ -163,12 +170,14 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *,
         settings: The Results tab's settings: the saved evaluation open there is shown (see
             :func:`~.report_eval.report_evaluation`); None evaluates ``which`` by default.
         which: The model evaluated when ``settings`` is None: ``best`` or ``last``.
+        intended_use: The model card's intended use, saved with the run first (None: the run's
+            saved text is shown).
         report: Progress.
         cancel: Polled between the steps and by the evaluation between batches.
 
     Raises:
         ReportError: Not a run folder, an output inside the dataset, a folder that cannot be
-            written.
+            written, a model card that cannot be read or written.
         Cancelled: ``cancel`` was set (nothing is written).
     """
     from filterscope.core.project.report_html import render_html
@@ -188,9 +197,17 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *,
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
     _write(target, None)  # a folder that cannot be written fails before the evaluation
+    try:
+        if intended_use is not None:
+            save_intended_use(run_dir, intended_use)
+        use = read_intended_use(run_dir)
+    except ModelCardError as exc:
+        raise ReportError(str(exc)) from exc
     settings = settings or EvaluateSettings(run=str(run_dir), model=which)
     content = gather(run, info, data, settings, report=SubReport(report, 0.02, 0.93), cancel=cancel)
-    page, sections = render_html(content)
+    content.intended_use = use
+    card = model_card(content)
+    page, sections = render_html(content, card)
     check_cancel(cancel)
     report.progress(0.97, f"Writing {target.name}")
     _write(target, page)
@@ -199,7 +216,7 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     return ReportResult(target, sections, page, ev and ev.scores.accuracy, ev and ev.baseline.accuracy,
                         ev and ev.baseline.name, 0 if ev is None else ev.n_images,
                         None if ev is not None else content.skipped_why, ev and ev.intervals,
-                        None if ev is None else evaluated_json(ev, content.saved))
+                        None if ev is None else evaluated_json(ev, content.saved), card.to_json())
 
 
 def _write(target: Path, page: str | None) -> None:

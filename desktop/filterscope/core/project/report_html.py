@@ -11,6 +11,9 @@ from __future__ import annotations
 from filterscope import __version__
 from filterscope.core.base.formats import percent
 from filterscope.core.project.report import ReportContent, chose_epoch
+from filterscope.core.project.model_card import ModelCard
+from filterscope.core.project.report_calibration import calibration_section
+from filterscope.core.project.report_card import card_section
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
 from filterscope.core.results.intervals import with_interval
@@ -33,13 +36,14 @@ table.plain td { border: none; padding: 4px 10px 10px 0; }
 """
 
 
-def render_html(content: ReportContent) -> tuple[str, list[str]]:
-    """The page and the headings of its sections, in order."""
-    parts = [("Data", data_section(content)), ("Mask and augmentation", mask_section(content)),
+def render_html(content: ReportContent, card: ModelCard) -> tuple[str, list[str]]:
+    """The page and the headings of its sections, in order (``card``: the run's model card)."""
+    parts = [("Model card", card_section(card)), ("Data", data_section(content)), ("Mask and augmentation", mask_section(content)),
              ("Model", model_section(content)), ("Training", _training(content)),
              ("Evaluation", _evaluation(content))]
     if content.evaluation is not None:
-        parts += [("Per-class metrics", _per_class(content)),
+        parts += [("Calibration and decisions", calibration_section(content.evaluation)),
+                  ("Per-class metrics", _per_class(content)),
                   ("Confusion matrix", _confusion(content)),
                   ("Most confidently wrong", _wrong(content))]
     parts.append(("Environment", _environment(content)))

@@ -8,6 +8,7 @@ from collections import Counter
 from filterscope.core.augment.chain import ChainError, ChainSpec
 from filterscope.core.base.formats import percent
 from filterscope.core.masking.colordist import MaskParams, MaskParamsError
+from filterscope.core.project.model_card import dataset_where
 from filterscope.core.project.report import ReportContent
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.training.fit_options import fit_tags
@@ -16,8 +17,7 @@ from filterscope.core.training.fit_options import fit_tags
 def data_section(content: ReportContent) -> str:
     """Where the data is, how it was split, images per class and what was wrong with it."""
     run, data, info = content.run, content.data, content.info
-    where = "unknown (run.json's data cannot be read)" if data is None \
-        else data.folder() or data.manifest_path() or str(data.source)
+    where = dataset_where(data)
     split = f"split: {info.get('validation', '?')}"
     h, w, c = run.input_shape
     parts = [f"<p>Dataset: {e(where)}<br>{len(run.classes)} classes; {info.get('n_train', 0):,} training "

@@ -1,5 +1,6 @@
 """Export a run's report: the HTML page (the core job ``write_report``, showing the evaluation
-open in the Results tab, else the tab's default one), then, when asked, the same page printed to
+open in the Results tab, else the tab's default one; the model card's intended use, typed here,
+is saved with the run by that job), then, when asked, the same page printed to
 PDF by Qt's rich text engine, with no heading left alone at the foot of a page. Both run as jobs
 of one runner, with progress and Cancel; the PDF is written through a buffer and replaced
 atomically, like every output."""
@@ -10,11 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, Signal, Slot
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextBlock, QTextCursor, QTextDocument, QTextFormat
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QLabel, QPlainTextEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from filterscope.core.base.fileio import atomic_write_bytes
 from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.project.model_card import ModelCardError, read_intended_use
 from filterscope.core.project.report import ReportResult, write_report
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -127,13 +130,18 @@ class ReportExportWidget(QGroupBox):
                                       "figures, confusion matrix, confidently wrong images")
         self.pdf_box = QCheckBox("Also save as PDF")
         self.pdf_box.setChecked(True)
+        self.intended_use_edit = QPlainTextEdit()
+        self.intended_use_edit.setPlaceholderText("What the model is for, and what not (the model "
+                                                  "card's intended use; saved with the run)")
+        self.intended_use_edit.setMaximumHeight(80)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.runner = JobRunner(self, on_result=self._on_job_finished, on_running=self._update_button,
                                 on_failure=self._on_job_failed)
         self.job_panel = JobPanelWidget(self.runner)
         layout = QVBoxLayout(self)
-        for widget in (self.export_button, self.pdf_box, self.job_panel, self.result_label):
+        for widget in (QLabel("Intended use (model card):"), self.intended_use_edit, self.export_button,
+                       self.pdf_box, self.job_panel, self.result_label):
             layout.addWidget(widget)
         self.export_button.clicked.connect(self._on_export_clicked)
         self._update_button()
@@ -151,8 +159,21 @@ class ReportExportWidget(QGroupBox):
                                           "run was chosen.")
             else:
                 self.result_label.clear()
+        if run_dir != self._run:
+            self._load_intended_use(run_dir)
         self._run, self._which = run_dir, which
         self._update_button()
+
+    def _load_intended_use(self, run_dir: Path | None) -> None:
+        """Show the run's intended-use text (empty without a run, or when its file is unreadable:
+        the result line says so, and the next export writes the text box)."""
+        text = ""
+        if run_dir is not None:
+            try:
+                text = read_intended_use(run_dir)
+            except ModelCardError as exc:
+                self.result_label.setText(str(exc))
+        self.intended_use_edit.setPlainText(text)
 
     def export(self, html_path: str | Path, pdf_path: str | Path | None = None) -> None:
         """Write the chosen run's report to ``html_path`` (and ``pdf_path``): jobs, in turn."""
@@ -166,7 +187,8 @@ class ReportExportWidget(QGroupBox):
         settings = EvaluateSettings(**{**values, "run": str(self._run), "model": self._which})
         if values.get("run") and Path(values["run"]) != self._run:
             settings.evaluation = ""  # the evaluation open is another run's
-        self.runner.start(write_report, self._run, Path(html_path), settings=settings)
+        self.runner.start(write_report, self._run, Path(html_path), settings=settings,
+                          intended_use=self.intended_use_edit.toPlainText())
 
     @Slot()
     def _on_export_clicked(self) -> None:
