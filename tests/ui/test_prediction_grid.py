@@ -79,7 +79,7 @@ def test_a_folder_shows_a_sortable_table_with_thumbnails_and_review_marked(qtbot
     assert decisions.count("needs_review") >= 2  # the unreadable file and at least one answer below 99 %
     model = grid.model()
     for r in range(model.rowCount()):
-        source = grid.proxy.mapToSource(model.index(r, 0)).row()
+        source = grid.rows.source_row(r)
         review = decisions[source] == "needs_review"
         assert (model.index(r, DECISION).data() == REVIEW_LABEL) == review
         background = model.index(r, FILE).data(Qt.ItemDataRole.BackgroundRole)
@@ -173,3 +173,27 @@ def test_one_image_shows_its_calibrated_confidence_and_decision(qtbot, panel, st
         panel.predict_image(image)
     assert blocker.args[0].decisions() == ["needs_review"]
     assert REVIEW_LABEL in panel.summary.text() and "below the threshold 99.0 %" in panel.summary.text()
+
+
+def test_five_thousand_rows_ask_only_for_the_thumbnails_on_screen(qtbot, tmp_path) -> None:
+    import numpy as np
+    from filterscope.core.results.predict import Prediction
+    from filterscope.ui.widgets.prediction_grid import PredictionGridWidget
+
+    n = 5000
+    probabilities = np.random.default_rng(0).dirichlet([1, 1, 1], n).astype(np.float32)
+    result = Prediction("m", ["a", "b", "c"], [tmp_path / f"img{i:05d}.png" for i in range(n)],
+                        probabilities, {}, 2, threshold=0.6)
+    grid = PredictionGridWidget()
+    qtbot.addWidget(grid)
+    grid.resize(900, 600)
+    grid.show()
+    with qtbot.waitSignal(grid.runner.sig_running, timeout=5_000):
+        grid.set_prediction(result)
+    assert grid.model().rowCount() == n
+    asked = len(grid._requested)
+    assert 0 < asked < 100  # this screen and the next, not 5,000
+    grid.sortByColumn(CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    confidence = result.calibrated().max(axis=1)
+    assert grid.source_rows()[:3] == list(np.argsort(-confidence, kind="stable")[:3])
+    qtbot.waitUntil(lambda: not grid.runner.is_running(), timeout=WAIT_MS)
