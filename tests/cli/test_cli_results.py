@@ -104,18 +104,42 @@ def test_predict_a_folder_writes_a_csv_with_broken_files_as_rows(run_cli, run, t
     (bad,) = [r for r in rows if r["error"]]
     assert bad["path"] == str(broken) and "corrupt PNG" in bad["error"]
     assert list(rows[0]) == ["path", "predicted", "confidence", "calibrated_confidence", "decision",
-                             "class_1", "probability_1", "error"]
+                             "class_1", "probability_1", "error", "run_id", "model_sha256"]
     assert bad["decision"] == "needs_review" and bad["calibrated_confidence"] == ""
     assert all(r["decision"] == r["predicted"] for r in rows if not r["error"])  # no threshold, no costs
     lines = text.splitlines()
     assert lines[0] == f"model: best.keras of run {run.name} (epoch 1 of 1)"
     assert "predicted 3 of 4 image(s); 1 could not be read" in lines
-    assert lines[-1] == f"wrote {out} (one row per image)"
+    assert lines[-2] == f"wrote {out} (one row per image)"
+    assert lines[-1].startswith(f"audit: {out}.json (run, model SHA-256")
     code, _, err = run_cli("predict", run, photos, "--out", photos / "p.csv")
     assert code == 1 and "refusing to write inside the dataset folder" in err
     with pytest.raises(SystemExit) as exit_:
         run_cli("predict", run, photos)
     assert exit_.value.code == 2
+
+
+def test_predict_refuses_an_existing_csv_unless_overwrite_and_json_has_the_audit(
+        run_cli, run, results_photos, tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    from filterscope.core.results import predict as predict_module
+
+    out = tmp_path / "preds.csv"
+    out.write_text("earlier\n")
+    with monkeypatch.context() as patch:  # refused before any model is opened
+        patch.setattr(predict_module, "open_model", lambda *a, **k: pytest.fail("the model was opened"))
+        code, text, err = run_cli("predict", run, results_photos / "test", "--out", out)
+    assert code == 1 and f"{out}: the file exists" in err and "--overwrite" in err
+    assert out.read_text() == "earlier\n" and not (tmp_path / "preds.csv.json").exists()
+    code, text, err = run_cli("predict", run, results_photos / "test", "--out", out, "--overwrite", "--json")
+    assert code == 0, err
+    audit = json.loads(text)["audit"]
+    assert audit == json.loads((tmp_path / "preds.csv.json").read_text(encoding="utf-8"))
+    assert audit["model"]["sha256"] == hashlib.sha256((run / "best.keras").read_bytes()).hexdigest()
+    assert audit["run"]["name"] == run.name and audit["counts"]["images"] == 7
+    assert {"threshold", "costs", "time", "app_version", "temperature", "target_accuracy"} <= set(audit)
+    assert audit["csv"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
 
 
 def test_predict_one_image_as_json(run_cli, run, results_photos) -> None:
@@ -127,6 +151,7 @@ def test_predict_one_image_as_json(run_cli, run, results_photos) -> None:
     (row,) = data["rows"]
     assert row["path"] == str(image) and row["predicted"] in ("cat", "dog") and row["error"] is None
     assert [t["class"] for t in row["top"]][0] == row["predicted"]
+    assert data["audit"]["input"] == {"path": str(image), "kind": "image"} and data["audit"]["csv"] is None
     code, out, _ = run_cli("predict", run, image)
     assert out.splitlines()[1].startswith(f"{image}: {row['predicted']} ")
 

@@ -118,7 +118,8 @@ def test_a_folder_is_predicted_recursively_and_broken_files_are_rows(tmp_path, f
                      "more/b/ok.jpg"]
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert list(rows[0]) == ["path", "predicted", "confidence", "calibrated_confidence", "decision",
-                             "class_1", "probability_1", "class_2", "probability_2", "error"]
+                             "class_1", "probability_1", "class_2", "probability_2", "error",
+                             "run_id", "model_sha256"]
     assert [r["path"] for r in rows] == [str(p) for p in result.paths]
     broken = [r for r in rows if r["error"]]
     assert [Path(r["path"]).name for r in broken] == ["b 00.png", "b 01.png"]
@@ -149,8 +150,9 @@ def test_cancel_leaves_no_csv_and_an_earlier_one_as_it_was(tmp_path, folder) -> 
     out.write_text("earlier\n")
     cancel.clear()
     with pytest.raises(Cancelled):
-        predict(model_file, folder, out=out, report=CancelAfterFirstBatch(), cancel=cancel, batch_size=2)
-    assert out.read_text() == "earlier\n"
+        predict(model_file, folder, out=out, report=CancelAfterFirstBatch(), cancel=cancel, batch_size=2,
+                overwrite=True)
+    assert out.read_text() == "earlier\n" and not out.with_name("preds.csv.json").exists()
 
 
 def test_where_a_csv_may_not_go_and_what_cannot_be_predicted(tmp_path, folder) -> None:

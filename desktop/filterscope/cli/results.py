@@ -119,6 +119,8 @@ def _rule(d: dict) -> str:
 
 
 def _human_prediction(d: dict) -> str:
+    from filterscope.core.results.audit import sidecar_path
+
     lines = [f"model: {d['model']}" + (" (test-time augmentation: probabilities averaged over "
                                         "its views)" if d["tta"] else "")]
     lines += [f"note: {n}" for n in d["notes"]]
@@ -143,6 +145,8 @@ def _human_prediction(d: dict) -> str:
                  "could not read")
     if d["out"]:
         lines.append(f"wrote {d['out']} (one row per image)")
+        lines.append(f"audit: {sidecar_path(d['out'])} (run, model SHA-256, threshold, costs, "
+                     "app version, time)")
     return "\n".join(lines)
 
 
@@ -152,7 +156,7 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     from filterscope.core.results.decisions import CostsError
     from filterscope.core.results.policy import PolicyError
-    from filterscope.core.results.predict import PredictError, predict
+    from filterscope.core.results.predict import PredictError, check_output, predict
     from filterscope.core.training.saved_model import ModelLoadError
     from filterscope.core.transfer.imagenet import imagenet_model, open_imagenet
     from filterscope.core.transfer.weights import WeightsError
@@ -161,10 +165,13 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         args.parser.error("a folder needs --out PREDICTIONS.csv")
     name = imagenet_model(args.model_path)
     try:
+        if args.out is not None:  # an existing CSV is refused before any model is loaded
+            check_output(args.out, args.target, overwrite=args.overwrite)
         opened = None if name is None else run_job("Loading the model", open_imagenet, name)
         decisions = _decisions(args)
         result = run_job("Predicting", predict, args.model_path, args.target, out=args.out, decisions=decisions,
-                         which=args.model, top_k=args.top_k, tta=bool(args.tta), opened=opened)
+                         which=args.model, top_k=args.top_k, tta=bool(args.tta), opened=opened,
+                         overwrite=args.overwrite)
     except (ModelLoadError, PredictError, WeightsError, PolicyError, CostsError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
@@ -204,7 +211,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", metavar="IMAGE|DIR", help="one image, or a folder (searched with its "
                    "sub-folders)")
     p.add_argument("--out", metavar="PREDICTIONS.csv", help="write one row per image here (needed "
-                   "for a folder; never inside it)")
+                   "for a folder; never inside it), and the audit record beside it in PREDICTIONS.csv.json "
+                   "(run, model SHA-256, threshold, costs, app version, time)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing PREDICTIONS.csv "
+                   "(without it, an existing file is refused before the model runs)")
     add_flag(p, EvaluateSettings, "top_k", default=declared_default(EvaluateSettings, "top_k"), metavar="K")
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
              help_extra="For a run folder")

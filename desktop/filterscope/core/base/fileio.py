@@ -9,7 +9,7 @@ import os
 import tempfile
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -63,6 +63,55 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = 
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_files(files: Sequence[tuple[str | os.PathLike, bytes]]) -> list[Path]:
+    """Write several files that belong together (a CSV and its sidecar), all or none as far as
+    renames allow.
+
+    Every file is first written in full to a temp file beside its destination and fsynced: a full
+    disk or a read-only folder fails there, before any destination changes. The temp files are
+    then renamed into place in the order given, the last being the commit point. Should a rename
+    fail, the files already renamed get their previous content back (read beforehand, so put the
+    small files first) or are removed when they did not exist. Only a power cut between two
+    renames can leave them disagreeing; give the later files a way to tell (a checksum).
+
+    Returns:
+        The destination paths.
+
+    Raises:
+        OSError: Nothing was changed (the destinations are as they were, no temp file is left).
+    """
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, data in files:
+            path = Path(path)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+            staged.append((path, tmp))
+            with os.fdopen(fd, "wb") as handle:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), FILE_MODE)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        previous = [path.read_bytes() if path.is_file() else None for path, _ in staged[:-1]]
+        done: list[int] = []
+        try:
+            for i, (path, tmp) in enumerate(staged):
+                os.replace(tmp, path)
+                done.append(i)
+        except BaseException:
+            for i in reversed(done):
+                path = staged[i][0]
+                if previous[i] is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    atomic_write_bytes(path, previous[i])
+            raise
+    finally:
+        for _, tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+    return [path for path, _ in staged]
 
 
 def make_temp_dir(parent: str | os.PathLike, prefix: str, suffix: str = "") -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -77,12 +77,26 @@ def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, repo
     Returns:
         The number of thumbnails made (including failures).
     """
+    return _batches(indices, lambda index: thumbnail(dataset, index, size), report, cancel)
+
+
+def file_thumbnails(paths: Sequence[Path], indices: Sequence[int], size: int, *, report: Report,
+                    cancel: Cancel) -> int:
+    """:func:`make_thumbnails` for files that are no dataset's (images predicted): the items are
+    indices into ``paths``."""
+    return _batches(indices, lambda index: read_thumbnail(paths[index], size), report, cancel)
+
+
+def _batches(indices: Sequence[int], make: Callable[[int], np.ndarray], report: Report,
+             cancel: Cancel) -> int:
+    """Make ``make(index)`` for each index, handing over a batch of :class:`Thumbnail` at least
+    every ``_BATCH_SECONDS``."""
     batch: list[Thumbnail] = []
     last = time.monotonic()
     for done, index in enumerate(indices):
         check_cancel(cancel)
         try:
-            batch.append(Thumbnail(index, thumbnail(dataset, index, size), None))
+            batch.append(Thumbnail(index, make(index), None))
         except ImageReadError as err:
             batch.append(Thumbnail(index, None, err.reason))
         now = time.monotonic()

@@ -9,7 +9,17 @@ threshold) and the top-k classes with their probabilities; a file that cannot be
 with the reason instead (and the decision ``needs_review``). The
 CSV is written at the end, atomically: a cancelled or failed job leaves no CSV (and an earlier
 one of the same name as it was), so a file that is there is complete. It is never written inside
-the folder of images predicted.
+the folder of images predicted, and never over an existing file unless ``overwrite`` says so.
+
+The audit trail (:mod:`~filterscope.core.results.audit`): every row also carries ``run_id`` and
+``model_sha256``, so a row copied out of the CSV (into a spreadsheet, a database, a bug report)
+still says which model file answered it; 64 hex digits a row is a small price for that. What is
+the same for the whole job (the threshold, target accuracy and costs, the temperature, the app's
+version, the time, the input, the counts) is written once, in the sidecar ``<csv>.json`` beside
+it: a CSV cannot carry a header comment that every reader accepts. The sidecar is renamed into
+place first and the CSV last (:func:`~filterscope.core.base.fileio.atomic_write_files`), so the
+CSV, what users open, is the commit point; the sidecar holds the CSV's SHA-256, so a CSV and a
+sidecar left disagreeing by a power cut between the two renames can be told apart.
 
 Class folders are not needed: any images can be predicted, including ones of classes the model
 does not know (the notes name such folders: the model answers one of its own classes for them).
@@ -18,7 +28,9 @@ does not know (the notes name such folders: the model answers one of its own cla
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +38,11 @@ from pathlib import Path
 import numpy as np
 
 from filterscope.core.base.settings import SettingError, declaration, declared_default
-from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
+from filterscope.core.base.fileio import atomic_write_files, refuse_inside
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.folder_layout import entries
 from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.audit import Scorer, audit_record, now_utc, sidecar_path
 from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.decisions import NEEDS_REVIEW, Costs, decide, decision_names
 from filterscope.core.results.policy import Policy, ensure_fitted, load_policy
@@ -62,6 +75,11 @@ class Prediction:
         costs: The error costs deciding, or None.
         tta: Whether the probabilities are averaged over test-time augmentation's views
             (:mod:`~filterscope.core.results.tta`).
+        target_accuracy: The accuracy the threshold was chosen for, or None.
+        scorer: The run and model file that scored (for the audit trail), or None.
+        target: The image or folder predicted.
+        scored_at: When the job ended (ISO 8601, UTC).
+        csv_sha256: The SHA-256 of the CSV written, or None.
     """
 
     model: str
@@ -76,6 +94,16 @@ class Prediction:
     threshold: float | None = None
     costs: Costs | None = None
     tta: bool = False
+    target_accuracy: float | None = None
+    scorer: Scorer | None = None
+    target: Path | None = None
+    scored_at: str = ""
+    csv_sha256: str | None = None
+
+    def audit(self) -> dict:
+        """The audit record (:func:`~filterscope.core.results.audit.audit_record`): what the
+        sidecar of the CSV holds and ``--json`` prints as ``audit``."""
+        return audit_record(self)
 
     def calibrated(self) -> np.ndarray:
         """(N, C) the calibrated probabilities (NaN rows for unread files)."""
@@ -121,19 +149,23 @@ class Prediction:
 
     def to_csv(self) -> bytes:
         """UTF-8 CSV: path, predicted, confidence, calibrated_confidence, decision, class_1,
-        probability_1... class_k, probability_k, error (the probabilities are the model's own)."""
+        probability_1... class_k, probability_k, error, run_id, model_sha256 (the probabilities
+        are the model's own; the last two, the same on every row, trace a row copied elsewhere)."""
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         ranks = range(1, self.top_k + 1)
+        scorer = self.scorer or Scorer()
+        trace = [scorer.run_id, scorer.model_sha256 or ""]
         writer.writerow(["path", "predicted", "confidence", "calibrated_confidence", "decision",
-                         *(f"{name}_{k}" for k in ranks for name in ("class", "probability")), "error"])
+                         *(f"{name}_{k}" for k in ranks for name in ("class", "probability")), "error",
+                         "run_id", "model_sha256"])
         for row in self.rows():
             top = row["top"]
             cells = [v for t in top for v in (t["class"], f"{t['probability']:.6f}")] or [""] * (2 * self.top_k)
             writer.writerow([row["path"], row["predicted"] or "",
                              f"{row['confidence']:.6f}" if top else "",
                              f"{row['calibrated_confidence']:.6f}" if top else "", row["decision"],
-                             *cells, row["error"] or ""])
+                             *cells, row["error"] or "", *trace])
         return buffer.getvalue().encode("utf-8")
 
     def to_json(self) -> dict:
@@ -143,7 +175,7 @@ class Prediction:
                 "counts": self.counts(), "decisions": self.decision_counts(), "temperature": self.temperature,
                 "threshold": self.threshold, "costs": None if self.costs is None else self.costs.to_json(),
                 "out": None if self.out is None else str(self.out),
-                "notes": list(self.notes), "tta": self.tta, "rows": self.rows()}
+                "notes": list(self.notes), "tta": self.tta, "rows": self.rows(), "audit": self.audit()}
 
 
 def list_images(target: str | os.PathLike) -> list[Path]:
@@ -175,11 +207,40 @@ def list_images(target: str | os.PathLike) -> list[Path]:
     return found
 
 
+def check_output(out: str | os.PathLike, target: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Where a predictions CSV may go (its folder made): never inside the folder predicted, never
+    a folder, over an existing file only with ``overwrite``. Call it before the model runs.
+
+    Raises:
+        PredictError: The reason, naming the file or folder.
+    """
+    out = Path(out).expanduser()
+    if Path(target).is_dir():
+        try:
+            refuse_inside(out, target)
+        except ValueError as exc:
+            raise PredictError(str(exc)) from exc
+    if out.is_dir():
+        raise PredictError(f"{out}: is a folder; give the CSV file's name")
+    if out.exists() and not overwrite:
+        raise PredictError(f"{out}: the file exists; choose another name or overwrite it "
+                           "(--overwrite)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PredictError(f"{out.parent}: cannot make the folder ({exc.strerror or exc})") from exc
+    if not os.access(out.parent, os.W_OK):
+        raise PredictError(f"{out.parent}: cannot write there (permission denied)")
+    return out
+
+
 def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
             out: str | os.PathLike | None = None, which: str = "best", top_k: int = DEFAULT_TOP_K,
             tta: bool = False, report: Report, cancel: Cancel, opened: OpenedModel | None = None,
-            decisions: Policy | None = None, batch_size: int = BATCH_SIZE) -> Prediction:
-    """Predict one image or a folder of images and write the CSV ``out`` (when given).
+            decisions: Policy | None = None, batch_size: int = BATCH_SIZE,
+            overwrite: bool = False) -> Prediction:
+    """Predict one image or a folder of images and write the CSV ``out`` (when given) and its
+    audit sidecar ``<out>.json`` (:func:`~filterscope.core.results.audit.sidecar_path`).
 
     Args:
         model_path: A run folder or a ``.keras`` file (ignored when ``opened`` is given).
@@ -196,30 +257,20 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
         decisions: The threshold and costs to decide with; None: the run's saved policy. The
             temperature is always the run's (fitted on its validation images the first time).
         batch_size: Images per batch.
+        overwrite: Replace an existing ``out`` (checked before the model runs, and again before
+            writing); False refuses it.
 
     Raises:
         ModelLoadError: The model cannot be opened or is refused.
-        PredictError: Nothing to predict, a CSV inside the folder predicted, a bad ``top_k``.
+        PredictError: Nothing to predict, a CSV inside the folder predicted or over an existing
+            file without ``overwrite``, a bad ``top_k``.
         Cancelled: ``cancel`` was set.
         OSError: The CSV cannot be written.
     """
     declaration(EvaluateSettings, "top_k").check("top-k", top_k, PredictError)
     paths = list_images(target)
     if out is not None:
-        out = Path(out).expanduser()
-        if Path(target).is_dir():
-            try:
-                refuse_inside(out, target)
-            except ValueError as exc:
-                raise PredictError(str(exc)) from exc
-        if out.is_dir():
-            raise PredictError(f"{out}: is a folder; give the CSV file's name")
-        try:  # before the job, not after it
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise PredictError(f"{out.parent}: cannot make the folder ({exc.strerror or exc})") from exc
-        if not os.access(out.parent, os.W_OK):
-            raise PredictError(f"{out.parent}: cannot write there (permission denied)")
+        out = check_output(out, target, overwrite=overwrite)  # before the job, not after it
     if opened is None:
         opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.05), cancel=cancel)
     classes = list(opened.classes)
@@ -230,8 +281,9 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
     result = Prediction(opened.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
                         min(top_k, len(classes)), notes=notes,
                         temperature=fitted.calibration.temperature if fitted else 1.0,
-                        threshold=decisions.threshold, tta=tta,
-                        costs=None if decisions.costs is None else decisions.costs.for_classes(classes))
+                        threshold=decisions.threshold, tta=tta, target_accuracy=decisions.target_accuracy,
+                        costs=None if decisions.costs is None else decisions.costs.for_classes(classes),
+                        scorer=Scorer.of(opened), target=Path(target).expanduser().absolute())
     done = [0]
 
     def partial(indices: np.ndarray, probabilities: np.ndarray, failed: dict) -> None:
@@ -250,10 +302,18 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
                                batch_size=batch_size, tta=tta, on_batch=partial)
     result.probabilities, result.errors = predicted.probabilities, predicted.errors
     check_cancel(cancel)
+    result.scored_at = now_utc()
     if out is not None:
         report.progress(0.98, f"Writing {out.name}")
-        atomic_write_bytes(out, result.to_csv())
-        result.out = out
+        check_output(out, target, overwrite=overwrite)  # a file made meanwhile is not replaced either
+        table = result.to_csv()
+        result.out, result.csv_sha256 = out, hashlib.sha256(table).hexdigest()
+        audit = (json.dumps(result.audit(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            atomic_write_files([(sidecar_path(out), audit), (out, table)])
+        except BaseException:
+            result.out = result.csv_sha256 = None
+            raise
     report.progress(1.0, f"Predicted {len(paths) - len(result.errors):,} image(s)"
                     + (f"; {len(result.errors):,} could not be read" if result.errors else ""))
     return result

@@ -1,10 +1,12 @@
 """Predict new images with the chosen model: one image (a file dialog or drag-and-drop) as a
-top-k bar chart, or a folder (sub-folders too) as a job writing a CSV, then a short summary.
-"Why?" shows Grad-CAM of the image's two most probable classes beside the chart (another image
-or model clears it).
+top-k bar chart with its calibrated confidence and decision, or a folder (sub-folders too) as a
+job writing a CSV and its audit sidecar, then a sortable table of every image
+(:class:`~filterscope.ui.widgets.prediction_grid.PredictionGridWidget`). "Why?" shows Grad-CAM
+of the image's two most probable classes beside the chart (another image or model clears it).
 
-The core refuses a CSV inside the folder predicted and writes nothing when cancelled; this
-widget only asks where, starts the job and shows the answer.
+The core refuses a CSV inside the folder predicted, refuses an existing one unless told to
+overwrite it, and writes nothing when cancelled; this widget only asks where (and whether to
+replace a file that is there), starts the job and shows the answer.
 """
 
 from __future__ import annotations
@@ -15,23 +17,28 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
-    QSplitter,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
+    QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from filterscope.core.base.formats import percent
 from filterscope.core.data.images import IMAGE_SUFFIXES
+from filterscope.core.results.audit import sidecar_path
+from filterscope.core.results.decisions import NEEDS_REVIEW
 from filterscope.core.results.predict import Prediction, predict
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.tta import VIEWS
 from filterscope.ui.binding import bind
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.ui.widgets.prediction_grid import REVIEW_LABEL, REVIEW_TEXT, PredictionGridWidget
 from filterscope.ui.widgets.why_view import WhyViewWidget
 from filterscope.workers import JobRunner
 
@@ -65,6 +72,8 @@ class PredictPanelWidget(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.job_panel = JobPanelWidget(self.runner)
+        self.grid = PredictionGridWidget()
+        self.grid.sig_failed.connect(self._on_grid_failed)
         buttons = QHBoxLayout()
         for widget in (self.image_button, self.folder_button, self.top_k, self.why_button, self.hint):
             buttons.addWidget(widget)
@@ -74,9 +83,12 @@ class PredictPanelWidget(QWidget):
         split.addWidget(self.why)
         split.setChildrenCollapsible(False)
         split.setStretchFactor(1, 2)  # three pictures want more room than the bars
+        self.pages = QStackedWidget()  # one image's chart, or a folder's table
+        self.pages.addWidget(split)
+        self.pages.addWidget(self.grid)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.job_panel)
         self.image_button.clicked.connect(self._on_image_clicked)
@@ -95,6 +107,7 @@ class PredictPanelWidget(QWidget):
             self._shown = None
             self.why.clear()
             self._draw()
+            self._show_grid(None)
             self.summary.setStyleSheet("")
             self.summary.setText("Choose a run to predict with." if source is None else
                                  f"Predict with {html.escape(source.name)} ({which} model): "
@@ -112,13 +125,25 @@ class PredictPanelWidget(QWidget):
                               tta=self.settings.tta)
 
     def predict_folder(self, folder: str | Path, csv_path: str | Path) -> None:
-        """Predict every image under ``folder`` and write ``csv_path``."""
-        if self._source is not None:
-            self._forget_shown()
+        """Predict every image under ``folder`` and write ``csv_path`` (and its audit sidecar),
+        asking first when ``csv_path`` exists; the previous folder's table goes."""
+        if self._source is None:
+            return
+        overwrite = Path(csv_path).exists()
+        if overwrite and QMessageBox.question(
+                self, "Replace the predictions?",
+                f"{csv_path} exists. Replace it (and its audit record "
+                f"{sidecar_path(csv_path).name}) with this prediction?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
             self.summary.setStyleSheet("")
-            self.summary.setText(f"Predicting the images in {folder}…")
-            self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
-                              top_k=self.settings.top_k, tta=self.settings.tta)
+            self.summary.setText(f"Not predicted: {html.escape(str(csv_path))} was kept as it is.")
+            return
+        self._forget_shown()
+        self.summary.setStyleSheet("")
+        self.summary.setText(f"Predicting the images in {html.escape(str(folder))}…")
+        self.runner.start(predict, self._source, folder, out=csv_path, which=self._which,
+                          top_k=self.settings.top_k, tta=self.settings.tta, overwrite=overwrite)
 
     def bars(self) -> list[tuple[str, float]]:
         """The (class, probability) bars drawn, most probable first."""
@@ -133,11 +158,18 @@ class PredictPanelWidget(QWidget):
                              ["predicted", "2nd most probable"])
 
     def _forget_shown(self) -> None:
-        """Another image or folder: the last image's chart and explanation go."""
+        """Another image or folder: the last image's chart and explanation, and the last
+        folder's table, go."""
         self._shown = None
         self.why.clear()
         self._draw()
+        self._show_grid(None)
         self._update_buttons()
+
+    def _show_grid(self, result: Prediction | None) -> None:
+        """A folder's table (None: back to the chart, the table emptied)."""
+        self.grid.set_prediction(result)
+        self.pages.setCurrentIndex(0 if result is None else 1)
 
     @Slot()
     def _update_buttons(self) -> None:
@@ -159,7 +191,9 @@ class PredictPanelWidget(QWidget):
         if not folder:
             return
         default = str(Path.home() / f"{Path(folder).name}-predictions.csv")
-        csv_path, _ = QFileDialog.getSaveFileName(self, "Save the predictions as", default, "CSV (*.csv)")
+        csv_path, _ = QFileDialog.getSaveFileName(  # predict_folder asks about replacing, once
+            self, "Save the predictions as", default, "CSV (*.csv)",
+            options=QFileDialog.Option.DontConfirmOverwrite)
         if csv_path:
             self.predict_folder(folder, csv_path if csv_path.lower().endswith(".csv") else f"{csv_path}.csv")
 
@@ -182,12 +216,17 @@ class PredictPanelWidget(QWidget):
             else:
                 self.summary.setText(f"{html.escape(name)}: <b>{html.escape(result.top(0)[0][0])}</b> "
                                      f"({percent(result.top(0)[0][1])})" + _averaged(result)
+                                     + "<br>" + _decision(result)
                                      + "".join(f"<br>{html.escape(n)}" for n in result.notes))
             self._draw()
             return
+        self._show_grid(result)
         counts = ", ".join(f"{c}: {n:,}" for c, n in result.counts().items())
-        text = (f"Wrote {html.escape(str(result.out))}: {len(result.paths) - len(result.errors):,} "
-                f"image(s) predicted ({html.escape(counts)}){_averaged(result)}")
+        review = result.decision_counts()[NEEDS_REVIEW]
+        text = (f"Wrote {html.escape(str(result.out))} (audit record: "
+                f"{html.escape(sidecar_path(result.out).name)}): {len(result.paths) - len(result.errors):,} "
+                f"image(s) predicted ({html.escape(counts)}){_averaged(result)}"
+                + (f"; <b>{review:,} need review</b>" if review else ""))
         if result.errors:
             named = [f"{result.paths[i].name} ({why})" for i, why in sorted(result.errors.items())]
             more = f" and {len(named) - MAX_NAMED:,} more" if len(named) > MAX_NAMED else ""
@@ -198,6 +237,10 @@ class PredictPanelWidget(QWidget):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._fail(message)
+
+    @Slot(str)
+    def _on_grid_failed(self, message: str) -> None:
+        self._fail(f"The thumbnails could not be made: {message}")
 
     def _fail(self, message: str) -> None:
         self.summary.setStyleSheet(ERROR_STYLE)
@@ -217,6 +260,16 @@ class PredictPanelWidget(QWidget):
                 axes.set_title(self._shown.paths[0].name)
                 axes.tick_params(labelsize=self.chart.tick_points())
         self.chart.draw_idle()
+
+
+def _decision(result: Prediction) -> str:
+    """One image's calibrated confidence and decision, "needs review" in its warning colour."""
+    row = result.rows()[0]
+    rule = (f" (below the threshold {percent(result.threshold)})"
+            if result.threshold is not None and row["calibrated_confidence"] < result.threshold else "")
+    decision = (f'<b style="color: {REVIEW_TEXT.name()}">{REVIEW_LABEL}</b>{rule}'
+                if row["decision"] == NEEDS_REVIEW else f"<b>{html.escape(row['decision'])}</b>")
+    return f"calibrated confidence {percent(row['calibrated_confidence'])}; decision: {decision}"
 
 
 def _averaged(result: Prediction) -> str:
