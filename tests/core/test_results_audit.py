@@ -21,7 +21,8 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.results.audit import sidecar_path
 from filterscope.core.results.decisions import Costs
 from filterscope.core.results.policy import Policy
-from filterscope.core.results.predict import PredictError, predict
+from filterscope.core.results.predict import predict
+from filterscope.core.results.targets import PredictError
 
 from tests.results_runs import copy_run
 from tests.split_tree import damage_bodies, make_split_tree

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
-from filterscope.core.results.predict import PredictError, list_images, predict
+from filterscope.core.results.predict import predict
+from filterscope.core.results.targets import PredictError, list_images
 from filterscope.core.training import saved_model as model_source
 from filterscope.core.training.saved_model import ModelLoadError, open_model
 

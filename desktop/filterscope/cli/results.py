@@ -156,7 +156,8 @@ def cmd_predict(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 
     from filterscope.core.results.decisions import CostsError
     from filterscope.core.results.policy import PolicyError
-    from filterscope.core.results.predict import PredictError, check_output, predict
+    from filterscope.core.results.predict import predict
+    from filterscope.core.results.targets import PredictError, check_output
     from filterscope.core.training.saved_model import ModelLoadError
     from filterscope.core.transfer.imagenet import imagenet_model, open_imagenet
     from filterscope.core.transfer.weights import WeightsError
