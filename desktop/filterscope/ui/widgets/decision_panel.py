@@ -17,17 +17,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -79,6 +81,8 @@ class DecisionPanelWidget(QWidget):
         self.mode = QComboBox()
         for key, label in MODES:
             self.mode.addItem(label, key)
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(12)  # narrow enough beside the gallery in large text
         self.target = _percent_spin(95.0, "The accuracy the accepted validation photos must reach: "
                                     "the lowest threshold reaching it is saved (the most photos accepted)")
         self.threshold = _percent_spin(50.0, "Photos whose calibrated confidence is below this need review")
@@ -127,9 +131,13 @@ class DecisionPanelWidget(QWidget):
         for button in (self.load_button, self.save_costs_button, self.reset_button):
             cost_buttons.addWidget(button)
         cost_buttons.addStretch(1)
-        cost_buttons.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_button)
+        inner = QWidget()  # scrolls when large text leaves too little room (a projector at 1280 x 720)
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas.setMinimumHeight(220)
         layout.addWidget(self.canvas, 3)
         layout.addLayout(rule)
         layout.addLayout(values)
@@ -137,10 +145,19 @@ class DecisionPanelWidget(QWidget):
         title = QLabel("Error costs (rows: true class, columns: class answered)")
         title.setWordWrap(True)
         layout.addWidget(title)
-        layout.addWidget(self.costs, 2)
+        layout.addWidget(self.costs, 1)
         layout.addLayout(cost_buttons)
+        layout.addLayout(save_row)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     # --- showing an evaluation ----------------------------------------------------------------
 
@@ -195,7 +212,19 @@ class DecisionPanelWidget(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.costs.setItem(r, c, item)
         self.costs.blockSignals(False)
+        self._fit_costs()
         self._update_buttons()
+
+    def _fit_costs(self) -> None:
+        """Room for up to six rows of the cost table at the current text size."""
+        rows = min(max(self.costs.rowCount(), 1), 6)
+        self.costs.setMinimumHeight(self.costs.horizontalHeader().sizeHint().height()
+                                    + rows * self.costs.verticalHeader().defaultSectionSize() + 6)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_costs()
 
     def cost_matrix(self) -> np.ndarray:
         """The costs as edited (rows true class, columns class answered)."""
@@ -257,13 +286,13 @@ class DecisionPanelWidget(QWidget):
                 axes = figure.add_subplot(1, 1, 1)
                 if ev.judgement is not None:
                     curve = ev.judgement.curve
-                    axes.plot(curve.coverage, curve.accuracy, color="tab:blue", label="evaluated images")
+                    axes.plot(curve.coverage, curve.accuracy, ".-", color="tab:blue", label="evaluated images")
                     if ev.judgement.accepted is not None:
                         a = ev.judgement.accepted
                         axes.plot([a.coverage], [a.accuracy], "o", color="tab:red", label="saved threshold")
                 if self._validation is not None:
                     curve = self._validation.curve()
-                    axes.plot(curve.coverage, curve.accuracy, "--", color="tab:green", label="validation images")
+                    axes.plot(curve.coverage, curve.accuracy, ".--", color="tab:green", label="validation images")
                 axes.axhline(ev.baseline.accuracy, color="0.55", linewidth=1, linestyle=":",
                              label="majority baseline")
                 axes.set_xlim(0, 1.02)
