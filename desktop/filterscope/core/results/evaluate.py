@@ -17,8 +17,9 @@ first time). Nothing else is written here: :mod:`~filterscope.core.results.store
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from filterscope.core.base.jobs import Cancel, NullReport, Report, SubReport
 from filterscope.core.results import advice
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
 from filterscope.core.results.feed import BATCH_SIZE, predict_images
+from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.intervals import Interval, bootstrap_intervals
 from filterscope.core.results.judgement import Judgement, judge
 from filterscope.core.results.metrics import Baseline, Scores, majority_baseline, score
@@ -94,6 +96,20 @@ class Evaluation:
     def n_images(self) -> int:
         """Images evaluated (the unreadable ones are in ``skipped``)."""
         return len(self.rows)
+
+    def temperature(self) -> float:
+        """The calibration temperature the judgement applied (1.0 without a judgement)."""
+        return 1.0 if self.judgement is None else self.judgement.temperature
+
+    @cached_property
+    def calibrated_confidence(self) -> np.ndarray:
+        """float32 calibrated probability of each image's predicted class (the model's own
+        ``rows.confidence`` when the evaluation has no calibration); temperature scaling keeps
+        the predicted class, so it is the answer's calibrated confidence."""
+        if self.temperature() == 1.0 or not len(self.rows):
+            return self.rows.confidence
+        scaled = apply_temperature(self.rows.probabilities, self.temperature())
+        return scaled[np.arange(len(self.rows)), self.rows.predicted]
 
     def to_json(self) -> dict:
         """The result without its rows (those go to the CSV)."""
@@ -228,6 +244,21 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                       notes, list(evaluated.skipped) + unreadable,
                       datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals,
                       judgement=judgement, tta=measured)
+
+
+def rejudged(evaluation: Evaluation, policy: Policy) -> Evaluation:
+    """The evaluation judged again with a run's (new) policy: its calibration of the evaluated
+    model file, threshold and costs; the rows and scores are the same."""
+    fitted = policy.fitted.get(evaluation.model)
+    classes = list(evaluation.classes)
+    before = evaluation.judgement
+    judgement = judge(evaluation.rows.probabilities, evaluation.rows.true, classes.index(evaluation.baseline.name),
+                      temperature=fitted.calibration.temperature if fitted else 1.0,
+                      fitted=None if fitted is None else fitted.calibration,
+                      threshold=policy.threshold, target_accuracy=policy.target_accuracy,
+                      costs=None if policy.costs is None else policy.costs.for_classes(classes),
+                      note=None if fitted else (before.note if before is not None else "not fitted"))
+    return replace(evaluation, judgement=judgement)
 
 
 def training_counts(opened: OpenedModel, cancel: Cancel) -> np.ndarray | None:

@@ -16,8 +16,12 @@ from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.data.images import ImageReadError, read_thumbnail
 from filterscope.core.data.thumbnails import Thumbnail
-from filterscope.core.results.evaluate import Evaluation, evaluate
+from filterscope.core.results.decisions import Costs
+from filterscope.core.results.evaluate import Evaluation, evaluate, rejudged
+from filterscope.core.results.policy import KEEP, choose_policy
+from filterscope.core.results.settings import EVALUATIONS
 from filterscope.core.results.store import SavedEvaluations, list_evaluations, save_evaluation
+from filterscope.core.training.saved_model import open_model
 
 _BATCH_SECONDS = 0.04  # hand over what is ready at least this often, so the gallery fills smoothly
 
@@ -32,6 +36,24 @@ def evaluate_and_save(run_dir: str | os.PathLike, *, data: str | None = None,
     report.progress(0.98, "Saving the evaluation")
     save_evaluation(result)
     report.progress(1.0, f"Accuracy {percent(result.scores.accuracy)} on {result.n_images:,} images")
+    return result
+
+
+def decide_and_rejudge(evaluation: Evaluation, *, threshold: float | None | object = KEEP,
+                       target_accuracy: float | None | object = KEEP, costs: Costs | None | object = KEEP,
+                       report: Report, cancel: Cancel) -> Evaluation:
+    """Job: save the evaluated run's policy (:func:`~.policy.choose_policy`, same arguments and
+    errors), then judge the evaluation again with it and save it under its own name (its rows
+    and scores do not change; what it records being decided does)."""
+    opened = open_model(evaluation.run_dir, which=evaluation.model, report=SubReport(report, 0.0, 0.2),
+                        cancel=cancel)
+    policy = choose_policy(opened, threshold=threshold, target_accuracy=target_accuracy, costs=costs,
+                           report=SubReport(report, 0.2, 0.9), cancel=cancel)
+    check_cancel(cancel)
+    result = rejudged(evaluation, policy)
+    if evaluation.name:
+        save_evaluation(result, out=Path(evaluation.run_dir) / EVALUATIONS / f"{evaluation.name}.json")
+    report.progress(1.0, f"Saved with the run: {policy.describe()}")
     return result
 
 

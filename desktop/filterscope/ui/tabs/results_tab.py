@@ -30,12 +30,14 @@ from filterscope.core.results.store import SavedEvaluations, load_evaluation
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
+from filterscope.ui.widgets.decision_panel import DecisionPanelWidget
 from filterscope.ui.widgets.eval_images import EvalImagesWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
+from filterscope.ui.widgets.reliability_view import ReliabilityViewWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.workers import JobRunner
@@ -64,6 +66,7 @@ class ResultsTab(QWidget):
         self.report_export = ReportExportWidget(state.evaluate)
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
+        self.calibration, self.decisions = ReliabilityViewWidget(), DecisionPanelWidget()
         self.images = EvalImagesWidget()
         self.gallery, self.gallery_title = self.images.gallery, self.images.title
         self.wrong_button, self.review_button = self.images.wrong_button, self.images.review_button
@@ -86,7 +89,11 @@ class ResultsTab(QWidget):
 
     def _build_layout(self) -> None:
         result = QSplitter(Qt.Orientation.Horizontal)
-        result.addWidget(self.summary)
+        self.result_pages = QTabWidget()  # the scores; the calibration; which photos need review
+        for page, title in ((self.summary, "Scores"), (self.calibration, "Calibration"),
+                            (self.decisions, "Needs review && costs")):
+            self.result_pages.addTab(page, title)
+        result.addWidget(self.result_pages)
         result.addWidget(self.images)
         result.setSizes([560, 520])  # the matrix of a dozen classes, and three thumbnails a row
         self.pages.addTab(result, "Evaluation")
@@ -112,6 +119,8 @@ class ResultsTab(QWidget):
         self.picker.sig_saved_chosen.connect(self.open_saved)
         self.evaluate_button.clicked.connect(self.evaluate)
         self.summary.sig_cell_clicked.connect(self.images.show_cell)
+        self.decisions.sig_judged.connect(self._on_evaluated)  # judged again with the saved policy
+        self.decisions.sig_status.connect(self.sig_status)
         self.images.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -239,6 +248,8 @@ class ResultsTab(QWidget):
         self._evaluation = evaluation
         self._state.evaluate.evaluation = evaluation.name  # saved: a project reopens it
         self.summary.show_evaluation(evaluation)
+        self.calibration.set_evaluation(evaluation)
+        self.decisions.set_evaluation(evaluation)
         self.code.setPlainText(results_code(evaluation, None if self._opened is None
                                             else self._opened.with_suffix(".csv")))
         self.images.set_evaluation(evaluation)
@@ -257,6 +268,8 @@ class ResultsTab(QWidget):
         self._shown_for, self._evaluation = choice, None
         self._state.evaluate.evaluation = ""  # until a result comes (open_saved names its file)
         self.summary.clear(message)
+        self.calibration.set_evaluation(None)
+        self.decisions.set_evaluation(None)
         self.images.set_evaluation(None)
         self.code.setPlainText(NO_CODE)
         self._update_buttons()

@@ -1,5 +1,5 @@
 """A virtualised gallery of evaluated images: each thumbnail with its true and predicted class and
-the model's confidence.
+its calibrated confidence (the model's own one in the tooltip).
 
 The model holds only an array of row numbers into the evaluation's columns, so showing 10,000
 images costs one array, not 10,000 items; only the rows on screen (and one screen ahead) are
@@ -107,10 +107,12 @@ class GalleryModel(QAbstractListModel):
             return self._broken if row in self._errors else self._cache.get(row, self._loading)
         if role == Qt.ItemDataRole.DisplayRole:
             return (f"{ev.classes[rows.true[row]]}\n→ {ev.classes[rows.predicted[row]]} "
-                    f"{percent(rows.confidence[row], 0)}")
+                    f"{percent(ev.calibrated_confidence[row], 0)}")
         if role == Qt.ItemDataRole.ToolTipRole:
+            own = "" if ev.temperature() == 1.0 else f"; the model's own {percent(rows.confidence[row])}"
             tip = (f"{rows.paths[row]}\ntrue: {ev.classes[rows.true[row]]}\npredicted: "
-                   f"{ev.classes[rows.predicted[row]]} ({percent(rows.confidence[row])})")
+                   f"{ev.classes[rows.predicted[row]]} ({percent(ev.calibrated_confidence[row])} "
+                   f"calibrated confidence{own})")
             return tip + (f"\nno thumbnail: {self._errors[row]}" if row in self._errors else "")
         if role == ROW_ROLE:
             return row
