@@ -75,7 +75,7 @@ class DecisionPanelWidget(QWidget):
         self._evaluation: Evaluation | None = None
         self._validation: Fitted | None = None
         self._matrix = np.zeros((0, 0))
-        self.canvas = MplCanvasWidget(width=4, height=2.4, redraw=self._redraw)
+        self.canvas = MplCanvasWidget(width=4, height=2.4, redraw=self._redraw, min_lines=17)
         self.canvas.setToolTip("For each threshold: the share of photos accepted (right) and the "
                                "accuracy on them (up). A higher threshold accepts fewer, surer photos.")
         self.mode = QComboBox()
@@ -137,7 +137,6 @@ class DecisionPanelWidget(QWidget):
         inner = QWidget()  # scrolls when large text leaves too little room (a projector at 1280 x 720)
         layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.canvas.setMinimumHeight(220)
         layout.addWidget(self.canvas, 3)
         layout.addLayout(rule)
         layout.addLayout(values)
@@ -300,7 +299,7 @@ class DecisionPanelWidget(QWidget):
                 axes.set_xlabel("Share of photos accepted")
                 axes.set_ylabel("Accuracy on them")
                 axes.tick_params(labelsize=self.canvas.tick_points())
-                axes.legend(loc="lower left", fontsize="small")
+                figure.legend(loc="outside lower center", fontsize="small", frameon=False)
         self.canvas.draw_idle()
 
     # --- saving -------------------------------------------------------------------------------

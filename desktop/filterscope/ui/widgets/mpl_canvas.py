@@ -28,12 +28,20 @@ class MplCanvasWidget(FigureCanvasQTAgg):
     _presenting = False  # one switch for every canvas: presentation mode is application-wide
 
     def __init__(self, parent: QWidget | None = None, *, width: float = 4, height: float = 3,
-                 redraw: Callable[[], None] | None = None) -> None:
+                 redraw: Callable[[], None] | None = None, min_lines: int = 0) -> None:
+        """Args:
+            min_lines: At least this many lines of the widget's text high (0: 160 pixels), so a
+                chart with its labels and legend keeps room for its axes when the text grows.
+        """
         super().__init__(Figure(figsize=(width, height), layout="constrained"))
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(160)
+        self._min_lines = min_lines
+        self._fit_height()
         self._redraw_fn = redraw
+
+    def _fit_height(self) -> None:
+        self.setMinimumHeight(max(160, self._min_lines * self.fontMetrics().height()))
 
     def text_points(self) -> float:
         """matplotlib's base text size for this widget's font (10 at the system's default)."""
@@ -60,5 +68,7 @@ class MplCanvasWidget(FigureCanvasQTAgg):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange and self._redraw_fn is not None:
-            self._redraw_fn()
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+            if self._redraw_fn is not None:
+                self._redraw_fn()

@@ -8,7 +8,8 @@ saved before calibration existed shows a sentence and no diagram.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from filterscope.core.results.calibration import Reliability
 from filterscope.core.results.evaluate import Evaluation
@@ -33,16 +34,25 @@ class ReliabilityViewWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._judgement: Judgement | None = None
-        self.canvas = MplCanvasWidget(width=4, height=3, redraw=self._redraw)
+        self.canvas = MplCanvasWidget(width=4, height=3, redraw=self._redraw, min_lines=17)
         self.canvas.setToolTip("Each bar: the images whose confidence falls in that bin, and how many "
                                "of them were right. On the diagonal, a confidence of 80 % is right "
                                "80 % of the time.")
         self.text = QLabel(NOTHING)
         self.text.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        inner = QWidget()  # scrolls when large text leaves too little room (a projector at 1280 x 720)
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.text)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self._redraw()
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
@@ -72,7 +82,8 @@ class ReliabilityViewWidget(QWidget):
                 axes.set_xlabel("Confidence")
                 axes.set_ylabel("Accuracy")
                 axes.tick_params(labelsize=self.canvas.tick_points())
-                axes.legend(loc="upper left", fontsize="small")
+                # under the axes, never over the bars: the column is narrow in presentation mode
+                figure.legend(loc="outside lower center", fontsize="small", frameon=False)
         self.canvas.draw_idle()
 
 
