@@ -91,7 +91,8 @@ class EvalImagesWidget(QWidget):
         predicted, true = int(ev.rows.predicted[row]), int(ev.rows.true[row])
         classes, roles = ([predicted], ["predicted and true"]) if predicted == true else \
             ([predicted, true], ["predicted", "true"])
-        self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles)
+        self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles,
+                         data=ev.eval_set.get("source"))
 
     @Slot()
     def show_wrong(self) -> None:
