@@ -65,6 +65,7 @@ def test_the_gallery_shows_the_digits_and_why_explains_one(qtbot, tab) -> None:
         assert np.array_equal(_rgb(pixmap), to_rgb(digits.pixels[index[ev.rows.paths[row]]]))
 
     tab.gallery.setCurrentIndex(model.index(0))
+    assert not tab.images.open_button.isEnabled()  # a digit held in memory has no folder to open
     why = tab.images.why
     with qtbot.waitSignal(why.runner.sig_finished, timeout=WAIT_MS):
         tab.images.why_button.click()
