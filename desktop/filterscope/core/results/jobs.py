@@ -1,8 +1,8 @@
 """Jobs the Results tab runs: evaluate and save in one go, and thumbnails of evaluated images.
 
 Thumbnails are keyed by the evaluation's row number, so a gallery of 10,000 rows asks only for
-the rows on screen; an image that lives only in memory (a built-in dataset) or cannot be read
-gets the reason instead.
+the rows on screen; an image of a built-in dataset held in memory is read from that dataset
+(opened once, in the job); an image that cannot be read (a moved folder) gets the reason instead.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Sequence
 
 from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
-from filterscope.core.data.images import ImageReadError, read_thumbnail
+from filterscope.core.data.images import ImageReadError
+from filterscope.core.data.item_images import item_thumbnail
+from filterscope.core.data.source import Source
 from filterscope.core.data.thumbnails import Thumbnail
 from filterscope.core.results.decisions import Costs
 from filterscope.core.results.evaluate import Evaluation, evaluate, rejudged
@@ -57,10 +59,14 @@ def decide_and_rejudge(evaluation: Evaluation, *, threshold: float | None | obje
     return result
 
 
-def row_thumbnails(paths: Sequence[str], rows: Sequence[int], size: int, *, report: Report,
-                   cancel: Cancel) -> int:
+def row_thumbnails(paths: Sequence[str], rows: Sequence[int], size: int, *,
+                   source: Source | str | None = None, report: Report, cancel: Cancel) -> int:
     """Job: thumbnails of ``paths[row]`` for each of ``rows`` (most wanted first), reported as
     partial lists of :class:`~filterscope.core.data.thumbnails.Thumbnail` keyed by row.
+
+    ``source`` is the evaluated set's (``evaluation.eval_set["source"]``): a row that is no file
+    but an item of that in-memory dataset is read from it
+    (:func:`~filterscope.core.data.item_images.item_thumbnail`).
 
     Returns:
         How many rows were handled (failures included).
@@ -69,14 +75,11 @@ def row_thumbnails(paths: Sequence[str], rows: Sequence[int], size: int, *, repo
     last = time.monotonic()
     for row in rows:
         check_cancel(cancel)
-        path = Path(paths[row])
-        if not path.is_file():
-            batch.append(Thumbnail(row, None, "not a file (an image held in memory, or moved)"))
-        else:
-            try:
-                batch.append(Thumbnail(row, read_thumbnail(path, size), None))
-            except ImageReadError as err:
-                batch.append(Thumbnail(row, None, err.reason))
+        try:
+            batch.append(Thumbnail(row, item_thumbnail(paths[row], source, size, report=report,
+                                                       cancel=cancel), None))
+        except ImageReadError as err:
+            batch.append(Thumbnail(row, None, err.reason))
         if time.monotonic() - last >= _BATCH_SECONDS:
             report.partial(batch)
             batch, last = [], time.monotonic()

@@ -1,7 +1,8 @@
 """Why a run's model answered what it did for one photo: Grad-CAM of a few classes, side by side
 (the Results tab's "Why?": the predicted class and the true one, or the two most probable).
 
-The photo is read by the shared reader and fed by the run's rule (:attr:`LoadedModel.rule`,
+The photo is read by the shared reader (an image of a built-in dataset held in memory, by the
+dataset's loader: :func:`~filterscope.core.data.item_images.item_image`) and fed by the run's rule (:attr:`LoadedModel.rule`,
 through :func:`~filterscope.core.visualize.inputs.prepare`), so the model sees the very array
 evaluation and prediction fed it; the heatmaps are :func:`~filterscope.core.visualize.gradcam.grad_cam`'s,
 the ones ``filterscope explain`` draws.
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Sequence
 
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
-from filterscope.core.data.images import ImageReadError, read_image
+from filterscope.core.data.images import ImageReadError
+from filterscope.core.data.item_images import item_image
+from filterscope.core.data.source import Source
 from filterscope.core.training.saved_model import ModelLoadError, open_model
 from filterscope.core.visualize.gradcam import GradCam, grad_cam
 from filterscope.core.visualize.layers import VisualizeError
@@ -44,22 +47,21 @@ class Explanation:
 
 
 def explain_image(session: VisualSession, path: str | os.PathLike, classes: Sequence[int] | None = None,
-                  *, report: Report, cancel: Cancel) -> list[GradCam]:
-    """Grad-CAM of the photo at ``path`` for each of ``classes`` (None: its two most probable).
+                  *, data: Source | str | None = None, report: Report, cancel: Cancel) -> list[GradCam]:
+    """Grad-CAM of the photo at ``path`` for each of ``classes`` (None: its two most probable);
+    ``path`` may be the key of an image of the in-memory dataset ``data`` (an evaluation's
+    ``eval_set["source"]``).
 
     Raises:
-        VisualizeError: The file cannot be read, the model has no convolution layer or no
-            classes, a class is out of range.
+        VisualizeError: The image cannot be read (or is gone), the model has no convolution
+            layer or no classes, a class is out of range.
         Cancelled: ``cancel`` was set.
     """
     path = Path(path)
-    if not path.is_file():
-        raise VisualizeError(f"{path}: not a file (an image held in memory, or moved): there is "
-                             "no photo to explain")
     try:
-        image = read_image(path)
+        image = item_image(str(path), data, report=report, cancel=cancel)
     except ImageReadError as err:
-        raise VisualizeError(f"{path}: {err.reason}") from err
+        raise VisualizeError(f"{path}: {err.reason}: there is no photo to explain") from err
     layer = session.gradcam_layer()  # the clear message for a model without convolutions, first
     cams: list[GradCam] = []
     wanted: list[int | None] = list(classes) if classes is not None else [None]
@@ -76,15 +78,17 @@ def explain_image(session: VisualSession, path: str | os.PathLike, classes: Sequ
 
 
 def explain_run_image(source: str | os.PathLike, path: str | os.PathLike,
-                      classes: Sequence[int] | None = None, *, which: str = "best",
-                      session: VisualSession | None = None, report: Report, cancel: Cancel) -> Explanation:
+                      classes: Sequence[int] | None = None, *, data: Source | str | None = None,
+                      which: str = "best", session: VisualSession | None = None, report: Report,
+                      cancel: Cancel) -> Explanation:
     """Job: open a run's model (or a ``.keras`` file) as evaluation opens it, and explain a photo
     (:func:`explain_image`).
 
     Args:
         source: The run folder or ``.keras`` file.
-        path: The photo.
+        path: The photo (or the key of an image of ``data``).
         classes: The classes to explain; None: the two most probable.
+        data: The source of the dataset an evaluated image belongs to, for images held in memory.
         which: ``best`` or ``last``.
         session: The session of an earlier explanation of the same model, kept to skip opening
             and tracing again; None opens the model.
@@ -103,5 +107,6 @@ def explain_run_image(source: str | os.PathLike, path: str | os.PathLike,
             raise VisualizeError(str(exc)) from exc
         session = VisualSession(loaded_from_opened(opened, source))
     check_cancel(cancel)
-    cams = explain_image(session, path, classes, report=SubReport(report, 0.4, 0.6), cancel=cancel)
+    cams = explain_image(session, path, classes, data=data, report=SubReport(report, 0.4, 0.6),
+                         cancel=cancel)
     return Explanation(Path(path), cams, session, (source, which))

@@ -77,7 +77,9 @@ class EvalImagesWidget(QWidget):
         """Buttons enabled for what is shown and selected."""
         has, row = self._evaluation is not None, self.gallery.current_row()
         self.wrong_button.setEnabled(has)
-        self.open_button.setEnabled(has and row is not None)
+        # an image of a built-in dataset held in memory has a key, not a folder to open
+        self.open_button.setEnabled(has and row is not None
+                                    and Path(self._evaluation.rows.paths[row]).is_absolute())
         self.review_button.setEnabled(has and row is not None)
         self.why_button.setEnabled(has and row is not None)
 
@@ -91,7 +93,8 @@ class EvalImagesWidget(QWidget):
         predicted, true = int(ev.rows.predicted[row]), int(ev.rows.true[row])
         classes, roles = ([predicted], ["predicted and true"]) if predicted == true else \
             ([predicted, true], ["predicted", "true"])
-        self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles)
+        self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles,
+                         data=ev.eval_set.get("source"))
 
     @Slot()
     def show_wrong(self) -> None:

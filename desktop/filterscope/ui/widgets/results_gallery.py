@@ -198,7 +198,8 @@ class ResultsGalleryWidget(QListView):
         if not wanted or (self.runner.is_running() and set(wanted) <= self._requested):
             return
         self._requested = set(wanted)
-        self.runner.start(row_thumbnails, evaluation.rows.paths, wanted, self._size)
+        self.runner.start(row_thumbnails, evaluation.rows.paths, wanted, self._size,
+                          source=evaluation.eval_set.get("source"))
 
     def _fit_grid(self) -> None:
         """Room for the thumbnail and two caption lines in the current font."""

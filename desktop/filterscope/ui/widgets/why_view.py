@@ -54,9 +54,10 @@ class WhyViewWidget(QWidget):
         self.hide()
 
     def explain(self, source: Path, which: str, path: str | Path, classes: list[int] | None,
-                roles: list[str]) -> None:
+                roles: list[str], data: str | None = None) -> None:
         """Grad-CAM of ``path`` for ``classes`` (None: the two most probable) with the model
-        ``which`` of run (or file) ``source``; ``roles`` name each heatmap ("predicted", "true")."""
+        ``which`` of run (or file) ``source``; ``roles`` name each heatmap ("predicted", "true");
+        ``data`` is the evaluated set's source, for the images of a built-in dataset held in memory."""
         self._shown, self._roles = None, list(roles)
         self._draw()
         self.message.setStyleSheet("")
@@ -64,7 +65,8 @@ class WhyViewWidget(QWidget):
         self.show()
         key = (Path(source), which)
         session = self._session[1] if self._session is not None and self._session[0] == key else None
-        self.runner.start(explain_run_image, source, path, classes, which=which, session=session)
+        self.runner.start(explain_run_image, source, path, classes, data=data, which=which,
+                          session=session)
 
     @Slot()
     def clear(self) -> None:
