@@ -95,7 +95,8 @@ class NearCopies:
         return counts
 
     def leaked(self) -> set[str]:
-        """Paths of the test images with a near-copy among the training or validation images."""
+        """Absolute paths of the test images with a near-copy among the training or validation
+        images (validation chose the epoch and the calibration: it is part of training)."""
         found: set[str] = set()
         for group in self.groups:
             if any(m["subset"] in TRAINING for m in group):
@@ -201,7 +202,7 @@ def near_copies(source, *, report: Report, cancel: Cancel, cache_dir: str | os.P
     for n, (item, subset) in enumerate(items):
         check_cancel(cancel)
         path = dataset.path(item)
-        where = str(path) if path is not None else dataset.keys[item]
+        where = os.path.abspath(path) if path is not None else dataset.keys[item]
         try:
             hashes.append(hash_image(dataset.load(item)))
         except (ImageReadError, OSError, ValueError) as exc:
@@ -222,11 +223,17 @@ def near_copies(source, *, report: Report, cancel: Cancel, cache_dir: str | os.P
     return result
 
 
-def _file(source: str, cache_dir: str | os.PathLike | None) -> Path:
+def _file(source, cache_dir: str | os.PathLike | None) -> Path:
+    """Where the check of a dataset is saved: one file per dataset, a folder named however it
+    was written (relative, with a trailing separator) being the same dataset."""
+    from filterscope.core.data.source import FolderSource, Source
     from filterscope.core.transfer.run import default_cache_dir
 
+    parsed = source if isinstance(source, Source) else Source.parse(str(source), bare=True)
+    key = f"folder:{Path(parsed.path).expanduser().resolve()}" if isinstance(parsed, FolderSource) \
+        else parsed.to_json()
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:20]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
     return folder / FOLDER / f"{digest}.json"
 
 
@@ -237,11 +244,11 @@ def save_near_copies(result: NearCopies, cache_dir: str | os.PathLike | None = N
     return atomic_write_json(path, result.to_json())
 
 
-def load_near_copies(source: str, cache_dir: str | os.PathLike | None = None) -> NearCopies | None:
-    """The last saved check of a dataset (``Source.to_json()``), or None when there is none or it
-    cannot be read (a damaged file is the same as no check: evaluation then says nothing)."""
-    path = _file(source, cache_dir)
+def load_near_copies(source, cache_dir: str | os.PathLike | None = None) -> NearCopies | None:
+    """The last saved check of a dataset (a ``Source`` or its text), or None when there is none or
+    it cannot be read (a damaged file is the same as no check: evaluation then says nothing)."""
     try:
+        path = _file(source, cache_dir)
         return NearCopies.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -1,0 +1,98 @@
+"""Near-copies (80 % resize + JPEG quality 70) across train and test are found, distinct photos
+are not grouped, and evaluation warns about test photos with a near-copy in training."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.base.jobs import Cancelled, NullReport
+from filterscope.core.quality.duplicates import (
+    NearCopies, close_pairs, group_pairs, load_near_copies, near_copies,
+)
+from PIL import Image
+
+from tests.corpus import tree_digest
+from tests.split_tree import photo
+
+JOB = {"report": NullReport(), "cancel": threading.Event()}
+SEEDLINGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "plant-seedlings-150"
+
+
+def near_copy(src: Path, dest: Path) -> Path:
+    """``src`` resized to 80 % and re-encoded as JPEG quality 70 (the issue's near-copy)."""
+    image = Image.open(src).convert("RGB")
+    w, h = image.size
+    out = dest.with_suffix(".jpg")
+    image.resize((round(w * 0.8), round(h * 0.8)), Image.BICUBIC).save(out, quality=70)
+    return out
+
+
+def false_groups(result: NearCopies) -> int:
+    """Groups joining photos that are not copies of one another (a copy is named copy_<stem>)."""
+    return sum(len({Path(m["path"]).stem.removeprefix("copy_") for m in g}) > 1 for g in result.groups)
+
+
+def test_pairs_are_blocked_and_grouped_transitively() -> None:
+    high = 0b1111 << 60  # 4 bits away from 0
+    hashes = np.array([0b0, 0b111, 0b111111, high, high + 1], np.uint64)
+    first, second = close_pairs(hashes, 3, block=2)
+    assert sorted(zip(first.tolist(), second.tolist())) == [(0, 1), (1, 2), (3, 4)]
+    assert [g.tolist() for g in group_pairs(5, first, second)] == [[0, 1, 2], [3, 4]]
+    assert group_pairs(3, *close_pairs(np.zeros(0, np.uint64))) == []
+
+
+@pytest.mark.skipif(not SEEDLINGS.is_dir(), reason="the shared seedling photos are not here")
+def test_copies_of_real_seedlings_across_train_and_test_are_found(tmp_path: Path) -> None:
+    root = tmp_path / "seedlings"
+    copies = []
+    for folder in sorted(p for p in SEEDLINGS.iterdir() if p.is_dir()):
+        files = sorted(folder.iterdir())
+        (root / "train" / folder.name).mkdir(parents=True)
+        (root / "test" / folder.name).mkdir(parents=True)
+        for f in files[:5]:
+            shutil.copy(f, root / "train" / folder.name / f.name)
+        copies += [near_copy(f, root / "test" / folder.name / f"copy_{f.stem}") for f in files[:3]]
+        for f in files[5:]:  # distinct photos of the same classes, same scene
+            shutil.copy(f, root / "test" / folder.name / f.name)
+    before = tree_digest(root)
+    found = near_copies(f"folder:{root}", cache_dir=tmp_path / "cache", **JOB)
+    recall = len({str(c) for c in copies} & found.leaked()) / len(copies)
+    assert found.n_images == 12 * 11 and recall >= 0.9, recall
+    assert false_groups(found) <= 1
+    assert found.cross_subset()["train-test"] + found.cross_subset()["val-test"] >= 0.9 * len(copies)
+    assert tree_digest(root) == before
+    again = load_near_copies(f"folder:{root}/", tmp_path / "cache")  # however the folder is written
+    assert again is not None and again.leaked() == found.leaked()
+
+
+def leaky_photos(root: Path) -> set[str]:
+    """Generated 120 x 160 photos split into train/, val/ and test/ folders of cat and dog, with
+    copies of three training cats in test/ under new names; returns the copies' paths. (Resized
+    copies of these smooth generated photos are not what real near-copies are: the 80 % / JPEG 70
+    check runs on real seedlings above.)"""
+    layout = {"train": {"cat": 6, "dog": 6}, "val": {"cat": 2, "dog": 2}, "test": {"cat": 4, "dog": 4}}
+    for s, (subset, per_class) in enumerate(layout.items()):
+        for c, (name, count) in enumerate(per_class.items()):
+            (root / subset / name).mkdir(parents=True)
+            for i in range(count):
+                image = photo(1000 * s + 100 * c + i, c, 120, 160)
+                Image.fromarray(image).save(root / subset / name / f"{name} {i:02d}.png")
+    train = sorted((root / "train" / "cat").iterdir())[:3]
+    return {str(shutil.copy(f, root / "test" / "cat" / f"copy_{f.name}")) for f in train}
+
+
+def test_generated_copies_found_and_cancel_stops(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    copies = leaky_photos(root)
+    found = near_copies(f"folder:{root}", cache_dir=tmp_path / "cache", **JOB)
+    assert found.leaked() == copies and false_groups(found) == 0
+    assert found.cross_subset() == {"train-test": 3, "train-val": 0, "val-test": 0}
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        near_copies(f"folder:{root}", cache_dir=tmp_path / "other", report=NullReport(), cancel=cancel)
+    assert load_near_copies(f"folder:{root}", tmp_path / "other") is None
