@@ -96,3 +96,30 @@ def test_generated_copies_found_and_cancel_stops(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         near_copies(f"folder:{root}", cache_dir=tmp_path / "other", report=NullReport(), cancel=cancel)
     assert load_near_copies(f"folder:{root}", tmp_path / "other") is None
+
+
+def test_evaluation_warns_and_scores_without_the_copies(tmp_path: Path, results_run: Path,
+                                                        data_dir: Path) -> None:
+    from filterscope.core.results.evaluate import evaluate
+    from filterscope.core.results.store import load_evaluation, save_evaluation
+
+    root = tmp_path / "leaky"
+    copies = leaky_photos(root)
+    before = evaluate(results_run, data=str(root), subset="test", **JOB)
+    assert before.without_near_copies is None  # no check made: evaluation says nothing, hashes nothing
+    assert "near-copies" not in [w.kind for w in before.warnings]
+    near_copies(f"folder:{root}", **JOB)  # saved in the app's feature cache (data_dir)
+    after = evaluate(results_run, data=str(root), subset="test", **JOB)
+    leaks = after.without_near_copies
+    assert leaks is not None and leaks["n_removed"] == 3 and leaks["n_left"] == 8
+    keep = np.array([p not in copies for p in after.rows.paths])
+    expected = float(np.mean(after.rows.true[keep] == after.rows.predicted[keep]))
+    assert keep.sum() == 8 and leaks["accuracy"] == pytest.approx(expected)
+    assert leaks["interval"]["low"] <= expected <= leaks["interval"]["high"]
+    warning = next(w for w in after.warnings if w.kind == "near-copies")
+    assert warning.message.startswith("3 of the 11 test photos have a near-copy in training")
+    saved = save_evaluation(after, out=tmp_path / "out" / "eval.json")
+    loaded = load_evaluation(saved, **JOB)
+    assert loaded.without_near_copies == leaks and "near-copies" in [w.kind for w in loaded.warnings]
+    val = evaluate(results_run, data=str(root), subset="val", **JOB)
+    assert val.without_near_copies is None  # only a test set is checked
