@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 from tests.core.test_quality_duplicates import leaky_photos
 from tests.corpus import tree_digest
