@@ -123,3 +123,15 @@ def test_evaluation_warns_and_scores_without_the_copies(tmp_path: Path, results_
     assert loaded.without_near_copies == leaks and "near-copies" in [w.kind for w in loaded.warnings]
     val = evaluate(results_run, data=str(root), subset="val", **JOB)
     assert val.without_near_copies is None  # only a test set is checked
+
+
+def test_report_has_a_near_copies_section_only_once_checked(results_run: Path, results_photos: Path,
+                                                           tmp_path: Path, data_dir: Path) -> None:
+    from filterscope.core.project.report import write_report
+
+    first = write_report(results_run, tmp_path / "a" / "report.html", **JOB)
+    assert "Near-copies" not in first.sections
+    near_copies(f"folder:{results_photos}", **JOB)  # the run's own dataset; saved outside it
+    second = write_report(results_run, tmp_path / "b" / "report.html", **JOB)
+    assert second.sections[-2:] == ["Near-copies", "Environment"]
+    assert "group(s) of near-copies among 29 images" in second.html
