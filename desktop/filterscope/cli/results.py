@@ -29,7 +29,7 @@ def _skipped(lines: list[str], skipped: list[dict], what: str) -> None:
 
 
 def _human_evaluation(d: dict) -> str:
-    from filterscope.core.results.intervals import intervals_from_json, with_interval
+    from filterscope.core.results.intervals import Interval, intervals_from_json, with_interval
     from filterscope.core.results.metrics import Baseline, accuracy_sentence, matrix_labels
     from filterscope.core.results.judgement import Judgement
     from filterscope.core.results.tta import tta_sentence
@@ -45,6 +45,9 @@ def _human_evaluation(d: dict) -> str:
              + (f", macro-F1 {macro_f1.describe()}" if macro_f1 else "")]
     if d.get("tta"):
         lines.append(tta_sentence(d["tta"]))
+    if (leaks := d.get("without_near_copies")) and leaks["accuracy"] is not None:
+        lines.append(f"without the {leaks['n_removed']:,} test photos with a near-copy in training: "
+                     f"accuracy {Interval.from_json(leaks['interval']).describe()}")
     judgement = Judgement.from_json(d, classes)
     if judgement is not None:
         lines += judgement.lines(base.name)

@@ -13,6 +13,7 @@ from filterscope.core.base.formats import percent
 from filterscope.core.project.report import ReportContent, chose_epoch
 from filterscope.core.project.model_card import ModelCard
 from filterscope.core.project.report_calibration import calibration_section
+from filterscope.core.project.report_duplicates import near_copies_section
 from filterscope.core.project.report_card import card_section
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
@@ -46,6 +47,7 @@ def render_html(content: ReportContent, card: ModelCard) -> tuple[str, list[str]
                   ("Per-class metrics", _per_class(content)),
                   ("Confusion matrix", _confusion(content)),
                   ("Most confidently wrong", _wrong(content))]
+    parts += [("Near-copies", near)] if (near := near_copies_section(content)) else []
     parts.append(("Environment", _environment(content)))
     run = content.run
     title = f"Run report: {run.run_dir.name}"

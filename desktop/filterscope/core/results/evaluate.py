@@ -28,6 +28,7 @@ import numpy as np
 from filterscope.core.base.formats import percent
 from filterscope.core.base.jobs import Cancel, NullReport, Report, SubReport
 from filterscope.core.results import advice
+from filterscope.core.results.leakage import leakage_check
 from filterscope.core.results.eval_sets import EvalSet, EvalSetError, open_eval_set
 from filterscope.core.results.feed import BATCH_SIZE, predict_images
 from filterscope.core.results.calibration import apply_temperature
@@ -72,6 +73,9 @@ class Evaluation:
         tta: With test-time augmentation, ``{"views", "accuracy_without", "accuracy_with",
             "gain"}`` (:func:`~.tta.tta_summary`; ``accuracy_with`` is ``scores.accuracy``);
             None without it, and in evaluations saved before it existed.
+        without_near_copies: Accuracy without the test photos that have a near-copy in training
+            (:func:`~.leakage.without_near_copies`); None without a saved near-copy check, or
+            without such photos.
     """
 
     run_dir: Path
@@ -91,6 +95,7 @@ class Evaluation:
     intervals: dict[str, Interval] | None = None
     judgement: Judgement | None = None
     tta: dict | None = None
+    without_near_copies: dict | None = None
 
     @property
     def n_images(self) -> int:
@@ -126,6 +131,7 @@ class Evaluation:
                 "intervals": None if self.intervals is None
                 else {k: v.to_json() for k, v in self.intervals.items()},
                 "tta": None if self.tta is None else dict(self.tta),
+                "without_near_copies": self.without_near_copies,
                 **({} if self.judgement is None else self.judgement.to_json())}
 
 
@@ -217,6 +223,9 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
              *advice.rarely_predicted(scores),
              advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
              advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes)]
+    leaks = leakage_check(evaluated.source, evaluated.subset, rows.paths, rows.true, rows.predicted,
+                          len(classes))
+    found.insert(0, leaks[1])
     notes = list(opened.notes) + list(evaluated.notes)
     own_val = evaluated.kind == "val"
     fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.75, 0.95), cancel=cancel,
@@ -243,7 +252,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
                       opened.rule.to_json(), rows, scores, baseline, [w for w in found if w],
                       notes, list(evaluated.skipped) + unreadable,
                       datetime.now(timezone.utc).isoformat(timespec="seconds"), intervals=intervals,
-                      judgement=judgement, tta=measured)
+                      judgement=judgement, tta=measured, without_near_copies=leaks[0])
 
 
 def rejudged(evaluation: Evaluation, policy: Policy) -> Evaluation:

@@ -164,7 +164,7 @@ def load_evaluation(path: str | os.PathLike, *, report: Report, cancel: Cancel) 
             [Advice(str(w["kind"]), str(w["message"]), str(w["advice"])) for w in data["warnings"]],
             [str(n) for n in data["notes"]], list(data["skipped"]), str(data["created"]), path.stem,
             intervals_from_json(data.get("intervals")), Judgement.from_json(data, classes),
-            _tta_from_json(data.get("tta")))
+            _tta_from_json(data.get("tta")), data.get("without_near_copies"))
     except (OSError, UnicodeDecodeError, RowsError, KeyError, TypeError, ValueError,
             AttributeError) as exc:
         raise EvaluationReadError(f"{path}: not an evaluation this app can read ({exc})") from exc

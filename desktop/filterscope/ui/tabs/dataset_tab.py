@@ -32,6 +32,7 @@ from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
 from filterscope.ui.widgets.problems_table import ProblemsTableWidget
 from filterscope.ui.widgets.thumbnail_grid import ThumbnailGridWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
+from filterscope.ui.widgets.near_copies import NearCopiesWidget
 from filterscope.workers import JobRunner
 
 ALL_CLASSES = "All classes"
@@ -66,6 +67,7 @@ class DatasetTab(QWidget):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.classes = ClassSummaryWidget()
         self.problems = ProblemsTableWidget()
+        self.near_copies = NearCopiesWidget()
         self.class_filter = QComboBox()
         self.grid = ThumbnailGridWidget()
         self.image_pane = ImagePaneWidget()
@@ -108,6 +110,7 @@ class DatasetTab(QWidget):
         left_layout.addWidget(self.classes, 4)
         left_layout.addWidget(QLabel("Problems"))
         left_layout.addWidget(self.problems, 1)
+        left_layout.addWidget(self.near_copies, 2)
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.addWidget(self.class_filter)
@@ -226,6 +229,7 @@ class DatasetTab(QWidget):
         self._select_source(dataset.source)
         self.classes.set_dataset(dataset)
         self.problems.show_problems(dataset.problems)
+        self.near_copies.set_dataset(dataset)
         self._show_info(dataset)
         _refill(self.class_filter, [(ALL_CLASSES, None), *((c, i) for i, c in enumerate(dataset.classes))])
         _refill(self.subset_filter, [(ALL_SUBSETS, None),
