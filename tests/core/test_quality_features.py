@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from filterscope.core.base.jobs import NullReport
+from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.quality.features import dataset_features
 
 from tests.corpus import tree_digest
@@ -16,7 +16,10 @@ JOB = {"report": NullReport(), "cancel": threading.Event()}
 
 def test_every_subset_of_a_split_folder_with_its_subset_and_label(results_photos: Path, tmp_path: Path) -> None:
     before = tree_digest(results_photos)
-    found = dataset_features(f"folder:{results_photos}", cache_dir=tmp_path / "cache", **JOB)
+    report = RecordingReport()
+    found = dataset_features(f"folder:{results_photos}", cache_dir=tmp_path / "cache", report=report,
+                             cancel=threading.Event())
+    assert max(f for f, _ in report.progress_calls) <= 1.0 + 1e-9
     assert found.classes == ["cat", "dog"] and found.features.shape == (len(found), 1280)
     counts = {s: int(np.sum(found.subsets == s)) for s in ("train", "val", "test")}
     assert counts == {"train": 16, "val": 6, "test": 7}  # test/ too, which training never reads

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from filterscope.core.base.jobs import NullReport
+from filterscope.core.base.jobs import NullReport, RecordingReport
 from filterscope.core.results.decisions import Costs
 from filterscope.core.results.evaluate import evaluate
 from filterscope.core.results.policy import (POLICY_FILE, Policy, PolicyError, choose_policy, ensure_fitted,
@@ -30,7 +30,10 @@ def run(results_run: Path, tmp_path: Path) -> Path:
 
 def test_the_first_evaluation_fits_the_temperature_on_validation_and_saves_it(run: Path) -> None:
     (run / POLICY_FILE).unlink()  # the shared run comes calibrated
-    result = evaluate(run, **JOB)  # on test/: the validation images are predicted for calibration
+    report = RecordingReport()
+    result = evaluate(run, report=report, cancel=threading.Event())  # on test/: val predicted to calibrate
+    fractions = [f for f, _ in report.progress_calls]
+    assert min(fractions) >= 0 and max(fractions) <= 1.0 + 1e-9  # the calibration's share stays in its step
     data = result.to_json()
     fitted = load_policy(run).fitted["best"]
     assert fitted.calibration.fitted_on.startswith("the run's validation images")

@@ -95,14 +95,14 @@ def dataset_features(source: str | Source, *, report: Report, cancel: Cancel,
     parts: list[tuple[Plan, dict[str, np.ndarray]]] = [
         (planned, {name: items for name, (items, _labels) in planned.subsets.items()})]
     if len(test):
-        parts.append((plan_items(dataset, data, test, report=SubReport(report, 0.05, 0.06), cancel=cancel,
+        parts.append((plan_items(dataset, data, test, report=SubReport(report, 0.05, 0.01), cancel=cancel,
                                  preprocessing=mode), {"test": test}))
     by_class = {c: i for i, c in enumerate(planned.classes)}
     vectors, labels, subsets, keys, paths, skipped, notes = [], [], [], [], [], list(planned.skipped), []
     start, share = 0.06, 0.94 / len(parts)
     for n, (part, named) in enumerate(parts):
         found = cache_features(part, model, seed, folder, batch_size=batch_size, cancel=cancel,
-                               report=SubReport(report, start + n * share, start + (n + 1) * share))
+                               report=SubReport(report, start + n * share, share))
         skipped += found.skipped
         notes += found.notes
         for subset, items in named.items():

@@ -228,7 +228,7 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
     found.insert(0, leaks[1])
     notes = list(opened.notes) + list(evaluated.notes)
     own_val = evaluated.kind == "val"
-    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.75, 0.95), cancel=cancel,
+    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.75, 0.2), cancel=cancel,
                                        **({"probabilities": probabilities, "labels": rows.true,
                                            "description": evaluated.description} if own_val else {}))
     if decisions is None:

@@ -50,7 +50,7 @@ def decide_and_rejudge(evaluation: Evaluation, *, threshold: float | None | obje
     opened = open_model(evaluation.run_dir, which=evaluation.model, report=SubReport(report, 0.0, 0.2),
                         cancel=cancel)
     policy = choose_policy(opened, threshold=threshold, target_accuracy=target_accuracy, costs=costs,
-                           report=SubReport(report, 0.2, 0.9), cancel=cancel)
+                           report=SubReport(report, 0.2, 0.7), cancel=cancel)
     check_cancel(cancel)
     result = rejudged(evaluation, policy)
     if evaluation.name:

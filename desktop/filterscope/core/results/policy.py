@@ -164,7 +164,7 @@ def fit_calibration(opened: OpenedModel, *, report: Report, cancel: Cancel,
     if probabilities is None or labels is None:
         val = open_eval_set(opened, None, "val", report=SubReport(report, 0.0, 0.1), cancel=cancel)
         predicted = predict_images(opened.model, val.images, opened.rule,
-                                   report=SubReport(report, 0.1, 0.95), cancel=cancel)
+                                   report=SubReport(report, 0.1, 0.85), cancel=cancel)
         read = predicted.read()
         if not len(read):
             raise EvalSetError(f"none of {val.description} could be read: nothing to calibrate on")

@@ -213,7 +213,7 @@ def predict(model_path: str | os.PathLike, target: str | os.PathLike, *,
     if opened is None:
         opened = open_model(model_path, which=which, report=SubReport(report, 0.0, 0.05), cancel=cancel)
     classes = list(opened.classes)
-    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.05, 0.1), cancel=cancel)
+    fitted, not_fitted = ensure_fitted(opened, report=SubReport(report, 0.05, 0.05), cancel=cancel)
     if decisions is None:
         decisions = Policy() if opened.run is None else load_policy(opened.run.run_dir, classes)
     notes = list(opened.notes) + unknown_folders(target, classes) + ([not_fitted] if not_fitted else [])

@@ -145,4 +145,4 @@ def propose_for_source(source: Source, *, report: Report, cancel: Cancel) -> Cha
     from filterscope.core.data.sources import open_source
 
     dataset = open_source(source, report=SubReport(report, 0.0, 0.2), cancel=cancel)
-    return propose_chain(dataset, report=SubReport(report, 0.2, 1.0), cancel=cancel)
+    return propose_chain(dataset, report=SubReport(report, 0.2, 0.8), cancel=cancel)
