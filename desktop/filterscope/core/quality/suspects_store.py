@@ -104,3 +104,18 @@ def run_dataset(run_dir: str | os.PathLike) -> tuple[Source, int]:
 def is_run(path: str | os.PathLike) -> bool:
     """A run folder (it has a ``run.json``) rather than a dataset."""
     return (Path(path) / "run.json").is_file()
+
+
+def check_run_labels(run_dir: str | os.PathLike, *, report, cancel, **options) -> SuspectLabels:
+    """The suspect labels of a run's dataset, kept with the run (a job: the Results tab's).
+
+    Raises:
+        SuspectsError: Not a run, or its dataset cannot be told.
+        Cancelled: ``cancel`` was set (nothing is saved).
+    """
+    from filterscope.core.quality.labels import find_suspect_labels
+
+    source, data_seed = run_dataset(run_dir)
+    result = find_suspect_labels(source, report=report, cancel=cancel, data_seed=data_seed, **options)
+    save_suspects(result, run_dir)
+    return result
