@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, NullReport, RecordingReport
+from filterscope.core.project.report_suspects import suspects_parts
 from filterscope.core.quality.features import dataset_features
 from filterscope.core.quality.labels import SuspectLabels, out_of_sample_probabilities, rank_suspects
 from filterscope.core.quality.suspects_store import (SUSPECTS_FILE, load_suspects, save_suspects,
@@ -129,6 +130,9 @@ def test_saved_with_the_run_and_read_back(flipped, tmp_path: Path) -> None:
     rows = saved.with_suffix(".csv").read_text().splitlines()
     assert rows[0].startswith("rank,path,key,subset,given,suggested,score") and len(rows) == 97
     assert load_suspects(tmp_path) is None
+    (heading, html), = suspects_parts(run)  # the report's section reads the kept result
+    assert heading == "Suspect labels" and f"<b>{result.n_issues:,}</b> label issue(s)" in html
+    assert html.count("<tr>") == 11 and suspects_parts(tmp_path) == []
     with pytest.raises(ValueError, match="inside the dataset"):
         write_suspects_csv(result, root / "Maize" / "suspects.csv")
     assert not (root / "Maize" / "suspects.csv").exists()

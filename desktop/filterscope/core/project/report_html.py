@@ -16,6 +16,7 @@ from filterscope.core.project.report_calibration import calibration_section
 from filterscope.core.project.report_card import card_section
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
+from filterscope.core.project.report_suspects import suspects_parts
 from filterscope.core.results.intervals import with_interval
 from filterscope.core.results.metrics import accuracy_sentence, matrix_labels
 
@@ -46,6 +47,7 @@ def render_html(content: ReportContent, card: ModelCard) -> tuple[str, list[str]
                   ("Per-class metrics", _per_class(content)),
                   ("Confusion matrix", _confusion(content)),
                   ("Most confidently wrong", _wrong(content))]
+    parts += suspects_parts(content.run.run_dir)
     parts.append(("Environment", _environment(content)))
     run = content.run
     title = f"Run report: {run.run_dir.name}"
