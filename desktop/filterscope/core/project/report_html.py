@@ -17,6 +17,7 @@ from filterscope.core.project.report_duplicates import near_copies_section
 from filterscope.core.project.report_card import card_section
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
+from filterscope.core.project.report_suspects import suspects_parts
 from filterscope.core.results.intervals import with_interval
 from filterscope.core.results.metrics import accuracy_sentence, matrix_labels
 
@@ -48,6 +49,7 @@ def render_html(content: ReportContent, card: ModelCard) -> tuple[str, list[str]
                   ("Confusion matrix", _confusion(content)),
                   ("Most confidently wrong", _wrong(content))]
     parts += [("Near-copies", near)] if (near := near_copies_section(content)) else []
+    parts += suspects_parts(content.run.run_dir)
     parts.append(("Environment", _environment(content)))
     run = content.run
     title = f"Run report: {run.run_dir.name}"

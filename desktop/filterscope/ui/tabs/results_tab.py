@@ -40,6 +40,7 @@ from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.reliability_view import ReliabilityViewWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
+from filterscope.ui.widgets.suspect_labels import SuspectLabelsWidget
 from filterscope.workers import JobRunner
 
 NO_CODE = "# Evaluate a run, or open a saved evaluation, to see its code."
@@ -71,6 +72,7 @@ class ResultsTab(QWidget):
         self.gallery, self.gallery_title = self.images.gallery, self.images.title
         self.wrong_button, self.review_button = self.images.wrong_button, self.images.review_button
         self.predict = PredictPanelWidget(state.evaluate)
+        self.suspects = SuspectLabelsWidget()  # the run's dataset: labels that look wrong
         self.code = CodeViewWidget("The evaluation as Keras, OpenCV and scikit-learn code: the run's "
                                    "model, its images prepared as in training, the same scores.")
         self.code.setPlainText(NO_CODE)
@@ -99,6 +101,7 @@ class ResultsTab(QWidget):
         self.pages.addTab(result, "Evaluation")
         self.pages.addTab(self.code, "Python code")
         self.pages.addTab(self.predict, "Predict")
+        self.pages.addTab(self.suspects, "Suspect labels")
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +126,7 @@ class ResultsTab(QWidget):
         self.decisions.sig_status.connect(self.sig_status)
         self.images.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
+        self.suspects.sig_status.connect(self.sig_status)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
 
@@ -209,6 +213,7 @@ class ResultsTab(QWidget):
         run_dir, which = self.run_dir(), self.picker.which()
         self.predict.set_model(run_dir, which)
         self.report_export.set_run(run_dir, which)
+        self.suspects.set_run(run_dir)
         if self._shown_for is not None and self._shown_for != (run_dir, which):
             self.runner.cancel()  # a result of another run or model must not arrive here
             self._show_result_of(None, self._idle_text())
