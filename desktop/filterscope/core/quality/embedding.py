@@ -196,3 +196,15 @@ def _scaled(xy: np.ndarray) -> np.ndarray:
 def _check(cancel: Cancel) -> None:
     if cancel.is_set():
         raise Cancelled()
+
+
+def point_thumbnail(path: str, size: int, *, report: Report, cancel: Cancel) -> tuple[str, np.ndarray]:
+    """``(path, RGB uint8 thumbnail)`` of a point's photo, for the map's hover preview.
+
+    Raises:
+        ImageReadError: The file cannot be read (or ``path`` is an in-memory image's key).
+    """
+    from filterscope.core.data.images import read_thumbnail
+
+    _check(cancel)
+    return path, read_thumbnail(path, size)

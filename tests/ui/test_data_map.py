@@ -1,0 +1,111 @@
+"""The map of the data: dots drawn in their colours, colour modes, hover, lasso, clearing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import FolderSource
+from filterscope.core.data.sources import open_source
+from filterscope.core.quality.embedding import DataMap
+from filterscope.ui.state import AppState
+from filterscope.ui.widgets.data_map import RIGHT, WRONG, DataMapWidget, class_colour
+from filterscope.ui.widgets.data_map_panel import DataMapDialog
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from tests.results_runs import make_photos
+
+
+def grid_map(predicted: bool = False) -> DataMap:
+    """36 points on a 6 x 6 grid; class = column // 2 (3 classes); predictions wrong in row 0."""
+    xs, ys = np.meshgrid(np.linspace(0.05, 0.95, 6), np.linspace(0.05, 0.95, 6))
+    xy = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float32)
+    labels = (np.arange(36) % 6 // 2).astype(np.int32)
+    guess = labels.copy()
+    guess[:6] = (labels[:6] + 1) % 3
+    return DataMap(xy, [f"/p/{i}.png" for i in range(36)], labels, np.array(["train"] * 36), ["a", "b", "c"],
+                   guess if predicted else None)
+
+
+def pixel_colours(view: DataMapWidget) -> list[str]:
+    image = view.render_dots()
+    return [QColor(image.pixel(round(x), round(y))).name() for x, y in view.to_widget(view.data_map().xy)]
+
+
+@pytest.fixture
+def view(qtbot) -> DataMapWidget:
+    widget = DataMapWidget()
+    qtbot.addWidget(widget)
+    widget.resize(400, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_every_point_is_drawn_in_its_class_colour(view: DataMapWidget) -> None:
+    data_map = grid_map()
+    view.set_map(data_map)
+    assert pixel_colours(view) == [class_colour(int(c)).name() for c in data_map.labels]
+    assert sum(len(r) for r in view.colour_groups().values()) == 36
+
+
+def test_colour_modes_switch(view: DataMapWidget) -> None:
+    data_map = grid_map(predicted=True)
+    view.set_map(data_map)
+    view.set_colour_mode("right/wrong")
+    assert pixel_colours(view) == [WRONG.name()] * 6 + [RIGHT.name()] * 30
+    view.set_colour_mode("prediction")
+    assert pixel_colours(view) == [class_colour(int(c)).name() for c in data_map.predicted]
+    view.set_map(grid_map())
+    assert view.colour_mode() == "class"
+    with pytest.raises(ValueError, match="needs an evaluation"):
+        view.set_colour_mode("right/wrong")
+
+
+def test_hover_finds_the_point_under_the_cursor(view: DataMapWidget, qtbot) -> None:
+    view.set_map(grid_map())
+    x, y = view.to_widget(view.data_map().xy[[14]])[0]
+    with qtbot.waitSignal(view.sig_hovered) as hovered:
+        qtbot.mouseMove(view, QPoint(round(x) + 2, round(y) - 1))
+    assert hovered.args == [14]
+    assert view.point_at(QPointF(x, y)) == 14
+    assert view.point_at(QPointF(x + 30, y + 30)) == -1  # between grid points (68 px apart)
+
+
+def test_a_lasso_selects_the_points_inside_it(view: DataMapWidget, qtbot) -> None:
+    view.set_map(grid_map())
+    corners = view.to_widget(np.array([[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7], [0.3, 0.3]]))
+    with qtbot.waitSignal(view.sig_selected) as selected:
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(*map(round, corners[0])))
+        for x, y in corners[1:]:
+            qtbot.mouseMove(view, QPoint(round(x), round(y)))
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(*map(round, corners[-1])))
+    xy = view.data_map().xy
+    expected = np.flatnonzero((xy[:, 0] > 0.3) & (xy[:, 0] < 0.7) & (xy[:, 1] > 0.3) & (xy[:, 1] < 0.7))
+    assert len(expected) == 4 and list(selected.args[0]) == list(expected)
+
+
+def test_zoom_keeps_the_point_under_the_cursor(view: DataMapWidget) -> None:
+    view.set_map(grid_map())
+    at = view.to_widget(view.data_map().xy[[7]])[0]
+    view.zoom_by(3.0, QPointF(*at))
+    np.testing.assert_allclose(view.to_widget(view.data_map().xy[[7]])[0], at, atol=1e-6)
+
+
+def test_another_dataset_clears_the_map(qtbot, tmp_path: Path) -> None:
+    state = AppState()
+    first = open_source(FolderSource.at(make_photos(tmp_path / "a")), report=NullReport(), cancel=threading.Event())
+    state.set_dataset(first)
+    dialog = DataMapDialog(state)
+    qtbot.addWidget(dialog)
+    dialog.panel.set_map(grid_map())
+    dialog.panel.view.select(np.array([1, 2]))
+    assert dialog.panel.view.data_map() is not None and dialog.panel.selection.count() == 2
+    state.set_dataset(open_source(FolderSource.at(make_photos(tmp_path / "b")), report=NullReport(),
+                                  cancel=threading.Event()))
+    assert dialog.panel.view.data_map() is None and dialog.panel.selection.count() == 0
+    assert dialog.panel.make_button.isEnabled()
