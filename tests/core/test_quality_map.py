@@ -106,7 +106,7 @@ def test_evaluation_map_keeps_the_evaluated_photos_in_their_order() -> None:
     assert data_map.paths == ["/data/7.png", "/data/3.png"]
     assert list(data_map.labels) == [0, 2] and list(data_map.predicted) == [0, 2]
     assert any("1 evaluated photos have no features" in n for n in data_map.notes)
-    assert [r["predicted"] for r in data_map.rows()] == ["a", "c"]
+    assert [r["predicted"] for r in data_map.rows()] == ["a", "c"] and list(data_map.eval_rows) == [0, 2]
 
 
 def test_inside_polygon() -> None:

@@ -109,3 +109,45 @@ def test_another_dataset_clears_the_map(qtbot, tmp_path: Path) -> None:
                                   cancel=threading.Event()))
     assert dialog.panel.view.data_map() is None and dialog.panel.selection.count() == 0
     assert dialog.panel.make_button.isEnabled()
+
+
+def test_an_evaluations_lasso_goes_to_the_gallery_and_the_review_list(qtbot, tmp_path: Path) -> None:
+    from filterscope.core.quality.embedding import evaluation_map
+    from filterscope.core.quality.features import DatasetFeatures
+    from filterscope.core.results.evaluate import Evaluation
+    from filterscope.core.results.metrics import Baseline, Scores
+    from filterscope.core.results.review import load_review
+    from filterscope.core.results.rows import EvalRows
+    from filterscope.ui.widgets.eval_images import EvalImagesWidget
+    from filterscope.ui.widgets.evaluation_map import EvaluationMapWidget
+
+    from tests.core.test_quality_map import clusters
+
+    x, labels = clusters(60, 3)
+    paths = [str(tmp_path / f"{i}.png") for i in range(60)]
+    found = DatasetFeatures("dir", ["a", "b", "c"], x, labels, np.array(["test"] * 60), paths, paths)
+    evaluated = [paths[i] for i in range(0, 60, 2)] + [str(tmp_path / "gone.png")]  # 31 rows, 30 mapped
+    true = np.array([labels[i] for i in range(0, 60, 2)] + [0], np.int32)
+    predicted = true.copy()
+    predicted[:5] = (predicted[:5] + 1) % 3
+    probabilities = np.eye(3, dtype=np.float32)[predicted]
+    ev = Evaluation(tmp_path, "best", 1, ["a", "b", "c"], {}, {}, EvalRows(evaluated, true, predicted, probabilities),
+                    Scores(0.8, 0.8, [], np.zeros((3, 3), np.int64)), Baseline("a", 0.3, "set", 31), name="ev1")
+    images = EvalImagesWidget()
+    panel = EvaluationMapWidget(images)
+    qtbot.addWidget(images)
+    qtbot.addWidget(panel)
+    panel.set_evaluation(ev)
+    panel.set_map(evaluation_map(found, evaluated, true, predicted, ev.classes, report=NullReport(),
+                                 cancel=threading.Event()))
+    assert panel.view.colour_mode() == "right/wrong" and not panel.gallery_button.isEnabled()
+    panel.view.select(np.array([1, 3, 29]))
+    assert panel.selected_rows() == [1, 3, 29] and panel.gallery_button.isEnabled()
+    panel.gallery_button.click()
+    assert list(images.gallery.gallery.shown_rows()) == [1, 3, 29]
+    panel.review_button.click()
+    marked = load_review(tmp_path)
+    assert [e.path for e in marked] == [evaluated[1], evaluated[3], evaluated[29]]
+    assert marked[0].labelled == ev.classes[true[1]] and marked[0].predicted == ev.classes[predicted[1]]
+    panel.set_evaluation(None)
+    assert panel.view.data_map() is None and not panel.make_button.isEnabled()

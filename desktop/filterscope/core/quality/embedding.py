@@ -48,6 +48,7 @@ class DataMap:
         predicted: int32 (N,) the evaluated model's class per photo, or None for a dataset map.
         source: What was mapped (a dataset source or an evaluation's name).
         notes: Plain sentences (how the map was made).
+        eval_rows: int64 (N,) the evaluation row of each point (None for a dataset map).
     """
 
     xy: np.ndarray
@@ -58,6 +59,7 @@ class DataMap:
     predicted: np.ndarray | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    eval_rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -165,7 +167,8 @@ def evaluation_map(found: DatasetFeatures, paths: list[str], true: np.ndarray, p
     if len(ours) < len(paths):
         notes.append(f"{len(paths) - len(ours):,} evaluated photos have no features and are not on the map")
     return DataMap(xy, [paths[i] for i in ours], np.asarray(true, np.int32)[ours],
-                   np.full(len(ours), "eval"), list(classes), np.asarray(predicted, np.int32)[ours], name, notes)
+                   np.full(len(ours), "eval"), list(classes), np.asarray(predicted, np.int32)[ours], name, notes,
+                   ours)
 
 
 def inside(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:

@@ -42,6 +42,8 @@ LISTED = 500  # the selection list shows this many paths; the count says how man
 class DataMapPanel(QWidget):
     """A map of the data with its controls, the hovered photo and the lasso's selection."""
 
+    empty_text = "Open a dataset first"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = JobRunner(self, on_result=self._on_runner_finished, on_failure=self._on_runner_failed)
@@ -71,7 +73,7 @@ class DataMapPanel(QWidget):
         self.set_source(None)
 
     def _build_layout(self) -> None:
-        bar = QHBoxLayout()
+        self.bar = bar = QHBoxLayout()
         for widget in (self.make_button, self.colour_combo):
             bar.addWidget(widget)
         bar.addWidget(self.status, 1)
@@ -96,7 +98,7 @@ class DataMapPanel(QWidget):
         self._source = source
         self.set_map(None)
         self.make_button.setEnabled(source is not None)
-        self.status.setText("" if source is not None else "Open a dataset first")
+        self.status.setText("" if source is not None else self.empty_text)
 
     def set_map(self, data_map: DataMap | None) -> None:
         """Show a map (from the job, or made elsewhere)."""
@@ -128,7 +130,11 @@ class DataMapPanel(QWidget):
     def _on_make_clicked(self) -> None:
         if self._source is not None:
             self.set_map(None)
-            self.runner.start(dataset_map, self._source)
+            self.start_job(self._source)
+
+    def start_job(self, source: object) -> None:
+        """Start the job that makes the map of ``source``."""
+        self.runner.start(dataset_map, source)
 
     @Slot(object)
     def _on_runner_finished(self, result: object) -> None:
@@ -184,7 +190,10 @@ class DataMapPanel(QWidget):
         self.selection.clear()
         if data_map is None:
             return
-        self.selection.addItems([data_map.paths[r] for r in rows[:LISTED]])
+        for row in rows[:LISTED]:
+            path = Path(data_map.paths[row])
+            self.selection.addItem(f"{path.parent.name}/{path.name}")
+            self.selection.item(self.selection.count() - 1).setToolTip(str(path))
         more = f" (the first {LISTED} listed)" if len(rows) > LISTED else ""
         self.status.setText(f"{len(rows):,} of {len(data_map):,} photos selected{more}")
 
