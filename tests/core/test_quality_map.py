@@ -114,4 +114,7 @@ def test_inside_polygon() -> None:
     square = np.array([[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]])
     assert list(inside(xy, square)) == [1, 3]
     assert len(inside(xy, square[:2])) == 0
+    ell = np.array([[0, 0], [1, 0], [1, 0.4], [0.4, 0.4], [0.4, 1], [0, 1]])  # concave: the notch is out
+    probe = np.array([[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8], [0.5, 0.5], [1.5, 0.2]])
+    assert list(inside(probe, ell)) == [0, 1, 2]
     assert isinstance(DataMap(xy, list("abcd"), np.zeros(4, np.int32), np.array(["train"] * 4), ["a"]), DataMap)

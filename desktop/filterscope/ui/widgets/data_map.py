@@ -10,7 +10,7 @@ points are selected (``sig_selected``).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -146,7 +146,7 @@ class DataMapWidget(QWidget):
         self.update()
 
     def render_dots(self) -> QImage:
-        """The dots (and the selection's outlines) at the current size, zoom and colouring."""
+        """The dots at the current size, zoom and colouring (with a selection, the others faded)."""
         image = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(self.palette().base().color())
         if self._map is None or not len(self._map):
@@ -155,15 +155,15 @@ class DataMapWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         px = self.to_widget(self._map.xy)
         size = float(np.clip(3.0 * self._zoom ** 0.5, 4.0, 12.0) if len(self._map) > 2000 else 7.0)
+        chosen = np.zeros(len(self._map), bool)
+        chosen[self._selected] = True
         for colour, rows in self.colour_groups().items():
-            painter.setPen(QPen(QColor(colour), size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in px[rows]]))
-        if len(self._selected):
-            painter.setPen(QPen(self.palette().text().color(), 1.2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            r = size / 2 + 1.5
-            for x, y in px[self._selected]:
-                painter.drawEllipse(QRectF(x - r, y - r, 2 * r, 2 * r))
+            # with a selection the other points fade, so each point is still drawn once
+            for part, alpha in ((rows[~chosen[rows]], 50 if len(self._selected) else 255), (rows[chosen[rows]], 255)):
+                pen = QColor(colour)
+                pen.setAlpha(alpha)
+                painter.setPen(QPen(pen, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in px[part]]))
         painter.end()
         return image
 
