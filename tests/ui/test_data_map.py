@@ -151,3 +151,19 @@ def test_an_evaluations_lasso_goes_to_the_gallery_and_the_review_list(qtbot, tmp
     assert marked[0].labelled == ev.classes[true[1]] and marked[0].predicted == ev.classes[predicted[1]]
     panel.set_evaluation(None)
     assert panel.view.data_map() is None and not panel.make_button.isEnabled()
+
+
+def test_make_the_map_in_a_job(qtbot, results_photos: Path, tmp_path: Path, monkeypatch) -> None:
+    """The panel's button runs the real job (features from a fresh cache, then t-SNE)."""
+    import filterscope.ui.widgets.data_map_panel as panel_module
+    from filterscope.core.quality.embedding import dataset_map
+
+    monkeypatch.setattr(panel_module, "dataset_map",
+                        lambda source, **job: dataset_map(source, cache_dir=tmp_path / "cache", **job))
+    panel = panel_module.DataMapPanel()
+    qtbot.addWidget(panel)
+    panel.set_source(FolderSource.at(results_photos))
+    panel.make_button.click()
+    qtbot.waitUntil(lambda: panel.view.data_map() is not None, timeout=180_000)
+    assert len(panel.view.data_map()) == 29 and panel.status.text().startswith("29 photos.")
+    assert panel.runner.shutdown()
