@@ -26,6 +26,7 @@ from filterscope.core.training.data_plan import split_folders_sentence
 from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
+from filterscope.ui.widgets.data_map_panel import map_button
 from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.image_pane import ImagePaneWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
@@ -98,7 +99,7 @@ class DatasetTab(QWidget):
         for widget in (QLabel("Dataset:"), self.source_combo):
             source.addWidget(widget)
         for widget in (self.fetch_button, self.import_button, self.open_button,
-                       self.split_button, self.subset_filter):
+                       self.split_button, map_button(self, self._state), self.subset_filter):
             buttons.addWidget(widget)
         buttons.addStretch(1)
         self.top = top = QBoxLayout(QBoxLayout.Direction.LeftToRight)  # stacked at large text

@@ -32,6 +32,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.decision_panel import DecisionPanelWidget
 from filterscope.ui.widgets.eval_images import EvalImagesWidget
+from filterscope.ui.widgets.evaluation_map import EvaluationMapWidget
 from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
@@ -95,6 +96,8 @@ class ResultsTab(QWidget):
         for page, title in ((self.summary, "Scores"), (self.calibration, "Calibration"),
                             (self.decisions, "Needs review && costs")):
             self.result_pages.addTab(page, title)
+        self.result_pages.addTab(data_map := EvaluationMapWidget(self.images), "Map")  # the photos as points
+        self.data_map = data_map
         result.addWidget(self.result_pages)
         result.addWidget(self.images)
         result.setSizes([560, 520])  # the matrix of a dozen classes, and three thumbnails a row
@@ -258,6 +261,7 @@ class ResultsTab(QWidget):
         self.code.setPlainText(results_code(evaluation, None if self._opened is None
                                             else self._opened.with_suffix(".csv")))
         self.images.set_evaluation(evaluation)
+        self.data_map.set_evaluation(evaluation)
         run_dir = self.run_dir()
         if run_dir is not None:
             self.list_runner.start(saved_evaluations, run_dir)

@@ -1,0 +1,120 @@
+"""The map of the data: t-SNE of features (with landmark placement), deterministic, separating."""
+
+from __future__ import annotations
+
+import csv
+import threading
+
+import numpy as np
+import pytest
+from filterscope.core.base.jobs import Cancelled, NullReport
+from filterscope.core.quality.embedding import (
+    CSV_COLUMNS,
+    DataMap,
+    embed,
+    evaluation_map,
+    features_map,
+    inside,
+    write_map_csv,
+)
+from filterscope.core.quality.features import DatasetFeatures
+
+
+def clusters(n: int, k: int, d: int = 64, seed: int = 0, spread: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` vectors around ``k`` random class centres (noise 1, centres ~spread*sqrt(d) apart)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, spread, (k, d))
+    labels = rng.integers(0, k, n)
+    return (centres[labels] + rng.normal(0, 1, (n, d))).astype(np.float32), labels.astype(np.int32)
+
+
+def knn_agreement(xy: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
+    """Share of points whose k nearest other points in 2-D mostly carry their label."""
+    from sklearn.neighbors import NearestNeighbors
+
+    index = NearestNeighbors(n_neighbors=k + 1).fit(xy).kneighbors(xy, return_distance=False)[:, 1:]
+    votes = np.array([np.bincount(labels[row], minlength=labels.max() + 1).argmax() for row in index])
+    return float((votes == labels).mean())
+
+
+def run(features: np.ndarray, **kwargs) -> np.ndarray:
+    return embed(features, report=NullReport(), cancel=threading.Event(), max_iter=350, **kwargs)
+
+
+def test_shape_range_and_seeded_determinism() -> None:
+    x, _ = clusters(300, 4)
+    a, b = run(x, seed=3), run(x, seed=3)
+    assert a.shape == (300, 2) and a.dtype == np.float32
+    assert a.min() >= 0 and a.max() <= 1 + 1e-6 and np.isclose(a.max(0).max(), 1.0)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, run(x, seed=4))
+
+
+@pytest.mark.parametrize("landmarks", [10_000, 250])
+def test_distinct_classes_separate(landmarks: int) -> None:
+    """Ten classes: chance is ~0.1; the 2-D neighbours agree with the labels (also for the points
+    placed by their nearest landmarks), while a map of shuffled labels does not."""
+    x, labels = clusters(600, 10, spread=0.7)
+    xy = run(x, landmarks=landmarks)
+    assert knn_agreement(xy, labels) > 0.75
+    assert knn_agreement(xy, np.random.default_rng(0).permutation(labels)) < 0.3
+
+
+def test_cancel_before_and_between_stages() -> None:
+    x, _ = clusters(200, 3)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        embed(x, report=NullReport(), cancel=cancel)
+
+    class CancelAtTsne:
+        def progress(self, fraction: float, message: str = "") -> None:
+            if message.startswith("t-SNE"):
+                later.set()
+
+        def partial(self, payload) -> None:
+            pass
+
+    later = threading.Event()
+    with pytest.raises(Cancelled):
+        embed(x, report=CancelAtTsne(), cancel=later, max_iter=350)
+
+
+def features_of(n: int = 120) -> DatasetFeatures:
+    x, labels = clusters(n, 3)
+    return DatasetFeatures("dir", ["a", "b", "c"], x, labels, np.array(["train"] * n), [f"k{i}" for i in range(n)],
+                           [f"/data/{i}.png" for i in range(n)])
+
+
+def test_features_map_and_csv(tmp_path) -> None:
+    found = features_of()
+    data_map = features_map(found, report=NullReport(), cancel=threading.Event())
+    assert len(data_map) == 120 and data_map.predicted is None
+    out = tmp_path / "map.csv"
+    write_map_csv(data_map, out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 120
+    assert rows[5]["path"] == "/data/5.png" and rows[5]["label"] == found.classes[found.labels[5]]
+    assert float(rows[5]["x"]) == pytest.approx(data_map.xy[5, 0], abs=1e-5)
+
+
+def test_evaluation_map_keeps_the_evaluated_photos_in_their_order() -> None:
+    found = features_of()
+    paths = ["/data/7.png", "/elsewhere/x.png", "/data/3.png"]
+    data_map = evaluation_map(found, paths, np.array([0, 1, 2]), np.array([0, 2, 2]), found.classes,
+                              report=NullReport(), cancel=threading.Event())
+    assert data_map.paths == ["/data/7.png", "/data/3.png"]
+    assert list(data_map.labels) == [0, 2] and list(data_map.predicted) == [0, 2]
+    assert any("1 evaluated photos have no features" in n for n in data_map.notes)
+    assert [r["predicted"] for r in data_map.rows()] == ["a", "c"] and list(data_map.eval_rows) == [0, 2]
+
+
+def test_inside_polygon() -> None:
+    xy = np.array([[0.1, 0.1], [0.5, 0.5], [0.9, 0.9], [0.45, 0.55]], np.float32)
+    square = np.array([[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]])
+    assert list(inside(xy, square)) == [1, 3]
+    assert len(inside(xy, square[:2])) == 0
+    ell = np.array([[0, 0], [1, 0], [1, 0.4], [0.4, 0.4], [0.4, 1], [0, 1]])  # concave: the notch is out
+    probe = np.array([[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8], [0.5, 0.5], [1.5, 0.2]])
+    assert list(inside(probe, ell)) == [0, 1, 2]
+    assert isinstance(DataMap(xy, list("abcd"), np.zeros(4, np.int32), np.array(["train"] * 4), ["a"]), DataMap)
