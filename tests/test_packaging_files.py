@@ -249,3 +249,15 @@ def test_check_selftest_exit_code_follows_the_result(tmp_path: Path, ok: bool) -
     missing = subprocess.run([sys.executable, str(PACKAGING / "check_selftest.py"), str(tmp_path / "no")],
                              capture_output=True, text=True)
     assert missing.returncode == 1 and "no self-test result" in missing.stderr
+
+
+def test_every_package_of_the_source_is_listed_for_the_wheel() -> None:
+    """setuptools installs only the packages pyproject.toml lists: a new sub-package missing from it
+    works from a source checkout and breaks an installed app."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    desktop = ROOT / "desktop"
+    found = {str(init.parent.relative_to(desktop)).replace(os.sep, ".")
+             for init in desktop.glob("filterscope/**/__init__.py")}
+    assert found - listed == set()

@@ -120,4 +120,4 @@ def test_judge_reports_calibration_and_decisions_next_to_the_baseline() -> None:
     assert set(data) >= {"calibration", "coverage_curve", "accepted_accuracy", "coverage", "expected_cost"}
     assert data["accepted_accuracy"] > float(np.mean(model.argmax(axis=1) == labels))
     assert 0 < data["coverage"] < 1 and data["calibration"]["temperature"] == t
-    assert "needs review below 80.0 %" in " ".join(held.lines("a"))
+    assert "needs review below 80.0 % calibrated confidence" in " ".join(held.lines("a"))

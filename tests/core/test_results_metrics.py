@@ -195,6 +195,10 @@ def test_few_images_for_the_model_size() -> None:
     small = advice.few_images_warning(3_730, np.array([150, 8, 220]), ["a", "b", "c"])
     assert small.message.startswith("Very few training images per class: 'b' has only 8")
     assert advice.few_images_warning(3_730, None, ["a", "b", "c"]) is None
+    # ImageNet weights were not learnt from these photos: only a class with very few images counts
+    assert advice.few_images_warning(3_428_396, counts, ["a", "b", "c"], pretrained=True) is None
+    small = advice.few_images_warning(3_428_396, np.array([150, 8, 220]), ["a", "b", "c"], pretrained=True)
+    assert small.message.startswith("Very few training images per class: 'b' has only 8")
 
 
 def test_images_the_run_trained_on_are_flagged() -> None:

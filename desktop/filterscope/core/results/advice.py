@@ -114,14 +114,15 @@ def overfitting_warning(history: list[dict], best_epoch: int | None) -> Advice |
 
 
 def few_images_warning(params: int, training_counts: np.ndarray | None,
-                       classes: list[str]) -> Advice | None:
+                       classes: list[str], *, pretrained: bool = False) -> Advice | None:
     """More than MAX_WEIGHTS_PER_IMAGE weights per training image, or a class with fewer than
-    MIN_IMAGES_PER_CLASS training images."""
+    MIN_IMAGES_PER_CLASS training images. A model that starts from pretrained (ImageNet) weights
+    did not learn them from these images: only the few-images-per-class rule applies to it."""
     if training_counts is None or not len(training_counts) or params <= 0:
         return None
     n_train = int(training_counts.sum())
     fewest = int(np.argmin(training_counts))
-    per_image = params / max(n_train, 1)
+    per_image = 0.0 if pretrained else params / max(n_train, 1)
     small = int(training_counts[fewest]) < MIN_IMAGES_PER_CLASS
     if per_image <= MAX_WEIGHTS_PER_IMAGE and not small:
         return None

@@ -222,7 +222,8 @@ def evaluate_model(opened: OpenedModel, evaluated: EvalSet, *, report: Report, c
              advice.baseline_warning(intervals["accuracy"], baseline),
              *advice.rarely_predicted(scores),
              advice.overfitting_warning(opened.run.history, opened.run.best_epoch),
-             advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes)]
+             advice.few_images_warning(int(opened.info.get("params", 0)), counts, classes,
+                                       pretrained=(opened.info.get("weights") or {}).get("choice") == "imagenet")]
     leaks = leakage_check(evaluated.source, evaluated.subset, rows.paths, rows.true, rows.predicted,
                           len(classes))
     found.insert(0, leaks[1])

@@ -95,7 +95,8 @@ class Judgement:
             lines = [f"calibration: none ({self.note or 'not fitted'}); ECE {percent(self.before.ece)}"]
         if self.accepted is not None:
             a = self.accepted
-            rule = f"below {percent(self.threshold)} confidence" if self.threshold is not None else "by costs"
+            rule = f"below {percent(self.threshold)} calibrated confidence" if self.threshold is not None \
+                else "by costs"
             lines.append(f"needs review {rule}: {a.n_images - a.n_accepted:,} of {a.n_images:,}; "
                          f"accepted {percent(a.coverage)} of the images, accuracy on them "
                          f"{_pct(a.accuracy)} (majority baseline {_pct(a.baseline_accuracy)} on them)")
