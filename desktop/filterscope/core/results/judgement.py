@@ -102,7 +102,8 @@ class Judgement:
                          f"{_pct(a.accuracy)} (majority baseline {_pct(a.baseline_accuracy)} on them)")
         if self.cost is not None:
             c = self.cost
-            lines.append(f"error cost: {c.total:,.2f} in all, {c.per_image:.3f} per image over "
+            unit = "" if self.costs is not None and not self.costs.is_default() else " (no costs set: each error costs 1)"
+            lines.append(f"error cost{unit}: {c.total:,.2f} in all, {c.per_image:.3f} per image over "
                          f"{c.n_costed:,} decided (always '{baseline_name}': {c.baseline_total:,.2f}, "
                          f"{c.baseline_per_image:.3f} per image)")
         return lines
