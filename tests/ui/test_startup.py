@@ -1,4 +1,5 @@
-"""The window appears without TensorFlow: nothing in the Dataset tab needs it."""
+"""The window appears without TensorFlow (or scipy, scikit-learn, cleanlab...): nothing in the Dataset tab
+needs them, and they cost start-up time."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ deadline = time.monotonic() + 60
 while window.state.dataset is None and time.monotonic() < deadline:
     app.processEvents()
     time.sleep(0.005)
-heavy = [m for m in ("tensorflow", "keras", "sklearn", "imgaug") if m in sys.modules]
+heavy = [m for m in ("tensorflow", "keras", "sklearn", "imgaug", "scipy", "cleanlab", "imagehash", "pandas", "onnx", "onnxruntime")
+         if m in sys.modules]
 print(json.dumps({"opened": window.state.dataset is not None, "heavy": heavy}))
 window.close()
 """

@@ -47,8 +47,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from filterscope.core.base.fileio import atomic_write_json
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
@@ -154,6 +152,9 @@ def close_pairs(hashes: np.ndarray, max_distance: int = MAX_DISTANCE, *, cancel:
 def group_pairs(n: int, first: np.ndarray, second: np.ndarray) -> list[np.ndarray]:
     """Connected components of ``n`` items joined by the pairs, with two members or more; largest
     first, then by first member."""
+    from scipy.sparse import coo_matrix  # here, not at the top: the app starts without scipy
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(n, n))
     _count, component = connected_components(graph, directed=False)
     sizes = np.bincount(component, minlength=1)

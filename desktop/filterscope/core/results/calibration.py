@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 BINS = 15
 LOG_T_RANGE = (-4.0, 4.0)  # T from 1/55 to 55: far outside what a trained network needs
@@ -49,6 +48,8 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
         probabilities: (N, C) the model's softmax outputs.
         labels: (N,) true class indices.
     """
+    from scipy.optimize import minimize_scalar  # here: scipy costs the app's start-up 0.3 s
+
     labels = np.asarray(labels, np.int64)
     if not len(labels):
         return 1.0

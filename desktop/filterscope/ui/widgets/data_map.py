@@ -56,10 +56,13 @@ class DataMapWidget(QWidget):
     # -- state ----------------------------------------------------------------------------------
     def set_map(self, data_map: DataMap | None) -> None:
         """Show a map (None: empty); resets zoom, hover and selection."""
-        from scipy.spatial import cKDTree
-
         self._map = data_map
-        self._tree = cKDTree(data_map.xy) if data_map is not None and len(data_map) else None
+        if data_map is not None and len(data_map):
+            from scipy.spatial import cKDTree  # only with a map: scipy costs the app's start-up
+
+            self._tree = cKDTree(data_map.xy)
+        else:
+            self._tree = None
         self._zoom, self._centre = 1.0, np.array([0.5, 0.5])
         self._hovered, self._selected, self._lasso = -1, np.zeros(0, np.int64), []
         if data_map is None or data_map.predicted is None:
