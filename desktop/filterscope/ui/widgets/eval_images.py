@@ -10,10 +10,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
+from filterscope.ui.widgets.flow_layout import FlowLayout
 from filterscope.ui.widgets.job_panel import status_failure
 from filterscope.ui.widgets.results_gallery import ResultsGalleryWidget
 from filterscope.ui.widgets.why_view import WhyViewWidget
@@ -40,10 +41,9 @@ class EvalImagesWidget(QWidget):
         self.review_label = QLabel()
         self.review_label.setWordWrap(True)
         self.why = WhyViewWidget()
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps at large text sizes rather than widening the tab
         for button in (self.wrong_button, self.open_button, self.review_button, self.why_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
         split = QSplitter(Qt.Orientation.Vertical)  # the gallery above, the explanation below
         split.addWidget(self.gallery)
         split.addWidget(self.why)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHeaderView, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.quality.duplicates import NearCopies, near_copies
@@ -38,6 +39,9 @@ class NearCopiesWidget(QWidget):
         self.summary.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Group / photo", "Subset", "Class"])
+        # columns as wide as their header and contents at any text size (presentation mode)
+        for column in (0, 1):
+            self.tree.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setIconSize(QSize(THUMB, THUMB))
         self.tree.itemExpanded.connect(self._on_tree_item_expanded)
         layout = QVBoxLayout(self)
