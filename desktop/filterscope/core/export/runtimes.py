@@ -107,10 +107,11 @@ def _onnx(path: Path) -> Runtime:
 
 def _tflite_interpreter(path: Path) -> tuple[Any, str, str]:
     try:
-        from ai_edge_litert import __version__ as version
+        from importlib.metadata import version
+
         from ai_edge_litert.interpreter import Interpreter
 
-        return Interpreter(model_path=str(path)), "ai-edge-litert", version
+        return Interpreter(model_path=str(path)), "ai-edge-litert", version("ai-edge-litert")
     except ImportError:
         import tensorflow as tf
 

@@ -6,32 +6,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from filterscope.core.export.export import ExportResult, default_suffix, export_model
 from filterscope.core.export.manifest import MODEL_FORMATS
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.workers import JobRunner
 
-FORMAT_TEXT = {"onnx": "ONNX (ONNX Runtime: any language, small install)",
-               "tflite": "TFLite (phones, small devices)", "savedmodel": "TensorFlow SavedModel (serving)"}
+FORMAT_TEXT = {"onnx": "ONNX", "tflite": "TFLite", "savedmodel": "SavedModel"}
+FORMAT_TIPS = {"onnx": "ONNX Runtime: any language, a small install", "tflite": "phones and small devices",
+               "savedmodel": "TensorFlow Serving, TensorFlow itself"}
 FILTERS = {"onnx": "ONNX model (*.onnx)", "tflite": "TFLite model (*.tflite)", "savedmodel": "SavedModel folder (*)"}
 
 
-class ModelExportWidget(QGroupBox):
-    """A format, "Export model…", the job's progress and what was written."""
+class ModelExportWidget(QWidget):
+    """A format and "Export model…" on one row (the side panel is full), the job's progress and
+    what was written (hidden until there is something to say)."""
 
     sig_exported = Signal(object)
     """The ExportResult of an export written and verified."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Model export", parent)
+        super().__init__(parent)
         self._run: Path | None = None
         self._which = "best"
         self.format_box = QComboBox()
         for name in MODEL_FORMATS:
             self.format_box.addItem(FORMAT_TEXT[name], name)
+            self.format_box.setItemData(self.format_box.count() - 1, FORMAT_TIPS[name], Qt.ItemDataRole.ToolTipRole)
         self.export_button = QPushButton("Export model…")
         self.export_button.setToolTip("Write the model for use outside Filterscope, with a "
                                       ".filterscope.json beside it (input size, scaling, mask, classes, "
@@ -42,9 +45,15 @@ class ModelExportWidget(QGroupBox):
         self.runner = JobRunner(self, on_result=self._on_exported, on_running=self._update_button,
                                 on_failure=self._on_failed)
         self.job_panel = JobPanelWidget(self.runner)
+        self.result_label.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.format_box)
+        row.addWidget(self.export_button, 1)
         layout = QVBoxLayout(self)
-        for widget in (self.format_box, self.export_button, self.job_panel, self.result_label):
-            layout.addWidget(widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.job_panel)
+        layout.addWidget(self.result_label)
         self.export_button.clicked.connect(self._on_export_clicked)
         self._update_button()
 
@@ -54,7 +63,7 @@ class ModelExportWidget(QGroupBox):
         if (run_dir, which) != (self._run, self._which):
             if self.runner.is_running():
                 self.runner.cancel()
-            self.result_label.clear()
+            self._say("")
         self._run, self._which = run_dir, which
         self._update_button()
 
@@ -65,7 +74,7 @@ class ModelExportWidget(QGroupBox):
     def export(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Export the chosen run's model to ``path`` in the chosen format (a job)."""
         if self._run is not None:
-            self.result_label.setText(f"Exporting {Path(path).name}…")
+            self._say(f"Exporting {Path(path).name}…")
             self.runner.start(export_model, self._run, self.model_format(), Path(path), which=self._which,
                               overwrite=overwrite)
 
@@ -86,14 +95,18 @@ class ModelExportWidget(QGroupBox):
     @Slot(object)
     def _on_exported(self, result: ExportResult) -> None:
         check = result.manifest.verification
-        self.result_label.setText(f"Wrote {result.path.name} ({result.size_bytes / 1e6:.1f} MB) and "
+        self._say(f"Wrote {result.path.name} ({result.size_bytes / 1e6:.1f} MB) and "
                                   f"{result.sidecar.name}: verified in {check.runtime} on {check.images}, "
                                   f"largest difference {check.max_abs_diff:.1g}")
         self.sig_exported.emit(result)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self.result_label.setText(f"Nothing written: {message}")
+        self._say(f"Nothing written: {message}")
+
+    def _say(self, text: str) -> None:
+        self.result_label.setText(text)
+        self.result_label.setVisible(bool(text))
 
     @Slot()
     def _update_button(self) -> None:
