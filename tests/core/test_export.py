@@ -50,7 +50,31 @@ def _base_run(results_photos: Path, out: Path, base: str) -> Path:
     spec = replace(spec, base=replace(spec.base, weights="random"))
     run = RunSpec(DataSpec(f"folder:{results_photos}", image_size=(32, 32)), spec, epochs=1, batch_size=8,
                   name=base)
-    return train_on_base(run, out, **JOB).run_dir
+    return spread_answers(train_on_base(run, out, **JOB).run_dir)
+
+
+def spread_answers(run_dir: Path) -> Path:
+    """Rescale the run's output Dense so its answers differ by image (logits' spread about 2).
+
+    Random bases barely pass the image through (MobileNetV2's pooled features are ~1e-11), so
+    the softmax is 0.5 for every image and a broken conversion could not be told from a good
+    one; the tiny features still depend on the image, and scaled up they decide the answer."""
+    import warnings
+
+    import keras
+
+    model = keras.saving.load_model(run_dir / "best.keras", compile=False)
+    dense = next(layer for layer in reversed(model.layers) if layer.weights)
+    x, _ = _validation_inputs(run_dir)
+    features = np.asarray(keras.Model(model.inputs, dense.input).predict_on_batch(x), np.float64)
+    kernel, bias = dense.get_weights()
+    logits = features @ kernel
+    scale = 2.0 / max(float(logits.std(axis=0).max()), 1e-30)
+    dense.set_weights([(kernel * scale).astype(np.float32), (-(logits * scale).mean(axis=0)).astype(np.float32)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model.save(run_dir / "best.keras")
+    return run_dir
 
 
 def _validation_inputs(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +126,8 @@ def test_tflite_and_savedmodel_round_trip(template_runs, template, model_format,
 @pytest.mark.parametrize("base", ["vgg16", "mobilenetv2", "efficientnet-lite0"])
 def test_pretrained_bases_with_random_weights_round_trip(results_photos, tmp_path, base) -> None:
     run_dir = _base_run(results_photos, tmp_path / "runs", base)
+    probabilities = _validation_inputs(run_dir)[1]
+    assert np.ptp(probabilities[:, 0]) > 0.2  # answers that depend on the image: the check can fail
     manifest = _round_trip(run_dir, "onnx", tmp_path / f"{base}.onnx")
     assert manifest.input["preprocessing"] == {"vgg16": "caffe", "mobilenetv2": "tf"}.get(base, "lite")
 
