@@ -11,7 +11,8 @@ without recomputing. The result shows accuracy next to the majority baseline, th
 per-class table and the confusion matrix; a cell's images, or the misclassified ones most
 confidently wrong first, fill a virtualised gallery. An image can be marked "label looks wrong"
 into the run's review list (the dataset is never touched). The Predict page predicts one image
-or a folder. "Export report…" writes the run's report (HTML, and PDF). A hidden tab starts no work.
+or a folder. "Export report…" writes the run's report (HTML, and PDF); "Export model…" its model
+(ONNX, TFLite, SavedModel), verified. A hidden tab starts no work.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from filterscope.ui.widgets.eval_picker import EvalPickerWidget
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
+from filterscope.ui.widgets.model_export import ModelExportWidget
 from filterscope.ui.widgets.predict_panel import PredictPanelWidget
 from filterscope.ui.widgets.reliability_view import ReliabilityViewWidget
 from filterscope.ui.widgets.report_export import ReportExportWidget
@@ -65,7 +67,7 @@ class ResultsTab(QWidget):
         self._wanted: tuple[str, str] | None = (settings.run, settings.evaluation) if settings.run else None
         self._restore_timer = QTimer(self, singleShot=True, interval=0)  # once per restore
         self.picker = EvalPickerWidget(settings)
-        self.report_export = ReportExportWidget(state.evaluate)
+        self.report_export, self.model_export = ReportExportWidget(state.evaluate), ModelExportWidget()
         self.evaluate_button, self.saved_list = self.picker.evaluate_button, self.picker.saved_list
         self.summary = EvalSummaryWidget()
         self.calibration, self.decisions = ReliabilityViewWidget(), DecisionPanelWidget()
@@ -110,6 +112,7 @@ class ResultsTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.picker, 1)
         left_layout.addWidget(self.report_export)
+        left_layout.addWidget(self.model_export)
         self.drawer = SideDrawerWidget(SidePanelWidget(left), self.pages)  # scrolls on a projector
         layout = QVBoxLayout(self)
         layout.addWidget(self.drawer, 1)
@@ -217,6 +220,7 @@ class ResultsTab(QWidget):
         self.predict.set_model(run_dir, which)
         self.report_export.set_run(run_dir, which)
         self.suspects.set_run(run_dir)
+        self.model_export.set_run(run_dir, which)
         if self._shown_for is not None and self._shown_for != (run_dir, which):
             self.runner.cancel()  # a result of another run or model must not arrive here
             self._show_result_of(None, self._idle_text())
