@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 BINS = 15
 LOG_T_RANGE = (-4.0, 4.0)  # T from 1/55 to 55: far outside what a trained network needs
@@ -59,6 +58,8 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
         z = logits / np.exp(log_t)
         z -= z.max(axis=1, keepdims=True)
         return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, labels]))
+
+    from scipy.optimize import minimize_scalar  # here: scoring (filterscope-score) runs without scipy
 
     found = minimize_scalar(loss, bounds=LOG_T_RANGE, method="bounded", options={"xatol": 1e-4})
     return float(np.exp(found.x))
