@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from filterscope import __version__
 from filterscope.core.base.fileio import file_sha256
-from filterscope.core.training.saved_model import OpenedModel
 
-if TYPE_CHECKING:  # predict imports this module
-    from filterscope.core.results.predict import Prediction
+if TYPE_CHECKING:  # types only: saved_model reaches Keras, and filterscope-score runs without it
+    from filterscope.core.results.prediction import Prediction
+    from filterscope.core.training.saved_model import OpenedModel
 
 AUDIT_FORMAT = "filterscope-predictions-audit"
 AUDIT_VERSION = 1

@@ -61,6 +61,7 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
         z -= z.max(axis=1, keepdims=True)
         return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, labels]))
 
+
     found = minimize_scalar(loss, bounds=LOG_T_RANGE, method="bounded", options={"xatol": 1e-4})
     return float(np.exp(found.x))
 

@@ -28,10 +28,10 @@ from filterscope.core.base.opencv import cv2
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.training.lite_spec import VARIANTS
-from filterscope.core.training.model_spec import ModelSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: model_spec reaches Keras, and filterscope-score runs without it
     from filterscope.core.training.data_spec import DataSpec
+    from filterscope.core.training.model_spec import ModelSpec
 
 AUTO_MAX_SIDE = 256  # most common sizes up to this are trained on as they are
 AUTO_SIDE = 150  # larger ones are scaled to this longest side (the chapter's target_size)
@@ -213,6 +213,20 @@ class InputRule:
         return {"size": list(self.size), "channels": self.channels,
                 "mask": None if self.mask is None else self.mask.to_json(),
                 "preprocessing": self.preprocessing}
+
+    @classmethod
+    def from_json(cls, data: object) -> InputRule:
+        """The rule :meth:`to_json` wrote (an export's manifest carries it).
+
+        Raises:
+            ValueError: Not such a dict (the mask's own errors are MaskParamsError, a ValueError).
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("size"), list) or len(data["size"]) != 2 \
+                or data.get("channels") not in (1, 3) or data.get("preprocessing", "unit") not in PREPROCESSINGS:
+            raise ValueError(f"input: not an input rule (size, channels 1 or 3, mask, preprocessing): {data!r}")
+        mask = data.get("mask")
+        return cls((int(data["size"][0]), int(data["size"][1])), int(data["channels"]),
+                   None if mask is None else MaskParams.from_json(mask), data.get("preprocessing", "unit"))
 
 
 def prepare_for_model(image: np.ndarray, rule: InputRule, masker: Callable | None) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""Scoring images with an exported model: :func:`score`, the same job as ``filterscope predict``.
+
+The rows, the CSV, its audit sidecar and their atomic writing are
+:mod:`~filterscope.core.results.prediction`'s; the images are read, masked, resized and scaled by
+:mod:`~filterscope.core.results.feed` (the app's feed, decoding in background threads), with the
+run's input rule, temperature, threshold and costs taken from the export's manifest.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from filterscope.core.base.settings import declaration, declared_default
+from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
+from filterscope.core.results.audit import now_utc
+from filterscope.core.results.decisions import Costs
+from filterscope.core.results.feed import BATCH_SIZE, FileImages, predict_images
+from filterscope.core.results.prediction import Prediction, write_prediction
+from filterscope.core.results.settings import EvaluateSettings
+from filterscope.core.results.targets import PredictError, check_output, list_images, unknown_folders
+from filterscope.core.training.model_input import InputRule
+from filterscope.score.onnx_model import OnnxModel, open_onnx
+
+DEFAULT_TOP_K = declared_default(EvaluateSettings, "top_k")  # `filterscope predict`'s
+_KEEP = object()
+
+
+def score(model_path: str | os.PathLike, target: str | os.PathLike, *, out: str | os.PathLike | None = None,
+          top_k: int = DEFAULT_TOP_K, report: Report, cancel: Cancel, opened: OnnxModel | None = None,
+          threshold: float | None | object = _KEEP, costs: Costs | None | object = _KEEP,
+          batch_size: int = BATCH_SIZE, overwrite: bool = False) -> Prediction:
+    """Score one image or a folder with an exported ONNX model; write the CSV ``out`` (when given)
+    and its audit sidecar ``<out>.json``, as :func:`~filterscope.core.results.predict.predict`.
+
+    Args:
+        model_path: The ``.onnx`` file (its manifest beside it); ignored when ``opened`` is given.
+        target: An image file or a folder (searched recursively).
+        out: The CSV to write; None writes none.
+        top_k: Classes per row (at most the model's number of classes).
+        report: Progress, one step a batch.
+        cancel: Polled between batches; a cancelled job writes nothing.
+        opened: An already opened model.
+        threshold: Needs review below this calibrated confidence; default: the manifest's.
+        costs: Error costs; default: the manifest's.
+        batch_size: Images per batch.
+        overwrite: Replace an existing ``out``.
+
+    Raises:
+        ModelError: The export cannot be opened.
+        PredictError: Nothing to score, a bad ``top_k``, ``out`` inside the folder or over an
+            existing file without ``overwrite``.
+        Cancelled: ``cancel`` was set.
+        OSError: The CSV cannot be written.
+    """
+    declaration(EvaluateSettings, "top_k").check("top-k", top_k, PredictError)
+    paths = list_images(target)
+    if out is not None:
+        out = check_output(out, target, overwrite=overwrite)  # before the model runs
+    report.progress(0.0, "Opening the model")
+    model = opened or open_onnx(model_path)
+    check_cancel(cancel)
+    manifest = model.manifest
+    classes = list(manifest.classes)
+    saved = None if manifest.costs is None else Costs.from_json(manifest.costs, classes, str(model.path))
+    chosen = saved if costs is _KEEP else costs
+    result = Prediction(model.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
+                        min(top_k, len(classes)), notes=unknown_folders(target, classes),
+                        temperature=manifest.temperature,
+                        threshold=manifest.threshold if threshold is _KEEP else threshold,
+                        target_accuracy=manifest.target_accuracy if threshold is _KEEP else None,
+                        costs=None if chosen is None else chosen.for_classes(classes),
+                        scorer=model.scorer(), target=Path(target).expanduser().absolute())
+    predicted = predict_images(model, FileImages(paths), InputRule.from_json(manifest.input), report=SubReport(report, 0.02, 0.96),
+                               cancel=cancel, batch_size=batch_size)
+    result.probabilities, result.errors = predicted.probabilities, predicted.errors
+    check_cancel(cancel)
+    result.scored_at = now_utc()
+    if out is not None:
+        report.progress(0.98, f"Writing {Path(out).name}")
+        write_prediction(result, out, target, overwrite=overwrite)
+    report.progress(1.0, f"Scored {len(paths) - len(result.errors):,} image(s)"
+                    + (f"; {len(result.errors):,} could not be read" if result.errors else ""))
+    return result
