@@ -136,6 +136,9 @@ def test_predict_one_image_draws_its_top_classes(qtbot, tab, results_photos) -> 
     bars = tab.predict.bars()
     assert [c for c, _ in bars] and {c for c, _ in bars} <= {"cat", "dog"}
     assert bars[0][1] >= bars[-1][1]
+    shown = tab.predict._shown  # the bars are the calibrated probabilities (the run is calibrated)
+    assert shown.temperature != 1.0 and bars[0][1] == pytest.approx(float(shown.calibrated()[0].max()))
+    assert f"the model's own {percent(shown.top(0)[0][1])}" in tab.predict.summary.text()
     assert tab.predict.chart.figure.axes and len(tab.predict.chart.figure.axes[0].patches) == len(bars)
     tab._state.evaluate.top_k = 1  # the Results settings' top-k: the control shows it, prediction uses it
     assert tab.predict.top_k.value() == 1

@@ -152,7 +152,7 @@ def _model_png(x: np.ndarray) -> bytes:
 
 def wrong_images(evaluation: Evaluation, evaluated: EvalSet, cancel: Cancel) -> list[WrongImage]:
     """The misclassified images most confidently wrong first (the Results tab's order)."""
-    rows = evaluation.rows
+    rows, calibrated = evaluation.rows, evaluation.calibrated_confidence()  # as the Results gallery shows
     position = {evaluated.images.name(i): i for i in range(len(evaluated.images))}
     dataset, shown = evaluated.images.dataset, []
     for row in rows.wrong()[:MAX_WRONG]:
@@ -165,7 +165,7 @@ def wrong_images(evaluation: Evaluation, evaluated: EvalSet, cancel: Cancel) -> 
             error = exc.reason
         shown.append(WrongImage(dataset.keys[item], evaluation.classes[rows.true[row]],
                                 evaluation.classes[rows.predicted[row]],
-                                float(rows.confidence[row]), picture, error))
+                                float(calibrated[row]), picture, error))
     return shown
 
 

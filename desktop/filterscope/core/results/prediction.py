@@ -82,12 +82,15 @@ class Prediction:
         return decision_names(decide(self.calibrated(), threshold=self.threshold, costs=self.costs),
                               self.classes)
 
-    def top(self, i: int) -> list[tuple[str, float]]:
-        """The ``top_k`` (class, probability) of row ``i``, most probable first ([] if unread)."""
+    def top(self, i: int, *, calibrated: bool = False) -> list[tuple[str, float]]:
+        """The ``top_k`` (class, probability) of row ``i``, most probable first ([] if unread): the
+        model's own probabilities, or the calibrated ones (the same order)."""
         if i in self.errors:
             return []
         order = np.argsort(-self.probabilities[i], kind="stable")[:self.top_k]
-        return [(self.classes[j], float(self.probabilities[i, j])) for j in order]
+        row = apply_temperature(self.probabilities[i:i + 1], self.temperature)[0] if calibrated \
+            else self.probabilities[i]
+        return [(self.classes[j], float(row[j])) for j in order]
 
     def rows(self) -> list[dict]:
         """One dict per image: path, predicted, confidence, calibrated_confidence, decision, top

@@ -146,8 +146,8 @@ class PredictPanelWidget(QWidget):
                           top_k=self.settings.top_k, tta=self.settings.tta, overwrite=overwrite)
 
     def bars(self) -> list[tuple[str, float]]:
-        """The (class, probability) bars drawn, most probable first."""
-        return [] if self._shown is None else self._shown.top(0)
+        """The (class, calibrated probability) bars drawn, most probable first."""
+        return [] if self._shown is None else self._shown.top(0, calibrated=True)
 
     @Slot()
     def explain_shown(self) -> None:
@@ -214,8 +214,9 @@ class PredictPanelWidget(QWidget):
             if result.errors:
                 self._fail(f"{result.paths[0]}: {result.errors[0]}")
             else:
-                self.summary.setText(f"{html.escape(name)}: <b>{html.escape(result.top(0)[0][0])}</b> "
-                                     f"({percent(result.top(0)[0][1])})" + _averaged(result)
+                best, shown = result.top(0)[0], result.top(0, calibrated=True)[0]
+                self.summary.setText(f"{html.escape(name)}: <b>{html.escape(shown[0])}</b> "
+                                     f"({percent(shown[1])}; the model's own {percent(best[1])})" + _averaged(result)
                                      + "<br>" + _decision(result)
                                      + "".join(f"<br>{html.escape(n)}" for n in result.notes))
             self._draw()
@@ -256,7 +257,7 @@ class PredictPanelWidget(QWidget):
                 names = [c for c, _ in bars][::-1]
                 axes.barh(names, [p for _, p in bars][::-1], color="#3b7dd8")
                 axes.set_xlim(0, 1)
-                axes.set_xlabel("probability")
+                axes.set_xlabel("calibrated probability")
                 axes.set_title(self._shown.paths[0].name)
                 axes.tick_params(labelsize=self.chart.tick_points())
         self.chart.draw_idle()
