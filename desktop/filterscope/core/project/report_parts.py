@@ -152,7 +152,7 @@ def _model_png(x: np.ndarray) -> bytes:
 
 def wrong_images(evaluation: Evaluation, evaluated: EvalSet, cancel: Cancel) -> list[WrongImage]:
     """The misclassified images most confidently wrong first (the Results tab's order)."""
-    rows, calibrated = evaluation.rows, evaluation.calibrated_confidence()  # as the Results gallery shows
+    rows, calibrated = evaluation.rows, evaluation.calibrated_confidence  # as the Results gallery shows
     position = {evaluated.images.name(i): i for i in range(len(evaluated.images))}
     dataset, shown = evaluated.images.dataset, []
     for row in rows.wrong()[:MAX_WRONG]:
