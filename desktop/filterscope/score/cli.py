@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "confidence (0-1), instead of the export's")
     p.add_argument("--costs", metavar="COSTS.json", help="error costs instead of the export's: "
                    '{"classes": [...], "matrix": [[...]]}, rows the true class, columns the class answered')
+    p.add_argument("--cluster", metavar="ADDRESS|local:N", help="score on a Dask cluster: a scheduler's "
+                   "address (tcp://host:8786; the model and images at the same paths on every worker) "
+                   "or local:N to start N worker processes on this machine (needs filterscope[cluster])")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--version", action="version", version=f"filterscope-score {__version__}")
     return p
@@ -65,6 +68,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
 
     from filterscope.core.results.decisions import CostsError, read_costs
     from filterscope.core.results.targets import PredictError, check_output
+    from filterscope.score.cluster import ClusterError
     from filterscope.score.onnx_model import ModelError, open_onnx
     from filterscope.score.score import DEFAULT_TOP_K, score
 
@@ -79,10 +83,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
         extra = {} if args.threshold is None else {"threshold": args.threshold}
         if args.costs is not None:
             extra["costs"] = read_costs(args.costs, list(opened.manifest.classes))
-        result = run_job("Scoring", score, args.model_path, args.target, out=args.out, opened=opened,
-                         top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k,
-                         overwrite=args.overwrite, **extra)
-    except (ModelError, PredictError, CostsError) as exc:
+        extra.update(out=args.out, opened=opened, overwrite=args.overwrite,
+                     top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k)
+        if args.cluster is None:
+            result = run_job("Scoring", score, args.model_path, args.target, **extra)
+        else:
+            from filterscope.score.cluster import connect, score_on_cluster
+
+            with connect(args.cluster) as client:
+                result = run_job("Scoring on the cluster", score_on_cluster, args.model_path, args.target,
+                                 client=client, **extra)
+    except (ModelError, PredictError, CostsError, ClusterError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc

@@ -42,6 +42,7 @@ from filterscope.score.score import _KEEP, DEFAULT_TOP_K
 from filterscope.score.shards import Merge, score_shard, split
 
 LOCAL = "local"
+LOOPBACK_ANY_PORT = "127.0.0.1:0"  # the scheduler's HTTP endpoints: loopback, a free port (not 8787)
 SHARDS_PER_WORKER = 4  # enough for the last shards to balance; few enough that each is many batches
 MAX_SHARD = 1024
 
@@ -62,7 +63,7 @@ def _engine():
 @contextlib.contextmanager
 def connect(cluster: str) -> Iterator:
     """A Dask client: ``local:N`` starts N one-thread worker processes on this machine (loopback
-    only, no dashboard) for the job; anything else is a scheduler's address (``tcp://host:8786``).
+    only) for the job; anything else is a scheduler's address (``tcp://host:8786``).
 
     Raises:
         ClusterError: No engine, a bad ``local:N``, or no scheduler at the address.
@@ -74,7 +75,7 @@ def connect(cluster: str) -> Iterator:
         if not count.isdigit() or int(count) < 1:
             raise ClusterError(f"--cluster {cluster}: local:N needs a number of workers N >= 1")
         local = distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                         host="127.0.0.1", dashboard_address=None,
+                                         host="127.0.0.1", dashboard_address=LOOPBACK_ANY_PORT,
                                          silence_logs=logging.ERROR)
     try:
         try:
