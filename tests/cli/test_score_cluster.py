@@ -1,6 +1,7 @@
 """``filterscope-score`` on a local Dask cluster (loopback only, two one-thread worker processes):
 the same rows, errors and probabilities as the single-process scorer; one ONNX Runtime session a
-worker; a worker killed mid-run loses and duplicates nothing. Three cluster tests, each well
+worker; a file list; a shard that cannot be scored fails its images with the reason; a worker
+killed mid-run loses and duplicates nothing. Four cluster tests, each well
 under 30 s; skipped (with the reason) where the ``cluster`` extra is not installed.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import threading
 from pathlib import Path
@@ -25,7 +27,7 @@ from tests.split_tree import damage_bodies, make_split_tree
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed "
                                   "(pip install -e '.[cluster]': dask[distributed])")
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # the shared run's training included
 N_KILL = 120
 
 
@@ -88,6 +90,21 @@ def test_cluster_scores_what_one_process_scores(client, model, folder, tmp_path)
     listed = [p for p in reversed(single.paths)][:7]  # a file list, in its own order
     subset = score_on_cluster(model, folder, client=client, paths=listed, shard=2, **_job())
     assert subset.paths == listed and len(subset.probabilities) == 7
+
+
+def test_a_shard_that_cannot_be_scored_fails_its_images_with_the_reason(client, model, folder, tmp_path) -> None:
+    from filterscope.score.cluster import score_on_cluster
+    from filterscope.score.onnx_model import open_onnx
+
+    copy = tmp_path / "model.onnx"
+    shutil.copy(model, copy)
+    shutil.copy(f"{model}.filterscope.json", f"{copy}.filterscope.json")
+    opened = open_onnx(copy)
+    with copy.open("ab") as f:  # the workers will read another file than the driver opened
+        f.write(b"\0")
+    result = score_on_cluster(copy, folder, client=client, opened=opened, shard=5, **_job())
+    assert len(result.paths) == 22 and sorted(result.errors) == list(range(22))
+    assert all(e.startswith("not scored: ModelError: ") and str(copy) in e for e in result.errors.values())
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(model, tmp_path) -> None:

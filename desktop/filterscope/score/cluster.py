@@ -169,8 +169,7 @@ def _run_shards(client, model: OnnxModel, merge: Merge, size: int, batch_size: i
                 if future.status == "finished":
                     done += merge.add(future.result())
                 else:
-                    exc = future.exception()
-                    done += merge.fail(chunk, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                    done += merge.fail(chunk, _why(future))
                 future.release()
             report.progress(0.02 + 0.96 * done / n, f"Scored {done:,} of {n:,} images on the cluster")
     except Cancelled:
@@ -178,6 +177,16 @@ def _run_shards(client, model: OnnxModel, merge: Merge, size: int, batch_size: i
         raise
     for row in merge.missing():  # never expected: every shard ends finished or failed
         merge.errors[row] = "not scored: the cluster gave no answer"
+
+
+def _why(future) -> str:
+    """Why a shard failed (after its retries, or after its workers died ``allowed-failures`` times)."""
+    try:
+        exc = future.exception()
+    except BaseException as err:  # a cancelled future raises instead of answering
+        exc = err
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _empty_prediction(model: OnnxModel, paths: list[Path], target, top_k: int, threshold, costs
