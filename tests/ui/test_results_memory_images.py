@@ -61,8 +61,9 @@ def test_the_gallery_shows_the_digits_and_why_explains_one(qtbot, tab) -> None:
     for i, pixmap in enumerate(decorations()):
         row = model.data(model.index(i), ROW_ROLE)
         assert "no thumbnail" not in model.data(model.index(i), Qt.ItemDataRole.ToolTipRole)
-        # the digit itself (28 x 28 fits the gallery's cells: never upscaled), not the cross
-        assert np.array_equal(_rgb(pixmap), to_rgb(digits.pixels[index[ev.rows.paths[row]]]))
+        # the digit itself, not the cross: 28 x 28 shown 3 x larger in whole pixels (96 px cells)
+        digit = to_rgb(digits.pixels[index[ev.rows.paths[row]]])
+        assert np.array_equal(_rgb(pixmap), digit.repeat(3, axis=0).repeat(3, axis=1))
 
     tab.gallery.setCurrentIndex(model.index(0))
     assert not tab.images.open_button.isEnabled()  # a digit held in memory has no folder to open

@@ -63,8 +63,10 @@ def test_why_in_the_gallery_shows_the_predicted_and_the_true_class(qtbot, tab) -
     assert predicted != true and why.isVisible()
     photo, first, second = why.titles()
     assert photo == Path(ev.rows.paths[row]).name
-    # Fed as evaluation fed it: the model answers the probability the evaluation recorded.
-    assert first == f"predicted:\n{predicted} ({percent(ev.rows.confidence[row])})"
+    # Titled with the calibrated probability the gallery's caption shows; fed as evaluation fed it,
+    # the model answers the probability the evaluation recorded.
+    assert first == f"predicted:\n{predicted} ({percent(ev.calibrated_confidence[row])})"
+    assert why.explanation().cams[0].probability == pytest.approx(float(ev.rows.confidence[row]), abs=1e-5)
     assert second.startswith(f"true:\n{true} (")
     cams = why.explanation().cams
     assert [c.class_name for c in cams] == [predicted, true]

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.review import ReviewEntry, ReviewError, load_review, mark_for_review, unmark
 from filterscope.ui.widgets.flow_layout import FlowLayout
@@ -93,8 +94,9 @@ class EvalImagesWidget(QWidget):
         predicted, true = int(ev.rows.predicted[row]), int(ev.rows.true[row])
         classes, roles = ([predicted], ["predicted and true"]) if predicted == true else \
             ([predicted, true], ["predicted", "true"])
+        shown = apply_temperature(ev.rows.probabilities[row:row + 1], ev.temperature())[0]  # as the captions
         self.why.explain(Path(ev.run_dir), ev.model, ev.rows.paths[row], classes, roles,
-                         data=ev.eval_set.get("source"))
+                         data=ev.eval_set.get("source"), shown=shown)
 
     @Slot()
     def show_wrong(self) -> None:

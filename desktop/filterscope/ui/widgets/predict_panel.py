@@ -155,7 +155,7 @@ class PredictPanelWidget(QWidget):
         click replaces it)."""
         if self._source is not None and self._shown is not None:
             self.why.explain(self._source, self._which, self._shown.paths[0], None,
-                             ["predicted", "2nd most probable"])
+                             ["predicted", "2nd most probable"], shown=self._shown.calibrated()[0])
 
     def _forget_shown(self) -> None:
         """Another image or folder: the last image's chart and explanation, and the last

@@ -46,6 +46,7 @@ class GalleryModel(QAbstractListModel):
 
     def __init__(self, parent: QWidget | None = None, size: int = THUMB_SIZE) -> None:
         super().__init__(parent)
+        self._size = size
         self._evaluation: Evaluation | None = None
         self._rows = np.zeros(0, np.int64)
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
@@ -86,7 +87,14 @@ class GalleryModel(QAbstractListModel):
             if error is not None:
                 self._errors[row] = error
             else:
-                self._cache[row] = QPixmap.fromImage(to_qimage(rgb))
+                picture = QPixmap.fromImage(to_qimage(rgb))
+                if max(picture.width(), picture.height()) * 2 <= self._size:  # a 28 px digit: shown
+                    # whole-pixel larger, sharp (a class at the back of the room must see it)
+                    factor = self._size // max(picture.width(), picture.height())
+                    picture = picture.scaled(picture.width() * factor, picture.height() * factor,
+                                             Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.FastTransformation)
+                self._cache[row] = picture
                 self._cache.move_to_end(row)
         while len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)

@@ -9,6 +9,8 @@ for the next photo of the same run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import html
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class WhyViewWidget(QWidget):
         super().__init__(parent)
         self._shown: Explanation | None = None
         self._roles: list[str] = []
+        self._probabilities: list[float] | None = None
         self._session: tuple[tuple[Path, str], VisualSession] | None = None
         self.runner = JobRunner(self, on_result=self._on_explained, on_failure=self._on_failed)
         self.chart = MplCanvasWidget(width=6, height=2.4, redraw=self._draw)
@@ -54,11 +57,14 @@ class WhyViewWidget(QWidget):
         self.hide()
 
     def explain(self, source: Path, which: str, path: str | Path, classes: list[int] | None,
-                roles: list[str], data: str | None = None) -> None:
+                roles: list[str], data: str | None = None, shown: Sequence[float] | None = None) -> None:
         """Grad-CAM of ``path`` for ``classes`` (None: the two most probable) with the model
         ``which`` of run (or file) ``source``; ``roles`` name each heatmap ("predicted", "true");
-        ``data`` is the evaluated set's source, for the images of a built-in dataset held in memory."""
+        ``data`` is the evaluated set's source, for the images of a built-in dataset held in memory;
+        ``shown`` the probability of each class as the page beside shows it (calibrated), so the
+        titles say the same numbers (None: the model's own)."""
         self._shown, self._roles = None, list(roles)
+        self._probabilities = None if shown is None else [float(p) for p in shown]
         self._draw()
         self.message.setStyleSheet("")
         self.message.setText(f"Why? Grad-CAM of {html.escape(Path(path).name)}…")
@@ -87,7 +93,8 @@ class WhyViewWidget(QWidget):
         return [axes.get_title() for axes in self.chart.figure.axes]
 
     def _title(self, role: str, cam) -> str:
-        return f"{role}:\n{cam.class_name} ({percent(cam.probability)})"  # two lines: narrow panels
+        probability = cam.probability if self._probabilities is None else self._probabilities[cam.class_index]
+        return f"{role}:\n{cam.class_name} ({percent(probability)})"  # two lines: narrow panels
 
     @Slot(object)
     def _on_explained(self, result: Explanation) -> None:
