@@ -143,8 +143,13 @@ def test_a_worker_killed_stops_the_other_with_a_clear_error(spec: Path, tmp_path
     print(f"the chief stopped {seconds:.1f} s after its peer was killed")
     assert code == 1
     last = err.strip().splitlines()[-1]
-    assert last.startswith("filterscope train: error: a worker of the cluster stopped answering"), err[-3000:]
+    print(last)
+    assert last == ("filterscope train: error: a worker of the cluster stopped answering, so training "
+                    "stopped: worker 1 stopped sending heartbeats (it crashed or was stopped); start "
+                    "every worker again to train"), err[-3000:]
     assert seconds < PROCESS_TIMEOUT
+    saved = json.loads(history.read_text(encoding="utf-8"))
+    assert saved["status"] == "stopped" and saved["epochs"]  # the epochs saved stay, marked stopped
 
 
 @pytest.mark.parametrize(("text", "message"), [

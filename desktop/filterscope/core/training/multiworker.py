@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -168,13 +169,18 @@ def lost_worker(exc: BaseException, strategy: Any) -> WorkerLostError | None:
     if not isinstance(exc, (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
                             tf.errors.CancelledError, tf.errors.InternalError)):
         return None
-    timeout = strategy.extended._communication_options.timeout_seconds
-    detail = str(exc).strip().splitlines()
-    detail = next((line for line in detail if "unhealthy" in line or "timed out" in line.lower()),
-                  detail[0] if detail else type(exc).__name__)
-    return WorkerLostError(f"a worker of the cluster stopped answering, so training stopped "
-                           f"(collective timeout {timeout:g} s): {detail.strip()[:300]}")
-
+    options = getattr(strategy.extended, "_communication_options", None)
+    timeout = getattr(options, "timeout_seconds", None) or TIMEOUT_SECONDS
+    text = str(exc)
+    dead = re.search(r"unhealthy \(stopped sending heartbeats\):\s*/job:(\w+)/replica:\d+/task:(\d+)", text)
+    if dead:
+        detail = f"{dead[1]} {dead[2]} stopped sending heartbeats (it crashed or was stopped)"
+    elif isinstance(exc, tf.errors.DeadlineExceededError):
+        detail = f"a step waited more than the collective timeout of {timeout:g} s"
+    else:
+        detail = (text.strip().splitlines() or [type(exc).__name__])[0][:200]
+    return WorkerLostError(f"a worker of the cluster stopped answering, so training stopped: {detail}; "
+                           "start every worker again to train")
 
 @contextlib.contextmanager
 def keras_fixes(model: Any, dataset: Any) -> Iterator[None]:

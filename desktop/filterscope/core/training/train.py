@@ -218,10 +218,15 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
         train_ds = multiworker.sharded(train_ds)
         val_ds = None if val_ds is None else multiworker.sharded(val_ds)
         fixes = multiworker.keras_fixes(built.fit, train_ds)
-    with fixes:
-        built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
-                      callbacks=[bridge, *run.fit.callbacks(run.optimizer.learning_rate, validated=validated)],
-                      class_weight=weights or None)
+    try:
+        with fixes:
+            built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
+                          callbacks=[bridge, *run.fit.callbacks(run.optimizer.learning_rate, validated=validated)],
+                          class_weight=weights or None)
+    except Exception:
+        if workers and folder is not None and folder.saved_model:  # a worker lost: the saved epochs stay
+            folder.write_json("history.json", bridge.history_json("stopped"))
+        raise
     bridge.restore_best()
     if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
         folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
