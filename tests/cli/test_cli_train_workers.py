@@ -125,7 +125,12 @@ def test_two_workers_train_the_weights_one_process_trains(spec: Path, tmp_path: 
 
 
 @pytest.mark.slow
-def test_a_worker_killed_stops_the_other_with_a_clear_error(spec: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("killed", "message"), [
+    (1, "worker 1 stopped sending heartbeats (it crashed or was stopped)"),
+    (0, "the connection to worker 0 was lost"),  # then gRPC's reason: "(Socket closed)", ...
+], ids=["worker", "chief"])
+def test_a_worker_killed_stops_the_other_with_a_clear_error(spec: Path, tmp_path: Path, killed: int,
+                                                           message: str) -> None:
     ports = _free_ports(2)
     procs = [_start(spec, tmp_path / f"out{i}", tmp_path / f"tmp{i}", "--workers", _tf_config(ports, i),
                     epochs=5000) for i in range(2)]
@@ -135,21 +140,25 @@ def test_a_worker_killed_stops_the_other_with_a_clear_error(spec: Path, tmp_path
         assert time.monotonic() < deadline, "the cluster never finished an epoch"
         assert procs[0].poll() is None, procs[0].communicate()[1][-3000:]
         time.sleep(0.2)
-    procs[1].send_signal(signal.SIGKILL)
-    killed = time.monotonic()
-    code, _, err = _finish(procs[0])
-    seconds = time.monotonic() - killed
-    procs[1].wait()
-    print(f"the chief stopped {seconds:.1f} s after its peer was killed")
-    assert code == 1
+    survivor = 1 - killed
+    procs[killed].send_signal(signal.SIGKILL)
+    started = time.monotonic()
+    code, _, err = _finish(procs[survivor])
+    seconds = time.monotonic() - started
+    procs[killed].wait()
     last = err.strip().splitlines()[-1]
-    print(last)
-    assert last == ("filterscope train: error: a worker of the cluster stopped answering, so training "
-                    "stopped: worker 1 stopped sending heartbeats (it crashed or was stopped); start "
-                    "every worker again to train"), err[-3000:]
+    print(f"{last}\nthe survivor stopped {seconds:.1f} s after its peer was killed")
+    assert code == 1
+    assert last.startswith("filterscope train: error: a worker of the cluster stopped answering, so "
+                           f"training stopped: {message}"), err[-3000:]
+    assert last.endswith("; start every worker again to train")
     assert seconds < PROCESS_TIMEOUT
-    saved = json.loads(history.read_text(encoding="utf-8"))
-    assert saved["status"] == "stopped" and saved["epochs"]  # the epochs saved stay, marked stopped
+    if survivor == 0:  # the chief's saved epochs stay, marked stopped
+        saved = json.loads(history.read_text(encoding="utf-8"))
+        assert saved["status"] == "stopped" and saved["epochs"]
+    else:  # the other worker wrote nothing and left no scratch folder
+        assert not any((tmp_path / "out1").iterdir())
+        assert not [p for p in (tmp_path / "tmp1").iterdir() if p.name.startswith("filterscope-worker-")]
 
 
 @pytest.mark.parametrize(("text", "message"), [

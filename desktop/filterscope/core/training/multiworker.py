@@ -175,6 +175,9 @@ def lost_worker(exc: BaseException, strategy: Any) -> WorkerLostError | None:
     dead = re.search(r"unhealthy \(stopped sending heartbeats\):\s*/job:(\w+)/replica:\d+/task:(\d+)", text)
     if dead:
         detail = f"{dead[1]} {dead[2]} stopped sending heartbeats (it crashed or was stopped)"
+    elif remote := re.search(r"remote target /job:(\w+)/replica:\d+/task:(\d+)", text):
+        why = re.search(r"Collective ops is aborted by: ([^\n]+)", text)
+        detail = f"the connection to {remote[1]} {remote[2]} was lost" + (f" ({why[1].strip()})" if why else "")
     elif isinstance(exc, tf.errors.DeadlineExceededError):
         detail = f"a step waited more than the collective timeout of {timeout:g} s"
     else:
