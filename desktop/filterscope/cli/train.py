@@ -12,12 +12,18 @@ files must be there).
 which weights (ImageNet's from this computer, random, or a file), ``--fine-tune-blocks N`` lets
 its top blocks train, ``--cache-features`` trains the head on the frozen base's features,
 computed once. ``--dry-run`` builds the model and prints its parameters and layers, untrained.
+
+``--workers TF_CONFIG`` (JSON or a file; else the ``TF_CONFIG`` environment variable) trains
+under TensorFlow's MultiWorkerMirroredStrategy: every machine runs the same command with its own
+task, the batch size is the global batch, and only the chief writes the run folder (see
+:mod:`filterscope.core.training.multiworker`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -181,6 +187,8 @@ def _human(d: dict) -> str:
     opt = d["optimizer"]
     alias = f"alias {d['model_alias']}; " if d["model_alias"] else ""
     lines = [f"run: {d['run_dir']}",
+             *([f"workers: {d['workers']['count']}, batch {d['batch_size']} split "
+                f"{d['workers']['per_worker_batch']:g} per worker"] if d.get("workers") else []),
              f"model: {d['model']} ({alias}{d['params']:,} parameters), {opt['kind']} learning rate "
              f"{opt['learning_rate']:g}, batch {d['batch_size']}; {d['epochs_run']} of {d['epochs']} "
              "epoch(s) run"]
@@ -316,16 +324,20 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     if args.out is None and not args.dry_run:
         args.parser.error("give --out RUNS_DIR (or --dry-run)")
     try:
+        cluster, strategy = _cluster(args)  # before TensorFlow runs anything else
         run = _run_spec(args)
         if args.dry_run:
             return run_job("Building the model", dry_run, run).to_json(), _human_dry
         cache_dir = None if args.cache_dir is None else Path(args.cache_dir)
         result = run_job("Training", train_run, run, Path(args.out), cache_dir=cache_dir,
-                         lines=lambda payload: epoch_line(payload, run.epochs))
+                         strategy=strategy, lines=lambda payload: epoch_line(payload, run.epochs))
     except ModelSpecError as exc:  # a model too big for the images, or a bad --name
         raise CommandError(exc.message if exc.field == "input_shape" else str(exc)) from exc
-    except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError, WeightsError
+    except (ValueError, PipelineError, TrainingError) as exc:  # MaskParamsError, ChainError, WeightsError,
+        # ClusterConfigError, WorkerLostError
         raise CommandError(str(exc)) from exc
+    if cluster is not None and not cluster.is_chief:
+        return _worker_summary(cluster, run, result), _human_worker
     alias = args.model if args.spec is None and args.model in MODEL_ALIASES else None
     record = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
     data = {**result.to_json(), "model": run.model.name or run.model.kind, "model_alias": alias,
@@ -336,7 +348,48 @@ def cmd_train(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
             "fit_summary": run.fit.describe(), "fit_changes_lr": run.fit.changes_learning_rate,
             "class_weights": record.get("class_weights"),
             "chain_proposal": getattr(args, "chain_proposal", None)}
+    if cluster is not None:
+        data["workers"] = _workers_json(cluster, run)
     return data, _human
+
+
+def _cluster(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The cluster of --workers (else of the TF_CONFIG variable) and its strategy; (None, None)
+    for training on this machine alone."""
+    import os
+
+    from filterscope.core.training.multiworker import make_strategy, parse_tf_config
+
+    text, where = args.workers, "--workers"
+    if text is None and os.environ.get("TF_CONFIG", "").strip():
+        text, where = os.environ["TF_CONFIG"], "TF_CONFIG"
+    if text is None:
+        return None, None
+    if args.dry_run:
+        args.parser.error("--dry-run builds the model on this machine: drop --workers / TF_CONFIG")
+    cluster = parse_tf_config(text, where)
+    print(f"filterscope train: {cluster.role} of {cluster.workers} workers; waiting for all of them",
+          file=sys.stderr, flush=True)
+    return cluster, make_strategy(cluster)
+
+
+def _workers_json(cluster: Any, run: Any) -> dict:
+    return {"count": cluster.workers, "task": {"type": cluster.task_type, "index": cluster.task_index},
+            "chief": cluster.is_chief, "global_batch": run.batch_size,
+            "per_worker_batch": run.batch_size / cluster.workers}
+
+
+def _worker_summary(cluster: Any, run: Any, result: Any) -> dict:
+    """What a worker other than the chief says: it wrote nothing (the chief writes the run)."""
+    return {"run_dir": None, "status": result.status, "epochs_run": len(result.history),
+            "workers": _workers_json(cluster, run)}
+
+
+def _human_worker(d: dict) -> str:
+    w = d["workers"]
+    return (f"{w['task']['type']} {w['task']['index']} of {w['count']} workers: {d['status']}, "
+            f"{d['epochs_run']} epoch(s); batch {w['global_batch']} across the workers "
+            f"({w['per_worker_batch']:g} each); the chief wrote the run folder")
 
 
 def add_base_arguments(p: argparse.ArgumentParser) -> None:
@@ -412,5 +465,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, RunSpec, "name")
     p.add_argument("--out", metavar="RUNS_DIR",
                    help="runs folder; the run goes into a new sub-folder")
+    p.add_argument("--workers", metavar="TF_CONFIG",
+                   help="train on several machines (TensorFlow's MultiWorkerMirroredStrategy): this "
+                   "worker's TF_CONFIG, as JSON or a JSON file (default: the TF_CONFIG environment "
+                   "variable, when set). Run the same command on every worker; --batch-size is the "
+                   "global batch, split evenly between the workers; only the chief (worker 0) "
+                   "writes the run folder; a worker lost stops every worker with an error")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_train, parser=p)

@@ -16,7 +16,10 @@ Neither TensorFlow nor Keras is imported until :func:`train` needs them.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -88,7 +91,10 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
             ``.n_train``, ``.n_val``, optionally ``.data``, the data spec to record); None
             builds them with ``pipeline.build_inputs(run.data)``, pixels scaled by the model's
             preprocessing (``model_input.preprocessing``).
-        strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`.
+        strategy: A ``tf.distribute.Strategy``; None takes :func:`default_strategy`. Under a
+            multi-worker one (:mod:`~filterscope.core.training.multiworker`) ``run.batch_size``
+            is the global batch, and only the chief writes the run folder: the other workers
+            save into a temporary folder, removed afterwards, and return no ``run_dir``.
         builder: Builds the model (see :data:`Builder`); None builds ``run.model`` with
             ``model_build.build_model``. A model on a pretrained base needs one: train it with
             ``filterscope.core.transfer.train_run``, which finds its weights.
@@ -104,6 +110,7 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
         PipelineError: The data cannot be opened or split.
         Cancelled: ``cancel`` was set; files saved before the cancel stay as they were, the
             history marked ``stopped``.
+        WorkerLostError: A worker of a multi-worker cluster died or stopped answering.
     """
     check_cancel(cancel)
     if run.model.base is not None and builder is None:
@@ -142,17 +149,31 @@ def train(run: RunSpec, out_dir: Path | None, *, report: Report, cancel: Cancel,
             built = builder(run, input_shape, len(inputs.classes))
         built.fit.compile(optimizer=run.optimizer.build(), loss=LOSS, metrics=["accuracy"])
     check_cancel(cancel)
-    folder = None if out_dir is None else RunFolder(out_dir, run)
+    from filterscope.core.training import multiworker
+
+    distributed = multiworker.is_multi_worker(strategy)
+    scratch = None  # a non-chief worker's run folder, removed afterwards
+    if distributed and out_dir is not None and not multiworker.chief(strategy):
+        scratch = Path(tempfile.mkdtemp(prefix="filterscope-worker-"))
+    folder = None if out_dir is None else RunFolder(scratch or out_dir, run)
     try:
-        return _fit(run, built, inputs, input_shape, folder, report, cancel)
-    except BaseException:
+        result = _fit(run, built, inputs, input_shape, folder, report, cancel,
+                      strategy.num_replicas_in_sync if distributed else 0)
+    except BaseException as exc:
         if folder is not None:
             folder.discard_if_empty()
+        lost = multiworker.lost_worker(exc, strategy) if distributed else None
+        if lost is not None:
+            raise lost from exc
         raise
-
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return replace(result, run_dir=None) if scratch is not None else result
 
 def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folder: RunFolder | None,
-         report: Report, cancel: Cancel) -> RunResult:
+         report: Report, cancel: Cancel, workers: int) -> RunResult:
+    """Fit and save; ``workers`` > 0 under a multi-worker strategy, else 0."""
     skipped = getattr(inputs, "skipped", [])  # grows while the first epoch decodes
     model = built.saved
     validated = inputs.n_val > 0
@@ -170,6 +191,12 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
             "warnings": notes, "skipped": list(skipped),
             "class_weights": {inputs.classes[c]: round(w, 6) for c, w in weights.items()} or None,
             "validation": getattr(inputs, "validation", ""), **built.record}
+    if workers:
+        info["workers"] = {"count": workers, "global_batch": run.batch_size,
+                           "per_worker_batch": run.batch_size / workers}
+        if run.batch_size % workers:
+            notes.append(f"the batch of {run.batch_size} does not split evenly between {workers} "
+                         "workers: some take one image more")
     if folder is not None:
         folder.write_json("run.json", info)
     steps = max(1, math.ceil(inputs.n_train / run.batch_size))
@@ -184,9 +211,22 @@ def _fit(run: RunSpec, built: BuiltModel, inputs: Any, input_shape: tuple, folde
                               None if folder is None else folder.path))
     train_ds = _batched(inputs.train, input_shape, run.batch_size)
     val_ds = _batched(inputs.val, input_shape, run.batch_size) if validated else None
-    built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
-                  callbacks=[bridge, *run.fit.callbacks(run.optimizer.learning_rate, validated=validated)],
-                  class_weight=weights or None)
+    fixes = contextlib.nullcontext()
+    if workers:
+        from filterscope.core.training import multiworker
+
+        train_ds = multiworker.sharded(train_ds)
+        val_ds = None if val_ds is None else multiworker.sharded(val_ds)
+        fixes = multiworker.keras_fixes(built.fit, train_ds)
+    try:
+        with fixes:
+            built.fit.fit(train_ds, validation_data=val_ds, epochs=run.epochs, verbose=0, shuffle=False,
+                          callbacks=[bridge, *run.fit.callbacks(run.optimizer.learning_rate, validated=validated)],
+                          class_weight=weights or None)
+    except Exception:
+        if workers and folder is not None and folder.saved_model:  # a worker lost: the saved epochs stay
+            folder.write_json("history.json", bridge.history_json("stopped"))
+        raise
     bridge.restore_best()
     if folder is not None and folder.saved_model and len(skipped) > len(info["skipped"]):
         folder.write_json("run.json", {**info, "skipped": list(skipped)})  # found while decoding
