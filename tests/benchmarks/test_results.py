@@ -84,7 +84,7 @@ def test_prediction_over_500_photos(benchmark, paired, photos_run, tmp_path) -> 
 
     def app() -> float:
         t0 = time.perf_counter()
-        result = predict(None, root, out=out, report=NullReport(), cancel=_never(), opened=opened)
+        result = predict(None, root, out=out, report=NullReport(), cancel=_never(), opened=opened, overwrite=True)
         seconds = time.perf_counter() - t0
         assert len(result.paths) == 500 and not result.errors
         return seconds
