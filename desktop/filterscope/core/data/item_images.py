@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from filterscope.core.data.images import ImageReadError, read_image, read_thumbn
 from filterscope.core.data.source import BuiltinSource, ManifestSource, Source
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import SplitError, load_manifest
-from filterscope.core.data.thumbnails import thumbnail
+from filterscope.core.data.thumbnails import thumbnail, thumbnail_batches
 
 GONE = "not a file (moved or deleted)"
 _KEEP = 2  # opened in-memory datasets kept (mnist-full is 55 MB)
@@ -55,6 +56,15 @@ def item_thumbnail(name: str, source: Source | str | None, size: int, *, report:
         return read_thumbnail(path, size)
     dataset, index = _held(name, source, report, cancel)
     return thumbnail(dataset, index, size)
+
+
+def item_thumbnails(names: Sequence[str], indices: Sequence[int], source: Source | str | None, size: int, *,
+                    report: Report, cancel: Cancel) -> int:
+    """Job: :func:`item_thumbnail` of ``names[i]`` for each of ``indices`` (most wanted first), handed
+    over as partial batches of :class:`~filterscope.core.data.thumbnails.Thumbnail` (an unreadable
+    image is an entry with its reason, not a failed job). Returns how many were tried."""
+    return thumbnail_batches(indices, lambda i: item_thumbnail(names[i], source, size, report=report, cancel=cancel),
+                             report, cancel)
 
 
 def forget_opened() -> None:

@@ -21,10 +21,11 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_bytes
+from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport
 from filterscope.core.quality.features import DatasetFeatures, dataset_features
 
@@ -65,8 +66,12 @@ class DataMap:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def rows(self) -> list[dict]:
-        """One dict per point with the :data:`CSV_COLUMNS` (predicted is "" for a dataset map)."""
+    def rows(self, points: np.ndarray | None = None) -> list[dict]:
+        """One dict per point (of ``points``, default all) with the :data:`CSV_COLUMNS` (predicted is
+        "" for a dataset map)."""
+        if points is not None:
+            every = self.rows()
+            return [every[i] for i in np.asarray(points, np.int64)]
         return [{"x": round(float(x), 6), "y": round(float(y), 6), "path": p, "subset": str(s),
                  "label": self.classes[int(lab)],
                  "predicted": "" if self.predicted is None else self.classes[int(self.predicted[i])]}
@@ -188,13 +193,25 @@ def inside(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return np.flatnonzero(odd)
 
 
-def write_map_csv(data_map: DataMap, path: str | os.PathLike) -> None:
-    """Write the points as CSV (:data:`CSV_COLUMNS`), atomically."""
+def write_map_csv(data_map: DataMap, path: str | os.PathLike, points: np.ndarray | None = None) -> Path:
+    """Write the points (``points``, default all) as CSV (:data:`CSV_COLUMNS`), atomically.
+
+    Raises:
+        ValueError: ``path`` lies inside the dataset folder or the folder holding the photos.
+        OSError: It cannot be written.
+    """
+    from filterscope.core.data.source import Source
+
+    source = Source.parse_or_none(data_map.source)
+    roots = [source.folder()] if source is not None and source.folder() is not None else []
+    files = [os.path.dirname(p) for p in data_map.paths if os.path.isabs(p)]
+    for root in roots + ([os.path.commonpath(files)] if files else []):
+        refuse_inside(path, root)
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(data_map.rows())
-    atomic_write_bytes(path, text.getvalue().encode("utf-8"))
+    writer.writerows(data_map.rows(points))
+    return atomic_write_bytes(path, text.getvalue().encode("utf-8"))
 
 
 def _scaled(xy: np.ndarray) -> np.ndarray:
@@ -209,13 +226,15 @@ def _check(cancel: Cancel) -> None:
         raise Cancelled()
 
 
-def point_thumbnail(path: str, size: int, *, report: Report, cancel: Cancel) -> tuple[str, np.ndarray]:
-    """``(path, RGB uint8 thumbnail)`` of a point's photo, for the map's hover preview.
+def point_thumbnail(path: str, size: int, source: object = None, *, report: Report,
+                    cancel: Cancel) -> tuple[str, np.ndarray]:
+    """``(path, RGB uint8 thumbnail)`` of a point's photo, for the map's hover preview: a file, or
+    an item of the in-memory dataset ``source`` (a built-in's key).
 
     Raises:
-        ImageReadError: The file cannot be read (or ``path`` is an in-memory image's key).
+        ImageReadError: The image cannot be read.
     """
-    from filterscope.core.data.images import read_thumbnail
+    from filterscope.core.data.item_images import item_thumbnail
 
     _check(cancel)
-    return path, read_thumbnail(path, size)
+    return path, item_thumbnail(path, source, size, report=report, cancel=cancel)
