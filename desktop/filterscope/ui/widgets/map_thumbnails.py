@@ -122,6 +122,11 @@ class MapThumbnails(QObject):
 
     @Slot(object)
     def _on_runner_partial(self, batch: list) -> None:
+        self.add(batch)
+
+    def add(self, batch: list) -> None:
+        """Keep a batch of :class:`~filterscope.core.data.thumbnails.Thumbnail` (the job's partial
+        results); an entry without pixels is not asked for again for this map."""
         for point, rgb, _error in batch:
             if rgb is None:
                 self._failed.add(point)
