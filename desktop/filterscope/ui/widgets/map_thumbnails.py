@@ -55,12 +55,15 @@ def pick(px: np.ndarray, xy: np.ndarray, order: np.ndarray, scale: float, zoom: 
     keys = np.floor(xy[candidates] / cell).astype(np.int64)
     _, first = np.unique(keys[:, 0] * 1_000_003 + keys[:, 1], return_index=True)
     chosen = candidates[np.sort(first)]
-    at = px[chosen]
-    near = (np.abs(at[:, None, :] - at[None, :, :]) < SIZE).all(-1)  # boxes that would overlap
+    from scipy.spatial import cKDTree  # the view has imported it with its map
+
+    # boxes that would overlap (Chebyshev distance under one thumbnail), in order of the first of each pair,
+    # so a point's fate is settled before it can push another out
+    pairs = cKDTree(px[chosen]).query_pairs(SIZE * (1 - 1e-9), p=np.inf, output_type="ndarray")
     keep = np.ones(len(chosen), bool)
-    for i in range(len(chosen)):
+    for i, j in pairs[np.argsort(pairs[:, 0], kind="stable")]:
         if keep[i]:
-            keep[i + 1:] &= ~near[i, i + 1:]
+            keep[j] = False
     return chosen[keep]
 
 
