@@ -33,6 +33,7 @@ def features(tmp_path_factory):
     return dataset_features(f"folder:{SEEDLINGS}", cache_dir=cache, **JOB)
 
 
+@pytest.mark.timeout(1200)  # the default 300 s is too short on two shared cores at load ~9 (it ran out there)
 def test_label_check_against_one_head_fit_times_k(benchmark, features) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
