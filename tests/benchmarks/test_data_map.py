@@ -139,9 +139,10 @@ def test_view_interactions_on_10000_points(benchmark, qtbot, monkeypatch) -> Non
     view.repaint()
     for i in range(30):
         timed("hover, photos", lambda i=i: qtbot.mouseMove(view, QPoint(200 + 9 * i, 150 + 5 * i)))
+    drawn = 0
     for step in (1, 1, 1, 1, -1, -1, -1, -1):
         timed("zoom, photos", lambda step=step: view.zoom_by(1.25 ** step, QPointF(500, 320)))
-    drawn = len(view.drawn_thumbnails())
+        drawn = max(drawn, len(view.drawn_thumbnails()))
     bare = min(_bare_dots(view, data_map.xy) for _ in range(3))
     worst = {kind: 1000 * max(values) for kind, values in timings.items()}
     redraw = min(timings["zoom"])
@@ -150,5 +151,5 @@ def test_view_interactions_on_10000_points(benchmark, qtbot, monkeypatch) -> Non
     print(f"\nview of {N:,} points, median / slowest per interaction (ms, target < {TARGET_MS:.0f}): "
           + ", ".join(f"{k} {median[k]:.1f} / {v:.1f}" for k, v in worst.items())
           + f"; a full redraw {1000 * redraw:.1f} ms against a bare QPainter loop {1000 * bare:.1f} ms "
-          f"(ratio {redraw / bare:.2f}); lasso selected {selected:,}; {drawn} photos drawn at the end; {_load()}")
+          f"(ratio {redraw / bare:.2f}); lasso selected {selected:,}; at most {drawn} photos drawn; {_load()}")
     assert selected > 0.5 * N and drawn > 50
