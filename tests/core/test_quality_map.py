@@ -118,3 +118,40 @@ def test_inside_polygon() -> None:
     probe = np.array([[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8], [0.5, 0.5], [1.5, 0.2]])
     assert list(inside(probe, ell)) == [0, 1, 2]
     assert isinstance(DataMap(xy, list("abcd"), np.zeros(4, np.int32), np.array(["train"] * 4), ["a"]), DataMap)
+
+
+def test_the_selection_csv_has_the_chosen_points_and_never_lands_in_the_dataset(tmp_path) -> None:
+    from filterscope.core.data.source import FolderSource
+
+    folder = tmp_path / "data"
+    paths = [str(folder / "a" / f"{i}.png") for i in range(4)]
+    data_map = DataMap(np.array([[0, 0], [0.5, 1], [1, 0.25], [0.2, 0.2]], np.float32), paths,
+                       np.array([0, 1, 1, 0], np.int32), np.array(["train", "val", "test", "train"]), ["x", "y"],
+                       source=FolderSource.at(folder).to_json())
+    out = write_map_csv(data_map, tmp_path / "sel.csv", np.array([2, 0]))
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["path"], r["label"], r["subset"], r["x"]) for r in rows] == [(paths[2], "y", "test", "1.0"),
+                                                                            (paths[0], "x", "train", "0.0")]
+    for inside_it in (folder / "sel.csv", folder / "a" / "sub" / "sel.csv"):
+        with pytest.raises(ValueError, match="inside the dataset"):
+            write_map_csv(data_map, inside_it, np.array([1]))
+        assert not inside_it.exists()
+
+
+def test_item_thumbnails_hand_over_pixels_and_reasons(tmp_path) -> None:
+    from filterscope.core.base.opencv import cv2
+    from filterscope.core.data.item_images import item_thumbnails
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((30, 90, 3), 200, np.uint8))
+    batches: list = []
+
+    class Collect(NullReport):
+        def partial(self, payload) -> None:
+            batches.append(payload)
+
+    names = [str(tmp_path / "gone.png"), str(tmp_path / "a.png")]
+    assert item_thumbnails(names, [1, 0], None, 30, report=Collect(), cancel=threading.Event()) == 2
+    got = [t for batch in batches for t in batch]
+    assert [t.item for t in got] == [1, 0]
+    assert got[0].rgb.shape == (10, 30, 3) and got[1].rgb is None and got[1].error

@@ -77,18 +77,18 @@ def make_thumbnails(dataset: Dataset, indices: Sequence[int], size: int, *, repo
     Returns:
         The number of thumbnails made (including failures).
     """
-    return _batches(indices, lambda index: thumbnail(dataset, index, size), report, cancel)
+    return thumbnail_batches(indices, lambda index: thumbnail(dataset, index, size), report, cancel)
 
 
 def file_thumbnails(paths: Sequence[Path], indices: Sequence[int], size: int, *, report: Report,
                     cancel: Cancel) -> int:
     """:func:`make_thumbnails` for files that are no dataset's (images predicted): the items are
     indices into ``paths``."""
-    return _batches(indices, lambda index: read_thumbnail(paths[index], size), report, cancel)
+    return thumbnail_batches(indices, lambda index: read_thumbnail(paths[index], size), report, cancel)
 
 
-def _batches(indices: Sequence[int], make: Callable[[int], np.ndarray], report: Report,
-             cancel: Cancel) -> int:
+def thumbnail_batches(indices: Sequence[int], make: Callable[[int], np.ndarray], report: Report,
+                      cancel: Cancel) -> int:
     """Make ``make(index)`` for each index, handing over a batch of :class:`Thumbnail` at least
     every ``_BATCH_SECONDS``."""
     batch: list[Thumbnail] = []

@@ -2,7 +2,20 @@
 
 The points are a t-SNE embedding (scikit-learn, Barnes-Hut, seeded) of the base's pooled features
 (:mod:`.features`) after PCA to 50 dimensions. t-SNE is already a dependency and meets the target
-as measured below, so no new one was added; UMAP (numba, llvmlite) was neither installed nor timed.
+as measured below, so no new one was added.
+
+UMAP, measured against it (umap-learn 0.5.12 in a throwaway ``pip install --target``, same PCA-50
+input, seeded, n_neighbors 15; two shared cores at load 7-9, so the seconds are rough): 10,000
+synthetic 1280-d points (12 classes): UMAP 77 s on its first call (numba compiling; plus 28 s to
+import it the first time ever, 3.5 s once numba's disk cache exists; a second process's first fit
+took 186 s at load 9), 27 s on the next call, against this module's t-SNE path 45 s; 10-nearest-
+neighbour class agreement in 2-D UMAP 0.948, t-SNE 0.778. The 4,027 real seedling photos (cached
+features): UMAP 49 s (agreement 0.622), t-SNE 67 s (0.626; plain PCA to 2-D 0.231). UMAP would add
+numba + llvmlite + pynndescent, ~214 MB installed (llvmlite alone 173 MB), to every installer, and
+a first call per process of over a minute; on the real photos it keeps the classes no better. Not
+adopted; the synthetic clusters' better agreement is noted should maps of well-separated data
+matter more than installer size.
+
 Barnes-Hut t-SNE of all 10,000 points of a synthetic set took 135 s at 500 iterations on the two
 shared cores (load ~6), over the 60 s target, so beyond :data:`LANDMARKS` points a seeded sample
 of that many is embedded and every other photo is placed at the distance-weighted mean of its 10
@@ -21,10 +34,11 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_bytes
+from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport
 from filterscope.core.quality.features import DatasetFeatures, dataset_features
 
@@ -65,8 +79,12 @@ class DataMap:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def rows(self) -> list[dict]:
-        """One dict per point with the :data:`CSV_COLUMNS` (predicted is "" for a dataset map)."""
+    def rows(self, points: np.ndarray | None = None) -> list[dict]:
+        """One dict per point (of ``points``, default all) with the :data:`CSV_COLUMNS` (predicted is
+        "" for a dataset map)."""
+        if points is not None:
+            every = self.rows()
+            return [every[i] for i in np.asarray(points, np.int64)]
         return [{"x": round(float(x), 6), "y": round(float(y), 6), "path": p, "subset": str(s),
                  "label": self.classes[int(lab)],
                  "predicted": "" if self.predicted is None else self.classes[int(self.predicted[i])]}
@@ -188,13 +206,25 @@ def inside(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return np.flatnonzero(odd)
 
 
-def write_map_csv(data_map: DataMap, path: str | os.PathLike) -> None:
-    """Write the points as CSV (:data:`CSV_COLUMNS`), atomically."""
+def write_map_csv(data_map: DataMap, path: str | os.PathLike, points: np.ndarray | None = None) -> Path:
+    """Write the points (``points``, default all) as CSV (:data:`CSV_COLUMNS`), atomically.
+
+    Raises:
+        ValueError: ``path`` lies inside the dataset folder or the folder holding the photos.
+        OSError: It cannot be written.
+    """
+    from filterscope.core.data.source import Source
+
+    source = Source.parse_or_none(data_map.source)
+    roots = [source.folder()] if source is not None and source.folder() is not None else []
+    files = [os.path.dirname(p) for p in data_map.paths if os.path.isabs(p)]
+    for root in roots + ([os.path.commonpath(files)] if files else []):
+        refuse_inside(path, root)
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(data_map.rows())
-    atomic_write_bytes(path, text.getvalue().encode("utf-8"))
+    writer.writerows(data_map.rows(points))
+    return atomic_write_bytes(path, text.getvalue().encode("utf-8"))
 
 
 def _scaled(xy: np.ndarray) -> np.ndarray:
@@ -209,13 +239,15 @@ def _check(cancel: Cancel) -> None:
         raise Cancelled()
 
 
-def point_thumbnail(path: str, size: int, *, report: Report, cancel: Cancel) -> tuple[str, np.ndarray]:
-    """``(path, RGB uint8 thumbnail)`` of a point's photo, for the map's hover preview.
+def point_thumbnail(path: str, size: int, source: object = None, *, report: Report,
+                    cancel: Cancel) -> tuple[str, np.ndarray]:
+    """``(path, RGB uint8 thumbnail)`` of a point's photo, for the map's hover preview: a file, or
+    an item of the in-memory dataset ``source`` (a built-in's key).
 
     Raises:
-        ImageReadError: The file cannot be read (or ``path`` is an in-memory image's key).
+        ImageReadError: The image cannot be read.
     """
-    from filterscope.core.data.images import read_thumbnail
+    from filterscope.core.data.item_images import item_thumbnail
 
     _check(cancel)
-    return path, read_thumbnail(path, size)
+    return path, item_thumbnail(path, source, size, report=report, cancel=cancel)

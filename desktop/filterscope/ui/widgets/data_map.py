@@ -1,20 +1,24 @@
-"""The map of the data drawn: one dot per photo, coloured by class, prediction or right/wrong.
+"""The map of the data drawn: one dot per photo, coloured by class, prediction or right/wrong, and
+for a spread-out sample of the points on screen (every point, zoomed in far enough) the photo itself
+in a frame of the point's colour (:mod:`.map_thumbnails`: level of detail, loading in a job).
 
 Drawing 10,000 points stays fast because the dots are painted once per change of map, colouring,
-zoom, size or selection into a cached QImage (one ``drawPoints`` call per colour); hovering only
-finds the nearest point (a k-d tree in map space) and paints a ring over the cached image. The
-wheel zooms around the cursor, a right-button drag pans, a left-button drag draws a lasso whose
-points are selected (``sig_selected``).
+zoom, size or selection into a cached QImage (one ``drawPoints`` call per colour), and the
+thumbnails the cache holds are drawn over a copy of it when they arrive; hovering only finds the
+nearest point (a k-d tree in map space, or the thumbnail under the cursor) and paints a ring over
+the cached image. The wheel zooms around the cursor, a right-button drag pans, a left-button drag
+draws a lasso whose points are selected (``sig_selected``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from filterscope.core.quality.embedding import DataMap, inside
+from filterscope.ui.widgets.map_thumbnails import SIZE, MapThumbnails, pick
 
 COLOUR_MODES = ("class", "prediction", "right/wrong")
 RIGHT, WRONG = QColor("#2a9d4b"), QColor("#d62728")
@@ -47,16 +51,30 @@ class DataMapWidget(QWidget):
         self._tree = None
         self._mode = "class"
         self._zoom, self._centre = 1.0, np.array([0.5, 0.5])
+        self._dots: QImage | None = None
         self._cache: QImage | None = None
+        self.thumbnails = MapThumbnails(self)
+        self.thumbnails.sig_changed.connect(self._on_thumbnails_changed)
+        self._show_thumbnails = True
+        self._order = np.zeros(0, np.int64)
+        self._colour_of = np.zeros(0, np.int64)
+        self._colours: list[QColor] = []
+        self._drawn = np.zeros(0, np.int64)
+        self._drawn_px = np.zeros((0, 2))
         self._hovered = -1
         self._selected = np.zeros(0, np.int64)
         self._lasso: list[QPointF] = []
         self._pan_from: QPointF | None = None
 
     # -- state ----------------------------------------------------------------------------------
-    def set_map(self, data_map: DataMap | None) -> None:
-        """Show a map (None: empty); resets zoom, hover and selection."""
+    def set_map(self, data_map: DataMap | None, image_source: object = None) -> None:
+        """Show a map (None: empty); resets zoom, hover, selection and thumbnails. ``image_source``:
+        the dataset whose in-memory items the paths may name (default: the map's source)."""
         self._map = data_map
+        n = 0 if data_map is None else len(data_map)
+        self._order = np.random.default_rng(0).permutation(n)  # which point of a cell shows its photo
+        self.thumbnails.set_points([] if data_map is None else data_map.paths,
+                                   image_source if image_source is not None or data_map is None else data_map.source)
         if data_map is not None and len(data_map):
             from scipy.spatial import cKDTree  # only with a map: scipy costs the app's start-up
 
@@ -84,6 +102,19 @@ class DataMapWidget(QWidget):
 
     def colour_mode(self) -> str:
         return self._mode
+
+    def set_thumbnails(self, shown: bool) -> None:
+        """Draw photos over a sample of the points on screen (True) or dots only."""
+        self._show_thumbnails = bool(shown)
+        self._cache = None
+        self.update()
+
+    def thumbnails_shown(self) -> bool:
+        return self._show_thumbnails
+
+    def drawn_thumbnails(self) -> dict[int, tuple[float, float]]:
+        """The points whose photo the last paint drew, with its centre in widget pixels."""
+        return {int(i): (float(x), float(y)) for i, (x, y) in zip(self._drawn, self._drawn_px)}
 
     def colour_groups(self) -> dict[str, np.ndarray]:
         """Point indices by the colour (``#rrggbb``) they are drawn in."""
@@ -139,12 +170,20 @@ class DataMapWidget(QWidget):
         """The point within :data:`HOVER_PX` of a widget position (-1: none)."""
         if self._tree is None:
             return -1
+        on = (np.abs(self._drawn_px - [pos.x(), pos.y()]) <= SIZE / 2).all(1)
+        if on.any():
+            return int(self._drawn[np.flatnonzero(on)[-1]])  # the one drawn last is on top
         where = self.to_map(np.array([[pos.x(), pos.y()]]))[0]
         distance, index = self._tree.query(where, distance_upper_bound=HOVER_PX / self._scale())
         return int(index) if np.isfinite(distance) else -1
 
     # -- painting -------------------------------------------------------------------------------
     def _invalidate(self) -> None:
+        self._dots = self._cache = None
+        self.update()
+
+    @Slot()
+    def _on_thumbnails_changed(self) -> None:
         self._cache = None
         self.update()
 
@@ -160,7 +199,12 @@ class DataMapWidget(QWidget):
         size = float(np.clip(3.0 * self._zoom ** 0.5, 4.0, 12.0) if len(self._map) > 2000 else 7.0)
         chosen = np.zeros(len(self._map), bool)
         chosen[self._selected] = True
-        for colour, rows in self.colour_groups().items():
+        groups = self.colour_groups()
+        self._colours = [QColor(colour) for colour in groups]
+        self._colour_of = np.zeros(len(self._map), np.int64)
+        for n, rows in enumerate(groups.values()):
+            self._colour_of[rows] = n
+        for colour, rows in groups.items():
             # with a selection the other points fade, so each point is still drawn once
             for part, alpha in ((rows[~chosen[rows]], 50 if len(self._selected) else 255), (rows[chosen[rows]], 255)):
                 pen = QColor(colour)
@@ -170,9 +214,39 @@ class DataMapWidget(QWidget):
         painter.end()
         return image
 
+    def render_thumbnails(self, dots: QImage) -> QImage:
+        """The dots with the loaded photos of the points :func:`.map_thumbnails.pick` chooses drawn
+        over them (asking for the missing ones)."""
+        self._drawn, self._drawn_px = np.zeros(0, np.int64), np.zeros((0, 2))
+        if self._map is None or not len(self._map) or not self._show_thumbnails:
+            return dots
+        px = self.to_widget(self._map.xy)
+        points = pick(px, self._map.xy, self._order, self._scale(), self._zoom, self.width(), self.height())
+        self.thumbnails.want(points)
+        loaded = np.array([p for p in points if self.thumbnails.image(int(p)) is not None], np.int64)
+        if not len(loaded):
+            return dots
+        image = dots.copy()
+        painter = QPainter(image)
+        chosen = np.zeros(len(self._map), bool)
+        chosen[self._selected] = True
+        for point in loaded:
+            thumb = self.thumbnails.image(int(point))
+            x, y = px[point]
+            box = QRectF(x - thumb.width() / 2, y - thumb.height() / 2, thumb.width(), thumb.height())
+            painter.setOpacity(0.3 if len(self._selected) and not chosen[point] else 1.0)
+            painter.drawImage(box.topLeft(), thumb)
+            painter.setPen(QPen(self._colours[self._colour_of[point]], 2))
+            painter.drawRect(box.adjusted(-1, -1, 1, 1))
+        painter.end()
+        self._drawn, self._drawn_px = loaded, px[loaded]
+        return image
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        if self._cache is None or self._cache.size() != self.size():
-            self._cache = self.render_dots()
+        if self._dots is None or self._dots.size() != self.size():
+            self._dots, self._cache = self.render_dots(), None
+        if self._cache is None:
+            self._cache = self.render_thumbnails(self._dots)
         painter = QPainter(self)
         painter.drawImage(0, 0, self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -189,7 +263,7 @@ class DataMapWidget(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        self._cache = None
+        self._dots = self._cache = None
 
     # -- mouse ----------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)

@@ -3,7 +3,14 @@
 The map is computed by :func:`~filterscope.core.quality.embedding.dataset_map` (the base's cached
 features, then t-SNE) through a :class:`~filterscope.workers.JobRunner` with progress and cancel.
 The hovered photo's thumbnail is read by a second runner (the latest hover wins) and kept in a
-small cache, so hovering never waits on a disk read. Opening another dataset clears the map.
+small cache, so hovering never waits on a disk read; "Thumbnails" draws photos on the map itself
+(:mod:`.map_thumbnails`). Opening another dataset clears the map.
+
+A lasso selection is a list of photos to act on outside the app: "Copy paths" (one per line, for a
+script, a file manager or a message) and "Save list (CSV)…" (x, y, path, subset, label and, on
+an evaluation's map, predicted; written atomically, never inside the dataset). A dataset map has no run: adding dataset photos to a run's
+review list would file them under a model that may not have seen them, with no prediction to
+review; the Results tab's map, which has one, adds to its run's review list.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,7 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.data.datasets import Dataset
-from filterscope.core.quality.embedding import DataMap, dataset_map, point_thumbnail
+from filterscope.core.data.source import Source
+from filterscope.core.quality.embedding import DataMap, dataset_map, point_thumbnail, write_map_csv
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.data_map import COLOUR_MODES, DataMapWidget, class_colour
 from filterscope.ui.widgets.image_view import to_qimage
@@ -60,13 +71,24 @@ class DataMapPanel(QWidget):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         for label in (self.legend, self.caption, self.status):
             label.setWordWrap(True)
+        self.thumbs_box = QCheckBox("Thumbnails")
+        self.thumbs_box.setChecked(True)
+        self.thumbs_box.setToolTip("Draw the photos of a spread-out sample of the points on screen; "
+                                   "zoom in to see every point's photo")
         self.selection = QListWidget()
+        self.copy_button = QPushButton("Copy paths")
+        self.copy_button.setToolTip("Copy the selected photos' paths to the clipboard, one per line")
+        self.save_button = QPushButton("Save list (CSV)…")
+        self.save_button.setToolTip("Save the selected photos (x, y, path, subset, label) as CSV, outside the dataset")
         self.job_panel = JobPanelWidget(self.runner)
         self._source: object = None
         self._previews: OrderedDict[str, QPixmap] = OrderedDict()
         self._build_layout()
         self.make_button.clicked.connect(self._on_make_clicked)
         self.colour_combo.currentIndexChanged.connect(self._on_colour_changed)
+        self.thumbs_box.toggled.connect(self.view.set_thumbnails)
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
         self.view.sig_hovered.connect(self._on_view_hovered)
         self.view.sig_selected.connect(self._on_view_selected)
         self.selection.currentRowChanged.connect(self._on_selection_row)
@@ -74,7 +96,7 @@ class DataMapPanel(QWidget):
 
     def _build_layout(self) -> None:
         self.bar = bar = QHBoxLayout()
-        for widget in (self.make_button, self.colour_combo):
+        for widget in (self.make_button, self.colour_combo, self.thumbs_box):
             bar.addWidget(widget)
         bar.addWidget(self.status, 1)
         side = QWidget()
@@ -83,6 +105,10 @@ class DataMapPanel(QWidget):
         for widget in (self.preview, self.caption, self.legend, QLabel("Lasso selection (drag on the map):")):
             column.addWidget(widget)
         column.addWidget(self.selection, 1)
+        actions = QHBoxLayout()
+        for button in (self.copy_button, self.save_button):
+            actions.addWidget(button)
+        column.addLayout(actions)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(side)
@@ -102,7 +128,9 @@ class DataMapPanel(QWidget):
 
     def set_map(self, data_map: DataMap | None) -> None:
         """Show a map (from the job, or made elsewhere)."""
-        self.view.set_map(data_map)
+        self.view.set_map(data_map, self.image_source())
+        for button in (self.copy_button, self.save_button):
+            button.setEnabled(False)
         model = self.colour_combo.model()
         for row in range(1, self.colour_combo.count()):
             model.item(row).setEnabled(data_map is not None and data_map.predicted is not None)
@@ -113,6 +141,10 @@ class DataMapPanel(QWidget):
         self._show_legend()
         if data_map is not None:
             self.status.setText(f"{len(data_map):,} photos. " + " ".join(data_map.notes[:1]))
+
+    def image_source(self) -> object:
+        """The dataset whose in-memory items a point's path may name (a built-in's keys)."""
+        return self._source if isinstance(self._source, Source) else None
 
     def _show_legend(self) -> None:
         data_map = self.view.data_map()
@@ -169,7 +201,7 @@ class DataMapPanel(QWidget):
             self._previews.move_to_end(path)
             self.preview.setPixmap(self._previews[path])
         else:
-            self.thumbs.start(point_thumbnail, path, PREVIEW)
+            self.thumbs.start(point_thumbnail, path, PREVIEW, self.image_source())
 
     @Slot(object)
     def _on_thumbs_finished(self, result: object) -> None:
@@ -196,6 +228,38 @@ class DataMapPanel(QWidget):
             self.selection.item(self.selection.count() - 1).setToolTip(str(path))
         more = f" (the first {LISTED} listed)" if len(rows) > LISTED else ""
         self.status.setText(f"{len(rows):,} of {len(data_map):,} photos selected{more}")
+        for button in (self.copy_button, self.save_button):
+            button.setEnabled(len(rows) > 0)
+
+    def selected_paths(self) -> list[str]:
+        """The paths of the lassoed photos, in map order."""
+        data_map = self.view.data_map()
+        return [] if data_map is None else [data_map.paths[i] for i in self.view.selected()]
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        paths = self.selected_paths()
+        QApplication.clipboard().setText("\n".join(paths))
+        self.status.setText(f"{len(paths):,} paths copied")
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        out, _ = QFileDialog.getSaveFileName(self, "Save the selected photos", "selection.csv", "CSV (*.csv)")
+        if out:
+            self.save_selection(Path(out))
+
+    def save_selection(self, out: Path) -> bool:
+        """Write the lassoed photos as CSV to ``out`` (never inside the dataset); says so in the status."""
+        data_map = self.view.data_map()
+        if data_map is None or not len(self.view.selected()):
+            return False
+        try:
+            written = write_map_csv(data_map, out, self.view.selected())
+        except (ValueError, OSError) as exc:
+            self.status.setText(f"Not saved: {exc}")
+            return False
+        self.status.setText(f"{len(self.view.selected()):,} photos saved to {written}")
+        return True
 
     @Slot(int)
     def _on_selection_row(self, index: int) -> None:

@@ -36,6 +36,10 @@ class EvaluationMapWidget(DataMapPanel):
         """The evaluation to map (None: none); clears the map shown."""
         self.set_source(evaluation)
 
+    def image_source(self) -> object:
+        """The evaluated set's dataset (a built-in's keys name its in-memory images)."""
+        return self._source.eval_set.get("source") if isinstance(self._source, Evaluation) else None
+
     def start_job(self, source: object) -> None:
         self.runner.start(evaluation_points, source)
 
