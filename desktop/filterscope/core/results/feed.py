@@ -185,11 +185,13 @@ def _predict_batch(model: Any, batch: np.ndarray, rule: InputRule, batch_size: i
         if pad and len(x) < batch_size:
             x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
         outputs.append(np.asarray(model.predict_on_batch(x), np.float32)[:len(batch)])
+    if not tta:
+        return outputs[0], outputs[0]
     return np.mean(outputs, axis=0, dtype=np.float32), outputs[0]
 
 
 def predict_images(model: Any, images: Images, rule: InputRule, *, report: Report, cancel: Cancel,
-                   batch_size: int = BATCH_SIZE, tta: bool = False,
+                   batch_size: int = BATCH_SIZE, tta: bool = False, pad: bool = True,
                    on_batch: Callable[[np.ndarray, np.ndarray, dict[int, str]], None] | None = None
                    ) -> Predicted:
     """Class probabilities of every image, by batches; unreadable images are named, not fatal.
@@ -204,6 +206,9 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
         tta: Test-time augmentation: average the probabilities over every view of
             :data:`~filterscope.core.results.tta.VIEWS` (``len(VIEWS)`` times the work); the
             identity view's are kept in ``Predicted.plain``.
+        pad: Feed every batch at ``batch_size`` (zeros after the last image; their rows dropped)
+            when there is more than one batch: a Keras model traces itself again for a smaller
+            last batch. A runtime without tracing (ONNX Runtime) passes False and saves the work.
         on_batch: Called after each batch with its indices, their probabilities and the
             batch's errors (for partial results).
 
@@ -216,7 +221,7 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
     plain = probabilities.copy() if tta else None
     errors: dict[int, str] = {}
     masker = masker_for(rule, images)
-    pad = n > batch_size  # every call one shape: a last, smaller batch would trace the model again
+    pad = pad and n > batch_size  # every call one shape: a last, smaller batch would trace the model again
     check_cancel(cancel)
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="predict-feed") as pool:
         try:
