@@ -8,7 +8,7 @@ pretrained base's own preprocessing). Augmentation is for training only and neve
 applied here. A test holds the arrays equal to what the training pipeline's validation stream
 feeds for the same files.
 
-:func:`predict_images` decodes the next batches in background threads while the model predicts
+:func:`predict_images` decodes and scales the next batches in background threads while the model predicts
 the current one (``predict_on_batch``: ``model.predict`` sets up a data pipeline on every call,
 which costs more than the prediction itself on a few hundred photos), polls ``cancel`` between
 batches and names every file that cannot be read instead of stopping. With ``tta`` it predicts
@@ -135,9 +135,16 @@ def masker_for(rule: InputRule, images: Images) -> Callable | None:
     return image_masker(rule.mask, images.pixel_count(), False, NullReport())
 
 
-def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int
+def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int, scale: bool
           ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Batch ``start:stop`` prepared: uint8 images, their indices, errors by index."""
+    """Batch ``start:stop`` prepared: the images (uint8, or as the model takes them with
+    ``scale``), their indices, errors by index."""
+    batch, indices, errors = _load_uint8(images, rule, masker, start, stop)
+    return (rule.to_model(batch) if scale else batch), indices, errors
+
+
+def _load_uint8(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int
+                ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     indices = np.arange(start, stop)
     fast = images.fast_batch(indices, rule)
     if fast is not None:
@@ -155,8 +162,9 @@ def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, 
 
 
 def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, batch_size: int,
-                      pool: ThreadPoolExecutor):
-    """(uint8 batch, indices, errors) in order, AHEAD batches decoding in the background."""
+                      pool: ThreadPoolExecutor, scale: bool):
+    """(batch, indices, errors) in order, AHEAD batches decoding (and with ``scale``, scaling)
+    in the background."""
     starts = iter(range(0, len(images), batch_size))
     pending: deque[Future] = deque()
 
@@ -164,7 +172,7 @@ def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, 
         start = next(starts, None)
         if start is not None:
             pending.append(pool.submit(_load, images, rule, masker, start,
-                                       min(start + batch_size, len(images))))
+                                       min(start + batch_size, len(images)), scale))
 
     for _ in range(AHEAD):
         submit()
@@ -176,12 +184,13 @@ def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, 
 
 def _predict_batch(model: Any, batch: np.ndarray, rule: InputRule, batch_size: int, pad: bool,
                    tta: bool, cancel: Cancel) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities, the identity view's) of a prepared uint8 batch: the same array twice
-    without ``tta``, else the mean over :data:`VIEWS` and the first view's."""
+    """(probabilities, the identity view's) of a prepared batch: without ``tta``, already scaled
+    (:meth:`InputRule.to_model`) and the same array twice; with it, uint8 and the mean over
+    :data:`VIEWS` and the first view's."""
     outputs = []
     for view in VIEWS if tta else VIEWS[:1]:
         check_cancel(cancel)
-        x = rule.to_model(view.apply(batch) if tta else batch)
+        x = rule.to_model(view.apply(batch)) if tta else batch
         if pad and len(x) < batch_size:
             x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
         outputs.append(np.asarray(model.predict_on_batch(x), np.float32)[:len(batch)])
@@ -225,7 +234,9 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
     check_cancel(cancel)
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="predict-feed") as pool:
         try:
-            batches = _prepared_batches(images, rule, masker, batch_size, pool)
+            # Scaled in the decoding threads too (without views to apply first): the thread
+            # that runs the model only runs it.
+            batches = _prepared_batches(images, rule, masker, batch_size, pool, scale=not tta)
             for k, (batch, indices, failed) in enumerate(batches):
                 check_cancel(cancel)
                 errors.update(failed)
