@@ -26,8 +26,8 @@ from filterscope.score.onnx_model import OnnxModel, open_onnx
 
 DEFAULT_TOP_K = declared_default(EvaluateSettings, "top_k")  # `filterscope predict`'s
 # Smaller than the app's 64: ONNX Runtime's convolutions stay in cache (the chapter's ConvNet at
-# 150 px: 0.24 s of CPU for 512 images by 8 or 16, 0.33 s by 32, 0.39 s by 64), and each batch's
-# arrays are a quarter the size.
+# 150 px, one thread: about 0.24 s of CPU for 512 images by 8, 0.26 by 16, 0.33 by 32, 0.39 by
+# 64); whole jobs by 8, 16 and 32 were within the noise of a shared machine.
 BATCH_SIZE = 16
 _KEEP = object()
 
