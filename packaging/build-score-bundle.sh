@@ -46,6 +46,8 @@ rm -rf dist/filterscope-score build/score-pyinstaller
   packaging/filterscope_score_main.py
 bytes="$(du -sb dist/filterscope-score | cut -f1)"
 echo "dist/filterscope-score: $((bytes / 1000000)) MB ($bytes bytes; at most $((MAX_BYTES / 1000000)) MB)"
+echo "The largest parts (bytes):"
+du -sb dist/filterscope-score/_internal/* | sort -rn | head -8
 if [ "$bytes" -gt "$MAX_BYTES" ]; then
   echo "build-score-bundle.sh: the bundle is over $((MAX_BYTES / 1000000)) MB" >&2; exit 1
 fi

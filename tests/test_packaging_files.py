@@ -261,3 +261,15 @@ def test_every_package_of_the_source_is_listed_for_the_wheel() -> None:
     found = {str(init.parent.relative_to(desktop)).replace(os.sep, ".")
              for init in desktop.glob("filterscope/**/__init__.py")}
     assert found - listed == set()
+
+
+def test_score_bundle_keeps_its_limits_and_never_strips_grafted_libraries() -> None:
+    """build-score-bundle.sh: the issue's limits (150 MB, 2 s), its entry script, and no
+    PyInstaller ``--strip``: stripping the libraries auditwheel grafted into numpy's and OpenCV's
+    wheels made the bundle fail at start ("ELF load command address/offset not page-aligned")."""
+    text = (PACKAGING / "build-score-bundle.sh").read_text()
+    assert re.search(r"^MAX_BYTES=150000000\b", text, re.M) and re.search(r"^MAX_START_S=2\.0\b", text, re.M)
+    assert "packaging/filterscope_score_main.py" in text and (PACKAGING / "filterscope_score_main.py").is_file()
+    pyinstaller = text[text.index("-m PyInstaller"):text.index("packaging/filterscope_score_main.py")]
+    assert "--strip" not in pyinstaller and "-s " not in pyinstaller
+    assert '"$bytes" -gt "$MAX_BYTES"' in text and "--self-test" in text

@@ -148,3 +148,34 @@ def test_score_refuses_a_model_that_is_not_its_manifests(exported, folder, tmp_p
     Path(f"{copy}.filterscope.json").write_text(json.dumps({**manifest, "version": 99}), encoding="utf-8")
     code, _, err, _ = score_cli(copy, folder, "--out", tmp_path / "a.csv")
     assert code == 1 and "export version 99" in err
+
+
+def test_scoring_waits_without_spinning_and_feeds_no_padding(exported, folder) -> None:
+    """ONNX Runtime's threads must not busy-wait on the cores the feed decodes on, and a batch is
+    only its images (ONNX Runtime does not trace per shape as Keras does): same answers."""
+    import threading
+
+    from filterscope.core.base.jobs import NullReport
+    from filterscope.score.onnx_model import default_threads, open_onnx
+    from filterscope.score.score import score
+
+    _, path = exported
+    model = open_onnx(path)
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == default_threads() >= 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    sizes, run = [], model.predict_on_batch
+
+    def counted(x: np.ndarray) -> np.ndarray:
+        sizes.append(len(x))
+        return run(x)
+
+    model.predict_on_batch = counted
+    job = {"report": NullReport(), "cancel": threading.Event(), "opened": model}
+    small = score(path, folder, batch_size=2, **job)
+    assert sum(sizes) == 5 and len(sizes) >= 3  # 7 files, 5 readable, in batches of at most 2
+    whole = score(path, folder, **job)
+    assert sizes[-1] == 5 and small.errors == whole.errors
+    read = ~np.isnan(whole.probabilities).any(axis=1)
+    assert read.sum() == 5 and np.array_equal(read, ~np.isnan(small.probabilities).any(axis=1))
+    assert np.abs(small.probabilities[read] - whole.probabilities[read]).max() <= 1e-6

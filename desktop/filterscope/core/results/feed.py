@@ -8,7 +8,7 @@ pretrained base's own preprocessing). Augmentation is for training only and neve
 applied here. A test holds the arrays equal to what the training pipeline's validation stream
 feeds for the same files.
 
-:func:`predict_images` decodes the next batches in background threads while the model predicts
+:func:`predict_images` decodes and scales the next batches in background threads while the model predicts
 the current one (``predict_on_batch``: ``model.predict`` sets up a data pipeline on every call,
 which costs more than the prediction itself on a few hundred photos), polls ``cancel`` between
 batches and names every file that cannot be read instead of stopping. With ``tta`` it predicts
@@ -135,9 +135,16 @@ def masker_for(rule: InputRule, images: Images) -> Callable | None:
     return image_masker(rule.mask, images.pixel_count(), False, NullReport())
 
 
-def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int
+def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int, scale: bool
           ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Batch ``start:stop`` prepared: uint8 images, their indices, errors by index."""
+    """Batch ``start:stop`` prepared: the images (uint8, or as the model takes them with
+    ``scale``), their indices, errors by index."""
+    batch, indices, errors = _load_uint8(images, rule, masker, start, stop)
+    return (rule.to_model(batch) if scale else batch), indices, errors
+
+
+def _load_uint8(images: Images, rule: InputRule, masker: Callable | None, start: int, stop: int
+                ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     indices = np.arange(start, stop)
     fast = images.fast_batch(indices, rule)
     if fast is not None:
@@ -155,8 +162,9 @@ def _load(images: Images, rule: InputRule, masker: Callable | None, start: int, 
 
 
 def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, batch_size: int,
-                      pool: ThreadPoolExecutor):
-    """(uint8 batch, indices, errors) in order, AHEAD batches decoding in the background."""
+                      pool: ThreadPoolExecutor, scale: bool):
+    """(batch, indices, errors) in order, AHEAD batches decoding (and with ``scale``, scaling)
+    in the background."""
     starts = iter(range(0, len(images), batch_size))
     pending: deque[Future] = deque()
 
@@ -164,7 +172,7 @@ def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, 
         start = next(starts, None)
         if start is not None:
             pending.append(pool.submit(_load, images, rule, masker, start,
-                                       min(start + batch_size, len(images))))
+                                       min(start + batch_size, len(images)), scale))
 
     for _ in range(AHEAD):
         submit()
@@ -176,20 +184,23 @@ def _prepared_batches(images: Images, rule: InputRule, masker: Callable | None, 
 
 def _predict_batch(model: Any, batch: np.ndarray, rule: InputRule, batch_size: int, pad: bool,
                    tta: bool, cancel: Cancel) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities, the identity view's) of a prepared uint8 batch: the same array twice
-    without ``tta``, else the mean over :data:`VIEWS` and the first view's."""
+    """(probabilities, the identity view's) of a prepared batch: without ``tta``, already scaled
+    (:meth:`InputRule.to_model`) and the same array twice; with it, uint8 and the mean over
+    :data:`VIEWS` and the first view's."""
     outputs = []
     for view in VIEWS if tta else VIEWS[:1]:
         check_cancel(cancel)
-        x = rule.to_model(view.apply(batch) if tta else batch)
+        x = rule.to_model(view.apply(batch)) if tta else batch
         if pad and len(x) < batch_size:
             x = np.concatenate([x, np.zeros((batch_size - len(x), *x.shape[1:]), x.dtype)])
         outputs.append(np.asarray(model.predict_on_batch(x), np.float32)[:len(batch)])
+    if not tta:
+        return outputs[0], outputs[0]
     return np.mean(outputs, axis=0, dtype=np.float32), outputs[0]
 
 
 def predict_images(model: Any, images: Images, rule: InputRule, *, report: Report, cancel: Cancel,
-                   batch_size: int = BATCH_SIZE, tta: bool = False,
+                   batch_size: int = BATCH_SIZE, tta: bool = False, pad: bool = True,
                    on_batch: Callable[[np.ndarray, np.ndarray, dict[int, str]], None] | None = None
                    ) -> Predicted:
     """Class probabilities of every image, by batches; unreadable images are named, not fatal.
@@ -204,6 +215,9 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
         tta: Test-time augmentation: average the probabilities over every view of
             :data:`~filterscope.core.results.tta.VIEWS` (``len(VIEWS)`` times the work); the
             identity view's are kept in ``Predicted.plain``.
+        pad: Feed every batch at ``batch_size`` (zeros after the last image; their rows dropped)
+            when there is more than one batch: a Keras model traces itself again for a smaller
+            last batch. A runtime without tracing (ONNX Runtime) passes False and saves the work.
         on_batch: Called after each batch with its indices, their probabilities and the
             batch's errors (for partial results).
 
@@ -216,11 +230,13 @@ def predict_images(model: Any, images: Images, rule: InputRule, *, report: Repor
     plain = probabilities.copy() if tta else None
     errors: dict[int, str] = {}
     masker = masker_for(rule, images)
-    pad = n > batch_size  # every call one shape: a last, smaller batch would trace the model again
+    pad = pad and n > batch_size  # every call one shape: a last, smaller batch would trace the model again
     check_cancel(cancel)
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="predict-feed") as pool:
         try:
-            batches = _prepared_batches(images, rule, masker, batch_size, pool)
+            # Scaled in the decoding threads too (without views to apply first): the thread
+            # that runs the model only runs it.
+            batches = _prepared_batches(images, rule, masker, batch_size, pool, scale=not tta)
             for k, (batch, indices, failed) in enumerate(batches):
                 check_cancel(cancel)
                 errors.update(failed)
