@@ -17,6 +17,7 @@ from filterscope.core.quality.embedding import (
     inside,
     write_map_csv,
 )
+from filterscope.core.quality.embedding import class_agreement as knn_agreement
 from filterscope.core.quality.features import DatasetFeatures
 
 
@@ -26,15 +27,6 @@ def clusters(n: int, k: int, d: int = 64, seed: int = 0, spread: float = 0.6) ->
     centres = rng.normal(0, spread, (k, d))
     labels = rng.integers(0, k, n)
     return (centres[labels] + rng.normal(0, 1, (n, d))).astype(np.float32), labels.astype(np.int32)
-
-
-def knn_agreement(xy: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
-    """Share of points whose k nearest other points in 2-D mostly carry their label."""
-    from sklearn.neighbors import NearestNeighbors
-
-    index = NearestNeighbors(n_neighbors=k + 1).fit(xy).kneighbors(xy, return_distance=False)[:, 1:]
-    votes = np.array([np.bincount(labels[row], minlength=labels.max() + 1).argmax() for row in index])
-    return float((votes == labels).mean())
 
 
 def run(features: np.ndarray, **kwargs) -> np.ndarray:

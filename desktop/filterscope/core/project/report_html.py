@@ -14,6 +14,7 @@ from filterscope.core.project.report import ReportContent, chose_epoch
 from filterscope.core.project.model_card import ModelCard
 from filterscope.core.project.report_calibration import calibration_section
 from filterscope.core.project.report_duplicates import near_copies_section
+from filterscope.core.project.report_map import map_section
 from filterscope.core.project.report_card import card_section
 from filterscope.core.project.report_markup import bullets, e, files_list, img, table
 from filterscope.core.project.report_sections import data_section, mask_section, model_section
@@ -49,6 +50,7 @@ def render_html(content: ReportContent, card: ModelCard) -> tuple[str, list[str]
                   ("Confusion matrix", _confusion(content)),
                   ("Most confidently wrong", _wrong(content))]
     parts += [("Near-copies", near)] if (near := near_copies_section(content)) else []
+    parts += [("Map of the data", drawn)] if (drawn := map_section(content)) else []
     parts += suspects_parts(content.run.run_dir)
     parts.append(("Environment", _environment(content)))
     run = content.run

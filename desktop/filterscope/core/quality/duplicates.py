@@ -39,7 +39,6 @@ is a job the user starts, with progress and cancel; evaluation must not start on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ import numpy as np
 
 from filterscope.core.base.fileio import atomic_write_json
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
+from filterscope.core.quality.saved import saved_file
 
 MAX_DISTANCE = 8
 BLOCK = 1024
@@ -224,23 +224,9 @@ def near_copies(source, *, report: Report, cancel: Cancel, cache_dir: str | os.P
     return result
 
 
-def _file(source, cache_dir: str | os.PathLike | None) -> Path:
-    """Where the check of a dataset is saved: one file per dataset, a folder named however it
-    was written (relative, with a trailing separator) being the same dataset."""
-    from filterscope.core.data.source import FolderSource, Source
-    from filterscope.core.transfer.run import default_cache_dir
-
-    parsed = source if isinstance(source, Source) else Source.parse(str(source), bare=True)
-    key = f"folder:{Path(parsed.path).expanduser().resolve()}" if isinstance(parsed, FolderSource) \
-        else parsed.to_json()
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
-    return folder / FOLDER / f"{digest}.json"
-
-
 def save_near_copies(result: NearCopies, cache_dir: str | os.PathLike | None = None) -> Path:
     """Save a check where :func:`load_near_copies` finds it (the feature cache, never the dataset)."""
-    path = _file(result.source, cache_dir)
+    path = saved_file(result.source, FOLDER, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_json(path, result.to_json())
 
@@ -249,7 +235,7 @@ def load_near_copies(source, cache_dir: str | os.PathLike | None = None) -> Near
     """The last saved check of a dataset (a ``Source`` or its text), or None when there is none or
     it cannot be read (a damaged file is the same as no check: evaluation then says nothing)."""
     try:
-        path = _file(source, cache_dir)
+        path = saved_file(source, FOLDER, cache_dir)
         return NearCopies.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -26,21 +26,28 @@ seedling photos 26 s at load 5.5 (tests/benchmarks/test_data_map.py).
 Cancel is checked between the stages (PCA, t-SNE, placement). scikit-learn's t-SNE has no
 callback, so a cancel during the t-SNE stage takes effect when that stage ends (at most the time
 of one embedding of :data:`LANDMARKS` points, ~35 s on two cores); the result is then dropped.
+
+The last map of a dataset is saved in the app's feature cache folder, keyed by the dataset as the
+near-copy check is (:func:`~.saved.saved_file`), never in the dataset: the run report draws it
+from there (:func:`saved_map`) and never computes one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
+from filterscope.core.base.fileio import atomic_write_bytes, atomic_write_json, refuse_inside
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, SubReport
 from filterscope.core.quality.features import DatasetFeatures, dataset_features
+from filterscope.core.quality.saved import saved_file
 
 PCA_DIMS = 50
 LANDMARKS = 3000
@@ -48,6 +55,8 @@ NEIGHBOURS = 10
 MAX_ITER = 500
 PERPLEXITY = 30.0
 CSV_COLUMNS = ("x", "y", "path", "subset", "label", "predicted")
+FOLDER = "data-maps"
+VERSION = 1
 
 
 @dataclass
@@ -64,6 +73,7 @@ class DataMap:
         source: What was mapped (a dataset source or an evaluation's name).
         notes: Plain sentences (how the map was made).
         eval_rows: int64 (N,) the evaluation row of each point (None for a dataset map).
+        created: When a saved map was made (ISO 8601, UTC); "" until saved.
     """
 
     xy: np.ndarray
@@ -75,6 +85,7 @@ class DataMap:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     eval_rows: np.ndarray | None = None
+    created: str = ""
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -155,8 +166,9 @@ def features_map(found: DatasetFeatures, *, report: Report, cancel: Cancel, seed
 
 
 def dataset_map(source: str, *, report: Report, cancel: Cancel,
-                cache_dir: str | os.PathLike | None = None, seed: int = 0) -> DataMap:
-    """The map of every readable photo of a dataset (features from the cache, computed if missing).
+                cache_dir: str | os.PathLike | None = None, seed: int = 0, save: bool = True) -> DataMap:
+    """The map of every readable photo of a dataset (features from the cache, computed if missing),
+    saved (``save``) in the cache folder for the report to find (:func:`saved_map`).
 
     Raises:
         PipelineError, WeightsUnavailable, WeightsError, FeatureCacheError: As
@@ -165,7 +177,52 @@ def dataset_map(source: str, *, report: Report, cancel: Cancel,
     """
     found = dataset_features(source, report=SubReport(report, 0.0, 0.5), cancel=cancel,
                              cache_dir=cache_dir, seed=seed)
-    return features_map(found, report=SubReport(report, 0.5, 1.0), cancel=cancel, seed=seed)
+    result = features_map(found, report=SubReport(report, 0.5, 1.0), cancel=cancel, seed=seed)
+    if save:
+        save_map(result, cache_dir)
+    return result
+
+
+def save_map(data_map: DataMap, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Save a dataset's map (stamped with the time now) where :func:`saved_map` finds it: the
+    feature cache, one file per dataset, never the dataset."""
+    data_map.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path = saved_file(data_map.source, FOLDER, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_json(path, {
+        "version": VERSION, "source": data_map.source, "created": data_map.created,
+        "classes": list(data_map.classes), "x": data_map.xy[:, 0].tolist(), "y": data_map.xy[:, 1].tolist(),
+        "labels": np.asarray(data_map.labels).tolist(), "subsets": [str(s) for s in data_map.subsets],
+        "paths": list(data_map.paths), "notes": list(data_map.notes)})
+
+
+def saved_map(source, cache_dir: str | os.PathLike | None = None) -> DataMap | None:
+    """The last saved map of a dataset (a ``Source`` or its text), or None when there is none or it
+    cannot be read (a damaged file is the same as no map: the report then has no map section)."""
+    try:
+        data = json.loads(saved_file(source, FOLDER, cache_dir).read_text(encoding="utf-8"))
+        if data["version"] != VERSION or not len(data["x"]) == len(data["y"]) == len(data["labels"]) \
+                == len(data["subsets"]) == len(data["paths"]):
+            return None
+        return DataMap(np.column_stack([data["x"], data["y"]]).astype(np.float32).reshape(-1, 2),
+                       [str(p) for p in data["paths"]], np.asarray(data["labels"], np.int32),
+                       np.asarray(data["subsets"], str), [str(c) for c in data["classes"]], None,
+                       str(data["source"]), [str(n) for n in data["notes"]], created=str(data["created"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def class_agreement(xy: np.ndarray, labels: np.ndarray, k: int = NEIGHBOURS) -> float | None:
+    """Share of points whose ``k`` nearest other points on the map mostly carry their class (how
+    well the map keeps the classes apart), or None with too few points."""
+    from sklearn.neighbors import NearestNeighbors
+
+    labels = np.asarray(labels, np.int64)
+    if len(labels) <= k:
+        return None
+    index = NearestNeighbors(n_neighbors=k + 1).fit(xy).kneighbors(xy, return_distance=False)[:, 1:]
+    votes = np.array([np.bincount(labels[row], minlength=labels.max() + 1).argmax() for row in index])
+    return float((votes == labels).mean())
 
 
 def evaluation_map(found: DatasetFeatures, paths: list[str], true: np.ndarray, predicted: np.ndarray,
