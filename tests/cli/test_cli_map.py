@@ -28,6 +28,20 @@ def test_map_writes_every_photo_as_a_point(run_cli, results_photos: Path, tmp_pa
     assert tree_digest(results_photos) == before
 
 
+def test_map_is_saved_for_the_report(run_cli, results_photos: Path, tmp_path: Path) -> None:
+    from filterscope.core.quality.embedding import saved_map
+
+    out, cache = tmp_path / "map.csv", tmp_path / "cache"
+    assert saved_map(f"folder:{results_photos}", cache) is None
+    code, _stdout, err = run_cli("map", results_photos, "--out", out, "--cache-dir", cache)
+    assert code == 0, err
+    saved = saved_map(f"folder:{results_photos}", cache)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert saved is not None and saved.created and saved.paths == [r["path"] for r in rows]
+    assert [round(float(x), 6) for x in saved.xy[:, 0]] == [float(r["x"]) for r in rows]
+    assert [saved.classes[k] for k in saved.labels] == [r["label"] for r in rows]
+
+
 def test_map_refuses_to_write_inside_the_dataset(run_cli, results_photos: Path, tmp_path: Path) -> None:
     before = tree_digest(results_photos)
     code, _out, err = run_cli("map", results_photos, "--out", results_photos / "map.csv",

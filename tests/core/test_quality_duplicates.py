@@ -135,3 +135,29 @@ def test_report_has_a_near_copies_section_only_once_checked(results_run: Path, r
     second = write_report(results_run, tmp_path / "b" / "report.html", **JOB)
     assert second.sections[-2:] == ["Near-copies", "Environment"]
     assert "group(s) of near-copies among 29 images" in second.html
+
+
+def test_report_has_a_map_section_only_once_a_map_is_saved(results_run: Path, results_photos: Path,
+                                                           tmp_path: Path, data_dir: Path) -> None:
+    """The report never computes a map: no saved map, no section; a saved one is drawn inline."""
+    import base64
+    import io
+    import re
+
+    from filterscope.core.project.report import write_report
+    from filterscope.core.quality.embedding import DataMap, save_map
+
+    first = write_report(results_run, tmp_path / "a" / "report.html", **JOB)
+    assert "Map of the data" not in first.sections and "t-SNE" not in first.html
+    labels = np.repeat([0, 1], 15).astype(np.int32)
+    xy = np.where(labels[:, None] == 0, 0.1, 0.9) + np.random.default_rng(0).normal(0, 0.01, (30, 2))
+    save_map(DataMap(xy.astype(np.float32), [f"p{i}.png" for i in range(30)], labels, np.full(30, "train"),
+                     ["cat", "dog"], None, f"folder:{results_photos}", ["t-SNE of tiny features"]))  # in data_dir
+    second = write_report(results_run, tmp_path / "b" / "report.html", **JOB)
+    assert second.sections[-2:] == ["Map of the data", "Environment"]
+    section = second.html.split('<h2 id="map-of-the-data">')[1].split("<h2")[0]
+    assert "Each of the dataset's 30 photos as a point" in section and "t-SNE of tiny features" in section
+    assert "Class agreement: for 100.0 % of the photos" in section
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', section).group(1))
+    width, height = Image.open(io.BytesIO(png)).size
+    assert (width, height) == (930, 690)  # the map's 6.2 x 4.6 in at 150 dpi, not another picture

@@ -147,3 +147,57 @@ def test_item_thumbnails_hand_over_pixels_and_reasons(tmp_path) -> None:
     got = [t for batch in batches for t in batch]
     assert [t.item for t in got] == [1, 0]
     assert got[0].rgb.shape == (10, 30, 3) and got[1].rgb is None and got[1].error
+
+
+def two_groups(source: str, n: int = 40) -> DataMap:
+    """A map of two far-apart groups of ``n // 2`` points, one per class."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], n // 2).astype(np.int32)
+    xy = (rng.normal(0, 0.02, (n, 2)) + np.where(labels[:, None] == 0, 0.2, 0.8)).astype(np.float32)
+    return DataMap(xy, [f"/photos/{i}.png" for i in range(n)], labels,
+                   np.array(["train", "val", "test", "train"] * (n // 4)), ["cat", "dog"], None, source,
+                   ["t-SNE of test features (PCA to 50)"])
+
+
+def test_a_saved_map_round_trips_and_a_missing_or_damaged_one_is_none(tmp_path) -> None:
+    from filterscope.core.quality.embedding import save_map, saved_map
+
+    source, cache = f"folder:{tmp_path / 'photos'}", tmp_path / "cache"
+    assert saved_map(source, cache) is None
+    made = two_groups(source)
+    path = save_map(made, cache)
+    assert path.is_relative_to(cache) and made.created
+    back = saved_map(source, cache)
+    np.testing.assert_array_equal(back.xy, made.xy)
+    assert back.xy.dtype == np.float32 and back.labels.dtype == np.int32
+    np.testing.assert_array_equal(back.labels, made.labels)
+    assert back.subsets.tolist() == made.subsets.tolist() and back.paths == made.paths
+    assert (back.classes, back.notes, back.created, back.source) == (made.classes, made.notes, made.created, source)
+    assert saved_map(f"folder:{tmp_path / 'other'}", cache) is None
+    path.write_text('{"version": 1, "x": [0.5]', encoding="utf-8")
+    assert saved_map(source, cache) is None
+
+
+def test_the_map_is_keyed_by_the_dataset_as_the_near_copy_check_is(tmp_path, monkeypatch) -> None:
+    """One rule: the folder written relative with a trailing separator is the same dataset, and the
+    map's file is named as the near-copy check's of the same dataset."""
+    from filterscope.core.quality.duplicates import NearCopies, save_near_copies
+    from filterscope.core.quality.embedding import save_map, saved_map
+
+    (tmp_path / "photos").mkdir()
+    monkeypatch.chdir(tmp_path)
+    cache = tmp_path / "cache"
+    copies = save_near_copies(NearCopies(f"folder:{tmp_path / 'photos'}", "m", 8, 0), cache)
+    drawn = save_map(two_groups("folder:photos/"), cache)
+    assert drawn.name == copies.name and drawn.parent.name == "data-maps" and copies.parent.name == "near-copies"
+    assert saved_map(f"folder:{tmp_path / 'photos'}", cache) is not None
+
+
+def test_class_agreement() -> None:
+    from filterscope.core.quality.embedding import class_agreement
+
+    grouped = two_groups("folder:x")
+    assert class_agreement(grouped.xy, grouped.labels) == 1.0
+    mixed = np.random.default_rng(0).permutation(grouped.labels)
+    assert class_agreement(grouped.xy, mixed) < 0.8
+    assert class_agreement(grouped.xy[:5], grouped.labels[:5]) is None
