@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -109,9 +111,15 @@ class DataMapPanel(QWidget):
         for button in (self.copy_button, self.save_button):
             actions.addWidget(button)
         column.addLayout(actions)
+        scroll = QScrollArea()  # the photo, legend and selection scroll when large text leaves too
+        scroll.setWidgetResizable(True)  # little height (a projector at 1280 x 720)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMaximumWidth(340)
+        scroll.setWidget(side)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
-        split.addWidget(side)
+        split.addWidget(scroll)
         split.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
