@@ -76,17 +76,15 @@ def cmd_decide(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``decide`` to the ``filterscope`` parser."""
     from filterscope.core.base.settings import add_flag, declared_default
-    from filterscope.core.results.settings import EvaluateSettings
+    from filterscope.core.results.settings import EvaluateSettings, share_help
 
     p = sub.add_parser("decide", help="calibrate a run on its validation images and save its needs-review "
                        "threshold and error costs")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--threshold", type=float, metavar="T", help="needs review below this calibrated "
-                       "confidence (0-1)")
-    which.add_argument("--target-accuracy", type=float, metavar="A", help="the lowest threshold at which "
-                       "the accepted validation images are at least this accurate (0-1, e.g. 0.95)")
+    which.add_argument("--threshold", type=float, metavar="T", help=share_help("threshold"))
+    which.add_argument("--target-accuracy", type=float, metavar="A", help=share_help("target_accuracy"))
     which.add_argument("--no-threshold", action="store_true", help="remove the threshold")
     costs = p.add_mutually_exclusive_group()
     costs.add_argument("--costs", metavar="COSTS.json", help='error costs: {"classes": [...], "matrix": '

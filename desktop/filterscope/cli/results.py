@@ -187,7 +187,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` and ``predict`` commands to the ``filterscope`` parser; ``--model``,
     ``--subset``, ``--tta`` and the others come from the Results tab's settings (:class:`EvaluateSettings`)."""
     from filterscope.core.base.settings import add_flag, declaration, declared_default
-    from filterscope.core.results.settings import EvaluateSettings
+    from filterscope.core.results.settings import EvaluateSettings, share_help
     from filterscope.core.transfer.imagenet import imagenet_models
 
     p = sub.add_parser("evaluate", help="score a run's model on held-out images and save the result")
@@ -197,8 +197,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "subset", help_extra=declaration(EvaluateSettings, "subset").special)
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"))
     add_flag(p, EvaluateSettings, "tta")
-    p.add_argument("--threshold", type=float, metavar="T", help="needs review below this calibrated "
-                   "confidence (0-1), for this command only (`filterscope decide` saves one with the run)")
+    p.add_argument("--threshold", type=float, metavar="T", help=share_help("threshold") + ", for this command "
+                   "only (`filterscope decide` saves one with the run)")
     p.add_argument("--costs", metavar="COSTS.json", help='error costs for this command only: {"classes": '
                    '[...], "matrix": [[...]]}, rows the true class, columns the class answered')
     p.add_argument("--out", metavar="EVAL.json", help="save the result here (and its rows in "
@@ -223,8 +223,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_flag(p, EvaluateSettings, "model", default=declared_default(EvaluateSettings, "model"),
              help_extra="For a run folder")
     add_flag(p, EvaluateSettings, "tta")
-    p.add_argument("--threshold", type=float, metavar="T", help="needs review below this calibrated "
-                   "confidence (0-1), for this command only (`filterscope decide` saves one with the run)")
+    p.add_argument("--threshold", type=float, metavar="T", help=share_help("threshold") + ", for this command "
+                   "only (`filterscope decide` saves one with the run)")
     p.add_argument("--costs", metavar="COSTS.json", help='error costs for this command only: {"classes": '
                    '[...], "matrix": [[...]]}, rows the true class, columns the class answered')
     p.add_argument("--json", action="store_true", help="print one JSON document")

@@ -28,6 +28,15 @@ REVIEW = -1  # the decision index of "needs review"
 CURVE_POINTS = 101  # thresholds 0.00, 0.01 ... 1.00 in a saved curve
 
 
+LOWEST_COST = 0.0  # a cost is a finite number of at least this
+
+
+def valid_costs(values: object) -> bool:
+    """True when every value is a cost (finite, at least :data:`LOWEST_COST`)."""
+    found = np.asarray(values, np.float64)
+    return bool(np.all(np.isfinite(found)) and np.all(found >= LOWEST_COST))
+
+
 class CostsError(ValueError):
     """A cost matrix that cannot be used; the message names the file and what is wrong."""
 
@@ -88,8 +97,8 @@ class Costs:
         if matrix.shape != (n, n):
             raise CostsError(f"{where}: the matrix is {'x'.join(map(str, matrix.shape))}, not {n}x{n} "
                              f"for {n} classes")
-        if not np.all(np.isfinite(matrix)) or np.any(matrix < 0):
-            raise CostsError(f"{where}: costs must be numbers of 0 or more")
+        if not valid_costs(matrix):
+            raise CostsError(f"{where}: costs must be numbers of {LOWEST_COST:g} or more")
         if classes is None:
             return cls(tuple(names), matrix, where)
         if set(names) != set(classes):

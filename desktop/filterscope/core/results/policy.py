@@ -17,11 +17,13 @@ import numpy as np
 
 from filterscope.core.base.fileio import atomic_write_json, file_sha256, read_json_file
 from filterscope.core.base.jobs import Cancel, Report, SubReport
+from filterscope.core.base.settings import declaration, like
 from filterscope.core.results.calibration import Calibration, apply_temperature, calibrate
 from filterscope.core.results.decisions import (Costs, CostsError, CoverageCurve, coverage_curve,
                                                 threshold_for_target)
 from filterscope.core.results.eval_sets import EvalSetError, open_eval_set
 from filterscope.core.results.feed import predict_images
+from filterscope.core.results.settings import DecisionLimits
 from filterscope.core.training.saved_model import OpenedModel
 
 POLICY_FILE = "decisions.json"
@@ -80,8 +82,8 @@ class Policy:
     """
 
     fitted: dict[str, Fitted] = field(default_factory=dict)
-    threshold: float | None = None
-    target_accuracy: float | None = None
+    threshold: float | None = like(DecisionLimits, "threshold")
+    target_accuracy: float | None = like(DecisionLimits, "target_accuracy")
     costs: Costs | None = None
 
     def temperature(self, which: str) -> float:
@@ -108,13 +110,16 @@ class Policy:
 
 
 def check_threshold(value: float | None, name: str = "threshold") -> float | None:
-    """A threshold or target in [0, 1], or None.
+    """A threshold or target (``name``: ``threshold`` or ``target accuracy``) within its declared
+    limits, or None.
 
     Raises:
         PolicyError: Out of range.
     """
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise PolicyError(f"{name} must lie between 0 and 1 (a share, e.g. 0.95), not {value}")
+    spec = declaration(DecisionLimits, name.replace(" ", "_"))
+    if value is not None and not spec.low <= value <= spec.high:
+        raise PolicyError(f"{name} must lie between {spec.low:g} and {spec.high:g} (a share, e.g. 0.95), "
+                          f"not {value}")
     return value
 
 
@@ -138,7 +143,7 @@ def load_policy(run_dir: str | os.PathLike, classes: list[str] | None = None) ->
             raise ValueError(f"version {data.get('version')!r}")
         costs = data.get("costs")
         return Policy({str(k): Fitted.from_json(v) for k, v in data.get("fitted", {}).items()},
-                      check_threshold(data.get("threshold")), check_threshold(data.get("target_accuracy")),
+                      check_threshold(data.get("threshold")), check_threshold(data.get("target_accuracy"), "target accuracy"),
                       None if costs is None else Costs.from_json(costs, classes, str(path)))
     except (CostsError, PolicyError) as exc:
         raise PolicyError(str(exc)) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from filterscope.core.base.settings import Settings, setting
+from filterscope.core.base.settings import Settings, declaration, setting
 
 EVALUATIONS = "evaluations"  # a run's folder of saved evaluations (<name>.json and <name>.csv)
 
@@ -64,3 +64,23 @@ class EvaluateSettings(Settings):
         if not (self.run and self.evaluation):
             return None
         return Path(self.run) / EVALUATIONS / f"{self.evaluation}.json"
+
+
+@dataclass(frozen=True)
+class DecisionLimits:
+    """The needs-review shares, declared once: a run's policy holds them
+    (:class:`~filterscope.core.results.policy.Policy`, with :func:`like`), the command line
+    describes them and the Results tab's controls take their limits from here."""
+
+    threshold: float | None = setting(None, "Threshold", kind=float, optional=True, low=0.0, high=1.0,
+                                      help="Needs review below this calibrated confidence")
+    target_accuracy: float | None = setting(None, "Target accuracy", kind=float, optional=True, low=0.0,
+                                            high=1.0, help="The lowest threshold at which the accepted "
+                                            "validation images are at least this accurate")
+
+
+def share_help(name: str) -> str:
+    """A command-line flag's help for the share ``name`` (``threshold``, ``target_accuracy``):
+    its declared help and limits."""
+    spec = declaration(DecisionLimits, name)
+    return f"{spec.help[:1].lower()}{spec.help[1:]} ({spec.low:g}-{spec.high:g}, e.g. 0.95)"

@@ -39,10 +39,12 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.base.fileio import atomic_write_json
 from filterscope.core.base.formats import percent
-from filterscope.core.results.decisions import Costs, CostsError, read_costs
+from filterscope.core.base.settings import declaration
+from filterscope.core.results.decisions import LOWEST_COST, Costs, CostsError, read_costs, valid_costs
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import decide_and_rejudge
 from filterscope.core.results.policy import Fitted, PolicyError, load_policy
+from filterscope.core.results.settings import DecisionLimits
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 from filterscope.workers import JobRunner
 
@@ -57,7 +59,7 @@ class _CostDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent, option, index):  # noqa: N802 (Qt override)
         editor = QLineEdit(parent)
-        validator = QDoubleValidator(0.0, 1e12, 6, editor)
+        validator = QDoubleValidator(LOWEST_COST, 1e12, 6, editor)
         validator.setNotation(QDoubleValidator.Notation.StandardNotation)
         editor.setValidator(validator)
         return editor
@@ -83,9 +85,9 @@ class DecisionPanelWidget(QWidget):
             self.mode.addItem(label, key)
         self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.mode.setMinimumContentsLength(12)  # narrow enough beside the gallery in large text
-        self.target = _percent_spin(95.0, "The accuracy the accepted validation photos must reach: "
+        self.target = _percent_spin("target_accuracy", 95.0, "The accuracy the accepted validation photos must reach: "
                                     "the lowest threshold reaching it is saved (the most photos accepted)")
-        self.threshold = _percent_spin(50.0, "Photos whose calibrated confidence is below this need review")
+        self.threshold = _percent_spin("threshold", 50.0, "Photos whose calibrated confidence is below this need review")
         self.preview = QLabel()
         self.preview.setWordWrap(True)
         self.costs = QTableWidget(0, 0)
@@ -236,7 +238,7 @@ class DecisionPanelWidget(QWidget):
             value = float(item.text().strip().replace(",", "."))
         except ValueError:
             value = float("nan")
-        if not np.isfinite(value) or value < 0:
+        if not valid_costs(value):
             self.message.setText(f"A cost is a number of 0 or more: {item.text()!r} refused "
                                  f"(true {self.costs.verticalHeaderItem(r).text()}, answered "
                                  f"{self._classes()[c]}).")
@@ -381,9 +383,11 @@ class DecisionPanelWidget(QWidget):
         self._fill_costs(self._classes(), Costs.default(self._classes()).matrix)
 
 
-def _percent_spin(value: float, tip: str) -> QDoubleSpinBox:
+def _percent_spin(name: str, value: float, tip: str) -> QDoubleSpinBox:
+    """A control for the share ``name``, shown in percent within its declared limits."""
+    spec = declaration(DecisionLimits, name)
     spin = QDoubleSpinBox()
-    spin.setRange(0.0, 100.0)
+    spin.setRange(100.0 * spec.low, 100.0 * spec.high)
     spin.setDecimals(1)
     spin.setSingleStep(0.5)
     spin.setSuffix(" %")
