@@ -27,18 +27,16 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, check_cancel
 from filterscope.core.base.settings import declaration
 from filterscope.core.results.audit import now_utc
-from filterscope.core.results.decisions import Costs
 from filterscope.core.results.feed import BATCH_SIZE
 from filterscope.core.results.prediction import Prediction, write_prediction
 from filterscope.core.results.settings import EvaluateSettings
-from filterscope.core.results.targets import PredictError, check_output, list_images, unknown_folders
+from filterscope.core.results.targets import PredictError, check_output, list_images
 from filterscope.score.onnx_model import OnnxModel, open_onnx
-from filterscope.score.score import _KEEP, DEFAULT_TOP_K
+from filterscope.score.score import _KEEP, DEFAULT_TOP_K, empty_prediction
 from filterscope.score.shards import Merge, score_shard, split
 
 LOCAL = "local"
@@ -127,7 +125,7 @@ def score_on_cluster(model_path: str | os.PathLike, target: str | os.PathLike, *
     declaration(EvaluateSettings, "top_k").check("top-k", top_k, PredictError)
     model = opened or open_onnx(model_path)
     check_cancel(cancel)
-    result = _empty_prediction(model, listed, target, top_k, threshold, costs)
+    result = empty_prediction(model, listed, target, top_k, threshold, costs)
     merge = Merge(listed, len(model.manifest.classes))
     workers = max(1, len(client.scheduler_info()["workers"]))
     size = shard or shard_size(len(listed), workers, batch_size)
@@ -187,20 +185,3 @@ def _why(future) -> str:
         exc = err
     first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def _empty_prediction(model: OnnxModel, paths: list[Path], target, top_k: int, threshold, costs
-                      ) -> Prediction:
-    """The result as :func:`~filterscope.score.score.score` starts it (model, classes, manifest's
-    temperature, threshold and costs, scorer, notes), before any image is scored."""
-    manifest = model.manifest
-    classes = list(manifest.classes)
-    saved = None if manifest.costs is None else Costs.from_json(manifest.costs, classes, str(model.path))
-    chosen = saved if costs is _KEEP else costs
-    return Prediction(model.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
-                      min(top_k, len(classes)), notes=unknown_folders(target, classes),
-                      temperature=manifest.temperature,
-                      threshold=manifest.threshold if threshold is _KEEP else threshold,
-                      target_accuracy=manifest.target_accuracy if threshold is _KEEP else None,
-                      costs=None if chosen is None else chosen.for_classes(classes),
-                      scorer=model.scorer(), target=Path(target).expanduser().absolute())

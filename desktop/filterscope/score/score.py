@@ -66,17 +66,8 @@ def score(model_path: str | os.PathLike, target: str | os.PathLike, *, out: str 
     report.progress(0.0, "Opening the model")
     model = opened or open_onnx(model_path)
     check_cancel(cancel)
+    result = empty_prediction(model, paths, target, top_k, threshold, costs)
     manifest = model.manifest
-    classes = list(manifest.classes)
-    saved = None if manifest.costs is None else Costs.from_json(manifest.costs, classes, str(model.path))
-    chosen = saved if costs is _KEEP else costs
-    result = Prediction(model.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
-                        min(top_k, len(classes)), notes=unknown_folders(target, classes),
-                        temperature=manifest.temperature,
-                        threshold=manifest.threshold if threshold is _KEEP else threshold,
-                        target_accuracy=manifest.target_accuracy if threshold is _KEEP else None,
-                        costs=None if chosen is None else chosen.for_classes(classes),
-                        scorer=model.scorer(), target=Path(target).expanduser().absolute())
     predicted = predict_images(model, FileImages(paths), InputRule.from_json(manifest.input), report=SubReport(report, 0.02, 0.96),
                                cancel=cancel, batch_size=batch_size, pad=False)
     result.probabilities, result.errors = predicted.probabilities, predicted.errors
@@ -88,3 +79,20 @@ def score(model_path: str | os.PathLike, target: str | os.PathLike, *, out: str 
     report.progress(1.0, f"Scored {len(paths) - len(result.errors):,} image(s)"
                     + (f"; {len(result.errors):,} could not be read" if result.errors else ""))
     return result
+
+
+def empty_prediction(model: OnnxModel, paths: list[Path], target: str | os.PathLike, top_k: int,
+                     threshold: float | None | object, costs: Costs | None | object) -> Prediction:
+    """The result a scoring starts from, before any image is scored: the model, its classes, the
+    manifest's temperature, and its threshold and costs unless given (``_KEEP``: the manifest's)."""
+    manifest = model.manifest
+    classes = list(manifest.classes)
+    saved = None if manifest.costs is None else Costs.from_json(manifest.costs, classes, str(model.path))
+    chosen = saved if costs is _KEEP else costs
+    return Prediction(model.describe(), classes, paths, np.zeros((0, len(classes)), np.float32), {},
+                      min(top_k, len(classes)), notes=unknown_folders(target, classes),
+                      temperature=manifest.temperature,
+                      threshold=manifest.threshold if threshold is _KEEP else threshold,
+                      target_accuracy=manifest.target_accuracy if threshold is _KEEP else None,
+                      costs=None if chosen is None else chosen.for_classes(classes),
+                      scorer=model.scorer(), target=Path(target).expanduser().absolute())
