@@ -27,12 +27,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -45,6 +43,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.data_map import COLOUR_MODES, DataMapWidget, class_colour
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.job_panel import JobPanelWidget
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.workers import JobRunner
 
 PREVIEW = 192
@@ -111,12 +110,8 @@ class DataMapPanel(QWidget):
         for button in (self.copy_button, self.save_button):
             actions.addWidget(button)
         column.addLayout(actions)
-        scroll = QScrollArea()  # the photo, legend and selection scroll when large text leaves too
-        scroll.setWidgetResizable(True)  # little height (a projector at 1280 x 720)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = SidePanelWidget(side)  # scrolls when large text leaves too little height (1280 x 720)
         scroll.setMaximumWidth(340)
-        scroll.setWidget(side)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(scroll)
