@@ -1,0 +1,1 @@
+"""Live sources: a camera or a video file read frame by frame (OpenCV's VideoCapture)."""
