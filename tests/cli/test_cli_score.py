@@ -148,6 +148,10 @@ def test_score_refuses_a_model_that_is_not_its_manifests(exported, folder, tmp_p
     Path(f"{copy}.filterscope.json").write_text(json.dumps({**manifest, "version": 99}), encoding="utf-8")
     code, _, err, _ = score_cli(copy, folder, "--out", tmp_path / "a.csv")
     assert code == 1 and "export version 99" in err
+    turbo = {**manifest, "onnxruntime": {"graph_optimization": "turbo"}}
+    Path(f"{copy}.filterscope.json").write_text(json.dumps(turbo), encoding="utf-8")
+    code, _, err, _ = score_cli(copy, folder, "--out", tmp_path / "a.csv")
+    assert code == 1 and "graph optimisation 'turbo'" in err
 
 
 def test_scoring_waits_without_spinning_and_feeds_no_padding(exported, folder) -> None:
@@ -164,6 +168,10 @@ def test_scoring_waits_without_spinning_and_feeds_no_padding(exported, folder) -
     options = model.session.get_session_options()
     assert options.intra_op_num_threads == default_threads() >= 1
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    import onnxruntime as ort  # the export's measured choice, not ONNX Runtime's default
+
+    level = model.manifest.onnxruntime["graph_optimization"]
+    assert options.graph_optimization_level == getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{level.upper()}")
     sizes, run = [], model.predict_on_batch
 
     def counted(x: np.ndarray) -> np.ndarray:

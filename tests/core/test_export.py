@@ -19,6 +19,7 @@ from filterscope.core.base.jobs import Cancelled, NullReport
 from filterscope.core.export.export import ExportError, export_model
 from filterscope.core.export.manifest import (FORMAT, ONNX_METADATA_KEY, VERSION, ExportManifest, ManifestError,
                                               sidecar_path)
+from filterscope.core.export.onnx_session import LEVELS
 from filterscope.core.export.runtimes import open_runtime
 from filterscope.core.results.eval_sets import open_eval_set
 from filterscope.core.results.feed import masker_for
@@ -111,6 +112,14 @@ def test_every_template_round_trips_through_onnx(template_runs, template, tmp_pa
     assert manifest.classes == ["cat", "dog"] and manifest.input["size"] == [32, 32]
     assert manifest.input_name == "image" and manifest.output_name == "probabilities"
     assert manifest.verification.runtime == "onnxruntime"
+    _check_measured_level(manifest)
+
+
+def _check_measured_level(manifest: ExportManifest) -> None:
+    """The export timed both graph optimisations and recorded the faster."""
+    timed = manifest.onnxruntime["cpu_ms_per_image"]
+    assert set(timed) == set(LEVELS) and all(ms > 0 for ms in timed.values())
+    assert manifest.onnxruntime["graph_optimization"] == min(timed, key=timed.get)
 
 
 @pytest.mark.parametrize("template", ["logistic", "convnet-batchnorm"])
@@ -118,7 +127,7 @@ def test_every_template_round_trips_through_onnx(template_runs, template, tmp_pa
 def test_tflite_and_savedmodel_round_trip(template_runs, template, model_format, tmp_path) -> None:
     suffix = ".tflite" if model_format == "tflite" else ""
     manifest = _round_trip(template_runs[template], model_format, tmp_path / f"{template}{suffix}")
-    assert manifest.model_format == model_format
+    assert manifest.model_format == model_format and manifest.onnxruntime is None
     assert manifest.verification.runtime in (("tflite", "ai-edge-litert") if model_format == "tflite"
                                              else ("tensorflow",))
 
@@ -129,6 +138,7 @@ def test_pretrained_bases_with_random_weights_round_trip(results_photos, tmp_pat
     probabilities = _validation_inputs(run_dir)[1]
     assert np.ptp(probabilities[:, 0]) > 0.2  # answers that depend on the image: the check can fail
     manifest = _round_trip(run_dir, "onnx", tmp_path / f"{base}.onnx")
+    _check_measured_level(manifest)
     assert manifest.input["preprocessing"] == {"vgg16": "caffe", "mobilenetv2": "tf"}.get(base, "lite")
 
 

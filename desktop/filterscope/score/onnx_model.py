@@ -12,6 +12,8 @@ import numpy as np
 
 from filterscope.core.base.fileio import file_sha256
 from filterscope.core.export.manifest import ExportManifest, ManifestError
+from filterscope.core.export.onnx_session import DEFAULT_LEVEL
+from filterscope.core.export.onnx_session import session as onnx_session
 from filterscope.core.results.audit import Scorer
 from filterscope.core.results.feed import AHEAD
 from filterscope.core.training.model_input import InputRule
@@ -77,7 +79,8 @@ def open_onnx(path: str | os.PathLike, *, threads: int = 0) -> OnnxModel:
 
     The session's threads wait without spinning: ONNX Runtime's default busy-wait between
     batches takes the cores the feed's decoding threads need (measured on 2 cores: scoring 500
-    photos took 1.5-2x as long with it).
+    photos took 1.5-2x as long with it). Its graph optimisation is the one the export measured
+    fastest for this model (:mod:`~filterscope.core.export.onnx_session`).
 
     Args:
         path: The ``.onnx`` file (its ``.filterscope.json`` sidecar beside it).
@@ -97,16 +100,11 @@ def open_onnx(path: str | os.PathLike, *, threads: int = 0) -> OnnxModel:
     if manifest.model_format != "onnx":
         raise ModelError(f"{path}: a {manifest.model_format} export; filterscope-score runs ONNX exports")
     sha256 = file_sha256(path)  # the file that scores, in every row and the audit record
-    import onnxruntime as ort  # here: `--help` answers without loading the runtime
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or default_threads()
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    options.log_severity_level = 3
+    level = (manifest.onnxruntime or {}).get("graph_optimization", DEFAULT_LEVEL)
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = onnx_session(path, level=level, threads=threads or default_threads())
+    except ValueError as exc:  # a level this version does not know
+        raise ModelError(f"{path}: {exc}") from exc
     except Exception as exc:  # onnxruntime raises its own Fail / InvalidGraph / ... types
         raise ModelError(f"{path}: not a model ONNX Runtime can run ({str(exc).splitlines()[0][:300]})") from exc
     _check_fits(path, manifest, session)

@@ -26,6 +26,7 @@ from filterscope.core.base.fileio import file_sha256, make_temp_dir
 from filterscope.core.base.jobs import Cancel, Report, SubReport, check_cancel
 from filterscope.core.export.manifest import (MODEL_FORMATS, ONNX_METADATA_KEY, ExportManifest, Verification,
                                               sidecar_path)
+from filterscope.core.export.onnx_session import fastest_level
 from filterscope.core.export.runtimes import Runtime, open_runtime, set_onnx_metadata, write_model
 from filterscope.core.results.audit import now_utc
 from filterscope.core.results.eval_sets import EvalSetError, open_eval_set
@@ -116,7 +117,9 @@ def export_model(run: str | os.PathLike, model_format: str, out: str | os.PathLi
         manifest = _manifest(opened, model_format, runtime, notes)
         check = verify(runtime, x, expected, description)
         if model_format == "onnx":  # the same JSON inside the model; the final bytes verified again
-            manifest = replace(manifest, verification=check)
+            level, cpu_ms = fastest_level(staged, x)
+            manifest = replace(manifest, verification=check,
+                               onnxruntime={"graph_optimization": level, "cpu_ms_per_image": cpu_ms})
             set_onnx_metadata(staged, ONNX_METADATA_KEY, manifest.dumps())
             check = verify(open_runtime(model_format, staged), x, expected, description)
         manifest = replace(manifest, verification=check)

@@ -87,6 +87,10 @@ class ExportManifest:
         app_version: Filterscope's version.
         created: When (ISO 8601, UTC).
         verification: How it was verified.
+        onnxruntime: For an ONNX export, how ONNX Runtime runs it fastest, as measured when it
+            was exported (:func:`~filterscope.core.export.onnx_session.fastest_level`):
+            ``{"graph_optimization": level, "cpu_ms_per_image": {level: ms}}``; None for other
+            formats and for exports made before it was measured.
     """
 
     model_format: str
@@ -103,6 +107,7 @@ class ExportManifest:
     app_version: str
     created: str
     verification: Verification | None = None
+    onnxruntime: dict | None = None
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -114,7 +119,7 @@ class ExportManifest:
                 "costs": self.costs, "run": self.run, "model_sha256": self.model_sha256,
                 "app_version": self.app_version, "created": self.created,
                 "verification": None if self.verification is None else asdict(self.verification),
-                **self.extra}
+                **({} if self.onnxruntime is None else {"onnxruntime": self.onnxruntime}), **self.extra}
 
     def dumps(self) -> str:
         """The sidecar's text (also the ONNX metadata's)."""
@@ -138,7 +143,7 @@ class ExportManifest:
             check = data.get("verification")
             known = {"format", "version", "model_format", "classes", "input", "input_name", "output_name",
                      "calibration", "threshold", "target_accuracy", "costs", "run", "model_sha256",
-                     "app_version", "created", "verification"}
+                     "app_version", "created", "verification", "onnxruntime"}
             return cls(str(data["model_format"]), [str(c) for c in data["classes"]], dict(data["input"]),
                        str(data["input_name"]), str(data["output_name"]),
                        float(data["calibration"]["temperature"]),
@@ -147,6 +152,7 @@ class ExportManifest:
                        data["costs"], dict(data["run"]), str(data["model_sha256"]),
                        str(data["app_version"]), str(data["created"]),
                        None if check is None else Verification(**check),
+                       None if data.get("onnxruntime") is None else dict(data["onnxruntime"]),
                        {k: v for k, v in data.items() if k not in known})
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(f"{where}: not an export manifest this app can read ({exc!r})") from exc

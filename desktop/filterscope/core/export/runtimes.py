@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from filterscope.core.export.manifest import INPUT_NAME, ONNX_OUTPUT_NAME
+from filterscope.core.export.onnx_session import session as onnx_session
 
 
 @dataclass
@@ -94,9 +95,7 @@ def open_runtime(model_format: str, path: Path) -> Runtime:
 def _onnx(path: Path) -> Runtime:
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     input_name, output_name = session.get_inputs()[0].name, session.get_outputs()[0].name
 
     def predict(x: np.ndarray) -> np.ndarray:
