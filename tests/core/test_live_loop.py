@@ -17,6 +17,7 @@ from filterscope.core.live.video import Camera, SourceError, VideoFile, read_fra
 from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.feed import FileImages, predict_images
 from filterscope.core.training.saved_model import open_model
+from filterscope.core.visualize.activations import activation_maps
 
 from tests.live_runs import train_live_run
 from tests.videos import CLASSES, class_video, mixed_video, write_video
@@ -89,6 +90,8 @@ def test_gradcam_and_feature_maps_follow_the_control(model, clip) -> None:
     assert first.heatmap.shape == first.rgb.shape and first.heatmap.dtype == np.uint8
     assert not np.array_equal(first.heatmap, first.rgb)
     assert first.maps.ndim == 3 and first.layer == layer and first.note is None
+    compiled, eager = model.feature_maps(first.rgb, layer), activation_maps(model.session, first.rgb, layer)
+    np.testing.assert_allclose(compiled.maps, eager.maps, atol=1e-5)  # the Visualise tab's maps
     assert third.heatmap is None and third.maps is None
 
 
@@ -128,6 +131,14 @@ def test_a_video_played_in_real_time_drops_frames_it_has_no_time_for(model, tmp_
     assert indices == sorted(indices) and summary.dropped > 0
     assert summary.processed + summary.dropped <= 30 and summary.processed < 15
     assert sum(f.dropped for f in report.partials) == summary.dropped
+
+
+def test_a_video_played_in_real_time_keeps_its_own_speed(model, tmp_path) -> None:
+    """Frames predicted faster than the video plays wait for their time: 15 frames at 15 fps take
+    about a second, and the first frame is shown at once."""
+    path = class_video(tmp_path / "disc.avi", CLASSES[0], 15)
+    summary = run_live(VideoFile(path), model, realtime=True, **job())
+    assert 0.9 <= summary.seconds < 5 and summary.processed + summary.dropped == 15
 
 
 def test_freeze_and_step_process_one_frame_at_a_time(model, clip) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
 from filterscope.core.live.model import LiveModel
+from filterscope.core.live.settings import LiveOptions
 from filterscope.core.live.video import (
     Camera,
     Frame,
@@ -32,7 +33,6 @@ from filterscope.core.live.video import (
     read_frame,
     skip_frames,
 )
-from filterscope.core.visualize.activations import activation_maps
 from filterscope.core.visualize.gradcam import grad_cam
 from filterscope.core.visualize.layers import VisualizeError
 
@@ -41,27 +41,15 @@ MAPS_SHOWN = 16  # feature maps drawn a frame: a 4 x 4 mosaic stays readable and
 _IDLE_S = 0.02  # how often a frozen loop looks at its control and cancel token
 
 
-@dataclass(frozen=True)
-class LiveOptions:
-    """What each frame gets besides its prediction.
-
-    Attributes:
-        gradcam: Grad-CAM of the predicted class, drawn over the frame.
-        layer: The layer whose feature maps are drawn, or None for none.
-    """
-
-    gradcam: bool = False
-    layer: str | None = None
-
-
 class LiveControl:
-    """The running loop's options and its pause, set from another thread."""
+    """The running loop's options, its pause and its frame tap, set from another thread."""
 
     def __init__(self, options: LiveOptions | None = None) -> None:
         self._lock = threading.Lock()
         self._options = options or LiveOptions()
         self._frozen = False
         self._steps = 0
+        self._tap: Callable[[Frame], None] | None = None
 
     @property
     def options(self) -> LiveOptions:
@@ -89,6 +77,19 @@ class LiveControl:
         """While frozen: process one more frame."""
         with self._lock:
             self._steps += 1
+
+    def set_tap(self, tap: Callable[[Frame], None] | None) -> None:
+        """Give every frame read from now on to ``tap`` too, in the loop's thread (saving frames
+        while a button is held); None stops it."""
+        with self._lock:
+            self._tap = tap
+
+    def tap(self, frame: Frame) -> None:
+        """Hand ``frame`` to the tap set, if any (``run_live``'s ``on_frame``)."""
+        with self._lock:
+            tap = self._tap
+        if tap is not None:
+            tap(frame)
 
     def may_read(self) -> bool:
         """True when the loop may read a frame now (uses up one step while frozen)."""
@@ -175,7 +176,7 @@ def process_frame(model: LiveModel, predict: Callable[[np.ndarray], np.ndarray],
             cam = grad_cam(model.session, frame.rgb)
             probabilities, heat = cam.output, cam.overlay()
         if options.layer:
-            maps = activation_maps(model.session, frame.rgb, options.layer).picture(limit=MAPS_SHOWN)
+            maps = model.feature_maps(frame.rgb, options.layer).picture(limit=MAPS_SHOWN)
     except VisualizeError as exc:  # a model without convolutions, a layer of another model
         note = str(exc)
     if probabilities is None:
@@ -190,7 +191,8 @@ def process_frame(model: LiveModel, predict: Callable[[np.ndarray], np.ndarray],
 
 class _Clock:
     """A video's own clock while played in real time: which frame is due now (paused time not
-    counted, so a frozen video goes on where it stopped)."""
+    counted, so a frozen video goes on where it stopped). Frame ``i`` is due from ``i / fps``
+    seconds after the start."""
 
     def __init__(self, fps: float) -> None:
         self.fps, self._start, self._first = fps, time.perf_counter(), 0
@@ -200,6 +202,14 @@ class _Clock:
 
     def restart(self, at: int) -> None:
         self._start, self._first = time.perf_counter(), at
+
+
+def _keep_time(clock: _Clock, index: int, cancel: Cancel) -> int:
+    """Wait until frame ``index`` is due; how many frames to skip when it is past due."""
+    while (early := index - clock.due()) > 0:
+        check_cancel(cancel)
+        time.sleep(min(early / clock.fps, _IDLE_S))
+    return clock.due() - index
 
 
 def _wait_to_read(control: LiveControl, cancel: Cancel) -> bool:
@@ -255,7 +265,7 @@ def _loop(source: Source, capture: Any, model: LiveModel, predict: Callable, fps
         check_cancel(cancel)
         if _wait_to_read(control, cancel) and clock is not None:
             clock.restart(index)
-        skipped = 0 if clock is None or control.frozen else max(0, clock.due() - index)
+        skipped = 0 if clock is None or control.frozen else _keep_time(clock, index, cancel)
         skipped = skip_frames(capture, skipped)
         frame = read_frame(capture, source, index + skipped)
         if frame is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,8 +31,11 @@ from filterscope.core.results.policy import PolicyError, load_policy
 from filterscope.core.training.data_plan import image_masker
 from filterscope.core.training.model_input import prepare_for_model
 from filterscope.core.training.saved_model import MODEL_FILES
+from filterscope.core.transfer.bases import VGG16_TOP_SIZE
+from filterscope.core.visualize.activations import ActivationMaps
+from filterscope.core.visualize.inputs import prepare
 from filterscope.core.visualize.jobs import open_model
-from filterscope.core.visualize.layers import LayerInfo, VisualizeError
+from filterscope.core.visualize.layers import LayerInfo, VisualizeError, maps_layer
 from filterscope.core.visualize.session import VisualSession
 
 MASK_PIXELS = 640 * 480  # a camera frame's pixels: how the run's mask is computed (built once)
@@ -71,7 +74,7 @@ class LiveModel:
         loaded = self.session.loaded
         rule = loaded.rule
         masker = None if rule.mask is None else image_masker(rule.mask, MASK_PIXELS, False, NullReport())
-        call = self.session.compiled(("live", "predict"), self._compile)
+        call = self.session.compiled(("live", "predict"), lambda: self._compile(self.session.model))
 
         def predict(rgb: np.ndarray) -> np.ndarray:
             x = rule.to_model(prepare_for_model(rgb, rule, masker)[None])
@@ -79,10 +82,10 @@ class LiveModel:
 
         return predict
 
-    def _compile(self):
+    def _compile(self, model: Any) -> Callable:
+        """``model(x, training=False)`` compiled for one frame."""
         import tensorflow as tf
 
-        model = self.session.model
         shape = (1, *self.session.loaded.input_shape)
 
         @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
@@ -90,6 +93,22 @@ class LiveModel:
             return model(x, training=False)
 
         return call
+
+    def feature_maps(self, rgb: np.ndarray, layer: str) -> ActivationMaps:
+        """The feature maps of ``layer`` for a frame, as
+        :func:`~filterscope.core.visualize.activations.activation_maps` gives them (the same cut
+        model, the same preparation), through a compiled call: an eager Keras call holds Python's
+        lock most of its time, and the GUI thread waited for it up to 100 ms.
+
+        Raises:
+            VisualizeError: No such layer, or its output is not feature maps.
+        """
+        session = self.session
+        maps_layer(session.model, layer)
+        cut = session.cut(("layer", layer), lambda: session.output_of(layer))
+        call = session.compiled(("live", "maps", layer), lambda: self._compile(cut))
+        prepared = prepare(session.loaded, rgb)
+        return ActivationMaps(layer, np.asarray(call(prepared.batch), np.float32)[0], prepared)
 
     def calibrated(self, probabilities: np.ndarray) -> np.ndarray:
         """(C,) probabilities with the run's temperature applied (unchanged at 1.0)."""
@@ -115,21 +134,23 @@ def run_temperature(run_dir: Path, model_file: Path, classes: list[str]) -> tupl
     return fitted.calibration.temperature, f"calibrated probabilities (temperature {fitted.calibration.temperature:.2f})"
 
 
-def open_live_model(source: str | os.PathLike, *, weights: str = "imagenet", report: Report,
-                    cancel: Cancel) -> LiveModel:
+def open_live_model(source: str | os.PathLike, *, weights: str = "imagenet", size: int = VGG16_TOP_SIZE,
+                    report: Report, cancel: Cancel) -> LiveModel:
     """Load ``source`` (a run folder, a ``.keras`` file, or an ImageNet model such as
-    ``efficientnet-lite0``) for the live view, once.
+    ``efficientnet-lite0``; ``weights`` and VGG16's ``size`` as the Visualise tab takes them) for
+    the live view, once.
 
     Raises:
         VisualizeError: The model cannot be loaded, or it has no class scores to show.
         Cancelled: ``cancel`` was set.
     """
-    opened = open_model(source, weights=weights, report=report, cancel=cancel)
+    opened = open_model(source, weights=weights, size=size, report=report, cancel=cancel)
     if opened.classes is None:
         raise VisualizeError(opened.classes_note or f"{source}: the model has no classes to predict")
     loaded = opened.session.loaded
     model = LiveModel(opened.session, opened.classes, opened.layers)
-    if loaded.kind == "run" and loaded.path is not None:
-        model.temperature, note = run_temperature(loaded.path, loaded.path / loaded.weights, opened.classes)
+    run_dir = None if loaded.path is None else loaded.path if loaded.kind == "run" else loaded.path.parent
+    if run_dir is not None and (run_dir / "run.json").is_file():  # a run, or a model file of one
+        model.temperature, note = run_temperature(run_dir, run_dir / loaded.weights, opened.classes)
         model.notes.append(note)
     return model

@@ -7,11 +7,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filterscope.core.base.settings import Settings, like, setting
-from filterscope.core.live.loop import LiveOptions
 from filterscope.core.live.video import Camera, Source, SourceError, VideoFile
 from filterscope.core.visualize.settings import VisualizeSettings
 
 CAMERA, VIDEO = "camera", "video"
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What each frame gets besides its prediction.
+
+    Attributes:
+        gradcam: Grad-CAM of the predicted class, drawn over the frame.
+        layer: The layer whose feature maps are drawn, or None for none.
+    """
+
+    gradcam: bool = False
+    layer: str | None = None
 
 
 @dataclass
@@ -25,6 +37,7 @@ class LiveSettings(Settings):
         realtime: Play a video at its own speed, dropping the frames the model has no time for.
         model: A run folder, a ``.keras`` file or an ImageNet model; "" for none.
         weights: An ImageNet model's weights (``imagenet`` or ``random``); "" for other models.
+        size: VGG16's input side (its classes only at 224 px).
         gradcam: Draw Grad-CAM of the predicted class over the frame.
         maps: Draw the feature maps of ``layer``.
         layer: The layer whose feature maps are drawn ("" for none chosen).
@@ -42,6 +55,7 @@ class LiveSettings(Settings):
                              "no time for (off: every frame, as slowly as it takes)")
     model: str = like(VisualizeSettings, "model")
     weights: str = like(VisualizeSettings, "weights")
+    size: int = like(VisualizeSettings, "size")
     gradcam: bool = setting(False, "Grad-CAM",
                             help="Draw where the evidence for the predicted class lies, over the frame")
     maps: bool = setting(False, "Feature maps", help="Draw the feature maps of the chosen layer")
