@@ -95,6 +95,21 @@ def test_gradcam_and_feature_maps_follow_the_control(model, clip) -> None:
     assert third.heatmap is None and third.maps is None
 
 
+def test_a_tap_set_while_running_gets_every_frame_read(model, clip) -> None:
+    """The tab's hook for saving frames while a button is held: set and cleared mid-run."""
+    path, _ = clip
+    control, tapped = LiveControl(), []
+
+    class Tapping(RecordingReport):
+        def partial(self, payload) -> None:
+            super().partial(payload)
+            control.set_tap(tapped.append if len(self.partials) == 2 else None)
+
+    run_live(VideoFile(path), model, frames=5, control=control, on_frame=control.tap, report=Tapping(),
+             cancel=threading.Event())
+    assert [f.index for f in tapped] == [2]
+
+
 def test_a_layer_without_maps_leaves_a_note_and_the_prediction(model, clip) -> None:
     path, _ = clip
     report = RecordingReport()

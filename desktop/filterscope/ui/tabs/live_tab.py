@@ -109,16 +109,19 @@ class LiveTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        self.tf_status.ensure_loaded()
+        self.tf_status.ensure_loaded()  # TensorFlow loads while the user looks at the controls
         if self._runs_stale:
-            self._runs_stale = False
-            self.runs_runner.start(saved_runs, self._state.runs_dir)
+            self._list_runs()
 
     def shortcut_buttons(self) -> dict[str, QWidget]:
         """The buttons the main window's Start and Stop shortcuts press."""
         return {"start": self.view.start_button, "stop": self.view.stop_button}
 
     # --- the model ---------------------------------------------------------------------------
+
+    def _list_runs(self) -> None:
+        self._runs_stale = False
+        self.runs_runner.start(saved_runs, self._state.runs_dir)
 
     @Slot(object)
     def _on_runs_listed(self, found: SavedRuns) -> None:
@@ -138,7 +141,7 @@ class LiveTab(QWidget):
     def _on_runs_changed(self, _folder: Path) -> None:
         self._runs_stale = True
         if self.isVisible():
-            self.showEvent(None)
+            self._list_runs()
 
     @Slot(object)
     def _on_run_saved(self, run_dir: Path) -> None:
