@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport
+from filterscope.core.base.settings import SettingError
 from filterscope.core.live.loop import LiveControl, LiveOptions, run_live
 from filterscope.core.live.model import LiveModel, open_live_model
 from filterscope.core.live.record import OutputError, predictions_csv, save_frame
+from filterscope.core.live.settings import LiveSettings
 from filterscope.core.live.video import Camera, SourceError, VideoFile, read_frame
 from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.feed import FileImages, predict_images
@@ -233,3 +235,18 @@ def test_an_imagenet_model_predicts_frames_with_imagenet_s_classes(tmp_path) -> 
     assert len(imagenet.classes) == 1000 and imagenet.temperature == 1.0
     frame = report.partials[0]
     assert frame.probabilities == frame.calibrated and set(frame.classes) <= set(imagenet.classes)
+
+
+def test_the_settings_make_the_source_and_the_options(tmp_path) -> None:
+    settings = LiveSettings()
+    assert settings.source() == Camera(0) and settings.options() == LiveOptions()
+    settings.update({"kind": "video", "video": ""})
+    with pytest.raises(SourceError, match="no video file chosen"):
+        settings.source()
+    settings.update({"video": str(tmp_path / "0"), "gradcam": True, "layer": "conv1"})
+    assert settings.source() == VideoFile(tmp_path / "0")  # a file named like a camera
+    assert settings.options() == LiveOptions(gradcam=True, layer=None)  # maps off: no layer
+    settings.maps = True
+    assert settings.options() == LiveOptions(gradcam=True, layer="conv1")
+    with pytest.raises(SettingError, match="camera"):
+        settings.camera = -1
