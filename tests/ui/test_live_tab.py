@@ -155,3 +155,22 @@ def test_the_gui_thread_never_stalls_while_the_loop_runs(qtbot, tab, clips) -> N
         tab.view.stop_button.click()
     assert painted > 10 and len(gaps) > 100
     assert max(gaps) < 0.050, f"largest gap {1000 * max(gaps):.0f} ms"
+
+
+@pytest.mark.parametrize("looked_at", ["original", "copy"])
+def test_the_run_the_results_tab_looks_at_is_the_one_loaded(qtbot, data_dir, live_run, looked_at) -> None:
+    """Whichever of two runs the Results tab shows is loaded (one of them is not the newest)."""
+    from tests.results_runs import copy_run
+
+    copy = live_run.parent / "shapes-copy"
+    if not copy.exists():
+        copy_run(live_run, copy)
+    wanted = live_run if looked_at == "original" else copy
+    state = AppState()
+    state.set_runs_dir(live_run.parent)
+    state.evaluate.run = str(wanted)
+    tab = LiveTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab._model.session.loaded.path == wanted and tab.settings.model == str(wanted)

@@ -134,8 +134,18 @@ class LiveTab(QWidget):
             if self._model is None:
                 self.picker.choose(*wanted)
         elif self._model is None and not self.load_runner.is_running():
-            newest = found.runs[-1].run_dir if found.runs else None
-            self.picker.choose(*((newest, "") if newest else (imagenet_models()[0], "imagenet")))
+            self.picker.choose(*self._current_model(found))
+
+    def _current_model(self, found: SavedRuns) -> tuple[str | Path, str]:
+        """The model the other tabs look at (the Results tab's run, the Visualise tab's model),
+        else the newest run, else the first ImageNet model (it works offline)."""
+        state = self._state
+        for source, weights in ((state.evaluate.run, ""), (state.visualize.model, state.visualize.weights)):
+            if source and self.picker.select(source, weights):
+                return source, weights
+        if found.runs:
+            return found.runs[-1].run_dir, ""
+        return imagenet_models()[0], "imagenet"
 
     @Slot(object)
     def _on_runs_changed(self, _folder: Path) -> None:
