@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
-from filterscope.core.live.loop import LiveControl, run_live
+from filterscope.core.live.control import LiveControl
+from filterscope.core.live.loop import run_live
 from filterscope.core.live.model import LiveModel, open_live_model
 from filterscope.core.live.settings import LiveOptions
 from filterscope.core.live.video import VideoFile, frames

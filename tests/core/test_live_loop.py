@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from filterscope.core.base.jobs import Cancelled, RecordingReport
 from filterscope.core.base.settings import SettingError
-from filterscope.core.live.loop import LiveControl, LiveOptions, run_live
+from filterscope.core.live.control import LiveControl
+from filterscope.core.live.loop import run_live
 from filterscope.core.live.model import LiveModel, open_live_model
 from filterscope.core.live.record import OutputError, predictions_csv, save_frame
-from filterscope.core.live.settings import LiveSettings
+from filterscope.core.live.settings import LiveOptions, LiveSettings
 from filterscope.core.live.video import Camera, SourceError, VideoFile, read_frame
 from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.feed import FileImages, predict_images

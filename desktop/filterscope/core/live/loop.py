@@ -7,14 +7,13 @@ a video played in ``realtime`` skips the frames its clock has passed while the m
 so what is shown is what is on screen now. Without ``realtime`` (the command line, tests) every
 frame is processed in order, so the result does not depend on the machine's speed.
 
-What may change while the loop runs (Grad-CAM on or off, the layer, frozen, one step) is held
-by a :class:`LiveControl`, which the tab sets from its thread and the loop reads before each
-frame: thread-safe, Qt-free.
+What may change while the loop runs (Grad-CAM on or off, the layer, frozen, one step, a tap
+for every frame) is held by a :class:`~filterscope.core.live.control.LiveControl`, which the tab
+sets from its thread and the loop reads before each frame: thread-safe, Qt-free.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -22,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.live.control import LiveControl
 from filterscope.core.live.model import LiveModel
 from filterscope.core.live.settings import LiveOptions
 from filterscope.core.live.video import (
@@ -39,67 +39,6 @@ from filterscope.core.visualize.layers import VisualizeError
 TOP_K = 3
 MAPS_SHOWN = 16  # feature maps drawn a frame: a 4 x 4 mosaic stays readable and costs little
 _IDLE_S = 0.02  # how often a frozen loop looks at its control and cancel token
-
-
-class LiveControl:
-    """The running loop's options, its pause and its frame tap, set from another thread."""
-
-    def __init__(self, options: LiveOptions | None = None) -> None:
-        self._lock = threading.Lock()
-        self._options = options or LiveOptions()
-        self._frozen = False
-        self._steps = 0
-        self._tap: Callable[[Frame], None] | None = None
-
-    @property
-    def options(self) -> LiveOptions:
-        """The options the next frame is computed with."""
-        with self._lock:
-            return self._options
-
-    def set_options(self, **changes: Any) -> None:
-        """Change some options (``gradcam``, ``layer``) from the next frame on."""
-        with self._lock:
-            self._options = replace(self._options, **changes)
-
-    def freeze(self, frozen: bool = True) -> None:
-        """Stop reading frames (the last one stays shown), or go on."""
-        with self._lock:
-            self._frozen, self._steps = frozen, 0
-
-    @property
-    def frozen(self) -> bool:
-        """True while frozen."""
-        with self._lock:
-            return self._frozen
-
-    def step(self) -> None:
-        """While frozen: process one more frame."""
-        with self._lock:
-            self._steps += 1
-
-    def set_tap(self, tap: Callable[[Frame], None] | None) -> None:
-        """Give every frame read from now on to ``tap`` too, in the loop's thread (saving frames
-        while a button is held); None stops it."""
-        with self._lock:
-            self._tap = tap
-
-    def tap(self, frame: Frame) -> None:
-        """Hand ``frame`` to the tap set, if any (``run_live``'s ``on_frame``)."""
-        with self._lock:
-            tap = self._tap
-        if tap is not None:
-            tap(frame)
-
-    def may_read(self) -> bool:
-        """True when the loop may read a frame now (uses up one step while frozen)."""
-        with self._lock:
-            if not self._frozen:
-                return True
-            if self._steps:
-                self._steps -= 1
-                return True
-            return False
 
 
 @dataclass(frozen=True)

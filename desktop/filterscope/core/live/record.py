@@ -12,13 +12,15 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from filterscope.core.base.fileio import atomic_write_bytes, refuse_inside
-from filterscope.core.live.model import LiveModel
 from filterscope.core.visualize.render import png_bytes
+
+if TYPE_CHECKING:  # the tab imports this module at start-up; the model's code is Keras's side
+    from filterscope.core.live.model import LiveModel
 
 PREDICTIONS_FILE = "predictions.csv"
 

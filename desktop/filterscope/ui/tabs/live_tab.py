@@ -12,6 +12,7 @@ mid-run is said in the status line, and the tab stays usable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -24,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.live.loop import LiveControl, LiveFrame, LiveSummary, run_live
-from filterscope.core.live.model import LiveModel, open_live_model
+from filterscope.core.live.control import LiveControl
 from filterscope.core.live.record import OutputError, dataset_folder, save_frame
 from filterscope.core.live.video import SourceError
 from filterscope.core.training.runs import SavedRuns, saved_runs
@@ -39,6 +39,10 @@ from filterscope.ui.widgets.model_picker import ModelPickerWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
 from filterscope.workers import JobRunner
+
+if TYPE_CHECKING:  # the loop and the model are imported when first used: Keras's side, not start-up's
+    from filterscope.core.live.loop import LiveFrame, LiveSummary
+    from filterscope.core.live.model import LiveModel
 
 
 class LiveTab(QWidget):
@@ -160,6 +164,8 @@ class LiveTab(QWidget):
 
     @Slot(str, str, int)
     def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:
+        from filterscope.core.live.model import open_live_model
+
         self.settings.update({"model": str(source), "weights": weights})
         self.picker.show_loading()
         self.load_runner.start(open_live_model, source, weights=weights, size=size)
@@ -197,6 +203,8 @@ class LiveTab(QWidget):
     @Slot()
     def start(self) -> None:
         """Read the chosen source and predict its frames (a loop already running starts again)."""
+        from filterscope.core.live.loop import run_live
+
         if self._model is None:
             return
         try:

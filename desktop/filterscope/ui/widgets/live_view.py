@@ -3,6 +3,8 @@ layer's feature maps, the controls (Start, Stop, Freeze, Step, Save frame) and a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -13,9 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.formats import percent
-from filterscope.core.live.loop import LiveFrame
 from filterscope.ui.widgets.image_view import ImageViewWidget
 from filterscope.ui.widgets.prediction_bars import PredictionBarsWidget
+
+if TYPE_CHECKING:
+    from filterscope.core.live.loop import LiveFrame
 
 ERROR_STYLE = "color: #b00020"
 
