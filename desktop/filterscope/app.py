@@ -20,6 +20,7 @@ from filterscope.ui.resources import icon
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.live_tab import LiveTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -27,7 +28,7 @@ from filterscope.ui.tabs.visualize_tab import VisualizeTab
 
 # The tab registry: only tabs that work are listed; later tabs are added here in order.
 TABS: list[TabFactory] = [DatasetTab, MaskTab, AugmentTab, TrainTab, VisualizeTab, ResultsTab,
-                          FiltersTab]
+                          FiltersTab, LiveTab]
 
 
 def make_settings() -> QSettings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from filterscope.core.live.video import Camera, SourceError, VideoFile, frames, open_source, parse_source
@@ -32,9 +34,11 @@ def test_frames_of_a_video_come_in_order_as_rgb(tmp_path):
 def test_frames_stop_at_the_limit_and_on_cancel(tmp_path):
     path = class_video(tmp_path / "disc.avi", CLASSES[0], 10)
     assert len(list(frames(VideoFile(path), limit=3))) == 3
-    seen = []
-    for frame in frames(VideoFile(path), cancel=lambda: len(seen) >= 2):
+    seen, cancel = [], threading.Event()
+    for frame in frames(VideoFile(path), cancel=cancel):  # a job's cancel token, set mid-way
         seen.append(frame)
+        if len(seen) == 2:
+            cancel.set()
     assert len(seen) == 2
 
 

@@ -260,6 +260,7 @@ def test_the_real_tabs_offer_their_start_and_stop_buttons(qtbot, window) -> None
     assert by_title["Train"].shortcut_buttons()["start"] is by_title["Train"].start_button
     assert by_title["Visualise"].shortcut_buttons()["stop"] is by_title["Visualise"].controls.stop_button
     assert by_title["Results"].shortcut_buttons()["start"] is by_title["Results"].evaluate_button
+    assert by_title["Live"].shortcut_buttons()["stop"] is by_title["Live"].view.stop_button
     assert {tab.title for tab in tabs(window) if hasattr(tab, "shortcut_buttons")} \
-        == {"Train", "Visualise", "Results", "Filters"}
+        == {"Train", "Visualise", "Results", "Filters", "Live"}
     assert len(tabs(window)) == len(TABS)

@@ -28,7 +28,7 @@ def settle(done):
 
 idle = lambda: not any(r.is_running() for r in window.findChildren(JobRunner))
 settle(lambda: window.state.dataset is not None and idle())
-needs = {"Augment": "imgaug", "Train": "tensorflow", "Visualise": "tensorflow"}  # a first show loads
+needs = {"Augment": "imgaug", "Train": "tensorflow", "Visualise": "tensorflow", "Live": "tensorflow"}  # a first show loads
 for index in range(window.tabs.count()):
     window.tabs.setCurrentIndex(index)
     module = needs.get(window.tabs.tabText(index), "cv2")
@@ -52,7 +52,8 @@ def test_qt_is_never_pointed_at_opencvs_folders(tmp_path: Path) -> None:
                          text=True, env=env, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["loaded"] == ["cv2", "imgaug", "tensorflow"], result  # every cv2 path was taken
-    assert result["shown"] == ["Dataset", "Mask", "Augment", "Train", "Visualise", "Results", "Filters"]
+    assert result["shown"] == ["Dataset", "Mask", "Augment", "Train", "Visualise", "Results", "Filters",
+                               "Live"]
     assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in result["env"]
     assert result["env"]["QT_QPA_FONTDIR"] == str(fonts)
     assert not [v for v in result["env"].values() if v.startswith(result["cv2"])], result["env"]

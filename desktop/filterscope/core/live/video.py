@@ -92,7 +92,25 @@ def open_source(source: Source) -> Any:
     if not capture.isOpened():
         capture.release()
         raise SourceError(f"{source}: {why}")
+    if isinstance(source, Camera):  # hold one frame, not a queue: a slow reader gets the newest
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
     return capture
+
+
+def frame_rate(capture: Any) -> float | None:
+    """The frames per second a video file says it plays at, or None when it does not say."""
+    from filterscope.core.base.opencv import cv2
+
+    fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+    return fps if 0.0 < fps < 1000.0 else None
+
+
+def skip_frames(capture: Any, count: int) -> int:
+    """Pass over ``count`` frames without decoding them (``grab``); how many there were."""
+    skipped = 0
+    while skipped < count and capture.grab():
+        skipped += 1
+    return skipped
 
 
 def read_frame(capture: Any, source: Source, index: int) -> Frame | None:
@@ -123,7 +141,7 @@ def frames(source: Source, *, limit: int | None = None, cancel: Cancel | None = 
     capture = open_source(source)
     try:
         index = 0
-        while (limit is None or index < limit) and not (cancel is not None and cancel()):
+        while (limit is None or index < limit) and not (cancel is not None and cancel.is_set()):
             frame = read_frame(capture, source, index)
             if frame is None:
                 return

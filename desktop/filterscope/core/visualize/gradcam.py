@@ -34,6 +34,7 @@ class GradCam:
         image: The image as fed.
         top: The model's best classes, ``{"index", "name", "probability"}``, best first.
         weights: (channels,) the mean gradient of each map.
+        output: (classes,) the model's whole output for the image (the live view's prediction).
     """
 
     layer: str
@@ -44,6 +45,7 @@ class GradCam:
     image: PreparedImage
     top: list[dict] = field(default_factory=list)
     weights: np.ndarray | None = field(default=None, repr=False)
+    output: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def predicted(self) -> dict:
@@ -116,4 +118,4 @@ def grad_cam(session: VisualSession, image: np.ndarray, class_index: int | None 
     order = np.argsort(-output)[:TOP]
     top = [{"index": int(i), "name": names[i], "probability": float(output[i])} for i in order]
     index = int(chosen)
-    return GradCam(layer, index, names[index], float(output[index]), heat, prepared, top, weights)
+    return GradCam(layer, index, names[index], float(output[index]), heat, prepared, top, weights, output)

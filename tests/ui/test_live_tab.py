@@ -1,0 +1,176 @@
+"""The Live tab through qtbot: a real run trained on the synthetic classes, a video the test
+writes as the source, the loop in a real worker; bars, Grad-CAM, feature maps, Freeze, Step,
+Save frame, bad sources, Stop, and the GUI thread never stalling."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.data.images import read_image
+from filterscope.ui.state import AppState
+from filterscope.ui.tabs.live_tab import LiveTab
+from PySide6.QtCore import QTimer
+
+from tests.corpus import tree_digest
+from tests.live_runs import train_live_run
+from tests.videos import CLASSES, class_video, mixed_video
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_live_run(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], Path]:
+    """A short clip of every class in turn, and a long one of one class."""
+    folder = tmp_path_factory.mktemp("clips")
+    path, labels = mixed_video(folder / "clip.avi", per_class=5)
+    return path, labels, class_video(folder / "long.avi", CLASSES[1], 600)
+
+
+@pytest.fixture
+def tab(qtbot, data_dir, live_run: Path) -> LiveTab:
+    """The tab shown: it lists the runs folder and loads the newest run."""
+    state = AppState()
+    state.set_runs_dir(live_run.parent)
+    tab = LiveTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda t: t.runner.cancel())
+    tab.resize(1280, 800)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab.view.start_button.isEnabled() and "Calibrated probabilities" in tab.view.status.text()
+    return tab
+
+
+def play(tab: LiveTab, video: Path, *, realtime: bool = False) -> None:
+    tab.settings.update({"kind": "video", "video": str(video), "realtime": realtime})
+    tab.view.start_button.click()
+
+
+def test_a_video_is_predicted_frame_by_frame_and_the_bars_follow(qtbot, tab, clips) -> None:
+    path, labels, _ = clips
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, path)
+    shown = tab.view.bars.shown()
+    assert [name for name, _ in shown] and sorted(name for name, _ in shown) == sorted(CLASSES)
+    assert shown[0][0] == labels[-1] and shown[0][1] >= shown[1][1] >= shown[2][1]
+    assert tab._painted.index == len(labels) - 1
+    assert "ended: 15 frames" in tab.view.status.text()
+    assert not tab.view.stop_button.isEnabled() and tab.view.save_button.isEnabled()
+    assert not tab.view.maps_view.isVisible()
+
+
+def test_gradcam_and_feature_maps_are_drawn_when_asked(qtbot, tab, clips) -> None:
+    path, _, _ = clips
+    tab.settings.update({"gradcam": True, "maps": True})
+    assert tab.settings.layer == tab.layer_combo.currentData() != ""
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, path)
+    frame = tab._painted
+    assert frame.heatmap is not None and frame.maps is not None and frame.layer == tab.settings.layer
+    assert tab.view.maps_view.isVisible() and tab.settings.layer in tab.view.maps_label.text()
+
+
+def test_freeze_step_and_save_a_frame_then_stop(qtbot, tab, clips, tmp_path) -> None:
+    _, _, long = clips
+    play(tab, long)
+    qtbot.waitUntil(lambda: tab._painted is not None, timeout=WAIT_MS)
+    tab.view.freeze_button.click()
+    assert tab.view.step_button.isEnabled()
+    qtbot.wait(500)  # the frame being predicted when frozen is painted
+    before = tab._painted.index
+    qtbot.wait(300)
+    assert tab._painted.index == before  # frozen: no new frame
+    tab.view.step_button.click()
+    qtbot.waitUntil(lambda: tab._painted.index == before + 1, timeout=WAIT_MS)
+    qtbot.wait(300)
+    assert tab._painted.index == before + 1  # one step, one frame
+    tab.settings.save_folder = str(tmp_path / "frames")
+    tab.view.save_button.click()
+    saved = tmp_path / "frames" / f"frame-{before + 1:06d}.png"
+    assert saved.is_file() and f"Saved {saved}" == tab.view.status.text()
+    np.testing.assert_array_equal(read_image(saved), tab._painted.rgb)
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.view.stop_button.click()
+    assert "Stopped at frame" in tab.view.status.text() and tab.view.start_button.isEnabled()
+    assert not tab.view.freeze_button.isEnabled()
+
+
+def test_bad_sources_are_said_and_the_tab_stays_usable(qtbot, tab, clips, tmp_path) -> None:
+    with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
+        play(tab, tmp_path / "gone.avi")
+    assert "no such file" in tab.view.status.text() and "b00020" in tab.view.status.styleSheet()
+    tab.settings.update({"kind": "camera", "camera": 63})
+    with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
+        tab.view.start_button.click()
+    assert "camera 63: no camera answers" in tab.view.status.text()
+    tab.settings.update({"kind": "video", "video": ""})
+    tab.view.start_button.click()
+    assert "no video file chosen" in tab.view.status.text() and not tab.runner.is_running()
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, clips[0])
+    assert tab.view.bars.shown() and tab.view.status.styleSheet() == ""
+
+
+def test_frames_are_never_saved_into_the_run_s_dataset(qtbot, tab, clips, live_run) -> None:
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, clips[0])
+    dataset = live_run.parent.parent / "frames"
+    before = tree_digest(dataset)
+    tab.settings.save_folder = str(dataset / "train" / CLASSES[0])
+    tab.view.save_button.click()
+    assert "refusing to write inside the dataset folder" in tab.view.status.text()
+    assert tree_digest(dataset) == before
+
+
+def test_the_gui_thread_never_stalls_while_the_loop_runs(qtbot, tab, clips) -> None:
+    """A 10 ms timer's largest gap while frames are predicted, with Grad-CAM and feature maps
+    (the most painting), stays under 50 ms."""
+    _, _, long = clips
+    tab.settings.update({"gradcam": True, "maps": True})
+    gaps, last = [], [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    play(tab, long, realtime=True)
+    qtbot.waitUntil(lambda: tab._painted is not None, timeout=WAIT_MS)  # past the first trace
+    last[0] = time.perf_counter()
+    timer.start()
+    qtbot.wait(3000)
+    timer.stop()
+    painted = tab._painted.index
+    with qtbot.waitSignal(tab.runner.sig_cancelled, timeout=WAIT_MS):
+        tab.view.stop_button.click()
+    assert painted > 10 and len(gaps) > 100
+    assert max(gaps) < 0.050, f"largest gap {1000 * max(gaps):.0f} ms"
+
+
+@pytest.mark.parametrize("looked_at", ["original", "copy"])
+def test_the_run_the_results_tab_looks_at_is_the_one_loaded(qtbot, data_dir, live_run, looked_at) -> None:
+    """Whichever of two runs the Results tab shows is loaded (one of them is not the newest)."""
+    from tests.results_runs import copy_run
+
+    copy = live_run.parent / "shapes-copy"
+    if not copy.exists():
+        copy_run(live_run, copy)
+    wanted = live_run if looked_at == "original" else copy
+    state = AppState()
+    state.set_runs_dir(live_run.parent)
+    state.evaluate.run = str(wanted)
+    tab = LiveTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab._model.session.loaded.path == wanted and tab.settings.model == str(wanted)
