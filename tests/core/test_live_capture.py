@@ -196,3 +196,27 @@ def test_a_cancelled_capture_keeps_the_frames_saved(tmp_path):
     with pytest.raises(Cancelled):
         capture(VideoFile(video), "red_disc", 10, tmp_path / "shapes", report=StopAtThree(), cancel=cancel)
     assert CaptureFolder.open(tmp_path / "shapes").counts() == {"red_disc": 3}
+
+
+def test_a_held_class_saves_every_nth_frame_offered_until_released(tmp_path):
+    from filterscope.core.live.capture import HeldCapture
+    from filterscope.core.live.video import Frame
+
+    folder, held = CaptureFolder.open(tmp_path / "shapes"), HeldCapture()
+    assert held.offer(_frame()) is None and held.held is None
+    held.hold(folder, "disc", every=2)
+    saved = [held.offer(Frame(i, _frame(i))) for i in range(5)]
+    assert [p is not None for p in saved] == [True, False, True, False, True]
+    assert held.held == "disc"
+    held.release()
+    assert held.offer(_frame()) is None and folder.counts() == {"disc": 3}
+
+
+def test_a_failed_save_is_kept_for_the_gui_not_raised_in_the_worker(tmp_path):
+    from filterscope.core.live.capture import HeldCapture
+
+    folder, held = CaptureFolder.open(tmp_path / "shapes"), HeldCapture()
+    held.hold(folder, "disc")
+    assert held.offer(np.zeros((4, 4), np.uint8)) is None
+    assert "disc: frame not saved" in held.take_error()
+    assert held.take_error() is None
