@@ -41,27 +41,33 @@ class CaptureRecipe:
         learning_rate: Adam's.
         longest_side: Frames are scaled to this longer side (aspect kept).
         early_stopping: Epochs without a better one before stopping.
+        batch_size: Frames per step.
     """
 
     epochs: int
     learning_rate: float
     longest_side: int
     early_stopping: int
+    batch_size: int
 
 
 # Measured on 3 classes x 50 frames of the test videos (tests/benchmarks/test_capture.py): the
-# head reaches full validation accuracy in its first epoch at 0.003 (ten times the rate of the
-# photo recipe's head: a few classes, no fine-tuning), and every epoch saves the whole model, so
-# few epochs. The ConvNet needs more epochs but each takes a tenth of a second at 64 px.
-RECIPES = {PRETRAINED: CaptureRecipe(epochs=6, learning_rate=0.003, longest_side=224, early_stopping=3),
-           CONVNET: CaptureRecipe(epochs=20, learning_rate=0.002, longest_side=64, early_stopping=6)}
+# head reaches full validation accuracy in its first epoch at 0.003 (ten times the photo recipe's
+# head rate: a few classes, no fine-tuning). Every epoch saves the whole model with its base (a
+# second or more on two busy cores), so the head takes few epochs of small batches: more steps
+# for the same saves. 160 px keeps Lite0's features of a 640x480 camera's frames quick. The
+# ConvNet needs more epochs, but each takes a tenth of a second at 64 px.
+RECIPES = {PRETRAINED: CaptureRecipe(epochs=3, learning_rate=0.003, longest_side=160, early_stopping=2,
+                                     batch_size=8),
+           CONVNET: CaptureRecipe(epochs=20, learning_rate=0.002, longest_side=64, early_stopping=6,
+                                  batch_size=16)}
 
 
 @dataclass
 class CaptureSettings(Settings):
     """The capture panel's settings: what a held button saves, and how Train trains."""
 
-    every: int = setting(1, "Save every", low=1, high=60, unit="frames",
+    every: int = setting(1, "Save every", low=1, high=60, unit="frames", special="Every frame",
                          help="While a class's button is held, save every n-th frame (1 saves them "
                          "all; more gives frames that differ more from each other)")
     model: str = setting(PRETRAINED, "Model", kind=str,
@@ -73,8 +79,8 @@ class CaptureSettings(Settings):
     epochs: int | None = setting(None, "Epochs", kind=int, optional=True, low=1, high=500,
                                  special="Model's own",
                                  help="Most epochs to train (the best one on the held-out frames "
-                                 "is kept); empty takes the model's own (6 for the head, 20 for "
-                                 "the ConvNet)")
+                                 f"is kept); empty takes the model's own ({RECIPES[PRETRAINED].epochs} for "
+                                 f"the head, {RECIPES[CONVNET].epochs} for the ConvNet)")
     val_fraction: float = like(SplitSettings, "val_fraction")
 
 
@@ -113,7 +119,7 @@ def capture_run(root: str | Path, settings: CaptureSettings, model: str, seed: i
     else:
         spec = templates()["chapter-convnet"]
     return RunSpec(data, spec, OptimizerSpec("adam", recipe.learning_rate),
-                   epochs=settings.epochs or recipe.epochs, batch_size=16, seed=seed,
+                   epochs=settings.epochs or recipe.epochs, batch_size=recipe.batch_size, seed=seed,
                    cache_features=model == PRETRAINED,
                    fit=FitOptions(early_stopping=recipe.early_stopping))
 

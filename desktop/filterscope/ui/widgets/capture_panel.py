@@ -154,7 +154,9 @@ class CapturePanelWidget(QWidget):
     def _show_classes(self) -> None:
         """One row per class: its name, count, hold button and remove button."""
         while self.class_grid.count():
-            self.class_grid.takeAt(0).widget().deleteLater()
+            old = self.class_grid.takeAt(0).widget()
+            old.setParent(None)  # gone at once: deleteLater alone leaves it drawn until the loop runs
+            old.deleteLater()
         for rows in (self.hold_buttons, self.count_labels, self.remove_buttons):
             rows.clear()
         counts = {} if self.folder is None else self.folder.counts()
