@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from filterscope.core.live.capture_train import CONVNET
 from filterscope.core.live.video import VideoFile, frames
+from filterscope.core.training.runs import load_run
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.capture_panel import CapturePanelWidget
 from PySide6.QtCore import Qt
@@ -99,10 +100,13 @@ def test_train_runs_on_the_captured_classes_and_says_where_the_run_is(panel, qtb
         _feed_while_held(qtbot, panel, name, class_video(tmp_path / f"{name}.avi", name, FRAMES, seed=k))
     panel.settings.update({"model": CONVNET, "epochs": 2})
     assert panel.controls["epochs"].value() == 2
+    announced = []
+    panel._state.sig_run_saved.connect(announced.append)
     with qtbot.waitSignal(panel.sig_trained, timeout=120_000) as trained:
         panel.train_button.click()
         assert not panel.train_button.isEnabled() and not panel.hold_buttons["red_disc"].isEnabled()
     run_dir = trained.args[0]
+    assert announced == [run_dir]  # the Results and Visualise tabs offer it
     assert run_dir.parent == tmp_path / "runs" and (run_dir / "best.keras").is_file()
     assert panel.message.text().startswith(f"Trained {run_dir.name} (2 epochs")
     assert panel.train_button.isEnabled()
@@ -116,3 +120,21 @@ def test_train_with_too_few_frames_says_so(panel, qtbot, tmp_path):
         panel.train_button.click()
     assert "capture at least 4 frames of every class" in panel.message.text()
     assert not (tmp_path / "runs").exists()
+
+
+def test_cancelled_training_leaves_no_run_and_the_panel_ready(panel, qtbot, tmp_path):
+    panel.open_folder(tmp_path / "shapes")
+    for k, name in enumerate(CLASSES[:2]):
+        panel.add_class(name)
+        _feed_while_held(qtbot, panel, name, class_video(tmp_path / f"{name}.avi", name, FRAMES, seed=k))
+    panel.settings.update({"model": CONVNET, "epochs": 500})
+    trained = []
+    panel.sig_trained.connect(trained.append)
+    with qtbot.waitSignal(panel.runner.sig_progress, timeout=60_000):
+        panel.train_button.click()
+    with qtbot.waitSignal(panel.runner.sig_job_ended, timeout=60_000):
+        panel.job_panel.cancel_button.click()
+    assert panel.train_button.isEnabled() and panel.hold_buttons["red_disc"].isEnabled()
+    assert not trained
+    runs = tmp_path / "runs"
+    assert not runs.exists() or all(load_run(r).status == "stopped" for r in runs.iterdir())

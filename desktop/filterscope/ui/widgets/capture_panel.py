@@ -7,7 +7,7 @@ off the GUI thread, and never raises); :meth:`CapturePanelWidget.add_frame` is t
 supplier in the GUI thread. Counts per class follow on a timer while a button is held. Train
 runs the capture-and-train job (``core.live.capture_train``) through a JobRunner into the app's
 runs folder and emits ``sig_trained(run_dir)`` when the run is saved, so the live view can switch
-to it.
+to it, and announces the run to the app (``AppState.run_saved``) as the Train tab does.
 """
 
 from __future__ import annotations
@@ -255,4 +255,5 @@ class CapturePanelWidget(QWidget):
         accuracy = best.get("val_accuracy")
         shown = "" if accuracy is None else f", {percent(accuracy)} of the held-out frames right"
         self.message.setText(f"Trained {result.run_dir.name} ({result.epochs_run} epochs{shown})")
+        self._state.run_saved(result.run_dir)  # listed by the Results and Visualise tabs, as the Train tab's
         self.sig_trained.emit(result.run_dir)
