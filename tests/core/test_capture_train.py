@@ -110,3 +110,12 @@ def test_training_refuses_too_few_frames_and_folders_that_are_not_captures(tmp_p
     with pytest.raises(CaptureError, match="not a capture folder"):
         train_capture(tmp_path / "plain", tmp_path / "runs", report=NullReport(), cancel=never_cancel())
     assert not (tmp_path / "runs").exists()
+
+
+def test_without_lite0s_weights_the_small_convnet_trains(monkeypatch):
+    from filterscope.core.live import capture_train
+
+    assert model_used(CaptureSettings(model=CONVNET)) == CONVNET
+    # As on an install without the package that holds Lite0's weights:
+    monkeypatch.setattr(capture_train, "pretrained_missing", lambda: "EfficientNet-Lite0 is not installed")
+    assert model_used(CaptureSettings()) == CONVNET
