@@ -126,6 +126,14 @@ def test_unicode_names_are_classes_the_dataset_loader_reads(tmp_path):
     assert len(dataset) == 3 and not dataset.problems  # the marker is not a stray file
 
 
+def test_a_name_differing_only_in_case_is_refused(tmp_path):
+    folder = CaptureFolder.open(tmp_path / "shapes")
+    folder.save("Cat", _frame())
+    with pytest.raises(CaptureError, match="do not tell it from 'Cat'"):
+        folder.add_class("cat")
+    assert folder.add_class("Cat") == "Cat" and folder.counts() == {"Cat": 1}
+
+
 def test_remove_class_only_removes_an_empty_class(tmp_path):
     folder = CaptureFolder.open(tmp_path / "shapes")
     folder.add_class("empty")
@@ -199,7 +207,7 @@ def test_a_cancelled_capture_keeps_the_frames_saved(tmp_path):
 
 
 def test_a_held_class_saves_every_nth_frame_offered_until_released(tmp_path):
-    from filterscope.core.live.capture import HeldCapture
+    from filterscope.core.live.held import HeldCapture
     from filterscope.core.live.video import Frame
 
     folder, held = CaptureFolder.open(tmp_path / "shapes"), HeldCapture()
@@ -213,7 +221,7 @@ def test_a_held_class_saves_every_nth_frame_offered_until_released(tmp_path):
 
 
 def test_a_failed_save_is_kept_for_the_gui_not_raised_in_the_worker(tmp_path):
-    from filterscope.core.live.capture import HeldCapture
+    from filterscope.core.live.held import HeldCapture
 
     folder, held = CaptureFolder.open(tmp_path / "shapes"), HeldCapture()
     held.hold(folder, "disc")

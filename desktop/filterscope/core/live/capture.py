@@ -10,7 +10,8 @@ trains like any dataset.
 
 :meth:`CaptureFolder.save` encodes a frame as PNG in memory and writes it atomically; it may be
 called from a worker thread (a live loop's per-frame hook) while the GUI thread reads
-:meth:`CaptureFolder.counts`. :func:`capture` is the ``filterscope capture`` job.
+:meth:`CaptureFolder.counts` (:class:`~filterscope.core.live.held.HeldCapture` is that hook).
+:func:`capture` is the ``filterscope capture`` job.
 """
 
 from __future__ import annotations
@@ -116,12 +117,10 @@ class CaptureFolder:
             raise CaptureError(f"{root} is a file: choose a folder for the captured frames")
         if not (root / MARKER).is_file():
             _create(root)
-        counts, next_index = {}, {}
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            numbers = [int(m.group(1)) for p in folder.iterdir() if (m := _FRAME.match(p.name))]
-            counts[folder.name] = sum(1 for p in folder.iterdir()
-                                      if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
-            next_index[folder.name] = max(numbers, default=0) + 1
+        try:
+            counts, next_index = _listed(root)
+        except OSError as exc:
+            raise CaptureError(f"{root}: cannot read the capture folder ({exc.strerror or exc})") from exc
         return cls(root, counts, next_index)
 
     def classes(self) -> list[str]:
@@ -142,6 +141,10 @@ class CaptureFolder:
         """
         name = check_class_name(name)
         with self._lock:
+            clash = next((c for c in self._counts if c != name and c.casefold() == name.casefold()), None)
+            if clash is not None:
+                raise CaptureError(f"class name {name!r}: Windows and macOS do not tell it from "
+                                   f"{clash!r}; choose another name")
             if name not in self._counts:
                 (self.root / name).mkdir(exist_ok=True)
                 self._counts[name], self._next[name] = 0, 1
@@ -193,57 +196,14 @@ class CaptureFolder:
         return path
 
 
-class HeldCapture:
-    """What a held capture button means to a live loop's worker: which folder and class the next
-    frames go to, and which of them (every n-th). The GUI thread holds and releases; the worker
-    calls :meth:`offer` with every frame. Thread-safe; :meth:`offer` never raises, so a full disk
-    cannot stop the live loop: the failure waits in :meth:`take_error` for the GUI to show."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._folder: CaptureFolder | None = None
-        self._class: str | None = None
-        self._every, self._seen = 1, 0
-        self._error: str | None = None
-
-    def hold(self, folder: CaptureFolder, class_name: str, every: int = 1) -> None:
-        """Save every ``every``-th frame offered from now on (the first one included) as
-        ``class_name`` of ``folder``."""
-        with self._lock:
-            self._folder, self._class, self._every, self._seen = folder, class_name, max(1, every), 0
-
-    def release(self) -> None:
-        """Save no more frames."""
-        with self._lock:
-            self._folder, self._class = None, None
-
-    @property
-    def held(self) -> str | None:
-        """The class being captured, or None."""
-        with self._lock:
-            return self._class
-
-    def offer(self, frame: object) -> Path | None:
-        """Save ``frame`` (a ``Frame`` or an RGB array) when a class is held and it is its turn;
-        the file saved, else None."""
-        with self._lock:
-            folder, name = self._folder, self._class
-            turn = folder is not None and self._seen % self._every == 0
-            self._seen += 1
-        if not turn:
-            return None
-        try:
-            return folder.save(name, getattr(frame, "rgb", frame))
-        except (CaptureError, OSError) as exc:
-            with self._lock:
-                self._error = f"{name}: frame not saved ({exc})"
-            return None
-
-    def take_error(self) -> str | None:
-        """The last failure to save since the last call, or None."""
-        with self._lock:
-            error, self._error = self._error, None
-            return error
+def _listed(root: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Frames per class folder of ``root``, and each class's next frame number."""
+    counts, next_index = {}, {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        names = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+        counts[folder.name] = sum(1 for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES)
+        next_index[folder.name] = max((int(m.group(1)) for n in names if (m := _FRAME.match(n))), default=0) + 1
+    return counts, next_index
 
 
 def _create(root: Path) -> None:

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.formats import percent
-from filterscope.core.live.capture import CaptureError, CaptureFolder, HeldCapture
+from filterscope.core.live.capture import CaptureError, CaptureFolder
 from filterscope.core.live.capture_train import CaptureSettings, train_capture
+from filterscope.core.live.held import HeldCapture
 from filterscope.ui.binding import bind, control_for, setting_of
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -126,7 +127,7 @@ class CapturePanelWidget(QWidget):
         refused (a dataset, a file)."""
         try:
             folder = CaptureFolder.open(root)
-        except CaptureError as exc:
+        except (CaptureError, OSError) as exc:
             self.message.setText(str(exc))
             return False
         self._held.release()
