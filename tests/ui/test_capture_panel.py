@@ -59,7 +59,8 @@ def test_a_dataset_is_refused_and_a_new_folder_taken(panel, tmp_path):
     assert tree_digest(dataset) == before and panel.folder is None
     assert not panel.add_button.isEnabled() and not panel.train_button.isEnabled()
     assert panel.open_folder(tmp_path / "shapes")
-    assert panel.folder_label.text() == str(tmp_path / "shapes") and not panel.message.text()
+    assert panel.folder_label.text() == "Capture folder: shapes" and not panel.message.text()
+    assert panel.folder_label.toolTip() == str(tmp_path / "shapes")
 
 
 def test_classes_are_added_with_their_names_checked_and_removed_while_empty(panel, tmp_path):

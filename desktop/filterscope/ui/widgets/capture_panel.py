@@ -132,7 +132,9 @@ class CapturePanelWidget(QWidget):
             return False
         self._held.release()
         self.folder = folder
-        self.folder_label.setText(str(folder.root))
+        # The folder's name, its path in the tooltip: a long path has no space to wrap at and
+        # would widen the whole panel.
+        self.folder_label.setText(f"Capture folder: {folder.root.name}")
         self.folder_label.setToolTip(str(folder.root))
         self.message.clear()
         self._show_classes()
