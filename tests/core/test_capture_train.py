@@ -119,3 +119,34 @@ def test_without_lite0s_weights_the_small_convnet_trains(monkeypatch):
     # As on an install without the package that holds Lite0's weights:
     monkeypatch.setattr(capture_train, "pretrained_missing", lambda: "EfficientNet-Lite0 is not installed")
     assert model_used(CaptureSettings()) == CONVNET
+
+
+def test_a_live_model_keeps_predicting_while_a_capture_trains(captured, held_back, tmp_path):
+    """The live view predicts in its worker while Train runs in another (feature extraction
+    and training reset Keras's session): its predictions must stay right throughout."""
+    import threading
+    import time
+
+    from filterscope.core.results.feed import FileImages, predict_images
+    from filterscope.core.training.saved_model import open_model
+
+    live = train_capture(captured, tmp_path / "runs", CaptureSettings(model=CONVNET, epochs=5),
+                         report=NullReport(), cancel=never_cancel())
+    opened = open_model(live.run_dir, report=NullReport(), cancel=never_cancel())
+    folder, labels = held_back
+    images = FileImages(sorted(folder.glob("*.png"))[::4])
+    truth = labels[::4]
+    settings = CaptureSettings(model=PRETRAINED if not pretrained_missing() else CONVNET)
+    job = threading.Thread(target=train_capture, args=(captured, tmp_path / "runs", settings),
+                           kwargs={"report": NullReport(), "cancel": never_cancel()})
+    job.start()
+    rounds = []
+    while job.is_alive() or not rounds:
+        predicted = predict_images(opened.model, images, opened.rule, report=NullReport(),
+                                   cancel=never_cancel())
+        rounds.append(np.mean([opened.classes[k] == t
+                               for k, t in zip(predicted.probabilities.argmax(1), truth)]))
+        time.sleep(0.2)  # a live view predicts some frames a second, not flat out
+    job.join()
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # the second run was saved too
+    assert min(rounds) >= TARGET, rounds
