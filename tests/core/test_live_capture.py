@@ -35,6 +35,15 @@ def test_a_new_folder_is_made_with_its_marker(tmp_path):
     assert read_marker(tmp_path) is None
 
 
+def test_new_capture_paths_are_new_folders_in_the_data_folder(data_dir):
+    from filterscope.core.live.capture import new_capture_path
+
+    first = CaptureFolder.open(new_capture_path()).root
+    second = new_capture_path()
+    assert first.parent == second.parent == data_dir / "captures" and second != first
+    assert not second.exists()
+
+
 def test_an_empty_folder_becomes_a_capture_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     assert (CaptureFolder.open(tmp_path / "empty").root / MARKER).is_file()

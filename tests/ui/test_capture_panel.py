@@ -57,10 +57,20 @@ def test_a_dataset_is_refused_and_a_new_folder_taken(panel, tmp_path):
     assert not panel.open_folder(dataset)
     assert "never written into an existing dataset" in panel.message.text()
     assert tree_digest(dataset) == before and panel.folder is None
-    assert not panel.add_button.isEnabled() and not panel.train_button.isEnabled()
+    assert not panel.train_button.isEnabled()
     assert panel.open_folder(tmp_path / "shapes")
     assert panel.folder_label.text() == "Capture folder: shapes" and not panel.message.text()
     assert panel.folder_label.toolTip() == str(tmp_path / "shapes")
+
+
+def test_without_a_folder_chosen_classes_go_to_a_new_one_in_the_data_folder(panel, data_dir):
+    panel.name_edit.setText("bad/name")
+    panel.add_button.click()
+    assert panel.folder is None and "cannot hold '/'" in panel.message.text()
+    panel.name_edit.setText("mug")
+    panel.add_button.click()
+    assert panel.folder.root.parent == data_dir / "captures" and list(panel.hold_buttons) == ["mug"]
+    assert panel.folder_label.text() == f"Capture folder: {panel.folder.root.name}"
 
 
 def test_classes_are_added_with_their_names_checked_and_removed_while_empty(panel, tmp_path):

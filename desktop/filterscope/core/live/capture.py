@@ -219,6 +219,19 @@ def _create(root: Path) -> None:
         raise CaptureError(f"{root}: cannot create the capture folder ({exc.strerror or exc})") from exc
 
 
+def new_capture_path() -> Path:
+    """A new folder's path for captured frames, in the app's data folder (``captures/`` and the
+    date and time), for a user who has not chosen one."""
+    from filterscope.core.base.paths import data_dir
+
+    parent = data_dir() / "captures"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path, n = parent / stamp, 2
+    while path.exists():
+        path, n = parent / f"{stamp}-{n}", n + 1
+    return path
+
+
 def read_marker(root: str | Path) -> dict | None:
     """The marker of a capture folder, or None when ``root`` is not one."""
     try:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.base.formats import percent
-from filterscope.core.live.capture import CaptureError, CaptureFolder
+from filterscope.core.live.capture import CaptureError, CaptureFolder, check_class_name, new_capture_path
 from filterscope.core.live.capture_train import CaptureSettings, train_capture
 from filterscope.core.live.held import HeldCapture
 from filterscope.ui.binding import bind, control_for, setting_of
@@ -54,7 +54,7 @@ class CapturePanelWidget(QWidget):
         self.settings = settings or CaptureSettings()
         self.folder: CaptureFolder | None = None
         self._held = HeldCapture()
-        self.folder_label = QLabel("No capture folder: choose a new or empty folder")
+        self.folder_label = QLabel("Frames go to a new folder in the app's data folder, or choose one")
         self.folder_label.setWordWrap(True)
         self.folder_button = QPushButton("Capture folder…")
         self.name_edit = QLineEdit()
@@ -112,6 +112,7 @@ class CapturePanelWidget(QWidget):
         array), it saves it while a class's button is held. It never raises."""
         return self._held.offer
 
+    @Slot(object)
     def add_frame(self, rgb: Any) -> Path | None:
         """Save ``rgb`` when a class's button is held (for a frame supplier in the GUI thread)."""
         return self._held.offer(rgb)
@@ -141,9 +142,14 @@ class CapturePanelWidget(QWidget):
         return True
 
     def add_class(self, name: str) -> bool:
-        """Add class ``name``; False, with the reason shown, for a name a folder cannot have."""
-        if self.folder is None:
-            self.message.setText("Choose a capture folder first")
+        """Add class ``name`` (into a new folder in the app's data folder when none was chosen);
+        False, with the reason shown, for a name a folder cannot have."""
+        try:
+            check_class_name(name)
+        except CaptureError as exc:
+            self.message.setText(str(exc))
+            return False
+        if self.folder is None and not self.open_folder(new_capture_path()):
             return False
         try:
             self.folder.add_class(name)
@@ -192,7 +198,7 @@ class CapturePanelWidget(QWidget):
 
     def _enable(self) -> None:
         training = self.runner.is_running()
-        self.add_button.setEnabled(self.folder is not None and not training)
+        self.add_button.setEnabled(not training)
         self.folder_button.setEnabled(not training)
         for button in self.hold_buttons.values():
             button.setEnabled(not training)
