@@ -174,3 +174,28 @@ def test_the_run_the_results_tab_looks_at_is_the_one_loaded(qtbot, data_dir, liv
     with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
     assert tab._model.session.loaded.path == wanted and tab.settings.model == str(wanted)
+
+
+def test_frames_the_loop_reads_are_captured_while_a_class_is_held_and_its_run_is_then_loaded(
+        qtbot, tab, clips, tmp_path, live_run) -> None:
+    """Capture and train in the tab: the loop's worker saves the frames it reads while a class's
+    button is held (none before, none after), and a run trained on the capture is loaded."""
+    from PySide6.QtCore import Qt
+
+    _, _, long_clip = clips
+    panel = tab.capture
+    assert panel.isVisibleTo(tab)
+    panel.open_folder(tmp_path / "captured")
+    panel.add_class("green_square")
+    qtbot.mousePress(panel.hold_buttons["green_square"], Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, long_clip)
+    qtbot.mouseRelease(panel.hold_buttons["green_square"], Qt.MouseButton.LeftButton)
+    saved = panel.folder.counts()["green_square"]
+    assert saved == 600 // panel.settings.every  # every frame read (every n-th kept), in the worker
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, long_clip)
+    assert panel.folder.counts()["green_square"] == saved  # released: nothing more
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab._state.run_saved(live_run)  # what the panel's Train announces when its run is saved
+    assert tab.settings.model == str(live_run) and tab._model.name in tab.view.status.text()

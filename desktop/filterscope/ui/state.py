@@ -16,6 +16,7 @@ from filterscope.core.base.settings import Settings
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.filters.settings import FiltersSettings
+from filterscope.core.live.capture_train import CaptureSettings
 from filterscope.core.live.settings import LiveSettings
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.masking.settings import MaskSettings
@@ -61,6 +62,8 @@ class AppState(QObject):
         """The Filters tab's lesson: image, window, kernels, step position (evented)."""
         self.live = LiveSettings()
         """The Live tab's source, model, what each frame shows and where frames are saved (evented)."""
+        self.capture = CaptureSettings()
+        """The Live tab's capture-and-train: frames kept, model, epochs, validation share (evented)."""
 
     @property
     def dataset(self) -> Dataset | None:

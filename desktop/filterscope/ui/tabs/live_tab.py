@@ -7,6 +7,11 @@ it reported (latest wins), so slow painting never queues either. What changes wh
 (Grad-CAM, the layer, Freeze, Step) goes to the loop through its
 :class:`~filterscope.core.live.loop.LiveControl`. A source that is missing, busy or unplugged
 mid-run is said in the status line, and the tab stays usable.
+
+Capture and train (:class:`~filterscope.ui.widgets.capture_panel.CapturePanelWidget`, in the
+settings' column): the loop's frame tap is the panel's hook, which saves each frame the worker
+reads while a class's button is held; a capture trained into a run is announced to the app
+(``AppState.run_saved``) and this tab switches to it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from filterscope.ui.state import AppState
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.live_source import LiveSourceWidget
 from filterscope.ui.widgets.live_view import LiveViewWidget
+from filterscope.ui.widgets.capture_panel import CapturePanelWidget
 from filterscope.ui.widgets.model_picker import ModelPickerWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.tf_status import TensorFlowStatusWidget
@@ -72,6 +78,8 @@ class LiveTab(QWidget):
         bind(self.gradcam_check, self.settings, "gradcam")
         bind(self.maps_check, self.settings, "maps")
         self.view = LiveViewWidget()
+        self.capture = CapturePanelWidget(state, state.capture)
+        self.control.set_tap(self.capture.frame_hook())  # saves a frame only while a class is held
         self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=self._on_model_failed)
         self.load_runner = JobRunner(self, on_result=self._on_model_opened, on_failure=self._on_model_failed)
         self.runner = JobRunner(self, on_partial=self._on_frame, on_result=self._on_finished,
@@ -83,6 +91,8 @@ class LiveTab(QWidget):
 
     def _build_layout(self) -> None:
         model_box, source_box, show_box = QGroupBox("Model"), QGroupBox("Source"), QGroupBox("Show")
+        capture_box = QGroupBox("Capture and train")
+        QVBoxLayout(capture_box).addWidget(self.capture)
         QVBoxLayout(model_box).addWidget(self.picker)
         QVBoxLayout(source_box).addWidget(self.source)
         show = QFormLayout(show_box)
@@ -91,8 +101,7 @@ class LiveTab(QWidget):
         show.addRow("Layer", self.layer_combo)
         left = QWidget()
         self.side_layout = QVBoxLayout(left)
-        """The settings' column (a capture panel goes below what is here)."""
-        for widget in (self.tf_status, source_box, model_box, show_box):
+        for widget in (self.tf_status, source_box, model_box, show_box, capture_box):
             self.side_layout.addWidget(widget)
         self.side_layout.addStretch(1)
         self.drawer = SideDrawerWidget(SidePanelWidget(left), self.view)
