@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.filters.model_step import ModelStep
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
@@ -53,6 +54,8 @@ class VisualizeTab(QWidget):
     title = "Visualise"
     sig_status = Signal(str)
     """A line for the main window's status bar."""
+    sig_show_tab = Signal(str)
+    """The tab of this title is to be shown (the Filters tab, on a clicked network tile)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +116,8 @@ class VisualizeTab(QWidget):
         self.controls.stop_button.clicked.connect(self.runner.cancel)
         self.controls.save_button.clicked.connect(self._on_save_clicked)
         self.probe.picker.sig_item_changed.connect(self._refresh_page)
+        self.pages.network.picker.sig_item_changed.connect(self._refresh_page)
+        self.pages.network.sig_step.connect(self._on_network_step)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -272,6 +277,13 @@ class VisualizeTab(QWidget):
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
         self.probe.set_dataset(dataset)
+        self.pages.network.set_dataset(dataset)
+
+    @Slot(object)
+    def _on_network_step(self, step: ModelStep) -> None:
+        """A clicked tile: the Filters tab opens on the step that computes it."""
+        self._state.filters.open_step(step)
+        self.sig_show_tab.emit("Filters")
 
     @Slot()
     def _refresh_page(self) -> None:

@@ -1,0 +1,105 @@
+"""The Visualise tab's network page through qtbot, in a main window with the Filters tab: a
+real MNIST run, every layer's output in a worker, a clicked tile opening the Filters tab on the
+step that computes it with the same value, and the way back to the hand-made lesson."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.source import BuiltinSource
+from filterscope.core.data.sources import open_source
+from filterscope.core.filters.kernels import format_number, preset
+from filterscope.core.filters.settings import DEFAULT_PRESETS
+from filterscope.ui.main_window import MainWindow
+from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.visualize_tab import VisualizeTab
+from PySide6.QtCore import Qt
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, data_dir, settings, mnist_run: Path) -> MainWindow:
+    """Visualise and Filters tabs in one window, the run loaded and the network page shown."""
+    window = MainWindow([VisualizeTab, FiltersTab], settings)
+    qtbot.addWidget(window)
+    window.state.set_runs_dir(mnist_run.parent)
+    window.state.set_dataset(open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event()))
+    visualize = window.tabs.widget(0)
+    with qtbot.waitSignal(visualize.load_runner.sig_finished, timeout=WAIT_MS):
+        window.show()
+    page = visualize.pages.network
+    with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
+        visualize.pages.setCurrentWidget(page)
+    return window
+
+
+def test_every_layer_is_shown_left_to_right(qtbot, window) -> None:
+    page = window.tabs.widget(0).pages.network
+    view = page.view.view()
+    assert view is not None and [layer.name for layer in view.layers][:3] == ["block1_conv", "block1_relu",
+                                                                              "block1_maxpool"]
+    assert set(page.view.maps_views) == {layer.index for layer in view.layers if layer.maps}
+    first = page.view.maps_views[0]
+    assert len(first.panels()) == 6  # block1_conv's six maps
+    block2 = next(layer for layer in view.layers if layer.name == "block2_conv")
+    assert len(page.view.maps_views[block2.index].panels()) == 8 < block2.values.shape[-1]
+    more = [b for b in page.view.findChildren(type(window.tabs.widget(1).steps.step_button))
+            if b.text().startswith("More maps (8 of 12")]
+    qtbot.mouseClick(more[0], Qt.MouseButton.LeftButton)
+    assert len(page.view.maps_views[block2.index].panels()) == 12 and not more[0].isVisibleTo(page)
+    assert "Softmax turns them into probabilities" in page.view.widget().findChildren(
+        type(page.note))[-1].text()
+
+
+def test_a_clicked_tile_opens_the_filters_tab_on_its_step(qtbot, window) -> None:
+    visualize, filters = window.tabs.widget(0), window.tabs.widget(1)
+    page = visualize.pages.network
+    view = page.view.view()
+    block2 = next(layer for layer in view.layers if layer.name == "block2_conv")
+    row, col, channel = 4, 7, 5
+    page.view.maps_views[block2.index].sig_cell_clicked.emit(channel, row, col)
+    assert window.tabs.currentWidget() is filters
+    step = filters.settings.model_step
+    assert step is not None and step.stage == "convolution"
+    tile = float(block2.values[row, col, channel])
+    layer = filters.layer
+    assert layer is step.layer and layer.image.shape == (13, 13, 6)  # block1_maxpool's output
+    computed = layer.conv_step(filters.steps.position()).value
+    assert computed == pytest.approx(tile, abs=1e-4)
+    assert f"= {format_number(computed)}, the output at row {row + 1 - 0}, column {col + 1}" in filters.views.equation()
+    assert "block2_conv" in filters.model_banner.text() and "channel 6 of 12" in filters.model_banner.text()
+    assert f"the model computed {format_number(tile, 4)}" in filters.model_panel.value_label.text()
+    assert not filters.model_panel.channel_spin.isHidden()  # six input channels: one drawn at a time
+    filters.model_panel.channel_spin.setValue(3)
+    assert "Window, channel 3 of 6" in [p.caption for p in filters.views.detail_view.panels()]
+    assert all(group.isHidden() for group in filters._lesson_groups)
+
+
+def test_back_to_hand_made_kernels_leaves_nothing_of_the_model(qtbot, window) -> None:
+    visualize, filters = window.tabs.widget(0), window.tabs.widget(1)
+    window.show_tab("Filters")  # the hand-made lesson: the first seven
+    qtbot.waitUntil(lambda: filters.layer is not None and filters.layer.image.shape == (28, 28, 1), timeout=WAIT_MS)
+    filters.settings.update({"stage": "relu", "position": 30})
+    window.show_tab("Visualise")
+    page = visualize.pages.network
+    pool = next(layer for layer in page.view.view().layers if layer.name == "block1_maxpool")
+    page.view.maps_views[pool.index].sig_cell_clicked.emit(2, 3, 4)
+    assert filters.settings.stage == "pooling" and filters.layer.kernels.shape == (3, 3, 1, 1)
+    assert filters.layer.pooled[3, 4, 0] == pytest.approx(float(pool.values[3, 4, 2]), abs=1e-5)
+    qtbot.mouseClick(filters.model_panel.back_button, Qt.MouseButton.LeftButton)
+    assert filters.settings.model_step is None
+    assert (filters.settings.stage, filters.settings.position) == ("relu", 30)  # where the lesson was
+    assert filters.model_banner.isHidden() and filters._model_group.isHidden()
+    filters.editors[0].preset_combo.setCurrentText("Sobel x")
+    filters.editors[0].preset_combo.activated.emit(filters.editors[0].preset_combo.currentIndex())
+    layer = filters.layer
+    assert layer.image.shape == (28, 28, 1) and layer.image.max() > 200  # the digit's pixels again
+    np.testing.assert_array_equal(layer.kernels[..., 0], preset("Sobel x", 3, 1))
+    assert "block1" not in filters.views.equation() + filters.size_label.text()
+    assert filters.views.input_view.panels()[0].decimals == 0
+    assert DEFAULT_PRESETS[0] != filters.editors[0].preset_combo.currentText()
