@@ -74,6 +74,7 @@ def test_a_clicked_tile_opens_the_filters_tab_on_its_step(qtbot, window) -> None
     assert f"= {format_number(computed)}, the output at row {row + 1 - 0}, column {col + 1}" in filters.views.equation()
     assert "block2_conv" in filters.model_banner.text() and "channel 6 of 12" in filters.model_banner.text()
     assert f"the model computed {format_number(tile, 4)}" in filters.model_panel.value_label.text()
+    assert filters.views.output_view.panels()[0].caption == "block2_conv, channel 6"
     assert not filters.model_panel.channel_spin.isHidden()  # six input channels: one drawn at a time
     filters.model_panel.channel_spin.setValue(3)
     assert "Window, channel 3 of 6" in [p.caption for p in filters.views.detail_view.panels()]

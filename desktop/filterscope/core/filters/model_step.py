@@ -50,6 +50,7 @@ class ModelStep:
             the clicked tile shows the value after it.
         tile: The model's own value at the clicked tile (float32, as Keras computed it).
         origin: Where it comes from, for the tab: model, layer, channel and position.
+        output: What the convolution's output map is in the model (its layer and channel).
         notes: Sentences saying how the step maps onto the model (crop, padding, activation).
     """
 
@@ -63,6 +64,7 @@ class ModelStep:
     activation: str
     tile: float
     origin: str
+    output: str = ""
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -57,8 +57,12 @@ def tile_step(view: NetworkView, index: int, row: int, col: int, channel: int) -
         (row - corner[0] // 2) * (out_w // 2) + col - corner[1] // 2
     tile = float(layer.values[row, col, channel])
     notes = _notes(view, layer, conv, channel, x.shape, image.shape, corner, padding)
+    if conv is None:
+        output = f"{view.source_name(layer)}, channel {channel + 1} (unchanged)"
+    else:
+        output = f"{conv.name}, channel {channel + 1}" + ("" if activation == "linear" else f", before its {activation}")
     return ModelStep(image, kernel, bias, stride, padding, stage, position, activation, tile,
-                     _origin(view, layer, row, col, channel, tile), notes)
+                     _origin(view, layer, row, col, channel, tile), output, notes)
 
 
 def _feeding_conv(view: NetworkView, layer: LayerOutput) -> LayerOutput | None:

@@ -57,10 +57,13 @@ class InputDisplay:
     Attributes:
         scale: The value drawn white (255 for pixels).
         channel: The input channel drawn, or None for all (gray, or R, G and B).
+        output: The output map's caption when it is not the lesson's own filter (a model's
+            channel), or "".
     """
 
     scale: float = 255.0
     channel: int | None = None
+    output: str = ""
 
     @property
     def decimals(self) -> int:
@@ -133,7 +136,7 @@ class FilterViewsWidget(QWidget):
         self.legend_label.setText(f"Blue negative, white 0, red positive, on one scale for every map "
                                   f"(±{format_number(vmax, 1)}). Gray: not computed yet.")
         out_panels = [MatrixPanel(layer.output[..., f], signed_colours(layer.output[..., f], vmax),
-                                  f"Output channel {f + 1}", shown=conv_shown)
+                                  display.output or f"Output channel {f + 1}", shown=conv_shown)
                       for f in range(layer.filters)]
         f = filter_index
         after = [MatrixPanel(layer.rectified[..., f], signed_colours(layer.rectified[..., f], vmax),
@@ -209,14 +212,14 @@ class FilterViewsWidget(QWidget):
         channels = step.window.shape[2]
         scale = float(np.abs(step.products).max()) or 1.0
         decimals = display.decimals
-        product_decimals = 1 if display == PIXELS else 3
+        product_decimals = 1 if display == PIXELS else 2
         if channels == 1 or display.channel is not None:
             c = display.channel or 0
             of = "" if channels == 1 else f", channel {c + 1} of {channels}"
             return [MatrixPanel(step.window[..., c], display.colours(step.window[..., c]), f"Window{of}",
                                 decimals=decimals),
                     MatrixPanel(kernel[..., c], signed_colours(kernel[..., c]), "× Kernel",
-                                decimals=2 if display == PIXELS else 3),
+                                decimals=2),
                     MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
                                 "= Products", decimals=product_decimals)]
         windows = [MatrixPanel(step.window[..., c], display.colours(step.window[..., c], c),
