@@ -1,6 +1,7 @@
-"""The Visualise tab's network page through qtbot, in a main window with the Filters tab: a
-real MNIST run, every layer's output in a worker, a clicked tile opening the Filters tab on the
-step that computes it with the same value, and the way back to the hand-made lesson."""
+"""The Visualise tab's network and drawing pages through qtbot, in a main window with the
+Filters tab: a real MNIST run, every layer's output in a worker, a clicked tile opening the
+Filters tab on the step that computes it with the same value, the way back to the hand-made
+lesson, and a digit drawn with the mouse read live."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.drawn import mnist_digit
 from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.filters.kernels import format_number, preset
@@ -17,7 +19,7 @@ from filterscope.core.filters.settings import DEFAULT_PRESETS
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 WAIT_MS = 120_000
 
@@ -104,3 +106,34 @@ def test_back_to_hand_made_kernels_leaves_nothing_of_the_model(qtbot, window) ->
     assert "block1" not in filters.views.equation() + filters.size_label.text()
     assert filters.views.input_view.panels()[0].decimals == 0
     assert DEFAULT_PRESETS[0] != filters.editors[0].preset_combo.currentText()
+
+
+def test_a_drawn_digit_is_read_live_and_its_tiles_open_the_filters_tab(qtbot, window) -> None:
+    visualize, filters = window.tabs.widget(0), window.tabs.widget(1)
+    page = visualize.pages.draw
+    visualize.pages.setCurrentWidget(page)
+    canvas = page.canvas
+    assert canvas.width() > 100 and not canvas.ink().any()
+    with qtbot.waitSignal(page.runner.sig_finished, timeout=WAIT_MS):
+        side = min(canvas.width(), canvas.height())
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(side // 2, side // 5))
+        for step in range(1, 11):  # a stroke down the middle: a one
+            qtbot.mouseMove(canvas, QPoint(side // 2, side // 5 + step * side * 6 // 100))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(side // 2, side * 4 // 5))
+    ink = canvas.ink()
+    assert ink[:, 120:160].sum() > 0.9 * ink.sum() > 0  # drawn where the mouse went
+    inked = np.flatnonzero(ink.any(axis=1))
+    assert inked[-1] - inked[0] > 150  # a stroke, not a dot
+    view = page.view.view()
+    np.testing.assert_allclose(view.image.batch[0, ..., 0], mnist_digit(ink) / 255.0, atol=1e-6)
+    assert "The model reads" in page.answer.text() and not page.cam.pixmap().isNull()
+    best = view.class_names[int(np.argmax(view.probabilities))]
+    assert f"<b>{best}</b>" in page.answer.text()
+    page.view.maps_views[0].sig_cell_clicked.emit(1, 10, 12)  # block1_conv on the drawn digit
+    assert window.tabs.currentWidget() is filters
+    assert filters.layer.image.shape == (28, 28, 1)
+    np.testing.assert_allclose(filters.layer.image[..., 0], mnist_digit(ink) / 255.0, atol=1e-6)
+    assert filters.settings.model_step.computed() == pytest.approx(float(view.layers[0].values[10, 12, 1]), abs=1e-4)
+    window.show_tab("Visualise")
+    page.clear_button.click()
+    assert not canvas.ink().any() and page.view.view() is None and page.answer.text() == ""

@@ -118,6 +118,7 @@ class VisualizeTab(QWidget):
         self.probe.picker.sig_item_changed.connect(self._refresh_page)
         self.pages.network.picker.sig_item_changed.connect(self._refresh_page)
         self.pages.network.sig_step.connect(self._on_network_step)
+        self.pages.draw.sig_step.connect(self._on_network_step)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.thumbnails import LoadedImage, load_item
+from filterscope.core.filters.model_step import ModelStep
 from filterscope.core.visualize.layers import VisualizeError
 from filterscope.core.visualize.network import NetworkView, network_view
 from filterscope.core.visualize.network_step import tile_step
@@ -89,13 +90,21 @@ class NetworkPageWidget(QWidget):
         self.note.setText(HINT)
 
     def _on_view_tile_clicked(self, index: int, row: int, col: int, channel: int) -> None:
-        view = self.view.view()
-        if view is None:
-            return
-        try:
-            step = tile_step(view, index, row, col, channel)
-        except VisualizeError as exc:
-            self.note.setText(f"{exc}.")
-            return
-        self.note.setText(HINT)
-        self.sig_step.emit(step)
+        step = clicked_step(self.view, self.note, HINT, (index, row, col, channel))
+        if step is not None:
+            self.sig_step.emit(step)
+
+
+def clicked_step(view: NetworkViewWidget, note: QLabel, hint: str, tile: tuple[int, int, int, int]) -> ModelStep | None:
+    """The step behind a clicked ``tile`` (layer, row, column, channel) of ``view``; None, with
+    the reason in ``note``, when the Filters tab cannot work it out."""
+    shown = view.view()
+    if shown is None:
+        return None
+    try:
+        step = tile_step(shown, *tile)
+    except VisualizeError as exc:
+        note.setText(f"{exc}.")
+        return None
+    note.setText(hint)
+    return step
