@@ -20,6 +20,7 @@ from filterscope.ui.widgets.network_page import clicked_step
 from filterscope.ui.widgets.network_view import BarsWidget, NetworkViewWidget
 from filterscope.workers import JobRunner
 
+CANVAS_SIDE = 220  # screen pixels
 HINT = ("Draw a digit in the black square (mouse or pen). The model reads it as you draw; click a "
         "tile of a convolution, a ReLU or a max pooling to see the Filters tab work it out.")
 
@@ -65,11 +66,14 @@ class DrawPageWidget(QWidget):
         grid.addWidget(self.cam, 1, 2)
         grid.addWidget(self.answer, 2, 1, 1, 2)
         grid.addWidget(self.bars, 0, 3, 4, 1)
-        grid.setColumnStretch(0, 2)
-        grid.setColumnStretch(3, 2)
+        grid.setColumnStretch(3, 1)
+        grid.setRowStretch(2, 1)
+        # The canvas large enough to draw on with a mouse, and no larger: the layers need the room.
+        self.canvas.setFixedSize(CANVAS_SIDE, CANVAS_SIDE)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(self.view)
+        splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
