@@ -125,3 +125,27 @@ def test_the_image_is_prepared_by_the_shared_rule(colour) -> None:
     assert session_input.shape == (1, 150, 150, 3) and session_input.max() <= 1.0
     again = prepare(loaded(colour_model(), "colour"), colour.image.seen)
     np.testing.assert_array_equal(again.batch, session_input)
+
+
+def test_a_projects_copy_of_the_lesson_leaves_the_models_step_out(mnist) -> None:
+    from filterscope.core.filters.settings import FiltersSettings
+
+    lesson = FiltersSettings()
+    lesson.update({"stage": "relu", "position": 12})
+    lesson.open_step(tile_step(mnist, 3, 2, 2, 0))  # block2_conv, over block1_maxpool's 6 maps
+    assert (lesson.stage, lesson.position) == ("convolution", lesson.model_step.position)
+    kept = lesson.copy()
+    assert kept.model_step is None and (kept.stage, kept.position) == ("relu", 12)
+    assert FiltersSettings.from_json(kept.to_json()).values() == kept.values()
+    lesson.close_step()
+    assert lesson.model_step is None and (lesson.stage, lesson.position) == ("relu", 12)
+
+
+def test_many_channels_are_summed_in_a_readable_sentence(colour) -> None:
+    from filterscope.core.filters.explain import MAX_CHANNELS, conv_equation
+
+    conv = next(layer for layer in colour.layers if layer.name == "conv_c")  # over 8 channels
+    step = tile_step(colour, conv.index, 3, 3, 1)
+    assert step.channels == 8 > MAX_CHANNELS
+    equation = conv_equation(step.layer.conv_step(step.position), step.kernels[..., 0])
+    assert "1: " in equation and "channels 6 to 8: " in equation and "7: " not in equation

@@ -11,6 +11,7 @@ result.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +199,12 @@ class FiltersSettings(Settings):
         """Back to the hand-made lesson, where it was before a model's step was opened."""
         if self.model_step is not None:
             self.update({"model_step": None, **getattr(self, "_lesson_step", {})})
+
+    def copy(self) -> FiltersSettings:
+        """An independent copy of the hand-made lesson (what a project keeps): a model's step
+        shown is left out, and the lesson's stage, filter and position are those it had."""
+        lesson = getattr(self, "_lesson_step", {}) if self.model_step is not None else {}
+        return dataclasses.replace(self, model_step=None, **lesson)
 
     # --- rules ----------------------------------------------------------------------------------
 
