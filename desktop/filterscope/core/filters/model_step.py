@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from filterscope.core.filters.conv import Padding
+from filterscope.core.filters.explain import conv_equation, pool_equation, relu_equation
 from filterscope.core.filters.kernels import format_number
 from filterscope.core.filters.layer import STAGES, FilterLayer
 
@@ -104,6 +105,17 @@ class ModelStep:
         return (f"This layer applies {self.activation} inside itself, so its tile shows "
                 f"{self.activation}({format_number(total, 4)}) = {format_number(self.computed(), 4)}, "
                 "not the sum.")
+
+    def equation(self) -> str:
+        """The step's arithmetic as the Filters tab writes it (with the activation, if any)."""
+        layer = self.layer
+        if self.stage == "convolution":
+            text = conv_equation(layer.conv_step(self.position), self.kernels[..., 0])
+            return " ".join(filter(None, (text, self.activation_note())))
+        if self.stage == "relu":
+            row, col = divmod(self.position, layer.output.shape[1])
+            return relu_equation(float(layer.output[row, col, 0]), row, col)
+        return pool_equation(layer.pool_step(self.position))
 
     def display_scale(self) -> float:
         """The largest input magnitude: what the input's lightest cell stands for."""
