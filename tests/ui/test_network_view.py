@@ -19,6 +19,8 @@ from filterscope.core.filters.settings import DEFAULT_PRESETS
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
+from filterscope.ui.widgets import network_page
+from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
 WAIT_MS = 120_000
@@ -137,3 +139,18 @@ def test_a_drawn_digit_is_read_live_and_its_tiles_open_the_filters_tab(qtbot, wi
     window.show_tab("Visualise")
     page.clear_button.click()
     assert not canvas.ink().any() and page.view.view() is None and page.answer.text() == ""
+
+
+def test_an_image_file_goes_through_the_network_and_back_to_the_dataset(qtbot, window, tmp_path, monkeypatch) -> None:
+    page = window.tabs.widget(0).pages.network
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path)
+    monkeypatch.setattr(network_page.QFileDialog, "getOpenFileName", lambda *_args: (str(path), ""))
+    with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
+        page.open_button.click()
+    view = page.view.view()
+    assert view.image.seen.shape == (40, 60, 3) and view.image.batch.shape == (1, 28, 28, 1)
+    assert page.note.text().startswith("photo.png: ")
+    with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
+        page.picker.item_spin.setValue(2)  # the dataset's images again
+    assert page.view.view().image.seen.shape == (28, 28, 3)
