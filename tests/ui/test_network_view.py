@@ -80,6 +80,8 @@ def test_a_clicked_tile_opens_the_filters_tab_on_its_step(qtbot, window) -> None
     assert f"the model computed {format_number(tile, 4)}" in filters.model_panel.value_label.text()
     assert filters.views.output_view.panels()[0].caption == "block2_conv, channel 6"
     assert not filters.model_panel.channel_spin.isHidden()  # six input channels: one drawn at a time
+    sums = np.abs(layer.conv_step(filters.steps.position()).products.sum(axis=(0, 1)))
+    assert filters.model_panel.channel_spin.value() == int(np.argmax(sums)) + 1  # the strongest first
     filters.model_panel.channel_spin.setValue(3)
     assert "Window, channel 3 of 6" in [p.caption for p in filters.views.detail_view.panels()]
     assert all(group.isHidden() for group in filters._lesson_groups)

@@ -117,6 +117,16 @@ class ModelStep:
             return relu_equation(float(layer.output[row, col, 0]), row, col)
         return pool_equation(layer.pool_step(self.position))
 
-    def display_scale(self) -> float:
-        """The largest input magnitude: what the input's lightest cell stands for."""
-        return float(np.abs(self.image).max()) or 1.0
+    def strongest_channel(self) -> int:
+        """The input channel that adds most to the step's sum (at the convolution stage), else
+        the one with the largest values: the one worth drawing first."""
+        if self.stage == "convolution":
+            products = self.layer.conv_step(self.position).products
+            return int(np.argmax(np.abs(products.sum(axis=(0, 1)))))
+        return int(np.argmax(np.abs(self.image).max(axis=(0, 1))))
+
+    def display_scale(self, channel: int | None = None) -> float:
+        """The largest input magnitude (of one input ``channel``, when one is drawn on its own):
+        what the input's lightest cell stands for."""
+        values = self.image if channel is None else self.image[..., channel]
+        return float(np.abs(values).max()) or 1.0

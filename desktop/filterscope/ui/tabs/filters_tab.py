@@ -256,8 +256,11 @@ class FiltersTab(QWidget):
         # A project's position waits for its image; then one past the end moves to the last.
         self.steps.set_count(layer.step_count(self.settings.stage),
                              keep=step is None and not self.source.is_current())
-        display = PIXELS if step is None else InputDisplay(step.display_scale(), self.model_panel.channel(),
-                                                           step.output)
+        if step is None:
+            display = PIXELS
+        else:
+            channel = self.model_panel.channel()
+            display = InputDisplay(step.display_scale(channel), channel, step.output)
         self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
                               self.steps.position(), display)
         self.sig_rendered.emit()

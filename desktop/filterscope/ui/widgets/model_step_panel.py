@@ -56,12 +56,13 @@ class ModelStepPanelWidget(QWidget):
         picked = step.channels not in (1, 3)
         self.channel_spin.blockSignals(True)
         self.channel_spin.setMaximum(step.channels)
-        self.channel_spin.setValue(1)
+        self.channel_spin.setValue(step.strongest_channel() + 1)
         self.channel_spin.blockSignals(False)
         self.channel_spin.setVisible(picked)
         self.channel_label.setVisible(picked)
         if picked:
-            self.channel_label.setText(f"Input channel drawn (the sum runs over all {step.channels})")
+            self.channel_label.setText(f"Input channel drawn (the sum runs over all {step.channels}; "
+                                       "the one adding most to it first)")
 
     def channel(self) -> int | None:
         """The input channel drawn (0-based), or None when all are drawn."""
