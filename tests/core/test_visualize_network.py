@@ -105,6 +105,7 @@ def test_relu_and_pooling_steps_follow_their_convolution(mnist, colour) -> None:
     identity = tile_step(colour, after_bn.index, 3, 4, 2)  # BatchNorm between: its map through 1 × 1
     assert identity.kernels.shape == (1, 1, 1, 1) and identity.stage == "relu"
     assert any("1 × 1 kernel of weight 1" in note for note in identity.notes)
+    assert identity.notes[0] == "Input: the output of batchnorm (19 × 19 × 8)."
 
 
 def test_fused_relu_is_said_and_other_layers_refuse_with_a_reason(colour) -> None:

@@ -56,7 +56,8 @@ def tile_step(view: NetworkView, index: int, row: int, col: int, channel: int) -
     position = (row - corner[0]) * out_w + col - corner[1] if stage != "pooling" else \
         (row - corner[0] // 2) * (out_w // 2) + col - corner[1] // 2
     tile = float(layer.values[row, col, channel])
-    notes = _notes(view, layer, conv, channel, x.shape, image.shape, corner, padding)
+    full = view.input_of(layer if conv is None else conv).shape  # all channels, not the one taken
+    notes = _notes(view, layer, conv, channel, full, image.shape, corner, padding)
     if conv is None:
         output = f"{view.source_name(layer)}, channel {channel + 1} (unchanged)"
     else:
