@@ -92,7 +92,9 @@ def test_a_conv_step_uses_the_real_kernel_window_and_crop(colour) -> None:
     window = step.layer.conv_step(step.position).window
     padded = np.pad(colour.input_of(conv).astype(np.float64), ((0, 1), (0, 1), (0, 0)))  # TF's 'same'
     np.testing.assert_array_equal(window, padded[80:83, 140:143])
-    assert any("part of the input" in note for note in step.notes)
+    assert (step.layer.conv_step(step.position).row, step.layer.conv_step(step.position).col) == (15, 26)
+    assert any("model's row 26, column 45, and the clicked value is its row 16, column 27" in note
+               for note in step.notes)
     assert "conv_a" in step.origin and "row 41, column 71" in step.origin
 
 

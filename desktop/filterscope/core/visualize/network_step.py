@@ -51,13 +51,13 @@ def tile_step(view: NetworkView, index: int, row: int, col: int, channel: int) -
     if conv is None and stage == "pooling" and (image < 0).any():
         raise VisualizeError(f"the input of {layer.name} has negative values; the Filters tab pools "
                              "after a ReLU, so it cannot show this pooling exactly")
-    shape = (image.shape[0], image.shape[1])
-    out_w = output_size(shape[1], kernel.shape[0], stride, padding)
-    position = (row - corner[0]) * out_w + col - corner[1] if stage != "pooling" else \
-        (row - corner[0] // 2) * (out_w // 2) + col - corner[1] // 2
+    out_w = output_size(image.shape[1], kernel.shape[0], stride, padding)
+    pools = 2 if stage == "pooling" else 1  # the pooled map's cells are 2 × 2 of the output's
+    here = (row - corner[0] // pools, col - corner[1] // pools)
+    position = here[0] * (out_w // pools) + here[1]
     tile = float(layer.values[row, col, channel])
     full = view.input_of(layer if conv is None else conv).shape  # all channels, not the one taken
-    notes = _notes(view, layer, conv, channel, full, image.shape, corner, padding)
+    notes = _notes(view, layer, conv, channel, full, image.shape, (corner, here))
     if conv is None:
         output = f"{view.source_name(layer)}, channel {channel + 1} (unchanged)"
     else:
@@ -118,7 +118,9 @@ def _origin(view: NetworkView, layer: LayerOutput, row: int, col: int, channel: 
 
 
 def _notes(view: NetworkView, layer: LayerOutput, conv: LayerOutput | None, channel: int,
-           full: tuple, shown: tuple, corner: tuple[int, int], padding: str) -> tuple[str, ...]:
+           full: tuple, shown: tuple, where: tuple[tuple[int, int], tuple[int, int]]) -> tuple[str, ...]:
+    """How the step maps onto the model; ``where``: the crop's first output in the model's map,
+    and the clicked value's place in the tab's map."""
     size = " × ".join(map(str, full))
     feeder = conv if conv is not None else layer
     source = view.source_name(feeder)
@@ -133,9 +135,11 @@ def _notes(view: NetworkView, layer: LayerOutput, conv: LayerOutput | None, chan
                      f"{channel + 1}, and its bias; stride {conv.conv.stride}, padding "
                      f"'{conv.conv.padding}'.")
     if tuple(shown[:2]) != tuple(full[:2]):
+        (top, left), (row, col) = where
         notes.append(f"The Filters tab shows the {shown[0]} × {shown[1]} part of the input around the "
-                     f"window (its outputs from row {corner[0] + 1}, column {corner[1] + 1}), cut from "
-                     "the input as the model padded it, so the tab adds no padding of its own.")
+                     "window, cut from the input as the model padded it (so the tab adds no padding of "
+                     f"its own): its first output is the model's row {top + 1}, column {left + 1}, and "
+                     f"the clicked value is its row {row + 1}, column {col + 1}.")
     if layer.kind == "relu":
         notes.append(f"{layer.name} applies ReLU to the output of {view.source_name(layer)}: stage 2 "
                      "shows it.")
