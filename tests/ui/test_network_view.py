@@ -85,6 +85,8 @@ def test_a_clicked_tile_opens_the_filters_tab_on_its_step(qtbot, window) -> None
     filters.model_panel.channel_spin.setValue(3)
     assert "Window, channel 3 of 6" in [p.caption for p in filters.views.detail_view.panels()]
     assert all(group.isHidden() for group in filters._lesson_groups)
+    assert "# image: the 13 x 13 x 6 values the tab shows: Input: the output of block1_maxpool" in \
+        filters.code.toPlainText()
 
 
 def test_back_to_hand_made_kernels_leaves_nothing_of_the_model(qtbot, window) -> None:
@@ -107,7 +109,7 @@ def test_back_to_hand_made_kernels_leaves_nothing_of_the_model(qtbot, window) ->
     layer = filters.layer
     assert layer.image.shape == (28, 28, 1) and layer.image.max() > 200  # the digit's pixels again
     np.testing.assert_array_equal(layer.kernels[..., 0], preset("Sobel x", 3, 1))
-    assert "block1" not in filters.views.equation() + filters.size_label.text()
+    assert "block1" not in filters.views.equation() + filters.size_label.text() + filters.code.toPlainText()
     assert filters.views.input_view.panels()[0].decimals == 0
     assert DEFAULT_PRESETS[0] != filters.editors[0].preset_combo.currentText()
 

@@ -238,7 +238,8 @@ class FiltersTab(QWidget):
             self.layer = FilterLayer(to_input(self._rgb, settings.colour), kernels, bias, settings.stride,
                                      settings.padding)
         self.size_label.setText(self.layer.size_sentence())
-        self.code.setPlainText(numpy_code(self.layer))
+        step = settings.model_step
+        self.code.setPlainText(numpy_code(self.layer, None if step is None else step.notes[0]))
         self.stride_label.setText(self.layer.stride_note())
         self.zero_label.setText("\n".join(self.layer.zero_notes()))
         self.steps.set_filters(self.layer.filters)
