@@ -19,9 +19,13 @@ from filterscope.core.filters.settings import DEFAULT_PRESETS
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
+from filterscope.ui.presentation import SCALES
 from filterscope.ui.widgets import network_page
+from filterscope.workers import JobRunner
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
+
+from tests.ui.test_presentation import PROJECTOR, app_look, settled_clipped  # noqa: F401 (a fixture)
 
 WAIT_MS = 120_000
 
@@ -29,6 +33,7 @@ WAIT_MS = 120_000
 @pytest.fixture
 def window(qtbot, data_dir, settings, mnist_run: Path) -> MainWindow:
     """Visualise and Filters tabs in one window, the run loaded and the network page shown."""
+    settings.setValue("dataset/last", "builtin:mnist")  # a returning user: the guide stays closed
     window = MainWindow([VisualizeTab, FiltersTab], settings)
     qtbot.addWidget(window)
     window.state.set_runs_dir(mnist_run.parent)
@@ -76,7 +81,8 @@ def test_a_clicked_tile_opens_the_filters_tab_on_its_step(qtbot, window) -> None
     computed = layer.conv_step(filters.steps.position()).value
     assert computed == pytest.approx(tile, abs=1e-4)
     assert f"= {format_number(computed)}, the output at row {row + 1 - 0}, column {col + 1}" in filters.views.equation()
-    assert "block2_conv" in filters.model_banner.text() and "channel 6 of 12" in filters.model_banner.text()
+    assert "block2_conv" in filters.model_panel.origin_label.text()
+    assert "channel 6 of 12" in filters.model_panel.origin_label.text()
     assert f"the model computed {format_number(tile, 4)}" in filters.model_panel.value_label.text()
     assert filters.views.output_view.panels()[0].caption == "block2_conv, channel 6"
     assert not filters.model_panel.channel_spin.isHidden()  # six input channels: one drawn at a time
@@ -103,7 +109,7 @@ def test_back_to_hand_made_kernels_leaves_nothing_of_the_model(qtbot, window) ->
     qtbot.mouseClick(filters.model_panel.back_button, Qt.MouseButton.LeftButton)
     assert filters.settings.model_step is None
     assert (filters.settings.stage, filters.settings.position) == ("relu", 30)  # where the lesson was
-    assert filters.model_banner.isHidden() and filters._model_group.isHidden()
+    assert filters._model_group.isHidden() and not any(group.isHidden() for group in filters._lesson_groups)
     filters.editors[0].preset_combo.setCurrentText("Sobel x")
     filters.editors[0].preset_combo.activated.emit(filters.editors[0].preset_combo.currentIndex())
     layer = filters.layer
@@ -158,3 +164,26 @@ def test_an_image_file_goes_through_the_network_and_back_to_the_dataset(qtbot, w
     with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
         page.picker.item_spin.setValue(2)  # the dataset's images again
     assert page.view.view().image.seen.shape == (28, 28, 3)
+
+
+@pytest.mark.usefixtures("app_look")
+def test_a_models_step_and_the_new_pages_fit_a_projector_at_the_largest_scale(qtbot, window) -> None:
+    visualize, filters = window.tabs.widget(0), window.tabs.widget(1)
+    page = visualize.pages.network
+    block2 = next(layer for layer in page.view.view().layers if layer.name == "block2_conv")
+    page.view.maps_views[block2.index].sig_cell_clicked.emit(3, 2, 2)
+    try:
+        window.set_presentation_scale(max(SCALES))
+        window.set_presenting(True)
+        window.resize(*PROJECTOR)
+        for tab, shown in ((filters, None), (visualize, page), (visualize, visualize.pages.draw)):
+            window.tabs.setCurrentWidget(tab)
+            if shown is not None:
+                visualize.pages.setCurrentWidget(shown)
+            qtbot.wait(50)
+            hint = window.minimumSizeHint()
+            assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], (tab.title, hint)
+            assert settled_clipped(qtbot, tab) == [], tab.title
+    finally:
+        qtbot.waitUntil(lambda: not any(r.is_running() for r in window.findChildren(JobRunner)), timeout=WAIT_MS)
+        window.presentation.set_on(False)

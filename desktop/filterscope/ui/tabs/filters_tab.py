@@ -98,9 +98,6 @@ class FiltersTab(QWidget):
         self.code = CodeViewWidget("The filters, ReLU and pooling in plain numpy: run it with the "
                                    "image to get the maps shown.")
         self.model_panel = ModelStepPanelWidget()
-        self.model_banner = QLabel()
-        self.model_banner.setWordWrap(True)
-        self.model_banner.setStyleSheet("font-weight: bold")
         self.pages = QTabWidget()
         self.pages.addTab(self.views, "Step through")
         self.pages.addTab(self.code, "NumPy code")
@@ -128,13 +125,8 @@ class FiltersTab(QWidget):
         for group in (model, image, window, kernels):
             left.addWidget(group)
         left.addStretch(1)
-        main = QWidget()
-        right = QVBoxLayout(main)
-        right.setContentsMargins(0, 0, 0, 0)
-        right.addWidget(self.model_banner)
-        right.addWidget(self.pages, 1)
         self.scroll = SidePanelWidget(panel)
-        self.drawer = SideDrawerWidget(self.scroll, main)
+        self.drawer = SideDrawerWidget(self.scroll, self.pages)
         self._show_model_mode(None)
         QVBoxLayout(self).addWidget(self.drawer)
 
@@ -201,14 +193,10 @@ class FiltersTab(QWidget):
     def _show_model_mode(self, step: ModelStep | None) -> None:
         """A model's step in place of the hand-made lesson's controls, or those back."""
         self._model_group.setVisible(step is not None)
-        self.model_banner.setVisible(step is not None)
         for group in self._lesson_groups:
             group.setVisible(step is None)
         if step is not None:
             self.model_panel.show_step(step)
-            self.model_banner.setText(f"A model's own step: {step.origin}")
-        else:
-            self.model_banner.clear()
 
     def _on_model_step_changed(self, step: ModelStep | None) -> None:
         self._show_model_mode(step)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from filterscope.core.filters.kernels import format_number
 from filterscope.core.filters.model_step import ModelStep
+from filterscope.ui.widgets.filter_views import wrap
 
 
 class ModelStepPanelWidget(QWidget):
@@ -26,19 +27,19 @@ class ModelStepPanelWidget(QWidget):
         self.notes_label = QLabel()
         self.value_label = QLabel()
         self.value_label.setStyleSheet("font-weight: bold")
-        for label in (self.origin_label, self.notes_label, self.value_label):
-            label.setWordWrap(True)
         self.channel_spin = QSpinBox()
         self.channel_spin.setMinimum(1)
         self.channel_label = QLabel("Input channel drawn")
+        # Long sentences wrap to the side panel's width rather than widen it (large text).
+        for label in (self.origin_label, self.notes_label, self.value_label, self.channel_label):
+            wrap(label)
         self.back_button = QPushButton("Back to hand-made kernels")
         channel = QHBoxLayout()
-        channel.addWidget(self.channel_label)
         channel.addWidget(self.channel_spin)
         channel.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.origin_label, self.value_label, self.notes_label):
+        for widget in (self.origin_label, self.value_label, self.notes_label, self.channel_label):
             layout.addWidget(widget)
         layout.addLayout(channel)
         layout.addWidget(self.back_button)
