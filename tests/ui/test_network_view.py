@@ -172,10 +172,12 @@ def test_a_models_step_and_the_new_pages_fit_a_projector_at_the_largest_scale(qt
     page = visualize.pages.network
     block2 = next(layer for layer in page.view.view().layers if layer.name == "block2_conv")
     page.view.maps_views[block2.index].sig_cell_clicked.emit(3, 2, 2)
+    column = page.view.maps_views[0].parentWidget().width()
     try:
         window.set_presentation_scale(max(SCALES))
         window.set_presenting(True)
         window.resize(*PROJECTOR)
+        qtbot.waitUntil(lambda: page.view.maps_views[0].parentWidget().width() > 2 * column)  # sized in text lines
         for tab, shown in ((filters, None), (visualize, page), (visualize, visualize.pages.draw)):
             window.tabs.setCurrentWidget(tab)
             if shown is not None:

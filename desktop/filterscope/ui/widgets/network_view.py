@@ -6,7 +6,7 @@ layer, row, column and channel."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -38,6 +38,11 @@ class BarsWidget(QWidget):
         self._rows: list[tuple[str, float, str]] = []
         self._vmax = 1.0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.setFixedHeight(self.sizeHint().height())  # a line per bar, at the new size
 
     def set_bars(self, rows: list[tuple[str, float, str]]) -> None:
         """``(label, value, text)`` per bar, drawn on one scale."""
@@ -95,8 +100,17 @@ class NetworkViewWidget(QScrollArea):
 
     def show_view(self, view: NetworkView) -> None:
         """Lay out ``view``: the image, then one column per layer."""
-        self._view, self.maps_views = view, {}
+        self._view = view
         self._shown = {layer.index: TILES for layer in view.layers if layer.maps}
+        self._build()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self._view is not None:
+            self._build()  # the columns are sized in lines of text
+
+    def _build(self) -> None:
+        view, self.maps_views = self._view, {}
         row = QWidget()
         columns = QHBoxLayout(row)
         columns.addWidget(self._image_column(view))
