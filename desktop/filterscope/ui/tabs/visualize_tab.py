@@ -1,11 +1,12 @@
 """Visualise tab: what a model has learned, painted live by gradient ascent; an image's feature
-maps and Grad-CAM; a convolution's weights.
+maps and Grad-CAM; an image (or a digit drawn by hand) through every layer, whose clicked tiles
+open the Filters tab on the step that computes them; a convolution's weights.
 
 The model is a run from the runs folder (the run just trained is loaded when the tab is next
 shown), a ``.keras`` file (safe mode) or VGG16. Every computation is a core job in a JobRunner,
 one runner per kind of job: TensorFlow, the runs list, the model, the ascent, the image, its
-maps and Grad-CAMs, the weights (TensorFlow's status line, the image page and the weights page
-hold their own). The picture repaints from the ascent's partial results; Stop takes effect
+maps and Grad-CAMs, the weights (TensorFlow's status line, the image, network, drawing and
+weights pages hold their own). The picture repaints from the ascent's partial results; Stop takes effect
 within one step, and Start cancels a picture still being painted. A hidden tab starts no work:
 TensorFlow loads, runs are listed and the image views are computed when it is shown.
 """
