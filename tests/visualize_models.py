@@ -64,6 +64,34 @@ def rgb_model(size: int = 24, classes: int = 3, seed: int = 0):
     return keras.Model(inputs, outputs, name="rgb")
 
 
+def colour_model(size: int = 150, classes: int = 4, seed: int = 0):
+    """An RGB ConvNet with what the network view must get right, trained one epoch on random
+    pictures: a stride-2 'same' convolution on an input larger than the Filters tab's crop (odd
+    'same' padding: the extra zero at the bottom and right), its own ReLU layer and pooling, a
+    convolution with ReLU inside, batch normalisation before a ReLU layer, and a softmax."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    L = keras.layers
+    inputs = keras.Input((size, size, 3), name="image")
+    x = L.Conv2D(6, 3, strides=2, padding="same", activation="relu", name="conv_a")(inputs)
+    x = L.Conv2D(8, 3, padding="same", name="conv_b")(x)
+    x = L.Activation("relu", name="relu_a")(x)
+    x = L.MaxPooling2D(name="pool_a")(x)
+    x = L.Conv2D(8, 5, strides=2, padding="same", name="conv_c")(x)
+    x = L.BatchNormalization(name="batchnorm")(x)
+    x = L.ReLU(name="relu_b")(x)
+    x = L.MaxPooling2D(name="pool_b")(x)
+    x = L.Flatten(name="flatten")(x)
+    outputs = L.Dense(classes, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="colour")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(seed)
+    model.fit(rng.random((16, size, size, 3), np.float32), rng.integers(0, classes, 16), batch_size=8,
+              epochs=1, verbose=0)
+    return model
+
+
 def loaded(model, name: str = "test", classes: list[str] | None = None):
     """A LoadedModel around an in-memory model taking [0, 1] images."""
     from filterscope.core.visualize.model_source import LoadedModel, image_input

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from filterscope import __version__
 from filterscope.cli import (augment, capture, data, datamap, decide, duplicates, export, labels, live, mask,
-                             project, report, results, train, transfer, visualize)
+                             network, project, report, results, train, transfer, visualize)
 from filterscope.cli.common import CommandError, emit
 from filterscope.core.training.tf_runtime import quiet_tensorflow
 from filterscope.selftest import FLAG as SELF_TEST_FLAG
@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"filterscope {__version__}")
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (data, duplicates, datamap, mask, augment, train, transfer, visualize, results, decide, labels,
-                   export, project, report, live, capture):
+    for module in (data, duplicates, datamap, mask, augment, train, transfer, visualize, network, results, decide,
+                   labels, export, project, report, live, capture):
         module.register(sub)
     for command in sub.choices.values():  # also after the command; SUPPRESS keeps one given before
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,

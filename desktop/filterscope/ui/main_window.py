@@ -39,6 +39,8 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(tab, tab.title)
             if hasattr(tab, "sig_status"):
                 tab.sig_status.connect(self._on_tab_status)
+            if hasattr(tab, "sig_show_tab"):
+                tab.sig_show_tab.connect(self.show_tab)
             for drawer in tab.findChildren(SideDrawerWidget):  # settings shown or hidden
                 drawer.remember(settings, f"ui/settings_shown/{tab.title}")
         self.setCentralWidget(self.tabs)
@@ -160,6 +162,15 @@ class MainWindow(QMainWindow):
                      for action in (self.present_action, self.full_action)]
         view_keys += [(native("Ctrl++") + " / " + native("Ctrl+-"), "Larger / smaller text")]
         ShortcutsDialog(shortcuts_text(self.tabs, view_keys), self).exec()
+
+    @Slot(str)
+    def show_tab(self, title: str) -> None:
+        """Show the tab called ``title`` (a tab asks, as the Visualise tab does for a clicked
+        network tile)."""
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == title:
+                self.tabs.setCurrentIndex(index)
+                return
 
     @Slot(str)
     def _on_tab_status(self, message: str) -> None:

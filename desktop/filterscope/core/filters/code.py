@@ -35,11 +35,12 @@ def _matrix(weights: np.ndarray, indent: int) -> str:
     return "[" + (",\n" + " " * (indent + 1)).join(rows) + "]"
 
 
-def numpy_code(layer: FilterLayer) -> str:
+def numpy_code(layer: FilterLayer, source: str | None = None) -> str:
     """Python that recomputes ``layer`` from ``image`` with numpy alone.
 
     Args:
         layer: The image's shape, the filters, stride and padding to write out.
+        source: Where the image's values come from when they are not pixels (a model's step).
 
     Returns:
         The code; it defines ``kernels``, ``bias``, ``stride``, ``output``, ``relu``, ``pooled``.
@@ -49,8 +50,9 @@ def numpy_code(layer: FilterLayer) -> str:
     lines = [
         "import numpy as np",
         "",
-        f"# image: the {height} x {width} x {channels} pixel values (0 to 255) the tab shows, as floats;",
-        "# for an MNIST digit loaded as in the chapter: image = x_train[i][..., None].astype(float)",
+        *([f"# image: the {height} x {width} x {channels} pixel values (0 to 255) the tab shows, as floats;",
+           "# for an MNIST digit loaded as in the chapter: image = x_train[i][..., None].astype(float)"]
+          if source is None else [f"# image: the {height} x {width} x {channels} values the tab shows: {source}"]),
         f"kernels = np.zeros(({k}, {k}, {channels}, {filters}))  # rows, columns, input channels, filters",
     ]
     for f in range(filters):

@@ -9,6 +9,7 @@ from filterscope.core.filters.kernels import CHANNEL_NAMES, format_number
 from filterscope.core.filters.pooling import PoolStep
 
 MAX_TERMS = 9  # beyond nine products a written-out sum no longer reads
+MAX_CHANNELS = 6  # channels' sums written out one by one; a model's deep layer has hundreds
 
 
 def _factor(value: float) -> str:
@@ -32,8 +33,12 @@ def conv_equation(step: ConvStep, kernel: np.ndarray) -> str:
                            for a, w in zip(step.window.ravel(), kernel.ravel()))
         summed = f"{terms} = {format_number(step.total)}"
     elif channels > 1:
+        shown = channels if channels <= MAX_CHANNELS else MAX_CHANNELS - 1
         parts = [f"{CHANNEL_NAMES[c] if channels == 3 else c + 1}: "
-                 f"{format_number(float(step.products[..., c].sum()))}" for c in range(channels)]
+                 f"{format_number(float(step.products[..., c].sum()))}" for c in range(shown)]
+        if shown < channels:
+            parts.append(f"channels {shown + 1} to {channels}: "
+                         f"{format_number(float(step.products[..., shown:].sum()))}")
         summed = (f"The {step.products.size} products add up to " + " + ".join(parts) +
                   f" = {format_number(step.total)}")
     else:

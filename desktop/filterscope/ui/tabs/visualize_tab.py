@@ -1,11 +1,12 @@
 """Visualise tab: what a model has learned, painted live by gradient ascent; an image's feature
-maps and Grad-CAM; a convolution's weights.
+maps and Grad-CAM; an image (or a digit drawn by hand) through every layer, whose clicked tiles
+open the Filters tab on the step that computes them; a convolution's weights.
 
 The model is a run from the runs folder (the run just trained is loaded when the tab is next
 shown), a ``.keras`` file (safe mode) or VGG16. Every computation is a core job in a JobRunner,
 one runner per kind of job: TensorFlow, the runs list, the model, the ascent, the image, its
-maps and Grad-CAMs, the weights (TensorFlow's status line, the image page and the weights page
-hold their own). The picture repaints from the ascent's partial results; Stop takes effect
+maps and Grad-CAMs, the weights (TensorFlow's status line, the image, network, drawing and
+weights pages hold their own). The picture repaints from the ascent's partial results; Stop takes effect
 within one step, and Start cancels a picture still being painted. A hidden tab starts no work:
 TensorFlow loads, runs are listed and the image views are computed when it is shown.
 """
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from filterscope.core.data.datasets import Dataset
+from filterscope.core.filters.model_step import ModelStep
 from filterscope.core.training.runs import SavedRuns, saved_runs
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
@@ -53,6 +55,8 @@ class VisualizeTab(QWidget):
     title = "Visualise"
     sig_status = Signal(str)
     """A line for the main window's status bar."""
+    sig_show_tab = Signal(str)
+    """The tab of this title is to be shown (the Filters tab, on a clicked network tile)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +117,9 @@ class VisualizeTab(QWidget):
         self.controls.stop_button.clicked.connect(self.runner.cancel)
         self.controls.save_button.clicked.connect(self._on_save_clicked)
         self.probe.picker.sig_item_changed.connect(self._refresh_page)
+        self.pages.network.picker.sig_item_changed.connect(self._refresh_page)
+        self.pages.network.sig_step.connect(self._on_network_step)
+        self.pages.draw.sig_step.connect(self._on_network_step)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -272,6 +279,13 @@ class VisualizeTab(QWidget):
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
         self.probe.set_dataset(dataset)
+        self.pages.network.set_dataset(dataset)
+
+    @Slot(object)
+    def _on_network_step(self, step: ModelStep) -> None:
+        """A clicked tile: the Filters tab opens on the step that computes it."""
+        self._state.filters.open_step(step)
+        self.sig_show_tab.emit("Filters")
 
     @Slot()
     def _refresh_page(self) -> None:

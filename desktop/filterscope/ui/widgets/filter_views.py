@@ -7,6 +7,8 @@ red positive), so the negative responses the chapter points out show, and two fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -47,6 +49,38 @@ def channel_colours(values: np.ndarray, channel: int) -> np.ndarray:
     return colours
 
 
+@dataclass(frozen=True)
+class InputDisplay:
+    """How the input's values are drawn: pixels 0 to 255 (a hand-made lesson), or a model's
+    values on their own scale, one channel at a time when there are neither one nor three.
+
+    Attributes:
+        scale: The value drawn white (255 for pixels).
+        channel: The input channel drawn, or None for all (gray, or R, G and B).
+        output: The output map's caption when it is not the lesson's own filter (a model's
+            channel), or "".
+    """
+
+    scale: float = 255.0
+    channel: int | None = None
+    output: str = ""
+
+    @property
+    def decimals(self) -> int:
+        """Decimals printed in the input's cells: none for pixels."""
+        return 0 if self.scale == 255.0 else 2
+
+    def colours(self, values: np.ndarray, channel: int | None = None) -> np.ndarray:
+        """(H, W) values as cells: gray (or in ``channel``'s hue), signed when some are negative."""
+        if (values < 0).any():
+            return signed_colours(values, self.scale)
+        scaled = values * (255.0 / self.scale)
+        return gray_colours(scaled) if channel is None else channel_colours(scaled, channel)
+
+
+PIXELS = InputDisplay()
+
+
 class FilterViewsWidget(QWidget):
     """Shows a :class:`FilterLayer` at a stage, filter and position of the step-through."""
 
@@ -56,6 +90,7 @@ class FilterViewsWidget(QWidget):
     def __init__(self, controls: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._layer: FilterLayer | None = None
+        self._display = PIXELS
         self.input_view = MatrixViewWidget()
         self.output_view = MatrixViewWidget()
         self.detail_view = MatrixViewWidget()
@@ -87,20 +122,21 @@ class FilterViewsWidget(QWidget):
         self.after_view.sig_cell_clicked.connect(self._on_after_clicked)
 
     def show_layer(self, layer: FilterLayer, stage: str, filter_index: int,
-                   position: int | None) -> None:
-        """Draw every view for ``layer`` with the step ``position`` of ``stage`` (None: all)."""
-        self._layer = layer
+                   position: int | None, display: InputDisplay = PIXELS) -> None:
+        """Draw every view for ``layer`` with the step ``position`` of ``stage`` (None: all),
+        its input drawn as ``display`` says."""
+        self._layer, self._display = layer, display
         vmax = float(np.abs(layer.output).max()) if layer.output.size else 1.0
         filled = position + 1 if position is not None else None
         conv_shown = filled if stage == "convolution" else None
         after_shown = {"convolution": (0, 0), "relu": (filled, 0), "pooling": (None, filled)}[stage]
         if position is None:
             after_shown = (None, None)
-        self._show_input(layer)
+        self._show_input(layer, display)
         self.legend_label.setText(f"Blue negative, white 0, red positive, on one scale for every map "
                                   f"(±{format_number(vmax, 1)}). Gray: not computed yet.")
         out_panels = [MatrixPanel(layer.output[..., f], signed_colours(layer.output[..., f], vmax),
-                                  f"Output channel {f + 1}", shown=conv_shown)
+                                  display.output or f"Output channel {f + 1}", shown=conv_shown)
                       for f in range(layer.filters)]
         f = filter_index
         after = [MatrixPanel(layer.rectified[..., f], signed_colours(layer.rectified[..., f], vmax),
@@ -126,14 +162,23 @@ class FilterViewsWidget(QWidget):
         """The arithmetic of the current step, as shown."""
         return self.equation_label.text()
 
-    def _show_input(self, layer: FilterLayer) -> None:
+    def _show_input(self, layer: FilterLayer, display: InputDisplay) -> None:
         padded, inside = layer.padded, layer.inside()
-        height, width = layer.image.shape[:2]
-        colour = padded.shape[2] == 3
-        colours = np.clip(padded, 0, 255).astype(np.uint8) if colour else gray_colours(padded[..., 0])
-        panel = MatrixPanel(padded.mean(axis=2), colours, f"Input {height} × {width} × "
-                            f"{padded.shape[2]}" + (", padded with zeros" if (~inside).any() else ""),
-                            padding=~inside, decimals=0, numbers=not colour)
+        height, width, channels = layer.image.shape
+        caption = f"Input {height} × {width} × {channels}"
+        if display.channel is not None:
+            values = padded[..., display.channel]
+            colours = display.colours(values)
+            caption += f", channel {display.channel + 1} shown"
+        elif channels == 3:
+            values = padded.mean(axis=2)
+            colours = np.clip(np.rint(padded * (255.0 / display.scale)), 0, 255).astype(np.uint8)
+        else:
+            values = padded[..., 0]
+            colours = display.colours(values)
+        panel = MatrixPanel(values, colours, caption + (", padded with zeros" if (~inside).any() else ""),
+                            padding=~inside, decimals=display.decimals,
+                            numbers=channels != 3 or display.channel is not None)
         self.input_view.set_panels([panel])
 
     def _detail(self, layer, stage, f, position, vmax, marks_in, marks_out, marks_after):
@@ -142,7 +187,7 @@ class FilterViewsWidget(QWidget):
             marks_in.append(Highlight(0, step.top, step.left, layer.k, layer.k, WINDOW))
             marks_out.append(Highlight(f, step.row, step.col, colour=WINDOW))
             kernel = layer.kernels[..., f]
-            return self._conv_panels(step, kernel), conv_equation(step, kernel)
+            return self._conv_panels(step, kernel, self._display), conv_equation(step, kernel)
         out_w = layer.output.shape[1]
         if stage == "relu":
             row, col = divmod(position, out_w)
@@ -163,20 +208,25 @@ class FilterViewsWidget(QWidget):
         return panels, pool_equation(step)
 
     @staticmethod
-    def _conv_panels(step, kernel: np.ndarray) -> list[MatrixPanel]:
+    def _conv_panels(step, kernel: np.ndarray, display: InputDisplay) -> list[MatrixPanel]:
         channels = step.window.shape[2]
         scale = float(np.abs(step.products).max()) or 1.0
-        if channels == 1:
-            return [MatrixPanel(step.window[..., 0], gray_colours(step.window[..., 0]), "Window",
-                                decimals=0),
-                    MatrixPanel(kernel[..., 0], signed_colours(kernel[..., 0]), "× Kernel",
+        decimals = display.decimals
+        product_decimals = 1 if display == PIXELS else 2
+        if channels == 1 or display.channel is not None:
+            c = display.channel or 0
+            of = "" if channels == 1 else f", channel {c + 1} of {channels}"
+            return [MatrixPanel(step.window[..., c], display.colours(step.window[..., c]), f"Window{of}",
+                                decimals=decimals),
+                    MatrixPanel(kernel[..., c], signed_colours(kernel[..., c]), "× Kernel",
                                 decimals=2),
-                    MatrixPanel(step.products[..., 0], signed_colours(step.products[..., 0], scale),
-                                "= Products", decimals=1)]
-        windows = [MatrixPanel(step.window[..., c], channel_colours(step.window[..., c], c),
-                               f"Window {name}", decimals=0) for c, name in enumerate(CHANNEL_NAMES)]
+                    MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
+                                "= Products", decimals=product_decimals)]
+        windows = [MatrixPanel(step.window[..., c], display.colours(step.window[..., c], c),
+                               f"Window {name}", decimals=decimals) for c, name in enumerate(CHANNEL_NAMES)]
         products = [MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
-                                f"Products {name}", decimals=1) for c, name in enumerate(CHANNEL_NAMES)]
+                                f"Products {name}", decimals=product_decimals)
+                    for c, name in enumerate(CHANNEL_NAMES)]
         return windows + products
 
     @Slot(int, int, int)

@@ -1,5 +1,5 @@
 """What the Visualise tab shows of a model, as pages: the gradient ascent, an image's feature
-maps and Grad-CAM, a convolution's weights and the ascent as TensorFlow code. Only the page in
+maps and Grad-CAM, the image through every layer (the network), a digit drawn by hand, a convolution's weights and the ascent as TensorFlow code. Only the page in
 view is computed, when it is shown."""
 
 from __future__ import annotations
@@ -10,22 +10,28 @@ from filterscope.core.visualize.layers import LayerInfo
 from filterscope.core.visualize.session import VisualSession
 from filterscope.ui.widgets.ascent_view import AscentViewWidget
 from filterscope.ui.widgets.code_view import CodeViewWidget
+from filterscope.ui.widgets.draw_page import DrawPageWidget
 from filterscope.ui.widgets.image_probe import ImageProbeWidget
+from filterscope.ui.widgets.network_page import NetworkPageWidget
 from filterscope.ui.widgets.weights_view import WeightsViewWidget
 
 
 class VisualPagesWidget(QTabWidget):
-    """The four pages; the tab paints the ascent and writes the code (they follow its controls)."""
+    """The six pages; the tab paints the ascent and writes the code (they follow its controls)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ascent = AscentViewWidget()
         self.probe = ImageProbeWidget()
+        self.network = NetworkPageWidget()
+        self.draw = DrawPageWidget()
         self.weights = WeightsViewWidget()
         self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
                                    "(GradientTape): it loads the same model and paints the same pictures.")
         self.addTab(self.ascent, "Gradient ascent")
         self.addTab(self.probe, "Image: maps and Grad-CAM")
+        self.addTab(self.network, "Network")
+        self.addTab(self.draw, "Draw a digit")
         self.addTab(self.weights, "Weights")
         self.addTab(self.code, "TensorFlow code")
 
@@ -33,13 +39,20 @@ class VisualPagesWidget(QTabWidget):
         """Model ``name`` is in use: nothing of the previous one is shown or still computed."""
         self.probe.forget()
         self.weights.forget()
+        self.network.forget()
+        self.draw.forget()
         self.ascent.clear(f"{name} loaded: choose a layer, then Start.")
         self.probe.show_message(f"{name} loaded.")
         self.weights.show_message(f"{name} loaded.")
+        self.network.show_message(f"{name} loaded.")
 
     def refresh(self, session: VisualSession, layer: LayerInfo) -> None:
         """Compute what the image or the weights page shows of ``layer``, if it is in view."""
         if self.currentWidget() is self.probe:
             self.probe.refresh(session, layer)
+        elif self.currentWidget() is self.network:
+            self.network.refresh(session)
+        elif self.currentWidget() is self.draw:
+            self.draw.refresh(session)
         elif self.currentWidget() is self.weights:
             self.weights.refresh(session, layer)
