@@ -6,13 +6,24 @@
 # 1. A build environment in build/score-venv with only packaging/score-requirements.txt (ONNX
 #    Runtime, numpy, Pillow, OpenCV headless...), Filterscope without its dependencies, PyInstaller,
 #    and onnx (to make the self-test's model; left out of the bundle).
-# 2. The self-test's model and expected answers (packaging/score_selftest_model.py), shipped as
+# 2. OpenCV with only what the scorer runs: the opencv-python-headless wheel of the same version
+#    built from its source with the modules core, imgproc and imgcodecs (PNG and JPEG built in)
+#    and no FFmpeg, AVIF, OpenBLAS, TIFF, WebP or IPP (kept in build/opencv-minimal/ and reused:
+#    the first build compiles for 15-40 minutes on two cores). The scorer decodes only plain PNG
+#    and JPEG with OpenCV (Pillow reads every other format), resizes, converts colours and masks.
+#    Checked, not assumed: packaging/score_pixels.py prepares a corpus of images (odd sizes, gray,
+#    alpha, 16-bit, JPEG; SCORE_PIXELS_FOLDER adds a folder of yours) under several input rules and
+#    both mask distances with the official wheel, then with this build; one differing pixel
+#    level fails the build.
+# 3. The self-test's model and expected answers (packaging/score_selftest_model.py), shipped as
 #    filterscope/score/selftest/.
-# 3. PyInstaller -> dist/filterscope-score/; a bundle over MAX_BYTES (150 MB) fails.
-# 4. Its self-test (`--self-test`: scores generated images and a broken file, probabilities
+# 4. PyInstaller -> dist/filterscope-score/; the Python library (pyenv's keeps its debugging
+#    symbols) is stripped, nothing else is (see the test of this script); a bundle over
+#    MAX_BYTES (150 MB) fails.
+# 5. Its self-test (`--self-test`: scores generated images and a broken file, probabilities
 #    within 1e-4, no TensorFlow, Keras, Qt or SciPy imported); JSON in dist/score-self-test.json,
 #    with the wall time from launch to exit (which includes the first prediction) measured here.
-# Exits non-zero when a step fails. Takes 2-5 minutes on two cores.
+# Exits non-zero when a step fails. Takes 3-6 minutes on two cores once OpenCV is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +43,31 @@ if "$py" -c 'import tensorflow' 2>/dev/null || "$py" -c 'import PySide6' 2>/dev/
   echo "build-score-bundle.sh: $venv has TensorFlow or Qt; remove it and build again" >&2; exit 1
 fi
 
+echo "== OpenCV with core, imgproc and imgcodecs only"
+cv_version="$("$py" -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+cv_dir=build/opencv-minimal
+cv_wheel="$(ls "$cv_dir"/opencv_python_headless-"$cv_version"-*.whl 2>/dev/null | head -1 || true)"
+if [ -z "$cv_wheel" ]; then
+  echo "Building opencv-python-headless $cv_version from its source (once; reused from $cv_dir)"
+  ENABLE_HEADLESS=1 OPENCV_PYTHON_SKIP_GIT_COMMANDS=1 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+  CMAKE_ARGS="-DBUILD_LIST=core,imgproc,imgcodecs,python3 -DBUILD_JPEG=ON -DBUILD_PNG=ON -DBUILD_ZLIB=ON \
+-DWITH_IPP=OFF -DWITH_FFMPEG=OFF -DWITH_V4L=OFF -DWITH_GSTREAMER=OFF -DWITH_TIFF=OFF -DWITH_WEBP=OFF \
+-DWITH_OPENJPEG=OFF -DWITH_JASPER=OFF -DWITH_OPENEXR=OFF -DBUILD_OPENEXR=OFF -DWITH_AVIF=OFF -DWITH_JPEGXL=OFF \
+-DWITH_LAPACK=OFF -DWITH_EIGEN=OFF -DWITH_OPENCL=OFF -DWITH_ITT=OFF -DWITH_PROTOBUF=OFF -DWITH_KLEIDICV=OFF \
+-DWITH_FASTCV=OFF -DWITH_IMGCODEC_HDR=OFF -DWITH_IMGCODEC_SUNRASTER=OFF -DWITH_IMGCODEC_PXM=OFF \
+-DWITH_IMGCODEC_PFM=OFF -DWITH_IMGCODEC_GIF=OFF -DWITH_GDAL=OFF -DWITH_GDCM=OFF -DWITH_VA=OFF \
+-DWITH_VA_INTEL=OFF -DWITH_1394=OFF -DWITH_OBSENSOR=OFF" \
+    "$py" -m pip wheel -q --no-deps --no-binary opencv-python-headless -w "$cv_dir" \
+    "opencv-python-headless==$cv_version"
+  cv_wheel="$(ls "$cv_dir"/opencv_python_headless-"$cv_version"-*.whl | head -1)"
+fi
+echo "== The same pixels as the official OpenCV $cv_version"
+"$py" -m pip install -q --no-deps --force-reinstall --only-binary :all: "opencv-python-headless==$cv_version"
+"$py" packaging/score_pixels.py dump build/score-pixels-official.npz ${SCORE_PIXELS_FOLDER:+"$SCORE_PIXELS_FOLDER"}
+"$py" -m pip install -q --no-deps --force-reinstall "$cv_wheel"
+"$py" packaging/score_pixels.py dump build/score-pixels-bundle.npz ${SCORE_PIXELS_FOLDER:+"$SCORE_PIXELS_FOLDER"}
+"$py" packaging/score_pixels.py compare build/score-pixels-official.npz build/score-pixels-bundle.npz
+
 echo "== The self-test's model"
 rm -rf build/score-selftest
 "$py" packaging/score_selftest_model.py build/score-selftest
@@ -44,6 +80,8 @@ rm -rf dist/filterscope-score build/score-pyinstaller
   --collect-submodules filterscope.score \
   --exclude-module onnx --exclude-module tkinter --exclude-module PyInstaller \
   packaging/filterscope_score_main.py
+libpython="$(ls dist/filterscope-score/_internal/libpython3*.so* 2>/dev/null | head -1 || true)"
+if [ -n "$libpython" ]; then strip --strip-debug "$libpython"; fi
 bytes="$(du -sb dist/filterscope-score | cut -f1)"
 echo "dist/filterscope-score: $((bytes / 1000000)) MB ($bytes bytes; at most $((MAX_BYTES / 1000000)) MB)"
 echo "The largest parts (bytes):"

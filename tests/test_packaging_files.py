@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,3 +274,33 @@ def test_score_bundle_keeps_its_limits_and_never_strips_grafted_libraries() -> N
     pyinstaller = text[text.index("-m PyInstaller"):text.index("packaging/filterscope_score_main.py")]
     assert "--strip" not in pyinstaller and "-s " not in pyinstaller
     assert '"$bytes" -gt "$MAX_BYTES"' in text and "--self-test" in text
+
+
+def _score_pixels():
+    spec = importlib.util.spec_from_file_location("score_pixels", PACKAGING / "score_pixels.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_score_bundle_opencv_must_prepare_the_same_pixels(tmp_path) -> None:
+    """build-score-bundle.sh swaps in an OpenCV with three modules only after score_pixels.py
+    found every prepared pixel equal to the official wheel's; the comparison names a difference
+    and refuses to compare a build with itself."""
+    pixels = _score_pixels()
+    rules = pixels._rules()
+    assert {r.channels for r in rules.values()} == {1, 3} and sum(r.mask is not None for r in rules.values()) == 4
+    image = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    official, own, same = tmp_path / "official.npz", tmp_path / "own.npz", tmp_path / "same.npz"
+    np.savez(official, **{"a.png | 224x224x3": image, pixels.BUILD_KEY: np.array("official")})
+    np.savez(same, **{"a.png | 224x224x3": image, pixels.BUILD_KEY: np.array("minimal")})
+    changed = image.copy()
+    changed[1, 2, 0] += 1
+    np.savez(own, **{"a.png | 224x224x3": changed, pixels.BUILD_KEY: np.array("minimal")})
+    assert pixels.compare(official, same) is None
+    assert pixels.compare(official, own) == "a.png | 224x224x3: (4, 4, 3) vs (4, 4, 3), largest difference 1"
+    assert "same OpenCV build" in pixels.compare(official, official)
+    text = (PACKAGING / "build-score-bundle.sh").read_text()
+    compared = text.index("score_pixels.py compare")
+    assert text.index("-DBUILD_LIST=core,imgproc,imgcodecs,python3") < text.index("--force-reinstall \"$cv_wheel\"") < compared
+    assert compared < text.index("-m PyInstaller")
