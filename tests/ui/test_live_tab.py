@@ -199,3 +199,34 @@ def test_frames_the_loop_reads_are_captured_while_a_class_is_held_and_its_run_is
     with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
         tab._state.run_saved(live_run)  # what the panel's Train announces when its run is saved
     assert tab.settings.model == str(live_run) and tab._model.name in tab.view.status.text()
+
+
+def test_a_frame_goes_through_the_network_view_of_the_same_model(qtbot, data_dir, settings, live_run, clips) -> None:
+    """Network view: the frame shown goes to the Visualise tab's Network page, through the live
+    model's every layer; its tiles then open the Filters tab as a dataset image's do."""
+    from filterscope.ui.main_window import MainWindow
+    from filterscope.ui.tabs.filters_tab import FiltersTab
+    from filterscope.ui.tabs.visualize_tab import VisualizeTab
+
+    settings.setValue("dataset/last", "builtin:mnist")  # a returning user: the guide stays closed
+    window = MainWindow([LiveTab, VisualizeTab, FiltersTab], settings)
+    qtbot.addWidget(window, before_close_func=lambda w: w.findChild(LiveTab).runner.cancel())
+    window.state.set_runs_dir(live_run.parent)
+    window.show()
+    tab, visualize = window.findChild(LiveTab), window.findChild(VisualizeTab)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        window.show_tab("Live")
+    assert not tab.view.network_button.isEnabled()  # nothing painted yet
+    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
+        play(tab, clips[0])
+    frame = tab._painted
+    page = visualize.pages.network
+    with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
+        tab.view.network_button.click()
+    assert window.tabs.currentWidget() is visualize and visualize.pages.currentWidget() is page
+    assert window.state.visualize.model == tab.settings.model != ""
+    shown = page.view.view()
+    assert shown is not None and f"live frame {frame.index + 1}" in page.note.text()
+    assert np.array_equal(page._image[1].rgb, frame.rgb)
+    assert shown.probabilities is not None and len(shown.probabilities) == len(CLASSES)
+    assert shown.class_names == tab._model.classes

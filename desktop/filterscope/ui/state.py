@@ -6,7 +6,9 @@ training runs are kept."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from filterscope.core.augment.chain import ChainSpec
@@ -25,6 +27,13 @@ from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
 
+class ImageToLookAt(NamedTuple):
+    """An image (RGB uint8) that is not a file or a dataset item, and what to call it."""
+
+    rgb: np.ndarray
+    name: str
+
+
 class AppState(QObject):
     """Lives in the GUI thread; tabs read it and listen to its signals."""
 
@@ -38,6 +47,8 @@ class AppState(QObject):
     """The Augment tab's ChainSpec (training applies it when ``train.use_chain``)."""
     sig_runs_dir_changed = Signal(object)
     """The folder training runs are saved in and listed from (a Path)."""
+    sig_look_at = Signal(object)
+    """An image to look at through the network view (:class:`ImageToLookAt`), e.g. a live frame."""
     sig_run_saved = Signal(object)
     """A training run's folder (a Path) was saved or completed, just now, in this session."""
 
@@ -132,6 +143,11 @@ class AppState(QObject):
         if Path(folder) != self._runs_dir:
             self._runs_dir = Path(folder)
             self.sig_runs_dir_changed.emit(self._runs_dir)
+
+    def look_at(self, rgb: np.ndarray, name: str) -> None:
+        """Ask for ``rgb`` (RGB uint8) to be shown through every layer of the Visualise tab's
+        model (the Live tab's frame goes there)."""
+        self.sig_look_at.emit(ImageToLookAt(np.ascontiguousarray(rgb), name))
 
     def run_saved(self, run_dir: Path) -> None:
         """Announce a run that training has just saved (the Visualise tab offers it)."""

@@ -58,6 +58,8 @@ class LiveTab(QWidget):
     title = "Live"
     sig_status = Signal(str)
     """A line for the main window's status bar."""
+    sig_show_tab = Signal(str)
+    """The tab of this title is to be shown (the Visualise tab, for the frame's network view)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +117,7 @@ class LiveTab(QWidget):
         self.view.freeze_button.toggled.connect(self._on_freeze_toggled)
         self.view.step_button.clicked.connect(self.control.step)
         self.view.save_button.clicked.connect(self._on_save_clicked)
+        self.view.network_button.clicked.connect(self._on_network_clicked)
         for name in ("gradcam", "maps", "layer"):
             getattr(self.settings.events, name).connect(self._on_options_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
@@ -276,6 +279,18 @@ class LiveTab(QWidget):
         self.view.freeze_button.setEnabled(running)
         self.view.step_button.setEnabled(running and self.view.freeze_button.isChecked())
         self.view.save_button.setEnabled(self._painted is not None)
+        self.view.network_button.setEnabled(self._painted is not None and self._model is not None)
+
+    @Slot()
+    def _on_network_clicked(self) -> None:
+        """The frame shown goes through every layer of this tab's model in the Visualise tab."""
+        frame = self._painted
+        if frame is None or self._model is None:
+            return
+        self.runner.cancel()  # the frame stays as it is; the room looks at the network instead
+        self._state.visualize.update({"model": self.settings.model, "weights": self.settings.weights})
+        self._state.look_at(frame.rgb, f"live frame {frame.index + 1}")
+        self.sig_show_tab.emit("Visualise")
 
     # --- saving a frame ----------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from filterscope.core.visualize.layers import LayerInfo, VisualizeError
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import FILTER
 from filterscope.ui.binding import bind
-from filterscope.ui.state import AppState
+from filterscope.ui.state import AppState, ImageToLookAt
 from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.layer_list import LayerListWidget
@@ -124,6 +124,7 @@ class VisualizeTab(QWidget):
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
         self._state.sig_run_saved.connect(self._on_run_saved)
+        self._state.sig_look_at.connect(self._on_state_look_at)
         self._state.visualize.events.model.connect(self._on_settings_model_changed)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -280,6 +281,13 @@ class VisualizeTab(QWidget):
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
         self.probe.set_dataset(dataset)
         self.pages.network.set_dataset(dataset)
+
+    @Slot(object)
+    def _on_state_look_at(self, image: ImageToLookAt) -> None:
+        """An image handed over (the Live tab's frame): the network page shows it."""
+        self.pages.network.set_image(image)
+        self.pages.setCurrentWidget(self.pages.network)
+        self._refresh_page()
 
     @Slot(object)
     def _on_network_step(self, step: ModelStep) -> None:

@@ -44,6 +44,10 @@ class LiveViewWidget(QWidget):
         self.step_button.setToolTip("While frozen: read and predict one more frame")
         self.save_button = QPushButton("Save frame…")
         self.save_button.setToolTip("Save the frame shown as a PNG file (never into a dataset folder)")
+        self.network_button = QPushButton("Network view")
+        self.network_button.setToolTip("The frame shown through every layer of the model (the "
+                                       "Visualise tab's Network page); click a map there to see "
+                                       "its arithmetic in the Filters tab")
         self._build_layout()
 
     def _build_layout(self) -> None:
@@ -61,7 +65,7 @@ class LiveViewWidget(QWidget):
         pictures.setColumnStretch(1, 2)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.freeze_button, self.step_button,
-                       self.save_button):
+                       self.save_button, self.network_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)

@@ -16,6 +16,7 @@ from filterscope.core.visualize.layers import VisualizeError
 from filterscope.core.visualize.network import NetworkView, network_view
 from filterscope.core.visualize.network_step import tile_step
 from filterscope.core.visualize.session import VisualSession
+from filterscope.ui.state import ImageToLookAt
 from filterscope.ui.widgets.item_picker import ItemPickerWidget
 from filterscope.ui.widgets.network_view import NetworkViewWidget
 from filterscope.workers import JobRunner
@@ -36,6 +37,7 @@ class NetworkPageWidget(QWidget):
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self._file: Path | None = None  # an image file chosen instead of the dataset's
+        self._given: ImageToLookAt | None = None  # an image handed over (a live frame) instead
         self._image: tuple[tuple, LoadedImage] | None = None  # (which, image) read
         self._computed: tuple | None = None  # (session, which image) the view shown is of
         self._pending: tuple | None = None  # (session, which image) to compute once read
@@ -62,13 +64,17 @@ class NetworkPageWidget(QWidget):
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Offer the images of ``dataset`` (the previous one's view goes)."""
-        self._dataset, self._file, self._image, self._computed = dataset, None, None, None
+        self._dataset, self._file, self._given, self._image, self._computed = dataset, None, None, None, None
         self.show_message("Choose an image of the current dataset, or open an image file.")
         self.picker.set_dataset(dataset)
 
     def set_file(self, path: str | Path) -> None:
         """Look at an image file instead of the dataset's images (shown at the next refresh)."""
-        self._file = Path(path)
+        self._file, self._given = Path(path), None
+
+    def set_image(self, image: ImageToLookAt) -> None:
+        """Look at an image given whole (a live frame) instead (shown at the next refresh)."""
+        self._file, self._given = None, image
 
     def forget(self) -> None:
         """Another model: its view is to be computed again."""
@@ -83,7 +89,10 @@ class NetworkPageWidget(QWidget):
             self.show_message("Open a dataset in the Dataset tab, or an image file, to look at an image.")
         elif self._image is None or self._image[0] != which:
             self._pending = (session, which)
-            if which[0] == "file":
+            if which[0] == "given":
+                self._image, self._pending = (which, LoadedImage(None, self._given.rgb)), None
+                self.refresh(session)
+            elif which[0] == "file":
                 self.image_runner.start(load_file, self._file)
             else:
                 self.image_runner.start(load_item, self._dataset, which[1])
@@ -98,14 +107,16 @@ class NetworkPageWidget(QWidget):
         self.note.setText(text)
 
     def _which(self) -> tuple | None:
-        """The image to show: ("file", path) or ("item", index), or None."""
+        """The image to show: ("given", id), ("file", path) or ("item", index), or None."""
+        if self._given is not None:
+            return ("given", id(self._given))
         if self._file is not None:
             return ("file", self._file)
         item = self.picker.current_item()
         return None if self._dataset is None or item is None else ("item", item)
 
     def _on_picker_item_changed(self, _item: int) -> None:
-        self._file = None
+        self._file, self._given = None, None
 
     def _on_open_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Image to look at", "", IMAGE_FILES)
@@ -123,7 +134,8 @@ class NetworkPageWidget(QWidget):
     def _on_network_finished(self, view: NetworkView) -> None:
         self.view.show_view(view)
         which = self._computed[1] if self._computed else None
-        name = which[1].name if which and which[0] == "file" else \
+        name = self._given.name if which and which[0] == "given" and self._given is not None else \
+            which[1].name if which and which[0] == "file" else \
             self._dataset.keys[which[1]] if which and self._dataset is not None else "the image"
         self.note.setText(f"{name}: {HINT}")
 
