@@ -48,8 +48,12 @@ def _rules() -> dict[str, InputRule]:
 
 
 def _photo(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Smooth colour fields and noise, made with Pillow: the corpus must not depend on the
+    OpenCV under test (its bicubic resizing differs between builds)."""
+    from PIL import Image
+
     coarse = rng.integers(0, 256, (max(2, height // 40), max(2, width // 40), 3), dtype=np.uint8)
-    field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
+    field = np.asarray(Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC), np.int16)
     return np.clip(field + rng.integers(-20, 21, field.shape), 0, 255).astype(np.uint8)
 
 
