@@ -90,11 +90,12 @@ def test_onnx_scoring_against_predict_over_500_photos(benchmark, paired, tmp_pat
                                  "score_median_s": round(statistics.median(score_s), 3),
                                  "ratio": round(ratio, 2),
                                  "predict_cpu_s": round(statistics.median(cpu["predict"]), 3),
-                                 "score_cpu_s": round(statistics.median(cpu["score"]), 3)})
+                                 "score_cpu_s": round(statistics.median(cpu["score"]), 3),
+                                 "onnxruntime": onnx.manifest.onnxruntime})
     print(f"\n[score] {model}, 500 photos: filterscope-score {statistics.median(score_s):.3f} s "
           f"{[round(x, 3) for x in score_s]}, predict {statistics.median(app_s):.3f} s "
           f"{[round(x, 3) for x in app_s]} (decoding and CSV included): {ratio:.2f}x (target >= 1.5); "
           f"CPU (all threads) score {statistics.median(cpu['score']):.3f} s, predict "
-          f"{statistics.median(cpu['predict']):.3f} s; "
+          f"{statistics.median(cpu['predict']):.3f} s; ONNX Runtime {onnx.manifest.onnxruntime}; "
           f"load {os.getloadavg()[0]:.2f}")
     assert ratio >= 1.5
