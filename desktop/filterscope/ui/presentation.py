@@ -8,6 +8,7 @@ chart follows without knowing about it; the charts pick up their bolder style th
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QWidget
 
@@ -51,6 +52,16 @@ class PresentationStyle(QProxyStyle):
     def pixelMetric(self, metric, option=None, widget=None) -> int:  # noqa: N802 (Qt override)
         value = super().pixelMetric(metric, option, widget)
         return round(value * self.factor) if metric in _SCALED_METRICS else value
+
+    def styleHint(self, hint, option=None, widget=None, data=None) -> int:  # noqa: N802 (Qt override)
+        # A tab bar shows its titles whole and asks for their width instead of eliding them
+        # ("Tens…") or hiding the last behind scroll arrows: at large text a title cut short is
+        # unreadable, and a view too narrow for its tab bar swaps with its settings instead.
+        if hint == QStyle.StyleHint.SH_TabBar_PreferNoArrows:
+            return True
+        if hint == QStyle.StyleHint.SH_TabBar_ElideMode:
+            return Qt.TextElideMode.ElideNone
+        return super().styleHint(hint, option, widget, data)
 
 
 def high_contrast_palette() -> QPalette:

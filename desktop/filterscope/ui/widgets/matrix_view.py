@@ -120,7 +120,17 @@ class MatrixViewWidget(QWidget):
 
     def numbers_visible(self, panel: int = 0) -> bool:
         """True when the values of ``panel`` are printed in their cells."""
-        return self._text_font(panel) is not None
+        return self.text_font(panel) is not None
+
+    def panel_rect(self, index: int) -> QRectF:
+        """Where panel ``index``'s cells are drawn, in the widget's coordinates."""
+        self._layout()
+        return QRectF(self._rects[index])
+
+    def caption_rect(self, index: int) -> QRectF:
+        """The room of panel ``index``'s caption, in the widget's coordinates."""
+        self._layout()
+        return QRectF(self._captions[index])
 
     # --- geometry ----------------------------------------------------------------------------
 
@@ -189,7 +199,7 @@ class MatrixViewWidget(QWidget):
                 tallest = max(tallest, text.height())
         return tallest + metrics.height() * 0.3
 
-    def _text_font(self, index: int) -> QFont | None:
+    def text_font(self, index: int) -> QFont | None:
         """A font whose widest value fits a cell, or None when it would be too small to read."""
         self._layout()
         if not 0 <= index < len(self._panels) or self._cell < MIN_TEXT_PIXELS:
@@ -245,7 +255,7 @@ class MatrixViewWidget(QWidget):
             painter.setBrush(QBrush(QColor(120, 120, 120), Qt.BrushStyle.BDiagPattern))
             for r, c in zip(*np.nonzero(panel.padding)):
                 painter.drawRect(self._cell_rect(rect, r, c))
-        font = self._text_font(index)
+        font = self.text_font(index)
         if font is None:
             return
         painter.setFont(font)
