@@ -60,7 +60,7 @@ class PresentationStyle(QProxyStyle):
         if hint == QStyle.StyleHint.SH_TabBar_PreferNoArrows:
             return True
         if hint == QStyle.StyleHint.SH_TabBar_ElideMode:
-            return Qt.TextElideMode.ElideNone
+            return Qt.TextElideMode.ElideNone.value
         return super().styleHint(hint, option, widget, data)
 
 
