@@ -7,13 +7,25 @@ from __future__ import annotations
 import pytest
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.presentation import SCALES
+from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.widgets.matrix_view import MatrixViewWidget
+from filterscope.ui.widgets.training_curves import CURVE_LINES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import QTabBar, QWidget
+from PySide6.QtWidgets import QLabel, QTabBar, QWidget
 
-from tests.ui.test_presentation import PROJECTOR, WAIT_MS, app_look, open_window, settle, tabs  # noqa: F401
+from tests.ui.test_presentation import (  # noqa: F401 (app_look is a fixture)
+    PROJECTOR,
+    WAIT_MS,
+    app_look,
+    open_window,
+    settle,
+    settled_clipped,
+    tabs,
+)
 
 LARGEST = max(SCALES)
 
@@ -177,3 +189,62 @@ def test_leaving_presentation_mode_gives_back_the_fresh_window(qtbot, window) ->
     assert not window.present_action.isChecked()
     qtbot.waitUntil(lambda: window.font().pointSizeF() == window.font_size())
     assert differences(fresh, every_tab(qtbot, window)) == []
+
+
+def cut_lines(root: QWidget) -> list[str]:
+    """Word-wrapped labels under ``root`` shown less tall than their wrapped lines: text cut
+    off mid-line at the bottom."""
+    return [f"{label.text()[:40]!r}: {label.height()} < {label.heightForWidth(label.width())}"
+            for label in root.findChildren(QLabel)
+            if label.isVisible() and label.wordWrap() and label.text()
+            and label.height() < label.heightForWidth(label.width())]
+
+
+@pytest.mark.parametrize("scale", [None, 175, LARGEST])
+def test_after_a_run_the_curves_keep_their_height_and_results_show_whole(
+        qtbot, window, scale, tmp_path) -> None:
+    window.state.set_runs_dir(tmp_path / "runs")
+    train = window.findChild(TrainTab)
+    window.tabs.setCurrentWidget(train)
+    window.state.train.update({"epochs": 1, "batch_size": 256})
+    with qtbot.waitSignal(train.runner.sig_finished, timeout=WAIT_MS):
+        train.start()
+    settle(qtbot, window)
+    present(qtbot, window, scale)
+    qtbot.wait(100)
+    least = CURVE_LINES * window.fontMetrics().height()
+    assert train.curves.isVisible() and train.curves.height() >= max(150, least), train.curves.height()
+    results = window.findChild(ResultsTab)
+    window.tabs.setCurrentWidget(results)
+    qtbot.waitUntil(lambda: results.evaluate_button.isEnabled(), timeout=WAIT_MS)
+    with qtbot.waitSignal(results.runner.sig_finished, timeout=WAIT_MS):
+        results.evaluate_button.click()
+    qtbot.wait(100)
+    assert cut_lines(results) == [] and settled_clipped(qtbot, results) == []
+    settle(qtbot, window)
+
+
+def test_the_augment_preview_shows_two_rows_at_the_largest_scale(qtbot, window) -> None:
+    present(qtbot, window, LARGEST)
+    augment = window.findChild(AugmentTab)
+    with qtbot.waitSignal(augment.sig_previewed, timeout=WAIT_MS):
+        window.tabs.setCurrentWidget(augment)
+    qtbot.wait(100)
+    previews = augment.previews
+    pictures = [label for label in previews.findChildren(QLabel) if label.isVisible()]
+    assert len(pictures) >= 2 * previews.columns()
+    side = max(label.height() for label in pictures)
+    assert previews.viewport().height() >= 2 * side, (previews.viewport().height(), side)
+    settle(qtbot, window)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_the_getting_started_panel_fits_a_projector(qtbot, window, scale) -> None:
+    window.guide.open_guide()
+    present(qtbot, window, scale)
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+    assert (window.width(), window.height()) == PROJECTOR
+    assert cut_lines(window.guide) == []
+    settle(qtbot, window)
