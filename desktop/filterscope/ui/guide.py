@@ -14,6 +14,7 @@ ship with the app) chosen in the Visualise tab with the class goldfish, ready to
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -149,7 +150,7 @@ class GuideDock(QDockWidget):
             button = self.buttons[step]
             button.setText(f"{'✓' if step in self._done else number}  {step}")
             button.setToolTip(step_text(step, self._state.dataset))
-            font = button.font()
+            font = QFont()  # the weight alone: the size still follows the application's text
             font.setBold(step == title)
             button.setFont(font)
         text = step_text(title, self._state.dataset)
