@@ -117,7 +117,7 @@ def misfits(view: MatrixViewWidget) -> list[str]:
         rect = view.panel_rect(index).toAlignedRect()
         if not visible.contains(rect):
             found.append(f"panel {panel.caption!r} at {rect.getRect()} outside {visible.getRect()}")
-        room = view.caption_rect(index).width()
+        room = view.caption_rect(index).width() - 4  # the margins the caption is painted in
         for word in panel.caption.split():
             if metrics.horizontalAdvance(word) > room:
                 found.append(f"caption word {word!r}: {metrics.horizontalAdvance(word)} > {room:.0f}")

@@ -11,12 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWi
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.ui.guide import GuideDock
-from filterscope.ui.presentation import (
-    DEFAULT_SCALE,
-    SCALES,
-    Presentation,
-    apply_font,
-)
+from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation, apply_font
 from filterscope.ui.project_actions import ProjectActions
 from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text

@@ -1,5 +1,7 @@
 """Presentation mode: larger text and controls, a high-contrast palette and bolder charts for a
-projector, on top of View > Larger text, and put back exactly as they were when it is turned off.
+projector, on top of View > Larger text, and put back exactly as they were when it is turned off
+(the window's and its splitters' sizes too, and every widget measures itself again at the normal
+text: :func:`apply_font`).
 
 The whole application changes at once (its font, style and palette), so every tab, dialog and
 chart follows without knowing about it; the charts pick up their bolder style through
@@ -157,12 +159,11 @@ class Presentation:
 def refresh_size_hints() -> None:
     """Make the widgets that keep a size worked out for the previous text size measure again.
 
-    Qt leaves two behind on a change of the application font: a label never given text keeps
-    its first size (an empty status line stayed two text sizes tall after presentation mode),
-    a combo box keeps its least size (the Dataset tab's row stayed twice as tall), and a table
-    keeps the row height of the large text as its default (rows twice as tall, a table showing
-    one row). Call it once the new font has reached
-    the widgets (see :func:`apply_font`).
+    Qt leaves three behind on a change of the application font: a label never given text
+    keeps its first size (an empty status line stayed two text sizes tall after presentation
+    mode), a combo box keeps its least size (the Dataset tab's row stayed twice as tall), and a
+    table keeps the large text's row height as its default (rows twice as tall, a table showing
+    one row). Call it once the new font has reached the widgets (see :func:`apply_font`).
     """
     widgets = [w for w in QApplication.allWidgets() if isinstance(w, QWidget)]  # no stale wrappers
     for widget in widgets:

@@ -105,7 +105,7 @@ class FilterViewsWidget(QWidget):
             grid.addLayout(self._text, 1, 1, 1, 2)
         grid.addWidget(self._controls, 2, 0, 1, 4 if large else 3)
         grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 0 if large else 2)  # normal text: the step's nine cells large enough to print their numbers
+        grid.setRowStretch(1, 0 if large else 2)  # normal text: room for the step to print its numbers
         for column in range(4):
             grid.setColumnStretch(column, 1 if column < 3 or large else 0)
         self._fit_detail()

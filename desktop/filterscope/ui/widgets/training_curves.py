@@ -12,8 +12,9 @@ from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 REDRAW_MS = 150  # the curves redraw at most this often, so drawing never slows training
 NAN = float("nan")
 # The charts' least height, in lines of text: title, tick labels, axis label and the legend under
-# them take about five, and the curves need room of their own at any text size.
-CURVE_LINES = 9
+# them take about five, and the curves keep three of their own at any text size (at 250 % on a
+# projector's 720 px the Train tab has no more to give).
+CURVE_LINES = 8
 
 
 class TrainingCurvesWidget(MplCanvasWidget):
