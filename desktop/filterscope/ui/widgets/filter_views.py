@@ -22,7 +22,7 @@ WINDOW = "#ff8c00"  # the window and the value being computed
 WINNER = "#00a000"  # the largest value of a pool
 # The step's digits, as a share of the text's size: the class reads them aloud. A colour step
 # has six grids (three windows, three products) to fit in the same room: smaller digits.
-STEP_DIGITS, COLOUR_STEP_DIGITS = 0.7, 0.35
+STEP_DIGITS, COLOUR_STEP_DIGITS = 0.7, 0.3
 HINT = ("Press Step to slide the window one position at a time, or click a cell of an output map "
         "to see how it was computed.")
 

@@ -191,8 +191,10 @@ class MatrixViewWidget(QWidget):
         across = sum(widths) + GAP_CELLS * (columns - 1)
         down = sum(heights) + GAP_CELLS * (rows - 1)
         captions = [QFontMetricsF(self.font()).height() * 1.3] * rows
+        words = self._word_limit(widths)
         for _ in range(3):  # captions wrap to the room the cells leave, which their height sets
-            cell = max(min((self.width() - 4) / across, (self.height() - 4 - sum(captions)) / down), 1.0)
+            cell = max(min((self.width() - 4) / across, (self.height() - 4 - sum(captions)) / down,
+                           words), 1.0)
             slots = self._slots(cell, widths)
             captions = [self._caption_height(r, columns, slots) for r in range(rows)]
         self._cell = cell
@@ -207,6 +209,19 @@ class MatrixViewWidget(QWidget):
                     self._rects.append(QRectF(x, y, w * cell, h * cell))
                     self._captions.append(QRectF(left, y - captions[r], right - left, captions[r]))
             y += (heights[r] + GAP_CELLS) * cell
+
+    def _word_limit(self, widths: list[int]) -> float:
+        """The largest cell that leaves every caption its longest word: a narrow column's slot
+        is its panels and a share of the width the cells leave, which larger cells eat."""
+        metrics = QFontMetricsF(self.font())
+        columns, _rows = self._grid()
+        share, limit = sum(widths) / columns, math.inf
+        for index, panel in enumerate(self._panels):
+            word = max((metrics.horizontalAdvance(w) for w in panel.caption.split()), default=0.0)
+            narrow = share - widths[index % columns]
+            if narrow > 0:
+                limit = min(limit, ((self.width() - 4) / columns - word - 5) / narrow)
+        return limit
 
     def _slots(self, cell: float, widths: list[int], width: float | None = None
                ) -> list[tuple[float, float]]:
