@@ -245,3 +245,19 @@ def test_the_getting_started_steps_follow_the_text_size(qtbot, window) -> None:
     buttons = list(window.guide.buttons.values())
     assert any(button.font().bold() for button in buttons)  # the step shown
     assert {button.font().pointSizeF() for button in buttons} == {window.font().pointSizeF()}
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_the_getting_started_panel_leaves_the_tabs_a_projectors_height(qtbot, window, scale) -> None:
+    window.guide.open_guide()
+    present(qtbot, window, scale)
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+    assert (window.width(), window.height()) == PROJECTOR
+    guide = window.guide
+    assert guide.isVisible() and guide.width() <= PROJECTOR[0]
+    assert cut_lines(guide) == [] and settled_clipped(qtbot, guide) == []
+    window.set_presenting(False)
+    qtbot.waitUntil(lambda: not guide.isFloating())  # docked again at the normal text
+    settle(qtbot, window)

@@ -13,12 +13,12 @@ ship with the app) chosen in the Visualise tab with the class goldfish, ready to
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
+    QBoxLayout,
     QDockWidget,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTabWidget,
@@ -30,6 +30,8 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.training.model_input import input_shape
 from filterscope.core.transfer.imagenet import imagenet_classes
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.fitting import stacked_direction
+from filterscope.ui.widgets.flow_layout import FlowLayout
 
 # Each step's text for grey images like the built-in digits (the first start's dataset).
 STEPS = (
@@ -71,7 +73,7 @@ class GuideDock(QDockWidget):
         self._tabs, self._settings, self._state = tabs, settings, state
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
+        row = FlowLayout()  # the steps wrap onto a second line at large text
         self.first_look_button = QPushButton(f"Try first: a {FIRST_LOOK[1]}")
         self.first_look_button.setToolTip(FIRST_LOOK_TEXT)
         self.first_look_button.clicked.connect(self.first_look)
@@ -84,7 +86,6 @@ class GuideDock(QDockWidget):
         self.never_box = QCheckBox("Don't show again")
         self.never_box.setChecked(settings.value(NEVER_KEY, False, type=bool))
         self.never_box.toggled.connect(self._on_never_toggled)
-        row.addStretch(1)
         row.addWidget(self.never_box)
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -93,10 +94,34 @@ class GuideDock(QDockWidget):
         layout.addLayout(row)
         layout.addWidget(self.text)
         self.setWidget(body)
+        self._place()
         tabs.currentChanged.connect(self._on_tabs_current_changed)
         state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
         state.sig_dataset_changed.connect(lambda _dataset: self._show_step(self._shown))
         self._show_step(self._next_step())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._place()
+
+    def _place(self) -> None:
+        """Docked over the tabs at normal text; at large text floating over the window's foot,
+        as wide as the window: docked, it took the height a projector's 720 px keep for the
+        tabs (the window needed 790 px at 250 %)."""
+        large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
+        window = self.parentWidget()
+        if large == self.isFloating() or window is None:
+            return
+        self.setFloating(large)
+        if large:
+            width = window.width()
+            height = self.sizeHint().height()
+            body = self.widget()
+            if body.hasHeightForWidth():
+                height = max(height, body.heightForWidth(width) + height - body.sizeHint().height())
+            self.setGeometry(QRect(window.mapToGlobal(QPoint(0, window.height() - height)),
+                                   QSize(width, height)))
 
     def done(self) -> set[str]:
         """The steps ticked so far."""
