@@ -13,7 +13,7 @@ ship with the app) chosen in the Visualise tab with the class goldfish, ready to
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -115,13 +115,18 @@ class GuideDock(QDockWidget):
             return
         self.setFloating(large)
         if large:
-            width = window.width()
-            height = self.sizeHint().height()
-            body = self.widget()
-            if body.hasHeightForWidth():
-                height = max(height, body.heightForWidth(width) + height - body.sizeHint().height())
-            self.setGeometry(QRect(window.mapToGlobal(QPoint(0, window.height() - height)),
-                                   QSize(width, height)))
+            self.resize(window.width(), self.sizeHint().height())
+            QTimer.singleShot(0, self._to_foot)  # once laid out at that width: its wrapped height
+
+    @Slot()
+    def _to_foot(self) -> None:
+        window, body = self.parentWidget(), self.widget()
+        if not self.isFloating() or window is None:
+            return
+        height = self.height() - body.height() + max(body.heightForWidth(body.width()),
+                                                      body.minimumSizeHint().height())
+        foot = window.mapToGlobal(QPoint(0, window.height()))
+        self.setGeometry(QRect(foot - QPoint(0, height), QSize(window.width(), height)))
 
     def done(self) -> set[str]:
         """The steps ticked so far."""
@@ -158,6 +163,8 @@ class GuideDock(QDockWidget):
         self._state.visualize.paint_class(model, imagenet_classes().index(name))
         self.go_to("Visualise")
         self.text.setText(f"<b>First look.</b> {FIRST_LOOK_TEXT}")
+        if self.isFloating():
+            QTimer.singleShot(0, self._to_foot)
 
     def mark_done(self, title: str) -> None:
         """Tick a step (remembered)."""
@@ -182,6 +189,8 @@ class GuideDock(QDockWidget):
         if len(self._done) == len(STEPS):
             text += " All five steps done: the guide will not open by itself again."
         self.text.setText(f"<b>{title}.</b> {text}")
+        if self.isFloating():  # as tall as the new text
+            QTimer.singleShot(0, self._to_foot)
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:
