@@ -71,6 +71,7 @@ class GuideDock(QDockWidget):
         self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea)
         self._tabs, self._settings, self._state = tabs, settings, state
+        self._placing = False
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
         row = FlowLayout()  # the steps wrap onto a second line at large text
@@ -94,7 +95,6 @@ class GuideDock(QDockWidget):
         layout.addLayout(row)
         layout.addWidget(self.text)
         self.setWidget(body)
-        self._place()
         tabs.currentChanged.connect(self._on_tabs_current_changed)
         state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
         state.sig_dataset_changed.connect(lambda _dataset: self._show_step(self._shown))
@@ -105,15 +105,25 @@ class GuideDock(QDockWidget):
         if event.type() == QEvent.Type.FontChange:
             self._place()
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._place()
+
     def _place(self) -> None:
         """Docked over the tabs at normal text; at large text floating over the window's foot,
         as wide as the window: docked, it took the height a projector's 720 px keep for the
         tabs (the window needed 790 px at 250 %)."""
         large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
         window = self.parentWidget()
-        if large == self.isFloating() or window is None:
+        # A hidden panel is placed when shown; floating changes its window, and with it its
+        # font (a FontChange while this runs): once at a time.
+        if large == self.isFloating() or window is None or self.isHidden() or self._placing:
             return
-        self.setFloating(large)
+        self._placing = True
+        try:
+            self.setFloating(large)
+        finally:
+            self._placing = False
         if large:
             self.resize(window.width(), self.sizeHint().height())
             QTimer.singleShot(0, self._to_foot)  # once laid out at that width: its wrapped height
