@@ -13,11 +13,12 @@ ship with the app) chosen in the Visualise tab with the class goldfish, ready to
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
+    QBoxLayout,
     QDockWidget,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTabWidget,
@@ -29,6 +30,8 @@ from filterscope.core.data.datasets import Dataset
 from filterscope.core.training.model_input import input_shape
 from filterscope.core.transfer.imagenet import imagenet_classes
 from filterscope.ui.state import AppState
+from filterscope.ui.widgets.fitting import stacked_direction
+from filterscope.ui.widgets.flow_layout import FlowLayout
 
 # Each step's text for grey images like the built-in digits (the first start's dataset).
 STEPS = (
@@ -68,9 +71,10 @@ class GuideDock(QDockWidget):
         self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea)
         self._tabs, self._settings, self._state = tabs, settings, state
+        self._placing = False
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
+        row = FlowLayout()  # the steps wrap onto a second line at large text
         self.first_look_button = QPushButton(f"Try first: a {FIRST_LOOK[1]}")
         self.first_look_button.setToolTip(FIRST_LOOK_TEXT)
         self.first_look_button.clicked.connect(self.first_look)
@@ -83,7 +87,6 @@ class GuideDock(QDockWidget):
         self.never_box = QCheckBox("Don't show again")
         self.never_box.setChecked(settings.value(NEVER_KEY, False, type=bool))
         self.never_box.toggled.connect(self._on_never_toggled)
-        row.addStretch(1)
         row.addWidget(self.never_box)
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -96,6 +99,44 @@ class GuideDock(QDockWidget):
         state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
         state.sig_dataset_changed.connect(lambda _dataset: self._show_step(self._shown))
         self._show_step(self._next_step())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._place()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        """Docked over the tabs at normal text; at large text floating over the window's foot,
+        as wide as the window: docked, it took the height a projector's 720 px keep for the
+        tabs (the window needed 790 px at 250 %)."""
+        large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
+        window = self.parentWidget()
+        # A hidden panel is placed when shown; floating changes its window, and with it its
+        # font (a FontChange while this runs): once at a time.
+        if large == self.isFloating() or window is None or self.isHidden() or self._placing:
+            return
+        self._placing = True
+        try:
+            self.setFloating(large)
+        finally:
+            self._placing = False
+        if large:
+            self.resize(window.width(), self.sizeHint().height())
+            QTimer.singleShot(0, self._to_foot)  # once laid out at that width: its wrapped height
+
+    @Slot()
+    def _to_foot(self) -> None:
+        window, body = self.parentWidget(), self.widget()
+        if not self.isFloating() or window is None:
+            return
+        height = self.height() - body.height() + max(body.heightForWidth(body.width()),
+                                                      body.minimumSizeHint().height())
+        foot = window.mapToGlobal(QPoint(0, window.height()))
+        self.setGeometry(QRect(foot - QPoint(0, height), QSize(window.width(), height)))
 
     def done(self) -> set[str]:
         """The steps ticked so far."""
@@ -132,6 +173,8 @@ class GuideDock(QDockWidget):
         self._state.visualize.paint_class(model, imagenet_classes().index(name))
         self.go_to("Visualise")
         self.text.setText(f"<b>First look.</b> {FIRST_LOOK_TEXT}")
+        if self.isFloating():
+            QTimer.singleShot(0, self._to_foot)
 
     def mark_done(self, title: str) -> None:
         """Tick a step (remembered)."""
@@ -149,13 +192,15 @@ class GuideDock(QDockWidget):
             button = self.buttons[step]
             button.setText(f"{'✓' if step in self._done else number}  {step}")
             button.setToolTip(step_text(step, self._state.dataset))
-            font = button.font()
+            font = QFont()  # the weight alone: the size still follows the application's text
             font.setBold(step == title)
             button.setFont(font)
         text = step_text(title, self._state.dataset)
         if len(self._done) == len(STEPS):
             text += " All five steps done: the guide will not open by itself again."
         self.text.setText(f"<b>{title}.</b> {text}")
+        if self.isFloating():  # as tall as the new text
+            QTimer.singleShot(0, self._to_foot)
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:

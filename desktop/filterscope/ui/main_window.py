@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWi
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.ui.guide import GuideDock
-from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation, refresh_sheet_fonts
+from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, Presentation, apply_font
 from filterscope.ui.project_actions import ProjectActions
 from filterscope.ui.project_state import ProjectBridge
 from filterscope.ui.shortcuts import ShortcutsDialog, add_go_menu, native, press, shortcuts_text
@@ -117,15 +117,19 @@ class MainWindow(QMainWindow):
     def _apply_font(self) -> None:
         font = QApplication.font()
         font.setPointSizeF(self._font_points * self.presentation.factor())
-        QApplication.setFont(font)
-        refresh_sheet_fonts()
+        apply_font(font)
 
     @Slot(bool)
     def set_presenting(self, on: bool) -> None:
         """Presentation mode on or off (the View menu's check follows); remembered."""
         self.present_action.setChecked(on)
+        was_on = self.presentation.is_on()
+        if on and not was_on:
+            self.presentation.remember_layout(self)
         self.presentation.set_on(on)
         self._apply_font()
+        if was_on and not on:
+            self.presentation.restore_layout(self)
         self.settings.setValue("ui/presentation", on)
 
     def set_presentation_scale(self, percent: int) -> None:

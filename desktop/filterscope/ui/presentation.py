@@ -1,5 +1,7 @@
 """Presentation mode: larger text and controls, a high-contrast palette and bolder charts for a
-projector, on top of View > Larger text, and put back exactly as they were when it is turned off.
+projector, on top of View > Larger text, and put back exactly as they were when it is turned off
+(the window's and its splitters' sizes too, and every widget measures itself again at the normal
+text: :func:`apply_font`).
 
 The whole application changes at once (its font, style and palette), so every tab, dialog and
 chart follows without knowing about it; the charts pick up their bolder style through
@@ -8,8 +10,21 @@ chart follows without knowing about it; the charts pick up their bolder style th
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QProxyStyle,
+    QSplitter,
+    QStyle,
+    QStyleFactory,
+    QWidget,
+)
+from shiboken6 import isValid
 
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
@@ -52,6 +67,16 @@ class PresentationStyle(QProxyStyle):
         value = super().pixelMetric(metric, option, widget)
         return round(value * self.factor) if metric in _SCALED_METRICS else value
 
+    def styleHint(self, hint, option=None, widget=None, data=None) -> int:  # noqa: N802 (Qt override)
+        # A tab bar shows its titles whole and asks for their width instead of eliding them
+        # ("Tens…") or hiding the last behind scroll arrows: at large text a title cut short is
+        # unreadable, and a view too narrow for its tab bar swaps with its settings instead.
+        if hint == QStyle.StyleHint.SH_TabBar_PreferNoArrows:
+            return True
+        if hint == QStyle.StyleHint.SH_TabBar_ElideMode:
+            return Qt.TextElideMode.ElideNone.value
+        return super().styleHint(hint, option, widget, data)
+
 
 def high_contrast_palette() -> QPalette:
     """Near-black text on white with a strong blue selection, in every colour group."""
@@ -72,6 +97,7 @@ class Presentation:
 
     def __init__(self) -> None:
         self._saved: tuple[str, QPalette] | None = None  # style name and palette from before
+        self._layout: tuple[QSize | None, list[tuple[QSplitter, list[int]]]] = (None, [])
         self.scale = DEFAULT_SCALE
 
     def is_on(self) -> bool:
@@ -102,10 +128,65 @@ class Presentation:
         if self.is_on():
             self._apply()
 
+    def remember_layout(self, window: QWidget) -> None:
+        """Note the window's size and every splitter's sizes before presentation mode: large
+        text grows them (a window grows to its new least size, a settings column widens) and
+        nothing shrinks them back by itself."""
+        size = None if window.isMaximized() or window.isFullScreen() else window.size()
+        splitters = [(s, s.sizes()) for s in window.findChildren(QSplitter) if any(s.sizes())]
+        self._layout = (size, splitters)
+
+    def restore_layout(self, window: QWidget) -> None:
+        """Give the window and its splitters back the sizes :meth:`remember_layout` noted, once
+        the layouts have taken the normal text's sizes (a window cannot be smaller than the
+        least size its layout last worked out)."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        size, splitters = self._layout
+        self._layout = (None, [])
+        if size is not None:
+            window.resize(size)
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the splitters' widths
+        for splitter, sizes in splitters:
+            if isValid(splitter):
+                splitter.setSizes(sizes)
+
     def _apply(self) -> None:
         # Setting a style re-polishes every widget; the palette is set after it so it wins.
         QApplication.setStyle(PresentationStyle(self._saved[0], self.scale / 100))
         QApplication.setPalette(high_contrast_palette())
+
+
+def refresh_size_hints() -> None:
+    """Make the widgets that keep a size worked out for the previous text size measure again.
+
+    Qt leaves three behind on a change of the application font: a label never given text
+    keeps its first size (an empty status line stayed two text sizes tall after presentation
+    mode), a combo box keeps its least size (the Dataset tab's row stayed twice as tall), and a
+    table keeps the large text's row height as its default (rows twice as tall, a table showing
+    one row). Call it once the new font has reached the widgets (see :func:`apply_font`).
+    """
+    widgets = [w for w in QApplication.allWidgets() if isinstance(w, QWidget)]  # no stale wrappers
+    for widget in widgets:
+        if isinstance(widget, QLabel):
+            widget.setIndent(widget.indent())  # the same indent: it measures itself again
+        elif isinstance(widget, (QComboBox, QHeaderView)):  # a style change clears what they keep
+            QApplication.sendEvent(widget, QEvent(QEvent.Type.StyleChange))
+    # A hidden tab's layouts are not told their widgets changed size: they kept the large
+    # text's least size and grew the window when the tab was shown again.
+    for widget in widgets:
+        layout = widget.layout()
+        if layout is not None:  # and the layouts inside it (its QObject children)
+            for each in (layout, *layout.findChildren(QLayout)):
+                each.invalidate()
+
+
+def apply_font(font: QFont) -> None:
+    """Make ``font`` the application's, in every widget at once, and have every widget measure
+    itself again at it (style-sheet widgets, labels, combo boxes)."""
+    QApplication.setFont(font)
+    QApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)  # reach them now
+    refresh_sheet_fonts()
+    refresh_size_hints()
 
 
 def refresh_sheet_fonts() -> None:

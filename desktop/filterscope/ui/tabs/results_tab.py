@@ -95,7 +95,9 @@ class ResultsTab(QWidget):
     def _build_layout(self) -> None:
         result = QSplitter(Qt.Orientation.Horizontal)
         self.result_pages = QTabWidget()  # the scores; the calibration; which photos need review
-        for page, title in ((self.summary, "Scores"), (self.calibration, "Calibration"),
+        # The scores scroll up and down rather than cut their wrapped lines when large text leaves
+        # them little height (1280 x 720 at 250 %).
+        for page, title in ((SidePanelWidget(self.summary), "Scores"), (self.calibration, "Calibration"),
                             (self.decisions, "Needs review && costs")):
             self.result_pages.addTab(page, title)
         self.result_pages.addTab(data_map := EvaluationMapWidget(self.images), "Map")  # the photos as points

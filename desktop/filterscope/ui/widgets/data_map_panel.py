@@ -44,6 +44,7 @@ from filterscope.ui.widgets.data_map import COLOUR_MODES, DataMapWidget, class_c
 from filterscope.ui.widgets.image_view import to_qimage
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.fitting import SidePanelWidget
+from filterscope.ui.widgets.flow_layout import FlowLayout
 from filterscope.workers import JobRunner
 
 PREVIEW = 192
@@ -96,10 +97,9 @@ class DataMapPanel(QWidget):
         self.set_source(None)
 
     def _build_layout(self) -> None:
-        self.bar = bar = QHBoxLayout()
-        for widget in (self.make_button, self.colour_combo, self.thumbs_box):
+        self.bar = bar = FlowLayout()  # wraps at large text rather than widening the tab
+        for widget in (self.make_button, self.colour_combo, self.thumbs_box, self.status):
             bar.addWidget(widget)
-        bar.addWidget(self.status, 1)
         side = QWidget()
         side.setMaximumWidth(320)
         column = QVBoxLayout(side)

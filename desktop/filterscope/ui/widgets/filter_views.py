@@ -10,17 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from filterscope.core.filters.explain import conv_equation, pool_equation, relu_equation
 from filterscope.core.filters.kernels import CHANNEL_NAMES, format_number
 from filterscope.core.filters.layer import FilterLayer
 from filterscope.core.visualize.render import signed_colours
+from filterscope.ui.widgets.fitting import stacked_direction
 from filterscope.ui.widgets.matrix_view import Highlight, MatrixPanel, MatrixViewWidget
 
 WINDOW = "#ff8c00"  # the window and the value being computed
 WINNER = "#00a000"  # the largest value of a pool
+# The step's digits, as a share of the text's size: the class reads them aloud. A colour step
+# has six grids (three windows, three products) to fit in the same room: smaller digits.
+STEP_DIGITS, COLOUR_STEP_DIGITS = 0.7, 0.3
 HINT = ("Press Step to slide the window one position at a time, or click a cell of an output map "
         "to see how it was computed.")
 
@@ -93,33 +97,65 @@ class FilterViewsWidget(QWidget):
         self._display = PIXELS
         self.input_view = MatrixViewWidget()
         self.output_view = MatrixViewWidget()
-        self.detail_view = MatrixViewWidget()
+        self.detail_view = MatrixViewWidget(readable=STEP_DIGITS)
         self.equation_label = QLabel(HINT)
         self.equation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.after_view = MatrixViewWidget()
         self.legend_label = QLabel()
         for label in (self.equation_label, self.legend_label):
             wrap(label)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        # The maps side by side on a wide screen; under them the step (its cells, its sum and
-        # the colour key), then the controls.
-        layout.addWidget(self.input_view, 0, 0)
-        layout.addWidget(self.output_view, 0, 1)
-        layout.addWidget(self.after_view, 0, 2)
-        layout.addWidget(self.detail_view, 1, 0)
-        text = QVBoxLayout()
-        text.addWidget(self.equation_label)
-        text.addWidget(self.legend_label)
-        text.addStretch(1)
-        layout.addLayout(text, 1, 1, 1, 2)
-        layout.addWidget(controls, 2, 0, 1, 3)
-        layout.setRowStretch(0, 3)
-        layout.setRowStretch(1, 2)  # the step's nine cells large enough to print their numbers
-        for column in range(3):
-            layout.setColumnStretch(column, 1)
+        self._controls = controls
+        self._text = QVBoxLayout()
+        self._text.addWidget(self.equation_label)
+        self._text.addWidget(self.legend_label)
+        self._text.addStretch(1)
+        self._large: bool | None = None
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self._arrange()
         self.output_view.sig_cell_clicked.connect(self._on_output_clicked)
         self.after_view.sig_cell_clicked.connect(self._on_after_clicked)
+
+    def _arrange(self) -> None:
+        """Lay the views out for the text size. The maps side by side; under them the step (its
+        cells, its sum and the colour key), then the controls. At large text (a projector's 720
+        px hold about a dozen lines) the step sits beside the maps and its sentence under them
+        all, each row as tall as its text and cells need, no more."""
+        large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
+        if large == self._large:
+            return
+        self._large = large
+        grid = self.grid
+        for widget in (self.input_view, self.output_view, self.after_view, self.detail_view,
+                       self._controls):
+            grid.removeWidget(widget)
+        grid.removeItem(self._text)
+        for column, view in enumerate((self.input_view, self.output_view, self.after_view)):
+            grid.addWidget(view, 0, column)
+        if large:
+            grid.addWidget(self.detail_view, 0, 3)
+            grid.addLayout(self._text, 1, 0, 1, 4)
+        else:
+            grid.addWidget(self.detail_view, 1, 0)
+            grid.addLayout(self._text, 1, 1, 1, 2)
+        grid.addWidget(self._controls, 2, 0, 1, 4 if large else 3)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 0 if large else 2)  # normal text: room for the step to print its numbers
+        for column in range(4):
+            grid.setColumnStretch(column, 1 if column < 3 or large else 0)
+        self._fit_detail()
+
+    def _fit_detail(self) -> None:
+        colour = len(self.detail_view.panels()) == 6
+        self.detail_view.set_readable(COLOUR_STEP_DIGITS if colour else STEP_DIGITS)
+        # A colour step's six panels: the three windows over their three products, so each
+        # caption has a third of the width; at large text in one row, beside the maps.
+        self.detail_view.set_columns(3 if colour and not self._large else None)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._arrange()
 
     def show_layer(self, layer: FilterLayer, stage: str, filter_index: int,
                    position: int | None, display: InputDisplay = PIXELS) -> None:
@@ -152,10 +188,8 @@ class FilterViewsWidget(QWidget):
         self.input_view.set_panels(self.input_view.panels()[:1], marks_in)
         self.output_view.set_panels(out_panels, marks_out)
         self.after_view.set_panels(after, marks_after)
-        # A colour step's six panels: the three windows over their three products, so each
-        # caption has a third of the width.
-        self.detail_view.set_columns(3 if len(detail) == 6 else None)
         self.detail_view.set_panels(detail, [])
+        self._fit_detail()
         self.equation_label.setText(text)
 
     def equation(self) -> str:
@@ -224,8 +258,10 @@ class FilterViewsWidget(QWidget):
                                 "= Products", decimals=product_decimals)]
         windows = [MatrixPanel(step.window[..., c], display.colours(step.window[..., c], c),
                                f"Window {name}", decimals=decimals) for c, name in enumerate(CHANNEL_NAMES)]
+        # Each channel's products, named by what made them: short words, so six captions fit
+        # beside the maps at a projector's large text.
         products = [MatrixPanel(step.products[..., c], signed_colours(step.products[..., c], scale),
-                                f"Products {name}", decimals=product_decimals)
+                                f"{name} × kernel", decimals=product_decimals)
                     for c, name in enumerate(CHANNEL_NAMES)]
         return windows + products
 

@@ -105,8 +105,10 @@ class HeaderFit(QObject):
         header.installEventFilter(self)
         self._fit()
 
-    def needed_width(self) -> int:
-        """The table's width at which no column is narrower than its title."""
+    def needed_width(self, *, fresh: bool = False) -> int:
+        """The table's width at which no column is narrower than its title (with ``fresh``,
+        the interactive columns go back to the width a new table gives them: a column widened
+        for large text narrows again with the text)."""
         header, table = self._table.horizontalHeader(), self._table
         columns = 0
         for section in range(header.count()):
@@ -114,8 +116,11 @@ class HeaderFit(QObject):
                 continue
             title = header.sectionSizeHint(section)
             stretched = header.sectionResizeMode(section) == QHeaderView.ResizeMode.Stretch
+            interactive = header.sectionResizeMode(section) == QHeaderView.ResizeMode.Interactive
             if stretched and self._words:
                 title = max(title, self._longest_word(section))
+            elif interactive and fresh:
+                header.resizeSection(section, max(title, header.defaultSectionSize()))
             elif not stretched and header.sectionSize(section) < title:
                 header.resizeSection(section, title)  # an interactive column starts too narrow
             columns += title if stretched else header.sectionSize(section)
@@ -130,11 +135,11 @@ class HeaderFit(QObject):
         margin = 2 * self._table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 8
         return max((metrics.horizontalAdvance(word) for word in words), default=0) + margin
 
-    def _fit(self) -> None:
+    def _fit(self, *, fresh: bool = False) -> None:
         if isValid(self._table):  # the model outlives the table by a moment when both go
-            self._table.setMinimumWidth(self.needed_width())
+            self._table.setMinimumWidth(self.needed_width(fresh=fresh))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.FontChange:
-            self._fit()
+            self._fit(fresh=True)
         return super().eventFilter(watched, event)

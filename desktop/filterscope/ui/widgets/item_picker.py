@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 from filterscope.core.data.datasets import Dataset
 
 
+CLASS_CHARACTERS = 8  # the class box's width, in characters
+
+
 class ItemPickerWidget(QWidget):
     """Emits sig_item_changed with the dataset index whenever the choice changes."""
 
@@ -19,6 +22,10 @@ class ItemPickerWidget(QWidget):
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self.class_combo = QComboBox()
+        # A width set by the text size alone, not by the names it happened to hold when first
+        # shown (long class names would widen the column; the open list shows them whole).
+        self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.class_combo.setMinimumContentsLength(CLASS_CHARACTERS)
         self.item_spin = QSpinBox(minimum=0, maximum=0)  # not a setting: the class's images, once a dataset is set
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -7,17 +7,19 @@ nine products of a step) side by side at one cell size, so equal sizes look equa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontInfo, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from filterscope.core.filters.kernels import format_number
 from filterscope.ui.widgets.image_view import to_qimage
 
 MIN_TEXT_PIXELS = 8  # smaller digits are not worth printing
+DIGITS_PER_CELL = 0.5  # the digits' height, as a share of the cell's, when they fit its width
 GAP_CELLS = 1.0  # space between panels, in cells
 MIN_CELL = 4  # pixels: the least a cell is given before the widget asks for more height
 NOT_YET = QColor(185, 185, 185)  # a cell the step-through has not reached
@@ -67,11 +69,16 @@ class MatrixViewWidget(QWidget):
     sig_cell_clicked = Signal(int, int, int)
     """Panel index, row and column of a clicked cell."""
 
-    def __init__(self, parent: QWidget | None = None, *, columns: int | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, columns: int | None = None,
+                 readable: float = 0.0) -> None:
+        """With ``readable`` (a share of the text's size) the widget asks for cells large
+        enough to print its numbers at that size, so they grow with Larger text and
+        presentation mode; with 0 it makes do with a few pixels a cell (a whole image's)."""
         super().__init__(parent)
         self._panels: list[MatrixPanel] = []
         self._highlights: list[Highlight] = []
         self._columns = columns
+        self._readable = readable
         self._rects: list[QRectF] = []
         self._captions: list[QRectF] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -82,6 +89,11 @@ class MatrixViewWidget(QWidget):
         self._highlights = list(highlights or [])
         self.updateGeometry()  # the captions' height may differ
         self.update()
+
+    def set_readable(self, share: float) -> None:
+        """Ask for cells that print the numbers at ``share`` of the text's size (0: any)."""
+        self._readable = share
+        self.updateGeometry()
 
     def set_columns(self, columns: int | None) -> None:
         """Lay the panels out in rows of ``columns`` (None: all in one row)."""
@@ -108,10 +120,30 @@ class MatrixViewWidget(QWidget):
             return least
         columns, rows = self._grid()
         widths, heights = self._extents()
-        slots = self._slots(MIN_CELL, widths)
+        cell = self.least_cell()
+        width = self._least_width(cell, widths)
+        slots = self._slots(cell, widths, width)
         captions = sum(self._caption_height(r, columns, slots) for r in range(rows))
         down = sum(heights) + GAP_CELLS * (rows - 1)
-        return QSize(least.width(), max(least.height(), round(captions + down * MIN_CELL + 4)))
+        return QSize(max(least.width(), math.ceil(width)),
+                     max(least.height(), round(captions + down * cell + 4)))
+
+    def least_cell(self) -> float:
+        """The smallest cell the widget asks for: a few pixels, or room for digits at the
+        readable share of the text's size."""
+        return max(MIN_CELL, self._readable * QFontInfo(self.font()).pixelSize() / DIGITS_PER_CELL)
+
+    def _least_width(self, cell: float, widths: list[int]) -> float:
+        """The width at which the panels get ``cell`` and every caption its longest word (a
+        word wider than its room loses letters: wrapping cannot help)."""
+        metrics = QFontMetricsF(self.font())
+        columns, _rows = self._grid()
+        spare = 0.0  # what each column needs beyond its panels
+        for index, panel in enumerate(self._panels):
+            word = max((metrics.horizontalAdvance(w) for w in panel.caption.split()), default=0.0)
+            spare = max(spare, word + 5 - widths[index % columns] * cell)
+        return 4 + max(sum(widths) * cell + spare * columns,
+                       (sum(widths) + GAP_CELLS * (columns - 1)) * cell)
 
     def cell_size(self) -> float:
         """Screen pixels per cell at the widget's current size."""
@@ -120,7 +152,17 @@ class MatrixViewWidget(QWidget):
 
     def numbers_visible(self, panel: int = 0) -> bool:
         """True when the values of ``panel`` are printed in their cells."""
-        return self._text_font(panel) is not None
+        return self.text_font(panel) is not None
+
+    def panel_rect(self, index: int) -> QRectF:
+        """Where panel ``index``'s cells are drawn, in the widget's coordinates."""
+        self._layout()
+        return QRectF(self._rects[index])
+
+    def caption_rect(self, index: int) -> QRectF:
+        """The room of panel ``index``'s caption, in the widget's coordinates."""
+        self._layout()
+        return QRectF(self._captions[index])
 
     # --- geometry ----------------------------------------------------------------------------
 
@@ -149,8 +191,10 @@ class MatrixViewWidget(QWidget):
         across = sum(widths) + GAP_CELLS * (columns - 1)
         down = sum(heights) + GAP_CELLS * (rows - 1)
         captions = [QFontMetricsF(self.font()).height() * 1.3] * rows
+        words = self._word_limit(widths)
         for _ in range(3):  # captions wrap to the room the cells leave, which their height sets
-            cell = max(min((self.width() - 4) / across, (self.height() - 4 - sum(captions)) / down), 1.0)
+            cell = max(min((self.width() - 4) / across, (self.height() - 4 - sum(captions)) / down,
+                           words), 1.0)
             slots = self._slots(cell, widths)
             captions = [self._caption_height(r, columns, slots) for r in range(rows)]
         self._cell = cell
@@ -166,11 +210,25 @@ class MatrixViewWidget(QWidget):
                     self._captions.append(QRectF(left, y - captions[r], right - left, captions[r]))
             y += (heights[r] + GAP_CELLS) * cell
 
-    def _slots(self, cell: float, widths: list[int]) -> list[tuple[float, float]]:
-        """Each column's share of the width, left and right: its panels' width and an equal part
-        of what is left, so panels spread out when the height limits them and their captions
-        get the room to stay on few lines."""
-        spare = (self.width() - 4 - sum(widths) * cell) / len(widths)
+    def _word_limit(self, widths: list[int]) -> float:
+        """The largest cell that leaves every caption its longest word: a narrow column's slot
+        is its panels and a share of the width the cells leave, which larger cells eat."""
+        metrics = QFontMetricsF(self.font())
+        columns, _rows = self._grid()
+        share, limit = sum(widths) / columns, math.inf
+        for index, panel in enumerate(self._panels):
+            word = max((metrics.horizontalAdvance(w) for w in panel.caption.split()), default=0.0)
+            narrow = share - widths[index % columns]
+            if narrow > 0:
+                limit = min(limit, ((self.width() - 4) / columns - word - 5) / narrow)
+        return limit
+
+    def _slots(self, cell: float, widths: list[int], width: float | None = None
+               ) -> list[tuple[float, float]]:
+        """Each column's share of the width (the widget's, or ``width``), left and right: its
+        panels' width and an equal part of what is left, so panels spread out when the height
+        limits them and their captions get the room to stay on few lines."""
+        spare = ((self.width() if width is None else width) - 4 - sum(widths) * cell) / len(widths)
         slots, x = [], 2.0
         for width in widths:
             slots.append((x, x + width * cell + spare))
@@ -189,7 +247,7 @@ class MatrixViewWidget(QWidget):
                 tallest = max(tallest, text.height())
         return tallest + metrics.height() * 0.3
 
-    def _text_font(self, index: int) -> QFont | None:
+    def text_font(self, index: int) -> QFont | None:
         """A font whose widest value fits a cell, or None when it would be too small to read."""
         self._layout()
         if not 0 <= index < len(self._panels) or self._cell < MIN_TEXT_PIXELS:
@@ -200,7 +258,7 @@ class MatrixViewWidget(QWidget):
         longest = max((format_number(float(v), panel.decimals) for v in panel.values.ravel()),
                       key=len, default="0")
         font = QFont(self.font())
-        pixels = int(self._cell * 0.45)
+        pixels = int(self._cell * DIGITS_PER_CELL)
         while pixels >= MIN_TEXT_PIXELS:
             font.setPixelSize(pixels)
             if QFontMetricsF(font).horizontalAdvance(longest) <= self._cell * 0.92:
@@ -245,7 +303,7 @@ class MatrixViewWidget(QWidget):
             painter.setBrush(QBrush(QColor(120, 120, 120), Qt.BrushStyle.BDiagPattern))
             for r, c in zip(*np.nonzero(panel.padding)):
                 painter.drawRect(self._cell_rect(rect, r, c))
-        font = self._text_font(index)
+        font = self.text_font(index)
         if font is None:
             return
         painter.setFont(font)

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 import matplotlib
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -36,9 +36,15 @@ class MplCanvasWidget(FigureCanvasQTAgg):
         super().__init__(Figure(figsize=(width, height), layout="constrained"))
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The size asked for is the figure's first; matplotlib's canvas asks for its current
+        # size, so a chart grown by large text kept asking for that room after it.
+        self._hint = super().sizeHint()
         self._min_lines = min_lines
         self._fit_height()
         self._redraw_fn = redraw
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._hint)
 
     def _fit_height(self) -> None:
         self.setMinimumHeight(max(160, self._min_lines * self.fontMetrics().height()))

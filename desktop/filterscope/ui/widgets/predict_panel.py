@@ -17,7 +17,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -36,6 +35,7 @@ from filterscope.core.results.predict import Prediction, predict
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.tta import VIEWS
 from filterscope.ui.binding import bind
+from filterscope.ui.widgets.flow_layout import FlowLayout
 from filterscope.ui.widgets.job_panel import JobPanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 from filterscope.ui.widgets.prediction_grid import REVIEW_LABEL, REVIEW_TEXT, PredictionGridWidget
@@ -74,10 +74,9 @@ class PredictPanelWidget(QWidget):
         self.job_panel = JobPanelWidget(self.runner)
         self.grid = PredictionGridWidget()
         self.grid.sig_failed.connect(self._on_grid_failed)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps at large text rather than widening the tab
         for widget in (self.image_button, self.folder_button, self.top_k, self.why_button, self.hint):
             buttons.addWidget(widget)
-        buttons.addStretch(1)
         split = QSplitter(Qt.Orientation.Horizontal)  # the bars, and the explanation beside them
         split.addWidget(self.chart)
         split.addWidget(self.why)

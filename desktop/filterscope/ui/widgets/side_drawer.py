@@ -56,7 +56,9 @@ class SideDrawerWidget(QWidget):
         layout.insertWidget(1 if right else 0, self.button)
         self._wanted = True  # the user's choice while both fit
         self._swapped = False  # too narrow for both: the settings shown instead of the view
+        self._fitted: bool | None = None  # whether both fitted when last arranged
         self._show_button()
+        self._size_arrow()
         for widget in (panel, content, self.splitter):
             widget.installEventFilter(self)
 
@@ -111,9 +113,14 @@ class SideDrawerWidget(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:  # an arrow as big as the text
-            side = self.fontMetrics().height()
-            self.button.setIconSize(QSize(side // 2, side))
+        if event.type() == QEvent.Type.FontChange:
+            self._size_arrow()
+
+    def _size_arrow(self) -> None:
+        """An arrow as big as the text (from the start, so a font change and back gives the
+        same button)."""
+        side = self.fontMetrics().height()
+        self.button.setIconSize(QSize(side // 2, side))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -122,14 +129,27 @@ class SideDrawerWidget(QWidget):
     def _arrange(self) -> None:
         if not self.isVisible():  # no width of its own yet, or a stale one: wait to be shown
             return
-        if self.fits():
+        fits = self.fits()
+        if fits:
             self._swapped = False
             self.panel.setVisible(self._wanted)
             self.content.setVisible(True)
         else:
             self.panel.setVisible(self._swapped)
             self.content.setVisible(not self._swapped)
+        if fits and self._fitted is False and self.panel_shown():
+            self._share_width()
+        self._fitted = fits
         self._show_button()
+
+    def _share_width(self) -> None:
+        """Side by side again after the view was shown alone (presentation mode's large text
+        gone): the settings at the width they ask for and the view the rest, as in a fresh
+        window, not the widths of the large text."""
+        width = self.splitter.width() - self.splitter.handleWidth()
+        panel = max(self.panel.sizeHint().width(), smart_min(self.panel).width())
+        sizes = [width - panel, panel] if self._right else [panel, width - panel]
+        self.splitter.setSizes(sizes)
 
     def _show_button(self) -> None:
         shown = self.panel_shown()

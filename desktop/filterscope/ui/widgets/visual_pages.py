@@ -28,12 +28,16 @@ class VisualPagesWidget(QTabWidget):
         self.weights = WeightsViewWidget()
         self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
                                    "(GradientTape): it loads the same model and paints the same pictures.")
-        self.addTab(self.ascent, "Gradient ascent")
-        self.addTab(self.probe, "Image: maps and Grad-CAM")
-        self.addTab(self.network, "Network")
-        self.addTab(self.draw, "Draw a digit")
-        self.addTab(self.weights, "Weights")
-        self.addTab(self.code, "TensorFlow code")
+        # Short titles: six of them, whole (presentation mode never elides a tab's title), fit a
+        # 1280 px projector at 250 % text; each tab's tooltip says what its page shows.
+        for page, title, tip in (
+                (self.ascent, "Gradient ascent", "Paint what a filter or a class responds to"),
+                (self.probe, "Maps & Grad-CAM", "An image's feature maps and Grad-CAM"),
+                (self.network, "Network", "An image through every layer of the model"),
+                (self.draw, "Draw", "Draw a digit and watch the model read it"),
+                (self.weights, "Weights", "A convolution's weights"),
+                (self.code, "Code", "The gradient ascent as TensorFlow 2 code")):
+            self.setTabToolTip(self.addTab(page, title), tip)
 
     def show_model(self, name: str) -> None:
         """Model ``name`` is in use: nothing of the previous one is shown or still computed."""

@@ -1,0 +1,268 @@
+"""Presentation mode as a teacher uses it on a projector's 1280 x 720 window: tab titles whole,
+the Filters tab's numbers growing with the text, and leaving it (F5 again) giving back exactly
+the window a fresh start shows."""
+
+from __future__ import annotations
+
+import pytest
+from filterscope.ui.main_window import MainWindow
+from filterscope.ui.presentation import SCALES
+from filterscope.ui.tabs.augment_tab import AugmentTab
+from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.results_tab import ResultsTab
+from filterscope.ui.tabs.train_tab import TrainTab
+from filterscope.ui.widgets.matrix_view import MatrixViewWidget
+from filterscope.ui.widgets.training_curves import CURVE_LINES
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QLabel, QTabBar, QWidget
+
+from tests.ui.test_presentation import (  # noqa: F401 (app_look is a fixture)
+    PROJECTOR,
+    WAIT_MS,
+    app_look,
+    open_window,
+    settle,
+    settled_clipped,
+    tabs,
+)
+
+LARGEST = max(SCALES)
+
+
+@pytest.fixture
+def window(qtbot, settings, app_look, data_dir):  # noqa: F811 (app_look is a fixture)
+    window = open_window(qtbot, settings)
+    window.resize(*PROJECTOR)
+    return window
+
+
+def present(qtbot, window: MainWindow, scale: int | None) -> None:
+    """Presentation mode at ``scale`` (None: off), once the fonts have followed."""
+    if scale is not None:
+        window.set_presentation_scale(scale)
+    window.set_presenting(scale is not None)
+    points = window.font_size() * (scale or 100) / 100
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == pytest.approx(points))
+
+
+def cut_tab_titles(root: QWidget) -> list[str]:
+    """Tabs of the visible tab bars under ``root`` whose title is elided or lies (partly)
+    outside the bar, behind its scroll arrows: what the user would see cut off."""
+    found = []
+    for bar in root.findChildren(QTabBar):
+        if not bar.isVisible():
+            continue
+        for index in range(bar.count()):
+            text = bar.tabText(index).replace("&&", "&")
+            rect = bar.tabRect(index)
+            if rect.left() < 0 or rect.right() >= bar.width() \
+                    or rect.width() < bar.fontMetrics().horizontalAdvance(text):
+                found.append(f"{text!r}: {rect.left()}..{rect.right()} of {bar.width()}, "
+                             f"{rect.width()} for {bar.fontMetrics().horizontalAdvance(text)}")
+    return found
+
+
+@pytest.mark.parametrize("scale", [None, *SCALES])
+def test_every_tab_title_shows_whole_on_a_projector(qtbot, window, scale) -> None:
+    present(qtbot, window, scale)
+    for index, tab in enumerate(tabs(window)):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(50)
+        try:
+            qtbot.waitUntil(lambda: not cut_tab_titles(window), timeout=1000)
+        except qtbot.TimeoutError:
+            pass
+        assert cut_tab_titles(window) == [], tab.title
+    settle(qtbot, window)
+
+
+def stepped_filters(qtbot, window: MainWindow) -> FiltersTab:
+    """The Filters tab shown, stepped to its fifth convolution position."""
+    filters = window.findChild(FiltersTab)
+    window.tabs.setCurrentWidget(filters)
+    qtbot.waitUntil(lambda: filters.layer is not None, timeout=WAIT_MS)
+    filters.steps.set_position(4)
+    qtbot.wait(100)
+    return filters
+
+
+def digits(view: MatrixViewWidget) -> tuple[float, int]:
+    """The cell size and the digits' pixel size of ``view``'s first panel (0: not printed)."""
+    font = view.text_font(0)
+    return view.cell_size(), 0 if font is None else font.pixelSize()
+
+
+def test_the_steps_numbers_grow_with_the_presentation_scale(qtbot, window) -> None:
+    detail = stepped_filters(qtbot, window).views.detail_view
+    cell, pixels = digits(detail)
+    text = QFontInfo(window.font()).pixelSize()
+    assert pixels >= 0.6 * text, (cell, pixels, text)
+    present(qtbot, window, LARGEST)
+    qtbot.wait(100)
+    big_cell, big_pixels = digits(detail)
+    big_text = QFontInfo(window.font()).pixelSize()
+    # The window, kernel and products are what the class reads: their digits follow the text.
+    assert big_pixels >= 0.6 * big_text, (big_cell, big_pixels, big_text)
+    assert big_cell >= 0.6 * cell * LARGEST / 100, (cell, big_cell)
+
+
+def misfits(view: MatrixViewWidget) -> list[str]:
+    """Panels of ``view`` drawn outside the part of it on screen, and caption words wider than
+    their room (wrapping cannot save a word: it loses letters)."""
+    found = []
+    visible = view.visibleRegion().boundingRect()
+    metrics = view.fontMetrics()
+    for index, panel in enumerate(view.panels()):
+        rect = view.panel_rect(index).toAlignedRect()
+        if not visible.contains(rect):
+            found.append(f"panel {panel.caption!r} at {rect.getRect()} outside {visible.getRect()}")
+        room = view.caption_rect(index).width() - 4  # the margins the caption is painted in
+        for word in panel.caption.split():
+            if metrics.horizontalAdvance(word) > room:
+                found.append(f"caption word {word!r}: {metrics.horizontalAdvance(word)} > {room:.0f}")
+    return found
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize(("colour", "second"), [(False, True), (True, False)])
+def test_the_filters_pictures_and_captions_fit_at_every_scale(qtbot, window, scale, colour,
+                                                               second) -> None:
+    present(qtbot, window, scale)
+    filters = stepped_filters(qtbot, window)
+    filters.settings.update({"colour": colour, "second": second})
+    filters.steps.set_position(4)
+    qtbot.wait(100)
+    views = filters.views
+    shown = [view for view in views.findChildren(MatrixViewWidget) if view.isVisible()]
+    assert len(shown) == 4
+    for view in shown:
+        assert misfits(view) == [], (view is views.detail_view, scale)
+    # A colour step's three windows and products still print their numbers.
+    assert views.detail_view.numbers_visible(0), views.detail_view.cell_size()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+
+
+def widgets_at(window: MainWindow) -> dict[str, list[tuple[float, int, tuple[int, int]]]]:
+    """The font's point and pixel size and the size of every visible widget of the window, by
+    its path of class and object names (widgets moved between layouts change their order
+    among their siblings, so the widgets of one path are compared as a sorted list)."""
+    found: dict[str, list] = {}
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible():
+            continue
+        path, part = [], widget
+        while part is not window:
+            path.append(f"{type(part).__name__}:{part.objectName()}")
+            part = part.parentWidget()
+        font = widget.font()
+        found.setdefault("/".join(reversed(path)), []).append(
+            (font.pointSizeF(), font.pixelSize(), widget.size().toTuple()))
+    return {path: sorted(sizes) for path, sizes in found.items()}
+
+
+def every_tab(qtbot, window: MainWindow) -> dict[str, dict]:
+    """:func:`widgets_at` with each tab shown in turn, once its jobs have ended."""
+    seen = {}
+    for index, tab in enumerate(tabs(window)):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(100)
+        settle(qtbot, window)
+        qtbot.wait(100)
+        seen[tab.title] = widgets_at(window)
+    return seen
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    return [f"{title} {path}: {before[title].get(path)} then {after[title].get(path)}"
+            for title in before for path in sorted(set(before[title]) | set(after[title]))
+            if before[title].get(path) != after[title].get(path)]
+
+
+def test_leaving_presentation_mode_gives_back_the_fresh_window(qtbot, window) -> None:
+    fresh = every_tab(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    present(qtbot, window, LARGEST)
+    every_tab(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert not window.present_action.isChecked()
+    qtbot.waitUntil(lambda: window.font().pointSizeF() == window.font_size())
+    assert differences(fresh, every_tab(qtbot, window)) == []
+
+
+def cut_lines(root: QWidget) -> list[str]:
+    """Word-wrapped labels under ``root`` shown less tall than their wrapped lines: text cut
+    off mid-line at the bottom."""
+    return [f"{label.text()[:40]!r}: {label.height()} < {label.heightForWidth(label.width())}"
+            for label in root.findChildren(QLabel)
+            if label.isVisible() and label.wordWrap() and label.text()
+            and label.height() < label.heightForWidth(label.width())]
+
+
+@pytest.mark.parametrize("scale", [None, 175, LARGEST])
+def test_after_a_run_the_curves_keep_their_height_and_results_show_whole(
+        qtbot, window, scale, tmp_path) -> None:
+    window.state.set_runs_dir(tmp_path / "runs")
+    train = window.findChild(TrainTab)
+    window.tabs.setCurrentWidget(train)
+    window.state.train.update({"epochs": 1, "batch_size": 256})
+    with qtbot.waitSignal(train.runner.sig_finished, timeout=WAIT_MS):
+        train.start()
+    settle(qtbot, window)
+    present(qtbot, window, scale)
+    qtbot.wait(100)
+    least = CURVE_LINES * window.fontMetrics().height()
+    assert train.curves.isVisible() and train.curves.height() >= max(150, least), train.curves.height()
+    results = window.findChild(ResultsTab)
+    window.tabs.setCurrentWidget(results)
+    qtbot.waitUntil(lambda: results.evaluate_button.isEnabled(), timeout=WAIT_MS)
+    with qtbot.waitSignal(results.runner.sig_finished, timeout=WAIT_MS):
+        results.evaluate_button.click()
+    qtbot.wait(100)
+    assert cut_lines(results) == [] and settled_clipped(qtbot, results) == []
+    settle(qtbot, window)
+
+
+def test_the_augment_preview_shows_two_rows_at_the_largest_scale(qtbot, window) -> None:
+    present(qtbot, window, LARGEST)
+    augment = window.findChild(AugmentTab)
+    with qtbot.waitSignal(augment.sig_previewed, timeout=WAIT_MS):
+        window.tabs.setCurrentWidget(augment)
+    qtbot.wait(100)
+    previews = augment.previews
+    pictures = [label for label in previews.findChildren(QLabel) if label.isVisible()]
+    assert len(pictures) >= 2 * previews.columns()
+    side = max(label.height() for label in pictures)
+    assert previews.viewport().height() >= 2 * side, (previews.viewport().height(), side)
+    settle(qtbot, window)
+
+
+def test_the_getting_started_steps_follow_the_text_size(qtbot, window) -> None:
+    window.guide.open_guide()
+    present(qtbot, window, LARGEST)
+    qtbot.wait(50)
+    buttons = list(window.guide.buttons.values())
+    assert any(button.font().bold() for button in buttons)  # the step shown
+    assert {button.font().pointSizeF() for button in buttons} == {window.font().pointSizeF()}
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_the_getting_started_panel_leaves_the_tabs_a_projectors_height(qtbot, window, scale) -> None:
+    window.guide.open_guide()
+    present(qtbot, window, scale)
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+    assert (window.width(), window.height()) == PROJECTOR
+    guide = window.guide
+    guide.go_to("Train")  # the longest step, once the panel is placed
+    assert guide.isVisible() and guide.width() <= PROJECTOR[0]
+    if guide.isFloating():  # over the window's foot, inside it
+        qtbot.wait(50)
+        inside = window.frameGeometry().adjusted(0, 0, 1, 1)
+        assert inside.contains(guide.frameGeometry()), (guide.frameGeometry(), window.frameGeometry())
+    assert cut_lines(guide) == [] and settled_clipped(qtbot, guide) == []
+    window.set_presenting(False)
+    qtbot.waitUntil(lambda: not guide.isFloating())  # docked again at the normal text
+    settle(qtbot, window)
