@@ -15,7 +15,6 @@ from filterscope.core.export.manifest import ExportManifest, ManifestError
 from filterscope.core.export.onnx_session import DEFAULT_LEVEL
 from filterscope.core.export.onnx_session import session as onnx_session
 from filterscope.core.results.audit import Scorer
-from filterscope.core.results.feed import AHEAD
 from filterscope.core.training.model_input import InputRule
 
 
@@ -68,10 +67,12 @@ class OnnxModel:
 
 
 def default_threads() -> int:
-    """ONNX Runtime's threads when scoring: the cores this process may use, less those the feed
-    decodes on (:data:`~filterscope.core.results.feed.AHEAD`), at least one."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores - AHEAD)
+    """ONNX Runtime's threads when scoring: every core this process may use. Its threads wait
+    without spinning, so they leave the cores to the feed's decoding threads while those work:
+    measured on 2 cores, 500 photos, against a thread fewer than the cores (one core kept for
+    decoding): EfficientNet-Lite0 with a head scored in 2.9 s instead of 4.8, the chapter's
+    ConvNet in the same 0.47 s."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def open_onnx(path: str | os.PathLike, *, threads: int = 0) -> OnnxModel:
