@@ -293,3 +293,18 @@ def test_a_projects_model_and_layer_are_opened_again(qtbot, state, mnist_run: Pa
     assert tab.session().loaded.name == wanted.name  # not the newest run: the project's
     assert tab.layers.current().name == "block2_conv" and tab.controls.filter_spin.value() == 5
     assert tab.controls.problem() is None
+
+
+
+def test_the_pages_titles_read_as_written(qtbot) -> None:
+    """A lone "&" in a tab's title marks a shortcut and is drawn as an underscore under the next
+    letter ("Maps _Grad-CAM" was shown at first): every "&" meant as text is doubled."""
+    import re
+
+    from filterscope.ui.widgets.visual_pages import VisualPagesWidget
+
+    pages = VisualPagesWidget()
+    qtbot.addWidget(pages)
+    titles = [pages.tabText(i) for i in range(pages.count())]
+    assert not [t for t in titles if re.search(r"(?<!&)&(?!&)", t.replace("&&", ""))]
+    assert "Maps && Grad-CAM" in titles and all(pages.tabToolTip(i) for i in range(pages.count()))

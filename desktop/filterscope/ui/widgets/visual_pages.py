@@ -29,10 +29,11 @@ class VisualPagesWidget(QTabWidget):
         self.code = CodeViewWidget("The gradient ascent Start would run, as TensorFlow 2 code "
                                    "(GradientTape): it loads the same model and paints the same pictures.")
         # Short titles: six of them, whole (presentation mode never elides a tab's title), fit a
-        # 1280 px projector at 250 % text; each tab's tooltip says what its page shows.
+        # 1280 px projector at 250 % text; each tab's tooltip says what its page shows. "&&" is
+        # one "&" (a lone one marks a shortcut).
         for page, title, tip in (
                 (self.ascent, "Gradient ascent", "Paint what a filter or a class responds to"),
-                (self.probe, "Maps & Grad-CAM", "An image's feature maps and Grad-CAM"),
+                (self.probe, "Maps && Grad-CAM", "An image's feature maps and Grad-CAM"),
                 (self.network, "Network", "An image through every layer of the model"),
                 (self.draw, "Draw", "Draw a digit and watch the model read it"),
                 (self.weights, "Weights", "A convolution's weights"),
