@@ -88,7 +88,7 @@ def score_shard(model_path: str, sha256: str, paths: Sequence[str], batch_size: 
     model = worker_model(model_path, sha256)
     rule = InputRule.from_json(model.manifest.input)
     predicted = predict_images(model, FileImages([Path(p) for p in paths]), rule, report=NullReport(),
-                               cancel=never_cancel(), batch_size=batch_size)
+                               cancel=never_cancel(), batch_size=batch_size, pad=False)  # as score()
     return ShardResult(list(paths), predicted.probabilities, predicted.errors,
                        f"{socket.gethostname()}:{os.getpid()}")
 
