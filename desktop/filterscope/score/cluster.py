@@ -23,7 +23,6 @@ import contextlib
 import logging
 import math
 import os
-import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -43,6 +42,7 @@ LOCAL = "local"
 LOOPBACK_ANY_PORT = "127.0.0.1:0"  # the scheduler's HTTP endpoints: loopback, a free port (not 8787)
 SHARDS_PER_WORKER = 4  # enough for the last shards to balance; few enough that each is many batches
 MAX_SHARD = 1024
+CANCEL_POLL_S = 0.1  # how often the driver looks at ``cancel`` while shards run
 
 
 class ClusterError(Exception):
@@ -153,16 +153,18 @@ def _run_shards(client, model: OnnxModel, merge: Merge, size: int, batch_size: i
         future = client.submit(score_shard, str(model.path.absolute()), model.sha256, chunk, batch_size,
                                pure=False, retries=1)
         shards[future.key] = (future, chunk)
-    pending = distributed.as_completed([f for f, _ in shards.values()])
-    done, n = 0, len(names)
+    remaining, done, n = {f for f, _ in shards.values()}, 0, len(names)
     try:
-        while not pending.is_empty():
+        while remaining:
             check_cancel(cancel)
-            batch = pending.next_batch(block=False)
-            if not batch:
-                time.sleep(0.02)
-                continue
-            for future in batch:
+            # Back as soon as a shard ends (no polling delay on the last one), and at least every
+            # CANCEL_POLL_S to look at ``cancel``.
+            try:
+                finished = distributed.wait(remaining, timeout=CANCEL_POLL_S, return_when="FIRST_COMPLETED").done
+            except distributed.TimeoutError:
+                finished = set()
+            for future in finished:
+                remaining.discard(future)
                 chunk = shards[future.key][1]
                 if future.status == "finished":
                     done += merge.add(future.result())
