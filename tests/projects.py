@@ -17,6 +17,8 @@ from filterscope.core.project.project import Project
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.training.fit_options import FitOptions
 from filterscope.core.training.model_spec import OptimizerSpec, templates
+from filterscope.core.live.capture_train import CaptureSettings
+from filterscope.core.live.settings import LiveSettings
 from filterscope.core.training.settings import TrainSettings
 from filterscope.core.visualize.settings import VisualizeSettings
 
@@ -50,8 +52,11 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
                              digit=3, crop=40, stage="relu", filter_index=1, position=123,
                              kernels=(as_kernel(preset("Sobel x", 5, 3) * 0.5), as_kernel(preset("Box blur", 5, 3))),
                              biases=(-0.25, 1.0))
+    live = LiveSettings(kind="video", video=str(root / "clips" / "mug.avi"), realtime=False, model=str(run),
+                        gradcam=True, maps=True, layer="block1_conv", save_folder=str(root / "frames"))
+    capture = CaptureSettings(every=3, epochs=5)
     return Project(source, split, mask, augment, training, visualize, evaluate, runs_dir,
-                   (run, root / "elsewhere" / "run2"), lesson)
+                   (run, root / "elsewhere" / "run2"), lesson, live, capture)
 
 
 def big_per_class(version: int) -> int:

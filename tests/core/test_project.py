@@ -33,6 +33,7 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     assert loaded.training.model.name == "convnet-dropout" and loaded.visualize.preset == "clean"
     assert (loaded.evaluate.model, loaded.evaluate.subset, loaded.evaluate.evaluation) == ("last", "test", "test-best-2")
     assert loaded.training.fit.class_weights and loaded.mask.targets[0].threshold == 1000.0
+    assert (loaded.live.kind, loaded.live.layer, loaded.capture.every) == ("video", "block1_conv", 3)
     lesson = loaded.filters
     assert (lesson.size, lesson.colour, lesson.stride, lesson.padding, lesson.position) == (5, True, 2, "same", 123)
     assert lesson.kernels == project.filters.kernels and lesson.biases == (-0.25, 1.0)
@@ -50,6 +51,9 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
                                   "data": "folder:photos/test", "subset": "test", "evaluation": "test-best-2",
                                   "top_k": 3, "tta": False}
     assert stored["filters"]["image"] == "leaf.png" and len(stored["filters"]["kernels"][1][4][4]) == 3
+    assert (stored["live"]["video"], stored["live"]["model"], stored["live"]["save_folder"]) == \
+        ("clips/mug.avi", "runs/20260502-101500-chapter-convnet-sgd", "frames")
+    assert (stored["capture"]["every"], stored["capture"]["epochs"]) == (3, 5)
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -123,9 +127,9 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     (tmp_path / "photos").mkdir()
     project = load_project(tmp_path / "old.fsproj")
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
-    # Format 2 kept the chain but not the preview's settings, nor the Visualise, Results and Filters tabs'.
+    # Format 2 kept the chain but not the preview's settings, nor the Visualise, Results, Filters and Live tabs'.
     assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None,
-                              evaluate=None, filters=None)
+                              evaluate=None, filters=None, live=None, capture=None)
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}

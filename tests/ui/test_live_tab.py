@@ -173,7 +173,8 @@ def test_the_run_the_results_tab_looks_at_is_the_one_loaded(qtbot, data_dir, liv
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
         tab.show()
-    assert tab._model.session.loaded.path == wanted and tab.settings.model == str(wanted)
+    assert tab._model.session.loaded.path == wanted and tab._source[0] == str(wanted)
+    assert tab.settings.model == ""  # the tab's own choice, not a setting the user changed
 
 
 def test_frames_the_loop_reads_are_captured_while_a_class_is_held_and_its_run_is_then_loaded(
@@ -224,9 +225,26 @@ def test_a_frame_goes_through_the_network_view_of_the_same_model(qtbot, data_dir
     with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
         tab.view.network_button.click()
     assert window.tabs.currentWidget() is visualize and visualize.pages.currentWidget() is page
-    assert window.state.visualize.model == tab.settings.model != ""
+    assert window.state.visualize.model == str(tab._source[0]) != ""
     shown = page.view.view()
     assert shown is not None and f"live frame {frame.index + 1}" in page.note.text()
     assert np.array_equal(page._image[1].rgb, frame.rgb)
     assert shown.probabilities is not None and len(shown.probabilities) == len(CLASSES)
     assert shown.class_names == tab._model.classes
+
+
+def test_the_model_the_tab_picks_itself_is_not_a_setting_changed(qtbot, data_dir, live_run) -> None:
+    """Showing the tab loads a model by itself; that leaves the settings (and so a project) as
+    they were, while the user's own choice is kept."""
+    state = AppState()
+    state.set_runs_dir(live_run.parent)
+    tab = LiveTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda t: t.runner.cancel())
+    changed = []
+    state.live.events.model.connect(changed.append)
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.show()
+    assert tab._model is not None and state.live.model == "" and changed == []
+    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
+        tab.picker.choose("efficientnet-lite0", "imagenet")
+    assert (state.live.model, state.live.weights) == ("efficientnet-lite0", "imagenet") and changed

@@ -15,6 +15,8 @@ from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.splits import make_split
 from filterscope.core.filters.kernels import preset
 from filterscope.core.filters.settings import FiltersSettings, as_kernel
+from filterscope.core.live.capture_train import CaptureSettings
+from filterscope.core.live.settings import LiveSettings
 from filterscope.core.masking.colordist import builtin_preset
 from filterscope.core.project.store import load_project
 from filterscope.core.augment.settings import AugmentSettings
@@ -27,6 +29,7 @@ from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
+from filterscope.ui.tabs.live_tab import LiveTab
 from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
@@ -126,6 +129,9 @@ def set_everything(window: MainWindow, runs: Path) -> None:
     pixels[:, 40:] = (30, 200, 60)
     Image.fromarray(pixels).save(leaf)
     window.state.filters.update({**LESSON, "image": str(leaf)})
+    window.state.live.update({"kind": "video", "video": str(runs.parent / "clip.avi"), "realtime": False,
+                              "gradcam": True, "maps": True})
+    window.state.capture.update({"every": 4, "epochs": 6})
     train_tab.set_runs_folder(runs)
 
 
@@ -156,6 +162,11 @@ def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> Non
     assert not train_tab.options.controls["use_chain"].isChecked() and not augment_tab.use_box.isChecked()
     assert (state.augment.versions, state.augment.seed, state.augment.random_images) == (12, 2**32 - 1, True)
     assert augment_tab.count_spin.value() == 12 and augment_tab.seed_spin.value() == 2**32 - 1
+    live, live_tab = state.live, window.findChild(LiveTab)
+    assert (live.kind, live.video, live.realtime) == ("video", str(runs.parent / "clip.avi"), False)
+    assert live_tab.gradcam_check.isChecked() and live_tab.maps_check.isChecked()
+    assert (state.capture.every, state.capture.epochs) == (4, 6)
+    assert live_tab.capture.controls["every"].value() == 4 and live_tab.capture.controls["epochs"].value() == 6
     visualize, ascent = state.visualize, window.findChild(VisualizeTab).controls
     assert (visualize.preset, visualize.steps, visualize.lr, visualize.seed) == ("clean", 77, 0.03, 2**32 - 2)
     assert (visualize.filter, visualize.mosaic, visualize.mosaic_count, visualize.layer) == \
@@ -214,6 +225,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     assert window.state.visualize == VisualizeSettings() and window.state.augment == AugmentSettings()
     assert window.state.evaluate == EvaluateSettings()
     assert window.state.filters == FiltersSettings()
+    assert window.state.live == LiveSettings() and window.state.capture == CaptureSettings()
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)

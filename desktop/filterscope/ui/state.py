@@ -110,7 +110,8 @@ class AppState(QObject):
         """The tabs' settings a project keeps, by the project's name for each, in the order a
         project puts them back."""
         return {"augment": self.augment, "training": self.train, "visualize": self.visualize,
-                "evaluate": self.evaluate, "filters": self.filters}
+                "evaluate": self.evaluate, "filters": self.filters, "live": self.live,
+                "capture": self.capture}
 
     def _on_augment_chain_changed(self, chain: ChainSpec) -> None:
         self.sig_chain_changed.emit(chain)

@@ -32,6 +32,8 @@ from filterscope.core.data.source import (
 )
 from filterscope.core.data.splits import SplitManifest, manifest_from_json
 from filterscope.core.filters.settings import FiltersSettings
+from filterscope.core.live.capture_train import CaptureSettings
+from filterscope.core.live.settings import LiveSettings
 from filterscope.core.masking.colordist import MaskParams
 from filterscope.core.project.versions import FORMAT_VERSION, PROJECT_KIND, ProjectError
 from filterscope.core.results.settings import EvaluateSettings
@@ -44,8 +46,9 @@ _NAMED = {*imagenet_models(), "imagenet", "random", ""}  # model and weights cho
 # settings name files or folders (stored relative to the project's folder when inside it).
 _MODELS: dict[str, type[Settings]] = {"augment": AugmentSettings, "training": TrainSettings,
                                       "visualize": VisualizeSettings, "evaluate": EvaluateSettings,
-                                      "filters": FiltersSettings}
-_PATHS = {"visualize": ("model", "weights"), "evaluate": ("run",), "filters": ("image",)}
+                                      "filters": FiltersSettings, "live": LiveSettings, "capture": CaptureSettings}
+_PATHS = {"visualize": ("model", "weights"), "evaluate": ("run",), "filters": ("image",),
+          "live": ("video", "model", "weights", "save_folder")}
 _SOURCES = {"evaluate": ("data",)}  # a typed source: a folder or manifest path, or a built-in
 _KEYS = {"kind", "version", "app_version", "dataset", "split", "mask", *_MODELS, "runs"}
 
@@ -115,6 +118,8 @@ class Project:
         runs: The run folders trained in the project, oldest first.
         filters: The Filters tab's lesson (image, window, kernels, step position; a copy), or
             None for its defaults.
+        live: The Live tab's source, model and what each frame shows (a copy), or None.
+        capture: The Live tab's capture-and-train settings (a copy), or None.
     """
 
     dataset: DatasetSource
@@ -127,6 +132,8 @@ class Project:
     runs_dir: Path | None = None
     runs: tuple[Path, ...] = ()
     filters: FiltersSettings | None = None
+    live: LiveSettings | None = None
+    capture: CaptureSettings | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetSource):

@@ -71,6 +71,8 @@ class LiveTab(QWidget):
         self._latest: LiveFrame | None = None  # the newest frame reported, painted once
         self._painted: LiveFrame | None = None  # the frame shown (what Save frame writes)
         self._runs_stale, self._just_trained = True, None
+        self._automatic = False  # the picker's next choice is the tab's default, not the user's
+        self._source = ("", "")  # the model loaded or loading: (source, ImageNet weights)
         self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
         self.picker = ModelPickerWidget()
         bind(self.picker.size_spin, self.settings, "size")
@@ -150,6 +152,7 @@ class LiveTab(QWidget):
             if self._model is None:
                 self.picker.choose(*wanted)
         elif self._model is None and not self.load_runner.is_running():
+            self._automatic = True  # the tab's own default: not a setting the user changed
             self.picker.choose(*self._current_model(found))
 
     def _current_model(self, found: SavedRuns) -> tuple[str | Path, str]:
@@ -178,7 +181,9 @@ class LiveTab(QWidget):
     def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:
         from filterscope.core.live.model import open_live_model
 
-        self.settings.update({"model": str(source), "weights": weights})
+        if not self._automatic:
+            self.settings.update({"model": str(source), "weights": weights})
+        self._automatic, self._source = False, (str(source), weights)
         self.picker.show_loading()
         self.load_runner.start(open_live_model, source, weights=weights, size=size)
 
@@ -288,7 +293,7 @@ class LiveTab(QWidget):
         if frame is None or self._model is None:
             return
         self.runner.cancel()  # the frame stays as it is; the room looks at the network instead
-        self._state.visualize.update({"model": self.settings.model, "weights": self.settings.weights})
+        self._state.visualize.update({"model": self._source[0], "weights": self._source[1]})
         self._state.look_at(frame.rgb, f"live frame {frame.index + 1}")
         self.sig_show_tab.emit("Visualise")
 
