@@ -12,7 +12,7 @@ from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.widgets.matrix_view import MatrixViewWidget
-from filterscope.ui.widgets.training_curves import CURVE_LINES
+from filterscope.ui.widgets.mpl_canvas import CHART_LINES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QLabel, QTabBar, QWidget
@@ -212,7 +212,7 @@ def test_after_a_run_the_curves_keep_their_height_and_results_show_whole(
     settle(qtbot, window)
     present(qtbot, window, scale)
     qtbot.wait(100)
-    least = CURVE_LINES * window.fontMetrics().height()
+    least = CHART_LINES * window.fontMetrics().height()
     assert train.curves.isVisible() and train.curves.height() >= max(150, least), train.curves.height()
     results = window.findChild(ResultsTab)
     window.tabs.setCurrentWidget(results)

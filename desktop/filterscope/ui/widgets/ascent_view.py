@@ -11,7 +11,7 @@ from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicT
 from filterscope.core.visualize.render import mosaic
 from filterscope.core.visualize.settings import FILTER
 from filterscope.ui.widgets.image_view import ImageViewWidget
-from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.ui.widgets.mpl_canvas import CHART_LINES, MplCanvasWidget
 
 REDRAW_MS = 150  # the plot redraws at most this often: drawing must not slow the ascent down
 WAITING = 128  # gray of a mosaic tile whose picture has not started yet
@@ -22,7 +22,9 @@ class ObjectivePlotWidget(MplCanvasWidget):
     """The objective of each picture against the step."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, width=5, height=2.2, redraw=self._redraw)
+        # Lines of text high, as the training curves: at 160 px a projector's large text left
+        # the plot a sliver between its labels.
+        super().__init__(parent, width=5, height=2.2, redraw=self._redraw, min_lines=CHART_LINES)
         self.axes = self.figure.subplots()
         self._history = np.zeros((0, 0), np.float32)
         self._what = "objective"

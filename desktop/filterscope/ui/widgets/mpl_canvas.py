@@ -21,6 +21,11 @@ PRESENTING_RC = {"lines.linewidth": 3.0, "lines.markersize": 9.0, "axes.linewidt
                  "xtick.major.size": 6.0, "ytick.major.size": 6.0, "patch.linewidth": 1.6}
 
 
+# A chart over steps or epochs keeps at least this many lines of text high: title, tick labels,
+# axis label and a legend take about five, and its lines keep three of their own at any text
+# size (at 250 % on a projector's 720 px the Train tab has no more to give).
+CHART_LINES = 8
+
 class MplCanvasWidget(FigureCanvasQTAgg):
     """A Figure in a Qt widget; callers draw on ``figure`` inside ``with canvas.styled():`` and
     call ``draw_idle()``. ``redraw`` is called again when the widget's text size changes."""

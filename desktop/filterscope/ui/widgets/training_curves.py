@@ -7,21 +7,17 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
 from filterscope.core.training.frames import BatchFrame, EpochFrame
-from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
+from filterscope.ui.widgets.mpl_canvas import CHART_LINES, MplCanvasWidget
 
 REDRAW_MS = 150  # the curves redraw at most this often, so drawing never slows training
 NAN = float("nan")
-# The charts' least height, in lines of text: title, tick labels, axis label and the legend under
-# them take about five, and the curves keep three of their own at any text size (at 250 % on a
-# projector's 720 px the Train tab has no more to give).
-CURVE_LINES = 8
 
 
 class TrainingCurvesWidget(MplCanvasWidget):
     """Two panels (loss, accuracy). The live run is drawn solid; ticked past runs dashed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, width=8, height=3.2, redraw=self._redraw, min_lines=CURVE_LINES)
+        super().__init__(parent, width=8, height=3.2, redraw=self._redraw, min_lines=CHART_LINES)
         self.loss_axes, self.acc_axes = self.figure.subplots(1, 2)
         self._batches: dict[str, list[float]] = {"x": [], "loss": [], "accuracy": []}
         self._batch_epoch: int | None = None  # the epoch of the last batch point
