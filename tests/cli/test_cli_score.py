@@ -187,3 +187,9 @@ def test_scoring_waits_without_spinning_and_feeds_no_padding(exported, folder) -
     read = ~np.isnan(whole.probabilities).any(axis=1)
     assert read.sum() == 5 and np.array_equal(read, ~np.isnan(small.probabilities).any(axis=1))
     assert np.abs(small.probabilities[read] - whole.probabilities[read]).max() <= 1e-6
+
+
+def test_the_self_test_outside_a_bundle_says_what_it_needs() -> None:
+    """Only the one-folder bundle ships the self-test's model: elsewhere a message, not a traceback."""
+    code, out, err, _ = score_cli("--self-test")
+    assert code == 2 and out == "" and "packaging/build-score-bundle.sh" in err and "Traceback" not in err

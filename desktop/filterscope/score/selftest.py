@@ -26,7 +26,12 @@ FORBIDDEN = ("tensorflow", "keras", "PySide6", "scipy")
 
 
 def run_self_test() -> int:
-    """Run the checks and print their JSON; 0 when all pass, 1 otherwise."""
+    """Run the checks and print their JSON; 0 when all pass, 1 otherwise, 2 (with a message)
+    when this install has no self-test model (only the bundle ships one)."""
+    if not (DATA / "expected.json").is_file():
+        print(f"filterscope-score --self-test checks a bundle made by packaging/build-score-bundle.sh, "
+              f"which ships the self-test's model; this install has none (looked in {DATA})", file=sys.stderr)
+        return 2
     from PIL import Image
 
     from filterscope.core.base.jobs import NullReport
