@@ -144,6 +144,23 @@ def test_a_projects_copy_of_the_lesson_leaves_the_models_step_out(mnist) -> None
     assert lesson.model_step is None and (lesson.stage, lesson.position) == ("relu", 12)
 
 
+def test_the_channel_drawn_is_the_lessons_setting_within_the_steps_channels(mnist) -> None:
+    """A step over 6 channels opens on the strongest; another can be chosen, one past the
+    step's channels is refused naming the range, and the way back forgets the choice."""
+    from filterscope.core.base.settings import SettingError
+    from filterscope.core.filters.settings import FiltersSettings
+
+    lesson, step = FiltersSettings(), tile_step(mnist, 3, 2, 2, 0)
+    lesson.open_step(step)
+    assert step.picks_channel and lesson.channel == step.strongest_channel() + 1
+    lesson.channel = 6
+    assert step.drawn_channel(lesson.channel) == 5
+    with pytest.raises(SettingError, match="must be 1 to 6"):
+        lesson.channel = 7
+    lesson.close_step()
+    assert lesson.channel == 1
+
+
 def test_many_channels_are_summed_in_a_readable_sentence(colour) -> None:
     from filterscope.core.filters.explain import MAX_CHANNELS, conv_equation
 

@@ -86,6 +86,17 @@ class ModelStep:
         """Input channels the kernel sums over."""
         return int(self.image.shape[2])
 
+    @property
+    def picks_channel(self) -> bool:
+        """Whether its input is drawn one channel at a time: neither one channel (gray) nor
+        three (R, G and B, drawn side by side)."""
+        return self.channels not in (1, 3)
+
+    def drawn_channel(self, channel: int) -> int | None:
+        """The input channel drawn (0-based) for the ``channel`` setting (1-based), or None when
+        every channel is drawn (see :attr:`picks_channel`)."""
+        return channel - 1 if self.picks_channel else None
+
     def computed(self) -> float:
         """The value the Filters tab's arithmetic gives for the clicked tile (after the layer's
         own activation at the convolution stage)."""

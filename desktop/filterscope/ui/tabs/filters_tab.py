@@ -97,7 +97,7 @@ class FiltersTab(QWidget):
         self.views = FilterViewsWidget(self.steps)
         self.code = CodeViewWidget("The filters, ReLU and pooling in plain numpy: run it with the "
                                    "image to get the maps shown.")
-        self.model_panel = ModelStepPanelWidget()
+        self.model_panel = ModelStepPanelWidget(settings)
         self.pages = QTabWidget()
         self.pages.addTab(self.views, "Step through")
         self.pages.addTab(self.code, "NumPy code")
@@ -143,7 +143,7 @@ class FiltersTab(QWidget):
         self.steps.sig_changed.connect(self._on_steps_changed)
         self.views.sig_output_clicked.connect(self._on_views_output_clicked)
         self.settings.events.model_step.connect(self._on_model_step_changed)
-        self.model_panel.sig_channel_changed.connect(self._render)
+        self.settings.events.channel.connect(self._render)
         self.model_panel.sig_back.connect(self.settings.close_step)
         # The arrows step only in the step-through, where no table or slider wants them.
         self.views.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -248,7 +248,7 @@ class FiltersTab(QWidget):
         if step is None:
             display = PIXELS
         else:
-            channel = self.model_panel.channel()
+            channel = step.drawn_channel(self.settings.channel)
             display = InputDisplay(step.display_scale(channel), channel, step.output)
         self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
                               self.steps.position(), display)

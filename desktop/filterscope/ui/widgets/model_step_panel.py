@@ -10,25 +10,26 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from filterscope.core.filters.kernels import format_number
 from filterscope.core.filters.model_step import ModelStep
+from filterscope.core.filters.settings import FiltersSettings
+from filterscope.ui.binding import bind
 from filterscope.ui.widgets.filter_views import wrap
 
 
 class ModelStepPanelWidget(QWidget):
-    """Says what model step is shown; emits when the channel drawn or the way back is chosen."""
+    """Says what model step is shown, picks the input channel drawn (the lesson's ``channel``
+    setting), and emits when the way back is chosen."""
 
-    sig_channel_changed = Signal()
-    """Another input channel is to be drawn."""
     sig_back = Signal()
     """Back to the hand-made kernels."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: FiltersSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.origin_label = QLabel()
         self.notes_label = QLabel()
         self.value_label = QLabel()
         self.value_label.setStyleSheet("font-weight: bold")
         self.channel_spin = QSpinBox()
-        self.channel_spin.setMinimum(1)
+        self._channel = bind(self.channel_spin, settings, "channel")
         self.channel_label = QLabel("Input channel drawn")
         # Long sentences wrap to the side panel's width rather than widen it (large text).
         for label in (self.origin_label, self.notes_label, self.value_label, self.channel_label):
@@ -43,7 +44,6 @@ class ModelStepPanelWidget(QWidget):
             layout.addWidget(widget)
         layout.addLayout(channel)
         layout.addWidget(self.back_button)
-        self.channel_spin.valueChanged.connect(self.sig_channel_changed)
         self.back_button.clicked.connect(self.sig_back)
 
     def show_step(self, step: ModelStep) -> None:
@@ -54,17 +54,15 @@ class ModelStepPanelWidget(QWidget):
         self.value_label.setText(f"The Filters tab's arithmetic gives {format_number(step.computed(), 4)}; "
                                  f"the model computed {format_number(step.tile, 4)}. "
                                  + step.activation_note())
-        picked = step.channels not in (1, 3)
+        picked = step.picks_channel
+        # The declaration's limit narrowed to this step's channels (without the clamp writing
+        # the setting), then the setting's value shown again.
         self.channel_spin.blockSignals(True)
         self.channel_spin.setMaximum(step.channels)
-        self.channel_spin.setValue(step.strongest_channel() + 1)
         self.channel_spin.blockSignals(False)
+        self._channel.show_value()
         self.channel_spin.setVisible(picked)
         self.channel_label.setVisible(picked)
         if picked:
             self.channel_label.setText(f"Input channel drawn (the sum runs over all {step.channels}; "
                                        "the one adding most to it first)")
-
-    def channel(self) -> int | None:
-        """The input channel drawn (0-based), or None when all are drawn."""
-        return None if self.channel_spin.isHidden() else self.channel_spin.value() - 1
