@@ -29,13 +29,12 @@ from typing import Iterator, Sequence
 
 from filterscope.core.base.jobs import Cancel, Cancelled, Report, check_cancel
 from filterscope.core.base.settings import declaration
-from filterscope.core.results.audit import now_utc
 from filterscope.core.results.feed import BATCH_SIZE
-from filterscope.core.results.prediction import Prediction, write_prediction
+from filterscope.core.results.prediction import Prediction
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.results.targets import PredictError, check_output, list_images
 from filterscope.score.onnx_model import OnnxModel, open_onnx
-from filterscope.score.score import _KEEP, DEFAULT_TOP_K, empty_prediction
+from filterscope.score.score import _KEEP, DEFAULT_TOP_K, empty_prediction, finish
 from filterscope.score.shards import Merge, score_shard, split
 
 LOCAL = "local"
@@ -133,13 +132,7 @@ def score_on_cluster(model_path: str | os.PathLike, target: str | os.PathLike, *
     result.probabilities, result.errors = merge.probabilities, merge.errors
     result.notes.append(f"scored on a Dask cluster of {workers} worker(s) in {math.ceil(len(listed) / size)} "
                         f"shard(s) of up to {size} image(s)")
-    result.scored_at = now_utc()
-    if out is not None:
-        report.progress(0.98, f"Writing {Path(out).name}")
-        write_prediction(result, out, target, overwrite=overwrite)
-    report.progress(1.0, f"Scored {len(listed) - len(result.errors):,} image(s)"
-                    + (f"; {len(result.errors):,} could not be scored" if result.errors else ""))
-    return result
+    return finish(result, out, target, overwrite=overwrite, report=report, failed="could not be scored")
 
 
 def _run_shards(client, model: OnnxModel, merge: Merge, size: int, batch_size: int, report: Report,

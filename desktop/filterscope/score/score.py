@@ -72,12 +72,19 @@ def score(model_path: str | os.PathLike, target: str | os.PathLike, *, out: str 
                                cancel=cancel, batch_size=batch_size, pad=False)
     result.probabilities, result.errors = predicted.probabilities, predicted.errors
     check_cancel(cancel)
+    return finish(result, out, target, overwrite=overwrite, report=report)
+
+
+def finish(result: Prediction, out: str | os.PathLike | None, target: str | os.PathLike, *, overwrite: bool,
+           report: Report, failed: str = "could not be read") -> Prediction:
+    """The end of a scoring, on one machine or a cluster: the time it was scored, the CSV and
+    its sidecar written when ``out`` is given, and how many images were scored (and ``failed``)."""
     result.scored_at = now_utc()
     if out is not None:
         report.progress(0.98, f"Writing {Path(out).name}")
         write_prediction(result, out, target, overwrite=overwrite)
-    report.progress(1.0, f"Scored {len(paths) - len(result.errors):,} image(s)"
-                    + (f"; {len(result.errors):,} could not be read" if result.errors else ""))
+    report.progress(1.0, f"Scored {len(result.paths) - len(result.errors):,} image(s)"
+                    + (f"; {len(result.errors):,} {failed}" if result.errors else ""))
     return result
 
 
