@@ -4,6 +4,7 @@ the window a fresh start shows."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from filterscope.ui.main_window import MainWindow
 from filterscope.ui.presentation import SCALES
@@ -125,7 +126,7 @@ def misfits(view: MatrixViewWidget) -> list[str]:
 
 
 @pytest.mark.parametrize("scale", SCALES)
-@pytest.mark.parametrize(("colour", "second"), [(False, True), (True, False)])
+@pytest.mark.parametrize(("colour", "second"), [(False, True), (True, False), (True, True)])
 def test_the_filters_pictures_and_captions_fit_at_every_scale(qtbot, window, scale, colour,
                                                                second) -> None:
     present(qtbot, window, scale)
@@ -142,6 +143,32 @@ def test_the_filters_pictures_and_captions_fit_at_every_scale(qtbot, window, sca
     assert views.detail_view.numbers_visible(0), views.detail_view.cell_size()
     hint = window.minimumSizeHint()
     assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+
+
+def test_a_colour_step_shows_one_channel_at_a_time_at_large_text(qtbot, window) -> None:
+    filters = stepped_filters(qtbot, window)
+    filters.settings.update({"colour": True, "second": True})
+    filters.steps.set_position(4)
+    qtbot.wait(50)
+    views, picker = filters.views, filters.steps.channel_combo
+    assert len(views.detail_view.panels()) == 6 and picker.isHidden()  # R, G and B side by side
+    present(qtbot, window, LARGEST)
+    qtbot.waitUntil(lambda: len(views.detail_view.panels()) == 3)
+    assert picker.isVisible()
+    picker.setCurrentIndex(1)  # G: the user's choice is the lesson's
+    assert filters.settings.channel == 2
+    step = filters.layer.conv_step(4, 0)
+    window_panel, kernel_panel, products_panel = views.detail_view.panels()
+    assert window_panel.caption == "Window G"
+    np.testing.assert_array_equal(window_panel.values, step.window[..., 1])
+    np.testing.assert_array_equal(kernel_panel.values, filters.layer.kernels[..., 1, 0])
+    np.testing.assert_array_equal(products_panel.values, step.products[..., 1])
+    # The sentence still adds up every channel, and the digits are a gray step's size.
+    assert all(f"{name}: " in views.equation() for name in "RGB"), views.equation()
+    assert views.detail_view.numbers_visible(0)
+    present(qtbot, window, None)
+    qtbot.waitUntil(lambda: len(views.detail_view.panels()) == 6)
+    assert picker.isHidden()
 
 
 def widgets_at(window: MainWindow) -> dict[str, list[tuple[float, int, tuple[int, int]]]]:

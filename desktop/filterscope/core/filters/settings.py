@@ -127,8 +127,8 @@ class FiltersSettings(Settings):
     interval: int = setting(250, "Speed", low=20, high=3000, step=50, unit="ms",
                             help="Time between steps while playing")
     channel: int = setting(1, "Input channel drawn", low=1, high=MAX_INPUT_CHANNELS,
-                           help="A model's step over many input channels draws one at a time "
-                           "(its sum runs over all of them)")
+                           help="A step over many input channels (a model's, or R, G and B at a "
+                           "projector's text size) draws one at a time (its sum runs over all of them)")
     kernels: tuple[Kernel, ...] = default_kernels()
     biases: tuple[float, ...] = (0.0, 0.0)
     model_step: ModelStep | None = None

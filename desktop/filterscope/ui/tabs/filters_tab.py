@@ -142,6 +142,7 @@ class FiltersTab(QWidget):
             getattr(self.settings.events, name).connect(self._on_lesson_changed)
         self.steps.sig_changed.connect(self._on_steps_changed)
         self.views.sig_output_clicked.connect(self._on_views_output_clicked)
+        self.views.sig_arranged.connect(self._render)
         self.settings.events.model_step.connect(self._on_model_step_changed)
         self.settings.events.channel.connect(self._render)
         self.model_panel.sig_back.connect(self.settings.close_step)
@@ -250,8 +251,12 @@ class FiltersTab(QWidget):
         else:
             channel = step.drawn_channel(self.settings.channel)
             display = InputDisplay(step.display_scale(channel), channel, step.output)
+        # A colour step at large text shows one of R, G and B: the lesson's channel (a project's
+        # past the three shows B, and its picker says it cannot show the value).
+        split = self.views.one_channel_step(layer, display)
+        self.steps.channel_combo.setVisible(split)
         self.views.show_layer(layer, self.settings.stage, min(self.settings.filter_index, layer.filters - 1),
-                              self.steps.position(), display)
+                              self.steps.position(), display, min(self.settings.channel, 3) - 1)
         self.sig_rendered.emit()
 
     @Slot(str, int, int)

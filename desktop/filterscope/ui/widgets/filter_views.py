@@ -23,7 +23,9 @@ from filterscope.ui.widgets.matrix_view import Highlight, MatrixPanel, MatrixVie
 WINDOW = "#ff8c00"  # the window and the value being computed
 WINNER = "#00a000"  # the largest value of a pool
 # The step's digits, as a share of the text's size: the class reads them aloud. A colour step
-# has six grids (three windows, three products) to fit in the same room: smaller digits.
+# has six grids (three windows, three products) to fit in the same room: smaller digits. At
+# large text a colour step shows one channel's window, kernel and products (the user picks
+# which), the size of a gray one's, and its sentence gives every channel's part of the sum.
 STEP_DIGITS, COLOUR_STEP_DIGITS = 0.7, 0.3
 HINT = ("Press Step to slide the window one position at a time, or click a cell of an output map "
         "to see how it was computed.")
@@ -90,6 +92,8 @@ class FilterViewsWidget(QWidget):
 
     sig_output_clicked = Signal(str, int, int)
     """Stage (``convolution`` or ``pooling``), filter and position of a clicked output cell."""
+    sig_arranged = Signal()
+    """Laid out anew for the text size: redraw (a colour step splits by channel at large text)."""
 
     def __init__(self, controls: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +148,7 @@ class FilterViewsWidget(QWidget):
         for column in range(4):
             grid.setColumnStretch(column, 1 if column < 3 or large else 0)
         self._fit_detail()
+        self.sig_arranged.emit()
 
     def _fit_detail(self) -> None:
         colour = len(self.detail_view.panels()) == 6
@@ -157,10 +162,16 @@ class FilterViewsWidget(QWidget):
         if event.type() == QEvent.Type.FontChange:
             self._arrange()
 
+    def one_channel_step(self, layer: FilterLayer, display: InputDisplay = PIXELS) -> bool:
+        """Whether a step of ``layer`` drawn as ``display`` shows one input channel of R, G and
+        B at a time (at large text), the one :meth:`show_layer` is given."""
+        return bool(self._large) and layer.image.shape[2] == 3 and display.channel is None
+
     def show_layer(self, layer: FilterLayer, stage: str, filter_index: int,
-                   position: int | None, display: InputDisplay = PIXELS) -> None:
+                   position: int | None, display: InputDisplay = PIXELS, channel: int = 0) -> None:
         """Draw every view for ``layer`` with the step ``position`` of ``stage`` (None: all),
-        its input drawn as ``display`` says."""
+        its input drawn as ``display`` says; a colour step drawn one channel at a time (see
+        :meth:`one_channel_step`) draws ``channel`` (0-based)."""
         self._layer, self._display = layer, display
         vmax = float(np.abs(layer.output).max()) if layer.output.size else 1.0
         filled = position + 1 if position is not None else None
@@ -181,8 +192,9 @@ class FilterViewsWidget(QWidget):
                              "Max pool", shown=after_shown[1])]
         marks_in, marks_out, marks_after = [], [], []
         if position is not None:
+            split = channel if self.one_channel_step(layer, display) else None
             detail, text = self._detail(layer, stage, f, position, vmax, marks_in, marks_out,
-                                        marks_after)
+                                        marks_after, split)
         else:
             detail, text = [], HINT
         self.input_view.set_panels(self.input_view.panels()[:1], marks_in)
@@ -215,13 +227,13 @@ class FilterViewsWidget(QWidget):
                             numbers=channels != 3 or display.channel is not None)
         self.input_view.set_panels([panel])
 
-    def _detail(self, layer, stage, f, position, vmax, marks_in, marks_out, marks_after):
+    def _detail(self, layer, stage, f, position, vmax, marks_in, marks_out, marks_after, split):
         if stage == "convolution":
             step = layer.conv_step(position, f)
             marks_in.append(Highlight(0, step.top, step.left, layer.k, layer.k, WINDOW))
             marks_out.append(Highlight(f, step.row, step.col, colour=WINDOW))
             kernel = layer.kernels[..., f]
-            return self._conv_panels(step, kernel, self._display), conv_equation(step, kernel)
+            return self._conv_panels(step, kernel, self._display, split), conv_equation(step, kernel)
         out_w = layer.output.shape[1]
         if stage == "relu":
             row, col = divmod(position, out_w)
@@ -242,11 +254,21 @@ class FilterViewsWidget(QWidget):
         return panels, pool_equation(step)
 
     @staticmethod
-    def _conv_panels(step, kernel: np.ndarray, display: InputDisplay) -> list[MatrixPanel]:
+    def _conv_panels(step, kernel: np.ndarray, display: InputDisplay, split: int | None) -> list[MatrixPanel]:
+        """The window, kernel and products of one channel (a gray image, a model's channel
+        drawn, or ``split`` of R, G and B), or R, G and B's windows and products."""
         channels = step.window.shape[2]
         scale = float(np.abs(step.products).max()) or 1.0
         decimals = display.decimals
         product_decimals = 1 if display == PIXELS else 2
+        if split is not None:
+            name = CHANNEL_NAMES[split]
+            return [MatrixPanel(step.window[..., split], display.colours(step.window[..., split], split),
+                                f"Window {name}", decimals=decimals),
+                    MatrixPanel(kernel[..., split], signed_colours(kernel[..., split]), f"× Kernel {name}",
+                                decimals=2),
+                    MatrixPanel(step.products[..., split], signed_colours(step.products[..., split], scale),
+                                f"= Products {name}", decimals=product_decimals)]
         if channels == 1 or display.channel is not None:
             c = display.channel or 0
             of = "" if channels == 1 else f", channel {c + 1} of {channels}"

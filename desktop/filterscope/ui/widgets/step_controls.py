@@ -1,12 +1,14 @@
-"""Step-through controls: which stage (convolution, ReLU, max pooling), which filter, and the
-position, moved one click at a time or on a timer. The three are the lesson's
-(:class:`~filterscope.core.filters.settings.FiltersSettings`): the controls set and show them."""
+"""Step-through controls: which stage (convolution, ReLU, max pooling), which filter, the input
+channel a colour step shows at large text, and the position, moved one click at a time or on a
+timer. They are the lesson's (:class:`~filterscope.core.filters.settings.FiltersSettings`): the
+controls set and show them."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from filterscope.core.filters.kernels import CHANNEL_NAMES
 from filterscope.core.filters.settings import FiltersSettings
 from filterscope.ui.binding import bind
 
@@ -24,6 +26,12 @@ class StepControlsWidget(QWidget):
         self._count = 0
         self.stage_combo = QComboBox()
         self.filter_combo = QComboBox()
+        self.channel_combo = QComboBox()  # R, G or B: a colour step's channel at large text
+        for number, name in enumerate(CHANNEL_NAMES, 1):
+            self.channel_combo.addItem(f"Channel {name}", number)
+        self.channel_combo.setToolTip("The colour channel whose window, kernel and products the step "
+                                      "shows; the sum runs over all three")
+        self.channel_combo.hide()
         self.start_button = QPushButton("Start")
         self.back_button = QPushButton("◀ Back")
         self.step_button = QPushButton("Step ▶")
@@ -35,8 +43,8 @@ class StepControlsWidget(QWidget):
         self.timer = QTimer(self)
         self.position_label.setWordWrap(True)
         choices = QHBoxLayout()
-        for widget in (QLabel("Stage"), self.stage_combo, self.filter_combo, QLabel("Speed"),
-                       self.speed_spin):
+        for widget in (QLabel("Stage"), self.stage_combo, self.filter_combo, self.channel_combo,
+                       QLabel("Speed"), self.speed_spin):
             choices.addWidget(widget)
         choices.addStretch(1)
         buttons = QHBoxLayout()
@@ -51,6 +59,7 @@ class StepControlsWidget(QWidget):
         layout.addWidget(self.position_label)
         bind(self.stage_combo, settings, "stage")
         bind(self.speed_spin, settings, "interval")
+        bind(self.channel_combo, settings, "channel")
         self.set_filters(1)
         self._filter_binding = bind(self.filter_combo, settings, "filter_index")
         settings.events.stage.connect(self._on_stage_changed)
