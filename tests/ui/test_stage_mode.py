@@ -16,7 +16,7 @@ from filterscope.ui.widgets.matrix_view import MatrixViewWidget
 from filterscope.ui.widgets.mpl_canvas import CHART_LINES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import QLabel, QTabBar, QToolButton, QWidget
 
 from tests.ui.test_presentation import (  # noqa: F401 (app_look is a fixture)
     PROJECTOR,
@@ -268,6 +268,7 @@ def test_the_augment_preview_shows_two_rows_at_the_largest_scale(qtbot, window) 
 def test_the_getting_started_steps_follow_the_text_size(qtbot, window) -> None:
     window.guide.open_guide()
     present(qtbot, window, LARGEST)
+    window.guide.show_popup()
     qtbot.wait(50)
     buttons = list(window.guide.buttons.values())
     assert any(button.font().bold() for button in buttons)  # the step shown
@@ -276,20 +277,45 @@ def test_the_getting_started_steps_follow_the_text_size(qtbot, window) -> None:
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_the_getting_started_panel_leaves_the_tabs_a_projectors_height(qtbot, window, scale) -> None:
-    window.guide.open_guide()
+    """At large text the guide is a button in the menu bar's corner naming the step, over
+    nothing of the tabs; it opens the steps under the menu bar; F5 off docks the panel again."""
+    guide = window.guide
+    guide.open_guide()
     present(qtbot, window, scale)
     qtbot.wait(50)
     hint = window.minimumSizeHint()
     assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
     assert (window.width(), window.height()) == PROJECTOR
-    guide = window.guide
-    guide.go_to("Train")  # the longest step, once the panel is placed
-    assert guide.isVisible() and guide.width() <= PROJECTOR[0]
-    if guide.isFloating():  # over the window's foot, inside it
-        qtbot.wait(50)
-        inside = window.frameGeometry().adjusted(0, 0, 1, 1)
-        assert inside.contains(guide.frameGeometry()), (guide.frameGeometry(), window.frameGeometry())
-    assert cut_lines(guide) == [] and settled_clipped(qtbot, guide) == []
+    assert guide.is_open() and not guide.isVisible()  # nothing floats over the tabs' foot
+    corner = guide.corner_button
+    assert corner.isVisible() and corner.text() == "Getting started: ✓  Dataset"
+    menu = window.menuBar()
+    room = menu.width() - max(menu.actionGeometry(a).right() for a in menu.actions())
+    assert corner.parentWidget().width() <= room, (corner.parentWidget().width(), room)
+    assert cut_tab_titles(window) == []
+    qtbot.mouseClick(corner, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(guide.popup.isVisible)
+    guide.go_to("Train")  # the longest step
+    assert corner.text() == "Getting started: 4  Train"
+    popup = guide.popup.frameGeometry()
+    assert window.frameGeometry().contains(popup) and popup.top() >= menu.mapToGlobal(menu.rect().bottomLeft()).y()
+    assert cut_lines(guide.popup) == [] and settled_clipped(qtbot, guide.popup) == []
     window.set_presenting(False)
-    qtbot.waitUntil(lambda: not guide.isFloating())  # docked again at the normal text
+    qtbot.waitUntil(guide.isVisible)  # docked again at the normal text, the steps inside
+    assert not guide.popup.isVisible() and not corner.isVisible() and guide.widget() is guide.body
+    assert guide.text.isVisible() and "Train" in guide.text.text()
     settle(qtbot, window)
+
+
+def test_closing_the_guide_at_large_text_closes_it_for_the_normal_text_too(qtbot, window) -> None:
+    guide = window.guide
+    guide.open_guide()
+    present(qtbot, window, LARGEST)
+    close = next(b for b in guide.corner.findChildren(QToolButton) if b.text() == "✕")
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert not guide.is_open() and not guide.corner.isVisible()
+    window.set_presenting(False)
+    qtbot.wait(50)
+    assert not guide.isVisible() and not guide.is_open()
+    window.close()
+    assert window.settings.value("guide/open", type=bool) is False  # the next start opens none

@@ -7,21 +7,30 @@ is done. Help ▸ Getting started opens it at any time. A step is ticked when it
 visited; Train when a run has been saved. Progress is remembered. What a step says follows the
 dataset open now: the digits' advice is never shown beside a folder of photos.
 
+At large text (presentation mode on a projector's 720 px) the panel would take the tabs' height
+or, floating, cover their foot: there it shrinks to a button in the menu bar's corner that names
+the step ("Getting started: 3 Augment") and opens the same panel as a pop-up under the menu bar
+until the next click elsewhere.
+
 Before the steps, with no dataset at all, a first look: EfficientNet-Lite0 (its ImageNet weights
 ship with the app) chosen in the Visualise tab with the class goldfish, ready to paint.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QCheckBox,
     QBoxLayout,
+    QCheckBox,
     QDockWidget,
+    QFrame,
+    QHBoxLayout,
     QLabel,
+    QMainWindow,
     QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -62,16 +71,18 @@ DONE_KEY, OPEN_KEY, NEVER_KEY = "guide/done", "guide/open", "guide/never"
 
 
 class GuideDock(QDockWidget):
-    """The Getting started panel over ``tabs`` (found by their titles)."""
+    """The Getting started panel over ``tabs`` (found by their titles); at large text a button
+    in the menu bar's corner of the main window ``parent`` (see the module)."""
 
     def __init__(self, tabs: QTabWidget, state: AppState, settings: QSettings,
-                 parent: QWidget | None = None) -> None:
+                 parent: QMainWindow) -> None:
         super().__init__("Getting started", parent)
         self.setObjectName("guide")
         self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._tabs, self._settings, self._state = tabs, settings, state
-        self._placing = False
+        self._tabs, self._settings, self._state, self._window = tabs, settings, state, parent
+        self._open = False  # the user's wish, whichever form the panel takes
+        self._large = False
         self._done = {str(step) for step in settings.value(DONE_KEY, [], type=list)}
         self.buttons: dict[str, QPushButton] = {}
         row = FlowLayout()  # the steps wrap onto a second line at large text
@@ -90,53 +101,92 @@ class GuideDock(QDockWidget):
         row.addWidget(self.never_box)
         self.text = QLabel()
         self.text.setWordWrap(True)
-        body = QWidget()
-        layout = QVBoxLayout(body)
+        self.body = QWidget()
+        layout = QVBoxLayout(self.body)
         layout.addLayout(row)
         layout.addWidget(self.text)
-        self.setWidget(body)
+        self.setWidget(self.body)
+        self._build_corner()
+        parent.menuBar().setCornerWidget(self.corner)
         tabs.currentChanged.connect(self._on_tabs_current_changed)
         state.sig_run_saved.connect(lambda _run: self.mark_done("Train"))
         state.sig_dataset_changed.connect(lambda _dataset: self._show_step(self._shown))
         self._show_step(self._next_step())
+        self.hide()
+
+    def _build_corner(self) -> None:
+        self.corner = QWidget()
+        self.corner_button = QToolButton()
+        self.corner_button.setAutoRaise(True)
+        self.corner_button.setToolTip("Show the Getting started steps and what to do in this one")
+        self.corner_button.clicked.connect(self.show_popup)
+        close = QToolButton()
+        close.setAutoRaise(True)
+        close.setText("✕")
+        close.setToolTip("Close Getting started (Help ▸ Getting started opens it again)")
+        close.clicked.connect(self.close_guide)
+        row = QHBoxLayout(self.corner)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.corner_button)
+        row.addWidget(close)
+        self.corner.hide()
+        self.popup = QFrame(self, Qt.WindowType.Popup)
+        self.popup.setFrameShape(QFrame.Shape.Box)
+        QVBoxLayout(self.popup).setContentsMargins(0, 0, 0, 0)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._place()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._place()
-
-    def _place(self) -> None:
-        """Docked over the tabs at normal text; at large text floating over the window's foot,
-        as wide as the window: docked, it took the height a projector's 720 px keep for the
-        tabs (the window needed 790 px at 250 %)."""
-        large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
-        window = self.parentWidget()
-        # A hidden panel is placed when shown; floating changes its window, and with it its
-        # font (a FontChange while this runs): once at a time.
-        if large == self.isFloating() or window is None or self.isHidden() or self._placing:
-            return
-        self._placing = True
-        try:
-            self.setFloating(large)
-        finally:
-            self._placing = False
-        if large:
-            self.resize(window.width(), self.sizeHint().height())
-            QTimer.singleShot(0, self._to_foot)  # once laid out at that width: its wrapped height
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """The panel's close button: closed until opened again."""
+        super().closeEvent(event)
+        self.close_guide()
 
     @Slot()
-    def _to_foot(self) -> None:
-        window, body = self.parentWidget(), self.widget()
-        if not self.isFloating() or window is None:
+    def close_guide(self) -> None:
+        """Close the guide, panel or corner button, until opened again."""
+        self._open = False
+        self._place()
+
+    def is_open(self) -> bool:
+        """Whether the guide is open: the panel shown, or at large text its corner button."""
+        return self._open
+
+    def _place(self) -> None:
+        """The panel docked over the tabs at normal text; at large text the corner button (the
+        docked panel took the height a projector's 720 px keep for the tabs: the window needed
+        790 px at 250 %; floating, it covered the tabs' foot)."""
+        self._large = stacked_direction(self) == QBoxLayout.Direction.TopToBottom
+        large = self._large and self._open
+        self.corner.setVisible(large)
+        if not large:
+            self.popup.hide()
+        if self._open and not self._large:
+            if self.widget() is not self.body:
+                self.setWidget(self.body)
+            self.show()
+        else:
+            self.hide()
+
+    @Slot()
+    def show_popup(self) -> None:
+        """The steps and the current step's text under the menu bar, as wide as the window,
+        until the next click outside them."""
+        if not self._open or not self._large or not self._window.isVisible():
             return
-        height = self.height() - body.height() + max(body.heightForWidth(body.width()),
-                                                      body.minimumSizeHint().height())
-        foot = window.mapToGlobal(QPoint(0, window.height()))
-        self.setGeometry(QRect(foot - QPoint(0, height), QSize(window.width(), height)))
+        if self.body.parentWidget() is not self.popup:
+            self.popup.layout().addWidget(self.body)
+        self.body.show()
+        width = self._window.width()
+        self.popup.setFixedWidth(width)
+        self.popup.setFixedHeight(max(self.body.heightForWidth(width), self.body.minimumSizeHint().height())
+                                  + 2 * self.popup.frameWidth())
+        menu = self._window.menuBar()
+        self.popup.move(menu.mapToGlobal(QPoint(0, menu.height())))
+        self.popup.show()
 
     def done(self) -> set[str]:
         """The steps ticked so far."""
@@ -151,13 +201,16 @@ class GuideDock(QDockWidget):
 
     @Slot()
     def open_guide(self) -> None:
-        """Show the panel (Help ▸ Getting started), on the current tab's step."""
-        self.show()
+        """Open the guide (Help ▸ Getting started) on the current tab's step: the panel, or at
+        large text its pop-up."""
+        self._open = True
+        self._place()
         self._on_tabs_current_changed(self._tabs.currentIndex())
+        self.show_popup()
 
     def remember(self) -> None:
-        """Keep whether the panel is open, for the next start (the window is closing)."""
-        self._settings.setValue(OPEN_KEY, not self.isHidden())
+        """Keep whether the guide is open, for the next start (the window is closing)."""
+        self._settings.setValue(OPEN_KEY, self._open)
 
     def go_to(self, title: str) -> None:
         """Go to the step's tab and say what to do there."""
@@ -173,8 +226,7 @@ class GuideDock(QDockWidget):
         self._state.visualize.paint_class(model, imagenet_classes().index(name))
         self.go_to("Visualise")
         self.text.setText(f"<b>First look.</b> {FIRST_LOOK_TEXT}")
-        if self.isFloating():
-            QTimer.singleShot(0, self._to_foot)
+        self._fit_popup()
 
     def mark_done(self, title: str) -> None:
         """Tick a step (remembered)."""
@@ -195,17 +247,22 @@ class GuideDock(QDockWidget):
             font = QFont()  # the weight alone: the size still follows the application's text
             font.setBold(step == title)
             button.setFont(font)
+            if step == title:
+                self.corner_button.setText(f"Getting started: {button.text()}")
         text = step_text(title, self._state.dataset)
         if len(self._done) == len(STEPS):
             text += " All five steps done: the guide will not open by itself again."
         self.text.setText(f"<b>{title}.</b> {text}")
-        if self.isFloating():  # as tall as the new text
-            QTimer.singleShot(0, self._to_foot)
+        self._fit_popup()
+
+    def _fit_popup(self) -> None:
+        if self.popup.isVisible():  # as tall as the new text
+            self.show_popup()
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:
         title = getattr(self._tabs.widget(index), "title", None)
-        if title in dict(STEPS) and not self.isHidden():
+        if title in dict(STEPS) and self._open:
             if title != "Train":  # Train is done when a run is saved, not when seen
                 self.mark_done(title)
             self._show_step(title)
@@ -214,7 +271,7 @@ class GuideDock(QDockWidget):
     def _on_never_toggled(self, never: bool) -> None:
         self._settings.setValue(NEVER_KEY, never)
         if never:
-            self.close()
+            self.close_guide()
 
 
 def step_text(title: str, dataset: Dataset | None) -> str:

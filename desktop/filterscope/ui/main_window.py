@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         if self.guide.show_at_start(first_start):
             self.guide.open_guide()
         else:
-            self.guide.hide()
+            self.guide.close_guide()
         self.resize(1280, 800)
         geometry = settings.value("window/geometry")
         if geometry is not None:
