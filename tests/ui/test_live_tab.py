@@ -228,6 +228,7 @@ def test_a_frame_goes_through_the_network_view_of_the_same_model(qtbot, data_dir
     assert window.state.visualize.model == str(tab._source[0]) != ""
     shown = page.view.view()
     assert shown is not None and f"live frame {frame.index + 1}" in page.note.text()
+    assert page.picker.current_item() is None and page.picker.item_spin.text() == "–"  # not "Image 0"
     assert np.array_equal(page._image[1].rgb, frame.rgb)
     assert shown.probabilities is not None and len(shown.probabilities) == len(CLASSES)
     assert shown.class_names == tab._model.classes

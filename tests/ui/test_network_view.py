@@ -161,8 +161,13 @@ def test_an_image_file_goes_through_the_network_and_back_to_the_dataset(qtbot, w
     view = page.view.view()
     assert view.image.seen.shape == (40, 60, 3) and view.image.batch.shape == (1, 28, 28, 1)
     assert page.note.text().startswith("photo.png: ")
+    picker = page.picker  # no image of the dataset shown as chosen
+    assert (picker.class_combo.currentText(), picker.item_spin.text()) == ("", "–")
+    assert picker.current_item() is None
     with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
-        page.picker.item_spin.setValue(2)  # the dataset's images again
+        picker.item_spin.setValue(2)  # the dataset's images again: the first class's third
+    assert picker.class_combo.currentIndex() == 0 and picker.item_spin.value() == 2
+    assert picker.current_item() == int(np.flatnonzero(window.state.dataset.labels == 0)[2])
     assert page.view.view().image.seen.shape == (28, 28, 3)
 
 

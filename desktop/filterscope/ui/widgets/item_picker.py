@@ -27,6 +27,8 @@ class ItemPickerWidget(QWidget):
         self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.class_combo.setMinimumContentsLength(CLASS_CHARACTERS)
         self.item_spin = QSpinBox(minimum=0, maximum=0)  # not a setting: the class's images, once a dataset is set
+        self.item_spin.setSpecialValueText("–")  # shown only below 0: no image of the dataset chosen
+        self.class_combo.setPlaceholderText("–")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin):
@@ -51,13 +53,26 @@ class ItemPickerWidget(QWidget):
             widget.blockSignals(True)
         self.class_combo.setCurrentIndex(int(self._dataset.labels[index]))
         members = self._members()
-        self.item_spin.setMaximum(max(len(members) - 1, 0))
+        self.item_spin.setRange(0, max(len(members) - 1, 0))
         self.item_spin.setValue(int(np.searchsorted(members, index)))
         for widget in (self.class_combo, self.item_spin):
             widget.blockSignals(False)
 
+    def clear_choice(self) -> None:
+        """Show no image of the dataset as chosen (another image is looked at), silently;
+        choosing a class or an image chooses again."""
+        for widget in (self.class_combo, self.item_spin):
+            widget.blockSignals(True)
+        self.class_combo.setCurrentIndex(-1)
+        self.item_spin.setMinimum(-1)
+        self.item_spin.setValue(-1)
+        for widget in (self.class_combo, self.item_spin):
+            widget.blockSignals(False)
+
     def current_item(self) -> int | None:
-        """The chosen dataset index, or None when the class is empty."""
+        """The chosen dataset index, or None when the class is empty or none is chosen."""
+        if self.class_combo.currentIndex() < 0:
+            return None
         members = self._members()
         if not len(members):
             return None
@@ -71,13 +86,22 @@ class ItemPickerWidget(QWidget):
     @Slot(int)
     def _on_class_changed(self, _index: int) -> None:
         self.item_spin.blockSignals(True)
-        self.item_spin.setMaximum(max(len(self._members()) - 1, 0))
+        self.item_spin.setRange(0, max(len(self._members()) - 1, 0))
         self.item_spin.setValue(0)
         self.item_spin.blockSignals(False)
         self._on_item_changed(0)
 
     @Slot(int)
     def _on_item_changed(self, _value: int) -> None:
+        if self.class_combo.currentIndex() < 0:  # stepped from "–": that image of the first class
+            value = max(self.item_spin.value(), 0)
+            for widget in (self.class_combo, self.item_spin):
+                widget.blockSignals(True)
+            self.class_combo.setCurrentIndex(0)
+            self.item_spin.setRange(0, max(len(self._members()) - 1, 0))
+            self.item_spin.setValue(value)
+            for widget in (self.class_combo, self.item_spin):
+                widget.blockSignals(False)
         item = self.current_item()
         if item is not None:
             self.sig_item_changed.emit(item)

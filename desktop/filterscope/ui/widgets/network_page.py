@@ -69,12 +69,15 @@ class NetworkPageWidget(QWidget):
         self.picker.set_dataset(dataset)
 
     def set_file(self, path: str | Path) -> None:
-        """Look at an image file instead of the dataset's images (shown at the next refresh)."""
+        """Look at an image file instead of the dataset's images (shown at the next refresh;
+        the picker shows no image of the dataset chosen)."""
         self._file, self._given = Path(path), None
+        self.picker.clear_choice()
 
     def set_image(self, image: ImageToLookAt) -> None:
-        """Look at an image given whole (a live frame) instead (shown at the next refresh)."""
+        """Look at an image given whole (a live frame) instead (as :meth:`set_file`)."""
         self._file, self._given = None, image
+        self.picker.clear_choice()
 
     def forget(self) -> None:
         """Another model: its view is to be computed again."""
