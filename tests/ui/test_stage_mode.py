@@ -319,3 +319,27 @@ def test_closing_the_guide_at_large_text_closes_it_for_the_normal_text_too(qtbot
     assert not guide.isVisible() and not guide.is_open()
     window.close()
     assert window.settings.value("guide/open", type=bool) is False  # the next start opens none
+
+
+@pytest.mark.parametrize("scale", [None, LARGEST])
+def test_a_status_message_shows_whole_or_cut_in_the_middle_never_under_the_datasets_name(
+        qtbot, window, scale, tmp_path) -> None:
+    present(qtbot, window, scale)
+    bar, label = window.statusBar(), window.dataset_label
+    qtbot.waitUntil(lambda: label.text() != "No dataset", timeout=WAIT_MS)
+    short = "Saved."
+    long = f"Saved the frame to {tmp_path / ('a-long-folder-name-' * 4)}/frame-0001.png"
+    for message in (short, long):
+        window.show_status(message)
+        qtbot.wait(50)
+        shown = bar.currentMessage()
+        # QStatusBar paints the message from x = 6 up to the first permanent widget shown.
+        right = label.x() if label.isVisible() else bar.width() - 12
+        assert bar.fontMetrics().horizontalAdvance(shown) <= right - 6, (shown, right)
+        if shown != message:  # cut: in the middle, whole in the tooltip
+            assert shown.startswith("Saved the") and shown.endswith("png") and "…" in shown
+            assert bar.toolTip() == message
+    assert window.show_status(short) is None and label.isVisible()
+    window.show_status(long)
+    bar.clearMessage()  # the message gone (its 8 s): the dataset's name is back
+    assert label.isVisible() and bar.toolTip() == ""

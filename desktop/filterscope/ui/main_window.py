@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.dataset_label = QLabel("No dataset")
         self.statusBar().addPermanentWidget(self.dataset_label)
+        self.statusBar().messageChanged.connect(self._on_status_bar_message_changed)
         self.state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self.presentation = Presentation()
         self._font_points = QApplication.font().pointSize()  # Larger text's size, before presenting
@@ -178,7 +179,28 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_tab_status(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+        self.show_status(message)
+
+    def show_status(self, message: str) -> None:
+        """Show ``message`` in the status bar for 8 s, whole where it can be: beside the
+        dataset's name when it fits there, else in the whole bar (the name gives way until it
+        goes), else cut in the middle with "…" (a path keeps its start and its file name) and
+        whole in the bar's tooltip. The bar itself cuts a message mid-word at the name."""
+        bar, label = self.statusBar(), self.dataset_label
+        metrics = bar.fontMetrics()
+        room = bar.width() - 18 - (bar.layout().spacing() if bar.layout() else 0)  # the bar's margins
+        beside = room - label.sizeHint().width() - 12
+        fits = metrics.horizontalAdvance(message) <= beside
+        label.setVisible(fits)
+        shown = message if fits else metrics.elidedText(message, Qt.TextElideMode.ElideMiddle, room)
+        bar.setToolTip(message if shown != message else "")
+        bar.showMessage(shown, 8000)
+
+    @Slot(str)
+    def _on_status_bar_message_changed(self, message: str) -> None:
+        if not message:  # the message has gone: the dataset's name again
+            self.dataset_label.show()
+            self.statusBar().setToolTip("")
 
     @Slot(object)
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:

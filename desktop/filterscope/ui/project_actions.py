@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMenu
 
 from filterscope.core.data.source import DEFAULT_SOURCE
 from filterscope.core.project.project import Project
@@ -31,6 +32,9 @@ from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.project_state import ProjectBridge
 from filterscope.workers import JobRunner
 
+if TYPE_CHECKING:
+    from filterscope.ui.main_window import MainWindow
+
 MAX_RECENT = 8
 AUTOSAVE_MINUTES = 3
 RECENT_KEY, AUTOSAVE_KEY, MINUTES_KEY = "project/recent", "project/autosave", "project/autosave_minutes"
@@ -40,7 +44,7 @@ class ProjectActions(QObject):
     """The project menu's actions on ``window`` (through ``bridge`` to its tabs); ``dialogs``
     asks the user (tests replace it)."""
 
-    def __init__(self, window: QMainWindow, bridge: ProjectBridge, settings: QSettings,
+    def __init__(self, window: MainWindow, bridge: ProjectBridge, settings: QSettings,
                  menu: QMenu) -> None:
         super().__init__(window)
         self.window, self.settings = window, settings
@@ -126,7 +130,7 @@ class ProjectActions(QObject):
         self.refresh_title()
 
     def _status(self, message: str) -> None:
-        self.window.statusBar().showMessage(message, 8000)
+        self.window.show_status(message)
 
     # --- new, open, save -------------------------------------------------------------------
 
