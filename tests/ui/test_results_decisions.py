@@ -165,7 +165,7 @@ def test_another_run_or_an_old_evaluation_leaves_nothing_of_the_last_on_screen(q
     assert tab.calibration.canvas.figure.axes and tab.decisions.canvas.figure.axes
     other = copy_run(results_run, run.parent / "other-run")
     with qtbot.waitSignal(tab.runs_runner.sig_finished, timeout=WAIT_MS):
-        tab._on_runs_changed(run.parent)
+        tab.runs.refresh()
     tab._state.evaluate.run = str(other)
     assert tab.run_dir() == other
     assert not tab.calibration.canvas.figure.axes and not tab.decisions.canvas.figure.axes

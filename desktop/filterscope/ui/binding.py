@@ -199,8 +199,11 @@ class Binding(QObject):
             else setting_of(model, path)
         configure(widget, self.spec)
         _changed_signal(widget).connect(self._on_widget_changed)
-        getattr(model.events, self._top).connect(self._on_model_changed)
-        widget.destroyed.connect(self._on_widget_destroyed)
+        event, slot = getattr(model.events, self._top), self._on_model_changed
+        event.connect(slot)
+        # Disconnected when the control goes, by a closure of its own: a window freed by the
+        # garbage collector has this object's attributes cleared before its widgets go.
+        widget.destroyed.connect(lambda *_args: event.disconnect(slot))
         self.show_value()
 
     def show_value(self) -> None:
@@ -234,10 +237,6 @@ class Binding(QObject):
 
     def _on_model_changed(self, *_args: object) -> None:
         self.show_value()
-
-    @Slot()
-    def _on_widget_destroyed(self) -> None:
-        getattr(self.model.events, self._top).disconnect(self._on_model_changed)
 
 
 def bind(widget: QWidget, model: Any, path: str, on_error: Callable[[str, str], None] | None = None, *,

@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 from filterscope.core.live.control import LiveControl
 from filterscope.core.live.record import OutputError, dataset_folder, save_frame
 from filterscope.core.live.video import SourceError
-from filterscope.core.training.runs import SavedRuns, saved_runs
+from filterscope.core.training.runs import SavedRuns
 from filterscope.core.transfer.imagenet import imagenet_models
 from filterscope.ui.binding import bind
+from filterscope.ui.saved_runs import SavedRunsLister
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.live_source import LiveSourceWidget
@@ -70,7 +71,6 @@ class LiveTab(QWidget):
         self._model: LiveModel | None = None
         self._latest: LiveFrame | None = None  # the newest frame reported, painted once
         self._painted: LiveFrame | None = None  # the frame shown (what Save frame writes)
-        self._runs_stale, self._just_trained = True, None
         self._automatic = False  # the picker's next choice is the tab's default, not the user's
         self._source = ("", "")  # the model loaded or loading: (source, ImageNet weights)
         self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
@@ -84,7 +84,9 @@ class LiveTab(QWidget):
         self.view = LiveViewWidget()
         self.capture = CapturePanelWidget(state, state.capture)
         self.control.set_tap(self.capture.frame_hook())  # saves a frame only while a class is held
-        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=self._on_model_failed)
+        self.runs = SavedRunsLister(self, state, self._on_model_failed)
+        self.runs.sig_listed.connect(self._on_runs_listed)
+        self.runs_runner = self.runs.runner  # every tab's runs job by one name (the Train tab's too)
         self.load_runner = JobRunner(self, on_result=self._on_model_opened, on_failure=self._on_model_failed)
         self.runner = JobRunner(self, on_partial=self._on_frame, on_result=self._on_finished,
                                 on_failure=self._on_failed, on_cancelled=self._on_stopped,
@@ -122,14 +124,11 @@ class LiveTab(QWidget):
         self.view.network_button.clicked.connect(self._on_network_clicked)
         for name in ("gradcam", "maps", "layer"):
             getattr(self.settings.events, name).connect(self._on_options_changed)
-        self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
-        self._state.sig_run_saved.connect(self._on_run_saved)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self.tf_status.ensure_loaded()  # TensorFlow loads while the user looks at the controls
-        if self._runs_stale:
-            self._list_runs()
+        self.runs.list_if_stale()
 
     def shortcut_buttons(self) -> dict[str, QWidget]:
         """The buttons the main window's Start and Stop shortcuts press."""
@@ -137,14 +136,9 @@ class LiveTab(QWidget):
 
     # --- the model ---------------------------------------------------------------------------
 
-    def _list_runs(self) -> None:
-        self._runs_stale = False
-        self.runs_runner.start(saved_runs, self._state.runs_dir)
-
-    @Slot(object)
-    def _on_runs_listed(self, found: SavedRuns) -> None:
+    @Slot(object, object)
+    def _on_runs_listed(self, found: SavedRuns, fresh: Path | None) -> None:
         self.picker.set_runs(found.runs, self._state.runs_dir)
-        fresh, self._just_trained = self._just_trained, None
         wanted = (self.settings.model, self.settings.weights) if self.settings.model else None
         if fresh is not None and self.picker.select(fresh):
             self.picker.choose(fresh)  # the run just trained is what the user wants to try
@@ -165,17 +159,6 @@ class LiveTab(QWidget):
         if found.runs:
             return found.runs[-1].run_dir, ""
         return imagenet_models()[0], "imagenet"
-
-    @Slot(object)
-    def _on_runs_changed(self, _folder: Path) -> None:
-        self._runs_stale = True
-        if self.isVisible():
-            self._list_runs()
-
-    @Slot(object)
-    def _on_run_saved(self, run_dir: Path) -> None:
-        self._just_trained = run_dir
-        self._on_runs_changed(run_dir.parent)
 
     @Slot(str, str, int)
     def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:

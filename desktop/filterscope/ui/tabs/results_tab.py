@@ -28,7 +28,8 @@ from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import evaluate_and_save, saved_evaluations
 from filterscope.core.results.settings import EVALUATIONS
 from filterscope.core.results.store import SavedEvaluations, load_evaluation
-from filterscope.core.training.runs import SavedRuns, saved_runs
+from filterscope.core.training.runs import SavedRuns
+from filterscope.ui.saved_runs import SavedRunsLister
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.code_view import CodeViewWidget
 from filterscope.ui.widgets.decision_panel import DecisionPanelWidget
@@ -62,7 +63,7 @@ class ResultsTab(QWidget):
         self._evaluation: Evaluation | None = None
         self._opened: Path | None = None  # the saved evaluation being opened, if one is
         self._shown_for: tuple[Path | None, str] | None = None  # (run, model) of the result or job
-        self._runs_stale, self._just_trained, self._listed = True, None, False
+        self._listed = False
         settings = state.evaluate  # a project's run and evaluation (set before this tab), until listed
         self._wanted: tuple[str, str] | None = (settings.run, settings.evaluation) if settings.run else None
         self._restore_timer = QTimer(self, singleShot=True, interval=0)  # once per restore
@@ -80,8 +81,9 @@ class ResultsTab(QWidget):
                                    "model, its images prepared as in training, the same scores.")
         self.code.setPlainText(NO_CODE)
         self.pages = QTabWidget()
-        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=status_failure(
-            self.sig_status, "The runs folder could not be read"))
+        self.runs = SavedRunsLister(self, state, status_failure(self.sig_status, "The runs folder could not be read"))
+        self.runs.sig_listed.connect(self._on_runs_listed)
+        self.runs_runner = self.runs.runner
         self.list_runner = JobRunner(self, on_result=self._on_saved_listed, on_failure=status_failure(
             self.sig_status, "Saved evaluations not listed"))
         # Evaluating, or opening a saved evaluation; the job panel says "Failed: ..." too.
@@ -135,8 +137,6 @@ class ResultsTab(QWidget):
         self.images.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
         self.suspects.sig_status.connect(self.sig_status)
-        self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
-        self._state.sig_run_saved.connect(self._on_run_saved)
 
     def shortcut_buttons(self) -> dict[str, QPushButton]:
         """The buttons the main window's Start and Stop shortcuts press: evaluate, cancel."""
@@ -144,10 +144,7 @@ class ResultsTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._runs_stale:
-            self._runs_stale = False
-            self.runs_runner.start(saved_runs, self._state.runs_dir)
-        elif self._wanted is not None:
+        if not self.runs.list_if_stale() and self._wanted is not None:
             self._restore_timer.start()
 
     # --- the run ------------------------------------------------------------------------------
@@ -156,9 +153,8 @@ class ResultsTab(QWidget):
         """The run chosen, or None."""
         return self.picker.run_dir()
 
-    @Slot(object)
-    def _on_runs_listed(self, found: SavedRuns) -> None:
-        fresh, self._just_trained = self._just_trained, None
+    @Slot(object, object)
+    def _on_runs_listed(self, found: SavedRuns, fresh: Path | None) -> None:
         self._listed = True
         self.picker.set_runs(found.runs, None if self._wanted is None else self._wanted[0], fresh)
         if self._wanted is not None and self.picker.lists(self._wanted[0]):
@@ -189,7 +185,7 @@ class ResultsTab(QWidget):
             self.runner.cancel()
             self._show_result_of(None, self._idle_text())
         if run and not self.picker.lists(run):
-            self._on_runs_changed(self._state.runs_dir)  # listed anew (a new run, another folder)
+            self.runs.refresh()  # listed anew (a new run, another folder)
             return
         self._wanted = None  # a run listed, or none (a new project: the user chooses one)
         self._on_run_changed()
@@ -199,18 +195,6 @@ class ResultsTab(QWidget):
     @Slot()
     def _forget_wanted(self) -> None:
         self._wanted = None  # the user chose a run
-
-    @Slot(object)
-    def _on_runs_changed(self, _folder: Path) -> None:
-        self._runs_stale = True
-        if self.isVisible():
-            self._runs_stale = False
-            self.runs_runner.start(saved_runs, self._state.runs_dir)
-
-    @Slot(object)
-    def _on_run_saved(self, run_dir: Path) -> None:
-        self._just_trained = run_dir
-        self._on_runs_changed(run_dir.parent)
 
     def _idle_text(self) -> str:
         run_dir = self.run_dir()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.filters.model_step import ModelStep
-from filterscope.core.training.runs import SavedRuns, saved_runs
+from filterscope.core.training.runs import SavedRuns
 from filterscope.core.visualize.ascent import AscentFrame, AscentResult, MosaicTiles, ascend
 from filterscope.core.visualize.code import ascent_code
 from filterscope.core.visualize.jobs import OpenedModel, open_model
@@ -33,6 +33,7 @@ from filterscope.core.visualize.layers import LayerInfo, VisualizeError
 from filterscope.core.visualize.session import VisualSession
 from filterscope.core.visualize.settings import FILTER
 from filterscope.ui.binding import bind
+from filterscope.ui.saved_runs import SavedRunsLister
 from filterscope.ui.state import AppState, ImageToLookAt
 from filterscope.ui.widgets.ascent_controls import AscentControlsWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget
@@ -62,7 +63,6 @@ class VisualizeTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._model: OpenedModel | None = None
-        self._runs_stale, self._just_trained = True, None
         self.saver = PictureSaver()
         self.tf_status = TensorFlowStatusWidget(hide_when_loaded=True)
         self.picker = ModelPickerWidget()
@@ -84,7 +84,9 @@ class VisualizeTab(QWidget):
 
     def _make_runners(self) -> None:
         """One runner per kind of job, each with where its result and its failure are shown."""
-        self.runs_runner = JobRunner(self, on_result=self._on_runs_listed, on_failure=self._on_runs_failed)
+        self.runs = SavedRunsLister(self, self._state, self._on_runs_failed)
+        self.runs.sig_listed.connect(self._on_runs_listed)
+        self.runs_runner = self.runs.runner
         self.load_runner = JobRunner(self, on_result=self._on_model_opened, on_failure=self._on_model_failed)
         self.runner = JobRunner(self, on_partial=self._on_ascent_partial, on_result=self._on_ascent_finished,
                                 on_failure=self.ascent.caption.setText, on_cancelled=self.ascent.stopped,
@@ -122,16 +124,13 @@ class VisualizeTab(QWidget):
         self.pages.draw.sig_step.connect(self._on_network_step)
         self.pages.currentChanged.connect(self._refresh_page)
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
-        self._state.sig_runs_dir_changed.connect(self._on_runs_changed)
-        self._state.sig_run_saved.connect(self._on_run_saved)
         self._state.sig_look_at.connect(self._on_state_look_at)
         self._state.visualize.events.model.connect(self._on_settings_model_changed)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self.tf_status.ensure_loaded()  # TensorFlow loads while the user looks at the controls
-        if self._runs_stale:
-            self._list_runs()
+        self.runs.list_if_stale()
         self._refresh_page()
 
     # --- the model ---------------------------------------------------------------------------
@@ -139,10 +138,6 @@ class VisualizeTab(QWidget):
     def session(self) -> VisualSession | None:
         """The model in use, or None."""
         return None if self._model is None else self._model.session
-
-    def _list_runs(self) -> None:
-        self._runs_stale = False
-        self.runs_runner.start(saved_runs, self._state.runs_dir)
 
     def _on_settings_model_changed(self) -> None:
         """A project's model is opened as soon as the picker lists it (a user's choice in the
@@ -155,10 +150,9 @@ class VisualizeTab(QWidget):
             self._wanted = None
             self.picker.choose(settings.model, settings.weights)
 
-    @Slot(object)
-    def _on_runs_listed(self, found: SavedRuns) -> None:
+    @Slot(object, object)
+    def _on_runs_listed(self, found: SavedRuns, fresh: Path | None) -> None:
         self.picker.set_runs(found.runs, self._state.runs_dir)
-        fresh, self._just_trained = self._just_trained, None
         wanted, self._wanted = self._wanted, None
         if wanted is not None and self.picker.select(*wanted):
             self.picker.choose(*wanted)
@@ -170,17 +164,6 @@ class VisualizeTab(QWidget):
     @Slot(str)
     def _on_runs_failed(self, message: str) -> None:
         self._on_model_failed(f"the runs folder could not be read: {message}")
-
-    @Slot(object)
-    def _on_runs_changed(self, _folder: Path) -> None:
-        self._runs_stale = True
-        if self.isVisible():
-            self._list_runs()
-
-    @Slot(object)
-    def _on_run_saved(self, run_dir: Path) -> None:
-        self._just_trained = run_dir
-        self._on_runs_changed(run_dir.parent)
 
     @Slot(str, str, int)
     def _on_picker_chosen(self, source: str, weights: str, size: int) -> None:
