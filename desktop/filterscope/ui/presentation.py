@@ -174,10 +174,14 @@ def refresh_size_hints() -> None:
     # A hidden tab's layouts are not told their widgets changed size: they kept the large
     # text's least size and grew the window when the tab was shown again.
     for widget in widgets:
-        layout = widget.layout()
-        if layout is not None:  # and the layouts inside it (its QObject children)
-            for each in (layout, *layout.findChildren(QLayout)):
-                each.invalidate()
+        # Every layout of the widget: its own and those nested in it, all its QObject children.
+        # (widget.layout() could hand back a stale wrapper of another type, a QWidgetItem once
+        # at the same address, and fail now and then: PySide's wrappers are keyed by address.)
+        for each in widget.findChildren(QLayout, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if isinstance(each, QLayout):
+                for layout in (each, *each.findChildren(QLayout)):
+                    if isinstance(layout, QLayout):
+                        layout.invalidate()
 
 
 def apply_font(font: QFont) -> None:
