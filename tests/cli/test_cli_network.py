@@ -53,3 +53,15 @@ def test_bad_tiles_are_refused_with_a_reason(run_cli, mnist_run: Path, digit_fil
     assert code != 0 and "no layer 'nope'" in err
     code, _, err = run_cli("network", mnist_run, digit_file, "--tile", "block2_conv:99:1:1")
     assert code != 0 and "there is no row 99" in err
+
+
+@pytest.mark.parametrize("command", ["network", "explain"])
+def test_a_broken_image_is_named_before_any_model_loads(run_cli, mnist_run: Path, tmp_path: Path,
+                                                         command: str) -> None:
+    broken = tmp_path / "ñame" / "cut short.png"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    extra = ("--out", tmp_path / "cams") if command == "explain" else ()
+    code, out, err = run_cli(command, mnist_run, broken, *extra)
+    assert code != 0 and out == "" and "cut short.png" in err and "Traceback" not in err
+    assert "Loading the model" not in err  # refused before the model was loaded

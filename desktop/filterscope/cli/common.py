@@ -98,6 +98,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def read_image_arg(path: str | Path) -> Any:
+    """The image file named on the command line, as (H, W, 3) RGB uint8.
+
+    Raises:
+        CommandError: Naming the file and what is wrong with it.
+    """
+    from filterscope.core.data.images import ImageReadError, read_image
+
+    try:
+        return read_image(path)
+    except ImageReadError as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def is_file_arg(text: str) -> bool:
     """A name with a .json suffix or a path separator is a file; anything else a built-in name."""
     return text.lower().endswith(".json") or any(sep in text for sep in "/\\")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from filterscope.cli.common import CommandError, run_job
+from filterscope.cli.common import CommandError, read_image_arg, run_job
 from filterscope.cli.visualize import _load, _model_args
 
 
@@ -68,14 +68,10 @@ def _human(d: dict) -> str:
 
 def cmd_network(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope network``: every layer's output for an image, and one value worked out."""
-    from filterscope.core.data.images import ImageReadError, read_image
     from filterscope.core.visualize.layers import VisualizeError
     from filterscope.core.visualize.network import network_view
 
-    try:
-        image = read_image(args.image)
-    except ImageReadError as exc:
-        raise CommandError(str(exc)) from exc
+    image = read_image_arg(args.image)
     session = _load(args)
     try:
         view = run_job("Every layer's output", network_view, session, image)

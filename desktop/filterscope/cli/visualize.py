@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable
 
-from filterscope.cli.common import CommandError, positive_int, run_job
+from filterscope.cli.common import CommandError, positive_int, read_image_arg, run_job
 from filterscope.core.base.formats import percent
 
 
@@ -137,7 +137,6 @@ def _ranked(out: str, rank: int) -> str:
 def cmd_explain(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
     """``filterscope explain``: Grad-CAM overlays of an image for its predicted class (or its top
     classes), or for a chosen class."""
-    from filterscope.core.data.images import ImageReadError, read_image
     from filterscope.core.visualize.gradcam import TOP, grad_cam
     from filterscope.core.visualize.jobs import top_cams
     from filterscope.core.visualize.layers import VisualizeError
@@ -146,10 +145,7 @@ def cmd_explain(args: argparse.Namespace) -> tuple[dict, Callable[[Any], str]]:
         args.parser.error("--top explains the best classes: drop --class")
     if args.top > TOP:
         args.parser.error(f"--top: at most {TOP} classes")
-    try:
-        image = read_image(args.image)
-    except ImageReadError as exc:
-        raise CommandError(str(exc)) from exc
+    image = read_image_arg(args.image)
     session = _load(args)
     try:
         if args.class_ is None:
