@@ -156,6 +156,7 @@ def test_an_image_file_goes_through_the_network_and_back_to_the_dataset(qtbot, w
     path = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path)
     monkeypatch.setattr(network_page.QFileDialog, "getOpenFileName", lambda *_args: (str(path), ""))
+    assert page.picker.item_spin.text() == "0"  # the dataset's first image: a number, not "–"
     with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
         page.open_button.click()
     view = page.view.view()
@@ -166,9 +167,11 @@ def test_an_image_file_goes_through_the_network_and_back_to_the_dataset(qtbot, w
     assert picker.current_item() is None
     with qtbot.waitSignal(page.network_runner.sig_finished, timeout=WAIT_MS):
         picker.item_spin.setValue(2)  # the dataset's images again: the first class's third
-    assert picker.class_combo.currentIndex() == 0 and picker.item_spin.value() == 2
+    assert picker.class_combo.currentIndex() == 0 and picker.item_spin.text() == "2"
     assert picker.current_item() == int(np.flatnonzero(window.state.dataset.labels == 0)[2])
     assert page.view.view().image.seen.shape == (28, 28, 3)
+    picker.class_combo.setCurrentIndex(1)
+    assert picker.item_spin.text() == "0"
 
 
 @pytest.mark.usefixtures("app_look")

@@ -27,8 +27,7 @@ class ItemPickerWidget(QWidget):
         self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.class_combo.setMinimumContentsLength(CLASS_CHARACTERS)
         self.item_spin = QSpinBox(minimum=0, maximum=0)  # not a setting: the class's images, once a dataset is set
-        self.item_spin.setSpecialValueText("–")  # shown only below 0: no image of the dataset chosen
-        self.class_combo.setPlaceholderText("–")
+        self.class_combo.setPlaceholderText("–")  # no image of the dataset chosen (clear_choice)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel("Class"), self.class_combo, QLabel("Image"), self.item_spin):
@@ -53,7 +52,7 @@ class ItemPickerWidget(QWidget):
             widget.blockSignals(True)
         self.class_combo.setCurrentIndex(int(self._dataset.labels[index]))
         members = self._members()
-        self.item_spin.setRange(0, max(len(members) - 1, 0))
+        self._image_range()
         self.item_spin.setValue(int(np.searchsorted(members, index)))
         for widget in (self.class_combo, self.item_spin):
             widget.blockSignals(False)
@@ -65,6 +64,7 @@ class ItemPickerWidget(QWidget):
             widget.blockSignals(True)
         self.class_combo.setCurrentIndex(-1)
         self.item_spin.setMinimum(-1)
+        self.item_spin.setSpecialValueText("–")  # shown at the minimum: -1 here, never an image
         self.item_spin.setValue(-1)
         for widget in (self.class_combo, self.item_spin):
             widget.blockSignals(False)
@@ -78,6 +78,11 @@ class ItemPickerWidget(QWidget):
             return None
         return int(members[min(self.item_spin.value(), len(members) - 1)])
 
+    def _image_range(self) -> None:
+        """The class's images to choose from, from 0 (no "–" any more)."""
+        self.item_spin.setSpecialValueText("")
+        self.item_spin.setRange(0, max(len(self._members()) - 1, 0))
+
     def _members(self) -> np.ndarray:
         if self._dataset is None:
             return np.zeros(0, dtype=np.int64)
@@ -86,7 +91,7 @@ class ItemPickerWidget(QWidget):
     @Slot(int)
     def _on_class_changed(self, _index: int) -> None:
         self.item_spin.blockSignals(True)
-        self.item_spin.setRange(0, max(len(self._members()) - 1, 0))
+        self._image_range()
         self.item_spin.setValue(0)
         self.item_spin.blockSignals(False)
         self._on_item_changed(0)
@@ -98,7 +103,7 @@ class ItemPickerWidget(QWidget):
             for widget in (self.class_combo, self.item_spin):
                 widget.blockSignals(True)
             self.class_combo.setCurrentIndex(0)
-            self.item_spin.setRange(0, max(len(self._members()) - 1, 0))
+            self._image_range()
             self.item_spin.setValue(value)
             for widget in (self.class_combo, self.item_spin):
                 widget.blockSignals(False)
