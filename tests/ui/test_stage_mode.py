@@ -343,3 +343,20 @@ def test_a_status_message_shows_whole_or_cut_in_the_middle_never_under_the_datas
     window.show_status(long)
     bar.clearMessage()  # the message gone (its 8 s): the dataset's name is back
     assert label.isVisible() and bar.toolTip() == ""
+
+
+def test_a_window_started_presenting_and_made_projector_sized_stays_so_after_f5(
+        qtbot, settings, app_look, data_dir) -> None:  # noqa: F811 (app_look is a fixture)
+    """Leaving presentation mode gives back the size from before it, but no side larger than
+    the window has now: one started presenting (remembered) and made 1280 x 720 kept growing
+    back to the size it was built at."""
+    settings.setValue("ui/presentation", True)
+    settings.setValue("ui/presentation_scale", LARGEST)
+    window = open_window(qtbot, settings)
+    window.resize(*PROJECTOR)
+    qtbot.wait(50)
+    window.set_presenting(False)
+    qtbot.wait(50)
+    least = window.minimumSizeHint()
+    assert window.width() == PROJECTOR[0] and window.height() == max(PROJECTOR[1], least.height())
+    settle(qtbot, window)

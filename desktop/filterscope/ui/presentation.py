@@ -139,12 +139,13 @@ class Presentation:
     def restore_layout(self, window: QWidget) -> None:
         """Give the window and its splitters back the sizes :meth:`remember_layout` noted, once
         the layouts have taken the normal text's sizes (a window cannot be smaller than the
-        least size its layout last worked out)."""
+        least size its layout last worked out); no side larger than it is now: a window the
+        user made smaller while presenting (a projector's 1280 x 720) does not grow back."""
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         size, splitters = self._layout
         self._layout = (None, [])
-        if size is not None:
-            window.resize(size)
+        if size is not None:  # a window made smaller meanwhile (one started presenting) stays so
+            window.resize(size.boundedTo(window.size()))
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the splitters' widths
         for splitter, sizes in splitters:
             if isValid(splitter):
