@@ -23,13 +23,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -45,6 +43,7 @@ from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.jobs import decide_and_rejudge
 from filterscope.core.results.policy import Fitted, PolicyError, load_policy
 from filterscope.core.results.settings import DecisionLimits
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 from filterscope.workers import JobRunner
 
@@ -151,14 +150,9 @@ class DecisionPanelWidget(QWidget):
         layout.addLayout(save_row)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(SidePanelWidget(inner))
 
     # --- showing an evaluation ----------------------------------------------------------------
 

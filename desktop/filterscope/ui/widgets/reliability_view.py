@@ -8,12 +8,12 @@ saved before calibration existed shows a sentence and no diagram.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from filterscope.core.results.calibration import Reliability
 from filterscope.core.results.evaluate import Evaluation
 from filterscope.core.results.judgement import Judgement
+from filterscope.ui.widgets.fitting import SidePanelWidget
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 
 NO_JUDGEMENT = ("This evaluation was saved before calibration existed: evaluate the run again to "
@@ -45,14 +45,9 @@ class ReliabilityViewWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.text)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(SidePanelWidget(inner))
         self._redraw()
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
