@@ -67,6 +67,8 @@ class ProjectActions(QObject):
         for events in self.bridge.model_events():
             events.connect(self._on_model_changed)
         state.sig_run_saved.connect(self._on_state_run_saved)
+        state.sig_choosing_default.connect(self._on_state_choosing_default)
+        self._clean_before_default = False
         state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self.bridge.dataset_tab.runner.sig_failed.connect(self._on_dataset_failed)
         self.autosave_timer = QTimer(self)
@@ -113,7 +115,7 @@ class ProjectActions(QObject):
         """True when the project shown differs from its file (or an untitled one was changed)."""
         if self._fresh or self._pending is not None:
             return False
-        return self._saved is None or self.project() != self._saved
+        return self._saved is None or self.project().work() != self._saved.work()
 
     def name(self) -> str:
         """The project's name: its file's, or Untitled."""
@@ -128,6 +130,14 @@ class ProjectActions(QObject):
     def _mark_clean(self) -> None:
         self._saved = self.bridge.gather(self._runs)
         self.refresh_title()
+
+    @Slot(bool)
+    def _on_state_choosing_default(self, starting: bool) -> None:
+        """What a tab chooses by itself joins the project as saved, if it was unchanged."""
+        if starting:
+            self._clean_before_default = self._saved is not None and not self.is_modified()
+        elif self._clean_before_default:
+            self._mark_clean()
 
     def _status(self, message: str) -> None:
         self.window.show_status(message)

@@ -5,6 +5,8 @@ training runs are kept."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,6 +53,8 @@ class AppState(QObject):
     """An image to look at through the network view (:class:`ImageToLookAt`), e.g. a live frame."""
     sig_run_saved = Signal(object)
     """A training run's folder (a Path) was saved or completed, just now, in this session."""
+    sig_choosing_default = Signal(bool)
+    """True: a tab starts choosing a value by itself (see :meth:`choosing_default`); False: done."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +153,16 @@ class AppState(QObject):
         """Ask for ``rgb`` (RGB uint8) to be shown through every layer of the Visualise tab's
         model (the Live tab's frame goes there)."""
         self.sig_look_at.emit(ImageToLookAt(np.ascontiguousarray(rgb), name))
+
+    @contextmanager
+    def choosing_default(self) -> Iterator[None]:
+        """Settings changed inside are the app's own choice, not the user's (a tab choosing the
+        newest run when it is shown): a project unchanged before stays unchanged."""
+        self.sig_choosing_default.emit(True)
+        try:
+            yield
+        finally:
+            self.sig_choosing_default.emit(False)
 
     def run_saved(self, run_dir: Path) -> None:
         """Announce a run that training has just saved (the Visualise tab offers it)."""

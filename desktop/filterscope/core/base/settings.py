@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from psygnal import SignalGroupDescriptor
@@ -115,6 +115,8 @@ class Setting:
         unit: Shown after the number (``px``, ``epochs``).
         step: A control's step; decimals: a float control's shown decimals.
         flag: The command-line flag (``--lr``); None derives it from the field's name.
+        view: Where the user is looking (a lesson's step), not what they set: kept with a
+            project, but moving it is not a change to save (see :func:`without_views`).
     """
 
     label: str
@@ -131,6 +133,7 @@ class Setting:
     step: float | None = None
     decimals: int | None = None
     flag: str | None = None
+    view: bool = False
 
     def range_text(self) -> str:
         """The allowed values in words (for messages and ``--help``)."""
@@ -206,6 +209,13 @@ def declared_default(cls: type, name: str) -> Any:
     """The default of ``cls``'s field ``name``."""
     f = {f.name: f for f in fields(cls)}[name]
     return f.default_factory() if f.default is MISSING else f.default
+
+
+def without_views(model: Any) -> Any:
+    """A copy of the settings ``model`` with its view settings (:attr:`Setting.view`) at their
+    defaults: what two models must share to hold the same work."""
+    views = {name: declared_default(type(model), name) for name, spec in declared(model).items() if spec.view}
+    return replace(model, **views) if views else model
 
 
 def declared(cls: type | object) -> dict[str, Setting]:

@@ -123,12 +123,13 @@ class FiltersSettings(Settings):
                                 help="The filter (output channel) stepped through")
     position: int | None = setting(None, "Position", kind=int, optional=True, low=0,
                                    high=MAX_CROP * MAX_CROP - 1, special="the whole result",
-                                   help="The window's position, row by row")
+                                   help="The window's position, row by row", view=True)
     interval: int = setting(250, "Speed", low=20, high=3000, step=50, unit="ms",
                             help="Time between steps while playing")
     channel: int = setting(1, "Input channel drawn", low=1, high=MAX_INPUT_CHANNELS,
                            help="A step over many input channels (a model's, or R, G and B at a "
-                           "projector's text size) draws one at a time (its sum runs over all of them)")
+                           "projector's text size) draws one at a time (its sum runs over all of them)",
+                           view=True)
     kernels: tuple[Kernel, ...] = default_kernels()
     biases: tuple[float, ...] = (0.0, 0.0)
     model_step: ModelStep | None = None

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from filterscope import __version__
 from filterscope.core.augment.settings import AugmentSettings
-from filterscope.core.base.settings import SettingError, Settings, check_keys
+from filterscope.core.base.settings import SettingError, Settings, check_keys, without_views
 from filterscope.core.data.source import (
     BuiltinSource,
     DatasetSource,
@@ -155,6 +155,13 @@ class Project:
         source = FolderSource.at(folder)
         split = None if self.split is None else replace(self.split, source=source)
         return replace(self, dataset=source, split=split)
+
+    def work(self) -> Project:
+        """The project without where the user was looking (a lesson's step: see
+        :attr:`~filterscope.core.base.settings.Setting.view`): two projects whose work is equal
+        need no saving between them."""
+        return replace(self, **{key: without_views(getattr(self, key)) for key in _MODELS
+                                if getattr(self, key) is not None})
 
     def to_json(self, base: Path | None) -> dict:
         """A JSON-able dict, paths inside ``base`` (the project file's folder) relative to it;

@@ -156,7 +156,8 @@ class ResultsTab(QWidget):
     @Slot(object, object)
     def _on_runs_listed(self, found: SavedRuns, fresh: Path | None) -> None:
         self._listed = True
-        self.picker.set_runs(found.runs, None if self._wanted is None else self._wanted[0], fresh)
+        with self._state.choosing_default():  # the newest run, when none is chosen: not a change
+            self.picker.set_runs(found.runs, None if self._wanted is None else self._wanted[0], fresh)
         if self._wanted is not None and self.picker.lists(self._wanted[0]):
             self._take_wanted()
 

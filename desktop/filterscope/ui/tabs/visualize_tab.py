@@ -157,9 +157,11 @@ class VisualizeTab(QWidget):
         if wanted is not None and self.picker.select(*wanted):
             self.picker.choose(*wanted)
         elif fresh is not None and self.picker.select(fresh):
-            self.picker.choose(fresh)  # the run just trained is what the user wants to see
+            with self._state.choosing_default():
+                self.picker.choose(fresh)  # the run just trained is what the user wants to see
         elif self._model is None and not self.load_runner.is_running() and found.runs:
-            self.picker.choose(found.runs[-1].run_dir)
+            with self._state.choosing_default():  # the newest run: not a change to the project
+                self.picker.choose(found.runs[-1].run_dir)
 
     @Slot(str)
     def _on_runs_failed(self, message: str) -> None:
@@ -184,9 +186,10 @@ class VisualizeTab(QWidget):
         self.controls.set_classes(opened.classes, opened.classes_note)
         self._update_buttons()  # no picture of the previous model to save
         wanted = self._state.visualize.layer  # the layer chosen before (a project's, the last model's)
-        self.layers.set_layers(opened.layers)
-        if wanted:
-            self.layers.select(wanted)
+        with self._state.choosing_default():  # else the first convolution: not a change
+            self.layers.set_layers(opened.layers)
+            if wanted:
+                self.layers.select(wanted)
         self.sig_status.emit(f"Visualise: {loaded.name} loaded")
 
     @Slot(str)
