@@ -22,3 +22,23 @@ def test_an_optional_choice_offers_none_first_as_its_special_text(qtbot) -> None
     combo.setCurrentIndex(1)
     combo.setCurrentIndex(0)
     assert settings.subset is None
+
+
+def test_a_slider_moves_in_the_settings_steps_from_its_lowest_value(qtbot) -> None:
+    """The mask's clean-up takes odd windows only (declared low 1, step 2): the slider's
+    positions 0, 1, 2... are windows 1, 3, 5..., both ways, and its last is the highest."""
+    from filterscope.core.masking.colordist import MAX_MEDIAN
+    from filterscope.core.masking.settings import MaskSettings
+    from PySide6.QtWidgets import QSlider
+
+    settings, slider = MaskSettings(), QSlider()
+    qtbot.addWidget(slider)
+    bind(slider, settings, "params.median")
+    assert (slider.minimum(), slider.maximum()) == (0, (MAX_MEDIAN - 1) // 2)
+    assert slider.value() == (settings.params.median - 1) // 2
+    slider.setValue(2)  # as a user drags it
+    assert settings.params.median == 5
+    settings.edit(median=1)  # the model, from anywhere
+    assert slider.value() == 0
+    slider.setValue(slider.maximum())
+    assert settings.params.median == MAX_MEDIAN

@@ -95,13 +95,19 @@ def _configure_spin(spin: QSpinBox | QDoubleSpinBox, spec: Setting) -> None:
         spin.setSuffix(f" {spec.unit}")
 
 
+def _slider_position(spec: Setting, value: float) -> int:
+    """A slider's position for ``value``: its steps from the setting's lowest value (an odd
+    window of 1, 3, 5... is positions 0, 1, 2...)."""
+    return int(round((value - spec.low) / (spec.step or 1)))
+
+
 def configure(widget: QWidget, spec: Setting) -> None:
     """Give a control the setting's limits, step, decimals, unit, special text and tooltip (for
     a control a widget drives itself, through a model's method)."""
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         _configure_spin(widget, spec)
-    elif isinstance(widget, QAbstractSlider):
-        widget.setRange(int(spec.low), int(spec.high))
+    elif isinstance(widget, QAbstractSlider):  # a position per step from the lowest value
+        widget.setRange(0, _slider_position(spec, spec.high))
     elif isinstance(widget, QComboBox) and spec.choices and widget.count() == 0:
         if spec.optional:  # None is a choice too, shown as its special text
             widget.addItem(spec.special or "None", None)
@@ -138,7 +144,8 @@ def read_value(widget: QWidget, spec: Setting) -> Any:
             return int(round(value))  # a QDoubleSpinBox shows whole numbers past a QSpinBox's range
         return round(float(value), widget.decimals()) if isinstance(widget, QDoubleSpinBox) else float(value)
     if isinstance(widget, QAbstractSlider):
-        return widget.value()
+        value = spec.low + widget.value() * (spec.step or 1)
+        return int(value) if spec.kind is int else value
     if isinstance(widget, QComboBox):
         return widget.currentData()
     if isinstance(widget, QCheckBox):
@@ -158,9 +165,9 @@ def show_value(widget: QWidget, spec: Setting, value: Any) -> str | None:
             if value is not None and not math.isclose(widget.value(), value, rel_tol=1e-9, abs_tol=0):
                 return widget.textFromValue(widget.value())
         elif isinstance(widget, QAbstractSlider):
-            widget.setValue(value)
-            if widget.value() != value:
-                return str(widget.value())
+            widget.setValue(_slider_position(spec, value))
+            if read_value(widget, spec) != value:
+                return str(read_value(widget, spec))
         elif isinstance(widget, QComboBox):
             index = widget.findData(value)
             widget.setCurrentIndex(index)

@@ -82,7 +82,7 @@ class MaskParams:
     distance: str = setting("redmean", "Distance", kind=str, choices=DISTANCE_CHOICES,
                             help="How far a pixel's colour is from a target: the chapter's redmean "
                             "formula, or CIELAB ΔE (perceptual; thresholds in ΔE units)")
-    median: int = setting(9, "Clean-up", low=1, high=MAX_MEDIAN,
+    median: int = setting(9, "Clean-up", low=1, high=MAX_MEDIAN, step=2,
                           help="An odd median window that removes specks (the chapter uses 9x9); "
                           "1 is off")
     combine: str = setting("any", "Combine", kind=str, choices=COMBINE_CHOICES,

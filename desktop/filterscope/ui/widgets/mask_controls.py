@@ -3,7 +3,7 @@ to the Mask tab's :class:`~filterscope.core.masking.settings.MaskSettings`."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filterscope.core.base.settings import declaration
 from filterscope.core.masking.colordist import MaskParams, Target
 from filterscope.core.masking.settings import MaskSettings
 from filterscope.ui.binding import bind
@@ -35,12 +34,9 @@ class MaskControlsWidget(QWidget):
         self.distance_combo = QComboBox()
         self.combine_combo = QComboBox()
         self.output_combo = QComboBox()
-        median = declaration(MaskParams, "median")
-        self.median_slider = QSlider(Qt.Orientation.Horizontal)  # step n is the odd window 2n + 1
-        self.median_slider.setRange((int(median.low) - 1) // 2, (int(median.high) - 1) // 2)
+        self.median_slider = QSlider(Qt.Orientation.Horizontal)  # a position per odd window: 1, 3, 5...
         self.median_label = QLabel()
         self.median_label.setMinimumWidth(70)
-        self.median_slider.setToolTip(median.help)
         self.targets_box = QWidget()
         self.targets_layout = QVBoxLayout(self.targets_box)
         self.targets_layout.setContentsMargins(0, 0, 0, 0)
@@ -73,7 +69,7 @@ class MaskControlsWidget(QWidget):
         for combo, name in ((self.distance_combo, "distance"), (self.combine_combo, "combine"),
                             (self.output_combo, "output")):
             bind(combo, settings, f"params.{name}", lambda _path, message: self.sig_status.emit(message))
-        self.median_slider.valueChanged.connect(self._on_median_changed)
+        bind(self.median_slider, settings, "params.median", lambda _path, message: self.sig_status.emit(message))
         self.add_button.clicked.connect(self._on_add_clicked)
         settings.events.params.connect(self._show)
         self._show()
@@ -91,8 +87,6 @@ class MaskControlsWidget(QWidget):
         """The clean-up and the targets of the settings: rows made again only when the targets'
         colours or the distance changed, so a slider being dragged stays under the mouse."""
         params = self.settings.params
-        with QSignalBlocker(self.median_slider):
-            self.median_slider.setValue((params.median - 1) // 2)
         self.median_label.setText("off" if params.median == 1 else f"{params.median}×{params.median} median")
         shown = (params.distance, tuple(t.rgb for t in params.targets))
         if shown != self._shown:
@@ -112,10 +106,6 @@ class MaskControlsWidget(QWidget):
         row.sig_removed.connect(self._on_row_removed)
         self.targets_layout.insertWidget(len(self.rows), row)
         self.rows.append(row)
-
-    @Slot(int)
-    def _on_median_changed(self, value: int) -> None:
-        self.settings.edit(median=2 * value + 1)
 
     @Slot(float)
     def _on_row_threshold_changed(self, threshold: float) -> None:
