@@ -165,3 +165,14 @@ def test_the_controls_show_the_model_and_a_dragged_slider_keeps_its_row(qtbot, t
     assert [r.slider.value() for r in controls.rows] == [12.0] * len(masking.params.targets)
     controls.output_combo.setCurrentIndex(controls.output_combo.findData("mask"))
     assert masking.params.output == "mask" and tab.params.output == "mask"
+
+
+def test_the_view_is_the_models_overlay_or_side_by_side(qtbot, tab) -> None:
+    settings = tab._state.masking
+    assert tab.view_combo.currentText() == "Side by side" and tab.views[1].isVisible()
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        tab.view_combo.setCurrentIndex(1)  # as the user picks it
+    assert settings.view == "overlay" and not tab.views[1].isVisible() and not tab.views[2].isVisible()
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
+        settings.view = "side"  # the model, from anywhere
+    assert tab.view_combo.currentText() == "Side by side" and tab.views[2].isVisible()

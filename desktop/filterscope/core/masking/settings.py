@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from filterscope.core.base.settings import Settings
+from filterscope.core.base.settings import Settings, setting
 from filterscope.core.masking.colordist import DEFAULT_THRESHOLD, MaskParams, MaskParamsError, Target, builtin_preset
 
 
@@ -20,9 +20,12 @@ def _chapter() -> MaskParams:
 
 @dataclass
 class MaskSettings(Settings):
-    """The mask being edited (the chapter's preset to start with)."""
+    """The mask being edited (the chapter's preset to start with), and how it is shown."""
 
     params: MaskParams = field(default_factory=_chapter)
+    view: str = setting("side", "View", kind=str, choices=(("side", "Side by side"), ("overlay", "Overlay")),
+                        help="The original, the mask and the result side by side, or the result "
+                        "over the original", view=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()

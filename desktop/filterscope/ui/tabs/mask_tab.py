@@ -87,7 +87,7 @@ class MaskTab(QWidget):
         self.picker = ItemPickerWidget()
         self.open_button = QPushButton("Open image…")
         self.view_combo = QComboBox()
-        self.view_combo.addItems(["Side by side", "Overlay"])
+        bind(self.view_combo, self._state.masking, "view")
         self.images = MaskViewsWidget()
         self.views = self.images.views
         self.controls = MaskControlsWidget(self._state.masking)
@@ -133,7 +133,7 @@ class MaskTab(QWidget):
         self._state.sig_dataset_changed.connect(self._on_state_dataset_changed)
         self.picker.sig_item_changed.connect(self.show_item)
         self.open_button.clicked.connect(self._on_open_clicked)
-        self.view_combo.currentIndexChanged.connect(self._refresh)
+        self._state.masking.events.view.connect(self._refresh)
         self._state.masking.events.params.connect(self._on_params_changed)
         self.controls.sig_status.connect(self.sig_status)
         self.code.sig_status.connect(self.sig_status)
@@ -252,7 +252,7 @@ class MaskTab(QWidget):
             self._show(self._full, rendered.result)
 
     def _show(self, session: MaskSession, result: MaskResult) -> None:
-        self.images.show_result(session.img, result, overlaid=self.view_combo.currentIndex() == 1,
+        self.images.show_result(session.img, result, overlaid=self._state.masking.view == "overlay",
                                 final=session is self._full or self._full is None)
         self.kept_label.setText(f"Kept: {percent(result.kept)} of pixels")
         self.sig_rendered.emit(result.kept)
