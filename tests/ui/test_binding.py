@@ -42,3 +42,28 @@ def test_a_slider_moves_in_the_settings_steps_from_its_lowest_value(qtbot) -> No
     assert slider.value() == 0
     slider.setValue(slider.maximum())
     assert settings.params.median == MAX_MEDIAN
+
+
+def test_every_augmenter_parameter_shows_and_reads_back_through_the_binding(qtbot) -> None:
+    """Each parameter of the chain editor's catalogue, through its own control (sliders, range
+    sliders, combo and check boxes): its default shown reads back equal, and so do its limits."""
+    from filterscope.core.augment.chain import CATALOGUE
+    from filterscope.ui.binding import read_value, show_value
+    from filterscope.ui.widgets.chain_editor import _control
+
+    checked = 0
+    for name, params in CATALOGUE.items():
+        for param in params:
+            spec, control = param.setting(), _control(param)
+            qtbot.addWidget(control)
+            default = list(param.default) if isinstance(param.default, (list, tuple)) else param.default
+            assert show_value(control, spec, param.default) is None, (name, param.name)
+            assert read_value(control, spec) == default, (name, param.name)
+            if param.kind in ("range", "int_range"):
+                show_value(control, spec, [param.low, param.high])
+                assert read_value(control, spec) == [param.low, param.high], (name, param.name)
+            elif param.kind in ("prob", "float"):
+                show_value(control, spec, param.high)
+                assert read_value(control, spec) == param.high, (name, param.name)
+            checked += 1
+    assert checked > 20

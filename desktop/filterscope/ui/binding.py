@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from filterscope.core.base.settings import Setting, SettingError, declaration
 
 _INT_MAX = 2**31 - 1  # a QSpinBox's range; larger whole numbers use a QDoubleSpinBox with 0 decimals
+SLIDER_DECIMALS = 4  # a float slider's value as a setting takes it: no binary fractions past the fourth
 
 
 def get_path(model: object, path: str) -> Any:
@@ -95,6 +96,16 @@ def _configure_spin(spin: QSpinBox | QDoubleSpinBox, spec: Setting) -> None:
         spin.setSuffix(f" {spec.unit}")
 
 
+def _on_its_own_scale(widget: QWidget, spec: Setting) -> bool:
+    """A slider that holds the setting's values themselves: a float, or a range of two (superqt's
+    labelled sliders), rather than whole-number positions."""
+    return isinstance(widget, QAbstractSlider) and (spec.kind is tuple or spec.kind is float)
+
+
+def _slider_number(spec: Setting, value: float) -> float:
+    return int(round(value)) if spec.decimals == 0 else round(float(value), SLIDER_DECIMALS)
+
+
 def _slider_position(spec: Setting, value: float) -> int:
     """A slider's position for ``value``: its steps from the setting's lowest value (an odd
     window of 1, 3, 5... is positions 0, 1, 2...)."""
@@ -106,6 +117,10 @@ def configure(widget: QWidget, spec: Setting) -> None:
     a control a widget drives itself, through a model's method)."""
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         _configure_spin(widget, spec)
+    elif _on_its_own_scale(widget, spec):  # superqt's float and range sliders
+        widget.setRange(spec.low, spec.high)
+        if spec.decimals and hasattr(widget, "setDecimals"):
+            widget.setDecimals(spec.decimals)
     elif isinstance(widget, QAbstractSlider):  # a position per step from the lowest value
         widget.setRange(0, _slider_position(spec, spec.high))
     elif isinstance(widget, QComboBox) and spec.choices and widget.count() == 0:
@@ -143,6 +158,9 @@ def read_value(widget: QWidget, spec: Setting) -> Any:
         if spec.kind is int:
             return int(round(value))  # a QDoubleSpinBox shows whole numbers past a QSpinBox's range
         return round(float(value), widget.decimals()) if isinstance(widget, QDoubleSpinBox) else float(value)
+    if _on_its_own_scale(widget, spec):
+        value = widget.value()
+        return [_slider_number(spec, v) for v in value] if spec.kind is tuple else _slider_number(spec, value)
     if isinstance(widget, QAbstractSlider):
         value = spec.low + widget.value() * (spec.step or 1)
         return int(value) if spec.kind is int else value
@@ -164,6 +182,8 @@ def show_value(widget: QWidget, spec: Setting, value: Any) -> str | None:
             widget.setValue(shown)
             if value is not None and not math.isclose(widget.value(), value, rel_tol=1e-9, abs_tol=0):
                 return widget.textFromValue(widget.value())
+        elif _on_its_own_scale(widget, spec):
+            widget.setValue(tuple(value) if spec.kind is tuple else value)
         elif isinstance(widget, QAbstractSlider):
             widget.setValue(_slider_position(spec, value))
             if read_value(widget, spec) != value:
@@ -180,7 +200,7 @@ def show_value(widget: QWidget, spec: Setting, value: Any) -> str | None:
     return None
 
 
-def _changed_signal(widget: QWidget) -> Any:
+def changed_signal(widget: QWidget) -> Any:
     if isinstance(widget, (QSpinBox, QDoubleSpinBox, QAbstractSlider)):
         return widget.valueChanged
     if isinstance(widget, QComboBox):
@@ -205,7 +225,7 @@ class Binding(QObject):
         self.spec = declaration(declared_by, path.rsplit(".", 1)[-1]) if declared_by is not None \
             else setting_of(model, path)
         configure(widget, self.spec)
-        _changed_signal(widget).connect(self._on_widget_changed)
+        changed_signal(widget).connect(self._on_widget_changed)
         event, slot = getattr(model.events, self._top), self._on_model_changed
         event.connect(slot)
         # Disconnected when the control goes, by a closure of its own: a window freed by the

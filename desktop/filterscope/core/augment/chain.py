@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from filterscope.core.base.fileio import read_preset, read_spec_file
-from filterscope.core.base.settings import SettingError, check_keys, check_number, declaration, setting
+from filterscope.core.base.settings import Setting, SettingError, check_keys, check_number, declaration, setting
 
 CHAIN_FORMAT_VERSION = 1
 ALIASES = {"ContrastNormalization": "LinearContrast"}  # the chapter's (deprecated) name
@@ -44,6 +44,14 @@ class Param:
     high: float = 1.0
     choices: tuple[str, ...] = ()
     help: str = ""
+
+    def setting(self) -> Setting:
+        """The parameter as a setting's declaration: the limits, choices, decimals and help its
+        control takes (ranges are two numbers; whole numbers for ``int_range``)."""
+        kind = {"choice": str, "bool": bool, "int_range": tuple, "range": tuple}.get(self.kind, float)
+        decimals = 0 if self.kind == "int_range" else 1 if self.kind == "range" and self.high > 5 else 2
+        return Setting(self.name, help=self.help, kind=kind, low=self.low, high=self.high,
+                       choices=tuple((c, c) for c in self.choices), decimals=decimals)
 
 
 def _p(name: str, kind: str, default: Any, low: float = 0.0, high: float = 1.0, help: str = "",

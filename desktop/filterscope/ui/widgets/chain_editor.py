@@ -4,10 +4,9 @@ edits are its methods."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QAbstractSlider,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -24,57 +23,20 @@ from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider, QLabeledRan
 from filterscope.core.augment.chain import CATALOGUE, ChainError, ChainSpec, Param, Step
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import declaration
-from filterscope.ui.binding import configure, read_value, show_value
+from filterscope.ui.binding import changed_signal, configure, read_value, show_value
 
 SOMETIMES = declaration(Step, "sometimes")
 
 
-def _control(param: Param, value: Any) -> QWidget:
-    """A labelled control for one parameter, showing ``value``."""
-    horizontal = Qt.Orientation.Horizontal
-    if param.kind == "choice":
-        widget = QComboBox()
-        widget.addItems(list(param.choices))
-        widget.setCurrentText(value)
-    elif param.kind == "bool":
-        widget = QCheckBox()
-        widget.setChecked(value)
-    elif param.kind == "int_range":
-        widget = QLabeledRangeSlider(horizontal)
-        widget.setRange(int(param.low), int(param.high))
-        widget.setValue(tuple(value))
-    elif param.kind == "range":
-        widget = QLabeledDoubleRangeSlider(horizontal)
-        widget.setRange(param.low, param.high)
-        widget.setDecimals(2 if param.high <= 5 else 1)
-        widget.setValue(tuple(value))
-    else:
-        widget = QLabeledDoubleSlider(horizontal)
-        widget.setRange(param.low, param.high)
-        widget.setDecimals(2)
-        widget.setValue(value)
-    widget.setToolTip(param.help)
+def _control(param: Param) -> QWidget:
+    """The control for one parameter, configured from its declaration (:meth:`Param.setting`):
+    a slider for numbers (two handles for a range), a combo box or a check box."""
+    widget = {"choice": QComboBox, "bool": QCheckBox, "range": QLabeledDoubleRangeSlider,
+              "int_range": QLabeledRangeSlider}.get(param.kind, QLabeledDoubleSlider)()
+    if isinstance(widget, QAbstractSlider):
+        widget.setOrientation(Qt.Orientation.Horizontal)
+    configure(widget, param.setting())
     return widget
-
-
-def _value(param: Param, widget: QWidget) -> Any:
-    if param.kind == "choice":
-        return widget.currentText()
-    if param.kind == "bool":
-        return widget.isChecked()
-    if param.kind == "int_range":
-        return [int(v) for v in widget.value()]
-    if param.kind == "range":
-        return [round(float(v), 4) for v in widget.value()]
-    return round(float(widget.value()), 4)
-
-
-def _changed_signal(widget: QWidget):
-    if isinstance(widget, QComboBox):
-        return widget.currentIndexChanged
-    if isinstance(widget, QCheckBox):
-        return widget.toggled
-    return widget.valueChanged
 
 
 class ChainEditorWidget(QWidget):
@@ -201,9 +163,13 @@ class ChainEditorWidget(QWidget):
             return
         step = self.settings.chain.steps[row]
         for param in CATALOGUE[step.name]:
-            control = _control(param, step.params[param.name])
-            _changed_signal(control).connect(self._on_control_changed)
-            self.form.addRow(param.name, control)
+            control = _control(param)
+            show_value(control, param.setting(), step.params[param.name])
+            changed_signal(control).connect(self._on_control_changed)
+            if isinstance(control, QCheckBox):
+                self.form.addRow(control)  # it carries the parameter's name
+            else:
+                self.form.addRow(param.name, control)
             self._controls[param.name] = control
         sometimes = QDoubleSpinBox()
         configure(sometimes, SOMETIMES)  # the limits are the chain's declaration's
@@ -219,7 +185,8 @@ class ChainEditorWidget(QWidget):
         self._editing = True
         try:
             self.settings.set_step(row, sometimes=read_value(self._controls["sometimes"], SOMETIMES),
-                                   **{p.name: _value(p, self._controls[p.name]) for p in CATALOGUE[step.name]})
+                                   **{p.name: read_value(self._controls[p.name], p.setting())
+                                      for p in CATALOGUE[step.name]})
         except ChainError as exc:
             self.sig_status.emit(str(exc))
         finally:
