@@ -106,7 +106,8 @@ class Setting:
     Attributes:
         label: Its name in the app (``Early stopping``).
         help: One or two sentences for tooltips and ``--help``.
-        kind: ``int``, ``float``, ``bool``, ``str`` or ``tuple`` (an image size).
+        kind: ``int``, ``float``, ``bool``, ``str`` or ``tuple`` (two whole numbers: an image
+            size, a pixel).
         low, high: Limits (None: unbounded); ``low_open``/``high_open`` exclude them.
         choices: ``(value, label)`` pairs a ``str`` setting takes.
         optional: None is allowed (its meaning is ``special``).
@@ -115,6 +116,7 @@ class Setting:
         unit: Shown after the number (``px``, ``epochs``).
         step: A control's step; decimals: a float control's shown decimals.
         flag: The command-line flag (``--lr``); None derives it from the field's name.
+        parts: What a ``tuple`` setting's two numbers are, for messages.
     """
 
     label: str
@@ -131,6 +133,7 @@ class Setting:
     step: float | None = None
     decimals: int | None = None
     flag: str | None = None
+    parts: tuple[str, str] = ("height", "width")
 
     def range_text(self) -> str:
         """The allowed values in words (for messages and ``--help``)."""
@@ -141,7 +144,7 @@ class Setting:
         if self.kind is str:
             return "text"
         if self.kind is tuple:
-            return f"[height, width], each {span(self.low, self.high, integer=True)}"
+            return f"[{', '.join(self.parts)}], each {span(self.low, self.high, integer=True)}"
         text = span(self.low, self.high, self.low_open, self.high_open, self.kind is int)
         return f"{text} or null" if self.optional else text
 
