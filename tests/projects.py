@@ -8,6 +8,7 @@ from pathlib import Path
 
 from filterscope.core.augment.chain import builtin_chain
 from filterscope.core.augment.settings import AugmentSettings
+from filterscope.core.data.dataset_settings import DatasetSettings
 from filterscope.core.data.source import FolderSource
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.filters.kernels import preset
@@ -49,14 +50,15 @@ def sample_project(root: Path, version: int = 0, per_class: int = 6) -> Project:
     evaluate = EvaluateSettings(run=str(run), model="last", data=str(root / "photos" / "test"), subset="test",
                                 evaluation="test-best-2")
     lesson = FiltersSettings(colour=True, size=5, second=True, stride=2, padding="same", image=str(root / "leaf.png"),
-                             digit=3, crop=40, stage="relu", filter_index=1, position=123,
+                             digit=3, crop=40, crop_centre=(12, 300), stage="relu", filter_index=1, position=123,
                              kernels=(as_kernel(preset("Sobel x", 5, 3) * 0.5), as_kernel(preset("Box blur", 5, 3))),
                              biases=(-0.25, 1.0))
     live = LiveSettings(kind="video", video=str(root / "clips" / "mug.avi"), realtime=False, model=str(run),
                         gradcam=True, maps=True, layer="block1_conv", save_folder=str(root / "frames"))
     capture = CaptureSettings(every=3, epochs=5)
+    browse = DatasetSettings(class_name="Ünïcødé 植物", subset="val")
     return Project(source, split, mask, augment, training, visualize, evaluate, runs_dir,
-                   (run, root / "elsewhere" / "run2"), lesson, live, capture)
+                   (run, root / "elsewhere" / "run2"), lesson, live, capture, browse)
 
 
 def big_per_class(version: int) -> int:

@@ -21,6 +21,8 @@ from tests.projects import sample_project
 
 V1 = Path(__file__).parent / "fixtures" / "project_v1.fsproj"
 V2 = Path(__file__).parent / "fixtures" / "project_v2.fsproj"  # written by the app before format 3
+# Written by the app before projects kept the Dataset tab's filters and the Filters tab's crop centre.
+V3 = Path(__file__).parent / "fixtures" / "project_v3.fsproj"
 
 
 def test_every_part_round_trips(tmp_path: Path) -> None:
@@ -37,6 +39,8 @@ def test_every_part_round_trips(tmp_path: Path) -> None:
     lesson = loaded.filters
     assert (lesson.size, lesson.colour, lesson.stride, lesson.padding, lesson.position) == (5, True, 2, "same", 123)
     assert lesson.kernels == project.filters.kernels and lesson.biases == (-0.25, 1.0)
+    assert lesson.crop_centre == (12, 300)
+    assert (loaded.browse.class_name, loaded.browse.subset) == ("Ünïcødé 植物", "val")
 
 
 def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_path: Path) -> None:
@@ -54,6 +58,8 @@ def test_paths_inside_the_project_folder_are_relative_and_travel_with_it(tmp_pat
     assert (stored["live"]["video"], stored["live"]["model"], stored["live"]["save_folder"]) == \
         ("clips/mug.avi", "runs/20260502-101500-chapter-convnet-sgd", "frames")
     assert (stored["capture"]["every"], stored["capture"]["epochs"]) == (3, 5)
+    assert stored["browse"] == {"class_name": "Ünïcødé 植物", "subset": "val"}
+    assert stored["filters"]["crop_centre"] == [12, 300]
     (tmp_path / "a" / "photos").mkdir()
     (tmp_path / "a").rename(tmp_path / "b")  # the whole project folder moves
     moved = load_project(tmp_path / "b" / "p.fsproj")
@@ -129,7 +135,7 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     written = sample_project(tmp_path, version=2, per_class=2)  # what wrote the file
     # Format 2 kept the chain but not the preview's settings, nor the Visualise, Results, Filters and Live tabs'.
     assert project == replace(written, augment=AugmentSettings(written.augment.chain), visualize=None,
-                              evaluate=None, filters=None, live=None, capture=None)
+                              evaluate=None, filters=None, live=None, capture=None, browse=None)
     training = project.training
     assert training.use_mask  # "mask": {"train": true} and "use_mask": true
     assert not training.use_chain  # "augment": {"train": false}
@@ -140,6 +146,22 @@ def test_version_2_migrates_to_one_switch_each_for_mask_and_chain(tmp_path: Path
     assert not Project.from_json(migrate(both), tmp_path).training.use_chain  # one off: off
     both["training"]["use_chain"] = True
     assert Project.from_json(migrate(both), tmp_path).training.use_chain
+
+
+def test_a_version_3_file_from_before_the_dataset_filters_and_the_crop_centre_opens(tmp_path: Path) -> None:
+    """Format 3 as written before projects kept the Dataset tab's class and subset and the
+    Filters tab's crop centre: no migration is needed (a part or a setting a file lacks takes
+    its default), and the defaults are what the app then showed: all of the dataset, the
+    crop about the image's centre."""
+    stored = json.loads(V3.read_text(encoding="utf-8"))
+    assert stored["version"] == 3 and "browse" not in stored and "crop_centre" not in stored["filters"]
+    shutil.copy(V3, tmp_path / "old.fsproj")
+    project = load_project(tmp_path / "old.fsproj")
+    written = sample_project(tmp_path, version=3, per_class=2)  # what wrote the file
+    assert project == replace(written, browse=None, filters=replace(written.filters, crop_centre=None))
+    assert project.filters.kernels == written.filters.kernels and project.filters.position == 123
+    save_project(tmp_path / "new.fsproj", project)
+    assert load_project(tmp_path / "new.fsproj") == project
 
 
 def test_every_older_version_has_a_migration() -> None:

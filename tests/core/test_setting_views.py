@@ -4,6 +4,7 @@ not work to save: ``without_views`` and ``Project.work`` leave them out, and not
 from __future__ import annotations
 
 from filterscope.core.base.settings import declared, without_views
+from filterscope.core.data.dataset_settings import DatasetSettings
 from filterscope.core.data.source import BuiltinSource
 from filterscope.core.filters.settings import FiltersSettings
 from filterscope.core.project.project import Project
@@ -16,6 +17,7 @@ def test_only_the_declared_views_are_left_out() -> None:
     moved = FiltersSettings(position=17, channel=2)
     assert moved != FiltersSettings() and without_views(moved) == FiltersSettings()
     assert without_views(FiltersSettings(stride=2)) == FiltersSettings(stride=2)  # the lesson itself
+    assert {name for name, spec in declared(DatasetSettings).items() if spec.view} == {"class_name", "subset"}
     train = TrainSettings(epochs=3)
     assert without_views(train) is train  # a model without views is itself
 

@@ -22,6 +22,9 @@ from filterscope.core.base.settings import (
     like,
     setting,
 )
+from filterscope.core.data.dataset_settings import DatasetSettings
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.split_settings import SplitSettings
 from filterscope.core.results.settings import EvaluateSettings
 from filterscope.core.filters.settings import FiltersSettings, default_kernels
@@ -134,8 +137,8 @@ def _other_value(name: str, spec: Setting, default: object) -> object:
     return value if value != default else low + (high - low) / 4
 
 
-@pytest.mark.parametrize("model", [AugmentSettings, EvaluateSettings, FiltersSettings, SplitSettings,
-                                   TrainSettings, VisualizeSettings])
+@pytest.mark.parametrize("model", [AugmentSettings, DatasetSettings, EvaluateSettings, FiltersSettings,
+                                   SplitSettings, TrainSettings, VisualizeSettings])
 def test_every_model_round_trips_with_every_setting_changed(model: type) -> None:
     settings = model()
     values = {name: _other_value(name, spec, getattr(settings, name))
@@ -263,6 +266,57 @@ def test_the_filters_model_holds_valid_kernels_and_keeps_its_rules() -> None:
     restored = FiltersSettings()
     restored.update(lesson.values())  # a project's values: the rules stand aside
     assert restored == lesson
+
+
+def test_the_filters_crop_centre_follows_the_image_and_is_never_moved_into_it() -> None:
+    """A new file or digit set alone is cropped about its own centre; a project's values keep
+    theirs; a centre outside the image is refused by name, never moved into it."""
+    from filterscope.core.filters.source import crop_box
+
+    lesson = FiltersSettings(image="/a.png", crop_centre=(5, 7))
+    assert FiltersSettings.from_json(lesson.to_json()).crop_centre == (5, 7)
+    assert lesson.to_json()["crop_centre"] == [5, 7]
+    with pytest.raises(SettingError, match=r"^crop_centre: must be \[row, column\], each at least 0, not"):
+        lesson.crop_centre = (1, 2, 3)
+    with pytest.raises(SettingError, match=r"^crop_centre: must be at least 0 \(got -1\)$"):
+        lesson.crop_centre = (-1, 2)
+    lesson.digit = 4  # the file stays the image: its crop stays where it is
+    assert lesson.crop_centre == (5, 7)
+    lesson.image = "/b.png"
+    assert lesson.crop_centre is None
+    lesson.update({"image": "", "crop_centre": (9, 9)})
+    lesson.digit = 5  # another digit shown
+    assert lesson.crop_centre is None
+    project = FiltersSettings(image="/c.png", crop_centre=(40, 1))
+    lesson.update(project.values())  # a project's lesson: its image with its centre
+    assert (lesson.image, lesson.crop_centre) == ("/c.png", (40, 1))
+    assert crop_box((30, 50, 3), 10, (29, 49)) == crop_box((30, 50, 3), 10, (25, 45))  # moved inside
+    with pytest.raises(SettingError, match=r"^crop_centre: \(30, 4\) lies outside the image \(30 × 50 pixels: "
+                                           r"rows 0 to 29, columns 0 to 49\)$"):
+        crop_box((30, 50, 3), 10, (30, 4))
+
+
+def test_the_dataset_tabs_filters_name_a_class_and_subset_the_dataset_lacks() -> None:
+    """A class by its name, a subset by what it is (``val`` in a ``Valid/`` folder); what the
+    dataset lacks selects nothing and is named."""
+    keys = ["train/a/1.png", "train/b/2.png", "Valid/a/3.png", "Valid/b/4.png", "train/a/5.png"]
+    dataset = Dataset("plants", FolderSource("/data/plants"), ["a", "b"], keys, np.array([0, 1, 0, 1, 0]),
+                      np.ones((5, 2), np.int32), split_folders={"train": "train", "val": "Valid"})
+    browse = DatasetSettings()
+    assert browse.select(dataset).tolist() == [0, 1, 2, 3, 4] and browse.missing(dataset) == {}
+    browse.update({"class_name": "a", "subset": "train"})
+    assert browse.label(dataset) == 0 and browse.select(dataset).tolist() == [0, 4]
+    browse.subset = "val"
+    assert browse.select(dataset).tolist() == [2]
+    browse.update({"class_name": "Maize", "subset": "test"})
+    assert browse.select(dataset).tolist() == [] and browse.label(dataset) is None
+    assert browse.missing(dataset) == {"class_name": "plants has no class 'Maize': no image is shown",
+                                       "subset": "plants has no test/ folder: no image is shown"}
+    with pytest.raises(SettingError, match=r"^subset: must be one of train, val, test \(got 'Valid'\)$"):
+        browse.subset = "Valid"
+    with pytest.raises(SettingError, match="^class_name: must be text, not 3"):
+        DatasetSettings.from_json({"class_name": 3})
+    assert DatasetSettings.from_json({"class_name": "Maize", "subset": None}).class_name == "Maize"
 
 
 def test_during_update_each_fields_listener_sees_every_value_set() -> None:

@@ -230,3 +230,25 @@ def test_plain_folders_have_no_subset_selector(qtbot, settings, folder) -> None:
     window, tab = open_window(qtbot, settings, f"folder:{folder}")
     assert not tab.subset_filter.isVisibleTo(tab) and tab.split_button.isEnabled()
     close(qtbot, window)
+
+
+def test_the_filters_are_the_browse_settings_and_a_subset_the_dataset_lacks_is_named(qtbot, settings,
+                                                                                     folder) -> None:
+    """The model sets the filters and the grid follows; a subset set on a folder without split
+    folders shows its filter, naming it, and no image, until the user chooses all again."""
+    window, tab = open_window(qtbot, settings, f"folder:{folder}")
+    browse = window.state.browse
+    browse.class_name = "Maize"
+    assert tab.class_filter.currentText() == "Maize" and tab.grid.model().rowCount() == 9
+    with qtbot.waitSignal(tab.sig_status) as said:
+        browse.subset = "test"
+    assert said.args[0] == "Seedlings ’photos has no test/ folder: no image is shown"
+    assert tab.subset_filter.isVisibleTo(tab) and tab.subset_filter.currentIndex() == -1
+    assert tab.subset_filter.placeholderText() == "test/: not in this dataset"
+    assert tab.grid.model().rowCount() == 0 and browse.subset == "test"
+    assert [tab.classes.table.item(r, 1).text() for r in range(3)] == ["0", "0", "0"]
+    tab.subset_filter.setCurrentIndex(0)  # All subsets
+    assert browse.subset is None and not tab.subset_filter.isVisibleTo(tab)
+    assert not tab.subset_filter.placeholderText() and tab.grid.model().rowCount() == 9
+    assert [tab.classes.table.item(r, 1).text() for r in range(3)] == ["0", "9", "6"]
+    close(qtbot, window)

@@ -258,8 +258,46 @@ def test_a_large_image_is_cropped_and_the_crop_moves(qtbot, tab, tmp_path: Path)
     tab.source.overview.sig_cell_clicked.emit(0, 10, 10)
     assert tab.source.box().left < 100 and not tab.layer.output.any()
     assert tab.settings.image == str(path) and tab.settings.crop == 32
+    scale = 160 / 900  # the overview's pixels per image pixel
+    assert tab.settings.crop_centre == (int(10 / scale), int(10 / scale))  # the click is the lesson's
     tab.settings.colour = True
     assert tab.layer.image.shape == (32, 32, 3)
+
+
+def test_the_crop_centre_is_the_lessons_and_a_new_image_starts_from_its_centre(qtbot, tab, tmp_path: Path) -> None:
+    """The lesson's centre moves the crop (a project's); another file or digit is cropped about
+    its own centre; a centre outside the image is named and kept, the crop about the image's
+    centre meanwhile."""
+    rows, cols = np.mgrid[0:200, 0:300]
+    rgb = np.dstack([rows, cols % 256, (rows + cols) % 256]).astype(np.uint8)  # each pixel its own
+    path, other = tmp_path / "rows.png", tmp_path / "other.png"
+    Image.fromarray(rgb).save(path)
+    Image.fromarray(rgb[::-1].copy()).save(other)
+    with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS, check_params_cb=lambda: tab.source.box().height == 32):
+        tab.settings.update({"image": str(path), "crop": 32, "colour": True, "crop_centre": (150, 40)})
+    qtbot.waitUntil(lambda: "rows.png" in tab.source.source_label.text(), timeout=WAIT_MS)
+    np.testing.assert_array_equal(tab.layer.image, rgb[134:166, 24:56])
+    tab.settings.crop_centre = (5, 290)  # near a corner: the crop moves to lie inside the image
+    np.testing.assert_array_equal(tab.layer.image, rgb[0:32, 268:300])
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS) as blocker:
+        tab.settings.crop_centre = (200, 10)
+    assert blocker.args[0] == ("crop_centre: (200, 10) lies outside the image (200 × 300 pixels: rows 0 to 199, "
+                               "columns 0 to 299): the crop is about the image's centre")
+    assert "(200, 10) lies outside" in tab.source.source_label.text()
+    np.testing.assert_array_equal(tab.layer.image, rgb[84:116, 134:166])
+    assert tab.settings.crop_centre == (200, 10)  # named, kept
+    with qtbot.waitSignal(tab.sig_status, timeout=WAIT_MS) as blocker:
+        tab.settings.crop_centre = (100, 100)
+    assert blocker.args[0] == "Filtering rows.png: 200 × 300 pixels"  # in place of the centre named
+    assert "outside" not in tab.source.source_label.text()
+    tab.source.open_file(other)  # opened by the user: another image
+    qtbot.waitUntil(lambda: "other.png" in tab.source.source_label.text(), timeout=WAIT_MS)
+    assert tab.settings.crop_centre is None and tab.settings.image == str(other)
+    np.testing.assert_array_equal(tab.layer.image, rgb[::-1][84:116, 134:166])
+    tab.settings.crop_centre = (3, 3)
+    tab.source.picker.item_spin.setValue(tab.source.picker.item_spin.value() + 1)  # a digit picked
+    qtbot.waitUntil(lambda: "Built-in MNIST digit" in tab.source.source_label.text(), timeout=WAIT_MS)
+    assert tab.settings.crop_centre is None and tab.layer.image.shape == (28, 28, 3)
 
 
 def test_the_code_page_reproduces_the_tabs_output(tab) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from filterscope.app import create_window
 from filterscope.core.augment.chain import builtin_chain
+from filterscope.core.data.dataset_settings import DatasetSettings
 from filterscope.core.data.source import BuiltinSource, FolderSource, Source
 from filterscope.core.data.splits import make_split
 from filterscope.core.filters.kernels import preset
@@ -28,6 +29,7 @@ from filterscope.ui.main_window import MainWindow
 from filterscope.ui.project_actions import AUTOSAVE_KEY, MAX_RECENT
 from filterscope.ui.project_dialogs import ProjectDialogs
 from filterscope.ui.tabs.augment_tab import AugmentTab
+from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.live_tab import LiveTab
 from filterscope.ui.tabs.mask_tab import MaskTab
@@ -39,7 +41,7 @@ from PIL import Image
 
 from tests.corpus import tree_digest
 from tests.results_runs import copy_run
-from tests.split_tree import photo
+from tests.split_tree import make_split_tree, photo
 
 WAIT_MS = 60_000
 
@@ -125,10 +127,9 @@ def set_everything(window: MainWindow, runs: Path) -> None:
                                   "data": str(window.state.dataset.source.folder() or ""),
                                   "evaluation": "val-last"})
     leaf = runs.parent / "leaf.png"  # inside the project's folder: stored relative
-    pixels = np.zeros((80, 80, 3), np.uint8)
-    pixels[:, 40:] = (30, 200, 60)
-    Image.fromarray(pixels).save(leaf)
+    Image.fromarray(LEAF).save(leaf)
     window.state.filters.update({**LESSON, "image": str(leaf)})
+    window.findChild(DatasetTab).class_filter.setCurrentIndex(2)  # dog, as the user chooses
     window.state.live.update({"kind": "video", "video": str(runs.parent / "clip.avi"), "realtime": False,
                               "gradcam": True, "maps": True})
     window.state.capture.update({"every": 4, "epochs": 6})
@@ -136,8 +137,9 @@ def set_everything(window: MainWindow, runs: Path) -> None:
 
 
 LESSON = {"colour": True, "size": 5, "second": True, "stride": 2, "padding": "same", "crop": 40, "digit": 3,
-          "stage": "relu", "filter_index": 1, "position": 300, "biases": (0.5, -1.0),
+          "stage": "relu", "filter_index": 1, "position": 300, "biases": (0.5, -1.0), "crop_centre": (30, 50),
           "kernels": (as_kernel(preset("Sobel y", 5, 3)), as_kernel(np.full((5, 5, 3), -0.25)))}
+LEAF = np.dstack([np.mgrid[0:80, 0:80][0] * 3, np.full((80, 80), 200), np.mgrid[0:80, 0:80][1] * 3]).astype(np.uint8)
 
 
 def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> None:
@@ -193,6 +195,10 @@ def assert_everything(qtbot, window: MainWindow, source: str, runs: Path) -> Non
     qtbot.waitUntil(lambda: "leaf.png" in filters_tab.source.source_label.text(), timeout=WAIT_MS)
     layer = filters_tab.layer
     assert layer.image.shape == (40, 40, 3) and layer.kernels.shape == (5, 5, 3, 2)
+    np.testing.assert_array_equal(layer.image, LEAF[10:50, 30:70])  # the crop about (30, 50), not the centre's
+    dataset_tab = window.findChild(DatasetTab)
+    assert (state.browse.class_name, state.browse.subset) == ("dog", None)
+    assert dataset_tab.class_filter.currentText() == "dog" and dataset_tab.grid.model().rowCount() == 5
     assert (layer.stride, layer.padding) == (2, "same") and layer.bias.tolist() == [0.5, -1.0]
     steps = filters_tab.steps
     assert (steps.stage(), steps.filter_index(), steps.position()) == ("relu", 1, 300)
@@ -226,6 +232,8 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     assert window.state.evaluate == EvaluateSettings()
     assert window.state.filters == FiltersSettings()
     assert window.state.live == LiveSettings() and window.state.capture == CaptureSettings()
+    assert window.state.browse == DatasetSettings()
+    assert window.findChild(DatasetTab).class_filter.currentText() == "All classes"
     assert tabs(window)[2].options.controls["epochs"].value() == 10
     assert window.projects.open_project(project_file)
     wait_for_dataset(qtbot, window, source)
@@ -390,3 +398,48 @@ def test_the_evaluation_open_in_the_results_tab_opens_again_with_its_project(qtb
     settle(qtbot, window)
     assert sorted((run / "evaluations").iterdir()) == files  # read, not evaluated again
     assert not window.isWindowModified()
+
+
+def test_the_dataset_tabs_class_and_subset_open_again_with_their_project(qtbot, settings, data_dir,
+                                                                        tmp_path) -> None:
+    """Through the real window: the class and subset chosen in the Dataset tab are kept with the
+    project and shown again after New (all of the digits) and Open; a class the dataset no
+    longer has is named, in its filter and the status bar, and no image shows."""
+    parent = tmp_path / "plants"
+    make_split_tree(parent, {"train": {"Maize": 6, "Rice": 4}, "Valid": {"Maize": 2, "Rice": 2},
+                             "test": {"Maize": 3, "Rice": 1}})
+    project_file = tmp_path / "plants.fsproj"
+    window = open_window(qtbot, settings, f"folder:{parent}", save=project_file)
+    tab = window.findChild(DatasetTab)
+    tab.subset_filter.setCurrentIndex(2)  # Valid/
+    tab.class_filter.setCurrentIndex(2)  # Rice
+    assert (window.state.browse.class_name, window.state.browse.subset) == ("Rice", "val")
+    assert tab.grid.model().rowCount() == 2
+    assert window.projects.save()
+    assert load_project(project_file).browse == DatasetSettings(class_name="Rice", subset="val")
+    assert window.projects.new_project()
+    wait_for_dataset(qtbot, window, "builtin:mnist")
+    assert window.state.browse == DatasetSettings() and tab.class_filter.currentText() == "All classes"
+    assert tab.grid.model().rowCount() == 5000 and not tab.subset_filter.isVisibleTo(tab)
+    assert window.projects.open_project(project_file)
+    wait_for_dataset(qtbot, window, f"folder:{parent}")
+    assert (tab.class_filter.currentText(), tab.subset_filter.currentText()) == ("Rice", "Valid/")
+    assert tab.grid.model().rowCount() == 2 and not window.isWindowModified()
+    assert [tab.classes.table.item(r, 1).text() for r in range(2)] == ["2", "2"]  # Valid/'s counts
+    assert window.projects.new_project()
+    wait_for_dataset(qtbot, window, "builtin:mnist")
+    shutil.move(parent / "test" / "Rice", tmp_path / "Rice")  # the dataset changes on disk
+    shutil.move(parent / "Valid" / "Rice", tmp_path / "Rice valid")
+    shutil.move(parent / "train" / "Rice", parent / "train" / "Oats")
+    said = []
+    tab.sig_status.connect(said.append)
+    assert window.projects.open_project(project_file)
+    wait_for_dataset(qtbot, window, f"folder:{parent}")
+    assert window.state.dataset.classes == ["Maize", "Oats"]
+    assert window.state.browse.class_name == "Rice"  # kept, never dropped
+    assert tab.class_filter.currentIndex() == -1 and tab.class_filter.placeholderText() == "Rice: not in this dataset"
+    assert "plants has no class 'Rice': no image is shown" in said
+    assert tab.grid.model().rowCount() == 0
+    tab.class_filter.setCurrentIndex(1)  # the user chooses again: Maize
+    assert tab.grid.model().rowCount() == 2 and window.state.browse.class_name == "Maize"
+    settle(qtbot, window)

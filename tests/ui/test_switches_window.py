@@ -1,4 +1,5 @@
-"""The whole window after another dataset, image or text size: Getting started, presentation sizes, the Filters status.
+"""The whole window after another dataset, image or text size: Getting started, the Dataset tab's
+filters, presentation sizes, the Filters status.
 
 Switching is tested, not only the first load: each test shows something for a first choice,
 switches, and checks that none of it remains on screen (result, failure or text)."""
@@ -18,6 +19,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from tests.results_runs import make_photos
+from tests.split_tree import make_split_tree
 
 
 WAIT_MS = 120_000
@@ -59,6 +61,38 @@ def test_getting_started_follows_the_dataset_open_now(qtbot, window, tmp_path) -
     assert "on the digits" in guide.text.text()
     guide.go_to("Dataset")
     assert "my-photos" not in guide.text.text() and "MNIST digits" in guide.text.text()
+
+
+def test_another_dataset_shows_nothing_of_the_first_datasets_filters(qtbot, window, tmp_path) -> None:
+    """A class and subset chosen on one dataset: another dataset (one with that class and subset
+    too) is shown whole, its own choices only; back on the first, it is shown whole as well."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    make_split_tree(first, {"train": {"Maize": 5, "Rice": 4}, "Valid": {"Maize": 2, "Rice": 1},
+                            "test": {"Maize": 2, "Rice": 3}})
+    make_split_tree(second, {"train": {"Oats": 3, "Rice": 6}, "test": {"Oats": 2, "Rice": 1}})
+    tab = window.findChild(DatasetTab)
+    window.tabs.setCurrentWidget(tab)
+    open_source(qtbot, window, FolderSource(str(first)))
+    tab.subset_filter.setCurrentIndex(3)  # test/
+    tab.class_filter.setCurrentIndex(2)  # Rice
+    assert tab.grid.model().rowCount() == 3
+    assert [tab.classes.table.item(r, 1).text() for r in range(2)] == ["2", "3"]
+
+    def choices(combo) -> list[str]:
+        return [combo.itemText(i) for i in range(combo.count())]
+
+    for source, classes, counts in ((second, ["Oats", "Rice"], ["5", "7"]),
+                                    (first, ["Maize", "Rice"], ["9", "8"])):
+        open_source(qtbot, window, FolderSource(str(source)))
+        assert window.state.browse.class_name is None and window.state.browse.subset is None
+        assert tab.class_filter.currentText() == "All classes" and tab.subset_filter.currentText() == "All subsets"
+        assert choices(tab.class_filter) == ["All classes", *classes]
+        assert choices(tab.subset_filter) == ["All subsets", "train/", *(["Valid/"] if source == first else []),
+                                              "test/"]
+        assert not tab.class_filter.placeholderText() and not tab.subset_filter.placeholderText()
+        assert tab.grid.model().rowCount() == len(window.state.dataset)
+        assert [tab.classes.table.item(r, 1).text() for r in range(2)] == counts
+        assert "Rice" not in window.statusBar().currentMessage()
 
 
 def test_labels_with_a_style_sheet_follow_presentation_mode_on_and_off(qtbot, window) -> None:

@@ -1,7 +1,7 @@
-"""What the tabs share: the current dataset, its split manifest, the Mask tab's mask and the
-Augment tab's chain, the Train tab's settings (whether training applies that mask and chain is
-``train.use_mask`` and ``train.use_chain``: one switch each, shown in both tabs), and where
-training runs are kept."""
+"""What the tabs share: the current dataset, its split manifest, the class and subset the Dataset
+tab shows of it, the Mask tab's mask and the Augment tab's chain, the Train tab's settings
+(whether training applies that mask and chain is ``train.use_mask`` and ``train.use_chain``: one
+switch each, shown in both tabs), and where training runs are kept."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from filterscope.core.augment.chain import ChainSpec
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.paths import data_dir
 from filterscope.core.base.settings import Settings
+from filterscope.core.data.dataset_settings import DatasetSettings
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.splits import SplitManifest
 from filterscope.core.filters.settings import FiltersSettings
@@ -62,6 +63,8 @@ class AppState(QObject):
         self._manifest: SplitManifest | None = None
         self._mask: MaskParams | None = None
         self._runs_dir = data_dir() / "runs"
+        self.browse = DatasetSettings()
+        """The class and subset the Dataset tab shows (evented); another dataset resets them."""
         self.train = TrainSettings()
         """The Train tab's settings (an evented model: listen to ``train.events``)."""
         self.masking = MaskSettings()
@@ -115,7 +118,7 @@ class AppState(QObject):
         project puts them back."""
         return {"augment": self.augment, "training": self.train, "visualize": self.visualize,
                 "evaluate": self.evaluate, "filters": self.filters, "live": self.live,
-                "capture": self.capture}
+                "capture": self.capture, "browse": self.browse}
 
     def _on_augment_chain_changed(self, chain: ChainSpec) -> None:
         self.sig_chain_changed.emit(chain)
@@ -169,8 +172,12 @@ class AppState(QObject):
         self.sig_run_saved.emit(Path(run_dir))
 
     def set_dataset(self, dataset: Dataset) -> None:
-        """Make ``dataset`` current; a split made for another dataset is dropped."""
-        self._dataset = dataset
+        """Make ``dataset`` current; a split made for another dataset is dropped, and another
+        dataset is shown whole (``browse`` reset before it is announced: a project's filters
+        are put back after its dataset opens)."""
+        previous, self._dataset = self._dataset, dataset
+        if previous is None or previous.source != dataset.source:
+            self.browse.reset()
         self.sig_dataset_changed.emit(dataset)
         if self._manifest is not None and self._manifest.source != dataset.source:
             self.set_manifest(None)

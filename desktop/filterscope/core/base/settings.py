@@ -106,7 +106,8 @@ class Setting:
     Attributes:
         label: Its name in the app (``Early stopping``).
         help: One or two sentences for tooltips and ``--help``.
-        kind: ``int``, ``float``, ``bool``, ``str`` or ``tuple`` (an image size).
+        kind: ``int``, ``float``, ``bool``, ``str`` or ``tuple`` (two whole numbers: an image
+            size, a pixel).
         low, high: Limits (None: unbounded); ``low_open``/``high_open`` exclude them.
         choices: ``(value, label)`` pairs a ``str`` setting takes.
         optional: None is allowed (its meaning is ``special``).
@@ -117,6 +118,7 @@ class Setting:
         flag: The command-line flag (``--lr``); None derives it from the field's name.
         view: Where the user is looking (a lesson's step), not what they set: kept with a
             project, but moving it is not a change to save (see :func:`without_views`).
+        parts: What a ``tuple`` setting's two numbers are, for messages.
     """
 
     label: str
@@ -134,6 +136,7 @@ class Setting:
     decimals: int | None = None
     flag: str | None = None
     view: bool = False
+    parts: tuple[str, str] = ("height", "width")
 
     def range_text(self) -> str:
         """The allowed values in words (for messages and ``--help``)."""
@@ -144,7 +147,7 @@ class Setting:
         if self.kind is str:
             return "text"
         if self.kind is tuple:
-            return f"[height, width], each {span(self.low, self.high, integer=True)}"
+            return f"[{', '.join(self.parts)}], each {span(self.low, self.high, integer=True)}"
         text = span(self.low, self.high, self.low_open, self.high_open, self.kind is int)
         return f"{text} or null" if self.optional else text
 

@@ -2,11 +2,11 @@
 crop), the window (kernel size, stride, padding), the filters' weights and biases, and where the
 step-through is. A project stores it; the tab computes from it.
 
-Three rules between fields, which stand aside while a project's values are put back
+Four rules between fields, which stand aside while a project's values are put back
 (:attr:`~filterscope.core.base.settings.Settings.updating`): a new kernel size or colour mode
 re-makes the kernels at the new shape (a preset as that preset, typed weights centred or cut),
-turning the second filter off steps through the first, and a new stage starts from the whole
-result.
+turning the second filter off steps through the first, a new stage starts from the whole
+result, and a new image (another file, or digit) is cropped about its own centre.
 """
 
 from __future__ import annotations
@@ -117,6 +117,10 @@ class FiltersSettings(Settings):
     image: str = setting("", "Image file", kind=str, help="An image file filtered instead of a digit")
     crop: int = setting(DIGIT_CROP, "Crop", low=3, high=MAX_CROP, unit="px",
                         help="The filters run on a square crop of at most this many pixels a side")
+    crop_centre: tuple[int, int] | None = setting(
+        None, "Crop centre", kind=tuple, optional=True, low=0, parts=("row", "column"),
+        special="the image's centre", help="The pixel of the whole image the crop is centred on "
+        "(the crop moves as needed to lie inside the image); none: the image's centre")
     stage: str = setting(STAGES[0], "Stage", kind=str, choices=tuple(STAGE_LABELS.items()),
                          help="The stage stepped through: the convolution, ReLU or max pooling")
     filter_index: int = setting(0, "Filter", low=0, high=FILTER_COUNT - 1,
@@ -140,6 +144,8 @@ class FiltersSettings(Settings):
         self.events.colour.connect(self._on_shape_changed)
         self.events.second.connect(self._on_second_changed)
         self.events.stage.connect(self._on_stage_changed)
+        self.events.image.connect(self._on_image_changed)
+        self.events.digit.connect(self._on_digit_changed)
 
     def channels(self) -> int:
         """The kernels' channels: 3 in colour mode, else 1."""
@@ -230,6 +236,14 @@ class FiltersSettings(Settings):
     def _on_stage_changed(self, _stage: str) -> None:
         if not self.updating:
             self.position = None
+
+    def _on_image_changed(self, _image: str) -> None:
+        if not self.updating:
+            self.crop_centre = None
+
+    def _on_digit_changed(self, _digit: int | None) -> None:
+        if not self.updating and not self.image:  # a file shown stays the image
+            self.crop_centre = None
 
     # --- JSON -----------------------------------------------------------------------------------
 

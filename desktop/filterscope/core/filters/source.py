@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filterscope.core.base.settings import SettingError
 from filterscope.core.data.thumbnails import downscale
 
 MAX_CROP = 64  # longest side the filter runs on: numpy over 64 x 64 stays instant
@@ -36,16 +37,21 @@ class CropBox:
 
 def crop_box(shape: tuple[int, ...], side: int = MAX_CROP,
              centre: tuple[int, int] | None = None) -> CropBox:
-    """A crop of at most ``side`` × ``side`` pixels centred on ``centre`` (row, column), the
-    image's centre by default, moved as needed to lie inside the image.
+    """A crop of at most ``side`` × ``side`` pixels centred on ``centre`` (row, column, a pixel
+    of the image), the image's centre by default, moved as needed to lie inside the image.
 
     Raises:
         ValueError: ``side`` is below 1.
+        SettingError: ``centre`` is not a pixel of the image (naming ``crop_centre``, the
+            lesson's setting, and the image's rows and columns): it is never moved into it.
     """
     if side < 1:
         raise ValueError(f"the crop needs at least 1 pixel a side, not {side}")
     height, width = min(side, shape[0]), min(side, shape[1])
     row, col = centre if centre is not None else (shape[0] // 2, shape[1] // 2)
+    if not (0 <= row < shape[0] and 0 <= col < shape[1]):
+        raise SettingError("crop_centre", f"({row}, {col}) lies outside the image ({shape[0]} × {shape[1]} "
+                           f"pixels: rows 0 to {shape[0] - 1}, columns 0 to {shape[1] - 1})")
     top = int(np.clip(row - height // 2, 0, shape[0] - height))
     left = int(np.clip(col - width // 2, 0, shape[1] - width))
     return CropBox(top, left, height, width)

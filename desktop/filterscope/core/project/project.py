@@ -1,11 +1,12 @@
 """A project: what the tabs were set to, as one JSON document.
 
-A project holds the dataset (its source), its split manifest, the Mask tab's preset, the
-Augment tab's chain, the Train tab's settings (among them whether training uses the mask and
-the chain), the Visualise and Results tabs' settings (the evaluation open), the Filters tab's
-lesson, the runs folder and the runs trained in the project. Each part is stored in the
-JSON form its own module defines (``MaskParams``, ``ChainSpec``, ``SplitManifest``,
-``TrainSettings``) and parsed by that module, so their rules live in one place.
+A project holds the dataset (its source), its split manifest, the class and subset the Dataset
+tab shows, the Mask tab's preset, the Augment tab's chain, the Train tab's settings (among them
+whether training uses the mask and the chain), the Visualise and Results tabs' settings (the
+evaluation open), the Filters tab's lesson, the Live tab's settings, the runs folder and the
+runs trained in the project. Each part is stored in the JSON form its own module defines
+(``MaskParams``, ``ChainSpec``, ``SplitManifest``, ``TrainSettings``) and parsed by that module,
+so their rules live in one place.
 
 Paths inside the project file's folder are stored relative to it (with ``/``), so a project
 folder can be moved or copied whole; other paths are stored absolute. In memory every path is
@@ -22,6 +23,7 @@ from typing import Any, Callable
 from filterscope import __version__
 from filterscope.core.augment.settings import AugmentSettings
 from filterscope.core.base.settings import SettingError, Settings, check_keys, without_views
+from filterscope.core.data.dataset_settings import DatasetSettings
 from filterscope.core.data.source import (
     BuiltinSource,
     DatasetSource,
@@ -46,7 +48,8 @@ _NAMED = {*imagenet_models(), "imagenet", "random", ""}  # model and weights cho
 # settings name files or folders (stored relative to the project's folder when inside it).
 _MODELS: dict[str, type[Settings]] = {"augment": AugmentSettings, "training": TrainSettings,
                                       "visualize": VisualizeSettings, "evaluate": EvaluateSettings,
-                                      "filters": FiltersSettings, "live": LiveSettings, "capture": CaptureSettings}
+                                      "filters": FiltersSettings, "live": LiveSettings, "capture": CaptureSettings,
+                                      "browse": DatasetSettings}
 _PATHS = {"visualize": ("model", "weights"), "evaluate": ("run",), "filters": ("image",),
           "live": ("video", "model", "weights", "save_folder")}
 _SOURCES = {"evaluate": ("data",)}  # a typed source: a folder or manifest path, or a built-in
@@ -120,6 +123,8 @@ class Project:
             None for its defaults.
         live: The Live tab's source, model and what each frame shows (a copy), or None.
         capture: The Live tab's capture-and-train settings (a copy), or None.
+        browse: The class and subset the Dataset tab shows (a copy; by name, so a class or
+            subset the dataset no longer has is named when the project opens), or None for all.
     """
 
     dataset: DatasetSource
@@ -134,6 +139,7 @@ class Project:
     filters: FiltersSettings | None = None
     live: LiveSettings | None = None
     capture: CaptureSettings | None = None
+    browse: DatasetSettings | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetSource):

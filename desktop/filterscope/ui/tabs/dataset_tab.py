@@ -1,4 +1,7 @@
-"""Dataset tab: open a folder or a built-in set, see its classes, images and problems, split it."""
+"""Dataset tab: open a folder or a built-in set, see its classes, images and problems, split it.
+
+The class and subset shown are the AppState's ``browse`` settings (bound to the two filters):
+the tab shows what they name, and another dataset shows all of it again (``set_dataset``)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from filterscope.ui.split_dialog import SplitDialog
 from filterscope.ui.state import AppState
 from filterscope.ui.widgets.class_summary import ClassSummaryWidget
 from filterscope.ui.widgets.data_map_panel import map_button
+from filterscope.ui.widgets.dataset_filters import DatasetFilters
 from filterscope.ui.widgets.fitting import SidePanelWidget, stacked_direction
 from filterscope.ui.widgets.image_pane import ImagePaneWidget
 from filterscope.ui.widgets.job_panel import JobPanelWidget, status_failure
@@ -36,8 +40,6 @@ from filterscope.ui.widgets.side_drawer import SideDrawerWidget
 from filterscope.ui.widgets.near_copies import NearCopiesWidget
 from filterscope.workers import JobRunner
 
-ALL_CLASSES = "All classes"
-ALL_SUBSETS = "All subsets"
 SPLIT_TIP = "Make a validation split (a manifest; nothing is moved)"
 
 
@@ -60,16 +62,14 @@ class DatasetTab(QWidget):
         self.import_button.setToolTip("Use a copy of the archive you already have (offline machines)")
         self.split_button = QPushButton("Split…")
         self.split_button.setToolTip(SPLIT_TIP)
-        self.subset_filter = QComboBox()
-        self.subset_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.subset_filter.setToolTip("The split is the dataset's own: its train, val and test folders")
+        self.filters = DatasetFilters(state.browse, self)
+        self.class_filter, self.subset_filter = self.filters.class_combo, self.filters.subset_combo
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.classes = ClassSummaryWidget()
         self.problems = ProblemsTableWidget()
         self.near_copies = NearCopiesWidget()
-        self.class_filter = QComboBox()
         self.grid = ThumbnailGridWidget()
         self.image_pane = ImagePaneWidget()
         self.job_panel = JobPanelWidget(self.runner)
@@ -80,8 +80,9 @@ class DatasetTab(QWidget):
         self.fetch_button.clicked.connect(self._on_fetch_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
         self.split_button.clicked.connect(self._on_split_clicked)
-        self.class_filter.currentIndexChanged.connect(self._on_class_filter_changed)
-        self.subset_filter.currentIndexChanged.connect(self._on_subset_filter_changed)
+        state.browse.events.class_name.connect(self._on_browse_class_changed)
+        state.browse.events.subset.connect(self._on_browse_subset_changed)
+        self.filters.sig_status.connect(self.sig_status)
         self.grid.sig_item_selected.connect(self._on_grid_item_selected)
         self.grid.sig_thumbnail_failed.connect(self._on_grid_thumbnail_failed)
         self.grid.sig_failed.connect(status_failure(self.sig_status, "Thumbnails not made"))
@@ -228,21 +229,17 @@ class DatasetTab(QWidget):
     def _on_state_dataset_changed(self, dataset: Dataset) -> None:
         self._fill_sources()
         self._select_source(dataset.source)
-        self.classes.set_dataset(dataset)
         self.problems.show_problems(dataset.problems)
         self.near_copies.set_dataset(dataset)
         self._show_info(dataset)
-        _refill(self.class_filter, [(ALL_CLASSES, None), *((c, i) for i, c in enumerate(dataset.classes))])
-        _refill(self.subset_filter, [(ALL_SUBSETS, None),
-                                     *((f"{dataset.split_folders[s]}/", s) for s in dataset.subsets())])
-        self.subset_filter.setVisible(bool(dataset.split_folders))
-        self.grid.set_dataset(dataset)
+        self.filters.set_dataset(dataset)
+        self._show_filtered(counts=True)
         self.image_pane.clear()
         self.split_button.setEnabled(len(dataset) > 0 and not dataset.split_folders)
         self.split_button.setToolTip(SPLIT_TIP if not dataset.split_folders else
                                      "Not needed: this dataset comes split into its own "
                                      "train/val/test folders, and training uses them")
-        if len(dataset):
+        if self.grid.model().rowCount():
             self.grid.setCurrentIndex(self.grid.model().index(0))
 
     def _show_info(self, dataset: Dataset) -> None:
@@ -254,22 +251,21 @@ class DatasetTab(QWidget):
             [line for line in lines if line[0] == "warning"]
         self.info.setText("<br>".join(styles.get(kind, "{}").format(escape(text)) for kind, text in lines))
 
-    @Slot(int)
-    def _on_class_filter_changed(self, _index: int) -> None:
+    def _on_browse_class_changed(self, _name: str | None) -> None:
         self._show_filtered(counts=False)
 
-    @Slot(int)
-    def _on_subset_filter_changed(self, _index: int) -> None:
+    def _on_browse_subset_changed(self, _subset: str | None) -> None:
         self._show_filtered(counts=True)
 
     def _show_filtered(self, counts: bool) -> None:
-        """The grid (and, for a new subset, the class counts) for the chosen class and subset."""
-        dataset, subset = self._state.dataset, self.subset_filter.currentData()
-        if dataset is None:
+        """The grid (and, for a new subset, the class counts) for the class and subset set,
+        once the filters offer the current dataset's (a new dataset resets them first)."""
+        dataset, browse = self._state.dataset, self._state.browse
+        if dataset is None or self.filters.dataset is not dataset:
             return
         if counts:
-            self.classes.set_dataset(dataset, subset)
-        self.grid.set_dataset(dataset, self.class_filter.currentData(), subset)
+            self.classes.set_dataset(dataset, browse.subset)
+        self.grid.set_dataset(dataset, browse.select(dataset))
 
     @Slot(int)
     def _on_grid_item_selected(self, item: int) -> None:
@@ -282,12 +278,3 @@ class DatasetTab(QWidget):
             problem = Problem(dataset.keys[item], "corrupt", f"{reason}; found while browsing")
             dataset.problems.append(problem)
             self.problems.append(problem)
-
-
-def _refill(combo: QComboBox, items: list[tuple[str, object]]) -> None:
-    """Replace a filter's choices (text, data) without announcing it: the caller shows the result."""
-    combo.blockSignals(True)
-    combo.clear()
-    for text, data in items:
-        combo.addItem(text, data)
-    combo.blockSignals(False)

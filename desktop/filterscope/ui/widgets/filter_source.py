@@ -2,9 +2,11 @@
 any image file, cropped to at most 64 × 64 pixels. A larger image is shown whole, downscaled for
 display only, with the crop outlined: a click moves the crop there.
 
-The digit, the file and the crop are the lesson's (:class:`~filterscope.core.filters.settings.
-FiltersSettings`): a digit picked sets them, a file sets them once it has been read, and a
-lesson whose digit or file changes (a project's) shows it.
+The digit, the file, the crop and its centre are the lesson's (:class:`~filterscope.core.
+filters.settings.FiltersSettings`): a digit picked sets them, a file sets them once it has been
+read, a click sets the centre, and a lesson whose digit, file or crop changes (a project's)
+shows it. A centre outside the image is named (the crop is then about the image's centre) and
+kept, never moved into the image.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filterscope.core.base.settings import SettingError
 from filterscope.core.data.datasets import Dataset
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.mnist import load_mnist5k
@@ -50,7 +53,8 @@ class FilterSourceWidget(QWidget):
         self.settings = settings
         self._full: np.ndarray | None = None
         self._shown: tuple[str, int | None] | None = None  # the (file, digit) in _full
-        self._centre: tuple[int, int] | None = None
+        self._name = ""  # the image's line in source_label
+        self._outside = ""  # the lesson's crop centre that lies outside the image, named
         self._scale = 1.0
         self._emitted: tuple[np.ndarray, CropBox] | None = None  # the last crop sent
         self._digits: Dataset | None = None
@@ -86,7 +90,7 @@ class FilterSourceWidget(QWidget):
         self.open_button.clicked.connect(self._on_open_clicked)
         self.overview.sig_cell_clicked.connect(self._on_overview_clicked)
         bind(self.crop_spin, settings, "crop")
-        for name in ("image", "digit", "crop"):
+        for name in ("image", "digit", "crop", "crop_centre"):
             getattr(settings.events, name).connect(self._on_settings_changed)
 
     def load_digits(self) -> None:
@@ -110,9 +114,10 @@ class FilterSourceWidget(QWidget):
         return self._shown == wanted and self._emitted is not None and self._emitted[1] == self.box()
 
     def _show(self, rgb: np.ndarray, name: str, shown: tuple[str, int | None]) -> None:
-        """Use ``rgb`` (H, W, 3) uint8, cropped to the lesson's crop about its centre."""
-        self._full, self._shown, self._centre = rgb, shown, None
-        self.source_label.setText(f"{name}: {rgb.shape[0]} × {rgb.shape[1]} pixels")
+        """Use ``rgb`` (H, W, 3) uint8, cropped to the lesson's crop about the lesson's centre."""
+        self._full, self._shown, self._outside = rgb, shown, ""
+        self._name = f"{name}: {rgb.shape[0]} × {rgb.shape[1]} pixels"
+        self.source_label.setText(self._name)
         if self._failed:  # the status bar must not keep naming the bad file beside this image
             self._failed = False
             self.sig_status.emit(f"Filtering {self.source_label.text()}")
@@ -131,12 +136,13 @@ class FilterSourceWidget(QWidget):
                    ("", self.settings.digit))
 
     def _on_settings_changed(self, *_args: object) -> None:
-        """Show what the lesson names: its file (read again) or its digit, at its crop."""
+        """Show what the lesson names: its file (read again) or its digit, at its crop (the
+        crop of an image being read waits for it)."""
         image, digit = self.settings.image, self.settings.digit
         if image:
-            if self._shown != (image, None) and not (self.file_runner.is_running() and
-                                                     self._pending == Path(image)):
-                self.open_file(image, keep_crop=True)
+            if self._shown != (image, None):
+                if not (self.file_runner.is_running() and self._pending == Path(image)):
+                    self.open_file(image, keep_crop=True)
                 return
         elif self._shown != ("", digit):
             if self._digits is None:
@@ -147,15 +153,21 @@ class FilterSourceWidget(QWidget):
         self._emit_crop()
 
     def box(self) -> CropBox | None:
-        """Where the crop lies in the full image."""
-        if self._full is None:
-            return None
-        return crop_box(self._full.shape, self.settings.crop, self._centre)
+        """Where the crop lies in the full image: about the lesson's centre, or the image's
+        when the lesson's lies outside the image."""
+        return None if self._full is None else self._crop()[0]
+
+    def _crop(self) -> tuple[CropBox, str]:
+        """The crop, and why it is about the image's centre instead of the lesson's ("")."""
+        shape, side = self._full.shape, self.settings.crop
+        try:
+            return crop_box(shape, side, self.settings.crop_centre), ""
+        except SettingError as exc:
+            return crop_box(shape, side), f"{exc}: the crop is about the image's centre"
 
     def move_crop(self, row: int, col: int) -> None:
-        """Centre the crop on the full image's pixel (row, col)."""
-        self._centre = (row, col)
-        self._emit_crop()
+        """Centre the crop on the full image's pixel (row, col) (the lesson's crop centre)."""
+        self.settings.crop_centre = (row, col)
 
     # --- slots --------------------------------------------------------------------------------
 
@@ -175,7 +187,7 @@ class FilterSourceWidget(QWidget):
 
     @Slot(int)
     def _on_picker_item_changed(self, index: int) -> None:
-        self.settings.update({"image": "", "digit": index, "crop": DIGIT_CROP})
+        self.settings.update({"image": "", "digit": index, "crop": DIGIT_CROP, "crop_centre": None})
 
     @Slot()
     def _on_open_clicked(self) -> None:
@@ -192,9 +204,9 @@ class FilterSourceWidget(QWidget):
                 return  # the lesson has moved on (a digit picked meanwhile)
         else:
             path = str(self._pending.absolute())
-        self._full, self._shown, self._centre = loaded.rgb, (path, None), None  # before the lesson names it
+        self._full, self._shown = loaded.rgb, (path, None)  # before the lesson names it
         if not self._restoring:
-            self.settings.update({"image": path, "crop": FILE_CROP})
+            self.settings.update({"image": path, "crop": FILE_CROP, "crop_centre": None})
         self._show(loaded.rgb, self._pending.name, (path, None))
 
     @Slot(str)
@@ -208,9 +220,14 @@ class FilterSourceWidget(QWidget):
         self.move_crop(int(row / self._scale), int(col / self._scale))
 
     def _emit_crop(self) -> None:
-        box = self.box()
-        if box is None or (self._emitted is not None and self._emitted[0] is self._full
-                           and self._emitted[1] == box):
+        if self._full is None:
+            return
+        box, outside = self._crop()
+        if outside != self._outside:  # the status bar must not keep naming a centre no longer set
+            self._outside = outside
+            self.source_label.setText(f"{self._name}\n{outside}" if outside else self._name)
+            self.sig_status.emit(outside or f"Filtering {self._name}")
+        if self._emitted is not None and self._emitted[0] is self._full and self._emitted[1] == box:
             return  # nothing new to filter
         self._emitted = (self._full, box)
         full = self._full

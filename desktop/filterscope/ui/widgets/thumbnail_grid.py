@@ -64,10 +64,9 @@ class ThumbnailModel(QAbstractListModel):
         self._loading = placeholder_pixmap(size, QColor(70, 70, 70))
         self._broken = placeholder_pixmap(size, QColor(60, 30, 30), cross=True)
 
-    def set_dataset(self, dataset: Dataset | None, label: int | None = None,
-                    subset: str | None = None) -> None:
-        """Show ``dataset`` (all items, or those of class ``label`` and/or of one subset of split
-        folders); keeps cached thumbnails when the dataset is the same object."""
+    def set_dataset(self, dataset: Dataset | None, rows: np.ndarray | None = None) -> None:
+        """Show ``dataset`` (all items, or the items ``rows``: a class's, a subset's); keeps
+        cached thumbnails when the dataset is the same object."""
         self.beginResetModel()
         if dataset is not self._dataset:
             self._cache.clear()
@@ -76,7 +75,7 @@ class ThumbnailModel(QAbstractListModel):
         if dataset is None:
             self._rows = np.zeros(0, dtype=np.int64)
         else:
-            self._rows = dataset.select(label, subset)
+            self._rows = np.arange(len(dataset)) if rows is None else np.asarray(rows, dtype=np.int64)
         self._row_of = {}
         self.endResetModel()
 
@@ -190,13 +189,11 @@ class ThumbnailGridWidget(QListView):
         self.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self.selectionModel().currentChanged.connect(self._on_selection_current_changed)
 
-    def set_dataset(self, dataset: Dataset | None, label: int | None = None,
-                    subset: str | None = None) -> None:
-        """Show a dataset (or one class and/or subset of it) and start filling the visible
-        thumbnails."""
+    def set_dataset(self, dataset: Dataset | None, rows: np.ndarray | None = None) -> None:
+        """Show a dataset (or its items ``rows``) and start filling the visible thumbnails."""
         self.runner.cancel()
         self._requested = set()
-        self.thumbs.set_dataset(dataset, label, subset)
+        self.thumbs.set_dataset(dataset, rows)
         self._timer.start()
 
     def visible_rows(self) -> tuple[int, int]:
