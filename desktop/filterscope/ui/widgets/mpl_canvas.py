@@ -47,6 +47,27 @@ class MplCanvasWidget(FigureCanvasQTAgg):
         self._min_lines = min_lines
         self._fit_height()
         self._redraw_fn = redraw
+        self._drawn_when_shown = False  # a draw asked for while hidden, done when shown
+
+    def draw_idle(self) -> None:
+        """Draw soon if on screen; a hidden canvas (another tab's) draws when it is shown or
+        painted: drawing the charts nobody sees took a third of the start-up."""
+        if self.isVisible():
+            super().draw_idle()
+        else:
+            self._drawn_when_shown = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._drawn_when_shown:
+            self._drawn_when_shown = False
+            super().draw_idle()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._drawn_when_shown:  # grabbed while hidden: the figure as it is now
+            self._drawn_when_shown = False
+            self.draw()
+        super().paintEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(self._hint)
