@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
-from filterscope.core.training import data_plan, pipeline
+from filterscope.core.training import data_plan
 from filterscope.core.training.data_spec import DataSpec, PipelineError
 from filterscope.core.training.pipeline import build_inputs
 
@@ -23,20 +23,6 @@ def _plan(spec: DataSpec) -> data_plan.Plan:
 
 def _epoch_labels(ds) -> np.ndarray:
     return np.concatenate([y.numpy() for _, y in ds])
-
-
-@pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every file the training streams decode (the real reader, recorded)."""
-    calls: list[Path] = []
-    real = pipeline.read_image
-
-    def recording(path, *args, **kwargs):
-        calls.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "read_image", recording)
-    return calls
 
 
 def test_trains_on_train_validates_on_val_and_never_reads_test(tmp_path: Path, reads) -> None:

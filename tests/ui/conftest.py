@@ -1,12 +1,17 @@
-"""Qt fixtures: private settings, a guard that fails a test leaving a QThread running, and two
-copies of the shared run."""
+"""Qt fixtures: private settings, a guard that fails a test leaving a QThread running, copies of
+the shared run, and the built-in digits opened."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import filterscope.workers as workers
 import pytest
+from filterscope.core.base.jobs import NullReport
+from filterscope.core.data.datasets import Dataset
+from filterscope.core.data.source import BuiltinSource
+from filterscope.core.data.sources import open_source
 from PySide6.QtCore import QSettings, QThread
 
 from tests.results_runs import copy_run
@@ -37,7 +42,19 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
+def run(results_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared run, alone in its runs folder (the tab may save into it)."""
+    return copy_run(results_run, tmp_path / "runs" / results_run.name)
+
+
+@pytest.fixture
 def two_runs(results_run: Path, tmp_path: Path) -> tuple[Path, Path]:
     """Two copies of the shared run in one runs folder."""
     runs = tmp_path / "runs"
     return copy_run(results_run, runs / "run-a"), copy_run(results_run, runs / "run-b")
+
+
+@pytest.fixture
+def mnist(data_dir: Path) -> Dataset:
+    """The built-in MNIST digits, opened with the test's own data folder (``data_dir``)."""
+    return open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())

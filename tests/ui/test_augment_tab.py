@@ -18,6 +18,8 @@ from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
 from PySide6.QtWidgets import QMessageBox
 
+from tests.ui.screen import shown
+
 WAIT_MS = 30_000
 
 
@@ -28,10 +30,7 @@ def grid_pixels(tab: AugmentTab) -> list[bytes]:
 
 @pytest.fixture
 def tab(qtbot):
-    tab = AugmentTab(AppState())
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, AugmentTab(AppState()), (1200, 800))
     rng = np.random.default_rng(0)
     image = np.zeros((120, 160, 3), np.uint8)
     image[30:90, 40:120] = (71, 86, 38)
@@ -136,10 +135,7 @@ def colour_folder(root: Path, side: int) -> Path:
 def model_view_on(qtbot, dataset) -> tuple[AppState, AugmentTab]:
     """A shown tab whose model view has shown a batch of ``dataset``."""
     state = AppState()
-    tab = AugmentTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, AugmentTab(state), (1200, 800))
     with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=120_000):
         state.set_dataset(dataset)
     return state, tab

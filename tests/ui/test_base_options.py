@@ -17,24 +17,19 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.source import FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.ui.binding import set_path
-from filterscope.ui.state import AppState
-from filterscope.ui.tabs.train_tab import TrainTab
 
 from tests.transfer_data import base_weights_file, colour_folder
+from tests.ui.screen import train_tab
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
 def tab(qtbot, data_dir, tmp_path):
-    state = AppState()
-    tab = TrainTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 900)
     folder = colour_folder(tmp_path / "colours", per_class=4)
-    state.set_dataset(open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event()))
-    state.set_runs_dir(tmp_path / "runs")
-    state.train.update({"epochs": 1, "longest_side": 32})
+    dataset = open_source(FolderSource(str(folder)), report=NullReport(), cancel=threading.Event())
+    tab = train_tab(qtbot, dataset, tmp_path / "runs", (1200, 900))
+    tab._state.train.update({"epochs": 1, "longest_side": 32})
     tab.show()
     return tab
 

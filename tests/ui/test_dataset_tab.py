@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from tests.corpus import tree_digest
 from tests.split_tree import make_split_tree
+from tests.ui.screen import show_window
 
 WAIT_MS = 20_000
 
@@ -42,10 +43,7 @@ def folder(tmp_path: Path) -> Path:
 
 def open_window(qtbot, settings, source: str):
     settings.setValue("dataset/last", source)
-    window = create_window(settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
+    window = show_window(qtbot, create_window(settings), timeout=WAIT_MS)
     return window, window.findChild(DatasetTab)
 
 

@@ -21,15 +21,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from tests.ui.screen import shown
+
 WAIT_MS = 20_000
 
 
 @pytest.fixture
 def tab(qtbot):
-    tab = FiltersTab(AppState())
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    tab.show()
+    tab = shown(qtbot, FiltersTab(AppState()), (1300, 850))
     qtbot.waitUntil(lambda: tab.layer is not None, timeout=WAIT_MS)
     return tab
 

@@ -9,9 +9,10 @@ from filterscope.app import create_window
 from filterscope.core.data.source import BuiltinSource
 from filterscope.ui.guide import STEPS
 from filterscope.ui.main_window import MainWindow
-from filterscope.workers import JobRunner
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMenu
+
+from tests.ui.screen import settle, show_window
 
 WAIT_MS = 60_000
 
@@ -21,15 +22,11 @@ def start(qtbot, settings: QSettings) -> MainWindow:
     # A window closed with changes keeps them for recovery; the next start's question is
     # answered here (no modal box in tests).
     window.projects.dialogs.recover = lambda _path, _when: False
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
-    return window
+    return show_window(qtbot, window, timeout=WAIT_MS)
 
 
 def stop(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not any(r.is_running() for r in window.findChildren(JobRunner)),
-                    timeout=WAIT_MS)
+    settle(qtbot, window, WAIT_MS)
     window.close()
 
 

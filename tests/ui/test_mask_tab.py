@@ -16,6 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.corpus import tree_digest
+from tests.ui.screen import shown
 
 WAIT_MS = 20_000
 SOIL, LEAF = (120, 90, 60), (71, 86, 38)
@@ -46,10 +47,7 @@ def dataset(tmp_path: Path):
 @pytest.fixture
 def tab(qtbot, dataset):
     state = AppState()
-    tab = MaskTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, MaskTab(state), (1200, 800))
     with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
         state.set_dataset(dataset)
     return tab

@@ -7,25 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets import model_export
 
-from tests.results_runs import copy_run
+from tests.ui.screen import results_tab
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
-def tab(qtbot, results_run: Path, tmp_path: Path) -> ResultsTab:
-    run = copy_run(results_run, tmp_path / "runs" / results_run.name)
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
+def tab(qtbot, run: Path) -> ResultsTab:
+    """The tab on ``run`` (conftest's copy of the shared run, alone in its runs folder)."""
+    return results_tab(qtbot, run.parent)
 
 
 def _choose(monkeypatch, path: Path) -> list:

@@ -21,10 +21,10 @@ from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.ui.presentation import SCALES
 from filterscope.ui.widgets import network_page
-from filterscope.workers import JobRunner
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
+from tests.ui.screen import settle
 from tests.ui.test_presentation import PROJECTOR, app_look, settled_clipped  # noqa: F401 (a fixture)
 
 WAIT_MS = 120_000
@@ -195,5 +195,5 @@ def test_a_models_step_and_the_new_pages_fit_a_projector_at_the_largest_scale(qt
             assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], (tab.title, hint)
             assert settled_clipped(qtbot, tab) == [], tab.title
     finally:
-        qtbot.waitUntil(lambda: not any(r.is_running() for r in window.findChildren(JobRunner)), timeout=WAIT_MS)
+        settle(qtbot, window)
         window.presentation.set_on(False)

@@ -9,10 +9,11 @@ from filterscope.ui.main_window import MainWindow
 from filterscope.ui.presentation import DEFAULT_SCALE, SCALES, PresentationStyle
 from filterscope.ui.widgets.mpl_canvas import MplCanvasWidget
 from filterscope.ui.widgets.side_drawer import SideDrawerWidget
-from filterscope.workers import JobRunner
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QPushButton, QStyle, QWidget
+
+from tests.ui.screen import settle, show_window
 
 PROJECTOR = (1280, 720)
 WAIT_MS = 120_000
@@ -36,20 +37,11 @@ def app_look():
 def open_window(qtbot, settings) -> MainWindow:
     """The app's window on the built-in digits, shown and active."""
     settings.setValue("dataset/last", "builtin:mnist")
-    window = create_window(settings)
     # pytest-qt closes and deletes the window before fixtures are torn down: leave it first.
-    qtbot.addWidget(window, before_close_func=lambda shown: leave(qtbot, shown))
-    window.show()
+    window = show_window(qtbot, create_window(settings), before_close=lambda shown: leave(qtbot, shown))
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts need it
-    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
     return window
-
-
-def settle(qtbot, window: MainWindow) -> None:
-    """Let the background jobs the tabs started when shown end (no thread outlives the test)."""
-    qtbot.waitUntil(lambda: not any(r.is_running() for r in window.findChildren(JobRunner)),
-                    timeout=WAIT_MS)
 
 
 def leave(qtbot, window: MainWindow) -> None:

@@ -36,12 +36,12 @@ from filterscope.ui.tabs.mask_tab import MaskTab
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
-from filterscope.workers import JobRunner
 from PIL import Image
 
 from tests.corpus import tree_digest
 from tests.results_runs import copy_run
 from tests.split_tree import make_split_tree, photo
+from tests.ui.screen import settle, show_window
 
 WAIT_MS = 60_000
 
@@ -87,15 +87,7 @@ def open_window(qtbot, settings, source: str = "builtin:mnist", **answers) -> Ma
     settings.setValue("dataset/last", source)
     window = create_window(settings)
     window.projects.dialogs = Answers(window, **answers)  # before the start's recovery offer
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
-    return window
-
-
-def settle(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not any(r.is_running() for r in window.findChildren(JobRunner)),
-                    timeout=WAIT_MS)
+    return show_window(qtbot, window, timeout=WAIT_MS)
 
 
 def wait_for_dataset(qtbot, window: MainWindow, source: str) -> None:
@@ -239,7 +231,7 @@ def test_save_new_and_open_restore_every_setting(qtbot, settings, data_dir, tmp_
     wait_for_dataset(qtbot, window, source)
     assert_everything(qtbot, window, source, tmp_path / "work" / "runs")
     assert not window.isWindowModified() and window.projects.path == project_file
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_changes_mark_the_title_and_autosave_writes_the_projects_own_file(qtbot, settings, data_dir,
@@ -258,7 +250,7 @@ def test_changes_mark_the_title_and_autosave_writes_the_projects_own_file(qtbot,
     assert load_project(tmp_path / "digits.fsproj").training.epochs == 12
     assert not window.isWindowModified()
     assert settings.value(AUTOSAVE_KEY) is None  # a project with a file is saved into it
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_a_large_project_is_autosaved_by_a_worker(qtbot, settings, data_dir, tmp_path, monkeypatch) -> None:
@@ -278,7 +270,7 @@ def test_a_large_project_is_autosaved_by_a_worker(qtbot, settings, data_dir, tmp
     saved = load_project(tmp_path / "digits.fsproj")
     assert saved.training.epochs == 4 and saved.split.seed == 1
     assert not window.isWindowModified()
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qtbot, settings,
@@ -286,7 +278,7 @@ def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qt
     window = open_window(qtbot, settings)
     window.state.train.epochs = 3
     qtbot.waitUntil(window.isWindowModified)
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
     window.close()
     kept = Path(settings.value(AUTOSAVE_KEY))
     assert kept.is_file() and kept.parent.parent == data_dir
@@ -294,13 +286,13 @@ def test_an_untitled_project_is_kept_at_close_and_recovered_at_the_next_start(qt
     qtbot.waitUntil(lambda: window.projects.dialogs.asked == [kept])
     qtbot.waitUntil(lambda: window.state.train.epochs == 3)
     assert window.projects.path is None and window.isWindowModified()
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
     window.close()  # still unsaved: kept again, and declined this time it is deleted
     window = open_window(qtbot, settings, recover=False)
     qtbot.waitUntil(lambda: window.projects.dialogs.asked == [kept])
     assert not kept.exists() and settings.value(AUTOSAVE_KEY) is None
     assert window.state.train.epochs == 10
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_recent_projects_newest_first_at_most_eight_missing_ones_greyed(qtbot, settings, data_dir,
@@ -319,7 +311,7 @@ def test_recent_projects_newest_first_at_most_eight_missing_ones_greyed(qtbot, s
     actions[2].trigger()  # opens p7
     assert window.projects.path == files[-3]
     assert window.projects.recent()[0] == str(files[-3])
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_a_project_whose_dataset_moved_asks_for_the_new_folder(qtbot, settings, data_dir, tmp_path,
@@ -343,7 +335,7 @@ def test_a_project_whose_dataset_moved_asks_for_the_new_folder(qtbot, settings, 
     assert window.isWindowModified()  # the new place is a change, for the user to save
     assert window.projects.save()
     assert load_project(project_file).dataset == FolderSource(str(moved))
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_a_bad_file_is_reported_naming_it_and_unsaved_changes_are_asked_about(qtbot, settings,
@@ -360,7 +352,7 @@ def test_a_bad_file_is_reported_naming_it_and_unsaved_changes_are_asked_about(qt
     window.projects.dialogs.answers["changes"] = "discard"
     assert window.projects.new_project()
     qtbot.waitUntil(lambda: window.state.train.epochs == 10)
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
 
 
 def test_the_evaluation_open_in_the_results_tab_opens_again_with_its_project(qtbot, settings, data_dir,
@@ -395,7 +387,7 @@ def test_the_evaluation_open_in_the_results_tab_opens_again_with_its_project(qtb
     assert results.evaluation().name == shown.name and results.run_dir() == run
     assert results.picker.model_combo.currentData() == "last" and results.picker.subset_combo.currentData() == "val"
     assert f"Accuracy {percent(shown.scores.accuracy)}" in results.summary.headline.text()
-    settle(qtbot, window)
+    settle(qtbot, window, WAIT_MS)
     assert sorted((run / "evaluations").iterdir()) == files  # read, not evaluated again
     assert not window.isWindowModified()
 

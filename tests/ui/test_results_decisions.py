@@ -14,36 +14,19 @@ from filterscope.core.base.formats import percent
 from filterscope.core.results.calibration import apply_temperature
 from filterscope.core.results.decisions import threshold_for_target
 from filterscope.core.results.policy import load_policy
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.reliability_view import NO_JUDGEMENT
 
 from tests.results_runs import copy_run
+from tests.ui.screen import evaluate, results_tab
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
-def run(results_run: Path, tmp_path: Path) -> Path:
-    return copy_run(results_run, tmp_path / "runs" / results_run.name)
-
-
-@pytest.fixture
 def tab(qtbot, run: Path) -> ResultsTab:
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1280, 720)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
-
-
-def evaluate(qtbot, tab: ResultsTab):
-    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
-        tab.evaluate_button.click()
-    return tab.evaluation()
+    """The tab on ``run`` (conftest's copy of the shared run, alone in its runs folder)."""
+    return results_tab(qtbot, run.parent, (1280, 720))
 
 
 def sentences(lines: list[str]) -> list[str]:

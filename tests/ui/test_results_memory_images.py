@@ -13,13 +13,13 @@ from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import to_rgb
 from filterscope.core.data.source import BuiltinSource
 from filterscope.core.data.sources import open_source
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.results_gallery import ROW_ROLE
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from tests.results_runs import copy_run
+from tests.ui.screen import evaluate, results_tab
 
 WAIT_MS = 120_000
 SHOWN = 6  # gallery images checked
@@ -34,20 +34,11 @@ def _rgb(pixmap) -> np.ndarray:
 @pytest.fixture
 def tab(qtbot, mnist_run: Path, tmp_path: Path) -> ResultsTab:
     run = copy_run(mnist_run, tmp_path / "runs" / mnist_run.name)
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1280, 720)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
+    return results_tab(qtbot, run.parent, (1280, 720))
 
 
 def test_the_gallery_shows_the_digits_and_why_explains_one(qtbot, tab) -> None:
-    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
-        tab.evaluate_button.click()
-    ev = tab.evaluation()
+    ev = evaluate(qtbot, tab)
     assert ev.eval_set["source"] == "builtin:mnist" and len(ev.rows.wrong()) >= SHOWN
     model = tab.gallery.model()
     loading = model.data(model.index(0), Qt.ItemDataRole.DecorationRole).cacheKey()

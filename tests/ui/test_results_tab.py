@@ -20,36 +20,18 @@ from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.eval_picker import PATH_ROLE
 from filterscope.ui.widgets.eval_summary import EvalSummaryWidget
 from filterscope.ui.widgets.results_gallery import ROW_ROLE, ResultsGalleryWidget
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from tests.corpus import tree_digest
-from tests.results_runs import copy_run
+from tests.ui.screen import evaluate, larger_text, results_tab, shown
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
-def run(results_run: Path, tmp_path: Path) -> Path:
-    """A copy of the shared run, alone in its runs folder."""
-    return copy_run(results_run, tmp_path / "runs" / results_run.name)
-
-
-@pytest.fixture
 def tab(qtbot, run: Path) -> ResultsTab:
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
-
-
-def evaluate(qtbot, tab: ResultsTab) -> Evaluation:
-    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
-        tab.evaluate_button.click()
-    return tab.evaluation()
+    """The tab on ``run`` (conftest's copy of the shared run, alone in its runs folder)."""
+    return results_tab(qtbot, run.parent, (1300, 850))
 
 
 def gallery_rows(gallery: ResultsGalleryWidget) -> list[int]:
@@ -226,16 +208,10 @@ def test_a_10000_image_gallery_makes_no_widget_per_image(qtbot, tmp_path) -> Non
 
 def test_larger_text_enlarges_the_captions_and_the_chart(qtbot, tab) -> None:
     grid, points = tab.gallery.gridSize(), tab.predict.chart.text_points()
-    old = QApplication.font()
-    bigger = QApplication.font()
-    bigger.setPointSize(old.pointSize() * 2)
-    QApplication.setFont(bigger)  # what View > Larger text does
-    try:
+    with larger_text() as bigger:
         qtbot.waitUntil(lambda: tab.gallery.gridSize().height() > grid.height(), timeout=5000)
         assert tab.predict.chart.text_points() > 1.8 * points
         assert tab.summary.confusion.font().pointSize() == bigger.pointSize()
-    finally:
-        QApplication.setFont(old)
 
 
 def test_a_csv_inside_the_folder_predicted_is_refused(qtbot, tab, results_photos) -> None:
@@ -292,9 +268,7 @@ def test_a_restored_evaluation_reopens_from_its_file_before_and_after_the_tab_ex
     state.set_runs_dir(run.parent)
     state.evaluate.update({"run": str(run), "model": "last", "data": str(results_photos),
                            "subset": "val", "evaluation": second.name})
-    later = ResultsTab(state)
-    qtbot.addWidget(later)
-    later.show()
+    later = shown(qtbot, ResultsTab(state))
     qtbot.waitUntil(lambda: later.evaluation() is not None, timeout=WAIT_MS)
     assert later.evaluation().name == second.name and later.run_dir() == run
     picker = later.picker

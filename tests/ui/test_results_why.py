@@ -10,23 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.formats import percent
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 
 from tests.results_runs import copy_run, favour_class
+from tests.ui.screen import evaluate, results_tab
 
 WAIT_MS = 120_000
-
-
-def _tab(qtbot, run: Path) -> ResultsTab:
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1280, 720)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
 
 
 @pytest.fixture
@@ -35,13 +24,7 @@ def tab(qtbot, results_conv_run: Path, tmp_path: Path) -> ResultsTab:
     so the gallery has misclassified cats whatever one epoch of training learnt."""
     run = copy_run(results_conv_run, tmp_path / "runs" / results_conv_run.name)
     favour_class(run, 1)
-    return _tab(qtbot, run)
-
-
-def _evaluate(qtbot, tab: ResultsTab):
-    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
-        tab.evaluate_button.click()
-    return tab.evaluation()
+    return results_tab(qtbot, run.parent, (1280, 720))
 
 
 def _explain_first(qtbot, tab: ResultsTab) -> int:
@@ -54,7 +37,7 @@ def _explain_first(qtbot, tab: ResultsTab) -> int:
 
 
 def test_why_in_the_gallery_shows_the_predicted_and_the_true_class(qtbot, tab) -> None:
-    ev = _evaluate(qtbot, tab)
+    ev = evaluate(qtbot, tab)
     assert len(ev.rows.wrong()) > 0  # the gallery opens on the misclassified images
     why = tab.images.why
     assert not why.isVisible() and not tab.images.why_button.isEnabled()  # nothing selected yet
@@ -75,7 +58,7 @@ def test_why_in_the_gallery_shows_the_predicted_and_the_true_class(qtbot, tab) -
 
 
 def test_another_image_cell_or_evaluation_clears_the_explanation(qtbot, tab) -> None:
-    _evaluate(qtbot, tab)
+    evaluate(qtbot, tab)
     why = tab.images.why
     _explain_first(qtbot, tab)
     tab.gallery.setCurrentIndex(tab.gallery.model().index(1))  # another image
@@ -95,7 +78,7 @@ def test_another_image_cell_or_evaluation_clears_the_explanation(qtbot, tab) -> 
 
 
 def test_cancel_stops_the_explanation(qtbot, tab) -> None:
-    _evaluate(qtbot, tab)
+    evaluate(qtbot, tab)
     tab.gallery.setCurrentIndex(tab.gallery.model().index(0))
     why = tab.images.why
     tab.images.why_button.click()
@@ -130,8 +113,8 @@ def test_why_on_the_predict_page_shows_the_two_most_probable_classes(qtbot, tab,
         assert not predict.why_button.isEnabled()
 
 
-def test_a_model_without_convolutions_says_so(qtbot, results_run, results_photos, tmp_path) -> None:
-    tab = _tab(qtbot, copy_run(results_run, tmp_path / "runs" / results_run.name))  # the logistic run
+def test_a_model_without_convolutions_says_so(qtbot, run, results_photos) -> None:
+    tab = results_tab(qtbot, run.parent, (1280, 720))  # conftest's copy of the logistic run
     image = sorted((results_photos / "test" / "cat").iterdir())[0]
     with qtbot.waitSignal(tab.predict.runner.sig_finished, timeout=WAIT_MS):
         tab.predict.predict_image(image)

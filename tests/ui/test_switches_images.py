@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
-from filterscope.core.data.source import BuiltinSource, FolderSource, Source
+from filterscope.core.data.source import FolderSource, Source
 from filterscope.core.data.sources import open_source as open_dataset
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from tests.results_runs import make_photos
 from tests.split_tree import damage_bodies, make_split_tree
+from tests.ui.screen import shown
 
 
 WAIT_MS = 120_000
@@ -39,16 +40,13 @@ def blank(view: QGraphicsView) -> bool:
 
 
 @pytest.fixture
-def visualise(qtbot, data_dir, mnist_run: Path) -> VisualizeTab:
+def visualise(qtbot, mnist, mnist_run: Path) -> VisualizeTab:
     """The Visualise tab on the MNIST run, the built-in digits open."""
     state = AppState()
     state.set_runs_dir(mnist_run.parent)
-    state.set_dataset(dataset(BuiltinSource("mnist")))
+    state.set_dataset(mnist)
     tab = VisualizeTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
+    shown(qtbot, tab, (1300, 850), until=tab.load_runner.sig_finished)
     assert tab.layers.select("block1_conv")
     return tab
 
@@ -108,10 +106,7 @@ def unreadable(tmp_path: Path):
 
 def test_the_mask_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unreadable) -> None:
     state = AppState()
-    tab = MaskTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, MaskTab(state), (1200, 800))
     with qtbot.waitSignal(tab.sig_rendered, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.examples_runner.sig_finished, timeout=WAIT_MS):
             state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))
@@ -128,10 +123,7 @@ def test_the_mask_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unr
 
 def test_the_augment_tab_shows_nothing_of_the_previous_dataset(qtbot, tmp_path, unreadable) -> None:
     state = AppState()
-    tab = AugmentTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, AugmentTab(state), (1200, 800))
     with qtbot.waitSignal(tab.model_view.sig_viewed, timeout=WAIT_MS):
         with qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
             state.set_dataset(dataset(FolderSource(str(make_photos(tmp_path / "photos")))))

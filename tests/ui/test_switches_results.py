@@ -9,24 +9,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.results_tab import ResultsTab
 from filterscope.ui.widgets.predict_panel import ERROR_STYLE
 
+from tests.ui.screen import evaluate, results_tab
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
 def results(qtbot, two_runs) -> ResultsTab:
-    state = AppState()
-    state.set_runs_dir(two_runs[0].parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
+    return results_tab(qtbot, two_runs[0].parent, (1300, 850))
 
 
 def choose_run(qtbot, tab: ResultsTab, run: Path) -> None:
@@ -37,11 +30,6 @@ def choose_run(qtbot, tab: ResultsTab, run: Path) -> None:
     with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
         combo.setCurrentIndex(index)
     assert tab.run_dir() == run
-
-
-def evaluate(qtbot, tab: ResultsTab) -> None:
-    with qtbot.waitSignal(tab.runner.sig_finished, timeout=WAIT_MS):
-        tab.evaluate_button.click()
 
 
 def test_another_run_clears_the_evaluation_of_the_first(qtbot, results, two_runs) -> None:

@@ -13,13 +13,13 @@ from filterscope.ui.main_window import MainWindow
 from filterscope.ui.tabs.dataset_tab import DatasetTab
 from filterscope.ui.tabs.filters_tab import FiltersTab
 from filterscope.ui.tabs.results_tab import ResultsTab
-from filterscope.workers import JobRunner
 from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from tests.results_runs import make_photos
 from tests.split_tree import make_split_tree
+from tests.ui.screen import settle, show_window
 
 
 WAIT_MS = 120_000
@@ -30,11 +30,7 @@ def window(qtbot, settings: QSettings, data_dir) -> MainWindow:
     """The real window on its first start (the built-in digits and the guide)."""
     window = create_window(settings)
     window.projects.dialogs.recover = lambda _path, _when: False  # no modal box in tests
-    qtbot.addWidget(window, before_close_func=lambda w: qtbot.waitUntil(
-        lambda: not any(r.is_running() for r in w.findChildren(JobRunner)), timeout=WAIT_MS))
-    window.show()
-    qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=WAIT_MS)
-    return window
+    return show_window(qtbot, window, before_close=lambda w: settle(qtbot, w))
 
 
 def open_source(qtbot, window: MainWindow, source: Source) -> None:

@@ -8,24 +8,16 @@ TensorFlow (its convolutions are numpy), so it is not here.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from filterscope.core.base.jobs import NullReport
-from filterscope.core.data.source import DEFAULT_SOURCE
-from filterscope.core.data.sources import open_source
 from filterscope.core.training import tf_runtime
 from filterscope.core.visualize.model_source import VGG16_NAME
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs.augment_tab import AugmentTab
-from filterscope.ui.tabs.results_tab import ResultsTab
-from filterscope.ui.tabs.train_tab import TrainTab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
-from filterscope.workers import JobRunner
-from PySide6.QtWidgets import QWidget
 
-from tests.results_runs import copy_run
+from tests.ui.screen import idle, results_tab, shown, train_tab
 
 REASON = "libtensorflow_cc.so.2: cannot open shared object file: No such file or directory"
 WAIT_MS = 60_000
@@ -41,24 +33,9 @@ def no_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf_runtime, "_import", broken_import)
 
 
-@pytest.fixture
-def mnist(data_dir):
-    return open_source(DEFAULT_SOURCE, report=NullReport(), cancel=threading.Event())
-
-
-def idle(tab: QWidget) -> bool:
-    """No job of the tab is running: nothing shows a busy state."""
-    return not any(runner.is_running() for runner in tab.findChildren(JobRunner))
-
-
 def test_the_train_tab_says_why_and_can_still_start_and_retry(qtbot, no_tensorflow, mnist, tmp_path,
                                                               monkeypatch) -> None:
-    state = AppState()
-    tab = TrainTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    state.set_dataset(mnist)
-    state.set_runs_dir(tmp_path / "runs")
+    tab = train_tab(qtbot, mnist, tmp_path / "runs")
     with qtbot.waitSignal(tab.tf_status.sig_failed, timeout=WAIT_MS):
         tab.show()
     assert tab.tf_status.label.text() == f"TensorFlow could not be loaded: {REASON}"
@@ -85,10 +62,7 @@ def test_the_visualise_tab_says_why_and_a_model_can_still_be_chosen(qtbot, no_te
     state = AppState()
     state.set_runs_dir(tmp_path / "runs")
     tab = VisualizeTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.tf_status.sig_failed, timeout=WAIT_MS):
-        tab.show()
+    shown(qtbot, tab, (1300, 850), until=tab.tf_status.sig_failed, timeout=WAIT_MS)
     assert tab.tf_status.isVisible() and tab.tf_status.retry_button.isVisible()
     assert tab.tf_status.label.text() == f"TensorFlow could not be loaded: {REASON}"
     with qtbot.waitSignal(tab.load_runner.sig_failed, timeout=WAIT_MS):
@@ -106,10 +80,7 @@ def test_the_visualise_tab_says_why_and_a_model_can_still_be_chosen(qtbot, no_te
 def test_the_augment_tabs_model_view_says_why_and_the_preview_still_works(qtbot, no_tensorflow,
                                                                           mnist) -> None:
     state = AppState()
-    tab = AugmentTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
+    tab = shown(qtbot, AugmentTab(state), (1200, 800))
     with qtbot.waitSignal(tab.model_view.runner.sig_failed, timeout=WAIT_MS), \
             qtbot.waitSignal(tab.sig_previewed, timeout=WAIT_MS):
         state.set_dataset(mnist)
@@ -121,16 +92,9 @@ def test_the_augment_tabs_model_view_says_why_and_the_preview_still_works(qtbot,
     assert tab.model_view.caption.text() == f"What the model sees could not be shown: {REASON}"
 
 
-def test_the_results_tab_says_why_evaluating_and_predicting_fail(qtbot, results_run: Path, tmp_path,
-                                                                 results_photos: Path, no_tensorflow) -> None:
-    run = copy_run(results_run, tmp_path / "runs" / results_run.name)
-    state = AppState()
-    state.set_runs_dir(run.parent)
-    tab = ResultsTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.list_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
+def test_the_results_tab_says_why_evaluating_and_predicting_fail(qtbot, run: Path, results_photos: Path,
+                                                                 no_tensorflow) -> None:
+    tab = results_tab(qtbot, run.parent, (1300, 850), timeout=WAIT_MS)
     with qtbot.waitSignal(tab.runner.sig_failed, timeout=WAIT_MS):
         tab.evaluate_button.click()
     assert tab.summary.headline.text() == REASON

@@ -8,35 +8,25 @@ import threading
 import numpy as np
 import pytest
 from filterscope.core.base.jobs import NullReport
-from filterscope.core.data.datasets import Dataset
-from filterscope.core.data.source import BuiltinSource, FolderSource
+from filterscope.core.data.source import FolderSource
 from filterscope.core.data.sources import open_source
 from filterscope.core.data.splits import make_split
 from filterscope.core.training.base_spec import BASE_NAMES
 from filterscope.core.training.frames import BatchFrame, EpochFrame
 from filterscope.core.training.model_spec import templates
-from filterscope.ui.state import AppState
 from filterscope.ui.tabs.train_tab import TrainTab
 
 from tests.split_tree import make_split_tree
+from tests.ui.screen import larger_text, train_tab
 
 WAIT_MS = 120_000
 
 
 @pytest.fixture
-def mnist(data_dir) -> Dataset:
-    return open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event())
-
-
-@pytest.fixture
 def tab(qtbot, mnist, tmp_path):
-    state = AppState()
-    tab = TrainTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    state.set_dataset(mnist)
-    state.set_runs_dir(tmp_path / "runs")
-    state.train.update({"epochs": 1, "batch_size": 256})
+    """The Train tab on the built-in digits (conftest's ``mnist``), one epoch, not shown."""
+    tab = train_tab(qtbot, mnist, tmp_path / "runs")
+    tab._state.train.update({"epochs": 1, "batch_size": 256})
     return tab
 
 
@@ -248,8 +238,6 @@ def test_curves_mark_where_the_learning_rate_fell(qtbot) -> None:
 def test_chart_text_follows_the_application_text_size(qtbot) -> None:
     """View ▸ Larger text must enlarge the curves' titles, labels and ticks for a projector."""
     from filterscope.ui.widgets.training_curves import TrainingCurvesWidget
-    from PySide6.QtGui import QFont
-    from PySide6.QtWidgets import QApplication
 
     curves = TrainingCurvesWidget()
     qtbot.addWidget(curves)
@@ -262,15 +250,9 @@ def test_chart_text_follows_the_application_text_size(qtbot) -> None:
                 axes.xaxis.get_major_ticks()[0].label1.get_fontsize())
 
     before = sizes()
-    old = QFont(QApplication.font())
-    bigger = QFont(old)
-    bigger.setPointSizeF(old.pointSizeF() * 2)
-    QApplication.setFont(bigger)
-    try:
+    with larger_text():
         qtbot.waitUntil(lambda: sizes()[0] > 1.8 * before[0], timeout=5000)
         assert all(a > 1.8 * b for a, b in zip(sizes(), before)), (sizes(), before)
-    finally:
-        QApplication.setFont(old)
     qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
 
 

@@ -4,21 +4,18 @@ the picture repainting, Stop, Save, mosaics, feature maps, Grad-CAM, weights and
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from filterscope.core.base.jobs import NullReport
 from filterscope.core.data.images import read_image
-from filterscope.core.data.source import BuiltinSource
-from filterscope.core.data.sources import open_source
 from filterscope.ui.state import AppState
 from filterscope.ui.tabs import visualize_tab
 from filterscope.ui.tabs.visualize_tab import VisualizeTab
 from filterscope.ui.widgets import model_picker, picture_saver
 from filterscope.ui.widgets.ascent_view import WAITING
 
+from tests.ui.screen import larger_text, shown
 from tests.visualize_models import RUN_NAME, lambda_model_file
 
 WAIT_MS = 120_000
@@ -26,10 +23,10 @@ LONG = 100_000  # steps: a picture that only Stop ends
 
 
 @pytest.fixture
-def state(data_dir, mnist_run: Path) -> AppState:
+def state(mnist, mnist_run: Path) -> AppState:
     state = AppState()
     state.set_runs_dir(mnist_run.parent)
-    state.set_dataset(open_source(BuiltinSource("mnist"), report=NullReport(), cancel=threading.Event()))
+    state.set_dataset(mnist)
     return state
 
 
@@ -37,11 +34,7 @@ def state(data_dir, mnist_run: Path) -> AppState:
 def tab(qtbot, state) -> VisualizeTab:
     """The tab shown: it lists the runs folder and loads the newest run."""
     tab = VisualizeTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 850)
-    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
-    return tab
+    return shown(qtbot, tab, (1300, 850), until=tab.load_runner.sig_finished)
 
 
 def paint(qtbot, tab: VisualizeTab, *, layer: str = "block2_conv", index: int = 1, steps: int = 40,
@@ -240,8 +233,6 @@ def test_the_run_just_trained_is_loaded_when_the_tab_is_shown(qtbot, tab, state,
 def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
     """View ▸ Larger text enlarges the objective's chart like the Train tab's curves."""
     from filterscope.ui.widgets.ascent_view import ObjectivePlotWidget
-    from PySide6.QtGui import QFont
-    from PySide6.QtWidgets import QApplication
 
     plot = ObjectivePlotWidget()
     qtbot.addWidget(plot)
@@ -252,14 +243,8 @@ def test_the_objective_plot_follows_the_text_size(qtbot) -> None:
 
     qtbot.waitUntil(lambda: plot.lines_drawn() == 1, timeout=5000)
     before = sizes()
-    old = QFont(QApplication.font())
-    bigger = QFont(old)
-    bigger.setPointSizeF(old.pointSizeF() * 2)
-    QApplication.setFont(bigger)
-    try:
+    with larger_text():
         qtbot.waitUntil(lambda: all(a > 1.8 * b for a, b in zip(sizes(), before)), timeout=5000)
-    finally:
-        QApplication.setFont(old)
     qtbot.waitUntil(lambda: sizes() == before, timeout=5000)
 
 
@@ -287,9 +272,7 @@ def test_a_projects_model_and_layer_are_opened_again(qtbot, state, mnist_run: Pa
     state.set_runs_dir(runs)
     state.visualize.update({"model": str(wanted), "layer": "block2_conv", "filter": 5})
     tab = VisualizeTab(state)
-    qtbot.addWidget(tab)
-    with qtbot.waitSignal(tab.load_runner.sig_finished, timeout=WAIT_MS):
-        tab.show()
+    shown(qtbot, tab, until=tab.load_runner.sig_finished)
     assert tab.session().loaded.name == wanted.name  # not the newest run: the project's
     assert tab.layers.current().name == "block2_conv" and tab.controls.filter_spin.value() == 5
     assert tab.controls.problem() is None
