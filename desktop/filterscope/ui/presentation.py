@@ -187,7 +187,10 @@ def refresh_size_hints() -> None:
 
 def apply_font(font: QFont) -> None:
     """Make ``font`` the application's, in every widget at once, and have every widget measure
-    itself again at it (style-sheet widgets, labels, combo boxes)."""
+    itself again at it (style-sheet widgets, labels, combo boxes). The font the application has
+    already changes nothing (the start sets the remembered scale and size: no work for either)."""
+    if font == QApplication.font():
+        return
     QApplication.setFont(font)
     QApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)  # reach them now
     refresh_sheet_fonts()
