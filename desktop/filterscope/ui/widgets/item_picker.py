@@ -26,7 +26,8 @@ class ItemPickerWidget(QWidget):
         # shown (long class names would widen the column; the open list shows them whole).
         self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.class_combo.setMinimumContentsLength(CLASS_CHARACTERS)
-        self.item_spin = QSpinBox(minimum=0, maximum=0)  # not a setting: the class's images, once a dataset is set
+        self.item_spin = QSpinBox()  # not a setting: its range is the chosen class's images
+        self._image_range()  # none yet: 0 alone
         self.class_combo.setPlaceholderText("–")  # no image of the dataset chosen (clear_choice)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
